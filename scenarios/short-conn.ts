@@ -1,0 +1,42 @@
+// Ephemeral port exhaustion: a client that opens one connection per request and closes first keeps
+// each port in TIME_WAIT for 60 s; with ~1000 ports and a few hundred connections per second,
+// connect() runs out of ports after a few seconds and fails with EADDRNOTAVAIL.
+import { defineScenario, f } from '../src/core/scenario.ts';
+
+export default defineScenario({
+  name: 'short-conn',
+  description: 'one new connection per request, client closes first: TIME_WAIT fills the client\'s port range, then EADDRNOTAVAIL',
+  params: {
+    rate: f.rate({ default: '300/s', describe: 'new connections per second (open model)' }),
+    duration: f.duration({ default: '6s', describe: 'how long the flood runs' }),
+    ports: f.portRange({ default: '40000-40999', describe: 'the client host\'s ip_local_port_range: its port budget toward one server ip:port' }),
+    twReuse: f.int({ default: 0, min: 0, max: 2, describe: 'the client host\'s net.ipv4.tcp_tw_reuse (0 off, 1 on, 2 loopback only)' }),
+    keepAlive: f.bool({ default: false, describe: 'server keep-alive (the client still opens one connection per request)' }),
+    port: f.int({ default: 8080, min: 1, max: 65535, describe: 'server port' }),
+  },
+  build: (p) => ({
+    hosts: {
+      client: {
+        sysctls: {
+          'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}`,
+          'net.ipv4.tcp_tw_reuse': p.twReuse,
+          // An RST that reaches a TIME_WAIT socket would kill it early (RFC 1337 assassination): keep counts exact.
+          'net.ipv4.tcp_rfc1337': 1,
+        },
+      },
+      server: {},
+    },
+    actors: {
+      web: { kind: 'http-server', host: 'server', port: p.port, keepAlive: p.keepAlive, closer: 'client' },
+      flood: { kind: 'short-conn-client', host: 'client', target: 'web', model: 'open', rate: p.rate, duration: p.duration, closer: 'client' },
+    },
+    thresholds: [
+      'actors.flood.errors.EADDRNOTAVAIL.count > 0',
+      'predictions.flood.exhaustion.ratio >= 0.8',
+      'predictions.flood.exhaustion.ratio <= 1.2',
+      'predictions.flood.timeWait.ofPortBudget >= 0.98',
+      'predictions.flood.timeWait.ofPortBudget <= 1.02',
+      'hosts.server.peak.total.TIME_WAIT == 0',
+    ],
+  }),
+});

@@ -1,0 +1,192 @@
+// An HTTP/1.1 server on node:net rather than node:http, because the lab must choose who closes and how:
+// node:http ends a socket on the peer's FIN (socketOnEnd) and after every `Connection: close` response on
+// its own terms, so neither a client-first close without keep-alive nor a CLOSE_WAIT leak can be expressed.
+// Here the request head is parsed by hand (as undici's tests do for edge cases) and closing is explicit.
+import net from 'node:net';
+import { f } from '../core/fields.ts';
+import { defineActorKind, type Actor, type ActorContext } from './actor.ts';
+import { ErrorTally } from './error-tally.ts';
+
+const options = {
+  port: f.int({ min: 1, max: 65535, default: 8080, describe: 'TCP port to listen on' }),
+  keepAlive: f.bool({ default: true, describe: 'serve further requests on the same connection' }),
+  keepAliveTimeout: f.duration({ default: '5s', describe: 'idle time after which the server closes a kept-alive connection' }),
+  closer: f.oneOf(['server', 'client'] as const, {
+    default: 'server',
+    describe: 'without keep-alive, who closes first: the server right after the response, or the client (the server waits for its FIN)',
+  }),
+  closeStyle: f.oneOf(['graceful', 'rst', 'never'] as const, {
+    default: 'graceful',
+    describe: 'graceful: FIN; rst: SO_LINGER 0 (resetAndDestroy), no TIME_WAIT here; never: leak the socket (CLOSE_WAIT after the peer FIN)',
+  }),
+  responseBytes: f.int({ min: 0, max: 16 * 1024 * 1024, default: 64, describe: 'response body size' }),
+  delay: f.duration({ default: 0, describe: 'time between a request and its response' }),
+  backlog: f.int({ min: 1, max: 65535, default: 511, describe: 'listen() backlog (capped by the host\'s net.core.somaxconn)' }),
+};
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const MAX_HEAD = 64 * 1024;
+
+function responseFor(status: string, body: Buffer, keepAlive: boolean, keepAliveTimeoutMs: number): Buffer {
+  const connection = keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.ceil(keepAliveTimeoutMs / 1000)}` : 'Connection: close';
+  return Buffer.concat([
+    Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n${connection}\r\n\r\n`),
+    body,
+  ]);
+}
+
+interface RequestHead {
+  keepAlive: boolean;
+  bodyBytes: number;
+  chunked: boolean;
+}
+
+function parseHead(head: string): RequestHead | undefined {
+  const lineEnd = head.indexOf('\r\n');
+  const requestLine = lineEnd === -1 ? head : head.slice(0, lineEnd);
+  const m = /^[A-Z]+ \S+ HTTP\/1\.([01])$/.exec(requestLine);
+  if (!m) return undefined;
+  const connection = /\r\nconnection:[ \t]*([^\r]*)/i.exec(head)?.[1]?.toLowerCase() ?? '';
+  const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head)?.[1];
+  return {
+    keepAlive: m[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive'),
+    bodyBytes: length ? Number(length) : 0,
+    chunked: /\r\ntransfer-encoding:[^\r]*chunked/i.test(head),
+  };
+}
+
+export const httpServer = defineActorKind({
+  kind: 'http-server',
+  role: 'server',
+  describe: 'HTTP/1.1 server with keep-alive on or off, a chosen closer and close style',
+  options,
+  create(plan, ctx: ActorContext): Actor {
+    const o = plan.options;
+    const body = Buffer.alloc(o.responseBytes, 'x');
+    const okKeepAlive = responseFor('200 OK', body, true, o.keepAliveTimeout);
+    const okClose = responseFor('200 OK', body, false, o.keepAliveTimeout);
+    const badRequest = responseFor('400 Bad Request', Buffer.alloc(0), false, 0);
+    const notImplemented = responseFor('501 Not Implemented', Buffer.from('chunked request bodies are not supported'), false, 0);
+
+    const errors = new ErrorTally(ctx.now);
+    const sockets = new Set<net.Socket>();
+    const counts = { accepted: 0, requests: 0, responses: 0, serverClosedFirst: 0, peerClosedFirst: 0, resetsSent: 0, leaked: 0 };
+    let closing = false;
+
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    server.on('close', () => resolveDone());
+    server.on('error', (err) => errors.add(err as NodeJS.ErrnoException));
+
+    server.on('connection', (sock) => {
+      counts.accepted++;
+      sockets.add(sock);
+      let pending: Buffer = Buffer.alloc(0);
+      let skipBody = 0;
+      let peerEnded = false;
+      let weClosed = false;
+      let busy = false;
+      let idleTimer: NodeJS.Timeout | undefined;
+
+      const closeNow = () => {
+        if (weClosed) return;
+        weClosed = true;
+        clearTimeout(idleTimer);
+        if (o.closeStyle === 'never') {
+          counts.leaked++;
+          return;
+        }
+        if (peerEnded) counts.peerClosedFirst++;
+        else counts.serverClosedFirst++;
+        if (o.closeStyle === 'graceful') sock.end();
+        else {
+          counts.resetsSent++;
+          sock.resetAndDestroy();
+        }
+      };
+
+      const respond = (res: Buffer, keepAlive: boolean) => {
+        counts.responses++;
+        sock.write(res);
+        busy = false;
+        if (keepAlive) {
+          if (peerEnded) closeNow();
+          else {
+            idleTimer = setTimeout(closeNow, o.keepAliveTimeout);
+            consume();
+          }
+        } else if (o.closer === 'server' || peerEnded) closeNow();
+        // closer 'client': wait for the peer's FIN ('end' below), then close.
+      };
+
+      const consume = () => {
+        if (busy || weClosed) return;
+        if (skipBody > 0) {
+          const n = Math.min(skipBody, pending.length);
+          skipBody -= n;
+          pending = pending.subarray(n);
+          if (skipBody > 0) return;
+        }
+        const end = pending.indexOf(HEAD_END);
+        if (end === -1) {
+          if (pending.length > MAX_HEAD) respond(badRequest, false);
+          return;
+        }
+        const head = parseHead(pending.toString('latin1', 0, end));
+        pending = pending.subarray(end + HEAD_END.length);
+        clearTimeout(idleTimer);
+        counts.requests++;
+        busy = true;
+        if (!head) return respond(badRequest, false);
+        if (head.chunked) return respond(notImplemented, false);
+        skipBody = head.bodyBytes;
+        const keepAlive = o.keepAlive && head.keepAlive && !closing;
+        const res = keepAlive ? okKeepAlive : okClose;
+        if (o.delay > 0) setTimeout(() => !sock.destroyed && respond(res, keepAlive), o.delay);
+        else respond(res, keepAlive);
+      };
+
+      sock.on('data', (chunk: Buffer) => {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        consume();
+      });
+      sock.on('end', () => {
+        peerEnded = true;
+        // The peer closed first. Without 'never' we close too (a passive close: LAST_ACK, no TIME_WAIT here).
+        if (!busy) closeNow();
+      });
+      sock.on('error', (err: NodeJS.ErrnoException) => errors.add(err));
+      sock.on('close', () => {
+        clearTimeout(idleTimer);
+        sockets.delete(sock);
+      });
+    });
+
+    return {
+      done,
+      start: () =>
+        new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port: o.port, host: '0.0.0.0', backlog: o.backlog }, () => {
+            server.off('error', reject);
+            ctx.log('info', 'listening', { port: o.port });
+            resolve();
+          });
+        }),
+      async close() {
+        closing = true;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const sock of sockets) sock.end();
+        });
+      },
+      destroy() {
+        closing = true;
+        server.close();
+        for (const sock of sockets) sock.destroy();
+      },
+      stats: () => ({ ...counts, open: sockets.size, errors: errors.toJSON() }),
+    };
+  },
+});

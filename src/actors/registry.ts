@@ -1,0 +1,12 @@
+// One registry, one file per kind (after k6's lib/executor).
+import type { ActorKind } from './actor.ts';
+import { httpServer } from './http-server.ts';
+import { shortConnClient } from './short-conn-client.ts';
+
+const kinds: readonly ActorKind<any>[] = [httpServer, shortConnClient];
+
+export const actorKinds: ReadonlyMap<string, ActorKind<any>> = new Map(kinds.map((k) => [k.kind, k]));
+
+export function actorKind(kind: string): ActorKind<any> | undefined {
+  return actorKinds.get(kind);
+}

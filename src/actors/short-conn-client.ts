@@ -1,0 +1,217 @@
+// A flood of short connections: one new TCP connection per request. The hot path does no logging and
+// allocates only what a connection needs, so the kernel (connect, port search, TIME_WAIT) is the bottleneck.
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import * as hdr from 'hdr-histogram-js';
+import { f } from '../core/fields.ts';
+import { defineActorKind, type Actor } from './actor.ts';
+import { ErrorTally } from './error-tally.ts';
+
+const options = {
+  target: f.string({ describe: 'name of the server actor to connect to' }),
+  path: f.string({ default: '/', describe: 'request path' }),
+  model: f.oneOf(['open', 'closed'] as const, {
+    default: 'open',
+    describe: 'open: start connections at a target rate, count the starts that could not happen; closed: keep `concurrency` connections going',
+  }),
+  rate: f.rate({ default: '100/s', describe: 'open model: new connections per second' }),
+  maxInFlight: f.int({ min: 1, default: 1000, describe: 'open model: a start due while this many are in flight is missed, not delayed' }),
+  maxLateness: f.duration({ default: '50ms', describe: 'open model: a start this late (event loop stalled) is missed, not made up' }),
+  concurrency: f.int({ min: 1, default: 10, describe: 'closed model: connections in flight' }),
+  duration: f.duration({ default: '10s', describe: 'how long the flood runs' }),
+  count: f.optional(f.int({ min: 1, describe: 'stop after this many starts' })),
+  closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes first after the response' }),
+  closeStyle: f.oneOf(['graceful', 'rst'] as const, { default: 'graceful', describe: 'graceful: FIN; rst: SO_LINGER 0, no TIME_WAIT on the client' }),
+  idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
+};
+
+/** The first second of the flood measures its achieved rate, apart from any later failure. */
+const RATE_WINDOW_MS = 1000;
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+export const shortConnClient = defineActorKind({
+  kind: 'short-conn-client',
+  role: 'load',
+  describe: 'one new TCP connection per HTTP request, at a target rate (open) or concurrency (closed)',
+  options,
+  link(o, ctx, where, problems) {
+    const target = ctx.actors[o.target];
+    const port = target?.options['port'];
+    if (!target) problems.push(`${where}.target: no actor "${o.target}"`);
+    else if (typeof port !== 'number') problems.push(`${where}.target: actor "${o.target}" (${target.kind}) does not listen on a port`);
+    else if (ctx.hosts[target.host]) {
+      return { connect: { actor: o.target, host: target.host, address: ctx.hosts[target.host]!.address, port } };
+    }
+    return undefined;
+  },
+  maxDurationMs: (o) => o.duration + o.idleTimeout,
+  create(plan, ctx): Actor {
+    const o = plan.options;
+    const connect = plan.connect!;
+    const request = Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\n\r\n`);
+    const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+    const errors = new ErrorTally(ctx.now);
+    const statuses = new Map<number, number>();
+    const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, connectedBeforeFirstError: 0 };
+    const sockets = new Set<net.Socket>();
+    let startedAt = 0; // run clock
+    let startMono = 0; // performance.now() at start
+    let endedAt: number | undefined;
+    let stopping = false;
+    let timer: NodeJS.Timeout | undefined;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+
+    const elapsed = () => performance.now() - startMono;
+    const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && c.attempts + c.missedStarts >= o.count);
+
+    const finishLoad = () => {
+      if (endedAt !== undefined) return;
+      stopping = true;
+      clearTimeout(timer);
+      endedAt = ctx.now();
+      if (c.inFlight === 0) resolveDone();
+    };
+
+    const attempt = () => {
+      c.attempts++;
+      c.inFlight++;
+      const t0 = performance.now();
+      let head = -1;
+      let expected = -1;
+      let received = 0;
+      let completed = false;
+      let chunks: Buffer[] = [];
+      const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true });
+      sockets.add(sock);
+      sock.setTimeout(o.idleTimeout);
+
+      sock.once('connect', () => {
+        c.connected++;
+        if (errors.first === null) c.connectedBeforeFirstError++;
+        if (t0 - startMono < RATE_WINDOW_MS) c.windowConnected++;
+        sock.write(request);
+      });
+      sock.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (head === -1) {
+          chunks.push(chunk);
+          const all = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+          chunks = [all];
+          head = all.indexOf(HEAD_END);
+          if (head === -1) return;
+          const headText = all.toString('latin1', 0, head);
+          const status = Number(headText.slice(9, 12));
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status >= 200 && status < 400) c.ok++;
+          const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(headText)?.[1];
+          expected = length === undefined ? -1 : head + HEAD_END.length + Number(length);
+          chunks = [];
+          if (expected === -1) return; // body until EOF
+        }
+        if (expected !== -1 && received >= expected) complete();
+      });
+      const complete = () => {
+        if (completed) return;
+        completed = true;
+        c.responses++;
+        latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        // The client closes first: its socket goes to FIN_WAIT1/2 and then TIME_WAIT, on the client host.
+        if (o.closer === 'client') {
+          if (o.closeStyle === 'graceful') sock.end();
+          else sock.resetAndDestroy();
+        }
+        // closer 'server': wait for its FIN; allowHalfOpen is off, so node ends our side on 'end'.
+      };
+      sock.on('end', () => {
+        if (head !== -1 && expected === -1) complete(); // a body delimited by EOF
+      });
+      sock.on('timeout', () => {
+        errors.add({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
+        sock.destroy();
+      });
+      sock.on('error', (err: NodeJS.ErrnoException) => errors.add(err));
+      sock.on('close', () => {
+        sockets.delete(sock);
+        c.inFlight--;
+        if (stopping) {
+          if (c.inFlight === 0 && endedAt !== undefined) resolveDone();
+        } else if (o.model === 'closed') {
+          if (limitReached()) finishLoad();
+          else attempt();
+        }
+      });
+    };
+
+    // Open model (k6's constant-arrival-rate): start i is due at i/rate; a start that is too late or
+    // finds maxInFlight connections busy is counted as missed, never delayed.
+    const runOpen = () => {
+      const intervalMs = 1000 / o.rate;
+      let i = 0;
+      const tick = () => {
+        if (stopping) return;
+        const now = elapsed();
+        while (i * intervalMs <= now) {
+          if (limitReached()) return finishLoad();
+          if (now - i * intervalMs > o.maxLateness || c.inFlight >= o.maxInFlight) c.missedStarts++;
+          else attempt();
+          i++;
+        }
+        if (limitReached()) return finishLoad();
+        timer = setTimeout(tick, Math.max(1, i * intervalMs - elapsed()));
+      };
+      tick();
+    };
+
+    const runClosed = () => {
+      for (let k = 0; k < o.concurrency && !limitReached(); k++) attempt();
+      timer = setTimeout(finishLoad, o.duration);
+    };
+
+    const p = (q: number) => latency.totalCount ? latency.getValueAtPercentile(q) / 1000 : null;
+    return {
+      done,
+      async start() {
+        startedAt = ctx.now();
+        startMono = performance.now();
+        if (o.model === 'open') runOpen();
+        else runClosed();
+      },
+      async close() {
+        finishLoad();
+        await done;
+      },
+      destroy() {
+        finishLoad();
+        for (const sock of sockets) sock.destroy();
+      },
+      stats() {
+        const runMs = (endedAt ?? ctx.now()) - startedAt;
+        const windowMs = Math.min(RATE_WINDOW_MS, runMs);
+        return {
+          model: o.model,
+          targetRate: o.model === 'open' ? o.rate : null,
+          target: `${connect.address}:${connect.port}`,
+          startedAtMs: startedAt,
+          durationMs: runMs,
+          attempts: c.attempts,
+          connected: c.connected,
+          responses: c.responses,
+          ok: c.ok,
+          missedStarts: c.missedStarts,
+          inFlight: c.inFlight,
+          statuses: Object.fromEntries(statuses),
+          errors: errors.toJSON(),
+          errorCount: errors.total,
+          firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
+          connectedBeforeFirstError: c.connectedBeforeFirstError,
+          achievedRate: runMs > 0 ? (c.attempts / runMs) * 1000 : 0,
+          /** New connections per second over the flood's first second (or its whole run if shorter). */
+          connectRate: windowMs > 0 ? (c.windowConnected / windowMs) * 1000 : 0,
+          connectRateWindowMs: windowMs,
+          latencyMs: { p50: p(50), p90: p(90), p99: p(99), max: latency.totalCount ? latency.maxValue / 1000 : null, mean: latency.totalCount ? latency.mean / 1000 : null, count: latency.totalCount },
+        };
+      },
+    };
+  },
+});

@@ -1,0 +1,106 @@
+// One agent per host: runs inside the host's network namespace, starts that host's actors and its
+// sampler, and streams events to the controller. It never outlives the controller: when its stdin
+// closes, or its deadline passes, it destroys everything and exits.
+import { performance } from 'node:perf_hooks';
+import type { Actor } from '../actors/actor.ts';
+import { actorKind } from '../actors/registry.ts';
+import type { ActorPlan } from '../core/plan.ts';
+import { readCounters, SocketSampler } from '../sampler/socket-sampler.ts';
+import { readSysctls, REPORTED_SYSCTLS } from './host-sysctls.ts';
+import { lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
+
+const STATS_EVERY_MS = 500;
+/** Below the controller's own stop timeout, so a slow close ends in destroy(), not in a killed agent. */
+const CLOSE_TIMEOUT_MS = 3_000;
+
+export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => never): void {
+  let t0 = performance.timeOrigin + performance.now();
+  const now = () => performance.timeOrigin + performance.now() - t0;
+  const actors = new Map<string, { plan: ActorPlan; actor: Actor }>();
+  let sampler: SocketSampler | undefined;
+  let hostName = '?';
+  let statsTimer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+
+  const destroyAll = () => {
+    clearInterval(statsTimer);
+    for (const { actor } of actors.values()) actor.destroy();
+  };
+  const fatal = (err: unknown) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    emit({ type: 'fatal', message: e.message, stack: e.stack });
+    destroyAll();
+    exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+
+  const handlers: { [K in AgentCommand['cmd']]: (cmd: Extract<AgentCommand, { cmd: K }>) => Promise<void> } = {
+    async init(cmd) {
+      t0 = cmd.t0;
+      hostName = cmd.host.name;
+      deadline = setTimeout(() => fatal(new Error(`agent ${hostName} passed its deadline without a stop`)), Math.max(0, cmd.deadlineMs - now()));
+      deadline.unref();
+      for (const plan of cmd.actors) {
+        const kind = actorKind(plan.kind);
+        if (!kind) throw new Error(`unknown actor kind ${plan.kind}`);
+        const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) =>
+          emit({ type: 'log', level, msg, actor: plan.name, data });
+        actors.set(plan.name, { plan, actor: kind.create(plan as never, { plan, now, log }) });
+      }
+      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }));
+      const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
+      emit({ type: 'ready', sysctls, counters: await readCounters() });
+    },
+    async serve() {
+      sampler!.start();
+      await Promise.all([...actors.values()].filter((a) => a.plan.role === 'server').map((a) => a.actor.start()));
+      emit({ type: 'serving' });
+    },
+    async load() {
+      const load = [...actors.values()].filter((a) => a.plan.role === 'load');
+      statsTimer = setInterval(() => {
+        for (const { plan, actor } of load) emit({ type: 'stats', host: hostName, actor: plan.name, t: now(), stats: actor.stats() });
+      }, STATS_EVERY_MS);
+      for (const { plan, actor } of load) {
+        await actor.start();
+        void actor.done.then(() => emit({ type: 'load-done', actor: plan.name, stats: actor.stats() }));
+      }
+    },
+    async stop() {
+      clearInterval(statsTimer);
+      await sampler?.stop();
+      const closed = Promise.all([...actors.values()].map(({ actor }) => actor.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), CLOSE_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      if (timedOut) {
+        emit({ type: 'log', level: 'warn', msg: `actors did not close within ${CLOSE_TIMEOUT_MS} ms: destroyed` });
+        destroyAll();
+      }
+      const finalStats = Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()]));
+      emit({ type: 'stopped', counters: await readCounters(), actors: finalStats });
+      clearTimeout(deadline);
+      exit(0);
+    },
+  };
+
+  // Commands are handled one at a time, in order.
+  let queue = Promise.resolve();
+  input.on(
+    'data',
+    lineReader(
+      (value) => {
+        const cmd = value as AgentCommand;
+        queue = queue.then(() => (handlers[cmd.cmd] as (c: AgentCommand) => Promise<void>)(cmd)).catch(fatal);
+      },
+      (text) => fatal(new Error(`not a command: ${text}`)),
+    ),
+  );
+  // The controller is gone (or closed our stdin): leave nothing running.
+  input.on('end', () => {
+    destroyAll();
+    exit(0);
+  });
+  emit({ type: 'hello', pid: process.pid });
+}

@@ -1,0 +1,48 @@
+// The agent protocol: commands from the controller on the agent's stdin, events back on its stdout,
+// one JSON object per line. The same protocol serves every lab driver.
+import type { ActorPlan, HostPlan } from '../core/plan.ts';
+import type { Counters } from '../sampler/kernel-counters.ts';
+import type { Sample } from '../sampler/socket-sampler.ts';
+
+export type AgentCommand =
+  /** The run's zero is t0 (epoch ms); the agent gives up by itself past deadlineMs on that clock. */
+  | { cmd: 'init'; host: HostPlan; actors: ActorPlan[]; intervalMs: number; t0: number; deadlineMs: number }
+  /** Start sampling and every server actor. */
+  | { cmd: 'serve' }
+  /** Start every load actor. */
+  | { cmd: 'load' }
+  /** Final sample, close actors, final counters, exit. */
+  | { cmd: 'stop' };
+
+export type AgentEvent =
+  | { type: 'hello'; pid: number }
+  | { type: 'ready'; sysctls: Record<string, string>; counters: Counters }
+  | { type: 'serving' }
+  | ({ type: 'sample'; host: string } & Sample)
+  | { type: 'stats'; host: string; actor: string; t: number; stats: Record<string, unknown> }
+  | { type: 'load-done'; actor: string; stats: Record<string, unknown> }
+  | { type: 'stopped'; counters: Counters; actors: Record<string, Record<string, unknown>> }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
+  | { type: 'fatal'; message: string; stack?: string };
+
+/** Splits a byte stream into lines and parses each as JSON; a line that is not JSON is handed over as text. */
+export function lineReader(onLine: (value: unknown) => void, onText: (text: string) => void): (chunk: Buffer | string) => void {
+  let rest = '';
+  return (chunk) => {
+    rest += chunk.toString();
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) !== -1) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (!line.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        onText(line);
+        continue;
+      }
+      onLine(value);
+    }
+  };
+}

@@ -1,0 +1,29 @@
+// The progress line on stderr while a run goes on: rewritten in place on a terminal, a plain line every
+// few seconds otherwise (CI logs).
+import type { Progress } from '../controller/run-scenario.ts';
+
+const TTY_EVERY_MS = 200;
+const LOG_EVERY_MS = 2000;
+
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update(p: Progress): void; done(): void } {
+  let last = 0;
+  let shown = false;
+  const every = stream.isTTY ? TTY_EVERY_MS : LOG_EVERY_MS;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < every) return;
+      last = now;
+      const hosts = Object.entries(p.hosts).map(([h, s]) => `${h} TW ${s.TIME_WAIT} EST ${s.ESTABLISHED}${s.CLOSE_WAIT ? ` CW ${s.CLOSE_WAIT}` : ''}`);
+      const actors = Object.entries(p.actors).map(([a, s]) => `${a} ${s.attempts} tries ${s.ok} ok ${s.errors} err`);
+      const line = `[${(p.elapsedMs / 1000).toFixed(1)}s ${p.phase}] ${[...hosts, ...actors].join(' | ')}`;
+      if (stream.isTTY) {
+        stream.write(`\r\x1b[K${line.slice(0, (stream.columns || 120) - 1)}`);
+        shown = true;
+      } else stream.write(`${line}\n`);
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// Streams every sample and stats event to samples.ndjson as it arrives and keeps only bounded
+// aggregates in memory: peaks, a downsampled series, the latest values.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { AgentEvent } from '../agent/protocol.ts';
+import { TCP_STATES, type StateCounts, type TcpStateName } from '../sampler/tcp-states.ts';
+
+type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
+
+/** Points kept per host in report.json's series; past it, neighbours merge (keeping their maxima). */
+export const SERIES_CAP = 1000;
+
+export interface Peaks {
+  total: StateCounts;
+  listen: StateCounts;
+  ephemeral: StateCounts;
+  /** When each state's total peak was first reached, ms since the run's zero. */
+  atMs: Partial<Record<TcpStateName, number>>;
+  sockstatTw: number;
+}
+
+export interface HostSeries {
+  /** Columnar: t[i] with each state's total count at t[i]; a point may stand for several merged samples. */
+  t: number[];
+  states: Partial<Record<TcpStateName, number[]>>;
+}
+
+export class HostRecord {
+  readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, atMs: {}, sockstatTw: 0 };
+  readonly series: HostSeries = { t: [], states: {} };
+  samples = 0;
+  skippedTicks = 0;
+  last: SampleEvent | undefined;
+  private stride = 1;
+  private pending = 0;
+
+  add(s: SampleEvent): void {
+    this.samples++;
+    this.skippedTicks += s.skipped;
+    this.last = s;
+    for (const role of ['total', 'listen', 'ephemeral'] as const) {
+      for (const [state, n] of Object.entries(s.tcp[role]) as [TcpStateName, number][]) {
+        if (n > (this.peaks[role][state] ?? 0)) {
+          this.peaks[role][state] = n;
+          if (role === 'total') this.peaks.atMs[state] = s.t;
+        }
+      }
+    }
+    this.peaks.sockstatTw = Math.max(this.peaks.sockstatTw, s.sockstat.tw);
+    this.addPoint(s.t, s.tcp.total);
+  }
+
+  private addPoint(t: number, counts: StateCounts): void {
+    const merging = this.pending > 0;
+    if (!merging) this.series.t.push(t);
+    const i = this.series.t.length - 1;
+    for (const state of TCP_STATES) {
+      const n = counts[state] ?? 0;
+      let column = this.series.states[state];
+      if (!column) {
+        if (n === 0) continue;
+        column = this.series.states[state] = new Array<number>(this.series.t.length).fill(0);
+      }
+      while (column.length <= i) column.push(0);
+      column[i] = merging ? Math.max(column[i]!, n) : n;
+    }
+    this.pending = (this.pending + 1) % this.stride;
+    if (this.series.t.length >= SERIES_CAP && this.pending === 0) this.halve();
+  }
+
+  private halve(): void {
+    const keep = (arr: number[]) => arr.filter((_, i) => i % 2 === 0).map((v, k) => Math.max(v, arr[2 * k + 1] ?? v));
+    this.series.t = this.series.t.filter((_, i) => i % 2 === 0);
+    for (const state of Object.keys(this.series.states) as TcpStateName[]) this.series.states[state] = keep(this.series.states[state]!);
+    this.stride *= 2;
+  }
+}
+
+export class Recorder {
+  readonly hosts = new Map<string, HostRecord>();
+  readonly latestStats = new Map<string, Record<string, unknown>>();
+  private readonly out: WriteStream;
+
+  constructor(samplesFile: string) {
+    this.out = createWriteStream(samplesFile);
+  }
+
+  host(name: string): HostRecord {
+    let rec = this.hosts.get(name);
+    if (!rec) this.hosts.set(name, (rec = new HostRecord()));
+    return rec;
+  }
+
+  onEvent(host: string, event: AgentEvent): void {
+    if (event.type === 'sample') {
+      this.host(host).add(event);
+      this.out.write(`${JSON.stringify(event)}\n`);
+    } else if (event.type === 'stats') {
+      this.latestStats.set(event.actor, event.stats);
+      this.out.write(`${JSON.stringify(event)}\n`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+  }
+}
+

@@ -1,0 +1,81 @@
+// Typed option fields: one declaration gives the default, the parser and the help text, so scenario
+// parameters and actor options are validated the same way and their defaults live in one place.
+import { parseBoolean, parseDuration, parseInteger, parsePortRange, parseRate, type PortRange } from './units.ts';
+
+export interface Field<T> {
+  readonly type: string;
+  readonly describe: string;
+  /** undefined: the field is required. */
+  readonly default: T | undefined;
+  /** Parses a value given in a scenario file or on the command line (always a string there). */
+  parse(raw: unknown): T;
+}
+
+type FieldOptions<T> = { default?: T; describe?: string };
+
+function field<T>(type: string, parse: (raw: unknown) => T, opts: FieldOptions<T>): Field<T> {
+  return { type, parse, default: opts.default, describe: opts.describe ?? '' };
+}
+
+export const f = {
+  /** Milliseconds; accepts "8s", "500ms", "1m". */
+  duration: (opts: FieldOptions<number | string> = {}) =>
+    field<number>('duration', parseDuration, { ...opts, default: opts.default === undefined ? undefined : parseDuration(opts.default) }),
+  /** Per second; accepts "300/s", "600/m". */
+  rate: (opts: FieldOptions<number | string> = {}) =>
+    field<number>('rate', parseRate, { ...opts, default: opts.default === undefined ? undefined : parseRate(opts.default) }),
+  int: (opts: FieldOptions<number> & { min?: number; max?: number } = {}) =>
+    field<number>(`int${opts.min !== undefined || opts.max !== undefined ? `(${opts.min ?? ''}..${opts.max ?? ''})` : ''}`,
+      (raw) => parseInteger(raw, opts.min, opts.max), opts),
+  bool: (opts: FieldOptions<boolean> = {}) => field<boolean>('bool', parseBoolean, opts),
+  string: (opts: FieldOptions<string> = {}) =>
+    field<string>('string', (raw) => {
+      if (typeof raw !== 'string' || raw === '') throw new Error(`expected a non-empty string, got ${JSON.stringify(raw)}`);
+      return raw;
+    }, opts),
+  oneOf: <const V extends string>(values: readonly V[], opts: FieldOptions<V> = {}) =>
+    field<V>(values.join('|'), (raw) => {
+      if (typeof raw !== 'string' || !(values as readonly string[]).includes(raw)) {
+        throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+      }
+      return raw as V;
+    }, opts),
+  portRange: (opts: FieldOptions<string | PortRange> = {}) =>
+    field<PortRange>('port range', parsePortRange, { ...opts, default: opts.default === undefined ? undefined : parsePortRange(opts.default) }),
+  /** A field that may be left out; absent stays undefined. */
+  optional: <T>(inner: Field<T>): Field<T | undefined> => ({ ...inner, type: `${inner.type}?`, default: undefined, parse: inner.parse, optional: true } as Field<T | undefined>),
+};
+
+export type Fields = Record<string, Field<unknown>>;
+export type ValuesOf<F extends Fields> = { readonly [K in keyof F]: F[K] extends Field<infer T> ? T : never };
+
+function isOptional(fieldDef: Field<unknown>): boolean {
+  return (fieldDef as { optional?: boolean }).optional === true;
+}
+
+/**
+ * Resolves raw values against fields: defaults applied, every value parsed, unknown keys reported.
+ * Problems are pushed (prefixed with `where`) rather than thrown, so a caller can report them all.
+ */
+export function resolveFields<F extends Fields>(fields: F, raw: Record<string, unknown>, where: string, problems: string[]): ValuesOf<F> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    if (!(key in fields)) {
+      problems.push(`${where}: unknown key "${key}" (known: ${Object.keys(fields).join(', ') || 'none'})`);
+    }
+  }
+  for (const [key, def] of Object.entries(fields)) {
+    const given = raw[key];
+    if (given === undefined) {
+      if (def.default === undefined && !isOptional(def)) problems.push(`${where}.${key}: required (${def.type})`);
+      out[key] = def.default;
+      continue;
+    }
+    try {
+      out[key] = def.parse(given);
+    } catch (err) {
+      problems.push(`${where}.${key}: ${(err as Error).message}`);
+    }
+  }
+  return out as ValuesOf<F>;
+}

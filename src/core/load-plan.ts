@@ -1,0 +1,171 @@
+// Scenario file -> validated, frozen Plan. Nothing is started here; every problem is reported at once.
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { actorKind } from '../actors/registry.ts';
+import { parseThreshold } from '../report/thresholds.ts';
+import { DEFAULTS } from './defaults.ts';
+import { PlanValidationError, UsageError } from './errors.ts';
+import { resolveFields } from './fields.ts';
+import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
+import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from './plan.ts';
+import type { ScenarioDefinition } from './scenario.ts';
+import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
+import { parseDuration } from './units.ts';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCENARIOS_DIR = resolve(PROJECT_ROOT, 'scenarios');
+
+const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
+const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const SYSCTL_NAME = /^net\.[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
+
+/** A name from scenarios/ or a path to a scenario file. */
+export function scenarioFile(nameOrPath: string): string {
+  const asPath = resolve(nameOrPath);
+  if (extname(nameOrPath) && existsSync(asPath)) return asPath;
+  const byName = resolve(SCENARIOS_DIR, `${nameOrPath}.ts`);
+  if (existsSync(byName)) return byName;
+  throw new UsageError(`no scenario "${nameOrPath}": known scenarios are ${listScenarioNames().join(', ')}; or give a path to a .ts file`);
+}
+
+export function listScenarioNames(): string[] {
+  return readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => basename(f, '.ts'))
+    .sort();
+}
+
+export async function loadScenario(nameOrPath: string): Promise<{ definition: ScenarioDefinition; file: string }> {
+  const file = scenarioFile(nameOrPath);
+  const mod = (await import(pathToFileURL(file).href)) as { default?: ScenarioDefinition };
+  const definition = mod.default;
+  if (!definition || typeof definition.build !== 'function' || typeof definition.name !== 'string') {
+    throw new PlanValidationError([`${file} must \`export default defineScenario({...})\``]);
+  }
+  return { definition, file };
+}
+
+/** Parses ["key=value", ...] as given to --set. */
+export function parseOverrides(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) problems.push(`--set ${pair}: expected key=value`);
+    else out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  if (problems.length) throw new PlanValidationError(problems);
+  return out;
+}
+
+export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}): Promise<Plan> {
+  const { definition, file } = await loadScenario(nameOrPath);
+  return resolvePlan(definition, file, overrides);
+}
+
+export function resolvePlan(definition: ScenarioDefinition, file: string, overrides: Record<string, string>): Plan {
+  const problems: string[] = [];
+  const params = resolveFields(definition.params, overrides, 'param', problems);
+  if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
+
+  let spec;
+  try {
+    spec = definition.build(params);
+  } catch (err) {
+    throw new PlanValidationError([`build() threw: ${(err as Error).message}`], definition.name);
+  }
+
+  const hosts: Record<string, HostPlan> = {};
+  const sysctlNames = new Set<string>();
+  let nextAddress = 0;
+  for (const [name, host] of Object.entries(spec.hosts ?? {})) {
+    const where = `hosts.${name}`;
+    if (!HOST_NAME.test(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
+    const sysctls: Record<string, string> = {};
+    for (const [key, value] of Object.entries(host.sysctls ?? {})) {
+      if (!SYSCTL_NAME.test(key)) {
+        problems.push(`${where}.sysctls: "${key}" is not a full net.* sysctl name (e.g. net.ipv4.tcp_tw_reuse)`);
+        continue;
+      }
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        problems.push(`${where}.sysctls.${key}: expected a string or number`);
+        continue;
+      }
+      sysctls[key] = normaliseSysctlValue(value);
+      sysctlNames.add(key);
+    }
+    let address = host.address;
+    if (address === undefined) address = nthLabAddress(nextAddress++);
+    else if (!addressInLabNetwork(address)) problems.push(`${where}.address: ${address} is outside ${DEFAULTS.labNetwork}, the only range the lab uses`);
+    hosts[name] = { name, address, prefixLength: DEFAULTS.labSubnetPrefix, sysctls };
+  }
+  if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');
+  const addresses = Object.values(hosts).map((h) => h.address);
+  if (new Set(addresses).size !== addresses.length) problems.push('hosts: two hosts have the same address');
+
+  const rawActors = Object.entries(spec.actors ?? {});
+  const resolvedOptions: Record<string, { kind: string; host: string; options: Record<string, unknown> }> = {};
+  for (const [name, actor] of rawActors) {
+    const where = `actors.${name}`;
+    if (!ACTOR_NAME.test(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
+    const { kind, host, ...options } = actor;
+    const def = actorKind(kind);
+    if (!def) {
+      problems.push(`${where}.kind: unknown actor kind "${kind}"`);
+      continue;
+    }
+    if (!hosts[host]) problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
+    resolvedOptions[name] = { kind, host, options: resolveFields(def.options, options, where, problems) as Record<string, unknown> };
+  }
+
+  const actors: Record<string, ActorPlan> = {};
+  let maxLoadMs = 0;
+  for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
+    const def = actorKind(kind)!;
+    const linked = def.link?.(options as never, { hosts, actors: resolvedOptions }, `actors.${name}`, problems);
+    actors[name] = { name, kind, role: def.role, host, options, ...linked };
+    if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
+  }
+
+  if (sysctlNames.size) problems.push(...probeSysctls([...sysctlNames]).problems([...sysctlNames]));
+
+  const thresholds = spec.thresholds ?? [];
+  for (const expr of thresholds) {
+    try {
+      parseThreshold(expr);
+    } catch (err) {
+      problems.push(`thresholds: ${(err as Error).message}`);
+    }
+  }
+
+  const intervalMs = optionalDuration(spec.sampleInterval, DEFAULTS.sampleIntervalMs, 'sampleInterval', problems);
+  if (intervalMs < 10) problems.push(`sampleInterval: ${intervalMs} ms is below the 10 ms the sampler supports`);
+  const tailMs = optionalDuration(spec.tail, DEFAULTS.tailMs, 'tail', problems);
+
+  if (problems.length) throw new PlanValidationError(problems, definition.name);
+
+  return deepFreeze<Plan>({
+    schemaVersion: 1,
+    scenario: { name: definition.name, description: definition.description, file },
+    params: params as Record<string, unknown>,
+    overrides: { ...overrides },
+    driver: 'netns',
+    sampler: { intervalMs },
+    tailMs,
+    hosts,
+    actors,
+    thresholds: [...thresholds],
+    maxLoadMs,
+  });
+}
+
+function optionalDuration(raw: unknown, fallback: number, where: string, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  try {
+    return parseDuration(raw);
+  } catch (err) {
+    problems.push(`${where}: ${(err as Error).message}`);
+    return fallback;
+  }
+}

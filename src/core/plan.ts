@@ -1,0 +1,45 @@
+// The Plan: a scenario with every default resolved, frozen and serialisable. The runtime only reads it.
+import type { ActorRole } from '../actors/actor.ts';
+
+export interface HostPlan {
+  readonly name: string;
+  /** Address on the lab bridge, in 198.18.0.0/15. */
+  readonly address: string;
+  readonly prefixLength: number;
+  /** Full sysctl name -> value as the kernel prints it (whitespace collapsed). Written only inside the host's namespace. */
+  readonly sysctls: Readonly<Record<string, string>>;
+}
+
+export interface ActorPlan {
+  readonly name: string;
+  readonly kind: string;
+  readonly role: ActorRole;
+  readonly host: string;
+  /** The actor kind's options with every default resolved. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Where a client connects: resolved from its `target` actor. */
+  readonly connect?: { readonly actor: string; readonly host: string; readonly address: string; readonly port: number };
+}
+
+export interface Plan {
+  readonly schemaVersion: 1;
+  readonly scenario: { readonly name: string; readonly description: string; readonly file: string };
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly driver: 'netns';
+  readonly sampler: { readonly intervalMs: number };
+  readonly tailMs: number;
+  readonly hosts: Readonly<Record<string, HostPlan>>;
+  readonly actors: Readonly<Record<string, ActorPlan>>;
+  readonly thresholds: readonly string[];
+  /** The longest the load can last: used to bound the run and every agent. */
+  readonly maxLoadMs: number;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,40 @@
+// What a scenario file exports: `export default defineScenario({...})`.
+import type { Fields, ValuesOf } from './fields.ts';
+
+export { f } from './fields.ts';
+
+export interface HostSpec {
+  /** Full sysctl names, e.g. 'net.ipv4.tcp_tw_reuse'. Only per-network-namespace sysctls are allowed. */
+  sysctls?: Record<string, string | number>;
+  /** Defaults to the next free address of 198.18.0.0/24. */
+  address?: string;
+}
+
+export interface ActorSpec {
+  kind: string;
+  host: string;
+  [option: string]: unknown;
+}
+
+export interface ScenarioSpec {
+  hosts: Record<string, HostSpec>;
+  actors: Record<string, ActorSpec>;
+  /** Expressions over report.json paths: "<path> <op> <number>", e.g. "actors.flood.errors.EADDRNOTAVAIL.count > 0". */
+  thresholds?: string[];
+  sampleInterval?: string | number;
+  /** Sampling after the load ends. */
+  tail?: string | number;
+}
+
+export interface ScenarioDefinition<P extends Fields = Fields> {
+  readonly name: string;
+  /** One line, shown by `waitlab list`. */
+  readonly description: string;
+  /** Parameters a user can change with --set key=value. */
+  readonly params: P;
+  readonly build: (params: ValuesOf<P>) => ScenarioSpec;
+}
+
+export function defineScenario<P extends Fields>(definition: ScenarioDefinition<P>): ScenarioDefinition<P> {
+  return definition;
+}

@@ -1,0 +1,59 @@
+// Which sysctls a lab host can have: those that exist inside a fresh network namespace on this kernel.
+// Global net sysctls (e.g. net.ipv4.tcp_max_orphans) are registered for the initial namespace only, so
+// they are absent in a new one: writing them would mean writing the machine's own, which the lab never does.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const REMOVED: Readonly<Record<string, string>> = {
+  'net.ipv4.tcp_tw_recycle': 'was removed in Linux 4.12 (it broke clients behind NAT); net.ipv4.tcp_tw_reuse is what remains',
+};
+
+export function sysctlPath(name: string): string {
+  return `/proc/sys/${name.replaceAll('.', '/')}`;
+}
+
+export interface SysctlAvailability {
+  /** How the answer was obtained: in a throwaway namespace, or only from this process's own view. */
+  readonly probedIn: 'fresh-netns' | 'current-netns';
+  problems(names: readonly string[]): string[];
+}
+
+/**
+ * Checks names in a throwaway, anonymous network namespace (`unshare --net`), which disappears when the
+ * probe exits: nothing named is created and nothing is left behind.
+ */
+export function probeSysctls(names: readonly string[]): SysctlAvailability {
+  const paths = names.map(sysctlPath);
+  const script = 'for p in "$@"; do [ -e "$p" ] && echo "$p"; done; exit 0';
+  const asRoot = process.getuid?.() === 0;
+  const args = [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', 'sh', '-c', script, 'sh', ...paths];
+  const probe = names.length > 0 ? spawnSync('unshare', args, { encoding: 'utf8', timeout: 10_000 }) : undefined;
+  const probed = probe && probe.status === 0 ? new Set(probe.stdout.split('\n').filter(Boolean)) : undefined;
+  return {
+    probedIn: probed ? 'fresh-netns' : 'current-netns',
+    problems(toCheck) {
+      const out: string[] = [];
+      for (const name of toCheck) {
+        const path = sysctlPath(name);
+        if (REMOVED[name]) out.push(`sysctl ${name} ${REMOVED[name]}`);
+        else if (probed ? probed.has(path) : existsSync(path)) continue;
+        else if (existsSync(path)) out.push(`sysctl ${name} is global on this kernel, not per network namespace: the lab only writes sysctls inside its own namespaces`);
+        else out.push(`sysctl ${name} does not exist on this kernel (${process.platform} ${kernelRelease()})`);
+      }
+      return out;
+    },
+  };
+}
+
+function kernelRelease(): string {
+  try {
+    return spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The kernel prints multi-value sysctls with tabs; compare and record them with single spaces. */
+export function normaliseSysctlValue(value: string | number): string {
+  return String(value).trim().split(/\s+/).join(' ');
+}

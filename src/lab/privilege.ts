@@ -1,0 +1,76 @@
+// Root runs the lab directly. An ordinary user's run re-executes itself under
+// `unshare --user --map-root-user --net --mount`: root inside a user namespace that owns a fresh network
+// namespace and a private mount namespace, where a tmpfs on /run gives `ip netns` its own /run/netns.
+// The same code then serves both. The machine's own network and sysctls are out of reach either way.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { LabUnavailableError } from '../core/errors.ts';
+import { hasCommand, TOOL_PACKAGES } from './command.ts';
+
+const IN_USERNS = 'WAITLAB_IN_USERNS';
+
+export type Privilege = 'root' | 'userns-root' | 'user';
+
+export function currentPrivilege(): Privilege {
+  if (process.getuid?.() !== 0) return 'user';
+  return process.env[IN_USERNS] === '1' ? 'userns-root' : 'root';
+}
+
+/** What is missing for a lab here, as sentences that say how to get it; empty when nothing is. */
+export function missingForLab(privilege: Privilege = currentPrivilege()): string[] {
+  const missing: string[] = [];
+  for (const tool of ['ip', 'unshare', 'mount']) {
+    if (!hasCommand(tool)) missing.push(`${tool} is not installed (${TOOL_PACKAGES[tool]})`);
+  }
+  if (privilege === 'user' && hasCommand('unshare')) {
+    const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--mount', 'true'], { encoding: 'utf8', timeout: 10_000 });
+    if (probe.status !== 0) {
+      missing.push(
+        `this user cannot create user namespaces (unshare said: ${(probe.stderr || 'nothing').trim()}). ` +
+          'Run as root, or allow unprivileged user namespaces: `sysctl -w kernel.unprivileged_userns_clone=1` (Debian), ' +
+          '`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 23.10+), or raise user.max_user_namespaces',
+      );
+    }
+  }
+  return missing;
+}
+
+export function assertLabPossible(): void {
+  const missing = missingForLab();
+  if (missing.length) throw new LabUnavailableError(`the lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+}
+
+/**
+ * Runs `argv` (a node script and its arguments) again as root of a new user namespace and resolves
+ * with its exit code. Signals reach the child through the terminal's process group or are forwarded.
+ */
+export function reexecInUserNamespace(argv: readonly string[], stdio: 'inherit' | 'pipe' = 'inherit'): Promise<number> {
+  const child = spawn('unshare', ['--user', '--map-root-user', '--net', '--mount', '--', ...argv], {
+    stdio,
+    env: { ...process.env, [IN_USERNS]: '1' },
+  });
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+    });
+  });
+}
+
+let runMounted = false;
+
+/** Inside the user namespace: a private /run, so /run/netns and /run/waitlab are this run's alone. */
+export function prepareUserNamespace(): void {
+  if (currentPrivilege() !== 'userns-root' || runMounted) return;
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'waitlab-run', '/run'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new LabUnavailableError(`could not mount a private /run in the user namespace: ${r.stderr.trim()}`);
+  mkdirSync('/run/netns', { recursive: true });
+  runMounted = true;
+}

@@ -1,0 +1,95 @@
+// Lab ownership and reaping. Each lab writes /run/waitlab/<lab>.json naming its controller (pid and the
+// pid's start time, so a reused pid is not mistaken for the owner) before it creates anything. A lab whose
+// owner is gone (SIGKILL, a crash) is reaped at the next start; a live owner's lab is never touched.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './command.ts';
+
+export const LABS_DIR = '/run/waitlab';
+/** wl<controller pid>n<lab number>: namespaces are <lab>-<host> and <lab>-bridge. */
+export const LAB_NAME = /^wl(\d+)n(\d+)$/;
+
+export interface LabOwner {
+  lab: string;
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: clock ticks since boot when the process started. */
+  startTime: string;
+  namespaces: string[];
+}
+
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeOwner(owner: LabOwner): void {
+  mkdirSync(LABS_DIR, { recursive: true });
+  writeFileSync(join(LABS_DIR, `${owner.lab}.json`), JSON.stringify(owner));
+}
+
+export function removeOwner(lab: string): void {
+  rmSync(join(LABS_DIR, `${lab}.json`), { force: true });
+}
+
+function ownerAlive(pid: number, startTime: string | undefined): boolean {
+  const now = processStartTime(pid);
+  return now !== undefined && (startTime === undefined || now === startTime);
+}
+
+export async function listNamespaces(): Promise<string[]> {
+  const out = await run('ip', ['netns', 'list']);
+  return out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+}
+
+/** Kills every process left in the namespace, then deletes it (its veths and sockets go with it). */
+export async function removeNamespace(ns: string): Promise<void> {
+  const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await run('ip', ['netns', 'del', ns]);
+}
+
+/** Reaps labs whose controller is dead. Returns the namespaces removed. */
+export async function reapStaleLabs(): Promise<string[]> {
+  const owners = new Map<string, LabOwner | undefined>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(LABS_DIR).filter((f) => f.endsWith('.json'));
+  } catch {
+    // no lab has ever run here
+  }
+  for (const f of files) {
+    try {
+      const owner = JSON.parse(readFileSync(join(LABS_DIR, f), 'utf8')) as LabOwner;
+      owners.set(owner.lab, owner);
+    } catch {
+      owners.set(f.slice(0, -5), undefined);
+    }
+  }
+  const namespaces = await listNamespaces();
+  // A namespace named like a lab but without an owner file: judge by the pid in its name.
+  for (const ns of namespaces) {
+    const lab = ns.split('-')[0]!;
+    if (LAB_NAME.test(lab) && !owners.has(lab)) owners.set(lab, undefined);
+  }
+  const removed: string[] = [];
+  for (const [lab, owner] of owners) {
+    const pid = owner?.pid ?? Number(LAB_NAME.exec(lab)?.[1]);
+    if (Number.isFinite(pid) && ownerAlive(pid, owner?.startTime)) continue;
+    for (const ns of namespaces.filter((n) => n.startsWith(`${lab}-`))) {
+      await removeNamespace(ns);
+      removed.push(ns);
+    }
+    removeOwner(lab);
+  }
+  return removed;
+}

@@ -1,0 +1,115 @@
+// The summary, for the terminal and as summary.md: one list of sections, two renderings. Reads only the report.
+import { KEY_COUNTERS } from '../sampler/kernel-counters.ts';
+import { formatDuration } from '../core/units.ts';
+import type { Report } from '../report/report.ts';
+
+interface Section {
+  title: string;
+  head?: string[];
+  rows?: string[][];
+  bullets?: string[];
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : v === null || v === undefined ? '-' : String(v));
+const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
+
+export function summarySections(r: Report): Section[] {
+  const sections: Section[] = [];
+  const load = Object.entries(r.actors).filter(([, a]) => 'attempts' in a);
+  if (load.length) {
+    sections.push({
+      title: 'Load',
+      head: ['actor', 'host', 'attempts', 'ok', 'errors', 'missed starts', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
+      rows: load.map(([name, a]) => {
+        const lat = (a['latencyMs'] ?? {}) as Record<string, number | null>;
+        return [name, a.host, num(a['attempts']), num(a['ok']), num(a['errorCount']), num(a['missedStarts']), num(a['achievedRate']), num(a['connectRate']), num(lat['p50']), num(lat['p99'])];
+      }),
+    });
+    const errorRows = load.flatMap(([name, a]) =>
+      Object.entries((a['errors'] ?? {}) as Record<string, { count: number; syscalls: Record<string, number>; firstAtMs: number }>).map(([code, e]) => [
+        name,
+        code,
+        Object.keys(e.syscalls).join(', '),
+        num(e.count),
+        ms(e.firstAtMs - Number(a['startedAtMs'] ?? 0)),
+      ]),
+    );
+    if (errorRows.length) sections.push({ title: 'Errors', head: ['actor', 'code', 'syscall', 'count', 'first after'], rows: errorRows });
+  }
+
+  const exhaustion = Object.values(r.predictions).flatMap((p) => (p.exhaustion ? [p.exhaustion] : []));
+  const timeWait = Object.values(r.predictions).flatMap((p) => (p.timeWait ? [p.timeWait] : []));
+  if (exhaustion.length || timeWait.length) {
+    sections.push({
+      title: 'Predicted vs measured',
+      head: ['actor', 'what', 'predicted', 'measured', 'measured/predicted'],
+      rows: [
+        ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
+        ...timeWait.map((t) => [t.actor, `peak TIME_WAIT on ${t.host} (${t.closer} closes first)`, num(t.predicted), num(t.measured), num(t.ratio)]),
+      ],
+    });
+  }
+
+  const hosts = Object.entries(r.hosts);
+  sections.push({
+    title: 'Socket states per host (peaks)',
+    head: ['host', 'address', 'TIME_WAIT', 'of which ephemeral', 'of which listening', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2', 'SYN_RECV', 'sockstat tw', 'samples'],
+    rows: hosts.map(([name, h]) => [
+      name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.ephemeral.TIME_WAIT), num(h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
+      num(h.peak.total.CLOSE_WAIT), num(h.peak.total.FIN_WAIT2), num(h.peak.total.SYN_RECV), num(h.peak.sockstatTw), num(h.samples),
+    ]),
+  });
+  const sysctlNames = [...new Set(hosts.flatMap(([, h]) => Object.keys(h.sysctls)))];
+  sections.push({
+    title: 'Sysctls as read back from each host',
+    head: ['sysctl', ...hosts.map(([n]) => n)],
+    rows: sysctlNames.map((s) => [s, ...hosts.map(([, h]) => h.sysctls[s] ?? 'absent')]),
+  });
+  const counters = [...new Set([...KEY_COUNTERS, ...hosts.flatMap(([, h]) => Object.keys(h.counters.delta))])];
+  sections.push({
+    title: 'Kernel counter deltas',
+    head: ['counter', ...hosts.map(([n]) => n)],
+    rows: counters.filter((c) => hosts.some(([, h]) => h.counters.delta[c] !== undefined)).map((c) => [c, ...hosts.map(([, h]) => num(h.counters.delta[c] ?? 0))]),
+  });
+  if (r.thresholds.length) {
+    sections.push({ title: 'Thresholds', bullets: r.thresholds.map((t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.expression} (value ${num(t.value)}${t.reason ? `: ${t.reason}` : ''})`) });
+  }
+  if (r.findings.length) sections.push({ title: 'Findings', bullets: r.findings });
+  return sections;
+}
+
+function header(r: Report): string[] {
+  return [
+    `${r.scenario.name}: ${r.verdict.toUpperCase()}${r.error ? ` (${r.error})` : ''}`,
+    r.scenario.description,
+    `ran ${formatDuration(r.durationMs)} from ${r.startedAt}; kernel ${r.environment.kernel}, node ${r.environment.node}, driver ${r.environment.driver} as ${r.environment.privilege}`,
+  ];
+}
+
+export function renderMarkdown(r: Report): string {
+  const [title, ...rest] = header(r);
+  const out = [`# ${title}`, '', ...rest.map((l) => `${l}  `), ''];
+  for (const s of summarySections(r)) {
+    out.push(`## ${s.title}`, '');
+    if (s.head && s.rows) {
+      out.push(`| ${s.head.join(' | ')} |`, `|${s.head.map(() => '---').join('|')}|`, ...s.rows.map((row) => `| ${row.join(' | ')} |`), '');
+    }
+    if (s.bullets) out.push(...s.bullets.map((b) => `- ${b}`), '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+export function renderText(r: Report): string {
+  const out = [...header(r), ''];
+  for (const s of summarySections(r)) {
+    out.push(s.title);
+    if (s.head && s.rows) {
+      const widths = s.head.map((h, i) => Math.max(h.length, ...s.rows!.map((row) => row[i]!.length)));
+      const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+      out.push(line(s.head), ...s.rows.map(line));
+    }
+    if (s.bullets) out.push(...s.bullets.map((b) => `  - ${b}`));
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,82 @@
+// Aggregates a run into report.json: hosts from the recorder and the agents' read-backs, actors from
+// their final stats, then predictions, thresholds, findings and the verdict.
+import { release } from 'node:os';
+import type { Plan } from '../core/plan.ts';
+import type { Recorder } from '../controller/recorder.ts';
+import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
+import { allStates } from '../sampler/tcp-states.ts';
+import { findings } from './findings.ts';
+import { predict } from './predictions.ts';
+import { REPORT_SCHEMA_VERSION, type HostReport, type Report } from './report.ts';
+import { evaluateThresholds } from './thresholds.ts';
+
+export interface RunFacts {
+  plan: Plan;
+  recorder: Recorder;
+  lab: { id: string; driver: string; locations: Record<string, string> };
+  privilege: string;
+  startedAt: Date;
+  durationMs: number;
+  /** Per host, from the agent's ready event. */
+  sysctls: Record<string, Record<string, string>>;
+  countersStart: Record<string, Counters>;
+  /** Per host, from the agent's stopped event; absent when the run did not get that far. */
+  countersEnd: Record<string, Counters>;
+  actorStats: Record<string, Record<string, unknown>>;
+  interrupted: boolean;
+  error?: string;
+}
+
+export function buildReport(facts: RunFacts): Report {
+  const { plan, recorder } = facts;
+  const hosts: Record<string, HostReport> = {};
+  for (const [name, hp] of Object.entries(plan.hosts)) {
+    const rec = recorder.host(name);
+    const start = facts.countersStart[name] ?? {};
+    const end = facts.countersEnd[name] ?? rec.last?.counters ?? start;
+    hosts[name] = {
+      address: hp.address,
+      location: facts.lab.locations[name] ?? '',
+      sysctls: facts.sysctls[name] ?? {},
+      peak: {
+        total: allStates(rec.peaks.total),
+        listen: allStates(rec.peaks.listen),
+        ephemeral: allStates(rec.peaks.ephemeral),
+        atMs: rec.peaks.atMs,
+        sockstatTw: rec.peaks.sockstatTw,
+      },
+      final: allStates(rec.last?.tcp.total ?? {}),
+      series: rec.series,
+      samples: rec.samples,
+      skippedTicks: rec.skippedTicks,
+      counters: { start, end, delta: counterDelta(start, end) },
+    };
+  }
+
+  const actors: Report['actors'] = {};
+  for (const actor of Object.values(plan.actors)) {
+    const stats = facts.actorStats[actor.name] ?? recorder.latestStats.get(actor.name) ?? {};
+    actors[actor.name] = { kind: actor.kind, host: actor.host, options: { ...actor.options }, ...stats };
+  }
+
+  const partial = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    scenario: { name: plan.scenario.name, description: plan.scenario.description, file: plan.scenario.file, plan },
+    profile: null,
+    environment: { kernel: release(), node: process.version, driver: facts.lab.driver, privilege: facts.privilege, lab: facts.lab.id },
+    startedAt: facts.startedAt.toISOString(),
+    durationMs: Math.round(facts.durationMs),
+    hosts,
+    actors,
+    predictions: predict(plan, hosts, actors),
+  } satisfies Partial<Report>;
+  const thresholds = evaluateThresholds(partial, plan.thresholds);
+  const verdict: Report['verdict'] = facts.error ? 'error' : facts.interrupted ? 'interrupted' : thresholds.every((t) => t.ok) ? 'pass' : 'fail';
+  return {
+    ...partial,
+    thresholds,
+    findings: findings(plan, partial),
+    verdict,
+    ...(facts.error ? { error: facts.error } : {}),
+  };
+}

@@ -1,0 +1,77 @@
+// What theory says should happen, next to what the kernel showed: the port budget and its exhaustion
+// time, and the TIME_WAIT population on the host that closes first.
+import type { Plan } from '../core/plan.ts';
+import { parsePortRange } from '../core/units.ts';
+import type { ExhaustionPrediction, HostReport, Report, TimeWaitPrediction } from './report.ts';
+
+/** TCP_TIMEWAIT_LEN: fixed at compile time, no sysctl changes it. */
+export const TIME_WAIT_SECONDS = 60;
+
+/** Ports of ip_local_port_range that connect() may pick: the range less ip_local_reserved_ports inside it. */
+export function portBudget(sysctls: Record<string, string>): { budget: number; range: string } | undefined {
+  const rangeText = sysctls['net.ipv4.ip_local_port_range'];
+  if (!rangeText) return undefined;
+  const { lo, hi } = parsePortRange(rangeText);
+  let reserved = 0;
+  for (const part of (sysctls['net.ipv4.ip_local_reserved_ports'] ?? '').split(',').filter(Boolean)) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    reserved += Math.max(0, Math.min(hi, b!) - Math.max(lo, a) + 1);
+  }
+  return { budget: hi - lo + 1 - reserved, range: `${lo}-${hi}` };
+}
+
+function ratio(measured: number | null, predicted: number): number | null {
+  return measured === null || predicted <= 0 ? null : Math.round((measured / predicted) * 1000) / 1000;
+}
+
+export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: Report['actors']): Report['predictions'] {
+  const out: Report['predictions'] = {};
+  for (const actor of Object.values(plan.actors)) {
+    if (actor.kind !== 'short-conn-client' || !actor.connect) continue;
+    const stats = actors[actor.name];
+    const client = hosts[actor.host];
+    const server = hosts[actor.connect.host];
+    if (!stats || !client || !server) continue;
+    const connectRate = Number(stats['connectRate'] ?? 0);
+    const durationMs = Number(stats['durationMs'] ?? 0);
+    const startedAtMs = Number(stats['startedAtMs'] ?? 0);
+    const closer = actor.options['closer'] as 'client' | 'server';
+    const budget = portBudget(client.sysctls);
+    const entry: (typeof out)[string] = {};
+
+    if (budget && connectRate > 0) {
+      const errors = (stats['errors'] ?? {}) as Record<string, { firstAtMs: number }>;
+      const first = errors['EADDRNOTAVAIL']?.firstAtMs;
+      const measuredMs = first === undefined ? null : Math.round(first - startedAtMs);
+      const predictedMs = Math.round((budget.budget / connectRate) * 1000);
+      entry.exhaustion = {
+        actor: actor.name,
+        host: actor.host,
+        portBudget: budget.budget,
+        portRange: budget.range,
+        connectRate: Math.round(connectRate * 10) / 10,
+        predictedMs,
+        measuredMs,
+        ratio: ratio(measuredMs, predictedMs),
+      } satisfies ExhaustionPrediction;
+    }
+
+    const holder = closer === 'client' ? client : server;
+    const measured = closer === 'client' ? holder.peak.ephemeral.TIME_WAIT : holder.peak.listen.TIME_WAIT;
+    const byRate = Math.round(connectRate * Math.min(durationMs / 1000, TIME_WAIT_SECONDS));
+    // A close by RST (SO_LINGER 0) or no close at all leaves no TIME_WAIT on the closer.
+    const closeStyle = closer === 'client' ? actor.options['closeStyle'] : plan.actors[actor.connect.actor]?.options['closeStyle'];
+    const predicted = closeStyle !== 'graceful' ? 0 : closer === 'client' && budget ? Math.min(budget.budget, byRate) : byRate;
+    entry.timeWait = {
+      actor: actor.name,
+      host: closer === 'client' ? actor.host : actor.connect.host,
+      closer,
+      predicted,
+      measured,
+      ratio: ratio(measured, predicted),
+      ofPortBudget: closer === 'client' && budget ? ratio(measured, budget.budget) : null,
+    } satisfies TimeWaitPrediction;
+    out[actor.name] = entry;
+  }
+  return out;
+}

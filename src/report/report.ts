@@ -1,0 +1,75 @@
+// report.json, versioned. Renderers read only this.
+import type { Plan } from '../core/plan.ts';
+import type { Counters } from '../sampler/kernel-counters.ts';
+import type { TcpStateName } from '../sampler/tcp-states.ts';
+import type { HostSeries } from '../controller/recorder.ts';
+import type { ThresholdResult } from './thresholds.ts';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type StateTable = Record<TcpStateName, number>;
+
+export interface HostReport {
+  address: string;
+  /** Where the host lived: a namespace name. */
+  location: string;
+  /** As read back from the kernel inside the host. */
+  sysctls: Record<string, string>;
+  peak: { total: StateTable; listen: StateTable; ephemeral: StateTable; atMs: Partial<Record<TcpStateName, number>>; sockstatTw: number };
+  /** States at the last sample, taken when the load had ended. */
+  final: StateTable;
+  series: HostSeries;
+  samples: number;
+  skippedTicks: number;
+  counters: { start: Counters; end: Counters; delta: Counters };
+}
+
+export interface ActorReport {
+  kind: string;
+  host: string;
+  options: Record<string, unknown>;
+  [stat: string]: unknown;
+}
+
+export interface ExhaustionPrediction {
+  actor: string;
+  host: string;
+  /** Ports of ip_local_port_range, less ip_local_reserved_ports within it: one 4-tuple each toward one ip:port. */
+  portBudget: number;
+  portRange: string;
+  /** New connections per second over the flood's first second. */
+  connectRate: number;
+  predictedMs: number;
+  /** When connect() first failed with EADDRNOTAVAIL, after the flood's start; null if it never did. */
+  measuredMs: number | null;
+  ratio: number | null;
+}
+
+export interface TimeWaitPrediction {
+  actor: string;
+  /** The host expected to hold TIME_WAIT: the one that closes first. */
+  host: string;
+  closer: 'client' | 'server';
+  /** min(port budget when the client closes, rate x min(run, 60 s)). */
+  predicted: number;
+  measured: number;
+  ratio: number | null;
+  /** Client closer: measured peak / port budget. */
+  ofPortBudget: number | null;
+}
+
+export interface Report {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  scenario: { name: string; description: string; file: string; plan: Plan };
+  profile: string | null;
+  environment: { kernel: string; node: string; driver: string; privilege: string; lab: string };
+  startedAt: string;
+  durationMs: number;
+  hosts: Record<string, HostReport>;
+  actors: Record<string, ActorReport>;
+  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction }>;
+  thresholds: ThresholdResult[];
+  findings: string[];
+  verdict: 'pass' | 'fail' | 'interrupted' | 'error';
+  error?: string;
+}

@@ -1,0 +1,57 @@
+// Thresholds: "<path into report.json> <op> <number>". A missing metric fails (unlike k6, where it passes).
+
+export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+export interface Threshold {
+  readonly expression: string;
+  readonly path: string;
+  readonly op: ThresholdOp;
+  readonly target: number;
+}
+
+export interface ThresholdResult {
+  readonly expression: string;
+  /** The value read from the report, or null when the metric is missing. */
+  readonly value: number | null;
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+const EXPR = /^\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/;
+
+export function parseThreshold(expression: string): Threshold {
+  const m = EXPR.exec(expression);
+  if (!m) throw new Error(`"${expression}" is not "<path> <op> <number>" (op: < <= > >= == !=)`);
+  return { expression, path: m[1]!, op: m[2] as ThresholdOp, target: Number(m[3]) };
+}
+
+export function readPath(root: unknown, path: string): unknown {
+  let node = root;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object' || !(key in node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function compare(a: number, op: ThresholdOp, b: number): boolean {
+  switch (op) {
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '==': return a === b;
+    case '!=': return a !== b;
+  }
+}
+
+export function evaluateThresholds(report: unknown, expressions: readonly string[]): ThresholdResult[] {
+  return expressions.map((expression) => {
+    const t = parseThreshold(expression);
+    const value = readPath(report, t.path);
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      return { expression, value: null, ok: false, reason: value === undefined ? 'metric missing from the report' : `not a number: ${JSON.stringify(value)}` };
+    }
+    return { expression, value, ok: compare(value, t.op, t.target) };
+  });
+}

@@ -1,0 +1,86 @@
+// Per-host sampler: runs inside the host's network namespace (in its agent), so /proc/net/* is that host's.
+import { readFile } from 'node:fs/promises';
+import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type Sockstat } from './kernel-counters.ts';
+import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
+
+export interface Sample {
+  /** ms since the run's zero. */
+  readonly t: number;
+  readonly tcp: Omit<TcpCensus, 'sockets'>;
+  readonly sockets: number;
+  readonly sockstat: Sockstat;
+  /** The key TcpExt/Tcp counters, absolute. */
+  readonly counters: Counters;
+  /** Ticks skipped since the previous sample because a read took longer than the interval. */
+  readonly skipped: number;
+}
+
+async function readOptional(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    // /proc/net/tcp6 is absent when IPv6 is disabled: count no sockets there rather than fail.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
+}
+
+/** Every TcpExt and Tcp counter of the namespace this process runs in. */
+export async function readCounters(): Promise<Counters> {
+  const [netstat, snmp] = await Promise.all([readFile('/proc/net/netstat', 'utf8'), readFile('/proc/net/snmp', 'utf8')]);
+  return { ...parseCounterPairs(netstat, ['TcpExt']), ...parseCounterPairs(snmp, ['Tcp']) };
+}
+
+export class SocketSampler {
+  private readonly census = new TcpCensusTaker();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private inFlight: Promise<void> | undefined;
+  private tick = 0;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly now: () => number,
+    private readonly emit: (sample: Sample) => void,
+  ) {}
+
+  async sampleOnce(skipped = 0): Promise<Sample> {
+    const t = this.now();
+    const [tcp4, tcp6, sockstat, counters] = await Promise.all([
+      readOptional('/proc/net/tcp'),
+      readOptional('/proc/net/tcp6'),
+      readFile('/proc/net/sockstat', 'utf8'),
+      readCounters(),
+    ]);
+    const { sockets, ...tcp } = this.census.take([
+      { buf: tcp4, family: 4 },
+      { buf: tcp6, family: 6 },
+    ]);
+    return { t, tcp, sockets, sockstat: parseSockstat(sockstat), counters: pickKeyCounters(counters), skipped };
+  }
+
+  /** Samples at t = 0, interval, 2*interval, ... of the run's clock; a late tick is skipped and counted, never queued. */
+  start(): void {
+    this.running = true;
+    this.tick = Math.floor(this.now() / this.intervalMs);
+    const loop = async () => {
+      if (!this.running) return;
+      const due = Math.floor(this.now() / this.intervalMs);
+      const skipped = Math.max(0, due - this.tick - 1);
+      this.tick = due;
+      this.emit(await this.sampleOnce(skipped));
+      if (!this.running) return;
+      const next = (Math.floor(this.now() / this.intervalMs) + 1) * this.intervalMs;
+      this.timer = setTimeout(() => void (this.inFlight = loop()), Math.max(0, next - this.now()));
+    };
+    this.inFlight = loop();
+  }
+
+  /** Stops the loop and emits one last sample, so the series ends at the moment of stopping. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.inFlight;
+    this.emit(await this.sampleOnce());
+  }
+}
