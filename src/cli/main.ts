@@ -135,12 +135,13 @@ export async function main(args: string[]): Promise<number> {
     )
     .command('reap', 'remove labs left behind by killed runs (never those of a live run)', {}, () => set(reapCommand()))
     .command(
-      'privileged <command..>',
-      'run a command with lab privileges (root, or root of a user namespace)',
-      (y) => y.positional('command', { type: 'string', array: true, demandOption: true }),
-      (argv) => set(privilegedCommand(argv as never)),
+      'privileged [command..]',
+      'run a command with lab privileges (root, or root of a user namespace): waitlab privileged -- CMD ARGS',
+      (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }),
+      (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])] })),
     )
     .demandCommand(1, 'name a command: scenario, list, report, reap')
+    .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(
       'Exit codes: 0 ok; 1 thresholds failed; 2 invalid scenario or usage; 3 lab could not be built (missing privilege or tool); 4 internal error; 130/143 interrupted by SIGINT/SIGTERM.',

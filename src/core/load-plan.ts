@@ -6,7 +6,7 @@ import { actorKind } from '../actors/registry.ts';
 import { parseThreshold } from '../report/thresholds.ts';
 import { DEFAULTS } from './defaults.ts';
 import { PlanValidationError, UsageError } from './errors.ts';
-import { resolveFields } from './fields.ts';
+import { resolveFields, type Fields } from './fields.ts';
 import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from './plan.ts';
 import type { ScenarioDefinition } from './scenario.ts';
@@ -64,7 +64,7 @@ export async function loadPlan(nameOrPath: string, overrides: Record<string, str
   return resolvePlan(definition, file, overrides);
 }
 
-export function resolvePlan(definition: ScenarioDefinition, file: string, overrides: Record<string, string>): Plan {
+export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>): Plan {
   const problems: string[] = [];
   const params = resolveFields(definition.params, overrides, 'param', problems);
   if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);

@@ -1,0 +1,99 @@
+// Helpers for tests that build real labs and look at what the kernel and the process table say.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PROJECT_ROOT, resolvePlan } from '../../src/core/load-plan.ts';
+import { defineScenario, type HostSpec } from '../../src/core/scenario.ts';
+import type { Lab } from '../../src/lab/driver.ts';
+import { netnsDriver } from '../../src/lab/netns-driver.ts';
+
+export const BIN = resolve(PROJECT_ROOT, 'bin/waitlab.js');
+const TSX = pathToFileURL(createRequire(resolve(PROJECT_ROOT, 'package.json')).resolve('tsx')).href;
+
+export function tempDir(prefix = 'waitlab-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A lab of hosts and no actors, for tests that run their own programs inside. */
+export async function buildLab(hosts: Record<string, HostSpec>): Promise<Lab> {
+  const plan = resolvePlan(defineScenario({ name: 'test-lab', description: 'test', params: {}, build: () => ({ hosts, actors: {} }) }), 'test', {});
+  return netnsDriver.build(plan, () => undefined);
+}
+
+/** Runs a TypeScript helper of test/helpers inside a lab host and returns its stdout. */
+export function nodeInHost(lab: Lab, host: string, script: string, args: string[] = []): string {
+  return execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.location, process.execPath, '--import', TSX, resolve(PROJECT_ROOT, 'test/helpers', script), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+export function inHost(lab: Lab, host: string, command: string, args: string[]): string {
+  return execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.location, command, ...args], { encoding: 'utf8' });
+}
+
+/** Lab namespaces on the machine, optionally only those of one controller pid. */
+export function labNamespaces(pid?: number): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((ns) => (pid === undefined ? /^wl\d+n\d+-/ : new RegExp(`^wl${pid}n\\d+-`)).test(ns));
+}
+
+/** Pids of running agent processes (any lab). */
+export function agentPids(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/agent/main.ts')) out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Interface names in the namespace this test runs in: the lab must never add one here. */
+export function hostLinks(): string[] {
+  return execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
+    .sort();
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+export function runCli(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): CliRun {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+    env: options.env ?? process.env,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+}
+
+/** Polls until check() is truthy; counts tries, so no wall-clock assertion hides in it. */
+export async function until<T>(check: () => T | undefined | false, what: string, tries = 300, everyMs = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = check();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}

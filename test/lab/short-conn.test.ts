@@ -1,0 +1,60 @@
+// The main job in a short form: 500 ports at 250 new connections per second run out after about 2 s.
+// Every assertion reads what the kernel reported (socket states, counters, errno), not what the code expects.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan } from '../../src/core/load-plan.ts';
+import type { Report } from '../../src/report/report.ts';
+import { tempDir } from '../helpers/lab.ts';
+
+const BUDGET = 500;
+
+describe('short-conn scenario', () => {
+  let report: Report;
+  beforeAll(async () => {
+    const plan = await loadPlan('short-conn', { ports: '40000-40499', rate: '250/s', duration: '3.5s' });
+    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+  });
+
+  it('writes the client sysctls into its namespace, as read back from the kernel', () => {
+    expect(report.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.ip_local_port_range': '40000 40499', 'net.ipv4.tcp_tw_reuse': '0' });
+    expect(report.hosts.server!.sysctls['net.ipv4.ip_local_port_range']).not.toBe('40000 40499');
+  });
+
+  it('runs out of ports with EADDRNOTAVAIL from connect() once every port is in TIME_WAIT', () => {
+    const flood = report.actors.flood!;
+    const errors = flood['errors'] as Record<string, { count: number; syscalls: Record<string, number> }>;
+    expect(Object.keys(errors)).toEqual(['EADDRNOTAVAIL']);
+    expect(errors.EADDRNOTAVAIL!.syscalls).toEqual({ connect: errors.EADDRNOTAVAIL!.count });
+    expect(flood['connected']).toBe(BUDGET);
+    expect(flood['ok']).toBe(BUDGET);
+    expect(flood['connectedBeforeFirstError']).toBe(BUDGET);
+  });
+
+  it('fails first within 20% of the predicted time, and the client holds its whole port budget in TIME_WAIT', () => {
+    const p = report.predictions.flood!;
+    expect(p.exhaustion!.portBudget).toBe(BUDGET);
+    expect(p.exhaustion!.ratio).toBeGreaterThanOrEqual(0.8);
+    expect(p.exhaustion!.ratio).toBeLessThanOrEqual(1.2);
+    expect(report.hosts.client!.peak.ephemeral.TIME_WAIT).toBeGreaterThanOrEqual(BUDGET * 0.98);
+    expect(report.hosts.client!.peak.ephemeral.TIME_WAIT).toBeLessThanOrEqual(BUDGET * 1.02);
+    expect(report.hosts.client!.peak.sockstatTw).toBe(report.hosts.client!.peak.total.TIME_WAIT);
+  });
+
+  it('puts TIME_WAIT on the host that closed first only', () => {
+    expect(report.hosts.server!.peak.total.TIME_WAIT).toBe(0);
+    expect(report.actors.web!['peerClosedFirst']).toBe(BUDGET);
+    expect(report.findings.join('\n')).toMatch(/TIME_WAIT piled up on host client: peak 500/);
+    expect(report.findings.join('\n')).toMatch(/Host server held no TIME_WAIT/);
+  });
+
+  it('shows the same story in the kernel counters', () => {
+    expect(report.hosts.client!.counters.delta['Tcp.ActiveOpens']).toBe(BUDGET);
+    expect(report.hosts.server!.counters.delta['Tcp.PassiveOpens']).toBe(BUDGET);
+    expect(report.hosts.client!.counters.delta['TcpExt.TWRecycled']).toBe(0);
+  });
+
+  it('passes its own thresholds', () => {
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+    expect(report.verdict).toBe('pass');
+  });
+});

@@ -1,0 +1,74 @@
+// Nothing of a lab may outlive its run: no namespace, veth or process after success, after a thrown
+// error, after SIGINT; and a lab left by a SIGKILLed run is reaped at the next start.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { AgentError } from '../../src/core/errors.ts';
+import { loadPlan, PROJECT_ROOT } from '../../src/core/load-plan.ts';
+import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
+import { agentPids, buildLab, hostLinks, labNamespaces, runCli, tempDir, until } from '../helpers/lab.ts';
+
+const SHORT = { duration: '1s', rate: '100/s' };
+const CLASH = resolve(PROJECT_ROOT, 'test/fixtures/scenarios/port-clash.ts');
+
+describe('lab teardown', () => {
+  let linksBefore: string[];
+  beforeEach(() => {
+    linksBefore = hostLinks();
+  });
+  afterEach(() => {
+    expect(labNamespaces(process.pid)).toEqual([]);
+    expect(agentPids()).toEqual([]);
+    expect(hostLinks()).toEqual(linksBefore);
+  });
+
+  it('leaves nothing after a successful run', async () => {
+    const { report } = await runScenario(await loadPlan('short-conn', SHORT), { outDir: tempDir() });
+    expect(report.verdict).not.toBe('error');
+    expect(report.hosts.client!.samples).toBeGreaterThan(0);
+  });
+
+  it('leaves nothing after an error once the lab exists, and still writes the report', async () => {
+    const dir = tempDir();
+    const err = await runScenario(await loadPlan(CLASH), { outDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentError);
+    expect((err as Error).message).toMatch(/EADDRINUSE/);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('error');
+    expect(report.error).toMatch(/EADDRINUSE/);
+  });
+
+  it('leaves nothing after SIGINT in the middle of the load, and exits 130 with a partial report', async () => {
+    const dir = tempDir();
+    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=30s', '--set', 'rate=50/s', '--out', dir, '--no-progress']);
+    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(130);
+    expect(labNamespaces(cli.child.pid)).toEqual([]);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.verdict).toBe('interrupted');
+    expect(report.actors.flood.attempts).toBeGreaterThan(0);
+  });
+
+  it('reaps the lab of a SIGKILLed run at the next start, and never touches a live run\'s lab', async () => {
+    const live = await buildLab({ keep: {} });
+    try {
+      const cli = runCli(['scenario', 'short-conn', '--set', 'duration=30s', '--set', 'rate=50/s', '--out', tempDir(), '--no-progress']);
+      const pid = cli.child.pid!;
+      await until(() => labNamespaces(pid).length === 3 && agentPids().length === 2, 'the killed run\'s lab and agents');
+      cli.child.kill('SIGKILL');
+      await cli.exit;
+      // Its agents see their stdin close and exit by themselves; its namespaces stay until reaped.
+      await until(() => agentPids().length === 0, 'the orphaned agents to exit');
+      expect(labNamespaces(pid)).toHaveLength(3);
+
+      const removed = await reapStaleLabs();
+      expect(removed.sort()).toEqual([`wl${pid}n0-bridge`, `wl${pid}n0-client`, `wl${pid}n0-server`]);
+      expect(labNamespaces(pid)).toEqual([]);
+      expect(labNamespaces(process.pid).sort()).toEqual([`${live.id}-bridge`, `${live.id}-keep`]);
+    } finally {
+      await live.teardown();
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { PlanValidationError } from '../../src/core/errors.ts';
+import { loadPlan, parseOverrides, resolvePlan } from '../../src/core/load-plan.ts';
+import { defineScenario, f, type ScenarioSpec } from '../../src/core/scenario.ts';
+
+function problemsOf(spec: ScenarioSpec, overrides: Record<string, string> = {}, params = {}): string[] {
+  try {
+    resolvePlan(defineScenario({ name: 'inline', description: 'test', params, build: () => spec }), 'inline.ts', overrides);
+  } catch (err) {
+    if (err instanceof PlanValidationError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+const twoHosts = (extra: Partial<ScenarioSpec> = {}): ScenarioSpec => ({
+  hosts: { client: {}, server: {} },
+  actors: {
+    web: { kind: 'http-server', host: 'server', port: 8080 },
+    flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: '100/s', duration: '1s' },
+  },
+  ...extra,
+});
+
+describe('plan validation', () => {
+  it('resolves every default and freezes the plan', () => {
+    const plan = resolvePlan(defineScenario({ name: 'inline', description: 'd', params: {}, build: () => twoHosts() }), 'x.ts', {});
+    expect(plan.actors.flood!.options).toMatchObject({ model: 'open', rate: 100, duration: 1000, closer: 'client', idleTimeout: 5000 });
+    expect(plan.actors.flood!.connect).toEqual({ actor: 'web', host: 'server', address: '198.18.0.2', port: 8080 });
+    expect(plan.hosts.client!.address).toBe('198.18.0.1');
+    expect(Object.isFrozen(plan.actors.flood!.options)).toBe(true);
+    expect(plan.maxLoadMs).toBe(6000);
+  });
+
+  it('lists every problem at once: unknown keys, bad units, unknown kinds and hosts, bad references', () => {
+    const problems = problemsOf({
+      hosts: { client: { address: '10.0.0.1' }, server: {} },
+      actors: {
+        web: { kind: 'http-server', host: 'server', port: 8080, keepalive: true },
+        flood: { kind: 'short-conn-client', host: 'client', target: 'nope', rate: 'fast', duration: '3 weeks' },
+        ghost: { kind: 'teleporter', host: 'mars' },
+        lost: { kind: 'http-server', host: 'mars' },
+      },
+      thresholds: ['latency is low'],
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/hosts\.client\.address: 10\.0\.0\.1 is outside 198\.18\.0\.0\/15/),
+        expect.stringMatching(/actors\.web: unknown key "keepalive"/),
+        expect.stringMatching(/actors\.flood\.rate: "fast" is not a rate/),
+        expect.stringMatching(/actors\.flood\.duration: "3 weeks" is not a duration/),
+        expect.stringMatching(/actors\.flood\.target: no actor "nope"/),
+        expect.stringMatching(/actors\.ghost\.kind: unknown actor kind "teleporter"/),
+        expect.stringMatching(/actors\.lost\.host: no host "mars"/),
+        expect.stringMatching(/thresholds: "latency is low" is not/),
+      ]),
+    );
+    expect(problems).toHaveLength(8);
+  });
+
+  it('rejects sysctls the kernel does not have in a network namespace, saying why', () => {
+    const problems = problemsOf(
+      twoHosts({
+        hosts: {
+          client: {
+            sysctls: {
+              'net.ipv4.tcp_tw_recycle': 1,
+              'net.ipv4.tcp_max_orphans': 1000,
+              'net.ipv4.tcp_no_such_thing': 1,
+              'kernel.pid_max': 100,
+              'net.ipv4.tcp_tw_reuse': 1,
+            },
+          },
+          server: {},
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/"kernel\.pid_max" is not a full net\.\* sysctl name/),
+      expect.stringMatching(/net\.ipv4\.tcp_tw_recycle was removed in Linux 4\.12/),
+      expect.stringMatching(/net\.ipv4\.tcp_max_orphans is global on this kernel, not per network namespace/),
+      expect.stringMatching(/net\.ipv4\.tcp_no_such_thing does not exist on this kernel/),
+    ]);
+  });
+
+  it('applies --set overrides through the parameter types and rejects unknown ones', () => {
+    const params = { rate: f.rate({ default: '10/s' }) };
+    const build = (p: { rate: number }) => twoHosts({ actors: { web: { kind: 'http-server', host: 'server' }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate } } });
+    const plan = resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', { rate: '600/m' });
+    expect(plan.params.rate).toBe(10);
+    expect(plan.actors.flood!.options.rate).toBe(10);
+    expect(() => resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', { rtae: '5/s' })).toThrow(/unknown parameter "rtae" \(known: rate\)/);
+    expect(() => parseOverrides(['novalue'])).toThrow(/expected key=value/);
+  });
+
+  it('loads the short-conn scenario by name with its defaults', async () => {
+    const plan = await loadPlan('short-conn', { rate: '250/s' });
+    expect(plan.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_tw_reuse': '0' });
+    expect(plan.actors.flood!.options.rate).toBe(250);
+    await expect(loadPlan('no-such-scenario')).rejects.toThrow(/no scenario "no-such-scenario": known scenarios are .*short-conn/);
+  });
+});

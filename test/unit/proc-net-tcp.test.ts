@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { scanProcNetTcp, TcpCensusTaker } from '../../src/sampler/proc-net-tcp.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/proc-net/${name}`, import.meta.url));
+
+describe('/proc/net/tcp parser', () => {
+  it('reads state and ports of every IPv4 row of a captured table', () => {
+    const rows: [number, number, number][] = [];
+    expect(scanProcNetTcp(fixture('tcp'), 4, (s, l, r) => rows.push([s, l, r]))).toBe(18);
+    expect(rows[0]).toEqual([0x0a, 8080, 0]);
+    expect(rows[7]).toEqual([0x06, 0x9196, 8080]);
+    expect(rows[8]).toEqual([0x05, 0x9198, 8080]);
+  });
+
+  it('reads IPv6 rows, whose addresses are 32 hex digits', () => {
+    const states: number[] = [];
+    expect(scanProcNetTcp(fixture('tcp6'), 6, (s, l) => states.push(s * 100000 + l))).toBe(7);
+    expect(states[0]).toBe(0x0a * 100000 + 8081);
+  });
+
+  it('splits counts between listening ports and the ephemeral side, across both families', () => {
+    const census = new TcpCensusTaker().take([
+      { buf: fixture('tcp'), family: 4 },
+      { buf: fixture('tcp6'), family: 6 },
+    ]);
+    expect(census.listen).toEqual({ LISTEN: 2, ESTABLISHED: 7, CLOSE_WAIT: 2 });
+    expect(census.ephemeral).toEqual({ ESTABLISHED: 7, TIME_WAIT: 5, FIN_WAIT2: 2 });
+    expect(census.total).toEqual({ LISTEN: 2, ESTABLISHED: 14, CLOSE_WAIT: 2, TIME_WAIT: 5, FIN_WAIT2: 2 });
+    expect(census.sockets).toBe(25);
+  });
+
+  it('keeps its place when the row number outgrows its 4-digit field', () => {
+    // The kernel prints "%4d:", so from row 10000 on the line is one character longer.
+    const rows = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
+    rows.push(`${'0'.padStart(4)}: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0`);
+    for (let i = 1; i < 12_000; i++) {
+      rows.push(`${String(i).padStart(4)}: 0100007F:${hex(30000 + i, 4)} 0100007F:1F90 06 00000000:00000000 03:00001751 00000000     0        0 0 3 0000000000000000`);
+    }
+    const census = new TcpCensusTaker().take([{ buf: Buffer.from(`${rows.join('\n')}\n`), family: 4 }]);
+    expect(census.ephemeral).toEqual({ TIME_WAIT: 11_999 });
+    expect(census.listen).toEqual({ LISTEN: 1 });
+  });
+
+  it('counts nothing in an empty table (IPv6 disabled)', () => {
+    expect(new TcpCensusTaker().take([{ buf: Buffer.alloc(0), family: 6 }]).sockets).toBe(0);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parsePortRange, parseRate } from '../../src/core/units.ts';
+import { evaluateThresholds, parseThreshold } from '../../src/report/thresholds.ts';
+
+describe('units', () => {
+  it('parses durations, rates and port ranges', () => {
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration(40)).toBe(40);
+    expect(parseRate('300/s')).toBe(300);
+    expect(parseRate('600/m')).toBe(10);
+    expect(parsePortRange('40000-40999')).toEqual({ lo: 40000, hi: 40999 });
+    expect(parsePortRange('32768 60999')).toEqual({ lo: 32768, hi: 60999 });
+  });
+
+  it('says what is wrong with a bad value', () => {
+    expect(() => parseDuration('5 sec')).toThrow(/not a duration/);
+    expect(() => parseRate('0/s')).toThrow(/positive/);
+    expect(() => parsePortRange('5000-4000')).toThrow(/LO <= HI/);
+  });
+});
+
+describe('thresholds', () => {
+  it('evaluates paths into the report', () => {
+    const report = { actors: { flood: { errors: { EADDRNOTAVAIL: { count: 3 } } } }, hosts: { s: { tw: 0 } } };
+    const [a, b] = evaluateThresholds(report, ['actors.flood.errors.EADDRNOTAVAIL.count > 0', 'hosts.s.tw >= 1']);
+    expect(a).toEqual({ expression: 'actors.flood.errors.EADDRNOTAVAIL.count > 0', value: 3, ok: true });
+    expect(b).toMatchObject({ value: 0, ok: false });
+  });
+
+  it('fails a threshold whose metric is missing, rather than passing it', () => {
+    const [r] = evaluateThresholds({}, ['actors.flood.errors.EADDRNOTAVAIL.count == 0']);
+    expect(r).toMatchObject({ ok: false, value: null, reason: 'metric missing from the report' });
+  });
+
+  it('rejects malformed expressions', () => {
+    expect(() => parseThreshold('p99 is low')).toThrow(/not "<path> <op> <number>"/);
+  });
+});
