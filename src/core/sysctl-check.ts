@@ -2,7 +2,7 @@
 // Global net sysctls (e.g. net.ipv4.tcp_max_orphans) are registered for the initial namespace only, so
 // they are absent in a new one: writing them would mean writing the machine's own, which the lab never does.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 
 const REMOVED: Readonly<Record<string, string>> = {
   'net.ipv4.tcp_tw_recycle': 'was removed in Linux 4.12 (it broke clients behind NAT); net.ipv4.tcp_tw_reuse is what remains',
@@ -37,12 +37,22 @@ export function probeSysctls(names: readonly string[]): SysctlAvailability {
         const path = sysctlPath(name);
         if (REMOVED[name]) out.push(`sysctl ${name} ${REMOVED[name]}`);
         else if (probed ? probed.has(path) : existsSync(path)) continue;
+        else if (!inInitialNetns()) out.push(`sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent)`);
         else if (existsSync(path)) out.push(`sysctl ${name} is global on this kernel, not per network namespace: the lab only writes sysctls inside its own namespaces`);
-        else out.push(`sysctl ${name} does not exist on this kernel (${process.platform} ${kernelRelease()})`);
+        else out.push(`sysctl ${name} does not exist on this kernel ${kernelRelease()}`);
       }
       return out;
     },
   };
+}
+
+/** Only from the machine's own namespace can a global sysctl be told apart from one the kernel lacks. */
+function inInitialNetns(): boolean {
+  try {
+    return readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net');
+  } catch {
+    return false;
+  }
 }
 
 function kernelRelease(): string {

@@ -7,10 +7,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../core/load-plan.ts';
 import type { Plan } from '../core/plan.ts';
+import { LabUnavailableError } from '../core/errors.ts';
 import { sysctlPath } from '../core/sysctl-check.ts';
 import { run } from './command.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
-import { prepareUserNamespace } from './privilege.ts';
+import { currentPrivilege, prepareUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
 
 const AGENT_MAIN = resolve(PROJECT_ROOT, 'src/agent/main.ts');
@@ -24,6 +25,9 @@ const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { ec
 export const netnsDriver: LabDriver = {
   name: 'netns',
   async build(plan: Plan, log) {
+    if (currentPrivilege() === 'user') {
+      throw new LabUnavailableError('the netns lab needs root, or root of a user namespace: run it through the waitlab CLI, or wrap the program in `waitlab privileged -- <command>`');
+    }
     prepareUserNamespace();
     const reaped = await reapStaleLabs();
     if (reaped.length) log('reaped namespaces of dead runs', { namespaces: reaped });

@@ -3,7 +3,7 @@
 // namespace and a private mount namespace, where a tmpfs on /run gives `ip netns` its own /run/netns.
 // The same code then serves both. The machine's own network and sysctls are out of reach either way.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { LabUnavailableError } from '../core/errors.ts';
 import { hasCommand, TOOL_PACKAGES } from './command.ts';
 
@@ -64,13 +64,22 @@ export function reexecInUserNamespace(argv: readonly string[], stdio: 'inherit' 
   });
 }
 
-let runMounted = false;
+const RUN_MOUNT_SOURCE = 'waitlab-run';
+
+/** Whether this mount namespace already has our /run: children of the run share it and must not mount again. */
+function privateRunMounted(): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => {
+      const [pre, post] = line.split(' - ');
+      return pre?.split(' ')[4] === '/run' && post?.split(' ')[1] === RUN_MOUNT_SOURCE;
+    });
+}
 
 /** Inside the user namespace: a private /run, so /run/netns and /run/waitlab are this run's alone. */
 export function prepareUserNamespace(): void {
-  if (currentPrivilege() !== 'userns-root' || runMounted) return;
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'waitlab-run', '/run'], { encoding: 'utf8' });
+  if (currentPrivilege() !== 'userns-root' || privateRunMounted()) return;
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', RUN_MOUNT_SOURCE, '/run'], { encoding: 'utf8' });
   if (r.status !== 0) throw new LabUnavailableError(`could not mount a private /run in the user namespace: ${r.stderr.trim()}`);
   mkdirSync('/run/netns', { recursive: true });
-  runMounted = true;
 }

@@ -14,7 +14,6 @@ export function createRunLogger(file: string, options: { verbose?: boolean; leve
     logger,
     close: () =>
       new Promise<void>((resolve) => {
-        fileStream.flushSync?.();
         fileStream.end();
         fileStream.once('close', () => resolve());
         fileStream.once('error', () => resolve());
