@@ -63,7 +63,7 @@ export function summarySections(r: Report): Section[] {
   sections.push({
     title: 'Sysctls as read back from each host',
     head: ['sysctl', ...hosts.map(([n]) => n)],
-    rows: sysctlNames.map((s) => [s, ...hosts.map(([, h]) => h.sysctls[s] ?? 'absent')]),
+    rows: sysctlNames.map((s) => [s, ...hosts.map(([, h]) => (h.sysctls[s] === undefined ? 'absent' : h.sysctls[s] || '(empty)'))]),
   });
   const counters = [...new Set([...KEY_COUNTERS, ...hosts.flatMap(([, h]) => Object.keys(h.counters.delta))])];
   sections.push({
