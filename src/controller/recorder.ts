@@ -10,10 +10,15 @@ type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
 /** Points kept per host in report.json's series; past it, neighbours merge (keeping their maxima). */
 export const SERIES_CAP = 1000;
 
+/** Peers remembered per host and side over a whole run. */
+export const MAX_RECORDED_PEERS = 64;
+
 export interface Peaks {
   total: StateCounts;
   listen: StateCounts;
   ephemeral: StateCounts;
+  /** Per-peer peaks: listening side by client ip, ephemeral side by server ip:port. */
+  peers: { listen: Record<string, StateCounts>; ephemeral: Record<string, StateCounts> };
   /** When each state's total peak was first reached, ms since the run's zero. */
   atMs: Partial<Record<TcpStateName, number>>;
   sockstatTw: number;
@@ -26,7 +31,7 @@ export interface HostSeries {
 }
 
 export class HostRecord {
-  readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, atMs: {}, sockstatTw: 0 };
+  readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, peers: { listen: {}, ephemeral: {} }, atMs: {}, sockstatTw: 0 };
   readonly series: HostSeries = { t: [], states: {} };
   samples = 0;
   skippedTicks = 0;
@@ -44,6 +49,14 @@ export class HostRecord {
           this.peaks[role][state] = n;
           if (role === 'total') this.peaks.atMs[state] = s.t;
         }
+      }
+    }
+    for (const side of ['listen', 'ephemeral'] as const) {
+      const seen = this.peaks.peers[side];
+      for (const [peer, counts] of Object.entries(s.tcp.peers[side])) {
+        if (!seen[peer] && Object.keys(seen).length >= MAX_RECORDED_PEERS) continue;
+        const peak = (seen[peer] ??= {});
+        for (const [state, n] of Object.entries(counts) as [TcpStateName, number][]) peak[state] = Math.max(peak[state] ?? 0, n);
       }
     }
     this.peaks.sockstatTw = Math.max(this.peaks.sockstatTw, s.sockstat.tw);

@@ -48,7 +48,8 @@ export const netnsDriver: LabDriver = {
       hosts,
       spawnAgent(host) {
         const ns = hosts[host]!.location;
-        const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', TSX_LOADER, AGENT_MAIN], {
+        // The namespace name on the command line only labels the process for ps and for tests.
+        const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', TSX_LOADER, AGENT_MAIN, ns], {
           stdio: ['pipe', 'pipe', 'pipe'],
           cwd: PROJECT_ROOT,
         });

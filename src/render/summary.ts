@@ -59,6 +59,16 @@ export function summarySections(r: Report): Section[] {
       num(h.peak.total.CLOSE_WAIT), num(h.peak.total.FIN_WAIT2), num(h.peak.total.SYN_RECV), num(h.peak.sockstatTw), num(h.samples),
     ]),
   });
+  const peerRows = hosts.flatMap(([name, h]) =>
+    (['ephemeral', 'listen'] as const).flatMap((side) =>
+      Object.entries(h.peak.peers?.[side] ?? {}).map(([peer, c]) => [
+        name, side === 'ephemeral' ? `to ${peer}` : `from ${peer}`, num(c.TIME_WAIT ?? 0), num(c.ESTABLISHED ?? 0), num(c.CLOSE_WAIT ?? 0), num(c.FIN_WAIT2 ?? 0),
+      ]),
+    ),
+  );
+  if (peerRows.length) {
+    sections.push({ title: 'Per peer (peaks): connections to servers/upstreams, and from clients', head: ['host', 'peer', 'TIME_WAIT', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2'], rows: peerRows });
+  }
   const sysctlNames = [...new Set(hosts.flatMap(([, h]) => Object.keys(h.sysctls)))];
   sections.push({
     title: 'Sysctls as read back from each host',

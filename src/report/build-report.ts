@@ -44,6 +44,7 @@ export function buildReport(facts: RunFacts): Report {
         ephemeral: allStates(rec.peaks.ephemeral),
         atMs: rec.peaks.atMs,
         sockstatTw: rec.peaks.sockstatTw,
+        peers: rec.peaks.peers,
       },
       final: allStates(rec.last?.tcp.total ?? {}),
       series: rec.series,

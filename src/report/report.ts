@@ -15,7 +15,15 @@ export interface HostReport {
   location: string;
   /** As read back from the kernel inside the host. */
   sysctls: Record<string, string>;
-  peak: { total: StateTable; listen: StateTable; ephemeral: StateTable; atMs: Partial<Record<TcpStateName, number>>; sockstatTw: number };
+  peak: {
+    total: StateTable;
+    listen: StateTable;
+    ephemeral: StateTable;
+    atMs: Partial<Record<TcpStateName, number>>;
+    sockstatTw: number;
+    /** Per-peer peaks of each state: listening side by client ip, ephemeral side by server (upstream) ip:port. */
+    peers: { listen: Record<string, Partial<StateTable>>; ephemeral: Record<string, Partial<StateTable>> };
+  };
   /** States at the last sample, taken when the load had ended. */
   final: StateTable;
   series: HostSeries;

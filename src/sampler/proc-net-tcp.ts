@@ -2,8 +2,12 @@
 // up to 100k+ sockets, so it walks the buffer in place: no split, no per-row string or object.
 //
 // Row layout (net/ipv4/tcp_ipv4.c, get_tcp4_sock): "%4d: %08X:%04X %08X:%04X %02X ..." ; tcp6 prints
-// each address as 32 hex digits. Offsets below are relative to the space after "sl:".
+// each address as 32 hex digits. Addresses are the raw network-order words printed as host-order
+// integers, so on a little-endian machine 127.0.0.1 reads "0100007F".
+import { endianness } from 'node:os';
 import { STATE_COUNT, TCP_LISTEN, stateName, type StateCounts } from './tcp-states.ts';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 function hexAt(buf: Buffer, start: number, len: number): number {
   let n = 0;
@@ -14,23 +18,51 @@ function hexAt(buf: Buffer, start: number, len: number): number {
   return n;
 }
 
-/** Calls onRow(state, localPort, remotePort) for every socket row; returns the number of rows. */
-export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (state: number, localPort: number, remotePort: number) => void): number {
+/** One 32-bit word of an address as printed (host order) -> network-order value. */
+function wordAt(buf: Buffer, start: number): number {
+  const v = hexAt(buf, start, 8);
+  return LITTLE_ENDIAN ? (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0 : v;
+}
+
+export interface TcpRow {
+  state: number;
+  localPort: number;
+  remotePort: number;
+  /** IPv4 (or IPv4-mapped IPv6) remote address as a network-order number; -1 for other IPv6 addresses. */
+  remoteV4: number;
+}
+
+/** Calls onRow for every socket row (the same object, refilled); returns the number of rows. */
+export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly<TcpRow>) => void): number {
   const addrLen = family === 4 ? 8 : 32;
+  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1 };
   let pos = buf.indexOf(10); // skip the header line
   let rows = 0;
   while (pos !== -1 && pos + 1 < buf.length) {
     const colon = buf.indexOf(58, pos + 1); // the ':' after "sl"
     if (colon === -1) break;
     const p = colon + 2;
+    const remote = p + addrLen + 6;
     const stateAt = p + 2 * addrLen + 12;
     if (stateAt + 2 > buf.length) break;
-    onRow(hexAt(buf, stateAt, 2), hexAt(buf, p + addrLen + 1, 4), hexAt(buf, p + 2 * addrLen + 7, 4));
+    row.state = hexAt(buf, stateAt, 2);
+    row.localPort = hexAt(buf, p + addrLen + 1, 4);
+    row.remotePort = hexAt(buf, remote + addrLen + 1, 4);
+    if (family === 4) row.remoteV4 = wordAt(buf, remote);
+    else row.remoteV4 = wordAt(buf, remote) === 0 && wordAt(buf, remote + 8) === 0 && wordAt(buf, remote + 16) === 0xffff ? wordAt(buf, remote + 24) : -1;
+    onRow(row);
     rows++;
     pos = buf.indexOf(10, stateAt + 2);
   }
   return rows;
 }
+
+export function formatV4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+/** Counts per peer: on the ephemeral side by the remote ip:port (the server or upstream), on the listening side by remote ip (the client). */
+export type PeerCounts = Record<string, StateCounts>;
 
 export interface TcpCensus {
   /** Sockets whose local port is one this host listens on: the server side of its connections. */
@@ -39,47 +71,84 @@ export interface TcpCensus {
   readonly ephemeral: StateCounts;
   readonly total: StateCounts;
   readonly sockets: number;
+  readonly peers: { readonly listen: PeerCounts; readonly ephemeral: PeerCounts };
 }
 
+/** Peers kept per side and sample: the busiest ones. */
+export const MAX_PEERS = 16;
+const NON_V4_PEER = -1;
+
 /**
- * Counts every TCP state of IPv4 and IPv6 together, split by role. The split needs the set of listening
- * ports first, so rows are held in a scratch array that is reused between samples.
+ * Counts every TCP state of IPv4 and IPv6 together, split by role and by peer. The split needs the set
+ * of listening ports first, so rows are held in scratch arrays that are reused between samples.
  */
 export class TcpCensusTaker {
-  private scratch = new Uint32Array(4096);
+  private rows = new Uint32Array(4096);
+  private remotes = new Float64Array(4096);
   private n = 0;
   private readonly listenPorts = new Uint8Array(65536);
 
   take(tables: readonly { buf: Buffer; family: 4 | 6 }[]): TcpCensus {
     this.n = 0;
     this.listenPorts.fill(0);
-    const push = (state: number, localPort: number) => {
-      if (this.n === this.scratch.length) {
-        const bigger = new Uint32Array(this.scratch.length * 2);
-        bigger.set(this.scratch);
-        this.scratch = bigger;
-      }
-      if (state === TCP_LISTEN) this.listenPorts[localPort] = 1;
-      this.scratch[this.n++] = (localPort << 8) | state;
+    const push = (row: Readonly<TcpRow>) => {
+      if (this.n === this.rows.length) this.grow();
+      if (row.state === TCP_LISTEN) this.listenPorts[row.localPort] = 1;
+      this.rows[this.n] = (row.localPort << 8) | row.state;
+      // ip * 65536 + port stays below 2^53: exact in a double.
+      this.remotes[this.n++] = row.remoteV4 < 0 ? NON_V4_PEER : row.remoteV4 * 65536 + row.remotePort;
     };
     for (const t of tables) scanProcNetTcp(t.buf, t.family, push);
 
     const listen = new Array<number>(STATE_COUNT).fill(0);
     const ephemeral = new Array<number>(STATE_COUNT).fill(0);
+    const listenPeers = new Map<number, number[]>();
+    const ephemeralPeers = new Map<number, number[]>();
     for (let i = 0; i < this.n; i++) {
-      const v = this.scratch[i]!;
+      const v = this.rows[i]!;
       const state = v & 0xff;
-      if (state >= STATE_COUNT) continue;
-      if (this.listenPorts[v >>> 8]) listen[state]!++;
-      else ephemeral[state]!++;
+      if (state >= STATE_COUNT || state === TCP_LISTEN) {
+        if (state === TCP_LISTEN) listen[state]!++;
+        continue;
+      }
+      const remote = this.remotes[i]!;
+      const isListen = this.listenPorts[v >>> 8] === 1;
+      (isListen ? listen : ephemeral)[state]!++;
+      if (remote === NON_V4_PEER) continue;
+      // Listening side: by client address only (its ports are many); ephemeral side: by ip:port.
+      const key = isListen ? Math.floor(remote / 65536) * 65536 : remote;
+      const peers = isListen ? listenPeers : ephemeralPeers;
+      let counts = peers.get(key);
+      if (!counts) peers.set(key, (counts = new Array<number>(STATE_COUNT).fill(0)));
+      counts[state]!++;
     }
     return {
       listen: toCounts(listen),
       ephemeral: toCounts(ephemeral),
       total: toCounts(listen.map((v, i) => v + ephemeral[i]!)),
       sockets: this.n,
+      peers: { listen: topPeers(listenPeers, false), ephemeral: topPeers(ephemeralPeers, true) },
     };
   }
+
+  private grow(): void {
+    const rows = new Uint32Array(this.rows.length * 2);
+    rows.set(this.rows);
+    const remotes = new Float64Array(this.remotes.length * 2);
+    remotes.set(this.remotes);
+    this.rows = rows;
+    this.remotes = remotes;
+  }
+}
+
+function topPeers(peers: Map<number, number[]>, withPort: boolean): PeerCounts {
+  const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
+  const out: PeerCounts = {};
+  for (const [key, counts] of [...peers].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, MAX_PEERS)) {
+    const ip = formatV4(Math.floor(key / 65536));
+    out[withPort ? `${ip}:${key % 65536}` : ip] = toCounts(counts);
+  }
+  return out;
 }
 
 function toCounts(byCode: readonly number[]): StateCounts {

@@ -43,13 +43,15 @@ export function labNamespaces(pid?: number): string[] {
     .filter((ns) => (pid === undefined ? /^wl\d+n\d+-/ : new RegExp(`^wl${pid}n\\d+-`)).test(ns));
 }
 
-/** Pids of running agent processes (any lab). */
-export function agentPids(): number[] {
+/** Pids of running agent processes of the labs of one controller pid (any lab without one). */
+export function agentPids(controllerPid?: number): number[] {
   const out: number[] = [];
+  const lab = controllerPid === undefined ? /\0wl\d+n\d+-/ : new RegExp(`\\0wl${controllerPid}n\\d+-`);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/agent/main.ts')) out.push(Number(entry));
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('src/agent/main.ts') && lab.test(cmdline)) out.push(Number(entry));
     } catch {
       // exited while we looked
     }

@@ -19,7 +19,7 @@ describe('lab teardown', () => {
   });
   afterEach(() => {
     expect(labNamespaces(process.pid)).toEqual([]);
-    expect(agentPids()).toEqual([]);
+    expect(agentPids(process.pid)).toEqual([]);
     expect(hostLinks()).toEqual(linksBefore);
   });
 
@@ -46,6 +46,7 @@ describe('lab teardown', () => {
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(130);
     expect(labNamespaces(cli.child.pid)).toEqual([]);
+    expect(agentPids(cli.child.pid)).toEqual([]);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.verdict).toBe('interrupted');
     expect(report.actors.flood.attempts).toBeGreaterThan(0);
@@ -56,11 +57,11 @@ describe('lab teardown', () => {
     try {
       const cli = runCli(['scenario', 'short-conn', '--set', 'duration=30s', '--set', 'rate=50/s', '--out', tempDir(), '--no-progress']);
       const pid = cli.child.pid!;
-      await until(() => labNamespaces(pid).length === 3 && agentPids().length === 2, 'the killed run\'s lab and agents');
+      await until(() => labNamespaces(pid).length === 3 && agentPids(pid).length === 2, 'the killed run\'s lab and agents');
       cli.child.kill('SIGKILL');
       await cli.exit;
       // Its agents see their stdin close and exit by themselves; its namespaces stay until reaped.
-      await until(() => agentPids().length === 0, 'the orphaned agents to exit');
+      await until(() => agentPids(pid).length === 0, 'the orphaned agents to exit');
       expect(labNamespaces(pid)).toHaveLength(3);
 
       const removed = await reapStaleLabs();

@@ -1,22 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { scanProcNetTcp, TcpCensusTaker } from '../../src/sampler/proc-net-tcp.ts';
+import { formatV4, scanProcNetTcp, TcpCensusTaker } from '../../src/sampler/proc-net-tcp.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/proc-net/${name}`, import.meta.url));
 
 describe('/proc/net/tcp parser', () => {
   it('reads state and ports of every IPv4 row of a captured table', () => {
-    const rows: [number, number, number][] = [];
-    expect(scanProcNetTcp(fixture('tcp'), 4, (s, l, r) => rows.push([s, l, r]))).toBe(18);
-    expect(rows[0]).toEqual([0x0a, 8080, 0]);
-    expect(rows[7]).toEqual([0x06, 0x9196, 8080]);
-    expect(rows[8]).toEqual([0x05, 0x9198, 8080]);
+    const rows: [number, number, number, string][] = [];
+    expect(scanProcNetTcp(fixture('tcp'), 4, (r) => void rows.push([r.state, r.localPort, r.remotePort, formatV4(r.remoteV4)]))).toBe(18);
+    expect(rows[0]).toEqual([0x0a, 8080, 0, '0.0.0.0']);
+    expect(rows[7]).toEqual([0x06, 0x9196, 8080, '127.0.0.1']);
+    expect(rows[8]).toEqual([0x05, 0x9198, 8080, '127.0.0.1']);
   });
 
   it('reads IPv6 rows, whose addresses are 32 hex digits', () => {
-    const states: number[] = [];
-    expect(scanProcNetTcp(fixture('tcp6'), 6, (s, l) => states.push(s * 100000 + l))).toBe(7);
-    expect(states[0]).toBe(0x0a * 100000 + 8081);
+    const rows: [number, number, number][] = [];
+    expect(scanProcNetTcp(fixture('tcp6'), 6, (r) => void rows.push([r.state, r.localPort, r.remoteV4]))).toBe(7);
+    expect(rows[0]).toEqual([0x0a, 8081, -1]);
+    expect(rows[4]).toEqual([0x01, 0xed7e, -1]); // ::1 is no IPv4 address
   });
 
   it('splits counts between listening ports and the ephemeral side, across both families', () => {
@@ -28,6 +29,19 @@ describe('/proc/net/tcp parser', () => {
     expect(census.ephemeral).toEqual({ ESTABLISHED: 7, TIME_WAIT: 5, FIN_WAIT2: 2 });
     expect(census.total).toEqual({ LISTEN: 2, ESTABLISHED: 14, CLOSE_WAIT: 2, TIME_WAIT: 5, FIN_WAIT2: 2 });
     expect(census.sockets).toBe(25);
+  });
+
+  it('counts IPv4 peers: the ephemeral side by server ip:port, the listening side by client ip', () => {
+    const census = new TcpCensusTaker().take([{ buf: fixture('tcp'), family: 4 }]);
+    expect(census.peers.ephemeral).toEqual({ '127.0.0.1:8080': { ESTABLISHED: 4, TIME_WAIT: 5, FIN_WAIT2: 2 } });
+    expect(census.peers.listen).toEqual({ '127.0.0.1': { ESTABLISHED: 4, CLOSE_WAIT: 2 } });
+  });
+
+  it('reads IPv4-mapped IPv6 peers as IPv4', () => {
+    const header = '  sl  local_address                         remote_address                        st\n';
+    const row = '   0: 0000000000000000FFFF0000010012C6:1F90 0000000000000000FFFF0000020012C6:9C40 06 00000000:00000000\n';
+    const census = new TcpCensusTaker().take([{ buf: Buffer.from(header + row), family: 6 }]);
+    expect(census.peers.ephemeral).toEqual({ '198.18.0.2:40000': { TIME_WAIT: 1 } });
   });
 
   it('keeps its place when the row number outgrows its 4-digit field', () => {
