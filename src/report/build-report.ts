@@ -5,7 +5,7 @@ import type { Plan } from '../core/plan.ts';
 import type { Recorder } from '../controller/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
 import { allStates } from '../sampler/tcp-states.ts';
-import { findings } from './findings.ts';
+import { findings } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { REPORT_SCHEMA_VERSION, type HostReport, type Report } from './report.ts';
 import { evaluateThresholds } from './thresholds.ts';
