@@ -26,6 +26,8 @@ export interface Actor {
 }
 
 export interface LinkContext {
+  /** The actor being linked. */
+  readonly self: { readonly name: string; readonly host: string };
   readonly hosts: Readonly<Record<string, HostPlan>>;
   /** Other actors as given in the scenario, options resolved. */
   readonly actors: Readonly<Record<string, { kind: string; host: string; options: Record<string, unknown> }>>;

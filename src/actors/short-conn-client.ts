@@ -22,6 +22,8 @@ const options = {
   count: f.optional(f.int({ min: 1, describe: 'stop after this many starts' })),
   closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes first after the response' }),
   closeStyle: f.oneOf(['graceful', 'rst'] as const, { default: 'graceful', describe: 'graceful: FIN; rst: SO_LINGER 0, no TIME_WAIT on the client' }),
+  localAddress: f.optional(f.string({ describe: 'bind to this source address before connect() (bind-before-connect: a port cannot be shared across destinations)' })),
+  localPort: f.optional(f.int({ min: 1, max: 65535, describe: 'bind every connection to this source port' })),
   idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
 };
 
@@ -37,6 +39,10 @@ export const shortConnClient = defineActorKind({
   link(o, ctx, where, problems) {
     const target = ctx.actors[o.target];
     const port = target?.options['port'];
+    const own = ctx.hosts[ctx.self.host]?.address;
+    if (o.localAddress !== undefined && o.localAddress !== own && o.localAddress !== '0.0.0.0' && !o.localAddress.startsWith('127.')) {
+      problems.push(`${where}.localAddress: ${o.localAddress} is not an address of this actor's host (${own ?? 'unknown'}), 0.0.0.0 or loopback`);
+    }
     if (!target) problems.push(`${where}.target: no actor "${o.target}"`);
     else if (typeof port !== 'number') problems.push(`${where}.target: actor "${o.target}" (${target.kind}) does not listen on a port`);
     else if (ctx.hosts[target.host]) {
@@ -82,7 +88,9 @@ export const shortConnClient = defineActorKind({
       let received = 0;
       let completed = false;
       let chunks: Buffer[] = [];
-      const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true });
+      // With localAddress/localPort node binds before connecting: bind() then picks the port, and a port
+      // bound that way cannot be shared across destinations (EADDRINUSE instead of EADDRNOTAVAIL).
+      const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true, localAddress: o.localAddress, localPort: o.localPort });
       sockets.add(sock);
       sock.setTimeout(o.idleTimeout);
 

@@ -123,7 +123,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   let maxLoadMs = 0;
   for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
     const def = actorKind(kind)!;
-    const linked = def.link?.(options as never, { hosts, actors: resolvedOptions }, `actors.${name}`, problems);
+    const linked = def.link?.(options as never, { self: { name, host }, hosts, actors: resolvedOptions }, `actors.${name}`, problems);
     actors[name] = { name, kind, role: def.role, host, options, ...linked };
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }
