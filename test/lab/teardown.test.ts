@@ -12,15 +12,22 @@ import { agentPids, buildLab, hostLinks, labNamespaces, runCli, tempDir, until }
 const SHORT = { duration: '1s', rate: '100/s' };
 const CLASH = resolve(PROJECT_ROOT, 'test/fixtures/scenarios/port-clash.ts');
 
+// The sysctls the lab writes in its hosts: the machine's own (this test's namespace) must not move.
+const WATCHED = ['ip_local_port_range', 'tcp_tw_reuse', 'tcp_rfc1337', 'tcp_fin_timeout', 'tcp_max_tw_buckets'].map((s) => `/proc/sys/net/ipv4/${s}`);
+const ownSysctls = () => WATCHED.map((p) => readFileSync(p, 'utf8'));
+
 describe('lab teardown', () => {
   let linksBefore: string[];
+  let sysctlsBefore: string[];
   beforeEach(() => {
     linksBefore = hostLinks();
+    sysctlsBefore = ownSysctls();
   });
   afterEach(() => {
     expect(labNamespaces(process.pid)).toEqual([]);
     expect(agentPids(process.pid)).toEqual([]);
     expect(hostLinks()).toEqual(linksBefore);
+    expect(ownSysctls()).toEqual(sysctlsBefore);
   });
 
   it('leaves nothing after a successful run', async () => {
