@@ -2,12 +2,13 @@
 // change it. One file per mechanism, listed here in the order the summary shows them.
 import type { Plan } from '../../core/plan.ts';
 import type { Report } from '../report.ts';
+import { bindBeforeConnectFindings } from './bind-before-connect.ts';
 import { counterFindings } from './counters.ts';
 import { loadErrorFindings } from './load-errors.ts';
 import type { FindingRule } from './rule.ts';
 import { timeWaitFindings } from './time-wait.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, bindBeforeConnectFindings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));
