@@ -15,9 +15,13 @@ const options = {
     default: 'server',
     describe: 'without keep-alive, who closes first: the server right after the response, or the client (the server waits for its FIN)',
   }),
-  closeStyle: f.oneOf(['graceful', 'rst', 'never'] as const, {
+  closeStyle: f.oneOf(['graceful', 'rst', 'never', 'close'] as const, {
     default: 'graceful',
-    describe: 'graceful: FIN; rst: SO_LINGER 0 (resetAndDestroy), no TIME_WAIT here; never: leak the socket (CLOSE_WAIT after the peer FIN)',
+    describe: 'graceful: shutdown (FIN), keep the fd until the peer\'s FIN; rst: SO_LINGER 0 (resetAndDestroy), no TIME_WAIT here; never: leak the socket (CLOSE_WAIT after the peer FIN); close: close(2) the fd at once (an orphan: tcp_fin_timeout ends its FIN_WAIT_2)',
+  }),
+  requestBody: f.oneOf(['read', 'unread'] as const, {
+    default: 'read',
+    describe: 'unread: answer as soon as a request head with a body arrives and close(2) without reading the body (the kernel then sends RST, not FIN)',
   }),
   responseBytes: f.int({ min: 0, max: 16 * 1024 * 1024, default: 64, describe: 'response body size' }),
   delay: f.duration({ default: 0, describe: 'time between a request and its response' }),
@@ -25,6 +29,7 @@ const options = {
 };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 const MAX_HEAD = 64 * 1024;
 
 function responseFor(status: string, body: Buffer, keepAlive: boolean, keepAliveTimeoutMs: number): Buffer {
@@ -70,7 +75,7 @@ export const httpServer = defineActorKind({
 
     const errors = new ErrorTally(ctx.now);
     const sockets = new Set<net.Socket>();
-    const counts = { accepted: 0, requests: 0, responses: 0, serverClosedFirst: 0, peerClosedFirst: 0, resetsSent: 0, leaked: 0 };
+    const counts = { accepted: 0, requests: 0, responses: 0, serverClosedFirst: 0, peerClosedFirst: 0, resetsSent: 0, leaked: 0, closedUnread: 0 };
     let closing = false;
 
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
@@ -100,6 +105,8 @@ export const httpServer = defineActorKind({
         if (peerEnded) counts.peerClosedFirst++;
         else counts.serverClosedFirst++;
         if (o.closeStyle === 'graceful') sock.end();
+        // Once the response reached the kernel: destroy() before that would drop it in node's own queue.
+        else if (o.closeStyle === 'close') sock.write(EMPTY, () => sock.destroy());
         else {
           counts.resetsSent++;
           sock.resetAndDestroy();
@@ -118,6 +125,19 @@ export const httpServer = defineActorKind({
           }
         } else if (o.closer === 'server' || peerEnded) closeNow();
         // closer 'client': wait for the peer's FIN ('end' below), then close.
+      };
+
+      const keepAliveFor = (head: RequestHead) => o.keepAlive && head.keepAlive && !closing;
+
+      // Stop reading so the body stays in the kernel's receive queue; close(2) with unread data makes
+      // tcp_close() send an RST instead of a FIN (TcpExt.TCPAbortOnClose), whatever the close style.
+      const closeUnread = (res: Buffer) => {
+        sock.pause();
+        counts.responses++;
+        counts.closedUnread++;
+        counts.serverClosedFirst++;
+        weClosed = true;
+        sock.write(res, () => sock.destroy());
       };
 
       const consume = () => {
@@ -140,8 +160,9 @@ export const httpServer = defineActorKind({
         busy = true;
         if (!head) return respond(badRequest, false);
         if (head.chunked) return respond(notImplemented, false);
+        if (o.requestBody === 'unread' && head.bodyBytes > 0) return closeUnread(keepAliveFor(head) ? okKeepAlive : okClose);
         skipBody = head.bodyBytes;
-        const keepAlive = o.keepAlive && head.keepAlive && !closing;
+        const keepAlive = keepAliveFor(head);
         const res = keepAlive ? okKeepAlive : okClose;
         if (o.delay > 0) setTimeout(() => !sock.destroyed && respond(res, keepAlive), o.delay);
         else respond(res, keepAlive);

@@ -21,7 +21,12 @@ const options = {
   duration: f.duration({ default: '10s', describe: 'how long the flood runs' }),
   count: f.optional(f.int({ min: 1, describe: 'stop after this many starts' })),
   closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes first after the response' }),
-  closeStyle: f.oneOf(['graceful', 'rst'] as const, { default: 'graceful', describe: 'graceful: FIN; rst: SO_LINGER 0, no TIME_WAIT on the client' }),
+  closeStyle: f.oneOf(['graceful', 'rst', 'close', 'never'] as const, {
+    default: 'graceful',
+    describe: 'graceful: shutdown (FIN), keep the fd until the peer\'s FIN; rst: SO_LINGER 0, no TIME_WAIT on the client; close: close(2) the fd at once (an orphan: tcp_fin_timeout ends its FIN_WAIT_2); never: hold the socket until the actor ends (the peer\'s FIN leaves it in CLOSE_WAIT)',
+  }),
+  requestBodyBytes: f.int({ min: 0, max: 64 * 1024 * 1024, default: 0, describe: 'request body size (Content-Length), sent right after the head' }),
+  writeAfterPeerClose: f.int({ min: 0, max: 1024 * 1024, default: 0, describe: 'after the peer\'s FIN, write this many bytes, again every 20 ms (at most 5 times) until a write fails' }),
   localAddress: f.optional(f.string({ describe: 'bind to this source address before connect() (bind-before-connect: a port cannot be shared across destinations)' })),
   localPort: f.optional(f.int({ min: 1, max: 65535, describe: 'bind every connection to this source port' })),
   idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
@@ -30,6 +35,8 @@ const options = {
 /** The first second of the flood measures its achieved rate, apart from any later failure. */
 const RATE_WINDOW_MS = 1000;
 const HEAD_END = Buffer.from('\r\n\r\n');
+const LATE_WRITES = 5;
+const LATE_WRITE_GAP_MS = 20;
 
 export const shortConnClient = defineActorKind({
   kind: 'short-conn-client',
@@ -54,12 +61,21 @@ export const shortConnClient = defineActorKind({
   create(plan, ctx): Actor {
     const o = plan.options;
     const connect = plan.connect!;
-    const request = Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\n\r\n`);
+    const request = o.requestBodyBytes > 0
+      ? Buffer.concat([
+        Buffer.from(`POST ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`),
+        Buffer.alloc(o.requestBodyBytes, 'b'),
+      ])
+      : Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\n\r\n`);
+    const lateData = Buffer.alloc(o.writeAfterPeerClose, 'l');
+    // Holding a socket, or writing after the peer's FIN, needs our side to stay open when that FIN arrives.
+    const allowHalfOpen = o.closeStyle === 'never' || o.writeAfterPeerClose > 0;
     const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
     const errors = new ErrorTally(ctx.now);
     const statuses = new Map<number, number>();
-    const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, connectedBeforeFirstError: 0 };
+    const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, connectedBeforeFirstError: 0, held: 0, peerClosed: 0, lateWrites: 0 };
     const sockets = new Set<net.Socket>();
+    const lateTimers = new Set<NodeJS.Timeout>();
     let startedAt = 0; // run clock
     let startMono = 0; // performance.now() at start
     let endedAt: number | undefined;
@@ -87,10 +103,11 @@ export const shortConnClient = defineActorKind({
       let expected = -1;
       let received = 0;
       let completed = false;
+      let held = false;
       let chunks: Buffer[] = [];
       // With localAddress/localPort node binds before connecting: bind() then picks the port, and a port
       // bound that way cannot be shared across destinations (EADDRINUSE instead of EADDRNOTAVAIL).
-      const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true, localAddress: o.localAddress, localPort: o.localPort });
+      const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true, localAddress: o.localAddress, localPort: o.localPort, allowHalfOpen });
       sockets.add(sock);
       sock.setTimeout(o.idleTimeout);
 
@@ -125,14 +142,35 @@ export const shortConnClient = defineActorKind({
         c.responses++;
         latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
         // The client closes first: its socket goes to FIN_WAIT1/2 and then TIME_WAIT, on the client host.
+        if (o.closeStyle === 'never') return hold();
         if (o.closer === 'client') {
           if (o.closeStyle === 'graceful') sock.end();
-          else sock.resetAndDestroy();
+          else if (o.closeStyle === 'rst') sock.resetAndDestroy();
+          else sock.destroy();
         }
-        // closer 'server': wait for its FIN; allowHalfOpen is off, so node ends our side on 'end'.
+        // closer 'server': wait for its FIN; without allowHalfOpen node ends our side on 'end'.
+      };
+      // The load goes on as if this connection were done; the socket stays open until close()/destroy().
+      const hold = () => {
+        held = true;
+        c.held++;
+        c.inFlight--;
+        sock.setTimeout(0);
+        if (stopping && c.inFlight === 0 && endedAt !== undefined) resolveDone();
+      };
+      const writeLate = (left: number) => {
+        if (sock.destroyed) return;
+        c.lateWrites++;
+        sock.write(lateData);
+        if (left > 1) {
+          const t = setTimeout(() => (lateTimers.delete(t), writeLate(left - 1)), LATE_WRITE_GAP_MS);
+          lateTimers.add(t);
+        } else if (o.closeStyle !== 'never') sock.destroy();
       };
       sock.on('end', () => {
+        c.peerClosed++;
         if (head !== -1 && expected === -1) complete(); // a body delimited by EOF
+        if (o.writeAfterPeerClose > 0) writeLate(LATE_WRITES);
       });
       sock.on('timeout', () => {
         errors.add({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
@@ -141,6 +179,7 @@ export const shortConnClient = defineActorKind({
       sock.on('error', (err: NodeJS.ErrnoException) => errors.add(err));
       sock.on('close', () => {
         sockets.delete(sock);
+        if (held) return;
         c.inFlight--;
         if (stopping) {
           if (c.inFlight === 0 && endedAt !== undefined) resolveDone();
@@ -188,9 +227,12 @@ export const shortConnClient = defineActorKind({
       async close() {
         finishLoad();
         await done;
+        for (const t of lateTimers) clearTimeout(t);
+        for (const sock of sockets) sock.destroy();
       },
       destroy() {
         finishLoad();
+        for (const t of lateTimers) clearTimeout(t);
         for (const sock of sockets) sock.destroy();
       },
       stats() {
@@ -208,6 +250,9 @@ export const shortConnClient = defineActorKind({
           ok: c.ok,
           missedStarts: c.missedStarts,
           inFlight: c.inFlight,
+          held: c.held,
+          peerClosed: c.peerClosed,
+          lateWrites: c.lateWrites,
           statuses: Object.fromEntries(statuses),
           errors: errors.toJSON(),
           errorCount: errors.total,

@@ -3,12 +3,14 @@
 import type { Plan } from '../../core/plan.ts';
 import type { Report } from '../report.ts';
 import { bindBeforeConnectFindings } from './bind-before-connect.ts';
+import { closeWaitFindings } from './close-wait.ts';
 import { counterFindings } from './counters.ts';
+import { finWait2Findings } from './fin-wait-2.ts';
 import { loadErrorFindings } from './load-errors.ts';
 import type { FindingRule } from './rule.ts';
 import { timeWaitFindings } from './time-wait.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, bindBeforeConnectFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, bindBeforeConnectFindings, closeWaitFindings, finWait2Findings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));

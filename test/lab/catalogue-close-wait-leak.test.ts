@@ -1,0 +1,48 @@
+// close-wait-leak in a short form: the server's CLOSE_WAIT stays, the client's orphaned FIN_WAIT_2 goes
+// after a 1 s tcp_fin_timeout. Every assertion reads the kernel's states and counters.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan } from '../../src/core/load-plan.ts';
+import type { Report } from '../../src/report/report.ts';
+import { tempDir } from '../helpers/lab.ts';
+
+describe('close-wait-leak scenario', () => {
+  let report: Report;
+  let connected: number;
+  beforeAll(async () => {
+    const plan = await loadPlan('close-wait-leak', { rate: '50/s', duration: '2s', finTimeout: '1' });
+    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    connected = report.actors.flood!['connected'] as number;
+  });
+
+  it('completes every request, with no error', () => {
+    expect(connected).toBeGreaterThanOrEqual(95);
+    expect(report.actors.flood!['ok']).toBe(connected);
+    expect(report.actors.flood!['errors']).toEqual({});
+    expect(report.hosts.client!.sysctls['net.ipv4.tcp_fin_timeout']).toBe('1');
+  });
+
+  it('leaves one CLOSE_WAIT per connection on the server, from the client, still there at the end', () => {
+    const server = report.hosts.server!;
+    expect(server.final.CLOSE_WAIT).toBe(connected);
+    expect(server.peak.peers.listen['198.18.0.1']?.CLOSE_WAIT).toBe(connected);
+    expect(report.actors.web!['leaked']).toBe(connected);
+    expect(server.peak.total.TIME_WAIT).toBe(0);
+  });
+
+  it('ends the client\'s orphaned FIN_WAIT_2 after tcp_fin_timeout, counted as TWKilled (timer <= 4 s)', () => {
+    const client = report.hosts.client!;
+    expect(client.peak.total.FIN_WAIT2).toBeGreaterThan(0);
+    expect(client.final.FIN_WAIT2).toBe(0);
+    expect(client.peak.total.TIME_WAIT).toBe(0);
+    expect(client.counters.delta['TcpExt.TWKilled']).toBe(connected);
+    expect(client.counters.delta['TcpExt.TW']).toBe(0);
+  });
+
+  it('explains both sides and passes its thresholds', () => {
+    const text = report.findings.join('\n');
+    expect(text).toMatch(/CLOSE_WAIT on host server: peak \d+/);
+    expect(text).toMatch(/FIN_WAIT_2 on host client: .* 0 at the last sample.*orphans/);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
