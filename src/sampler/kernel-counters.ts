@@ -31,6 +31,9 @@ export const KEY_COUNTERS = [
   'Tcp.AttemptFails',
   'Tcp.EstabResets',
   'Tcp.OutRsts',
+  // close(2) with unread data sends RST (AbortOnClose); SO_LINGER 0, or data reaching a closed socket, counts AbortOnData.
+  'TcpExt.TCPAbortOnClose',
+  'TcpExt.TCPAbortOnData',
 ] as const;
 
 /** Tcp.CurrEstab is a gauge, not a counter: its "delta" would mean nothing. */
