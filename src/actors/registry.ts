@@ -1,9 +1,10 @@
 // One registry, one file per kind (after k6's lib/executor).
 import type { ActorKind } from './actor.ts';
 import { httpServer } from './http-server.ts';
+import { listener } from './listener.ts';
 import { shortConnClient } from './short-conn-client.ts';
 
-const kinds: readonly ActorKind<any>[] = [httpServer, shortConnClient];
+const kinds: readonly ActorKind<any>[] = [httpServer, listener, shortConnClient];
 
 export const actorKinds: ReadonlyMap<string, ActorKind<any>> = new Map(kinds.map((k) => [k.kind, k]));
 

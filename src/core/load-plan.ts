@@ -7,6 +7,7 @@ import { parseThreshold } from '../report/thresholds.ts';
 import { DEFAULTS } from './defaults.ts';
 import { PlanValidationError, UsageError } from './errors.ts';
 import { resolveFields, type Fields } from './fields.ts';
+import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from './plan.ts';
 import type { ScenarioDefinition } from './scenario.ts';
@@ -18,6 +19,7 @@ export const SCENARIOS_DIR = resolve(PROJECT_ROOT, 'scenarios');
 
 const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits'];
 const SYSCTL_NAME = /^net\.[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
 
 /** A name from scenarios/ or a path to a scenario file. */
@@ -81,6 +83,9 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   let nextAddress = 0;
   for (const [name, host] of Object.entries(spec.hosts ?? {})) {
     const where = `hosts.${name}`;
+    for (const key of Object.keys(host)) {
+      if (!HOST_KEYS.includes(key)) problems.push(`${where}: unknown key "${key}" (known: ${HOST_KEYS.join(', ')})`);
+    }
     if (!HOST_NAME.test(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
     const sysctls: Record<string, string> = {};
     for (const [key, value] of Object.entries(host.sysctls ?? {})) {
@@ -98,7 +103,8 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     let address = host.address;
     if (address === undefined) address = nthLabAddress(nextAddress++);
     else if (!addressInLabNetwork(address)) problems.push(`${where}.address: ${address} is outside ${DEFAULTS.labNetwork}, the only range the lab uses`);
-    hosts[name] = { name, address, prefixLength: DEFAULTS.labSubnetPrefix, sysctls };
+    const limits = resolveHostLimits(host.limits, `${where}.limits`, problems);
+    hosts[name] = { name, address, prefixLength: DEFAULTS.labSubnetPrefix, sysctls, ...(limits ? { limits } : {}) };
   }
   if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');
   const addresses = Object.values(hosts).map((h) => h.address);

@@ -8,6 +8,8 @@ export interface HostPlan {
   readonly prefixLength: number;
   /** Full sysctl name -> value as the kernel prints it (whitespace collapsed). Written only inside the host's namespace. */
   readonly sysctls: Readonly<Record<string, string>>;
+  /** Limits the agent (and every actor of the host) runs under; absent: inherited from the controller. */
+  readonly limits?: { readonly nofile?: number };
 }
 
 export interface ActorPlan {

@@ -8,6 +8,13 @@ export interface HostSpec {
   sysctls?: Record<string, string | number>;
   /** Defaults to the next free address of 198.18.0.0/24. */
   address?: string;
+  /** Resource limits of the host's agent process, and so of every actor on the host. */
+  limits?: HostLimitsSpec;
+}
+
+export interface HostLimitsSpec {
+  /** RLIMIT_NOFILE, soft and hard: past it socket() and accept() fail with EMFILE. */
+  nofile?: number;
 }
 
 export interface ActorSpec {

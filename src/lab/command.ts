@@ -21,6 +21,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   unshare: 'apt-get install util-linux',
   mount: 'apt-get install mount',
   nsenter: 'apt-get install util-linux',
+  prlimit: 'apt-get install util-linux',
 };
 
 export function hasCommand(command: string): boolean {

@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../core/load-plan.ts';
 import type { Plan } from '../core/plan.ts';
 import { LabUnavailableError } from '../core/errors.ts';
 import { sysctlPath } from '../core/sysctl-check.ts';
-import { run } from './command.ts';
+import { hasCommand, run, TOOL_PACKAGES } from './command.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, prepareUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
@@ -29,6 +29,9 @@ export const netnsDriver: LabDriver = {
       throw new LabUnavailableError('the netns lab needs root, or root of a user namespace: run it through the waitlab CLI, or wrap the program in `waitlab privileged -- <command>`');
     }
     prepareUserNamespace();
+    if (Object.values(plan.hosts).some((h) => h.limits?.nofile !== undefined) && !hasCommand('prlimit')) {
+      throw new LabUnavailableError(`a host has limits.nofile, and prlimit is not installed: ${TOOL_PACKAGES['prlimit']}`);
+    }
     const reaped = await reapStaleLabs();
     if (reaped.length) log('reaped namespaces of dead runs', { namespaces: reaped });
 
@@ -48,8 +51,12 @@ export const netnsDriver: LabDriver = {
       hosts,
       spawnAgent(host) {
         const ns = hosts[host]!.location;
+        const nofile = plan.hosts[host]!.limits?.nofile;
+        // prlimit sets soft and hard RLIMIT_NOFILE and execs the agent: the limit is the agent's own (same pid),
+        // inherited by any child it starts, and nothing else on the machine is touched.
+        const limited = nofile === undefined ? [] : ['prlimit', `--nofile=${nofile}:${nofile}`, '--'];
         // The namespace name on the command line only labels the process for ps and for tests.
-        const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', TSX_LOADER, AGENT_MAIN, ns], {
+        const child = spawn('ip', ['netns', 'exec', ns, ...limited, process.execPath, '--import', TSX_LOADER, AGENT_MAIN, ns], {
           stdio: ['pipe', 'pipe', 'pipe'],
           cwd: PROJECT_ROOT,
         });
