@@ -2,9 +2,10 @@
 import type { ActorKind } from './actor.ts';
 import { httpServer } from './http-server.ts';
 import { listener } from './listener.ts';
+import { proxy } from './proxy.ts';
 import { shortConnClient } from './short-conn-client.ts';
 
-const kinds: readonly ActorKind<any>[] = [httpServer, listener, shortConnClient];
+const kinds: readonly ActorKind<any>[] = [httpServer, listener, shortConnClient, proxy];
 
 export const actorKinds: ReadonlyMap<string, ActorKind<any>> = new Map(kinds.map((k) => [k.kind, k]));
 

@@ -37,6 +37,20 @@ export function summarySections(r: Report): Section[] {
     if (errorRows.length) sections.push({ title: 'Errors', head: ['actor', 'code', 'syscall', 'count', 'first after'], rows: errorRows });
   }
 
+  const proxies = Object.entries(r.actors).filter(([, a]) => a.kind === 'proxy');
+  if (proxies.length) {
+    sections.push({
+      title: 'Proxies (their own error logs)',
+      head: ['actor', 'host', 'engine', 'upstreams', 'keep-alive pool', 'upstream conns (ActiveOpens)', 'error lines', 'no free port', 'most frequent error'],
+      rows: proxies.map(([name, a]) => {
+        const log = (a['errorLog'] ?? {}) as { lines?: number; causes?: Record<string, number>; kinds?: Record<string, number> };
+        const top = Object.entries(log.kinds ?? {})[0];
+        return [name, a.host, `${a['engine']}${a['version'] ? ` ${a['version']}` : ''}`, ((a['upstreams'] ?? []) as string[]).join(' '), num(a['upstreamKeepAlive']),
+          num(a['hostActiveOpens']), num(log.lines), num(log.causes?.['portsExhausted']), top ? `${top[0].slice(0, 90)} (${num(top[1])})` : '-'];
+      }),
+    });
+  }
+
   const exhaustion = Object.values(r.predictions).flatMap((p) => (p.exhaustion ? [p.exhaustion] : []));
   const timeWait = Object.values(r.predictions).flatMap((p) => (p.timeWait ? [p.timeWait] : []));
   if (exhaustion.length || timeWait.length) {

@@ -8,11 +8,12 @@ import { counterFindings } from './counters.ts';
 import { fdLimitFindings } from './fd-limit.ts';
 import { finWait2Findings } from './fin-wait-2.ts';
 import { loadErrorFindings } from './load-errors.ts';
+import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
 import type { FindingRule } from './rule.ts';
 import { timeWaitFindings } from './time-wait.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, bindBeforeConnectFindings, fdLimitFindings, closeWaitFindings, finWait2Findings, resetFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, closeWaitFindings, finWait2Findings, resetFindings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));

@@ -1,0 +1,100 @@
+// What every proxy engine (nginx, HAProxy, the built-in undici proxy) is given and gives back, and the
+// tally of its own error lines, normalised to causes that thresholds and findings can name.
+import type { PortRange } from '../core/units.ts';
+import type { ActorContext } from './actor.ts';
+
+export interface Upstream {
+  readonly actor: string;
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface ProxySettings {
+  readonly name: string;
+  readonly port: number;
+  readonly upstreams: readonly Upstream[];
+  /** Idle upstream connections kept per worker; 0: one upstream connection per request. */
+  readonly keepAlive: number;
+  readonly bind: string | undefined;
+  readonly sourcePorts: PortRange | undefined;
+  readonly workers: number;
+  readonly connectTimeoutMs: number;
+  /** Absolute path of the engine's executable (external engines only), resolved at plan time. */
+  readonly binary: string | undefined;
+}
+
+export interface ProxyEngine {
+  start(): Promise<void>;
+  /** Resolves when the engine has stopped, by close(), destroy() or by itself. */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+  destroy(): void;
+  stats(): Record<string, unknown>;
+}
+
+export type ProxyEngineFactory = (settings: ProxySettings, ctx: ActorContext, errors: ErrorLogTally) => ProxyEngine;
+
+/**
+ * Engine-independent causes. portsExhausted: connect() toward an upstream failed for want of a local port
+ * (nginx "(99: Cannot assign requested address)", HAProxy "no free ports", undici EADDRNOTAVAIL).
+ */
+export const CAUSES = ['portsExhausted', 'addressInUse', 'noLiveUpstreams', 'upstreamRefused', 'upstreamTimeout', 'upstreamReset', 'upstreamClosedEarly', 'other'] as const;
+export type Cause = (typeof CAUSES)[number];
+
+/** Distinct kinds remembered; past it, new kinds are counted under one overflow key. */
+const MAX_KINDS = 32;
+const OVERFLOW_KIND = '(other kinds)';
+
+/** The proxy's own error log, counted by kind (the message without times, pids and connection numbers) and by cause. */
+export class ErrorLogTally {
+  private readonly kinds = new Map<string, number>();
+  private readonly causes = new Map<Cause, number>();
+  private readonly errnos = new Map<string, number>();
+  private readonly levels = new Map<string, number>();
+  lines = 0;
+  first: { line: string; atMs: number } | null = null;
+
+  constructor(private readonly now: () => number) {}
+
+  add(entry: { line: string; kind: string; cause: Cause; level?: string; errno?: string }): void {
+    this.lines++;
+    this.first ??= { line: entry.line, atMs: this.now() };
+    const kind = this.kinds.has(entry.kind) || this.kinds.size < MAX_KINDS ? entry.kind : OVERFLOW_KIND;
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    this.causes.set(entry.cause, (this.causes.get(entry.cause) ?? 0) + 1);
+    if (entry.errno) this.errnos.set(entry.errno, (this.errnos.get(entry.errno) ?? 0) + 1);
+    if (entry.level) this.levels.set(entry.level, (this.levels.get(entry.level) ?? 0) + 1);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      lines: this.lines,
+      // Every cause is present, 0 when never seen: a threshold on "no 99 errors" must find a number.
+      causes: Object.fromEntries(CAUSES.map((c) => [c, this.causes.get(c) ?? 0])),
+      errno: Object.fromEntries(this.errnos),
+      levels: Object.fromEntries(this.levels),
+      kinds: Object.fromEntries([...this.kinds].sort((a, b) => b[1] - a[1])),
+      first: this.first,
+    };
+  }
+}
+
+/** errno name -> cause, for engines that report an errno (nginx's "(99: ...)", node's err.code). */
+export function causeOfErrno(code: string | undefined): Cause | undefined {
+  switch (code) {
+    case 'EADDRNOTAVAIL':
+      return 'portsExhausted';
+    case 'EADDRINUSE':
+      return 'addressInUse';
+    case 'ECONNREFUSED':
+      return 'upstreamRefused';
+    case 'ETIMEDOUT':
+      return 'upstreamTimeout';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'upstreamReset';
+    default:
+      return undefined;
+  }
+}

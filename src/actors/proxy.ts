@@ -1,0 +1,124 @@
+// A reverse proxy between clients and upstream servers: real nginx, real HAProxy, or a built-in undici proxy.
+// Which one is an option; the upstreams are other actors, resolved to addresses at plan time.
+import { readFileSync } from 'node:fs';
+import { f } from '../core/fields.ts';
+import type { ActorPlan } from '../core/plan.ts';
+import { parseCounterPairs } from '../sampler/kernel-counters.ts';
+import { defineActorKind, type Actor } from './actor.ts';
+import { engineBinaryProblems } from './proxy-binaries.ts';
+import { builtinEngine } from './proxy-builtin.ts';
+import { ErrorLogTally, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
+import { haproxyEngine } from './proxy-haproxy.ts';
+import { nginxEngine } from './proxy-nginx.ts';
+
+const ENGINES = { nginx: nginxEngine, haproxy: haproxyEngine, builtin: builtinEngine } satisfies Record<string, ProxyEngineFactory>;
+
+const options = {
+  engine: f.oneOf(['nginx', 'haproxy', 'builtin'] as const, {
+    default: 'nginx',
+    describe: 'nginx or haproxy (the installed binaries, run by the agent), or builtin (undici, for machines with neither)',
+  }),
+  port: f.int({ min: 1, max: 65535, default: 80, describe: 'TCP port the proxy listens on' }),
+  upstreams: f.string({ describe: 'comma-separated names of the server actors to proxy to (round robin), e.g. "web1,web2"' }),
+  keepAlive: f.int({
+    min: 0,
+    max: 10_000,
+    default: 0,
+    describe: 'idle upstream connections kept for reuse (nginx `keepalive N` per worker, HAProxy pool-max-conn per server, undici connections per upstream); 0: one new upstream connection per request, closed by the proxy',
+  }),
+  bind: f.optional(f.string({ describe: 'source address of upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
+  sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: per-server source port range (`source 0.0.0.0:40000-40999`), managed by HAProxy itself' })),
+  workers: f.int({ min: 1, max: 64, default: 1, describe: 'nginx worker processes / HAProxy threads' }),
+  connectTimeout: f.duration({ default: '5s', describe: 'upstream connect timeout' }),
+  binary: f.optional(f.string({ describe: 'absolute path of the nginx or haproxy executable (default: the installed one)' })),
+};
+
+/** Tcp.ActiveOpens of this host's namespace: every connect() that sent a SYN (one failing with EADDRNOTAVAIL sends none). */
+function activeOpens(): number {
+  return parseCounterPairs(readFileSync('/proc/net/snmp', 'utf8'), ['Tcp'])['Tcp.ActiveOpens'] ?? 0;
+}
+
+/** What link() resolves beyond `connect` (the first upstream): every upstream, and the engine's executable. */
+export interface ProxyLinks {
+  readonly upstreams: readonly Upstream[];
+  readonly engineBinary?: string;
+}
+
+export const proxy = defineActorKind({
+  kind: 'proxy',
+  role: 'server',
+  describe: 'reverse proxy (nginx, HAProxy or built-in undici) to one or more upstream server actors',
+  options,
+  link(o, ctx, where, problems) {
+    const upstreams: Upstream[] = [];
+    const names = o.upstreams.split(',').map((s) => s.trim()).filter(Boolean);
+    if (names.length === 0) problems.push(`${where}.upstreams: name at least one server actor`);
+    if (new Set(names).size !== names.length) problems.push(`${where}.upstreams: an upstream is named twice`);
+    for (const name of names) {
+      const target = ctx.actors[name];
+      const port = target?.options['port'];
+      if (!target) problems.push(`${where}.upstreams: no actor "${name}"`);
+      else if (name === ctx.self.name) problems.push(`${where}.upstreams: a proxy cannot be its own upstream`);
+      else if (typeof port !== 'number') problems.push(`${where}.upstreams: actor "${name}" (${target.kind}) does not listen on a port`);
+      else if (ctx.hosts[target.host]) upstreams.push({ actor: name, host: target.host, address: ctx.hosts[target.host]!.address, port });
+    }
+    const own = ctx.hosts[ctx.self.host]?.address;
+    if (o.bind !== undefined && o.bind !== own && o.bind !== '0.0.0.0' && !o.bind.startsWith('127.')) {
+      problems.push(`${where}.bind: ${o.bind} is not an address of this actor's host (${own ?? 'unknown'}), 0.0.0.0 or loopback`);
+    }
+    if (o.sourcePorts !== undefined && o.engine !== 'haproxy') {
+      problems.push(`${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`);
+    }
+    let engineBinary: string | undefined;
+    if (o.engine !== 'builtin') {
+      const found = engineBinaryProblems(o.engine, o.binary, where);
+      problems.push(...found.problems);
+      engineBinary = found.binary;
+    } else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
+    if (upstreams.length === 0) return undefined;
+    const u = upstreams[0]!;
+    const linked: Pick<ActorPlan, 'connect'> & ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary };
+    return linked;
+  },
+  create(plan, ctx): Actor {
+    const o = plan.options;
+    const links = plan as unknown as ProxyLinks;
+    const errors = new ErrorLogTally(ctx.now);
+    const engine = ENGINES[o.engine](
+      {
+        name: plan.name,
+        port: o.port,
+        upstreams: links.upstreams,
+        keepAlive: o.keepAlive,
+        bind: o.bind,
+        sourcePorts: o.sourcePorts,
+        workers: o.workers,
+        connectTimeoutMs: o.connectTimeout,
+        binary: links.engineBinary,
+      },
+      ctx,
+      errors,
+    );
+    let opensAtStart: number | undefined;
+    return {
+      done: engine.done,
+      async start() {
+        opensAtStart = activeOpens();
+        await engine.start();
+      },
+      close: () => engine.close(),
+      destroy: () => engine.destroy(),
+      stats: () => ({
+        engine: o.engine,
+        port: o.port,
+        upstreams: links.upstreams.map((u) => `${u.address}:${u.port}`),
+        upstreamKeepAlive: o.keepAlive,
+        errorLog: errors.toJSON(),
+        // Upstream connections the proxy opened, as the kernel counted them: the proxy is the only actor of its
+        // host that connects out, so this is connections per request's numerator.
+        hostActiveOpens: opensAtStart === undefined ? null : activeOpens() - opensAtStart,
+        ...engine.stats(),
+      }),
+    };
+  },
+});

@@ -1,0 +1,101 @@
+// Behind a reverse proxy: how many upstream connections the proxy opened per client request (Tcp.ActiveOpens of
+// its host), which host held the TIME_WAIT of those connections (read per peer from both ends, never assumed
+// from the configuration), what the proxy's own error log said, and what the clients got.
+import type { ActorPlan } from '../../core/plan.ts';
+import { portBudget } from '../predictions.ts';
+import type { FindingInput } from './rule.ts';
+import { n, pct } from './words.ts';
+
+interface Upstream {
+  actor: string;
+  host: string;
+  address: string;
+  port: number;
+}
+
+interface ErrorLog {
+  lines: number;
+  causes: Record<string, number>;
+  kinds: Record<string, number>;
+}
+
+const ENGINE_NAMES: Record<string, string> = { nginx: 'nginx', haproxy: 'HAProxy', builtin: 'the built-in undici proxy' };
+
+const CAUSE_TEXT: Record<string, string> = {
+  portsExhausted: 'connect() toward an upstream found no free local port (EADDRNOTAVAIL)',
+  addressInUse: 'a bound source port was already in use (EADDRINUSE)',
+  noLiveUpstreams: 'every upstream was marked failed, so no connection was even tried',
+  upstreamRefused: 'an upstream refused the connection',
+  upstreamTimeout: 'an upstream did not answer in time',
+  upstreamReset: 'an upstream reset the connection',
+  upstreamClosedEarly: 'an upstream closed before its response was complete',
+};
+
+export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] {
+  const out: string[] = [];
+  for (const actor of Object.values(plan.actors)) {
+    if (actor.kind !== 'proxy') continue;
+    const stats = report.actors[actor.name];
+    const proxyHost = report.hosts[actor.host];
+    if (!stats || !proxyHost) continue;
+    const upstreams = ((actor as ActorPlan & { upstreams?: Upstream[] }).upstreams ?? []) as Upstream[];
+    const engine = `${ENGINE_NAMES[String(stats['engine'])] ?? String(stats['engine'])}${stats['version'] ? ` ${stats['version']}` : ''}`;
+    const keepAlive = Number(actor.options['keepAlive'] ?? 0);
+
+    // What the clients of this proxy asked for and got.
+    const clients = Object.values(plan.actors).filter((a) => a.connect?.actor === actor.name);
+    let requests = 0;
+    const statuses: Record<string, number> = {};
+    for (const c of clients) {
+      const s = report.actors[c.name];
+      requests += Number(s?.['responses'] ?? 0);
+      for (const [code, k] of Object.entries((s?.['statuses'] ?? {}) as Record<string, number>)) statuses[code] = (statuses[code] ?? 0) + k;
+    }
+    const gatewayErrors = Object.entries(statuses).filter(([code]) => Number(code) >= 500);
+
+    const opens = stats['hostActiveOpens'];
+    if (typeof opens === 'number' && requests > 0) {
+      let s = `Proxy ${actor.name} (${engine}, upstream keep-alive ${keepAlive > 0 ? `on, pool ${keepAlive}` : 'off'}) opened ${n(opens)} upstream connections (Tcp.ActiveOpens on host ${actor.host}) for ${n(requests)} client requests: ${Math.round((opens / requests) * 1000) / 1000} per request.`;
+      if (keepAlive > 0) s += ' Kept-alive connections carried many requests each, so few ports were ever used.';
+      else if (opens < requests) s += ` Without keep-alive every request needs its own upstream connection: the other ${n(requests - opens)} requests never got one.`;
+      out.push(s);
+    }
+
+    for (const u of upstreams) {
+      const atProxy = proxyHost.peak.peers?.ephemeral?.[`${u.address}:${u.port}`] ?? {};
+      const upstreamHost = report.hosts[u.host];
+      const atUpstream = upstreamHost?.peak.peers?.listen?.[proxyHost.address] ?? {};
+      const twProxy = atProxy.TIME_WAIT ?? 0;
+      const twUpstream = atUpstream.TIME_WAIT ?? 0;
+      let s = `Upstream ${u.actor} (${u.address}:${u.port}): TIME_WAIT of its connections with the proxy peaked at ${n(twProxy)} on host ${actor.host} and ${n(twUpstream)} on host ${u.host} (all its ports from ${proxyHost.address}), ESTABLISHED at ${n(atProxy.ESTABLISHED ?? 0)}.`;
+      if (twProxy > 0 && twProxy >= twUpstream) {
+        s += ` The proxy closed these connections first, so its host holds their TIME_WAIT for 60 s, each on one of its local ports toward ${u.address}:${u.port}.`;
+        const budget = portBudget(proxyHost.sysctls);
+        if (budget) s += ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ip_local_port_range (${budget.range}), the budget toward one upstream ip:port.`;
+      } else if (twUpstream > 0) {
+        s += ` The upstream closed these connections first, so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
+      } else if ((atProxy.ESTABLISHED ?? 0) > 0) {
+        s += ' Neither host held TIME_WAIT for them: the connections stayed open and were reused.';
+      }
+      out.push(s);
+    }
+
+    const log = stats['errorLog'] as ErrorLog | undefined;
+    if (log && log.lines > 0) {
+      const top = Object.entries(log.kinds).slice(0, 3).map(([kind, k]) => `"${kind}" ${n(k)} times`).join('; ');
+      const causes = Object.entries(log.causes).filter(([c, k]) => k > 0 && CAUSE_TEXT[c]).map(([c, k]) => `${CAUSE_TEXT[c]} (${n(k)})`);
+      let s = `The proxy's own log (${engine}) has ${n(log.lines)} error lines: ${top}.`;
+      if (causes.length) s += ` By cause: ${causes.join('; ')}.`;
+      const tw = proxyHost.sysctls['net.ipv4.tcp_tw_reuse'];
+      if ((log.causes['portsExhausted'] ?? 0) > 0) {
+        s += ` Every local port toward the upstream was held by a TIME_WAIT socket of an earlier upstream connection${tw === '0' ? ', and tcp_tw_reuse=0 on host ' + actor.host + ' forbids reusing them' : ''}.`;
+        s += ' What would change it: upstream keep-alive (nginx: `keepalive N` with `proxy_http_version 1.1` and `proxy_set_header Connection ""`; HAProxy: `http-reuse safe`), more upstream ip:ports (the budget is per destination), a wider ip_local_port_range, or tcp_tw_reuse=1.';
+      }
+      out.push(s);
+    }
+    if (gatewayErrors.length) {
+      out.push(`Clients of proxy ${actor.name} got ${gatewayErrors.map(([code, k]) => `${n(k)} × ${code}`).join(', ')} out of ${n(requests)} responses.`);
+    }
+  }
+  return out;
+}
