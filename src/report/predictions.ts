@@ -20,6 +20,12 @@ export function portBudget(sysctls: Record<string, string>): { budget: number; r
   return { budget: hi - lo + 1 - reserved, range: `${lo}-${hi}` };
 }
 
+/** Ports of lo-hi with lo's parity: the half connect() tries first (the other half is left to bind()). */
+export function sameParityPorts(range: string): number {
+  const { lo, hi } = parsePortRange(range);
+  return Math.floor((hi - lo) / 2) + 1;
+}
+
 function ratio(measured: number | null, predicted: number): number | null {
   return measured === null || predicted <= 0 ? null : Math.round((measured / predicted) * 1000) / 1000;
 }
@@ -59,9 +65,16 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     const holder = closer === 'client' ? client : server;
     const measured = closer === 'client' ? holder.peak.ephemeral.TIME_WAIT : holder.peak.listen.TIME_WAIT;
     const byRate = Math.round(connectRate * Math.min(durationMs / 1000, TIME_WAIT_SECONDS));
-    // A close by RST (SO_LINGER 0) or no close at all leaves no TIME_WAIT on the closer.
-    const closeStyle = closer === 'client' ? actor.options['closeStyle'] : plan.actors[actor.connect.actor]?.options['closeStyle'];
-    const predicted = closeStyle !== 'graceful' ? 0 : closer === 'client' && budget ? Math.min(budget.budget, byRate) : byRate;
+    const serverOptions = plan.actors[actor.connect.actor]?.options ?? {};
+    const [closerStyle, otherStyle] = closer === 'client' ? [actor.options['closeStyle'], serverOptions['closeStyle']] : [serverOptions['closeStyle'], actor.options['closeStyle']];
+    // TIME_WAIT needs a FIN from the closer and then one from the other side: a close by RST (SO_LINGER 0,
+    // or close(2) with a request body unread), or a side that never closes, leaves none.
+    const resets = closerStyle === 'rst' || (serverOptions['requestBody'] === 'unread' && Number(actor.options['requestBodyBytes'] ?? 0) > 0);
+    const finishes = (closerStyle === 'graceful' || closerStyle === 'close') && otherStyle !== 'never' && !resets;
+    // The server's TIME_WAIT holds one entry per client 4-tuple: a new SYN on the same 4-tuple takes the
+    // entry over. A client that holds no TIME_WAIT itself gets every port of connect()'s preferred parity.
+    const clientTuples = budget ? sameParityPorts(budget.range) : Infinity;
+    const predicted = !finishes ? 0 : closer === 'client' && budget ? Math.min(budget.budget, byRate) : Math.min(clientTuples, byRate);
     entry.timeWait = {
       actor: actor.name,
       host: closer === 'client' ? actor.host : actor.connect.host,

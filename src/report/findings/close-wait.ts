@@ -10,7 +10,11 @@ export function closeWaitFindings(input: FindingInput): string[] {
   const out: string[] = [];
   for (const [name, host] of Object.entries(report.hosts)) {
     const peak = host.peak.total.CLOSE_WAIT;
-    if (peak === 0) continue;
+    const holders = Object.values(plan.actors).filter((a) => a.host === name);
+    const leaked = holders.reduce((sum, a) => sum + Number(report.actors[a.name]?.['leaked'] ?? 0), 0);
+    const held = holders.reduce((sum, a) => sum + Number(report.actors[a.name]?.['held'] ?? 0), 0);
+    // A CLOSE_WAIT caught in passing is every passive close's normal path; one that is still there is not.
+    if (peak === 0 || (host.final.CLOSE_WAIT === 0 && leaked + held === 0)) continue;
     const peers = Object.entries({ ...host.peak.peers.listen, ...host.peak.peers.ephemeral })
       .filter(([, c]) => (c.CLOSE_WAIT ?? 0) > 0)
       .map(([peer, c]) => `${n(c.CLOSE_WAIT!)} with ${peer}`);
@@ -19,9 +23,6 @@ export function closeWaitFindings(input: FindingInput): string[] {
       const grown = stateAt(host, 'CLOSE_WAIT', window.endMs) - stateAt(host, 'CLOSE_WAIT', window.startMs);
       s += ` It grew by ${n(grown)} while the load ran (${(grown / ((window.endMs - window.startMs) / 1000)).toFixed(1)} per second).`;
     }
-    const holders = Object.values(plan.actors).filter((a) => a.host === name);
-    const leaked = holders.reduce((sum, a) => sum + Number(report.actors[a.name]?.['leaked'] ?? 0), 0);
-    const held = holders.reduce((sum, a) => sum + Number(report.actors[a.name]?.['held'] ?? 0), 0);
     if (leaked > 0) s += ` The server on this host got each peer's FIN and never closed its socket (${n(leaked)} leaked by closeStyle never).`;
     if (held > 0) s += ` The client on this host held its sockets open after the peer's FIN (${n(held)} held by closeStyle never).`;
     s += ' The kernel keeps a CLOSE_WAIT socket for as long as a process holds its fd: no sysctl or timer ends it (tcp_fin_timeout is for the other side).';

@@ -12,8 +12,9 @@ import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
 import type { FindingRule } from './rule.ts';
 import { timeWaitFindings } from './time-wait.ts';
+import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, closeWaitFindings, finWait2Findings, resetFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, closeWaitFindings, finWait2Findings, resetFindings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));
