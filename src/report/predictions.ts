@@ -74,7 +74,9 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     // The server's TIME_WAIT holds one entry per client 4-tuple: a new SYN on the same 4-tuple takes the
     // entry over. A client that holds no TIME_WAIT itself gets every port of connect()'s preferred parity.
     const clientTuples = budget ? sameParityPorts(budget.range) : Infinity;
-    const predicted = !finishes ? 0 : closer === 'client' && budget ? Math.min(budget.budget, byRate) : Math.min(clientTuples, byRate);
+    // tcp_max_tw_buckets caps TIME_WAIT per namespace; past it a close skips TIME_WAIT.
+    const buckets = Number(holder.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? Infinity);
+    const predicted = !finishes ? 0 : Math.min(buckets, closer === 'client' && budget ? Math.min(budget.budget, byRate) : Math.min(clientTuples, byRate));
     entry.timeWait = {
       actor: actor.name,
       host: closer === 'client' ? actor.host : actor.connect.host,
