@@ -30,8 +30,15 @@ export function finWait2Findings(input: FindingInput): string[] {
     const entered = host.counters.delta['TcpExt.TW'] ?? 0;
     // Both counters are bumped when a timewait entry is scheduled: TWKilled for a timer of 4 s or less, TW above.
     if (killed > 0) s += ` TcpExt.TWKilled +${n(killed)}: the kernel counts a timewait entry there, not in TcpExt.TW, when its timer is 4 s or less.`;
-    if (entered > 0 && host.peak.total.TIME_WAIT === 0) s += ` TcpExt.TW +${n(entered)} with no TIME_WAIT at all: that counter counts every timewait entry with a timer above 4 s, these FIN_WAIT_2 ones included.`;
-    s += ' What would change it: the peer closing its side (its CLOSE_WAIT is the cause), or a shorter tcp_fin_timeout on this host for orphans.';
+    if (entered > 0 && host.peak.total.TIME_WAIT === 0) {
+      // The end counters are read after the actors closed: closes at the very end count there, unsampled.
+      s += host.peak.sockstatTw > 0
+        ? ` TcpExt.TW +${n(entered)} with no TIME_WAIT at all: that counter counts every timewait entry with a timer above 4 s, these FIN_WAIT_2 ones included.`
+        : ` TcpExt.TW +${n(entered)} although sockstat tw stayed 0 in every sample: those entries were made after the last sample, when the actors were closed at the end of the run (the end counters are read after that).`;
+    }
+    s += left > 0
+      ? ' What would change it: the peer closing its side (its CLOSE_WAIT is the cause), or close(2) here instead of a shutdown that keeps the fd, so that tcp_fin_timeout applies.'
+      : ' What would change it: the peer closing its side (its CLOSE_WAIT is the cause); a shorter tcp_fin_timeout on this host frees these orphans sooner.';
     out.push(s);
   }
   return out;
