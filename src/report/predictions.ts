@@ -68,8 +68,10 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     const serverOptions = plan.actors[actor.connect.actor]?.options ?? {};
     const [closerStyle, otherStyle] = closer === 'client' ? [actor.options['closeStyle'], serverOptions['closeStyle']] : [serverOptions['closeStyle'], actor.options['closeStyle']];
     // TIME_WAIT needs a FIN from the closer and then one from the other side: a close by RST (SO_LINGER 0,
-    // or close(2) with a request body unread), or a side that never closes, leaves none.
-    const resets = closerStyle === 'rst' || (serverOptions['requestBody'] === 'unread' && Number(actor.options['requestBodyBytes'] ?? 0) > 0);
+    // close(2) with a request body unread, data written to a closed server), or a side that never closes, leaves none.
+    const resets = closerStyle === 'rst'
+      || (serverOptions['requestBody'] === 'unread' && Number(actor.options['requestBodyBytes'] ?? 0) > 0)
+      || (closer === 'server' && Number(actor.options['writeAfterPeerClose'] ?? 0) > 0);
     const finishes = (closerStyle === 'graceful' || closerStyle === 'close') && otherStyle !== 'never' && !resets;
     // The server's TIME_WAIT holds one entry per client 4-tuple: a new SYN on the same 4-tuple takes the
     // entry over. A client that holds no TIME_WAIT itself gets every port of connect()'s preferred parity.

@@ -51,7 +51,7 @@ export function resetFindings({ plan, report }: FindingInput): string[] {
     }
     const pipe = errors['EPIPE'];
     if (pipe) {
-      let s = `EPIPE ("Broken pipe") reached actor ${actor.name} on host ${actor.host} ${n(pipe.count)} times (${calls(pipe)}): a write() on a connection the peer had already closed and then reset; once an RST has arrived (or its ECONNRESET was already reported), the kernel answers every further send with EPIPE (SIGPIPE is ignored by node).`;
+      let s = `EPIPE ("Broken pipe") reached actor ${actor.name} on host ${actor.host} ${n(pipe.count)} times (${calls(pipe)}): a write() on a connection the peer had already closed and then reset. An RST that arrives after the peer's FIN (in CLOSE_WAIT) is reported as EPIPE rather than ECONNRESET, and once a reset has been reported every further send fails with EPIPE (node ignores SIGPIPE, so it is an error, not a signal).`;
       if (causes.length) s += ` The RSTs came because ${causes.join('; ')}.`;
       out.push(s);
     }

@@ -1,0 +1,54 @@
+// reset-and-broken-pipe in a short form: every unread upload ends in an RST (ECONNRESET at the uploader),
+// every write after the server's close ends in EPIPE; each counted where it happened, with its syscall,
+// and matched by the kernel counters of both hosts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan } from '../../src/core/load-plan.ts';
+import type { Report } from '../../src/report/report.ts';
+import { tempDir } from '../helpers/lab.ts';
+
+type Errors = Record<string, { count: number; syscalls: Record<string, number> }>;
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+describe('reset-and-broken-pipe scenario', () => {
+  let report: Report;
+  beforeAll(async () => {
+    const plan = await loadPlan('reset-and-broken-pipe', { uploadRate: '20/s', writeRate: '50/s', duration: '2s' });
+    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+  });
+
+  it('a close(2) with the upload unread sends RST: TCPAbortOnClose on the server, ECONNRESET at the uploader', () => {
+    const conns = report.actors.upload!['connected'] as number;
+    expect(conns).toBeGreaterThanOrEqual(38);
+    expect(report.actors.web!['closedUnread']).toBe(conns);
+    const server = report.hosts.upserver!.counters.delta;
+    expect(server['TcpExt.TCPAbortOnClose']).toBe(conns);
+    expect(server['Tcp.OutRsts']).toBe(conns);
+    const errors = report.actors.upload!['errors'] as Errors;
+    expect(Object.keys(errors)).toEqual(['ECONNRESET']);
+    expect(errors.ECONNRESET!.count).toBe(conns);
+    expect(sum(errors.ECONNRESET!.syscalls)).toBe(conns);
+    expect(report.hosts.uploader!.counters.delta['Tcp.EstabResets']).toBe(conns);
+    expect(report.hosts.upserver!.peak.total.TIME_WAIT).toBe(0);
+  });
+
+  it('a write after the server closed meets an RST, and the next write fails with EPIPE', () => {
+    const conns = report.actors['late-writer']!['connected'] as number;
+    expect(conns).toBeGreaterThanOrEqual(95);
+    const errors = report.actors['late-writer']!['errors'] as Errors;
+    expect(errors).toEqual({ EPIPE: expect.objectContaining({ count: conns, syscalls: { write: conns } }) });
+    expect(report.actors['late-writer']!['ok']).toBe(conns);
+    const server = report.hosts.wserver!.counters.delta;
+    expect(server['TcpExt.TCPAbortOnData']).toBe(conns);
+    expect(server['Tcp.OutRsts']).toBe(conns);
+    expect(report.hosts.writer!.counters.delta['Tcp.EstabResets']).toBe(conns);
+  });
+
+  it('explains both and passes its thresholds', () => {
+    const text = report.findings.join('\n');
+    expect(text).toMatch(/Host upserver closed \d+ connections with the request body unread/);
+    expect(text).toMatch(/EPIPE \("Broken pipe"\) reached actor late-writer/);
+    expect(report.predictions['late-writer']!.timeWait!.predicted).toBe(0);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
