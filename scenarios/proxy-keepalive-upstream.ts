@@ -2,24 +2,32 @@
 // keep-alive on (nginx `keepalive 16`, HTTP/1.1, `Connection: ""`): a handful of upstream connections carry every
 // request, the proxy host holds next to no TIME_WAIT, nothing runs out and the client gets no 502.
 import { defineScenario } from '../src/core/scenario.ts';
-import { proxyParams, proxyTopology } from './proxy-short-upstream.ts';
+import { proxyParams, proxyTopology, type Engine } from './proxy-short-upstream.ts';
 
-export default defineScenario({
-  name: 'proxy-keepalive-upstream',
-  description: 'client -> nginx -> backend with an upstream keep-alive pool: upstream connections far fewer than requests, no port exhaustion, no 502',
-  params: proxyParams({ engine: 'nginx', keepAlive: 16 }),
-  build: (p) => {
-    const t = proxyTopology(p);
-    return {
-      ...t.spec,
-      thresholds: [
-        'actors.proxy.errorLog.causes.portsExhausted == 0',
-        'actors.flood.errorCount == 0',
-        `actors.flood.statuses.200 >= ${Math.floor(t.requests * 0.95)}`,
-        // Far fewer upstream connections than requests: at most one in twenty.
-        `actors.proxy.hostActiveOpens <= ${Math.floor(t.requests / 20)}`,
-        `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${Math.floor(t.requests / 20)}`,
-      ],
-    };
-  },
-});
+export function keepAliveUpstreamScenario(name: string, engine: Engine, description: string) {
+  return defineScenario({
+    name,
+    description,
+    params: proxyParams({ engine, keepAlive: 16 }),
+    build: (p) => {
+      const t = proxyTopology(p);
+      return {
+        ...t.spec,
+        thresholds: [
+          'actors.proxy.errorLog.causes.portsExhausted == 0',
+          'actors.flood.errorCount == 0',
+          `actors.flood.statuses.200 >= ${Math.floor(t.requests * 0.95)}`,
+          // Far fewer upstream connections than requests: at most one in twenty.
+          `actors.proxy.hostActiveOpens <= ${Math.floor(t.requests / 20)}`,
+          `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${Math.floor(t.requests / 20)}`,
+        ],
+      };
+    },
+  });
+}
+
+export default keepAliveUpstreamScenario(
+  'proxy-keepalive-upstream',
+  'nginx',
+  'client -> nginx -> backend with an upstream keep-alive pool: upstream connections far fewer than requests, no port exhaustion, no 502',
+);

@@ -23,6 +23,10 @@ export function proxyParams(defaults: { engine: Engine; keepAlive: number }) {
       default: 'client',
       describe: 'without upstream keep-alive, who closes an upstream connection first: client (the proxy, as in the incidents) or server (the backend)',
     }),
+    mode: f.oneOf(['http', 'tcp'] as const, {
+      default: 'http',
+      describe: 'HAProxy only: http, or tcp (layer 4: it mirrors the client\'s FIN to the upstream, so it closes first there)',
+    }),
     sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: its own per-server source port range (`source 0.0.0.0:lo-hi`)' })),
   };
 }
@@ -61,6 +65,7 @@ export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds
     port: 80,
     upstreams: upstreamNames.join(','),
     keepAlive: p.keepAlive,
+    mode: p.mode,
     ...(p.sourcePorts ? { sourcePorts: `${p.sourcePorts.lo}-${p.sourcePorts.hi}` } : {}),
   };
   actors['flood'] = { kind: 'short-conn-client', host: 'client', target: 'proxy', model: 'open', rate: p.rate, duration: p.duration, closer: 'client' };
@@ -73,25 +78,48 @@ export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds
   };
 }
 
-export default defineScenario({
-  name: 'proxy-short-upstream',
-  description: 'client -> nginx -> backend, one upstream connection per request closed by the proxy: TIME_WAIT fills the proxy host\'s ports, then 99: Cannot assign requested address and 502s',
-  params: proxyParams({ engine: 'nginx', keepAlive: 0 }),
-  build: (p) => {
-    const t = proxyTopology(p);
-    return {
-      ...t.spec,
-      thresholds: [
-        'actors.proxy.errorLog.causes.portsExhausted > 0',
-        `actors.flood.statuses.${gatewayStatus(p.engine)} > 0`,
-        // Every port of the budget held in TIME_WAIT toward the upstreams, on the proxy host.
-        `hosts.proxy.peak.ephemeral.TIME_WAIT >= ${Math.floor(t.portBudget * 0.95)}`,
-        `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${Math.ceil(t.portBudget * 1.02)}`,
-        // One upstream connection per request that got through: no more than the budget ever connected.
-        `actors.proxy.hostActiveOpens >= ${Math.floor(t.portBudget * 0.95)}`,
-        `actors.proxy.hostActiveOpens <= ${Math.ceil(t.portBudget * 1.02)}`,
-        ...(p.backendCloser === 'client' ? Array.from({ length: p.backends }, (_, i) => `hosts.backend${i + 1}.peak.total.TIME_WAIT == 0`) : []),
-      ],
-    };
-  },
-});
+/**
+ * What the kernel should show. nginx and the built-in proxy close each upstream connection first with a FIN, so
+ * their host fills with TIME_WAIT and runs out of ports. HAProxy in http mode waits for the server's close and,
+ * if it must close first, resets (SO_LINGER 0): no TIME_WAIT, no exhaustion, one upstream connection per request.
+ */
+export function shortUpstreamThresholds(p: Params, t: ReturnType<typeof proxyTopology>): string[] {
+  if (p.engine === 'haproxy' && p.mode === 'http') {
+    return [
+      'actors.proxy.errorLog.causes.portsExhausted == 0',
+      'hosts.proxy.peak.ephemeral.TIME_WAIT == 0',
+      `actors.proxy.hostActiveOpens >= ${Math.floor(t.requests * 0.95)}`,
+      `actors.flood.statuses.200 >= ${Math.floor(t.requests * 0.95)}`,
+    ];
+  }
+  return [
+    'actors.proxy.errorLog.causes.portsExhausted > 0',
+    // In tcp mode HAProxy can only close the client's connection: no status at all.
+    p.mode === 'tcp' ? `actors.flood.ok <= ${Math.ceil(t.portBudget * 1.02)}` : `actors.flood.statuses.${gatewayStatus(p.engine)} > 0`,
+    // Every port of the budget held in TIME_WAIT toward the upstreams, on the proxy host.
+    `hosts.proxy.peak.ephemeral.TIME_WAIT >= ${Math.floor(t.portBudget * 0.95)}`,
+    `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${Math.ceil(t.portBudget * 1.02)}`,
+    // One upstream connection per request that got through: no more than the budget ever connected.
+    `actors.proxy.hostActiveOpens >= ${Math.floor(t.portBudget * 0.95)}`,
+    `actors.proxy.hostActiveOpens <= ${Math.ceil(t.portBudget * 1.02)}`,
+    ...(p.backendCloser === 'client' ? Array.from({ length: p.backends }, (_, i) => `hosts.backend${i + 1}.peak.total.TIME_WAIT == 0`) : []),
+  ];
+}
+
+export function shortUpstreamScenario(name: string, engine: Engine, description: string) {
+  return defineScenario({
+    name,
+    description,
+    params: proxyParams({ engine, keepAlive: 0 }),
+    build: (p) => {
+      const t = proxyTopology(p);
+      return { ...t.spec, thresholds: shortUpstreamThresholds(p, t) };
+    },
+  });
+}
+
+export default shortUpstreamScenario(
+  'proxy-short-upstream',
+  'nginx',
+  'client -> nginx -> backend, one upstream connection per request closed by the proxy: TIME_WAIT fills the proxy host\'s ports, then 99: Cannot assign requested address and 502s',
+);

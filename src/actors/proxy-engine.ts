@@ -19,6 +19,8 @@ export interface ProxySettings {
   readonly bind: string | undefined;
   readonly sourcePorts: PortRange | undefined;
   readonly workers: number;
+  /** HAProxy only: http (an HTTP proxy) or tcp (layer 4: each client connection gets its own upstream connection). */
+  readonly mode: 'http' | 'tcp';
   readonly connectTimeoutMs: number;
   /** Absolute path of the engine's executable (external engines only), resolved at plan time. */
   readonly binary: string | undefined;

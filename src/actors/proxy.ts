@@ -28,6 +28,10 @@ const options = {
   }),
   bind: f.optional(f.string({ describe: 'source address of upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
   sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: per-server source port range (`source 0.0.0.0:40000-40999`), managed by HAProxy itself' })),
+  mode: f.oneOf(['http', 'tcp'] as const, {
+    default: 'http',
+    describe: 'HAProxy only: http, or tcp (layer 4, mirrors each side\'s FIN to the other, so a client that closes first makes the proxy close first)',
+  }),
   workers: f.int({ min: 1, max: 64, default: 1, describe: 'nginx worker processes / HAProxy threads' }),
   connectTimeout: f.duration({ default: '5s', describe: 'upstream connect timeout' }),
   binary: f.optional(f.string({ describe: 'absolute path of the nginx or haproxy executable (default: the installed one)' })),
@@ -69,6 +73,7 @@ export const proxy = defineActorKind({
     if (o.sourcePorts !== undefined && o.engine !== 'haproxy') {
       problems.push(`${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`);
     }
+    if (o.mode !== 'http' && o.engine !== 'haproxy') problems.push(`${where}.mode: only HAProxy runs here in tcp mode (nginx's stream module is not loaded by its Debian package by default)`);
     let engineBinary: string | undefined;
     if (o.engine !== 'builtin') {
       const found = engineBinaryProblems(o.engine, o.binary, where);
@@ -93,6 +98,7 @@ export const proxy = defineActorKind({
         bind: o.bind,
         sourcePorts: o.sourcePorts,
         workers: o.workers,
+        mode: o.mode,
         connectTimeoutMs: o.connectTimeout,
         binary: links.engineBinary,
       },
@@ -113,6 +119,7 @@ export const proxy = defineActorKind({
         port: o.port,
         upstreams: links.upstreams.map((u) => `${u.address}:${u.port}`),
         upstreamKeepAlive: o.keepAlive,
+        mode: o.mode,
         errorLog: errors.toJSON(),
         // Upstream connections the proxy opened, as the kernel counted them: the proxy is the only actor of its
         // host that connects out, so this is connections per request's numerator.

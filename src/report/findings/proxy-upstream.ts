@@ -31,6 +31,23 @@ const CAUSE_TEXT: Record<string, string> = {
   upstreamClosedEarly: 'an upstream closed before its response was complete',
 };
 
+/** Neither end held TIME_WAIT: an RST close (by which host, from its counters), or connections kept open. */
+function noTimeWaitReason(hosts: FindingInput['report']['hosts'], proxyHost: string, upstreamHost: string, opens: unknown, keepAlive: number, engine: string): string {
+  const resets = (h: string) => hosts[h]?.counters.delta['Tcp.OutRsts'] ?? 0;
+  const lingerZero = (h: string) => hosts[h]?.counters.delta['TcpExt.TCPAbortOnData'] ?? 0;
+  const opened = typeof opens === 'number' ? opens : 0;
+  if (opened > 0 && resets(proxyHost) >= opened / 2) {
+    let s = `Neither host held TIME_WAIT for them: the proxy closed them by RST (Tcp.OutRsts +${n(resets(proxyHost))}, TcpExt.TCPAbortOnData +${n(lingerZero(proxyHost))} on host ${proxyHost}: close with SO_LINGER 0 or data arriving after close), and a reset connection skips TIME_WAIT on both sides.`;
+    if (engine === 'haproxy') s += ' HAProxy waits for the server to close first and, when it has to close a server connection itself, resets it on purpose so that its own host never piles up TIME_WAIT (mode tcp mirrors the client\'s FIN instead).';
+    return s;
+  }
+  if (opened > 0 && resets(upstreamHost) >= opened / 2) {
+    return `Neither host held TIME_WAIT for them: the upstream closed them by RST (Tcp.OutRsts +${n(resets(upstreamHost))} on host ${upstreamHost}), and a reset connection skips TIME_WAIT on both sides.`;
+  }
+  if (keepAlive > 0) return 'Neither host held TIME_WAIT for them: the connections stayed open and were reused.';
+  return 'Neither host held TIME_WAIT for them, and neither host\'s counters show resets: the connections were still open when sampling ended, or ended outside the sampled time.';
+}
+
 export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
   for (const actor of Object.values(plan.actors)) {
@@ -48,7 +65,8 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
     const statuses: Record<string, number> = {};
     for (const c of clients) {
       const s = report.actors[c.name];
-      requests += Number(s?.['responses'] ?? 0);
+      // One request per connection from these clients (short-conn-client): its connections are the proxy's requests.
+      requests += Number(s?.['connected'] ?? 0);
       for (const [code, k] of Object.entries((s?.['statuses'] ?? {}) as Record<string, number>)) statuses[code] = (statuses[code] ?? 0) + k;
     }
     const gatewayErrors = Object.entries(statuses).filter(([code]) => Number(code) >= 500);
@@ -74,8 +92,8 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
         if (budget) s += ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ip_local_port_range (${budget.range}), the budget toward one upstream ip:port.`;
       } else if (twUpstream > 0) {
         s += ` The upstream closed these connections first, so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
-      } else if ((atProxy.ESTABLISHED ?? 0) > 0) {
-        s += ' Neither host held TIME_WAIT for them: the connections stayed open and were reused.';
+      } else {
+        s += ` ${noTimeWaitReason(report.hosts, actor.host, u.host, opens, keepAlive, String(stats['engine']))}`;
       }
       out.push(s);
     }
@@ -89,7 +107,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       const tw = proxyHost.sysctls['net.ipv4.tcp_tw_reuse'];
       if ((log.causes['portsExhausted'] ?? 0) > 0) {
         s += ` Every local port toward the upstream was held by a TIME_WAIT socket of an earlier upstream connection${tw === '0' ? ', and tcp_tw_reuse=0 on host ' + actor.host + ' forbids reusing them' : ''}.`;
-        s += ' What would change it: upstream keep-alive (nginx: `keepalive N` with `proxy_http_version 1.1` and `proxy_set_header Connection ""`; HAProxy: `http-reuse safe`), more upstream ip:ports (the budget is per destination), a wider ip_local_port_range, or tcp_tw_reuse=1.';
+        s += ' What would change it: upstream keep-alive (nginx: `keepalive N` with `proxy_http_version 1.1` and `proxy_set_header Connection ""`; HAProxy: `http-reuse always`, since `safe` gives each client connection\'s first request a server connection of its own), more upstream ip:ports (the budget is per destination), a wider ip_local_port_range, or tcp_tw_reuse=1.';
       }
       out.push(s);
     }

@@ -1,0 +1,109 @@
+// nginx between a client and a backend, in short forms of proxy-short-upstream and proxy-keepalive-upstream.
+// Every assertion reads the kernel (counters and socket states per host and per peer) or nginx's own error log.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan } from '../../src/core/load-plan.ts';
+import { currentPrivilege } from '../../src/lab/privilege.ts';
+import type { Report } from '../../src/report/report.ts';
+import { runCli, tempDir } from '../helpers/lab.ts';
+
+const BUDGET = 300;
+const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
+const UPSTREAM = '198.18.0.3:8080';
+
+const statuses = (r: Report) => r.actors.flood!['statuses'] as Record<string, number>;
+const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; errno: Record<string, number>; kinds: Record<string, number>; levels: Record<string, number> };
+
+describe('nginx, one upstream connection per request', () => {
+  let report: Report;
+  beforeAll(async () => {
+    ({ report } = await runScenario(await loadPlan('proxy-short-upstream', SHORT), { outDir: tempDir() }));
+  });
+
+  it('opens one upstream connection per request until the proxy host has no port left toward the upstream', () => {
+    const connected = Number(report.actors.flood!['connected']);
+    expect(connected).toBeGreaterThan(BUDGET * 1.5);
+    // Tcp.ActiveOpens counts SYNs sent: a connect() failing with EADDRNOTAVAIL sends none.
+    expect(report.hosts.proxy!.counters.delta['Tcp.ActiveOpens']).toBe(BUDGET);
+    expect(report.actors.proxy!['hostActiveOpens']).toBe(BUDGET);
+    expect(report.hosts.backend1!.counters.delta['Tcp.PassiveOpens']).toBe(BUDGET);
+    expect(report.hosts.proxy!.counters.delta['Tcp.PassiveOpens']).toBe(connected);
+  });
+
+  it('leaves the TIME_WAIT on the proxy host, toward the upstream, and none on the backend', () => {
+    const towardUpstream = report.hosts.proxy!.peak.peers.ephemeral[UPSTREAM]!.TIME_WAIT!;
+    expect(towardUpstream).toBeGreaterThanOrEqual(BUDGET * 0.98);
+    expect(towardUpstream).toBeLessThanOrEqual(BUDGET * 1.02);
+    expect(report.hosts.proxy!.peak.sockstatTw).toBe(BUDGET);
+    expect(report.hosts.proxy!.peak.listen.TIME_WAIT).toBe(0);
+    expect(report.hosts.backend1!.peak.total.TIME_WAIT).toBe(0);
+    expect(report.actors.web1!['peerClosedFirst']).toBe(BUDGET);
+    expect(report.findings.join('\n')).toMatch(/Upstream web1 \(198\.18\.0\.3:8080\): TIME_WAIT .* peaked at \d+ on host proxy and 0 on host backend1.*The proxy closed these connections first/);
+  });
+
+  it('logs "(99: Cannot assign requested address)" once per request that found no port, and the client gets a 502 for each', () => {
+    const log = errorLog(report);
+    const connected = Number(report.actors.flood!['connected']);
+    expect(statuses(report)).toEqual({ 200: BUDGET, 502: connected - BUDGET });
+    expect(log.errno).toEqual({ EADDRNOTAVAIL: connected - BUDGET });
+    expect(log.causes.portsExhausted).toBe(connected - BUDGET);
+    expect(log.kinds[`connect() to ${UPSTREAM} failed (99: Cannot assign requested address) while connecting to upstream`]).toBe(connected - BUDGET);
+    // nginx logs a connect() errno other than refused/unreachable/reset at crit.
+    expect(log.levels.crit).toBe(connected - BUDGET);
+  });
+
+  it('passes its own thresholds', () => {
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
+
+describe('nginx with an upstream keep-alive pool', () => {
+  let report: Report;
+  beforeAll(async () => {
+    ({ report } = await runScenario(await loadPlan('proxy-keepalive-upstream', SHORT), { outDir: tempDir() }));
+  });
+
+  it('carries every request on a few upstream connections: no port runs out, no 99 in the log, no 502', () => {
+    const connected = Number(report.actors.flood!['connected']);
+    expect(connected).toBeGreaterThan(BUDGET * 1.5);
+    expect(statuses(report)).toEqual({ 200: connected });
+    expect(errorLog(report).causes.portsExhausted).toBe(0);
+    expect(errorLog(report).errno).toEqual({});
+    const opens = report.hosts.proxy!.counters.delta['Tcp.ActiveOpens']!;
+    expect(opens).toBeGreaterThan(0);
+    expect(opens).toBeLessThanOrEqual(connected / 20);
+    expect(report.hosts.proxy!.peak.ephemeral.TIME_WAIT).toBeLessThanOrEqual(opens);
+  });
+
+  it('passes its own thresholds', () => {
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
+
+describe.runIf(currentPrivilege() === 'root')('nginx in a rootless run', () => {
+  it('runs as one process in the user namespace and still runs out of ports the same way', async () => {
+    const dir = tempDir();
+    const { chmodSync } = await import('node:fs');
+    chmodSync(dir, 0o777);
+    const cli = runCli(['scenario', 'proxy-short-upstream', ...Object.entries(SHORT).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--out', join(dir, 'run'), '--no-progress'], {
+      uid: 65534,
+      gid: 65534,
+      env: { PATH: process.env.PATH, HOME: dir, TMPDIR: dir },
+    });
+    const code = await cli.exit;
+    if (code === 3) {
+      expect(cli.stderr()).toMatch(/cannot create user namespaces/);
+      return;
+    }
+    expect(cli.stderr()).toMatch(/proxy-short-upstream: PASS/);
+    const report = JSON.parse(readFileSync(join(dir, 'run', 'report.json'), 'utf8')) as Report;
+    expect(report.environment.privilege).toBe('userns-root');
+    // Workers could not leave uid 0 there (setgroups is denied in the user namespace): the master serves alone.
+    expect(report.actors.proxy!['processModel']).toMatch(/single process/);
+    expect(report.actors.proxy!['hostActiveOpens']).toBe(BUDGET);
+    expect(errorLog(report).causes.portsExhausted).toBeGreaterThan(0);
+    expect(Object.keys(errorLog(report).errno)).toEqual(['EADDRNOTAVAIL']);
+  });
+});
