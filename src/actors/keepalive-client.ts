@@ -1,0 +1,103 @@
+// Keep-alive load with autocannon: a few connections carry every request, at a bounded overall rate.
+// Beside a short-conn-client at the same rate it shows what keep-alive saves: new connections per
+// request, and the TIME_WAIT they leave.
+import autocannon, { type Instance, type Result } from 'autocannon';
+import { f } from '../core/fields.ts';
+import { defineActorKind, type Actor } from './actor.ts';
+import { ErrorTally } from './error-tally.ts';
+
+const options = {
+  target: f.string({ describe: 'name of the server actor to send to' }),
+  path: f.string({ default: '/', describe: 'request path' }),
+  connections: f.int({ min: 1, max: 1000, default: 2, describe: 'kept-alive connections that carry the requests' }),
+  rate: f.rate({ default: '100/s', describe: 'requests per second over all connections (autocannon overallRate)' }),
+  duration: f.duration({ default: '5s', describe: 'how long the load runs' }),
+  count: f.optional(f.int({ min: 1, describe: 'stop after this many requests (autocannon amount; at least `connections`)' })),
+  timeout: f.duration({ default: '5s', describe: 'a response slower than this counts as REQUEST_TIMEOUT' }),
+};
+
+export const keepaliveClient = defineActorKind({
+  kind: 'keepalive-client',
+  role: 'load',
+  describe: 'keep-alive HTTP load with autocannon: a few long-lived connections at a bounded request rate',
+  options,
+  link(o, ctx, where, problems) {
+    const target = ctx.actors[o.target];
+    const port = target?.options['port'];
+    if (o.count !== undefined && o.count < o.connections) problems.push(`${where}.count: ${o.count} is below connections (${o.connections}); autocannon needs one request per connection at least`);
+    if (!target) problems.push(`${where}.target: no actor "${o.target}"`);
+    else if (typeof port !== 'number') problems.push(`${where}.target: actor "${o.target}" (${target.kind}) does not listen on a port`);
+    else if (ctx.hosts[target.host]) return { connect: { actor: o.target, host: target.host, address: ctx.hosts[target.host]!.address, port } };
+    return undefined;
+  },
+  maxDurationMs: (o) => o.duration + o.timeout,
+  create(plan, ctx): Actor {
+    const o = plan.options;
+    const connect = plan.connect!;
+    const errors = new ErrorTally(ctx.now);
+    let instance: Instance | undefined;
+    let result: Result | undefined;
+    let startedAt = 0;
+    let endedAt: number | undefined;
+    let responses = 0;
+    let ok = 0;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+
+    return {
+      done,
+      async start() {
+        startedAt = ctx.now();
+        instance = autocannon(
+          {
+            url: `http://${connect.address}:${connect.port}${o.path}`,
+            connections: o.connections,
+            overallRate: o.rate,
+            duration: o.duration / 1000,
+            ...(o.count !== undefined ? { amount: o.count } : {}),
+            timeout: o.timeout / 1000,
+          },
+          (err, res) => {
+            if (err) errors.add({ code: 'AUTOCANNON', syscall: 'none' });
+            result = res;
+            endedAt = ctx.now();
+            resolveDone();
+          },
+        );
+        instance.on('response', (_client: unknown, statusCode: number) => {
+          responses++;
+          if (statusCode >= 200 && statusCode < 400) ok++;
+        });
+        instance.on('reqError', (err: NodeJS.ErrnoException) => errors.add(err.code ? err : { code: 'REQUEST_TIMEOUT', syscall: 'none' }));
+      },
+      async close() {
+        instance?.stop();
+        await done;
+      },
+      destroy() {
+        instance?.stop();
+      },
+      stats() {
+        const runMs = (endedAt ?? ctx.now()) - startedAt;
+        return {
+          model: 'keep-alive',
+          targetRate: o.rate,
+          target: `${connect.address}:${connect.port}`,
+          connections: o.connections,
+          startedAtMs: startedAt,
+          durationMs: runMs,
+          // Requests that ended, with a response or an error (autocannon's own "sent" counts ahead).
+          attempts: responses + errors.total,
+          responses,
+          ok,
+          missedStarts: 0,
+          errors: errors.toJSON(),
+          errorCount: errors.total,
+          firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
+          achievedRate: runMs > 0 ? (responses / runMs) * 1000 : 0,
+          latencyMs: result ? { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average } : null,
+        };
+      },
+    };
+  },
+});
