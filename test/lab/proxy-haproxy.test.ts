@@ -1,0 +1,75 @@
+// HAProxy between a client and a backend, in short forms of the haproxy-* scenarios. What the kernel shows: in http
+// mode HAProxy never closes a server connection with a FIN of its own (it resets it), so it holds no TIME_WAIT and
+// does not run out of ports; in tcp mode it mirrors the client's FIN, holds the TIME_WAIT and logs "no free ports".
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan } from '../../src/core/load-plan.ts';
+import type { Report } from '../../src/report/report.ts';
+import { tempDir } from '../helpers/lab.ts';
+
+const BUDGET = 300;
+const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
+const UPSTREAM = '198.18.0.3:8080';
+
+const run = async (scenario: string, extra: Record<string, string> = {}) => (await runScenario(await loadPlan(scenario, { ...SHORT, ...extra }), { outDir: tempDir() })).report;
+const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; kinds: Record<string, number> };
+const delta = (r: Report, host: string, counter: string) => r.hosts[host]!.counters.delta[counter] ?? 0;
+
+describe('HAProxy, http-server-close and http-reuse never', () => {
+  let report: Report;
+  beforeAll(async () => {
+    report = await run('haproxy-short-upstream');
+  });
+
+  it('opens one upstream connection per request and resets each one itself: no TIME_WAIT on either side', () => {
+    const connected = Number(report.actors.flood!['connected']);
+    expect(connected).toBeGreaterThan(BUDGET * 1.5);
+    expect(delta(report, 'proxy', 'Tcp.ActiveOpens')).toBe(connected);
+    // SO_LINGER 0 closes: one RST per upstream connection, counted by the proxy's kernel as TCPAbortOnData.
+    expect(delta(report, 'proxy', 'Tcp.OutRsts')).toBe(connected);
+    expect(delta(report, 'proxy', 'TcpExt.TCPAbortOnData')).toBe(connected);
+    expect(delta(report, 'backend1', 'Tcp.EstabResets')).toBe(connected);
+    expect(report.hosts.proxy!.peak.ephemeral.TIME_WAIT).toBe(0);
+    expect(report.hosts.backend1!.peak.total.TIME_WAIT).toBe(0);
+    expect(report.findings.join('\n')).toMatch(/Neither host held TIME_WAIT for them: the proxy closed them by RST/);
+  });
+
+  it('so a port budget smaller than the requests never runs out', () => {
+    const connected = Number(report.actors.flood!['connected']);
+    expect(report.actors.flood!['statuses']).toEqual({ 200: connected });
+    expect(errorLog(report).causes.portsExhausted).toBe(0);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
+
+describe('HAProxy in tcp mode', () => {
+  let report: Report;
+  beforeAll(async () => {
+    report = await run('haproxy-short-upstream', { mode: 'tcp' });
+  });
+
+  it('closes first after the client, fills its port budget with TIME_WAIT toward the upstream and logs "no free ports"', () => {
+    expect(delta(report, 'proxy', 'Tcp.ActiveOpens')).toBe(BUDGET);
+    const towardUpstream = report.hosts.proxy!.peak.peers.ephemeral[UPSTREAM]!.TIME_WAIT!;
+    expect(towardUpstream).toBeGreaterThanOrEqual(BUDGET * 0.98);
+    expect(towardUpstream).toBeLessThanOrEqual(BUDGET * 1.02);
+    expect(report.hosts.backend1!.peak.total.TIME_WAIT).toBe(0);
+    const log = errorLog(report);
+    expect(log.causes.portsExhausted).toBeGreaterThan(0);
+    expect(Object.keys(log.kinds)).toContain('Connect() failed for backend waitlab_upstreams: no free ports.');
+    // Layer 4: a client whose connection found no upstream port gets no response at all.
+    expect(report.actors.flood!['ok']).toBe(BUDGET);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
+
+describe('HAProxy with http-reuse always and a server pool', () => {
+  it('carries every request on a few upstream connections', async () => {
+    const report = await run('haproxy-keepalive-upstream');
+    const connected = Number(report.actors.flood!['connected']);
+    expect(report.actors.flood!['statuses']).toEqual({ 200: connected });
+    expect(delta(report, 'proxy', 'Tcp.ActiveOpens')).toBeLessThanOrEqual(connected / 20);
+    expect(errorLog(report).causes.portsExhausted).toBe(0);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
