@@ -27,6 +27,7 @@ export function proxyParams(defaults: { engine: Engine; keepAlive: number }) {
       default: 'http',
       describe: 'HAProxy only: http, or tcp (layer 4: it mirrors the client\'s FIN to the upstream, so it closes first there)',
     }),
+    bind: f.optional(f.string({ describe: 'source address of the proxy\'s upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
     sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: its own per-server source port range (`source 0.0.0.0:lo-hi`)' })),
   };
 }
@@ -66,6 +67,7 @@ export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds
     upstreams: upstreamNames.join(','),
     keepAlive: p.keepAlive,
     mode: p.mode,
+    ...(p.bind ? { bind: p.bind } : {}),
     ...(p.sourcePorts ? { sourcePorts: `${p.sourcePorts.lo}-${p.sourcePorts.hi}` } : {}),
   };
   actors['flood'] = { kind: 'short-conn-client', host: 'client', target: 'proxy', model: 'open', rate: p.rate, duration: p.duration, closer: 'client' };

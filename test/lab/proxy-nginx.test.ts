@@ -82,6 +82,16 @@ describe('nginx with an upstream keep-alive pool', () => {
   });
 });
 
+describe('nginx with proxy_bind to its own address', () => {
+  it('still lets connect() pick the port (IP_BIND_ADDRESS_NO_PORT), so the ports run out with the same 99, not EADDRINUSE', async () => {
+    const { report } = await runScenario(await loadPlan('proxy-short-upstream', { ...SHORT, bind: '198.18.0.2' }), { outDir: tempDir() });
+    expect(report.actors.proxy!['config']).toMatch(/proxy_bind 198\.18\.0\.2;/);
+    expect(report.actors.proxy!['hostActiveOpens']).toBe(BUDGET);
+    expect(Object.keys(errorLog(report).errno)).toEqual(['EADDRNOTAVAIL']);
+    expect(errorLog(report).causes.portsExhausted).toBe(Number(report.actors.flood!['connected']) - BUDGET);
+  });
+});
+
 describe.runIf(currentPrivilege() === 'root')('nginx in a rootless run', () => {
   it('runs as one process in the user namespace and still runs out of ports the same way', async () => {
     const dir = tempDir();
