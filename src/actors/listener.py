@@ -51,7 +51,7 @@ ACCEPT_RETRY_MS = 50
 RESTART_RETRY_MS = 100
 
 sel = selectors.DefaultSelector()
-counts = {'accepted': 0, 'replied': 0, 'closed': 0, 'open': 0, 'listens': 0, 'maxOpen': 0}
+counts = {'accepted': 0, 'replied': 0, 'closed': 0, 'open': 0, 'listens': 0, 'maxOpen': 0, 'firstBatch': None, 'maxBatch': 0}
 errors = {}
 first_error = None
 restart = {'state': 'not-asked' if config.get('restartAfterAccepts') is None else 'waiting', 'tries': 0, 'atMs': None}
@@ -140,10 +140,15 @@ def on_acceptable():
         unregister_listener()
         timers.append((accept_allowed_at(), register_listener))
         return
+    batch = 0
     while True:
         try:
             conn, _ = listener.accept()
         except BlockingIOError:
+            # One accept() run until EAGAIN: the first one after a pause is the accept queue's depth.
+            if batch and counts['firstBatch'] is None:
+                counts['firstBatch'] = batch
+            counts['maxBatch'] = max(counts['maxBatch'], batch)
             return
         except OSError as err:
             add_error(err, 'accept')
@@ -153,6 +158,7 @@ def on_acceptable():
                 timers.append((accept_resume_ms, register_listener))
             return
         conn.setblocking(False)
+        batch += 1
         counts['accepted'] += 1
         counts['open'] += 1
         counts['maxOpen'] = max(counts['maxOpen'], counts['open'])

@@ -1,0 +1,51 @@
+// listen-backlog in a short form: listeners that accept nothing for a while behind somaxconn 4. Evidence:
+// the queue depth their first accept() run found, ListenOverflows/ListenDrops, the clients' SYN_SENT and
+// SYN retransmissions, and (tcp_abort_on_overflow=1) whether any RST went out.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan } from '../../src/core/load-plan.ts';
+import type { Report } from '../../src/report/report.ts';
+import { tempDir } from '../helpers/lab.ts';
+
+const SOMAXCONN = 4;
+const CONNECTIONS = 60;
+
+describe('listen-backlog scenario', () => {
+  let report: Report;
+  beforeAll(async () => {
+    const plan = await loadPlan('listen-backlog', { somaxconn: String(SOMAXCONN), backlog: '64', rate: '100/s', duration: '600ms', pause: '1200ms' });
+    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+  });
+
+  it('holds at most somaxconn + 1 connections in the accept queue, whatever listen() asked for', () => {
+    for (const name of ['web', 'webstrict']) expect(report.actors[name]!['firstBatch']).toBe(SOMAXCONN + 1);
+  });
+
+  it('counts the excess in ListenOverflows and ListenDrops and drops SYNs without half-open sockets', () => {
+    for (const host of ['server', 'strict']) {
+      const d = report.hosts[host]!.counters.delta;
+      expect(d['TcpExt.ListenOverflows']).toBeGreaterThan(0);
+      expect(d['TcpExt.ListenDrops']).toBe(d['TcpExt.ListenOverflows']);
+      expect(d['Tcp.PassiveOpens']).toBe(CONNECTIONS);
+    }
+    const client = report.hosts.client!;
+    expect(client.peak.total.SYN_SENT).toBeGreaterThan(2 * (SOMAXCONN + 1));
+    expect(client.counters.delta['TcpExt.TCPSynRetrans']).toBeGreaterThan(0);
+  });
+
+  it('makes clients wait, not fail: every connection is answered in the end', () => {
+    for (const name of ['flood', 'flood-strict']) {
+      expect(report.actors[name]!['ok']).toBe(CONNECTIONS);
+      expect(report.actors[name]!['errorCount']).toBe(0);
+    }
+  });
+
+  it('reports what tcp_abort_on_overflow=1 did, from the RSTs it sent', () => {
+    const rsts = report.hosts.strict!.counters.delta['Tcp.OutRsts'];
+    const text = report.findings.join('\n');
+    if (rsts === 0) expect(text).toMatch(/tcp_abort_on_overflow=1 on host strict sent no RST/);
+    else expect(text).toMatch(/tcp_abort_on_overflow=1 on host strict answered overflowing handshakes with an RST/);
+    expect(text).toMatch(/The accept queue of actor web on host server \(port 8080\) overflowed/);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
