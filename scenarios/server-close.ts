@@ -7,7 +7,7 @@ import { sameParityPorts } from '../src/report/predictions.ts';
 
 export default defineScenario({
   name: 'server-close',
-  description: 'the server closes after each response: TIME_WAIT on the server, capped at the client\'s port range by SYNs that recycle it',
+  description: 'the server closes after each response: TIME_WAIT moves to the server, one per client 4-tuple, as the client\'s new SYNs take old entries over',
   params: {
     rate: f.rate({ default: '200/s', describe: 'new connections per second' }),
     duration: f.duration({ default: '5s', describe: 'how long the flood runs' }),

@@ -23,7 +23,8 @@ describe('reset-and-broken-pipe scenario', () => {
     expect(report.actors.web!['closedUnread']).toBe(conns);
     const server = report.hosts.upserver!.counters.delta;
     expect(server['TcpExt.TCPAbortOnClose']).toBe(conns);
-    expect(server['Tcp.OutRsts']).toBe(conns);
+    // One per abort, and more for upload segments still arriving once the socket is gone.
+    expect(server['Tcp.OutRsts']).toBeGreaterThanOrEqual(conns);
     const errors = report.actors.upload!['errors'] as Errors;
     expect(Object.keys(errors)).toEqual(['ECONNRESET']);
     expect(errors.ECONNRESET!.count).toBe(conns);
@@ -39,8 +40,11 @@ describe('reset-and-broken-pipe scenario', () => {
     expect(errors).toEqual({ EPIPE: expect.objectContaining({ count: conns, syscalls: { write: conns } }) });
     expect(report.actors['late-writer']!['ok']).toBe(conns);
     const server = report.hosts.wserver!.counters.delta;
-    expect(server['TcpExt.TCPAbortOnData']).toBe(conns);
-    expect(server['Tcp.OutRsts']).toBe(conns);
+    // One RST per connection. TCPAbortOnData counts those where the late data reached the closed socket
+    // together with the client's delayed ACK of its FIN; where that ACK came first, the socket was already a
+    // FIN_WAIT_2 minisocket, which answers with RST and counts nothing.
+    expect(server['Tcp.OutRsts']).toBeGreaterThanOrEqual(conns);
+    expect(server['TcpExt.TCPAbortOnData']).toBeLessThanOrEqual(conns);
     expect(report.hosts.writer!.counters.delta['Tcp.EstabResets']).toBe(conns);
   });
 

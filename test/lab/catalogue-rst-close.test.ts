@@ -24,8 +24,9 @@ describe('rst-close scenario', () => {
     const host = report.hosts.rstclient!;
     expect(host.peak.total.TIME_WAIT).toBe(0);
     expect(host.peak.sockstatTw).toBe(0);
-    expect(host.counters.delta['Tcp.OutRsts']).toBe(conns);
+    // A zero-linger close is counted in TCPAbortOnData, once per close; a segment crossing the RST may draw another.
     expect(host.counters.delta['TcpExt.TCPAbortOnData']).toBe(conns);
+    expect(host.counters.delta['Tcp.OutRsts']).toBeGreaterThanOrEqual(conns);
   });
 
   it('its server reads ECONNRESET once per connection, and its kernel counts each reset', () => {
@@ -41,7 +42,8 @@ describe('rst-close scenario', () => {
     const conns = flood['connected'] as number;
     const errors = flood['errors'] as Errors;
     expect(report.hosts.rstserver!.peak.total.TIME_WAIT).toBe(0);
-    expect(report.hosts.rstserver!.counters.delta['Tcp.OutRsts']).toBe(conns);
+    expect(report.hosts.rstserver!.counters.delta['TcpExt.TCPAbortOnData']).toBe(conns);
+    expect(report.hosts.rstserver!.counters.delta['Tcp.OutRsts']).toBeGreaterThanOrEqual(conns);
     expect(report.hosts.client!.counters.delta['Tcp.EstabResets']).toBe(conns);
     expect(errors.ECONNRESET!.count).toBeGreaterThan(0);
     expect(errors.ECONNRESET!.syscalls).toEqual({ read: errors.ECONNRESET!.count });
