@@ -94,6 +94,19 @@ export function shortUpstreamThresholds(p: Params, t: ReturnType<typeof proxyTop
       `actors.flood.statuses.200 >= ${Math.floor(t.requests * 0.95)}`,
     ];
   }
+  if (p.engine === 'haproxy' && p.sourcePorts) {
+    // HAProxy binds every port of its source range itself, and connect() from an explicitly bound port may take
+    // over a TIME_WAIT 4-tuple whenever timestamps are on, whatever tcp_tw_reuse says (TcpExt.TWRecycled).
+    const range = p.sourcePorts.hi - p.sourcePorts.lo + 1;
+    return [
+      'actors.proxy.errorLog.causes.portsExhausted == 0',
+      `actors.flood.ok >= ${Math.floor(t.requests * 0.95)}`,
+      // The kernel's own count (sockstat) is exact; the /proc/net/tcp census, read in pieces while ports are taken
+      // over, has shown a few percent more.
+      `hosts.proxy.peak.sockstatTw <= ${range * t.upstreams}`,
+      `actors.proxy.hostActiveOpens >= ${Math.floor(t.requests * 0.95)}`,
+    ];
+  }
   return [
     'actors.proxy.errorLog.causes.portsExhausted > 0',
     // In tcp mode HAProxy can only close the client's connection: no status at all.

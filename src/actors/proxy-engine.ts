@@ -18,6 +18,8 @@ export interface ProxySettings {
   readonly keepAlive: number;
   readonly bind: string | undefined;
   readonly sourcePorts: PortRange | undefined;
+  /** The proxy host's own address on the lab network. */
+  readonly hostAddress: string;
   readonly workers: number;
   /** HAProxy only: http (an HTTP proxy) or tcp (layer 4: each client connection gets its own upstream connection). */
   readonly mode: 'http' | 'tcp';

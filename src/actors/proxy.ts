@@ -46,6 +46,7 @@ function activeOpens(): number {
 export interface ProxyLinks {
   readonly upstreams: readonly Upstream[];
   readonly engineBinary?: string;
+  readonly hostAddress: string;
 }
 
 export const proxy = defineActorKind({
@@ -82,7 +83,7 @@ export const proxy = defineActorKind({
     } else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
     if (upstreams.length === 0) return undefined;
     const u = upstreams[0]!;
-    const linked: Pick<ActorPlan, 'connect'> & ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary };
+    const linked: Pick<ActorPlan, 'connect'> & ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary, hostAddress: own ?? '0.0.0.0' };
     return linked;
   },
   create(plan, ctx): Actor {
@@ -97,6 +98,7 @@ export const proxy = defineActorKind({
         keepAlive: o.keepAlive,
         bind: o.bind,
         sourcePorts: o.sourcePorts,
+        hostAddress: links.hostAddress,
         workers: o.workers,
         mode: o.mode,
         connectTimeoutMs: o.connectTimeout,

@@ -23,6 +23,7 @@ const settings = (over: Partial<ProxySettings> = {}): ProxySettings => ({
   keepAlive: 0,
   bind: undefined,
   sourcePorts: undefined,
+  hostAddress: '198.18.0.2',
   workers: 1,
   mode: 'http',
   connectTimeoutMs: 5000,

@@ -63,6 +63,21 @@ describe('HAProxy in tcp mode', () => {
   });
 });
 
+describe('HAProxy in tcp mode with its own source port range', () => {
+  it('binds each port itself, so connect() takes over TIME_WAIT entries despite tcp_tw_reuse=0 and never runs out', async () => {
+    const report = await run('haproxy-short-upstream', { mode: 'tcp', sourcePorts: '45000-45099' });
+    const connected = Number(report.actors.flood!['connected']);
+    expect(report.actors.proxy!['config']).toMatch(/server u0 198\.18\.0\.3:8080 source 198\.18\.0\.2:45000-45099/);
+    expect(report.hosts.proxy!.sysctls['net.ipv4.tcp_tw_reuse']).toBe('0');
+    expect(report.actors.flood!['ok']).toBe(connected);
+    expect(delta(report, 'proxy', 'Tcp.ActiveOpens')).toBe(connected);
+    // At most one TIME_WAIT per port of the range; every further connection took one over.
+    expect(report.hosts.proxy!.peak.sockstatTw).toBeLessThanOrEqual(100);
+    expect(delta(report, 'proxy', 'TcpExt.TWRecycled')).toBeGreaterThanOrEqual((connected - 100) * 0.9);
+    expect(errorLog(report).causes.portsExhausted).toBe(0);
+  });
+});
+
 describe('HAProxy with http-reuse always and a server pool', () => {
   it('carries every request on a few upstream connections', async () => {
     const report = await run('haproxy-keepalive-upstream');

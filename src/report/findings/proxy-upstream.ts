@@ -88,13 +88,21 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       let s = `Upstream ${u.actor} (${u.address}:${u.port}): TIME_WAIT of its connections with the proxy peaked at ${n(twProxy)} on host ${actor.host} and ${n(twUpstream)} on host ${u.host} (all its ports from ${proxyHost.address}), ESTABLISHED at ${n(atProxy.ESTABLISHED ?? 0)}.`;
       if (twProxy > 0 && twProxy >= twUpstream) {
         s += ` The proxy closed these connections first, so its host holds their TIME_WAIT for 60 s, each on one of its local ports toward ${u.address}:${u.port}.`;
-        const budget = portBudget(proxyHost.sysctls);
-        if (budget) s += ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ip_local_port_range (${budget.range}), the budget toward one upstream ip:port.`;
+        const own = actor.options['sourcePorts'] as { lo: number; hi: number } | undefined;
+        const budget = own ? { budget: own.hi - own.lo + 1, range: `${own.lo}-${own.hi}` } : portBudget(proxyHost.sysctls);
+        if (budget) s += ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ${own ? 'source port range (sourcePorts)' : 'ip_local_port_range'} (${budget.range}), the budget toward one upstream ip:port.`;
       } else if (twUpstream > 0) {
         s += ` The upstream closed these connections first, so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
       } else {
         s += ` ${noTimeWaitReason(report.hosts, actor.host, u.host, opens, keepAlive, String(stats['engine']))}`;
       }
+      out.push(s);
+    }
+
+    const recycled = proxyHost.counters.delta['TcpExt.TWRecycled'] ?? 0;
+    if (recycled > 0) {
+      let s = `On host ${actor.host} new connections took over ${n(recycled)} TIME_WAIT entries (TcpExt.TWRecycled) with net.ipv4.tcp_tw_reuse=${proxyHost.sysctls['net.ipv4.tcp_tw_reuse'] ?? '?'}.`;
+      if (actor.options['sourcePorts']) s += ' The proxy binds each source port itself (HAProxy `source addr:lo-hi`), and connect() from an explicitly bound port may take over a TIME_WAIT 4-tuple whenever TCP timestamps are on, whatever tcp_tw_reuse says: that range does not run out the way ip_local_port_range does.';
       out.push(s);
     }
 
