@@ -225,6 +225,23 @@ def finish(st):
     maybe_restart()
 
 
+TCP_STATES = {1: 'ESTABLISHED', 2: 'SYN_SENT', 3: 'SYN_RECV', 4: 'FIN_WAIT1', 5: 'FIN_WAIT2', 6: 'TIME_WAIT', 7: 'CLOSE',
+              8: 'CLOSE_WAIT', 9: 'LAST_ACK', 10: 'LISTEN', 11: 'CLOSING', 12: 'NEW_SYN_RECV'}
+
+
+def port_states(port):
+    """The kernel's sockets on a local port, by state, from this namespace's /proc/net/tcp."""
+    out = {}
+    with open('/proc/net/tcp') as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(':')[1], 16) == port:
+                name = TCP_STATES.get(int(fields[3], 16), fields[3])
+                out[name] = out.get(name, 0) + 1
+    return out
+
+
 def maybe_restart():
     global listener
     if restart['state'] != 'waiting' or counts['accepted'] < config['restartAfterAccepts'] or counts['open'] > 0:
@@ -232,6 +249,8 @@ def maybe_restart():
     unregister_listener()
     listener.close()
     listener = None
+    # What holds the port at the moment of the restart, as the kernel lists it.
+    restart['portStates'] = port_states(config['port'])
     restart['state'] = 'restarting'
     restart['atMs'] = now_ms()
     try_restart()

@@ -2,6 +2,7 @@
 // change it. One file per mechanism, listed here in the order the summary shows them.
 import type { Plan } from '../../core/plan.ts';
 import type { Report } from '../report.ts';
+import { addressInUseFindings } from './address-in-use.ts';
 import { bindBeforeConnectFindings } from './bind-before-connect.ts';
 import { closeWaitFindings } from './close-wait.ts';
 import { counterFindings } from './counters.ts';
@@ -17,7 +18,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));

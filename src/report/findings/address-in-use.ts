@@ -1,0 +1,40 @@
+import type { FindingInput } from './rule.ts';
+import { n } from './words.ts';
+
+interface RestartStats {
+  state: string;
+  tries: number;
+  portStates?: Record<string, number>;
+}
+
+const onOff = (v: unknown) => (v ? 'on' : 'off');
+
+/** A listener restarted on a port that still holds connections: EADDRINUSE or not, and why (SO_REUSEADDR on each side). */
+export function addressInUseFindings({ plan, report }: FindingInput): string[] {
+  const out: string[] = [];
+  for (const actor of Object.values(plan.actors)) {
+    if (actor.kind !== 'listener') continue;
+    const stats = report.actors[actor.name];
+    const restart = stats?.['restart'] as RestartStats | undefined;
+    if (!stats || !restart || restart.state === 'not-asked' || restart.state === 'waiting') continue;
+    const oldReuse = actor.options['reuseAddr'];
+    const newReuse = actor.options['restartReuseAddr'] ?? oldReuse;
+    const held = Object.entries(restart.portStates ?? {}).map(([state, k]) => `${state} ${n(k)}`).join(', ') || 'no socket';
+    const errors = (stats['errors'] ?? {}) as Record<string, { count: number; syscalls: Record<string, number> }>;
+    const inUse = errors['EADDRINUSE'];
+    const calls = inUse ? Object.keys(inUse.syscalls).map((c) => `${c}()`).join(', ') : '';
+    let s = `Listener ${actor.name} on host ${actor.host} (port ${actor.options['port']}) was restarted with SO_REUSEADDR ${onOff(oldReuse)} on the old listening socket and ${onOff(newReuse)} on the new one, while the port held ${held} (as /proc/net/tcp listed it at the restart).`;
+    if (restart.state === 'listening') {
+      s += ` It listened again at try ${n(restart.tries)}: with SO_REUSEADDR on both, bind() disregards sockets on the port that are not listening.`;
+    } else if (inUse) {
+      s += ` ${calls} failed with EADDRINUSE ("Address already in use") ${n(inUse.count)} of ${n(restart.tries)} tries, and the port stays blocked until those sockets leave TIME_WAIT (60 s).`;
+      if (oldReuse && !newReuse) s += ' The old socket had SO_REUSEADDR, but the new one did not ask for it.';
+      if (!oldReuse && newReuse) s += ' The new socket set SO_REUSEADDR, but the old connections did not: they inherit the listening socket\'s setting into TIME_WAIT, and both sides must agree.';
+      s += ' What would change it: set SO_REUSEADDR before bind() in every version of the server (Node/libuv, nginx, Go and most servers do), not only in the new one.';
+    } else {
+      s += ` The restart ended "${restart.state}" after ${n(restart.tries)} tries without EADDRINUSE: ${Object.keys(errors).join(', ') || 'no error recorded'}.`;
+    }
+    out.push(s);
+  }
+  return out;
+}
