@@ -42,7 +42,10 @@ function activeOpens(): number {
   return parseCounterPairs(readFileSync('/proc/net/snmp', 'utf8'), ['Tcp'])['Tcp.ActiveOpens'] ?? 0;
 }
 
-/** What link() resolves beyond `connect` (the first upstream): every upstream, and the engine's executable. */
+/**
+ * What link() resolves beyond `connect` (the first upstream): every upstream, the engine's executable and the host's
+ * address. ActorKind.link is typed to return only `connect`; load-plan spreads whatever it returns into the plan.
+ */
 export interface ProxyLinks {
   readonly upstreams: readonly Upstream[];
   readonly engineBinary?: string;
@@ -123,8 +126,8 @@ export const proxy = defineActorKind({
         upstreamKeepAlive: o.keepAlive,
         mode: o.mode,
         errorLog: errors.toJSON(),
-        // Upstream connections the proxy opened, as the kernel counted them: the proxy is the only actor of its
-        // host that connects out, so this is connections per request's numerator.
+        // Tcp.ActiveOpens of the proxy's host while the proxy ran: its upstream connections as the kernel counted
+        // them, as long as nothing else on that host connects out (true of the proxy scenarios).
         hostActiveOpens: opensAtStart === undefined ? null : activeOpens() - opensAtStart,
         ...engine.stats(),
       }),
