@@ -7,6 +7,7 @@ import { bindBeforeConnectFindings } from './bind-before-connect.ts';
 import { closeWaitFindings } from './close-wait.ts';
 import { counterFindings } from './counters.ts';
 import { fdLimitFindings } from './fd-limit.ts';
+import { fixedLocalPortFindings } from './fixed-local-port.ts';
 import { finWait2Findings } from './fin-wait-2.ts';
 import { keepAliveFindings } from './keep-alive.ts';
 import { listenBacklogFindings } from './listen-backlog.ts';
@@ -18,7 +19,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));
