@@ -1,6 +1,6 @@
 // nginx between a client and a backend, in short forms of proxy-short-upstream and proxy-keepalive-upstream.
 // Every assertion reads the kernel (counters and socket states per host and per peer) or nginx's own error log.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
@@ -115,5 +115,25 @@ describe.runIf(currentPrivilege() === 'root')('nginx in a rootless run', () => {
     expect(report.actors.proxy!['hostActiveOpens']).toBe(BUDGET);
     expect(errorLog(report).causes.portsExhausted).toBeGreaterThan(0);
     expect(Object.keys(errorLog(report).errno)).toEqual(['EADDRNOTAVAIL']);
+    // nginx ran as uid 65534 outside the user namespace: none of it may be left.
+    expect(liveNginxOf(65534)).toEqual([]);
   });
 });
+
+/** Live (not zombie) nginx processes of a real uid. */
+function liveNginxOf(uid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const name = /^Name:\s+(\S+)/m.exec(status)?.[1];
+      const state = /^State:\s+(\S)/m.exec(status)?.[1];
+      const realUid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      if (name === 'nginx' && state !== 'Z' && realUid === uid) out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
