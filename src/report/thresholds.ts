@@ -25,10 +25,18 @@ export function parseThreshold(expression: string): Threshold {
   return { expression, path: m[1]!, op: m[2] as ThresholdOp, target: Number(m[3]) };
 }
 
+/**
+ * Follows a dotted path. Some keys hold dots themselves (counters such as "Tcp.ActiveOpens"): where a
+ * segment is not a key, it is joined with the next ones until one is.
+ */
 export function readPath(root: unknown, path: string): unknown {
+  const parts = path.split('.');
   let node = root;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object' || !(key in node)) return undefined;
+  for (let i = 0; i < parts.length; i++) {
+    if (node === null || typeof node !== 'object') return undefined;
+    let key = parts[i]!;
+    while (!(key in node) && i + 1 < parts.length) key += `.${parts[++i]}`;
+    if (!(key in node)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
   return node;

@@ -28,6 +28,14 @@ describe('thresholds', () => {
     expect(b).toMatchObject({ value: 0, ok: false });
   });
 
+  it('reads keys that hold dots themselves, such as kernel counters', () => {
+    const report = { hosts: { proxy: { counters: { delta: { 'Tcp.ActiveOpens': 7, 'TcpExt.TW': 0 } } } } };
+    const [a, b, c] = evaluateThresholds(report, ['hosts.proxy.counters.delta.Tcp.ActiveOpens < 10', 'hosts.proxy.counters.delta.TcpExt.TW == 0', 'hosts.proxy.counters.delta.Tcp.Nope == 0']);
+    expect(a).toMatchObject({ value: 7, ok: true });
+    expect(b).toMatchObject({ value: 0, ok: true });
+    expect(c).toMatchObject({ value: null, ok: false });
+  });
+
   it('fails a threshold whose metric is missing, rather than passing it', () => {
     const [r] = evaluateThresholds({}, ['actors.flood.errors.EADDRNOTAVAIL.count == 0']);
     expect(r).toMatchObject({ ok: false, value: null, reason: 'metric missing from the report' });
