@@ -23,6 +23,13 @@ export function finWait2Findings(input: FindingInput): string[] {
         ? ` All ended within the ${formatDuration(sinceLoad)} sampled after the load: the sockets were orphans (closed with close(2) while the peer had not closed), and the kernel drops an orphaned FIN_WAIT_2 after tcp_fin_timeout.`
         : ` ${n(left)} outlived tcp_fin_timeout by the end (${formatDuration(sinceLoad)} after the load): their fd was still open (shutdown() or node's end() without close), so they were not orphans, and tcp_fin_timeout does not apply to them.`;
     }
+    const entries = (host.counters.delta['TcpExt.TWKilled'] ?? 0) + (host.counters.delta['TcpExt.TW'] ?? 0);
+    const loadSeconds = window ? (window.endMs - window.startMs) / 1000 : 0;
+    if (left === 0 && finTimeout !== undefined && loadSeconds > finTimeout && entries > 0) {
+      // Steady state of a timer-bounded population: arrivals per second x lifetime (Little's law).
+      const perSecond = entries / loadSeconds;
+      s += ` At ${perSecond.toFixed(1)} orphans per second (timewait entries / load time) living tcp_fin_timeout each, about ${n(Math.round(perSecond * finTimeout))} should be there at once: the peak was ${n(peak)}.`;
+    }
     if (host.peak.sockstatTw >= peak && host.peak.total.TIME_WAIT === 0) {
       s += ` The kernel's sockstat tw peaked at ${n(host.peak.sockstatTw)} with no TIME_WAIT: an orphaned FIN_WAIT_2 is kept as a timewait minisocket.`;
     }
