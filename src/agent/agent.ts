@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Actor } from '../actors/actor.ts';
 import { actorKind } from '../actors/registry.ts';
 import type { ActorPlan } from '../core/plan.ts';
+import type { Counters } from '../sampler/kernel-counters.ts';
 import { readCounters, SocketSampler } from '../sampler/socket-sampler.ts';
 import { readSysctls, REPORTED_SYSCTLS } from './host-sysctls.ts';
 import { lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
@@ -21,6 +22,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
   let hostName = '?';
   let statsTimer: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
+  let endCounters: Counters | undefined;
 
   const destroyAll = () => {
     clearInterval(statsTimer);
@@ -67,9 +69,17 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
         void actor.done.then(() => emit({ type: 'load-done', actor: plan.name, stats: actor.stats() }));
       }
     },
-    async stop() {
+    // The end of the measurement: every host's last sample and counters are taken before any actor
+    // closes, so the teardown's own FINs and RSTs never reach the report.
+    async finish() {
       clearInterval(statsTimer);
       await sampler?.stop();
+      sampler = undefined;
+      endCounters = await readCounters();
+      emit({ type: 'finished' });
+    },
+    async stop() {
+      if (!endCounters) await handlers.finish({ cmd: 'finish' });
       const closed = Promise.all([...actors.values()].map(({ actor }) => actor.close()));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), CLOSE_TIMEOUT_MS)))]);
@@ -79,7 +89,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
         destroyAll();
       }
       const finalStats = Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()]));
-      emit({ type: 'stopped', counters: await readCounters(), actors: finalStats });
+      emit({ type: 'stopped', counters: endCounters!, actors: finalStats });
       clearTimeout(deadline);
       exit(0);
     },

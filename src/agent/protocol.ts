@@ -11,7 +11,9 @@ export type AgentCommand =
   | { cmd: 'serve' }
   /** Start every load actor. */
   | { cmd: 'load' }
-  /** Final sample, close actors, final counters, exit. */
+  /** Last sample and end counters, before anything closes. */
+  | { cmd: 'finish' }
+  /** Close actors (finishing first if not yet done), report, exit. */
   | { cmd: 'stop' };
 
 export type AgentEvent =
@@ -21,6 +23,7 @@ export type AgentEvent =
   | ({ type: 'sample'; host: string } & Sample)
   | { type: 'stats'; host: string; actor: string; t: number; stats: Record<string, unknown> }
   | { type: 'load-done'; actor: string; stats: Record<string, unknown> }
+  | { type: 'finished' }
   | { type: 'stopped'; counters: Counters; actors: Record<string, Record<string, unknown>> }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
   | { type: 'fatal'; message: string; stack?: string };

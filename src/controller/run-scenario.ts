@@ -131,6 +131,9 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
 
     phase = 'tail';
     await step(new Promise((r) => setTimeout(r, plan.tailMs)));
+    phase = 'finish';
+    for (const a of agents) a.send({ cmd: 'finish' });
+    await all((a) => a.waitFor('finished', DEFAULTS.agentStopTimeoutMs));
   } catch (err) {
     failure = err;
   }
