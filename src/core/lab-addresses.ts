@@ -24,3 +24,22 @@ export function nthLabAddress(i: number): string {
   if (i < 0 || i > 253) throw new Error(`a lab has at most 254 auto-addressed hosts`);
   return `198.18.0.${i + 1}`;
 }
+
+/** "198.18.<k>.0/24" inside the lab range, aligned: the only shape a lab network may have. */
+export function parseLabSubnet(subnet: string): { base: string; prefixLength: 24 } | undefined {
+  const m = /^(\d{1,3}\.\d{1,3}\.\d{1,3})\.0\/24$/.exec(subnet);
+  if (!m || toInt(`${m[1]}.0`) === undefined || !addressInLabNetwork(`${m[1]}.0`)) return undefined;
+  return { base: m[1]!, prefixLength: 24 };
+}
+
+/** The k-th /24 of the lab range: 198.18.0.0/24, 198.18.1.0/24, ... */
+export function nthLabSubnet(k: number): string {
+  if (k < 0 || k > 511) throw new Error('a lab has at most 512 networks');
+  const n = LAB_BASE + k * 256;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.0/24`;
+}
+
+export function addressInSubnet(address: string, subnet: string): boolean {
+  const s = parseLabSubnet(subnet);
+  return s !== undefined && address.startsWith(`${s.base}.`) && toInt(address) !== undefined;
+}

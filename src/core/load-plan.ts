@@ -9,6 +9,7 @@ import { PlanValidationError, UsageError } from './errors.ts';
 import { resolveFields, type Fields } from './fields.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
+import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from './plan.ts';
 import type { ScenarioDefinition } from './scenario.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
@@ -19,7 +20,7 @@ export const SCENARIOS_DIR = resolve(PROJECT_ROOT, 'scenarios');
 
 const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits'];
+const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits', 'networks', 'via', 'gateway'];
 const SYSCTL_NAME = /^net\.[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
 
 /** A name from scenarios/ or a path to a scenario file. */
@@ -81,6 +82,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   const hosts: Record<string, HostPlan> = {};
   const sysctlNames = new Set<string>();
   let nextAddress = 0;
+  const topology = usesNetworks(spec) ? resolveTopology(spec, problems) : undefined;
   for (const [name, host] of Object.entries(spec.hosts ?? {})) {
     const where = `hosts.${name}`;
     for (const key of Object.keys(host)) {
@@ -100,15 +102,24 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
       sysctls[key] = normaliseSysctlValue(value);
       sysctlNames.add(key);
     }
+    const limits = resolveHostLimits(host.limits, `${where}.limits`, problems);
+    if (topology) {
+      for (const [key, value] of Object.entries(topology.sysctls[name] ?? {})) {
+        sysctls[key] = value;
+        sysctlNames.add(key);
+      }
+      const networking = topology.hosts[name] ?? { address: '', prefixLength: DEFAULTS.labSubnetPrefix };
+      hosts[name] = { name, ...networking, sysctls, ...(limits ? { limits } : {}) };
+      continue;
+    }
     let address = host.address;
     if (address === undefined) address = nthLabAddress(nextAddress++);
     else if (!addressInLabNetwork(address)) problems.push(`${where}.address: ${address} is outside ${DEFAULTS.labNetwork}, the only range the lab uses`);
-    const limits = resolveHostLimits(host.limits, `${where}.limits`, problems);
     hosts[name] = { name, address, prefixLength: DEFAULTS.labSubnetPrefix, sysctls, ...(limits ? { limits } : {}) };
   }
   if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');
   const addresses = Object.values(hosts).map((h) => h.address);
-  if (new Set(addresses).size !== addresses.length) problems.push('hosts: two hosts have the same address');
+  if (!topology && new Set(addresses).size !== addresses.length) problems.push('hosts: two hosts have the same address');
 
   const rawActors = Object.entries(spec.actors ?? {});
   const resolvedOptions: Record<string, { kind: string; host: string; options: Record<string, unknown> }> = {};
@@ -160,6 +171,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     sampler: { intervalMs },
     tailMs,
     hosts,
+    ...(topology ? { networks: topology.networks } : {}),
     actors,
     thresholds: [...thresholds],
     maxLoadMs,

@@ -10,6 +10,26 @@ export interface HostPlan {
   readonly sysctls: Readonly<Record<string, string>>;
   /** Limits the agent (and every actor of the host) runs under; absent: inherited from the controller. */
   readonly limits?: { readonly nofile?: number };
+  /** Multi-network labs only: one interface per network, the first one's address is `address`. */
+  readonly interfaces?: readonly InterfacePlan[];
+  /** Multi-network labs only: routes to the networks this host is not on, through a gateway host. */
+  readonly routes?: readonly { readonly to: string; readonly via: string }[];
+  /** Forwards between its networks; `masquerade` names the interface whose outgoing packets get its address. */
+  readonly gateway?: { readonly masquerade?: { readonly network: string; readonly dev: string; readonly address: string } };
+}
+
+export interface InterfacePlan {
+  readonly network: string;
+  /** eth0, eth1, ... in the order of the host's networks. */
+  readonly dev: string;
+  readonly address: string;
+  readonly prefixLength: number;
+}
+
+export interface NetworkPlan {
+  readonly name: string;
+  /** A /24 of 198.18.0.0/15. */
+  readonly subnet: string;
 }
 
 export interface ActorPlan {
@@ -32,6 +52,8 @@ export interface Plan {
   readonly sampler: { readonly intervalMs: number };
   readonly tailMs: number;
   readonly hosts: Readonly<Record<string, HostPlan>>;
+  /** Present when the scenario declares networks; otherwise every host is on one 198.18.0.0/24. */
+  readonly networks?: Readonly<Record<string, NetworkPlan>>;
   readonly actors: Readonly<Record<string, ActorPlan>>;
   readonly thresholds: readonly string[];
   /** The longest the load can last: used to bound the run and every agent. */

@@ -10,6 +10,22 @@ export interface HostSpec {
   address?: string;
   /** Resource limits of the host's agent process, and so of every actor on the host. */
   limits?: HostLimitsSpec;
+  /** Networks the host is attached to (names of ScenarioSpec.networks), one interface each: eth0, eth1, ... */
+  networks?: string[];
+  /** A gateway host sharing a network with this one: routes to the lab networks this host is not on go through it. */
+  via?: string;
+  /** Forward packets between this host's networks (net.ipv4.ip_forward=1 in its namespace). */
+  gateway?: GatewaySpec;
+}
+
+export interface GatewaySpec {
+  /** Source-NAT (nftables masquerade, inside this host's namespace) of what leaves into this network. */
+  masquerade?: string;
+}
+
+export interface NetworkSpec {
+  /** A /24 inside 198.18.0.0/15; defaults to the next one: 198.18.0.0/24, 198.18.1.0/24, ... */
+  subnet?: string;
 }
 
 export interface HostLimitsSpec {
@@ -24,6 +40,8 @@ export interface ActorSpec {
 }
 
 export interface ScenarioSpec {
+  /** Bridged networks; without it, one network (198.18.0.0/24) joins every host. */
+  networks?: Record<string, NetworkSpec>;
   hosts: Record<string, HostSpec>;
   actors: Record<string, ActorSpec>;
   /** Expressions over report.json paths: "<path> <op> <number>", e.g. "actors.flood.errors.EADDRNOTAVAIL.count > 0". */

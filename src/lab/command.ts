@@ -22,6 +22,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mount: 'apt-get install mount',
   nsenter: 'apt-get install util-linux',
   prlimit: 'apt-get install util-linux',
+  nft: 'apt-get install nftables',
 };
 
 export function hasCommand(command: string): boolean {

@@ -1,6 +1,8 @@
 // The netns lab: each host a network namespace with one veth (eth0) into a bridge that lives in the lab's
-// own bridge namespace, so nothing at all is created in the machine's namespace. Sysctls are written
-// only through `ip netns exec <lab namespace>`.
+// own bridge namespace, so nothing at all is created in the machine's namespace. A lab that declares
+// networks gets one bridge per network there and one veth per network a host is on (eth0, eth1, ...);
+// routes, ip_forward and a gateway's nftables masquerade are set inside the hosts' own namespaces only.
+// Sysctls are written only through `ip netns exec <lab namespace>`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -19,6 +21,15 @@ const TSX_LOADER = pathToFileURL(createRequire(resolve(PROJECT_ROOT, 'package.js
 
 let labsMade = 0;
 
+/** The network of a lab that declares none: every host on br0, 198.18.0.0/24. */
+const DEFAULT_NETWORK = 'lab';
+const NAT_TABLE = 'waitlab_nat';
+
+/** Source NAT of everything leaving through `dev`, in the gateway's own namespace (its own nftables). */
+function masqueradeRules(dev: string): string {
+  return `table ip ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    oifname "${dev}" masquerade\n  }\n}\n`;
+}
+
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure.
 const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
 
@@ -29,6 +40,9 @@ export const netnsDriver: LabDriver = {
       throw new LabUnavailableError('the netns lab needs root, or root of a user namespace: run it through the waitlab CLI, or wrap the program in `waitlab privileged -- <command>`');
     }
     prepareUserNamespace();
+    if (Object.values(plan.hosts).some((h) => h.gateway?.masquerade) && !hasCommand('nft')) {
+      throw new LabUnavailableError(`a gateway masquerades, and nft is not installed: ${TOOL_PACKAGES['nft']}`);
+    }
     if (Object.values(plan.hosts).some((h) => h.limits?.nofile !== undefined) && !hasCommand('prlimit')) {
       throw new LabUnavailableError(`a host has limits.nofile, and prlimit is not installed: ${TOOL_PACKAGES['prlimit']}`);
     }
@@ -83,25 +97,39 @@ export const netnsDriver: LabDriver = {
 
     try {
       await run('ip', ['netns', 'add', bridgeNs]);
-      await run('ip', ['-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge']);
-      await run('ip', ['-n', bridgeNs, 'link', 'set', 'br0', 'up']);
+      // One bridge per network, all in the bridge namespace: br0 is the single network of a plain lab.
+      const bridges = new Map((plan.networks ? Object.keys(plan.networks) : [DEFAULT_NETWORK]).map((n, k) => [n, `br${k}`]));
+      for (const br of bridges.values()) {
+        await run('ip', ['-n', bridgeNs, 'link', 'add', br, 'type', 'bridge']);
+        await run('ip', ['-n', bridgeNs, 'link', 'set', br, 'up']);
+      }
       let port = 0;
       for (const [name, host] of Object.entries(hosts)) {
         const hp = plan.hosts[name]!;
         const ns = host.location;
-        const peer = `p${port++}`;
+        if (!ns.startsWith(`${id}-`)) throw new Error(`refusing to configure a namespace outside lab ${id}`);
         await run('ip', ['netns', 'add', ns]);
-        await run('ip', ['-n', bridgeNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-        await run('ip', ['-n', bridgeNs, 'link', 'set', peer, 'master', 'br0', 'up']);
-        await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-        await run('ip', ['-n', ns, 'addr', 'add', `${hp.address}/${hp.prefixLength}`, 'dev', 'eth0']);
-        await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-        const pairs = Object.entries(hp.sysctls).flatMap(([k, v]) => [sysctlPath(k), v]);
-        if (pairs.length) {
-          if (!ns.startsWith(`${id}-`)) throw new Error(`refusing to write sysctls outside lab ${id}`);
-          await run('ip', ['netns', 'exec', ns, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...pairs]);
+        const interfaces = hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength }];
+        for (const iface of interfaces) {
+          const peer = `p${port++}`;
+          await run('ip', ['-n', bridgeNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', iface.dev, 'netns', ns]);
+          await run('ip', ['-n', bridgeNs, 'link', 'set', peer, 'master', bridges.get(iface.network)!, 'up']);
         }
-        log('host built', { host: name, namespace: ns, address: hp.address, sysctls: hp.sysctls });
+        await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+        for (const iface of interfaces) {
+          await run('ip', ['-n', ns, 'addr', 'add', `${iface.address}/${iface.prefixLength}`, 'dev', iface.dev]);
+          await run('ip', ['-n', ns, 'link', 'set', iface.dev, 'up']);
+        }
+        const pairs = Object.entries(hp.sysctls).flatMap(([k, v]) => [sysctlPath(k), v]);
+        if (pairs.length) await run('ip', ['netns', 'exec', ns, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...pairs]);
+        // Routes only to other lab networks (198.18.0.0/15), and only inside the host's own namespace.
+        for (const route of hp.routes ?? []) await run('ip', ['-n', ns, 'route', 'add', route.to, 'via', route.via]);
+        let nat: string | undefined;
+        if (hp.gateway?.masquerade) {
+          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade.dev) });
+          nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', NAT_TABLE]);
+        }
+        log('host built', { host: name, namespace: ns, address: hp.address, interfaces, routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });
       }
     } catch (err) {
       await lab.teardown().catch(() => undefined);

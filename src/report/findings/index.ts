@@ -12,6 +12,7 @@ import { finWait2Findings } from './fin-wait-2.ts';
 import { keepAliveFindings } from './keep-alive.ts';
 import { listenBacklogFindings } from './listen-backlog.ts';
 import { loadErrorFindings } from './load-errors.ts';
+import { natSingleSourceFindings } from './nat-single-source.ts';
 import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
 import type { FindingRule } from './rule.ts';
@@ -19,7 +20,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 export function findings(plan: Plan, report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>): string[] {
   return RULES.flatMap((rule) => rule({ plan, report }));

@@ -1,0 +1,106 @@
+// nat-single-source in a short form: four clients on a lan behind a masquerading gateway, one server on a
+// wan. Evidence: the server's per-peer census (one remote), its TIME_WAIT counters (entries ended early,
+// TcpExt.PAWSTimewait), the clients' RSTs and SYN retransmissions, and the gateway's sysctls read back.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { PlanValidationError } from '../../src/core/errors.ts';
+import { loadPlan, resolvePlan } from '../../src/core/load-plan.ts';
+import { defineScenario, type ScenarioSpec } from '../../src/core/scenario.ts';
+import type { Report } from '../../src/report/report.ts';
+import { tempDir } from '../helpers/lab.ts';
+
+const CLIENTS = ['c1', 'c2', 'c3', 'c4'];
+const SHORT = { rate: '100/s', duration: '2s', ports: '40000-40099' };
+const sum = (r: Report, key: string) => CLIENTS.reduce((s, c) => s + (r.hosts[c]!.counters.delta[key] ?? 0), 0);
+
+describe('nat-single-source scenario', () => {
+  let report: Report;
+  beforeAll(async () => {
+    ({ report } = await runScenario(await loadPlan('nat-single-source', SHORT), { outDir: tempDir() }));
+  });
+
+  it('builds two networks joined by a forwarding gateway, as the kernel reads it back', () => {
+    expect(report.hosts.gw!.sysctls['net.ipv4.ip_forward']).toBe('1');
+    expect(report.hosts.gw!.sysctls['net.netfilter.nf_conntrack_tcp_timeout_time_wait']).toBe('1');
+    expect(report.hosts.server!.address).toBe('198.18.1.2');
+    expect(report.hosts.c1!.address).toBe('198.18.0.2');
+  });
+
+  it('shows the server one remote, the gateway, holding all its TIME_WAIT', () => {
+    const peers = report.hosts.server!.peak.peers.listen;
+    expect(Object.keys(peers)).toEqual(['198.18.1.1']);
+    expect(peers['198.18.1.1']!.TIME_WAIT).toBe(report.hosts.server!.peak.listen.TIME_WAIT);
+    for (const c of CLIENTS) {
+      expect(report.hosts[c]!.peak.total.TIME_WAIT).toBe(0);
+      expect(report.actors[`from-${c}`]!['errorCount']).toBe(0);
+    }
+    const connected = CLIENTS.reduce((s, c) => s + Number(report.actors[`from-${c}`]!['connected']), 0);
+    expect(report.hosts.server!.counters.delta['Tcp.PassiveOpens']).toBe(connected);
+  });
+
+  it('accepts new SYNs into TIME_WAIT 4-tuples, and each SYN refused by PAWS costs its client an RST and a resent SYN', () => {
+    const d = report.hosts.server!.counters.delta;
+    const early = d['TcpExt.TW']! - report.hosts.server!.final.TIME_WAIT;
+    const paws = d['TcpExt.PAWSTimewait'] ?? 0;
+    // Entries ended before 60 s: by an accepted SYN, or by the RST that followed a refused one.
+    expect(early).toBeGreaterThan(paws);
+    expect(sum(report, 'Tcp.OutRsts')).toBe(paws);
+    expect(sum(report, 'TcpExt.TCPSynRetrans')).toBe(paws);
+    expect(report.findings.join('\n')).toMatch(/Host gw masqueraded 4 hosts of network lan .* host server saw that one remote address only/);
+    expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
+  });
+});
+
+describe('nat-single-source with tcp_rfc1337=1 on the server', () => {
+  it('turns refused SYNs into failed connections: the clients\' RSTs no longer clear the 4-tuple', async () => {
+    const { report } = await runScenario(await loadPlan('nat-single-source', { ...SHORT, serverRfc1337: '1' }), { outDir: tempDir() });
+    const paws = report.hosts.server!.counters.delta['TcpExt.PAWSTimewait'] ?? 0;
+    const failed = CLIENTS.reduce((s, c) => s + Number(report.actors[`from-${c}`]!['errorCount']), 0);
+    if (paws === 0) expect(failed).toBe(0);
+    else {
+      expect(failed).toBeGreaterThan(0);
+      expect(sum(report, 'TcpExt.TCPSynRetrans')).toBeGreaterThan(failed);
+    }
+  });
+});
+
+describe('network validation', () => {
+  const problems = (spec: ScenarioSpec) => {
+    try {
+      resolvePlan(defineScenario({ name: 'n', description: 'n', params: {}, build: () => spec }), 'n.ts', {});
+      return [];
+    } catch (err) {
+      if (err instanceof PlanValidationError) return [...err.problems];
+      throw err;
+    }
+  };
+
+  it('lists every topology problem at once', () => {
+    expect(
+      problems({
+        networks: { lan: { subnet: '10.0.0.0/24' }, wan: { subnet: '198.18.1.0/16' } },
+        hosts: {
+          gw: { networks: ['lan'], gateway: { masquerade: 'wan' } },
+          a: { networks: ['dmz'], via: 'b' },
+          b: { networks: ['lan'], via: 'gw', address: '198.18.9.9' },
+        },
+        actors: {},
+      }),
+    ).toEqual([
+      expect.stringMatching(/networks\.lan\.subnet: 10\.0\.0\.0\/24 is not an aligned \/24 inside 198\.18\.0\.0\/15/),
+      expect.stringMatching(/networks\.wan\.subnet: 198\.18\.1\.0\/16 is not an aligned \/24/),
+      expect.stringMatching(/hosts\.gw\.gateway: a gateway needs at least two networks/),
+      expect.stringMatching(/hosts\.gw\.gateway\.masquerade: the host is not on network "wan"/),
+      expect.stringMatching(/hosts\.a\.networks: no network "dmz"/),
+      expect.stringMatching(/hosts\.b\.address: 198\.18\.9\.9 is not in its first network lan/),
+      expect.stringMatching(/hosts\.a\.via: host "b" is not a gateway/),
+    ]);
+  });
+
+  it('asks for declared networks, and leaves single-network plans as they were', () => {
+    expect(problems({ hosts: { a: { networks: ['lan'] } }, actors: {} })).toEqual([expect.stringMatching(/networks: hosts name networks/)]);
+    const plan = resolvePlan(defineScenario({ name: 'n', description: 'n', params: {}, build: () => ({ hosts: { a: {}, b: {} }, actors: {} }) }), 'n.ts', {});
+    expect(plan.networks).toBeUndefined();
+    expect(plan.hosts.b).toEqual({ name: 'b', address: '198.18.0.2', prefixLength: 24, sysctls: {} });
+  });
+});
