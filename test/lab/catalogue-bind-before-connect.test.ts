@@ -7,6 +7,12 @@ import type { Report } from '../../src/report/report.ts';
 import { tempDir } from '../helpers/lab.ts';
 
 const BUDGET = 200;
+// A census of /proc/net/tcp is read in chunks while sockets move between tables: a peak can count a few
+// sockets twice (seen once at 207 for 200), so census peaks get 3%; connection counts and counters are exact.
+const expectAbout = (value: number, want: number) => {
+  expect(value).toBeGreaterThanOrEqual(want);
+  expect(value).toBeLessThanOrEqual(Math.ceil(want * 1.03));
+};
 type Errors = Record<string, { count: number; syscalls: Record<string, number> }>;
 
 describe('bind-before-connect scenario', () => {
@@ -21,7 +27,7 @@ describe('bind-before-connect scenario', () => {
 
   it('binding before connect() stops at one port budget for both destinations, with EADDRINUSE', () => {
     expect(connected('bound-a', 'bound-b')).toBe(BUDGET);
-    expect(report.hosts.bound!.peak.ephemeral.TIME_WAIT).toBe(BUDGET);
+    expectAbout(report.hosts.bound!.peak.ephemeral.TIME_WAIT, BUDGET);
     expect(report.hosts.bound!.counters.delta['Tcp.ActiveOpens']).toBe(BUDGET);
     for (const name of ['bound-a', 'bound-b']) {
       const e = errors(name);
@@ -34,9 +40,10 @@ describe('bind-before-connect scenario', () => {
   it('plain connect() shares source ports across destinations: twice the budget, then EADDRNOTAVAIL per destination', () => {
     expect(connected('plain-a', 'plain-b')).toBe(2 * BUDGET);
     expect(connected('plain-a')).toBe(BUDGET);
-    expect(report.hosts.plain!.peak.ephemeral.TIME_WAIT).toBe(2 * BUDGET);
-    expect(report.hosts.plain!.peak.peers.ephemeral['198.18.0.3:8080']!.TIME_WAIT).toBe(BUDGET);
-    expect(report.hosts.plain!.peak.peers.ephemeral['198.18.0.3:8081']!.TIME_WAIT).toBe(BUDGET);
+    expect(report.hosts.plain!.counters.delta['Tcp.ActiveOpens']).toBe(2 * BUDGET);
+    expectAbout(report.hosts.plain!.peak.ephemeral.TIME_WAIT, 2 * BUDGET);
+    expectAbout(report.hosts.plain!.peak.peers.ephemeral['198.18.0.3:8080']!.TIME_WAIT!, BUDGET);
+    expectAbout(report.hosts.plain!.peak.peers.ephemeral['198.18.0.3:8081']!.TIME_WAIT!, BUDGET);
     for (const name of ['plain-a', 'plain-b']) {
       expect(Object.keys(errors(name))).toEqual(['EADDRNOTAVAIL']);
       expect(errors(name).EADDRNOTAVAIL!.syscalls).toEqual({ connect: errors(name).EADDRNOTAVAIL!.count });
