@@ -12,6 +12,7 @@ import resource
 import selectors
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -218,7 +219,10 @@ def finish(st):
         sel.unregister(sock)
     except (KeyError, ValueError):
         pass
-    sock.close()  # everything received was read: a FIN, and this side closes first (TIME_WAIT here)
+    if config['closeStyle'] == 'rst':
+        # SO_LINGER on with a zero timeout: close(2) sends an RST and the socket skips TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    sock.close()  # graceful: everything received was read, so a FIN, and this side closes first (TIME_WAIT here)
     counts['open'] -= 1
     counts['closed'] += 1
     stats_dirty = True

@@ -27,6 +27,10 @@ const options = {
     default: 'http',
     describe: 'http: read the request head, answer a fixed 200 with Connection: close, then close first; close: close without a word',
   }),
+  closeStyle: f.oneOf(['graceful', 'rst'] as const, {
+    default: 'graceful',
+    describe: 'graceful: close(2) with everything read, a FIN, and TIME_WAIT here; rst: SO_LINGER 0, an RST and no TIME_WAIT',
+  }),
   nofile: f.optional(f.int({ min: 8, max: 1_048_576, describe: 'RLIMIT_NOFILE of the helper process (only lowers the inherited one)' })),
   restartAfterAccepts: f.optional(f.int({ min: 1, describe: 'once this many connections were accepted and all closed, close the listening socket and listen again on the same port' })),
   restartReuseAddr: f.optional(f.bool({ describe: 'SO_REUSEADDR of the restarted socket (default: reuseAddr)' })),
@@ -58,6 +62,7 @@ export const listener = defineActorKind({
       acceptEvery: o.acceptEvery,
       hold: o.hold,
       reply: o.reply,
+      closeStyle: o.closeStyle,
       nofile: o.nofile ?? null,
       restartAfterAccepts: o.restartAfterAccepts ?? null,
       restartReuseAddr: o.restartReuseAddr ?? o.reuseAddr,
