@@ -55,7 +55,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
       s += ' What would change it: connect() without binding (a port per destination 4-tuple), IP_BIND_ADDRESS_NO_PORT (node does not expose it), net.ipv4.ip_autobind_reuse=1, keep-alive, or a wider ip_local_port_range.';
     }
     if (autobindReuse === '1' && connected > budget.budget) {
-      s += ` With net.ipv4.ip_autobind_reuse=1, bind(ip, 0) handed out ports already held by sockets that set SO_REUSEADDR (libuv sets it on every TCP bind), so the budget counted per destination again.`;
+      s += ` With net.ipv4.ip_autobind_reuse=1, bind(ip, 0) handed out ports already held by sockets that set SO_REUSEADDR (libuv sets it on every TCP bind), so one port served several destinations again.`;
     }
     if (recycled > 0) {
       s += ` connect() took over ${n(recycled)} 4-tuples still in TIME_WAIT (TcpExt.TWRecycled +${n(recycled)})`;
