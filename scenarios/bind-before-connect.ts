@@ -41,11 +41,13 @@ export default defineScenario({
       thresholds: [
         // From the kernel: every completed connection leaves its client port in TIME_WAIT for 60 s.
         `hosts.plain.peak.ephemeral.TIME_WAIT >= ${Math.floor(2 * budget * 0.98)}`,
+        `hosts.plain.counters.delta.Tcp.ActiveOpens == ${2 * budget}`,
         'actors.plain-a.errors.EADDRNOTAVAIL.count > 0',
         'actors.plain-b.errors.EADDRNOTAVAIL.count > 0',
         ...(p.autobindReuse === 0
           ? [
-              `hosts.bound.peak.ephemeral.TIME_WAIT <= ${budget}`,
+              `hosts.bound.counters.delta.Tcp.ActiveOpens == ${budget}`,
+              `hosts.bound.peak.ephemeral.TIME_WAIT <= ${Math.ceil(budget * 1.03)}`,
               `hosts.bound.peak.ephemeral.TIME_WAIT >= ${Math.floor(budget * 0.98)}`,
               'actors.bound-a.errors.EADDRINUSE.count > 0',
               'actors.bound-b.errors.EADDRINUSE.count > 0',

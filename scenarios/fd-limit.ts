@@ -32,6 +32,7 @@ export default defineScenario({
       // Every connection was still served once descriptors freed up: slow, not refused, and no port ran out.
       'actors.flood.errorCount == 0',
       `actors.flood.ok == ${Math.round((p.rate * p.duration) / 1000)}`,
+      `hosts.server.counters.delta.Tcp.PassiveOpens == ${Math.round((p.rate * p.duration) / 1000)}`,
     ],
   }),
 });

@@ -51,6 +51,8 @@ export default defineScenario({
       `actors.from-nots.errors.EADDRNOTAVAIL.count == ${p.count - 1}`,
       // With timestamps and tcp_tw_reuse=1, or with the server closing first, every connection goes through.
       `actors.from-reuse.connected == ${p.count}`,
+      `hosts.reuse.counters.delta.TcpExt.TWRecycled == ${p.count - 1}`,
+      'hosts.nots.counters.delta.TcpExt.TWRecycled == 0',
       `actors.from-srvclose.connected == ${p.count}`,
       'hosts.srvclose.peak.total.TIME_WAIT == 0',
       // tcp_tw_reuse=0 with timestamps differs by kernel: the findings say what this one did, from TWRecycled.

@@ -32,12 +32,15 @@ export default defineScenario({
         'flood-strict': { ...flood, target: 'webstrict' },
       },
       thresholds: [
-        // The queue's real depth, measured by the first accept() run after the pause: somaxconn caps backlog.
-        `actors.web.firstBatch <= ${Math.min(p.backlog, p.somaxconn) + 1}`,
-        `actors.web.firstBatch >= ${Math.min(p.backlog, p.somaxconn)}`,
+        // The queue's depth as /proc/net/tcp showed it when the pause ended: somaxconn caps the backlog.
+        `actors.web.queuedAtResume <= ${Math.min(p.backlog, p.somaxconn) + 1}`,
+        `actors.web.queuedAtResume >= ${Math.min(p.backlog, p.somaxconn)}`,
         // Clients beyond the queue waited in SYN_SENT, retransmitting: every one was served in the end.
         `hosts.client.peak.total.SYN_SENT > ${Math.min(p.backlog, p.somaxconn) + 1}`,
         `actors.flood.ok == ${Math.round((p.rate * p.duration) / 1000)}`,
+        'hosts.server.counters.delta.TcpExt.ListenOverflows > 0',
+        'hosts.strict.counters.delta.TcpExt.ListenOverflows > 0',
+        'hosts.client.counters.delta.TcpExt.TCPSynRetrans > 0',
         `actors.flood-strict.ok == ${Math.round((p.rate * p.duration) / 1000)}`,
       ],
     };

@@ -44,6 +44,8 @@ export default defineScenario({
       // The server sees one remote, the gateway: its TIME_WAIT all sits on the listening side.
       'hosts.server.peak.listen.TIME_WAIT > 0',
       'hosts.server.peak.ephemeral.TIME_WAIT == 0',
+      // gw's wan address (first address of the second network): the only remote the server sees.
+      'hosts.server.peak.peers.listen.198.18.1.1.TIME_WAIT > 0',
       // The clients hold none: the server closes first.
       ...CLIENTS.map((c) => `hosts.${c}.peak.total.TIME_WAIT == 0`),
       ...(p.serverRfc1337 === 0 ? CLIENTS.map((c) => `actors.from-${c}.errorCount == 0`) : []),

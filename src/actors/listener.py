@@ -52,7 +52,7 @@ ACCEPT_RETRY_MS = 50
 RESTART_RETRY_MS = 100
 
 sel = selectors.DefaultSelector()
-counts = {'accepted': 0, 'replied': 0, 'closed': 0, 'open': 0, 'listens': 0, 'maxOpen': 0, 'firstBatch': None, 'maxBatch': 0}
+counts = {'accepted': 0, 'replied': 0, 'closed': 0, 'open': 0, 'listens': 0, 'maxOpen': 0, 'firstBatch': None, 'maxBatch': 0, 'queuedAtResume': None}
 errors = {}
 first_error = None
 restart = {'state': 'not-asked' if config.get('restartAfterAccepts') is None else 'waiting', 'tries': 0, 'atMs': None}
@@ -141,6 +141,9 @@ def on_acceptable():
         unregister_listener()
         timers.append((accept_allowed_at(), register_listener))
         return
+    if counts['queuedAtResume'] is None and config['acceptAfter'] > 0:
+        # The accept queue as the kernel holds it (sk_ack_backlog) when the pause ends.
+        counts['queuedAtResume'] = listen_queue(config['port'])
     batch = 0
     while True:
         try:
@@ -244,6 +247,17 @@ def port_states(port):
                 name = TCP_STATES.get(int(fields[3], 16), fields[3])
                 out[name] = out.get(name, 0) + 1
     return out
+
+
+def listen_queue(port):
+    """rx_queue of the LISTEN socket on a port in /proc/net/tcp: for a listener, its accept queue's length."""
+    with open('/proc/net/tcp') as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(':')[1], 16) == port and int(fields[3], 16) == 10:
+                return int(fields[4].split(':')[1], 16)
+    return None
 
 
 def maybe_restart():

@@ -21,11 +21,11 @@ export function listenBacklogFindings({ plan, report }: FindingInput): string[] 
     let s = `The accept queue of actor ${actor.name} on host ${actor.host} (port ${actor.options['port']}) overflowed: TcpExt.ListenOverflows +${n(overflows)}, ListenDrops +${n(delta['TcpExt.ListenDrops'] ?? 0)}.`;
     const pause = Number(actor.options['acceptAfter'] ?? 0);
     if (pause > 0) s += ` It accepted nothing for its first ${formatDuration(pause)}, while the kernel completed handshakes into the queue by itself.`;
-    const depth = stats['firstBatch'];
+    const depth = stats['queuedAtResume'];
     if (typeof depth === 'number') {
       const cap = somaxconn === undefined ? backlog : Math.min(backlog, Number(somaxconn));
-      s += ` Its first accept() run took ${n(depth)} connections: the queue's real depth, against listen(${n(backlog)}) capped by net.core.somaxconn ${somaxconn ?? '?'} = ${n(cap)}`;
-      s += depth === cap + 1 ? ' (this kernel admits one more than the backlog).' : depth === cap ? '.' : ` (measured ${n(depth)}, not ${n(cap)} or ${n(cap + 1)}: connections kept arriving during the run).`;
+      s += ` When it began to accept, its accept queue held ${n(depth)} connections (rx_queue of the listening socket in /proc/net/tcp), against listen(${n(backlog)}) capped by net.core.somaxconn ${somaxconn ?? '?'} = ${n(cap)}`;
+      s += depth === cap + 1 ? ': this kernel admits one more than the backlog.' : depth === cap ? '.' : ` (not full: ${n(depth)} of ${n(cap)}).`;
     }
     const synRecv = host.peak.total.SYN_RECV + (host.peak.total.NEW_SYN_RECV ?? 0);
     s += synRecv === 0
