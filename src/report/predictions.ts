@@ -45,7 +45,10 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     const budget = portBudget(client.sysctls);
     const entry: (typeof out)[string] = {};
 
-    if (budget && connectRate > 0) {
+    // A flood that binds first (localAddress / localPort) draws on other budgets: one port, or a range not
+    // shared across destinations. The EADDRNOTAVAIL prediction is for plain connect() only.
+    const bindsFirst = actor.options['localAddress'] !== undefined || actor.options['localPort'] !== undefined;
+    if (budget && connectRate > 0 && !bindsFirst) {
       const errors = (stats['errors'] ?? {}) as Record<string, { firstAtMs: number }>;
       const first = errors['EADDRNOTAVAIL']?.firstAtMs;
       const measuredMs = first === undefined ? null : Math.round(first - startedAtMs);

@@ -1,6 +1,6 @@
 // Per-host sampler: runs inside the host's network namespace (in its agent), so /proc/net/* is that host's.
-import { readFile } from 'node:fs/promises';
 import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type Sockstat } from './kernel-counters.ts';
+import { PROC_NET } from './proc-file.ts';
 import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
 
 export interface Sample {
@@ -15,19 +15,10 @@ export interface Sample {
   readonly skipped: number;
 }
 
-async function readOptional(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    // /proc/net/tcp6 is absent when IPv6 is disabled: count no sockets there rather than fail.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-    throw err;
-  }
-}
-
 /** Every TcpExt and Tcp counter of the namespace this process runs in. */
 export async function readCounters(): Promise<Counters> {
-  const [netstat, snmp] = await Promise.all([readFile('/proc/net/netstat', 'utf8'), readFile('/proc/net/snmp', 'utf8')]);
+  const netstat = (await PROC_NET.netstat.read()).toString('latin1');
+  const snmp = (await PROC_NET.snmp.read()).toString('latin1');
   return { ...parseCounterPairs(netstat, ['TcpExt']), ...parseCounterPairs(snmp, ['Tcp']) };
 }
 
@@ -47,9 +38,9 @@ export class SocketSampler {
   async sampleOnce(skipped = 0): Promise<Sample> {
     const t = this.now();
     const [tcp4, tcp6, sockstat, counters] = await Promise.all([
-      readOptional('/proc/net/tcp'),
-      readOptional('/proc/net/tcp6'),
-      readFile('/proc/net/sockstat', 'utf8'),
+      PROC_NET.tcp.read(),
+      PROC_NET.tcp6.read(),
+      PROC_NET.sockstat.read().then((b) => b.toString('latin1')),
       readCounters(),
     ]);
     const { sockets, ...tcp } = this.census.take([

@@ -42,6 +42,17 @@ describe('fd-limit scenario', () => {
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
+  it('fails connect() with EMFILE on a limited client host, its ports nearly untouched', () => {
+    const lflood = report.actors.lflood!;
+    const errors = lflood['errors'] as Record<string, { count: number; syscalls: Record<string, number> }>;
+    expect(Object.keys(errors)).toEqual(['EMFILE']);
+    expect(errors.EMFILE!.syscalls).toEqual({ connect: errors.EMFILE!.count });
+    // Connections counted by the kernel on that host stay below its descriptor limit.
+    expect(report.hosts.lclient!.counters.delta['Tcp.ActiveOpens']).toBe(lflood['connected']);
+    expect(report.hosts.lclient!.peak.ephemeral.ESTABLISHED).toBeLessThan(96);
+    expect(Number(lflood['connected']) + errors.EMFILE!.count).toBe(lflood['attempts']);
+  });
+
   it('validates host limits before anything starts', () => {
     const build = (limits: unknown) => () =>
       resolvePlan(defineScenario({ name: 'x', description: 'x', params: {}, build: () => ({ hosts: { a: { limits } as never }, actors: {} }) }), 'x.ts', {});
