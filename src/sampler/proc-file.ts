@@ -5,7 +5,10 @@ import { open, type FileHandle } from 'node:fs/promises';
 export class ProcFile {
   private handle: FileHandle | undefined;
   private missing = false;
-  private buf = Buffer.alloc(64 * 1024);
+  // Large enough that one read() usually takes the whole table: the kernel walks the socket hash in one go
+  // within a read, but a second read() resumes by position, and sockets that moved between the two calls
+  // can then be counted twice or missed.
+  private buf = Buffer.alloc(1024 * 1024);
   private queue: Promise<unknown> = Promise.resolve();
 
   /** optional: a file that may not exist (tcp6 without IPv6) reads as empty instead of failing. */
