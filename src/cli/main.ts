@@ -155,12 +155,11 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === BIN) {
-  main(hideBin(process.argv)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      const msg = err instanceof WaitlabError ? err.message : (err as Error)?.stack ?? String(err);
-      process.stderr.write(`waitlab: ${msg}\n`);
-      process.exit(exitCodeFor(err));
-    },
-  );
+  // A pipe on stdout is written asynchronously: exit only once what --json wrote has been flushed.
+  const exitAfterFlush = (code: number) => process.stdout.write('', () => process.exit(code));
+  main(hideBin(process.argv)).then(exitAfterFlush, (err: unknown) => {
+    const msg = err instanceof WaitlabError ? err.message : (err as Error)?.stack ?? String(err);
+    process.stderr.write(`waitlab: ${msg}\n`);
+    exitAfterFlush(exitCodeFor(err));
+  });
 }
