@@ -5,6 +5,7 @@ import autocannon, { type Instance, type Result } from 'autocannon';
 import { f } from '../core/fields.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
+import { resolveServer } from './link-helpers.ts';
 
 const options = {
   target: f.string({ describe: 'name of the server actor to send to' }),
@@ -22,13 +23,9 @@ export const keepaliveClient = defineActorKind({
   describe: 'keep-alive HTTP load with autocannon: a few long-lived connections at a bounded request rate',
   options,
   link(o, ctx, where, problems) {
-    const target = ctx.actors[o.target];
-    const port = target?.options['port'];
     if (o.count !== undefined && o.count < o.connections) problems.push(`${where}.count: ${o.count} is below connections (${o.connections}); autocannon needs one request per connection at least`);
-    if (!target) problems.push(`${where}.target: no actor "${o.target}"`);
-    else if (typeof port !== 'number') problems.push(`${where}.target: actor "${o.target}" (${target.kind}) does not listen on a port`);
-    else if (ctx.hosts[target.host]) return { connect: { actor: o.target, host: target.host, address: ctx.hosts[target.host]!.address, port } };
-    return undefined;
+    const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
+    return connect && { connect };
   },
   maxDurationMs: (o) => o.duration + o.timeout,
   create(plan, ctx): Actor {

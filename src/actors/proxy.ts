@@ -5,6 +5,7 @@ import { f } from '../core/fields.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind, type Actor } from './actor.ts';
+import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { engineBinaryProblems } from './proxy-binaries.ts';
 import { builtinEngine } from './proxy-builtin.ts';
 import { ErrorLogTally, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
@@ -63,17 +64,10 @@ export const proxy = defineActorKind({
     if (names.length === 0) problems.push(`${where}.upstreams: name at least one server actor`);
     if (new Set(names).size !== names.length) problems.push(`${where}.upstreams: an upstream is named twice`);
     for (const name of names) {
-      const target = ctx.actors[name];
-      const port = target?.options['port'];
-      if (!target) problems.push(`${where}.upstreams: no actor "${name}"`);
-      else if (name === ctx.self.name) problems.push(`${where}.upstreams: a proxy cannot be its own upstream`);
-      else if (typeof port !== 'number') problems.push(`${where}.upstreams: actor "${name}" (${target.kind}) does not listen on a port`);
-      else if (ctx.hosts[target.host]) upstreams.push({ actor: name, host: target.host, address: ctx.hosts[target.host]!.address, port });
+      const upstream = resolveServer(name, ctx, `${where}.upstreams`, problems);
+      if (upstream) upstreams.push(upstream);
     }
-    const own = ctx.hosts[ctx.self.host]?.address;
-    if (o.bind !== undefined && o.bind !== own && o.bind !== '0.0.0.0' && !o.bind.startsWith('127.')) {
-      problems.push(`${where}.bind: ${o.bind} is not an address of this actor's host (${own ?? 'unknown'}), 0.0.0.0 or loopback`);
-    }
+    checkOwnAddress(o.bind, ctx, `${where}.bind`, problems);
     if (o.sourcePorts !== undefined && o.engine !== 'haproxy') {
       problems.push(`${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`);
     }
@@ -86,7 +80,7 @@ export const proxy = defineActorKind({
     } else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
     if (upstreams.length === 0) return undefined;
     const u = upstreams[0]!;
-    const linked: Pick<ActorPlan, 'connect'> & ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary, hostAddress: own ?? '0.0.0.0' };
+    const linked: Pick<ActorPlan, 'connect'> & ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
     return linked;
   },
   create(plan, ctx): Actor {

@@ -6,6 +6,7 @@ import * as hdr from 'hdr-histogram-js';
 import { f } from '../core/fields.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
+import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 
 const options = {
   target: f.string({ describe: 'name of the server actor to connect to' }),
@@ -44,18 +45,9 @@ export const shortConnClient = defineActorKind({
   describe: 'one new TCP connection per HTTP request, at a target rate (open) or concurrency (closed)',
   options,
   link(o, ctx, where, problems) {
-    const target = ctx.actors[o.target];
-    const port = target?.options['port'];
-    const own = ctx.hosts[ctx.self.host]?.address;
-    if (o.localAddress !== undefined && o.localAddress !== own && o.localAddress !== '0.0.0.0' && !o.localAddress.startsWith('127.')) {
-      problems.push(`${where}.localAddress: ${o.localAddress} is not an address of this actor's host (${own ?? 'unknown'}), 0.0.0.0 or loopback`);
-    }
-    if (!target) problems.push(`${where}.target: no actor "${o.target}"`);
-    else if (typeof port !== 'number') problems.push(`${where}.target: actor "${o.target}" (${target.kind}) does not listen on a port`);
-    else if (ctx.hosts[target.host]) {
-      return { connect: { actor: o.target, host: target.host, address: ctx.hosts[target.host]!.address, port } };
-    }
-    return undefined;
+    checkOwnAddress(o.localAddress, ctx, `${where}.localAddress`, problems);
+    const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
+    return connect && { connect };
   },
   maxDurationMs: (o) => o.duration + o.idleTimeout,
   create(plan, ctx): Actor {

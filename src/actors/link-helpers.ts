@@ -1,0 +1,30 @@
+// Cross-actor checks shared by the kinds' link(): naming a server actor to connect to, and a source address
+// that must belong to the actor's own host.
+import type { LinkContext } from './actor.ts';
+
+export interface ServerRef {
+  readonly actor: string;
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The server actor `name` as an address and port; pushes a problem (under `where`) when it is none. */
+export function resolveServer(name: string, ctx: LinkContext, where: string, problems: string[]): ServerRef | undefined {
+  const target = ctx.actors[name];
+  const port = target?.options['port'];
+  if (!target) problems.push(`${where}: no actor "${name}"`);
+  else if (name === ctx.self.name) problems.push(`${where}: an actor cannot connect to itself`);
+  else if (typeof port !== 'number') problems.push(`${where}: actor "${name}" (${target.kind}) does not listen on a port`);
+  else if (ctx.hosts[target.host]) return { actor: name, host: target.host, address: ctx.hosts[target.host]!.address, port };
+  return undefined;
+}
+
+/** A source address to bind: the host's own, the wildcard or loopback, nothing else. */
+export function checkOwnAddress(address: string | undefined, ctx: LinkContext, where: string, problems: string[]): void {
+  if (address === undefined) return;
+  const own = ctx.hosts[ctx.self.host]?.address;
+  if (address !== own && address !== '0.0.0.0' && !address.startsWith('127.')) {
+    problems.push(`${where}: ${address} is not an address of this actor's host (${own ?? 'unknown'}), 0.0.0.0 or loopback`);
+  }
+}
