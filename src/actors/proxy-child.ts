@@ -7,6 +7,8 @@
 // already needs for `unshare`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { scanProcNetTcp } from '../sampler/proc-net-tcp.ts';
+import { TCP_LISTEN } from '../sampler/tcp-states.ts';
 
 const TAIL_LIMIT = 4000;
 
@@ -111,19 +113,18 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
 
 /** Whether a TCP socket listens on `port` in this network namespace (read from /proc, no connection made). */
 export function listeningOn(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
+  let found = false;
+  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+    let buf: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      buf = readFileSync(file);
     } catch {
       continue;
     }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // st 0A is TCP_LISTEN.
-      if (f[1]?.endsWith(hex) && f[3] === '0A') return true;
-    }
+    scanProcNetTcp(buf, family, (row) => {
+      if (row.state === TCP_LISTEN && row.localPort === port) found = true;
+    });
+    if (found) return true;
   }
   return false;
 }
@@ -194,5 +195,59 @@ export function inUserNamespace(): boolean {
     return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') !== '0 0 4294967295';
   } catch {
     return false;
+  }
+}
+
+/**
+ * The lifecycle an engine actor shares: launch the guarded child, note an exit nobody asked for, stop it
+ * gracefully with the engine's own signal or kill it, and clean up exactly once when it is gone.
+ */
+export class EngineRun {
+  child: GuardedChild | undefined;
+  exitedEarly: string | null = null;
+  readonly done: Promise<void>;
+  private stopping = false;
+  private finished = false;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly engine: string,
+    private readonly log: (level: 'error', msg: string) => void,
+    private readonly cleanup: () => void,
+  ) {
+    this.done = new Promise<void>((r) => (this.resolveDone = r));
+  }
+
+  launch(argv: readonly string[], options: ConstructorParameters<typeof GuardedChild>[1]): GuardedChild {
+    const child = (this.child = new GuardedChild(argv, options));
+    void child.exited.then((status) => {
+      if (!this.stopping) {
+        this.exitedEarly = `exited (${status.code ?? status.signal}): ${child.stderrTail}`;
+        this.log('error', `${this.engine} ${this.exitedEarly}`);
+      }
+      this.finish();
+    });
+    return child;
+  }
+
+  /** Graceful: the engine's own stop signal (nginx SIGQUIT, haproxy SIGUSR1), SIGKILL after graceMs. */
+  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    this.stopping = true;
+    if (!this.child) this.finish();
+    await this.child?.stop(signal, graceMs);
+    await this.done;
+  }
+
+  kill(): void {
+    this.stopping = true;
+    if (this.child) this.child.kill();
+    else this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.cleanup();
+    this.resolveDone();
   }
 }

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuardedChild, waitUntilListening } from './proxy-child.ts';
+import { EngineRun, waitUntilListening } from './proxy-child.ts';
 import type { Cause, ProxyEngineFactory, ProxySettings } from './proxy-engine.ts';
 
 const TRAFFIC = /^waitlab status=(-?\d+) term=(\S+) server=(\S+)/;
@@ -74,12 +74,7 @@ export const haproxyEngine: ProxyEngineFactory = (settings, ctx, errors) => {
   writeFileSync(confPath, config);
   /** Abnormal requests by termination state and status, from the traffic log (e.g. "SC--/503"). */
   const terminations = new Map<string, number>();
-  let child: GuardedChild | undefined;
-  let stopping = false;
-  let exitedEarly: string | null = null;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const run = new EngineRun('haproxy', ctx.log, () => rmSync(dir, { recursive: true, force: true }));
 
   const onLog = (line: string) => {
     const traffic = TRAFFIC.exec(line);
@@ -89,42 +84,19 @@ export const haproxyEngine: ProxyEngineFactory = (settings, ctx, errors) => {
   };
 
   return {
-    done,
+    done: run.done,
     async start() {
-      child = new GuardedChild([binary, '-db', '-f', confPath], { cwd: dir, onStdoutLine: onLog });
-      void child.exited.then((status) => {
-        if (!stopping) {
-          exitedEarly = `exited (${status.code ?? status.signal}): ${child!.stderrTail}`;
-          ctx.log('error', `haproxy ${exitedEarly}`);
-        }
-        cleanup();
-        resolveDone();
-      });
+      const child = run.launch([binary, '-db', '-f', confPath], { cwd: dir, onStdoutLine: onLog });
       await waitUntilListening(child, settings.port, `haproxy (config ${confPath})`);
       ctx.log('info', 'haproxy listening', { port: settings.port, upstreams: settings.upstreams.map((u) => `${u.address}:${u.port}`) });
     },
-    async close() {
-      stopping = true;
-      if (!child) {
-        cleanup();
-        resolveDone();
-      }
-      // SIGUSR1: soft stop, the listener closes and connections in flight finish.
-      await child?.stop('SIGUSR1', GRACE_MS);
-      await done;
-    },
-    destroy() {
-      stopping = true;
-      child?.kill();
-      if (!child) {
-        cleanup();
-        resolveDone();
-      }
-    },
+    // SIGUSR1: soft stop, the listener closes and connections in flight finish.
+    close: () => run.stop('SIGUSR1', GRACE_MS),
+    destroy: () => run.kill(),
     stats: () => ({
-      exitedEarly,
+      exitedEarly: run.exitedEarly,
       terminations: Object.fromEntries([...terminations].sort((a, b) => b[1] - a[1])),
-      stderr: child?.stderrTail.split('\n').slice(-5) ?? [],
+      stderr: run.child?.stderrTail.split('\n').slice(-5) ?? [],
       config,
     }),
   };

@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { constants } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileTail, GuardedChild, inUserNamespace, waitUntilListening } from './proxy-child.ts';
+import { EngineRun, FileTail, inUserNamespace, waitUntilListening } from './proxy-child.ts';
 import { causeOfErrno, type Cause, type ProxyEngineFactory, type ProxySettings } from './proxy-engine.ts';
 
 export interface NginxVersion {
@@ -116,55 +116,27 @@ export const nginxEngine: ProxyEngineFactory = (settings, ctx, errors) => {
   writeFileSync(confPath, config);
   const errorLog = join(dir, 'error.log');
   const tail = new FileTail(errorLog, (line) => errors.add(parseNginxErrorLine(line)));
-  let child: GuardedChild | undefined;
-  let stopping = false;
-  let exitedEarly: string | null = null;
-  const cleanup = () => {
+  const run = new EngineRun('nginx', ctx.log, () => {
     tail.stop();
     rmSync(dir, { recursive: true, force: true });
-  };
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
+  });
 
   return {
-    done,
+    done: run.done,
     async start() {
       // -e: the error log from the first line on, so nginx never opens /var/log/nginx at startup.
-      child = new GuardedChild([binary, '-p', dir, '-c', confPath, '-e', errorLog], { cwd: dir });
-      void child.exited.then((status) => {
-        if (!stopping) {
-          exitedEarly = `exited (${status.code ?? status.signal}): ${child!.stderrTail}`;
-          ctx.log('error', `nginx ${exitedEarly}`);
-        }
-        cleanup();
-        resolveDone();
-      });
+      const child = run.launch([binary, '-p', dir, '-c', confPath, '-e', errorLog], { cwd: dir });
       await waitUntilListening(child, settings.port, `nginx (config ${confPath})`);
       tail.start(200);
       ctx.log('info', 'nginx listening', { port: settings.port, version: version.text, rootless, upstreams: settings.upstreams.map((u) => `${u.address}:${u.port}`) });
     },
-    async close() {
-      stopping = true;
-      if (!child) {
-        cleanup();
-        resolveDone();
-      }
-      // SIGQUIT: graceful shutdown, requests in flight finish.
-      await child?.stop('SIGQUIT', GRACE_MS);
-      await done;
-    },
-    destroy() {
-      stopping = true;
-      child?.kill();
-      if (!child) {
-        cleanup();
-        resolveDone();
-      }
-    },
+    // SIGQUIT: graceful shutdown, requests in flight finish.
+    close: () => run.stop('SIGQUIT', GRACE_MS),
+    destroy: () => run.kill(),
     stats: () => ({
       version: version.text,
       processModel: rootless ? 'single process (rootless: master_process off)' : `master and ${settings.workers} worker(s)`,
-      exitedEarly,
+      exitedEarly: run.exitedEarly,
       config,
     }),
   };
