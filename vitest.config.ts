@@ -1,17 +1,22 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Lab tests build real namespaces and load the 2-core machine: files run one at a time so that one
-// test's flood does not skew another's rates. Slow kernel-timer tests (the 60 s TIME_WAIT) have their
-// own project: `npm run test:slow`.
+// Three groups:
+// - unit: parsers, validation, findings, predictions and outputs on fixtures; no lab, no privileges, files in parallel.
+// - lab: real namespaces on the 2-core machine, one file at a time so that one test's flood does not skew
+//   another's rates; run through `waitlab privileged` (root, or root of a user namespace).
+// - slow: kernel timers (the 60 s TIME_WAIT), `npm run test:slow`.
+// Scenario files import the package by name; in tests that is the source, not dist/.
 export default defineConfig({
+  resolve: { alias: [{ find: /^waitlab$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     pool: 'forks',
-    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'], exclude: ['test/slow/**'] } },
-      { extends: true, test: { name: 'slow', include: ['test/slow/**/*.test.ts'], testTimeout: 180_000 } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'lab', include: ['test/lab/**/*.test.ts'], fileParallelism: false } },
+      { extends: true, test: { name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 } },
     ],
   },
 });

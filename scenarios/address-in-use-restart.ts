@@ -2,7 +2,7 @@
 // socket's bind() fails with EADDRINUSE unless both the old listening socket (whose connections hold the
 // port; they inherit its SO_REUSEADDR) and the new one set SO_REUSEADDR. Node's servers always set it
 // (libuv), so the listener here is a bare python3 helper; all four combinations run side by side.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 const COMBINATIONS = [
   { name: 'off-off', port: 8080, reuseAddr: false, restartReuseAddr: false },

@@ -3,7 +3,7 @@
 // cannot be shared across destinations: toward two server ports the host stops at one port budget, with
 // EADDRINUSE. Plain connect() picks the port knowing the destination 4-tuple and shares source ports
 // across destinations: about twice the budget, then EADDRNOTAVAIL per destination.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'bind-before-connect',

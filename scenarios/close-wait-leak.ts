@@ -1,7 +1,7 @@
 // A CLOSE_WAIT leak: the server never closes its side after the client's FIN, so every connection
 // stays in CLOSE_WAIT on the server for as long as the process holds it. The client closes its fd
 // right after the response (an orphan), so its FIN_WAIT_2 ends after the client's tcp_fin_timeout.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'close-wait-leak',

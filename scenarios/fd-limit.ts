@@ -4,7 +4,7 @@
 // the host's (its agent runs under prlimit) and the listener's helper process inherits it. On the other
 // side, a client host under the same kind of limit holding its connections open fails in socket() before
 // connect() with EMFILE, while its port range is nearly untouched.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'fd-limit',

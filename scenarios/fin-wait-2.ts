@@ -2,7 +2,7 @@
 // good (CLOSE_WAIT on the client), and the server is left in FIN_WAIT_2. tcp_fin_timeout ends a
 // FIN_WAIT_2 only for an orphan: the server that close(2)s its fd loses them after tcp_fin_timeout,
 // the server that only shuts down its sending side (node's end()) and keeps the fd keeps them all.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'fin-wait-2',

@@ -3,7 +3,7 @@
 // depends on who closed first, on TCP timestamps and on tcp_tw_reuse: one client host per combination,
 // side by side, each connecting from port 50000 (node binds before connect; libuv sets SO_REUSEADDR, so
 // bind() itself succeeds and the verdict falls on connect()).
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 const CLIENTS = {
   // The client closes first and holds the TIME_WAIT of the 4-tuple.

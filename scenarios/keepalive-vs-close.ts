@@ -1,7 +1,7 @@
 // The same request rate twice, side by side on two client hosts: once over a few kept-alive connections
 // (autocannon), once with one new connection per request. The kernel's Tcp.ActiveOpens per request and
 // the TIME_WAIT each host holds show what keep-alive saves.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'keepalive-vs-close',

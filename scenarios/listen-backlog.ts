@@ -4,7 +4,7 @@
 // TcpExt ListenOverflows and ListenDrops count both. The client thinks it is connected (or retransmits its
 // SYN) and just waits. With net.ipv4.tcp_abort_on_overflow=1 the server answers an overflowing ACK with
 // an RST instead, and the client gets ECONNRESET.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'listen-backlog',

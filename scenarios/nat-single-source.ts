@@ -5,7 +5,7 @@
 // depending on its timestamp. The gateway's conntrack forgets closed mappings after
 // nf_conntrack_tcp_timeout_time_wait: shorter than the server's 60 s TIME_WAIT, NAT hands out 4-tuples the
 // server still holds, to clients whose timestamps the server has never seen.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 const CLIENTS = ['c1', 'c2', 'c3', 'c4'] as const;
 

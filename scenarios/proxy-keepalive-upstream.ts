@@ -1,7 +1,7 @@
 // The same client load and the same narrow port range on the proxy host as proxy-short-upstream, with upstream
 // keep-alive on (nginx `keepalive 16`, HTTP/1.1, `Connection: ""`): a handful of upstream connections carry every
 // request, the proxy host holds next to no TIME_WAIT, nothing runs out and the client gets no 502.
-import { defineScenario } from '../src/core/scenario.ts';
+import { defineScenario } from 'waitlab';
 import { proxyParams, proxyTopology, type Engine } from './proxy-short-upstream.ts';
 
 export function keepAliveUpstreamScenario(name: string, engine: Engine, description: string) {

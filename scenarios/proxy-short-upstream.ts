@@ -5,7 +5,7 @@
 // the client gets 502s. The client itself opens one connection per request too, but its host keeps the default
 // 28,232-port range, so its own TIME_WAIT (it closes first toward the proxy) never runs out: the story is the proxy's.
 // The topology builder is shared with proxy-keepalive-upstream and the haproxy-* twins.
-import { defineScenario, f, type ScenarioSpec } from '../src/core/scenario.ts';
+import { defineScenario, f, type ScenarioSpec } from 'waitlab';
 
 export const ENGINES = ['nginx', 'haproxy', 'builtin'] as const;
 export type Engine = (typeof ENGINES)[number];

@@ -3,7 +3,7 @@
 //   FIN (TcpExt.TCPAbortOnClose), and the uploading client's next read or write fails with ECONNRESET;
 // - a client that writes after the server closed: the server's closed socket answers the data with RST,
 //   and the client's next write() fails with EPIPE.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'reset-and-broken-pipe',

@@ -2,7 +2,7 @@
 // enters TIME_WAIT, and its peer's connection is reset. Both directions in one run, each on its own pair
 // of hosts so that each host's counters tell one story: a client that resets after its response, and a
 // server that resets after its response.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'rst-close',

@@ -2,8 +2,7 @@
 // on the server, the client's ports are free as soon as each connection ends, and the client's next SYN
 // on the same 4-tuple takes over the server's TIME_WAIT entry (RFC 6191, with timestamps), so the
 // server's TIME_WAIT stops growing at one entry per client port.
-import { defineScenario, f } from '../src/core/scenario.ts';
-import { sameParityPorts } from '../src/report/predictions.ts';
+import { defineScenario, f, sameParityPorts } from 'waitlab';
 
 export default defineScenario({
   name: 'server-close',

@@ -1,7 +1,7 @@
 // Ephemeral port exhaustion: a client that opens one connection per request and closes first keeps
 // each port in TIME_WAIT for 60 s; with ~1000 ports and a few hundred connections per second,
 // connect() runs out of ports after a few seconds and fails with EADDRNOTAVAIL.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'short-conn',

@@ -1,7 +1,7 @@
 // tcp_max_tw_buckets caps TIME_WAIT per network namespace: past it, a closing socket skips TIME_WAIT
 // and TcpExt.TCPTimeWaitOverflow counts it.
 // Its port is free at once, so a client whose range TIME_WAIT would exhaust keeps going.
-import { defineScenario, f } from '../src/core/scenario.ts';
+import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'tw-bucket-overflow',

@@ -1,9 +1,8 @@
 // The actor contract: every actor kind is one file that exports an ActorKind, registered by name.
 import type { Field, Fields, ValuesOf } from '../core/fields.ts';
-import type { ActorPlan, HostPlan } from '../core/plan.ts';
+import type { ActorPlan, ActorRole, HostPlan } from '../core/plan.ts';
 
-/** Servers start first and run until stopped; load actors start once every server listens and end by themselves. */
-export type ActorRole = 'server' | 'load';
+export type { ActorRole };
 
 export interface ActorContext {
   readonly plan: ActorPlan;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { f } from '../core/fields.ts';
-import { hasCommand } from '../lab/command.ts';
+import { hasCommand } from '../core/command.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 
 const HELPER = resolve(dirname(fileURLToPath(import.meta.url)), 'listener.py');

@@ -1,6 +1,6 @@
 // The sysctls every report shows for every host, as read back from the kernel inside the host's namespace.
 import { readFileSync } from 'node:fs';
-import { normaliseSysctlValue, sysctlPath } from '../core/sysctl-check.ts';
+import { normaliseSysctlValue, sysctlPath } from '../plan/sysctl-check.ts';
 
 export const REPORTED_SYSCTLS = [
   'net.ipv4.ip_local_port_range',

@@ -4,18 +4,19 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { runScenario } from '../controller/run-scenario.ts';
 import { UsageError, WaitlabError } from '../core/errors.ts';
-import { listScenarioNames, loadPlan, loadScenario, parseOverrides, PROJECT_ROOT } from '../core/load-plan.ts';
+import { PACKAGE_ROOT } from '../core/paths.ts';
+import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
+import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import { assertLabPossible, currentPrivilege, prepareUserNamespace, reexecInUserNamespace } from '../lab/privilege.ts';
 import { reapStaleLabs } from '../lab/stale-labs.ts';
 import type { Report } from '../report/report.ts';
-import { renderMarkdown, renderText } from '../render/summary.ts';
+import { renderMarkdown, renderText } from '../outputs/summary.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
 
-const BIN = resolve(PROJECT_ROOT, 'bin/waitlab.js');
+const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 
 /** An ordinary user's run continues as root of a user namespace; returns its exit code, or undefined if this process should go on. */
 async function continueWithLabPrivileges(): Promise<number | undefined> {
@@ -154,10 +155,13 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === BIN) {
+/** The process's entry point (bin/waitlab.js): runs the command, prints an error, exits with its code. */
+export function runCli(args: string[]): void {
+  // A reader that went away (`waitlab list | head`) is not an error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? EXIT.OK : EXIT.INTERNAL));
   // A pipe on stdout is written asynchronously: exit only once what --json wrote has been flushed.
   const exitAfterFlush = (code: number) => process.stdout.write('', () => process.exit(code));
-  main(hideBin(process.argv)).then(exitAfterFlush, (err: unknown) => {
+  main(args).then(exitAfterFlush, (err: unknown) => {
     const msg = err instanceof WaitlabError ? err.message : (err as Error)?.stack ?? String(err);
     process.stderr.write(`waitlab: ${msg}\n`);
     exitAfterFlush(exitCodeFor(err));

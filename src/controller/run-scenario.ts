@@ -6,7 +6,6 @@ import { performance } from 'node:perf_hooks';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { AgentError, InterruptedError, LabCommandError } from '../core/errors.ts';
-import { PROJECT_ROOT } from '../core/load-plan.ts';
 import type { Plan } from '../core/plan.ts';
 import type { Lab, LabDriver } from '../lab/driver.ts';
 import { netnsDriver } from '../lab/netns-driver.ts';
@@ -14,10 +13,10 @@ import { currentPrivilege } from '../lab/privilege.ts';
 import { createRunLogger } from '../log/logger.ts';
 import { buildReport } from '../report/build-report.ts';
 import type { Report } from '../report/report.ts';
-import { renderMarkdown } from '../render/summary.ts';
+import { renderMarkdown } from '../outputs/summary.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import { AgentHandle } from './agent-handle.ts';
-import { Recorder } from './recorder.ts';
+import { Recorder } from '../recorder/recorder.ts';
 
 export interface Progress {
   elapsedMs: number;
@@ -27,7 +26,7 @@ export interface Progress {
 }
 
 export interface RunOptions {
-  /** The run's directory; default reports/<scenario>/<timestamp>. */
+  /** The run's directory; default reports/<scenario>/<timestamp> under the working directory. */
   outDir?: string;
   signal?: AbortSignal;
   verbose?: boolean;
@@ -41,7 +40,7 @@ export interface RunResult {
 }
 
 export function defaultRunDir(plan: Plan, at = new Date()): string {
-  return resolve(PROJECT_ROOT, DEFAULTS.reportsDir, plan.scenario.name, at.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
+  return resolve(DEFAULTS.reportsDir, plan.scenario.name, at.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
 }
 
 export async function runScenario(plan: Plan, options: RunOptions = {}): Promise<RunResult> {

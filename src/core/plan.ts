@@ -1,5 +1,7 @@
 // The Plan: a scenario with every default resolved, frozen and serialisable. The runtime only reads it.
-import type { ActorRole } from '../actors/actor.ts';
+
+/** Servers start first and run until stopped; load actors start once every server listens and end by themselves. */
+export type ActorRole = 'server' | 'load';
 
 export interface HostPlan {
   readonly name: string;

@@ -4,20 +4,17 @@
 // routes, ip_forward and a gateway's nftables masquerade are set inside the hosts' own namespaces only.
 // Sysctls are written only through `ip netns exec <lab namespace>`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../core/load-plan.ts';
+import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
 import type { Plan } from '../core/plan.ts';
 import { LabUnavailableError } from '../core/errors.ts';
-import { sysctlPath } from '../core/sysctl-check.ts';
-import { hasCommand, run, TOOL_PACKAGES } from './command.ts';
+import { sysctlPath } from '../plan/sysctl-check.ts';
+import { hasCommand, run, TOOL_PACKAGES } from '../core/command.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, prepareUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
 
-const AGENT_MAIN = resolve(PROJECT_ROOT, 'src/agent/main.ts');
-const TSX_LOADER = pathToFileURL(createRequire(resolve(PROJECT_ROOT, 'package.json')).resolve('tsx')).href;
+const AGENT_MAIN = resolve(DIST_DIR, 'agent/main.js');
 
 let labsMade = 0;
 
@@ -70,9 +67,9 @@ export const netnsDriver: LabDriver = {
         // inherited by any child it starts, and nothing else on the machine is touched.
         const limited = nofile === undefined ? [] : ['prlimit', `--nofile=${nofile}:${nofile}`, '--'];
         // The namespace name on the command line only labels the process for ps and for tests.
-        const child = spawn('ip', ['netns', 'exec', ns, ...limited, process.execPath, '--import', TSX_LOADER, AGENT_MAIN, ns], {
+        const child = spawn('ip', ['netns', 'exec', ns, ...limited, process.execPath, AGENT_MAIN, ns], {
           stdio: ['pipe', 'pipe', 'pipe'],
-          cwd: PROJECT_ROOT,
+          cwd: PACKAGE_ROOT,
         });
         agents.add(child);
         child.on('exit', () => agents.delete(child));

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { LabUnavailableError } from '../core/errors.ts';
-import { hasCommand, TOOL_PACKAGES } from './command.ts';
+import { hasCommand, TOOL_PACKAGES } from '../core/command.ts';
 
 const IN_USERNS = 'WAITLAB_IN_USERNS';
 

@@ -3,7 +3,7 @@
 // owner is gone (SIGKILL, a crash) is reaped at the next start; a live owner's lab is never touched.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from './command.ts';
+import { run } from '../core/command.ts';
 
 export const LABS_DIR = '/run/waitlab';
 /** wl<controller pid>n<lab number>: namespaces are <lab>-<host> and <lab>-bridge. */

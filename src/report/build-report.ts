@@ -2,13 +2,13 @@
 // their final stats, then predictions, thresholds, findings and the verdict.
 import { release } from 'node:os';
 import type { Plan } from '../core/plan.ts';
-import type { Recorder } from '../controller/recorder.ts';
+import type { Recorder } from '../recorder/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
 import { allStates } from '../sampler/tcp-states.ts';
 import { findings } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { REPORT_SCHEMA_VERSION, type HostReport, type Report } from './report.ts';
-import { evaluateThresholds } from './thresholds.ts';
+import { evaluateThresholds } from '../core/thresholds.ts';
 
 export interface RunFacts {
   plan: Plan;

@@ -2,8 +2,8 @@
 import type { Plan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
-import type { HostSeries } from '../controller/recorder.ts';
-import type { ThresholdResult } from './thresholds.ts';
+import type { HostSeries } from '../recorder/recorder.ts';
+import type { ThresholdResult } from '../core/thresholds.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 

@@ -1,17 +1,16 @@
 // Helpers for tests that build real labs and look at what the kernel and the process table say.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT, resolvePlan } from '../../src/core/load-plan.ts';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario, type HostSpec } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
 
-export const BIN = resolve(PROJECT_ROOT, 'bin/waitlab.js');
-const TSX = pathToFileURL(createRequire(resolve(PROJECT_ROOT, 'package.json')).resolve('tsx')).href;
+export const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
+const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 
 export function tempDir(prefix = 'waitlab-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -25,7 +24,7 @@ export async function buildLab(hosts: Record<string, HostSpec>): Promise<Lab> {
 
 /** Runs a TypeScript helper of test/helpers inside a lab host and returns its stdout. */
 export function nodeInHost(lab: Lab, host: string, script: string, args: string[] = []): string {
-  return execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.location, process.execPath, '--import', TSX, resolve(PROJECT_ROOT, 'test/helpers', script), ...args], {
+  return execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.location, process.execPath, '--import', TS_LOADER, resolve(PACKAGE_ROOT, 'test/helpers', script), ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -51,7 +50,7 @@ export function agentPids(controllerPid?: number): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('src/agent/main.ts') && lab.test(cmdline)) out.push(Number(entry));
+      if (cmdline.includes('dist/agent/main.js') && lab.test(cmdline)) out.push(Number(entry));
     } catch {
       // exited while we looked
     }
@@ -77,7 +76,7 @@ export interface CliRun {
 
 export function runCli(args: string[], options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {}): CliRun {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: PROJECT_ROOT,
+    cwd: PACKAGE_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     uid: options.uid,
     gid: options.gid,

@@ -2,7 +2,7 @@
 // after a 1 s tcp_fin_timeout. Every assertion reads the kernel's states and counters.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/core/load-plan.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import type { Report } from '../../src/report/report.ts';
 import { tempDir } from '../helpers/lab.ts';
 

@@ -2,7 +2,7 @@
 // the clients' TcpExt.TWRecycled, their TIME_WAIT census and the errno (and syscall) of every failure.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/core/load-plan.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import type { Report } from '../../src/report/report.ts';
 import { tempDir } from '../helpers/lab.ts';
 

@@ -3,7 +3,7 @@
 // SYN retransmissions, and (tcp_abort_on_overflow=1) whether any RST went out.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/core/load-plan.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import type { Report } from '../../src/report/report.ts';
 import { tempDir } from '../helpers/lab.ts';
 

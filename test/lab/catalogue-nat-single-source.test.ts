@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
-import { loadPlan, resolvePlan } from '../../src/core/load-plan.ts';
+import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario, type ScenarioSpec } from '../../src/core/scenario.ts';
 import type { Report } from '../../src/report/report.ts';
 import { tempDir } from '../helpers/lab.ts';

@@ -8,7 +8,7 @@ import { findExecutable } from '../../src/actors/proxy-binaries.ts';
 import type { ProxySettings } from '../../src/actors/proxy-engine.ts';
 import { haproxyConfig } from '../../src/actors/proxy-haproxy.ts';
 import { nginxConfig, nginxVersion, parseNginxErrorLine } from '../../src/actors/proxy-nginx.ts';
-import { loadPlan } from '../../src/core/load-plan.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { BIN, tempDir } from '../helpers/lab.ts';

@@ -3,7 +3,7 @@
 // does not run out of ports; in tcp mode it mirrors the client's FIN, holds the TIME_WAIT and logs "no free ports".
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/core/load-plan.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import type { Report } from '../../src/report/report.ts';
 import { tempDir } from '../helpers/lab.ts';
 

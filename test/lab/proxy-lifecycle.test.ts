@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentCommand, AgentEvent } from '../../src/agent/protocol.ts';
-import { resolvePlan } from '../../src/core/load-plan.ts';
+import { resolvePlan } from '../../src/plan/load-plan.ts';
 import type { Plan } from '../../src/core/plan.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/core/load-plan.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import type { Report } from '../../src/report/report.ts';
 import { runCli, tempDir } from '../helpers/lab.ts';

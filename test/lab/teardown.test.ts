@@ -5,12 +5,13 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { AgentError } from '../../src/core/errors.ts';
-import { loadPlan, PROJECT_ROOT } from '../../src/core/load-plan.ts';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
 import { agentPids, buildLab, hostLinks, labNamespaces, runCli, tempDir, until } from '../helpers/lab.ts';
 
 const SHORT = { duration: '1s', rate: '100/s' };
-const CLASH = resolve(PROJECT_ROOT, 'test/fixtures/scenarios/port-clash.ts');
+const CLASH = resolve(PACKAGE_ROOT, 'test/fixtures/scenarios/port-clash.ts');
 
 // The sysctls the lab writes in its hosts: the machine's own (this test's namespace) must not move.
 const WATCHED = ['ip_local_port_range', 'tcp_tw_reuse', 'tcp_rfc1337', 'tcp_fin_timeout', 'tcp_max_tw_buckets'].map((s) => `/proc/sys/net/ipv4/${s}`);

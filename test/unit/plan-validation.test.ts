@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PlanValidationError } from '../../src/core/errors.ts';
-import { loadPlan, parseOverrides, resolvePlan } from '../../src/core/load-plan.ts';
+import { loadPlan, parseOverrides, resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario, f, type ScenarioSpec } from '../../src/core/scenario.ts';
 
 function problemsOf(spec: ScenarioSpec, overrides: Record<string, string> = {}, params = {}): string[] {

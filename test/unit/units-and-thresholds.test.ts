@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parsePortRange, parseRate } from '../../src/core/units.ts';
-import { evaluateThresholds, parseThreshold } from '../../src/report/thresholds.ts';
+import { evaluateThresholds, parseThreshold } from '../../src/core/thresholds.ts';
 
 describe('units', () => {
   it('parses durations, rates and port ranges', () => {

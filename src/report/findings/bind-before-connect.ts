@@ -1,5 +1,5 @@
 import type { ActorPlan } from '../../core/plan.ts';
-import { portBudget } from '../predictions.ts';
+import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 

@@ -1,4 +1,4 @@
-import { TIME_WAIT_SECONDS } from '../predictions.ts';
+import { TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 

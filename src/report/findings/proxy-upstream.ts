@@ -2,7 +2,7 @@
 // its host), which host held the TIME_WAIT of those connections (read per peer from both ends, never assumed
 // from the configuration), what the proxy's own error log said, and what the clients got.
 import type { ActorPlan } from '../../core/plan.ts';
-import { portBudget } from '../predictions.ts';
+import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n, pct } from './words.ts';
 

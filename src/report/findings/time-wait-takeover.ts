@@ -1,4 +1,4 @@
-import { portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../predictions.ts';
+import { portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 

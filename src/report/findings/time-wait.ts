@@ -1,5 +1,5 @@
 import { formatDuration } from '../../core/units.ts';
-import { portBudget, TIME_WAIT_SECONDS } from '../predictions.ts';
+import { portBudget, TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n, pct } from './words.ts';
 

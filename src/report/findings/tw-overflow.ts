@@ -1,4 +1,4 @@
-import { portBudget } from '../predictions.ts';
+import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 

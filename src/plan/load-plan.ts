@@ -1,53 +1,23 @@
 // Scenario file -> validated, frozen Plan. Nothing is started here; every problem is reported at once.
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, extname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { actorKind } from '../actors/registry.ts';
-import { parseThreshold } from '../report/thresholds.ts';
-import { DEFAULTS } from './defaults.ts';
-import { PlanValidationError, UsageError } from './errors.ts';
-import { resolveFields, type Fields } from './fields.ts';
+import { parseThreshold } from '../core/thresholds.ts';
+import { DEFAULTS } from '../core/defaults.ts';
+import { PlanValidationError } from '../core/errors.ts';
+import { resolveFields, type Fields } from '../core/fields.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
-import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from './plan.ts';
-import type { ScenarioDefinition } from './scenario.ts';
+import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from '../core/plan.ts';
+import type { ScenarioDefinition } from '../core/scenario.ts';
+import { loadScenario } from './scenario-file.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
-import { parseDuration } from './units.ts';
+import { parseDuration } from '../core/units.ts';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SCENARIOS_DIR = resolve(PROJECT_ROOT, 'scenarios');
 
 const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits', 'networks', 'via', 'gateway'];
 const SYSCTL_NAME = /^net\.[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
-
-/** A name from scenarios/ or a path to a scenario file. */
-export function scenarioFile(nameOrPath: string): string {
-  const asPath = resolve(nameOrPath);
-  if (extname(nameOrPath) && existsSync(asPath)) return asPath;
-  const byName = resolve(SCENARIOS_DIR, `${nameOrPath}.ts`);
-  if (existsSync(byName)) return byName;
-  throw new UsageError(`no scenario "${nameOrPath}": known scenarios are ${listScenarioNames().join(', ')}; or give a path to a .ts file`);
-}
-
-export function listScenarioNames(): string[] {
-  return readdirSync(SCENARIOS_DIR)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => basename(f, '.ts'))
-    .sort();
-}
-
-export async function loadScenario(nameOrPath: string): Promise<{ definition: ScenarioDefinition; file: string }> {
-  const file = scenarioFile(nameOrPath);
-  const mod = (await import(pathToFileURL(file).href)) as { default?: ScenarioDefinition };
-  const definition = mod.default;
-  if (!definition || typeof definition.build !== 'function' || typeof definition.name !== 'string') {
-    throw new PlanValidationError([`${file} must \`export default defineScenario({...})\``]);
-  }
-  return { definition, file };
-}
 
 /** Parses ["key=value", ...] as given to --set. */
 export function parseOverrides(pairs: readonly string[]): Record<string, string> {

@@ -2,8 +2,8 @@
 // forward (and may masquerade), and routes through them. Pure validation and address assignment: the lab
 // driver only carries out what is resolved here.
 import { addressInSubnet, nthLabSubnet, parseLabSubnet } from './lab-addresses.ts';
-import type { HostPlan, InterfacePlan, NetworkPlan } from './plan.ts';
-import type { ScenarioSpec } from './scenario.ts';
+import type { HostPlan, InterfacePlan, NetworkPlan } from '../core/plan.ts';
+import type { ScenarioSpec } from '../core/scenario.ts';
 
 const NETWORK_NAME = /^[a-z][a-z0-9]{0,7}$/;
 /** The first 253 addresses of a /24 go to hosts (.1 to .253). */

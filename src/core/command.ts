@@ -1,6 +1,6 @@
 // Runs the lab's external commands (ip, unshare, mount) with argument arrays: no shell, no quoting.
 import { execFile, spawnSync } from 'node:child_process';
-import { LabCommandError, LabUnavailableError } from '../core/errors.ts';
+import { LabCommandError, LabUnavailableError } from './errors.ts';
 
 export function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {

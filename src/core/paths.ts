@@ -1,0 +1,8 @@
+// Where the package lives, the same from src/ (tests) and dist/ (the CLI): both sit one level below the root.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCENARIOS_DIR = resolve(PACKAGE_ROOT, 'scenarios');
+/** Compiled JavaScript: what agents and the CLI run, so no TypeScript is compiled at run time. */
+export const DIST_DIR = resolve(PACKAGE_ROOT, 'dist');
