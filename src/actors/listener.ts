@@ -3,6 +3,7 @@
 // python3 helper (listener.py) that makes exactly the syscalls asked for. The helper is a child of the
 // agent: it exits on EOF of its stdin and is SIGKILLed by the kernel when the agent dies (PR_SET_PDEATHSIG),
 // and the lab's teardown kills every process left in the namespace.
+import { STOP_TIMEOUTS } from '../core/defaults.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,7 +15,6 @@ import { defineActorKind, type Actor } from './actor.ts';
 const HELPER = resolve(dirname(fileURLToPath(import.meta.url)), 'listener.py');
 /** The distribution's python3, not a user's shim: lighter to start and the same on every run. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const CLOSE_TIMEOUT_MS = 2_000;
 
 const options = {
   port: f.int({ min: 1, max: 65535, default: 8080, describe: 'TCP port to listen on' }),
@@ -114,7 +114,7 @@ export const listener = defineActorKind({
       async close() {
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
         child.stdin!.write('close\n');
-        const timer = setTimeout(() => child?.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+        const timer = setTimeout(() => child?.kill('SIGKILL'), STOP_TIMEOUTS.listenerCloseMs);
         await done;
         clearTimeout(timer);
       },

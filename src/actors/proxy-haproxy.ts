@@ -1,5 +1,6 @@
 // The HAProxy engine: the Debian package's /usr/sbin/haproxy in the foreground (-db) with a generated
 // configuration; its log goes to stdout (raw), where connect failures and abnormal requests are counted.
+import { STOP_TIMEOUTS } from '../core/defaults.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +64,6 @@ export function parseHaproxyMessage(line: string): { line: string; kind: string;
   return { line, kind, cause };
 }
 
-const GRACE_MS = 2_500;
 const MAX_TERMINATIONS = 32;
 
 export const haproxyEngine: ProxyEngineFactory = (settings, ctx, errors) => {
@@ -91,7 +91,7 @@ export const haproxyEngine: ProxyEngineFactory = (settings, ctx, errors) => {
       ctx.log('info', 'haproxy listening', { port: settings.port, upstreams: settings.upstreams.map((u) => `${u.address}:${u.port}`) });
     },
     // SIGUSR1: soft stop, the listener closes and connections in flight finish.
-    close: () => run.stop('SIGUSR1', GRACE_MS),
+    close: () => run.stop('SIGUSR1', STOP_TIMEOUTS.engineGraceMs),
     destroy: () => run.kill(),
     stats: () => ({
       exitedEarly: run.exitedEarly,

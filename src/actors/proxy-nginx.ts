@@ -1,5 +1,6 @@
 // The nginx engine: the Debian package's /usr/sbin/nginx in the foreground with a generated configuration in a
 // temp dir (pid, error log and every *_temp_path there), its error log followed and counted by kind.
+import { STOP_TIMEOUTS } from '../core/defaults.ts';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -102,7 +103,6 @@ export function parseNginxErrorLine(line: string): { line: string; kind: string;
   return { line, kind, level, errno, cause };
 }
 
-const GRACE_MS = 2_500;
 
 export const nginxEngine: ProxyEngineFactory = (settings, ctx, errors) => {
   const binary = settings.binary!;
@@ -131,7 +131,7 @@ export const nginxEngine: ProxyEngineFactory = (settings, ctx, errors) => {
       ctx.log('info', 'nginx listening', { port: settings.port, version: version.text, rootless, upstreams: settings.upstreams.map((u) => `${u.address}:${u.port}`) });
     },
     // SIGQUIT: graceful shutdown, requests in flight finish.
-    close: () => run.stop('SIGQUIT', GRACE_MS),
+    close: () => run.stop('SIGQUIT', STOP_TIMEOUTS.engineGraceMs),
     destroy: () => run.kill(),
     stats: () => ({
       version: version.text,

@@ -1,6 +1,7 @@
 // One agent per host: runs inside the host's network namespace, starts that host's actors and its
 // sampler, and streams events to the controller. It never outlives the controller: when its stdin
 // closes, or its deadline passes, it destroys everything and exits.
+import { STOP_TIMEOUTS } from '../core/defaults.ts';
 import { performance } from 'node:perf_hooks';
 import type { Actor } from '../actors/actor.ts';
 import { actorKind } from '../actors/registry.ts';
@@ -11,8 +12,6 @@ import { readSysctls, REPORTED_SYSCTLS } from './host-sysctls.ts';
 import { lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
 
 const STATS_EVERY_MS = 500;
-/** Below the controller's own stop timeout, so a slow close ends in destroy(), not in a killed agent. */
-const CLOSE_TIMEOUT_MS = 3_000;
 
 export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => never): void {
   let t0 = performance.timeOrigin + performance.now();
@@ -82,10 +81,10 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       if (!endCounters) await handlers.finish({ cmd: 'finish' });
       const closed = Promise.all([...actors.values()].map(({ actor }) => actor.close()));
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), CLOSE_TIMEOUT_MS)))]);
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_TIMEOUTS.agentCloseMs)))]);
       clearTimeout(timer);
       if (timedOut) {
-        emit({ type: 'log', level: 'warn', msg: `actors did not close within ${CLOSE_TIMEOUT_MS} ms: destroyed` });
+        emit({ type: 'log', level: 'warn', msg: `actors did not close within ${STOP_TIMEOUTS.agentCloseMs} ms: destroyed` });
         destroyAll();
       }
       const finalStats = Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()]));

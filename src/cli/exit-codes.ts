@@ -1,5 +1,5 @@
-// Exit codes, documented in the README. Errors map to them only here, at the CLI's top.
-import { InterruptedError, LabCommandError, LabUnavailableError, PlanValidationError, UsageError } from '../core/errors.ts';
+// Exit codes, documented in the README and in `waitlab --help`. Error codes map to them only here.
+import { isWaitlabError, type InterruptedError, type WaitlabErrorCode } from '../core/errors.ts';
 
 export const EXIT = {
   OK: 0,
@@ -11,9 +11,21 @@ export const EXIT = {
   SIGTERM: 143,
 } as const;
 
+const EXIT_FOR_CODE: Readonly<Record<WaitlabErrorCode, number | ((err: never) => number)>> = {
+  WAITLAB_INVALID_PLAN: EXIT.INVALID,
+  WAITLAB_INVALID_VALUE: EXIT.INVALID,
+  WAITLAB_USAGE: EXIT.INVALID,
+  WAITLAB_LAB_UNAVAILABLE: EXIT.LAB_UNAVAILABLE,
+  WAITLAB_LAB_COMMAND: EXIT.LAB_UNAVAILABLE,
+  WAITLAB_LAB_TEARDOWN: EXIT.INTERNAL,
+  WAITLAB_AGENT: EXIT.INTERNAL,
+  WAITLAB_AGENT_EXITED: EXIT.INTERNAL,
+  WAITLAB_INTERNAL: EXIT.INTERNAL,
+  WAITLAB_INTERRUPTED: (err: InterruptedError) => (err.signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT),
+};
+
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof PlanValidationError || err instanceof UsageError) return EXIT.INVALID;
-  if (err instanceof LabUnavailableError || err instanceof LabCommandError) return EXIT.LAB_UNAVAILABLE;
-  if (err instanceof InterruptedError) return err.signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
-  return EXIT.INTERNAL;
+  if (!isWaitlabError(err)) return EXIT.INTERNAL;
+  const exit = EXIT_FOR_CODE[err.code];
+  return typeof exit === 'function' ? exit(err as never) : exit;
 }

@@ -1,43 +1,43 @@
 // The CLI only parses and calls the library (after autocannon.js). Human output goes to stderr,
 // machine output (--json, --dry-run) to stdout; errors become exit codes only here.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { runScenario } from '../controller/run-scenario.ts';
-import { UsageError, WaitlabError } from '../core/errors.ts';
+import { DEFAULTS } from '../core/defaults.ts';
+import { isWaitlabError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
-import { assertLabPossible, currentPrivilege, prepareUserNamespace, reexecInUserNamespace } from '../lab/privilege.ts';
-import { reapStaleLabs } from '../lab/stale-labs.ts';
-import type { Report } from '../report/report.ts';
-import { renderMarkdown, renderText } from '../outputs/summary.ts';
+import type { LabDriver } from '../lab/driver.ts';
+import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
+import { writeOutputs } from '../outputs/registry.ts';
+import { renderText } from '../outputs/terminal-summary.ts';
+import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
 
 const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 
-/** An ordinary user's run continues as root of a user namespace; returns its exit code, or undefined if this process should go on. */
-async function continueWithLabPrivileges(): Promise<number | undefined> {
-  if (currentPrivilege() !== 'user') return undefined;
-  assertLabPossible();
-  return reexecInUserNamespace([process.execPath, BIN, ...process.argv.slice(2)]);
+/** Without the driver's privileges this command runs again with them; returns its exit code, or undefined if this process should go on. */
+function continueWithLabPrivileges(driver: LabDriver): Promise<number | undefined> {
+  return driver.withPrivileges([process.execPath, BIN, ...process.argv.slice(2)]);
 }
 
 function verdictCode(report: Report): number {
   return report.verdict === 'pass' ? EXIT.OK : report.verdict === 'fail' ? EXIT.THRESHOLDS_FAILED : EXIT.INTERNAL;
 }
 
-async function scenarioCommand(argv: { scenario: string; set: string[]; out?: string; json: boolean; dryRun: boolean; verbose: boolean; progress: boolean }): Promise<number> {
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set));
+async function scenarioCommand(argv: { scenario: string; set: string[]; out?: string; json: boolean; dryRun: boolean; verbose: boolean; progress: boolean; driver: string }): Promise<number> {
+  const driver = labDriver(argv.driver);
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name });
   if (argv.dryRun) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return EXIT.OK;
   }
-  const delegated = await continueWithLabPrivileges();
+  const delegated = await continueWithLabPrivileges(driver);
   if (delegated !== undefined) return delegated;
-  assertLabPossible();
 
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -55,6 +55,7 @@ async function scenarioCommand(argv: { scenario: string; set: string[]; out?: st
       signal: abort.signal,
       verbose: argv.verbose,
       onProgress: argv.progress ? progress.update : undefined,
+      driver,
     });
     progress.done();
     process.stderr.write(`\n${renderText(report)}\nreport: ${dir}\n`);
@@ -79,19 +80,26 @@ async function listCommand(): Promise<number> {
   return EXIT.OK;
 }
 
-function reportCommand(argv: { dir: string; json: boolean }): number {
-  const report = JSON.parse(readFileSync(join(argv.dir, 'report.json'), 'utf8')) as Report;
-  writeFileSync(join(argv.dir, 'summary.md'), renderMarkdown(report));
+/** Re-renders every output of a run directory from its report.json. */
+async function reportCommand(argv: { dir: string; json: boolean }): Promise<number> {
+  const file = join(argv.dir, 'report.json');
+  let report: Report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  } catch (err) {
+    throw new UsageError(`${file}: ${(err as Error).message}`);
+  }
+  if (report?.schemaVersion !== REPORT_SCHEMA_VERSION) throw new UsageError(`${file} is not a waitlab report of schema version ${REPORT_SCHEMA_VERSION}`);
+  await writeOutputs(report, argv.dir);
   if (argv.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(renderText(report));
   return verdictCode(report);
 }
 
 /** Runs a command with the lab's privileges: as root directly, as a user inside a user namespace (npm test uses it). */
-async function privilegedCommand(argv: { command: string[] }): Promise<number> {
-  const delegated = await continueWithLabPrivileges();
+async function privilegedCommand(argv: { command: string[]; driver: string }): Promise<number> {
+  const delegated = await continueWithLabPrivileges(labDriver(argv.driver));
   if (delegated !== undefined) return delegated;
-  prepareUserNamespace();
   const [cmd, ...args] = argv.command;
   if (!cmd) throw new WaitlabError('privileged: no command given');
   const child = spawn(cmd, args, { stdio: 'inherit' });
@@ -100,12 +108,22 @@ async function privilegedCommand(argv: { command: string[] }): Promise<number> {
 }
 
 async function reapCommand(): Promise<number> {
-  const delegated = await continueWithLabPrivileges();
-  if (delegated !== undefined) return delegated;
-  const removed = await reapStaleLabs();
+  const removed: string[] = [];
+  for (const driver of LAB_DRIVERS) {
+    const delegated = await continueWithLabPrivileges(driver);
+    if (delegated !== undefined) return delegated;
+    removed.push(...(await driver.reap()));
+  }
   process.stderr.write(removed.length ? `removed ${removed.join(', ')}\n` : 'no stale labs\n');
   return EXIT.OK;
 }
+
+const DRIVER_OPTION = {
+  type: 'string',
+  choices: LAB_DRIVERS.map((d) => d.name),
+  default: DEFAULTS.driver,
+  describe: `lab driver: ${LAB_DRIVERS.map((d) => `${d.name} (${d.describe})`).join('; ')}`,
+} as const;
 
 export async function main(args: string[]): Promise<number> {
   let code: number = EXIT.OK;
@@ -124,7 +142,8 @@ export async function main(args: string[]): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'print report.json on stdout' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'validate and print the resolved plan; start nothing' })
           .option('verbose', { type: 'boolean', default: false, describe: 'also print the log on stderr' })
-          .option('progress', { type: 'boolean', default: true, describe: 'show a progress line on stderr (--no-progress to hide)' }),
+          .option('progress', { type: 'boolean', default: true, describe: 'show a progress line on stderr (--no-progress to hide)' })
+          .option('driver', DRIVER_OPTION),
       (argv) => set(scenarioCommand(argv as never)),
     )
     .command('list', 'list the scenarios with one line each', {}, () => set(listCommand()))
@@ -138,8 +157,8 @@ export async function main(args: string[]): Promise<number> {
     .command(
       'privileged [command..]',
       'run a command with lab privileges (root, or root of a user namespace): waitlab privileged -- CMD ARGS',
-      (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }),
-      (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])] })),
+      (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
+      (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
     )
     .demandCommand(1, 'name a command: scenario, list, report, reap')
     .parserConfiguration({ 'populate--': true })
@@ -162,7 +181,7 @@ export function runCli(args: string[]): void {
   // A pipe on stdout is written asynchronously: exit only once what --json wrote has been flushed.
   const exitAfterFlush = (code: number) => process.stdout.write('', () => process.exit(code));
   main(args).then(exitAfterFlush, (err: unknown) => {
-    const msg = err instanceof WaitlabError ? err.message : (err as Error)?.stack ?? String(err);
+    const msg = isWaitlabError(err) ? err.message : (err as Error)?.stack ?? String(err);
     process.stderr.write(`waitlab: ${msg}\n`);
     exitAfterFlush(exitCodeFor(err));
   });

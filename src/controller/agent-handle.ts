@@ -2,7 +2,7 @@
 // fatal event into an AgentError for whoever is waiting.
 import type { ChildProcess } from 'node:child_process';
 import { lineReader, type AgentCommand, type AgentEvent } from '../agent/protocol.ts';
-import { AgentError } from '../core/errors.ts';
+import { AgentError, AgentExitedError } from '../core/errors.ts';
 
 type Waiter = { match: (e: AgentEvent) => boolean; resolve: (e: AgentEvent) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
@@ -46,7 +46,7 @@ export class AgentHandle {
         if (!this.failure && code !== 0) {
           this.fail(new AgentError(`agent on host ${host} exited (${code ?? signal})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`));
         }
-        this.fail(new AgentError(`agent on host ${host} has exited`));
+        this.fail(new AgentExitedError(`agent on host ${host} has exited`));
         resolve(code);
       });
       child.on('error', (err) => this.fail(new AgentError(`agent on host ${host} could not start: ${err.message}`)));

@@ -1,16 +1,43 @@
 // The one place for run-wide defaults. Actor defaults live with each actor's option fields.
+import { WaitlabError } from './errors.ts';
 
 export const DEFAULTS = {
   /** Socket-state sampling interval per host. */
   sampleIntervalMs: 100,
   /** How long sampling goes on after the last load actor finished, to catch the final states. */
   tailMs: 300,
-  /** How long an agent may take to close its actors gracefully before it is killed. */
-  agentStopTimeoutMs: 5_000,
   /** How long an agent may take to start and report ready. */
   agentReadyTimeoutMs: 15_000,
   /** Lab addresses: RFC 2544's benchmarking range, never any other. */
   labNetwork: '198.18.0.0/15',
   labSubnetPrefix: 24,
   reportsDir: 'reports',
+  driver: 'netns',
 } as const;
+
+/**
+ * How long each level of a stop may take, innermost first. Each must end before the level that waits for
+ * it gives up, so a slow close ends in that level's own destroy() rather than in a killed process above it.
+ */
+export const STOP_TIMEOUTS = {
+  /** The listener helper's close (its python process) before it is killed. */
+  listenerCloseMs: 2_000,
+  /** nginx / HAProxy graceful stop (SIGQUIT / SIGUSR1) before SIGKILL. */
+  engineGraceMs: 2_500,
+  /** An agent's close() of all its actors before it destroys them. */
+  agentCloseMs: 3_000,
+  /** The controller's wait for an agent's "stopped" before it kills the agent. */
+  agentStopMs: 5_000,
+} as const;
+
+/** Throws unless every level of STOP_TIMEOUTS is shorter than the next one. */
+export function checkStopTimeouts(timeouts: Readonly<Record<string, number>> = STOP_TIMEOUTS): void {
+  const levels = Object.entries(timeouts);
+  for (let i = 1; i < levels.length; i++) {
+    const [inner, a] = levels[i - 1]!;
+    const [outer, b] = levels[i]!;
+    if (!(a < b)) throw new WaitlabError(`stop timeouts out of order: ${inner} (${a} ms) must be shorter than ${outer} (${b} ms)`);
+  }
+}
+
+checkStopTimeouts();

@@ -1,12 +1,39 @@
-// Typed errors with stable codes (after undici's lib/core/errors.js). The CLI maps them to exit
-// codes at its top; everything below it throws.
+// Typed errors with stable codes (after undici's lib/core/errors.js). Everything below the CLI throws
+// these; the CLI maps `code` to an exit code in one table (cli/exit-codes.ts), and report.json records the
+// code beside the message. Consumers test the Symbol.for brand, not instanceof, which breaks across two
+// copies of the package.
+
+const BRAND = Symbol.for('waitlab.error');
+
+export type WaitlabErrorCode =
+  | 'WAITLAB_INTERNAL'
+  | 'WAITLAB_INVALID_PLAN'
+  | 'WAITLAB_INVALID_VALUE'
+  | 'WAITLAB_USAGE'
+  | 'WAITLAB_LAB_UNAVAILABLE'
+  | 'WAITLAB_LAB_COMMAND'
+  | 'WAITLAB_LAB_TEARDOWN'
+  | 'WAITLAB_AGENT'
+  | 'WAITLAB_AGENT_EXITED'
+  | 'WAITLAB_INTERRUPTED';
 
 export class WaitlabError extends Error {
-  readonly code: string = 'WAITLAB_ERROR';
+  readonly code: WaitlabErrorCode = 'WAITLAB_INTERNAL';
+  readonly [BRAND] = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
+}
+
+export function isWaitlabError(err: unknown): err is WaitlabError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The code and message that report.json records for whatever ended a run. */
+export function describeError(err: unknown): { code: WaitlabErrorCode; message: string } {
+  if (isWaitlabError(err)) return { code: err.code, message: err.message };
+  return { code: 'WAITLAB_INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
 /** The scenario, its parameters or a --set override are invalid. Lists every problem at once. */
@@ -20,7 +47,12 @@ export class PlanValidationError extends WaitlabError {
   }
 }
 
-/** A command-line usage problem (unknown scenario, malformed flag). */
+/** One value (a duration, a rate, a port range, a threshold) does not parse; validation collects these into a PlanValidationError. */
+export class InvalidValueError extends WaitlabError {
+  override readonly code = 'WAITLAB_INVALID_VALUE';
+}
+
+/** A command-line usage problem (unknown scenario, malformed flag, a scenario file that cannot load). */
 export class UsageError extends WaitlabError {
   override readonly code = 'WAITLAB_USAGE';
 }
@@ -42,9 +74,19 @@ export class LabCommandError extends WaitlabError {
   }
 }
 
-/** An agent died or reported a fatal error. */
+/** Tearing a lab down left something behind (named in the message). */
+export class LabTeardownError extends WaitlabError {
+  override readonly code = 'WAITLAB_LAB_TEARDOWN';
+}
+
+/** An agent reported a fatal error, did not answer in time, or could not start. */
 export class AgentError extends WaitlabError {
-  override readonly code = 'WAITLAB_AGENT';
+  override readonly code: WaitlabErrorCode = 'WAITLAB_AGENT';
+}
+
+/** An agent's process has exited: after a stop this is expected, before it a failure. */
+export class AgentExitedError extends AgentError {
+  override readonly code = 'WAITLAB_AGENT_EXITED';
 }
 
 /** The run was interrupted by SIGINT or SIGTERM. */

@@ -1,5 +1,6 @@
 // Typed option fields: one declaration gives the default, the parser and the help text, so scenario
 // parameters and actor options are validated the same way and their defaults live in one place.
+import { InvalidValueError } from './errors.ts';
 import { parseBoolean, parseDuration, parseInteger, parsePortRange, parseRate, type PortRange } from './units.ts';
 
 export interface Field<T> {
@@ -30,13 +31,13 @@ export const f = {
   bool: (opts: FieldOptions<boolean> = {}) => field<boolean>('bool', parseBoolean, opts),
   string: (opts: FieldOptions<string> = {}) =>
     field<string>('string', (raw) => {
-      if (typeof raw !== 'string' || raw === '') throw new Error(`expected a non-empty string, got ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string' || raw === '') throw new InvalidValueError(`expected a non-empty string, got ${JSON.stringify(raw)}`);
       return raw;
     }, opts),
   oneOf: <const V extends string>(values: readonly V[], opts: FieldOptions<V> = {}) =>
     field<V>(values.join('|'), (raw) => {
       if (typeof raw !== 'string' || !(values as readonly string[]).includes(raw)) {
-        throw new Error(`expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+        throw new InvalidValueError(`expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
       }
       return raw as V;
     }, opts),

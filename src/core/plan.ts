@@ -50,7 +50,8 @@ export interface Plan {
   readonly scenario: { readonly name: string; readonly description: string; readonly file: string };
   readonly params: Readonly<Record<string, unknown>>;
   readonly overrides: Readonly<Record<string, string>>;
-  readonly driver: 'netns';
+  /** The lab driver that runs it (lab/registry.ts); --driver chooses, netns by default. */
+  readonly driver: string;
   readonly sampler: { readonly intervalMs: number };
   readonly tailMs: number;
   readonly hosts: Readonly<Record<string, HostPlan>>;

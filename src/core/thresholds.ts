@@ -1,4 +1,5 @@
 // Thresholds: "<path into report.json> <op> <number>". A missing metric fails (unlike k6, where it passes).
+import { InvalidValueError } from './errors.ts';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -21,7 +22,7 @@ const EXPR = /^\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:
 
 export function parseThreshold(expression: string): Threshold {
   const m = EXPR.exec(expression);
-  if (!m) throw new Error(`"${expression}" is not "<path> <op> <number>" (op: < <= > >= == !=)`);
+  if (!m) throw new InvalidValueError(`"${expression}" is not "<path> <op> <number>" (op: < <= > >= == !=)`);
   return { expression, path: m[1]!, op: m[2] as ThresholdOp, target: Number(m[3]) };
 }
 

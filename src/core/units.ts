@@ -1,30 +1,31 @@
 // Parsers for the units a scenario may use. Each throws a plain message; callers add the path.
+import { InvalidValueError } from './errors.ts';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** '500ms', '8s', '1.5m' or a number of milliseconds -> milliseconds. */
 export function parseDuration(raw: unknown): number {
   if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || raw < 0) throw new Error(`a duration must be a non-negative number of ms, got ${raw}`);
+    if (!Number.isFinite(raw) || raw < 0) throw new InvalidValueError(`a duration must be a non-negative number of ms, got ${raw}`);
     return raw;
   }
-  if (typeof raw !== 'string') throw new Error(`a duration must be a string like "8s" or "500ms", got ${typeof raw}`);
+  if (typeof raw !== 'string') throw new InvalidValueError(`a duration must be a string like "8s" or "500ms", got ${typeof raw}`);
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(raw);
-  if (!m) throw new Error(`"${raw}" is not a duration: use a number with ms, s, m or h (e.g. "8s", "500ms")`);
+  if (!m) throw new InvalidValueError(`"${raw}" is not a duration: use a number with ms, s, m or h (e.g. "8s", "500ms")`);
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
 }
 
 /** '300/s', '18000/m' or a number per second -> per second. */
 export function parseRate(raw: unknown): number {
   if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || raw <= 0) throw new Error(`a rate must be a positive number per second, got ${raw}`);
+    if (!Number.isFinite(raw) || raw <= 0) throw new InvalidValueError(`a rate must be a positive number per second, got ${raw}`);
     return raw;
   }
-  if (typeof raw !== 'string') throw new Error(`a rate must be a string like "300/s", got ${typeof raw}`);
+  if (typeof raw !== 'string') throw new InvalidValueError(`a rate must be a string like "300/s", got ${typeof raw}`);
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|m))?\s*$/.exec(raw);
-  if (!m) throw new Error(`"${raw}" is not a rate: use a number per second or per minute (e.g. "300/s", "600/m")`);
+  if (!m) throw new InvalidValueError(`"${raw}" is not a rate: use a number per second or per minute (e.g. "300/s", "600/m")`);
   const value = Number(m[1]) / (m[2] === 'm' ? 60 : 1);
-  if (value <= 0) throw new Error(`a rate must be positive, got "${raw}"`);
+  if (value <= 0) throw new InvalidValueError(`a rate must be positive, got "${raw}"`);
   return value;
 }
 
@@ -38,23 +39,23 @@ export function parsePortRange(raw: unknown): PortRange {
   if (typeof raw === 'object' && raw !== null && 'lo' in raw && 'hi' in raw) {
     return checkRange(Number((raw as PortRange).lo), Number((raw as PortRange).hi), JSON.stringify(raw));
   }
-  if (typeof raw !== 'string') throw new Error(`a port range must be a string like "40000-40999"`);
+  if (typeof raw !== 'string') throw new InvalidValueError(`a port range must be a string like "40000-40999"`);
   const m = /^\s*(\d+)\s*(?:-|\s)\s*(\d+)\s*$/.exec(raw);
-  if (!m) throw new Error(`"${raw}" is not a port range: use "LO-HI" (e.g. "40000-40999")`);
+  if (!m) throw new InvalidValueError(`"${raw}" is not a port range: use "LO-HI" (e.g. "40000-40999")`);
   return checkRange(Number(m[1]), Number(m[2]), raw);
 }
 
 function checkRange(lo: number, hi: number, raw: string): PortRange {
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi > 65535 || lo > hi) {
-    throw new Error(`"${raw}" is not a port range within 1-65535 with LO <= HI`);
+    throw new InvalidValueError(`"${raw}" is not a port range within 1-65535 with LO <= HI`);
   }
   return { lo, hi };
 }
 
 export function parseInteger(raw: unknown, min = -Infinity, max = Infinity): number {
   const value = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`expected an integer, got ${JSON.stringify(raw)}`);
-  if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new InvalidValueError(`expected an integer, got ${JSON.stringify(raw)}`);
+  if (value < min || value > max) throw new InvalidValueError(`${value} is outside ${min}..${max}`);
   return value;
 }
 
@@ -62,7 +63,7 @@ export function parseBoolean(raw: unknown): boolean {
   if (typeof raw === 'boolean') return raw;
   if (raw === 'true' || raw === 'on' || raw === '1' || raw === 'yes') return true;
   if (raw === 'false' || raw === 'off' || raw === '0' || raw === 'no') return false;
-  throw new Error(`expected true or false, got ${JSON.stringify(raw)}`);
+  throw new InvalidValueError(`expected true or false, got ${JSON.stringify(raw)}`);
 }
 
 export function formatDuration(ms: number): string {

@@ -1,4 +1,6 @@
-// A lab driver builds the plan's hosts, starts one agent per host and tears everything down.
+// The lab driver contract: a driver builds the plan's hosts, starts one agent per host inside them, and
+// tears everything down. Each driver is one file registered in registry.ts; the controller and the CLI
+// know drivers only through this interface.
 import type { ChildProcess } from 'node:child_process';
 import type { Plan } from '../core/plan.ts';
 
@@ -13,13 +15,28 @@ export interface Lab {
   readonly id: string;
   readonly driver: string;
   readonly hosts: Readonly<Record<string, LabHost>>;
-  /** Starts the host's agent; its stdin takes commands, its stdout streams events. */
+  /** Starts the host's agent; its stdin takes commands, its stdout streams events (agent/protocol.ts). */
   spawnAgent(host: string): ChildProcess;
   /** Removes everything the lab made; safe to call more than once. Throws after trying everything. */
   teardown(): Promise<void>;
 }
 
+export type LabLog = (msg: string, data?: Record<string, unknown>) => void;
+
 export interface LabDriver {
   readonly name: string;
-  build(plan: Plan, log: (msg: string, data?: Record<string, unknown>) => void): Promise<Lab>;
+  readonly describe: string;
+  /**
+   * What stops a lab of this plan being built here (a missing privilege or tool), each with its fix; empty
+   * when nothing does. Checked before anything is created. Without a plan: what any lab of this driver needs.
+   */
+  preflight(plan?: Plan): string[];
+  /**
+   * When this process lacks the driver's privileges, runs `argv` again with them (e.g. in a user namespace)
+   * and resolves with its exit code; resolves undefined when this process has them and should go on.
+   */
+  withPrivileges(argv: readonly string[]): Promise<number | undefined>;
+  /** Removes what runs killed without a teardown left behind, never a live run's; resolves with what it removed. */
+  reap(): Promise<string[]>;
+  build(plan: Plan, log: LabLog): Promise<Lab>;
 }

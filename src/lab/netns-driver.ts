@@ -7,11 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
 import type { Plan } from '../core/plan.ts';
-import { LabUnavailableError } from '../core/errors.ts';
+import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { hasCommand, run, TOOL_PACKAGES } from '../core/command.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
-import { currentPrivilege, prepareUserNamespace } from './privilege.ts';
+import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
 
 const AGENT_MAIN = resolve(DIST_DIR, 'agent/main.js');
@@ -30,19 +30,39 @@ function masqueradeRules(dev: string): string {
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure.
 const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
 
+/** What a plan needs beyond the lab itself: nft for a masquerading gateway, prlimit for a host's limits. */
+function toolsForPlan(plan: Plan): string[] {
+  const missing: string[] = [];
+  if (Object.values(plan.hosts).some((h) => h.gateway?.masquerade) && !hasCommand('nft')) {
+    missing.push(`a gateway masquerades, and nft is not installed: ${TOOL_PACKAGES['nft']}`);
+  }
+  if (Object.values(plan.hosts).some((h) => h.limits?.nofile !== undefined) && !hasCommand('prlimit')) {
+    missing.push(`a host has limits.nofile, and prlimit is not installed: ${TOOL_PACKAGES['prlimit']}`);
+  }
+  return missing;
+}
+
 export const netnsDriver: LabDriver = {
   name: 'netns',
+  describe: 'each host a network namespace on this machine, joined by veth pairs to bridges in a namespace of their own',
+  preflight: (plan) => [...missingForLab(), ...(plan ? toolsForPlan(plan) : [])],
+  async withPrivileges(argv) {
+    if (currentPrivilege() === 'user') {
+      const missing = missingForLab();
+      if (missing.length) throw new LabUnavailableError(`the netns lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+      return reexecInUserNamespace(argv);
+    }
+    prepareUserNamespace();
+    return undefined;
+  },
+  reap: reapStaleLabs,
   async build(plan: Plan, log) {
     if (currentPrivilege() === 'user') {
       throw new LabUnavailableError('the netns lab needs root, or root of a user namespace: run it through the waitlab CLI, or wrap the program in `waitlab privileged -- <command>`');
     }
     prepareUserNamespace();
-    if (Object.values(plan.hosts).some((h) => h.gateway?.masquerade) && !hasCommand('nft')) {
-      throw new LabUnavailableError(`a gateway masquerades, and nft is not installed: ${TOOL_PACKAGES['nft']}`);
-    }
-    if (Object.values(plan.hosts).some((h) => h.limits?.nofile !== undefined) && !hasCommand('prlimit')) {
-      throw new LabUnavailableError(`a host has limits.nofile, and prlimit is not installed: ${TOOL_PACKAGES['prlimit']}`);
-    }
+    const missing = toolsForPlan(plan);
+    if (missing.length) throw new LabUnavailableError(missing.join('; '));
     const reaped = await reapStaleLabs();
     if (reaped.length) log('reaped namespaces of dead runs', { namespaces: reaped });
 
@@ -87,7 +107,7 @@ export const netnsDriver: LabDriver = {
             if (!/No such file|not found|Invalid argument/i.test((err as Error).message)) failures.push((err as Error).message);
           }
         }
-        if (failures.length) throw new Error(`teardown of lab ${id} left: ${failures.join('; ')}`);
+        if (failures.length) throw new LabTeardownError(`teardown of lab ${id} left: ${failures.join('; ')}`);
         removeOwner(id);
       },
     };
@@ -104,7 +124,7 @@ export const netnsDriver: LabDriver = {
       for (const [name, host] of Object.entries(hosts)) {
         const hp = plan.hosts[name]!;
         const ns = host.location;
-        if (!ns.startsWith(`${id}-`)) throw new Error(`refusing to configure a namespace outside lab ${id}`);
+        if (!ns.startsWith(`${id}-`)) throw new WaitlabError(`refusing to configure a namespace outside lab ${id}`);
         await run('ip', ['netns', 'add', ns]);
         const interfaces = hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength }];
         for (const iface of interfaces) {

@@ -35,11 +35,6 @@ export function missingForLab(privilege: Privilege = currentPrivilege()): string
   return missing;
 }
 
-export function assertLabPossible(): void {
-  const missing = missingForLab();
-  if (missing.length) throw new LabUnavailableError(`the lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
-}
-
 /**
  * Runs `argv` (a node script and its arguments) again as root of a new user namespace and resolves
  * with its exit code. Signals reach the child through the terminal's process group or are forwarded.

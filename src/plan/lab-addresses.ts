@@ -1,4 +1,5 @@
 // Lab addresses come from 198.18.0.0/15 (RFC 2544, reserved for benchmarking) and nowhere else.
+import { InvalidValueError } from '../core/errors.ts';
 
 function toInt(address: string): number | undefined {
   const parts = address.split('.');
@@ -21,7 +22,7 @@ export function addressInLabNetwork(address: string): boolean {
 
 /** 198.18.0.1, 198.18.0.2, ...: the i-th host on the lab's /24. */
 export function nthLabAddress(i: number): string {
-  if (i < 0 || i > 253) throw new Error(`a lab has at most 254 auto-addressed hosts`);
+  if (i < 0 || i > 253) throw new InvalidValueError(`a lab has at most 254 auto-addressed hosts`);
   return `198.18.0.${i + 1}`;
 }
 
@@ -34,7 +35,7 @@ export function parseLabSubnet(subnet: string): { base: string; prefixLength: 24
 
 /** The k-th /24 of the lab range: 198.18.0.0/24, 198.18.1.0/24, ... */
 export function nthLabSubnet(k: number): string {
-  if (k < 0 || k > 511) throw new Error('a lab has at most 512 networks');
+  if (k < 0 || k > 511) throw new InvalidValueError('a lab has at most 512 networks');
   const n = LAB_BASE + k * 256;
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.0/24`;
 }

@@ -32,12 +32,17 @@ export function parseOverrides(pairs: readonly string[]): Record<string, string>
   return out;
 }
 
-export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}): Promise<Plan> {
-  const { definition, file } = await loadScenario(nameOrPath);
-  return resolvePlan(definition, file, overrides);
+export interface PlanOptions {
+  /** The lab driver's name (--driver); DEFAULTS.driver when absent. The CLI checks it against the lab registry. */
+  driver?: string;
 }
 
-export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>): Plan {
+export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
+  const { definition, file } = await loadScenario(nameOrPath);
+  return resolvePlan(definition, file, overrides, options);
+}
+
+export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>, options: PlanOptions = {}): Plan {
   const problems: string[] = [];
   const params = resolveFields(definition.params, overrides, 'param', problems);
   if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
@@ -137,7 +142,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     scenario: { name: definition.name, description: definition.description, file },
     params: params as Record<string, unknown>,
     overrides: { ...overrides },
-    driver: 'netns',
+    driver: options.driver ?? DEFAULTS.driver,
     sampler: { intervalMs },
     tailMs,
     hosts,

@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { register } from 'node:module';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PlanValidationError, UsageError, WaitlabError } from '../core/errors.ts';
+import { isWaitlabError, PlanValidationError, UsageError } from '../core/errors.ts';
 import { DIST_DIR, SCENARIOS_DIR } from '../core/paths.ts';
 import type { ScenarioDefinition } from '../core/scenario.ts';
 
@@ -47,7 +47,7 @@ export async function loadScenario(nameOrPath: string): Promise<{ definition: Sc
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: ScenarioDefinition };
   } catch (err) {
-    if (err instanceof WaitlabError) throw err;
+    if (isWaitlabError(err)) throw err;
     const why = String((err as Error)?.message ?? err).split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
     throw new UsageError(`cannot load scenario ${file}: ${why}`, { cause: err });
   }

@@ -1,6 +1,7 @@
 // Aggregates a run into report.json: hosts from the recorder and the agents' read-backs, actors from
 // their final stats, then predictions, thresholds, findings and the verdict.
 import { release } from 'node:os';
+import type { WaitlabErrorCode } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
 import type { Recorder } from '../recorder/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
@@ -24,7 +25,8 @@ export interface RunFacts {
   countersEnd: Record<string, Counters>;
   actorStats: Record<string, Record<string, unknown>>;
   interrupted: boolean;
-  error?: string;
+  /** What ended the run early, when something did. */
+  error?: { code: WaitlabErrorCode; message: string };
 }
 
 export function buildReport(facts: RunFacts): Report {
@@ -78,6 +80,6 @@ export function buildReport(facts: RunFacts): Report {
     thresholds,
     findings: findings(plan, partial),
     verdict,
-    ...(facts.error ? { error: facts.error } : {}),
+    ...(facts.error ? { error: facts.error.message, errorCode: facts.error.code } : {}),
   };
 }

@@ -1,4 +1,5 @@
 // report.json, versioned. Renderers read only this.
+import type { WaitlabErrorCode } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
@@ -79,5 +80,7 @@ export interface Report {
   thresholds: ThresholdResult[];
   findings: string[];
   verdict: 'pass' | 'fail' | 'interrupted' | 'error';
+  /** What ended the run early: its message, and its stable code (core/errors.ts). */
   error?: string;
+  errorCode?: WaitlabErrorCode;
 }

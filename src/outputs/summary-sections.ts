@@ -1,9 +1,10 @@
-// The summary, for the terminal and as summary.md: one list of sections, two renderings. Reads only the report.
+// The summary's content, as sections of tables and bullets: rendered for the terminal (terminal-summary.ts)
+// and as summary.md (summary-markdown.ts). Reads only the report.
 import { KEY_COUNTERS } from '../sampler/kernel-counters.ts';
 import { formatDuration } from '../core/units.ts';
 import type { Report } from '../report/report.ts';
 
-interface Section {
+export interface Section {
   title: string;
   head?: string[];
   rows?: string[][];
@@ -102,38 +103,10 @@ export function summarySections(r: Report): Section[] {
   return sections;
 }
 
-function header(r: Report): string[] {
+export function summaryHeader(r: Report): string[] {
   return [
     `${r.scenario.name}: ${r.verdict.toUpperCase()}${r.error ? ` (${r.error})` : ''}`,
     r.scenario.description,
     `ran ${formatDuration(r.durationMs)} from ${r.startedAt}; kernel ${r.environment.kernel}, node ${r.environment.node}, driver ${r.environment.driver} as ${r.environment.privilege}`,
   ];
-}
-
-export function renderMarkdown(r: Report): string {
-  const [title, ...rest] = header(r);
-  const out = [`# ${title}`, '', ...rest.map((l) => `${l}  `), ''];
-  for (const s of summarySections(r)) {
-    out.push(`## ${s.title}`, '');
-    if (s.head && s.rows) {
-      out.push(`| ${s.head.join(' | ')} |`, `|${s.head.map(() => '---').join('|')}|`, ...s.rows.map((row) => `| ${row.join(' | ')} |`), '');
-    }
-    if (s.bullets) out.push(...s.bullets.map((b) => `- ${b}`), '');
-  }
-  return `${out.join('\n').trimEnd()}\n`;
-}
-
-export function renderText(r: Report): string {
-  const out = [...header(r), ''];
-  for (const s of summarySections(r)) {
-    out.push(s.title);
-    if (s.head && s.rows) {
-      const widths = s.head.map((h, i) => Math.max(h.length, ...s.rows!.map((row) => row[i]!.length)));
-      const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
-      out.push(line(s.head), ...s.rows.map(line));
-    }
-    if (s.bullets) out.push(...s.bullets.map((b) => `  - ${b}`));
-    out.push('');
-  }
-  return out.join('\n');
 }
