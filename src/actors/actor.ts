@@ -1,4 +1,6 @@
-// The actor contract: every actor kind is one file that exports an ActorKind, registered by name.
+// The actor contract: every actor kind is one file that exports an ActorKind, registered by name in
+// registry.ts. A kind is generic over its options (F), the stats it reports (S) and what its link() resolves
+// from other actors (L), so the report's entry for an actor is typed by its kind (report/report.ts).
 import type { Field, Fields, ValuesOf } from '../core/fields.ts';
 import type { ActorPlan, ActorRole, HostPlan } from '../core/plan.ts';
 
@@ -11,7 +13,7 @@ export interface ActorContext {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
 }
 
-export interface Actor {
+export interface Actor<S extends object = object> {
   /** Servers: resolves once listening. Load actors: resolves once the load has begun. */
   start(): Promise<void>;
   /** Resolves when a load actor's load has ended by itself (duration or count); servers: when closed. */
@@ -21,7 +23,7 @@ export interface Actor {
   /** Abrupt: drop everything now. */
   destroy(): void;
   /** A read-only, JSON-serialisable snapshot. */
-  stats(): Record<string, unknown>;
+  stats(): S;
 }
 
 export interface LinkContext {
@@ -32,20 +34,29 @@ export interface LinkContext {
   readonly actors: Readonly<Record<string, { kind: string; host: string; options: Record<string, unknown> }>>;
 }
 
-export interface ActorKind<F extends Fields = Fields> {
-  readonly kind: string;
+/** The plan of one actor of a kind: its resolved options, and what link() resolved, merged into the ActorPlan. */
+export type PlanOf<F extends Fields, L extends object> = ActorPlan & { readonly options: ValuesOf<F> } & Readonly<L>;
+
+export interface ActorKind<K extends string = string, F extends Fields = Fields, S extends object = object, L extends object = object> {
+  readonly kind: K;
   readonly role: ActorRole;
   readonly describe: string;
   readonly options: F;
-  /** Cross-actor checks and resolved references (e.g. a client's target). Push problems, return extras. */
-  link?(options: ValuesOf<F>, ctx: LinkContext, where: string, problems: string[]): Pick<ActorPlan, 'connect'> | undefined;
+  /**
+   * Cross-actor checks and resolved references (e.g. a client's `connect`, a proxy's upstreams). Pushes
+   * problems and returns the links, merged into the actor's plan; undefined only when it pushed a problem.
+   */
+  link?(options: ValuesOf<F>, ctx: LinkContext, where: string, problems: string[]): L | undefined;
   /** Load actors: the longest the load can run, so the run and its agents are bounded. */
   maxDurationMs?(options: ValuesOf<F>): number;
-  create(plan: ActorPlan & { options: ValuesOf<F> }, ctx: ActorContext): Actor;
+  create(plan: PlanOf<F, L>, ctx: ActorContext): Actor<S>;
 }
 
-export function defineActorKind<F extends Fields>(kind: ActorKind<F>): ActorKind<F> {
+export function defineActorKind<const K extends string, F extends Fields, S extends object, L extends object = object>(kind: ActorKind<K, F, S, L>): ActorKind<K, F, S, L> {
   return kind;
 }
+
+/** The stats an actor kind reports. */
+export type StatsOf<A> = A extends ActorKind<string, Fields, infer S, object> ? S : never;
 
 export type { Field };

@@ -65,7 +65,7 @@ export const httpServer = defineActorKind({
   role: 'server',
   describe: 'HTTP/1.1 server with keep-alive on or off, a chosen closer and close style',
   options,
-  create(plan, ctx: ActorContext): Actor {
+  create(plan, ctx: ActorContext) {
     const o = plan.options;
     const body = Buffer.alloc(o.responseBytes, 'x');
     const okKeepAlive = responseFor('200 OK', body, true, o.keepAliveTimeout);

@@ -28,7 +28,7 @@ export const keepaliveClient = defineActorKind({
     return connect && { connect };
   },
   maxDurationMs: (o) => o.duration + o.timeout,
-  create(plan, ctx): Actor {
+  create(plan, ctx) {
     const o = plan.options;
     const connect = plan.connect!;
     const errors = new ErrorTally(ctx.now);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { f } from '../core/fields.ts';
 import { hasCommand } from '../core/command.ts';
 import { defineActorKind, type Actor } from './actor.ts';
+import type { ErrorCount } from './error-tally.ts';
 
 const HELPER = resolve(dirname(fileURLToPath(import.meta.url)), 'listener.py');
 /** The distribution's python3, not a user's shim: lighter to start and the same on every run. */
@@ -37,10 +38,41 @@ const options = {
   restartTries: f.int({ min: 1, max: 100, default: 5, describe: 'bind()/listen() attempts of the restart, 100 ms apart' }),
 };
 
+/** What listener.py reports (its stats()): the same shape in every event. */
+export interface ListenerStats {
+  accepted: number;
+  replied: number;
+  closed: number;
+  open: number;
+  /** listen() calls that succeeded: 2 after a restart that worked. */
+  listens: number;
+  maxOpen: number;
+  /** Connections taken by the first accept() run after a paused start, and the largest run since. */
+  firstBatch: number | null;
+  maxBatch: number;
+  /** The listener's accept queue (rx_queue in /proc/net/tcp) when accept() resumed. */
+  queuedAtResume: number | null;
+  errors: Record<string, ErrorCount>;
+  errorCount: number;
+  firstError: { code: string; syscall: string; atMs: number } | null;
+  restart: ListenerRestart;
+  limits: { nofile: { soft: number; hard: number } };
+  reuseAddr: boolean;
+  backlog: number;
+}
+
+export interface ListenerRestart {
+  state: 'not-asked' | 'waiting' | 'restarting' | 'listening' | 'failed';
+  tries: number;
+  atMs: number | null;
+  /** States of the sockets on the port when the restart began, from /proc/net/tcp. */
+  portStates?: Record<string, number>;
+}
+
 type HelperEvent =
-  | { type: 'listening'; stats: Record<string, unknown> }
-  | { type: 'stats'; stats: Record<string, unknown> }
-  | { type: 'fatal'; code: string; syscall: string; message: string; stats: Record<string, unknown> };
+  | { type: 'listening'; stats: ListenerStats }
+  | { type: 'stats'; stats: ListenerStats }
+  | { type: 'fatal'; code: string; syscall: string; message: string; stats: ListenerStats };
 
 export const listener = defineActorKind({
   kind: 'listener',
@@ -51,7 +83,7 @@ export const listener = defineActorKind({
     if (!existsSync(PYTHON) && !hasCommand('python3')) problems.push(`${where}.kind: the listener runs a python3 helper, and python3 is not installed (apt-get install python3)`);
     return undefined;
   },
-  create(plan, ctx): Actor {
+  create(plan, ctx): Actor<Partial<ListenerStats>> {
     const o = plan.options;
     const config = {
       host: '0.0.0.0',
@@ -70,7 +102,7 @@ export const listener = defineActorKind({
       // python's time.monotonic() and process.hrtime() both read CLOCK_MONOTONIC.
       clockOffsetMs: ctx.now() - Number(process.hrtime.bigint()) / 1e6,
     };
-    let latest: Record<string, unknown> = {};
+    let latest: ListenerStats | undefined;
     let child: ChildProcess | undefined;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
@@ -96,7 +128,7 @@ export const listener = defineActorKind({
               rest = rest.slice(nl + 1);
               onEvent(event);
               if (event.type === 'listening') {
-                ctx.log('info', 'listening', { port: o.port, reuseAddr: o.reuseAddr, limits: event.stats['limits'] });
+                ctx.log('info', 'listening', { port: o.port, reuseAddr: o.reuseAddr, limits: event.stats.limits });
                 resolveStart();
               } else if (event.type === 'fatal') {
                 const err = Object.assign(new Error(`listener on port ${o.port}: ${event.syscall}() failed with ${event.code} (${event.message})`), { code: event.code, syscall: event.syscall });

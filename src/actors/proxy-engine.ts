@@ -34,7 +34,39 @@ export interface ProxyEngine {
   readonly done: Promise<void>;
   close(): Promise<void>;
   destroy(): void;
-  stats(): Record<string, unknown>;
+  stats(): EngineStats;
+}
+
+/** What an engine adds to the proxy's stats; each engine fills in its own fields. */
+export interface EngineStats {
+  /** nginx: `nginx -v`. */
+  version?: string;
+  /** nginx: master and workers, or one process (rootless). */
+  processModel?: string;
+  /** nginx, HAProxy: how the process ended when it exited before it was stopped. */
+  exitedEarly?: string | null;
+  /** nginx, HAProxy: the generated configuration. */
+  config?: string;
+  /** HAProxy: its log's termination states, most frequent first. */
+  terminations?: Record<string, number>;
+  /** HAProxy: the last lines of its stderr. */
+  stderr?: string[];
+  /** builtin: requests received, forwarded upstream, and answered 502. */
+  requests?: number;
+  upstreamRequests?: number;
+  badGateway?: number;
+  upstreamStatuses?: Record<string, number>;
+}
+
+export interface ErrorLogCounts {
+  lines: number;
+  /** Every cause, 0 when never seen. */
+  causes: Record<Cause, number>;
+  errno: Record<string, number>;
+  levels: Record<string, number>;
+  /** Lines by kind, most frequent first. */
+  kinds: Record<string, number>;
+  first: { line: string; atMs: number } | null;
 }
 
 export type ProxyEngineFactory = (settings: ProxySettings, ctx: ActorContext, errors: ErrorLogTally) => ProxyEngine;
@@ -71,11 +103,11 @@ export class ErrorLogTally {
     if (entry.level) this.levels.set(entry.level, (this.levels.get(entry.level) ?? 0) + 1);
   }
 
-  toJSON(): Record<string, unknown> {
+  toJSON(): ErrorLogCounts {
     return {
       lines: this.lines,
       // Every cause is present, 0 when never seen: a threshold on "no 99 errors" must find a number.
-      causes: Object.fromEntries(CAUSES.map((c) => [c, this.causes.get(c) ?? 0])),
+      causes: Object.fromEntries(CAUSES.map((c) => [c, this.causes.get(c) ?? 0])) as Record<Cause, number>,
       errno: Object.fromEntries(this.errnos),
       levels: Object.fromEntries(this.levels),
       kinds: Object.fromEntries([...this.kinds].sort((a, b) => b[1] - a[1])),

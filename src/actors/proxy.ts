@@ -43,11 +43,9 @@ function activeOpens(): number {
   return parseCounterPairs(readFileSync('/proc/net/snmp', 'utf8'), ['Tcp'])['Tcp.ActiveOpens'] ?? 0;
 }
 
-/**
- * What link() resolves beyond `connect` (the first upstream): every upstream, the engine's executable and the host's
- * address. ActorKind.link is typed to return only `connect`; load-plan spreads whatever it returns into the plan.
- */
+/** What link() resolves: `connect` (the first upstream), every upstream, the engine's executable and the host's address. */
 export interface ProxyLinks {
+  readonly connect: NonNullable<ActorPlan['connect']>;
   readonly upstreams: readonly Upstream[];
   readonly engineBinary?: string;
   readonly hostAddress: string;
@@ -58,7 +56,7 @@ export const proxy = defineActorKind({
   role: 'server',
   describe: 'reverse proxy (nginx, HAProxy or built-in undici) to one or more upstream server actors',
   options,
-  link(o, ctx, where, problems) {
+  link(o, ctx, where, problems): ProxyLinks | undefined {
     const upstreams: Upstream[] = [];
     const names = o.upstreams.split(',').map((s) => s.trim()).filter(Boolean);
     if (names.length === 0) problems.push(`${where}.upstreams: name at least one server actor`);
@@ -80,26 +78,25 @@ export const proxy = defineActorKind({
     } else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
     if (upstreams.length === 0) return undefined;
     const u = upstreams[0]!;
-    const linked: Pick<ActorPlan, 'connect'> & ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
+    const linked: ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
     return linked;
   },
-  create(plan, ctx): Actor {
+  create(plan, ctx) {
     const o = plan.options;
-    const links = plan as unknown as ProxyLinks;
     const errors = new ErrorLogTally(ctx.now);
     const engine = ENGINES[o.engine](
       {
         name: plan.name,
         port: o.port,
-        upstreams: links.upstreams,
+        upstreams: plan.upstreams,
         keepAlive: o.keepAlive,
         bind: o.bind,
         sourcePorts: o.sourcePorts,
-        hostAddress: links.hostAddress,
+        hostAddress: plan.hostAddress,
         workers: o.workers,
         mode: o.mode,
         connectTimeoutMs: o.connectTimeout,
-        binary: links.engineBinary,
+        binary: plan.engineBinary,
       },
       ctx,
       errors,
@@ -116,7 +113,7 @@ export const proxy = defineActorKind({
       stats: () => ({
         engine: o.engine,
         port: o.port,
-        upstreams: links.upstreams.map((u) => `${u.address}:${u.port}`),
+        upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
         upstreamKeepAlive: o.keepAlive,
         mode: o.mode,
         errorLog: errors.toJSON(),
@@ -128,3 +125,8 @@ export const proxy = defineActorKind({
     };
   },
 });
+
+/** A proxy's plan entry with its links, or undefined for any other kind. */
+export function proxyPlan(plan: ActorPlan): (ActorPlan & ProxyLinks) | undefined {
+  return plan.kind === proxy.kind ? (plan as ActorPlan & ProxyLinks) : undefined;
+}

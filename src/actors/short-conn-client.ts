@@ -50,7 +50,7 @@ export const shortConnClient = defineActorKind({
     return connect && { connect };
   },
   maxDurationMs: (o) => o.duration + o.idleTimeout,
-  create(plan, ctx): Actor {
+  create(plan, ctx) {
     const o = plan.options;
     const connect = plan.connect!;
     const request = o.requestBodyBytes > 0

@@ -1,5 +1,6 @@
 // The agent protocol: commands from the controller on the agent's stdin, events back on its stdout,
 // one JSON object per line. The same protocol serves every lab driver.
+import type { AnyActorStats } from '../actors/registry.ts';
 import type { ActorPlan, HostPlan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { Sample } from '../sampler/socket-sampler.ts';
@@ -21,10 +22,10 @@ export type AgentEvent =
   | { type: 'ready'; sysctls: Record<string, string>; counters: Counters }
   | { type: 'serving' }
   | ({ type: 'sample'; host: string } & Sample)
-  | { type: 'stats'; host: string; actor: string; t: number; stats: Record<string, unknown> }
-  | { type: 'load-done'; actor: string; stats: Record<string, unknown> }
+  | { type: 'stats'; host: string; actor: string; t: number; stats: AnyActorStats }
+  | { type: 'load-done'; actor: string; stats: AnyActorStats }
   | { type: 'finished' }
-  | { type: 'stopped'; counters: Counters; actors: Record<string, Record<string, unknown>> }
+  | { type: 'stopped'; counters: Counters; actors: Record<string, AnyActorStats> }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
   | { type: 'fatal'; message: string; stack?: string };
 

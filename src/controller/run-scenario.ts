@@ -96,7 +96,7 @@ class Run {
         [...this.recorder.hosts].map(([h, r]) => [h, { TIME_WAIT: r.last?.tcp.total.TIME_WAIT ?? 0, ESTABLISHED: r.last?.tcp.total.ESTABLISHED ?? 0, CLOSE_WAIT: r.last?.tcp.total.CLOSE_WAIT ?? 0 }]),
       ),
       actors: Object.fromEntries(
-        [...this.recorder.latestStats].map(([a, s]) => [a, { attempts: Number(s['attempts'] ?? 0), ok: Number(s['ok'] ?? 0), errors: Number(s['errorCount'] ?? 0) }]),
+        [...this.recorder.latestStats].flatMap(([a, s]) => ('attempts' in s ? [[a, { attempts: s.attempts, ok: s.ok, errors: s.errorCount }]] : [])),
       ),
     });
   }

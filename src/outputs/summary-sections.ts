@@ -1,5 +1,6 @@
 // The summary's content, as sections of tables and bullets: rendered for the terminal (terminal-summary.ts)
 // and as summary.md (summary-markdown.ts). Reads only the report.
+import { stat } from '../report/report.ts';
 import { KEY_COUNTERS } from '../sampler/kernel-counters.ts';
 import { formatDuration } from '../core/units.ts';
 import type { Report } from '../report/report.ts';
@@ -22,17 +23,17 @@ export function summarySections(r: Report): Section[] {
       title: 'Load',
       head: ['actor', 'host', 'attempts', 'ok', 'errors', 'missed starts', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
       rows: load.map(([name, a]) => {
-        const lat = (a['latencyMs'] ?? {}) as Record<string, number | null>;
-        return [name, a.host, num(a['attempts']), num(a['ok']), num(a['errorCount']), num(a['missedStarts']), num(a['achievedRate']), num(a['connectRate']), num(lat['p50']), num(lat['p99'])];
+        const lat = stat(a, 'latencyMs');
+        return [name, a.host, num(stat(a, 'attempts')), num(stat(a, 'ok')), num(stat(a, 'errorCount')), num(stat(a, 'missedStarts')), num(stat(a, 'achievedRate')), num(stat(a, 'connectRate')), num(lat?.p50), num(lat?.p99)];
       }),
     });
     const errorRows = load.flatMap(([name, a]) =>
-      Object.entries((a['errors'] ?? {}) as Record<string, { count: number; syscalls: Record<string, number>; firstAtMs: number }>).map(([code, e]) => [
+      Object.entries((stat(a, 'errors') ?? {})).map(([code, e]) => [
         name,
         code,
         Object.keys(e.syscalls).join(', '),
         num(e.count),
-        ms(e.firstAtMs - Number(a['startedAtMs'] ?? 0)),
+        ms(e.firstAtMs - (stat(a, 'startedAtMs') ?? 0)),
       ]),
     );
     if (errorRows.length) sections.push({ title: 'Errors', head: ['actor', 'code', 'syscall', 'count', 'first after'], rows: errorRows });
@@ -44,10 +45,10 @@ export function summarySections(r: Report): Section[] {
       title: 'Proxies (their own error logs)',
       head: ['actor', 'host', 'engine', 'upstreams', 'keep-alive pool', 'upstream conns (ActiveOpens)', 'error lines', 'no free port', 'most frequent error'],
       rows: proxies.map(([name, a]) => {
-        const log = (a['errorLog'] ?? {}) as { lines?: number; causes?: Record<string, number>; kinds?: Record<string, number> };
-        const top = Object.entries(log.kinds ?? {})[0];
-        return [name, a.host, `${a['engine']}${a['version'] ? ` ${a['version']}` : ''}`, ((a['upstreams'] ?? []) as string[]).join(' '), num(a['upstreamKeepAlive']),
-          num(a['hostActiveOpens']), num(log.lines), num(log.causes?.['portsExhausted']), top ? `${top[0].slice(0, 90)} (${num(top[1])})` : '-'];
+        const log = stat(a, 'errorLog');
+        const top = Object.entries(log?.kinds ?? {})[0];
+        return [name, a.host, `${stat(a, 'engine')}${stat(a, 'version') ? ` ${stat(a, 'version')}` : ''}`, (stat(a, 'upstreams') ?? []).join(' '), num(stat(a, 'upstreamKeepAlive')),
+          num(stat(a, 'hostActiveOpens')), num(log?.lines), num(log?.causes.portsExhausted), top ? `${top[0].slice(0, 90)} (${num(top[1])})` : '-'];
       }),
     });
   }

@@ -2,6 +2,7 @@
 // aggregates in memory: peaks, a downsampled series, the latest values.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { AnyActorStats } from '../actors/registry.ts';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { TCP_STATES, type StateCounts, type TcpStateName } from '../sampler/tcp-states.ts';
 
@@ -91,7 +92,7 @@ export class HostRecord {
 
 export class Recorder {
   readonly hosts = new Map<string, HostRecord>();
-  readonly latestStats = new Map<string, Record<string, unknown>>();
+  readonly latestStats = new Map<string, AnyActorStats>();
   private readonly out: WriteStream;
 
   constructor(samplesFile: string) {

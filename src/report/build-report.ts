@@ -8,7 +8,7 @@ import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
 import { allStates } from '../sampler/tcp-states.ts';
 import { findings } from './findings/index.ts';
 import { predict } from './predictions.ts';
-import { REPORT_SCHEMA_VERSION, type HostReport, type Report } from './report.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type HostReport, type Report } from './report.ts';
 import { evaluateThresholds } from '../core/thresholds.ts';
 
 export interface RunFacts {
@@ -59,7 +59,8 @@ export function buildReport(facts: RunFacts): Report {
   const actors: Report['actors'] = {};
   for (const actor of Object.values(plan.actors)) {
     const stats = facts.actorStats[actor.name] ?? recorder.latestStats.get(actor.name) ?? {};
-    actors[actor.name] = { kind: actor.kind, host: actor.host, options: { ...actor.options }, ...stats };
+    // The one place an untyped plan entry meets its kind's type: the agent ran actor.kind's own create(), so its stats are that kind's.
+    actors[actor.name] = { kind: actor.kind, host: actor.host, options: { ...actor.options }, ...stats } as ActorReport;
   }
 
   const partial = {

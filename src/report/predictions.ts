@@ -1,5 +1,6 @@
 // What theory says should happen, next to what the kernel showed: the port budget and its exhaustion
 // time, and the TIME_WAIT population on the host that closes first.
+import { stat } from './report.ts';
 import type { Plan } from '../core/plan.ts';
 import { portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../core/port-budget.ts';
 import type { ExhaustionPrediction, HostReport, Report, TimeWaitPrediction } from './report.ts';
@@ -16,9 +17,9 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     const client = hosts[actor.host];
     const server = hosts[actor.connect.host];
     if (!stats || !client || !server) continue;
-    const connectRate = Number(stats['connectRate'] ?? 0);
-    const durationMs = Number(stats['durationMs'] ?? 0);
-    const startedAtMs = Number(stats['startedAtMs'] ?? 0);
+    const connectRate = (stat(stats, 'connectRate') ?? 0);
+    const durationMs = (stat(stats, 'durationMs') ?? 0);
+    const startedAtMs = (stat(stats, 'startedAtMs') ?? 0);
     const closer = actor.options['closer'] as 'client' | 'server';
     const budget = portBudget(client.sysctls);
     const entry: (typeof out)[string] = {};
@@ -27,7 +28,7 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     // shared across destinations. The EADDRNOTAVAIL prediction is for plain connect() only.
     const bindsFirst = actor.options['localAddress'] !== undefined || actor.options['localPort'] !== undefined;
     if (budget && connectRate > 0 && !bindsFirst) {
-      const errors = (stats['errors'] ?? {}) as Record<string, { firstAtMs: number }>;
+      const errors = (stat(stats, 'errors') ?? {});
       const first = errors['EADDRNOTAVAIL']?.firstAtMs;
       const measuredMs = first === undefined ? null : Math.round(first - startedAtMs);
       const predictedMs = Math.round((budget.budget / connectRate) * 1000);

@@ -1,5 +1,8 @@
 // report.json, versioned. Renderers read only this.
 import type { WaitlabErrorCode } from '../core/errors.ts';
+import type { ActorKind } from '../actors/actor.ts';
+import type { RegisteredActorKind } from '../actors/registry.ts';
+import type { ValuesOf } from '../core/fields.ts';
 import type { Plan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
@@ -33,12 +36,13 @@ export interface HostReport {
   counters: { start: Counters; end: Counters; delta: Counters };
 }
 
-export interface ActorReport {
-  kind: string;
-  host: string;
-  options: Record<string, unknown>;
-  [stat: string]: unknown;
-}
+/**
+ * One actor's entry: its kind, host and resolved options, and the stats its kind reports (the last ones
+ * received; absent where the run ended before the actor reported any). A union keyed by `kind`.
+ */
+export type ActorReportOf<A> = A extends ActorKind<infer K, infer F, infer S, object> ? { kind: K; host: string; options: ValuesOf<F> } & Partial<S> : never;
+export type ActorReport = ActorReportOf<RegisteredActorKind>;
+export type ActorReportOfKind<K extends ActorReport['kind']> = Extract<ActorReport, { kind: K }>;
 
 export interface ExhaustionPrediction {
   actor: string;
@@ -83,4 +87,12 @@ export interface Report {
   /** What ended the run early: its message, and its stable code (core/errors.ts). */
   error?: string;
   errorCode?: WaitlabErrorCode;
+}
+
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+type ValueIn<T, K extends PropertyKey> = T extends unknown ? (K extends keyof T ? T[K] : undefined) : never;
+
+/** A stat of an actor's entry, for whichever kinds report it: typed by the union, undefined for the others. */
+export function stat<K extends KeysOfUnion<ActorReport>>(entry: ActorReport | undefined, key: K): ValueIn<ActorReport, K> | undefined {
+  return entry && key in entry ? ((entry as unknown as Record<K, ValueIn<ActorReport, K>>)[key]) : undefined;
 }

@@ -4,7 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { resolvePlan } from '../../src/plan/load-plan.ts';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
+import type { Report } from '../../src/report/report.ts';
 import { defineScenario, type HostSpec } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
@@ -97,4 +99,16 @@ export async function until<T>(check: () => T | undefined | false, what: string,
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * A report as tests read it: the JSON a run wrote, with actor entries open to any stat. Tests assert what the
+ * kernel and the actors said; the typed union (report/report.ts) is for the code that builds sentences.
+ */
+export type TestReport = Omit<Report, 'actors'> & { actors: Record<string, Record<string, any> & { kind: string; host: string }> };
+
+/** Runs a catalogue scenario (or a scenario file) with --set style overrides, in a fresh temporary run directory. */
+export async function runShort(scenario: string, overrides: Record<string, string> = {}): Promise<{ report: TestReport; dir: string }> {
+  const { report, dir } = await runScenario(await loadPlan(scenario, overrides), { outDir: tempDir() });
+  return { report: report as TestReport, dir };
 }

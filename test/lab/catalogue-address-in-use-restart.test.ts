@@ -2,19 +2,15 @@
 // their port. Evidence: the port's sockets as /proc/net/tcp listed them at the restart, and the errno and
 // syscall of every bind()/listen() try.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const TRIES = 3;
 type Restart = { state: string; tries: number; portStates: Record<string, number> };
 
 describe('address-in-use-restart scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('address-in-use-restart', { connections: '20', tries: String(TRIES) });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('address-in-use-restart', { connections: '20', tries: String(TRIES) }));
   });
 
   it('restarts while the port still holds the connections it closed first', () => {

@@ -1,10 +1,7 @@
 // bind-before-connect in a short form: a 200-port budget, two server ports, two floods per client host.
 // Every assertion reads the kernel's evidence (TIME_WAIT census, counters) and the errno the floods got.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const BUDGET = 200;
 // A census of /proc/net/tcp is read in chunks while sockets move between tables: a peak can count a few
@@ -16,13 +13,12 @@ const expectAbout = (value: number, want: number) => {
 type Errors = Record<string, { count: number; syscalls: Record<string, number> }>;
 
 describe('bind-before-connect scenario', () => {
-  let report: Report;
+  let report: TestReport;
   const connected = (...names: string[]) => names.reduce((sum, a) => sum + Number(report.actors[a]!['connected']), 0);
   const errors = (name: string) => report.actors[name]!['errors'] as Errors;
 
   beforeAll(async () => {
-    const plan = await loadPlan('bind-before-connect', { ports: '40000-40199', rate: '200/s', duration: '2s' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('bind-before-connect', { ports: '40000-40199', rate: '200/s', duration: '2s' }));
   });
 
   it('binding before connect() stops at one port budget for both destinations, with EADDRINUSE', () => {

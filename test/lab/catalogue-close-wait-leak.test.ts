@@ -1,17 +1,13 @@
 // close-wait-leak in a short form: the server's CLOSE_WAIT stays, the client's orphaned FIN_WAIT_2 goes
 // after a 1 s tcp_fin_timeout. Every assertion reads the kernel's states and counters.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 describe('close-wait-leak scenario', () => {
-  let report: Report;
+  let report: TestReport;
   let connected: number;
   beforeAll(async () => {
-    const plan = await loadPlan('close-wait-leak', { rate: '50/s', duration: '2s', finTimeout: '1' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('close-wait-leak', { rate: '50/s', duration: '2s', finTimeout: '1' }));
     connected = report.actors.flood!['connected'] as number;
   });
 

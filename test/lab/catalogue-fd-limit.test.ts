@@ -2,20 +2,17 @@
 // listener's helper inheriting it); a flood holds more connections than that. Evidence: the limit read
 // back by the process, EMFILE from accept(), the connections the kernel still queued, no port shortage.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
-import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
+import { resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const NOFILE = 64;
 
 describe('fd-limit scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('fd-limit', { nofile: String(NOFILE), rate: '200/s', duration: '1s', hold: '800ms' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('fd-limit', { nofile: String(NOFILE), rate: '200/s', duration: '1s', hold: '800ms' }));
   });
 
   it('runs the host under the limit it asked for, as the process reads it back', () => {

@@ -1,16 +1,12 @@
 // fin-wait-2 in a short form: servers close first, the client never does. With a 1 s tcp_fin_timeout
 // the close(2)ing server loses every FIN_WAIT_2, the shutdown-only server keeps them all.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 describe('fin-wait-2 scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('fin-wait-2', { rate: '50/s', duration: '2s', finTimeout: '1' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('fin-wait-2', { rate: '50/s', duration: '2s', finTimeout: '1' }));
   });
 
   it('leaves every connection in CLOSE_WAIT on the client that never closes', () => {

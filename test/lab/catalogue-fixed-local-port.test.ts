@@ -1,24 +1,20 @@
 // fixed-local-port in a short form: four clients connect 12 times each from local port 50000. Evidence:
 // the clients' TcpExt.TWRecycled, their TIME_WAIT census and the errno (and syscall) of every failure.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const COUNT = 12;
 type Errors = Record<string, { count: number; syscalls: Record<string, number> }>;
 
 describe('fixed-local-port scenario', () => {
-  let report: Report;
+  let report: TestReport;
   const actor = (name: string) => report.actors[`from-${name}`]!;
   const recycled = (host: string) => report.hosts[host]!.counters.delta['TcpExt.TWRecycled'];
 
   beforeAll(async () => {
     // One connection every 200 ms: the previous one (LAST_ACK on host srvclose) must be gone before the next
     // connect() from the same port, even when the whole suite loads the machine and delays the client's close.
-    const plan = await loadPlan('fixed-local-port', { count: String(COUNT), rate: '5/s' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('fixed-local-port', { count: String(COUNT), rate: '5/s' }));
   });
 
   it('with timestamps and tcp_tw_reuse=1, every connection takes over the previous TIME_WAIT', () => {

@@ -1,16 +1,12 @@
 // keepalive-vs-close in a short form: 100 requests per second for 2 s, over 2 kept-alive connections on one
 // host and one connection per request on the other. Connections per request come from Tcp.ActiveOpens.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 describe('keepalive-vs-close scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('keepalive-vs-close', { rate: '100/s', duration: '2s', connections: '2' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('keepalive-vs-close', { rate: '100/s', duration: '2s', connections: '2' }));
   });
 
   it('carries every keep-alive request over the 2 connections autocannon opened', () => {

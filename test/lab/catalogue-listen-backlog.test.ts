@@ -2,19 +2,15 @@
 // the accept queue's length in /proc/net/tcp when they began to accept, ListenOverflows/ListenDrops, the clients' SYN_SENT and
 // SYN retransmissions, and (tcp_abort_on_overflow=1) whether any RST went out.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const SOMAXCONN = 4;
 const CONNECTIONS = 60;
 
 describe('listen-backlog scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('listen-backlog', { somaxconn: String(SOMAXCONN), backlog: '64', rate: '100/s', duration: '600ms', pause: '1200ms' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('listen-backlog', { somaxconn: String(SOMAXCONN), backlog: '64', rate: '100/s', duration: '600ms', pause: '1200ms' }));
   });
 
   it('holds at most somaxconn + 1 connections in the accept queue, whatever listen() asked for', () => {

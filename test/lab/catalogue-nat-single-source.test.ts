@@ -2,21 +2,19 @@
 // wan. Evidence: the server's per-peer census (one remote), its TIME_WAIT counters (entries ended early,
 // TcpExt.PAWSTimewait), the clients' RSTs and SYN retransmissions, and the gateway's sysctls read back.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
-import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
+import { resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario, type ScenarioSpec } from '../../src/core/scenario.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const CLIENTS = ['c1', 'c2', 'c3', 'c4'];
 const SHORT = { rate: '100/s', duration: '2s', ports: '40000-40099' };
-const sum = (r: Report, key: string) => CLIENTS.reduce((s, c) => s + (r.hosts[c]!.counters.delta[key] ?? 0), 0);
+const sum = (r: TestReport, key: string) => CLIENTS.reduce((s, c) => s + (r.hosts[c]!.counters.delta[key] ?? 0), 0);
 
 describe('nat-single-source scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    ({ report } = await runScenario(await loadPlan('nat-single-source', SHORT), { outDir: tempDir() }));
+    ({ report } = await runShort('nat-single-source', SHORT));
   });
 
   it('builds two networks joined by a forwarding gateway, as the kernel reads it back', () => {
@@ -53,7 +51,7 @@ describe('nat-single-source scenario', () => {
 
 describe('nat-single-source with tcp_rfc1337=1 on the server', () => {
   it('turns refused SYNs into failed connections: the clients\' RSTs no longer clear the 4-tuple', async () => {
-    const { report } = await runScenario(await loadPlan('nat-single-source', { ...SHORT, serverRfc1337: '1' }), { outDir: tempDir() });
+    const { report } = await runShort('nat-single-source', { ...SHORT, serverRfc1337: '1' });
     const paws = report.hosts.server!.counters.delta['TcpExt.PAWSTimewait'] ?? 0;
     const failed = CLIENTS.reduce((s, c) => s + Number(report.actors[`from-${c}`]!['errorCount']), 0);
     if (paws === 0) expect(failed).toBe(0);

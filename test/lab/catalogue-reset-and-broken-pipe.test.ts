@@ -2,19 +2,15 @@
 // every write after the server's close ends in EPIPE; each counted where it happened, with its syscall,
 // and matched by the kernel counters of both hosts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 type Errors = Record<string, { count: number; syscalls: Record<string, number> }>;
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 
 describe('reset-and-broken-pipe scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('reset-and-broken-pipe', { uploadRate: '20/s', writeRate: '50/s', duration: '2s' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('reset-and-broken-pipe', { uploadRate: '20/s', writeRate: '50/s', duration: '2s' }));
   });
 
   it('a close(2) with the upload unread sends RST: TCPAbortOnClose on the server, ECONNRESET at the uploader', () => {

@@ -1,18 +1,14 @@
 // rst-close in a short form: twice as many connections as ports, closed by RST from either side.
 // Assertions read the kernel's counters and states, and the errno each peer's syscalls returned.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 type Errors = Record<string, { count: number; syscalls: Record<string, number> }>;
 
 describe('rst-close scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('rst-close', { rate: '100/s', duration: '2s', ports: '40000-40099' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('rst-close', { rate: '100/s', duration: '2s', ports: '40000-40099' }));
   });
 
   it('a client that closes by RST leaves no TIME_WAIT, so 2x its port budget gets through', () => {

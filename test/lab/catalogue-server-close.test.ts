@@ -2,19 +2,15 @@
 // The server's TIME_WAIT stops at one entry per client 4-tuple, and every other entry was taken over by
 // a new SYN: read from the kernel's census and counters.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const EVEN_PORTS = 50; // 40000-40099: the half with the low end's parity
 
 describe('server-close scenario', () => {
-  let report: Report;
+  let report: TestReport;
   let conns: number;
   beforeAll(async () => {
-    const plan = await loadPlan('server-close', { rate: '200/s', duration: '2s', ports: '40000-40099' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('server-close', { rate: '200/s', duration: '2s', ports: '40000-40099' }));
     conns = report.actors.flood!['connected'] as number;
   });
 

@@ -1,19 +1,15 @@
 // tw-bucket-overflow in a short form: tcp_max_tw_buckets 50 on the closing client, 400 connections
 // through 150 ports. The kernel's counters account for every close: 50 into TIME_WAIT, the rest overflowed.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const BUCKETS = 50;
 
 describe('tw-bucket-overflow scenario', () => {
-  let report: Report;
+  let report: TestReport;
   let conns: number;
   beforeAll(async () => {
-    const plan = await loadPlan('tw-bucket-overflow', { rate: '200/s', duration: '2s', buckets: String(BUCKETS), ports: '40000-40149' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('tw-bucket-overflow', { rate: '200/s', duration: '2s', buckets: String(BUCKETS), ports: '40000-40149' }));
     conns = report.actors.flood!['connected'] as number;
   });
 

@@ -1,15 +1,13 @@
 // The built-in undici proxy, for machines with neither nginx nor HAProxy: the same story as nginx, from the
 // kernel's counters and the proxy's own error tally.
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
+import { TestReport as Report, runShort } from '../helpers/lab.ts';
 import { tempDir } from '../helpers/lab.ts';
 
 const BUDGET = 300;
 const SHORT = { engine: 'builtin', proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
 
-const run = async (scenario: string) => (await runScenario(await loadPlan(scenario, SHORT), { outDir: tempDir() })).report;
+const run = async (scenario: string) => (await runShort(scenario, SHORT)).report;
 const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; errno: Record<string, number> };
 
 describe('built-in proxy', () => {

@@ -2,16 +2,14 @@
 // mode HAProxy never closes a server connection with a FIN of its own (it resets it), so it holds no TIME_WAIT and
 // does not run out of ports; in tcp mode it mirrors the client's FIN, holds the TIME_WAIT and logs "no free ports".
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
+import { TestReport as Report, runShort } from '../helpers/lab.ts';
 import { tempDir } from '../helpers/lab.ts';
 
 const BUDGET = 300;
 const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
 const UPSTREAM = '198.18.0.3:8080';
 
-const run = async (scenario: string, extra: Record<string, string> = {}) => (await runScenario(await loadPlan(scenario, { ...SHORT, ...extra }), { outDir: tempDir() })).report;
+const run = async (scenario: string, extra: Record<string, string> = {}) => (await runShort(scenario, { ...SHORT, ...extra })).report;
 const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; kinds: Record<string, number> };
 const delta = (r: Report, host: string, counter: string) => r.hosts[host]!.counters.delta[counter] ?? 0;
 

@@ -3,23 +3,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
-import type { Report } from '../../src/report/report.ts';
-import { runCli, tempDir } from '../helpers/lab.ts';
+import { type TestReport, runCli, runShort, tempDir } from '../helpers/lab.ts';
 
 const BUDGET = 300;
 const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
 const UPSTREAM = '198.18.0.3:8080';
 
-const statuses = (r: Report) => r.actors.flood!['statuses'] as Record<string, number>;
-const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; errno: Record<string, number>; kinds: Record<string, number>; levels: Record<string, number> };
+const statuses = (r: TestReport) => r.actors.flood!['statuses'] as Record<string, number>;
+const errorLog = (r: TestReport) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; errno: Record<string, number>; kinds: Record<string, number>; levels: Record<string, number> };
 
 describe('nginx, one upstream connection per request', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    ({ report } = await runScenario(await loadPlan('proxy-short-upstream', SHORT), { outDir: tempDir() }));
+    ({ report } = await runShort('proxy-short-upstream', SHORT));
   });
 
   it('opens one upstream connection per request until the proxy host has no port left toward the upstream', () => {
@@ -60,9 +57,9 @@ describe('nginx, one upstream connection per request', () => {
 });
 
 describe('nginx with an upstream keep-alive pool', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    ({ report } = await runScenario(await loadPlan('proxy-keepalive-upstream', SHORT), { outDir: tempDir() }));
+    ({ report } = await runShort('proxy-keepalive-upstream', SHORT));
   });
 
   it('carries every request on a few upstream connections: no port runs out, no 99 in the log, no 502', () => {
@@ -84,7 +81,7 @@ describe('nginx with an upstream keep-alive pool', () => {
 
 describe('nginx with proxy_bind to its own address', () => {
   it('still lets connect() pick the port (IP_BIND_ADDRESS_NO_PORT), so the ports run out with the same 99, not EADDRINUSE', async () => {
-    const { report } = await runScenario(await loadPlan('proxy-short-upstream', { ...SHORT, bind: '198.18.0.2' }), { outDir: tempDir() });
+    const { report } = await runShort('proxy-short-upstream', { ...SHORT, bind: '198.18.0.2' });
     expect(report.actors.proxy!['config']).toMatch(/proxy_bind 198\.18\.0\.2;/);
     expect(report.actors.proxy!['hostActiveOpens']).toBe(BUDGET);
     expect(Object.keys(errorLog(report).errno)).toEqual(['EADDRNOTAVAIL']);
@@ -108,7 +105,7 @@ describe.runIf(currentPrivilege() === 'root')('nginx in a rootless run', () => {
       return;
     }
     expect(cli.stderr()).toMatch(/proxy-short-upstream: PASS/);
-    const report = JSON.parse(readFileSync(join(dir, 'run', 'report.json'), 'utf8')) as Report;
+    const report = JSON.parse(readFileSync(join(dir, 'run', 'report.json'), 'utf8')) as TestReport;
     expect(report.environment.privilege).toBe('userns-root');
     // Workers could not leave uid 0 there (setgroups is denied in the user namespace): the master serves alone.
     expect(report.actors.proxy!['processModel']).toMatch(/single process/);

@@ -1,18 +1,14 @@
 // The main job in a short form: 500 ports at 250 new connections per second run out after about 2 s.
 // Every assertion reads what the kernel reported (socket states, counters, errno), not what the code expects.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/controller/run-scenario.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
-import type { Report } from '../../src/report/report.ts';
-import { tempDir } from '../helpers/lab.ts';
+import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const BUDGET = 500;
 
 describe('short-conn scenario', () => {
-  let report: Report;
+  let report: TestReport;
   beforeAll(async () => {
-    const plan = await loadPlan('short-conn', { ports: '40000-40499', rate: '250/s', duration: '3.5s' });
-    ({ report } = await runScenario(plan, { outDir: tempDir() }));
+    ({ report } = await runShort('short-conn', { ports: '40000-40499', rate: '250/s', duration: '3.5s' }));
   });
 
   it('writes the client sysctls into its namespace, as read back from the kernel', () => {

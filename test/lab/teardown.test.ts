@@ -8,7 +8,7 @@ import { AgentError } from '../../src/core/errors.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
-import { agentPids, buildLab, hostLinks, labNamespaces, runCli, tempDir, until } from '../helpers/lab.ts';
+import { agentPids, buildLab, hostLinks, labNamespaces, runCli, runShort, tempDir, until } from '../helpers/lab.ts';
 
 const SHORT = { duration: '1s', rate: '100/s' };
 const CLASH = resolve(PACKAGE_ROOT, 'test/fixtures/scenarios/port-clash.ts');
@@ -32,7 +32,7 @@ describe('lab teardown', () => {
   });
 
   it('leaves nothing after a successful run', async () => {
-    const { report } = await runScenario(await loadPlan('short-conn', SHORT), { outDir: tempDir() });
+    const { report } = await runShort('short-conn', SHORT);
     expect(report.verdict).not.toBe('error');
     expect(report.hosts.client!.samples).toBeGreaterThan(0);
   });

@@ -1,11 +1,6 @@
+import { stat } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
-
-interface RestartStats {
-  state: string;
-  tries: number;
-  portStates?: Record<string, number>;
-}
 
 const onOff = (v: unknown) => (v ? 'on' : 'off');
 
@@ -15,12 +10,12 @@ export function addressInUseFindings({ plan, report }: FindingInput): string[] {
   for (const actor of Object.values(plan.actors)) {
     if (actor.kind !== 'listener') continue;
     const stats = report.actors[actor.name];
-    const restart = stats?.['restart'] as RestartStats | undefined;
+    const restart = stat(stats, 'restart');
     if (!stats || !restart || restart.state === 'not-asked' || restart.state === 'waiting') continue;
     const oldReuse = actor.options['reuseAddr'];
     const newReuse = actor.options['restartReuseAddr'] ?? oldReuse;
     const held = Object.entries(restart.portStates ?? {}).map(([state, k]) => `${state} ${n(k)}`).join(', ') || 'no socket';
-    const errors = (stats['errors'] ?? {}) as Record<string, { count: number; syscalls: Record<string, number> }>;
+    const errors = (stat(stats, 'errors') ?? {});
     const inUse = errors['EADDRINUSE'];
     const calls = inUse ? Object.keys(inUse.syscalls).map((c) => `${c}()`).join(', ') : '';
     let s = `Listener ${actor.name} on host ${actor.host} (port ${actor.options['port']}) was restarted with SO_REUSEADDR ${onOff(oldReuse)} on the old listening socket and ${onOff(newReuse)} on the new one, while the port held ${held} (as /proc/net/tcp listed it at the restart).`;

@@ -1,11 +1,10 @@
+import { stat, type ActorReport } from '../report.ts';
 import type { ActorPlan } from '../../core/plan.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
-type ErrorEntry = { count: number; syscalls: Record<string, number> };
-
-const errorsOf = (stats: Record<string, unknown> | undefined) => (stats?.['errors'] ?? {}) as Record<string, ErrorEntry>;
+const errorsOf = (stats: ActorReport | undefined) => (stat(stats, 'errors') ?? {});
 const destination = (a: ActorPlan) => `${a.connect!.address}:${a.connect!.port}`;
 
 /**
@@ -28,7 +27,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     const host = report.hosts[hostName];
     const budget = host && portBudget(host.sysctls);
     if (destinations.length < 2 || !host || !budget) continue;
-    const connected = actors.reduce((sum, a) => sum + Number(report.actors[a.name]?.['connected'] ?? 0), 0);
+    const connected = actors.reduce((sum, a) => sum + (stat(report.actors[a.name], 'connected') ?? 0), 0);
     const count = (code: string) => actors.reduce((sum, a) => sum + (errorsOf(report.actors[a.name])[code]?.count ?? 0), 0);
     const syscalls = (code: string) => [...new Set(actors.flatMap((a) => Object.keys(errorsOf(report.actors[a.name])[code]?.syscalls ?? {})))].map((s) => `${s}()`).join(', ');
     const times = Math.round((connected / budget.budget) * 100) / 100;

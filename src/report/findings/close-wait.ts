@@ -1,3 +1,4 @@
+import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import type { FindingInput } from './rule.ts';
 import { loadWindow, stateAt } from './load-window.ts';
@@ -11,8 +12,8 @@ export function closeWaitFindings(input: FindingInput): string[] {
   for (const [name, host] of Object.entries(report.hosts)) {
     const peak = host.peak.total.CLOSE_WAIT;
     const holders = Object.values(plan.actors).filter((a) => a.host === name);
-    const leaked = holders.reduce((sum, a) => sum + Number(report.actors[a.name]?.['leaked'] ?? 0), 0);
-    const held = holders.reduce((sum, a) => sum + Number(report.actors[a.name]?.['held'] ?? 0), 0);
+    const leaked = holders.reduce((sum, a) => sum + (stat(report.actors[a.name], 'leaked') ?? 0), 0);
+    const held = holders.reduce((sum, a) => sum + (stat(report.actors[a.name], 'held') ?? 0), 0);
     // A CLOSE_WAIT caught in passing is every passive close's normal path; one that is still there is not.
     if (peak === 0 || (host.final.CLOSE_WAIT === 0 && leaked + held === 0)) continue;
     const peers = Object.entries({ ...host.peak.peers.listen, ...host.peak.peers.ephemeral })

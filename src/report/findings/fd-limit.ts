@@ -1,8 +1,9 @@
+import { stat } from '../report.ts';
 import { portBudget } from '../../core/port-budget.ts';
+import type { ErrorCount } from '../../actors/error-tally.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
-type ErrorEntry = { count: number; syscalls: Record<string, number> };
 
 /**
  * EMFILE/ENFILE: a process (EMFILE) or the whole machine (ENFILE) out of file descriptors. Every socket is
@@ -12,19 +13,20 @@ export function fdLimitFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
   for (const actor of Object.values(plan.actors)) {
     const stats = report.actors[actor.name];
-    const errors = (stats?.['errors'] ?? {}) as Record<string, ErrorEntry>;
+    const errors = (stat(stats, 'errors') ?? {});
     for (const code of ['EMFILE', 'ENFILE'] as const) {
       const e = errors[code];
       if (!e || !stats) continue;
       const host = report.hosts[actor.host];
       const calls = Object.entries(e.syscalls).map(([call, k]) => `${call}() ${n(k)}`).join(', ');
-      const readBack = (stats['limits'] as { nofile?: { soft: number; hard: number } } | undefined)?.nofile;
+      const readBack = stat(stats, 'limits')?.nofile;
       const planned = plan.hosts[actor.host]?.limits?.nofile ?? (actor.options['nofile'] as number | undefined);
       const limit = readBack ? `RLIMIT_NOFILE ${n(readBack.soft)} (soft) / ${n(readBack.hard)} (hard), as the process read it back` : planned !== undefined ? `RLIMIT_NOFILE ${n(planned)} (host limits.nofile)` : 'its RLIMIT_NOFILE';
       let s = code === 'EMFILE'
         ? `${code} ("Too many open files") ${n(e.count)} times on host ${actor.host} (actor ${actor.name}; ${calls}): the process reached ${limit}; every socket, listening, accepted or connecting, is a file descriptor.`
         : `${code} ("Too many open files in system") ${n(e.count)} times on host ${actor.host} (actor ${actor.name}; ${calls}): the machine-wide fs.file-max was reached, not only this process's limit.`;
-      if (typeof stats['maxOpen'] === 'number') s += ` It held at most ${n(stats['maxOpen'])} connections at once.`;
+      const maxOpen = stat(stats, 'maxOpen');
+      if (typeof maxOpen === 'number') s += ` It held at most ${n(maxOpen)} connections at once.`;
       if (host && e.syscalls['accept']) {
         s += ` The kernel went on completing handshakes regardless: connections waited in the accept queue (ESTABLISHED on host ${actor.host} peaked at ${n(host.peak.total.ESTABLISHED)}; TcpExt.ListenOverflows +${n(host.counters.delta['TcpExt.ListenOverflows'] ?? 0)}), so clients saw slow answers, not refusals.`;
       }
@@ -36,7 +38,7 @@ export function fdLimitFindings({ plan, report }: FindingInput): string[] {
         if (!h || !budget || !c.connect) return [];
         const peer = h.peak.peers.ephemeral[`${c.connect.address}:${c.connect.port}`] ?? {};
         const used = Object.values(peer).reduce((sum, k) => sum + (k ?? 0), 0);
-        const portErrors = Object.keys((report.actors[c.name]?.['errors'] ?? {}) as object).filter((k) => k === 'EADDRNOTAVAIL' || k === 'EADDRINUSE');
+        const portErrors = Object.keys((stat(report.actors[c.name], 'errors') ?? {})).filter((k) => k === 'EADDRNOTAVAIL' || k === 'EADDRINUSE');
         return [`host ${c.host} held at most ${n(used)} of its ${n(budget.budget)} ports toward ${c.connect.address}:${c.connect.port}${portErrors.length ? ` (and got ${portErrors.join(', ')})` : ' and got neither EADDRNOTAVAIL nor EADDRINUSE'}`];
       });
       if (portNotes.length) s += ` This is not port exhaustion: ${portNotes.join('; ')}.`;

@@ -1,8 +1,9 @@
+import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
+import type { ErrorCount } from '../../actors/error-tally.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
-type ErrorEntry = { count: number; syscalls: Record<string, number> };
 
 /**
  * A client that binds the same local port for every connection: each new connection has the previous one's
@@ -18,9 +19,9 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): string[]
     const host = report.hosts[actor.host];
     if (!stats || !host) continue;
     const sys = host.sysctls;
-    const connected = Number(stats['connected'] ?? 0);
-    const attempts = Number(stats['attempts'] ?? 0);
-    const errors = (stats['errors'] ?? {}) as Record<string, ErrorEntry>;
+    const connected = (stat(stats, 'connected') ?? 0);
+    const attempts = (stat(stats, 'attempts') ?? 0);
+    const errors = (stat(stats, 'errors') ?? {});
     const notAvail = errors['EADDRNOTAVAIL']?.count ?? 0;
     const inUse = errors['EADDRINUSE'];
     const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;

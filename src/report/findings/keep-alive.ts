@@ -1,3 +1,4 @@
+import { stat } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
@@ -25,7 +26,7 @@ export function keepAliveFindings({ plan, report }: FindingInput): string[] {
       actor: actor.name,
       host: actor.host,
       keepAlive: actor.kind === 'keepalive-client',
-      requests: Number(report.actors[actor.name]?.['responses'] ?? 0),
+      requests: (stat(report.actors[actor.name], 'responses') ?? 0),
       opens: host.counters.delta['Tcp.ActiveOpens'] ?? 0,
       timeWait: host.peak.total.TIME_WAIT,
     });

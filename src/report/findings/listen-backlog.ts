@@ -1,3 +1,4 @@
+import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
@@ -21,7 +22,7 @@ export function listenBacklogFindings({ plan, report }: FindingInput): string[] 
     let s = `The accept queue of actor ${actor.name} on host ${actor.host} (port ${actor.options['port']}) overflowed: TcpExt.ListenOverflows +${n(overflows)}, ListenDrops +${n(delta['TcpExt.ListenDrops'] ?? 0)}.`;
     const pause = Number(actor.options['acceptAfter'] ?? 0);
     if (pause > 0) s += ` It accepted nothing for its first ${formatDuration(pause)}, while the kernel completed handshakes into the queue by itself.`;
-    const depth = stats['queuedAtResume'];
+    const depth = stat(stats, 'queuedAtResume');
     if (typeof depth === 'number') {
       const cap = somaxconn === undefined ? backlog : Math.min(backlog, Number(somaxconn));
       s += ` When it began to accept, its accept queue held ${n(depth)} connections (rx_queue of the listening socket in /proc/net/tcp), against listen(${n(backlog)}) capped by net.core.somaxconn ${somaxconn ?? '?'} = ${n(cap)}`;
@@ -37,9 +38,9 @@ export function listenBacklogFindings({ plan, report }: FindingInput): string[] 
       const cs = report.actors[c.name];
       const ch = report.hosts[c.host];
       if (!cs || !ch) continue;
-      const lat = (cs['latencyMs'] ?? {}) as { p50?: number | null; p99?: number | null };
-      const errs = Object.entries((cs['errors'] ?? {}) as Record<string, { count: number }>).map(([code, e]) => `${code} ${n(e.count)}`);
-      s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(ch.peak.total.SYN_SENT)} and TcpExt.TCPSynRetrans +${n(ch.counters.delta['TcpExt.TCPSynRetrans'] ?? 0)} for the whole host) got ${n(Number(cs['ok'] ?? 0))} of ${n(Number(cs['attempts'] ?? 0))} answers, p50 ${lat.p50 == null ? '-' : Math.round(lat.p50)} ms, p99 ${lat.p99 == null ? '-' : Math.round(lat.p99)} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}: a dropped SYN costs the client a retransmission timeout (1 s, then 2 s more), not a refusal.`;
+      const lat = stat(cs, 'latencyMs');
+      const errs = Object.entries((stat(cs, 'errors') ?? {})).map(([code, e]) => `${code} ${n(e.count)}`);
+      s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(ch.peak.total.SYN_SENT)} and TcpExt.TCPSynRetrans +${n(ch.counters.delta['TcpExt.TCPSynRetrans'] ?? 0)} for the whole host) got ${n((stat(cs, 'ok') ?? 0))} of ${n((stat(cs, 'attempts') ?? 0))} answers, p50 ${lat?.p50 == null ? '-' : Math.round(lat.p50)} ms, p99 ${lat?.p99 == null ? '-' : Math.round(lat.p99)} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}: a dropped SYN costs the client a retransmission timeout (1 s, then 2 s more), not a refusal.`;
     }
     const abort = host.sysctls['net.ipv4.tcp_abort_on_overflow'];
     const rsts = delta['Tcp.OutRsts'] ?? 0;

@@ -1,5 +1,6 @@
 // When the load ran, and what the sampled series showed at a given moment: shared by the rules that
 // speak of growth rates and of what outlived a kernel timer.
+import { stat } from '../report.ts';
 import type { TcpStateName } from '../../sampler/tcp-states.ts';
 import type { HostReport } from '../report.ts';
 import type { FindingInput } from './rule.ts';
@@ -16,9 +17,10 @@ export function loadWindow({ plan, report }: FindingInput): LoadWindow | undefin
   for (const actor of Object.values(plan.actors)) {
     if (actor.role !== 'load') continue;
     const stats = report.actors[actor.name];
-    if (!stats || typeof stats['startedAtMs'] !== 'number') continue;
-    startMs = Math.min(startMs, stats['startedAtMs'] as number);
-    endMs = Math.max(endMs, (stats['startedAtMs'] as number) + Number(stats['durationMs'] ?? 0));
+    const started = stat(stats, 'startedAtMs');
+    if (typeof started !== 'number') continue;
+    startMs = Math.min(startMs, started);
+    endMs = Math.max(endMs, started + (stat(stats, 'durationMs') ?? 0));
   }
   return Number.isFinite(startMs) ? { startMs, endMs } : undefined;
 }

@@ -1,3 +1,4 @@
+import { stat } from '../report.ts';
 import { TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
@@ -19,7 +20,7 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): string[
       if (!seen || name === gw.name) continue;
       const others = Object.keys(host.peak.peers.listen).filter((p) => p !== nat.address);
       const clients = Object.values(plan.actors).filter((a) => a.connect?.host === name && behind.some((h) => h.name === a.host));
-      const connections = clients.reduce((sum, a) => sum + Number(report.actors[a.name]?.['connected'] ?? 0), 0);
+      const connections = clients.reduce((sum, a) => sum + (stat(report.actors[a.name], 'connected') ?? 0), 0);
       let s = `Host ${gw.name} masqueraded ${n(behind.length)} hosts of network ${gw.interfaces?.[0]?.network === nat.network ? gw.interfaces?.[1]?.network : gw.interfaces?.[0]?.network} (${behind.map((h) => `${h.name} ${h.address}`).join(', ')}) behind its ${nat.network} address ${nat.address} (nftables masquerade in its own namespace): host ${name} saw ${others.length ? `${n(others.length + 1)} remote addresses` : 'that one remote address only'} for their ${n(connections)} connections, and held up to ${n(seen.TIME_WAIT ?? 0)} TIME_WAIT under it.`;
 
       const d = host.counters.delta;
@@ -37,10 +38,10 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): string[
         s += ' This kernel has no TcpExt.PAWSTimewait counter, so SYNs refused in TIME_WAIT cannot be counted here.';
       } else if (paws > 0) {
         s += ` TcpExt.PAWSTimewait +${n(paws)}: that many SYNs met a TIME_WAIT 4-tuple with an older timestamp, as a SYN from another client behind the same address can carry (each host's timestamps have their own offset), and were refused; the server answered with an ACK, the clients reset (Tcp.OutRsts +${n(clientRsts)} on their hosts) and sent their SYN again (TcpExt.TCPSynRetrans +${n(synRetrans)}).`;
-        const slowest = Math.round(Math.max(0, ...clients.map((a) => Number((report.actors[a.name]?.['latencyMs'] as { max?: number } | undefined)?.max ?? 0))));
-        const failed = clients.reduce((sum, a) => sum + Number(report.actors[a.name]?.['errorCount'] ?? 0), 0);
+        const slowest = Math.round(Math.max(0, ...clients.map((a) => stat(report.actors[a.name], 'latencyMs')?.max ?? 0)));
+        const failed = clients.reduce((sum, a) => sum + (stat(report.actors[a.name], 'errorCount') ?? 0), 0);
         s += rfc1337
-          ? ` With tcp_rfc1337=1 on host ${name} the RST does not end the TIME_WAIT entry, so the retried SYNs met it again: ${n(failed)} connections failed (${[...new Set(clients.flatMap((a) => Object.keys((report.actors[a.name]?.['errors'] ?? {}) as object)))].join(', ') || 'no error code'}).`
+          ? ` With tcp_rfc1337=1 on host ${name} the RST does not end the TIME_WAIT entry, so the retried SYNs met it again: ${n(failed)} connections failed (${[...new Set(clients.flatMap((a) => Object.keys((stat(report.actors[a.name], 'errors') ?? {}))))].join(', ') || 'no error code'}).`
           : ` With tcp_rfc1337=0 on host ${name} the RST ended the TIME_WAIT entry and the next SYN went through${failed ? `; still ${n(failed)} connections failed` : `: no connection failed (slowest answer ${slowest} ms: Linux resends a SYN at once after an ACK that does not match it)`}.`;
       } else {
         s += ' No SYN was refused in TIME_WAIT (TcpExt.PAWSTimewait +0).';

@@ -1,23 +1,12 @@
 // Behind a reverse proxy: how many upstream connections the proxy opened per client request (Tcp.ActiveOpens of
 // its host), which host held the TIME_WAIT of those connections (read per peer from both ends, never assumed
 // from the configuration), what the proxy's own error log said, and what the clients got.
+import { stat } from '../report.ts';
+import { proxyPlan } from '../../actors/proxy.ts';
 import type { ActorPlan } from '../../core/plan.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
 import { n, pct } from './words.ts';
-
-interface Upstream {
-  actor: string;
-  host: string;
-  address: string;
-  port: number;
-}
-
-interface ErrorLog {
-  lines: number;
-  causes: Record<string, number>;
-  kinds: Record<string, number>;
-}
 
 const ENGINE_NAMES: Record<string, string> = { nginx: 'nginx', haproxy: 'HAProxy', builtin: 'the built-in undici proxy' };
 
@@ -51,12 +40,12 @@ function noTimeWaitReason(hosts: FindingInput['report']['hosts'], proxyHost: str
 export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
   for (const actor of Object.values(plan.actors)) {
-    if (actor.kind !== 'proxy') continue;
+    const upstreams = proxyPlan(actor)?.upstreams;
+    if (!upstreams) continue;
     const stats = report.actors[actor.name];
     const proxyHost = report.hosts[actor.host];
     if (!stats || !proxyHost) continue;
-    const upstreams = ((actor as ActorPlan & { upstreams?: Upstream[] }).upstreams ?? []) as Upstream[];
-    const engine = `${ENGINE_NAMES[String(stats['engine'])] ?? String(stats['engine'])}${stats['version'] ? ` ${stats['version']}` : ''}`;
+    const engine = `${ENGINE_NAMES[String(stat(stats, 'engine'))] ?? String(stat(stats, 'engine'))}${stat(stats, 'version') ? ` ${stat(stats, 'version')}` : ''}`;
     const keepAlive = Number(actor.options['keepAlive'] ?? 0);
 
     // What the clients of this proxy asked for and got.
@@ -66,12 +55,12 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
     for (const c of clients) {
       const s = report.actors[c.name];
       // One request per connection from these clients (short-conn-client): its connections are the proxy's requests.
-      requests += Number(s?.['connected'] ?? 0);
-      for (const [code, k] of Object.entries((s?.['statuses'] ?? {}) as Record<string, number>)) statuses[code] = (statuses[code] ?? 0) + k;
+      requests += (stat(s, 'connected') ?? 0);
+      for (const [code, k] of Object.entries((stat(s, 'statuses') ?? {}))) statuses[code] = (statuses[code] ?? 0) + k;
     }
     const gatewayErrors = Object.entries(statuses).filter(([code]) => Number(code) >= 500);
 
-    const opens = stats['hostActiveOpens'];
+    const opens = stat(stats, 'hostActiveOpens');
     if (typeof opens === 'number' && requests > 0) {
       let s = `Proxy ${actor.name} (${engine}, upstream keep-alive ${keepAlive > 0 ? `on, pool ${keepAlive}` : 'off'}) opened ${n(opens)} upstream connections (Tcp.ActiveOpens on host ${actor.host}) for ${n(requests)} client requests: ${Math.round((opens / requests) * 1000) / 1000} per request.`;
       if (keepAlive > 0) s += ' Kept-alive connections carried many requests each, so few ports were ever used.';
@@ -94,7 +83,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       } else if (twUpstream > 0) {
         s += ` The upstream closed these connections first, so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
       } else {
-        s += ` ${noTimeWaitReason(report.hosts, actor.host, u.host, opens, keepAlive, String(stats['engine']))}`;
+        s += ` ${noTimeWaitReason(report.hosts, actor.host, u.host, opens, keepAlive, String(stat(stats, 'engine')))}`;
       }
       out.push(s);
     }
@@ -106,7 +95,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       out.push(s);
     }
 
-    const log = stats['errorLog'] as ErrorLog | undefined;
+    const log = stat(stats, 'errorLog');
     if (log && log.lines > 0) {
       const top = Object.entries(log.kinds).slice(0, 3).map(([kind, k]) => `"${kind}" ${n(k)} times`).join('; ');
       const causes = Object.entries(log.causes).filter(([c, k]) => k > 0 && CAUSE_TEXT[c]).map(([c, k]) => `${CAUSE_TEXT[c]} (${n(k)})`);

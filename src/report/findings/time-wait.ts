@@ -1,3 +1,4 @@
+import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import { portBudget, TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
@@ -17,7 +18,7 @@ export function timeWaitFindings({ plan, report }: FindingInput): string[] {
       out.push(s);
     } else {
       const served = Object.values(plan.actors).filter((a) => a.host === name && a.role === 'server').map((a) => report.actors[a.name]);
-      const passive = served.reduce((sum, st) => sum + Number(st?.['peerClosedFirst'] ?? 0), 0);
+      const passive = served.reduce((sum, st) => sum + (stat(st, 'peerClosedFirst') ?? 0), 0);
       if (passive > 0) {
         out.push(`Host ${name} held no TIME_WAIT (peak 0): its peers closed first on ${n(passive)} connections and it closed only after their FIN, a passive close that ends in LAST_ACK, not TIME_WAIT.`);
       }
