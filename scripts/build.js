@@ -1,8 +1,9 @@
 // Compiles src/ to dist/ (what the CLI, the agents and the published package run) and copies the
 // non-TypeScript helpers beside their modules. Skipped when dist/ is newer than every source file;
-// otherwise dist/ is rebuilt whole, so no stale module survives a rename.
+// otherwise dist/ is built whole in a new directory and swapped in by rename, so no stale module survives a
+// rename of its source and a run that is starting agents meanwhile never sees a half-written dist/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +28,14 @@ try {
   // never built
 }
 if (process.argv.includes('--force') || built < inputs) {
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  const fresh = join(root, `dist.building-${process.pid}`);
+  const old = join(root, `dist.old-${process.pid}`);
+  rmSync(fresh, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  copyFileSync(join(root, 'src/actors/listener.py'), join(root, 'dist/actors/listener.py'));
-  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', fresh], { cwd: root, stdio: 'inherit' });
+  copyFileSync(join(root, 'src/actors/listener.py'), join(fresh, 'actors/listener.py'));
+  writeFileSync(join(fresh, '.built'), `${new Date().toISOString()}\n`);
+  if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+  renameSync(fresh, join(root, 'dist'));
+  rmSync(old, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { f } from '../core/fields.ts';
 import { defineActorKind, type Actor, type ActorContext } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
+import { deferred } from '../core/deferred.ts';
 
 const options = {
   port: f.int({ min: 1, max: 65535, default: 8080, describe: 'TCP port to listen on' }),
@@ -79,9 +80,9 @@ export const httpServer = defineActorKind({
     let closing = false;
 
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    server.on('close', () => resolveDone());
+    const ended = deferred();
+    const done = ended.promise;
+    server.on('close', () => ended.resolve());
     server.on('error', (err) => errors.add(err as NodeJS.ErrnoException));
 
     server.on('connection', (sock) => {

@@ -6,6 +6,7 @@ import { f } from '../core/fields.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { resolveServer } from './link-helpers.ts';
+import { deferred } from '../core/deferred.ts';
 
 const options = {
   target: f.string({ describe: 'name of the server actor to send to' }),
@@ -38,8 +39,8 @@ export const keepaliveClient = defineActorKind({
     let endedAt: number | undefined;
     let responses = 0;
     let ok = 0;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
+    const ended = deferred();
+    const done = ended.promise;
 
     return {
       done,
@@ -58,7 +59,7 @@ export const keepaliveClient = defineActorKind({
             if (err) errors.add({ code: 'AUTOCANNON', syscall: 'none' });
             result = res;
             endedAt = ctx.now();
-            resolveDone();
+            ended.resolve();
           },
         );
         instance.on('response', (_client: unknown, statusCode: number) => {

@@ -9,9 +9,11 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { f } from '../core/fields.ts';
+import { lineSplitter } from '../core/lines.ts';
 import { hasCommand } from '../core/command.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 import type { ErrorCount } from './error-tally.ts';
+import { deferred } from '../core/deferred.ts';
 
 const HELPER = resolve(dirname(fileURLToPath(import.meta.url)), 'listener.py');
 /** The distribution's python3, not a user's shim: lighter to start and the same on every run. */
@@ -104,8 +106,8 @@ export const listener = defineActorKind({
     };
     let latest: ListenerStats | undefined;
     let child: ChildProcess | undefined;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
+    const ended = deferred();
+    const done = ended.promise;
 
     const onEvent = (event: HelperEvent) => {
       latest = event.stats;
@@ -117,30 +119,24 @@ export const listener = defineActorKind({
         new Promise<void>((resolveStart, reject) => {
           child = spawn(PYTHON, ['-I', '-u', HELPER, JSON.stringify(config), String(process.pid)], { stdio: ['pipe', 'pipe', 'pipe'] });
           child.stdin!.on('error', () => undefined);
-          let rest = '';
           let stderr = '';
           child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-          child.stdout!.on('data', (chunk: Buffer) => {
-            rest += chunk.toString();
-            let nl: number;
-            while ((nl = rest.indexOf('\n')) !== -1) {
-              const event = JSON.parse(rest.slice(0, nl)) as HelperEvent;
-              rest = rest.slice(nl + 1);
-              onEvent(event);
-              if (event.type === 'listening') {
-                ctx.log('info', 'listening', { port: o.port, reuseAddr: o.reuseAddr, limits: event.stats.limits });
-                resolveStart();
-              } else if (event.type === 'fatal') {
-                const err = Object.assign(new Error(`listener on port ${o.port}: ${event.syscall}() failed with ${event.code} (${event.message})`), { code: event.code, syscall: event.syscall });
-                reject(err);
-              }
+          child.stdout!.on('data', lineSplitter((line) => {
+            const event = JSON.parse(line) as HelperEvent;
+            onEvent(event);
+            if (event.type === 'listening') {
+              ctx.log('info', 'listening', { port: o.port, reuseAddr: o.reuseAddr, limits: event.stats.limits });
+              resolveStart();
+            } else if (event.type === 'fatal') {
+              const err = Object.assign(new Error(`listener on port ${o.port}: ${event.syscall}() failed with ${event.code} (${event.message})`), { code: event.code, syscall: event.syscall });
+              reject(err);
             }
-          });
+          }));
           child.on('error', reject);
           child.on('exit', (code, signal) => {
             if (code !== 0 && signal !== 'SIGKILL') ctx.log('warn', 'listener helper exited', { code, signal, stderr: stderr.trim() });
             reject(new Error(`listener helper exited (${code ?? signal}) before listening: ${stderr.trim()}`));
-            resolveDone();
+            ended.resolve();
           });
         }),
       async close() {

@@ -1,7 +1,6 @@
 // Finds an engine's executable at plan time, so a missing nginx or haproxy is a validation problem that names
 // the Debian package, before any namespace exists. An ordinary user's PATH often lacks /usr/sbin, where both live.
-import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { findExecutable } from '../core/command.ts';
 
 export const ENGINE_PACKAGES: Readonly<Record<string, string>> = {
   nginx: 'apt-get install nginx',
@@ -9,24 +8,6 @@ export const ENGINE_PACKAGES: Readonly<Record<string, string>> = {
   setpriv: 'apt-get install util-linux',
   unshare: 'apt-get install util-linux',
 };
-
-const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The absolute path of `command` (in PATH or an sbin directory), or of `given` when it is a path. */
-export function findExecutable(command: string, given?: string): string | undefined {
-  if (given !== undefined) return isAbsolute(given) && executable(given) ? given : undefined;
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
-  return dirs.map((d) => join(d, command)).find(executable);
-}
 
 /** Problems for an external engine: its binary and the tools that keep it from outliving its agent. */
 export function engineBinaryProblems(engine: 'nginx' | 'haproxy', given: string | undefined, where: string): { binary?: string; problems: string[] } {

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { Pool } from 'undici';
 import { causeOfErrno, type ProxyEngineFactory } from './proxy-engine.ts';
+import { deferred } from '../core/deferred.ts';
 
 /** Below the http-server actor's default keepAliveTimeout (5 s), so the pool drops a connection before the server does. */
 const POOL_IDLE_MS = 4_000;
@@ -53,9 +54,9 @@ export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
   });
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  server.on('close', () => resolveDone());
+  const ended = deferred();
+  const done = ended.promise;
+  server.on('close', () => ended.resolve());
 
   return {
     done,

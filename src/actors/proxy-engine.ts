@@ -1,7 +1,7 @@
 // What every proxy engine (nginx, HAProxy, the built-in undici proxy) is given and gives back, and the
 // tally of its own error lines, normalised to causes that thresholds and findings can name.
 import type { PortRange } from '../core/units.ts';
-import type { ActorContext } from './actor.ts';
+import type { Actor, ActorContext } from './actor.ts';
 
 export interface Upstream {
   readonly actor: string;
@@ -28,14 +28,8 @@ export interface ProxySettings {
   readonly binary: string | undefined;
 }
 
-export interface ProxyEngine {
-  start(): Promise<void>;
-  /** Resolves when the engine has stopped, by close(), destroy() or by itself. */
-  readonly done: Promise<void>;
-  close(): Promise<void>;
-  destroy(): void;
-  stats(): EngineStats;
-}
+/** An engine has an actor's lifecycle; its `done` resolves when it has stopped, by close(), destroy() or by itself. */
+export type ProxyEngine = Actor<EngineStats>;
 
 /** What an engine adds to the proxy's stats; each engine fills in its own fields. */
 export interface EngineStats {

@@ -4,7 +4,8 @@ import { STOP_TIMEOUTS } from '../core/defaults.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineRun, waitUntilListening } from './proxy-child.ts';
+import { EngineRun } from './engine-run.ts';
+import { waitUntilListening } from './listening.ts';
 import type { Cause, ProxyEngineFactory, ProxySettings } from './proxy-engine.ts';
 
 const TRAFFIC = /^waitlab status=(-?\d+) term=(\S+) server=(\S+)/;

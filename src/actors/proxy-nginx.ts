@@ -6,7 +6,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { constants } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineRun, FileTail, inUserNamespace, waitUntilListening } from './proxy-child.ts';
+import { inUserNamespace } from '../core/user-namespace.ts';
+import { EngineRun } from './engine-run.ts';
+import { FileTail } from './file-tail.ts';
+import { waitUntilListening } from './listening.ts';
 import { causeOfErrno, type Cause, type ProxyEngineFactory, type ProxySettings } from './proxy-engine.ts';
 
 export interface NginxVersion {

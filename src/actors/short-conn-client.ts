@@ -4,9 +4,11 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { f } from '../core/fields.ts';
+import { runArrivals } from './arrival-schedule.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
+import { deferred } from '../core/deferred.ts';
 
 const options = {
   target: f.string({ describe: 'name of the server actor to connect to' }),
@@ -73,8 +75,9 @@ export const shortConnClient = defineActorKind({
     let endedAt: number | undefined;
     let stopping = false;
     let timer: NodeJS.Timeout | undefined;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((r) => (resolveDone = r));
+    let arrivals: { stop(): void } | undefined;
+    const ended = deferred();
+    const done = ended.promise;
 
     const elapsed = () => performance.now() - startMono;
     const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && c.attempts + c.missedStarts >= o.count);
@@ -83,8 +86,9 @@ export const shortConnClient = defineActorKind({
       if (endedAt !== undefined) return;
       stopping = true;
       clearTimeout(timer);
+      arrivals?.stop();
       endedAt = ctx.now();
-      if (c.inFlight === 0) resolveDone();
+      if (c.inFlight === 0) ended.resolve();
     };
 
     const attempt = () => {
@@ -148,7 +152,7 @@ export const shortConnClient = defineActorKind({
         c.held++;
         c.inFlight--;
         sock.setTimeout(0);
-        if (stopping && c.inFlight === 0 && endedAt !== undefined) resolveDone();
+        if (stopping && c.inFlight === 0 && endedAt !== undefined) ended.resolve();
       };
       const writeLate = (left: number) => {
         if (sock.destroyed) return;
@@ -174,7 +178,7 @@ export const shortConnClient = defineActorKind({
         if (held) return;
         c.inFlight--;
         if (stopping) {
-          if (c.inFlight === 0 && endedAt !== undefined) resolveDone();
+          if (c.inFlight === 0 && endedAt !== undefined) ended.resolve();
         } else if (o.model === 'closed') {
           if (limitReached()) finishLoad();
           else attempt();
@@ -182,24 +186,18 @@ export const shortConnClient = defineActorKind({
       });
     };
 
-    // Open model (k6's constant-arrival-rate): start i is due at i/rate; a start that is too late or
-    // finds maxInFlight connections busy is counted as missed, never delayed.
     const runOpen = () => {
-      const intervalMs = 1000 / o.rate;
-      let i = 0;
-      const tick = () => {
-        if (stopping) return;
-        const now = elapsed();
-        while (i * intervalMs <= now) {
-          if (limitReached()) return finishLoad();
-          if (now - i * intervalMs > o.maxLateness || c.inFlight >= o.maxInFlight) c.missedStarts++;
-          else attempt();
-          i++;
-        }
-        if (limitReached()) return finishLoad();
-        timer = setTimeout(tick, Math.max(1, i * intervalMs - elapsed()));
-      };
-      tick();
+      arrivals = runArrivals({
+        rate: o.rate,
+        maxLatenessMs: o.maxLateness,
+        maxInFlight: o.maxInFlight,
+        elapsed,
+        limitReached,
+        inFlight: () => c.inFlight,
+        start: attempt,
+        missed: () => c.missedStarts++,
+        finish: finishLoad,
+      });
     };
 
     const runClosed = () => {

@@ -1,6 +1,7 @@
 // The agent protocol: commands from the controller on the agent's stdin, events back on its stdout,
 // one JSON object per line. The same protocol serves every lab driver.
 import type { AnyActorStats } from '../actors/registry.ts';
+import { lineSplitter } from '../core/lines.ts';
 import type { ActorPlan, HostPlan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { Sample } from '../sampler/socket-sampler.ts';
@@ -31,22 +32,15 @@ export type AgentEvent =
 
 /** Splits a byte stream into lines and parses each as JSON; a line that is not JSON is handed over as text. */
 export function lineReader(onLine: (value: unknown) => void, onText: (text: string) => void): (chunk: Buffer | string) => void {
-  let rest = '';
-  return (chunk) => {
-    rest += chunk.toString();
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) !== -1) {
-      const line = rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-      if (!line.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        onText(line);
-        continue;
-      }
-      onLine(value);
+  return lineSplitter((line) => {
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      onText(line);
+      return;
     }
-  };
+    onLine(value);
+  });
 }

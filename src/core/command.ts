@@ -1,5 +1,7 @@
 // Runs the lab's external commands (ip, unshare, mount) with argument arrays: no shell, no quoting.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { LabCommandError, LabUnavailableError } from './errors.ts';
 
 export function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
@@ -25,6 +27,25 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   nft: 'apt-get install nftables',
 };
 
+/** Where tools of root live; an ordinary user's PATH often lacks them (nginx, haproxy, nft are in /usr/sbin). */
+const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The absolute path of `command` (in PATH or an sbin directory), or of `given` when it is an absolute path. */
+export function findExecutable(command: string, given?: string): string | undefined {
+  if (given !== undefined) return isAbsolute(given) && executable(given) ? given : undefined;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
+  return dirs.map((d) => join(d, command)).find(executable);
+}
+
 export function hasCommand(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  return findExecutable(command) !== undefined;
 }

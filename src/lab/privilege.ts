@@ -5,15 +5,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { LabUnavailableError } from '../core/errors.ts';
+import { inUserNamespace } from '../core/user-namespace.ts';
 import { hasCommand, TOOL_PACKAGES } from '../core/command.ts';
-
-const IN_USERNS = 'WAITLAB_IN_USERNS';
 
 export type Privilege = 'root' | 'userns-root' | 'user';
 
 export function currentPrivilege(): Privilege {
   if (process.getuid?.() !== 0) return 'user';
-  return process.env[IN_USERNS] === '1' ? 'userns-root' : 'root';
+  return inUserNamespace() ? 'userns-root' : 'root';
 }
 
 /** What is missing for a lab here, as sentences that say how to get it; empty when nothing is. */
@@ -42,7 +41,6 @@ export function missingForLab(privilege: Privilege = currentPrivilege()): string
 export function reexecInUserNamespace(argv: readonly string[], stdio: 'inherit' | 'pipe' = 'inherit'): Promise<number> {
   const child = spawn('unshare', ['--user', '--map-root-user', '--net', '--mount', '--', ...argv], {
     stdio,
-    env: { ...process.env, [IN_USERNS]: '1' },
   });
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const onInt = forward('SIGINT');

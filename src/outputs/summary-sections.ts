@@ -28,7 +28,7 @@ export function summarySections(r: Report): Section[] {
       }),
     });
     const errorRows = load.flatMap(([name, a]) =>
-      Object.entries((stat(a, 'errors') ?? {})).map(([code, e]) => [
+      Object.entries(stat(a, 'errors') ?? {}).map(([code, e]) => [
         name,
         code,
         Object.keys(e.syscalls).join(', '),

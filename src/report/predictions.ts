@@ -17,9 +17,9 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     const client = hosts[actor.host];
     const server = hosts[actor.connect.host];
     if (!stats || !client || !server) continue;
-    const connectRate = (stat(stats, 'connectRate') ?? 0);
-    const durationMs = (stat(stats, 'durationMs') ?? 0);
-    const startedAtMs = (stat(stats, 'startedAtMs') ?? 0);
+    const connectRate = stat(stats, 'connectRate') ?? 0;
+    const durationMs = stat(stats, 'durationMs') ?? 0;
+    const startedAtMs = stat(stats, 'startedAtMs') ?? 0;
     const closer = actor.options['closer'] as 'client' | 'server';
     const budget = portBudget(client.sysctls);
     const entry: (typeof out)[string] = {};
@@ -28,7 +28,7 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     // shared across destinations. The EADDRNOTAVAIL prediction is for plain connect() only.
     const bindsFirst = actor.options['localAddress'] !== undefined || actor.options['localPort'] !== undefined;
     if (budget && connectRate > 0 && !bindsFirst) {
-      const errors = (stat(stats, 'errors') ?? {});
+      const errors = stat(stats, 'errors') ?? {};
       const first = errors['EADDRNOTAVAIL']?.firstAtMs;
       const measuredMs = first === undefined ? null : Math.round(first - startedAtMs);
       const predictedMs = Math.round((budget.budget / connectRate) * 1000);

@@ -1,8 +1,7 @@
 // Helpers for tests that build real labs and look at what the kernel and the process table say.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
@@ -10,13 +9,12 @@ import type { Report } from '../../src/report/report.ts';
 import { defineScenario, type HostSpec } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
+import { tempDir } from './temp-dir.ts';
+
+export { tempDir };
 
 export const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
-
-export function tempDir(prefix = 'waitlab-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 /** A lab of hosts and no actors, for tests that run their own programs inside. */
 export async function buildLab(hosts: Record<string, HostSpec>): Promise<Lab> {

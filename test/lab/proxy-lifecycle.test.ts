@@ -11,7 +11,7 @@ import type { Plan } from '../../src/core/plan.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
-import { inUserNamespace } from '../../src/actors/proxy-child.ts';
+import { inUserNamespace } from '../../src/core/user-namespace.ts';
 import { until } from '../helpers/lab.ts';
 
 function planFor(engine: 'nginx' | 'haproxy'): Plan {

@@ -15,7 +15,7 @@ export function addressInUseFindings({ plan, report }: FindingInput): string[] {
     const oldReuse = actor.options['reuseAddr'];
     const newReuse = actor.options['restartReuseAddr'] ?? oldReuse;
     const held = Object.entries(restart.portStates ?? {}).map(([state, k]) => `${state} ${n(k)}`).join(', ') || 'no socket';
-    const errors = (stat(stats, 'errors') ?? {});
+    const errors = stat(stats, 'errors') ?? {};
     const inUse = errors['EADDRINUSE'];
     const calls = inUse ? Object.keys(inUse.syscalls).map((c) => `${c}()`).join(', ') : '';
     let s = `Listener ${actor.name} on host ${actor.host} (port ${actor.options['port']}) was restarted with SO_REUSEADDR ${onOff(oldReuse)} on the old listening socket and ${onOff(newReuse)} on the new one, while the port held ${held} (as /proc/net/tcp listed it at the restart).`;

@@ -13,7 +13,7 @@ export function fdLimitFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
   for (const actor of Object.values(plan.actors)) {
     const stats = report.actors[actor.name];
-    const errors = (stat(stats, 'errors') ?? {});
+    const errors = stat(stats, 'errors') ?? {};
     for (const code of ['EMFILE', 'ENFILE'] as const) {
       const e = errors[code];
       if (!e || !stats) continue;
@@ -38,7 +38,7 @@ export function fdLimitFindings({ plan, report }: FindingInput): string[] {
         if (!h || !budget || !c.connect) return [];
         const peer = h.peak.peers.ephemeral[`${c.connect.address}:${c.connect.port}`] ?? {};
         const used = Object.values(peer).reduce((sum, k) => sum + (k ?? 0), 0);
-        const portErrors = Object.keys((stat(report.actors[c.name], 'errors') ?? {})).filter((k) => k === 'EADDRNOTAVAIL' || k === 'EADDRINUSE');
+        const portErrors = Object.keys(stat(report.actors[c.name], 'errors') ?? {}).filter((k) => k === 'EADDRNOTAVAIL' || k === 'EADDRINUSE');
         return [`host ${c.host} held at most ${n(used)} of its ${n(budget.budget)} ports toward ${c.connect.address}:${c.connect.port}${portErrors.length ? ` (and got ${portErrors.join(', ')})` : ' and got neither EADDRNOTAVAIL nor EADDRINUSE'}`];
       });
       if (portNotes.length) s += ` This is not port exhaustion: ${portNotes.join('; ')}.`;

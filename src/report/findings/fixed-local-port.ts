@@ -19,9 +19,9 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): string[]
     const host = report.hosts[actor.host];
     if (!stats || !host) continue;
     const sys = host.sysctls;
-    const connected = (stat(stats, 'connected') ?? 0);
-    const attempts = (stat(stats, 'attempts') ?? 0);
-    const errors = (stat(stats, 'errors') ?? {});
+    const connected = stat(stats, 'connected') ?? 0;
+    const attempts = stat(stats, 'attempts') ?? 0;
+    const errors = stat(stats, 'errors') ?? {};
     const notAvail = errors['EADDRNOTAVAIL']?.count ?? 0;
     const inUse = errors['EADDRINUSE'];
     const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;

@@ -39,7 +39,7 @@ export function listenBacklogFindings({ plan, report }: FindingInput): string[] 
       const ch = report.hosts[c.host];
       if (!cs || !ch) continue;
       const lat = stat(cs, 'latencyMs');
-      const errs = Object.entries((stat(cs, 'errors') ?? {})).map(([code, e]) => `${code} ${n(e.count)}`);
+      const errs = Object.entries(stat(cs, 'errors') ?? {}).map(([code, e]) => `${code} ${n(e.count)}`);
       s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(ch.peak.total.SYN_SENT)} and TcpExt.TCPSynRetrans +${n(ch.counters.delta['TcpExt.TCPSynRetrans'] ?? 0)} for the whole host) got ${n((stat(cs, 'ok') ?? 0))} of ${n((stat(cs, 'attempts') ?? 0))} answers, p50 ${lat?.p50 == null ? '-' : Math.round(lat.p50)} ms, p99 ${lat?.p99 == null ? '-' : Math.round(lat.p99)} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}: a dropped SYN costs the client a retransmission timeout (1 s, then 2 s more), not a refusal.`;
     }
     const abort = host.sysctls['net.ipv4.tcp_abort_on_overflow'];

@@ -32,8 +32,8 @@ export function loadErrorFindings({ plan, report }: FindingInput): string[] {
     if (actor.role !== 'load') continue;
     const stats = report.actors[actor.name];
     if (!stats) continue;
-    const errors = (stat(stats, 'errors') ?? {});
-    const startedAt = (stat(stats, 'startedAtMs') ?? 0);
+    const errors = stat(stats, 'errors') ?? {};
+    const startedAt = stat(stats, 'startedAtMs') ?? 0;
     const exhaustion = report.predictions[actor.name]?.exhaustion;
     const host = report.hosts[actor.host];
     for (const [code, e] of Object.entries(errors)) {
@@ -46,7 +46,7 @@ export function loadErrorFindings({ plan, report }: FindingInput): string[] {
       }
       out.push(s);
     }
-    const missed = (stat(stats, 'missedStarts') ?? 0);
+    const missed = stat(stats, 'missedStarts') ?? 0;
     if (missed > 0) out.push(`Actor ${actor.name} missed ${n(missed)} scheduled starts: the open model counts a start that cannot begin on time rather than delaying it.`);
   }
   return out;

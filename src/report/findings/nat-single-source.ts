@@ -41,7 +41,7 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): string[
         const slowest = Math.round(Math.max(0, ...clients.map((a) => stat(report.actors[a.name], 'latencyMs')?.max ?? 0)));
         const failed = clients.reduce((sum, a) => sum + (stat(report.actors[a.name], 'errorCount') ?? 0), 0);
         s += rfc1337
-          ? ` With tcp_rfc1337=1 on host ${name} the RST does not end the TIME_WAIT entry, so the retried SYNs met it again: ${n(failed)} connections failed (${[...new Set(clients.flatMap((a) => Object.keys((stat(report.actors[a.name], 'errors') ?? {}))))].join(', ') || 'no error code'}).`
+          ? ` With tcp_rfc1337=1 on host ${name} the RST does not end the TIME_WAIT entry, so the retried SYNs met it again: ${n(failed)} connections failed (${[...new Set(clients.flatMap((a) => Object.keys(stat(report.actors[a.name], 'errors') ?? {})))].join(', ') || 'no error code'}).`
           : ` With tcp_rfc1337=0 on host ${name} the RST ended the TIME_WAIT entry and the next SYN went through${failed ? `; still ${n(failed)} connections failed` : `: no connection failed (slowest answer ${slowest} ms: Linux resends a SYN at once after an ACK that does not match it)`}.`;
       } else {
         s += ' No SYN was refused in TIME_WAIT (TcpExt.PAWSTimewait +0).';

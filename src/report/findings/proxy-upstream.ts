@@ -55,8 +55,8 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
     for (const c of clients) {
       const s = report.actors[c.name];
       // One request per connection from these clients (short-conn-client): its connections are the proxy's requests.
-      requests += (stat(s, 'connected') ?? 0);
-      for (const [code, k] of Object.entries((stat(s, 'statuses') ?? {}))) statuses[code] = (statuses[code] ?? 0) + k;
+      requests += stat(s, 'connected') ?? 0;
+      for (const [code, k] of Object.entries(stat(s, 'statuses') ?? {})) statuses[code] = (statuses[code] ?? 0) + k;
     }
     const gatewayErrors = Object.entries(statuses).filter(([code]) => Number(code) >= 500);
 

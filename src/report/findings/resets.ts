@@ -31,18 +31,18 @@ export function resetFindings({ plan, report }: FindingInput): string[] {
     if (resetsSent > 0) {
       out.push(`Host ${actor.host} closed ${n(resetsSent)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)} and TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(host.peak.total.TIME_WAIT)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`);
     }
-    const unread = (stat(stats, 'closedUnread') ?? 0);
+    const unread = stat(stats, 'closedUnread') ?? 0;
     if (unread > 0) {
       out.push(`Host ${actor.host} closed ${n(unread)} connections with the request body unread (actor ${actor.name}, requestBody unread): its kernel sent RST instead of FIN (Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)}, TcpExt.TCPAbortOnClose +${n(d['TcpExt.TCPAbortOnClose'] ?? 0)}, TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} for data that kept arriving after the close).`);
     }
 
-    const errors = (stat(stats, 'errors') ?? {});
+    const errors = stat(stats, 'errors') ?? {};
     const causes = peersOf(actor, plan.actors).map(resetCause).filter(Boolean);
     const reset = errors['ECONNRESET'];
     if (reset) {
       let s = `ECONNRESET reached actor ${actor.name} on host ${actor.host} ${n(reset.count)} times (${calls(reset)}); the kernel of host ${actor.host} counted Tcp.EstabResets +${n(d['Tcp.EstabResets'] ?? 0)} (connections reset while established or in CLOSE_WAIT, its own aborts included).`;
       if (causes.length) s += ` The RSTs came because ${causes.join('; ')}.`;
-      const eofs = (stat(stats, 'peerClosed') ?? 0);
+      const eofs = stat(stats, 'peerClosed') ?? 0;
       if (actor.role === 'load' && eofs > 0 && reset.count + eofs === (stat(stats, 'connected') ?? -1)) {
         s += ` The other ${n(eofs)} connections were reset too, but node saw a plain end of stream ('end'): when the response and the RST are read in one wake-up, libuv reports the hang-up after a partial read as EOF, and the reset never reaches the application.`;
       }

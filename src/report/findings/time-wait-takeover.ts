@@ -32,7 +32,7 @@ export function timeWaitTakeoverFindings({ plan, report }: FindingInput): string
       if (!budget) continue;
       const half = sameParityPorts(budget.range);
       const peer = host.peak.peers.listen[report.hosts[client.host]!.address]?.TIME_WAIT ?? 0;
-      const conns = (stat(report.actors[client.name], 'connected') ?? 0);
+      const conns = stat(report.actors[client.name], 'connected') ?? 0;
       s += ` Host ${client.host} (actor ${client.name}) made ${n(conns)} connections through its ${n(budget.budget)}-port range ${budget.range} with ${n((stat(report.actors[client.name], 'errorCount') ?? 0))} errors, and left at most ${n(peer)} TIME_WAIT here: one per 4-tuple it used`;
       s += peer === half
         ? `, exactly the ${n(half)} ports of the range with its low end's parity, the half connect() tries first: holding no TIME_WAIT itself, the client found one of them free every time, so each was used about ${Math.round(conns / half)} times.`

@@ -16,8 +16,8 @@ export function twOverflowFindings({ plan, report }: FindingInput): string[] {
     const budget = portBudget(host.sysctls);
     for (const actor of Object.values(plan.actors).filter((a) => a.host === name && a.role === 'load')) {
       const stats = report.actors[actor.name];
-      const conns = (stat(stats, 'connected') ?? 0);
-      const errors = (stat(stats, 'errors') ?? {});
+      const conns = stat(stats, 'connected') ?? 0;
+      const errors = stat(stats, 'errors') ?? {};
       if (budget && conns > budget.budget) {
         s += ` Their ports were free at once: actor ${actor.name} made ${n(conns)} connections through a ${n(budget.budget)}-port range (${budget.range}) with ${n(errors['EADDRNOTAVAIL']?.count ?? 0)} EADDRNOTAVAIL.`;
       }

@@ -1,0 +1,104 @@
+// An engine binary (nginx, haproxy) as a child of the agent that cannot outlive it, in any case:
+//   setpriv --pdeathsig KILL -- unshare --pid --fork --kill-child=SIGKILL -- <engine> ...
+// setpriv makes the kernel SIGKILL unshare when the agent dies (even by SIGKILL: PR_SET_PDEATHSIG), and
+// unshare --kill-child does the same for the engine it forks, which is pid 1 of a new pid namespace. When a
+// pid namespace's init dies the kernel kills every process in it, so nginx's workers (which would keep
+// serving after a SIGKILLed master) and anything they fork die too. Both tools are util-linux, which the lab
+// already needs for `unshare`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { lineSplitter } from '../core/lines.ts';
+
+const TAIL_LIMIT = 4000;
+
+export class GuardedChild {
+  private readonly child: ChildProcess;
+  private stderrText = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  constructor(argv: readonly string[], options: { cwd: string; onStdoutLine?: (line: string) => void; onStderrLine?: (line: string) => void }) {
+    this.child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv], {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    readLines(this.child.stdout!, (l) => options.onStdoutLine?.(l));
+    readLines(this.child.stderr!, (l) => {
+      this.stderrText = `${this.stderrText}${l}\n`.slice(-TAIL_LIMIT);
+      options.onStderrLine?.(l);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (err) => {
+        this.stderrText += `${err.message}\n`;
+        this.exitStatus = { code: null, signal: null };
+        resolve(this.exitStatus);
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        resolve(this.exitStatus);
+      });
+    });
+  }
+
+  get stderrTail(): string {
+    return this.stderrText.trim();
+  }
+
+  /** The wrapper's pid (unshare, after setpriv's exec). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The engine's own pid outside its pid namespace: the one child of unshare. */
+  enginePid(): number | undefined {
+    const parent = this.child.pid;
+    if (parent === undefined) return undefined;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after the last ')'.
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === parent) return Number(entry);
+      } catch {
+        // exited while we looked
+      }
+    }
+    return undefined;
+  }
+
+  /** Signals the engine (graceful stops: nginx SIGQUIT, HAProxy SIGUSR1); false when it is not there. */
+  signalEngine(signal: NodeJS.Signals): boolean {
+    const pid = this.enginePid();
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGKILL to the wrapper: the kernel then kills the engine (pdeathsig) and its whole pid namespace. */
+  kill(): void {
+    if (this.exitStatus === undefined) this.child.kill('SIGKILL');
+  }
+
+  /** Graceful signal, then SIGKILL after `graceMs`; resolves once the wrapper is gone. */
+  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    if (this.exitStatus !== undefined) return;
+    if (!this.signalEngine(signal)) this.kill();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    this.kill();
+    await this.exited;
+  }
+}
+
+/** Every non-empty line of a stream, the last one too when it lacks its newline. */
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  const split = lineSplitter((line) => line.trim() && onLine(line));
+  stream.on('data', split);
+  stream.on('end', () => split.flush());
+}

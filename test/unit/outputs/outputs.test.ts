@@ -1,0 +1,85 @@
+// Outputs on report fixtures from real runs: each reads only the report, and `writeOutputs` makes every
+// registered file. Tables are checked cell by cell against the report's own numbers.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OUTPUTS, writeOutputs } from '../../../src/outputs/registry.ts';
+import { reportJson } from '../../../src/outputs/report-json.ts';
+import { renderMarkdown } from '../../../src/outputs/summary-markdown.ts';
+import { summarySections } from '../../../src/outputs/summary-sections.ts';
+import { renderText } from '../../../src/outputs/terminal-summary.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
+import { loadReportFixture, n, reportFixtureNames } from '../fixture.ts';
+
+/** The rows of the Markdown table under `## title`, as cells. */
+function markdownTable(md: string, title: string): string[][] {
+  const section = md.split(`## ${title}\n`)[1]?.split('\n## ')[0] ?? '';
+  return section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('|---')).map((l) => l.slice(2, -2).split(' | '));
+}
+
+describe('summary.md', () => {
+  const report = loadReportFixture('short-conn');
+  const md = renderMarkdown(report);
+
+  it('heads with the verdict and the environment the run had', () => {
+    expect(md.split('\n')[0]).toBe(`# short-conn: ${report.verdict.toUpperCase()}`);
+    expect(md).toContain(`kernel ${report.environment.kernel}, node ${report.environment.node}, driver ${report.environment.driver} as ${report.environment.privilege}`);
+  });
+
+  it('puts each load actor\'s figures in its row', () => {
+    const [head, row] = markdownTable(md, 'Load');
+    const flood = report.actors.flood!;
+    if (flood.kind !== 'short-conn-client') throw new Error(`flood is a ${flood.kind}`);
+    const cell = (name: string) => row![head!.indexOf(name)];
+    expect(cell('attempts')).toBe(n(flood.attempts!));
+    expect(cell('ok')).toBe(n(flood.ok!));
+    expect(cell('errors')).toBe(n(flood.errorCount!));
+    expect(cell('missed starts')).toBe(n(flood.missedStarts!));
+  });
+
+  it('shows every host\'s TIME_WAIT peak and every threshold with its value', () => {
+    const rows = markdownTable(md, 'Socket states per host (peaks)');
+    for (const [name, host] of Object.entries(report.hosts)) {
+      expect(rows.find((r) => r[0] === name)?.[2]).toBe(n(host.peak.total.TIME_WAIT));
+    }
+    for (const t of report.thresholds) expect(md).toContain(`${t.ok ? 'ok  ' : 'FAIL'} ${t.expression} (value ${t.value!.toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+    for (const f of report.findings) expect(md).toContain(`- ${f}`);
+  });
+
+  it('says FAIL and names the failed threshold when one failed', () => {
+    const failed = loadReportFixture('short-conn--tw-reuse-1');
+    expect(failed.verdict).toBe('fail');
+    const text = renderMarkdown(failed);
+    expect(text.split('\n')[0]).toBe('# short-conn: FAIL');
+    const bad = failed.thresholds.filter((t) => !t.ok);
+    expect(bad.length).toBeGreaterThan(0);
+    for (const t of bad) expect(text).toContain(`FAIL ${t.expression}`);
+  });
+});
+
+describe('the terminal summary', () => {
+  it('renders the same sections as summary.md, columns aligned', () => {
+    const report = loadReportFixture('proxy-short-upstream');
+    const text = renderText(report);
+    for (const s of summarySections(report)) expect(text).toContain(`\n${s.title}\n`);
+    const load = text.split('\nLoad\n')[1]!.split('\n\n')[0]!.split('\n');
+    expect(new Set(load.map((l) => l.length)).size).toBe(1);
+  });
+});
+
+describe('outputs on every fixture', () => {
+  it('each output renders every captured report without throwing, and report.json round-trips', async () => {
+    for (const name of reportFixtureNames()) {
+      const report = loadReportFixture(name);
+      for (const output of OUTPUTS) expect((await output.write(report, { dir: '/nonexistent', samplesFile: '/nonexistent' })).length).toBeGreaterThan(0);
+      expect(JSON.parse(await reportJson.write(report, { dir: '', samplesFile: '' }))).toEqual(report);
+    }
+  });
+
+  it('writeOutputs writes one file per registered output into the run directory', async () => {
+    const dir = tempDir();
+    const written = await writeOutputs(loadReportFixture('short-conn'), dir);
+    expect(written).toEqual(OUTPUTS.map((o) => join(dir, o.file)));
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toBe(renderMarkdown(loadReportFixture('short-conn')));
+  });
+});

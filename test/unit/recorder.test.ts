@@ -1,0 +1,50 @@
+// The recorder replayed on the sample stream of a real short-conn run (test/fixtures/runs): the peaks and the
+// series it keeps must be the ones that run's report.json holds, and samples.ndjson must come out event for event.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { AgentEvent } from '../../src/agent/protocol.ts';
+import { HostRecord, Recorder, SERIES_CAP } from '../../src/recorder/recorder.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const RUN = new URL('../fixtures/runs/', import.meta.url);
+const lines = readFileSync(new URL('short-conn.samples.ndjson', RUN), 'utf8').split('\n').filter(Boolean);
+const events = lines.map((l) => JSON.parse(l) as AgentEvent & { host?: string });
+const report = JSON.parse(readFileSync(new URL('short-conn.report.json', RUN), 'utf8'));
+
+describe('Recorder on a real run', () => {
+  it('keeps the peaks, sample counts and series that the run reported, and streams every event', async () => {
+    const file = join(tempDir(), 'samples.ndjson');
+    const recorder = new Recorder(file);
+    for (const e of events) recorder.onEvent(e.host ?? '', e);
+    await recorder.close();
+    for (const name of ['client', 'server']) {
+      const rec = recorder.host(name);
+      const host = report.hosts[name];
+      expect(rec.samples).toBe(host.samples);
+      expect(rec.peaks.sockstatTw).toBe(host.peak.sockstatTw);
+      expect(rec.peaks.total.TIME_WAIT ?? 0).toBe(host.peak.total.TIME_WAIT);
+      expect(rec.peaks.ephemeral.TIME_WAIT ?? 0).toBe(host.peak.ephemeral.TIME_WAIT);
+      expect(rec.peaks.peers).toEqual(host.peak.peers);
+      expect(rec.series).toEqual(host.series);
+    }
+    expect(recorder.host('client').peaks.total.TIME_WAIT).toBe(1000);
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toEqual(lines);
+  });
+});
+
+describe('HostRecord series', () => {
+  const sample = (t: number, tw: number) => ({ type: 'sample', host: 'h', t, tcp: { listen: {}, ephemeral: {}, total: { TIME_WAIT: tw }, peers: { listen: {}, ephemeral: {} } }, sockets: tw, sockstat: { inuse: 0, orphan: 0, tw, alloc: 0, mem: 0 }, counters: {}, skipped: 0 }) as Extract<AgentEvent, { type: 'sample' }>;
+
+  it('stays under its cap however long the run, and merged points keep their maxima', () => {
+    const rec = new HostRecord();
+    const total = SERIES_CAP * 5 + 7;
+    for (let i = 0; i < total; i++) rec.add(sample(i * 100, i === 3333 ? 99_999 : i % 50));
+    expect(rec.samples).toBe(total);
+    expect(rec.series.t.length).toBeLessThanOrEqual(SERIES_CAP);
+    expect(rec.series.t.length).toBeGreaterThan(SERIES_CAP / 4);
+    expect(Math.max(...rec.series.states.TIME_WAIT!)).toBe(99_999);
+    expect(rec.peaks.total.TIME_WAIT).toBe(99_999);
+    expect(rec.peaks.atMs.TIME_WAIT).toBe(333_300);
+  });
+});
