@@ -7,6 +7,8 @@ export const EXIT = {
   INVALID: 2,
   LAB_UNAVAILABLE: 3,
   INTERNAL: 4,
+  /** `waitlab compare` or `--baseline` found a metric out of tolerance (or missing). */
+  REGRESSION: 5,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;

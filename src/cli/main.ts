@@ -1,20 +1,29 @@
 // The CLI only parses and calls the library (after autocannon.js). Human output goes to stderr,
 // machine output (--json, --dry-run) to stdout; errors become exit codes only here.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
+import { recordBaseline } from '../controller/record-baseline.ts';
 import { runScenario } from '../controller/run-scenario.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
+import { parseToleranceOverride } from '../core/tolerance.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
+import { reportPathProblem } from '../plan/report-paths.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import type { LabDriver } from '../lab/driver.ts';
 import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
+import { comparisonMarkdown, comparisonText } from '../outputs/comparison-markdown.ts';
+import { renderJunit } from '../outputs/junit-xml.ts';
 import { writeOutputs } from '../outputs/registry.ts';
+import { renderMarkdown } from '../outputs/summary-markdown.ts';
 import { renderText } from '../outputs/terminal-summary.ts';
-import { REPORT_SCHEMA_VERSION, type Report } from '../report/report.ts';
+import { compareReports, toleranceRules } from '../report/compare.ts';
+import { BASELINE_FILE, readBaseline, readReport } from '../report/report-file.ts';
+import type { Report } from '../report/report.ts';
+import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
 
@@ -25,20 +34,41 @@ function continueWithLabPrivileges(driver: LabDriver): Promise<number | undefine
   return driver.withPrivileges([process.execPath, BIN, ...process.argv.slice(2)]);
 }
 
+/** Thresholds first: a run that failed them exits 1 even when it also regressed; a regression alone exits 5. */
 function verdictCode(report: Report): number {
-  return report.verdict === 'pass' ? EXIT.OK : report.verdict === 'fail' ? EXIT.THRESHOLDS_FAILED : EXIT.INTERNAL;
+  if (report.verdict !== 'pass') return report.verdict === 'fail' ? EXIT.THRESHOLDS_FAILED : EXIT.INTERNAL;
+  return report.comparison?.verdict === 'regression' ? EXIT.REGRESSION : EXIT.OK;
 }
 
-async function scenarioCommand(argv: { scenario: string; set: string[]; out?: string; json: boolean; dryRun: boolean; verbose: boolean; progress: boolean; driver: string }): Promise<number> {
-  const driver = labDriver(argv.driver);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name });
-  if (argv.dryRun) {
-    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    return EXIT.OK;
-  }
-  const delegated = await continueWithLabPrivileges(driver);
-  if (delegated !== undefined) return delegated;
+/** Runs of one baseline: each is a whole lab run. */
+const MAX_BASELINE_RUNS = 20;
 
+interface ScenarioArgs {
+  scenario: string;
+  set: string[];
+  out?: string;
+  json: boolean;
+  dryRun: boolean;
+  verbose: boolean;
+  progress: boolean;
+  driver: string;
+  threshold: string[];
+  tolerance: string[];
+  baseline?: string;
+}
+
+/** --tolerance 'pattern=+10%' ... as the plan takes them; a malformed one is a usage error. */
+function tolerancesOf(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const text of list) {
+    const { pattern, tolerance } = parseToleranceOverride(text);
+    out[pattern] = tolerance.text;
+  }
+  return out;
+}
+
+/** Runs `work` with SIGINT/SIGTERM turned into an abort: the lab is torn down and the partial report written. */
+async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) return; // already tearing down; teardown is bounded by its own timeouts
@@ -47,18 +77,46 @@ async function scenarioCommand(argv: { scenario: string; set: string[]; out?: st
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = progressPrinter();
+  try {
+    return await work(abort.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
+  const driver = labDriver(argv.driver);
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance) });
+  // The baseline is read and matched before any lab exists: a wrong one is a usage error, not a wasted run.
+  const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
+  if (baseline && baseline.identity.scenario !== plan.scenario.name) {
+    throw new UsageError(`--baseline ${argv.baseline} is a baseline of ${baseline.identity.scenario}, not of ${plan.scenario.name}`);
+  }
+  if (argv.dryRun) {
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  const delegated = await continueWithLabPrivileges(driver);
+  if (delegated !== undefined) return delegated;
+
+  const ci = ciEnvironment();
+  const progress = progressPrinter(process.stderr, ci.plain);
   process.stderr.write(`waitlab: running ${plan.scenario.name} (${Object.keys(plan.hosts).join(', ')}), load up to ${(plan.maxLoadMs / 1000).toFixed(1)} s\n`);
   try {
-    const { report, dir } = await runScenario(plan, {
-      outDir: argv.out ? resolve(argv.out) : undefined,
-      signal: abort.signal,
-      verbose: argv.verbose,
-      onProgress: argv.progress ? progress.update : undefined,
-      driver,
-    });
+    const { report, dir } = await withSignals((signal) =>
+      runScenario(plan, {
+        outDir: argv.out ? resolve(argv.out) : undefined,
+        signal,
+        verbose: argv.verbose,
+        onProgress: argv.progress ? progress.update : undefined,
+        driver,
+        baseline,
+      }),
+    );
     progress.done();
     process.stderr.write(`\n${renderText(report)}\nreport: ${dir}\n`);
+    reportToCi(ci, annotations(report, report.comparison), renderMarkdown(report));
     if (argv.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     return verdictCode(report);
   } catch (err) {
@@ -66,10 +124,48 @@ async function scenarioCommand(argv: { scenario: string; set: string[]; out?: st
     const dir = (err as { runDir?: string }).runDir;
     if (dir) process.stderr.write(`partial report: ${dir}\n`);
     throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
+}
+
+/** Compares a run (a directory or report.json) with a baseline (a baseline directory, a run directory or a report.json). */
+async function compareCommand(argv: { baseline: string; current: string; tolerance: string[]; out?: string; json: boolean }): Promise<number> {
+  const baseline = readBaseline(resolve(argv.baseline));
+  const current = readReport(resolve(argv.current));
+  const extra = tolerancesOf(argv.tolerance);
+  const problems = Object.keys(extra).flatMap((p) => reportPathProblem(p, current.scenario.plan) ?? []);
+  if (problems.length) throw new UsageError(`--tolerance: ${problems.join('; ')}`);
+  const rules = [...toleranceRules(extra), ...toleranceRules(current.scenario.plan.regressions)];
+  const comparison = compareReports(baseline, current, argv.current, rules);
+  const compared = { ...current, comparison };
+  process.stderr.write(comparisonText(comparison));
+  if (argv.out) {
+    const dir = resolve(argv.out);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+    writeFileSync(join(dir, 'compare.md'), comparisonMarkdown(comparison));
+    writeFileSync(join(dir, 'junit.xml'), renderJunit(compared));
+    process.stderr.write(`comparison: ${dir}\n`);
+  }
+  reportToCi(ciEnvironment(), annotations({ ...compared, thresholds: [] }, comparison), comparisonMarkdown(comparison));
+  if (argv.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
+  return comparison.verdict === 'pass' ? EXIT.OK : EXIT.REGRESSION;
+}
+
+/** Records a baseline: the scenario run `runs` times, summarised into <out>/baseline.json. */
+async function baselineCommand(argv: { scenario: string; set: string[]; runs: number; out?: string; driver: string; tolerance: string[] }): Promise<number> {
+  const driver = labDriver(argv.driver);
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, tolerances: tolerancesOf(argv.tolerance) });
+  if (!Number.isInteger(argv.runs) || argv.runs < 1 || argv.runs > MAX_BASELINE_RUNS) throw new UsageError(`--runs ${argv.runs}: between 1 and ${MAX_BASELINE_RUNS}`);
+  const delegated = await continueWithLabPrivileges(driver);
+  if (delegated !== undefined) return delegated;
+  const dir = resolve(argv.out ?? join('baselines', plan.scenario.name));
+  process.stderr.write(`waitlab: recording a baseline of ${plan.scenario.name} from ${argv.runs} runs into ${dir}\n`);
+  const baseline = await withSignals((signal) =>
+    recordBaseline(plan, argv.runs, dir, { signal, driver, onRun: (i, r) => process.stderr.write(`  run ${i}/${argv.runs}: ${r.verdict}\n`) }),
+  );
+  for (const n of baseline.noisy) process.stderr.write(`  noisy: ${n.path} spread ${(n.spread * 100).toFixed(1)}% > tolerance ${n.tolerance}\n`);
+  process.stderr.write(`baseline: ${join(dir, BASELINE_FILE)} (${Object.keys(baseline.metrics).length} metrics, ${baseline.noisy.length} noisier than their tolerance)\n`);
+  return EXIT.OK;
 }
 
 async function listCommand(): Promise<number> {
@@ -82,14 +178,7 @@ async function listCommand(): Promise<number> {
 
 /** Re-renders every output of a run directory from its report.json. */
 async function reportCommand(argv: { dir: string; json: boolean }): Promise<number> {
-  const file = join(argv.dir, 'report.json');
-  let report: Report;
-  try {
-    report = JSON.parse(readFileSync(file, 'utf8')) as Report;
-  } catch (err) {
-    throw new UsageError(`${file}: ${(err as Error).message}`);
-  }
-  if (report?.schemaVersion !== REPORT_SCHEMA_VERSION) throw new UsageError(`${file} is not a waitlab report of schema version ${REPORT_SCHEMA_VERSION}`);
+  const report = readReport(resolve(argv.dir));
   await writeOutputs(report, argv.dir);
   if (argv.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(renderText(report));
@@ -118,6 +207,13 @@ async function reapCommand(): Promise<number> {
   return EXIT.OK;
 }
 
+const TOLERANCE_OPTION = {
+  type: 'string',
+  array: true,
+  default: [] as string[],
+  describe: "a regression tolerance: --tolerance '<report path, * for one key>=+20%' (+ rise is worse, - fall is worse, ± either; repeatable)",
+} as const;
+
 const DRIVER_OPTION = {
   type: 'string',
   choices: LAB_DRIVERS.map((d) => d.name),
@@ -143,8 +239,36 @@ export async function main(args: string[]): Promise<number> {
           .option('dry-run', { type: 'boolean', default: false, describe: 'validate and print the resolved plan; start nothing' })
           .option('verbose', { type: 'boolean', default: false, describe: 'also print the log on stderr' })
           .option('progress', { type: 'boolean', default: true, describe: 'show a progress line on stderr (--no-progress to hide)' })
-          .option('driver', DRIVER_OPTION),
+          .option('driver', DRIVER_OPTION)
+          .option('threshold', { type: 'string', array: true, default: [] as string[], describe: "add a threshold: --threshold '<report path> <op> <number>' (repeatable)" })
+          .option('tolerance', TOLERANCE_OPTION)
+          .option('baseline', { type: 'string', describe: 'compare the run with a baseline: a baseline directory (waitlab baseline), a run directory or a report.json' }),
       (argv) => set(scenarioCommand(argv as never)),
+    )
+    .command(
+      'compare <baseline> <current>',
+      'compare a run with a baseline, metric by metric, against tolerances (exit 5 on a regression)',
+      (y) =>
+        y
+          .positional('baseline', { type: 'string', demandOption: true, describe: 'a baseline directory, a run directory or a report.json' })
+          .positional('current', { type: 'string', demandOption: true, describe: 'a run directory or a report.json' })
+          .option('tolerance', TOLERANCE_OPTION)
+          .option('out', { type: 'string', describe: 'write compare.json, compare.md and junit.xml into this directory' })
+          .option('json', { type: 'boolean', default: false, describe: 'print compare.json on stdout' }),
+      (argv) => set(compareCommand(argv as never)),
+    )
+    .command(
+      'baseline <scenario>',
+      'record a baseline: run a scenario several times and keep each metric\'s median and spread',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
+          .option('runs', { type: 'number', default: 3, describe: `runs to record (1-${MAX_BASELINE_RUNS})` })
+          .option('out', { type: 'string', describe: 'baseline directory (default baselines/<scenario>)' })
+          .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
+          .option('tolerance', TOLERANCE_OPTION)
+          .option('driver', DRIVER_OPTION),
+      (argv) => set(baselineCommand(argv as never)),
     )
     .command('list', 'list the scenarios with one line each', {}, () => set(listCommand()))
     .command(
@@ -160,11 +284,11 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
       (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
     )
-    .demandCommand(1, 'name a command: scenario, list, report, reap')
+    .demandCommand(1, 'name a command: scenario, list, compare, baseline, report, reap')
     .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(
-      'Exit codes: 0 ok; 1 thresholds failed; 2 invalid scenario or usage; 3 lab could not be built (missing privilege or tool); 4 internal error; 130/143 interrupted by SIGINT/SIGTERM.',
+      'Exit codes: 0 ok; 1 thresholds failed; 2 invalid scenario or usage; 3 lab could not be built (missing privilege or tool); 4 internal error; 5 regression against a baseline; 130/143 interrupted by SIGINT/SIGTERM.',
     )
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);

@@ -5,10 +5,12 @@ import type { Progress } from '../controller/run-scenario.ts';
 const TTY_EVERY_MS = 200;
 const LOG_EVERY_MS = 2000;
 
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update(p: Progress): void; done(): void } {
+/** `plain` (CI=true, NO_COLOR): a line every few seconds, never redrawn in place, even on a terminal. */
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, plain = false): { update(p: Progress): void; done(): void } {
   let last = 0;
   let shown = false;
-  const every = stream.isTTY ? TTY_EVERY_MS : LOG_EVERY_MS;
+  const redraw = stream.isTTY && !plain;
+  const every = redraw ? TTY_EVERY_MS : LOG_EVERY_MS;
   return {
     update(p) {
       const now = Date.now();
@@ -17,7 +19,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { 
       const hosts = Object.entries(p.hosts).map(([h, s]) => `${h} TW ${s.TIME_WAIT} EST ${s.ESTABLISHED}${s.CLOSE_WAIT ? ` CW ${s.CLOSE_WAIT}` : ''}`);
       const actors = Object.entries(p.actors).map(([a, s]) => `${a} ${s.attempts} tries ${s.ok} ok ${s.errors} err`);
       const line = `[${(p.elapsedMs / 1000).toFixed(1)}s ${p.phase}] ${[...hosts, ...actors].join(' | ')}`;
-      if (stream.isTTY) {
+      if (redraw) {
         stream.write(`\r\x1b[K${line.slice(0, (stream.columns || 120) - 1)}`);
         shown = true;
       } else stream.write(`${line}\n`);

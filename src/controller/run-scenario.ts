@@ -16,6 +16,8 @@ import type { Output } from '../outputs/output.ts';
 import { writeOutputs } from '../outputs/registry.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { buildReport, type RunFacts } from '../report/build-report.ts';
+import { compareReports, toleranceRules } from '../report/compare.ts';
+import type { Baseline } from '../report/comparison.ts';
 import type { Report } from '../report/report.ts';
 import { AgentHandle } from './agent-handle.ts';
 
@@ -36,6 +38,8 @@ export interface RunOptions {
   driver?: LabDriver;
   /** Default: every registered output. */
   outputs?: readonly Output[];
+  /** Compare the finished run with this baseline (report.json's `comparison`), by the plan's tolerances and the defaults. */
+  baseline?: Baseline;
 }
 
 export interface RunResult {
@@ -215,13 +219,14 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     error: failure && !interrupted ? describeError(failure) : undefined,
   });
   await run.recorder.close();
-  await writeOutputs(report, dir, options.outputs);
-  logger.info({ verdict: report.verdict, dir }, 'run finished');
+  const compared = options.baseline && !failure ? { ...report, comparison: compareReports(options.baseline, report, dir, toleranceRules(plan.regressions)) } : report;
+  await writeOutputs(compared, dir, options.outputs);
+  logger.info({ verdict: compared.verdict, comparison: compared.comparison?.verdict, dir }, 'run finished');
   await closeLog();
   if (failure) {
     // The report is written either way: nothing is lost, and the caller still learns what went wrong.
     (failure as { runDir?: string }).runDir = dir;
     throw failure;
   }
-  return { report, dir };
+  return { report: compared, dir };
 }

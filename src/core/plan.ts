@@ -59,6 +59,8 @@ export interface Plan {
   readonly networks?: Readonly<Record<string, NetworkPlan>>;
   readonly actors: Readonly<Record<string, ActorPlan>>;
   readonly thresholds: readonly string[];
+  /** Tolerances of a comparison with a baseline: report path pattern -> "+20%" (core/tolerance.ts). */
+  readonly regressions: Readonly<Record<string, string>>;
   /** The longest the load can last: used to bound the run and every agent. */
   readonly maxLoadMs: number;
 }

@@ -46,6 +46,11 @@ export interface ScenarioSpec {
   actors: Record<string, ActorSpec>;
   /** Expressions over report.json paths: "<path> <op> <number>", e.g. "actors.flood.errors.EADDRNOTAVAIL.count > 0". */
   thresholds?: string[];
+  /**
+   * Tolerances when a run is compared with a baseline (`--baseline`, `waitlab compare`), over the defaults:
+   * report path pattern (`*` for one key) -> "+20%" (a rise is worse), "-10%" (a fall is worse), "±5%", "0".
+   */
+  regressions?: Record<string, string>;
   sampleInterval?: string | number;
   /** Sampling after the load ends. */
   tail?: string | number;

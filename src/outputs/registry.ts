@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { Report } from '../report/report.ts';
 import type { Output, OutputContext } from './output.ts';
 import { reportJson } from './report-json.ts';
+import { junitXml } from './junit-xml.ts';
 import { summaryMarkdown } from './summary-markdown.ts';
 
-export const OUTPUTS: readonly Output[] = [reportJson, summaryMarkdown];
+export const OUTPUTS: readonly Output[] = [reportJson, summaryMarkdown, junitXml];
 
 /** Writes every output's file into the run directory; returns the files written. */
 export async function writeOutputs(report: Report, dir: string, outputs: readonly Output[] = OUTPUTS): Promise<string[]> {

@@ -1,19 +1,11 @@
 // summary.md: the summary as Markdown, for CI step summaries and code review.
 import type { Report } from '../report/report.ts';
 import type { Output } from './output.ts';
+import { sectionsMarkdown } from './sections.ts';
 import { summaryHeader, summarySections } from './summary-sections.ts';
 
 export function renderMarkdown(r: Report): string {
-  const [title, ...rest] = summaryHeader(r);
-  const out = [`# ${title}`, '', ...rest.map((l) => `${l}  `), ''];
-  for (const s of summarySections(r)) {
-    out.push(`## ${s.title}`, '');
-    if (s.head && s.rows) {
-      out.push(`| ${s.head.join(' | ')} |`, `|${s.head.map(() => '---').join('|')}|`, ...s.rows.map((row) => `| ${row.join(' | ')} |`), '');
-    }
-    if (s.bullets) out.push(...s.bullets.map((b) => `- ${b}`), '');
-  }
-  return `${out.join('\n').trimEnd()}\n`;
+  return sectionsMarkdown(summaryHeader(r), summarySections(r));
 }
 
 export const summaryMarkdown: Output = {

@@ -4,13 +4,11 @@ import { stat } from '../report/report.ts';
 import { KEY_COUNTERS } from '../sampler/kernel-counters.ts';
 import { formatDuration } from '../core/units.ts';
 import type { Report } from '../report/report.ts';
+import { comparisonSections } from './comparison-sections.ts';
+import type { Section } from './sections.ts';
 
-export interface Section {
-  title: string;
-  head?: string[];
-  rows?: string[][];
-  bullets?: string[];
-}
+export type { Section };
+
 
 const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : v === null || v === undefined ? '-' : String(v));
 const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
@@ -100,6 +98,7 @@ export function summarySections(r: Report): Section[] {
   if (r.thresholds.length) {
     sections.push({ title: 'Thresholds', bullets: r.thresholds.map((t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.expression} (value ${num(t.value)}${t.reason ? `: ${t.reason}` : ''})`) });
   }
+  if (r.comparison) sections.push(...comparisonSections(r.comparison));
   if (r.findings.length) sections.push({ title: 'Findings', bullets: r.findings });
   return sections;
 }

@@ -1,6 +1,8 @@
 // Scenario file -> validated, frozen Plan. Nothing is started here; every problem is reported at once.
 import { actorKind } from '../actors/registry.ts';
 import { parseThreshold } from '../core/thresholds.ts';
+import { parseTolerance, pathPattern } from '../core/tolerance.ts';
+import { reportPathProblem } from './report-paths.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { PlanValidationError } from '../core/errors.ts';
 import { resolveFields, type Fields } from '../core/fields.ts';
@@ -35,6 +37,10 @@ export function parseOverrides(pairs: readonly string[]): Record<string, string>
 export interface PlanOptions {
   /** The lab driver's name (--driver); DEFAULTS.driver when absent. The CLI checks it against the lab registry. */
   driver?: string;
+  /** --threshold expressions, added to the scenario's own. */
+  thresholds?: readonly string[];
+  /** --tolerance path pattern -> tolerance, over the scenario's `regressions`. */
+  tolerances?: Readonly<Record<string, string>>;
 }
 
 export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
@@ -122,12 +128,27 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
 
   if (sysctlNames.size) problems.push(...probeSysctls([...sysctlNames]).problems([...sysctlNames]));
 
-  const thresholds = spec.thresholds ?? [];
+  const thresholds = [...(spec.thresholds ?? []), ...(options.thresholds ?? [])];
+  const fromCli = new Set(options.thresholds ?? []);
   for (const expr of thresholds) {
+    const where = fromCli.has(expr) ? '--threshold' : 'thresholds';
     try {
-      parseThreshold(expr);
+      const problem = reportPathProblem(parseThreshold(expr).path, { hosts, actors });
+      if (problem) problems.push(`${where}: ${problem}`);
     } catch (err) {
-      problems.push(`thresholds: ${(err as Error).message}`);
+      problems.push(`${where}: ${(err as Error).message}`);
+    }
+  }
+  const regressions: Record<string, string> = { ...(spec.regressions ?? {}), ...(options.tolerances ?? {}) };
+  for (const [pattern, tolerance] of Object.entries(regressions)) {
+    const where = options.tolerances && pattern in options.tolerances ? '--tolerance' : 'regressions';
+    try {
+      parseTolerance(tolerance);
+      pathPattern(pattern);
+      const problem = reportPathProblem(pattern, { hosts, actors });
+      if (problem) problems.push(`${where}: ${problem}`);
+    } catch (err) {
+      problems.push(`${where}: ${pattern}: ${(err as Error).message}`);
     }
   }
 
@@ -148,7 +169,8 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     hosts,
     ...(topology ? { networks: topology.networks } : {}),
     actors,
-    thresholds: [...thresholds],
+    thresholds,
+    regressions,
     maxLoadMs,
   });
 }

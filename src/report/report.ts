@@ -3,6 +3,7 @@ import type { WaitlabErrorCode } from '../core/errors.ts';
 import type { ActorKind } from '../actors/actor.ts';
 import type { RegisteredActorKind } from '../actors/registry.ts';
 import type { ValuesOf } from '../core/fields.ts';
+import type { Comparison } from './comparison.ts';
 import type { Plan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
@@ -84,6 +85,8 @@ export interface Report {
   thresholds: ThresholdResult[];
   findings: string[];
   verdict: 'pass' | 'fail' | 'interrupted' | 'error';
+  /** Present when the run was compared with a baseline (--baseline): every compared metric and the verdict. */
+  comparison?: Comparison;
   /** What ended the run early: its message, and its stable code (core/errors.ts). */
   error?: string;
   errorCode?: WaitlabErrorCode;

@@ -1,0 +1,50 @@
+// A baseline from several runs of one scenario: per metric the median (what a comparison holds a run to),
+// the range, and the spread. A metric whose own spread exceeds its tolerance is named when the baseline is
+// recorded: a comparison on it could not tell a change from noise.
+import { reportMetrics, toleranceFor, type ToleranceRule } from './compare.ts';
+import { BASELINE_KIND, type BaselineFile } from './report-file.ts';
+import type { Report } from './report.ts';
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function summarizeBaseline(reports: readonly Report[], runDirs: readonly string[], rules: readonly ToleranceRule[] = []): BaselineFile {
+  const first = reports[0];
+  if (!first) throw new Error('a baseline needs at least one run');
+  const perRun = reports.map((r) => reportMetrics(r));
+  const errorCount = /^actors\.[^.]+\.errors\.[^.]+\.count$/;
+  // A metric every run has; an error code some runs never saw counts 0 in those.
+  const paths = [...new Set(perRun.flatMap((m) => Object.keys(m)))].filter((p) => errorCount.test(p) || perRun.every((m) => p in m)).sort();
+  const metrics: Record<string, number> = {};
+  const min: Record<string, number> = {};
+  const max: Record<string, number> = {};
+  const spread: Record<string, number> = {};
+  const noisy: { path: string; spread: number; tolerance: string }[] = [];
+  for (const path of paths) {
+    const values = perRun.map((m) => m[path] ?? 0);
+    const mid = median(values);
+    metrics[path] = mid;
+    min[path] = Math.min(...values);
+    max[path] = Math.max(...values);
+    // Relative to the median; where the median is 0, the range itself (any change from 0 exceeds a relative tolerance).
+    spread[path] = Math.round(((max[path]! - min[path]!) / (mid !== 0 ? Math.abs(mid) : 1)) * 1000) / 1000;
+    const rule = toleranceFor(path, rules);
+    if (rule && max[path]! - min[path]! > (rule.slack ?? 0) && spread[path]! > rule.tolerance.fraction) {
+      noisy.push({ path, spread: spread[path]!, tolerance: rule.tolerance.text });
+    }
+  }
+  return {
+    kind: BASELINE_KIND,
+    schemaVersion: 1,
+    identity: { label: 'baseline', scenario: first.scenario.name, kernel: first.environment.kernel, params: first.scenario.plan.params },
+    runs: [...runDirs],
+    metrics,
+    min,
+    max,
+    spread,
+    noisy,
+  };
+}

@@ -1,0 +1,74 @@
+// Reading what runs left on disk: a report.json, or a baseline (baseline.json from `waitlab baseline`, or any
+// run's report.json). Whatever is not one of these is a usage error that names the file, never a stack trace.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.ts';
+import { baselineOf } from './compare.ts';
+import type { Baseline, RunIdentity } from './comparison.ts';
+import { REPORT_SCHEMA_VERSION, type Report } from './report.ts';
+
+export const BASELINE_FILE = 'baseline.json';
+export const BASELINE_KIND = 'waitlab-baseline';
+
+/** baseline.json: the medians of several runs of one scenario, with each metric's spread. */
+export interface BaselineFile {
+  readonly kind: typeof BASELINE_KIND;
+  readonly schemaVersion: 1;
+  readonly identity: RunIdentity;
+  /** The run directories it was made from, relative to the baseline's directory. */
+  readonly runs: readonly string[];
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly min: Readonly<Record<string, number>>;
+  readonly max: Readonly<Record<string, number>>;
+  /** (max - min) / |median| (where the median is 0: max - min); 0 where every run agreed. */
+  readonly spread: Readonly<Record<string, number>>;
+  /** Metrics whose own spread is larger than their tolerance: a comparison cannot tell a change from noise. */
+  readonly noisy: readonly { path: string; spread: number; tolerance: string }[];
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+function isReport(v: unknown): v is Report {
+  const r = v as Partial<Report> | null;
+  return !!r && typeof r === 'object' && r.schemaVersion === REPORT_SCHEMA_VERSION && typeof r.scenario?.name === 'string' && !!r.hosts && !!r.actors;
+}
+
+/** A run directory (its report.json) or a report.json itself. */
+export function readReport(path: string): Report {
+  const file = isDirectory(path) ? join(path, 'report.json') : path;
+  const value = readJson(file);
+  if (!isReport(value)) throw new UsageError(`${file} is not a waitlab report (schemaVersion ${REPORT_SCHEMA_VERSION} with scenario, hosts and actors)`);
+  return value;
+}
+
+/** A baseline directory (baseline.json), a run directory (report.json), or either file. */
+export function readBaseline(path: string): Baseline {
+  const file = isDirectory(path) ? (existsSync(join(path, BASELINE_FILE)) ? join(path, BASELINE_FILE) : join(path, 'report.json')) : path;
+  const value = readJson(file) as Partial<BaselineFile>;
+  if (value && value.kind === BASELINE_KIND) {
+    if (!value.identity || !value.metrics) throw new UsageError(`${file}: a baseline without identity or metrics`);
+    return { identity: { ...value.identity, label: path }, metrics: value.metrics, spread: value.spread ?? {} };
+  }
+  if (!isReport(value)) throw new UsageError(`${file} is neither a waitlab report nor a baseline`);
+  return baselineOf(value, path);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,109 @@
+// Comparisons on pairs of real reports (test/fixtures/compare: proxy-keepalive-upstream run twice as it ships,
+// and once with its upstream keep-alive pool turned off), baselines from several runs, and the tolerance grammar.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseTolerance, parseToleranceOverride } from '../../src/core/tolerance.ts';
+import { summarizeBaseline } from '../../src/report/baseline.ts';
+import { baselineOf, compareReports, reportMetrics, toleranceRules } from '../../src/report/compare.ts';
+import type { Report } from '../../src/report/report.ts';
+import { loadReportFixture } from './fixture.ts';
+
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/compare/proxy-keepalive-upstream.${name}.json`, import.meta.url), 'utf8')) as Report;
+
+describe('compareReports', () => {
+  it('passes two runs of the same scenario, every compared metric within its tolerance', () => {
+    const c = compareReports(baselineOf(load('base'), 'base'), load('base2'), 'base2');
+    expect(c.verdict).toBe('pass');
+    expect(c.regressions).toBe(0);
+    expect(c.warnings).toEqual([]);
+    expect(c.metrics.length).toBeGreaterThan(10);
+    expect(c.metrics.map((m) => m.path)).toContain('hosts.proxy.counters.delta.Tcp.ActiveOpens');
+  });
+
+  it('fails a run that lost its upstream keep-alive: the proxy opened a connection per request and held their TIME_WAIT', () => {
+    const base = load('base');
+    const worse = load('no-keepalive');
+    const c = compareReports(baselineOf(base, 'base'), worse, 'worse');
+    expect(c.verdict).toBe('regression');
+    const opens = c.metrics.find((m) => m.path === 'hosts.proxy.counters.delta.Tcp.ActiveOpens')!;
+    expect(opens).toMatchObject({ verdict: 'regression', baseline: base.hosts.proxy!.counters.delta['Tcp.ActiveOpens'], current: worse.hosts.proxy!.counters.delta['Tcp.ActiveOpens'] });
+    expect(opens.current).toBeGreaterThan(opens.baseline * 10);
+    const tw = c.metrics.find((m) => m.path === 'hosts.proxy.peak.total.TIME_WAIT')!;
+    expect(tw).toMatchObject({ verdict: 'regression', baseline: base.hosts.proxy!.peak.total.TIME_WAIT, current: worse.hosts.proxy!.peak.total.TIME_WAIT });
+    // Worst first: every regression comes before anything within tolerance.
+    const firstOk = c.metrics.findIndex((m) => m.verdict === 'ok');
+    expect(c.metrics.slice(0, firstOk).every((m) => m.verdict === 'regression' || m.verdict === 'missing')).toBe(true);
+    expect(c.regressions).toBe(firstOk);
+    expect(c.warnings).toEqual(['different parameters: keepAlive 16 -> 0']);
+  });
+
+  it('a metric the baseline has and the run lacks is a regression, never a pass', () => {
+    const current = load('base2');
+    delete (current.actors.flood as Record<string, unknown>)['achievedRate'];
+    const c = compareReports(baselineOf(load('base'), 'base'), current, 'current');
+    expect(c.metrics[0]).toMatchObject({ path: 'actors.flood.achievedRate', verdict: 'missing', current: null });
+    expect(c.verdict).toBe('regression');
+  });
+
+  it('an error code the baseline never saw may not appear at all', () => {
+    const current = load('base2');
+    (current.actors.flood as { errors: Record<string, unknown> }).errors['ECONNRESET'] = { count: 1, syscalls: { read: 1 }, firstAtMs: 1000 };
+    const c = compareReports(baselineOf(load('base'), 'base'), current, 'current');
+    expect(c.metrics.find((m) => m.path === 'actors.flood.errors.ECONNRESET.count')).toMatchObject({ baseline: 0, current: 1, verdict: 'regression' });
+  });
+
+  it('tolerances from the scenario and the command line come before the defaults', () => {
+    const base = baselineOf(load('base'), 'base');
+    const current = load('base2');
+    const exact = toleranceRules({ 'actors.flood.latencyMs.p99': '0' });
+    const loose = compareReports(base, current, 'c');
+    const strict = compareReports(base, current, 'c', exact);
+    const p99 = (c: typeof loose) => c.metrics.find((m) => m.path === 'actors.flood.latencyMs.p99')!;
+    expect(p99(loose).tolerance).toBe('+25%');
+    expect(p99(strict).tolerance).toBe('0');
+    // Two real runs never have the same p99 to the microsecond: "0" makes that a regression.
+    expect(p99(strict).current).not.toBe(p99(strict).baseline);
+    expect(p99(strict).verdict).toBe('regression');
+  });
+
+  it('refuses runs of different scenarios, and says when the kernels differ', () => {
+    expect(() => compareReports(baselineOf(load('base'), 'b'), loadReportFixture('short-conn'), 'c')).toThrow(/different scenarios/);
+    const other = load('base2');
+    other.environment.kernel = '6.1.0-other';
+    expect(compareReports(baselineOf(load('base'), 'b'), other, 'c').warnings[0]).toMatch(/different kernels: the baseline ran on .* the current run on 6\.1\.0-other/);
+  });
+});
+
+describe('a baseline from several runs', () => {
+  it('keeps each metric\'s median and range, and names those noisier than their tolerance', () => {
+    const a = load('base');
+    const b = load('base2');
+    const c = load('base2');
+    c.hosts.client!.counters.delta['Tcp.ActiveOpens'] = 1000;
+    const baseline = summarizeBaseline([a, b, c], ['run-1', 'run-2', 'run-3']);
+    const path = 'hosts.client.counters.delta.Tcp.ActiveOpens';
+    expect(baseline.metrics[path]).toBe(400);
+    expect(baseline.min[path]).toBe(400);
+    expect(baseline.max[path]).toBe(1000);
+    expect(baseline.spread[path]).toBe(1.5);
+    expect(baseline.noisy).toContainEqual({ path, spread: 1.5, tolerance: '+20%' });
+    expect(baseline.noisy.map((n) => n.path)).not.toContain('actors.flood.ok');
+    expect(Object.keys(baseline.metrics).sort()).toEqual(Object.keys(reportMetrics(a)).sort());
+  });
+});
+
+describe('tolerance grammar', () => {
+  it('reads which way is worse and how far', () => {
+    expect(parseTolerance('+20%')).toEqual({ worse: 'up', fraction: 0.2, text: '+20%' });
+    expect(parseTolerance('-10%')).toEqual({ worse: 'down', fraction: 0.1, text: '-10%' });
+    expect(parseTolerance('±5%')).toEqual({ worse: 'both', fraction: 0.05, text: '±5%' });
+    expect(parseTolerance('0')).toEqual({ worse: 'both', fraction: 0, text: '0' });
+    expect(parseToleranceOverride('hosts.*.peak.total.TIME_WAIT=+10%')).toMatchObject({ pattern: 'hosts.*.peak.total.TIME_WAIT', tolerance: { worse: 'up', fraction: 0.1 } });
+  });
+
+  it('refuses what it cannot read', () => {
+    expect(() => parseTolerance('lots')).toThrow(/not a tolerance/);
+    expect(() => parseToleranceOverride('no-equals-sign')).toThrow(/expected <path pattern>=<tolerance>/);
+    expect(() => parseToleranceOverride('hosts/x=+1%')).toThrow(/not a report path pattern/);
+  });
+});
