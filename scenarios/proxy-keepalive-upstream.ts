@@ -21,6 +21,17 @@ export function keepAliveUpstreamScenario(name: string, engine: Engine, descript
           `actors.proxy.hostActiveOpens <= ${Math.floor(t.requests / 20)}`,
           `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${Math.floor(t.requests / 20)}`,
         ],
+        // Against a baseline: how many upstream connections the pool needs follows how many requests overlap,
+        // which a loaded machine changes (nginx closes those past its `keepalive` idle limit, and they leave
+        // TIME_WAIT on the proxy): a few tens either way is noise; a lost pool is one per request (thousands).
+        regressions: {
+          'hosts.proxy.counters.delta.Tcp.ActiveOpens': `+${Math.floor(t.requests / 20)}`,
+          'hosts.proxy.counters.delta.TcpExt.TW': `+${Math.floor(t.requests / 20)}`,
+          'hosts.proxy.peak.total.TIME_WAIT': `+${Math.floor(t.requests / 20)}`,
+          'hosts.proxy.peak.sockstatTw': `+${Math.floor(t.requests / 20)}`,
+          'hosts.*.peak.total.CLOSE_WAIT': `+${Math.floor(t.requests / 20)}`,
+          'actors.flood.latencyMs.p99': '+400%',
+        },
       };
     },
   });

@@ -32,7 +32,9 @@ export function summarizeBaseline(reports: readonly Report[], runDirs: readonly 
     // Relative to the median; where the median is 0, the range itself (any change from 0 exceeds a relative tolerance).
     spread[path] = Math.round(((max[path]! - min[path]!) / (mid !== 0 ? Math.abs(mid) : 1)) * 1000) / 1000;
     const rule = toleranceFor(path, rules);
-    if (rule && max[path]! - min[path]! > (rule.slack ?? 0) && spread[path]! > rule.tolerance.fraction) {
+    const range = max[path]! - min[path]!;
+    const allowed = rule && (rule.tolerance.relative ? Math.abs(mid) * rule.tolerance.amount : rule.tolerance.amount);
+    if (rule && allowed !== undefined && range > (rule.slack ?? 0) && range > allowed) {
       noisy.push({ path, spread: spread[path]!, tolerance: rule.tolerance.text });
     }
   }

@@ -76,12 +76,12 @@ export function toleranceFor(path: string, rules: readonly ToleranceRule[] = [])
 function judge(base: number, current: number, t: Tolerance, slack = 0): { verdict: MetricVerdict; excess: number } {
   if (Math.abs(current - base) <= slack) return { verdict: 'ok', excess: 0 };
   const scale = Math.abs(base) > 0 ? Math.abs(base) : 1;
-  const up = (current - base) / scale;
-  const limit = t.fraction;
-  const worseUp = t.worse !== 'down' && current > base + Math.abs(base) * limit;
-  const worseDown = t.worse !== 'up' && current < base - Math.abs(base) * limit;
-  if (worseUp) return { verdict: 'regression', excess: up - limit };
-  if (worseDown) return { verdict: 'regression', excess: -up - limit };
+  const allowed = t.relative ? Math.abs(base) * t.amount : t.amount;
+  const worseUp = t.worse !== 'down' && current > base + allowed;
+  const worseDown = t.worse !== 'up' && current < base - allowed;
+  // Excess past the tolerance, relative to the baseline: the order of the table, worst first.
+  if (worseUp) return { verdict: 'regression', excess: (current - base - allowed) / scale };
+  if (worseDown) return { verdict: 'regression', excess: (base - allowed - current) / scale };
   if ((t.worse === 'up' && current < base) || (t.worse === 'down' && current > base)) return { verdict: 'improvement', excess: 0 };
   return { verdict: 'ok', excess: 0 };
 }
@@ -114,7 +114,9 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
     if (base === undefined) continue;
     const now = currentMetrics[path] ?? (errorCount.test(path) ? 0 : null);
     const spread = baseline.spread?.[path];
-    const common = { path, kind: r.kind, baseline: base, tolerance: r.tolerance.text, ...(spread !== undefined ? { spread } : {}) };
+    // A scenario's or the command line's tolerance keeps the metric's own kind where a default names it.
+    const kind = toleranceFor(path)?.kind ?? r.kind;
+    const common = { path, kind, baseline: base, tolerance: r.tolerance.text, ...(spread !== undefined ? { spread } : {}) };
     if (now === null) {
       metrics.push({ ...common, current: null, ratio: null, verdict: 'missing', excess: Infinity });
       continue;
@@ -130,5 +132,5 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
 
 /** The plan's `regressions` (a scenario's block and --tolerance) as rules that come before the defaults. */
 export function toleranceRules(regressions: Readonly<Record<string, string>> | undefined): ToleranceRule[] {
-  return Object.entries(regressions ?? {}).map(([pattern, text]) => ({ pattern, tolerance: parseTolerance(text), kind: 'set for this scenario' }));
+  return Object.entries(regressions ?? {}).map(([pattern, text]) => ({ pattern, tolerance: parseTolerance(text), kind: 'metric' }));
 }

@@ -52,6 +52,18 @@ describe('compareReports', () => {
     expect(c.metrics.find((m) => m.path === 'actors.flood.errors.ECONNRESET.count')).toMatchObject({ baseline: 0, current: 1, verdict: 'regression' });
   });
 
+  it('an absolute tolerance allows that much change whatever the baseline, even from 0', () => {
+    const base = baselineOf(load('base'), 'base');
+    const worse = load('no-keepalive');
+    const tw = worse.hosts.proxy!.peak.total.TIME_WAIT;
+    const within = compareReports(base, worse, 'w', toleranceRules({ 'hosts.proxy.peak.total.TIME_WAIT': `+${tw}` }));
+    const beyond = compareReports(base, worse, 'w', toleranceRules({ 'hosts.proxy.peak.total.TIME_WAIT': `+${tw - 1}` }));
+    const verdict = (c: typeof within) => c.metrics.find((m) => m.path === 'hosts.proxy.peak.total.TIME_WAIT')!.verdict;
+    expect(base.metrics['hosts.proxy.peak.total.TIME_WAIT']).toBe(0);
+    expect(verdict(within)).toBe('ok');
+    expect(verdict(beyond)).toBe('regression');
+  });
+
   it('tolerances from the scenario and the command line come before the defaults', () => {
     const base = baselineOf(load('base'), 'base');
     const current = load('base2');
@@ -94,11 +106,12 @@ describe('a baseline from several runs', () => {
 
 describe('tolerance grammar', () => {
   it('reads which way is worse and how far', () => {
-    expect(parseTolerance('+20%')).toEqual({ worse: 'up', fraction: 0.2, text: '+20%' });
-    expect(parseTolerance('-10%')).toEqual({ worse: 'down', fraction: 0.1, text: '-10%' });
-    expect(parseTolerance('±5%')).toEqual({ worse: 'both', fraction: 0.05, text: '±5%' });
-    expect(parseTolerance('0')).toEqual({ worse: 'both', fraction: 0, text: '0' });
-    expect(parseToleranceOverride('hosts.*.peak.total.TIME_WAIT=+10%')).toMatchObject({ pattern: 'hosts.*.peak.total.TIME_WAIT', tolerance: { worse: 'up', fraction: 0.1 } });
+    expect(parseTolerance('+20%')).toEqual({ worse: 'up', amount: 0.2, relative: true, text: '+20%' });
+    expect(parseTolerance('-10%')).toEqual({ worse: 'down', amount: 0.1, relative: true, text: '-10%' });
+    expect(parseTolerance('±5%')).toEqual({ worse: 'both', amount: 0.05, relative: true, text: '±5%' });
+    expect(parseTolerance('+100')).toEqual({ worse: 'up', amount: 100, relative: false, text: '+100' });
+    expect(parseTolerance('0')).toEqual({ worse: 'both', amount: 0, relative: false, text: '0' });
+    expect(parseToleranceOverride('hosts.*.peak.total.TIME_WAIT=+10%')).toMatchObject({ pattern: 'hosts.*.peak.total.TIME_WAIT', tolerance: { worse: 'up', amount: 0.1 } });
   });
 
   it('refuses what it cannot read', () => {
