@@ -27,7 +27,7 @@ export function proxyParams(defaults: { engine: Engine; keepAlive: number }) {
       default: 'http',
       describe: 'HAProxy only: http, or tcp (layer 4: it mirrors the client\'s FIN to the upstream, so it closes first there)',
     }),
-    bind: f.optional(f.string({ describe: 'source address of the proxy\'s upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
+    bind: f.optional(f.ipv4({ describe: 'source address of the proxy\'s upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
     sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: its own per-server source port range (`source 0.0.0.0:lo-hi`)' })),
   };
 }

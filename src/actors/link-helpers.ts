@@ -1,5 +1,6 @@
 // Cross-actor checks shared by the kinds' link(): naming a server actor to connect to, and a source address
 // that must belong to the actor's own host.
+import { isIpv4 } from '../core/units.ts';
 import type { LinkContext } from './actor.ts';
 
 export interface ServerRef {
@@ -20,11 +21,11 @@ export function resolveServer(name: string, ctx: LinkContext, where: string, pro
   return undefined;
 }
 
-/** A source address to bind: the host's own, the wildcard or loopback, nothing else. */
+/** A source address to bind (already parsed as IPv4): the host's own, the wildcard or loopback (127.0.0.0/8), nothing else. */
 export function checkOwnAddress(address: string | undefined, ctx: LinkContext, where: string, problems: string[]): void {
   if (address === undefined) return;
   const own = ctx.hosts[ctx.self.host]?.address;
-  if (address !== own && address !== '0.0.0.0' && !address.startsWith('127.')) {
+  if (address !== own && address !== '0.0.0.0' && !(isIpv4(address) && address.split('.')[0] === '127')) {
     problems.push(`${where}: ${address} is not an address of this actor's host (${own ?? 'unknown'}), 0.0.0.0 or loopback`);
   }
 }

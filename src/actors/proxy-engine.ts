@@ -1,6 +1,7 @@
 // What every proxy engine (nginx, HAProxy, the built-in undici proxy) is given and gives back, and the
 // tally of its own error lines, normalised to causes that thresholds and findings can name.
-import type { PortRange } from '../core/units.ts';
+import { InvalidValueError } from '../core/errors.ts';
+import { isIpv4, type PortRange } from '../core/units.ts';
 import type { Actor, ActorContext } from './actor.ts';
 
 export interface Upstream {
@@ -61,6 +62,26 @@ export interface ErrorLogCounts {
   /** Lines by kind, most frequent first. */
   kinds: Record<string, number>;
   first: { line: string; atMs: number } | null;
+}
+
+/**
+ * Every value a generator writes into nginx's or HAProxy's configuration, checked for its type once more:
+ * options are parsed at plan time, and a generated configuration runs as root, so a value that is not an
+ * address, a port or a count never reaches one (a `;` or a newline would be a directive of its own).
+ */
+export function assertConfigSafe(s: ProxySettings): void {
+  const bad: string[] = [];
+  const port = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(s.name)) bad.push(`name ${JSON.stringify(s.name)}`);
+  if (!port(s.port)) bad.push(`port ${s.port}`);
+  if (s.bind !== undefined && !isIpv4(s.bind)) bad.push(`bind ${JSON.stringify(s.bind)}`);
+  if (!isIpv4(s.hostAddress)) bad.push(`host address ${JSON.stringify(s.hostAddress)}`);
+  for (const u of s.upstreams) if (!isIpv4(u.address) || !port(u.port)) bad.push(`upstream ${JSON.stringify(`${u.address}:${u.port}`)}`);
+  if (s.sourcePorts && !(port(s.sourcePorts.lo) && port(s.sourcePorts.hi))) bad.push(`source ports ${JSON.stringify(s.sourcePorts)}`);
+  for (const [k, v] of [['keepAlive', s.keepAlive], ['workers', s.workers], ['connectTimeoutMs', s.connectTimeoutMs]] as const) {
+    if (!Number.isInteger(v) || v < 0) bad.push(`${k} ${v}`);
+  }
+  if (bad.length) throw new InvalidValueError(`refusing to write a ${s.mode} proxy configuration with ${bad.join(', ')}`);
 }
 
 export type ProxyEngineFactory = (settings: ProxySettings, ctx: ActorContext, errors: ErrorLogTally) => ProxyEngine;

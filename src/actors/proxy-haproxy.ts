@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineRun } from './engine-run.ts';
 import { waitUntilListening } from './listening.ts';
-import type { Cause, ProxyEngineFactory, ProxySettings } from './proxy-engine.ts';
+import { assertConfigSafe, type Cause, type ProxyEngineFactory, type ProxySettings } from './proxy-engine.ts';
 
 const TRAFFIC = /^waitlab status=(-?\d+) term=(\S+) server=(\S+)/;
 
 export function haproxyConfig(s: ProxySettings): string {
+  assertConfigSafe(s);
   const keepAlive = s.keepAlive > 0;
   // HAProxy 2.6.12 left `source 0.0.0.0:lo-hi` unused here (the kernel picked ports from ip_local_port_range);
   // with the host's own address it binds each port of the range itself.

@@ -1,6 +1,7 @@
 // The nginx engine: the Debian package's /usr/sbin/nginx in the foreground with a generated configuration in a
 // temp dir (pid, error log and every *_temp_path there), its error log followed and counted by kind.
 import { STOP_TIMEOUTS } from '../core/defaults.ts';
+import { InvalidValueError } from '../core/errors.ts';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -10,7 +11,7 @@ import { inUserNamespace } from '../core/user-namespace.ts';
 import { EngineRun } from './engine-run.ts';
 import { FileTail } from './file-tail.ts';
 import { waitUntilListening } from './listening.ts';
-import { causeOfErrno, type Cause, type ProxyEngineFactory, type ProxySettings } from './proxy-engine.ts';
+import { assertConfigSafe, causeOfErrno, type Cause, type ProxyEngineFactory, type ProxySettings } from './proxy-engine.ts';
 
 export interface NginxVersion {
   text: string;
@@ -46,6 +47,8 @@ export interface NginxConfigInput {
 }
 
 export function nginxConfig({ settings: s, dir, version, rootless }: NginxConfigInput): string {
+  assertConfigSafe(s);
+  if (!/^\/[\w./-]+$/.test(dir)) throw new InvalidValueError(`refusing an nginx working directory ${JSON.stringify(dir)}`);
   const keepAlive = s.keepAlive > 0;
   const upstreamPool = keepAlive
     ? [`keepalive ${s.keepAlive};`]

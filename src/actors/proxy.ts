@@ -27,7 +27,7 @@ const options = {
     default: 0,
     describe: 'idle upstream connections kept for reuse (nginx `keepalive N` per worker, HAProxy pool-max-conn per server, undici connections per upstream); 0: one new upstream connection per request, closed by the proxy',
   }),
-  bind: f.optional(f.string({ describe: 'source address of upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
+  bind: f.optional(f.ipv4({ describe: 'source address of upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
   sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: per-server source port range (`source 0.0.0.0:40000-40999`), managed by HAProxy itself' })),
   mode: f.oneOf(['http', 'tcp'] as const, {
     default: 'http',

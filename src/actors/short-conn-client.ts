@@ -30,7 +30,7 @@ const options = {
   }),
   requestBodyBytes: f.int({ min: 0, max: 64 * 1024 * 1024, default: 0, describe: 'request body size (Content-Length), sent right after the head' }),
   writeAfterPeerClose: f.int({ min: 0, max: 1024 * 1024, default: 0, describe: 'after the peer\'s FIN, write this many bytes, again every 20 ms (at most 5 times) until a write fails' }),
-  localAddress: f.optional(f.string({ describe: 'bind to this source address before connect() (bind-before-connect: a port cannot be shared across destinations)' })),
+  localAddress: f.optional(f.ipv4({ describe: 'bind to this source address before connect() (bind-before-connect: a port cannot be shared across destinations)' })),
   localPort: f.optional(f.int({ min: 1, max: 65535, describe: 'bind every connection to this source port' })),
   idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
 };

@@ -23,6 +23,7 @@ const EXIT_FOR_CODE: Readonly<Record<WaitlabErrorCode, number | ((err: never) =>
   WAITLAB_AGENT: EXIT.INTERNAL,
   WAITLAB_AGENT_EXITED: EXIT.INTERNAL,
   WAITLAB_INTERNAL: EXIT.INTERNAL,
+  WAITLAB_OUTPUT: EXIT.INTERNAL,
   WAITLAB_INTERRUPTED: (err: InterruptedError) => (err.signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT),
 };
 

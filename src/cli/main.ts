@@ -1,7 +1,7 @@
 // The CLI only parses and calls the library (after autocannon.js). Human output goes to stderr,
 // machine output (--json, --dry-run) to stdout; errors become exit codes only here.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { recordBaseline } from '../controller/record-baseline.ts';
@@ -17,7 +17,7 @@ import type { LabDriver } from '../lab/driver.ts';
 import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
 import { comparisonMarkdown, comparisonText } from '../outputs/comparison-markdown.ts';
 import { renderJunit } from '../outputs/junit-xml.ts';
-import { writeOutputs } from '../outputs/registry.ts';
+import { writeOutputs, writeWhole } from '../outputs/registry.ts';
 import { renderMarkdown } from '../outputs/summary-markdown.ts';
 import { renderText } from '../outputs/terminal-summary.ts';
 import { compareReports, toleranceRules } from '../report/compare.ts';
@@ -141,9 +141,9 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
   if (argv.out) {
     const dir = resolve(argv.out);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-    writeFileSync(join(dir, 'compare.md'), comparisonMarkdown(comparison));
-    writeFileSync(join(dir, 'junit.xml'), renderJunit(compared));
+    writeWhole(join(dir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+    writeWhole(join(dir, 'compare.md'), comparisonMarkdown(comparison));
+    writeWhole(join(dir, 'junit.xml'), renderJunit(compared));
     process.stderr.write(`comparison: ${dir}\n`);
   }
   reportToCi(ciEnvironment(), annotations({ ...compared, thresholds: [] }, comparison), comparisonMarkdown(comparison));

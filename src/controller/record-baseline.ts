@@ -1,9 +1,10 @@
 // `waitlab baseline`: the same plan run several times, each in a fresh lab and its own directory, summarised
 // into baseline.json (medians, ranges, spreads) and baseline.md. Runs one after another: two labs at once on
 // one machine would skew each other's rates.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../core/plan.ts';
+import { writeWhole } from '../outputs/registry.ts';
 import { sectionsMarkdown, type Section } from '../outputs/sections.ts';
 import { summarizeBaseline } from '../report/baseline.ts';
 import { toleranceRules } from '../report/compare.ts';
@@ -23,8 +24,8 @@ export async function recordBaseline(plan: Plan, runs: number, dir: string, opti
     options.onRun?.(i, report);
   }
   const baseline = summarizeBaseline(reports, dirs, toleranceRules(plan.regressions));
-  writeFileSync(join(dir, BASELINE_FILE), `${JSON.stringify(baseline, null, 2)}\n`);
-  writeFileSync(join(dir, 'baseline.md'), baselineMarkdown(baseline, reports));
+  writeWhole(join(dir, BASELINE_FILE), `${JSON.stringify(baseline, null, 2)}\n`);
+  writeWhole(join(dir, 'baseline.md'), baselineMarkdown(baseline, reports));
   return baseline;
 }
 

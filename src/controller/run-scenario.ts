@@ -1,7 +1,6 @@
 // Runs a Plan: build the lab, one agent per host, serve, load, tail, finish, stop, tear down, report, outputs.
 // The lab is torn down on every path: success, a thrown error, and an abort (SIGINT/SIGTERM); the report and
 // every output are written on every path too.
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentEvent } from '../agent/protocol.ts';
@@ -20,6 +19,7 @@ import { compareReports, toleranceRules } from '../report/compare.ts';
 import type { Baseline } from '../report/comparison.ts';
 import type { Report } from '../report/report.ts';
 import { AgentHandle } from './agent-handle.ts';
+import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
 
 export interface Progress {
   elapsedMs: number;
@@ -61,6 +61,7 @@ class Run {
   phase = 'build';
   lab: Lab | undefined;
   private readonly aborted: Promise<never>;
+  private stopWith!: (err: unknown) => void;
 
   constructor(
     readonly plan: Plan,
@@ -69,11 +70,18 @@ class Run {
     private readonly options: RunOptions,
   ) {
     this.aborted = new Promise<never>((_, reject) => {
+      this.stopWith = reject;
       const onAbort = () => reject(new InterruptedError((options.signal?.reason as NodeJS.Signals) ?? 'SIGINT'));
       if (options.signal?.aborted) onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
     this.aborted.catch(() => undefined);
+  }
+
+  /** Stops the run where it is (the step under way rejects with `err`); the lab is then torn down as on any failure. */
+  fail(err: unknown): void {
+    this.logger.error({ err }, 'run stopped');
+    this.stopWith(err);
   }
 
   /** Awaits p, unless the run is aborted first. */
@@ -181,10 +189,10 @@ async function stopAgents(run: Run): Promise<unknown> {
 
 export async function runScenario(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
   const startedAt = new Date();
-  const dir = options.outDir ?? defaultRunDir(plan, startedAt);
-  mkdirSync(dir, { recursive: true });
+  const dir = options.outDir !== undefined ? prepareOutDir(options.outDir) : prepareDefaultRunDir(defaultRunDir(plan, startedAt));
   const { logger, close: closeLog } = createRunLogger(join(dir, 'log.ndjson'), { verbose: options.verbose });
-  const run = new Run(plan, new Recorder(join(dir, 'samples.ndjson')), logger, options);
+  // A samples.ndjson that cannot be written (a full disk) stops the run: nothing measured from then on could be kept.
+  const run: Run = new Run(plan, new Recorder(join(dir, 'samples.ndjson'), (err) => run.fail(err)), logger, options);
   logger.info({ scenario: plan.scenario.name, plan }, 'run starting');
 
   let failure: unknown;
@@ -205,6 +213,11 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     failure ??= err;
   }
 
+  try {
+    await run.recorder.close();
+  } catch (err) {
+    failure ??= err;
+  }
   const interrupted = failure instanceof InterruptedError;
   const lab = run.lab;
   const report = buildReport({
@@ -218,14 +231,20 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     interrupted,
     error: failure && !interrupted ? describeError(failure) : undefined,
   });
-  await run.recorder.close();
   const compared = options.baseline && !failure ? { ...report, comparison: compareReports(options.baseline, report, dir, toleranceRules(plan.regressions)) } : report;
-  await writeOutputs(compared, dir, options.outputs);
+  let written = true;
+  try {
+    await writeOutputs(compared, dir, options.outputs);
+  } catch (err) {
+    // Each output is whole or absent (writeWhole); the first failure of the run is the one to report.
+    failure ??= err;
+    written = false;
+  }
   logger.info({ verdict: compared.verdict, comparison: compared.comparison?.verdict, dir }, 'run finished');
-  await closeLog();
+  await closeLog().catch(() => undefined);
   if (failure) {
-    // The report is written either way: nothing is lost, and the caller still learns what went wrong.
-    (failure as { runDir?: string }).runDir = dir;
+    // The report is written whenever the disk allows: nothing is lost, and the caller still learns what went wrong.
+    if (written) (failure as { runDir?: string }).runDir = dir;
     throw failure;
   }
   return { report: compared, dir };

@@ -15,7 +15,8 @@ export type WaitlabErrorCode =
   | 'WAITLAB_LAB_TEARDOWN'
   | 'WAITLAB_AGENT'
   | 'WAITLAB_AGENT_EXITED'
-  | 'WAITLAB_INTERRUPTED';
+  | 'WAITLAB_INTERRUPTED'
+  | 'WAITLAB_OUTPUT';
 
 export class WaitlabError extends Error {
   readonly code: WaitlabErrorCode = 'WAITLAB_INTERNAL';
@@ -87,6 +88,11 @@ export class AgentError extends WaitlabError {
 /** An agent's process has exited: after a stop this is expected, before it a failure. */
 export class AgentExitedError extends AgentError {
   override readonly code = 'WAITLAB_AGENT_EXITED';
+}
+
+/** A file of the run could not be written (a full disk, a read-only file system): the run stops, its lab torn down. */
+export class OutputError extends WaitlabError {
+  override readonly code = 'WAITLAB_OUTPUT';
 }
 
 /** The run was interrupted by SIGINT or SIGTERM. */

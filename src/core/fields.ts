@@ -1,7 +1,7 @@
 // Typed option fields: one declaration gives the default, the parser and the help text, so scenario
 // parameters and actor options are validated the same way and their defaults live in one place.
 import { InvalidValueError } from './errors.ts';
-import { parseBoolean, parseDuration, parseInteger, parsePortRange, parseRate, type PortRange } from './units.ts';
+import { parseBoolean, parseDuration, parseInteger, parseIpv4, parsePortRange, parseRate, type PortRange } from './units.ts';
 
 export interface Field<T> {
   readonly type: string;
@@ -41,6 +41,8 @@ export const f = {
       }
       return raw as V;
     }, opts),
+  /** A dotted-quad IPv4 address. */
+  ipv4: (opts: FieldOptions<string> = {}) => field<string>('IPv4 address', parseIpv4, opts),
   portRange: (opts: FieldOptions<string | PortRange> = {}) =>
     field<PortRange>('port range', parsePortRange, { ...opts, default: opts.default === undefined ? undefined : parsePortRange(opts.default) }),
   /** A field that may be left out; absent stays undefined. */

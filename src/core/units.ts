@@ -69,3 +69,15 @@ export function parseBoolean(raw: unknown): boolean {
 export function formatDuration(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${Math.round(ms)} ms`;
 }
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** A dotted-quad IPv4 address and nothing else: values that reach a generated nginx or HAProxy configuration. */
+export function parseIpv4(raw: unknown): string {
+  if (typeof raw !== 'string' || !IPV4.test(raw)) throw new InvalidValueError(`${JSON.stringify(raw)} is not an IPv4 address (four numbers 0-255, e.g. 198.18.0.1)`);
+  return raw;
+}
+
+export function isIpv4(raw: unknown): raw is string {
+  return typeof raw === 'string' && IPV4.test(raw);
+}

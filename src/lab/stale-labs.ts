@@ -68,11 +68,14 @@ export async function reapStaleLabs(): Promise<string[]> {
     // no lab has ever run here
   }
   for (const f of files) {
+    const name = f.slice(0, -5);
+    // The file's name and its `lab` field become a namespace prefix and a path: both must be a lab's name.
+    if (!LAB_NAME.test(name)) continue;
     try {
       const owner = JSON.parse(readFileSync(join(LABS_DIR, f), 'utf8')) as LabOwner;
-      owners.set(owner.lab, owner);
+      owners.set(name, owner.lab === name && Number.isInteger(owner.pid) ? owner : undefined);
     } catch {
-      owners.set(f.slice(0, -5), undefined);
+      owners.set(name, undefined);
     }
   }
   const namespaces = await listNamespaces();
@@ -85,7 +88,7 @@ export async function reapStaleLabs(): Promise<string[]> {
   for (const [lab, owner] of owners) {
     const pid = owner?.pid ?? Number(LAB_NAME.exec(lab)?.[1]);
     if (Number.isFinite(pid) && ownerAlive(pid, owner?.startTime)) continue;
-    for (const ns of namespaces.filter((n) => n.startsWith(`${lab}-`))) {
+    for (const ns of namespaces.filter((n) => n.startsWith(`${lab}-`) && /^[\w-]+$/.test(n))) {
       await removeNamespace(ns);
       removed.push(ns);
     }

@@ -1,7 +1,7 @@
 // Streams every sample and stats event to samples.ndjson as it arrives and keeps only bounded
 // aggregates in memory: peaks, a downsampled series, the latest values.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { createWriteStream, truncateSync, type WriteStream } from 'node:fs';
+import { OutputError } from '../core/errors.ts';
 import type { AnyActorStats } from '../actors/registry.ts';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { TCP_STATES, type StateCounts, type TcpStateName } from '../sampler/tcp-states.ts';
@@ -94,9 +94,35 @@ export class Recorder {
   readonly hosts = new Map<string, HostRecord>();
   readonly latestStats = new Map<string, AnyActorStats>();
   private readonly out: WriteStream;
+  /** Bytes of whole lines the file holds: where it is cut back to if a write fails (ENOSPC), so no line is torn. */
+  private wholeBytes = 0;
+  private failure: Error | undefined;
 
-  constructor(samplesFile: string) {
-    this.out = createWriteStream(samplesFile);
+  /** `onError`: samples.ndjson could not be written (a full disk); the run should stop, its lab torn down. */
+  constructor(private readonly samplesFile: string, private readonly onError: (err: Error) => void = () => undefined) {
+    // A new file only ('wx': O_EXCL, which also refuses a symlink planted in its place).
+    this.out = createWriteStream(samplesFile, { flags: 'wx' });
+    this.out.on('error', (err) => this.fail(err));
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = new OutputError(`cannot write ${this.samplesFile}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
+    try {
+      truncateSync(this.samplesFile, this.wholeBytes);
+    } catch {
+      // the file is gone or read-only: nothing to cut back
+    }
+    this.onError(this.failure);
+  }
+
+  private write(event: AgentEvent): void {
+    if (this.failure) return;
+    const line = `${JSON.stringify(event)}\n`;
+    const bytes = Buffer.byteLength(line);
+    this.out.write(line, (err) => {
+      if (!err) this.wholeBytes += bytes;
+    });
   }
 
   host(name: string): HostRecord {
@@ -108,16 +134,20 @@ export class Recorder {
   onEvent(host: string, event: AgentEvent): void {
     if (event.type === 'sample') {
       this.host(host).add(event);
-      this.out.write(`${JSON.stringify(event)}\n`);
+      this.write(event);
     } else if (event.type === 'stats') {
       this.latestStats.set(event.actor, event.stats);
-      this.out.write(`${JSON.stringify(event)}\n`);
+      this.write(event);
     }
   }
 
+  /** Flushes and closes samples.ndjson; rejects with the write failure, if there was one. */
   async close(): Promise<void> {
-    this.out.end();
-    await once(this.out, 'close');
+    if (!this.out.closed) {
+      this.out.end();
+      await new Promise<void>((resolve) => this.out.once('close', resolve));
+    }
+    if (this.failure) throw this.failure;
   }
 }
 
