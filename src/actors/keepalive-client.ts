@@ -12,9 +12,9 @@ const options = {
   target: f.string({ describe: 'name of the server actor to send to' }),
   path: f.string({ default: '/', describe: 'request path' }),
   connections: f.int({ min: 1, max: 1000, default: 2, describe: 'kept-alive connections that carry the requests' }),
-  rate: f.rate({ default: '100/s', describe: 'requests per second over all connections (autocannon overallRate)' }),
-  duration: f.duration({ default: '5s', describe: 'how long the load runs' }),
-  count: f.optional(f.int({ min: 1, describe: 'stop after this many requests (autocannon amount; at least `connections`)' })),
+  rate: f.rate({ default: '100/s', max: 100_000, describe: 'requests per second over all connections (autocannon overallRate)' }),
+  duration: f.duration({ default: '5s', min: '10ms', max: '1h', describe: 'how long the load runs' }),
+  count: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'stop after this many requests (autocannon amount; at least `connections`)' })),
   timeout: f.duration({ default: '5s', describe: 'a response slower than this counts as REQUEST_TIMEOUT' }),
 };
 

@@ -1,7 +1,7 @@
 // Typed option fields: one declaration gives the default, the parser and the help text, so scenario
 // parameters and actor options are validated the same way and their defaults live in one place.
 import { InvalidValueError } from './errors.ts';
-import { parseBoolean, parseDuration, parseInteger, parseIpv4, parsePortRange, parseRate, type PortRange } from './units.ts';
+import { formatDuration, parseBoolean, parseDuration, parseInteger, parseIpv4, parsePortRange, parseRate, type PortRange } from './units.ts';
 
 export interface Field<T> {
   readonly type: string;
@@ -19,12 +19,18 @@ function field<T>(type: string, parse: (raw: unknown) => T, opts: FieldOptions<T
 }
 
 export const f = {
-  /** Milliseconds; accepts "8s", "500ms", "1m". */
-  duration: (opts: FieldOptions<number | string> = {}) =>
-    field<number>('duration', parseDuration, { ...opts, default: opts.default === undefined ? undefined : parseDuration(opts.default) }),
-  /** Per second; accepts "300/s", "600/m". */
-  rate: (opts: FieldOptions<number | string> = {}) =>
-    field<number>('rate', parseRate, { ...opts, default: opts.default === undefined ? undefined : parseRate(opts.default) }),
+  /** Milliseconds; accepts "8s", "500ms", "1m". `min` and `max` as durations too. */
+  duration: (opts: FieldOptions<number | string> & { min?: number | string; max?: number | string } = {}) => {
+    const min = opts.min === undefined ? undefined : parseDuration(opts.min);
+    const max = opts.max === undefined ? undefined : parseDuration(opts.max);
+    const parse = (raw: unknown) => within(parseDuration(raw), min, max, raw, formatDuration);
+    return field<number>(`duration${bounds(min, max, formatDuration)}`, parse, { ...opts, default: opts.default === undefined ? undefined : parseDuration(opts.default) });
+  },
+  /** Per second; accepts "300/s", "600/m". `max` per second. */
+  rate: (opts: FieldOptions<number | string> & { max?: number } = {}) => {
+    const parse = (raw: unknown) => within(parseRate(raw), undefined, opts.max, raw, (v) => `${v}/s`);
+    return field<number>(`rate${bounds(undefined, opts.max, (v) => `${v}/s`)}`, parse, { ...opts, default: opts.default === undefined ? undefined : parseRate(opts.default) });
+  },
   int: (opts: FieldOptions<number> & { min?: number; max?: number } = {}) =>
     field<number>(`int${opts.min !== undefined || opts.max !== undefined ? `(${opts.min ?? ''}..${opts.max ?? ''})` : ''}`,
       (raw) => parseInteger(raw, opts.min, opts.max), opts),
@@ -48,6 +54,17 @@ export const f = {
   /** A field that may be left out; absent stays undefined. */
   optional: <T>(inner: Field<T>): Field<T | undefined> => ({ ...inner, type: `${inner.type}?`, default: undefined, parse: inner.parse, optional: true } as Field<T | undefined>),
 };
+
+function within(value: number, min: number | undefined, max: number | undefined, raw: unknown, show: (v: number) => string): number {
+  const given = typeof raw === 'string' ? JSON.stringify(raw) : show(value);
+  if (min !== undefined && value < min) throw new InvalidValueError(`${given} is below the least allowed, ${show(min)}`);
+  if (max !== undefined && value > max) throw new InvalidValueError(`${given} is above the most allowed, ${show(max)}`);
+  return value;
+}
+
+function bounds(min: number | undefined, max: number | undefined, show: (v: number) => string): string {
+  return min === undefined && max === undefined ? '' : `(${min === undefined ? '' : show(min)}..${max === undefined ? '' : show(max)})`;
+}
 
 export type Fields = Record<string, Field<unknown>>;
 export type ValuesOf<F extends Fields> = { readonly [K in keyof F]: F[K] extends Field<infer T> ? T : never };

@@ -7,12 +7,20 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 export function parseDuration(raw: unknown): number {
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw) || raw < 0) throw new InvalidValueError(`a duration must be a non-negative number of ms, got ${raw}`);
-    return raw;
+    return capDuration(raw, raw);
   }
   if (typeof raw !== 'string') throw new InvalidValueError(`a duration must be a string like "8s" or "500ms", got ${typeof raw}`);
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(raw);
   if (!m) throw new InvalidValueError(`"${raw}" is not a duration: use a number with ms, s, m or h (e.g. "8s", "500ms")`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+  return capDuration(Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!), raw);
+}
+
+/** Longer than any lab run; and Node's timers overflow past 2^31 - 1 ms (they would fire after 1 ms). */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+function capDuration(ms: number, raw: unknown): number {
+  if (ms > MAX_DURATION_MS) throw new InvalidValueError(`${JSON.stringify(raw)} is longer than a lab allows (24h)`);
+  return ms;
 }
 
 /** '300/s', '18000/m' or a number per second -> per second. */

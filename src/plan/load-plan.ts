@@ -12,6 +12,7 @@ import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from '../core/plan.ts';
 import type { ScenarioDefinition } from '../core/scenario.ts';
 import { loadScenario } from './scenario-file.ts';
+import { specShapeProblems } from './spec-shape.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
 import { parseDuration } from '../core/units.ts';
 
@@ -57,8 +58,10 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   try {
     spec = definition.build(params);
   } catch (err) {
-    throw new PlanValidationError([`build() threw: ${(err as Error).message}`], definition.name);
+    throw new PlanValidationError([`build() threw: ${(err as Error)?.message ?? String(err)}`], definition.name);
   }
+  const shape = specShapeProblems(spec);
+  if (shape.length) throw new PlanValidationError(shape, definition.name);
 
   const hosts: Record<string, HostPlan> = {};
   const sysctlNames = new Set<string>();
