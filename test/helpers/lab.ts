@@ -110,3 +110,16 @@ export async function runShort(scenario: string, overrides: Record<string, strin
   const { report, dir } = await runScenario(await loadPlan(scenario, overrides), { outDir: tempDir() });
   return { report: report as TestReport, dir };
 }
+
+/**
+ * Whether user nobody (65534) can read this checkout's CLI and its node_modules: not where the checkout lies
+ * under a 0700 directory (what `mktemp -d` makes). The rootless tests run the CLI as nobody and need it.
+ */
+export function nobodyCanRunCheckout(): boolean {
+  try {
+    execFileSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1]); require("fs").accessSync(process.argv[2])', BIN, resolve(PACKAGE_ROOT, 'node_modules/yargs/package.json')], { uid: 65534, gid: 65534, stdio: 'ignore', cwd: '/' });
+    return true;
+  } catch {
+    return false;
+  }
+}
