@@ -1,9 +1,10 @@
 // The CLI only parses and calls the library (after autocannon.js). Human output goes to stderr,
 // machine output (--json, --dry-run) to stdout; errors become exit codes only here.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
+import { rebuildReport } from '../controller/rebuild-report.ts';
 import { recordBaseline } from '../controller/record-baseline.ts';
 import { runScenario } from '../controller/run-scenario.ts';
 import { DEFAULTS } from '../core/defaults.ts';
@@ -178,8 +179,15 @@ async function listCommand(): Promise<number> {
 
 /** Re-renders every output of a run directory from its report.json. */
 async function reportCommand(argv: { dir: string; json: boolean }): Promise<number> {
-  const report = readReport(resolve(argv.dir));
-  await writeOutputs(report, argv.dir);
+  const dir = resolve(argv.dir);
+  let report: Report;
+  if (existsSync(dir) && statSync(dir).isDirectory() && !existsSync(join(dir, 'report.json'))) {
+    // A run killed before its report: rebuilt from its log and samples, and said so.
+    const rebuilt = rebuildReport(dir);
+    report = rebuilt.report;
+    process.stderr.write(`waitlab: ${dir} had no report.json (the run was killed); rebuilt from ${rebuilt.samples} events of samples.ndjson\n`);
+  } else report = readReport(dir);
+  await writeOutputs(report, dir);
   if (argv.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(renderText(report));
   return verdictCode(report);

@@ -93,23 +93,26 @@ export class HostRecord {
 export class Recorder {
   readonly hosts = new Map<string, HostRecord>();
   readonly latestStats = new Map<string, AnyActorStats>();
-  private readonly out: WriteStream;
+  private readonly out: WriteStream | undefined;
   /** Bytes of whole lines the file holds: where it is cut back to if a write fails (ENOSPC), so no line is torn. */
   private wholeBytes = 0;
   private failure: Error | undefined;
 
-  /** `onError`: samples.ndjson could not be written (a full disk); the run should stop, its lab torn down. */
-  constructor(private readonly samplesFile: string, private readonly onError: (err: Error) => void = () => undefined) {
+  /**
+   * `samplesFile`: where every event is streamed (undefined: aggregate only, as when a killed run's samples are
+   * replayed). `onError`: samples.ndjson could not be written (a full disk); the run should stop, its lab torn down.
+   */
+  constructor(private readonly samplesFile: string | undefined, private readonly onError: (err: Error) => void = () => undefined) {
     // A new file only ('wx': O_EXCL, which also refuses a symlink planted in its place).
-    this.out = createWriteStream(samplesFile, { flags: 'wx' });
-    this.out.on('error', (err) => this.fail(err));
+    this.out = samplesFile === undefined ? undefined : createWriteStream(samplesFile, { flags: 'wx' });
+    this.out?.on('error', (err) => this.fail(err));
   }
 
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = new OutputError(`cannot write ${this.samplesFile}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
     try {
-      truncateSync(this.samplesFile, this.wholeBytes);
+      if (this.samplesFile) truncateSync(this.samplesFile, this.wholeBytes);
     } catch {
       // the file is gone or read-only: nothing to cut back
     }
@@ -117,7 +120,7 @@ export class Recorder {
   }
 
   private write(event: AgentEvent): void {
-    if (this.failure) return;
+    if (this.failure || !this.out) return;
     const line = `${JSON.stringify(event)}\n`;
     const bytes = Buffer.byteLength(line);
     this.out.write(line, (err) => {
@@ -143,9 +146,10 @@ export class Recorder {
 
   /** Flushes and closes samples.ndjson; rejects with the write failure, if there was one. */
   async close(): Promise<void> {
-    if (!this.out.closed) {
-      this.out.end();
-      await new Promise<void>((resolve) => this.out.once('close', resolve));
+    const out = this.out;
+    if (out && !out.closed) {
+      out.end();
+      await new Promise<void>((resolve) => out.once('close', resolve));
     }
     if (this.failure) throw this.failure;
   }

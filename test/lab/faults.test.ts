@@ -3,11 +3,11 @@
 // not trust. Each: the exit code says what happened, report.json is whole or absent, samples.ndjson holds
 // whole lines only, and no namespace or agent is left.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
-import { BIN, labNamespaces, runCli, tempDir } from '../helpers/lab.ts';
+import { BIN, labNamespaces, runCli, tempDir, until } from '../helpers/lab.ts';
 
 /** Runs the CLI with --out on a tmpfs of `size`, and reports what it left there, read inside the same mount namespace. */
 function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLines: boolean; reportParses: boolean | null; stderr: string } {
@@ -82,5 +82,27 @@ describe('the reaper', () => {
       rmSync(evil, { force: true });
       rmSync(lying, { force: true });
     }
+  });
+});
+
+describe('a run killed before its report', () => {
+  it('is rebuilt by `waitlab report` from its log and every whole line of samples.ndjson, and says it was killed', async () => {
+    const dir = join(tempDir(), 'run');
+    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=20s', '--set', 'rate=50/s', '--out', dir, '--no-progress']);
+    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
+    cli.child.kill('SIGKILL');
+    await cli.exit;
+    await reapStaleLabs();
+    expect(existsSync(join(dir, 'report.json'))).toBe(false);
+    const lines = readFileSync(join(dir, 'samples.ndjson'), 'utf8').split('\n').filter((l) => { try { JSON.parse(l); return true; } catch { return false; } });
+    const report = runCli(['report', dir]);
+    expect(await report.exit).toBe(4);
+    expect(report.stderr()).toMatch(/had no report\.json \(the run was killed\); rebuilt from \d+ events/);
+    const rebuilt = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(rebuilt.verdict).toBe('interrupted');
+    expect(rebuilt.error).toMatch(/the run was killed before it wrote report\.json/);
+    const stats = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'stats' && e.actor === 'flood');
+    expect(rebuilt.actors.flood.attempts).toBe(stats.at(-1).stats.attempts);
+    expect(rebuilt.hosts.client.samples).toBe(lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'sample' && e.host === 'client').length);
   });
 });
