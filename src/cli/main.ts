@@ -6,18 +6,22 @@ import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { rebuildReport } from '../controller/rebuild-report.ts';
 import { recordBaseline } from '../controller/record-baseline.ts';
+import { estimateMs, expandMatrix, loadMatrixPlans, runMatrix } from '../controller/run-matrix.ts';
 import { runScenario } from '../controller/run-scenario.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
+import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
 import { reportPathProblem } from '../plan/report-paths.ts';
+import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import type { LabDriver } from '../lab/driver.ts';
 import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
 import { comparisonMarkdown, comparisonText } from '../outputs/comparison-markdown.ts';
 import { renderJunit } from '../outputs/junit-xml.ts';
+import { matrixMarkdown, matrixText } from '../outputs/matrix-summary.ts';
 import { writeOutputs, writeWhole } from '../outputs/registry.ts';
 import { renderMarkdown } from '../outputs/summary-markdown.ts';
 import { renderText } from '../outputs/terminal-summary.ts';
@@ -56,7 +60,13 @@ interface ScenarioArgs {
   threshold: string[];
   tolerance: string[];
   baseline?: string;
+  profile?: string;
+  sweep?: string;
+  maxRuns: number;
 }
+
+/** Above this many runs a comparison needs --max-runs: each is a whole lab run. */
+const DEFAULT_MAX_RUNS = 12;
 
 /** --tolerance 'pattern=+10%' ... as the plan takes them; a malformed one is a usage error. */
 function tolerancesOf(list: readonly string[]): Record<string, string> {
@@ -88,7 +98,10 @@ async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promis
 
 async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const driver = labDriver(argv.driver);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance) });
+  const profiles = (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  if (profiles.length > 1 || argv.sweep !== undefined) return comparisonCommand(argv, driver, profiles);
+  const profile = profiles[0] === undefined ? undefined : loadProfile(profiles[0]);
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(profile ? { profile } : {}) });
   // The baseline is read and matched before any lab exists: a wrong one is a usage error, not a wasted run.
   const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
   if (baseline && baseline.identity.scenario !== plan.scenario.name) {
@@ -126,6 +139,41 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
     if (dir) process.stderr.write(`partial report: ${dir}\n`);
     throw err;
   }
+}
+
+/** Runs a scenario once per profile and per swept value, each in a fresh lab, and puts the runs side by side. */
+async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, profileNames: readonly string[]): Promise<number> {
+  if (argv.baseline !== undefined) throw new UsageError('--baseline compares one run; with --profile a,b or --sweep, compare the runs of the comparison with each other');
+  const sweep = argv.sweep === undefined ? undefined : parseSweep(argv.sweep);
+  const profiles = profileNames.map(loadProfile);
+  const entries = expandMatrix(profileNames, sweep, parseOverrides(argv.set));
+  if (entries.length > argv.maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${argv.maxRuns}`);
+  const plans = await loadMatrixPlans(entries, (e) =>
+    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
+  );
+  if (argv.dryRun) {
+    process.stdout.write(`${JSON.stringify(plans, null, 2)}\n`);
+    return EXIT.OK;
+  }
+  const delegated = await continueWithLabPrivileges(driver);
+  if (delegated !== undefined) return delegated;
+  process.stderr.write(`waitlab: ${entries.length} runs of ${plans[0]!.scenario.name} (${entries.map((e) => e.label).join('; ')}), about ${Math.ceil(estimateMs(plans) / 1000)} s in all\n`);
+  const costs = Object.fromEntries(profiles.flatMap((p) => (p.cost ? [[p.name, p.cost]] : [])));
+  const { comparison, dir } = await withSignals((signal) =>
+    runMatrix(entries, plans, {
+      outDir: argv.out ? resolve(argv.out) : undefined,
+      signal,
+      verbose: argv.verbose,
+      driver,
+      costs,
+      ...(sweep ? { sweep: sweep.param } : {}),
+      onRun: (i, e, r) => process.stderr.write(`  run ${i}/${entries.length} ${e.label}: ${r.verdict}\n`),
+    }),
+  );
+  process.stderr.write(`\n${matrixText(comparison)}\ncomparison: ${dir}\n`);
+  reportToCi(ciEnvironment(), [], matrixMarkdown(comparison));
+  if (argv.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
+  return comparison.verdict === 'pass' ? EXIT.OK : EXIT.THRESHOLDS_FAILED;
 }
 
 /** Compares a run (a directory or report.json) with a baseline (a baseline directory, a run directory or a report.json). */
@@ -250,7 +298,10 @@ export async function main(args: string[]): Promise<number> {
           .option('driver', DRIVER_OPTION)
           .option('threshold', { type: 'string', array: true, default: [] as string[], describe: "add a threshold: --threshold '<report path> <op> <number>' (repeatable)" })
           .option('tolerance', TOLERANCE_OPTION)
-          .option('baseline', { type: 'string', describe: 'compare the run with a baseline: a baseline directory (waitlab baseline), a run directory or a report.json' }),
+          .option('baseline', { type: 'string', describe: 'compare the run with a baseline: a baseline directory (waitlab baseline), a run directory or a report.json' })
+          .option('profile', { type: 'string', describe: `sysctl profiles, comma-separated (one run each): ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}, or a .json file` })
+          .option('sweep', { type: 'string', describe: 'run once per value of a parameter: --sweep rate=100/s,300/s,1000/s or --sweep rate=100..800x2 (or +step)' })
+          .option('max-runs', { type: 'number', default: DEFAULT_MAX_RUNS, describe: 'the most runs a comparison may make' }),
       (argv) => set(scenarioCommand(argv as never)),
     )
     .command(

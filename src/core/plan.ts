@@ -45,6 +45,17 @@ export interface ActorPlan {
   readonly connect?: { readonly actor: string; readonly host: string; readonly address: string; readonly port: number };
 }
 
+/** A sysctl profile as applied: per host, each sysctl it set, beside the scenario's own value (null: unset). */
+export interface PlanProfile {
+  readonly name: string;
+  readonly description: string;
+  /** "built-in", or the profile file's path. */
+  readonly source: string;
+  readonly changes: Readonly<Record<string, Readonly<Record<string, { readonly scenario: string | null; readonly profile: string }>>>>;
+  /** What the profile risks, from the kernel's behaviour. */
+  readonly cost?: string;
+}
+
 export interface Plan {
   readonly schemaVersion: 1;
   readonly scenario: { readonly name: string; readonly description: string; readonly file: string };
@@ -61,6 +72,8 @@ export interface Plan {
   readonly thresholds: readonly string[];
   /** Tolerances of a comparison with a baseline: report path pattern -> "+20%" (core/tolerance.ts). */
   readonly regressions: Readonly<Record<string, string>>;
+  /** The sysctl profile applied over the scenario's sysctls (--profile), when one was. */
+  readonly profile?: PlanProfile;
   /** The longest the load can last: used to bound the run and every agent. */
   readonly maxLoadMs: number;
 }

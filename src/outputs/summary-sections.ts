@@ -83,6 +83,18 @@ export function summarySections(r: Report): Section[] {
   if (peerRows.length) {
     sections.push({ title: 'Per peer (peaks): connections to servers/upstreams, and from clients', head: ['host', 'peer', 'TIME_WAIT', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2'], rows: peerRows });
   }
+  const profile = r.profile;
+  if (profile && typeof profile === 'object') {
+    const rows = Object.entries(profile.changes).flatMap(([host, set]) =>
+      Object.entries(set).map(([sysctl, v]) => [host, sysctl, v.scenario ?? '(not set)', v.profile, r.hosts[host]?.sysctls[sysctl] ?? '-']),
+    );
+    sections.push({
+      title: `Profile ${profile.name} (${profile.source}): ${profile.description}`,
+      head: ['host', 'sysctl', 'scenario', 'profile', 'read back'],
+      rows,
+      ...(profile.cost ? { bullets: [`cost: ${profile.cost}`] } : {}),
+    });
+  }
   const sysctlNames = [...new Set(hosts.flatMap(([, h]) => Object.keys(h.sysctls)))];
   sections.push({
     title: 'Sysctls as read back from each host',

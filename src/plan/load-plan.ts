@@ -9,9 +9,11 @@ import { resolveFields, type Fields } from '../core/fields.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
-import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from '../core/plan.ts';
+import { deepFreeze, type ActorPlan, type HostPlan, type Plan, type PlanProfile } from '../core/plan.ts';
 import type { ScenarioDefinition } from '../core/scenario.ts';
+import { applyProfile, type Profile } from './profiles.ts';
 import { loadScenario } from './scenario-file.ts';
+import { sysctlValueProblem } from './sysctl-values.ts';
 import { specShapeProblems } from './spec-shape.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
 import { parseDuration } from '../core/units.ts';
@@ -42,6 +44,8 @@ export interface PlanOptions {
   thresholds?: readonly string[];
   /** --tolerance path pattern -> tolerance, over the scenario's `regressions`. */
   tolerances?: Readonly<Record<string, string>>;
+  /** A sysctl profile (--profile) applied over the scenario's sysctls. */
+  profile?: Profile;
 }
 
 export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
@@ -129,6 +133,19 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }
 
+  let profile: PlanProfile | undefined;
+  if (options.profile) {
+    const applied = applyProfile(options.profile, hosts, actors, problems);
+    Object.assign(hosts, applied.hosts);
+    profile = applied.record;
+    for (const set of Object.values(profile.changes)) for (const name of Object.keys(set)) sysctlNames.add(name);
+  }
+  for (const [name, host] of Object.entries(hosts)) {
+    for (const [key, value] of Object.entries(host.sysctls)) {
+      const problem = sysctlValueProblem(key, value);
+      if (problem) problems.push(`hosts.${name}.sysctls: ${problem}${profile?.changes[name]?.[key] ? ` (from profile ${profile.name})` : ''}`);
+    }
+  }
   if (sysctlNames.size) problems.push(...probeSysctls([...sysctlNames]).problems([...sysctlNames]));
 
   const thresholds = [...(spec.thresholds ?? []), ...(options.thresholds ?? [])];
@@ -174,6 +191,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     actors,
     thresholds,
     regressions,
+    ...(profile ? { profile } : {}),
     maxLoadMs,
   });
 }

@@ -3,6 +3,7 @@
 // they are absent in a new one: writing them would mean writing the machine's own, which the lab never does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
+import { sysctlSince } from './sysctl-values.ts';
 
 const REMOVED: Readonly<Record<string, string>> = {
   'net.ipv4.tcp_tw_recycle': 'was removed in Linux 4.12 (it broke clients behind NAT); net.ipv4.tcp_tw_reuse is what remains',
@@ -37,9 +38,9 @@ export function probeSysctls(names: readonly string[]): SysctlAvailability {
         const path = sysctlPath(name);
         if (REMOVED[name]) out.push(`sysctl ${name} ${REMOVED[name]}`);
         else if (probed ? probed.has(path) : existsSync(path)) continue;
-        else if (!inInitialNetns()) out.push(`sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent)`);
+        else if (!inInitialNetns()) out.push(`sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent${sysctlSince(name) ? `; it came in Linux ${sysctlSince(name)}` : ''})`);
         else if (existsSync(path)) out.push(`sysctl ${name} is global on this kernel, not per network namespace: the lab only writes sysctls inside its own namespaces`);
-        else out.push(`sysctl ${name} does not exist on this kernel ${kernelRelease()}`);
+        else out.push(`sysctl ${name} does not exist on this kernel ${kernelRelease()}${sysctlSince(name) ? ` (it came in Linux ${sysctlSince(name)})` : ''}`);
       }
       return out;
     },

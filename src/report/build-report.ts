@@ -66,7 +66,7 @@ export function buildReport(facts: RunFacts): Report {
   const partial = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     scenario: { name: plan.scenario.name, description: plan.scenario.description, file: plan.scenario.file, plan },
-    profile: null,
+    profile: plan.profile ?? null,
     environment: { kernel: release(), node: process.version, driver: facts.lab.driver, privilege: facts.privilege, lab: facts.lab.id },
     startedAt: facts.startedAt.toISOString(),
     durationMs: Math.round(facts.durationMs),

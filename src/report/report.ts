@@ -4,7 +4,7 @@ import type { ActorKind } from '../actors/actor.ts';
 import type { RegisteredActorKind } from '../actors/registry.ts';
 import type { ValuesOf } from '../core/fields.ts';
 import type { Comparison } from './comparison.ts';
-import type { Plan } from '../core/plan.ts';
+import type { Plan, PlanProfile } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
 import type { HostSeries } from '../recorder/recorder.ts';
@@ -75,7 +75,8 @@ export interface TimeWaitPrediction {
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   scenario: { name: string; description: string; file: string; plan: Plan };
-  profile: string | null;
+  /** The sysctl profile the run applied (name, source, each sysctl it set beside the scenario's value); null: none. */
+  profile: PlanProfile | null;
   environment: { kernel: string; node: string; driver: string; privilege: string; lab: string };
   startedAt: string;
   durationMs: number;

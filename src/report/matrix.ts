@@ -1,0 +1,158 @@
+// Runs of one scenario side by side, under several sysctl profiles or across values of a parameter: a row of
+// figures per run, read from each run's report, and findings across runs, each from evidence in those reports
+// (errors by code, first failures, counter deltas, sysctls read back). The first run is the reference.
+import { formatDuration } from '../core/units.ts';
+import type { Report } from './report.ts';
+import { stat } from './report.ts';
+
+export interface MatrixRun {
+  readonly label: string;
+  readonly profile: string | null;
+  /** The --set values of this run (the sweep's among them). */
+  readonly params: Readonly<Record<string, string>>;
+  /** Its directory, relative to the comparison's. */
+  readonly dir: string;
+  readonly verdict: Report['verdict'];
+  readonly ok: number;
+  readonly errors: Readonly<Record<string, number>>;
+  /** The first error of any load actor, ms after that actor's start; null: none. */
+  readonly firstFailureMs: number | null;
+  readonly firstFailureCode: string | null;
+  readonly achievedRate: number;
+  /** How long the longest load actor ran. */
+  readonly loadMs: number;
+  readonly peakTimeWait: Readonly<Record<string, number>>;
+  readonly counters: Readonly<Record<string, { TWRecycled: number; TCPTimeWaitOverflow: number; TWKilled: number; TW: number }>>;
+  readonly exhaustion: { predictedMs: number; measuredMs: number | null; ratio: number | null } | null;
+  /** Sysctls read back on each host that the profile set. */
+  readonly profileSysctls: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
+export interface MatrixComparison {
+  readonly kind: 'waitlab-comparison';
+  readonly schemaVersion: 1;
+  readonly scenario: string;
+  /** The swept parameter, when the runs are a sweep. */
+  readonly sweep: string | null;
+  readonly runs: readonly MatrixRun[];
+  readonly findings: readonly string[];
+  readonly verdict: 'pass' | 'fail';
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+export function matrixRun(report: Report, label: string, dir: string, params: Record<string, string>): MatrixRun {
+  const load = Object.values(report.actors).filter((a) => 'attempts' in a);
+  const errors: Record<string, number> = {};
+  let first: { ms: number; code: string } | null = null;
+  for (const a of load) {
+    for (const [code, e] of Object.entries(stat(a, 'errors') ?? {})) {
+      errors[code] = (errors[code] ?? 0) + e.count;
+      const ms = e.firstAtMs - (stat(a, 'startedAtMs') ?? 0);
+      if (!first || ms < first.ms) first = { ms: Math.round(ms), code };
+    }
+  }
+  const exhaustion = Object.values(report.predictions).find((p) => p.exhaustion)?.exhaustion ?? null;
+  return {
+    label,
+    profile: report.profile?.name ?? null,
+    params,
+    dir,
+    verdict: report.verdict,
+    ok: sum(load.map((a) => stat(a, 'ok') ?? 0)),
+    errors,
+    firstFailureMs: first?.ms ?? null,
+    firstFailureCode: first?.code ?? null,
+    achievedRate: Math.round(sum(load.map((a) => stat(a, 'achievedRate') ?? 0)) * 10) / 10,
+    loadMs: Math.round(Math.max(0, ...load.map((a) => stat(a, 'durationMs') ?? 0))),
+    peakTimeWait: Object.fromEntries(Object.entries(report.hosts).map(([h, x]) => [h, x.peak.total.TIME_WAIT])),
+    counters: Object.fromEntries(
+      Object.entries(report.hosts).map(([h, x]) => {
+        const d = x.counters.delta;
+        return [h, { TWRecycled: d['TcpExt.TWRecycled'] ?? 0, TCPTimeWaitOverflow: d['TcpExt.TCPTimeWaitOverflow'] ?? 0, TWKilled: d['TcpExt.TWKilled'] ?? 0, TW: d['TcpExt.TW'] ?? 0 }];
+      }),
+    ),
+    exhaustion: exhaustion ? { predictedMs: exhaustion.predictedMs, measuredMs: exhaustion.measuredMs, ratio: exhaustion.ratio } : null,
+    profileSysctls: Object.fromEntries(
+      Object.entries(report.profile?.changes ?? {}).map(([h, set]) => [h, Object.fromEntries(Object.keys(set).map((k) => [k, report.hosts[h]?.sysctls[k] ?? '']))]),
+    ),
+  };
+}
+
+/** Counter evidence on the hosts where it moved: "TcpExt.TWRecycled +1,234 on client". */
+function evidence(run: MatrixRun, keys: readonly ('TWRecycled' | 'TCPTimeWaitOverflow' | 'TWKilled')[]): string[] {
+  return Object.entries(run.counters).flatMap(([h, c]) => keys.filter((k) => c[k] > 0).map((k) => `TcpExt.${k} +${n(c[k])} on ${h}`));
+}
+
+function differences(ref: MatrixRun, run: MatrixRun): string[] {
+  const out: string[] = [];
+  const codes = [...new Set([...Object.keys(ref.errors), ...Object.keys(run.errors)])];
+  const why = evidence(run, ['TWRecycled', 'TCPTimeWaitOverflow', 'TWKilled']);
+  const because = why.length ? `: ${why.join(', ')}` : '';
+  for (const code of codes) {
+    const was = ref.errors[code] ?? 0;
+    const now = run.errors[code] ?? 0;
+    if (was > 0 && now === 0) {
+      // A bigger budget at the same rate still runs out, later: say when, if that is past the load's end.
+      const e = run.exhaustion;
+      const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs > run.loadMs
+        ? `, but only within this run: at this rate its port budget runs out at about ${formatDuration(e.predictedMs)} (predicted), after the load's ${formatDuration(run.loadMs)}; a steady close rate above budget / 60 s runs out all the same`
+        : '';
+      out.push(`${run.label} removed all ${n(was)} ${code}${because}${postponed}.`);
+    }
+    else if (was > 0 && now < was) {
+      const later = run.firstFailureCode === code && ref.firstFailureCode === code && run.firstFailureMs !== null && ref.firstFailureMs !== null && run.firstFailureMs > ref.firstFailureMs;
+      out.push(`${run.label} reduced ${code} from ${n(was)} to ${n(now)}${later ? `, and the first came at ${formatDuration(run.firstFailureMs!)} instead of ${formatDuration(ref.firstFailureMs!)}` : ''}${because}.`);
+    } else if (now > was) out.push(`${run.label} raised ${code} from ${n(was)} to ${n(now)}${because}.`);
+    else if (was > 0 && now === was && run.firstFailureMs !== null && ref.firstFailureMs !== null && run.firstFailureMs > ref.firstFailureMs * 1.1) {
+      out.push(`${run.label} only delayed the failure: first ${code} at ${formatDuration(run.firstFailureMs)} instead of ${formatDuration(ref.firstFailureMs)}, and as many in all (${n(now)}).`);
+    }
+  }
+  // tcp_tw_reuse needs timestamps: a host that asked for reuse with timestamps off still ran out.
+  for (const [h, set] of Object.entries(run.profileSysctls)) {
+    if (set['net.ipv4.tcp_tw_reuse'] === '1' && set['net.ipv4.tcp_timestamps'] === '0' && (run.errors['EADDRNOTAVAIL'] ?? 0) > 0) {
+      out.push(`${run.label}: tcp_tw_reuse=1 with tcp_timestamps=0 on ${h} reused nothing (TcpExt.TWRecycled +${n(run.counters[h]?.TWRecycled ?? 0)}): reuse needs timestamps.`);
+    }
+  }
+  const twRef = sum(Object.values(ref.peakTimeWait));
+  const twNow = sum(Object.values(run.peakTimeWait));
+  if (twRef > 0 && Math.abs(twNow - twRef) > twRef * 0.1) {
+    const hosts = Object.entries(run.peakTimeWait).filter(([, v]) => v > 0).map(([h, v]) => `${n(v)} on ${h}`).join(', ') || 'none';
+    out.push(`${run.label} ${twNow < twRef ? 'lowered' : 'raised'} peak TIME_WAIT from ${n(twRef)} to ${n(twNow)} (${hosts}).`);
+  }
+  return out;
+}
+
+/** Time to exhaustion (or peak TIME_WAIT) against the swept value: how it grows with the parameter. */
+function sweepFindings(param: string, runs: readonly MatrixRun[]): string[] {
+  const out: string[] = [];
+  const failing = runs.filter((r) => r.firstFailureMs !== null);
+  if (failing.length >= 2) {
+    const points = failing.map((r) => `${r.params[param]} -> ${formatDuration(r.firstFailureMs!)}`).join(', ');
+    const times = failing.map((r) => r.firstFailureMs!);
+    const falling = times.every((t, i) => i === 0 || t <= times[i - 1]!);
+    const rising = times.every((t, i) => i === 0 || t >= times[i - 1]!);
+    out.push(`First failure against ${param}: ${points}${falling ? ' (sooner as it grows)' : rising ? ' (later as it grows)' : ''}.`);
+  }
+  const never = runs.filter((r) => r.firstFailureMs === null).map((r) => r.params[param]);
+  if (never.length && failing.length) out.push(`No failure at ${param} ${never.join(', ')}.`);
+  const tw = runs.map((r) => `${r.params[param]} -> ${n(sum(Object.values(r.peakTimeWait)))}`).join(', ');
+  out.push(`Peak TIME_WAIT (all hosts) against ${param}: ${tw}.`);
+  return out;
+}
+
+export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep: string | null, costs: Readonly<Record<string, string>>): MatrixComparison {
+  const [ref, ...rest] = runs;
+  const findings: string[] = [];
+  if (ref) for (const run of rest) findings.push(...differences(ref, run));
+  if (sweep) findings.push(...sweepFindings(sweep, runs));
+  for (const run of runs) {
+    const e = run.exhaustion;
+    if (e && e.ratio !== null && (e.ratio < 0.8 || e.ratio > 1.2)) {
+      findings.push(`${run.label}: the first EADDRNOTAVAIL came at ${formatDuration(e.measuredMs!)}, predicted ${formatDuration(e.predictedMs)} (measured/predicted ${e.ratio}): more than 20% off the port budget over the connect rate.`);
+    }
+    if (run.profile && costs[run.profile]) findings.push(`${run.label} costs: ${costs[run.profile]}.`);
+  }
+  return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, verdict: runs.every((r) => r.verdict === 'pass') ? 'pass' : 'fail' };
+}
