@@ -14,6 +14,10 @@ export interface MatrixRun {
   readonly dir: string;
   readonly verdict: Report['verdict'];
   readonly ok: number;
+  /**
+   * Failures by kind: errno codes of the load actors, "HTTP <status>" for answers outside 2xx/3xx (a proxy's
+   * 502s), and "<proxy> no free port" for a proxy's own log lines of that cause.
+   */
   readonly errors: Readonly<Record<string, number>>;
   /** The first error of any load actor, ms after that actor's start; null: none. */
   readonly firstFailureMs: number | null;
@@ -52,6 +56,15 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
       const ms = e.firstAtMs - (stat(a, 'startedAtMs') ?? 0);
       if (!first || ms < first.ms) first = { ms: Math.round(ms), code };
     }
+  }
+  for (const a of load) {
+    for (const [status, k] of Object.entries(stat(a, 'statuses') ?? {})) {
+      if (Number(status) < 200 || Number(status) >= 400) errors[`HTTP ${status}`] = (errors[`HTTP ${status}`] ?? 0) + k;
+    }
+  }
+  for (const [name, a] of Object.entries(report.actors)) {
+    const noPort = stat(a, 'errorLog')?.causes.portsExhausted ?? 0;
+    if (noPort > 0) errors[`${name} no free port`] = noPort;
   }
   const exhaustion = Object.values(report.predictions).find((p) => p.exhaustion)?.exhaustion ?? null;
   return {
