@@ -7,7 +7,7 @@ import { DEFAULTS } from '../core/defaults.ts';
 import { PlanValidationError } from '../core/errors.ts';
 import { resolveFields, type Fields } from '../core/fields.ts';
 import { resolveHostLimits } from './host-limits.ts';
-import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
+import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan, type PlanProfile } from '../core/plan.ts';
 import type { ScenarioDefinition } from '../core/scenario.ts';
@@ -19,6 +19,8 @@ import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
 import { parseDuration } from '../core/units.ts';
 
 
+/** The one network of a lab that declares none. */
+const DEFAULT_SUBNET = '198.18.0.0/24';
 const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits', 'networks', 'via', 'gateway'];
@@ -103,6 +105,11 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     let address = host.address;
     if (address === undefined) address = nthLabAddress(nextAddress++);
     else if (!addressInLabNetwork(address)) problems.push(`${where}.address: ${address} is outside ${DEFAULTS.labNetwork}, the only range the lab uses`);
+    // Without declared networks every host is on one bridge, 198.18.0.0/24: an address elsewhere in the /15 would
+    // be unreachable (ENETUNREACH from every connect) rather than wrong.
+    else if (!addressInSubnet(address, DEFAULT_SUBNET) || address.endsWith('.0') || address.endsWith('.255')) {
+      problems.push(`${where}.address: ${address} is not a host address of the lab's network ${DEFAULT_SUBNET} (declare networks to use other parts of ${DEFAULTS.labNetwork})`);
+    }
     hosts[name] = { name, address, prefixLength: DEFAULTS.labSubnetPrefix, sysctls, ...(limits ? { limits } : {}) };
   }
   if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');

@@ -84,6 +84,14 @@ describe('plan validation', () => {
     ]);
   });
 
+  it('refuses an address the lab could not reach: outside 198.18.0.0/15, or off its one network (issue 14)', () => {
+    const at = (address: string) => problemsOf({ ...twoHosts(), hosts: { client: { address }, server: {} } });
+    expect(at('10.0.0.1')).toEqual(['hosts.client.address: 10.0.0.1 is outside 198.18.0.0/15, the only range the lab uses']);
+    expect(at('198.19.5.5')[0]).toMatch(/198\.19\.5\.5 is not a host address of the lab's network 198\.18\.0\.0\/24/);
+    expect(at('198.18.0.255')[0]).toMatch(/not a host address/);
+    expect(at('198.18.0.9')).toEqual([]);
+  });
+
   it('applies --set overrides through the parameter types and rejects unknown ones', () => {
     const params = { rate: f.rate({ default: '10/s' }) };
     const build = (p: { rate: number }) => twoHosts({ actors: { web: { kind: 'http-server', host: 'server' }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate } } });
