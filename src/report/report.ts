@@ -24,6 +24,9 @@ export interface HostReport {
     listen: StateTable;
     ephemeral: StateTable;
     atMs: Partial<Record<TcpStateName, number>>;
+    /** Each state's total peak split by role in the sample that reached it (parts add up); absent in reports made before it was recorded. */
+    split?: Partial<Record<TcpStateName, { listen: number; ephemeral: number }>>;
+    /** The kernel's own TIME_WAIT count (sockstat tw, timewait minisockets: orphaned FIN_WAIT_2 ones too), exact, at its highest sample. */
     sockstatTw: number;
     /** Per-peer peaks of each state: listening side by client ip, ephemeral side by server (upstream) ip:port. */
     peers: { listen: Record<string, Partial<StateTable>>; ephemeral: Record<string, Partial<StateTable>> };
@@ -33,6 +36,8 @@ export interface HostReport {
   series: HostSeries;
   samples: number;
   skippedTicks: number;
+  /** Rows the census dropped as repeats of a 4-tuple within one table read (a socket that moved during the read); absent in older reports. */
+  censusRepeats?: number;
   counters: { start: Counters; end: Counters; delta: Counters };
 }
 
@@ -78,6 +83,14 @@ export interface Report {
   environment: { kernel: string; node: string; driver: string; privilege: string; lab: string };
   startedAt: string;
   durationMs: number;
+  /** How samples were taken; absent in reports made before it was recorded. */
+  sampling?: {
+    intervalMs: number;
+    /** A sample's t is when its last read returned ('reads-ended'): it holds nothing that happened after t. */
+    stamp: 'reads-ended';
+    /** What the census counts: one socket per 4-tuple of /proc/net/tcp and tcp6, roles from the host's server ports. */
+    census: string;
+  };
   hosts: Record<string, HostReport>;
   actors: Record<string, ActorReport>;
   predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction }>;
