@@ -77,7 +77,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       await sampler?.stop();
       sampler = undefined;
       endCounters = await readCounters();
-      emit({ type: 'finished' });
+      emit({ type: 'finished', actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])) });
     },
     async stop() {
       if (!endCounters) await handlers.finish({ cmd: 'finish' });

@@ -42,8 +42,9 @@ export interface HostReport {
 }
 
 /**
- * One actor's entry: its kind, host and resolved options, and the stats its kind reports (the last ones
- * received; absent where the run ended before the actor reported any). A union keyed by `kind`.
+ * One actor's entry: its kind, host and resolved options, and the stats its kind reports as the measurement ended
+ * (before any actor closed, like the end counters; the last ones received where the run ended earlier, absent
+ * where it reported none). A union keyed by `kind`.
  */
 export type ActorReportOf<A> = A extends ActorKind<infer K, infer F, infer S, object> ? { kind: K; host: string; options: ValuesOf<F> } & Partial<S> : never;
 export type ActorReport = ActorReportOf<RegisteredActorKind>;
