@@ -58,23 +58,30 @@ export interface ExhaustionPrediction {
   portRange: string;
   /** New connections per second over the flood's first second. */
   connectRate: number;
-  predictedMs: number;
+  /** Port budget / connect rate; null where the client's ports do not stay held (basis says why). */
+  predictedMs: number | null;
   /** When connect() first failed with EADDRNOTAVAIL, after the flood's start; null if it never did. */
   measuredMs: number | null;
   ratio: number | null;
+  /** What the prediction accounts for (close style, who closes, tcp_tw_reuse and its delay), or why it does not apply; absent in older reports. */
+  basis?: string;
 }
 
 export interface TimeWaitPrediction {
   actor: string;
-  /** The host expected to hold TIME_WAIT: the one that closes first. */
+  /** The host expected to hold TIME_WAIT: the one told to close first. */
   host: string;
-  closer: 'client' | 'server';
-  /** min(port budget when the client closes, rate x min(run, 60 s)). */
-  predicted: number;
+  /** The end expected to hold TIME_WAIT; 'none' where no end closes with a FIN answered by a FIN. */
+  closer: 'client' | 'server' | 'none';
+  /** Expected peak (see basis); null where it does not apply. */
+  predicted: number | null;
+  /** The per-peer census peak of that host toward (or from) the other end, capped by sockstat tw and the port budget. */
   measured: number;
   ratio: number | null;
   /** Client closer: measured peak / port budget. */
   ofPortBudget: number | null;
+  /** The options and sysctls the prediction accounts for (closeStyle, closer, tcp_tw_reuse and its delay, tcp_max_tw_buckets), or why it does not apply; absent in older reports. */
+  basis?: string;
 }
 
 export interface Report {

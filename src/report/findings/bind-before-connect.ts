@@ -2,7 +2,7 @@ import { stat, type ActorReport } from '../report.ts';
 import type { ActorPlan } from '../../core/plan.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
-import { n } from './words.ts';
+import { n, times } from './words.ts';
 
 const errorsOf = (stats: ActorReport | undefined) => (stat(stats, 'errors') ?? {});
 const destination = (a: ActorPlan) => `${a.connect!.address}:${a.connect!.port}`;
@@ -30,8 +30,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     const connected = actors.reduce((sum, a) => sum + (stat(report.actors[a.name], 'connected') ?? 0), 0);
     const count = (code: string) => actors.reduce((sum, a) => sum + (errorsOf(report.actors[a.name])[code]?.count ?? 0), 0);
     const syscalls = (code: string) => [...new Set(actors.flatMap((a) => Object.keys(errorsOf(report.actors[a.name])[code]?.syscalls ?? {})))].map((s) => `${s}()`).join(', ');
-    const times = Math.round((connected / budget.budget) * 100) / 100;
-    const head = `Host ${hostName} opened ${n(connected)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times} x its ${n(budget.budget)}-port budget (ip_local_port_range ${budget.range})`;
+    const head = `Host ${hostName} opened ${n(connected)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times(connected, budget.budget)} its ${n(budget.budget)}-port budget (ip_local_port_range ${budget.range})`;
     const inUse = count('EADDRINUSE');
     const notAvail = count('EADDRNOTAVAIL');
     const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;
