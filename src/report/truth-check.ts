@@ -101,7 +101,7 @@ const partsAddUp: Check = (s, { report }) => {
   const p = /TIME_WAIT piled up on host ([\w-]+): peak ([\d,]+)/.exec(s);
   const host = p ? report.hosts[p[1]!] : undefined;
   if (p && host && host.samples > 0 && num(p[2]!) > host.peak.sockstatTw) {
-    out.push({ claim: p[0], evidence: `the kernel's own count (sockstat tw, timewait minisockets included) peaked at ${n(host.peak.sockstatTw)}: the census counted a socket twice` });
+    out.push({ claim: p[0], evidence: `the kernel's own count (sockstat tw, timewait minisockets included) peaked at ${n(host.peak.sockstatTw)}: no census of the same sockets holds more` });
   }
   return out;
 };
@@ -110,7 +110,7 @@ const partsAddUp: Check = (s, { report }) => {
 const shares: Check = (s) => {
   const out: { claim: string; evidence: string }[] = [];
   for (const m of s.matchAll(/([\d.]+)% of (?:its|the)/g)) {
-    if (Number(m[1]) > 100) out.push({ claim: m[0], evidence: 'no range holds more than all its ports: the census counted a socket twice' });
+    if (Number(m[1]) > 100) out.push({ claim: m[0], evidence: 'no range holds more than all its ports' });
   }
   for (const m of s.matchAll(/= 0 x its/g)) out.push({ claim: m[0], evidence: 'a ratio rounded to 0 hides the count it stands for' });
   return out;

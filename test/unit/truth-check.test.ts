@@ -20,7 +20,7 @@ describe('contradictions()', () => {
     expect(evidence(report)).toEqual([
       'host server opened no connection (Tcp.ActiveOpens +0), so it was no connection\'s client side',
       '201 + 153 = 354, not 201',
-      'the kernel\'s own count (sockstat tw, timewait minisockets included) peaked at 200: the census counted a socket twice',
+      'the kernel\'s own count (sockstat tw, timewait minisockets included) peaked at 200: no census of the same sockets holds more',
     ]);
   });
 

@@ -43,7 +43,7 @@ function splitText(host: HostReport, tw: TimeWaitCount): string {
 function piledUp({ plan, report }: FindingInput, name: string, host: HostReport, tw: TimeWaitCount, evidence: CloserEvidence[]): string {
   let s = `TIME_WAIT piled up on host ${name}: peak ${n(tw.peak)} at ${formatDuration(host.peak.atMs.TIME_WAIT ?? 0)}${splitText(host, tw)}.`;
   s += tw.census > tw.sockstat
-    ? ` The /proc/net/tcp census counted ${n(tw.census)}, more than the kernel's own count (sockstat tw ${n(tw.sockstat)}): a socket listed twice while it moved; the kernel's count stands.`
+    ? ` The /proc/net/tcp census counted ${n(tw.census)}, more than the kernel's own count (sockstat tw ${n(tw.sockstat)}): a table read is no snapshot, and sockstat is read apart from it; the kernel's count stands.`
     : ` The kernel's own count (sockstat tw) peaked at ${n(tw.sockstat)}.`;
   const closers = evidence.filter((e) => (e.serverHost === name ? e.server : e.client).count > 0);
   for (const e of closers) {

@@ -80,7 +80,7 @@ describe('timeWaitFindings', () => {
     expect(client.peak.sockstatTw).toBe(100);
     const s = only(runRule(timeWaitFindings, report), 'TIME_WAIT piled up on host client');
     expect(s).toContain('peak 100 at');
-    expect(s).toContain('The /proc/net/tcp census counted 101, more than the kernel\'s own count (sockstat tw 100): a socket listed twice while it moved; the kernel\'s count stands.');
+    expect(s).toContain('The /proc/net/tcp census counted 101, more than the kernel\'s own count (sockstat tw 100): a table read is no snapshot, and sockstat is read apart from it; the kernel\'s count stands.');
     expect(s).toContain('host client 600 (TcpExt.TW +100, TcpExt.TCPTimeWaitOverflow +500)');
     expect(s).toContain(`that is 100 of its 300-port ip_local_port_range (40000-40299), ${pct(100, 300)} of the ports`);
   });
