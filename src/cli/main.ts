@@ -29,9 +29,9 @@ function verdictCode(report: Report): number {
   return report.verdict === 'pass' ? EXIT.OK : report.verdict === 'fail' ? EXIT.THRESHOLDS_FAILED : EXIT.INTERNAL;
 }
 
-async function scenarioCommand(argv: { scenario: string; set: string[]; out?: string; json: boolean; dryRun: boolean; verbose: boolean; progress: boolean; driver: string }): Promise<number> {
+async function scenarioCommand(argv: { scenario: string; set: string[]; sysctl: string[]; out?: string; json: boolean; dryRun: boolean; verbose: boolean; progress: boolean; driver: string }): Promise<number> {
   const driver = labDriver(argv.driver);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl });
   if (argv.dryRun) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return EXIT.OK;
@@ -138,6 +138,7 @@ export async function main(args: string[]): Promise<number> {
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
           .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
+          .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host, over the scenario\'s: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable; validated like the scenario\'s own)' })
           .option('out', { type: 'string', describe: 'run directory (default reports/<scenario>/<timestamp>)' })
           .option('json', { type: 'boolean', default: false, describe: 'print report.json on stdout' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'validate and print the resolved plan; start nothing' })

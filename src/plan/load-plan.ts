@@ -8,9 +8,10 @@ import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan } from '../core/plan.ts';
-import type { ScenarioDefinition } from '../core/scenario.ts';
+import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { loadScenario } from './scenario-file.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
+import { parseSysctlFlags } from './sysctl-flags.ts';
 import { parseDuration } from '../core/units.ts';
 
 
@@ -35,6 +36,8 @@ export function parseOverrides(pairs: readonly string[]): Record<string, string>
 export interface PlanOptions {
   /** The lab driver's name (--driver); DEFAULTS.driver when absent. The CLI checks it against the lab registry. */
   driver?: string;
+  /** --sysctl host:name=value: over the scenario's own sysctls of that host, validated like them. */
+  sysctls?: readonly string[];
 }
 
 export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
@@ -47,11 +50,17 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   const params = resolveFields(definition.params, overrides, 'param', problems);
   if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
 
-  let spec;
+  let spec: ScenarioSpec;
   try {
     spec = definition.build(params);
   } catch (err) {
     throw new PlanValidationError([`build() threw: ${(err as Error).message}`], definition.name);
+  }
+
+  for (const { host, name, value } of parseSysctlFlags(options.sysctls ?? [], problems)) {
+    const target = spec.hosts?.[host];
+    if (!target) problems.push(`--sysctl ${host}:${name}=${value}: no host "${host}" (hosts: ${Object.keys(spec.hosts ?? {}).join(', ')})`);
+    else spec = { ...spec, hosts: { ...spec.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
   }
 
   const hosts: Record<string, HostPlan> = {};
