@@ -1,6 +1,7 @@
 import { stat, type ActorReport } from '../report.ts';
 import type { ActorPlan } from '../../core/plan.ts';
 import { portBudget } from '../../core/port-budget.ts';
+import { ephemeralTimeWait } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n, times } from './words.ts';
 
@@ -37,7 +38,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
 
     if (mode === 'plain') {
       let s = `${head}, calling connect() without bind(): the kernel picks the source port for the whole 4-tuple, so one port serves every destination and the budget counts per destination ip:port.`;
-      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${syscalls('EADDRNOTAVAIL')}) ${n(notAvail)} times, once each destination's ports were held (its ephemeral TIME_WAIT peaked at ${n(host.peak.ephemeral.TIME_WAIT)}).`;
+      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${syscalls('EADDRNOTAVAIL')}) ${n(notAvail)} times, once each destination's ports were held (its ephemeral TIME_WAIT peaked at ${n(ephemeralTimeWait(host))}).`;
       out.push(s);
       continue;
     }
@@ -46,7 +47,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     let s = `${head}, binding its source address (${address}) before connect(): bind(ip, 0) chooses the port before the destination is known.`;
     const autobindReuse = host.sysctls['net.ipv4.ip_autobind_reuse'];
     if (inUse) {
-      s += ` Once the ports were taken (its ephemeral TIME_WAIT peaked at ${n(host.peak.ephemeral.TIME_WAIT)}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse)} times, reported by ${syscalls('EADDRINUSE')}`;
+      s += ` Once the ports were taken (its ephemeral TIME_WAIT peaked at ${n(ephemeralTimeWait(host))}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse)} times, reported by ${syscalls('EADDRINUSE')}`;
       // libuv keeps bind()'s EADDRINUSE in delayed_error and returns it from the connect (or listen) call.
       s += syscalls('EADDRINUSE') === 'connect()' ? ' because libuv holds bind()\'s EADDRINUSE back and returns it from connect().' : '.';
       s += ' A port held by any socket, TIME_WAIT included, is not handed out by bind() again, whatever the destination: the budget counts per host.';
