@@ -85,8 +85,9 @@ export function summarySections(r: Report): Section[] {
   sections.push({
     title: 'Socket states per host (peaks)',
     head: ['host', 'address', 'TIME_WAIT', 'of which ephemeral', 'of which listening', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2', 'SYN_RECV', 'sockstat tw', 'samples'],
+    // The split of the sample that reached the TIME_WAIT peak, so the parts add up (older reports: each role's own peak).
     rows: hosts.map(([name, h]) => [
-      name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.ephemeral.TIME_WAIT), num(h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
+      name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
       num(h.peak.total.CLOSE_WAIT), num(h.peak.total.FIN_WAIT2), num(h.peak.total.SYN_RECV), num(h.peak.sockstatTw), num(h.samples),
     ]),
   });

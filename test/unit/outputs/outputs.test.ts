@@ -56,6 +56,16 @@ describe('summary.md', () => {
     expect(held).not.toContain('(client closes first)');
   });
 
+  it('splits each host\'s TIME_WAIT peak as the sample that reached it did, so the parts add up', () => {
+    const report = loadReportFixture('haproxy-short-upstream--mode-tcp');
+    const proxy = report.hosts.proxy!;
+    // Each role's own peak came from another sample: 1,001 + 805 is more than the 1,805 ever there at once.
+    expect(proxy.peak.ephemeral.TIME_WAIT + proxy.peak.listen.TIME_WAIT).toBe(1806);
+    proxy.peak.split = { TIME_WAIT: { listen: 805, ephemeral: 1000 } };
+    const row = markdownTable(renderMarkdown(report), 'Socket states per host (peaks)').find((r) => r[0] === 'proxy')!;
+    expect(row.slice(2, 5)).toEqual(['1,805', '1,000', '805']);
+  });
+
   it('says when a sample is stamped', () => {
     expect(renderMarkdown(loadReportFixture('short-conn--held-open'))).toContain('each sample stamped when its reads ended');
   });
