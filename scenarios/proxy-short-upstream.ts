@@ -107,6 +107,15 @@ export function shortUpstreamThresholds(p: Params, t: ReturnType<typeof proxyTop
       `actors.proxy.hostActiveOpens >= ${Math.floor(t.requests * 0.95)}`,
     ];
   }
+  if (p.backendCloser === 'server') {
+    // The backends close first: they hold TIME_WAIT (TcpExt.TW on their hosts), and how many of the proxy's ports
+    // stay held depends on how often the proxy's close races theirs, so no exhaustion is promised here.
+    return [
+      ...Array.from({ length: p.backends }, (_, i) => `hosts.backend${i + 1}.counters.delta.TcpExt.TW > 0`),
+      // One TIME_WAIT per 4-tuple: the census never counts more than the budget toward the upstreams.
+      `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${t.portBudget}`,
+    ];
+  }
   return [
     'actors.proxy.errorLog.causes.portsExhausted > 0',
     // In tcp mode HAProxy can only close the client's connection: no status at all.
@@ -117,7 +126,7 @@ export function shortUpstreamThresholds(p: Params, t: ReturnType<typeof proxyTop
     // One upstream connection per request that got through: no more than the budget ever connected.
     `actors.proxy.hostActiveOpens >= ${Math.floor(t.portBudget * 0.95)}`,
     `actors.proxy.hostActiveOpens <= ${Math.ceil(t.portBudget * 1.02)}`,
-    ...(p.backendCloser === 'client' ? Array.from({ length: p.backends }, (_, i) => `hosts.backend${i + 1}.peak.total.TIME_WAIT == 0`) : []),
+    ...Array.from({ length: p.backends }, (_, i) => `hosts.backend${i + 1}.peak.total.TIME_WAIT == 0`),
   ];
 }
 

@@ -49,7 +49,9 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
           emit({ type: 'log', level, msg, actor: plan.name, data });
         actors.set(plan.name, { plan, actor: kind.create(plan as never, { plan, now, log }) });
       }
-      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }));
+      // Every server actor of this host names its port: its sockets are the server side whether or not it listens at a given read.
+      const serverPorts = cmd.actors.filter((a) => a.role === 'server').map((a) => Number(a.options['port'])).filter(Number.isInteger);
+      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts);
       const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
       emit({ type: 'ready', sysctls, counters: await readCounters() });
     },
@@ -75,7 +77,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       await sampler?.stop();
       sampler = undefined;
       endCounters = await readCounters();
-      emit({ type: 'finished' });
+      emit({ type: 'finished', actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])) });
     },
     async stop() {
       if (!endCounters) await handlers.finish({ cmd: 'finish' });

@@ -25,7 +25,8 @@ export type AgentEvent =
   | ({ type: 'sample'; host: string } & Sample)
   | { type: 'stats'; host: string; actor: string; t: number; stats: AnyActorStats }
   | { type: 'load-done'; actor: string; stats: AnyActorStats }
-  | { type: 'finished' }
+  /** The end of the measurement: every actor's stats before anything closes, as the end counters are. */
+  | { type: 'finished'; actors: Record<string, AnyActorStats> }
   | { type: 'stopped'; counters: Counters; actors: Record<string, AnyActorStats> }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
   | { type: 'fatal'; message: string; stack?: string };

@@ -51,6 +51,7 @@ const MAX_BASELINE_RUNS = 20;
 interface ScenarioArgs {
   scenario: string;
   set: string[];
+  sysctl: string[];
   out?: string;
   json: boolean;
   dryRun: boolean;
@@ -101,7 +102,7 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const profiles = (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   if (profiles.length > 1 || argv.sweep !== undefined) return comparisonCommand(argv, driver, profiles);
   const profile = profiles[0] === undefined ? undefined : loadProfile(profiles[0]);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(profile ? { profile } : {}) });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(profile ? { profile } : {}) });
   // The baseline is read and matched before any lab exists: a wrong one is a usage error, not a wasted run.
   const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
   if (baseline && baseline.identity.scenario !== plan.scenario.name) {
@@ -149,7 +150,7 @@ async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, profileN
   const entries = expandMatrix(profileNames, sweep, parseOverrides(argv.set));
   if (entries.length > argv.maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${argv.maxRuns}`);
   const plans = await loadMatrixPlans(entries, (e) =>
-    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
+    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
   );
   if (argv.dryRun) {
     process.stdout.write(`${JSON.stringify(plans, null, 2)}\n`);
@@ -290,6 +291,7 @@ export async function main(args: string[]): Promise<number> {
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
           .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
+          .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host, over the scenario\'s: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable; validated like the scenario\'s own)' })
           .option('out', { type: 'string', describe: 'run directory (default reports/<scenario>/<timestamp>)' })
           .option('json', { type: 'boolean', default: false, describe: 'print report.json on stdout' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'validate and print the resolved plan; start nothing' })

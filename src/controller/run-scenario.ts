@@ -164,7 +164,9 @@ async function serveAndLoad(run: Run): Promise<void> {
   await run.step(new Promise((r) => setTimeout(r, plan.tailMs)));
   run.phase = 'finish';
   for (const a of agents) a.send({ cmd: 'finish' });
-  await run.all((a) => a.waitFor('finished', STOP_TIMEOUTS.agentStopMs));
+  // Actors' stats as the measurement ended, beside the end counters: what teardown closes or resets is not theirs.
+  const finished = await run.all((a) => a.waitFor('finished', STOP_TIMEOUTS.agentStopMs));
+  for (const f of finished) Object.assign(run.facts.actorStats, f.actors);
 }
 
 /** Graceful where the agents are still with us, killed where not; returns the first failure of the stop itself. */
@@ -177,7 +179,8 @@ async function stopAgents(run: Run): Promise<unknown> {
         a.send({ cmd: 'stop' });
         const stopped = await a.waitFor('stopped', STOP_TIMEOUTS.agentStopMs);
         run.facts.countersEnd[a.host] = stopped.counters;
-        Object.assign(run.facts.actorStats, stopped.actors);
+        // Only for a run that ended before its measurement did: otherwise the stats of 'finished' stand.
+        for (const [name, stats] of Object.entries(stopped.actors)) run.facts.actorStats[name] ??= stats;
       } catch (err) {
         if (!(isWaitlabError(err) && err.code === 'WAITLAB_AGENT_EXITED')) failure ??= err;
         a.kill();

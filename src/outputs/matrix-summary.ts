@@ -27,7 +27,7 @@ function sections(c: MatrixComparison): Section[] {
       const k = r.counters[h];
       return k ? `${n(k.TWRecycled)} / ${n(k.TCPTimeWaitOverflow)} / ${n(k.TWKilled)}` : '-';
     }),
-    r.exhaustion ? `${formatDuration(r.exhaustion.predictedMs)} / ${r.exhaustion.measuredMs === null ? 'never' : formatDuration(r.exhaustion.measuredMs)}` : '-',
+    r.exhaustion ? `${r.exhaustion.predictedMs === null ? 'n/a' : formatDuration(r.exhaustion.predictedMs)} / ${r.exhaustion.measuredMs === null ? 'never' : formatDuration(r.exhaustion.measuredMs)}` : '-',
   ]);
   const out: Section[] = [{ title: 'Runs', head, rows }];
   const sysctlRows = c.runs.flatMap((r) => Object.entries(r.profileSysctls).flatMap(([h, set]) => Object.entries(set).map(([k, v]) => [r.label, h, k, v])));

@@ -3,7 +3,7 @@
 import { stat } from '../report/report.ts';
 import { KEY_COUNTERS } from '../sampler/kernel-counters.ts';
 import { formatDuration } from '../core/units.ts';
-import type { Report } from '../report/report.ts';
+import type { Report, TimeWaitPrediction } from '../report/report.ts';
 import { comparisonSections } from './comparison-sections.ts';
 import type { Section } from './sections.ts';
 
@@ -13,16 +13,26 @@ export type { Section };
 const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : v === null || v === undefined ? '-' : String(v));
 const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
 
+function timeWaitWhat(t: TimeWaitPrediction): string {
+  return t.closer === 'none' ? `peak TIME_WAIT on ${t.host} (no end closes with a FIN answered by a FIN)` : `peak TIME_WAIT on ${t.host} (${t.closer} closes first)`;
+}
+
 export function summarySections(r: Report): Section[] {
   const sections: Section[] = [];
   const load = Object.entries(r.actors).filter(([, a]) => 'attempts' in a);
   if (load.length) {
     sections.push({
       title: 'Load',
-      head: ['actor', 'host', 'attempts', 'ok', 'errors', 'missed starts', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
+      head: ['actor', 'host', 'attempts', 'connected', 'ok', 'errors', 'missed starts', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
       rows: load.map(([name, a]) => {
         const lat = stat(a, 'latencyMs');
-        return [name, a.host, num(stat(a, 'attempts')), num(stat(a, 'ok')), num(stat(a, 'errorCount')), num(stat(a, 'missedStarts')), num(stat(a, 'achievedRate')), num(stat(a, 'connectRate')), num(lat?.p50), num(lat?.p99)];
+        return [name, a.host, num(stat(a, 'attempts')), num(stat(a, 'connected')), num(stat(a, 'ok')), num(stat(a, 'errorCount')), num(stat(a, 'missedStarts')), num(stat(a, 'achievedRate')), num(stat(a, 'connectRate')), num(lat?.p50), num(lat?.p99)];
+      }),
+      // A count bounds scheduled starts, missed ones included: say so where they differ.
+      bullets: load.flatMap(([name, a]) => {
+        const count = (a.options as Record<string, unknown>)['count'];
+        const missed = stat(a, 'missedStarts') ?? 0;
+        return typeof count === 'number' && missed > 0 ? [`${name}: count ${num(count)} counts scheduled starts, missed ones included: ${num(stat(a, 'attempts'))} attempted (${num(stat(a, 'connected'))} connected) + ${num(missed)} missed.`] : [];
       }),
     });
     const errorRows = load.flatMap(([name, a]) =>
@@ -58,8 +68,13 @@ export function summarySections(r: Report): Section[] {
       title: 'Predicted vs measured',
       head: ['actor', 'what', 'predicted', 'measured', 'measured/predicted'],
       rows: [
-        ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
-        ...timeWait.map((t) => [t.actor, `peak TIME_WAIT on ${t.host} (${t.closer} closes first)`, num(t.predicted), num(t.measured), num(t.ratio)]),
+        ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, e.predictedMs === null ? 'does not apply' : ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
+        ...timeWait.map((t) => [t.actor, timeWaitWhat(t), t.predicted === null ? 'does not apply' : num(t.predicted), num(t.measured), num(t.ratio)]),
+      ],
+      // What each prediction accounts for, or why it does not apply.
+      bullets: [
+        ...exhaustion.flatMap((e) => (e.basis ? [`${e.actor}, first EADDRNOTAVAIL: ${e.basis}.`] : [])),
+        ...timeWait.flatMap((t) => (t.basis ? [`${t.actor}, peak TIME_WAIT: ${t.basis}.`] : [])),
       ],
     });
   }
@@ -68,8 +83,9 @@ export function summarySections(r: Report): Section[] {
   sections.push({
     title: 'Socket states per host (peaks)',
     head: ['host', 'address', 'TIME_WAIT', 'of which ephemeral', 'of which listening', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2', 'SYN_RECV', 'sockstat tw', 'samples'],
+    // The split of the sample that reached the TIME_WAIT peak, so the parts add up (older reports: each role's own peak).
     rows: hosts.map(([name, h]) => [
-      name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.ephemeral.TIME_WAIT), num(h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
+      name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
       num(h.peak.total.CLOSE_WAIT), num(h.peak.total.FIN_WAIT2), num(h.peak.total.SYN_RECV), num(h.peak.sockstatTw), num(h.samples),
     ]),
   });
@@ -120,5 +136,6 @@ export function summaryHeader(r: Report): string[] {
     `${r.scenario.name}: ${r.verdict.toUpperCase()}${r.error ? ` (${r.error})` : ''}`,
     r.scenario.description,
     `ran ${formatDuration(r.durationMs)} from ${r.startedAt}; kernel ${r.environment.kernel}, node ${r.environment.node}, driver ${r.environment.driver} as ${r.environment.privilege}`,
+    ...(r.sampling ? [`sampled every ${formatDuration(r.sampling.intervalMs)}, each sample stamped when its reads ended; census: ${r.sampling.census}`] : []),
   ];
 }

@@ -10,12 +10,13 @@ import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan, type PlanProfile } from '../core/plan.ts';
-import type { ScenarioDefinition } from '../core/scenario.ts';
+import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { applyProfile, type Profile } from './profiles.ts';
 import { loadScenario } from './scenario-file.ts';
 import { sysctlValueProblem } from './sysctl-values.ts';
 import { specShapeProblems } from './spec-shape.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
+import { parseSysctlFlags } from './sysctl-flags.ts';
 import { parseDuration } from '../core/units.ts';
 
 
@@ -48,6 +49,8 @@ export interface PlanOptions {
   tolerances?: Readonly<Record<string, string>>;
   /** A sysctl profile (--profile) applied over the scenario's sysctls. */
   profile?: Profile;
+  /** --sysctl host:name=value: over the scenario's own sysctls of that host, validated like them. */
+  sysctls?: readonly string[];
 }
 
 export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
@@ -60,7 +63,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   const params = resolveFields(definition.params, overrides, 'param', problems);
   if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
 
-  let spec;
+  let spec: ScenarioSpec;
   try {
     spec = definition.build(params);
   } catch (err) {
@@ -68,6 +71,12 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   }
   const shape = specShapeProblems(spec);
   if (shape.length) throw new PlanValidationError(shape, definition.name);
+
+  for (const { host, name, value } of parseSysctlFlags(options.sysctls ?? [], problems)) {
+    const target = spec.hosts?.[host];
+    if (!target) problems.push(`--sysctl ${host}:${name}=${value}: no host "${host}" (hosts: ${Object.keys(spec.hosts ?? {}).join(', ')})`);
+    else spec = { ...spec, hosts: { ...spec.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
+  }
 
   const hosts: Record<string, HostPlan> = {};
   const sysctlNames = new Set<string>();

@@ -22,6 +22,11 @@ export interface Peaks {
   peers: { listen: Record<string, StateCounts>; ephemeral: Record<string, StateCounts> };
   /** When each state's total peak was first reached, ms since the run's zero. */
   atMs: Partial<Record<TcpStateName, number>>;
+  /**
+   * Each state's total peak split by role, in the sample that reached it: the two parts add up to the peak
+   * (the role peaks above come from different samples and need not).
+   */
+  split: Partial<Record<TcpStateName, { listen: number; ephemeral: number }>>;
   sockstatTw: number;
 }
 
@@ -32,10 +37,12 @@ export interface HostSeries {
 }
 
 export class HostRecord {
-  readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, peers: { listen: {}, ephemeral: {} }, atMs: {}, sockstatTw: 0 };
+  readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, peers: { listen: {}, ephemeral: {} }, atMs: {}, split: {}, sockstatTw: 0 };
   readonly series: HostSeries = { t: [], states: {} };
   samples = 0;
   skippedTicks = 0;
+  /** Rows the census dropped over the run as repeats of a 4-tuple within one table read. */
+  censusRepeats = 0;
   last: SampleEvent | undefined;
   private stride = 1;
   private pending = 0;
@@ -43,12 +50,16 @@ export class HostRecord {
   add(s: SampleEvent): void {
     this.samples++;
     this.skippedTicks += s.skipped;
+    this.censusRepeats += s.repeats ?? 0;
     this.last = s;
     for (const role of ['total', 'listen', 'ephemeral'] as const) {
       for (const [state, n] of Object.entries(s.tcp[role]) as [TcpStateName, number][]) {
         if (n > (this.peaks[role][state] ?? 0)) {
           this.peaks[role][state] = n;
-          if (role === 'total') this.peaks.atMs[state] = s.t;
+          if (role === 'total') {
+            this.peaks.atMs[state] = s.t;
+            this.peaks.split[state] = { listen: s.tcp.listen[state] ?? 0, ephemeral: s.tcp.ephemeral[state] ?? 0 };
+          }
         }
       }
     }

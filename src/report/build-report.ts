@@ -6,6 +6,7 @@ import type { Plan } from '../core/plan.ts';
 import type { Recorder } from '../recorder/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
 import { allStates } from '../sampler/tcp-states.ts';
+import { SAMPLE_STAMP } from '../sampler/socket-sampler.ts';
 import { findings } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { REPORT_SCHEMA_VERSION, type ActorReport, type HostReport, type Report } from './report.ts';
@@ -45,6 +46,7 @@ export function buildReport(facts: RunFacts): Report {
         listen: allStates(rec.peaks.listen),
         ephemeral: allStates(rec.peaks.ephemeral),
         atMs: rec.peaks.atMs,
+        split: rec.peaks.split,
         sockstatTw: rec.peaks.sockstatTw,
         peers: rec.peaks.peers,
       },
@@ -52,6 +54,7 @@ export function buildReport(facts: RunFacts): Report {
       series: rec.series,
       samples: rec.samples,
       skippedTicks: rec.skippedTicks,
+      censusRepeats: rec.censusRepeats,
       counters: { start, end, delta: counterDelta(start, end) },
     };
   }
@@ -70,6 +73,11 @@ export function buildReport(facts: RunFacts): Report {
     environment: { kernel: release(), node: process.version, driver: facts.lab.driver, privilege: facts.privilege, lab: facts.lab.id },
     startedAt: facts.startedAt.toISOString(),
     durationMs: Math.round(facts.durationMs),
+    sampling: {
+      intervalMs: plan.sampler.intervalMs,
+      stamp: SAMPLE_STAMP,
+      census: '/proc/net/tcp and tcp6, one socket per 4-tuple (the last state a table read showed); server side: a local port a server actor of the host listens on, or that was seen listening',
+    },
     hosts,
     actors,
     predictions: predict(plan, hosts, actors),

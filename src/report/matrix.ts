@@ -27,7 +27,8 @@ export interface MatrixRun {
   readonly loadMs: number;
   readonly peakTimeWait: Readonly<Record<string, number>>;
   readonly counters: Readonly<Record<string, { TWRecycled: number; TCPTimeWaitOverflow: number; TWKilled: number; TW: number }>>;
-  readonly exhaustion: { predictedMs: number; measuredMs: number | null; ratio: number | null } | null;
+  /** The first flood's exhaustion prediction; predictedMs null where the prediction does not apply. */
+  readonly exhaustion: { predictedMs: number | null; measuredMs: number | null; ratio: number | null } | null;
   /** Sysctls read back on each host that the profile set. */
   readonly profileSysctls: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
@@ -109,8 +110,8 @@ function differences(ref: MatrixRun, run: MatrixRun): string[] {
     if (was > 0 && now === 0) {
       // A bigger budget at the same rate still runs out, later: say when, if that is past the load's end.
       const e = run.exhaustion;
-      const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs > run.loadMs
-        ? `, but only within this run: at this rate its port budget runs out at about ${formatDuration(e.predictedMs)} (predicted), after the load's ${formatDuration(run.loadMs)}; a steady close rate above budget / 60 s runs out all the same`
+      const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > run.loadMs
+        ? `, but only within this run: at this rate its port budget runs out at about ${formatDuration(e.predictedMs!)} (predicted), after the load's ${formatDuration(run.loadMs)}; a steady close rate above budget / 60 s runs out all the same`
         : '';
       out.push(`${run.label} removed all ${n(was)} ${code}${because}${postponed}.`);
     }
@@ -162,7 +163,7 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
   if (sweep) findings.push(...sweepFindings(sweep, runs));
   for (const run of runs) {
     const e = run.exhaustion;
-    if (e && e.ratio !== null && (e.ratio < 0.8 || e.ratio > 1.2)) {
+    if (e && e.ratio !== null && e.predictedMs !== null && (e.ratio < 0.8 || e.ratio > 1.2)) {
       findings.push(`${run.label}: the first EADDRNOTAVAIL came at ${formatDuration(e.measuredMs!)}, predicted ${formatDuration(e.predictedMs)} (measured/predicted ${e.ratio}): more than 20% off the port budget over the connect rate.`);
     }
     if (run.profile && costs[run.profile]) findings.push(`${run.label} costs: ${costs[run.profile]}.`);

@@ -1,12 +1,32 @@
 // What theory says should happen, next to what the kernel showed: the port budget and its exhaustion
-// time, and the TIME_WAIT population on the host that closes first.
+// time, and the TIME_WAIT population on the host that closes first. Each prediction names the options and
+// sysctls it accounts for (basis), and where they make it meaningless it says so instead of giving a number.
 import { stat } from './report.ts';
-import type { Plan } from '../core/plan.ts';
+import type { ActorPlan, Plan } from '../core/plan.ts';
 import { portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../core/port-budget.ts';
+import { closeOutcome, type CloseOutcome } from './close-outcome.ts';
 import type { ExhaustionPrediction, HostReport, Report, TimeWaitPrediction } from './report.ts';
+import { planLinks } from './evidence/links.ts';
+import { capPeer } from './evidence/time-wait.ts';
 
-function ratio(measured: number | null, predicted: number): number | null {
-  return measured === null || predicted <= 0 ? null : Math.round((measured / predicted) * 1000) / 1000;
+function ratio(measured: number | null, predicted: number | null): number | null {
+  return measured === null || predicted === null || predicted <= 0 ? null : Math.round((measured / predicted) * 1000) / 1000;
+}
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** Whether connect() may take over the client's own TIME_WAIT entries here, and why. */
+export function twReuse(client: HostReport, server: HostReport, destination: string): { reuses: boolean; delayMs: number; why: string } {
+  const reuse = client.sysctls['net.ipv4.tcp_tw_reuse'];
+  const delayMs = Number(client.sysctls['net.ipv4.tcp_tw_reuse_delay'] ?? 1000);
+  const loopback = destination.startsWith('127.');
+  if (reuse !== '1' && !(reuse === '2' && loopback)) {
+    return { reuses: false, delayMs, why: reuse === '2' ? 'tcp_tw_reuse=2 reuses on loopback only, and this destination is not' : `tcp_tw_reuse=${reuse ?? '?'} forbids connect() to reuse them` };
+  }
+  // The takeover checks the peer's last timestamp, kept in the TIME_WAIT entry: both ends must use timestamps.
+  const off = [client, server].some((h) => h.sysctls['net.ipv4.tcp_timestamps'] === '0');
+  if (off) return { reuses: false, delayMs, why: `tcp_tw_reuse=${reuse} needs TCP timestamps on both ends, and tcp_timestamps=0 turned them off` };
+  return { reuses: true, delayMs, why: `tcp_tw_reuse=${reuse} lets connect() take over an entry once it is older than tcp_tw_reuse_delay (${n(delayMs)} ms)` };
 }
 
 export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: Report['actors']): Report['predictions'] {
@@ -17,60 +37,121 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     const client = hosts[actor.host];
     const server = hosts[actor.connect.host];
     if (!stats || !client || !server) continue;
-    const connectRate = stat(stats, 'connectRate') ?? 0;
-    const durationMs = stat(stats, 'durationMs') ?? 0;
-    const startedAtMs = stat(stats, 'startedAtMs') ?? 0;
-    const closer = actor.options['closer'] as 'client' | 'server';
-    const budget = portBudget(client.sysctls);
+    const outcome = closeOutcome(actor, plan.actors[actor.connect.actor]);
     const entry: (typeof out)[string] = {};
-
     // A flood that binds first (localAddress / localPort) draws on other budgets: one port, or a range not
     // shared across destinations. The EADDRNOTAVAIL prediction is for plain connect() only.
     const bindsFirst = actor.options['localAddress'] !== undefined || actor.options['localPort'] !== undefined;
-    if (budget && connectRate > 0 && !bindsFirst) {
-      const errors = stat(stats, 'errors') ?? {};
-      const first = errors['EADDRNOTAVAIL']?.firstAtMs;
-      const measuredMs = first === undefined ? null : Math.round(first - startedAtMs);
-      const predictedMs = Math.round((budget.budget / connectRate) * 1000);
-      entry.exhaustion = {
-        actor: actor.name,
-        host: actor.host,
-        portBudget: budget.budget,
-        portRange: budget.range,
-        connectRate: Math.round(connectRate * 10) / 10,
-        predictedMs,
-        measuredMs,
-        ratio: ratio(measuredMs, predictedMs),
-      } satisfies ExhaustionPrediction;
-    }
-
-    const holder = closer === 'client' ? client : server;
-    const measured = closer === 'client' ? holder.peak.ephemeral.TIME_WAIT : holder.peak.listen.TIME_WAIT;
-    const byRate = Math.round(connectRate * Math.min(durationMs / 1000, TIME_WAIT_SECONDS));
-    const serverOptions = plan.actors[actor.connect.actor]?.options ?? {};
-    const [closerStyle, otherStyle] = closer === 'client' ? [actor.options['closeStyle'], serverOptions['closeStyle']] : [serverOptions['closeStyle'], actor.options['closeStyle']];
-    // TIME_WAIT needs a FIN from the closer and then one from the other side: a close by RST (SO_LINGER 0,
-    // close(2) with a request body unread, data written to a closed server), or a side that never closes, leaves none.
-    const resets = closerStyle === 'rst'
-      || (serverOptions['requestBody'] === 'unread' && Number(actor.options['requestBodyBytes'] ?? 0) > 0)
-      || (closer === 'server' && Number(actor.options['writeAfterPeerClose'] ?? 0) > 0);
-    const finishes = (closerStyle === 'graceful' || closerStyle === 'close') && otherStyle !== 'never' && !resets;
-    // The server's TIME_WAIT holds one entry per client 4-tuple: a new SYN on the same 4-tuple takes the
-    // entry over. A client that holds no TIME_WAIT itself gets every port of connect()'s preferred parity.
-    const clientTuples = budget ? sameParityPorts(budget.range) : Infinity;
-    // tcp_max_tw_buckets caps TIME_WAIT per namespace; past it a close skips TIME_WAIT.
-    const buckets = Number(holder.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? Infinity);
-    const predicted = !finishes ? 0 : Math.min(buckets, closer === 'client' && budget ? Math.min(budget.budget, byRate) : Math.min(clientTuples, byRate));
-    entry.timeWait = {
-      actor: actor.name,
-      host: closer === 'client' ? actor.host : actor.connect.host,
-      closer,
-      predicted,
-      measured,
-      ratio: ratio(measured, predicted),
-      ofPortBudget: closer === 'client' && budget ? ratio(measured, budget.budget) : null,
-    } satisfies TimeWaitPrediction;
+    const exhaustion = bindsFirst ? undefined : predictExhaustion(actor, client, server, stats, outcome);
+    if (exhaustion) entry.exhaustion = exhaustion;
+    entry.timeWait = predictTimeWait(plan, actor, client, server, stats, outcome);
     out[actor.name] = entry;
   }
   return out;
+}
+
+type Stats = Report['actors'][string];
+
+function predictExhaustion(actor: ActorPlan, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome): ExhaustionPrediction | undefined {
+  const budget = portBudget(client.sysctls);
+  const connectRate = stat(stats, 'connectRate') ?? 0;
+  if (!budget || connectRate <= 0) return undefined;
+  const errors = stat(stats, 'errors') ?? {};
+  const first = errors['EADDRNOTAVAIL']?.firstAtMs;
+  const measuredMs = first === undefined ? null : Math.round(first - (stat(stats, 'startedAtMs') ?? 0));
+  const fillMs = Math.round((budget.budget / connectRate) * 1000);
+  const destination = `${actor.connect!.address}:${actor.connect!.port}`;
+  const reuse = twReuse(client, server, destination);
+  let predictedMs: number | null = fillMs;
+  let basis: string;
+  if (outcome.clientHoldsOpen) basis = `the client never closes (closeStyle never): every connection keeps its port, ${n(budget.budget)} ports / ${Math.round(connectRate)} per s`;
+  else if (outcome.holder === 'client' && !reuse.reuses) basis = `the client closes first and keeps each port in TIME_WAIT for ${TIME_WAIT_SECONDS} s (${reuse.why}): ${n(budget.budget)} ports / ${Math.round(connectRate)} per s`;
+  else if (outcome.holder === 'client' && fillMs < reuse.delayMs) basis = `${reuse.why}, but the ${n(budget.budget)} ports fill in ${n(fillMs)} ms, before any entry is that old`;
+  else if (outcome.holder === 'client') {
+    predictedMs = null;
+    basis = `does not apply: ${reuse.why}, and at ${Math.round(connectRate)} per s the ${n(budget.budget)} ports last longer than that`;
+  } else if (outcome.closer === 'client' && outcome.unanswered) {
+    // The client's FIN is never answered: FIN_WAIT_2 holds the port while the fd is open (graceful), or for
+    // tcp_fin_timeout once it is an orphan (close(2)).
+    const finTimeoutMs = Number(client.sysctls['net.ipv4.tcp_fin_timeout'] ?? 60) * 1000;
+    if (actor.options['closeStyle'] === 'close' && fillMs >= finTimeoutMs) {
+      predictedMs = null;
+      basis = `does not apply: the server never answers the client's FIN, and each orphaned FIN_WAIT_2 frees its port after tcp_fin_timeout (${n(finTimeoutMs / 1000)} s), before the ${n(budget.budget)} ports fill at ${Math.round(connectRate)} per s`;
+    } else basis = `the server never answers the client's FIN: each port stays in FIN_WAIT_2 ${actor.options['closeStyle'] === 'close' ? `for tcp_fin_timeout (${n(finTimeoutMs / 1000)} s)` : 'while the client keeps its fd'}, ${n(budget.budget)} ports / ${Math.round(connectRate)} per s`;
+  } else {
+    predictedMs = null;
+    basis = `does not apply: ${outcome.why}, so the client's ports are free as each connection ends`;
+  }
+  return {
+    actor: actor.name,
+    host: actor.host,
+    portBudget: budget.budget,
+    portRange: budget.range,
+    connectRate: Math.round(connectRate * 10) / 10,
+    predictedMs,
+    measuredMs,
+    ratio: ratio(measuredMs, predictedMs),
+    basis,
+  };
+}
+
+function predictTimeWait(plan: Plan, actor: ActorPlan, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome): TimeWaitPrediction {
+  const connectRate = stat(stats, 'connectRate') ?? 0;
+  const durationMs = stat(stats, 'durationMs') ?? 0;
+  const byRate = Math.round(connectRate * Math.min(durationMs / 1000, TIME_WAIT_SECONDS));
+  const hostName = outcome.closer === 'client' ? actor.host : actor.connect!.host;
+  const holder = outcome.closer === 'client' ? client : server;
+  const destination = `${actor.connect!.address}:${actor.connect!.port}`;
+  const budget = portBudget(client.sysctls);
+  const localPort = actor.options['localPort'];
+  // Measured on the link: the client's TIME_WAIT toward this destination, or the server's from the address it
+  // sees the client as (its own, a bound one, or a masquerading gateway's, which then picks the ports too).
+  const link = planLinks(plan).find((l) => l.client === actor.host && l.server === actor.connect!.host);
+  const natted = link?.via;
+  const measured = outcome.closer === 'client'
+    ? capPeer(client.peak.peers.ephemeral[destination]?.TIME_WAIT ?? 0, client, budget?.budget)
+    : capPeer(server.peak.peers.listen[link?.seenAs ?? '']?.TIME_WAIT ?? 0, server);
+  const buckets = Number(holder.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? Infinity);
+  const cap = (v: number, why: string) => (buckets < v ? { v: buckets, why: `${why}, capped by tcp_max_tw_buckets ${n(buckets)}` } : { v, why });
+  let predicted: number | null;
+  let basis: string;
+  if (outcome.holder === 'none') {
+    predicted = 0;
+    basis = outcome.why;
+  } else if (outcome.holder === 'client') {
+    const reuse = twReuse(client, server, destination);
+    if (localPort !== undefined) ({ v: predicted, why: basis } = cap(Math.min(1, byRate), `one local port (localPort ${localPort}): one 4-tuple, so one TIME_WAIT at a time`));
+    else if (actor.options['localAddress'] !== undefined) {
+      predicted = null;
+      basis = 'does not apply: bind(ip, 0) draws every destination\'s ports from one budget per host';
+    } else if (!budget) {
+      predicted = null;
+      basis = 'does not apply: no ip_local_port_range was read back';
+    } else if (reuse.reuses) {
+      // connect() scans the ports of the range's low-end parity first and takes over the first entry older than
+      // the delay: the population settles at that half, or at rate x delay when the half cycles faster.
+      const cycle = Math.max(sameParityPorts(budget.range), Math.ceil((connectRate * reuse.delayMs) / 1000));
+      ({ v: predicted, why: basis } = cap(Math.min(byRate, budget.budget, cycle), `${reuse.why}: connect() tries the ${n(sameParityPorts(budget.range))} ports of the range's low-end parity first, so min(rate x min(run, ${TIME_WAIT_SECONDS} s) = ${n(byRate)}, ${n(budget.budget)} ports, max(${n(sameParityPorts(budget.range))}, rate x delay))`));
+    } else {
+      ({ v: predicted, why: basis } = cap(Math.min(byRate, budget.budget), `${outcome.why}; ${reuse.why}: min(rate x min(run, ${TIME_WAIT_SECONDS} s) = ${n(byRate)}, ${n(budget.budget)} ports)`));
+    }
+  } else if (natted) {
+    predicted = null;
+    basis = `does not apply: behind gateway ${natted}, the server sees every client under the gateway's address, with ports the gateway chose`;
+  } else {
+    // The server's TIME_WAIT holds one entry per client 4-tuple: a new SYN on the same 4-tuple takes the entry
+    // over (RFC 6191). A client that holds no TIME_WAIT itself gets every port of connect()'s preferred parity.
+    const tuples = localPort !== undefined ? 1 : budget ? sameParityPorts(budget.range) : Infinity;
+    ({ v: predicted, why: basis } = cap(Math.min(byRate, tuples), `${outcome.why}; a new SYN takes over the server's entry on the same 4-tuple (RFC 6191), so min(rate x min(run, ${TIME_WAIT_SECONDS} s) = ${n(byRate)}, ${localPort !== undefined ? 'one client port' : `the client's ${Number.isFinite(tuples) ? n(tuples) : 'unknown'} ports of its range's low-end parity`})`));
+  }
+  return {
+    actor: actor.name,
+    host: hostName,
+    closer: outcome.holder === 'none' ? 'none' : outcome.closer,
+    predicted,
+    measured,
+    ratio: ratio(measured, predicted),
+    ofPortBudget: outcome.closer === 'client' && budget && localPort === undefined ? ratio(measured, budget.budget) : null,
+    basis,
+  };
 }

@@ -25,6 +25,9 @@ export interface HostReport {
     listen: StateTable;
     ephemeral: StateTable;
     atMs: Partial<Record<TcpStateName, number>>;
+    /** Each state's total peak split by role in the sample that reached it (parts add up); absent in reports made before it was recorded. */
+    split?: Partial<Record<TcpStateName, { listen: number; ephemeral: number }>>;
+    /** The kernel's own TIME_WAIT count (sockstat tw, timewait minisockets: orphaned FIN_WAIT_2 ones too), exact, at its highest sample. */
     sockstatTw: number;
     /** Per-peer peaks of each state: listening side by client ip, ephemeral side by server (upstream) ip:port. */
     peers: { listen: Record<string, Partial<StateTable>>; ephemeral: Record<string, Partial<StateTable>> };
@@ -34,12 +37,15 @@ export interface HostReport {
   series: HostSeries;
   samples: number;
   skippedTicks: number;
+  /** Rows the census dropped as repeats of a 4-tuple within one table read (a socket that moved during the read); absent in older reports. */
+  censusRepeats?: number;
   counters: { start: Counters; end: Counters; delta: Counters };
 }
 
 /**
- * One actor's entry: its kind, host and resolved options, and the stats its kind reports (the last ones
- * received; absent where the run ended before the actor reported any). A union keyed by `kind`.
+ * One actor's entry: its kind, host and resolved options, and the stats its kind reports as the measurement ended
+ * (before any actor closed, like the end counters; the last ones received where the run ended earlier, absent
+ * where it reported none). A union keyed by `kind`.
  */
 export type ActorReportOf<A> = A extends ActorKind<infer K, infer F, infer S, object> ? { kind: K; host: string; options: ValuesOf<F> } & Partial<S> : never;
 export type ActorReport = ActorReportOf<RegisteredActorKind>;
@@ -53,23 +59,30 @@ export interface ExhaustionPrediction {
   portRange: string;
   /** New connections per second over the flood's first second. */
   connectRate: number;
-  predictedMs: number;
+  /** Port budget / connect rate; null where the client's ports do not stay held (basis says why). */
+  predictedMs: number | null;
   /** When connect() first failed with EADDRNOTAVAIL, after the flood's start; null if it never did. */
   measuredMs: number | null;
   ratio: number | null;
+  /** What the prediction accounts for (close style, who closes, tcp_tw_reuse and its delay), or why it does not apply; absent in older reports. */
+  basis?: string;
 }
 
 export interface TimeWaitPrediction {
   actor: string;
-  /** The host expected to hold TIME_WAIT: the one that closes first. */
+  /** The host expected to hold TIME_WAIT: the one told to close first. */
   host: string;
-  closer: 'client' | 'server';
-  /** min(port budget when the client closes, rate x min(run, 60 s)). */
-  predicted: number;
+  /** The end expected to hold TIME_WAIT; 'none' where no end closes with a FIN answered by a FIN. */
+  closer: 'client' | 'server' | 'none';
+  /** Expected peak (see basis); null where it does not apply. */
+  predicted: number | null;
+  /** The per-peer census peak of that host toward (or from) the other end, capped by sockstat tw and the port budget. */
   measured: number;
   ratio: number | null;
   /** Client closer: measured peak / port budget. */
   ofPortBudget: number | null;
+  /** The options and sysctls the prediction accounts for (closeStyle, closer, tcp_tw_reuse and its delay, tcp_max_tw_buckets), or why it does not apply; absent in older reports. */
+  basis?: string;
 }
 
 export interface Report {
@@ -80,6 +93,14 @@ export interface Report {
   environment: { kernel: string; node: string; driver: string; privilege: string; lab: string };
   startedAt: string;
   durationMs: number;
+  /** How samples were taken; absent in reports made before it was recorded. */
+  sampling?: {
+    intervalMs: number;
+    /** A sample's t is when its last read returned ('reads-ended'): it holds nothing that happened after t. */
+    stamp: 'reads-ended';
+    /** What the census counts: one socket per 4-tuple of /proc/net/tcp and tcp6, roles from the host's server ports. */
+    census: string;
+  };
   hosts: Record<string, HostReport>;
   actors: Record<string, ActorReport>;
   predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction }>;

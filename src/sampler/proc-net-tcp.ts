@@ -6,6 +6,7 @@
 // integers, so on a little-endian machine 127.0.0.1 reads "0100007F".
 import { endianness } from 'node:os';
 import { STATE_COUNT, TCP_LISTEN, stateName, type StateCounts } from './tcp-states.ts';
+import { TupleIndex } from './tuple-index.ts';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
@@ -24,18 +25,29 @@ function wordAt(buf: Buffer, start: number): number {
   return LITTLE_ENDIAN ? (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0 : v;
 }
 
+/** The IPv4 address printed at start (an IPv4-mapped one for tcp6), or -1 for another IPv6 address. */
+function v4At(buf: Buffer, start: number, family: 4 | 6): number {
+  if (family === 4) return wordAt(buf, start);
+  return wordAt(buf, start) === 0 && wordAt(buf, start + 8) === 0 && wordAt(buf, start + 16) === 0xffff ? wordAt(buf, start + 24) : -1;
+}
+
 export interface TcpRow {
   state: number;
   localPort: number;
   remotePort: number;
   /** IPv4 (or IPv4-mapped IPv6) remote address as a network-order number; -1 for other IPv6 addresses. */
   remoteV4: number;
+  /** The same for the local address. */
+  localV4: number;
+  /** Where "local_address rem_address" (the 4-tuple, as hex text) starts and ends in the buffer. */
+  tupleStart: number;
+  tupleEnd: number;
 }
 
 /** Calls onRow for every socket row (the same object, refilled); returns the number of rows. */
 export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly<TcpRow>) => void): number {
   const addrLen = family === 4 ? 8 : 32;
-  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1 };
+  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, localV4: -1, tupleStart: 0, tupleEnd: 0 };
   let pos = buf.indexOf(10); // skip the header line
   let rows = 0;
   while (pos !== -1 && pos + 1 < buf.length) {
@@ -48,8 +60,10 @@ export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly
     row.state = hexAt(buf, stateAt, 2);
     row.localPort = hexAt(buf, p + addrLen + 1, 4);
     row.remotePort = hexAt(buf, remote + addrLen + 1, 4);
-    if (family === 4) row.remoteV4 = wordAt(buf, remote);
-    else row.remoteV4 = wordAt(buf, remote) === 0 && wordAt(buf, remote + 8) === 0 && wordAt(buf, remote + 16) === 0xffff ? wordAt(buf, remote + 24) : -1;
+    row.tupleStart = p;
+    row.tupleEnd = remote + addrLen + 5;
+    row.remoteV4 = v4At(buf, remote, family);
+    row.localV4 = v4At(buf, p, family);
     onRow(row);
     rows++;
     pos = buf.indexOf(10, stateAt + 2);
@@ -65,12 +79,15 @@ export function formatV4(n: number): string {
 export type PeerCounts = Record<string, StateCounts>;
 
 export interface TcpCensus {
-  /** Sockets whose local port is one this host listens on: the server side of its connections. */
+  /** Sockets whose local port is a server port of this host (planned, or seen listening during the run): the server side of its connections. */
   readonly listen: StateCounts;
   /** All other sockets: the client side, on ephemeral (or explicitly bound) ports. */
   readonly ephemeral: StateCounts;
   readonly total: StateCounts;
+  /** Sockets counted: one per 4-tuple (LISTEN rows apart). */
   readonly sockets: number;
+  /** Rows of a 4-tuple already seen in the same read of the table: dropped, the last state kept. */
+  readonly repeats: number;
   readonly peers: { readonly listen: PeerCounts; readonly ephemeral: PeerCounts };
 }
 
@@ -79,26 +96,56 @@ export const MAX_PEERS = 16;
 const NON_V4_PEER = -1;
 
 /**
- * Counts every TCP state of IPv4 and IPv6 together, split by role and by peer. The split needs the set
- * of listening ports first, so rows are held in scratch arrays that are reused between samples.
+ * Counts every TCP state of IPv4 and IPv6 together, split by role and by peer.
+ *
+ * One 4-tuple is counted once: a table is not a snapshot. seq_file hands /proc/net/tcp out one page per
+ * read(), and each read resumes by position in the socket hash; a socket that moves meanwhile (ESTABLISHED ->
+ * TIME_WAIT goes from the established chain to the timewait one) can be listed twice. The last row of a
+ * 4-tuple wins, as the later state. (A socket can still be missed the same way: sockstat tw is the exact total.)
+ *
+ * A socket's role is what its local port was, not what it is at this read: a port is a server port when the
+ * plan puts a server actor on it, or once it was seen listening in any read of this taker. A listener that
+ * closed (a restart that failed with EADDRINUSE) leaves its accepted connections' TIME_WAIT on its port, and
+ * those are still the server side.
  */
 export class TcpCensusTaker {
   private rows = new Uint32Array(4096);
   private remotes = new Float64Array(4096);
   private n = 0;
-  private readonly listenPorts = new Uint8Array(65536);
+  private readonly serverPorts = new Uint8Array(65536);
+  private readonly byV4Tuple = new TupleIndex();
+  private readonly byTuple = new Map<string, number>();
+
+  constructor(serverPorts: Iterable<number> = []) {
+    for (const port of serverPorts) if (port > 0 && port < 65536) this.serverPorts[port] = 1;
+  }
 
   take(tables: readonly { buf: Buffer; family: 4 | 6 }[]): TcpCensus {
     this.n = 0;
-    this.listenPorts.fill(0);
-    const push = (row: Readonly<TcpRow>) => {
-      if (this.n === this.rows.length) this.grow();
-      if (row.state === TCP_LISTEN) this.listenPorts[row.localPort] = 1;
-      this.rows[this.n] = (row.localPort << 8) | row.state;
-      // ip * 65536 + port stays below 2^53: exact in a double.
-      this.remotes[this.n++] = row.remoteV4 < 0 ? NON_V4_PEER : row.remoteV4 * 65536 + row.remotePort;
-    };
-    for (const t of tables) scanProcNetTcp(t.buf, t.family, push);
+    let repeats = 0;
+    this.byTuple.clear();
+    this.byV4Tuple.clear();
+    for (const t of tables) {
+      scanProcNetTcp(t.buf, t.family, (row) => {
+        if (row.state === TCP_LISTEN) this.serverPorts[row.localPort] = 1;
+        // LISTEN rows do not move between chains, and SO_REUSEPORT listeners share one tuple: each is its own socket.
+        let i = this.n;
+        if (row.state !== TCP_LISTEN) {
+          const seen = this.rowOf(row, t, i);
+          if (seen >= 0) {
+            i = seen;
+            repeats++;
+          }
+        }
+        if (i === this.n) {
+          if (this.n === this.rows.length) this.grow();
+          this.n++;
+        }
+        this.rows[i] = (row.localPort << 8) | row.state;
+        // ip * 65536 + port stays below 2^53: exact in a double.
+        this.remotes[i] = row.remoteV4 < 0 ? NON_V4_PEER : row.remoteV4 * 65536 + row.remotePort;
+      });
+    }
 
     const listen = new Array<number>(STATE_COUNT).fill(0);
     const ephemeral = new Array<number>(STATE_COUNT).fill(0);
@@ -112,7 +159,7 @@ export class TcpCensusTaker {
         continue;
       }
       const remote = this.remotes[i]!;
-      const isListen = this.listenPorts[v >>> 8] === 1;
+      const isListen = this.serverPorts[v >>> 8] === 1;
       (isListen ? listen : ephemeral)[state]!++;
       if (remote === NON_V4_PEER) continue;
       // Listening side: by client address only (its ports are many); ephemeral side: by ip:port.
@@ -122,13 +169,26 @@ export class TcpCensusTaker {
       if (!counts) peers.set(key, (counts = new Array<number>(STATE_COUNT).fill(0)));
       counts[state]!++;
     }
+    this.byTuple.clear();
     return {
       listen: toCounts(listen),
       ephemeral: toCounts(ephemeral),
       total: toCounts(listen.map((v, i) => v + ephemeral[i]!)),
       sockets: this.n,
+      repeats,
       peers: { listen: topPeers(listenPeers, false), ephemeral: topPeers(ephemeralPeers, true) },
     };
+  }
+
+  /** The row already taken by this row's 4-tuple in this read, or -1 after recording `next` for it. */
+  private rowOf(row: Readonly<TcpRow>, t: { buf: Buffer; family: 4 | 6 }, next: number): number {
+    // tcp4 lists only AF_INET sockets and tcp6 only AF_INET6 ones, so the two tables never share a socket.
+    if (t.family === 4) return this.byV4Tuple.getOrSet(row.localV4, row.localPort, row.remoteV4, row.remotePort, next);
+    const key = t.buf.toString('latin1', row.tupleStart, row.tupleEnd);
+    const seen = this.byTuple.get(key);
+    if (seen !== undefined) return seen;
+    this.byTuple.set(key, next);
+    return -1;
   }
 
   private grow(): void {

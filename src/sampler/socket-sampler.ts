@@ -3,11 +3,19 @@ import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type 
 import { PROC_NET } from './proc-file.ts';
 import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
 
+/**
+ * When a sample's time is taken: once its last read returned. Everything a sample holds was read at or before
+ * its t, so a sample stamped before an event (the flood's start) cannot hold what that event caused.
+ */
+export const SAMPLE_STAMP = 'reads-ended' as const;
+
 export interface Sample {
-  /** ms since the run's zero. */
+  /** ms since the run's zero, when the sample's last read returned (SAMPLE_STAMP). */
   readonly t: number;
-  readonly tcp: Omit<TcpCensus, 'sockets'>;
+  readonly tcp: Omit<TcpCensus, 'sockets' | 'repeats'>;
   readonly sockets: number;
+  /** Rows the census dropped as a 4-tuple it had already counted in the same table read. */
+  readonly repeats: number;
   readonly sockstat: Sockstat;
   /** The key TcpExt/Tcp counters, absolute. */
   readonly counters: Counters;
@@ -23,31 +31,35 @@ export async function readCounters(): Promise<Counters> {
 }
 
 export class SocketSampler {
-  private readonly census = new TcpCensusTaker();
+  private readonly census: TcpCensusTaker;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<void> | undefined;
   private tick = 0;
 
+  /** serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side even after a listener is gone. */
   constructor(
     private readonly intervalMs: number,
     private readonly now: () => number,
     private readonly emit: (sample: Sample) => void,
-  ) {}
+    serverPorts: Iterable<number> = [],
+  ) {
+    this.census = new TcpCensusTaker(serverPorts);
+  }
 
   async sampleOnce(skipped = 0): Promise<Sample> {
-    const t = this.now();
     const [tcp4, tcp6, sockstat, counters] = await Promise.all([
       PROC_NET.tcp.read(),
       PROC_NET.tcp6.read(),
       PROC_NET.sockstat.read().then((b) => b.toString('latin1')),
       readCounters(),
     ]);
-    const { sockets, ...tcp } = this.census.take([
+    const t = this.now();
+    const { sockets, repeats, ...tcp } = this.census.take([
       { buf: tcp4, family: 4 },
       { buf: tcp6, family: 6 },
     ]);
-    return { t, tcp, sockets, sockstat: parseSockstat(sockstat), counters: pickKeyCounters(counters), skipped };
+    return { t, tcp, sockets, repeats, sockstat: parseSockstat(sockstat), counters: pickKeyCounters(counters), skipped };
   }
 
   /** Samples at t = 0, interval, 2*interval, ... of the run's clock; a late tick is skipped and counted, never queued. */

@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { labNamespaces, runCli, tempDir } from '../helpers/lab.ts';
+
+const UNMET = join(PACKAGE_ROOT, 'test/fixtures/scenarios/unmet-threshold.ts');
 
 describe('waitlab CLI', () => {
   it('prints the whole report.json on stdout with --json, however large, and exits 0 on a pass', async () => {
@@ -17,10 +20,10 @@ describe('waitlab CLI', () => {
   });
 
   it('exits 1 when a threshold fails, with the failing expression in the summary', async () => {
-    // 1 s of flood at 100/s cannot exhaust 1,000 ports: short-conn's own thresholds must fail.
-    const cli = runCli(['scenario', 'short-conn', '--set', 'rate=100/s', '--set', 'duration=1s', '--out', tempDir(), '--no-progress']);
+    // 1 s of flood at 100/s cannot exhaust 1,000 ports, and the scenario asks for EADDRNOTAVAIL.
+    const cli = runCli(['scenario', UNMET, '--out', tempDir(), '--no-progress']);
     expect(await cli.exit).toBe(1);
-    expect(cli.stderr()).toMatch(/short-conn: FAIL/);
+    expect(cli.stderr()).toMatch(/unmet-threshold: FAIL/);
     expect(cli.stderr()).toMatch(/FAIL actors\.flood\.errors\.EADDRNOTAVAIL\.count > 0 \(value -: metric missing from the report\)/);
   });
 
@@ -39,6 +42,18 @@ describe('waitlab CLI', () => {
     const plan = JSON.parse(cli.stdout());
     expect(plan.actors.flood.options.rate).toBe(250);
     expect(plan.hosts.client.sysctls['net.ipv4.tcp_tw_reuse']).toBe('0');
+  });
+
+  it('takes --sysctl host:name=value into the plan, and refuses what a scenario file may not ask for, with its reason', async () => {
+    const cli = runCli(['scenario', 'short-conn', '--dry-run', '--sysctl', 'client:net.ipv4.tcp_tw_reuse=1']);
+    expect(await cli.exit).toBe(0);
+    expect(JSON.parse(cli.stdout()).hosts.client.sysctls['net.ipv4.tcp_tw_reuse']).toBe('1');
+    const before = labNamespaces().length;
+    const bad = runCli(['scenario', 'short-conn', '--sysctl', 'client:net.ipv4.tcp_tw_recycle=1', '--sysctl', 'nohost:net.ipv4.tcp_tw_reuse=1']);
+    expect(await bad.exit).toBe(2);
+    expect(bad.stderr()).toMatch(/sysctl net\.ipv4\.tcp_tw_recycle was removed in Linux 4\.12/);
+    expect(bad.stderr()).toMatch(/--sysctl nohost:net\.ipv4\.tcp_tw_reuse=1: no host "nohost"/);
+    expect(labNamespaces().length).toBe(before);
   });
 
   it('lists every scenario with one line', async () => {

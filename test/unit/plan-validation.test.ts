@@ -102,6 +102,21 @@ describe('plan validation', () => {
     expect(() => parseOverrides(['novalue'])).toThrow(/expected key=value/);
   });
 
+  it('takes --sysctl host:name=value over the scenario\'s own sysctls, validated exactly as a scenario file\'s', async () => {
+    const plan = await loadPlan('short-conn', {}, { sysctls: ['client:net.ipv4.tcp_tw_reuse=1', 'server:net.ipv4.tcp_fin_timeout=5'] });
+    expect(plan.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.tcp_tw_reuse': '1', 'net.ipv4.ip_local_port_range': '40000 40999' });
+    expect(plan.hosts.server!.sysctls).toMatchObject({ 'net.ipv4.tcp_fin_timeout': '5' });
+    // Every problem at once, with the scenario file's own reasons.
+    const problems = await loadPlan('short-conn', {}, { sysctls: ['client:net.ipv4.tcp_tw_recycle=1', 'nohost:net.ipv4.tcp_tw_reuse=1', 'client:kernel.pid_max=100', 'client=1'] })
+      .then(() => [] as string[], (err: PlanValidationError) => err.problems);
+    expect(problems).toEqual([
+      '--sysctl client=1: expected host:name=value (e.g. client:net.ipv4.tcp_tw_reuse=1)',
+      '--sysctl nohost:net.ipv4.tcp_tw_reuse=1: no host "nohost" (hosts: client, server)',
+      expect.stringMatching(/hosts\.client\.sysctls: "kernel\.pid_max" is not a full net\.\* sysctl name/),
+      'sysctl net.ipv4.tcp_tw_recycle was removed in Linux 4.12 (it broke clients behind NAT); net.ipv4.tcp_tw_reuse is what remains',
+    ]);
+  });
+
   it('loads the short-conn scenario by name with its defaults', async () => {
     const plan = await loadPlan('short-conn', { rate: '250/s' });
     expect(plan.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_tw_reuse': '0' });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { portBudget, sameParityPorts } from '../../src/core/port-budget.ts';
 import { predict } from '../../src/report/predictions.ts';
 import type { Report } from '../../src/report/report.ts';
-import { host, loadReportFixture, reportFixtureNames, stats } from './fixture.ts';
+import { host, loadReportFixture, n, reportFixtureNames, stats } from './fixture.ts';
 
 const run = (report: Report) => predict(report.scenario.plan, report.hosts, report.actors);
 const ratio = (measured: number, predicted: number) => Math.round((measured / predicted) * 1000) / 1000;
@@ -72,6 +72,7 @@ describe('predict', () => {
       predictedMs,
       measuredMs,
       ratio: ratio(measuredMs, predictedMs),
+      basis: `the client closes first and keeps each port in TIME_WAIT for 60 s (tcp_tw_reuse=0 forbids connect() to reuse them): 1,000 ports / ${Math.round(rate)} per s`,
     });
     const client = host(report, 'client');
     const predicted = Math.min(1000, Math.round(rate * Math.min(Number(flood['durationMs']) / 1000, 60)));
@@ -84,19 +85,54 @@ describe('predict', () => {
       measured: client.peak.ephemeral.TIME_WAIT,
       ratio: ratio(client.peak.ephemeral.TIME_WAIT, predicted),
       ofPortBudget: ratio(client.peak.ephemeral.TIME_WAIT, 1000),
+      basis: 'the client closes first with a FIN (closeStyle graceful) and the server answers with its own; tcp_tw_reuse=0 forbids connect() to reuse them: min(rate x min(run, 60 s) = 1,800, 1,000 ports)',
     });
   });
 
-  it('short-conn with tcp_tw_reuse=1: no EADDRNOTAVAIL, so no measured time and no ratio', () => {
+  it('short-conn with tcp_tw_reuse=1: TIME_WAIT settles at the low-end-parity half, and no exhaustion is predicted', () => {
+    // The run predicted the whole 1,000-port budget and measured 500 (ratio 0.5): the prediction ignored tcp_tw_reuse.
     const report = loadReportFixture('short-conn--tw-reuse-1');
     const flood = stats(report, 'flood');
+    const client = host(report, 'client');
+    expect(client.sysctls['net.ipv4.tcp_tw_reuse']).toBe('1');
+    expect(client.sysctls['net.ipv4.tcp_tw_reuse_delay']).toBe('1000');
     const { exhaustion, timeWait } = run(report)['flood']!;
     expect(flood['errors']['EADDRNOTAVAIL']).toBeUndefined();
-    expect(exhaustion!.predictedMs).toBe(Math.round((1000 / Number(flood['connectRate'])) * 1000));
+    // 1,000 ports at 300 per s last 3.3 s, longer than the 1 s after which an entry may be taken over.
+    expect(exhaustion!.predictedMs).toBeNull();
+    expect(exhaustion!.basis).toBe('does not apply: tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms), and at 300 per s the 1,000 ports last longer than that');
     expect(exhaustion!.measuredMs).toBeNull();
     expect(exhaustion!.ratio).toBeNull();
-    expect(timeWait!.measured).toBe(host(report, 'client').peak.ephemeral.TIME_WAIT);
-    expect(timeWait!.ofPortBudget).toBe(ratio(host(report, 'client').peak.ephemeral.TIME_WAIT, 1000));
+    // max(500 ports of the low end's parity, 300 per s x 1 s) = 500.
+    expect(timeWait!.predicted).toBe(500);
+    expect(timeWait!.measured).toBe(client.peak.ephemeral.TIME_WAIT);
+    expect(timeWait!.ratio).toBe(1);
+    expect(timeWait!.basis).toContain('tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms)');
+  });
+
+  it('tcp_tw_reuse=1 reacts to its delay, to timestamps, and to tcp_tw_reuse=2 on a veth', () => {
+    const slow = loadReportFixture('short-conn--tw-reuse-1');
+    host(slow, 'client').sysctls['net.ipv4.tcp_tw_reuse_delay'] = '3000';
+    const rate = Number(stats(slow, 'flood')['connectRate']);
+    // 300 per s x 3 s = 900 entries younger than the delay: more than the 500-port half.
+    expect(run(slow)['flood']!.timeWait!.predicted).toBe(Math.ceil(rate * 3));
+    // 1,000 ports fill in 3.3 s, after the first entries are 3 s old: they are taken over, no exhaustion.
+    expect(run(slow)['flood']!.exhaustion!.predictedMs).toBeNull();
+    // With a 5 s delay the ports fill before any entry may be taken over.
+    host(slow, 'client').sysctls['net.ipv4.tcp_tw_reuse_delay'] = '5000';
+    expect(run(slow)['flood']!.exhaustion!.predictedMs).toBe(Math.round((1000 / rate) * 1000));
+    expect(run(slow)['flood']!.timeWait!.predicted).toBe(1000);
+
+    const noTs = loadReportFixture('short-conn--tw-reuse-1');
+    host(noTs, 'server').sysctls['net.ipv4.tcp_timestamps'] = '0';
+    const p = run(noTs)['flood']!;
+    expect(p.timeWait!.predicted).toBe(1000);
+    expect(p.timeWait!.basis).toContain('tcp_tw_reuse=1 needs TCP timestamps on both ends, and tcp_timestamps=0 turned them off');
+    expect(p.exhaustion!.predictedMs).not.toBeNull();
+
+    const two = run(loadReportFixture('short-conn--tw-reuse-2'))['flood']!;
+    expect(two.timeWait!.predicted).toBe(1000);
+    expect(two.timeWait!.basis).toContain('tcp_tw_reuse=2 reuses on loopback only, and this destination is not');
   });
 
   it('server-close: the server holds TIME_WAIT, bounded by the client\'s same-parity ports', () => {
@@ -105,6 +141,9 @@ describe('predict', () => {
     const { exhaustion, timeWait } = run(report)['flood']!;
     expect(exhaustion!.portBudget).toBe(200);
     expect(exhaustion!.measuredMs).toBeNull();
+    // The server closes first: the client's ports are free as each connection ends, so no exhaustion is predicted.
+    expect(exhaustion!.predictedMs).toBeNull();
+    expect(exhaustion!.basis).toMatch(/^does not apply: the server closes first/);
     const byRate = Math.round(Number(flood['connectRate']) * Math.min(Number(flood['durationMs']) / 1000, 60));
     const server = host(report, 'server');
     expect(timeWait).toEqual({
@@ -115,6 +154,7 @@ describe('predict', () => {
       measured: server.peak.listen.TIME_WAIT,
       ratio: ratio(server.peak.listen.TIME_WAIT, Math.min(100, byRate)),
       ofPortBudget: null,
+      basis: `the server closes first with a FIN (closeStyle graceful) and the client answers with its own; a new SYN takes over the server's entry on the same 4-tuple (RFC 6191), so min(rate x min(run, 60 s) = ${n(byRate)}, the client's 100 ports of its range's low-end parity)`,
     });
   });
 
@@ -123,7 +163,11 @@ describe('predict', () => {
     const tw = run(report)['flood']!.timeWait!;
     expect(host(report, 'client').sysctls['net.ipv4.tcp_max_tw_buckets']).toBe('100');
     expect(tw.predicted).toBe(100);
-    expect(tw.ofPortBudget).toBe(ratio(host(report, 'client').peak.ephemeral.TIME_WAIT, 300));
+    expect(tw.basis).toContain('capped by tcp_max_tw_buckets 100');
+    // The census read 101 once (a socket listed twice); the kernel's sockstat tw says 100, and so does the measurement.
+    expect(host(report, 'client').peak.ephemeral.TIME_WAIT).toBe(101);
+    expect(tw.measured).toBe(100);
+    expect(tw.ofPortBudget).toBe(ratio(100, 300));
   });
 
   it('predicts no TIME_WAIT where a side closes by RST or never closes', () => {
@@ -138,8 +182,30 @@ describe('predict', () => {
       for (const a of actors) {
         expect(p[a]!.timeWait!.predicted, `${name} ${a}`).toBe(0);
         expect(p[a]!.timeWait!.ratio, `${name} ${a}`).toBeNull();
+        // Nobody ends in TIME_WAIT: no row says "client closes first" or "server closes first".
+        expect(p[a]!.timeWait!.closer, `${name} ${a}`).toBe('none');
       }
     }
+  });
+
+  it('held open (closeStyle never on both sides): closer none, and the ports run out on open connections', () => {
+    const p = run(loadReportFixture('short-conn--held-open'))['flood']!;
+    expect(p.timeWait!.closer).toBe('none');
+    expect(p.timeWait!.predicted).toBe(0);
+    expect(p.timeWait!.basis).toBe('the client is to close first and its closeStyle is never: no FIN, each connection held open');
+    expect(p.exhaustion!.predictedMs).toBe(2000);
+    expect(p.exhaustion!.basis).toBe('the client never closes (closeStyle never): every connection keeps its port, 200 ports / 100 per s');
+  });
+
+  it('fixed local port: one 4-tuple, so one TIME_WAIT; behind NAT: does not apply', () => {
+    const fixed = run(loadReportFixture('fixed-local-port'));
+    for (const a of ['from-noreuse', 'from-reuse', 'from-srvclose']) expect(fixed[a]!.timeWait!.predicted, a).toBe(1);
+    expect(fixed['from-noreuse']!.timeWait!.ofPortBudget).toBeNull();
+    const nat = loadReportFixture('nat-single-source');
+    const p = run(nat)['from-c1']!.timeWait!;
+    expect(p.predicted).toBeNull();
+    expect(p.basis).toBe('does not apply: behind gateway gw, the server sees every client under the gateway\'s address, with ports the gateway chose');
+    expect(p.measured).toBe(host(nat, 'server').peak.peers.listen['198.18.1.1']!.TIME_WAIT);
   });
 
   it('no exhaustion prediction for a flood that binds first; its TIME_WAIT prediction stays', () => {

@@ -48,3 +48,18 @@ describe('HostRecord series', () => {
     expect(rec.peaks.atMs.TIME_WAIT).toBe(333_300);
   });
 });
+
+describe('HostRecord peaks', () => {
+  const sample = (t: number, listen: number, ephemeral: number) => ({ type: 'sample', host: 'h', t, tcp: { listen: { TIME_WAIT: listen }, ephemeral: { TIME_WAIT: ephemeral }, total: { TIME_WAIT: listen + ephemeral }, peers: { listen: {}, ephemeral: {} } }, sockets: listen + ephemeral, repeats: 0, sockstat: { inuse: 0, orphan: 0, tw: listen + ephemeral, alloc: 0, mem: 0 }, counters: {}, skipped: 0 }) as Extract<AgentEvent, { type: 'sample' }>;
+
+  it('splits the total peak by role in the sample that reached it, so its parts add up', () => {
+    const rec = new HostRecord();
+    // The listening side peaks at 47 in one sample and the ephemeral side at 30 in another: 47 + 30 was never there at once.
+    for (const [t, l, e] of [[0, 47, 0], [100, 20, 30], [200, 40, 25], [300, 10, 5]] as const) rec.add(sample(t, l, e));
+    expect(rec.peaks.listen.TIME_WAIT).toBe(47);
+    expect(rec.peaks.ephemeral.TIME_WAIT).toBe(30);
+    expect(rec.peaks.total.TIME_WAIT).toBe(65);
+    expect(rec.peaks.atMs.TIME_WAIT).toBe(200);
+    expect(rec.peaks.split.TIME_WAIT).toEqual({ listen: 40, ephemeral: 25 });
+  });
+});

@@ -1,8 +1,9 @@
 import { stat, type ActorReport } from '../report.ts';
 import type { ActorPlan } from '../../core/plan.ts';
 import { portBudget } from '../../core/port-budget.ts';
+import { ephemeralTimeWait } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
-import { n } from './words.ts';
+import { n, times } from './words.ts';
 
 const errorsOf = (stats: ActorReport | undefined) => (stat(stats, 'errors') ?? {});
 const destination = (a: ActorPlan) => `${a.connect!.address}:${a.connect!.port}`;
@@ -30,15 +31,14 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     const connected = actors.reduce((sum, a) => sum + (stat(report.actors[a.name], 'connected') ?? 0), 0);
     const count = (code: string) => actors.reduce((sum, a) => sum + (errorsOf(report.actors[a.name])[code]?.count ?? 0), 0);
     const syscalls = (code: string) => [...new Set(actors.flatMap((a) => Object.keys(errorsOf(report.actors[a.name])[code]?.syscalls ?? {})))].map((s) => `${s}()`).join(', ');
-    const times = Math.round((connected / budget.budget) * 100) / 100;
-    const head = `Host ${hostName} opened ${n(connected)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times} x its ${n(budget.budget)}-port budget (ip_local_port_range ${budget.range})`;
+    const head = `Host ${hostName} opened ${n(connected)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times(connected, budget.budget)} its ${n(budget.budget)}-port budget (ip_local_port_range ${budget.range})`;
     const inUse = count('EADDRINUSE');
     const notAvail = count('EADDRNOTAVAIL');
     const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;
 
     if (mode === 'plain') {
       let s = `${head}, calling connect() without bind(): the kernel picks the source port for the whole 4-tuple, so one port serves every destination and the budget counts per destination ip:port.`;
-      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${syscalls('EADDRNOTAVAIL')}) ${n(notAvail)} times, once each destination's ports were held (its ephemeral TIME_WAIT peaked at ${n(host.peak.ephemeral.TIME_WAIT)}).`;
+      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${syscalls('EADDRNOTAVAIL')}) ${n(notAvail)} times, once each destination's ports were held (its ephemeral TIME_WAIT peaked at ${n(ephemeralTimeWait(host))}).`;
       out.push(s);
       continue;
     }
@@ -47,7 +47,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     let s = `${head}, binding its source address (${address}) before connect(): bind(ip, 0) chooses the port before the destination is known.`;
     const autobindReuse = host.sysctls['net.ipv4.ip_autobind_reuse'];
     if (inUse) {
-      s += ` Once the ports were taken (its ephemeral TIME_WAIT peaked at ${n(host.peak.ephemeral.TIME_WAIT)}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse)} times, reported by ${syscalls('EADDRINUSE')}`;
+      s += ` Once the ports were taken (its ephemeral TIME_WAIT peaked at ${n(ephemeralTimeWait(host))}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse)} times, reported by ${syscalls('EADDRINUSE')}`;
       // libuv keeps bind()'s EADDRINUSE in delayed_error and returns it from the connect (or listen) call.
       s += syscalls('EADDRINUSE') === 'connect()' ? ' because libuv holds bind()\'s EADDRINUSE back and returns it from connect().' : '.';
       s += ' A port held by any socket, TIME_WAIT included, is not handed out by bind() again, whatever the destination: the budget counts per host.';

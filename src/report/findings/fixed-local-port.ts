@@ -1,6 +1,9 @@
 import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
-import type { ErrorCount } from '../../actors/error-tally.ts';
+import { evidenceOf } from '../evidence/closer.ts';
+import { closesText } from '../evidence/closes-text.ts';
+import { planLinks } from '../evidence/links.ts';
+import { timeWaitCount } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
@@ -12,6 +15,7 @@ import { n } from './words.ts';
  */
 export function fixedLocalPortFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
+  const links = planLinks(plan);
   for (const actor of Object.values(plan.actors)) {
     const port = actor.options['localPort'];
     if (actor.kind !== 'short-conn-client' || port === undefined || !actor.connect) continue;
@@ -25,10 +29,15 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): string[]
     const notAvail = errors['EADDRNOTAVAIL']?.count ?? 0;
     const inUse = errors['EADDRINUSE'];
     const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;
-    const closer = actor.options['closer'];
+    // Who closed first, as the kernels counted it: the branches below explain that end's TIME_WAIT.
+    const e = evidenceOf(report.hosts, links, actor.connect.host).find((g) => g.serverHost === actor.connect!.host && g.clientHosts.includes(actor.host));
+    const closer = e?.first === 'client' || e?.first === 'server' ? e.first : undefined;
+    const closing = !e || e.first === 'none' ? 'neither end closing first with a FIN during the measurement (no first close counted on either host)'
+      : e.first === 'mixed' ? `each end closing first on part of them (${closesText(e, report.hosts, 'client')})`
+      : `host ${e.first === 'client' ? actor.host : actor.connect.host} closing first (${closesText(e, report.hosts, e.first)})`;
     const spacing = actor.options['model'] === 'open' ? 1000 / Number(actor.options['rate']) : undefined;
     const settings = `tcp_timestamps=${sys['net.ipv4.tcp_timestamps'] ?? '?'}, tcp_tw_reuse=${sys['net.ipv4.tcp_tw_reuse'] ?? '?'}`;
-    let s = `Host ${actor.host} (${settings}) connected ${n(connected)} of ${n(attempts)} times from the same local port ${port} to ${actor.connect.address}:${actor.connect.port}, the ${closer} closing first`;
+    let s = `Host ${actor.host} (${settings}) connected ${n(connected)} of ${n(attempts)} times from the same local port ${port} to ${actor.connect.address}:${actor.connect.port}, ${closing}`;
     s += spacing === undefined ? '.' : `, one connection every ${formatDuration(spacing)}.`;
 
     if (closer === 'client') {
@@ -49,8 +58,8 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): string[]
       }
       if (inUse) s += ` EADDRINUSE ${n(inUse.count)} times (${Object.keys(inUse.syscalls).map((c) => `${c}()`).join(', ')}): bind() would not share the port.`;
       if (!inUse) s += ' bind() itself never failed: libuv sets SO_REUSEADDR, which lets a bind() share a port with sockets that are not listening; the verdict falls on connect().';
-    } else {
-      s += ` Its own ports stayed free (TIME_WAIT on host ${actor.host} peaked at ${n(host.peak.total.TIME_WAIT)}): the server held each TIME_WAIT, and each new SYN on the same 4-tuple met it there.`;
+    } else if (closer === 'server') {
+      s += ` Its own ports stayed free (TIME_WAIT on host ${actor.host} peaked at ${n(timeWaitCount(host).peak)}): the server held each TIME_WAIT, and each new SYN on the same 4-tuple met it there.`;
       if (connected === attempts) s += ` The server accepted all of them, ending its TIME_WAIT entry each time, because the SYN's timestamp or sequence number was newer than the old connection's (RFC 6191).`;
       if (notAvail > 0) s += ` EADDRNOTAVAIL ${n(notAvail)} times: the client's previous connection on the port had not finished closing (LAST_ACK).`;
     }

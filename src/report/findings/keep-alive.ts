@@ -1,4 +1,5 @@
 import { stat } from '../report.ts';
+import { timeWaitCount } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
@@ -28,7 +29,7 @@ export function keepAliveFindings({ plan, report }: FindingInput): string[] {
       keepAlive: actor.kind === 'keepalive-client',
       requests: (stat(report.actors[actor.name], 'responses') ?? 0),
       opens: host.counters.delta['Tcp.ActiveOpens'] ?? 0,
-      timeWait: host.peak.total.TIME_WAIT,
+      timeWait: timeWaitCount(host).peak,
     });
   }
   const out = sides.map((s) => {

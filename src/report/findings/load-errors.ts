@@ -1,5 +1,7 @@
 import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
+import type { HostReport } from '../report.ts';
+import { holdersText } from './holders-text.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
@@ -25,6 +27,20 @@ function twReuseMeaning(sysctls: Record<string, string>): string {
   return `net.ipv4.tcp_tw_reuse is ${reuse ?? 'unknown'}`;
 }
 
+/** What held the ports when connect() found none, from the per-peer census: TIME_WAIT, or connections still open. */
+function portsHeld(name: string, host: HostReport, destination: string, budget: number): string {
+  const held = holdersText(host, destination, budget);
+  if (held.byTimeWait) {
+    return ` Every local port toward ${destination} was held by a socket in TIME_WAIT (per-peer census peaks on host ${name}: ${held.list}; host-wide sockstat tw ${n(host.peak.sockstatTw)}), and ${twReuseMeaning(host.sysctls)}.`
+      + ' What would change it: keep-alive (many requests per connection); a wider ip_local_port_range; more destination addresses or ports (the budget is per destination ip:port); tcp_tw_reuse=1 with timestamps on; or letting the server close first, so that its TIME_WAIT does not hold the client\'s ports.';
+  }
+  if (held.byOpen) {
+    return ` Its ports toward ${destination} were held by connections still open, not by TIME_WAIT (per-peer census peaks on host ${name}: ${held.list}): a port stays taken while any socket holds its 4-tuple, and no sysctl frees it.`
+      + ' What would change it: closing each connection when its work is done, or reusing it (keep-alive); a wider ip_local_port_range; more destination addresses or ports (the budget is per destination ip:port).';
+  }
+  return ` Its ports toward ${destination} were held by these sockets (per-peer census peaks on host ${name}): ${held.list}.`;
+}
+
 /** Errors of the load actors by errno, with the mechanism behind EADDRNOTAVAIL; missed starts of the open model. */
 export function loadErrorFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
@@ -39,15 +55,20 @@ export function loadErrorFindings({ plan, report }: FindingInput): string[] {
     for (const [code, e] of Object.entries(errors)) {
       const calls = Object.entries(e.syscalls).map(([call, k]) => `${call}() ${n(k)}`).join(', ');
       let s = `${code}${ERRNO_TEXT[code] ? ` ("${ERRNO_TEXT[code]}")` : ''} ${n(e.count)} times on host ${actor.host} (actor ${actor.name}; ${calls}), first ${formatDuration(e.firstAtMs - startedAt)} into the load.`;
-      if (code === 'EADDRNOTAVAIL' && exhaustion && host) {
-        s += ` Predicted ${formatDuration(exhaustion.predictedMs)}: ${n(exhaustion.portBudget)} ports / ${exhaustion.connectRate} new connections per second (measured/predicted ${exhaustion.ratio}).`;
-        s += ` Every local port toward ${actor.connect?.address}:${actor.connect?.port} was held by a socket in TIME_WAIT, and ${twReuseMeaning(host.sysctls)}.`;
-        s += ' What would change it: keep-alive (many requests per connection); a wider ip_local_port_range; more destination addresses or ports (the budget is per destination ip:port); tcp_tw_reuse=1 with timestamps on; or letting the server close first, so that its TIME_WAIT does not hold the client\'s ports.';
+      if (code === 'EADDRNOTAVAIL' && exhaustion && host && actor.connect) {
+        if (exhaustion.predictedMs !== null) s += ` Predicted ${formatDuration(exhaustion.predictedMs)}: ${n(exhaustion.portBudget)} ports / ${exhaustion.connectRate} new connections per second (measured/predicted ${exhaustion.ratio}).`;
+        s += portsHeld(actor.host, host, `${actor.connect.address}:${actor.connect.port}`, exhaustion.portBudget);
       }
       out.push(s);
     }
     const missed = stat(stats, 'missedStarts') ?? 0;
-    if (missed > 0) out.push(`Actor ${actor.name} missed ${n(missed)} scheduled starts: the open model counts a start that cannot begin on time rather than delaying it.`);
+    if (missed > 0) {
+      let m = `Actor ${actor.name} missed ${n(missed)} scheduled starts: the open model counts a start that cannot begin on time rather than delaying it.`;
+      const count = actor.options['count'];
+      // count bounds the schedule, missed starts included: it is not the number of connections made.
+      if (typeof count === 'number') m += ` Its count of ${n(count)} starts includes them: ${n(stat(stats, 'attempts') ?? 0)} attempted (${n(stat(stats, 'connected') ?? 0)} connected) and ${n(missed)} missed.`;
+      out.push(m);
+    }
   }
   return out;
 }

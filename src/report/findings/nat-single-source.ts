@@ -1,5 +1,6 @@
 import { stat } from '../report.ts';
 import { TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
+import { capPeer } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
@@ -21,7 +22,7 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): string[
       const others = Object.keys(host.peak.peers.listen).filter((p) => p !== nat.address);
       const clients = Object.values(plan.actors).filter((a) => a.connect?.host === name && behind.some((h) => h.name === a.host));
       const connections = clients.reduce((sum, a) => sum + (stat(report.actors[a.name], 'connected') ?? 0), 0);
-      let s = `Host ${gw.name} masqueraded ${n(behind.length)} hosts of network ${gw.interfaces?.[0]?.network === nat.network ? gw.interfaces?.[1]?.network : gw.interfaces?.[0]?.network} (${behind.map((h) => `${h.name} ${h.address}`).join(', ')}) behind its ${nat.network} address ${nat.address} (nftables masquerade in its own namespace): host ${name} saw ${others.length ? `${n(others.length + 1)} remote addresses` : 'that one remote address only'} for their ${n(connections)} connections, and held up to ${n(seen.TIME_WAIT ?? 0)} TIME_WAIT under it.`;
+      let s = `Host ${gw.name} masqueraded ${n(behind.length)} hosts of network ${gw.interfaces?.[0]?.network === nat.network ? gw.interfaces?.[1]?.network : gw.interfaces?.[0]?.network} (${behind.map((h) => `${h.name} ${h.address}`).join(', ')}) behind its ${nat.network} address ${nat.address} (nftables masquerade in its own namespace): host ${name} saw ${others.length ? `${n(others.length + 1)} remote addresses` : 'that one remote address only'} for their ${n(connections)} connections, and held up to ${n(capPeer(seen.TIME_WAIT ?? 0, host))} TIME_WAIT under it.`;
 
       const d = host.counters.delta;
       const entered = d['TcpExt.TW'] ?? 0;

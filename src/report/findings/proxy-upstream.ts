@@ -3,8 +3,12 @@
 // from the configuration), what the proxy's own error log said, and what the clients got.
 import { stat } from '../report.ts';
 import { proxyPlan } from '../../actors/proxy.ts';
-import type { ActorPlan } from '../../core/plan.ts';
 import { portBudget } from '../../core/port-budget.ts';
+import { evidenceOf } from '../evidence/closer.ts';
+import { closesText } from '../evidence/closes-text.ts';
+import { planLinks } from '../evidence/links.ts';
+import { capPeer } from '../evidence/time-wait.ts';
+import { holdersText } from './holders-text.ts';
 import type { FindingInput } from './rule.ts';
 import { n, pct } from './words.ts';
 
@@ -39,6 +43,7 @@ function noTimeWaitReason(hosts: FindingInput['report']['hosts'], proxyHost: str
 
 export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
+  const links = planLinks(plan);
   for (const actor of Object.values(plan.actors)) {
     const upstreams = proxyPlan(actor)?.upstreams;
     if (!upstreams) continue;
@@ -68,22 +73,25 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       out.push(s);
     }
 
+    const own = actor.options['sourcePorts'] as { lo: number; hi: number } | undefined;
+    const budget = own ? { budget: own.hi - own.lo + 1, range: `${own.lo}-${own.hi}` } : portBudget(proxyHost.sysctls);
+    const budgetName = own ? 'source port range (sourcePorts)' : 'ip_local_port_range';
+    const groups = evidenceOf(report.hosts, links, actor.host).filter((e) => e.clientHosts.includes(actor.host));
     for (const u of upstreams) {
       const atProxy = proxyHost.peak.peers?.ephemeral?.[`${u.address}:${u.port}`] ?? {};
-      const upstreamHost = report.hosts[u.host];
-      const atUpstream = upstreamHost?.peak.peers?.listen?.[proxyHost.address] ?? {};
-      const twProxy = atProxy.TIME_WAIT ?? 0;
-      const twUpstream = atUpstream.TIME_WAIT ?? 0;
-      let s = `Upstream ${u.actor} (${u.address}:${u.port}): TIME_WAIT of its connections with the proxy peaked at ${n(twProxy)} on host ${actor.host} and ${n(twUpstream)} on host ${u.host} (all its ports from ${proxyHost.address}), ESTABLISHED at ${n(atProxy.ESTABLISHED ?? 0)}.`;
-      if (twProxy > 0 && twProxy >= twUpstream) {
-        s += ` The proxy closed these connections first, so its host holds their TIME_WAIT for 60 s, each on one of its local ports toward ${u.address}:${u.port}.`;
-        const own = actor.options['sourcePorts'] as { lo: number; hi: number } | undefined;
-        const budget = own ? { budget: own.hi - own.lo + 1, range: `${own.lo}-${own.hi}` } : portBudget(proxyHost.sysctls);
-        if (budget) s += ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ${own ? 'source port range (sourcePorts)' : 'ip_local_port_range'} (${budget.range}), the budget toward one upstream ip:port.`;
-      } else if (twUpstream > 0) {
-        s += ` The upstream closed these connections first, so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
-      } else {
+      const e = groups.find((g) => g.serverHost === u.host);
+      const twProxy = capPeer(atProxy.TIME_WAIT ?? 0, proxyHost, budget?.budget);
+      const twUpstream = e?.server.peer.timeWait ?? 0;
+      let s = `Upstream ${u.actor} (${u.address}:${u.port}): TIME_WAIT of its connections with the proxy peaked at ${n(twProxy)} on host ${actor.host} and ${n(twUpstream)} on host ${u.host} (all its ports from ${e?.seenAs ?? proxyHost.address}), ESTABLISHED at ${n(atProxy.ESTABLISHED ?? 0)}.`;
+      const share = budget && twProxy > 0 ? ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ${budgetName} (${budget.range}), the budget toward one upstream ip:port.` : '';
+      if (!e || e.first === 'none') {
         s += ` ${noTimeWaitReason(report.hosts, actor.host, u.host, opens, keepAlive, String(stat(stats, 'engine')))}`;
+      } else if (e.first === 'client') {
+        s += ` Host ${actor.host} closed these connections first (${closesText(e, report.hosts, 'client')}), so its host holds their TIME_WAIT for 60 s, each on one of its local ports toward ${u.address}:${u.port}.${share}`;
+      } else if (e.first === 'server') {
+        s += ` Host ${u.host} closed these connections first (${closesText(e, report.hosts, 'server')}), so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
+      } else {
+        s += ` Who closed these connections first was mixed (${closesText(e, report.hosts, 'client')}): on each connection the first FIN to leave decides, and both ends close as soon as the response is complete. Host ${actor.host} holds the TIME_WAIT of its share on its local ports toward ${u.address}:${u.port}, and host ${u.host} the rest on its listening port.${share}`;
       }
       out.push(s);
     }
@@ -103,7 +111,12 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       if (causes.length) s += ` By cause: ${causes.join('; ')}.`;
       const tw = proxyHost.sysctls['net.ipv4.tcp_tw_reuse'];
       if ((log.causes['portsExhausted'] ?? 0) > 0) {
-        s += ` Every local port toward the upstream was held by a TIME_WAIT socket of an earlier upstream connection${tw === '0' ? ', and tcp_tw_reuse=0 on host ' + actor.host + ' forbids reusing them' : ''}.`;
+        for (const u of upstreams) {
+          const held = holdersText(proxyHost, `${u.address}:${u.port}`, budget?.budget);
+          s += held.byTimeWait
+            ? ` Every local port toward ${u.address}:${u.port} was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host ${actor.host}: ${held.list})${tw === '0' ? `, and tcp_tw_reuse=0 on host ${actor.host} forbids reusing them` : ''}.`
+            : ` Its ports toward ${u.address}:${u.port} were held by (per-peer census peaks on host ${actor.host}): ${held.list}.`;
+        }
         s += ' What would change it: upstream keep-alive (nginx: `keepalive N` with `proxy_http_version 1.1` and `proxy_set_header Connection ""`; HAProxy: `http-reuse always`, since `safe` gives each client connection\'s first request a server connection of its own), more upstream ip:ports (the budget is per destination), a wider ip_local_port_range, or tcp_tw_reuse=1.';
       }
       out.push(s);

@@ -1,5 +1,6 @@
 import { stat } from '../report.ts';
 import type { ActorPlan } from '../../core/plan.ts';
+import { timeWaitCount } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
@@ -29,7 +30,7 @@ export function resetFindings({ plan, report }: FindingInput): string[] {
     const d = host.counters.delta;
     const resetsSent = (stat(stats, 'resetsSent') ?? 0) + (actor.role === 'load' && actor.options['closeStyle'] === 'rst' ? (stat(stats, 'ok') ?? 0) : 0);
     if (resetsSent > 0) {
-      out.push(`Host ${actor.host} closed ${n(resetsSent)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)} and TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(host.peak.total.TIME_WAIT)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`);
+      out.push(`Host ${actor.host} closed ${n(resetsSent)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)} and TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(timeWaitCount(host).peak)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`);
     }
     const unread = stat(stats, 'closedUnread') ?? 0;
     if (unread > 0) {

@@ -1,28 +1,95 @@
-import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import { portBudget, TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
+import type { HostReport } from '../report.ts';
+import { evidenceOf, groupConnections, type CloserEvidence } from '../evidence/closer.ts';
+import { clientsText, closesText, hostsText } from '../evidence/closes-text.ts';
+import { planLinks } from '../evidence/links.ts';
+import { capPeer, timeWaitCount, type TimeWaitCount } from '../evidence/time-wait.ts';
+import { stat } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n, pct } from './words.ts';
 
-/** Which host held TIME_WAIT, on which side, and why: only the side that closes first enters it. */
-export function timeWaitFindings({ plan, report }: FindingInput): string[] {
+const REASON = `only the side that closes first enters TIME_WAIT, and it stays there ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, fixed in the kernel; tcp_fin_timeout does not change it)`;
+
+/**
+ * Which host held TIME_WAIT, on which side, and who closed first: the census peak (capped by the kernel's own
+ * sockstat tw), split by role so that its parts add up, and each link's first closes as the kernels counted them.
+ */
+export function timeWaitFindings(input: FindingInput): string[] {
+  const { plan, report } = input;
+  const links = planLinks(plan);
   const out: string[] = [];
   for (const [name, host] of Object.entries(report.hosts)) {
-    const tw = host.peak.total.TIME_WAIT;
-    const budget = portBudget(host.sysctls);
-    if (tw > 0) {
-      const side = host.peak.ephemeral.TIME_WAIT >= host.peak.listen.TIME_WAIT ? 'client' : 'server';
-      let s = `TIME_WAIT piled up on host ${name}: peak ${n(tw)} (${n(host.peak.ephemeral.TIME_WAIT)} on ephemeral ports, ${n(host.peak.listen.TIME_WAIT)} on ports it listens on) at ${formatDuration(host.peak.atMs.TIME_WAIT ?? 0)}.`;
-      s += ` Host ${name} closed these connections first, as their ${side} side; only the side that closes first enters TIME_WAIT, and it stays there ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, fixed in the kernel; tcp_fin_timeout does not change it).`;
-      if (side === 'client' && budget) s += ` That is ${pct(host.peak.ephemeral.TIME_WAIT, budget.budget)} of its ${n(budget.budget)}-port ip_local_port_range (${budget.range}).`;
-      out.push(s);
-    } else {
-      const served = Object.values(plan.actors).filter((a) => a.host === name && a.role === 'server').map((a) => report.actors[a.name]);
-      const passive = served.reduce((sum, st) => sum + (stat(st, 'peerClosedFirst') ?? 0), 0);
-      if (passive > 0) {
-        out.push(`Host ${name} held no TIME_WAIT (peak 0): its peers closed first on ${n(passive)} connections and it closed only after their FIN, a passive close that ends in LAST_ACK, not TIME_WAIT.`);
-      }
-    }
+    const evidence = evidenceOf(report.hosts, links, name);
+    const tw = timeWaitCount(host);
+    if (tw.peak > 0) out.push(piledUp(input, name, host, tw, evidence));
+    else out.push(...evidence.filter((e) => e.serverHost === name).flatMap((e) => noTimeWait(input, e)));
   }
   return out;
+}
+
+function splitText(host: HostReport, tw: TimeWaitCount): string {
+  const d = host.counters.delta;
+  const split = tw.split;
+  if (!split) return '';
+  if (split.from === 'direction') {
+    return split.listen > 0
+      ? `, all on ports its servers listen on: it only accepted connections (Tcp.PassiveOpens +${n(d['Tcp.PassiveOpens'] ?? 0)}, Tcp.ActiveOpens +0)`
+      : `, all on its own local ports: it only connected out (Tcp.ActiveOpens +${n(d['Tcp.ActiveOpens'] ?? 0)}, Tcp.PassiveOpens +0)`;
+  }
+  return ` (${n(split.ephemeral)} on its own local ports, ${n(split.listen)} on ports its servers listen on, in the sample that reached the peak)`;
+}
+
+function piledUp({ plan, report }: FindingInput, name: string, host: HostReport, tw: TimeWaitCount, evidence: CloserEvidence[]): string {
+  let s = `TIME_WAIT piled up on host ${name}: peak ${n(tw.peak)} at ${formatDuration(host.peak.atMs.TIME_WAIT ?? 0)}${splitText(host, tw)}.`;
+  s += tw.census > tw.sockstat
+    ? ` The /proc/net/tcp census counted ${n(tw.census)}, more than the kernel's own count (sockstat tw ${n(tw.sockstat)}): a table read is no snapshot, and sockstat is read apart from it; the kernel's count stands.`
+    : ` The kernel's own count (sockstat tw) peaked at ${n(tw.sockstat)}.`;
+  const closers = evidence.filter((e) => (e.serverHost === name ? e.server : e.client).count > 0);
+  for (const e of closers) {
+    const side = e.serverHost === name ? 'server' : 'client';
+    const peer = side === 'client' ? `host ${e.serverHost}` : clientsText(e);
+    const with_ = `its connections with ${peer}`;
+    if (e.first === side) s += ` Host ${name} closed ${with_} first, as their ${side} side (${closesText(e, report.hosts, side)})`;
+    else if (e.first === 'mixed') s += ` Who closed ${with_} first was mixed: host ${name} closed first on part of them, as their ${side} side, and ${side === 'client' ? peer : hostsText(e.clientHosts)} on the rest (${closesText(e, report.hosts, side)})${simultaneous({ plan, report }, e)}`;
+    else s += ` Host ${name} closed first on a few of ${with_}, as their ${side} side; the other end closed first on most (${closesText(e, report.hosts, side === 'client' ? 'server' : 'client')})`;
+    s += '.';
+  }
+  if (closers.length === 0) s += ` Host ${name} closed these connections first (TcpExt.TW +${n(host.counters.delta['TcpExt.TW'] ?? 0)}).`;
+  s += ` ${REASON[0]!.toUpperCase()}${REASON.slice(1)}.`;
+  const budget = portBudget(host.sysctls);
+  for (const link of closers.filter((c) => c.serverHost !== name && c.first !== 'server').flatMap((c) => c.links.filter((l) => l.client === name))) {
+    // A fixed local port is one 4-tuple per destination, and a proxy's own source ports (sourcePorts) are its
+    // budget instead: ip_local_port_range is neither's.
+    if (!budget || link.clientActors.some((a) => plan.actors[a]?.options['localPort'] !== undefined || plan.actors[a]?.options['sourcePorts'] !== undefined)) continue;
+    for (const d of link.destinations) {
+      const held = capPeer(host.peak.peers.ephemeral[d]?.TIME_WAIT ?? 0, host, budget.budget);
+      if (held > 0) s += ` Toward ${d} that is ${n(held)} of its ${n(budget.budget)}-port ip_local_port_range (${budget.range}), ${pct(held, budget.budget)} of the ports toward that ip:port.`;
+    }
+  }
+  return s;
+}
+
+/** Closes on both ends beyond the connections made: connections closed at once from both sides. */
+function simultaneous({ plan, report }: FindingInput, e: CloserEvidence): string {
+  if (e.client.basis !== 'counters' || e.server.basis !== 'counters') return '';
+  const made = groupConnections(report.hosts, planLinks(plan), e, (a) => stat(report.actors[a], 'connected'));
+  if (!made) return '';
+  const both = e.client.count + e.server.count - made.count;
+  return `; ${n(made.count)} connections (${made.basis})${both > 0 ? `, so at least ${n(both)} were closed by both ends at once, a simultaneous close that puts each end in TIME_WAIT` : ''}`;
+}
+
+/** A host that held no TIME_WAIT on a link it serves: its peers closed first, or nobody closed at all. */
+function noTimeWait({ report }: FindingInput, e: CloserEvidence): string[] {
+  const server = report.hosts[e.serverHost]!;
+  const sock = server.peak.sockstatTw;
+  if (e.first === 'client') {
+    return [`Host ${e.serverHost} held no TIME_WAIT (peak 0; sockstat tw ${n(sock)}): ${clientsText(e)} closed first on ${e.clientHosts.length > 1 ? 'their' : 'its'} connections here (${closesText(e, report.hosts, 'client')}), and host ${e.serverHost} closed only after their FIN, a passive close that ends in LAST_ACK, not TIME_WAIT.`];
+  }
+  const clients = e.clientHosts.map((c) => report.hosts[c]!);
+  if (e.first === 'none' && !e.halfClosedBy && e.client.resets === 0 && e.server.resets === 0 && e.client.peer.timeWait === 0) {
+    const open = (name: string, h: HostReport) => `host ${name} had ${n(h.final.ESTABLISHED)} ESTABLISHED and ${n(h.final.CLOSE_WAIT)} CLOSE_WAIT`;
+    return [`Host ${e.serverHost} held no TIME_WAIT, and neither did ${hostsText(e.clientHosts)}: none of their connections was closed during the measurement (no first close counted on either end: TcpExt.TW, TWKilled and TCPTimeWaitOverflow +0; Tcp.OutRsts +0). At the last sample (host-wide) ${[open(e.serverHost, server), ...e.clientHosts.map((c, i) => open(c, clients[i]!))].join(', ')}.`];
+  }
+  return [];
 }

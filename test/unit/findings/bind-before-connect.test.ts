@@ -78,4 +78,11 @@ describe('bindBeforeConnectFindings', () => {
     host(wide, 'plain').sysctls['net.ipv4.ip_local_port_range'] = '40000 40999';
     expect(only(runRule(bindBeforeConnectFindings, wide), 'Host plain')).toContain(`= ${times(connected(wide, ['plain-a', 'plain-b']), 1000)} x its 1,000-port budget (ip_local_port_range 40000-40999)`);
   });
+
+  it('prints a share below one budget as a percentage, never "= 0 x"', () => {
+    // address-in-use-restart: 200 connections toward 4 destinations through 28,232 ports (the run said "= 0.01 x").
+    const s = only(runRule(bindBeforeConnectFindings, loadReportFixture('address-in-use-restart')), 'Host client opened');
+    expect(s).toContain('Host client opened 200 connections toward 4 destinations (198.18.0.2:8080, 198.18.0.2:8081, 198.18.0.2:8082, 198.18.0.2:8083) = 0.71% of its 28,232-port budget');
+    expect(s).not.toMatch(/= 0(\.\d+)? x/);
+  });
 });

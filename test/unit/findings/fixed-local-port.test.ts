@@ -14,7 +14,12 @@ describe('fixedLocalPortFindings', () => {
       const port = closer === 'client' ? 8080 : 8081;
       const s = only(out, `Host ${h} (`);
       // The scenario: port 50000, 10/s (one connection every 100 ms), 30 connections.
-      expect(s).toContain(`Host ${h} (tcp_timestamps=${sys['net.ipv4.tcp_timestamps']}, tcp_tw_reuse=${sys['net.ipv4.tcp_tw_reuse']}) connected ${n(st['connected'])} of ${n(st['attempts'])} times from the same local port 50000 to 198.18.0.1:${port}, the ${closer} closing first, one connection every 100 ms.`);
+      // Who closed first is what the kernels counted: the client's own TcpExt.TW, or the server's for srvclose.
+      const closing = closer === 'client'
+        ? `host ${h} closing first (first closes counted by each kernel: host ${h} ${n(host(report, h).counters.delta['TcpExt.TW']!)} (TcpExt.TW +${n(host(report, h).counters.delta['TcpExt.TW']!)}), host server at least 0`
+        : 'host server closing first (first closes counted by each kernel: host server 30 (TcpExt.TW +30), host srvclose 0 (TcpExt.TW +0))';
+      expect(s).toContain(`Host ${h} (tcp_timestamps=${sys['net.ipv4.tcp_timestamps']}, tcp_tw_reuse=${sys['net.ipv4.tcp_tw_reuse']}) connected ${n(st['connected'])} of ${n(st['attempts'])} times from the same local port 50000 to 198.18.0.1:${port}, ${closing}`);
+      expect(s).toContain('one connection every 100 ms.');
       expect(st['attempts']).toBe(30);
       expect(s).toContain('What would change it: let the kernel choose the port');
     }
@@ -55,6 +60,15 @@ describe('fixedLocalPortFindings', () => {
 
   it('says nothing where no client binds a fixed port', () => {
     for (const name of ['short-conn', 'bind-before-connect', 'server-close']) expect(runRule(fixedLocalPortFindings, loadReportFixture(name))).toEqual([]);
+  });
+
+  it('speaks of who closed first from the counters, not from the plan: no first close counted, no mechanism claimed', () => {
+    const report = loadReportFixture('fixed-local-port');
+    host(report, 'noreuse').counters.delta['TcpExt.TW'] = 0;
+    host(report, 'noreuse').peak.peers.ephemeral = {};
+    const s = only(runRule(fixedLocalPortFindings, report), 'Host noreuse (');
+    expect(s).toContain('neither end closing first with a FIN during the measurement (no first close counted on either host)');
+    expect(s).not.toContain('took over');
   });
 
   it('reacts to the fixture: no takeover counted, a refused connection at the server-closing client', () => {

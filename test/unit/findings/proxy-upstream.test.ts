@@ -28,10 +28,13 @@ describe('proxyUpstreamFindings', () => {
 
     const f = upstreamFacts(report);
     const b = only(out, 'Upstream web1');
-    expect(b).toContain(`Upstream web1 (${f.u.address}:${f.u.port}): TIME_WAIT of its connections with the proxy peaked at ${n(f.twProxy)} on host proxy and ${n(f.twBackend)} on host backend1 (all its ports from ${f.proxy.address}), ESTABLISHED at ${n(f.established)}.`);
-    expect(b).toContain('The proxy closed these connections first, so its host holds their TIME_WAIT for 60 s');
+    // e) The census counted 1,005 toward the upstream; sockstat tw and TcpExt.TW say 1,000, and so does the sentence.
+    expect(f.twProxy).toBe(1005);
+    expect(f.proxy.peak.sockstatTw).toBe(1000);
+    expect(b).toContain(`Upstream web1 (${f.u.address}:${f.u.port}): TIME_WAIT of its connections with the proxy peaked at 1,000 on host proxy and ${n(f.twBackend)} on host backend1 (all its ports from ${f.proxy.address}), ESTABLISHED at ${n(f.established)}.`);
+    expect(b).toContain('Host proxy closed these connections first (first closes counted by each kernel: host proxy 1,000 (TcpExt.TW +1,000), host backend1 0 (TcpExt.TW +0)), so its host holds their TIME_WAIT for 60 s');
     // The scenario's proxyPorts 40000-40999.
-    expect(b).toContain(`That is ${pct(f.twProxy, 1000)} of its 1,000-port ip_local_port_range (40000-40999), the budget toward one upstream ip:port.`);
+    expect(b).toContain('That is 100% of its 1,000-port ip_local_port_range (40000-40999), the budget toward one upstream ip:port.');
 
     const log = proxy['errorLog'];
     const c = only(out, "The proxy's own log");
@@ -39,7 +42,7 @@ describe('proxyUpstreamFindings', () => {
     expect(c).toContain(`The proxy's own log (nginx ${proxy['version']}) has ${n(log.lines)} error lines: "${kind}" ${n(count)} times.`);
     expect(kind).toContain('99: Cannot assign requested address');
     expect(c).toContain(`By cause: connect() toward an upstream found no free local port (EADDRNOTAVAIL) (${n(log.causes.portsExhausted)}).`);
-    expect(c).toContain('and tcp_tw_reuse=0 on host proxy forbids reusing them.');
+    expect(c).toContain('Every local port toward 198.18.0.3:8080 was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host proxy: TIME_WAIT 1,000, ESTABLISHED 6, FIN_WAIT1 3), and tcp_tw_reuse=0 on host proxy forbids reusing them.');
     expect(c).toContain('What would change it: upstream keep-alive');
 
     const statuses = stats(report, 'flood')['statuses'] as Record<string, number>;
@@ -76,7 +79,8 @@ describe('proxyUpstreamFindings', () => {
     const report = loadReportFixture('haproxy-short-upstream--source-ports');
     const out = runRule(proxyUpstreamFindings, report);
     const f = upstreamFacts(report);
-    expect(only(out, 'Upstream web1')).toContain(`That is ${pct(f.twProxy, 1000)} of its 1,000-port source port range (sourcePorts) (40000-40999)`);
+    expect(f.twProxy).toBe(1007);
+    expect(only(out, 'Upstream web1')).toContain('That is 100% of its 1,000-port source port range (sourcePorts) (40000-40999)');
     const recycled = f.proxy.counters.delta['TcpExt.TWRecycled']!;
     expect(recycled).toBeGreaterThan(0);
     const s = only(out, 'new connections took over');
@@ -102,19 +106,32 @@ describe('proxyUpstreamFindings', () => {
     for (const name of ['short-conn', 'nat-single-source', 'keepalive-vs-close']) expect(runRule(proxyUpstreamFindings, loadReportFixture(name))).toEqual([]);
   });
 
-  it('reacts to the fixture: the upstream holding the larger share, no log lines, no 502', () => {
-    // backendCloser=server: both ends held TIME_WAIT of these connections; the sentence reports both peaks.
-    // (Which end it says closed first is left untested here: see the report on this fixture.)
+  it('d) mixed (backendCloser=server): both kernels counted first closes, and the sentence says the evidence is mixed', () => {
+    // The run said "The proxy closed these connections first" from the peaks (882 against 256), while the backend's
+    // TcpExt.TW rose 1,184 and the proxy's 880: new SYNs took over the backend's entries and kept its peak low.
     const report = loadReportFixture('proxy-short-upstream--backend-closer-server');
     const f = upstreamFacts(report);
-    expect(f.twBackend).toBeGreaterThan(0);
-    expect(only(runRule(proxyUpstreamFindings, report), 'Upstream web1')).toContain(`peaked at ${n(f.twProxy)} on host proxy and ${n(f.twBackend)} on host backend1`);
-
-    f.proxy.peak.peers.ephemeral[`${f.u.address}:${f.u.port}`]!.TIME_WAIT = 0;
+    expect(f.backend.counters.delta['TcpExt.TW']).toBe(1184);
+    expect(f.proxy.counters.delta['TcpExt.TW']).toBe(880);
     const b = only(runRule(proxyUpstreamFindings, report), 'Upstream web1');
-    expect(b).toContain(`peaked at 0 on host proxy and ${n(f.twBackend)} on host backend1`);
-    expect(b).toContain('The upstream closed these connections first, so its host holds the TIME_WAIT, on its listening port');
+    expect(b).toContain('peaked at 880 on host proxy and 251 on host backend1');
+    expect(b).toContain('Who closed these connections first was mixed (first closes counted by each kernel: host proxy 880 (TcpExt.TW +880), host backend1 1,184 (TcpExt.TW +1,184))');
+    expect(b).toContain(`That is ${pct(880, 1000)} of its 1,000-port ip_local_port_range (40000-40999)`);
+    expect(b).not.toContain('closed these connections first,');
+  });
 
+  it('server closed: the upstream\'s counters alone, and it says so whatever the peaks', () => {
+    const report = loadReportFixture('proxy-short-upstream--backend-closer-server');
+    const f = upstreamFacts(report);
+    f.proxy.counters.delta['TcpExt.TW'] = 0;
+    f.proxy.peak.peers.ephemeral[`${f.u.address}:${f.u.port}`]!.TIME_WAIT = 0;
+    f.proxy.peak.total.TIME_WAIT = 0;
+    const b = only(runRule(proxyUpstreamFindings, report), 'Upstream web1');
+    expect(b).toContain('peaked at 0 on host proxy and 251 on host backend1');
+    expect(b).toContain('Host backend1 closed these connections first (first closes counted by each kernel: host backend1 1,184 (TcpExt.TW +1,184), host proxy 0 (TcpExt.TW +0)), so its host holds the TIME_WAIT, on its listening port');
+  });
+
+  it('reacts to the fixture: no log lines, no 502', () => {
     const quiet = loadReportFixture('proxy-short-upstream');
     stats(quiet, 'proxy')['errorLog'].lines = 0;
     stats(quiet, 'flood')['statuses'] = { 200: stats(quiet, 'flood')['statuses']['200'] };

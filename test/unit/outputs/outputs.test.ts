@@ -35,6 +35,39 @@ describe('summary.md', () => {
     expect(cell('ok')).toBe(n(flood.ok!));
     expect(cell('errors')).toBe(n(flood.errorCount!));
     expect(cell('missed starts')).toBe(n(flood.missedStarts!));
+    expect(cell('connected')).toBe(n(flood.connected!));
+  });
+
+  it('says under Load what a count counts where starts were missed', () => {
+    const nat = loadReportFixture('nat-single-source');
+    const c1 = nat.actors['from-c1'] as Record<string, any>;
+    c1['options'] = { ...c1['options'], count: c1['attempts'] + c1['missedStarts'] };
+    const load = summarySections(nat).find((s) => s.title === 'Load')!;
+    expect(load.bullets).toEqual([`from-c1: count ${n(c1['attempts'] + c1['missedStarts'])} counts scheduled starts, missed ones included: ${n(c1['attempts'])} attempted (${n(c1['connected'])} connected) + ${n(c1['missedStarts'])} missed.`]);
+  });
+
+  it('prints "does not apply" and the basis of every prediction, and no closer where nobody closes', () => {
+    const text = renderMarkdown(loadReportFixture('short-conn--tw-reuse-1'));
+    const rows = markdownTable(text, 'Predicted vs measured');
+    expect(rows.find((r) => r[1]!.startsWith('first EADDRNOTAVAIL'))![2]).toBe('does not apply');
+    expect(text).toContain('- flood, first EADDRNOTAVAIL: does not apply: tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms)');
+    const held = renderMarkdown(loadReportFixture('short-conn--held-open'));
+    expect(markdownTable(held, 'Predicted vs measured').map((r) => r[1])).toContain('peak TIME_WAIT on client (no end closes with a FIN answered by a FIN)');
+    expect(held).not.toContain('(client closes first)');
+  });
+
+  it('splits each host\'s TIME_WAIT peak as the sample that reached it did, so the parts add up', () => {
+    const report = loadReportFixture('haproxy-short-upstream--mode-tcp');
+    const proxy = report.hosts.proxy!;
+    // Each role's own peak came from another sample: 1,001 + 805 is more than the 1,805 ever there at once.
+    expect(proxy.peak.ephemeral.TIME_WAIT + proxy.peak.listen.TIME_WAIT).toBe(1806);
+    proxy.peak.split = { TIME_WAIT: { listen: 805, ephemeral: 1000 } };
+    const row = markdownTable(renderMarkdown(report), 'Socket states per host (peaks)').find((r) => r[0] === 'proxy')!;
+    expect(row.slice(2, 5)).toEqual(['1,805', '1,000', '805']);
+  });
+
+  it('says when a sample is stamped', () => {
+    expect(renderMarkdown(loadReportFixture('short-conn--held-open'))).toContain('each sample stamped when its reads ended');
   });
 
   it('shows every host\'s TIME_WAIT peak and every threshold with its value', () => {
