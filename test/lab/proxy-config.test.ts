@@ -5,31 +5,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/core/command.ts';
-import type { ProxySettings } from '../../src/actors/proxy-engine.ts';
 import { haproxyConfig } from '../../src/actors/proxy-haproxy.ts';
 import { nginxConfig, nginxVersion, parseNginxErrorLine } from '../../src/actors/proxy-nginx.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { BIN, tempDir } from '../helpers/lab.ts';
+import { proxySettings } from '../helpers/proxy-settings.ts';
 
-const settings = (over: Partial<ProxySettings> = {}): ProxySettings => ({
-  name: 'proxy',
-  port: 18080,
-  upstreams: [
-    { actor: 'web1', host: 'backend1', address: '198.18.0.3', port: 8080 },
-    { actor: 'web2', host: 'backend2', address: '198.18.0.4', port: 8080 },
-  ],
-  keepAlive: 0,
-  bind: undefined,
-  sourcePorts: undefined,
-  hostAddress: '198.18.0.2',
-  workers: 1,
-  mode: 'http',
-  connectTimeoutMs: 5000,
-  binary: undefined,
-  ...over,
-});
+const settings = proxySettings;
 
 const nginx = findExecutable('nginx');
 const haproxy = findExecutable('haproxy');

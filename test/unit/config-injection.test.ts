@@ -4,25 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { haproxyConfig } from '../../src/actors/proxy-haproxy.ts';
 import { nginxConfig } from '../../src/actors/proxy-nginx.ts';
-import type { ProxySettings } from '../../src/actors/proxy-engine.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
 import { isIpv4, parseIpv4 } from '../../src/core/units.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
+import { proxySettings } from '../helpers/proxy-settings.ts';
 
-const settings = (over: Partial<ProxySettings> = {}): ProxySettings => ({
-  name: 'proxy',
-  port: 18080,
-  upstreams: [{ actor: 'web1', host: 'backend1', address: '198.18.0.3', port: 8080 }],
-  keepAlive: 0,
-  bind: undefined,
-  sourcePorts: undefined,
-  hostAddress: '198.18.0.2',
-  workers: 1,
-  mode: 'http',
-  connectTimeoutMs: 5000,
-  binary: undefined,
-  ...over,
-});
+const settings = (over: Parameters<typeof proxySettings>[0] = {}) => proxySettings({ upstreams: [{ actor: 'web1', host: 'backend1', address: '198.18.0.3', port: 8080 }], ...over });
 const version = { text: 'nginx/1.22.1', major: 1, minor: 22, patch: 1, keepAliveByDefault: false };
 
 describe('addresses are parsed, not matched by prefix', () => {
