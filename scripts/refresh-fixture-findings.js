@@ -2,14 +2,18 @@
 // Recomputes the predictions and findings recorded in test/fixtures/reports/*.json with the rules of dist/ (npm run
 // build first), after a deliberate change to a rule: then review `git diff test/fixtures/reports` sentence by sentence.
 // Usage: node scripts/refresh-fixture-findings.js [fixture name ...]
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { findings } from '../dist/report/findings/index.js';
 import { predict } from '../dist/report/predictions.js';
 
 const dir = new URL('../test/fixtures/reports/', import.meta.url);
 const names = process.argv.slice(2);
-const tmp = `/tmp/refresh-fixture-${process.pid}.json`;
+// A private directory: a predictable name in /tmp could be a symlink someone else planted.
+const work = mkdtempSync(join(tmpdir(), 'refresh-fixture-'));
+const tmp = join(work, 'report.json');
 for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && (!names.length || names.includes(f.slice(0, -5))))) {
   const file = new URL(f, dir);
   const report = JSON.parse(readFileSync(file, 'utf8'));
@@ -18,3 +22,4 @@ for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && (!names.le
   writeFileSync(tmp, JSON.stringify(report));
   execFileSync(process.execPath, [new URL('shrink-fixture.js', import.meta.url).pathname, tmp, file.pathname]);
 }
+rmSync(work, { recursive: true, force: true });
