@@ -106,3 +106,15 @@ describe('a run killed before its report', () => {
     expect(rebuilt.hosts.client.samples).toBe(lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'sample' && e.host === 'client').length);
   });
 });
+
+describe('an engine that cannot start', () => {
+  it('ends the run with exit 4 and the agent\'s reason in report.json, and leaves no namespace', async () => {
+    const dir = join(tempDir(), 'run');
+    const cli = runCli(['scenario', 'test/fixtures/scenarios/nginx-fails.ts', '--out', dir, '--no-progress']);
+    expect(await cli.exit).toBe(4);
+    expect(cli.stderr()).toMatch(/agent on host proxy failed: \/bin\/false -v did not print an nginx version/);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ verdict: 'error', errorCode: 'WAITLAB_AGENT' });
+    expect(labNamespaces(cli.child.pid)).toEqual([]);
+  });
+});
