@@ -118,3 +118,11 @@ describe('an engine that cannot start', () => {
     expect(labNamespaces(cli.child.pid)).toEqual([]);
   });
 });
+
+describe('a tiny open-files limit', () => {
+  it('is named with its fix before anything loads, exit 3, instead of a misleading module error', () => {
+    const out = execFileSync('sh', ['-c', `prlimit --nofile=60:60 "$0" "$1" scenario short-conn --no-progress 2>&1; echo "exit=$?"`, process.execPath, BIN], { encoding: 'utf8' });
+    expect(out).toMatch(/the open-files limit is 60; waitlab needs at least 256 \(raise it: ulimit -n 4096\)/);
+    expect(out).toMatch(/exit=3$/m);
+  });
+});
