@@ -3,7 +3,7 @@
 // request, and the TIME_WAIT they leave.
 import autocannon, { type Instance, type Result } from 'autocannon';
 import { f } from '../core/fields.ts';
-import { defineActorKind, type Actor } from './actor.ts';
+import { defineActorKind } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { resolveServer } from './link-helpers.ts';
 import { deferred } from '../core/deferred.ts';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { f } from '../core/fields.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
-import { defineActorKind, type Actor } from './actor.ts';
+import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { engineBinaryProblems } from './proxy-binaries.ts';
 import { builtinEngine } from './proxy-builtin.ts';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { f } from '../core/fields.ts';
 import { runArrivals } from './arrival-schedule.ts';
-import { defineActorKind, type Actor } from './actor.ts';
+import { defineActorKind } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { deferred } from '../core/deferred.ts';

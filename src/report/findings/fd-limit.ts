@@ -1,9 +1,7 @@
 import { stat } from '../report.ts';
 import { portBudget } from '../../core/port-budget.ts';
-import type { ErrorCount } from '../../actors/error-tally.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
-
 
 /**
  * EMFILE/ENFILE: a process (EMFILE) or the whole machine (ENFILE) out of file descriptors. Every socket is
