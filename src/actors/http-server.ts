@@ -4,7 +4,7 @@
 // Here the request head is parsed by hand (as undici's tests do for edge cases) and closing is explicit.
 import net from 'node:net';
 import { f } from '../core/fields.ts';
-import { defineActorKind, type Actor, type ActorContext } from './actor.ts';
+import { defineActorKind, type ActorContext } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { deferred } from '../core/deferred.ts';
 
