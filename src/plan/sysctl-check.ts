@@ -25,11 +25,14 @@ export interface SysctlAvailability {
  */
 export function probeSysctls(names: readonly string[]): SysctlAvailability {
   const paths = names.map(sysctlPath);
-  const script = 'for p in "$@"; do [ -e "$p" ] && echo "$p"; done; exit 0';
+  // "w <path>" for a sysctl a namespace may set, "r <path>" for one it only sees (a global one, 0444 there).
+  const script = 'for p in "$@"; do if [ -w "$p" ]; then echo "w $p"; elif [ -e "$p" ]; then echo "r $p"; fi; done; exit 0';
   const asRoot = process.getuid?.() === 0;
   const args = [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', 'sh', '-c', script, 'sh', ...paths];
   const probe = names.length > 0 ? spawnSync('unshare', args, { encoding: 'utf8', timeout: 10_000 }) : undefined;
-  const probed = probe && probe.status === 0 ? new Set(probe.stdout.split('\n').filter(Boolean)) : undefined;
+  const lines = probe && probe.status === 0 ? probe.stdout.split('\n').filter(Boolean) : undefined;
+  const probed = lines ? new Set(lines.filter((l) => l.startsWith('w ')).map((l) => l.slice(2))) : undefined;
+  const readOnly = new Set((lines ?? []).filter((l) => l.startsWith('r ')).map((l) => l.slice(2)));
   return {
     probedIn: probed ? 'fresh-netns' : 'current-netns',
     problems(toCheck) {
@@ -37,6 +40,7 @@ export function probeSysctls(names: readonly string[]): SysctlAvailability {
       for (const name of toCheck) {
         const path = sysctlPath(name);
         if (REMOVED[name]) out.push(`sysctl ${name} ${REMOVED[name]}`);
+        else if (readOnly.has(path)) out.push(`sysctl ${name} is read-only in a network namespace on this kernel ${kernelRelease()}: it is the machine's own (global), which the lab never writes`);
         else if (probed ? probed.has(path) : existsSync(path)) continue;
         else if (!inInitialNetns()) out.push(`sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent${sysctlSince(name) ? `; it came in Linux ${sysctlSince(name)}` : ''})`);
         else if (existsSync(path)) out.push(`sysctl ${name} is global on this kernel, not per network namespace: the lab only writes sysctls inside its own namespaces`);
