@@ -1,6 +1,6 @@
 // Helpers for tests that build real labs and look at what the kernel and the process table say.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { runScenario } from '../../src/controller/run-scenario.ts';
@@ -122,4 +122,15 @@ export function nobodyCanRunCheckout(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Starts short-conn through the CLI and waits until its load runs; returns the run and the pid of `host`'s agent. */
+export async function shortConnUnderLoad(duration: string, host: 'client' | 'server'): Promise<{ cli: CliRun; dir: string; agent: number }> {
+  const dir = resolve(tempDir(), 'run');
+  const cli = runCli(['scenario', 'short-conn', '--set', `duration=${duration}`, '--set', 'rate=50/s', '--out', dir, '--no-progress']);
+  const pid = cli.child.pid!;
+  // An agent's command line ends with its namespace, <lab>-<host>.
+  const agent = await until(() => agentPids(pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`-${host}`)), `the ${host} agent`);
+  await until(() => existsSync(resolve(dir, 'samples.ndjson')) && readFileSync(resolve(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
+  return { cli, dir, agent };
 }

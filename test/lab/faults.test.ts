@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
-import { agentPids, BIN, labNamespaces, runCli, tempDir, until } from '../helpers/lab.ts';
+import { agentPids, BIN, labNamespaces, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
 
 /** Runs the CLI with --out on a tmpfs of `size`, and reports what it left there, read inside the same mount namespace. */
 function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLines: boolean; reportParses: boolean | null; stderr: string } {
@@ -129,12 +129,9 @@ describe('a tiny open-files limit', () => {
 
 describe('an agent killed in the middle of the load', () => {
   it('ends the run with exit 4 naming the host, a whole report.json, and no namespace or agent left', async () => {
-    const dir = join(tempDir(), 'run');
-    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=5s', '--set', 'rate=50/s', '--out', dir, '--no-progress']);
+    const { cli, dir, agent } = await shortConnUnderLoad('5s', 'server');
     const pid = cli.child.pid!;
-    const server = await until(() => agentPids(pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('-server')), 'the server agent');
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
-    process.kill(server, 'SIGKILL');
+    process.kill(agent, 'SIGKILL');
     expect(await cli.exit).toBe(4);
     expect(cli.stderr()).toMatch(/agent on host server exited \(SIGKILL\)/);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));

@@ -3,7 +3,7 @@
 // their editor's TypeScript against the installed declarations. Real npm, real installs, real processes.
 // Assumes dist/ is built (`npm test` builds first); packs with --ignore-scripts so nothing rebuilds it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,6 @@
 // kernel's counters and the proxy's own error tally.
 import { describe, expect, it } from 'vitest';
 import { TestReport as Report, runShort } from '../helpers/lab.ts';
-import { tempDir } from '../helpers/lab.ts';
 
 const BUDGET = 300;
 const SHORT = { engine: 'builtin', proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };

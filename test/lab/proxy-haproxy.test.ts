@@ -3,7 +3,6 @@
 // does not run out of ports; in tcp mode it mirrors the client's FIN, holds the TIME_WAIT and logs "no free ports".
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TestReport as Report, runShort } from '../helpers/lab.ts';
-import { tempDir } from '../helpers/lab.ts';
 
 const BUDGET = 300;
 const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };

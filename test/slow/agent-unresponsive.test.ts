@@ -1,19 +1,15 @@
 // An agent that stops answering (SIGSTOP) in the middle of the load: the controller gives up on it after the
 // load's bound and its 30 s slack, so this test waits that long and lives in the slow group.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentPids, labNamespaces, runCli, tempDir, until } from '../helpers/lab.ts';
+import { agentPids, labNamespaces, shortConnUnderLoad } from '../helpers/lab.ts';
 
 describe('an agent that stops answering', () => {
   it('is given up on: exit 4 naming the host, the report written, the frozen agent killed and the lab torn down', async () => {
-    const dir = join(tempDir(), 'run');
-    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=1s', '--set', 'rate=50/s', '--out', dir, '--no-progress']);
+    const { cli, dir, agent } = await shortConnUnderLoad('1s', 'client');
     const pid = cli.child.pid!;
-    // The client's agent is the one whose namespace ends in -client.
-    const client = await until(() => agentPids(pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('-client')), 'the client agent');
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
-    process.kill(client, 'SIGSTOP');
+    process.kill(agent, 'SIGSTOP');
     expect(await cli.exit).toBe(4);
     expect(cli.stderr()).toMatch(/agent on host client: no "load-done" within \d+ ms/);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
