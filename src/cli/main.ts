@@ -1,10 +1,11 @@
 // The CLI only parses and calls the library (after autocannon.js). Human output goes to stderr,
 // machine output (--json, --dry-run) to stdout; errors become exit codes only here.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { rebuildReport } from '../controller/rebuild-report.ts';
+import { prepareOutDir } from '../controller/run-dir.ts';
 import { recordBaseline } from '../controller/record-baseline.ts';
 import { estimateMs, expandMatrix, loadMatrixPlans, runMatrix } from '../controller/run-matrix.ts';
 import { runScenario } from '../controller/run-scenario.ts';
@@ -189,8 +190,8 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
   const compared = { ...current, comparison };
   process.stderr.write(comparisonText(comparison));
   if (argv.out) {
-    const dir = resolve(argv.out);
-    mkdirSync(dir, { recursive: true });
+    // The same rules as a run's directory: new, or an empty one of ours that no one else can write.
+    const dir = prepareOutDir(argv.out);
     writeWhole(join(dir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
     writeWhole(join(dir, 'compare.md'), comparisonMarkdown(comparison));
     writeWhole(join(dir, 'junit.xml'), renderJunit(compared));

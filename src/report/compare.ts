@@ -118,7 +118,7 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
     const kind = toleranceFor(path)?.kind ?? r.kind;
     const common = { path, kind, baseline: base, tolerance: r.tolerance.text, ...(spread !== undefined ? { spread } : {}) };
     if (now === null) {
-      metrics.push({ ...common, current: null, ratio: null, verdict: 'missing', excess: Infinity });
+      metrics.push({ ...common, current: null, ratio: null, verdict: 'missing', excess: 0 });
       continue;
     }
     const { verdict, excess } = judge(base, now, r.tolerance, r.slack);

@@ -12,7 +12,7 @@ export interface MetricComparison {
   readonly ratio: number | null;
   readonly tolerance: string;
   readonly verdict: MetricVerdict;
-  /** How far past the tolerance, as a fraction of the baseline (for ordering, worst first); 0 when within it. */
+  /** How far past the tolerance, as a fraction of the baseline (for ordering, worst first); 0 when within it or missing (missing ones come first). */
   readonly excess: number;
   /** The baseline's own spread (max - min) / median, when it was recorded from several runs. */
   readonly spread?: number;

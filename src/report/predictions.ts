@@ -8,12 +8,12 @@ import { closeOutcome, type CloseOutcome } from './close-outcome.ts';
 import type { ExhaustionPrediction, HostReport, Report, TimeWaitPrediction } from './report.ts';
 import { planLinks } from './evidence/links.ts';
 import { capPeer } from './evidence/time-wait.ts';
+import { n } from './findings/words.ts';
 
 function ratio(measured: number | null, predicted: number | null): number | null {
   return measured === null || predicted === null || predicted <= 0 ? null : Math.round((measured / predicted) * 1000) / 1000;
 }
 
-const n = (v: number) => v.toLocaleString('en-US');
 
 /** Whether connect() may take over the client's own TIME_WAIT entries here, and why. */
 export function twReuse(client: HostReport, server: HostReport, destination: string): { reuses: boolean; delayMs: number; why: string } {

@@ -9,6 +9,7 @@ import { ALL_PORTS } from './evidence/port-holders.ts';
 import { linksOf, planLinks, type Link } from './evidence/links.ts';
 import { capPeer, firstCloses } from './evidence/time-wait.ts';
 import type { Report } from './report.ts';
+import { n } from './findings/words.ts';
 
 export interface Contradiction {
   /** Index of the finding in report.findings. */
@@ -27,7 +28,6 @@ interface Ctx {
 type Check = (sentence: string, ctx: Ctx) => { claim: string; evidence: string }[];
 
 const num = (s: string) => Number(s.replace(/,/g, ''));
-const n = (v: number) => v.toLocaleString('en-US');
 
 /** Hosts at the other end of any link of `host`. */
 function peersOf(links: readonly Link[], host: string): string[] {

@@ -1,8 +1,8 @@
 // How a finding names the evidence of who closed first: the counters it read, or the census peak it fell back on.
 import type { HostReport } from '../report.ts';
 import type { CloserEvidence, SideEvidence } from './closer.ts';
+import { n } from '../findings/words.ts';
 
-const n = (v: number) => v.toLocaleString('en-US');
 
 /** "TcpExt.TW +30" with TWKilled and TCPTimeWaitOverflow where they moved. */
 export function firstCloseCounters(host: HostReport): string {
