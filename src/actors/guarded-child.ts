@@ -11,6 +11,13 @@ import { lineSplitter } from '../core/lines.ts';
 
 const TAIL_LIMIT = 4000;
 
+/**
+ * An agent that is pid 1 (a container's agent) already has the guard: when a pid namespace's init dies the kernel
+ * kills everything in it. unshare --pid would fail there anyway (EPERM: a container has no CAP_SYS_ADMIN).
+ */
+const AGENT_IS_PID_ONE = process.pid === 1;
+const WRAPPER = AGENT_IS_PID_ONE ? ['--pdeathsig', 'KILL', '--'] : ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--'];
+
 export class GuardedChild {
   private readonly child: ChildProcess;
   private stderrText = '';
@@ -18,7 +25,7 @@ export class GuardedChild {
   exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(argv: readonly string[], options: { cwd: string; onStdoutLine?: (line: string) => void; onStderrLine?: (line: string) => void }) {
-    this.child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...argv], {
+    this.child = spawn('setpriv', [...WRAPPER, ...argv], {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -53,6 +60,8 @@ export class GuardedChild {
   enginePid(): number | undefined {
     const parent = this.child.pid;
     if (parent === undefined) return undefined;
+    // setpriv execs the engine itself when there is no unshare in between.
+    if (AGENT_IS_PID_ONE) return this.exitStatus === undefined ? parent : undefined;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {

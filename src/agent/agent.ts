@@ -13,7 +13,7 @@ import { lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
 
 const STATS_EVERY_MS = 500;
 
-export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => never): void {
+export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => void): void {
   let t0 = performance.timeOrigin + performance.now();
   const now = () => performance.timeOrigin + performance.now() - t0;
   const actors = new Map<string, { plan: ActorPlan; actor: Actor }>();

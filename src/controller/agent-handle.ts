@@ -1,8 +1,8 @@
 // The controller's side of one agent: sends commands, routes events, and turns an agent's death or
 // fatal event into an AgentError for whoever is waiting.
-import type { ChildProcess } from 'node:child_process';
 import { lineReader, type AgentCommand, type AgentEvent } from '../agent/protocol.ts';
 import { AgentError, AgentExitedError } from '../core/errors.ts';
+import type { AgentChannel } from '../lab/driver.ts';
 
 type Waiter = { match: (e: AgentEvent) => boolean; resolve: (e: AgentEvent) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
@@ -14,7 +14,7 @@ export class AgentHandle {
 
   constructor(
     readonly host: string,
-    private readonly child: ChildProcess,
+    private readonly child: AgentChannel,
     onEvent: (host: string, event: AgentEvent) => void,
     onText: (host: string, text: string) => void,
   ) {
@@ -35,7 +35,7 @@ export class AgentHandle {
         (text) => onText(host, text),
       ),
     );
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000);
       onText(host, chunk.toString().trimEnd());
     });

@@ -226,7 +226,13 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   const report = buildReport({
     plan,
     recorder: run.recorder,
-    lab: { id: lab?.id ?? 'none', driver: lab?.driver ?? plan.driver, locations: Object.fromEntries(Object.entries(lab?.hosts ?? {}).map(([h, x]) => [h, x.location])) },
+    lab: {
+      id: lab?.id ?? 'none',
+      driver: lab?.driver ?? plan.driver,
+      locations: Object.fromEntries(Object.entries(lab?.hosts ?? {}).map(([h, x]) => [h, x.location])),
+      tools: lab?.tools,
+      uncontrolled: lab?.uncontrolled,
+    },
     privilege: currentPrivilege(),
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),

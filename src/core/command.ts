@@ -4,9 +4,9 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { LabCommandError, LabUnavailableError } from './errors.ts';
 
-export function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export function run(command: string, args: readonly string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { timeout: options.timeoutMs ?? 15_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(command, args, { timeout: options.timeoutMs ?? 15_000, maxBuffer: 16 * 1024 * 1024, ...(options.env ? { env: options.env } : {}) }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         return reject(new LabUnavailableError(`${command} is not installed: ${TOOL_PACKAGES[command] ?? 'install it'}`));

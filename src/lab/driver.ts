@@ -1,8 +1,21 @@
 // The lab driver contract: a driver builds the plan's hosts, starts one agent per host inside them, and
 // tears everything down. Each driver is one file registered in registry.ts; the controller and the CLI
 // know drivers only through this interface.
-import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import type { Plan } from '../core/plan.ts';
+
+/**
+ * The controller's line to one agent: commands go to `stdin`, events come from `stdout` (agent/protocol.ts).
+ * A ChildProcess is one (the netns driver's agents); so is a unix socket to an agent in a container.
+ */
+export interface AgentChannel {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  kill(signal?: NodeJS.Signals): boolean;
+}
 
 export interface LabHost {
   readonly name: string;
@@ -15,8 +28,12 @@ export interface Lab {
   readonly id: string;
   readonly driver: string;
   readonly hosts: Readonly<Record<string, LabHost>>;
-  /** Starts the host's agent; its stdin takes commands, its stdout streams events (agent/protocol.ts). */
-  spawnAgent(host: string): ChildProcess;
+  /** Starts (or reaches) the host's agent; its stdin takes commands, its stdout streams events (agent/protocol.ts). */
+  spawnAgent(host: string): AgentChannel;
+  /** What the driver could not control as the plan asked (a limit a runtime imposes, ...), in words for the report. */
+  readonly uncontrolled?: readonly string[];
+  /** The tools that built the lab, with their versions, for the report (e.g. "podman 4.3.1"). */
+  readonly tools?: readonly string[];
   /** Removes everything the lab made; safe to call more than once. Throws after trying everything. */
   teardown(): Promise<void>;
 }

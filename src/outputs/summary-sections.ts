@@ -136,6 +136,8 @@ export function summaryHeader(r: Report): string[] {
     `${r.scenario.name}: ${r.verdict.toUpperCase()}${r.error ? ` (${r.error})` : ''}`,
     r.scenario.description,
     `ran ${formatDuration(r.durationMs)} from ${r.startedAt}; kernel ${r.environment.kernel}, node ${r.environment.node}, driver ${r.environment.driver} as ${r.environment.privilege}`,
+    ...(r.environment.labTools?.length ? [`lab ${r.environment.lab} built with ${r.environment.labTools.join(', ')}`] : []),
+    ...(r.environment.uncontrolled ?? []).map((u) => `not controlled by the driver: ${u}`),
     ...(r.sampling ? [`sampled every ${formatDuration(r.sampling.intervalMs)}, each sample stamped when its reads ended; census: ${r.sampling.census}`] : []),
   ];
 }

@@ -15,7 +15,7 @@ import { evaluateThresholds } from '../core/thresholds.ts';
 export interface RunFacts {
   plan: Plan;
   recorder: Recorder;
-  lab: { id: string; driver: string; locations: Record<string, string> };
+  lab: { id: string; driver: string; locations: Record<string, string>; tools?: readonly string[]; uncontrolled?: readonly string[] };
   privilege: string;
   startedAt: Date;
   durationMs: number;
@@ -70,7 +70,15 @@ export function buildReport(facts: RunFacts): Report {
     schemaVersion: REPORT_SCHEMA_VERSION,
     scenario: { name: plan.scenario.name, description: plan.scenario.description, file: plan.scenario.file, plan },
     profile: plan.profile ?? null,
-    environment: { kernel: release(), node: process.version, driver: facts.lab.driver, privilege: facts.privilege, lab: facts.lab.id },
+    environment: {
+      kernel: release(),
+      node: process.version,
+      driver: facts.lab.driver,
+      privilege: facts.privilege,
+      lab: facts.lab.id,
+      ...(facts.lab.tools?.length ? { labTools: [...facts.lab.tools] } : {}),
+      ...(facts.lab.uncontrolled?.length ? { uncontrolled: [...facts.lab.uncontrolled] } : {}),
+    },
     startedAt: facts.startedAt.toISOString(),
     durationMs: Math.round(facts.durationMs),
     sampling: {

@@ -90,7 +90,17 @@ export interface Report {
   scenario: { name: string; description: string; file: string; plan: Plan };
   /** The sysctl profile the run applied (name, source, each sysctl it set beside the scenario's value); null: none. */
   profile: PlanProfile | null;
-  environment: { kernel: string; node: string; driver: string; privilege: string; lab: string };
+  environment: {
+    kernel: string;
+    node: string;
+    driver: string;
+    privilege: string;
+    lab: string;
+    /** The tools that built the lab, with versions (a container engine, a compose tool, the image), where the driver names them. */
+    labTools?: string[];
+    /** What the driver could not control as the plan asked, in words (a runtime's limit, the machine's netfilter). */
+    uncontrolled?: string[];
+  };
   startedAt: string;
   durationMs: number;
   /** How samples were taken; absent in reports made before it was recorded. */

@@ -49,7 +49,8 @@ function processesIn(namespace: string): { pid: number; comm: string }[] {
 }
 
 function startAgent(lab: Lab): { child: ChildProcess; send: (c: AgentCommand) => void; next: (type: AgentEvent['type']) => Promise<AgentEvent> } {
-  const child = lab.spawnAgent('box');
+  // The netns driver's agent is a child process of this one.
+  const child = lab.spawnAgent('box') as ChildProcess;
   const events: AgentEvent[] = [];
   let rest = '';
   child.stdout!.on('data', (chunk: Buffer) => {

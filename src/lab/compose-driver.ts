@@ -1,0 +1,193 @@
+// The compose lab: each host a container running its agent, all on one internal network on the plan's
+// 198.18.0.0/24, brought up by a compose tool from the compose file `waitlab compose` writes (lab/compose-file.ts)
+// and reached over unix sockets in a directory of the lab's own, bind-mounted into every container. Sysctls are
+// the services' `sysctls:`, which the runtime writes inside each container's own network namespace.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../core/command.ts';
+import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
+import { PACKAGE_VERSION } from '../core/paths.ts';
+import type { Plan } from '../core/plan.ts';
+import { connectAgent } from './agent-socket.ts';
+import { composeFile, composeRefusals, DEFAULT_NOFILE, LAB_LABEL, labSubnet } from './compose-file.ts';
+import { detectEngine, missingForCompose, startComposeTool, type ComposeTool } from './container-engine.ts';
+import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
+import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
+import { processStartTime } from './stale-labs.ts';
+
+/** wl<controller pid>c<lab number>: the compose project, the network and the lab's directory are all named so. */
+export const COMPOSE_LAB = /^wl(\d{1,7})c(\d{1,3})$/;
+export const COMPOSE_LABS_DIR = '/run/waitlab/compose';
+/** An image reference: registry/name:tag, nothing a shell or a YAML document could read as more. */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_.-]{1,128})?$/;
+const COMPOSE_TIMEOUT_MS = 180_000;
+
+let labsMade = 0;
+
+/** The image every container runs: WAITLAB_IMAGE, or waitlab of this version built locally from the Dockerfile. */
+export function composeImage(): string {
+  const image = process.env['WAITLAB_IMAGE'] ?? `localhost/waitlab:${PACKAGE_VERSION}`;
+  if (!IMAGE_REF.test(image)) throw new LabUnavailableError(`WAITLAB_IMAGE "${image}" is not an image reference (name[:tag])`);
+  return image;
+}
+
+interface ComposeOwner {
+  lab: string;
+  pid: number;
+  startTime: string;
+  engine: 'podman' | 'docker';
+  cni: boolean;
+}
+
+/** Removes containers, networks and volumes labelled with the lab, and its CNI network; returns what it could not. */
+async function removeLabResources(lab: string, engine: 'podman' | 'docker', cni: boolean): Promise<string[]> {
+  const left: string[] = [];
+  const filter = `label=${LAB_LABEL}=${lab}`;
+  const ids = async (what: string[]) => (await run(engine, [...what, '--filter', filter]).catch(() => '')).split('\n').filter(Boolean);
+  const containers = await ids(['ps', '-a', '-q']);
+  if (containers.length) await run(engine, ['rm', '-f', ...containers], { timeoutMs: 60_000 }).catch((e: Error) => left.push(e.message));
+  if (cni) await removeCniNetwork(lab);
+  const networks = await ids(['network', 'ls', '-q']);
+  if (networks.length) await run(engine, ['network', 'rm', ...networks]).catch((e: Error) => left.push(e.message));
+  const volumes = await ids(['volume', 'ls', '-q']);
+  if (volumes.length) await run(engine, ['volume', 'rm', '-f', ...volumes]).catch((e: Error) => left.push(e.message));
+  if ((await ids(['ps', '-a', '-q'])).length) left.push(`containers of lab ${lab} are still there`);
+  return left;
+}
+
+/** Reaps compose labs whose controller is dead; never a live run's. Returns the labs removed. */
+export async function reapStaleComposeLabs(): Promise<string[]> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(COMPOSE_LABS_DIR).filter((n) => COMPOSE_LAB.test(n));
+  } catch {
+    // no compose lab has run here
+  }
+  const engine = detectEngine();
+  const removed: string[] = [];
+  for (const lab of names) {
+    const dir = join(COMPOSE_LABS_DIR, lab);
+    let owner: Partial<ComposeOwner> = {};
+    try {
+      owner = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as ComposeOwner;
+    } catch {
+      // killed before its owner file was written: judge by the pid in its name
+    }
+    const pid = Number.isInteger(owner.pid) ? owner.pid! : Number(COMPOSE_LAB.exec(lab)![1]);
+    const now = processStartTime(pid);
+    if (now !== undefined && (owner.startTime === undefined || owner.startTime === now)) continue;
+    const labEngine = owner.engine ?? engine;
+    if (labEngine) await removeLabResources(lab, labEngine, owner.cni ?? labEngine === 'podman');
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(`compose lab ${lab}`);
+  }
+  return removed;
+}
+
+/** The machine's own netfilter sees bridged packets when br_netfilter is loaded: the lab's bridge is in its namespace. */
+function bridgeNetfilter(): string | undefined {
+  try {
+    if (readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').trim() === '1') {
+      return 'the lab\'s bridge is in the machine\'s own network namespace and br_netfilter is loaded there (net.bridge.bridge-nf-call-iptables=1): the machine\'s iptables rules and conntrack see the lab\'s packets';
+    }
+  } catch {
+    // br_netfilter not loaded: bridged packets skip the machine's iptables
+  }
+  return undefined;
+}
+
+export const composeDriver: LabDriver = {
+  name: 'compose',
+  describe: 'each host a container on one internal network, brought up by a compose tool (Podman through docker-compose, or Docker)',
+  preflight: (plan) => [...(plan ? composeRefusals(plan) : []), ...missingForCompose(composeImage())],
+  async withPrivileges() {
+    if (detectEngine() === 'podman' && process.getuid?.() !== 0) throw new LabUnavailableError('the compose lab drives Podman as root: run it as root');
+    return undefined;
+  },
+  reap: reapStaleComposeLabs,
+  async build(plan: Plan, log) {
+    const refusals = composeRefusals(plan);
+    if (refusals.length) throw new LabUnavailableError(refusals.join('; '));
+    const reaped = await reapStaleComposeLabs();
+    if (reaped.length) log('reaped compose labs of dead runs', { labs: reaped });
+
+    const id = `wl${process.pid}c${labsMade++}`;
+    const dir = join(COMPOSE_LABS_DIR, id);
+    const agentsDir = join(dir, 'agents');
+    mkdirSync(COMPOSE_LABS_DIR, { recursive: true, mode: 0o700 });
+    // Not recursive: the lab's directory must be new, and made by this process.
+    mkdirSync(dir, { mode: 0o700 });
+    mkdirSync(agentsDir, { mode: 0o700 });
+    const image = composeImage();
+    const engine = detectEngine() ?? 'podman';
+    // Ownership first: a run killed halfway through is still reaped.
+    const owner: ComposeOwner = { lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '', engine, cni: engine === 'podman' };
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
+
+    let tool: ComposeTool | undefined;
+    const file = join(dir, 'compose.yml');
+    const channels = new Set<AgentChannel>();
+    let tornDown = false;
+    const hosts: Record<string, LabHost> = {};
+    const composeArgs = (args: string[]) => [...tool!.compose.slice(1), '--project-name', id, '--file', file, ...args];
+    const uncontrolled = [`open files per host: the container's limit, ${DEFAULT_NOFILE} where the scenario sets no limits.nofile (compose ulimits)`];
+    const netfilter = bridgeNetfilter();
+    if (netfilter) uncontrolled.push(netfilter);
+    const lab: Lab = {
+      id,
+      driver: 'compose',
+      hosts,
+      uncontrolled,
+      get tools() {
+        return [...(tool?.versions ?? []), `image ${image}`];
+      },
+      spawnAgent(host) {
+        const channel = connectAgent(join(agentsDir, `${host}.sock`), 60_000);
+        channels.add(channel);
+        return channel;
+      },
+      async teardown() {
+        if (tornDown) return;
+        tornDown = true;
+        for (const channel of channels) channel.kill();
+        const left: string[] = [];
+        if (tool) {
+          await run(tool.compose[0]!, composeArgs(['down', '--volumes', '--remove-orphans', '--timeout', '2']), { env: tool.env, timeoutMs: COMPOSE_TIMEOUT_MS }).catch((e: Error) =>
+            log('compose down failed; removing by label', { error: e.message }),
+          );
+        }
+        left.push(...(await removeLabResources(id, engine, owner.cni)));
+        await tool?.stop();
+        rmSync(dir, { recursive: true, force: true });
+        if (left.length) throw new LabTeardownError(`teardown of compose lab ${id} left: ${left.join('; ')}`);
+      },
+    };
+
+    try {
+      tool = await startComposeTool(dir);
+      owner.cni = tool.cni;
+      writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
+      const { subnet, gateway } = labSubnet(plan);
+      if (tool.cni) writeCniNetwork(id, subnet, gateway, id);
+      const text = composeFile(
+        plan,
+        { image, agents: { bind: agentsDir }, network: tool.cni ? { external: id } : { create: true }, labels: { [LAB_LABEL]: id } },
+        [`compose lab ${id} of scenario ${plan.scenario.name}, written by waitlab ${PACKAGE_VERSION}`],
+      );
+      writeFileSync(file, text, { mode: 0o600 });
+      await run(tool.compose[0]!, composeArgs(['up', '--detach', '--no-build']), { env: tool.env, timeoutMs: COMPOSE_TIMEOUT_MS });
+      const listed = await run(engine, ['ps', '-a', '--filter', `label=${LAB_LABEL}=${id}`, '--format', '{{.Names}} {{index .Labels "io.waitlab.host"}}']);
+      for (const line of listed.split('\n').filter(Boolean)) {
+        const [container, host] = line.split(' ');
+        if (host && plan.hosts[host]) hosts[host] = { name: host, address: plan.hosts[host].address, location: container! };
+      }
+      const missing = Object.keys(plan.hosts).filter((h) => !hosts[h]);
+      if (missing.length) throw new WaitlabError(`compose brought up no container for host ${missing.join(', ')}`);
+      log('compose lab up', { lab: id, tools: lab.tools, containers: Object.fromEntries(Object.values(hosts).map((h) => [h.name, h.location])), file });
+    } catch (err) {
+      await lab.teardown().catch(() => undefined);
+      throw err;
+    }
+    return lab;
+  },
+};
