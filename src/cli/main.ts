@@ -30,6 +30,7 @@ import { compareReports, toleranceRules } from '../report/compare.ts';
 import { BASELINE_FILE, readBaseline, readReport } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
+import { composeCommand } from './compose-command.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
 
@@ -332,6 +333,20 @@ export async function main(args: string[]): Promise<number> {
           .option('driver', DRIVER_OPTION),
       (argv) => set(baselineCommand(argv as never)),
     )
+    .command(
+      'compose <scenario>',
+      'write the compose file of a scenario\'s lab: a service per host with its agent, and a controller service (docker compose up)',
+      (y) =>
+        y
+          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
+          .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
+          .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)' })
+          .option('profile', { type: 'string', describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}` })
+          .option('image', { type: 'string', describe: 'the image every service runs (default waitlab:<version>, built from the Dockerfile)' })
+          .option('network', { type: 'string', describe: 'use this existing network (external) instead of letting compose make an internal one' })
+          .option('out', { type: 'string', describe: 'write the file here (default: stdout)' }),
+      (argv) => set(composeCommand(argv as never)),
+    )
     .command('list', 'list the scenarios with one line each', {}, () => set(listCommand()))
     .command(
       'report <dir>',
@@ -346,7 +361,7 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
       (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
     )
-    .demandCommand(1, 'name a command: scenario, list, compare, baseline, report, reap')
+    .demandCommand(1, 'name a command: scenario, compose, list, compare, baseline, report, reap')
     .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(

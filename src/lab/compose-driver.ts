@@ -9,7 +9,7 @@ import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/err
 import { PACKAGE_VERSION } from '../core/paths.ts';
 import type { Plan } from '../core/plan.ts';
 import { connectAgent } from './agent-socket.ts';
-import { composeFile, composeRefusals, DEFAULT_NOFILE, LAB_LABEL, labSubnet } from './compose-file.ts';
+import { composeFile, composeRefusals, DEFAULT_NOFILE, IMAGE_REF, LAB_LABEL, labSubnet } from './compose-file.ts';
 import { detectEngine, missingForCompose, startComposeTool, type ComposeTool } from './container-engine.ts';
 import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
 import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
@@ -18,8 +18,6 @@ import { processStartTime } from './stale-labs.ts';
 /** wl<controller pid>c<lab number>: the compose project, the network and the lab's directory are all named so. */
 export const COMPOSE_LAB = /^wl(\d{1,7})c(\d{1,3})$/;
 export const COMPOSE_LABS_DIR = '/run/waitlab/compose';
-/** An image reference: registry/name:tag, nothing a shell or a YAML document could read as more. */
-const IMAGE_REF = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_.-]{1,128})?$/;
 const COMPOSE_TIMEOUT_MS = 180_000;
 
 let labsMade = 0;

@@ -3,6 +3,7 @@
 // writes them inside the container's own network namespace, never the machine's); one internal network on the
 // plan's 198.18.0.0/24 with every host at its planned address. `waitlab compose` writes it for users (with a
 // controller service, so `docker compose up` runs the scenario); the compose driver runs it.
+import { InvalidValueError } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
 import { toYaml, type YamlValue } from './yaml.ts';
 
@@ -11,6 +12,8 @@ export const IMAGE_ROOT = '/opt/waitlab';
 export const AGENTS_DIR_IN_CONTAINER = '/waitlab/agents';
 /** A plain lab's one network, as the netns driver names it. */
 export const LAB_NETWORK = 'lab';
+/** Where the controller service sees a scenario file's own directory, for a scenario outside the catalogue. */
+export const USER_SCENARIOS_IN_CONTAINER = '/waitlab/scenarios';
 export const LAB_LABEL = 'io.waitlab.lab';
 /**
  * Every container's open-files limit unless its host sets limits.nofile: a runtime refuses a limit above its own
@@ -19,6 +22,11 @@ export const LAB_LABEL = 'io.waitlab.lab';
 export const DEFAULT_NOFILE = 16384;
 /** Podman's default RLIMIT_NPROC is refused the same way where the machine's hard limit is lower (type 6). */
 export const DEFAULT_NPROC = 32768;
+
+/** An image reference (registry/name:tag): nothing a YAML document or a command line could read as more. */
+export const IMAGE_REF = /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_.-]{1,128})?$/;
+/** A network name a compose file may point at. */
+const NETWORK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export interface ComposeOptions {
   /** The image every service runs: built from the Dockerfile, waitlab at IMAGE_ROOT. */
@@ -30,7 +38,7 @@ export interface ComposeOptions {
   /** The lab network: made beforehand by the driver (external), or by compose itself. */
   network: { external: string } | { create: true };
   /** A controller service, so `compose up` alone runs the scenario: its waitlab arguments and the reports directory. */
-  controller?: { args: readonly string[]; reports: string };
+  controller?: { args: readonly string[]; reports: string; /** A scenario file's directory outside the catalogue, mounted read-only. */ scenarios?: string };
   /** Labels on every service, so whatever a dead run leaves is found again. */
   labels?: Readonly<Record<string, string>>;
   /** How long each agent waits for its controller before it exits. */
@@ -64,17 +72,19 @@ export function agentSocket(host: string): string {
 }
 
 export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue {
+  if (!IMAGE_REF.test(options.image)) throw new InvalidValueError(`"${options.image}" is not an image reference (name[:tag])`);
+  if ('external' in options.network && !NETWORK_NAME.test(options.network.external)) throw new InvalidValueError(`"${options.network.external}" is not a network name`);
   const agentsMount = 'bind' in options.agents ? `${options.agents.bind}:${AGENTS_DIR_IN_CONTAINER}` : `${options.agents.volume}:${AGENTS_DIR_IN_CONTAINER}`;
   const image = { image: options.image, ...(options.build ? { build: { context: options.build.context, ...(options.build.args ? { args: { ...options.build.args } } : {}) } } : {}) };
   const services: Record<string, YamlValue> = {};
+  const ulimits = (nofile: number) => ({ nofile: { soft: nofile, hard: nofile }, nproc: { soft: DEFAULT_NPROC, hard: DEFAULT_NPROC } });
   for (const host of Object.values(plan.hosts)) {
-    const nofile = host.limits?.nofile ?? DEFAULT_NOFILE;
     services[host.name] = {
       ...image,
       command: ['node', `${IMAGE_ROOT}/dist/agent/main.js`, '--socket', agentSocket(host.name), '--wait-s', String(options.agentWaitS ?? 600)],
       // List form: podman-compose 1.0 takes no other; Docker Compose takes both.
       sysctls: Object.keys(host.sysctls).length ? Object.entries(host.sysctls).map(([k, v]) => `${k}=${v}`) : undefined,
-      ulimits: { nofile: { soft: nofile, hard: nofile }, nproc: { soft: DEFAULT_NPROC, hard: DEFAULT_NPROC } },
+      ulimits: ulimits(host.limits?.nofile ?? DEFAULT_NOFILE),
       networks: { [LAB_NETWORK]: { ipv4_address: host.address } },
       volumes: [agentsMount],
       labels: { ...options.labels, 'io.waitlab.host': host.name },
@@ -86,8 +96,13 @@ export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue 
       // The controller talks to the agents over their sockets only: it needs no network at all.
       network_mode: 'none',
       working_dir: '/',
+      ulimits: ulimits(DEFAULT_NOFILE),
       command: ['node', `${IMAGE_ROOT}/bin/waitlab.js`, ...options.controller.args],
-      volumes: [agentsMount, `${options.controller.reports}:/reports`],
+      volumes: [
+        agentsMount,
+        `${options.controller.reports}:/reports`,
+        ...(options.controller.scenarios ? [`${options.controller.scenarios}:${USER_SCENARIOS_IN_CONTAINER}:ro`] : []),
+      ],
       depends_on: Object.keys(plan.hosts),
       labels: { ...options.labels },
     };

@@ -1,10 +1,11 @@
 // One registry, one file per lab driver. A new driver is a file exporting a LabDriver and a line here.
 import { UsageError } from '../core/errors.ts';
 import type { LabDriver } from './driver.ts';
+import { attachedDriver } from './attached-driver.ts';
 import { composeDriver } from './compose-driver.ts';
 import { netnsDriver } from './netns-driver.ts';
 
-export const LAB_DRIVERS: readonly LabDriver[] = [netnsDriver, composeDriver];
+export const LAB_DRIVERS: readonly LabDriver[] = [netnsDriver, composeDriver, attachedDriver];
 
 export function labDriver(name: string): LabDriver {
   const driver = LAB_DRIVERS.find((d) => d.name === name);
