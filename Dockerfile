@@ -1,11 +1,11 @@
 # The image of a compose lab: Node 20 with nginx, and waitlab at /opt/waitlab. Every service of a compose file
 # that `waitlab compose` writes runs it: each host's agent, and the controller.
 #   npm ci && docker compose up --build          # or: podman build -t waitlab:0.1.0 . && podman-compose up
-# BASE is any image with node 20 (and, to skip apt-get, nginx and util-linux's setpriv): the tests build one
+# BASE is any image with node 20 (and, to skip apt-get, nginx and util-linux's setpriv and unshare): the tests build one
 # FROM scratch out of this machine's own binaries, since no registry is reachable there.
 ARG BASE=docker.io/library/node:20-bookworm-slim
 FROM ${BASE}
-RUN if ! command -v nginx >/dev/null || ! command -v setpriv >/dev/null; then \
+RUN if ! command -v nginx >/dev/null || ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then \
       apt-get update && apt-get install -y --no-install-recommends nginx util-linux && rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /opt/waitlab

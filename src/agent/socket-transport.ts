@@ -6,6 +6,9 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { runAgent } from './agent.ts';
 
+/** How long a finished agent waits for its controller to hang up before it exits anyway. */
+const LINGER_MS = 120_000;
+
 /** A socket path inside the agents' directory: <host>.sock, the host name as the plan spells it. */
 export const AGENT_SOCKET = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\.sock$/;
 
@@ -24,13 +27,17 @@ export function serveAgentOnSocket(path: string, waitMs: number): void {
     server.close();
     rmSync(path, { force: true });
     socket.on('error', () => undefined);
+    let exitCode: number | undefined;
+    socket.once('close', () => process.exit(exitCode ?? 0));
     runAgent(
       socket,
       (event) => socket.write(`${JSON.stringify(event)}\n`),
-      // A socket write is asynchronous: the last events must reach the controller before the process ends.
+      // The agent stays until its controller closes the connection (its teardown, or its exit): under
+      // `compose up --exit-code-from waitlab` the first container to exit stops all the others, and that must be
+      // the controller, after its report is written, not an agent before it.
       (code) => {
-        socket.end(() => process.exit(code));
-        setTimeout(() => process.exit(code), 2000).unref();
+        exitCode = code;
+        setTimeout(() => process.exit(code), LINGER_MS);
       },
     );
   });

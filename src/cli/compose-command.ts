@@ -52,8 +52,8 @@ export async function composeCommand(argv: ComposeArgs): Promise<number> {
   const header = [
     `The lab of scenario ${plan.scenario.name}, written by \`waitlab compose ${[argv.scenario, ...args.slice(5)].join(' ')}\` (waitlab ${PACKAGE_VERSION}).`,
     'Each host is a service running its agent; the waitlab service runs the scenario against them and writes the report to ./reports.',
-    '  docker compose up --build                            # the report lands in ./reports/<scenario>/<time>',
-    '  docker compose run --rm --build waitlab; docker compose down -v   # the same, exiting with the run\'s exit code',
+    '  docker compose up --build --exit-code-from waitlab; docker compose down -v',
+    'The report lands in ./reports/<scenario>/<time>; the exit code is the run\'s (0 pass, 1 thresholds failed, ...).',
     'With Podman: podman build -t waitlab:' + PACKAGE_VERSION + ' . then docker-compose with DOCKER_HOST at `podman system service`\'s socket (README).',
     'The network is internal, on 198.18.0.0/15 (benchmarking addresses): no route out, and nothing else is ever a target.',
   ];

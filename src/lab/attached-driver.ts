@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAgent } from './agent-socket.ts';
 import { AGENTS_DIR_IN_CONTAINER, composeRefusals } from './compose-file.ts';
-import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
+import type { Lab, LabDriver, LabHost } from './driver.ts';
 
 /** How long an agent's container may take to start and open its socket. */
 const ATTACH_TIMEOUT_MS = 120_000;
@@ -29,7 +29,6 @@ export const attachedDriver: LabDriver = {
     const dir = agentsDir();
     const hosts: Record<string, LabHost> = {};
     for (const host of Object.values(plan.hosts)) hosts[host.name] = { name: host.name, address: host.address, location: join(dir, `${host.name}.sock`) };
-    const channels = new Set<AgentChannel>();
     log('attaching to running agents', { dir, hosts: Object.keys(hosts) });
     return {
       id: `attached:${dir}`,
@@ -37,13 +36,12 @@ export const attachedDriver: LabDriver = {
       hosts,
       uncontrolled: ['the hosts were started outside this run (compose up): their sysctls and limits are the services\' own, each read back by its agent'],
       spawnAgent(host) {
-        const channel = connectAgent(hosts[host]!.location, ATTACH_TIMEOUT_MS);
-        channels.add(channel);
-        return channel;
+        return connectAgent(hosts[host]!.location, ATTACH_TIMEOUT_MS);
       },
       async teardown() {
-        // Each agent exits when its connection ends, and its container with it.
-        for (const channel of channels) channel.kill();
+        // Nothing to close: each agent exits when its connection ends, which is when this process exits, so that
+        // the controller's container is the first to exit (`compose up --exit-code-from waitlab`) and only
+        // after its report is written.
       },
     } satisfies Lab;
   },
