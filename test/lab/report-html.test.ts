@@ -3,6 +3,7 @@
 // report.json (read here, not through the page's code), the page reached nothing outside file: and logged no error.
 // WAITLAB_UPDATE_SCREENSHOT=1 also writes the README's screenshot (docs/images/short-conn-report.png).
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
@@ -109,6 +110,29 @@ describe('report.html of a real short-conn run', () => {
     const chart = drawn['host--client--counters']!;
     expect(chart.series['TcpExt.TW']!.peak).toBe(maxOf(samples.map((e) => e['counters']['TcpExt.TW'] - start['TcpExt.TW']!)));
     expect(chart.series['TcpExt.TW']!.peak).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('holds a TIME_WAIT chart that Mermaid draws: a line of as many points as the block, its peak on the port budget line', async () => {
+    const block = readFileSync(join(dir, 'summary.md'), 'utf8').split('```mermaid\n')[1]!.split('\n```')[0]!;
+    const values = block.split('\n').filter((l) => l.trim().startsWith('line [')).map((l) => l.trim().slice('line ['.length, -1).split(', ').map(Number));
+    expect(Math.max(...values[0]!)).toBe(report.hosts['client']!.peak.total.TIME_WAIT);
+    const page = await view.page.context().newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.setContent('<!doctype html><body><div id="out"></div></body>');
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js') });
+    // mermaid.render rejects a block it cannot parse.
+    const lines = await page.evaluate(async (text) => {
+      const mermaid = (window as unknown as { mermaid: { initialize(o: object): void; render(id: string, text: string): Promise<{ svg: string }> } }).mermaid;
+      mermaid.initialize({ startOnLoad: false });
+      document.getElementById('out')!.innerHTML = (await mermaid.render('time-wait', text)).svg;
+      return [0, 1].map((i) => (document.querySelector(`#out .line-plot-${i} path`)?.getAttribute('d') ?? '').slice(1).split('L').map((p) => Number(p.split(',')[1])));
+    }, block);
+    expect(errors).toEqual([]);
+    expect(lines[0]).toHaveLength(values[0]!.length);
+    // Screen y grows downwards: the TIME_WAIT line's highest point sits on the budget line (1,000 = 1,000).
+    expect(Math.min(...lines[0]!)).toBeCloseTo(lines[1]![0]!, 3);
+    expect(view.blocked).toEqual([]);
   });
 
   it('shows the findings, thresholds and topology, and saves a screenshot beside the run', async () => {
