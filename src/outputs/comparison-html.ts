@@ -1,12 +1,17 @@
-// comparison.html of a profile comparison or a sweep: the same charts overlaid, one line per run (TIME_WAIT
-// per host, successes and errors per second per load actor, each run's first failure marked), the comparison
-// table below, and a link to each run's own report.html. Each run's series come from its samples.ndjson.
+// comparison.html of a profile comparison or a sweep, and compare.html of `waitlab compare`: the same charts
+// overlaid, one line per run (TIME_WAIT per host, successes and errors per second per load actor, each run's first
+// failure marked), the comparison's table below, and a link to each run's own report.html. Each run's series
+// come from its samples.ndjson.
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Comparison } from '../report/comparison.ts';
 import type { MatrixComparison } from '../report/matrix.ts';
 import { stat, type Report } from '../report/report.ts';
 import { chartId, loadActors, overlay, perSecond, PALETTE, seconds, type ChartSpec } from './chart-specs.ts';
 import { escapeHtml } from './html-escape.ts';
 import { chartFigure, htmlPage } from './html-page.ts';
+import { comparisonHeader } from './comparison-markdown.ts';
+import { comparisonSections } from './comparison-sections.ts';
 import { matrixHeader, matrixSections } from './matrix-summary.ts';
 import { readRunTimeline, type RunTimeline } from './run-timeline.ts';
 import { sectionsHtml } from './sections.ts';
@@ -17,6 +22,23 @@ interface ComparedRun {
   report: Report;
   timeline: RunTimeline;
 }
+
+/** A run on disk to draw: its label (unique on the page), its report, and its directory (where samples.ndjson and report.html are). */
+export interface RunOnDisk {
+  label: string;
+  report: Report;
+  dir: string;
+}
+
+async function withTimelines(runs: readonly RunOnDisk[]): Promise<ComparedRun[]> {
+  const out: ComparedRun[] = [];
+  for (const r of runs) out.push({ label: r.label, report: r.report, timeline: await readRunTimeline(r.report, join(r.dir, 'samples.ndjson')) });
+  return out;
+}
+
+/** Links to each run's report.html; hrefs come encoded (a relative path through encodeURI, or a file: URL). */
+const runLinks = (runs: readonly { label: string; href: string }[]) =>
+  `<p class="meta">Each run's own page: ${runs.map((r) => `<a href="${escapeHtml(r.href)}">${escapeHtml(r.label)}</a>`).join(', ')}</p>`;
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -84,17 +106,30 @@ export function comparisonCharts(runs: readonly ComparedRun[]): ChartSpec[] {
 
 /** The page of a comparison whose runs live in `dir` (each in its MatrixRun.dir), with their reports. */
 export async function renderComparisonHtml(c: MatrixComparison, dir: string, reports: readonly Report[]): Promise<string> {
-  const runs: ComparedRun[] = [];
-  for (const [i, run] of c.runs.entries()) {
-    runs.push({ label: run.label, report: reports[i]!, timeline: await readRunTimeline(reports[i]!, join(dir, run.dir, 'samples.ndjson')) });
-  }
+  const runs = await withTimelines(c.runs.map((run, i) => ({ label: run.label, report: reports[i]!, dir: join(dir, run.dir) })));
   const [title] = matrixHeader(c);
   const charts = comparisonCharts(runs);
   const body = [
     `<h1 class="verdict-${escapeHtml(c.verdict)}">${escapeHtml(title!)}</h1>`,
-    `<p class="meta">Each run's own page: ${c.runs.map((r) => `<a href="${escapeHtml(encodeURI(`${r.dir}/report.html`))}">${escapeHtml(r.label)}</a>`).join(', ')}</p>`,
+    runLinks(c.runs.map((r) => ({ label: r.label, href: encodeURI(`${r.dir}/report.html`) }))),
     `<div class="charts">${charts.map(chartFigure).join('')}</div>`,
     sectionsHtml(matrixSections(c)),
+  ];
+  return htmlPage(title!, body.join('\n'), charts);
+}
+
+/** compare.html: a run against its baseline's runs (those still on disk), links by absolute file URL since the page lives apart from them. */
+export async function renderCompareHtml(c: Comparison, baselineRuns: readonly RunOnDisk[], current: RunOnDisk): Promise<string> {
+  const runs = await withTimelines([...baselineRuns, current]);
+  const [title, ...meta] = comparisonHeader(c);
+  const charts = comparisonCharts(runs);
+  const body = [
+    `<h1 class="verdict-${c.verdict === 'pass' ? 'pass' : 'fail'}">${escapeHtml(title!)}</h1>`,
+    ...meta.map((l) => `<p class="meta">${escapeHtml(l)}</p>`),
+    baselineRuns.length ? '' : '<p class="note">The baseline\'s runs are not on disk (baseline.json keeps their medians only): the current run is drawn alone.</p>',
+    runLinks([...baselineRuns, current].map((r) => ({ label: r.label, href: pathToFileURL(join(r.dir, 'report.html')).href }))),
+    `<div class="charts">${charts.map(chartFigure).join('')}</div>`,
+    sectionsHtml(comparisonSections(c)),
   ];
   return htmlPage(title!, body.join('\n'), charts);
 }

@@ -1,10 +1,11 @@
 // report.html and comparison.html of real runs, opened from disk in Chromium with the network cut: every chart
 // the page holds drew, each series with as many points and the same peak as the run's own samples.ndjson and
 // report.json (read here, not through the page's code), the page reached nothing outside file: and logged no error.
-// WAITLAB_UPDATE_SCREENSHOT=1 also writes the README's screenshot (docs/images/short-conn-report.png).
+// WAITLAB_UPDATE_SCREENSHOT=1 also writes the README's screenshots (docs/images/short-conn-{report,comparison}.png).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { MatrixComparison } from '../../src/report/matrix.ts';
@@ -189,6 +190,33 @@ describe('comparison.html of a real profile comparison', () => {
     for (const run of comparison.runs) expect(chart.series[run.label]!.points).toBe(statsOf(events(join(dir, run.dir)), 'flood').length);
   });
 
+  it('waitlab compare --out draws the current run over its baseline in compare.html, with the table', async () => {
+    const [base, cur] = comparison.runs.map((r) => join(dir, r.dir));
+    const out = join(tempDir(), 'compare');
+    const cli = runCli(['compare', base!, cur!, '--out', out]);
+    // The baseline's 500 EADDRNOTAVAIL are absent from tw-reuse's run: a metric the run lacks is a regression.
+    expect(await cli.exit, cli.stderr()).toBe(5);
+    const page = await openOffline(join(out, 'compare.html'));
+    try {
+      const charts = await drawnCharts(page.page);
+      expect(Object.keys(charts).sort()).toEqual((await plannedCharts(page.page)).sort());
+      const tw = charts['cmp--host--client--time-wait']!;
+      expect(Object.keys(tw.series)).toEqual(['baseline', 'current']);
+      expect(tw.series['baseline']!.peak).toBe(comparison.runs[0]!.peakTimeWait['client']);
+      expect(tw.series['current']!.peak).toBe(comparison.runs[1]!.peakTimeWait['client']);
+      expect(tw.series['current']!.points).toBe(samplesOf(events(cur!), 'client').length);
+      const text = await page.page.locator('body').innerText();
+      const compared = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { metrics: { path: string; verdict: string }[] };
+      for (const m of compared.metrics.filter((x) => x.verdict !== 'ok')) expect(text).toContain(m.path);
+      const links = await page.page.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+      expect(links).toEqual([base, cur].map((d) => pathToFileURL(join(d!, 'report.html')).href));
+      expect(page.errors).toEqual([]);
+      expect(page.blocked).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('holds the comparison table and links to each run\'s page, logging no error and reaching nothing', async () => {
     expect(Object.keys(drawn).sort()).toEqual((await plannedCharts(view.page)).sort());
     const text = await view.page.locator('body').innerText();
@@ -201,5 +229,6 @@ describe('comparison.html of a real profile comparison', () => {
     const shot = join(dir, 'comparison.png');
     await view.page.screenshot({ path: shot, fullPage: true });
     expect(statSync(shot).size).toBeGreaterThan(10_000);
+    if (process.env['WAITLAB_UPDATE_SCREENSHOT'] === '1') await view.page.screenshot({ path: resolve(PACKAGE_ROOT, 'docs/images/short-conn-comparison.png') });
   });
 });

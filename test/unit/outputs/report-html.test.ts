@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderComparisonHtml } from '../../../src/outputs/comparison-html.ts';
+import { renderCompareHtml, renderComparisonHtml } from '../../../src/outputs/comparison-html.ts';
 import { actorLoadChart, hostStatesChart, overlay, perSecond } from '../../../src/outputs/chart-specs.ts';
 import { escapeHtml, jsonForScript } from '../../../src/outputs/html-escape.ts';
 import { renderReportHtml, reportCharts } from '../../../src/outputs/report-html.ts';
@@ -14,6 +14,7 @@ import { renderMarkdown } from '../../../src/outputs/summary-markdown.ts';
 import { sliceMaxima, timeWaitChartSection, MERMAID_POINTS } from '../../../src/outputs/time-wait-mermaid.ts';
 import { topologySvg } from '../../../src/outputs/topology-svg.ts';
 import { compareRuns, matrixRun } from '../../../src/report/matrix.ts';
+import { baselineRunDirs } from '../../../src/report/report-file.ts';
 import type { Report } from '../../../src/report/report.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
@@ -183,5 +184,30 @@ describe('comparison.html', () => {
     const html = await renderComparisonHtml(comparison, dir, [report, report]);
     expect(pageData(html).charts.map((c) => c.id)).toEqual(['cmp--host--client--time-wait', 'cmp--actor--flood--ok', 'cmp--actor--flood--errors']);
     expect(html).toContain('<a href="01-a/report.html">a</a>');
+  });
+});
+
+describe('compare.html', () => {
+  it('draws the current run alone, and says why, where the baseline\'s runs are gone', async () => {
+    const report = loadReport();
+    const dir = tempDir();
+    copyFileSync(SAMPLES, join(dir, 'samples.ndjson'));
+    const comparison = { baseline: { label: 'b', scenario: 'short-conn', kernel: 'k', params: {} }, current: { label: 'c', scenario: 'short-conn', kernel: 'k', params: {} }, warnings: [], metrics: [], regressions: 0, verdict: 'pass' as const };
+    const html = await renderCompareHtml(comparison, [], { label: 'current', report, dir });
+    expect(html).toContain('The baseline\'s runs are not on disk');
+    expect(pageData(html).charts.map((c) => c.id)).toContain('cmp--host--client--time-wait');
+  });
+});
+
+describe('the runs behind a baseline, for compare.html', () => {
+  it('are the runs baseline.json lists that are still on disk, or the run itself', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'run-1'));
+    copyFileSync(new URL('short-conn.report.json', RUN), join(dir, 'run-1', 'report.json'));
+    writeFileSync(join(dir, 'baseline.json'), JSON.stringify({ kind: 'waitlab-baseline', schemaVersion: 1, runs: ['run-1', 'run-2'], metrics: {} }));
+    expect(baselineRunDirs(dir)).toEqual([join(dir, 'run-1')]);
+    expect(baselineRunDirs(join(dir, 'baseline.json'))).toEqual([join(dir, 'run-1')]);
+    expect(baselineRunDirs(join(dir, 'run-1'))).toEqual([join(dir, 'run-1')]);
+    expect(baselineRunDirs(join(dir, 'run-1', 'report.json'))).toEqual([join(dir, 'run-1')]);
   });
 });
