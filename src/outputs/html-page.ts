@@ -50,7 +50,7 @@ ul { padding-left: 20px; } li { margin: 3px 0; }
 .fail { color: #cf222e; font-weight: 600; } .ok { color: #1a7f37; }
 .findings li { max-width: 1100px; }
 table.u-legend, .u-legend th, .u-legend td { border: none; font-size: 12px; }
-svg text { font: 12px system-ui, sans-serif; }
+svg text { font-family: system-ui, sans-serif; font-size: 12px; }
 `;
 
 /** A chart's place on the page: its title, what it draws, a note. page-charts.js draws into the .plot element. */

@@ -23,7 +23,7 @@ export function topologySvg(plan: Plan): string {
   const index = new Map(hosts.map((h, i) => [h.name, i]));
   const span = Math.max(1, ...links.map((l) => Math.abs(index.get(l.client)! - index.get(l.server)!)));
   const top = 30 + span * ARC_STEP;
-  const boxH = 44 + LINE * Math.max(1, ...hosts.map((h) => actorsOf(h.name).length));
+  const boxH = 52 + LINE * Math.max(1, ...hosts.map((h) => actorsOf(h.name).length));
   const width = hosts.length * BOX_W + (hosts.length - 1) * GAP + 20;
   const height = top + boxH + 10;
   const cx = (i: number) => 10 + i * (BOX_W + GAP) + BOX_W / 2;
