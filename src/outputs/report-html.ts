@@ -15,7 +15,11 @@ import { topologySvg } from './topology-svg.ts';
 /** What the charts are drawn from, and where they were thinned, said on the page. */
 function sourceNotes(timeline: RunTimeline): string[] {
   if (timeline.source === 'report') return ['samples.ndjson is missing: the socket states are report.json\'s capped series (merged points keep their maxima); no counters, sockstat or load rates over time.'];
-  return Object.entries(timeline.bucketed).map(([host, b]) => `host ${host}: ${b.from.toLocaleString('en-US')} samples drawn as ${b.to.toLocaleString('en-US')} points, each the maximum of its ${Math.ceil(b.from / b.to)} samples (no peak lost).`);
+  const n = (v: number) => v.toLocaleString('en-US');
+  return [
+    ...Object.entries(timeline.bucketed).map(([host, b]) => `host ${host}: ${n(b.from)} samples drawn as ${n(b.to)} points, each the maximum of its ${Math.ceil(b.from / b.to)} samples (no peak lost).`),
+    ...Object.entries(timeline.bucketedActors).map(([actor, b]) => `${actor}: ${n(b.from)} stats events thinned to ${n(b.to)}, so its rates are averages over ${Math.ceil(b.from / b.to)} times longer intervals (a short burst shows lower).`),
+  ];
 }
 
 /** States per host first, then each load actor's rates and latency, then the counters: the story in reading order. */

@@ -44,6 +44,8 @@ export interface RunTimeline {
   actors: Record<string, ActorTimeline>;
   /** Hosts whose series were bucketed to MAX_POINTS: samples read -> points kept. */
   bucketed: Record<string, { from: number; to: number }>;
+  /** Load actors whose stats events were thinned to MAX_POINTS: their rates are over the longer intervals left. */
+  bucketedActors: Record<string, { from: number; to: number }>;
 }
 
 type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
@@ -129,7 +131,7 @@ function fromReport(report: Report): RunTimeline {
   const hosts = Object.fromEntries(
     Object.entries(report.hosts).map(([name, h]) => [name, { t: h.series.t, states: h.series.states, sockstatTw: [], counters: {}, samples: h.samples }]),
   );
-  return { source: 'report', hosts, actors: {}, bucketed: {} };
+  return { source: 'report', hosts, actors: {}, bucketed: {}, bucketedActors: {} };
 }
 
 /** Reads samples.ndjson line by line (a line torn by a kill is skipped); falls back to report.json's series. */
@@ -153,6 +155,10 @@ export async function readRunTimeline(report: Report, samplesFile: string, max =
     hosts[name] = bucketHost(h, max);
     if (h.t.length > max) bucketed[name] = { from: h.t.length, to: hosts[name].t.length };
   }
-  for (const [name, a] of Object.entries(actors)) actors[name] = bucketActor(a, max);
-  return { source: 'samples', hosts, actors, bucketed };
+  const bucketedActors: RunTimeline['bucketedActors'] = {};
+  for (const [name, a] of Object.entries(actors)) {
+    actors[name] = bucketActor(a, max);
+    if (a.t.length > max) bucketedActors[name] = { from: a.t.length, to: actors[name].t.length };
+  }
+  return { source: 'samples', hosts, actors, bucketed, bucketedActors };
 }

@@ -58,6 +58,11 @@ describe('the run timeline read from samples.ndjson', () => {
     expect(Math.max(...client.sockstatTw)).toBe(report.hosts['client']!.peak.sockstatTw);
     expect(timeline.bucketed['client']).toEqual({ from: samplesOf('client').length, to: client.t.length });
     expect(renderReportHtml(report, timeline)).toContain(`host client: ${samplesOf('client').length} samples drawn as ${client.t.length} points`);
+    // Stats events are cumulative: thinning keeps each bucket's last, and the rates between them are averages, said so.
+    const stats = events.filter((e) => e.type === 'stats' && e.actor === 'flood');
+    expect(timeline.actors['flood']!.ok).toEqual(stats.filter((_, i) => (i + 1) % 2 === 0 || i === stats.length - 1).map((e) => e.stats.ok));
+    expect(timeline.bucketedActors['flood']).toEqual({ from: stats.length, to: timeline.actors['flood']!.t.length });
+    expect(renderReportHtml(report, timeline)).toContain(`flood: ${stats.length} stats events thinned to ${timeline.actors['flood']!.t.length}, so its rates are averages`);
   });
 
   it('falls back to report.json\'s capped series where samples.ndjson is gone, and says so', async () => {
