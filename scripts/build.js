@@ -34,6 +34,7 @@ if (process.argv.includes('--force') || built < inputs) {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', fresh], { cwd: root, stdio: 'inherit' });
   copyFileSync(join(root, 'src/actors/listener.py'), join(fresh, 'actors/listener.py'));
+  copyFileSync(join(root, 'src/outputs/page-charts.js'), join(fresh, 'outputs/page-charts.js'));
   writeFileSync(join(fresh, '.built'), `${new Date().toISOString()}\n`);
   if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
   renameSync(fresh, join(root, 'dist'));

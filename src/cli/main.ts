@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { rebuildReport } from '../controller/rebuild-report.ts';
+import { writeCompareFiles } from '../controller/compare-files.ts';
 import { prepareOutDir } from '../controller/run-dir.ts';
 import { recordBaseline } from '../controller/record-baseline.ts';
 import { estimateMs, expandMatrix, loadMatrixPlans, runMatrix } from '../controller/run-matrix.ts';
@@ -21,9 +22,8 @@ import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import type { LabDriver } from '../lab/driver.ts';
 import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
 import { comparisonMarkdown, comparisonText } from '../outputs/comparison-markdown.ts';
-import { renderJunit } from '../outputs/junit-xml.ts';
 import { matrixMarkdown, matrixText } from '../outputs/matrix-summary.ts';
-import { writeOutputs, writeWhole } from '../outputs/registry.ts';
+import { writeOutputs } from '../outputs/registry.ts';
 import { renderMarkdown } from '../outputs/summary-markdown.ts';
 import { renderText } from '../outputs/terminal-summary.ts';
 import { compareReports, toleranceRules } from '../report/compare.ts';
@@ -193,9 +193,7 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
   if (argv.out) {
     // The same rules as a run's directory: new, or an empty one of ours that no one else can write.
     const dir = prepareOutDir(argv.out);
-    writeWhole(join(dir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-    writeWhole(join(dir, 'compare.md'), comparisonMarkdown(comparison));
-    writeWhole(join(dir, 'junit.xml'), renderJunit(compared));
+    await writeCompareFiles(dir, compared, resolve(argv.baseline), resolve(argv.current));
     process.stderr.write(`comparison: ${dir}\n`);
   }
   reportToCi(ciEnvironment(), annotations({ ...compared, thresholds: [] }, comparison), comparisonMarkdown(comparison));

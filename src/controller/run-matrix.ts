@@ -6,6 +6,7 @@ import { PlanValidationError, isWaitlabError } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
 import { writeWhole } from '../outputs/registry.ts';
 import { matrixMarkdown } from '../outputs/matrix-summary.ts';
+import { renderComparisonHtml } from '../outputs/comparison-html.ts';
 import { compareRuns, matrixRun, type MatrixComparison } from '../report/matrix.ts';
 import type { Report } from '../report/report.ts';
 import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
@@ -61,15 +62,18 @@ export async function runMatrix(
   const first = plans[0]!;
   const dir = options.outDir !== undefined ? prepareOutDir(options.outDir) : prepareDefaultRunDir(`${defaultRunDir(first)}-comparison`);
   const runs = [];
+  const reports: Report[] = [];
   for (let i = 0; i < plans.length; i++) {
     const entry = entries[i]!;
     const name = `${String(i + 1).padStart(2, '0')}-${entry.label.replace(/[^\w.=-]+/g, '_')}`;
     const { report } = await runScenario(plans[i]!, { ...options, outDir: join(dir, name) });
     runs.push(matrixRun(report, entry.label, name, { ...entry.overrides }));
+    reports.push(report);
     options.onRun?.(i + 1, entry, report);
   }
   const comparison = compareRuns(first.scenario.name, runs, options.sweep ?? null, options.costs);
   writeWhole(join(dir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
   writeWhole(join(dir, 'comparison.md'), matrixMarkdown(comparison));
+  writeWhole(join(dir, 'comparison.html'), await renderComparisonHtml(comparison, dir, reports));
   return { comparison, dir };
 }

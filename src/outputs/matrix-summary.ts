@@ -6,7 +6,7 @@ import { sectionsMarkdown, sectionsText, type Section } from './sections.ts';
 
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
-function sections(c: MatrixComparison): Section[] {
+export function matrixSections(c: MatrixComparison): Section[] {
   const hosts = [...new Set(c.runs.flatMap((r) => Object.keys(r.peakTimeWait)))];
   const counterHosts = hosts.filter((h) => c.runs.some((r) => Object.values(r.counters[h] ?? {}).some((v) => v > 0)));
   const head = [
@@ -37,7 +37,7 @@ function sections(c: MatrixComparison): Section[] {
   return out;
 }
 
-const header = (c: MatrixComparison) => [`${c.scenario}: ${c.runs.length} runs${c.sweep ? `, ${c.sweep} swept` : ''}: ${c.verdict === 'pass' ? 'every run passed its thresholds' : 'a run failed its thresholds'}`];
+export const matrixHeader = (c: MatrixComparison) => [`${c.scenario}: ${c.runs.length} runs${c.sweep ? `, ${c.sweep} swept` : ''}: ${c.verdict === 'pass' ? 'every run passed its thresholds' : 'a run failed its thresholds'}`];
 
-export const matrixMarkdown = (c: MatrixComparison): string => sectionsMarkdown(header(c), sections(c));
-export const matrixText = (c: MatrixComparison): string => sectionsText(header(c), sections(c));
+export const matrixMarkdown = (c: MatrixComparison): string => sectionsMarkdown(matrixHeader(c), matrixSections(c));
+export const matrixText = (c: MatrixComparison): string => sectionsText(matrixHeader(c), matrixSections(c));

@@ -8,8 +8,9 @@ import type { Output, OutputContext } from './output.ts';
 import { reportJson } from './report-json.ts';
 import { junitXml } from './junit-xml.ts';
 import { summaryMarkdown } from './summary-markdown.ts';
+import { reportHtml } from './report-html.ts';
 
-export const OUTPUTS: readonly Output[] = [reportJson, summaryMarkdown, junitXml];
+export const OUTPUTS: readonly Output[] = [reportJson, summaryMarkdown, junitXml, reportHtml];
 
 /**
  * Writes `content` to `file` whole or not at all: into a new temporary name ('wx': O_EXCL, no symlink followed)

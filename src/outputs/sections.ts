@@ -1,11 +1,14 @@
 // A summary is a header and a list of sections (tables and bullets); these render one for a terminal or as
-// Markdown, so every summary (a run's, a comparison's) reads the same in both.
+// Markdown, so every summary (a run's, a comparison's) reads the same in both (and in HTML pages).
+import { escapeHtml } from './html-escape.ts';
 
 export interface Section {
   title: string;
   head?: string[];
   rows?: string[][];
   bullets?: string[];
+  /** A fenced block (a Mermaid chart): summary.md only; the terminal and HTML pages draw their own. */
+  code?: { lang: string; text: string };
 }
 
 /** Markdown: the first header line as the title, the rest as lines under it. */
@@ -18,6 +21,7 @@ export function sectionsMarkdown(header: readonly string[], sections: readonly S
       const cell = (c: string) => c.replaceAll('|', '\\|');
       out.push(`| ${s.head.map(cell).join(' | ')} |`, `|${s.head.map(() => '---').join('|')}|`, ...s.rows.map((row) => `| ${row.map(cell).join(' | ')} |`), '');
     }
+    if (s.code) out.push(`\`\`\`${s.code.lang}`, s.code.text, '```', '');
     if (s.bullets) out.push(...s.bullets.map((b) => `- ${b}`), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
@@ -37,4 +41,20 @@ export function sectionsText(header: readonly string[], sections: readonly Secti
     out.push('');
   }
   return out.join('\n');
+}
+
+/** HTML: a heading, a table and a list per section, every cell escaped; numeric cells right-aligned. */
+export function sectionsHtml(sections: readonly Section[]): string {
+  const escape = escapeHtml;
+  const numeric = /^[-+]?[\d,.]+( ?(%|s|ms))?$/;
+  const td = (c: string) => `<td${numeric.test(c) ? ' class="num"' : ''}>${escape(c)}</td>`;
+  return sections
+    .map((s) => {
+      const table = s.head && s.rows
+        ? `<table><thead><tr>${s.head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>${s.rows.map((row) => `<tr>${row.map(td).join('')}</tr>`).join('')}</tbody></table>`
+        : '';
+      const list = s.bullets?.length ? `<ul>${s.bullets.map((b) => `<li>${escape(b)}</li>`).join('')}</ul>` : '';
+      return `<section><h2>${escape(s.title)}</h2>${table}${list}</section>`;
+    })
+    .join('\n');
 }

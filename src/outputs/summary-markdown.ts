@@ -3,9 +3,12 @@ import type { Report } from '../report/report.ts';
 import type { Output } from './output.ts';
 import { sectionsMarkdown } from './sections.ts';
 import { summaryHeader, summarySections } from './summary-sections.ts';
+import { timeWaitChartSection } from './time-wait-mermaid.ts';
 
+/** The summary's sections, after a chart of the busiest host's TIME_WAIT where one had any. */
 export function renderMarkdown(r: Report): string {
-  return sectionsMarkdown(summaryHeader(r), summarySections(r));
+  const chart = timeWaitChartSection(r);
+  return sectionsMarkdown(summaryHeader(r), [...(chart ? [chart] : []), ...summarySections(r)]);
 }
 
 export const summaryMarkdown: Output = {

@@ -1,7 +1,7 @@
 // Reading what runs left on disk: a report.json, or a baseline (baseline.json from `waitlab baseline`, or any
 // run's report.json). Whatever is not one of these is a usage error that names the file, never a stack trace.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { baselineOf } from './compare.ts';
 import type { Baseline, RunIdentity } from './comparison.ts';
@@ -63,6 +63,17 @@ export function readBaseline(path: string): Baseline {
   }
   if (!isReport(value)) throw new UsageError(`${file} is neither a waitlab report nor a baseline`);
   return baselineOf(value, path);
+}
+
+/**
+ * The run directories behind a baseline, for drawing them: those its baseline.json was made from that are still
+ * on disk (they hold report.json), or the run itself where the baseline is one run.
+ */
+export function baselineRunDirs(path: string): string[] {
+  const file = isDirectory(path) ? (existsSync(join(path, BASELINE_FILE)) ? join(path, BASELINE_FILE) : join(path, 'report.json')) : path;
+  const value = readJson(file) as Partial<BaselineFile>;
+  if (value?.kind !== BASELINE_KIND) return [dirname(file)];
+  return (value.runs ?? []).map((r) => join(dirname(file), r)).filter((dir) => existsSync(join(dir, 'report.json')));
 }
 
 function isDirectory(path: string): boolean {

@@ -3,7 +3,7 @@
 // their editor's TypeScript against the installed declarations. Real npm, real installs, real processes.
 // Assumes dist/ is built (`npm test` builds first); packs with --ignore-scripts so nothing rebuilds it.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,7 @@ describe('npm pack', () => {
       'dist/index.d.ts',
       'dist/agent/main.js',
       'dist/actors/listener.py',
+      'dist/outputs/page-charts.js',
       'scenarios/short-conn.ts',
       'package.json',
     ]) {
@@ -138,6 +139,18 @@ describe('npm install -g <tarball>', () => {
     const plan = JSON.parse(ran.stdout);
     expect(plan.scenario.name).toBe('short-conn');
     expect(plan.scenario.file).toBe(join(realpathSync(globalPrefix), 'lib/node_modules/waitlab/scenarios/short-conn.ts'));
+  });
+});
+
+describe('report.html from the installed copy', () => {
+  it('re-renders a run with uPlot from the installed package\'s own dependencies and its drawing script from dist/', async () => {
+    const dir = temp('waitlab-run-');
+    for (const [from, to] of [['short-conn.report.json', 'report.json'], ['short-conn.samples.ndjson', 'samples.ndjson']] as const) copyFileSync(resolve(PACKAGE_ROOT, 'test/fixtures/runs', from), join(dir, to));
+    const ran = await run(join(globalPrefix, 'bin/waitlab'), ['report', dir], temp('waitlab-cwd-'));
+    expect(ran.code, ran.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('/*! https://github.com/leeoniya/uPlot');
+    expect(html).toContain('window.waitlabCharts');
   });
 });
 
