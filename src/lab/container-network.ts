@@ -3,7 +3,7 @@
 // and CNI-ADMIN chains to the machine's own iptables that stay after the network is gone. This one is a bridge and
 // nothing else: no gateway address on the bridge, no masquerade, no firewall rules, no ip_forward. Compose uses it
 // as an external network.
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/command.ts';
 
@@ -37,6 +37,7 @@ export function cniNetworkConfig(name: string, subnet: string, gateway: string, 
 }
 
 export function writeCniNetwork(name: string, subnet: string, gateway: string, lab: string): void {
+  mkdirSync(CNI_CONFIG_DIR, { recursive: true, mode: 0o755 });
   // O_EXCL: never over a file someone else put there.
   const fd = openSync(join(CNI_CONFIG_DIR, `${name}.conflist`), 'wx', 0o644);
   try {
