@@ -7,6 +7,7 @@ import { PACKAGE_ROOT, PACKAGE_VERSION, SCENARIOS_DIR } from '../core/paths.ts';
 import { composeFile, composeRefusals, USER_SCENARIOS_IN_CONTAINER } from '../lab/compose-file.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
+import { scaleOf } from '../plan/replicas.ts';
 import { scenarioFile } from '../plan/scenario-file.ts';
 import { writeWhole } from '../outputs/registry.ts';
 import { EXIT } from './exit-codes.ts';
@@ -17,6 +18,7 @@ export interface ComposeArgs {
   scenario: string;
   set: string[];
   sysctl: string[];
+  scale: string[];
   profile?: string;
   out?: string;
   image?: string;
@@ -28,7 +30,7 @@ export async function composeCommand(argv: ComposeArgs): Promise<number> {
     throw new UsageError(`waitlab compose takes a built-in profile (${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}): the controller service cannot read a profile file of this machine`);
   }
   const profile = argv.profile === undefined ? undefined : loadProfile(argv.profile);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: 'attached', sysctls: argv.sysctl, ...(profile ? { profile } : {}) });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: 'attached', sysctls: argv.sysctl, scale: scaleOf(argv.scale), ...(profile ? { profile } : {}) });
   const refusals = composeRefusals(plan);
   if (refusals.length) throw new UsageError(refusals.join('; '));
 
@@ -43,6 +45,7 @@ export async function composeCommand(argv: ComposeArgs): Promise<number> {
     '--no-progress',
     ...argv.set.flatMap((s) => ['--set', s]),
     ...argv.sysctl.flatMap((s) => ['--sysctl', s]),
+    ...argv.scale.flatMap((s) => ['--scale', s]),
     ...(argv.profile ? ['--profile', argv.profile] : []),
   ];
   const out = argv.out === undefined ? undefined : resolve(argv.out);

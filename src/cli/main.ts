@@ -17,6 +17,7 @@ import { parseToleranceOverride } from '../core/tolerance.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
 import { reportPathProblem } from '../plan/report-paths.ts';
+import { scaleOf } from '../plan/replicas.ts';
 import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import type { LabDriver } from '../lab/driver.ts';
@@ -66,6 +67,7 @@ interface ScenarioArgs {
   profile?: string;
   sweep?: string;
   maxRuns: number;
+  scale: string[];
 }
 
 /** Above this many runs a comparison needs --max-runs: each is a whole lab run. */
@@ -104,7 +106,7 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const profiles = (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   if (profiles.length > 1 || argv.sweep !== undefined) return comparisonCommand(argv, driver, profiles);
   const profile = profiles[0] === undefined ? undefined : loadProfile(profiles[0]);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(profile ? { profile } : {}) });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(profile ? { profile } : {}) });
   // The baseline is read and matched before any lab exists: a wrong one is a usage error, not a wasted run.
   const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
   if (baseline && baseline.identity.scenario !== plan.scenario.name) {
@@ -152,7 +154,7 @@ async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, profileN
   const entries = expandMatrix(profileNames, sweep, parseOverrides(argv.set));
   if (entries.length > argv.maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${argv.maxRuns}`);
   const plans = await loadMatrixPlans(entries, (e) =>
-    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
+    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
   );
   if (argv.dryRun) {
     process.stdout.write(`${JSON.stringify(plans, null, 2)}\n`);
@@ -292,6 +294,7 @@ export async function main(args: string[]): Promise<number> {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
           .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
           .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host, over the scenario\'s: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable; validated like the scenario\'s own)' })
+          .option('scale', { type: 'string', array: true, default: [] as string[], describe: 'run a client host N times, each replica with its own address and port budget: --scale client=3 (totals in the report)' })
           .option('out', { type: 'string', describe: 'run directory (default reports/<scenario>/<timestamp>)' })
           .option('json', { type: 'boolean', default: false, describe: 'print report.json on stdout' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'validate and print the resolved plan; start nothing' })
@@ -339,6 +342,7 @@ export async function main(args: string[]): Promise<number> {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
           .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
           .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)' })
+          .option('scale', { type: 'string', array: true, default: [] as string[], describe: 'replicas of a client host: --scale client=3 (a service each)' })
           .option('profile', { type: 'string', describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}` })
           .option('image', { type: 'string', describe: 'the image every service runs (default waitlab:<version>, built from the Dockerfile)' })
           .option('network', { type: 'string', describe: 'use this existing network (external) instead of letting compose make an internal one' })

@@ -56,6 +56,12 @@ export interface PlanProfile {
   readonly cost?: string;
 }
 
+/** Replicas of a scaled host (plan/replicas.ts): its replicas' host names, replica 1 first, and each of its actors' copies. */
+export interface ReplicaGroup {
+  readonly hosts: readonly string[];
+  readonly actors: Readonly<Record<string, readonly string[]>>;
+}
+
 export interface Plan {
   readonly schemaVersion: 1;
   readonly scenario: { readonly name: string; readonly description: string; readonly file: string };
@@ -74,6 +80,8 @@ export interface Plan {
   readonly regressions: Readonly<Record<string, string>>;
   /** The sysctl profile applied over the scenario's sysctls (--profile), when one was. */
   readonly profile?: PlanProfile;
+  /** Scaled hosts (--scale, a host's replicas), by the host's name as the scenario gives it. */
+  readonly replicas?: Readonly<Record<string, ReplicaGroup>>;
   /** The longest the load can last: used to bound the run and every agent. */
   readonly maxLoadMs: number;
 }

@@ -16,6 +16,8 @@ export interface HostSpec {
   via?: string;
   /** Forward packets between this host's networks (net.ipv4.ip_forward=1 in its namespace). */
   gateway?: GatewaySpec;
+  /** Run this host N times (1-16), each replica with its own address and port budget: a client host only (--scale overrides). */
+  replicas?: number;
 }
 
 export interface GatewaySpec {

@@ -46,6 +46,7 @@ export function summarySections(r: Report): Section[] {
     );
     if (errorRows.length) sections.push({ title: 'Errors', head: ['actor', 'code', 'syscall', 'count', 'first after'], rows: errorRows });
   }
+  sections.push(...replicaSections(r));
 
   const proxies = Object.entries(r.actors).filter(([, a]) => a.kind === 'proxy');
   if (proxies.length) {
@@ -140,4 +141,20 @@ export function summaryHeader(r: Report): string[] {
     ...(r.environment.uncontrolled ?? []).map((u) => `not controlled by the driver: ${u}`),
     ...(r.sampling ? [`sampled every ${formatDuration(r.sampling.intervalMs)}, each sample stamped when its reads ended; census: ${r.sampling.census}`] : []),
   ];
+}
+
+/** A scaled host: each replica's counts, then their total. */
+function replicaSections(r: Report): Section[] {
+  return Object.entries(r.replicas ?? {}).map(([host, g]) => {
+    const errors = (e: Record<string, number>) => Object.entries(e).map(([code, n]) => `${code} ${num(n)}`).join(', ') || '0';
+    const rows = Object.entries(g.actors).flatMap(([name, total]) => [
+      ...total.replicas.map((copy, i) => {
+        const a = r.actors[copy];
+        const byCode = Object.fromEntries(Object.entries(stat(a, 'errors') ?? {}).map(([code, e]) => [code, e.count]));
+        return [name, copy, g.hosts[i]!, num(stat(a, 'attempts')), num(stat(a, 'connected')), num(stat(a, 'ok')), errors(byCode), num(g.timeWaitPeaks[i])];
+      }),
+      [name, 'total', `${g.hosts.length} hosts`, num(total.attempts), num(total.connected), num(total.ok), errors(total.errors), num(g.timeWaitPeaks.reduce((a, b) => a + b, 0))],
+    ]);
+    return { title: `Replicas of ${host}`, head: ['actor', 'replica', 'host', 'attempts', 'connected', 'ok', 'errors', 'TIME_WAIT peak'], rows };
+  });
 }

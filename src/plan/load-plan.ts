@@ -12,6 +12,7 @@ import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan, type PlanProfile } from '../core/plan.ts';
 import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { applyProfile, type Profile } from './profiles.ts';
+import { scaleSpec } from './replicas.ts';
 import { loadScenario } from './scenario-file.ts';
 import { sysctlValueProblem } from './sysctl-values.ts';
 import { specShapeProblems } from './spec-shape.ts';
@@ -24,7 +25,7 @@ import { parseDuration } from '../core/units.ts';
 const DEFAULT_SUBNET = '198.18.0.0/24';
 const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits', 'networks', 'via', 'gateway'];
+const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits', 'networks', 'via', 'gateway', 'replicas'];
 const SYSCTL_NAME = /^net\.[a-z0-9_]+(\.[a-z0-9_-]+)+$/;
 
 /** Parses ["key=value", ...] as given to --set. */
@@ -51,6 +52,8 @@ export interface PlanOptions {
   profile?: Profile;
   /** --sysctl host:name=value: over the scenario's own sysctls of that host, validated like them. */
   sysctls?: readonly string[];
+  /** --scale host=N: replicas of a client host, over the scenario's own `replicas`. */
+  scale?: Readonly<Record<string, number>>;
 }
 
 export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
@@ -78,6 +81,11 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     else spec = { ...spec, hosts: { ...spec.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
   }
 
+  const scaled = scaleSpec(spec, options.scale ?? {}, problems);
+  spec = scaled.spec;
+  // Replicas are named by waitlab (client_2, flood_2), outside the names a scenario may choose.
+  const replicaNames = new Set(Object.values(scaled.groups).flatMap((g) => [...g.hosts, ...Object.values(g.actors).flat()]));
+
   const hosts: Record<string, HostPlan> = {};
   const sysctlNames = new Set<string>();
   let nextAddress = 0;
@@ -87,7 +95,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     for (const key of Object.keys(host)) {
       if (!HOST_KEYS.includes(key)) problems.push(`${where}: unknown key "${key}" (known: ${HOST_KEYS.join(', ')})`);
     }
-    if (!HOST_NAME.test(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
+    if (!HOST_NAME.test(name) && !replicaNames.has(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
     const sysctls: Record<string, string> = {};
     for (const [key, value] of Object.entries(host.sysctls ?? {})) {
       if (!SYSCTL_NAME.test(key)) {
@@ -129,7 +137,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   const resolvedOptions: Record<string, { kind: string; host: string; options: Record<string, unknown> }> = {};
   for (const [name, actor] of rawActors) {
     const where = `actors.${name}`;
-    if (!ACTOR_NAME.test(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
+    if (!ACTOR_NAME.test(name) && !replicaNames.has(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
     const { kind, host, ...options } = actor;
     const def = actorKind(kind);
     if (!def) {
@@ -208,6 +216,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     thresholds,
     regressions,
     ...(profile ? { profile } : {}),
+    ...(Object.keys(scaled.groups).length ? { replicas: scaled.groups } : {}),
     maxLoadMs,
   });
 }

@@ -9,6 +9,7 @@ import { allStates } from '../sampler/tcp-states.ts';
 import { SAMPLE_STAMP } from '../sampler/socket-sampler.ts';
 import { findings } from './findings/index.ts';
 import { predict } from './predictions.ts';
+import { replicaTotals } from './replicas.ts';
 import { REPORT_SCHEMA_VERSION, type ActorReport, type HostReport, type Report } from './report.ts';
 import { evaluateThresholds } from '../core/thresholds.ts';
 
@@ -88,6 +89,7 @@ export function buildReport(facts: RunFacts): Report {
     },
     hosts,
     actors,
+    ...(plan.replicas ? { replicas: replicaTotals(plan, hosts, actors) } : {}),
     predictions: predict(plan, hosts, actors),
   } satisfies Partial<Report>;
   const thresholds = evaluateThresholds(partial, plan.thresholds);

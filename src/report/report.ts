@@ -85,6 +85,16 @@ export interface TimeWaitPrediction {
   basis?: string;
 }
 
+/** A scaled host's replicas added up (report/replicas.ts). */
+export interface ReplicaTotals {
+  /** The replicas' host names, replica 1 (the scenario's own name) first. */
+  hosts: string[];
+  /** Each replica's peak TIME_WAIT, in the order of hosts. */
+  timeWaitPeaks: number[];
+  /** Each of the host's actors: its copies, and the sums of their counts. */
+  actors: Record<string, { replicas: string[]; attempts: number; connected: number; ok: number; missedStarts: number; errors: Record<string, number> }>;
+}
+
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   scenario: { name: string; description: string; file: string; plan: Plan };
@@ -113,6 +123,8 @@ export interface Report {
   };
   hosts: Record<string, HostReport>;
   actors: Record<string, ActorReport>;
+  /** Scaled hosts (--scale), by the scenario's host name: each replica is also in hosts and actors under its own name. */
+  replicas?: Record<string, ReplicaTotals>;
   predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction }>;
   thresholds: ThresholdResult[];
   findings: string[];

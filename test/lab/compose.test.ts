@@ -96,6 +96,26 @@ describe.runIf(asRoot)('compose lab', () => {
     expect(report.actors['flood']!['statuses']['502']).toBe(log.causes.portsExhausted);
   }, 180_000);
 
+  it('--scale client=3: three client containers, each its own port budget, merged into one report per replica and in total', async () => {
+    const plan = await loadPlan('short-conn', {}, { driver: 'compose', scale: { client: 3 } });
+    const { report } = (await runScenario(plan, { outDir: tempDir(), driver: composeDriver })) as unknown as { report: TestReport };
+    expect(report.verdict).toBe('pass');
+    const group = report.replicas!['client']!;
+    expect(group.hosts).toEqual(['client', 'client_2', 'client_3']);
+    expect(new Set(group.hosts.map((h) => report.hosts[h]!.address)).size).toBe(3);
+    expect(group.timeWaitPeaks).toEqual([1000, 1000, 1000]);
+    const copies = group.actors['flood']!.replicas.map((name) => report.actors[name]!);
+    for (const copy of copies) {
+      expect(copy['connected']).toBe(1000);
+      expect(Object.keys(copy['errors'])).toEqual(['EADDRNOTAVAIL']);
+    }
+    const total = group.actors['flood']!;
+    expect(total.connected).toBe(3000);
+    expect(total.attempts).toBe(copies.reduce((a, c) => a + c['attempts'], 0));
+    expect(total.errors['EADDRNOTAVAIL']).toBe(copies.reduce((a, c) => a + c['errors']['EADDRNOTAVAIL'].count, 0));
+    expect(total.errors['EADDRNOTAVAIL']).toBe(total.attempts - 3000);
+  }, 180_000);
+
   it('refuses a scenario of several networks before anything exists, naming the netns driver (exit 3)', async () => {
     const cli = runCli(['scenario', 'nat-single-source', '--driver', 'compose', '--no-progress', '--out', resolve(tempDir(), 'run')], { env });
     expect(await cli.exit).toBe(3);
