@@ -13,6 +13,7 @@ import { composeFile, composeRefusals, DEFAULT_NOFILE, IMAGE_REF, LAB_LABEL, lab
 import { detectEngine, missingForCompose, startComposeTool, type ComposeTool } from './container-engine.ts';
 import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
 import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
+import { currentPrivilege } from './privilege.ts';
 import { processStartTime } from './stale-labs.ts';
 
 /** wl<controller pid>c<lab number>: the compose project, the network and the lab's directory are all named so. */
@@ -98,11 +99,10 @@ export const composeDriver: LabDriver = {
   name: 'compose',
   describe: 'each host a container on one internal network, brought up by a compose tool (Podman through docker-compose, or Docker)',
   preflight: (plan) => [...(plan ? composeRefusals(plan) : []), ...missingForCompose(composeImage())],
-  async withPrivileges() {
-    if (detectEngine() === 'podman' && process.getuid?.() !== 0) throw new LabUnavailableError('the compose lab drives Podman as root: run it as root');
-    return undefined;
-  },
-  reap: reapStaleComposeLabs,
+  // Nothing to re-execute: Podman needs the machine's root (preflight says so), Docker its socket's group.
+  withPrivileges: async () => undefined,
+  // Compose labs are root's (Podman) or the engine's (Docker): a user namespace has none of them to reap.
+  reap: async () => (currentPrivilege() === 'userns-root' ? [] : reapStaleComposeLabs()),
   async build(plan: Plan, log) {
     const refusals = composeRefusals(plan);
     if (refusals.length) throw new LabUnavailableError(refusals.join('; '));

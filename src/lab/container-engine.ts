@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabUnavailableError } from '../core/errors.ts';
 import { findExecutable, run } from '../core/command.ts';
+import { currentPrivilege } from './privilege.ts';
 
 export interface ComposeTool {
   /** podman or docker: the CLI that lists and removes what compose made. */
@@ -41,7 +42,7 @@ export function missingForCompose(image: string): string[] {
   if (!engine) return ['no container engine: install Podman (apt-get install podman runc docker-compose) or run a Docker Engine'];
   const missing: string[] = [];
   if (engine === 'podman') {
-    if (process.getuid?.() !== 0) missing.push('the compose lab drives Podman as root here: run it as root');
+    if (currentPrivilege() !== 'root') missing.push('the compose lab drives Podman as root here: run it as root (not in a user namespace)');
     if (!findExecutable('docker-compose')) missing.push('docker-compose is not installed (apt-get install docker-compose): it drives Podman through its API socket');
   } else if (!firstLine('docker', ['compose', 'version']) && !findExecutable('docker-compose')) {
     missing.push('neither `docker compose` nor docker-compose is installed');
