@@ -27,7 +27,7 @@ export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenO
   if (header) lines.push(`waitlab watch · host ${s.host} · ${s.at.slice(11, 19)} UTC · every ${o.intervalMs / 1000} s · q quits`);
   else lines.push(`── host ${s.host} ${'─'.repeat(Math.max(0, o.width - s.host.length - 9))}`);
   lines.push(
-    `sockets ${n(s.sockets)} (sockstat inuse ${n(s.sockstat.inuse)}, tw ${n(s.sockstat.tw)})   ports ${s.portRange ?? '?'}: ${s.portBudget === null ? '?' : n(s.portBudget)} per destination`,
+    `sockets ${n(s.sockets)} (sockstat tw ${n(s.sockstat.tw)}) · port budget ${s.portBudget === null ? '?' : n(s.portBudget)} per destination (${s.portRange ?? '?'})`,
   );
   const sparkWidth = Math.max(10, Math.min(history.ESTABLISHED.length, o.width - 26));
   lines.push(`${'STATE'.padEnd(12)} ${'NOW'.padStart(9)}  LAST ${Math.min(history.ESTABLISHED.length, sparkWidth)} READINGS`);
@@ -40,26 +40,28 @@ export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenO
     lines.push(`            RST sent ${rate(r.resetsSent)}   established reset ${rate(r.establishedResets)}   overflows: listen ${rate(r.listenOverflows)}  tw ${rate(r.timeWaitOverflows)}`);
   } else lines.push('per second  (from the next reading on)', '');
   lines.push('');
-  lines.push(`${'DESTINATION'.padEnd(22)} ${'PORTS'.padStart(7)} ${'BUDGET'.padStart(6)} ${'TIME_WAIT'.padStart(9)} ${'ESTAB'.padStart(7)} ${'OTHER'.padStart(6)} ${'PORTS/S'.padStart(8)}  RUNS OUT`);
+  lines.push(`${'DESTINATION'.padEnd(21)} ${'PORTS'.padStart(6)} ${'BUDGET'.padStart(6)} ${'TIME_WAIT'.padStart(9)} ${'ESTAB'.padStart(6)} ${'OTHER'.padStart(5)} ${'PORTS/S'.padStart(7)}  RUNS OUT`);
   const holderLines = holders(s);
+  // Below the destinations: a "more" line, a blank line, the holders.
   const room = Math.max(1, o.height - lines.length - holderLines.length - 2);
   if (s.destinations.length === 0) lines.push('(no outgoing connections)');
   for (const d of s.destinations.slice(0, room)) {
     const budget = s.portBudget === null ? '?' : pct(d.ports, s.portBudget);
     const growth = d.portsPerSecond === null ? '' : rate(d.portsPerSecond);
-    const until = d.exhaustionMs === null ? (d.portsPerSecond === null ? '' : 'not at this rate') : untilText(d.exhaustionMs);
-    lines.push(`${d.destination.padEnd(22)} ${n(d.ports).padStart(7)} ${budget.padStart(6)} ${n(d.timeWait).padStart(9)} ${n(d.established).padStart(7)} ${n(d.other).padStart(6)} ${growth.padStart(8)}  ${until}`);
+    const until = d.exhaustionMs === null ? (d.portsPerSecond === null ? '' : 'never') : untilText(d.exhaustionMs);
+    lines.push(`${d.destination.padEnd(21)} ${n(d.ports).padStart(6)} ${budget.padStart(6)} ${n(d.timeWait).padStart(9)} ${n(d.established).padStart(6)} ${n(d.other).padStart(5)} ${growth.padStart(7)}  ${until}`);
   }
   const hidden = s.destinationCount - Math.min(room, s.destinations.length);
   if (hidden > 0) lines.push(`... ${n(hidden)} more destination${hidden > 1 ? 's' : ''}`);
   lines.push('', ...holderLines);
-  return lines.map((l) => fit(l, o.width));
+  return lines.slice(0, o.height).map((l) => fit(l, o.width));
 }
 
 function holders(s: Snapshot): string[] {
   const out = ['CLOSE_WAIT and FIN_WAIT2 by process'];
   if (s.holders.length === 0 && s.orphans.finWait2 + s.orphans.closeWait + s.unseen.closeWait + s.unseen.finWait2 === 0) return [...out, '(none)'];
   out[0] = `${'PID'.padEnd(8)} ${'COMMAND'.padEnd(16)} ${'CLOSE_WAIT'.padStart(10)} ${'FIN_WAIT2'.padStart(9)}  OPEN FILES / LIMIT`;
+  // Five processes at most: the screen's room goes to the destinations.
   for (const h of s.holders.slice(0, 5)) {
     out.push(`${String(h.pid).padEnd(8)} ${h.command.slice(0, 16).padEnd(16)} ${n(h.closeWait).padStart(10)} ${n(h.finWait2).padStart(9)}  ${n(h.fds)} / ${h.fdLimit === null ? 'unlimited' : n(h.fdLimit)}`);
   }
