@@ -33,6 +33,8 @@ import type { Report } from '../report/report.ts';
 import { runDoctor } from '../watch/run-doctor.ts';
 import { runWatch } from '../watch/run-watch.ts';
 import { runInTarget, watchTarget } from '../watch/watch-target.ts';
+import { liveRunHosts } from '../watch/live-run.ts';
+import { watchHosts } from '../watch/watch-hosts.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
@@ -286,9 +288,13 @@ function durationArg(name: string, text: string): number {
 }
 
 /** Reads only: in another namespace the same command runs again under nsenter (watch/watch-target.ts). */
-async function watchCommand(argv: LookArgs & { interval: string; once: boolean }): Promise<number> {
-  const target = watchTarget(argv);
+async function watchCommand(argv: LookArgs & { interval: string; once: boolean; run?: string }): Promise<number> {
   const intervalMs = durationArg('interval', argv.interval);
+  if (argv.run !== undefined) {
+    if (argv.netns !== undefined || argv.pid !== undefined) throw new UsageError('give --run, --netns or --pid, not several');
+    return watchHosts(liveRunHosts(argv.run), { intervalText: argv.interval, intervalMs, once: argv.once, json: argv.json });
+  }
+  const target = watchTarget(argv);
   if (target.kind !== 'self') return runInTarget(target, ['watch', '--interval', argv.interval, ...(argv.once ? ['--once'] : []), ...(argv.json ? ['--json'] : [])]);
   return runWatch({ host: target.label, intervalMs, once: argv.once, json: argv.json });
 }
@@ -382,10 +388,11 @@ export async function main(args: string[]): Promise<number> {
     )
     .command(
       'watch',
-      'a live view of one host\'s TCP states, port budget per destination, rates and CLOSE_WAIT owners (read-only; q quits)',
+      'a live view of one host\'s (or a live run\'s hosts\') TCP states, port budget per destination, rates and CLOSE_WAIT owners (read-only; q quits)',
       (y) =>
         y
           .options(LOOK_OPTIONS)
+          .option('run', { type: 'string', describe: 'every host of a live run: its run directory (needs root)' })
           .option('interval', { type: 'string', default: '2s', describe: 'time between readings' })
           .option('once', { type: 'boolean', default: false, describe: 'print one snapshot (two readings an interval apart) and exit' })
           .option('json', { type: 'boolean', default: false, describe: 'snapshots as JSON on stdout: one with --once, else one line per interval' }),

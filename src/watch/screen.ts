@@ -21,14 +21,31 @@ export interface ScreenOptions {
   readonly intervalMs: number;
 }
 
-export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenOptions, header = true): string[] {
+const DESTINATION_HEADER = `${'DESTINATION'.padEnd(21)} ${'PORTS'.padStart(6)} ${'BUDGET'.padStart(6)} ${'TIME_WAIT'.padStart(9)} ${'ESTAB'.padStart(6)} ${'OTHER'.padStart(5)} ${'PORTS/S'.padStart(7)}  RUNS OUT`;
+
+function destinationRows(s: Snapshot, room: number): string[] {
+  const out: string[] = [];
+  if (s.destinations.length === 0) out.push('(no outgoing connections)');
+  for (const d of s.destinations.slice(0, room)) {
+    const budget = s.portBudget === null ? '?' : pct(d.ports, s.portBudget);
+    const growth = d.portsPerSecond === null ? '' : rate(d.portsPerSecond);
+    const until = d.exhaustionMs === null ? (d.portsPerSecond === null ? '' : 'never') : untilText(d.exhaustionMs);
+    out.push(`${d.destination.padEnd(21)} ${n(d.ports).padStart(6)} ${budget.padStart(6)} ${n(d.timeWait).padStart(9)} ${n(d.established).padStart(6)} ${n(d.other).padStart(5)} ${growth.padStart(7)}  ${until}`);
+  }
+  const hidden = s.destinationCount - Math.min(room, s.destinations.length);
+  if (hidden > 0) out.push(`... ${n(hidden)} more destination${hidden > 1 ? 's' : ''}`);
+  return out;
+}
+
+const totalsLine = (s: Snapshot) =>
+  `sockets ${n(s.sockets)} (sockstat tw ${n(s.sockstat.tw)}) · port budget ${s.portBudget === null ? '?' : n(s.portBudget)} per destination (${s.portRange ?? '?'})`;
+
+/** One host on the whole screen. */
+export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenOptions): string[] {
   const s = snapshot;
   const lines: string[] = [];
-  if (header) lines.push(`waitlab watch · host ${s.host} · ${s.at.slice(11, 19)} UTC · every ${o.intervalMs / 1000} s · q quits`);
-  else lines.push(`── host ${s.host} ${'─'.repeat(Math.max(0, o.width - s.host.length - 9))}`);
-  lines.push(
-    `sockets ${n(s.sockets)} (sockstat tw ${n(s.sockstat.tw)}) · port budget ${s.portBudget === null ? '?' : n(s.portBudget)} per destination (${s.portRange ?? '?'})`,
-  );
+  lines.push(`waitlab watch · host ${s.host} · ${s.at.slice(11, 19)} UTC · every ${o.intervalMs / 1000} s · q quits`);
+  lines.push(totalsLine(s));
   const sparkWidth = Math.max(10, Math.min(history.ESTABLISHED.length, o.width - 26));
   lines.push(`${'STATE'.padEnd(12)} ${'NOW'.padStart(9)}  LAST ${Math.min(history.ESTABLISHED.length, sparkWidth)} READINGS`);
   for (const state of [...MAIN_STATES, ...OTHER_STATES.filter((st) => history[st].some((v) => v > 0))]) {
@@ -40,20 +57,31 @@ export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenO
     lines.push(`            RST sent ${rate(r.resetsSent)}   established reset ${rate(r.establishedResets)}   overflows: listen ${rate(r.listenOverflows)}  tw ${rate(r.timeWaitOverflows)}`);
   } else lines.push('per second  (from the next reading on)', '');
   lines.push('');
-  lines.push(`${'DESTINATION'.padEnd(21)} ${'PORTS'.padStart(6)} ${'BUDGET'.padStart(6)} ${'TIME_WAIT'.padStart(9)} ${'ESTAB'.padStart(6)} ${'OTHER'.padStart(5)} ${'PORTS/S'.padStart(7)}  RUNS OUT`);
+  lines.push(DESTINATION_HEADER);
   const holderLines = holders(s);
   // Below the destinations: a "more" line, a blank line, the holders.
-  const room = Math.max(1, o.height - lines.length - holderLines.length - 2);
-  if (s.destinations.length === 0) lines.push('(no outgoing connections)');
-  for (const d of s.destinations.slice(0, room)) {
-    const budget = s.portBudget === null ? '?' : pct(d.ports, s.portBudget);
-    const growth = d.portsPerSecond === null ? '' : rate(d.portsPerSecond);
-    const until = d.exhaustionMs === null ? (d.portsPerSecond === null ? '' : 'never') : untilText(d.exhaustionMs);
-    lines.push(`${d.destination.padEnd(21)} ${n(d.ports).padStart(6)} ${budget.padStart(6)} ${n(d.timeWait).padStart(9)} ${n(d.established).padStart(6)} ${n(d.other).padStart(5)} ${growth.padStart(7)}  ${until}`);
-  }
-  const hidden = s.destinationCount - Math.min(room, s.destinations.length);
-  if (hidden > 0) lines.push(`... ${n(hidden)} more destination${hidden > 1 ? 's' : ''}`);
+  lines.push(...destinationRows(s, Math.max(1, o.height - lines.length - holderLines.length - 2)));
   lines.push('', ...holderLines);
+  return lines.slice(0, o.height).map((l) => fit(l, o.width));
+}
+
+/** One host of several, in `o.height` lines: states with short sparklines, rates, the busiest destinations, holders on one line. */
+export function renderHostSection(s: Snapshot, history: StateHistory, o: ScreenOptions): string[] {
+  const spark = (st: TcpStateName) => `${st} ${n(s.states[st])} ${sparkline(history[st].slice(-12))}`;
+  const r = s.rates;
+  const owners = s.holders.slice(0, 3).map((h) => `pid ${h.pid} (${h.command}) ${n(h.closeWait)}/${n(h.finWait2)}`);
+  if (s.orphans.closeWait + s.orphans.finWait2 > 0) owners.push(`orphans ${n(s.orphans.closeWait)}/${n(s.orphans.finWait2)}`);
+  if (s.unseen.why) owners.push(`${n(s.unseen.closeWait)}/${n(s.unseen.finWait2)} ${s.unseen.why}`);
+  const lines = [
+    `── host ${s.host} ${'─'.repeat(Math.max(0, o.width - s.host.length - 9))}`,
+    totalsLine(s),
+    `${spark('ESTABLISHED')}   ${spark('TIME_WAIT')}`,
+    `${spark('CLOSE_WAIT')}   ${spark('FIN_WAIT2')}`,
+    r ? `per second  connects out ${rate(r.activeOpens)}  in ${rate(r.passiveOpens)}   TIME_WAIT entered ${rate(r.timeWaitEntered)}   RST sent ${rate(r.resetsSent)}` : 'per second  (from the next reading on)',
+    `CLOSE_WAIT/FIN_WAIT2 by process: ${owners.join(', ') || 'none'}`,
+    DESTINATION_HEADER,
+  ];
+  lines.push(...destinationRows(s, Math.max(1, o.height - lines.length - 1)));
   return lines.slice(0, o.height).map((l) => fit(l, o.width));
 }
 

@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import type { Diagnosis } from '../../src/watch/run-doctor.ts';
 import type { Snapshot } from '../../src/watch/snapshot.ts';
-import { BIN, buildLab, inHost, runCli, until } from '../helpers/lab.ts';
+import { BIN, buildLab, inHost, runCli, shortConnUnderLoad, until } from '../helpers/lab.ts';
 
 const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 const PORT_LOAD = resolve(PACKAGE_ROOT, 'test/helpers/port-load.ts');
@@ -53,6 +53,26 @@ function ssCensus(lab: Lab, host: string): { states: Record<string, number>; pee
     (peers[peer] ??= {})[name] = (peers[peer]![name] ?? 0) + 1;
   }
   return { states, peers };
+}
+
+/** A bash in a tmux server of its own (80x24), to run the live view in a real terminal. */
+function terminal() {
+  const socket = `wl-watch-${process.pid}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  tmux('new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', 'bash --norc --noprofile');
+  return { tmux, screen: () => tmux('capture-pane', '-p', '-t', 'w'), show: (format: string) => tmux('display-message', '-p', '-t', 'w', format).trim() };
+}
+
+/** After the live view: exit code 0, the cursor shown, the alternate screen left, the terminal out of raw mode. */
+async function expectTerminalRestored(tmux: (...args: string[]) => string, screen: () => string): Promise<void> {
+  expect(tmux('display-message', '-p', '-t', 'w', '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
+  tmux('send-keys', '-t', 'w', 'echo "exit=$?"; stty -a | tr " " "\\n" | grep -x -e icanon -e -icanon -e echo -e -echo', 'Enter');
+  await until(() => /exit=\d+/.test(screen()), 'the shell to answer');
+  const after = screen();
+  expect(after).toContain('exit=0');
+  expect(after).toMatch(/^icanon$/m);
+  expect(after).toMatch(/^echo$/m);
+  expect(after).not.toMatch(/^-icanon$/m);
 }
 
 async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -118,12 +138,8 @@ describe('waitlab watch and doctor on lab hosts', () => {
   });
 
   it('the live view in a real terminal (tmux, 80x24): shows the destination, quits on q, gives the terminal back', async () => {
-    const socket = `wl-watch-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    const screen = () => tmux('capture-pane', '-p', '-t', 'w');
-    const show = (format: string) => tmux('display-message', '-p', '-t', 'w', format).trim();
+    const { tmux, screen, show } = terminal();
     try {
-      tmux('new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', 'bash --norc --noprofile');
       tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} watch --netns ${lab.hosts.client!.location} --interval 500ms`, 'Enter');
       await until(() => /PORTS\/S/.test(screen()) && screen().includes(`${server}:8080`), 'the live view');
       const live = screen();
@@ -134,14 +150,7 @@ describe('waitlab watch and doctor on lab hosts', () => {
       expect(live).toMatch(/^TIME_WAIT +180 /m);
       tmux('send-keys', '-t', 'w', 'q');
       await until(() => show('#{pane_current_command}') === 'bash' && show('#{alternate_on}') === '0', 'watch to exit');
-      expect(show('#{cursor_flag}')).toBe('1');
-      tmux('send-keys', '-t', 'w', 'echo "exit=$?"; stty -a | tr " " "\\n" | grep -x -e icanon -e -icanon -e echo -e -echo', 'Enter');
-      await until(() => /exit=\d+/.test(screen()), 'the shell to answer');
-      const after = screen();
-      expect(after).toContain('exit=0');
-      expect(after).toMatch(/^icanon$/m);
-      expect(after).toMatch(/^echo$/m);
-      expect(after).not.toMatch(/^-icanon$/m);
+      await expectTerminalRestored(tmux, screen);
     } finally {
       tmux('kill-server');
     }
@@ -177,6 +186,48 @@ describe('waitlab watch and doctor on lab hosts', () => {
       const { code, stderr } = await cli(['watch', '--once', ...args]);
       expect({ args, code }).toEqual({ args, code: 2 });
       expect(stderr).toMatch(/--netns|--pid/);
+    }
+  });
+});
+
+describe('waitlab watch --run on a live short-conn run', () => {
+  it('--once --json: every host, the client\'s destination and its connect rate from the kernel\'s counters', async () => {
+    const { cli: run, dir } = await shortConnUnderLoad('6s', 'client');
+    try {
+      const { code, stdout } = await cli(['watch', '--run', dir, '--once', '--json', '--interval', '1s']);
+      expect(code).toBe(0);
+      const { hosts } = JSON.parse(stdout) as { hosts: Record<string, Snapshot> };
+      expect(Object.keys(hosts).sort()).toEqual(['client', 'server']);
+      const [toServer] = hosts.client!.destinations;
+      expect(toServer).toMatchObject({ destination: '198.18.0.2:8080' });
+      expect(toServer!.ports).toBeGreaterThan(0);
+      expect(hosts.client!.portBudget).toBe(1000);
+      // short-conn at 50/s: Tcp.ActiveOpens over the reading's interval, loosely (the machine is shared).
+      expect(hosts.client!.rates!.activeOpens).toBeGreaterThan(25);
+      expect(hosts.client!.rates!.activeOpens).toBeLessThan(75);
+      expect(hosts.server!.states.LISTEN).toBe(1);
+      expect(hosts.server!.destinations).toEqual([]);
+    } finally {
+      await run.exit;
+    }
+    const over = await cli(['watch', '--run', dir, '--once']);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain('the run is over');
+  });
+
+  it('the live view of both hosts ends by itself when the run ends, and gives the terminal back', async () => {
+    const { cli: run, dir } = await shortConnUnderLoad('8s', 'client');
+    const { tmux, screen, show } = terminal();
+    try {
+      tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} watch --run ${dir} --interval 500ms`, 'Enter');
+      await until(() => screen().includes('── host client') && screen().includes('── host server') && screen().includes('198.18.0.2:8080'), 'both hosts on screen');
+      expect(show('#{alternate_on}')).toBe('1');
+      expect(await run.exit).toBe(0);
+      await until(() => show('#{pane_current_command}') === 'bash' && screen().includes('the run is over'), 'watch to end with the run');
+      await expectTerminalRestored(tmux, screen);
+    } finally {
+      tmux('kill-server');
+      await run.exit;
     }
   });
 });
