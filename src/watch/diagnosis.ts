@@ -18,6 +18,8 @@ export interface DoctorFinding {
   /** True when something is near (or at) a limit: doctor exits 1. */
   readonly nearLimit: boolean;
   readonly text: string;
+  /** Commands that reproduce the situation with a catalogue scenario, to run as they are. */
+  readonly reproduce?: readonly string[];
 }
 
 /** A line of a sysctl configuration file (/etc/sysctl.conf, /etc/sysctl.d/*.conf). */
@@ -25,6 +27,8 @@ export interface SysctlConfLine {
   readonly file: string;
   readonly line: number;
   readonly text: string;
+  /** Commands that reproduce the situation with a catalogue scenario, to run as they are. */
+  readonly reproduce?: readonly string[];
 }
 
 const REASON = `Only the side that closes first enters TIME_WAIT, and it stays there ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, fixed in the kernel; tcp_fin_timeout does not change it).`;
@@ -71,16 +75,21 @@ function timeWaitFindings(s: Snapshot): DoctorFinding[] {
   const out: DoctorFinding[] = [];
   if (s.clientTimeWait > 0) {
     const toward = s.destinations.filter((d) => d.timeWait > 0).slice(0, 3).map((d) => `${n(d.timeWait)} toward ${d.destination}`);
-    const rate = Math.max(1, Math.round(s.rates?.activeOpens ?? 1));
-    const sets = { ...(s.portRange ? { ports: s.portRange } : {}), twReuse: s.sysctls['net.ipv4.tcp_tw_reuse'] ?? 2, rate: `${rate}/s` };
+    const rate = Math.round(s.rates?.activeOpens ?? 0);
+    const sets = { ...(s.portRange ? { ports: s.portRange } : {}), twReuse: s.sysctls['net.ipv4.tcp_tw_reuse'] ?? 2, ...(rate >= 1 ? { rate: `${rate}/s` } : {}) };
+    const held =
+      rate >= 1
+        ? ` Each one holds a port of its destination's budget for those ${TIME_WAIT_SECONDS} s: this host opens ${n(rate)} connections per second (Tcp.ActiveOpens), which keeps up to ${n(rate * TIME_WAIT_SECONDS)} ports in TIME_WAIT, spread over its destinations.`
+        : ` Each one holds a port of its destination's budget for those ${TIME_WAIT_SECONDS} s; no connection was opened while doctor watched, so these are from the last ${TIME_WAIT_SECONDS} s.`;
     out.push({
       kind: 'time-wait',
       nearLimit: false,
       text:
         `${n(s.clientTimeWait)} TIME_WAIT on this host's own local ports: it closed its outgoing connections first (${toward.join(', ')}). ${REASON}` +
-        ` Each one holds a port of the destination's budget for those ${TIME_WAIT_SECONDS} s: at ${n(rate)} new connections per second that is ${n(rate * TIME_WAIT_SECONDS)} ports per destination.` +
+        held +
         ' What would move it: reuse connections (keep-alive; costs idle connections held open), let the server close first (TIME_WAIT moves to the server, where a new SYN on the same 4-tuple takes the entry over, RFC 6191; costs the server an entry per client port), tcp_tw_reuse=1 (connect() takes over an entry older than tcp_tw_reuse_delay; needs TCP timestamps on both ends, outgoing connections only), or more budget: a wider ip_local_port_range or more destination addresses or ports (costs ports a local listener may need: reserve those with ip_local_reserved_ports).' +
-        ` Reproduce it in a lab: ${scenario('short-conn', sets)}; compare ${scenario('keepalive-vs-close')} and ${scenario('short-conn', { ...sets, closer: 'server' })}.`,
+        ' Reproduce it in a lab, then with keep-alive, then with the server closing first:',
+      reproduce: [scenario('short-conn', sets), scenario('keepalive-vs-close'), scenario('short-conn', { ...sets, closer: 'server' })],
     });
   }
   if (s.serverTimeWait > 0) {
@@ -89,7 +98,8 @@ function timeWaitFindings(s: Snapshot): DoctorFinding[] {
       nearLimit: false,
       text:
         `${n(s.serverTimeWait)} TIME_WAIT on ports this host listens on: it closed its clients' connections first, as their server (Connection: close, an idle keep-alive timeout). ${REASON}` +
-        ` On this side it costs no port budget: each entry is one client 4-tuple, and the client's next SYN on that 4-tuple takes it over (RFC 6191). Reproduce it in a lab: ${scenario('server-close')}.`,
+        ` On this side it costs no port budget: each entry is one client 4-tuple, and the client's next SYN on that 4-tuple takes it over (RFC 6191). Reproduce it in a lab:`,
+      reproduce: [scenario('server-close')],
     });
   }
   return out;
@@ -105,7 +115,8 @@ function timeWaitBucketFindings(s: Snapshot): DoctorFinding[] {
       nearLimit: true,
       text:
         `TIME_WAIT at ${n(s.sockstat.tw)} of tcp_max_tw_buckets ${n(buckets)} (${pct(s.sockstat.tw, buckets)}, sockstat tw)${overflowing ? `, and TcpExt.TCPTimeWaitOverflow rising ${perSecond(s.rates!.timeWaitOverflows)} per second` : ''}: past the cap sockets close without TIME_WAIT, and a late segment of an old connection can then reach a new one on the same 4-tuple.` +
-        ` Reproduce it in a lab: ${scenario('tw-bucket-overflow')}.`,
+        ' Reproduce it in a lab:',
+      reproduce: [scenario('tw-bucket-overflow')],
     },
   ];
 }
@@ -126,7 +137,8 @@ function closeWaitFindings(before: Snapshot, s: Snapshot): DoctorFinding[] {
       text:
         `CLOSE_WAIT on this host: ${n(count)} (${trend}), held by ${named.join(', ') || 'no process found'}.` +
         ' The peer closed and the application never did: the kernel keeps a CLOSE_WAIT socket for as long as a process holds its fd, and no sysctl or timer ends it (tcp_fin_timeout is for the other side).' +
-        ` What would change it: close the socket when read() returns 0 (node: the 'end' event), or an idle timeout in the application. Reproduce it in a lab: ${scenario('close-wait-leak')}.`,
+        ` What would change it: close the socket when read() returns 0 (node: the 'end' event), or an idle timeout in the application. Reproduce it in a lab:`,
+      reproduce: [scenario('close-wait-leak')],
     },
   ];
   for (const h of holders) {
@@ -134,7 +146,8 @@ function closeWaitFindings(before: Snapshot, s: Snapshot): DoctorFinding[] {
     out.push({
       kind: 'fd-limit',
       nearLimit: true,
-      text: `Process ${h.pid} (${h.command}) has ${n(h.fds)} open files of its limit ${n(h.fdLimit)} (${pct(h.fds, h.fdLimit)}), ${n(h.closeWait)} of them CLOSE_WAIT sockets: at the limit its accept() and connect() fail with EMFILE ("Too many open files"). Reproduce it in a lab: ${scenario('fd-limit')}.`,
+      text: `Process ${h.pid} (${h.command}) has ${n(h.fds)} open files of its limit ${n(h.fdLimit)} (${pct(h.fds, h.fdLimit)}), ${n(h.closeWait)} of them CLOSE_WAIT sockets: at the limit its accept() and connect() fail with EMFILE ("Too many open files"). Reproduce it in a lab:`,
+      reproduce: [scenario('fd-limit')],
     });
   }
   return out;
@@ -148,8 +161,8 @@ function finWait2Findings(s: Snapshot): DoctorFinding[] {
   let text = `FIN_WAIT2 on this host: ${n(count)}: it closed first and the peer has not closed its side yet.`;
   if (s.orphans.finWait2 > 0) text += ` ${n(s.orphans.finWait2)} are orphans (their fd was closed): each ends after tcp_fin_timeout (${finTimeout} s).`;
   if (held.length > 0) text += ` Held by processes that still have the fd open (after shutdown()): ${held.join(', ')}; tcp_fin_timeout does not end those.`;
-  text += ` Reproduce it in a lab: ${scenario('fin-wait-2')}.`;
-  return [{ kind: 'fin-wait-2', nearLimit: false, text }];
+  text += ' Reproduce it in a lab:';
+  return [{ kind: 'fin-wait-2', nearLimit: false, text, reproduce: [scenario('fin-wait-2')] }];
 }
 
 function listenFindings(s: Snapshot): DoctorFinding[] {
@@ -158,7 +171,8 @@ function listenFindings(s: Snapshot): DoctorFinding[] {
     {
       kind: 'listen-overflow',
       nearLimit: true,
-      text: `A listener's accept queue is full: TcpExt.ListenOverflows rises ${perSecond(s.rates.listenOverflows)} per second, each a SYN dropped (queue min(backlog, somaxconn ${s.sysctls['net.core.somaxconn'] ?? '?'}) + 1), and the clients wait in SYN_SENT retrying. Reproduce it in a lab: ${scenario('listen-backlog')}.`,
+      text: `A listener's accept queue is full: TcpExt.ListenOverflows rises ${perSecond(s.rates.listenOverflows)} per second, each a SYN dropped (queue min(backlog, somaxconn ${s.sysctls['net.core.somaxconn'] ?? '?'}) + 1), and the clients wait in SYN_SENT retrying. Reproduce it in a lab:`,
+      reproduce: [scenario('listen-backlog')],
     },
   ];
 }
@@ -170,7 +184,8 @@ function sysctlFindings(s: Snapshot, conf: readonly SysctlConfLine[]): DoctorFin
     out.push({
       kind: 'sysctl',
       nearLimit: false,
-      text: `tcp_fin_timeout is ${finTimeout} here (the default is 60): it does not shorten TIME_WAIT, which stays ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, compiled in); it only limits how long an orphaned FIN_WAIT_2 waits for the peer's FIN. See both in a lab: ${scenario('fin-wait-2', { finTimeout: Math.min(60, Math.max(1, Number(finTimeout) || 1)) })}.`,
+      text: `tcp_fin_timeout is ${finTimeout} here (the default is 60): it does not shorten TIME_WAIT, which stays ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, compiled in); it only limits how long an orphaned FIN_WAIT_2 waits for the peer's FIN. See both in a lab:`,
+      reproduce: [scenario('fin-wait-2', { finTimeout: Math.min(60, Math.max(1, Number(finTimeout) || 1)) })],
     });
   }
   const recycle = s.sysctls['net.ipv4.tcp_tw_recycle'];
@@ -197,11 +212,12 @@ function sysctlFindings(s: Snapshot, conf: readonly SysctlConfLine[]): DoctorFin
       text:
         `${reuse === '2' ? 'tcp_tw_reuse=2 (the default) means loopback only' : `tcp_tw_reuse=${reuse ?? '?'}`}: toward ${d.destination} connect() never takes over this host's ${n(d.timeWait)} TIME_WAIT entries (${why}).` +
         ` tcp_tw_reuse=1 would, once an entry is older than tcp_tw_reuse_delay (${s.sysctls['net.ipv4.tcp_tw_reuse_delay'] ?? 'about 1000'} ms); it needs TCP timestamps on both ends and acts on outgoing connections only.` +
-        ` Compare in a lab: ${scenario('short-conn', { twReuse: reuse ?? 2 })} and ${scenario('short-conn', { twReuse: 1 })}.`,
+        ' Compare in a lab:',
+      reproduce: [scenario('short-conn', { twReuse: reuse ?? 2 }), scenario('short-conn', { twReuse: 1 })],
     });
   }
   if (reuse === '1' && s.sysctls['net.ipv4.tcp_timestamps'] === '0') {
-    out.push({ kind: 'sysctl', nearLimit: false, text: `tcp_tw_reuse=1 with tcp_timestamps=0: reuse checks the peer's last timestamp kept in the TIME_WAIT entry, so without timestamps it never happens. Reproduce it in a lab: ${scenario('short-conn', { twReuse: 1 })} --sysctl client:net.ipv4.tcp_timestamps=0.` });
+    out.push({ kind: 'sysctl', nearLimit: false, text: `tcp_tw_reuse=1 with tcp_timestamps=0: reuse checks the peer's last timestamp kept in the TIME_WAIT entry, so without timestamps it never happens. Reproduce it in a lab:`, reproduce: [`${scenario('short-conn', { twReuse: 1 })} --sysctl client:net.ipv4.tcp_timestamps=0`] });
   }
   return out;
 }

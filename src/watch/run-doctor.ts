@@ -51,14 +51,28 @@ export async function runDoctor(o: DoctorOptions): Promise<number> {
   const findings = diagnose(before, after, sysctlConfLines());
   const diagnosis: Diagnosis = { host: o.host, nearLimit: findings.some((f) => f.nearLimit), findings, snapshot: after };
   if (o.json) process.stdout.write(`${JSON.stringify(diagnosis)}\n`);
-  else process.stderr.write(doctorText(diagnosis, o.forMs));
+  else process.stderr.write(doctorText(diagnosis, o.forMs, Math.max(60, Math.min(120, process.stderr.columns || 100))));
   return diagnosis.nearLimit ? 1 : 0;
 }
 
-export function doctorText(d: Diagnosis, forMs: number): string {
+/** Words into lines of at most `width` characters, each line after the first indented by `indent`. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
+
+export function doctorText(d: Diagnosis, forMs: number, width: number): string {
   const s = d.snapshot;
-  const head = `waitlab doctor: host ${d.host}, ${s.sockets.toLocaleString('en-US')} TCP sockets, watched for ${forMs / 1000} s\n`;
-  const body = d.findings.map((f) => `${f.nearLimit ? '! ' : '- '}${f.text}\n`).join('');
+  const head = `waitlab doctor: host ${d.host}, ${s.sockets.toLocaleString('en-US')} TCP socket${s.sockets === 1 ? '' : 's'}, watched for ${forMs / 1000} s\n`;
+  // Commands stay whole, one per line, so that they can be copied.
+  const body = d.findings.map((f) => `${wrap(`${f.nearLimit ? '!' : '-'} ${f.text}`, width, '  ')}\n${(f.reproduce ?? []).map((c) => `    ${c}\n`).join('')}`).join('');
   const near = d.findings.filter((f) => f.nearLimit).length;
   return `${head}${body}${near > 0 ? `near a limit: ${near} finding${near > 1 ? 's' : ''} marked ! (exit 1)` : 'nothing near a limit (exit 0)'}\n`;
 }

@@ -53,9 +53,10 @@ export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenO
   }
   const r = s.rates;
   if (r) {
-    lines.push(`per second  connects out ${rate(r.activeOpens)}  in ${rate(r.passiveOpens)}   TIME_WAIT entered ${rate(r.timeWaitEntered)}   connect fails ${rate(r.connectFails)}`);
-    lines.push(`            RST sent ${rate(r.resetsSent)}   established reset ${rate(r.establishedResets)}   overflows: listen ${rate(r.listenOverflows)}  tw ${rate(r.timeWaitOverflows)}`);
-  } else lines.push('per second  (from the next reading on)', '');
+    lines.push(`per second  connects out ${rate(r.activeOpens)}, in ${rate(r.passiveOpens)}; connect fails ${rate(r.connectFails)}`);
+    lines.push(`            TIME_WAIT entered ${rate(r.timeWaitEntered)}; RST sent ${rate(r.resetsSent)}, established reset ${rate(r.establishedResets)}`);
+    lines.push(`            overflows: listen queue ${rate(r.listenOverflows)}, TIME_WAIT buckets ${rate(r.timeWaitOverflows)}`);
+  } else lines.push('per second  (from the next reading on)', '', '');
   lines.push('');
   lines.push(DESTINATION_HEADER);
   const holderLines = holders(s);
@@ -77,7 +78,7 @@ export function renderHostSection(s: Snapshot, history: StateHistory, o: ScreenO
     totalsLine(s),
     `${spark('ESTABLISHED')}   ${spark('TIME_WAIT')}`,
     `${spark('CLOSE_WAIT')}   ${spark('FIN_WAIT2')}`,
-    r ? `per second  connects out ${rate(r.activeOpens)}  in ${rate(r.passiveOpens)}   TIME_WAIT entered ${rate(r.timeWaitEntered)}   RST sent ${rate(r.resetsSent)}` : 'per second  (from the next reading on)',
+    r ? `per second  connects out ${rate(r.activeOpens)}, in ${rate(r.passiveOpens)}; TIME_WAIT entered ${rate(r.timeWaitEntered)}; RST sent ${rate(r.resetsSent)}` : 'per second  (from the next reading on)',
     `CLOSE_WAIT/FIN_WAIT2 by process: ${owners.join(', ') || 'none'}`,
     DESTINATION_HEADER,
   ];

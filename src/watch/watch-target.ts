@@ -57,6 +57,12 @@ export function runInTarget(target: Extract<WatchTarget, { path: string }>, args
   process.on('SIGTERM', forward);
   return new Promise((r, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => r(code ?? (signal === 'SIGTERM' ? 143 : 130)));
+    child.on('exit', (code, signal) => {
+      if (code !== null) return r(code);
+      if (signal === 'SIGINT' || signal === 'SIGTERM') return r(signal === 'SIGTERM' ? 143 : 130);
+      // A lab's teardown SIGKILLs every process left in its namespaces, this reader included.
+      process.stderr.write(`waitlab: the reader inside ${target.label} was ended by ${signal} (was its namespace removed?)\n`);
+      r(4);
+    });
   });
 }

@@ -66,8 +66,8 @@ function terminal() {
 /** After the live view: exit code 0, the cursor shown, the alternate screen left, the terminal out of raw mode. */
 async function expectTerminalRestored(tmux: (...args: string[]) => string, screen: () => string): Promise<void> {
   expect(tmux('display-message', '-p', '-t', 'w', '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
-  tmux('send-keys', '-t', 'w', 'echo "exit=$?"; stty -a | tr " " "\\n" | grep -x -e icanon -e -icanon -e echo -e -echo', 'Enter');
-  await until(() => /exit=\d+/.test(screen()), 'the shell to answer');
+  tmux('send-keys', '-t', 'w', 'echo "exit=$?"; stty -a | tr " " "\\n" | grep -x -e icanon -e -icanon -e echo -e -echo; echo "stty=done"', 'Enter');
+  await until(() => /^stty=done$/m.test(screen()), 'the shell to answer');
   const after = screen();
   expect(after).toContain('exit=0');
   expect(after).toMatch(/^icanon$/m);
@@ -127,14 +127,17 @@ describe('waitlab watch and doctor on lab hosts', () => {
     const d = JSON.parse(stdout) as Diagnosis;
     expect(d.nearLimit).toBe(true);
     const text = (kind: string) => d.findings.filter((f) => f.kind === kind).map((f) => f.text).join('\n');
+    const commands = (kind: string) => d.findings.filter((f) => f.kind === kind).flatMap((f) => f.reproduce ?? []);
     expect(d.findings.filter((f) => f.nearLimit).map((f) => f.kind)).toEqual(['port-budget']);
     expect(text('port-budget')).toContain(`Toward ${server}:8080 this host holds 180 of its 200-port ip_local_port_range (${RANGE}), 90% of the ports toward that ip:port (180 TIME_WAIT, 0 ESTABLISHED, 0 other).`);
     expect(text('port-budget')).not.toContain(':8081');
     expect(text('time-wait')).toContain(`180 TIME_WAIT on this host's own local ports: it closed its outgoing connections first (180 toward ${server}:8080)`);
-    expect(text('time-wait')).toContain(`npm run scenario -- short-conn --set ports=${RANGE} --set twReuse=0`);
+    // Nothing connects while doctor watches: no rate to reproduce, and the text says where the entries come from.
+    expect(text('time-wait')).toContain('no connection was opened while doctor watched, so these are from the last 60 s');
+    expect(commands('time-wait')[0]).toBe(`npm run scenario -- short-conn --set ports=${RANGE} --set twReuse=0`);
     expect(text('sysctl')).toContain(`tcp_tw_reuse=0: toward ${server}:8080 connect() never takes over this host's 180 TIME_WAIT entries (tcp_tw_reuse=0 forbids connect() to reuse them)`);
     expect(text('sysctl')).toContain('tcp_fin_timeout is 10 here (the default is 60): it does not shorten TIME_WAIT');
-    expect(text('sysctl')).toContain('npm run scenario -- fin-wait-2 --set finTimeout=10');
+    expect(commands('sysctl')).toContain('npm run scenario -- fin-wait-2 --set finTimeout=10');
   });
 
   it('the live view in a real terminal (tmux, 80x24): shows the destination, quits on q, gives the terminal back', async () => {
@@ -163,9 +166,10 @@ describe('waitlab watch and doctor on lab hosts', () => {
     const d = JSON.parse(stdout) as Diagnosis;
     expect(code).toBe(0);
     expect(d.nearLimit).toBe(false);
-    const closeWait = d.findings.find((f) => f.kind === 'close-wait')!.text;
+    const finding = d.findings.find((f) => f.kind === 'close-wait')!;
+    const closeWait = finding.text;
     expect(closeWait).toMatch(new RegExp(`^CLOSE_WAIT on this host: \\d+ \\(grew by \\d+ in 1 s: an application that does not close\\), held by pid ${leaker.pid} \\(python3\\) \\d+\\.`));
-    expect(closeWait).toContain('npm run scenario -- close-wait-leak');
+    expect(finding.reproduce).toEqual(['npm run scenario -- close-wait-leak']);
 
     await until(() => ssCensus(lab, 'server').states.CLOSE_WAIT === LEAKS, 'every leak');
     const watched = await cli(['watch', '--pid', String(leaker.pid), '--once', '--json', '--interval', '500ms']);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.ts';
 import { TCP_STATES, type TcpStateName } from '../../../src/sampler/tcp-states.ts';
 import { diagnose } from '../../../src/watch/diagnosis.ts';
+import { doctorText } from '../../../src/watch/run-doctor.ts';
 import { renderHost } from '../../../src/watch/screen.ts';
 import type { DestinationView, Snapshot } from '../../../src/watch/snapshot.ts';
 import { sparkline } from '../../../src/watch/sparkline.ts';
@@ -63,10 +64,11 @@ describe('doctor findings', () => {
 
   it('tcp_tw_reuse=2 is loopback only: said for a remote destination, not for 127.0.0.1', () => {
     const remote = snapshot({ clientTimeWait: 100, destinations: [destination({ destination: '198.18.0.2:80', ports: 100 })] });
-    const text = diagnose(snapshot(), remote).filter((f) => f.kind === 'sysctl').map((f) => f.text);
+    const found = diagnose(snapshot(), remote).filter((f) => f.kind === 'sysctl');
+    const text = found.map((f) => f.text);
     expect(text).toHaveLength(1);
     expect(text[0]).toMatch(/^tcp_tw_reuse=2 \(the default\) means loopback only: toward 198\.18\.0\.2:80 connect\(\) never takes over this host's 100 TIME_WAIT entries \(tcp_tw_reuse=2 reuses on loopback only, and this destination is not\)\./);
-    expect(text[0]).toContain('npm run scenario -- short-conn --set twReuse=2 and npm run scenario -- short-conn --set twReuse=1');
+    expect(found[0]!.reproduce).toEqual(['npm run scenario -- short-conn --set twReuse=2', 'npm run scenario -- short-conn --set twReuse=1']);
     const local = snapshot({ clientTimeWait: 100, destinations: [destination({ destination: '127.0.0.1:80', ports: 100 })] });
     expect(diagnose(snapshot(), local).filter((f) => f.kind === 'sysctl')).toEqual([]);
   });
@@ -85,9 +87,24 @@ describe('doctor findings', () => {
   });
 });
 
+describe('doctor text', () => {
+  it('wraps each finding to the width, marks the near ones, and keeps each command whole on its own line', () => {
+    const after = snapshot({ clientTimeWait: 900, destinations: [destination({ destination: '198.18.0.2:80', ports: 900 })] });
+    const findings = diagnose(snapshot(), after);
+    const text = doctorText({ host: 'box', nearLimit: true, findings, snapshot: after }, 5000, 80);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('waitlab doctor: host box, 0 TCP sockets, watched for 5 s');
+    expect(lines[1]).toMatch(/^! Toward 198\.18\.0\.2:80 this host holds 900 of its 1,000-port/);
+    expect(lines.filter((l) => !l.startsWith('    npm run ')).every((l) => l.length <= 80)).toBe(true);
+    expect(lines).toContain('    npm run scenario -- short-conn --set ports=40000-40999 --set twReuse=2 --set closer=server');
+    expect(lines.at(-2)).toBe('near a limit: 1 finding marked ! (exit 1)');
+  });
+});
+
 describe('watch screen', () => {
   const many = Array.from({ length: 16 }, (_, i) => destination({ destination: `198.18.0.${i + 2}:8080`, ports: 990 - i, portsPerSecond: 12.5, exhaustionMs: 800 }));
-  const s = snapshot({ sockets: 20_000, destinations: many, destinationCount: 40, states: states({ TIME_WAIT: 15_000, ESTABLISHED: 12, CLOSE_WAIT: 3 }), holders: [{ pid: 77, command: 'a-very-long-command-name', closeWait: 3, finWait2: 0, fds: 10, fdLimit: null }] });
+  const busy = { seconds: 2, activeOpens: 12_345.6, passiveOpens: 12_345.6, timeWaitEntered: 12_345.6, resetsSent: 12_345.6, establishedResets: 12_345.6, connectFails: 12_345.6, listenOverflows: 12_345.6, timeWaitOverflows: 12_345.6 };
+  const s = snapshot({ rates: busy, sockets: 20_000, destinations: many, destinationCount: 40, states: states({ TIME_WAIT: 15_000, ESTABLISHED: 12, CLOSE_WAIT: 3 }), holders: [{ pid: 77, command: 'a-very-long-command-name', closeWait: 3, finWait2: 0, fds: 10, fdLimit: null }] });
   const history = Object.fromEntries(TCP_STATES.map((st) => [st, Array.from({ length: 60 }, (_, i) => i * 100)])) as never;
 
   for (const [width, height] of [[80, 24], [132, 50]] as const) {
