@@ -7,9 +7,10 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { Lab } from '../../src/lab/driver.ts';
+import { currentPrivilege } from '../../src/lab/privilege.ts';
 import type { Diagnosis } from '../../src/watch/run-doctor.ts';
 import type { Snapshot } from '../../src/watch/snapshot.ts';
-import { BIN, buildLab, inHost, runCli, shortConnUnderLoad, until } from '../helpers/lab.ts';
+import { BIN, buildLab, inHost, nobodyCanRunCheckout, runCli, shortConnUnderLoad, until } from '../helpers/lab.ts';
 
 const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 const PORT_LOAD = resolve(PACKAGE_ROOT, 'test/helpers/port-load.ts');
@@ -183,6 +184,15 @@ describe('waitlab watch and doctor on lab hosts', () => {
     expect(client.states.FIN_WAIT2).toBe(ssCensus(lab, 'client').states.FIN_WAIT2);
     expect(client.holders.find((h) => h.finWait2 > 0)).toMatchObject({ command: 'node', finWait2: LEAKS });
     expect(client.orphans.finWait2).toBe(0);
+  });
+
+  // As the machine's root only: in a user namespace there is no other uid to become.
+  it.runIf(currentPrivilege() === 'root' && nobodyCanRunCheckout())('as an ordinary user: the leaked sockets counted, their owner "not visible without root"', () => {
+    const out = execFileSync('ip', ['netns', 'exec', lab.hosts.server!.location, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'watch', '--once', '--json', '--interval', '300ms'], { encoding: 'utf8', cwd: '/' });
+    const snapshot = JSON.parse(out) as Snapshot;
+    expect(snapshot.states.CLOSE_WAIT).toBe(LEAKS);
+    expect(snapshot.holders).toEqual([]);
+    expect(snapshot.unseen).toEqual({ closeWait: LEAKS, finWait2: 0, why: 'not visible without root' });
   });
 
   it('refuses a namespace or pid it was not pointed at plainly: exit 2, nothing entered', async () => {
