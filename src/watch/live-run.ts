@@ -30,7 +30,9 @@ export function liveRunHosts(dirGiven: string): Extract<WatchTarget, { path: str
     }
   }
   if (!built) throw new UsageError(`--run ${dirGiven}: the run has not built its lab (yet)`);
-  if (ended || !LAB_NAME.test(built.lab)) throw new UsageError(`--run ${dirGiven}: the run is over, its lab ${built.lab} is torn down`);
+  // The name becomes a path under /run/waitlab: a lab's name (wl<pid>n<k>) or nothing.
+  if (!LAB_NAME.test(built.lab)) throw new UsageError(`--run ${dirGiven}: its log names lab ${JSON.stringify(built.lab)}, which is no lab's name`);
+  if (ended) throw new UsageError(`--run ${dirGiven}: the run is over, its lab ${built.lab} is torn down`);
   let owner: LabOwner;
   try {
     owner = JSON.parse(readFileSync(join(LABS_DIR, `${built.lab}.json`), 'utf8')) as LabOwner;

@@ -4,7 +4,7 @@ import { UsageError } from '../../../src/core/errors.ts';
 import { TCP_STATES, type TcpStateName } from '../../../src/sampler/tcp-states.ts';
 import { diagnose } from '../../../src/watch/diagnosis.ts';
 import { doctorText } from '../../../src/watch/run-doctor.ts';
-import { renderHost } from '../../../src/watch/screen.ts';
+import { renderHost, renderHostSection } from '../../../src/watch/screen.ts';
 import type { DestinationView, Snapshot } from '../../../src/watch/snapshot.ts';
 import { sparkline } from '../../../src/watch/sparkline.ts';
 import { watchTarget } from '../../../src/watch/watch-target.ts';
@@ -117,6 +117,15 @@ describe('watch screen', () => {
       expect(lines.some((l) => l === '77       a-very-long-comm          3         0  10 / unlimited')).toBe(true);
     });
   }
+
+  it('fits one host of a run into its share of the screen', () => {
+    const lines = renderHostSection(s, history, { width: 80, height: 11, intervalMs: 2000 });
+    expect(lines).toHaveLength(11);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(lines[0]).toMatch(/^── host box ─+$/);
+    expect(lines).toContain('CLOSE_WAIT/FIN_WAIT2 by process: pid 77 (a-very-long-command-name) 3/0');
+    expect(lines.at(-1)).toMatch(/^\.\.\. \d+ more destinations$/);
+  });
 
   it('draws a sparkline scaled to its own maximum', () => {
     expect(sparkline([0, 1, 2, 4, 8])).toBe('▁▂▃▅█');
