@@ -9,8 +9,9 @@
 // `ss -tan` every 2 s. CPU is user + system time from /proc/<pid>/stat (a reader's kernel time for reading
 // /proc/net/tcp is its own system time), children included. Prints a Markdown table for docs/benchmarks.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { resolvePlan, defineScenario } from '../dist/index.js';
 import { netnsDriver } from '../dist/lab/netns-driver.js';
 
@@ -75,8 +76,9 @@ const plan = resolvePlan(
 );
 const lab = await netnsDriver.build(plan, () => undefined);
 const ns = lab.hosts.box.location;
-const tmuxSocket = `wl-bench-${process.pid}`;
-const tmux = (...args) => execFileSync('tmux', ['-L', tmuxSocket, ...args], { encoding: 'utf8' });
+const tmuxDir = mkdtempSync(join(tmpdir(), 'waitlab-bench-'));
+const tmuxSocket = join(tmuxDir, 'tmux');
+const tmux = (...args) => execFileSync('tmux', ['-S', tmuxSocket, ...args], { encoding: 'utf8' });
 try {
   // Each holder keeps both ends of its connections: 2 fds a pair, under this machine's open-files limit.
   const pairsPerHolder = Math.floor((Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' })) - 100) / 2);
@@ -125,9 +127,10 @@ try {
   process.stdout.write(`\nwatch / ss: ${(watch.cpu / watch.wall / (ss.cpu / ss.wall)).toFixed(2)}\n\nthe live view's last screen:\n${screen}\n`);
 } finally {
   try {
-    execFileSync('tmux', ['-L', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
+    execFileSync('tmux', ['-S', tmuxSocket, 'kill-server'], { stdio: 'ignore' });
   } catch {
     // already gone
   }
+  rmSync(tmuxDir, { recursive: true, force: true });
   await lab.teardown();
 }

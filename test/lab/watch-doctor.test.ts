@@ -3,14 +3,15 @@
 // server whose python3 process never closes what its peers close. Every number is checked against the
 // kernel's own census (ss inside the namespace) or the process table.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import type { Diagnosis } from '../../src/watch/run-doctor.ts';
 import type { Snapshot } from '../../src/watch/snapshot.ts';
-import { BIN, buildLab, inHost, nobodyCanRunCheckout, runCli, shortConnUnderLoad, until } from '../helpers/lab.ts';
+import { BIN, buildLab, inHost, nobodyCanRunCheckout, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
 
 const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 const PORT_LOAD = resolve(PACKAGE_ROOT, 'test/helpers/port-load.ts');
@@ -56,12 +57,16 @@ function ssCensus(lab: Lab, host: string): { states: Record<string, number>; pee
   return { states, peers };
 }
 
-/** A bash in a tmux server of its own (80x24), to run the live view in a real terminal. */
+/** A bash in a tmux server of its own (80x24, its socket in a fresh directory), to run the live view in a real terminal. */
 function terminal() {
-  const socket = `wl-watch-${process.pid}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const dir = tempDir();
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', join(dir, 'tmux'), ...args], { encoding: 'utf8' });
   tmux('new-session', '-d', '-s', 'w', '-x', '80', '-y', '24', 'bash --norc --noprofile');
-  return { tmux, screen: () => tmux('capture-pane', '-p', '-t', 'w'), show: (format: string) => tmux('display-message', '-p', '-t', 'w', format).trim() };
+  const close = () => {
+    tmux('kill-server');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { tmux, close, screen: () => tmux('capture-pane', '-p', '-t', 'w'), show: (format: string) => tmux('display-message', '-p', '-t', 'w', format).trim() };
 }
 
 /** After the live view: exit code 0, the cursor shown, the alternate screen left, the terminal out of raw mode. */
@@ -142,7 +147,7 @@ describe('waitlab watch and doctor on lab hosts', () => {
   });
 
   it('the live view in a real terminal (tmux, 80x24): shows the destination, quits on q, gives the terminal back', async () => {
-    const { tmux, screen, show } = terminal();
+    const { tmux, close, screen, show } = terminal();
     try {
       tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} watch --netns ${lab.hosts.client!.location} --interval 500ms`, 'Enter');
       await until(() => /PORTS\/S/.test(screen()) && screen().includes(`${server}:8080`), 'the live view');
@@ -156,7 +161,7 @@ describe('waitlab watch and doctor on lab hosts', () => {
       await until(() => show('#{pane_current_command}') === 'bash' && show('#{alternate_on}') === '0', 'watch to exit');
       await expectTerminalRestored(tmux, screen);
     } finally {
-      tmux('kill-server');
+      close();
     }
   });
 
@@ -231,7 +236,7 @@ describe('waitlab watch --run on a live short-conn run', () => {
 
   it('the live view of both hosts ends by itself when the run ends, and gives the terminal back', async () => {
     const { cli: run, dir } = await shortConnUnderLoad('8s', 'client');
-    const { tmux, screen, show } = terminal();
+    const { tmux, close, screen, show } = terminal();
     try {
       tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} watch --run ${dir} --interval 500ms`, 'Enter');
       await until(() => screen().includes('── host client') && screen().includes('── host server') && screen().includes('198.18.0.2:8080'), 'both hosts on screen');
@@ -240,7 +245,7 @@ describe('waitlab watch --run on a live short-conn run', () => {
       await until(() => show('#{pane_current_command}') === 'bash' && screen().includes('the run is over'), 'watch to end with the run');
       await expectTerminalRestored(tmux, screen);
     } finally {
-      tmux('kill-server');
+      close();
       await run.exit;
     }
   });
