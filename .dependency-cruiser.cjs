@@ -11,8 +11,10 @@
 //   report      report.json: build, predictions, findings
 //   outputs     files and text made from a finished report (summary.md, terminal summary, ...)
 //   controller  runScenario(): lab, agents, recorder, report, outputs
+//   watch       watch and doctor: the sampler and the report's predictions and words pointed at any namespace,
+//               read-only; above controller so that it may read a live run's files, below the CLI that calls it
 //   cli         yargs, exit codes, progress line
-const LAYERS = ['core', 'log', 'sampler', 'actors', 'plan', 'lab', 'agent', 'recorder', 'report', 'outputs', 'controller', 'cli'];
+const LAYERS = ['core', 'log', 'sampler', 'actors', 'plan', 'lab', 'agent', 'recorder', 'report', 'outputs', 'controller', 'watch', 'cli'];
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `${layer}-imports-upward`,

@@ -14,6 +14,7 @@ import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
+import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
 import { reportPathProblem } from '../plan/report-paths.ts';
@@ -30,6 +31,11 @@ import { renderText } from '../outputs/terminal-summary.ts';
 import { compareReports, toleranceRules } from '../report/compare.ts';
 import { BASELINE_FILE, readBaseline, readReport } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
+import { runDoctor } from '../watch/run-doctor.ts';
+import { runWatch } from '../watch/run-watch.ts';
+import { runInTarget, watchTarget } from '../watch/watch-target.ts';
+import { liveRunHosts } from '../watch/live-run.ts';
+import { watchHosts } from '../watch/watch-hosts.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { composeCommand } from './compose-command.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
@@ -266,6 +272,47 @@ async function reapCommand(): Promise<number> {
   return EXIT.OK;
 }
 
+interface LookArgs {
+  netns?: string;
+  pid?: string;
+  label?: string;
+  json: boolean;
+}
+
+/** A duration option as given (kept as text to pass on into a namespace), checked first. */
+function durationArg(name: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+/** Reads only: in another namespace the same command runs again under nsenter (watch/watch-target.ts). */
+async function watchCommand(argv: LookArgs & { interval: string; once: boolean; run?: string }): Promise<number> {
+  const intervalMs = durationArg('interval', argv.interval);
+  if (argv.run !== undefined) {
+    if (argv.netns !== undefined || argv.pid !== undefined) throw new UsageError('give --run, --netns or --pid, not several');
+    return watchHosts(liveRunHosts(argv.run), { intervalText: argv.interval, intervalMs, once: argv.once, json: argv.json });
+  }
+  const target = watchTarget(argv);
+  if (target.kind !== 'self') return runInTarget(target, ['watch', '--interval', argv.interval, ...(argv.once ? ['--once'] : []), ...(argv.json ? ['--json'] : [])]);
+  return runWatch({ host: target.label, intervalMs, once: argv.once, json: argv.json });
+}
+
+async function doctorCommand(argv: LookArgs & { for: string }): Promise<number> {
+  const target = watchTarget(argv);
+  const forMs = durationArg('for', argv.for);
+  if (target.kind !== 'self') return runInTarget(target, ['doctor', '--for', argv.for, ...(argv.json ? ['--json'] : [])]);
+  return runDoctor({ host: target.label, forMs, json: argv.json });
+}
+
+const LOOK_OPTIONS = {
+  netns: { type: 'string', describe: 'look inside the network namespace /run/netns/NAME (as ip netns names it; needs root)' },
+  pid: { type: 'string', describe: 'look inside the network namespace of process PID (needs root)' },
+  label: { type: 'string', hidden: true, describe: 'the host name to show (set when entering a namespace)' },
+} as const;
+
 const TOLERANCE_OPTION = {
   type: 'string',
   array: true,
@@ -356,6 +403,28 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('dir', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
       (argv) => set(reportCommand(argv as never)),
     )
+    .command(
+      'watch',
+      'a live view of one host\'s (or a live run\'s hosts\') TCP states, port budget per destination, rates and CLOSE_WAIT owners (read-only; q quits)',
+      (y) =>
+        y
+          .options(LOOK_OPTIONS)
+          .option('run', { type: 'string', describe: 'every host of a live run: its run directory (needs root)' })
+          .option('interval', { type: 'string', default: '2s', describe: 'time between readings' })
+          .option('once', { type: 'boolean', default: false, describe: 'print one snapshot (two readings an interval apart) and exit' })
+          .option('json', { type: 'boolean', default: false, describe: 'snapshots as JSON on stdout: one with --once, else one line per interval' }),
+      (argv) => set(watchCommand(argv as never)),
+    )
+    .command(
+      'doctor',
+      'diagnose one host: destinations near their port budget, who closes first, CLOSE_WAIT owners, sysctl myths (read-only; exit 1 when near a limit)',
+      (y) =>
+        y
+          .options(LOOK_OPTIONS)
+          .option('for', { type: 'string', default: '5s', describe: 'how long to watch between the two readings (rates and growth)' })
+          .option('json', { type: 'boolean', default: false, describe: 'the diagnosis as JSON on stdout' }),
+      (argv) => set(doctorCommand(argv as never)),
+    )
     .command('reap', 'remove labs left behind by killed runs (never those of a live run)', {}, () => set(reapCommand()))
     .command(
       'privileged [command..]',
@@ -363,11 +432,11 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
       (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
     )
-    .demandCommand(1, 'name a command: scenario, compose, list, compare, baseline, report, reap')
+    .demandCommand(1, 'name a command: scenario, compose, list, compare, baseline, report, watch, doctor, reap')
     .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(
-      'Exit codes: 0 ok; 1 thresholds failed; 2 invalid scenario or usage; 3 lab could not be built (missing privilege or tool); 4 internal error; 5 regression against a baseline; 130/143 interrupted by SIGINT/SIGTERM.',
+      'Exit codes: 0 ok; 1 thresholds failed (doctor: something near a limit); 2 invalid scenario or usage; 3 lab could not be built (missing privilege or tool); 4 internal error; 5 regression against a baseline; 130/143 interrupted by SIGINT/SIGTERM.',
     )
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);

@@ -18,6 +18,11 @@ export function portBudget(sysctls: Record<string, string>): { budget: number; r
   return { budget: hi - lo + 1 - reserved, range: `${lo}-${hi}` };
 }
 
+/** How long `freePorts` last when connections take them at `perSecond` and none come back; null when none are taken. */
+export function fillTimeMs(freePorts: number, perSecond: number): number | null {
+  return perSecond > 0 ? Math.round((Math.max(0, freePorts) / perSecond) * 1000) : null;
+}
+
 /** Ports of lo-hi with lo's parity: the half connect() tries first (the other half is left to bind()). */
 export function sameParityPorts(range: string): number {
   const { lo, hi } = parsePortRange(range);

@@ -3,7 +3,7 @@
 // sysctls it accounts for (basis), and where they make it meaningless it says so instead of giving a number.
 import { stat } from './report.ts';
 import type { ActorPlan, Plan } from '../core/plan.ts';
-import { portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../core/port-budget.ts';
+import { fillTimeMs, portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../core/port-budget.ts';
 import { closeOutcome, type CloseOutcome } from './close-outcome.ts';
 import type { ExhaustionPrediction, HostReport, Report, TimeWaitPrediction } from './report.ts';
 import { planLinks } from './evidence/links.ts';
@@ -15,8 +15,8 @@ function ratio(measured: number | null, predicted: number | null): number | null
 }
 
 
-/** Whether connect() may take over the client's own TIME_WAIT entries here, and why. */
-export function twReuse(client: HostReport, server: HostReport, destination: string): { reuses: boolean; delayMs: number; why: string } {
+/** Whether connect() may take over the client's own TIME_WAIT entries here, and why (a server whose sysctls are unknown counts as using timestamps). */
+export function twReuse(client: Pick<HostReport, 'sysctls'>, server: Pick<HostReport, 'sysctls'>, destination: string): { reuses: boolean; delayMs: number; why: string } {
   const reuse = client.sysctls['net.ipv4.tcp_tw_reuse'];
   const delayMs = Number(client.sysctls['net.ipv4.tcp_tw_reuse_delay'] ?? 1000);
   const loopback = destination.startsWith('127.');
@@ -59,7 +59,7 @@ function predictExhaustion(actor: ActorPlan, client: HostReport, server: HostRep
   const errors = stat(stats, 'errors') ?? {};
   const first = errors['EADDRNOTAVAIL']?.firstAtMs;
   const measuredMs = first === undefined ? null : Math.round(first - (stat(stats, 'startedAtMs') ?? 0));
-  const fillMs = Math.round((budget.budget / connectRate) * 1000);
+  const fillMs = fillTimeMs(budget.budget, connectRate)!;
   const destination = `${actor.connect!.address}:${actor.connect!.port}`;
   const reuse = twReuse(client, server, destination);
   let predictedMs: number | null = fillMs;
