@@ -135,6 +135,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
 
   const rawActors = Object.entries(spec.actors ?? {});
   const resolvedOptions: Record<string, { kind: string; host: string; options: Record<string, unknown> }> = {};
+  const unlinkable = new Set<string>();
   for (const [name, actor] of rawActors) {
     const where = `actors.${name}`;
     if (!ACTOR_NAME.test(name) && !replicaNames.has(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
@@ -145,14 +146,18 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
       continue;
     }
     if (!hosts[host]) problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
-    resolvedOptions[name] = { kind, host, options: resolveFields(def.options, options, where, problems) as Record<string, unknown> };
+    const before = problems.length;
+    const resolved = resolveFields(def.options, options, where, problems) as Record<string, unknown>;
+    resolvedOptions[name] = { kind, host, options: resolved };
+    // An actor whose own options are wrong (a required one missing) is not linked: link() may rely on every option.
+    if (problems.length > before) unlinkable.add(name);
   }
 
   const actors: Record<string, ActorPlan> = {};
   let maxLoadMs = 0;
   for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
     const def = actorKind(kind)!;
-    const linked = def.link?.(options as never, { self: { name, host }, hosts, actors: resolvedOptions }, `actors.${name}`, problems);
+    const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, actors: resolvedOptions }, `actors.${name}`, problems);
     actors[name] = { name, kind, role: def.role, host, options, ...linked };
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }

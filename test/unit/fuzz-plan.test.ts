@@ -41,6 +41,11 @@ describe('plan validation under generated input', () => {
     );
   });
 
+  it('a proxy missing its required upstreams is a problem, not a TypeError from its link (fast-check seed 634124262)', () => {
+    const s = { hosts: {}, actors: { client: { kind: 'proxy', host: 'client' } } };
+    expect(() => resolvePlan(defineScenario({ name: 'fuzz', description: 'fuzz', params: {}, build: () => s as never }), 'fuzz.ts', {})).toThrow(/actors\.client\.upstreams: required/);
+  });
+
   it('any --set list is parsed or refused as a usage problem', () => {
     const definition = defineScenario({
       name: 'fuzz-set',
