@@ -5,7 +5,7 @@ import { parsePortRange, type PortRange } from '../core/units.ts';
 import { parseSockstat, pickKeyCounters, type Counters, type Sockstat } from '../sampler/kernel-counters.ts';
 import { PROC_NET } from '../sampler/proc-file.ts';
 import { readCounters } from '../sampler/socket-sampler.ts';
-import { SocketRowReader } from '../sampler/socket-rows.ts';
+import { SocketRowReader } from '../sampler/socket-row-reader.ts';
 import { OWNED_STATES, takeCensus, type SocketCensus } from './socket-census.ts';
 
 /** tcp_tw_recycle is read only to tell whether this kernel still has it (removed in Linux 4.12). */

@@ -1,7 +1,7 @@
 // What watch and doctor need from one read of the socket rows: counts per state, and per destination
 // ip:port the local ports in use against the port budget (connect()'s budget is per destination).
 import { formatV4 } from '../sampler/proc-net-tcp.ts';
-import type { SocketRows } from '../sampler/socket-rows.ts';
+import type { SocketRows } from '../sampler/socket-row-reader.ts';
 import { allStates, stateName, TCP_LISTEN, type StateCounts, type TcpStateName } from '../sampler/tcp-states.ts';
 
 export const TCP_ESTABLISHED = 1;

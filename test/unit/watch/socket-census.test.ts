@@ -2,7 +2,7 @@
 // (test/fixtures/proc-net/README.md says what it holds).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SocketRowReader } from '../../../src/sampler/socket-rows.ts';
+import { SocketRowReader } from '../../../src/sampler/socket-row-reader.ts';
 import { OWNED_STATES, takeCensus } from '../../../src/watch/socket-census.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/proc-net/${name}`, import.meta.url));
