@@ -51,7 +51,8 @@ export async function composeCommand(argv: ComposeArgs): Promise<number> {
   const out = argv.out === undefined ? undefined : resolve(argv.out);
   // Compose reads a relative build context and bind mount from the compose file's own directory.
   const from = out ? dirname(out) : process.cwd();
-  const context = relative(from, PACKAGE_ROOT) || '.';
+  const up = relative(from, PACKAGE_ROOT);
+  const context = up === '' ? '.' : up.startsWith('..') ? PACKAGE_ROOT : up;
   const header = [
     `The lab of scenario ${plan.scenario.name}, written by \`waitlab compose ${[argv.scenario, ...args.slice(5)].join(' ')}\` (waitlab ${PACKAGE_VERSION}).`,
     'Each host is a service running its agent; the waitlab service runs the scenario against them and writes the report to ./reports.',
