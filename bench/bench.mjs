@@ -84,14 +84,14 @@ async function censusAndSampler(out) {
   }
   await cleanups.pop()();
 
-  out.push('## Census: one census of N TIME_WAIT sockets', '');
+  out.push('### Census: one census of N TIME_WAIT sockets', '');
   out.push(`Median of ${SIZE.reps} rounds, each a census through netlink sock_diag and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`, '');
   out.push('| sockets | netlink census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | netlink / `ss -tan` | /proc / `ss -tan` | netlink / `ss -s` |', '|---|---|---|---|---|---|---|---|');
   for (const c of census) {
     const m = c.medianMs;
     out.push(`| ${fmt(c.n)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m.netlink, m['ss -s'])} |`);
   }
-  out.push('', '## Sampler at 10 Hz', '');
+  out.push('', '### Sampler at 10 Hz', '');
   out.push(`The agent's sampler (cheap counters every tick, the census beside them) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`, '');
   out.push('| sockets | census source | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |', '|---|---|---|---|---|---|---|---|---|');
   for (const s of sampler) {
@@ -129,6 +129,7 @@ async function flood(out) {
   const s = SIZE.floodSeconds;
   const tools = {
     'waitlab flood': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s],
+    'waitlab flood, 2 workers': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 2],
     wrk: ['wrk', '-t2', `-c${CONCURRENCY}`, `-d${s}s`, '-H', 'Connection: close', url],
     ab: ['ab', '-q', '-c', String(CONCURRENCY), '-t', String(s), '-n', '10000000', '-s', '5', url],
     autocannon: [process.execPath, join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONCURRENCY), '-d', String(s), '-H', 'Connection: close', url],
@@ -156,8 +157,8 @@ async function flood(out) {
   };
   const wrk = row('wrk');
   for (const name of names) check(row(name).rate > 0, `flood: ${name} made no connection`);
-  out.push('## Flood: short connections per second against one nginx', '');
-  out.push(`One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs); wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`, '');
+  out.push('### Flood: short connections per second against one nginx', '');
+  out.push(`One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs), on one event loop and on two worker threads; wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`, '');
   out.push('| tool | connections / s (median) | against wrk | CPU s per 1,000 connections | against wrk | connections per run |', '|---|---|---|---|---|---|');
   for (const name of names) {
     const r = row(name);
@@ -203,7 +204,7 @@ async function labs(out) {
     }
     rows.push({ n, ours: { build: median(ours.build), teardown: median(ours.teardown) }, peer: { build: median(peer.build), teardown: median(peer.teardown) } });
   }
-  out.push('## Lab build and teardown', '');
+  out.push('### Lab build and teardown', '');
   out.push(`Median of ${SIZE.labReps} builds and teardowns of a lab of N hosts on one network by the netns driver, against the same \`ip\` commands run from a shell script (\`sh -e\`), one after the other.`, '');
   out.push('| hosts | build ms | `ip` script ms | against script | teardown ms | `ip netns del` script ms | against script |', '|---|---|---|---|---|---|---|');
   for (const r of rows) out.push(`| ${r.n} | ${fmt(r.ours.build)} | ${fmt(r.peer.build)} | ${ratio(r.ours.build, r.peer.build)} | ${fmt(r.ours.teardown)} | ${fmt(r.peer.teardown)} | ${ratio(r.ours.teardown, r.peer.teardown)} |`);
@@ -238,7 +239,7 @@ async function readiness(out) {
     node.push(performance.now() - t);
   }
   await cleanup();
-  out.push('## Agents ready after the lab is built', '');
+  out.push('### Agents ready after the lab is built', '');
   out.push(`Median of ${SIZE.labReps} runs of a two-host scenario (an http-server and one connection): from the controller's "lab built" to "load starting" in log.ndjson (both agents started, initialised, sampling, the server listening), against \`ip netns exec <host> node -e 0\`, the least any Node process in a lab host takes.`, '');
   out.push('| lab built to load starting, ms | `node -e 0` in a lab host, ms | against node |', '|---|---|---|');
   out.push(`| ${fmt(median(ready))} | ${fmt(median(node))} | ${ratio(median(ready), median(node))} |`, '');
@@ -252,6 +253,8 @@ function version(argv, pattern) {
 const out = [];
 const load = loadavg().map((l) => l.toFixed(2)).join(', ');
 out.push(
+  '## Side by side: `npm run bench`',
+  '',
   `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: Linux ${release()}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, ` +
     `ss ${version(['ss', '-V'], /iproute2-(\S+)/)}, nginx ${version(['/usr/sbin/nginx', '-v'], /nginx\/(\S+)/)}, wrk ${version(['wrk', '-v'], /wrk (\S+)/)}, ab ${version(['ab', '-V'], /Version (\S+)/)}, autocannon ${JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version}; load average at the start ${load}.`,
   '',
