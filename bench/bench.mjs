@@ -7,6 +7,7 @@
 //   lab         lab build and teardown for 2, 4, 8 hosts against the same `ip` commands run from a shell
 //   readiness   "lab built" to "load starting" of a run against starting node itself in a lab namespace
 // `--smoke` (run by .ci/run) runs every section at its smallest and checks the counts, writes nothing.
+// `--only=census,flood,lab,ready` runs the sections named and prints them, writing nothing.
 // Run it through `waitlab privileged` (npm run bench does). Every load is bounded in count or time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const DOC = join(ROOT, 'docs/benchmarks.md');
 const START = '<!-- bench:start (written by npm run bench) -->';
 const END = '<!-- bench:end -->';
 const smoke = process.argv.includes('--smoke');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (section) => !only || only.includes(section);
 const SIZE = smoke
   ? { census: [1_000], sampler: [1_000], samplerSeconds: 2, reps: 3, floodSeconds: 2, floodRounds: 1, hosts: [2], labReps: 1 }
   : { census: [1_000, 10_000, 50_000, 100_000], sampler: [1_000, 50_000, 100_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 4, 8], labReps: 3 };
@@ -260,17 +263,17 @@ out.push(
   '',
 );
 try {
-  await censusAndSampler(out);
-  await flood(out);
-  await labs(out);
-  await readiness(out);
+  if (runs('census')) await censusAndSampler(out);
+  if (runs('flood')) await flood(out);
+  if (runs('lab')) await labs(out);
+  if (runs('ready')) await readiness(out);
 } finally {
   await cleanup();
 }
 if (failures.length) out.push('Checks that failed:', '', ...failures.map((f) => `- ${f}`), '');
 const text = out.join('\n');
 process.stdout.write(`${text}\n`);
-if (!smoke) {
+if (!smoke && !only) {
   const doc = readFileSync(DOC, 'utf8');
   const [head, rest] = doc.includes(START) ? [doc.slice(0, doc.indexOf(START)), doc.slice(doc.indexOf(END) + END.length)] : [doc, ''];
   writeFileSync(DOC, `${head}${START}\n${text}\n${END}${rest}`);

@@ -15,10 +15,13 @@ function v4At(buf: Buffer, at: number, family: 4 | 6): number {
   return buf.readUInt32BE(at) === 0 && buf.readUInt32BE(at + 4) === 0 && buf.readUInt32BE(at + 8) === 0xffff ? buf.readUInt32BE(at + 12) : -1;
 }
 
-/** Calls onRow for each of `rows` records of `size` bytes at the start of buf; returns rows. */
-export function scanDiagRecords(buf: Buffer, rows: number, size: number, onRow: (row: Readonly<SocketRow>) => void): number {
+/** Rows counted between two yields to the event loop: the sampler's tick must not wait for a whole 100k-row census. */
+const ROWS_PER_SLICE = 8192;
+
+/** Calls onRow for records from..to (of `size` bytes each, at the start of buf); returns to - from. */
+export function scanDiagRecords(buf: Buffer, to: number, size: number, onRow: (row: Readonly<SocketRow>) => void, from = 0): number {
   const row = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0, family: 4 as 4 | 6, buf };
-  for (let i = 0; i < rows; i++) {
+  for (let i = from; i < to; i++) {
     const at = i * size;
     row.family = buf[at] === AF_INET6 ? 6 : 4;
     row.state = buf[at + 1]!;
@@ -31,7 +34,7 @@ export function scanDiagRecords(buf: Buffer, rows: number, size: number, onRow: 
     row.inode = LITTLE_ENDIAN ? buf.readUInt32LE(at + 68) : buf.readUInt32BE(at + 68);
     onRow(row);
   }
-  return rows;
+  return to - from;
 }
 
 export class NetlinkRows implements RowSource {
@@ -43,7 +46,11 @@ export class NetlinkRows implements RowSource {
     let n = 0;
     for (const family of [4, 6] as const) {
       const { buf, rows } = await this.socket.dump(family, this.states);
-      n += scanDiagRecords(buf, rows, this.socket.recordSize, onRow);
+      for (let from = 0; from < rows; from += ROWS_PER_SLICE) {
+        // No other dump overwrites buf meanwhile: the sampler takes one census at a time, and only a census dumps.
+        if (from > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        n += scanDiagRecords(buf, Math.min(rows, from + ROWS_PER_SLICE), this.socket.recordSize, onRow, from);
+      }
     }
     return n;
   }
