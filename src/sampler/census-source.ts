@@ -41,6 +41,11 @@ export class FallbackRows implements RowSource {
     }
   }
 
+  /** A census over the given netlink rows, turning to /proc if they fail. */
+  static over(netlink: RowSource): FallbackRows {
+    return new FallbackRows(netlink, undefined);
+  }
+
   get name(): CensusSource {
     return this.current.name;
   }
