@@ -91,7 +91,9 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     let chunks: Buffer[] = [];
     // With localAddress/localPort node binds before connecting: bind() then picks the port, and a port
     // bound that way cannot be shared across destinations (EADDRINUSE instead of EADDRNOTAVAIL).
-    const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true, localAddress: o.localAddress, localPort: o.localPort, allowHalfOpen });
+    // The request is one write: Nagle's algorithm can only hold back the late writes, so only they need TCP_NODELAY
+    // (a setsockopt() per connection saved otherwise).
+    const sock = net.connect({ host: connect.address, port: connect.port, noDelay: o.writeAfterPeerClose > 0, localAddress: o.localAddress, localPort: o.localPort, allowHalfOpen });
     sockets.add(sock);
     sock.setTimeout(o.idleTimeout);
 
@@ -155,6 +157,11 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
       c.peerClosed++;
       if (head !== -1 && expected === -1) complete(); // a body delimited by EOF
       if (o.writeAfterPeerClose > 0) writeLate(LATE_WRITES);
+      // The server closed first, the response is in and the request (a GET, sent whole long before) is not still
+      // going out: close(2) sends our FIN (LAST_ACK) as shutdown() then close() would, with one syscall and no
+      // stream ending of node's in between. An upload still being written keeps the shutdown, so the RST that a
+      // server closing with it unread sends still reaches it as ECONNRESET.
+      else if (o.closer === 'server' && completed && !allowHalfOpen && o.requestBodyBytes === 0) sock.destroy();
     });
     sock.on('timeout', () => {
       noteError({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
