@@ -2,13 +2,24 @@
 // node:http ends a socket on the peer's FIN (socketOnEnd) and after every `Connection: close` response on
 // its own terms, so neither a client-first close without keep-alive nor a CLOSE_WAIT leak can be expressed.
 // Here the request head is parsed by hand (as undici's tests do for edge cases) and closing is explicit.
+// With engine nginx the same actor runs a real nginx instead (http-server-nginx.ts), for floods that must not be
+// bounded by a Node server.
 import net from 'node:net';
 import { f } from '../core/fields.ts';
 import { defineActorKind, type ActorContext } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { deferred } from '../core/deferred.ts';
+import { engineBinaryProblems } from './proxy-binaries.ts';
+import { nginxServer, type NginxServerStats } from './http-server-nginx.ts';
+import type { Actor } from './actor.ts';
 
 const options = {
+  engine: f.oneOf(['node', 'nginx'] as const, {
+    default: 'node',
+    describe: 'node: this server (every close style, counts per connection); nginx: the installed nginx serving responseBytes (keep-alive, closer, responseBytes, backlog; graceful closes only)',
+  }),
+  workers: f.int({ min: 1, max: 64, default: 1, describe: 'engine nginx: worker processes' }),
+  binary: f.optional(f.string({ describe: 'engine nginx: absolute path of the nginx executable (default: the installed one)' })),
   port: f.int({ min: 1, max: 65535, default: 8080, describe: 'TCP port to listen on' }),
   keepAlive: f.bool({ default: true, describe: 'serve further requests on the same connection' }),
   keepAliveTimeout: f.duration({ default: '5s', describe: 'idle time after which the server closes a kept-alive connection' }),
@@ -27,6 +38,21 @@ const options = {
   responseBytes: f.int({ min: 0, max: 16 * 1024 * 1024, default: 64, describe: 'response body size' }),
   delay: f.duration({ default: 0, describe: 'time between a request and its response' }),
   backlog: f.int({ min: 1, max: 65535, default: 511, describe: 'listen() backlog (capped by the host\'s net.core.somaxconn)' }),
+};
+
+// A type, not an interface: stats are read as plain records (Record<string, unknown>) by the report.
+type NodeServerStats = {
+  engine: 'node';
+  accepted: number;
+  requests: number;
+  responses: number;
+  serverClosedFirst: number;
+  peerClosedFirst: number;
+  resetsSent: number;
+  leaked: number;
+  closedUnread: number;
+  open: number;
+  errors: ReturnType<ErrorTally['toJSON']>;
 };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -61,13 +87,34 @@ function parseHead(head: string): RequestHead | undefined {
   };
 }
 
+const NODE_ONLY = { closeStyle: 'graceful', requestBody: 'read', delay: 0 } as const;
+
 export const httpServer = defineActorKind({
   kind: 'http-server',
   role: 'server',
-  describe: 'HTTP/1.1 server with keep-alive on or off, a chosen closer and close style',
+  describe: 'HTTP/1.1 server (node, or a real nginx) with keep-alive on or off, a chosen closer and close style',
   options,
-  create(plan, ctx: ActorContext) {
+  link(o, _ctx, where, problems): { engineBinary?: string } | undefined {
+    if (o.engine === 'node') {
+      if (o.binary !== undefined) problems.push(`${where}.binary: only engine nginx has an executable`);
+      return {};
+    }
+    const before = problems.length;
+    for (const [key, value] of Object.entries(NODE_ONLY)) {
+      if (o[key as keyof typeof NODE_ONLY] !== value) problems.push(`${where}.${key}: ${JSON.stringify(o[key as keyof typeof NODE_ONLY])} needs engine node (nginx closes gracefully, reads every body and answers at once)`);
+    }
+    const found = engineBinaryProblems('nginx', o.binary, where);
+    problems.push(...found.problems);
+    return problems.length > before ? undefined : { engineBinary: found.binary };
+  },
+  create(plan, ctx: ActorContext): Actor<NodeServerStats | NginxServerStats> {
     const o = plan.options;
+    if (o.engine === 'nginx') {
+      return nginxServer(
+        { name: plan.name, binary: plan.engineBinary!, port: o.port, backlog: o.backlog, workers: o.workers, keepAlive: o.keepAlive, keepAliveTimeoutMs: o.keepAliveTimeout, closer: o.closer, responseBytes: o.responseBytes },
+        ctx,
+      );
+    }
     const body = Buffer.alloc(o.responseBytes, 'x');
     const okKeepAlive = responseFor('200 OK', body, true, o.keepAliveTimeout);
     const okClose = responseFor('200 OK', body, false, o.keepAliveTimeout);
@@ -208,7 +255,7 @@ export const httpServer = defineActorKind({
         server.close();
         for (const sock of sockets) sock.destroy();
       },
-      stats: () => ({ ...counts, open: sockets.size, errors: errors.toJSON() }),
+      stats: () => ({ engine: 'node' as const, ...counts, open: sockets.size, errors: errors.toJSON() }),
     };
   },
 });

@@ -1,260 +1,30 @@
-// A flood of short connections: one new TCP connection per request. The hot path does no logging and
-// allocates only what a connection needs, so the kernel (connect, port search, TIME_WAIT) is the bottleneck.
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
-import { f } from '../core/fields.ts';
-import { runArrivals } from './arrival-schedule.ts';
+// A flood of short connections: one new TCP connection per request (short-conn-loop.ts), on one event loop or, with
+// `workers`, on several threads sharing one load and one tally (short-conn-workers.ts).
 import { defineActorKind } from './actor.ts';
-import { ErrorTally } from './error-tally.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
-import { deferred } from '../core/deferred.ts';
-
-const options = {
-  target: f.string({ describe: 'name of the server actor to connect to' }),
-  path: f.string({ default: '/', describe: 'request path' }),
-  model: f.oneOf(['open', 'closed'] as const, {
-    default: 'open',
-    describe: 'open: start connections at a target rate, count the starts that could not happen; closed: keep `concurrency` connections going',
-  }),
-  rate: f.rate({ default: '100/s', max: 100_000, describe: 'open model: new connections per second' }),
-  maxInFlight: f.int({ min: 1, default: 1000, describe: 'open model: a start due while this many are in flight is missed, not delayed' }),
-  maxLateness: f.duration({ default: '50ms', describe: 'open model: a start this late (event loop stalled) is missed, not made up' }),
-  concurrency: f.int({ min: 1, default: 10, describe: 'closed model: connections in flight' }),
-  duration: f.duration({ default: '10s', min: '10ms', max: '1h', describe: 'how long the flood runs' }),
-  count: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'stop after this many scheduled starts, missed ones included (attempts + missedStarts = count; connections made can be fewer)' })),
-  closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes first after the response' }),
-  closeStyle: f.oneOf(['graceful', 'rst', 'close', 'never'] as const, {
-    default: 'graceful',
-    describe: 'graceful: shutdown (FIN), keep the fd until the peer\'s FIN; rst: SO_LINGER 0, no TIME_WAIT on the client; close: close(2) the fd at once (an orphan: tcp_fin_timeout ends its FIN_WAIT_2); never: hold the socket until the actor ends (the peer\'s FIN leaves it in CLOSE_WAIT)',
-  }),
-  requestBodyBytes: f.int({ min: 0, max: 64 * 1024 * 1024, default: 0, describe: 'request body size (Content-Length), sent right after the head' }),
-  writeAfterPeerClose: f.int({ min: 0, max: 1024 * 1024, default: 0, describe: 'after the peer\'s FIN, write this many bytes, again every 20 ms (at most 5 times) until a write fails' }),
-  localAddress: f.optional(f.ipv4({ describe: 'bind to this source address before connect() (bind-before-connect: a port cannot be shared across destinations)' })),
-  localPort: f.optional(f.int({ min: 1, max: 65535, describe: 'bind every connection to this source port' })),
-  idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
-};
-
-/** The first second of the flood measures its achieved rate, apart from any later failure. */
-const RATE_WINDOW_MS = 1000;
-const HEAD_END = Buffer.from('\r\n\r\n');
-const LATE_WRITES = 5;
-const LATE_WRITE_GAP_MS = 20;
+import { shortConnOptions } from './short-conn-options.ts';
+import { floodLoop } from './short-conn-loop.ts';
+import { floodWorkers } from './short-conn-workers.ts';
 
 export const shortConnClient = defineActorKind({
   kind: 'short-conn-client',
   role: 'load',
   describe: 'one new TCP connection per HTTP request, at a target rate (open) or concurrency (closed)',
-  options,
+  options: shortConnOptions,
   link(o, ctx, where, problems) {
     checkOwnAddress(o.localAddress, ctx, `${where}.localAddress`, problems);
+    if (o.workers > 1 && o.model === 'closed' && o.concurrency < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a concurrency of at least ${o.workers} (one connection each)`);
+    if (o.workers > 1 && o.model === 'open' && o.maxInFlight < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a maxInFlight of at least ${o.workers}`);
+    if (o.workers > 1 && o.closeStyle === 'never') problems.push(`${where}.workers: held sockets (closeStyle never) stay on one event loop: use workers 1`);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
   },
   maxDurationMs: (o) => o.duration + o.idleTimeout,
   create(plan, ctx) {
-    const o = plan.options;
-    const connect = plan.connect!;
-    const request = o.requestBodyBytes > 0
-      ? Buffer.concat([
-        Buffer.from(`POST ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`),
-        Buffer.alloc(o.requestBodyBytes, 'b'),
-      ])
-      : Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\n\r\n`);
-    const lateData = Buffer.alloc(o.writeAfterPeerClose, 'l');
-    // Holding a socket, or writing after the peer's FIN, needs our side to stay open when that FIN arrives.
-    const allowHalfOpen = o.closeStyle === 'never' || o.writeAfterPeerClose > 0;
-    const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-    const errors = new ErrorTally(ctx.now);
-    const statuses = new Map<number, number>();
-    const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, connectedBeforeFirstError: 0, held: 0, peerClosed: 0, lateWrites: 0 };
-    const sockets = new Set<net.Socket>();
-    const lateTimers = new Set<NodeJS.Timeout>();
-    let startedAt = 0; // run clock
-    let startMono = 0; // performance.now() at start
-    let endedAt: number | undefined;
-    let stopping = false;
-    let timer: NodeJS.Timeout | undefined;
-    let arrivals: { stop(): void } | undefined;
-    const ended = deferred();
-    const done = ended.promise;
-
-    const elapsed = () => performance.now() - startMono;
-    const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && c.attempts + c.missedStarts >= o.count);
-
-    const finishLoad = () => {
-      if (endedAt !== undefined) return;
-      stopping = true;
-      clearTimeout(timer);
-      arrivals?.stop();
-      endedAt = ctx.now();
-      if (c.inFlight === 0) ended.resolve();
-    };
-
-    const attempt = () => {
-      c.attempts++;
-      c.inFlight++;
-      const t0 = performance.now();
-      let head = -1;
-      let expected = -1;
-      let received = 0;
-      let completed = false;
-      let held = false;
-      let chunks: Buffer[] = [];
-      // With localAddress/localPort node binds before connecting: bind() then picks the port, and a port
-      // bound that way cannot be shared across destinations (EADDRINUSE instead of EADDRNOTAVAIL).
-      const sock = net.connect({ host: connect.address, port: connect.port, noDelay: true, localAddress: o.localAddress, localPort: o.localPort, allowHalfOpen });
-      sockets.add(sock);
-      sock.setTimeout(o.idleTimeout);
-
-      sock.once('connect', () => {
-        c.connected++;
-        if (errors.first === null) c.connectedBeforeFirstError++;
-        if (t0 - startMono < RATE_WINDOW_MS) c.windowConnected++;
-        sock.write(request);
-      });
-      sock.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (head === -1) {
-          chunks.push(chunk);
-          const all = chunks.length === 1 ? chunk : Buffer.concat(chunks);
-          chunks = [all];
-          head = all.indexOf(HEAD_END);
-          if (head === -1) return;
-          const headText = all.toString('latin1', 0, head);
-          const status = Number(headText.slice(9, 12));
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          if (status >= 200 && status < 400) c.ok++;
-          const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(headText)?.[1];
-          expected = length === undefined ? -1 : head + HEAD_END.length + Number(length);
-          chunks = [];
-          if (expected === -1) return; // body until EOF
-        }
-        if (expected !== -1 && received >= expected) complete();
-      });
-      const complete = () => {
-        if (completed) return;
-        completed = true;
-        c.responses++;
-        latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-        // The client closes first: its socket goes to FIN_WAIT1/2 and then TIME_WAIT, on the client host.
-        if (o.closeStyle === 'never') return hold();
-        if (o.closer === 'client') {
-          if (o.closeStyle === 'graceful') sock.end();
-          else if (o.closeStyle === 'rst') sock.resetAndDestroy();
-          else sock.destroy();
-        }
-        // closer 'server': wait for its FIN; without allowHalfOpen node ends our side on 'end'.
-      };
-      // The load goes on as if this connection were done; the socket stays open until close()/destroy().
-      const hold = () => {
-        held = true;
-        c.held++;
-        c.inFlight--;
-        sock.setTimeout(0);
-        if (stopping && c.inFlight === 0 && endedAt !== undefined) ended.resolve();
-      };
-      const writeLate = (left: number) => {
-        if (sock.destroyed) return;
-        c.lateWrites++;
-        sock.write(lateData);
-        if (left > 1) {
-          const t = setTimeout(() => (lateTimers.delete(t), writeLate(left - 1)), LATE_WRITE_GAP_MS);
-          lateTimers.add(t);
-        } else if (o.closeStyle !== 'never') sock.destroy();
-      };
-      sock.on('end', () => {
-        c.peerClosed++;
-        if (head !== -1 && expected === -1) complete(); // a body delimited by EOF
-        if (o.writeAfterPeerClose > 0) writeLate(LATE_WRITES);
-      });
-      sock.on('timeout', () => {
-        errors.add({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
-        sock.destroy();
-      });
-      sock.on('error', (err: NodeJS.ErrnoException) => errors.add(err));
-      sock.on('close', () => {
-        sockets.delete(sock);
-        if (held) return;
-        c.inFlight--;
-        if (stopping) {
-          if (c.inFlight === 0 && endedAt !== undefined) ended.resolve();
-        } else if (o.model === 'closed') {
-          if (limitReached()) finishLoad();
-          else attempt();
-        }
-      });
-    };
-
-    const runOpen = () => {
-      arrivals = runArrivals({
-        rate: o.rate,
-        maxLatenessMs: o.maxLateness,
-        maxInFlight: o.maxInFlight,
-        elapsed,
-        limitReached,
-        inFlight: () => c.inFlight,
-        start: attempt,
-        missed: () => c.missedStarts++,
-        finish: finishLoad,
-      });
-    };
-
-    const runClosed = () => {
-      for (let k = 0; k < o.concurrency && !limitReached(); k++) attempt();
-      timer = setTimeout(finishLoad, o.duration);
-    };
-
-    const p = (q: number) => latency.totalCount ? latency.getValueAtPercentile(q) / 1000 : null;
-    return {
-      done,
-      async start() {
-        startedAt = ctx.now();
-        startMono = performance.now();
-        if (o.model === 'open') runOpen();
-        else runClosed();
-      },
-      async close() {
-        finishLoad();
-        await done;
-        for (const t of lateTimers) clearTimeout(t);
-        for (const sock of sockets) sock.destroy();
-      },
-      destroy() {
-        finishLoad();
-        for (const t of lateTimers) clearTimeout(t);
-        for (const sock of sockets) sock.destroy();
-      },
-      stats() {
-        const runMs = (endedAt ?? ctx.now()) - startedAt;
-        const windowMs = Math.min(RATE_WINDOW_MS, runMs);
-        return {
-          model: o.model,
-          targetRate: o.model === 'open' ? o.rate : null,
-          target: `${connect.address}:${connect.port}`,
-          startedAtMs: startedAt,
-          durationMs: runMs,
-          attempts: c.attempts,
-          connected: c.connected,
-          responses: c.responses,
-          ok: c.ok,
-          missedStarts: c.missedStarts,
-          inFlight: c.inFlight,
-          held: c.held,
-          peerClosed: c.peerClosed,
-          lateWrites: c.lateWrites,
-          statuses: Object.fromEntries(statuses),
-          errors: errors.toJSON(),
-          errorCount: errors.total,
-          firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
-          connectedBeforeFirstError: c.connectedBeforeFirstError,
-          achievedRate: runMs > 0 ? (c.attempts / runMs) * 1000 : 0,
-          /** New connections per second over the flood's first second (or its whole run if shorter). */
-          connectRate: windowMs > 0 ? (c.windowConnected / windowMs) * 1000 : 0,
-          connectRateWindowMs: windowMs,
-          latencyMs: { p50: p(50), p90: p(90), p99: p(99), max: latency.totalCount ? latency.maxValue / 1000 : null, mean: latency.totalCount ? latency.mean / 1000 : null, count: latency.totalCount },
-        };
-      },
-    };
+    if (plan.options.workers === 1) {
+      const { latency: _, ...loop } = floodLoop(plan, ctx);
+      return loop;
+    }
+    return floodWorkers(plan, ctx);
   },
 });

@@ -53,7 +53,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       const serverPorts = cmd.actors.filter((a) => a.role === 'server').map((a) => Number(a.options['port'])).filter(Number.isInteger);
       sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts);
       const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
-      emit({ type: 'ready', sysctls, counters: await readCounters() });
+      emit({ type: 'ready', sysctls, counters: await readCounters(), census: await sampler.censusSource() });
     },
     async serve() {
       sampler!.start();
@@ -75,9 +75,10 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     async finish() {
       clearInterval(statsTimer);
       await sampler?.stop();
+      const census = (await sampler?.censusSource()) ?? { source: 'proc', refused: 'no sampler: the agent was not initialised' };
       sampler = undefined;
       endCounters = await readCounters();
-      emit({ type: 'finished', actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])) });
+      emit({ type: 'finished', actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])), census });
     },
     async stop() {
       if (!endCounters) await handlers.finish({ cmd: 'finish' });

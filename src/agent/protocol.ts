@@ -3,6 +3,7 @@
 import type { AnyActorStats } from '../actors/registry.ts';
 import { lineSplitter } from '../core/lines.ts';
 import type { ActorPlan, HostPlan } from '../core/plan.ts';
+import type { CensusSourceChoice } from '../sampler/census-source.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { Sample } from '../sampler/socket-sampler.ts';
 
@@ -20,13 +21,14 @@ export type AgentCommand =
 
 export type AgentEvent =
   | { type: 'hello'; pid: number }
-  | { type: 'ready'; sysctls: Record<string, string>; counters: Counters }
+  /** census: where this host's census reads (netlink, or /proc with the reason). */
+  | { type: 'ready'; sysctls: Record<string, string>; counters: Counters; census: CensusSourceChoice }
   | { type: 'serving' }
   | ({ type: 'sample'; host: string } & Sample)
   | { type: 'stats'; host: string; actor: string; t: number; stats: AnyActorStats }
   | { type: 'load-done'; actor: string; stats: AnyActorStats }
   /** The end of the measurement: every actor's stats before anything closes, as the end counters are. */
-  | { type: 'finished'; actors: Record<string, AnyActorStats> }
+  | { type: 'finished'; actors: Record<string, AnyActorStats>; census: CensusSourceChoice }
   | { type: 'stopped'; counters: Counters; actors: Record<string, AnyActorStats> }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
   | { type: 'fatal'; message: string; stack?: string };

@@ -51,12 +51,12 @@ export function defaultRunDir(plan: Plan, at = new Date()): string {
   return resolve(DEFAULTS.reportsDir, plan.scenario.name, at.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
 }
 
-type Facts = Pick<RunFacts, 'sysctls' | 'countersStart' | 'countersEnd' | 'actorStats'>;
+type Facts = Pick<RunFacts, 'sysctls' | 'countersStart' | 'countersEnd' | 'actorStats'> & Required<Pick<RunFacts, 'census'>>;
 
 /** One run's moving parts, so each phase is a small function. */
 class Run {
   readonly t0 = performance.timeOrigin + performance.now();
-  readonly facts: Facts = { sysctls: {}, countersStart: {}, countersEnd: {}, actorStats: {} };
+  readonly facts: Facts = { sysctls: {}, countersStart: {}, countersEnd: {}, actorStats: {}, census: {} };
   readonly agents: AgentHandle[] = [];
   phase = 'build';
   lab: Lab | undefined;
@@ -105,7 +105,7 @@ class Run {
       elapsedMs: performance.timeOrigin + performance.now() - this.t0,
       phase: this.phase,
       hosts: Object.fromEntries(
-        [...this.recorder.hosts].map(([h, r]) => [h, { TIME_WAIT: r.last?.tcp.total.TIME_WAIT ?? 0, ESTABLISHED: r.last?.tcp.total.ESTABLISHED ?? 0, CLOSE_WAIT: r.last?.tcp.total.CLOSE_WAIT ?? 0 }]),
+        [...this.recorder.hosts].map(([h, r]) => [h, { TIME_WAIT: r.lastCensus?.tcp.total.TIME_WAIT ?? 0, ESTABLISHED: r.lastCensus?.tcp.total.ESTABLISHED ?? 0, CLOSE_WAIT: r.lastCensus?.tcp.total.CLOSE_WAIT ?? 0 }]),
       ),
       actors: Object.fromEntries(
         [...this.recorder.latestStats].flatMap(([a, s]) => ('attempts' in s ? [[a, { attempts: s.attempts, ok: s.ok, errors: s.errorCount }]] : [])),
@@ -138,6 +138,7 @@ async function startAgents(run: Run): Promise<void> {
     const ready = await a.waitFor('ready', DEFAULTS.agentReadyTimeoutMs);
     run.facts.sysctls[a.host] = ready.sysctls;
     run.facts.countersStart[a.host] = ready.counters;
+    run.facts.census[a.host] = ready.census;
     for (const [k, want] of Object.entries(plan.hosts[a.host]!.sysctls)) {
       if (ready.sysctls[k] !== want) problems.push(`host ${a.host}: ${k} reads back "${ready.sysctls[k]}", not "${want}"`);
     }
@@ -167,6 +168,8 @@ async function serveAndLoad(run: Run): Promise<void> {
   // Actors' stats as the measurement ended, beside the end counters: what teardown closes or resets is not theirs.
   const finished = await run.all((a) => a.waitFor('finished', STOP_TIMEOUTS.agentStopMs));
   for (const f of finished) Object.assign(run.facts.actorStats, f.actors);
+  // A netlink dump that failed mid-run turned that host's census to /proc: the reason comes with 'finished'.
+  agents.forEach((a, i) => (run.facts.census[a.host] = finished[i]!.census));
 }
 
 /** Graceful where the agents are still with us, killed where not; returns the first failure of the stop itself. */

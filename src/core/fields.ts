@@ -73,6 +73,11 @@ function isOptional(fieldDef: Field<unknown>): boolean {
   return (fieldDef as { optional?: boolean }).optional === true;
 }
 
+/** Whether a field that has no default and is not optional was not given at all. */
+export function lacksRequired(fields: Fields, raw: Record<string, unknown>): boolean {
+  return Object.entries(fields).some(([key, def]) => raw[key] === undefined && def.default === undefined && !isOptional(def));
+}
+
 /**
  * Resolves raw values against fields: defaults applied, every value parsed, unknown keys reported.
  * Problems are pushed (prefixed with `where`) rather than thrown, so a caller can report them all.

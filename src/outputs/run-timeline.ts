@@ -48,7 +48,9 @@ export interface RunTimeline {
   bucketedActors: Record<string, { from: number; to: number }>;
 }
 
-type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
+// A sample taken while the host's census was still running has counters but no socket states: the charts of
+// socket states are drawn from the samples that have them.
+type SampleEvent = Extract<AgentEvent, { type: 'sample' }> & { tcp: NonNullable<Extract<AgentEvent, { type: 'sample' }>['tcp']> };
 type StatsEvent = Extract<AgentEvent, { type: 'stats' }>;
 
 function emptyHost(): HostTimeline {
@@ -147,7 +149,7 @@ export async function readRunTimeline(report: Report, samplesFile: string, max =
     } catch {
       continue;
     }
-    if (e.type === 'sample' && report.hosts[e.host]) addSample((hosts[e.host] ??= emptyHost()), e);
+    if (e.type === 'sample' && e.tcp && report.hosts[e.host]) addSample((hosts[e.host] ??= emptyHost()), e as SampleEvent);
     else if (e.type === 'stats' && report.actors[e.actor]) addStats((actors[e.actor] ??= { host: e.host, t: [], attempts: [], ok: [], errors: {}, events: 0 }), e);
   }
   const bucketed: RunTimeline['bucketed'] = {};

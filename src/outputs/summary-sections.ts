@@ -17,6 +17,15 @@ function timeWaitWhat(t: TimeWaitPrediction): string {
   return t.closer === 'none' ? `peak TIME_WAIT on ${t.host} (no end closes with a FIN answered by a FIN)` : `peak TIME_WAIT on ${t.host} (${t.closer} closes first)`;
 }
 
+const SOURCE_NAMES: Record<string, string> = { netlink: 'netlink sock_diag', proc: '/proc/net/tcp', 'netlink, proc': 'netlink sock_diag, then /proc/net/tcp' };
+
+/** Where a host's census read, how often it ended and what it missed: a sampler that falls behind says so. */
+function censusSentence(name: string, h: Report['hosts'][string]): string {
+  const c = h.census!;
+  const source = `${SOURCE_NAMES[c.source] ?? c.source}${c.refused ? ` (netlink not used: ${c.refused})` : ''}`;
+  return `Census on ${name}: ${source}; ${num(c.taken)} censuses (${num(c.perSecond)}/s, mean ${num(c.meanMs)} ms, max ${num(c.maxMs)} ms); ${num(c.skipped)} of ${num(h.samples)} samples without a census (the previous one still running); ${num(h.skippedTicks)} ticks without any sample.`;
+}
+
 export function summarySections(r: Report): Section[] {
   const sections: Section[] = [];
   const load = Object.entries(r.actors).filter(([, a]) => 'attempts' in a);
@@ -89,6 +98,7 @@ export function summarySections(r: Report): Section[] {
       name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
       num(h.peak.total.CLOSE_WAIT), num(h.peak.total.FIN_WAIT2), num(h.peak.total.SYN_RECV), num(h.peak.sockstatTw), num(h.samples),
     ]),
+    bullets: hosts.flatMap(([name, h]) => (h.census ? [censusSentence(name, h)] : [])),
   });
   const peerRows = hosts.flatMap(([name, h]) =>
     (['ephemeral', 'listen'] as const).flatMap((side) =>

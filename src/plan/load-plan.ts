@@ -5,7 +5,7 @@ import { parseTolerance, pathPattern } from '../core/tolerance.ts';
 import { reportPathProblem } from './report-paths.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { PlanValidationError } from '../core/errors.ts';
-import { resolveFields, type Fields } from '../core/fields.ts';
+import { lacksRequired, resolveFields, type Fields } from '../core/fields.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
@@ -146,11 +146,9 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
       continue;
     }
     if (!hosts[host]) problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
-    const before = problems.length;
-    const resolved = resolveFields(def.options, options, where, problems) as Record<string, unknown>;
-    resolvedOptions[name] = { kind, host, options: resolved };
-    // An actor whose own options are wrong (a required one missing) is not linked: link() may rely on every option.
-    if (problems.length > before) unlinkable.add(name);
+    resolvedOptions[name] = { kind, host, options: resolveFields(def.options, options, where, problems) as Record<string, unknown> };
+    // An actor missing a required option is not linked (its problem is listed): link() may rely on every required option.
+    if (lacksRequired(def.options, options)) unlinkable.add(name);
   }
 
   const actors: Record<string, ActorPlan> = {};

@@ -5,7 +5,8 @@ import type { ActorPlan, HostPlan } from '../core/plan.ts';
 import { TCP_STATES } from '../sampler/tcp-states.ts';
 
 const STATES: readonly string[] = TCP_STATES;
-const HOST_SECTIONS = ['address', 'location', 'sysctls', 'peak', 'final', 'series', 'samples', 'skippedTicks', 'counters'];
+const HOST_SECTIONS = ['address', 'location', 'sysctls', 'peak', 'final', 'series', 'samples', 'skippedTicks', 'census', 'counters'];
+const CENSUS_PARTS = ['source', 'refused', 'taken', 'skipped', 'perSecond', 'meanMs', 'maxMs'];
 const PEAK_PARTS = ['total', 'listen', 'ephemeral', 'atMs', 'sockstatTw', 'peers'];
 const PREDICTIONS = ['exhaustion', 'timeWait'];
 const TOP = ['hosts', 'actors', 'predictions', 'durationMs', 'comparison'];
@@ -22,6 +23,7 @@ export function reportPathProblem(path: string, plan: { hosts: Readonly<Record<s
       ?? oneOf(section, HOST_SECTIONS, 'host section')
       ?? (section === 'peak' ? oneOf(part, PEAK_PARTS, 'part of peak') ?? (['total', 'listen', 'ephemeral', 'atMs'].includes(part ?? '') ? oneOf(leaf, STATES, 'TCP state') : undefined) : undefined)
       ?? (section === 'final' ? oneOf(part, STATES, 'TCP state') : undefined)
+      ?? (section === 'census' ? oneOf(part, CENSUS_PARTS, 'part of census') : undefined)
       ?? (section === 'counters' ? oneOf(part, ['start', 'end', 'delta'], 'counter set') : undefined);
   }
   if (top === 'actors') return oneOf(name, Object.keys(plan.actors), 'actor');

@@ -4,9 +4,12 @@ import { createWriteStream, truncateSync, type WriteStream } from 'node:fs';
 import { OutputError } from '../core/errors.ts';
 import type { AnyActorStats } from '../actors/registry.ts';
 import type { AgentEvent } from '../agent/protocol.ts';
+import type { CensusSource } from '../sampler/socket-rows.ts';
 import { TCP_STATES, type StateCounts, type TcpStateName } from '../sampler/tcp-states.ts';
 
 type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
+/** A sample that holds a census. */
+type CensusSample = SampleEvent & { tcp: NonNullable<SampleEvent['tcp']> };
 
 /** Points kept per host in report.json's series; past it, neighbours merge (keeping their maxima). */
 export const SERIES_CAP = 1000;
@@ -36,6 +39,16 @@ export interface HostSeries {
   states: Partial<Record<TcpStateName, number[]>>;
 }
 
+/** How the census went on one host: what it read from, how often it ended, how long it took. */
+export interface CensusRecord {
+  /** Censuses taken, by source; a sample written before the source was recorded counts as /proc. */
+  bySource: Partial<Record<CensusSource, number>>;
+  /** Samples without a census of their own: the previous census was still running at their tick. */
+  skipped: number;
+  totalMs: number;
+  maxMs: number;
+}
+
 export class HostRecord {
   readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, peers: { listen: {}, ephemeral: {} }, atMs: {}, split: {}, sockstatTw: 0 };
   readonly series: HostSeries = { t: [], states: {} };
@@ -43,15 +56,37 @@ export class HostRecord {
   skippedTicks = 0;
   /** Rows the census dropped over the run as repeats of a 4-tuple within one table read. */
   censusRepeats = 0;
+  readonly census: CensusRecord = { bySource: {}, skipped: 0, totalMs: 0, maxMs: 0 };
+  /** The first and the last sample's time. */
+  firstT: number | undefined;
+  lastT: number | undefined;
   last: SampleEvent | undefined;
+  /** The last sample that held a census. */
+  lastCensus: (CensusSample) | undefined;
   private stride = 1;
   private pending = 0;
 
   add(s: SampleEvent): void {
     this.samples++;
     this.skippedTicks += s.skipped;
-    this.censusRepeats += s.repeats ?? 0;
+    this.firstT ??= s.t;
+    this.lastT = s.t;
     this.last = s;
+    this.peaks.sockstatTw = Math.max(this.peaks.sockstatTw, s.sockstat.tw);
+    if (!s.tcp) {
+      this.census.skipped++;
+      return;
+    }
+    this.addCensus(s as CensusSample);
+  }
+
+  private addCensus(s: CensusSample): void {
+    this.lastCensus = s;
+    this.censusRepeats += s.repeats ?? 0;
+    const source = s.census?.source ?? 'proc';
+    this.census.bySource[source] = (this.census.bySource[source] ?? 0) + 1;
+    this.census.totalMs += s.census?.ms ?? 0;
+    this.census.maxMs = Math.max(this.census.maxMs, s.census?.ms ?? 0);
     for (const role of ['total', 'listen', 'ephemeral'] as const) {
       for (const [state, n] of Object.entries(s.tcp[role]) as [TcpStateName, number][]) {
         if (n > (this.peaks[role][state] ?? 0)) {
@@ -71,7 +106,6 @@ export class HostRecord {
         for (const [state, n] of Object.entries(counts) as [TcpStateName, number][]) peak[state] = Math.max(peak[state] ?? 0, n);
       }
     }
-    this.peaks.sockstatTw = Math.max(this.peaks.sockstatTw, s.sockstat.tw);
     this.addPoint(s.t, s.tcp.total);
   }
 

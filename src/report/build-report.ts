@@ -3,14 +3,14 @@
 import { release } from 'node:os';
 import type { WaitlabErrorCode } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
-import type { Recorder } from '../recorder/recorder.ts';
+import type { HostRecord, Recorder } from '../recorder/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
 import { allStates } from '../sampler/tcp-states.ts';
 import { SAMPLE_STAMP } from '../sampler/socket-sampler.ts';
 import { findings } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { replicaTotals } from './replicas.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type HostReport, type Report } from './report.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type HostReport, type Report } from './report.ts';
 import { evaluateThresholds } from '../core/thresholds.ts';
 
 export interface RunFacts {
@@ -27,8 +27,25 @@ export interface RunFacts {
   countersEnd: Record<string, Counters>;
   actorStats: Record<string, Record<string, unknown>>;
   interrupted: boolean;
+  /** Per host, from the agent's ready event: where its census reads, and why not netlink. */
+  census?: Record<string, { source: string; refused?: string }>;
   /** What ended the run early, when something did. */
   error?: { code: WaitlabErrorCode; message: string };
+}
+
+function censusReport(rec: HostRecord, refused: string | undefined): CensusReport {
+  const taken = Object.values(rec.census.bySource).reduce((a, b) => a + b, 0);
+  const seconds = rec.firstT !== undefined && rec.lastT !== undefined && rec.lastT > rec.firstT ? (rec.lastT - rec.firstT) / 1000 : 0;
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    source: (['netlink', 'proc'] as const).filter((s) => rec.census.bySource[s]).join(', ') || 'none',
+    ...(refused ? { refused } : {}),
+    taken,
+    skipped: rec.census.skipped,
+    perSecond: seconds > 0 ? round(taken / seconds) : 0,
+    meanMs: taken > 0 ? round(rec.census.totalMs / taken) : 0,
+    maxMs: rec.census.maxMs,
+  };
 }
 
 export function buildReport(facts: RunFacts): Report {
@@ -51,11 +68,12 @@ export function buildReport(facts: RunFacts): Report {
         sockstatTw: rec.peaks.sockstatTw,
         peers: rec.peaks.peers,
       },
-      final: allStates(rec.last?.tcp.total ?? {}),
+      final: allStates(rec.lastCensus?.tcp.total ?? {}),
       series: rec.series,
       samples: rec.samples,
       skippedTicks: rec.skippedTicks,
       censusRepeats: rec.censusRepeats,
+      census: censusReport(rec, facts.census?.[name]?.refused),
       counters: { start, end, delta: counterDelta(start, end) },
     };
   }
@@ -85,7 +103,7 @@ export function buildReport(facts: RunFacts): Report {
     sampling: {
       intervalMs: plan.sampler.intervalMs,
       stamp: SAMPLE_STAMP,
-      census: '/proc/net/tcp and tcp6, one socket per 4-tuple (the last state a table read showed); server side: a local port a server actor of the host listens on, or that was seen listening',
+      census: "netlink sock_diag (or /proc/net/tcp and tcp6 where netlink is refused: each host's census.source says which), one socket per 4-tuple (the last state a read showed); server side: a local port a server actor of the host listens on, or that was seen listening; cheap counters (sockstat, TcpExt, Tcp) at every tick, the census as often as it ends",
     },
     hosts,
     actors,

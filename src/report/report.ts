@@ -14,6 +14,20 @@ export const REPORT_SCHEMA_VERSION = 1;
 
 export type StateTable = Record<TcpStateName, number>;
 
+export interface CensusReport {
+  /** Where the censuses came from: 'netlink' (sock_diag), 'proc' (/proc/net/tcp), or both, netlink first, where a dump failed mid-run. */
+  source: string;
+  /** Why not netlink, where the census read /proc. */
+  refused?: string;
+  /** Censuses taken, and samples that went without one because the previous census was still running. */
+  taken: number;
+  skipped: number;
+  /** Censuses per second over the sampled time. */
+  perSecond: number;
+  meanMs: number;
+  maxMs: number;
+}
+
 export interface HostReport {
   address: string;
   /** Where the host lived: a namespace name. */
@@ -36,7 +50,10 @@ export interface HostReport {
   final: StateTable;
   series: HostSeries;
   samples: number;
+  /** Ticks without any sample: not even the cheap counters (sockstat, TcpExt, Tcp) were read in time. */
   skippedTicks: number;
+  /** How the socket census went; absent in reports made before it was recorded. */
+  census?: CensusReport;
   /** Rows the census dropped as repeats of a 4-tuple within one table read (a socket that moved during the read); absent in older reports. */
   censusRepeats?: number;
   counters: { start: Counters; end: Counters; delta: Counters };

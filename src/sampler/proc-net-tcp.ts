@@ -6,6 +6,9 @@
 // integers, so on a little-endian machine 127.0.0.1 reads "0100007F".
 import { endianness } from 'node:os';
 import { STATE_COUNT, TCP_LISTEN, stateName, type StateCounts } from './tcp-states.ts';
+import type { SocketRow, TcpRow } from './socket-rows.ts';
+
+export type { TcpRow };
 import { TupleIndex } from './tuple-index.ts';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -31,23 +34,11 @@ function v4At(buf: Buffer, start: number, family: 4 | 6): number {
   return wordAt(buf, start) === 0 && wordAt(buf, start + 8) === 0 && wordAt(buf, start + 16) === 0xffff ? wordAt(buf, start + 24) : -1;
 }
 
-export interface TcpRow {
-  state: number;
-  localPort: number;
-  remotePort: number;
-  /** IPv4 (or IPv4-mapped IPv6) remote address as a network-order number; -1 for other IPv6 addresses. */
-  remoteV4: number;
-  /** The same for the local address. */
-  localV4: number;
-  /** Where "local_address rem_address" (the 4-tuple, as hex text) starts and ends in the buffer. */
-  tupleStart: number;
-  tupleEnd: number;
-}
 
 /** Calls onRow for every socket row (the same object, refilled); returns the number of rows. */
 export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly<TcpRow>) => void): number {
   const addrLen = family === 4 ? 8 : 32;
-  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, localV4: -1, tupleStart: 0, tupleEnd: 0 };
+  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0 };
   let pos = buf.indexOf(10); // skip the header line
   let rows = 0;
   while (pos !== -1 && pos + 1 < buf.length) {
@@ -64,11 +55,31 @@ export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly
     row.tupleEnd = remote + addrLen + 5;
     row.remoteV4 = v4At(buf, remote, family);
     row.localV4 = v4At(buf, p, family);
+    row.inode = inodeAfter(buf, stateAt + 2);
     onRow(row);
     rows++;
     pos = buf.indexOf(10, stateAt + 2);
   }
   return rows;
+}
+
+const SPACE = 32;
+
+/** Skips " tx:rx tr:when retrnsmt" (fixed width) and the space-padded uid and timeout to read the inode, or 0 where the row is cut short. */
+function inodeAfter(buf: Buffer, end: number): number {
+  let i = end + 39;
+  for (let field = 0; field < 3; field++) {
+    while (i < buf.length && buf[i] === SPACE) i++;
+    if (field === 2) break;
+    while (i < buf.length && buf[i] !== SPACE && buf[i] !== 10) i++;
+  }
+  let n = 0;
+  for (; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return n;
 }
 
 export function formatV4(n: number): string {
@@ -112,6 +123,7 @@ export class TcpCensusTaker {
   private rows = new Uint32Array(4096);
   private remotes = new Float64Array(4096);
   private n = 0;
+  private repeats = 0;
   private readonly serverPorts = new Uint8Array(65536);
   private readonly byV4Tuple = new TupleIndex();
   private readonly byTuple = new Map<string, number>();
@@ -120,33 +132,49 @@ export class TcpCensusTaker {
     for (const port of serverPorts) if (port > 0 && port < 65536) this.serverPorts[port] = 1;
   }
 
+  /** A census of /proc/net/tcp{,6} tables already read. */
   take(tables: readonly { buf: Buffer; family: 4 | 6 }[]): TcpCensus {
+    this.begin();
+    for (const t of tables) scanProcNetTcp(t.buf, t.family, (row) => this.add(row, t.family, t.buf));
+    return this.finish();
+  }
+
+  /** A census of every row a source lists (netlink or /proc); a source that starts over (a failed dump) restarts the count. */
+  async takeFrom(source: { scan(onRow: (row: Readonly<SocketRow>) => void, onRestart?: () => void): Promise<number> }): Promise<TcpCensus> {
+    this.begin();
+    await source.scan((row) => this.add(row, row.family, row.buf), () => this.begin());
+    return this.finish();
+  }
+
+  private begin(): void {
     this.n = 0;
-    let repeats = 0;
+    this.repeats = 0;
     this.byTuple.clear();
     this.byV4Tuple.clear();
-    for (const t of tables) {
-      scanProcNetTcp(t.buf, t.family, (row) => {
-        if (row.state === TCP_LISTEN) this.serverPorts[row.localPort] = 1;
-        // LISTEN rows do not move between chains, and SO_REUSEPORT listeners share one tuple: each is its own socket.
-        let i = this.n;
-        if (row.state !== TCP_LISTEN) {
-          const seen = this.rowOf(row, t, i);
-          if (seen >= 0) {
-            i = seen;
-            repeats++;
-          }
-        }
-        if (i === this.n) {
-          if (this.n === this.rows.length) this.grow();
-          this.n++;
-        }
-        this.rows[i] = (row.localPort << 8) | row.state;
-        // ip * 65536 + port stays below 2^53: exact in a double.
-        this.remotes[i] = row.remoteV4 < 0 ? NON_V4_PEER : row.remoteV4 * 65536 + row.remotePort;
-      });
-    }
+  }
 
+  private add(row: Readonly<TcpRow>, family: 4 | 6, buf: Buffer): void {
+    if (row.state === TCP_LISTEN) this.serverPorts[row.localPort] = 1;
+    // LISTEN rows do not move between chains, and SO_REUSEPORT listeners share one tuple: each is its own socket.
+    let i = this.n;
+    if (row.state !== TCP_LISTEN) {
+      const seen = this.rowOf(row, family, buf, i);
+      if (seen >= 0) {
+        i = seen;
+        this.repeats++;
+      }
+    }
+    if (i === this.n) {
+      if (this.n === this.rows.length) this.grow();
+      this.n++;
+    }
+    this.rows[i] = (row.localPort << 8) | row.state;
+    // ip * 65536 + port stays below 2^53: exact in a double.
+    this.remotes[i] = row.remoteV4 < 0 ? NON_V4_PEER : row.remoteV4 * 65536 + row.remotePort;
+  }
+
+  private finish(): TcpCensus {
+    const repeats = this.repeats;
     const listen = new Array<number>(STATE_COUNT).fill(0);
     const ephemeral = new Array<number>(STATE_COUNT).fill(0);
     const listenPeers = new Map<number, number[]>();
@@ -181,10 +209,10 @@ export class TcpCensusTaker {
   }
 
   /** The row already taken by this row's 4-tuple in this read, or -1 after recording `next` for it. */
-  private rowOf(row: Readonly<TcpRow>, t: { buf: Buffer; family: 4 | 6 }, next: number): number {
-    // tcp4 lists only AF_INET sockets and tcp6 only AF_INET6 ones, so the two tables never share a socket.
-    if (t.family === 4) return this.byV4Tuple.getOrSet(row.localV4, row.localPort, row.remoteV4, row.remotePort, next);
-    const key = t.buf.toString('latin1', row.tupleStart, row.tupleEnd);
+  private rowOf(row: Readonly<TcpRow>, family: 4 | 6, buf: Buffer, next: number): number {
+    // Each family lists only its own sockets (tcp4/AF_INET, tcp6/AF_INET6), so the two never share a socket.
+    if (family === 4) return this.byV4Tuple.getOrSet(row.localV4, row.localPort, row.remoteV4, row.remotePort, next);
+    const key = buf.toString('latin1', row.tupleStart, row.tupleEnd);
     const seen = this.byTuple.get(key);
     if (seen !== undefined) return seen;
     this.byTuple.set(key, next);

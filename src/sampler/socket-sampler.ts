@@ -1,7 +1,14 @@
-// Per-host sampler: runs inside the host's network namespace (in its agent), so /proc/net/* is that host's.
+// Per-host sampler: runs inside the host's network namespace (in its agent), so /proc/net/* and netlink are that host's.
+// Every tick reads the cheap counters (sockstat, TcpExt, Tcp: a few ms at any socket count); the full census runs
+// beside them as often as it can: one at a time, started at a tick when none is running. A tick whose census is
+// still running gets a sample without one, and the report counts those.
+import { performance } from 'node:perf_hooks';
+import { FallbackRows, type CensusSourceChoice } from './census-source.ts';
 import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type Sockstat } from './kernel-counters.ts';
 import { PROC_NET } from './proc-file.ts';
 import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
+import type { CensusSource } from './socket-rows.ts';
+import { TickLoop } from './tick-loop.ts';
 
 /**
  * When a sample's time is taken: once its last read returned. Everything a sample holds was read at or before
@@ -12,14 +19,17 @@ export const SAMPLE_STAMP = 'reads-ended' as const;
 export interface Sample {
   /** ms since the run's zero, when the sample's last read returned (SAMPLE_STAMP). */
   readonly t: number;
-  readonly tcp: Omit<TcpCensus, 'sockets' | 'repeats'>;
-  readonly sockets: number;
-  /** Rows the census dropped as a 4-tuple it had already counted in the same table read. */
-  readonly repeats: number;
+  /** The census, where one ended since the previous sample; absent where the last one was still running. */
+  readonly tcp?: Omit<TcpCensus, 'sockets' | 'repeats'>;
+  readonly sockets?: number;
+  /** Rows the census dropped as a 4-tuple it had already counted in the same read. */
+  readonly repeats?: number;
+  /** Where the census came from and how long it took (ms), beside tcp. */
+  readonly census?: { readonly source: CensusSource; readonly ms: number };
   readonly sockstat: Sockstat;
   /** The key TcpExt/Tcp counters, absolute. */
   readonly counters: Counters;
-  /** Ticks skipped since the previous sample because a read took longer than the interval. */
+  /** Ticks skipped since the previous sample: not even the cheap counters could be read in time. */
   readonly skipped: number;
 }
 
@@ -30,12 +40,18 @@ export async function readCounters(): Promise<Counters> {
   return { ...parseCounterPairs(netstat, ['TcpExt']), ...parseCounterPairs(snmp, ['Tcp']) };
 }
 
+type CensusPart = Pick<Sample, 'tcp' | 'sockets' | 'repeats' | 'census'>;
+
 export class SocketSampler {
-  private readonly census: TcpCensusTaker;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private inFlight: Promise<void> | undefined;
-  private tick = 0;
+  private readonly taker: TcpCensusTaker;
+  private rows: Promise<FallbackRows> | undefined;
+  private readonly loop: TickLoop;
+  /** The census running now, if one is. */
+  private running: Promise<void> | undefined;
+  /** A census that ended and is not yet in a sample. */
+  private ended: CensusPart | undefined;
+  /** Why the last census failed: thrown by the next tick, so no failure passes unseen. */
+  private failure: unknown;
 
   /** serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side even after a listener is gone. */
   constructor(
@@ -44,46 +60,71 @@ export class SocketSampler {
     private readonly emit: (sample: Sample) => void,
     serverPorts: Iterable<number> = [],
   ) {
-    this.census = new TcpCensusTaker(serverPorts);
+    this.taker = new TcpCensusTaker(serverPorts);
+    this.loop = new TickLoop(intervalMs, now, (_tick, skipped) => this.onTick(skipped));
   }
 
+  private source(): Promise<FallbackRows> {
+    return (this.rows ??= FallbackRows.open());
+  }
+
+  /** Which source the census uses, and why not netlink where it does not. */
+  async censusSource(): Promise<CensusSourceChoice> {
+    return (await this.source()).choice;
+  }
+
+  private startCensus(): Promise<void> {
+    const started = performance.now();
+    const run = (async () => {
+      const rows = await this.source();
+      const { sockets, repeats, ...tcp } = await this.taker.takeFrom(rows);
+      this.ended = { tcp, sockets, repeats, census: { source: rows.name, ms: Math.round((performance.now() - started) * 10) / 10 } };
+    })();
+    this.running = run.catch((err: unknown) => void (this.failure = err)).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async cheap(): Promise<Pick<Sample, 'sockstat' | 'counters'>> {
+    const [sockstat, counters] = await Promise.all([PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))), readCounters()]);
+    return { sockstat, counters: pickKeyCounters(counters) };
+  }
+
+  private take(cheap: Pick<Sample, 'sockstat' | 'counters'>, skipped: number): Sample {
+    if (this.failure) throw this.failure;
+    const census = this.ended ?? {};
+    this.ended = undefined;
+    return { t: this.now(), ...census, ...cheap, skipped };
+  }
+
+  /** One sample with a census of its own, whatever the time it takes. */
   async sampleOnce(skipped = 0): Promise<Sample> {
-    const [tcp4, tcp6, sockstat, counters] = await Promise.all([
-      PROC_NET.tcp.read(),
-      PROC_NET.tcp6.read(),
-      PROC_NET.sockstat.read().then((b) => b.toString('latin1')),
-      readCounters(),
-    ]);
-    const t = this.now();
-    const { sockets, repeats, ...tcp } = this.census.take([
-      { buf: tcp4, family: 4 },
-      { buf: tcp6, family: 6 },
-    ]);
-    return { t, tcp, sockets, repeats, sockstat: parseSockstat(sockstat), counters: pickKeyCounters(counters), skipped };
+    await this.running;
+    const [cheap] = await Promise.all([this.cheap(), this.startCensus()]);
+    return this.take(cheap, skipped);
+  }
+
+  private async onTick(skipped: number): Promise<void> {
+    const census = this.running ? undefined : this.startCensus();
+    const cheap = await this.cheap();
+    // A census started at this tick may end in time for this tick's sample: wait for it until the next tick is due.
+    if (census) await untilOrTimeout(census, (Math.floor(this.now() / this.intervalMs) + 1) * this.intervalMs - this.now());
+    this.emit(this.take(cheap, skipped));
   }
 
   /** Samples at t = 0, interval, 2*interval, ... of the run's clock; a late tick is skipped and counted, never queued. */
   start(): void {
-    this.running = true;
-    this.tick = Math.floor(this.now() / this.intervalMs);
-    const loop = async () => {
-      if (!this.running) return;
-      const due = Math.floor(this.now() / this.intervalMs);
-      const skipped = Math.max(0, due - this.tick - 1);
-      this.tick = due;
-      this.emit(await this.sampleOnce(skipped));
-      if (!this.running) return;
-      const next = (Math.floor(this.now() / this.intervalMs) + 1) * this.intervalMs;
-      this.timer = setTimeout(() => void (this.inFlight = loop()), Math.max(0, next - this.now()));
-    };
-    this.inFlight = loop();
+    this.loop.start();
   }
 
-  /** Stops the loop and emits one last sample, so the series ends at the moment of stopping. */
+  /** Stops the loop and emits one last sample with a census of its own, so the series ends at the moment of stopping. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    await this.inFlight;
+    await this.loop.stop();
     this.emit(await this.sampleOnce());
   }
+}
+
+async function untilOrTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
+  clearTimeout(timer);
 }

@@ -103,7 +103,7 @@ afterAll(() => {
 });
 
 describe('npm pack', () => {
-  it('ships the launcher, the compiled CLI, agent and library with declarations, the Python actor and the scenarios', () => {
+  it("ships the launcher, the compiled CLI, agent and library with declarations, the Python actor, the netlink addon's source and the scenarios", () => {
     for (const file of [
       'bin/waitlab.js',
       'dist/cli/main.js',
@@ -112,6 +112,9 @@ describe('npm pack', () => {
       'dist/agent/main.js',
       'dist/actors/listener.py',
       'dist/outputs/page-charts.js',
+      'native/sock_diag.c',
+      'binding.gyp',
+      'scripts/build-native.js',
       'scenarios/short-conn.ts',
       'package.json',
     ]) {

@@ -17,7 +17,7 @@ type Event = { type: string; host?: string; actor?: string; t: number; [k: strin
 function events(dir: string): Event[] {
   return readFileSync(join(dir, 'samples.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Event);
 }
-const samplesOf = (es: Event[], host: string) => es.filter((e) => e.type === 'sample' && e.host === host);
+const samplesOf = (es: Event[], host: string) => es.filter((e) => e.type === 'sample' && e.host === host && (e as { tcp?: unknown }).tcp !== undefined);
 const statsOf = (es: Event[], actor: string) => es.filter((e) => e.type === 'stats' && e.actor === actor);
 const maxOf = (xs: number[]) => Math.max(...xs);
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });

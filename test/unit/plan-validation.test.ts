@@ -58,6 +58,11 @@ describe('plan validation', () => {
     expect(problems).toHaveLength(8);
   });
 
+  it('takes thresholds on a host\'s census (a sampler that fell behind can fail a run) and refuses parts it does not have', () => {
+    expect(problemsOf(twoHosts({ thresholds: ['hosts.client.census.skipped == 0', 'hosts.client.census.perSecond >= 5'] }))).toEqual([]);
+    expect(problemsOf(twoHosts({ thresholds: ['hosts.client.census.rate > 1'] }))).toEqual([expect.stringMatching(/no part of census "rate"/)]);
+  });
+
   it('rejects sysctls the kernel does not have in a network namespace, saying why', () => {
     const problems = problemsOf(
       twoHosts({

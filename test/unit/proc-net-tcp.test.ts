@@ -13,6 +13,13 @@ describe('/proc/net/tcp parser', () => {
     expect(rows[8]).toEqual([0x05, 0x9198, 8080, '127.0.0.1']);
   });
 
+  it("reads each row's inode, past the space-padded uid and timeout", () => {
+    const inodes: number[] = [];
+    scanProcNetTcp(fixture('tcp'), 4, (r) => void inodes.push(r.inode));
+    expect(inodes.slice(0, 2)).toEqual([10730, 10751]);
+    expect(inodes[7]).toBe(0); // TIME_WAIT: no file, no inode
+  });
+
   it('reads IPv6 rows, whose addresses are 32 hex digits', () => {
     const rows: [number, number, number][] = [];
     expect(scanProcNetTcp(fixture('tcp6'), 6, (r) => void rows.push([r.state, r.localPort, r.remoteV4]))).toBe(7);

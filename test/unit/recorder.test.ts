@@ -63,3 +63,32 @@ describe('HostRecord peaks', () => {
     expect(rec.peaks.split.TIME_WAIT).toEqual({ listen: 40, ephemeral: 25 });
   });
 });
+
+describe('HostRecord census', () => {
+  type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
+  const cheap = (t: number, tw: number): SampleEvent => ({ type: 'sample', host: 'h', t, sockstat: { inuse: 0, orphan: 0, tw, alloc: 0, mem: 0 }, counters: {}, skipped: 0 });
+  const withCensus = (t: number, tw: number, source: 'netlink' | 'proc', ms: number): SampleEvent => ({
+    ...cheap(t, tw),
+    tcp: { listen: {}, ephemeral: { TIME_WAIT: tw }, total: { TIME_WAIT: tw }, peers: { listen: {}, ephemeral: {} } },
+    sockets: tw,
+    repeats: 0,
+    census: { source, ms },
+  });
+
+  it('counts the samples that went without a census, takes sockstat from every sample, and states and series only from censuses', () => {
+    const rec = new HostRecord();
+    rec.add(withCensus(0, 10, 'netlink', 40));
+    rec.add(cheap(100, 500)); // the census was still running: the kernel's own count goes on
+    rec.add(withCensus(200, 300, 'netlink', 120));
+    rec.add({ ...cheap(300, 300), skipped: 2 });
+    rec.add(withCensus(600, 200, 'proc', 80));
+    expect(rec.samples).toBe(5);
+    expect(rec.skippedTicks).toBe(2);
+    expect(rec.census).toEqual({ bySource: { netlink: 2, proc: 1 }, skipped: 2, totalMs: 240, maxMs: 120 });
+    expect(rec.peaks.sockstatTw).toBe(500);
+    expect(rec.peaks.total.TIME_WAIT).toBe(300);
+    expect(rec.series.t).toEqual([0, 200, 600]);
+    expect(rec.lastCensus?.t).toBe(600);
+    expect(rec.last?.t).toBe(600);
+  });
+});

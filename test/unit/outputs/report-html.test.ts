@@ -22,7 +22,7 @@ const RUN = new URL('../../fixtures/runs/', import.meta.url);
 const SAMPLES = new URL('short-conn.samples.ndjson', RUN).pathname;
 const loadReport = () => JSON.parse(readFileSync(new URL('short-conn.report.json', RUN), 'utf8')) as Report;
 const events = readFileSync(SAMPLES, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; host?: string; actor?: string; t: number; tcp?: any; sockstat?: any; stats?: any });
-const samplesOf = (host: string) => events.filter((e) => e.type === 'sample' && e.host === host);
+const samplesOf = (host: string) => events.filter((e) => e.type === 'sample' && e.host === host && (e as { tcp?: unknown }).tcp !== undefined);
 
 /** The JSON of a page's data block, as the page reads it. */
 function pageData(html: string): { charts: { id: string; title: string }[] } {

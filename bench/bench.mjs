@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+// The benchmark (`npm run bench`, outside `npm test`): every figure a ratio against a peer run side by side in the
+// same lab on this machine, written into docs/benchmarks.md between its bench markers (the soak's section stays).
+//   census      one census at 1k..100k TIME_WAIT sockets (netlink and /proc) against `ss -tan` and `ss -s`
+//   sampler     the agent's sampler at 10 Hz: its CPU against `ss -tan` run at 10 Hz, censuses, skipped ticks
+//   flood       short connections per second against one nginx (Connection: close): the flood, wrk, ab, autocannon
+//   lab         lab build and teardown for 2, 4, 8 hosts against the same `ip` commands run from a shell
+//   readiness   "lab built" to "load starting" of a run against starting node itself in a lab namespace
+// `--smoke` (run by .ci/run) runs every section at its smallest and checks the counts, writes nothing.
+// `--only=census,flood,lab,ready` runs the sections named and prints them, writing nothing.
+// Run it through `waitlab privileged` (npm run bench does). Every load is bounded in count or time.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { defineScenario, resolvePlan, runScenario } from '../dist/index.js';
+import { netnsDriver } from '../dist/lab/netns-driver.js';
+import { nginxServerConfig } from '../dist/actors/http-server-nginx.js';
+import { nginxVersion } from '../dist/actors/nginx-process.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DOC = join(ROOT, 'docs/benchmarks.md');
+const START = '<!-- bench:start (written by npm run bench) -->';
+const END = '<!-- bench:end -->';
+const smoke = process.argv.includes('--smoke');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const runs = (section) => !only || only.includes(section);
+const SIZE = smoke
+  ? { census: [1_000], sampler: [1_000], samplerSeconds: 2, reps: 3, floodSeconds: 2, floodRounds: 1, hosts: [2], labReps: 1 }
+  : { census: [1_000, 10_000, 50_000, 100_000], sampler: [1_000, 50_000, 100_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 4, 8], labReps: 3 };
+const CONCURRENCY = 32;
+const PORT = 8080;
+
+const failures = [];
+const check = (ok, what) => {
+  if (!ok) failures.push(what);
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}x` : '-');
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+const cleanups = [];
+const cleanup = async () => {
+  while (cleanups.length) await cleanups.pop()().catch((err) => log(`cleanup: ${err.message}`));
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
+}
+
+async function buildLab(name, hosts) {
+  const plan = resolvePlan(defineScenario({ name, description: 'bench', params: {}, build: () => ({ hosts, actors: {} }) }), 'bench/bench.mjs', {});
+  const lab = await netnsDriver.build(plan, () => undefined);
+  cleanups.push(() => lab.teardown());
+  return lab;
+}
+
+const inHost = (lab, host, command, args, options = {}) => execFileSync('ip', ['netns', 'exec', lab.hosts[host].location, command, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
+const nodeInHost = (lab, host, script, args) => JSON.parse(inHost(lab, host, process.execPath, [join(ROOT, 'bench/helpers', script), ...args.map(String)]));
+const passiveOpens = (lab, host) => Number(/^Tcp: (?:\S+ ){5}(\d+)/m.exec(inHost(lab, host, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Tcp:'))[1])?.[1]);
+
+// Many TIME_WAIT sockets in one namespace: every local port, no reuse of a TIME_WAIT entry, room for 100k+ of them.
+const MANY_SOCKETS = { 'net.ipv4.ip_local_port_range': '1024 65535', 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_max_tw_buckets': 262144 };
+
+async function censusAndSampler(out) {
+  const levels = [...new Set([...SIZE.census, ...SIZE.sampler])].sort((a, b) => a - b);
+  const lab = await buildLab('bench-census', Object.fromEntries(levels.map((n) => [`s${n}`, { sysctls: MANY_SOCKETS }])));
+  const census = [];
+  const sampler = [];
+  for (const n of levels) {
+    // TIME_WAIT lasts 60 s: each level's sockets are made in their own namespace right before they are counted.
+    log(`${fmt(n)} TIME_WAIT sockets`);
+    nodeInHost(lab, `s${n}`, 'make-time-wait.mjs', [n, 8_000]);
+    if (SIZE.census.includes(n)) {
+      const r = nodeInHost(lab, `s${n}`, 'census-timing.mjs', [SIZE.reps]);
+      census.push({ n, ...r });
+      check(r.counts.netlink.source === 'netlink', `census at ${n}: netlink source, not ${r.counts.netlink.source}`);
+      check(r.counts.netlink.timeWait === n && r.counts.proc.timeWait === n && r.counts['ss -s'].timeWait === n, `census at ${n}: counts ${JSON.stringify(r.counts)}`);
+    }
+    if (SIZE.sampler.includes(n)) {
+      const r = nodeInHost(lab, `s${n}`, 'sampler-cpu.mjs', [SIZE.samplerSeconds]);
+      sampler.push({ n, ...r });
+      check(r.sampler.samples > 0 && r.sampler.censuses > 0, `sampler at ${n}: no sample or census`);
+    }
+  }
+  await cleanups.pop()();
+
+  out.push('### Census: one census of N TIME_WAIT sockets', '');
+  out.push(`Median of ${SIZE.reps} rounds, each a census through netlink sock_diag and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`, '');
+  out.push('| sockets | netlink census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | netlink / `ss -tan` | /proc / `ss -tan` | netlink / `ss -s` |', '|---|---|---|---|---|---|---|---|');
+  for (const c of census) {
+    const m = c.medianMs;
+    out.push(`| ${fmt(c.n)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m.netlink, m['ss -s'])} |`);
+  }
+  out.push('', '### Sampler at 10 Hz', '');
+  out.push(`The agent's sampler (cheap counters every tick, the census beside them) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`, '');
+  out.push('| sockets | census source | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |', '|---|---|---|---|---|---|---|---|---|');
+  for (const s of sampler) {
+    const cpu = (100 * s.sampler.cpuSeconds) / s.sampler.wallSeconds;
+    const ss = (100 * s.ss.cpuSeconds) / s.ss.wallSeconds;
+    out.push(`| ${fmt(s.n)} | ${s.source.source} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`);
+  }
+  out.push('');
+}
+
+/** `/usr/bin/time` around a command: its wall and CPU seconds, from its last stderr line. */
+function timed(lab, host, argv) {
+  const r = spawnSync('ip', ['netns', 'exec', lab.hosts[host].location, '/usr/bin/time', '-f', 'TIME %e %U %S', ...argv], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const m = /TIME (\S+) (\S+) (\S+)\s*$/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), stdout: r.stdout };
+}
+
+async function flood(out) {
+  const lab = await buildLab('bench-flood', { client: { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } }, server: {} });
+  const dir = mkdtempSync(join(tmpdir(), 'waitlab-bench-nginx-'));
+  const settings = { name: 'bench', binary: '/usr/sbin/nginx', port: PORT, backlog: 4096, workers: 1, keepAlive: false, keepAliveTimeoutMs: 5000, closer: 'server', responseBytes: 64 };
+  const version = nginxVersion(settings.binary);
+  writeFileSync(join(dir, 'body'), Buffer.alloc(settings.responseBytes, 'x'));
+  writeFileSync(join(dir, 'nginx.conf'), nginxServerConfig(settings, dir, version, false));
+  spawnSync('chmod', ['755', dir]);
+  const nginx = spawn('ip', ['netns', 'exec', lab.hosts.server.location, settings.binary, '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  cleanups.push(async () => {
+    nginx.kill('SIGKILL');
+    spawnSync('ip', ['netns', 'exec', lab.hosts.server.location, 'sh', '-c', `kill -9 $(cat ${dir}/nginx.pid) 2>/dev/null`]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 100 && !inHost(lab, 'server', 'ss', ['-Htln', `sport = :${PORT}`]).trim(); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = `http://${lab.hosts.server.address}:${PORT}/`;
+  const s = SIZE.floodSeconds;
+  const tools = {
+    'waitlab flood': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s],
+    'waitlab flood, 2 workers': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 2],
+    wrk: ['wrk', '-t2', `-c${CONCURRENCY}`, `-d${s}s`, '-H', 'Connection: close', url],
+    ab: ['ab', '-q', '-c', String(CONCURRENCY), '-t', String(s), '-n', '10000000', '-s', '5', url],
+    autocannon: [process.execPath, join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONCURRENCY), '-d', String(s), '-H', 'Connection: close', url],
+  };
+  const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
+  const names = Object.keys(tools);
+  for (let round = 0; round < SIZE.floodRounds; round++) {
+    // Each round in another order, so no tool always meets the TIME_WAIT the one before it left on the server.
+    for (const name of round % 2 ? [...names].reverse() : names) {
+      log(`flood: ${name}, round ${round + 1}`);
+      const before = passiveOpens(lab, 'server');
+      const t = timed(lab, 'client', tools[name].map(String));
+      const conns = passiveOpens(lab, 'server') - before;
+      results[name].push({ ...t, conns });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  await cleanup();
+
+  const row = (name) => {
+    const rs = results[name];
+    const rate = median(rs.map((r) => r.conns / r.wall));
+    const cpuPerK = median(rs.map((r) => (1000 * r.cpu) / r.conns));
+    return { rate, cpuPerK, conns: rs.map((r) => r.conns) };
+  };
+  const wrk = row('wrk');
+  for (const name of names) check(row(name).rate > 0, `flood: ${name} made no connection`);
+  out.push('### Flood: short connections per second against one nginx', '');
+  out.push(`One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs), on one event loop and on two worker threads; wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`, '');
+  out.push('| tool | connections / s (median) | against wrk | CPU s per 1,000 connections | against wrk | connections per run |', '|---|---|---|---|---|---|');
+  for (const name of names) {
+    const r = row(name);
+    out.push(`| ${name} | ${fmt(r.rate)} | ${ratio(r.rate, wrk.rate)} | ${fmt(r.cpuPerK, 3)} | ${ratio(r.cpuPerK, wrk.cpuPerK)} | ${r.conns.map((c) => fmt(c)).join(', ')} |`);
+  }
+  out.push('');
+}
+
+/** The ip commands the netns driver runs for a lab of n hosts on one network, as a shell script: the peer of a build. */
+function ipScript(id, n) {
+  const lines = [`ip netns add ${id}-bridge`, `ip -n ${id}-bridge link add br0 type bridge`, `ip -n ${id}-bridge link set br0 up`];
+  for (let i = 1; i <= n; i++) {
+    const ns = `${id}-h${i}`;
+    lines.push(`ip netns add ${ns}`, `ip -n ${id}-bridge link add p${i} type veth peer name eth0 netns ${ns}`, `ip -n ${id}-bridge link set p${i} master br0 up`);
+    lines.push(`ip -n ${ns} link set lo up`, `ip -n ${ns} addr add 198.18.0.${i}/24 dev eth0`, `ip -n ${ns} link set eth0 up`);
+  }
+  return { build: lines.join('\n'), teardown: [`${id}-bridge`, ...Array.from({ length: n }, (_, i) => `${id}-h${i + 1}`)].map((ns) => `ip netns del ${ns}`).join('\n') };
+}
+
+async function labs(out) {
+  const rows = [];
+  for (const n of SIZE.hosts) {
+    const ours = { build: [], teardown: [] };
+    const peer = { build: [], teardown: [] };
+    for (let r = 0; r < SIZE.labReps; r++) {
+      const plan = resolvePlan(defineScenario({ name: 'bench-lab', description: 'bench', params: {}, build: () => ({ hosts: Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i + 1}`, {}])), actors: {} }) }), 'bench/bench.mjs', {});
+      let t = performance.now();
+      const lab = await netnsDriver.build(plan, () => undefined);
+      ours.build.push(performance.now() - t);
+      t = performance.now();
+      await lab.teardown();
+      ours.teardown.push(performance.now() - t);
+      // The peer's namespaces carry this process's lab prefix, so a crash leaves them to the next run's reaping.
+      const script = ipScript(`wl${process.pid}n9${r}${n}`, n);
+      cleanups.push(async () => void spawnSync('sh', ['-c', script.teardown.replaceAll('\n', ' 2>/dev/null;\n')]));
+      t = performance.now();
+      execFileSync('sh', ['-e', '-c', script.build]);
+      peer.build.push(performance.now() - t);
+      t = performance.now();
+      execFileSync('sh', ['-e', '-c', script.teardown]);
+      peer.teardown.push(performance.now() - t);
+      cleanups.pop();
+    }
+    rows.push({ n, ours: { build: median(ours.build), teardown: median(ours.teardown) }, peer: { build: median(peer.build), teardown: median(peer.teardown) } });
+  }
+  out.push('### Lab build and teardown', '');
+  out.push(`Median of ${SIZE.labReps} builds and teardowns of a lab of N hosts on one network by the netns driver, against the same \`ip\` commands run from a shell script (\`sh -e\`), one after the other.`, '');
+  out.push('| hosts | build ms | `ip` script ms | against script | teardown ms | `ip netns del` script ms | against script |', '|---|---|---|---|---|---|---|');
+  for (const r of rows) out.push(`| ${r.n} | ${fmt(r.ours.build)} | ${fmt(r.peer.build)} | ${ratio(r.ours.build, r.peer.build)} | ${fmt(r.ours.teardown)} | ${fmt(r.peer.teardown)} | ${ratio(r.ours.teardown, r.peer.teardown)} |`);
+  out.push('');
+}
+
+async function readiness(out) {
+  const scenario = defineScenario({
+    name: 'bench-ready',
+    description: 'one connection: how soon a run is ready after its lab is built',
+    params: {},
+    build: () => ({
+      hosts: { client: {}, server: {} },
+      actors: { web: { kind: 'http-server', host: 'server', port: PORT }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', count: 1, rate: '10/s' } },
+    }),
+  });
+  const ready = [];
+  for (let r = 0; r < SIZE.labReps; r++) {
+    const dir = join(mkdtempSync(join(tmpdir(), 'waitlab-bench-ready-')), 'run');
+    const { report } = await runScenario(resolvePlan(scenario, 'bench/bench.mjs', {}), { outDir: dir });
+    check(report.verdict === 'pass', `readiness run: verdict ${report.verdict}`);
+    const lines = readFileSync(join(dir, 'log.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const at = (msg) => lines.find((l) => l.msg === msg)?.time;
+    ready.push(at('load starting') - at('lab built'));
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+  const lab = await buildLab('bench-node', { h1: {} });
+  const node = [];
+  for (let r = 0; r < SIZE.labReps; r++) {
+    const t = performance.now();
+    inHost(lab, 'h1', process.execPath, ['-e', '0']);
+    node.push(performance.now() - t);
+  }
+  await cleanup();
+  out.push('### Agents ready after the lab is built', '');
+  out.push(`Median of ${SIZE.labReps} runs of a two-host scenario (an http-server and one connection): from the controller's "lab built" to "load starting" in log.ndjson (both agents started, initialised, sampling, the server listening), against \`ip netns exec <host> node -e 0\`, the least any Node process in a lab host takes.`, '');
+  out.push('| lab built to load starting, ms | `node -e 0` in a lab host, ms | against node |', '|---|---|---|');
+  out.push(`| ${fmt(median(ready))} | ${fmt(median(node))} | ${ratio(median(ready), median(node))} |`, '');
+}
+
+function version(argv, pattern) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return pattern.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
+}
+
+const out = [];
+const load = loadavg().map((l) => l.toFixed(2)).join(', ');
+out.push(
+  '## Side by side: `npm run bench`',
+  '',
+  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: Linux ${release()}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, ` +
+    `ss ${version(['ss', '-V'], /iproute2-(\S+)/)}, nginx ${version(['/usr/sbin/nginx', '-v'], /nginx\/(\S+)/)}, wrk ${version(['wrk', '-v'], /wrk (\S+)/)}, ab ${version(['ab', '-V'], /Version (\S+)/)}, autocannon ${JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version}; load average at the start ${load}.`,
+  '',
+);
+try {
+  if (runs('census')) await censusAndSampler(out);
+  if (runs('flood')) await flood(out);
+  if (runs('lab')) await labs(out);
+  if (runs('ready')) await readiness(out);
+} finally {
+  await cleanup();
+}
+if (failures.length) out.push('Checks that failed:', '', ...failures.map((f) => `- ${f}`), '');
+const text = out.join('\n');
+process.stdout.write(`${text}\n`);
+if (!smoke && !only) {
+  const doc = readFileSync(DOC, 'utf8');
+  const [head, rest] = doc.includes(START) ? [doc.slice(0, doc.indexOf(START)), doc.slice(doc.indexOf(END) + END.length)] : [doc, ''];
+  writeFileSync(DOC, `${head}${START}\n${text}\n${END}${rest}`);
+  log(`wrote ${DOC}`);
+}
+process.exit(failures.length ? 1 : 0);

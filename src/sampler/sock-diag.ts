@@ -1,0 +1,67 @@
+// The netlink sock_diag addon (native/sock_diag.c, built into build/ by npm's install step): TCP socket dumps of
+// this process's network namespace, filtered by state in the kernel, as struct inet_diag_msg records.
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../core/paths.ts';
+
+interface SockDiagAddon {
+  open(): number;
+  close(fd: number): void;
+  dump(fd: number, family: number, states: number, out: Buffer): Promise<number>;
+  recordSize: number;
+}
+
+export const ADDON_PATH = resolve(PACKAGE_ROOT, 'build/Release/sock_diag.node');
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/** Every TCP state, 1 (ESTABLISHED) to 12 (NEW_SYN_RECV): the kernel's TCPF_* bits. */
+export const ALL_TCP_STATES = 0x1ffe;
+
+/** The addon, or the reason it cannot be loaded (not built: no C compiler at install time). */
+function loadAddon(): SockDiagAddon {
+  return createRequire(import.meta.url)(ADDON_PATH) as SockDiagAddon;
+}
+
+/**
+ * One NETLINK_SOCK_DIAG socket, kept open for the process's life: the census must go on where the process has hit its
+ * open-files limit (EMFILE), so no socket is opened per census. Dumps are taken one at a time.
+ */
+export class SockDiagSocket {
+  private buf: Buffer;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly addon: SockDiagAddon, private readonly fd: number) {
+    this.buf = Buffer.alloc(addon.recordSize * 4096);
+  }
+
+  /** Opens the socket; throws (with the errno's name as code) where the addon is missing or netlink is refused. */
+  static open(): SockDiagSocket {
+    const addon = loadAddon();
+    return new SockDiagSocket(addon, addon.open());
+  }
+
+  get recordSize(): number {
+    return this.addon.recordSize;
+  }
+
+  /** The sockets of one family in the given states: `rows` records of recordSize bytes at the start of `buf`, valid until the next dump. */
+  dump(family: 4 | 6, states: number): Promise<{ buf: Buffer; rows: number }> {
+    const next = this.queue.then(() => this.dumpNow(family, states));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async dumpNow(family: 4 | 6, states: number): Promise<{ buf: Buffer; rows: number }> {
+    for (;;) {
+      const rows = await this.addon.dump(this.fd, family === 4 ? AF_INET : AF_INET6, states, this.buf);
+      if (rows * this.addon.recordSize <= this.buf.length) return { buf: this.buf, rows };
+      // The kernel listed more sockets than fit: grow with room to spare and dump again.
+      this.buf = Buffer.alloc(Math.ceil(rows * 1.5) * this.addon.recordSize);
+    }
+  }
+
+  close(): void {
+    this.addon.close(this.fd);
+  }
+}
