@@ -1,6 +1,6 @@
-// One row per TCP socket of this namespace, for `waitlab watch` and `waitlab doctor`: the only place they
-// read the socket table, so its source (today /proc/net/tcp{,6}, later netlink sock_diag) changes here alone.
-import { PROC_NET } from './proc-file.ts';
+// One row per TCP socket of this namespace, for `waitlab watch` and `waitlab doctor`: the only place they read
+// the socket table, from the census's own source (netlink sock_diag, else /proc/net/tcp{,6}), inodes included.
+import { FallbackRows, type CensusSourceChoice } from './census-source.ts';
 import { scanProcNetTcp, type TcpRow } from './proc-net-tcp.ts';
 import { TCP_LISTEN } from './tcp-states.ts';
 import { TupleIndex } from './tuple-index.ts';
@@ -20,74 +20,89 @@ export interface SocketRows {
   repeats: number;
 }
 
-/** The inode column: the 7th field after the remote address (st tx:rx tr:when retrnsmt uid timeout inode). */
-function inodeAfter(buf: Buffer, from: number): number {
-  let i = from;
-  for (let field = 0; field < 6; field++) {
-    while (buf[i] === 32) i++;
-    while (i < buf.length && buf[i] !== 32 && buf[i] !== 10) i++;
-  }
-  while (buf[i] === 32) i++;
-  let n = 0;
-  for (let c = buf[i]!; c >= 48 && c <= 57; c = buf[++i]!) n = n * 10 + (c - 48);
-  return n;
-}
-
 export class SocketRowReader {
   private rows: SocketRows = allocate(4096);
   private readonly byV4Tuple = new TupleIndex();
   private readonly byTuple = new Map<string, number>();
   private readonly wantInode = new Uint8Array(16);
+  private source: Promise<FallbackRows> | undefined;
 
   /** inodeStates: the state codes whose owning process may be asked for (e.g. CLOSE_WAIT, FIN_WAIT2). */
   constructor(inodeStates: Iterable<number> = []) {
     for (const s of inodeStates) this.wantInode[s] = 1;
   }
 
-  /** This namespace's sockets. The arrays are reused by the next read. */
+  /** This namespace's sockets, from netlink sock_diag where it answers, else /proc/net/tcp{,6} (census-source.ts). The arrays are reused by the next read. */
   async read(): Promise<Readonly<SocketRows>> {
-    // Two files, two buffers: neither read reuses the other's.
-    const [tcp4, tcp6] = await Promise.all([PROC_NET.tcp.read(), PROC_NET.tcp6.read()]);
-    return this.collect([
-      { buf: tcp4, family: 4 },
-      { buf: tcp6, family: 6 },
-    ]);
+    const source = await (this.source ??= FallbackRows.open());
+    this.reset();
+    let family: 4 | 6 | undefined;
+    await source.scan(
+      (row) => {
+        // Each family is its own table: a 4-tuple repeats only within one.
+        if (row.family !== family) {
+          family = row.family;
+          this.byV4Tuple.clear();
+          this.byTuple.clear();
+        }
+        this.add(row, row, row.inode);
+      },
+      // netlink failed mid-read and the source turned to /proc: start the rows again.
+      () => {
+        this.reset();
+        family = undefined;
+      },
+    );
+    this.byTuple.clear();
+    return this.rows;
+  }
+
+  /** Which source the last read used, and why netlink was not, where it was not. */
+  async sourceChoice(): Promise<CensusSourceChoice> {
+    return (await (this.source ??= FallbackRows.open())).choice;
   }
 
   /** Rows of table texts as read, one per 4-tuple per table, the last row of a 4-tuple kept (the later state). */
   collect(tables: readonly { buf: Buffer; family: 4 | 6 }[]): Readonly<SocketRows> {
-    const r = this.rows;
-    r.count = 0;
-    r.repeats = 0;
+    this.reset();
     for (const t of tables) {
       // A table read is not a snapshot (seq_file resumes by position): a socket that moved chains meanwhile is
       // listed twice. tcp lists only AF_INET sockets and tcp6 only AF_INET6 ones, so each table is its own.
       this.byV4Tuple.clear();
       this.byTuple.clear();
-      scanProcNetTcp(t.buf, t.family, (row) => {
-        let i = this.rows.count;
-        if (row.state !== TCP_LISTEN) {
-          const seen = this.seen(row, t, i);
-          if (seen >= 0) {
-            i = seen;
-            this.rows.repeats++;
-          }
-        }
-        if (i === this.rows.count) {
-          if (i === this.rows.state.length) this.grow();
-          this.rows.count++;
-        }
-        const rows = this.rows;
-        rows.state[i] = row.state;
-        rows.localPort[i] = row.localPort;
-        rows.remotePort[i] = row.remotePort;
-        rows.localV4[i] = row.localV4;
-        rows.remoteV4[i] = row.remoteV4;
-        rows.inode[i] = this.wantInode[row.state] === 1 ? inodeAfter(t.buf, row.tupleEnd) : 0;
-      });
+      scanProcNetTcp(t.buf, t.family, (row) => this.add(row, t, row.inode));
     }
     this.byTuple.clear();
     return this.rows;
+  }
+
+  private reset(): void {
+    this.rows.count = 0;
+    this.rows.repeats = 0;
+    this.byV4Tuple.clear();
+    this.byTuple.clear();
+  }
+
+  private add(row: Readonly<TcpRow>, t: { buf: Buffer; family: 4 | 6 }, inode: number): void {
+    let i = this.rows.count;
+    if (row.state !== TCP_LISTEN) {
+      const seen = this.seen(row, t, i);
+      if (seen >= 0) {
+        i = seen;
+        this.rows.repeats++;
+      }
+    }
+    if (i === this.rows.count) {
+      if (i === this.rows.state.length) this.grow();
+      this.rows.count++;
+    }
+    const rows = this.rows;
+    rows.state[i] = row.state;
+    rows.localPort[i] = row.localPort;
+    rows.remotePort[i] = row.remotePort;
+    rows.localV4[i] = row.localV4;
+    rows.remoteV4[i] = row.remoteV4;
+    rows.inode[i] = this.wantInode[row.state] === 1 ? inode : 0;
   }
 
   private seen(row: Readonly<TcpRow>, t: { buf: Buffer; family: 4 | 6 }, next: number): number {
