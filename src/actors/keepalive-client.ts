@@ -1,7 +1,7 @@
 // Keep-alive load with autocannon: a few connections carry every request, at a bounded overall rate.
 // Beside a short-conn-client at the same rate it shows what keep-alive saves: new connections per
 // request, and the TIME_WAIT they leave.
-import autocannon, { type Instance, type Result } from 'autocannon';
+import type { Instance, Result } from 'autocannon';
 import { f } from '../core/fields.ts';
 import { defineActorKind } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
@@ -45,6 +45,8 @@ export const keepaliveClient = defineActorKind({
     return {
       done,
       async start() {
+        // Loaded when the load starts, not when the agent does: autocannon costs an agent ~0.2 s of start-up.
+        const { default: autocannon } = await import('autocannon');
         startedAt = ctx.now();
         instance = autocannon(
           {

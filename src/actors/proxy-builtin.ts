@@ -2,7 +2,7 @@
 // upstream behind. keepAlive N: up to N pooled connections per upstream; 0: `reset: true` on every request
 // (undici sends Connection: close and destroys the socket after the response, so the proxy closes first).
 import http from 'node:http';
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
 import { causeOfErrno, type ProxyEngineFactory } from './proxy-engine.ts';
 import { deferred } from '../core/deferred.ts';
 
@@ -10,6 +10,8 @@ import { deferred } from '../core/deferred.ts';
 const POOL_IDLE_MS = 4_000;
 
 export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
+  // Required here, by the one engine that uses it, not by every agent at start-up (undici costs ~0.1 s to load).
+  const { Pool } = createRequire(import.meta.url)('undici') as typeof import('undici');
   const pools = s.upstreams.map(
     (u) =>
       new Pool(`http://${u.address}:${u.port}`, {
