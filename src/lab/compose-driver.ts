@@ -128,7 +128,9 @@ export const composeDriver: LabDriver = {
     let tornDown = false;
     const hosts: Record<string, LabHost> = {};
     const composeArgs = (args: string[]) => [...tool!.compose.slice(1), '--project-name', id, '--file', file, ...args];
-    const uncontrolled = [`open files per host: the container's limit, ${DEFAULT_NOFILE} where the scenario sets no limits.nofile (compose ulimits)`];
+    // A netns host inherits the controller's open-files limit; a container gets the compose file's.
+    const unlimited = Object.values(plan.hosts).filter((h) => h.limits?.nofile === undefined).map((h) => h.name);
+    const uncontrolled = unlimited.length ? [`open files on ${unlimited.join(', ')}: the container's limit, ${DEFAULT_NOFILE} (compose ulimits), not the controller's`] : [];
     const netfilter = bridgeNetfilter();
     if (netfilter) uncontrolled.push(netfilter);
     const lab: Lab = {

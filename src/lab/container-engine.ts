@@ -92,6 +92,8 @@ export async function startComposeTool(dir: string): Promise<ComposeTool> {
     throw new LabUnavailableError(`${(err as Error).message}${stderr ? `: ${stderr.trim()}` : ''}`);
   }
   const backend = (await run('podman', ['info', '--format', '{{.Host.NetworkBackend}}']).catch(() => '')).trim();
-  const versions = [firstLine('podman', ['--version']) ?? 'podman', `network backend ${backend || '?'}`, `runtime ${(await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}']).catch(() => '?')).trim()}`, firstLine('docker-compose', ['version', '--short']) ? `docker-compose ${firstLine('docker-compose', ['version', '--short'])}` : 'docker-compose'];
+  const runtime = (await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}']).catch(() => '?')).trim();
+  const compose = firstLine('docker-compose', ['version', '--short']);
+  const versions = [firstLine('podman', ['--version']) ?? 'podman', `network backend ${backend || '?'}`, `runtime ${runtime}`, compose ? `docker-compose ${compose}` : 'docker-compose'];
   return { engine, compose: ['docker-compose'], env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' }, versions, cni: backend === 'cni', stop };
 }
