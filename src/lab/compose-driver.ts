@@ -117,7 +117,8 @@ export const composeDriver: LabDriver = {
     mkdirSync(dir, { mode: 0o700 });
     mkdirSync(agentsDir, { mode: 0o700 });
     const image = composeImage();
-    const engine = detectEngine() ?? 'podman';
+    const engine = detectEngine();
+    if (!engine) throw new LabUnavailableError(missingForCompose(image).join('; '));
     // Ownership first: a run killed halfway through is still reaped.
     const owner: ComposeOwner = { lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '', engine, cni: engine === 'podman' };
     writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
@@ -164,7 +165,7 @@ export const composeDriver: LabDriver = {
     };
 
     try {
-      tool = await startComposeTool(dir);
+      tool = await startComposeTool(dir, engine);
       owner.cni = tool.cni;
       writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
       const { subnet, gateway } = labSubnet(plan);

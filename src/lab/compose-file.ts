@@ -41,8 +41,6 @@ export interface ComposeOptions {
   controller?: { args: readonly string[]; reports: string; /** A scenario file's directory outside the catalogue, mounted read-only. */ scenarios?: string };
   /** Labels on every service, so whatever a dead run leaves is found again. */
   labels?: Readonly<Record<string, string>>;
-  /** How long each agent waits for its controller before it exits. */
-  agentWaitS?: number;
 }
 
 /** What a compose lab cannot build of a plan: more than the one network, routes, gateways. Empty: it can. */
@@ -67,7 +65,7 @@ export function labSubnet(plan: Plan): { subnet: string; gateway: string } {
   return { subnet: `${base}.0/24`, gateway: `${base}.${last}` };
 }
 
-export function agentSocket(host: string): string {
+function agentSocket(host: string): string {
   return `${AGENTS_DIR_IN_CONTAINER}/${host}.sock`;
 }
 
@@ -81,7 +79,8 @@ export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue 
   for (const host of Object.values(plan.hosts)) {
     services[host.name] = {
       ...image,
-      command: ['node', `${IMAGE_ROOT}/dist/agent/main.js`, '--socket', agentSocket(host.name), '--wait-s', String(options.agentWaitS ?? 600)],
+      // The agent waits for its controller as long as agent/main.ts says (10 minutes), then exits.
+      command: ['node', `${IMAGE_ROOT}/dist/agent/main.js`, '--socket', agentSocket(host.name)],
       // List form: podman-compose 1.0 takes no other; Docker Compose takes both.
       sysctls: Object.keys(host.sysctls).length ? Object.entries(host.sysctls).map(([k, v]) => `${k}=${v}`) : undefined,
       ulimits: ulimits(host.limits?.nofile ?? DEFAULT_NOFILE),

@@ -9,9 +9,9 @@ import { LabUnavailableError } from '../core/errors.ts';
 import { findExecutable, run } from '../core/command.ts';
 import { currentPrivilege } from './privilege.ts';
 
+export type Engine = 'podman' | 'docker';
+
 export interface ComposeTool {
-  /** podman or docker: the CLI that lists and removes what compose made. */
-  readonly engine: 'podman' | 'docker';
   /** The compose command: ['docker-compose'] or ['docker', 'compose']. */
   readonly compose: readonly string[];
   /** The environment compose runs with (DOCKER_HOST of Podman's service). */
@@ -30,7 +30,7 @@ function firstLine(command: string, args: string[]): string | undefined {
 }
 
 /** Which engine this machine has: Podman when installed, else a Docker Engine that answers. */
-export function detectEngine(): 'podman' | 'docker' | undefined {
+export function detectEngine(): Engine | undefined {
   if (findExecutable('podman')) return 'podman';
   if (findExecutable('docker') && firstLine('docker', ['info', '--format', '{{.ServerVersion}}'])) return 'docker';
   return undefined;
@@ -63,15 +63,13 @@ async function waitForFile(path: string, child: ChildProcess, timeoutMs: number)
   }
 }
 
-/** The compose tool for a lab whose private directory is `dir` (root's, 0700): Podman's service socket goes there. */
-export async function startComposeTool(dir: string): Promise<ComposeTool> {
-  const engine = detectEngine();
-  if (!engine) throw new LabUnavailableError('no container engine: install Podman or run a Docker Engine');
+/** The compose tool for `engine` and a lab whose private directory is `dir` (root's, 0700): Podman's service socket goes there. */
+export async function startComposeTool(dir: string, engine: Engine): Promise<ComposeTool> {
   if (engine === 'docker') {
     const plugin = firstLine('docker', ['compose', 'version', '--short']);
     const compose = plugin ? ['docker', 'compose'] : ['docker-compose'];
     const versions = [`docker ${firstLine('docker', ['version', '--format', '{{.Server.Version}}']) ?? '?'}`, plugin ? `docker compose ${plugin}` : (firstLine('docker-compose', ['version', '--short']) ?? 'docker-compose')];
-    return { engine, compose, env: process.env, versions, cni: false, stop: async () => undefined };
+    return { compose, env: process.env, versions, cni: false, stop: async () => undefined };
   }
   const socket = join(dir, 'podman.sock');
   // Tied to this process by the kernel (PR_SET_PDEATHSIG): a controller killed outright takes its service along.
@@ -95,5 +93,5 @@ export async function startComposeTool(dir: string): Promise<ComposeTool> {
   const runtime = (await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}']).catch(() => '?')).trim();
   const compose = firstLine('docker-compose', ['version', '--short']);
   const versions = [firstLine('podman', ['--version']) ?? 'podman', `network backend ${backend || '?'}`, `runtime ${runtime}`, compose ? `docker-compose ${compose}` : 'docker-compose'];
-  return { engine, compose: ['docker-compose'], env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' }, versions, cni: backend === 'cni', stop };
+  return { compose: ['docker-compose'], env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' }, versions, cni: backend === 'cni', stop };
 }

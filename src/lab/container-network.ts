@@ -11,7 +11,7 @@ export const CNI_CONFIG_DIR = '/etc/cni/net.d';
 /** host-local IPAM's leases, one directory per network. */
 const CNI_LEASES_DIR = '/var/lib/cni/networks';
 
-export function cniNetworkConfig(name: string, subnet: string, gateway: string, lab: string): string {
+function cniNetworkConfig(name: string, subnet: string, gateway: string, lab: string): string {
   return JSON.stringify(
     {
       cniVersion: '0.4.0',

@@ -32,7 +32,7 @@ describe('the compose file of a plan', () => {
     const doc = parse(composeFile(plan, { ...options, controller: { args: ['scenario', 'proxy-short-upstream', '--driver', 'attached'], reports: './reports' } }, ['h']));
     expect(Object.keys(doc.services)).toEqual([...Object.keys(plan.hosts), 'waitlab']);
     const proxy = doc.services.proxy;
-    expect(proxy.command).toEqual(['node', '/opt/waitlab/dist/agent/main.js', '--socket', '/waitlab/agents/proxy.sock', '--wait-s', '600']);
+    expect(proxy.command).toEqual(['node', '/opt/waitlab/dist/agent/main.js', '--socket', '/waitlab/agents/proxy.sock']);
     expect(proxy.sysctls).toEqual(Object.entries(plan.hosts['proxy']!.sysctls).map(([k, v]) => `${k}=${v}`));
     expect(proxy.sysctls).toContain('net.ipv4.ip_local_port_range=40000 40999');
     expect(proxy.networks).toEqual({ lab: { ipv4_address: plan.hosts['proxy']!.address } });
