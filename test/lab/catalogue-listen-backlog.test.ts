@@ -22,8 +22,14 @@ describe('listen-backlog scenario', () => {
       const d = report.hosts[host]!.counters.delta;
       expect(d['TcpExt.ListenOverflows']).toBeGreaterThan(0);
       expect(d['TcpExt.ListenDrops']).toBe(d['TcpExt.ListenOverflows']);
-      expect(d['Tcp.PassiveOpens']).toBe(CONNECTIONS);
+      // Tcp.PassiveOpens counts children made from a request socket (tcp_create_openreq_child), before it
+      // is known which CPU owns the request: when a retransmitted final ACK and the client's data complete
+      // the same handshake on two CPUs at once, the loser's child is counted and freed (req_stolen). Past
+      // an overflow both are in flight, so the count may exceed the connections (seen once: 62 for 60);
+      // the listener's accept() count is exact.
+      expect(d['Tcp.PassiveOpens']).toBeGreaterThanOrEqual(CONNECTIONS);
     }
+    for (const name of ['web', 'webstrict']) expect(report.actors[name]!['accepted']).toBe(CONNECTIONS);
     const client = report.hosts.client!;
     expect(client.peak.total.SYN_SENT).toBeGreaterThan(2 * (SOMAXCONN + 1));
     expect(client.counters.delta['TcpExt.TCPSynRetrans']).toBeGreaterThan(0);

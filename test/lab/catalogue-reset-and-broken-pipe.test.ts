@@ -18,7 +18,12 @@ describe('reset-and-broken-pipe scenario', () => {
     expect(conns).toBeGreaterThanOrEqual(38);
     expect(report.actors.web!['closedUnread']).toBe(conns);
     const server = report.hosts.upserver!.counters.delta;
-    expect(server['TcpExt.TCPAbortOnClose']).toBe(conns);
+    // close(2) sends RST and counts TCPAbortOnClose when unread data sits in the receive queue. Where the
+    // server had read all that had arrived when it closed, the close sends FIN instead, and the next upload
+    // segment reaching the closed socket is answered with RST under TCPAbortOnData: either way one abort
+    // per upload (seen once: 39 + 1 of 40).
+    expect(server['TcpExt.TCPAbortOnClose']! + server['TcpExt.TCPAbortOnData']!).toBe(conns);
+    expect(server['TcpExt.TCPAbortOnClose']).toBeGreaterThan(0);
     // One per abort, and more for upload segments still arriving once the socket is gone.
     expect(server['Tcp.OutRsts']).toBeGreaterThanOrEqual(conns);
     const errors = report.actors.upload!['errors'] as Errors;
