@@ -4,6 +4,11 @@
       "target_name": "sock_diag",
       "sources": ["native/sock_diag.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "flood",
+      "sources": ["native/flood.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -133,6 +133,8 @@ async function flood(out) {
   const tools = {
     'waitlab flood': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s],
     'waitlab flood, 2 workers': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 2],
+    'waitlab flood, engine native': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 1, 'native'],
+    'waitlab flood, engine native, 2 workers': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 2, 'native'],
     wrk: ['wrk', '-t2', `-c${CONCURRENCY}`, `-d${s}s`, '-H', 'Connection: close', url],
     ab: ['ab', '-q', '-c', String(CONCURRENCY), '-t', String(s), '-n', '10000000', '-s', '5', url],
     autocannon: [process.execPath, join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONCURRENCY), '-d', String(s), '-H', 'Connection: close', url],
@@ -147,6 +149,12 @@ async function flood(out) {
       const t = timed(lab, 'client', tools[name].map(String));
       const conns = passiveOpens(lab, 'server') - before;
       results[name].push({ ...t, conns });
+      if (name.startsWith('waitlab')) {
+        // The flood's own tally against the server's: every connection answered, no error.
+        const stats = JSON.parse(t.stdout);
+        check(stats.errorCount === 0 && stats.responses === stats.connected && stats.ok === stats.connected, `flood: ${name} counted ${stats.errorCount} errors, ${stats.responses} responses and ${stats.ok} ok of ${stats.connected} connections`);
+        check(stats.connected <= conns && stats.connected >= conns * 0.99, `flood: ${name} counted ${stats.connected} connections, the server ${conns}`);
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -161,7 +169,7 @@ async function flood(out) {
   const wrk = row('wrk');
   for (const name of names) check(row(name).rate > 0, `flood: ${name} made no connection`);
   out.push('### Flood: short connections per second against one nginx', '');
-  out.push(`One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs), on one event loop and on two worker threads; wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`, '');
+  out.push(`One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs): its node engine on one event loop and on two worker threads, its native engine (native/flood.c, epoll) on one and on two worker threads; wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`, '');
   out.push('| tool | connections / s (median) | against wrk | CPU s per 1,000 connections | against wrk | connections per run |', '|---|---|---|---|---|---|');
   for (const name of names) {
     const r = row(name);

@@ -1,7 +1,8 @@
-// npm's install step: compiles the census's netlink addon (native/sock_diag.c) with node-gyp into build/
-// inside this package, against the headers of the Node that runs it, so nothing is downloaded. Without a C
-// compiler the census falls back to /proc/net/tcp and every report says so; WAITLAB_NATIVE=required (set by
-// .ci/run) makes a failed build fail the install instead.
+// npm's install step: compiles the two addons with node-gyp into build/ inside this package, against the headers
+// of the Node that runs it, so nothing is downloaded: the census's netlink one (native/sock_diag.c) and the flood's
+// native engine (native/flood.c). Without a C compiler the census falls back to /proc/net/tcp and every report says
+// so, and a flood asking for engine native is refused at plan time; WAITLAB_NATIVE=required (set by .ci/run) makes a
+// failed build fail the install instead.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,6 +38,6 @@ else {
   if (run.status !== 0) failure = `node-gyp rebuild exited ${run.status ?? run.signal} (a C compiler, make and python3 are needed)`;
 }
 if (failure) {
-  process.stderr.write(`waitlab: the netlink census addon was not built: ${failure}. The census will read /proc/net/tcp instead (slower at many sockets), and reports say so.\n`);
+  process.stderr.write(`waitlab: the native addons were not built: ${failure}. The census will read /proc/net/tcp instead (slower at many sockets), and reports say so; a flood's engine native is refused.\n`);
   process.exit(required ? 1 : 0);
 }

@@ -29,6 +29,11 @@ export class FirstErrorMark {
     if (Atomics.load(this.ints, STATE) !== PUBLISHED || begunAt < this.at[0]!) Atomics.add(this.ints, COUNT, 1);
   }
 
+  /** The mark's memory as four int32 words, for the native engine (native/flood.c) to share: state, count, then the time as a float64. */
+  get words(): Int32Array {
+    return new Int32Array(this.ints.buffer, 0, 4);
+  }
+
   get count(): number {
     return Atomics.load(this.ints, COUNT);
   }

@@ -3,6 +3,8 @@
 import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { shortConnOptions } from './short-conn-options.ts';
+import type { ValuesOf } from '../core/fields.ts';
+import { FLOOD_ADDON_PATH, floodAddonBuilt } from './flood-addon.ts';
 import { floodLoop } from './short-conn-loop.ts';
 import { floodWorkers } from './short-conn-workers.ts';
 
@@ -16,15 +18,30 @@ export const shortConnClient = defineActorKind({
     if (o.workers > 1 && o.model === 'closed' && o.concurrency < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a concurrency of at least ${o.workers} (one connection each)`);
     if (o.workers > 1 && o.model === 'open' && o.maxInFlight < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a maxInFlight of at least ${o.workers}`);
     if (o.workers > 1 && o.closeStyle === 'never') problems.push(`${where}.workers: held sockets (closeStyle never) stay on one event loop: use workers 1`);
+    if (o.engine === 'native') nativeEngineProblems(o, where, problems);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
   },
   maxDurationMs: (o) => o.duration + o.idleTimeout,
   create(plan, ctx) {
-    if (plan.options.workers === 1) {
+    // The native engine blocks its thread for a slice at a time: it always runs on worker threads.
+    if (plan.options.workers === 1 && plan.options.engine === 'node') {
       const { latency: _, ...loop } = floodLoop(plan, ctx);
       return loop;
     }
     return floodWorkers(plan, ctx);
   },
 });
+
+/** What the native engine does not do (it runs GETs on sockets connect() binds), and whether it was built. */
+function nativeEngineProblems(o: ValuesOf<typeof shortConnOptions>, where: string, problems: string[]): void {
+  const unsupported: [boolean, string][] = [
+    [o.requestBodyBytes > 0, 'requestBodyBytes'],
+    [o.writeAfterPeerClose > 0, 'writeAfterPeerClose'],
+    [o.closeStyle === 'never', 'closeStyle never'],
+    [o.localAddress !== undefined, 'localAddress'],
+    [o.localPort !== undefined, 'localPort'],
+  ];
+  for (const [used, what] of unsupported) if (used) problems.push(`${where}.engine: the native engine does not do ${what}: use engine node`);
+  if (!floodAddonBuilt()) problems.push(`${where}.engine: the native engine's addon (${FLOOD_ADDON_PATH}) was not built at install (it needs a C compiler, make and python3): use engine node, or reinstall`);
+}

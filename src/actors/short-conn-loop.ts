@@ -6,13 +6,13 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { runArrivals } from './arrival-schedule.ts';
 import type { ActorContext } from './actor.ts';
-import { ErrorTally } from './error-tally.ts';
+import { ErrorTally, type ErrorCount } from './error-tally.ts';
 import { deferred } from '../core/deferred.ts';
 import { FirstErrorMark } from './first-error-mark.ts';
 import type { FloodPlan } from './short-conn-options.ts';
 
 /** The first second of the flood measures its achieved rate, apart from any later failure. */
-const RATE_WINDOW_MS = 1000;
+export const RATE_WINDOW_MS = 1000;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const LATE_WRITES = 5;
 const LATE_WRITE_GAP_MS = 20;
@@ -32,18 +32,79 @@ export function latencySummary(h: hdr.Histogram) {
 /** A latency histogram of µs, 1 µs to an hour at 3 significant digits: the same in every loop, so they merge. */
 export const newLatencyHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
-export type FloodStats = ReturnType<ReturnType<typeof floodLoop>['stats']>;
-
-export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare = { phaseMs: 0, firstError: new FirstErrorMark() }) {
-  const mark = share.firstError;
+/** The request a flood sends on every connection: a GET, or a POST with a body of requestBodyBytes. */
+export function floodRequest(plan: FloodPlan): Buffer {
   const o = plan.options;
   const connect = plan.connect!;
-  const request = o.requestBodyBytes > 0
+  return o.requestBodyBytes > 0
     ? Buffer.concat([
       Buffer.from(`POST ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`),
       Buffer.alloc(o.requestBodyBytes, 'b'),
     ])
     : Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\n\r\n`);
+}
+
+/** What a loop has counted, by whichever engine ran it. */
+export interface LoopTally {
+  attempts: number;
+  connected: number;
+  responses: number;
+  ok: number;
+  missedStarts: number;
+  inFlight: number;
+  held: number;
+  peerClosed: number;
+  lateWrites: number;
+  windowConnected: number;
+  statuses: Record<string, number>;
+  errors: Record<string, ErrorCount>;
+  errorCount: number;
+  first: { code: string; syscall: string | null; atMs: number } | null;
+  connectedBeforeFirstError: number;
+}
+
+/** One loop's stats, the same from either engine; `endedAt` is the run clock when the load ended (or now). */
+export function loopStats(plan: FloodPlan, t: LoopTally, latency: hdr.Histogram, startedAt: number, endedAt: number) {
+  const o = plan.options;
+  const connect = plan.connect!;
+  const runMs = endedAt - startedAt;
+  const windowMs = Math.min(RATE_WINDOW_MS, runMs);
+  return {
+    model: o.model,
+    workers: 1,
+    targetRate: o.model === 'open' ? o.rate : null,
+    target: `${connect.address}:${connect.port}`,
+    startedAtMs: startedAt,
+    durationMs: runMs,
+    attempts: t.attempts,
+    connected: t.connected,
+    responses: t.responses,
+    ok: t.ok,
+    missedStarts: t.missedStarts,
+    inFlight: t.inFlight,
+    held: t.held,
+    peerClosed: t.peerClosed,
+    lateWrites: t.lateWrites,
+    statuses: t.statuses,
+    errors: t.errors,
+    errorCount: t.errorCount,
+    firstError: t.first && { ...t.first, afterStartMs: t.first.atMs - startedAt },
+    connectedBeforeFirstError: t.connectedBeforeFirstError,
+    achievedRate: runMs > 0 ? (t.attempts / runMs) * 1000 : 0,
+    /** New connections per second over the flood's first second (or its whole run if shorter). */
+    connectRate: windowMs > 0 ? (t.windowConnected / windowMs) * 1000 : 0,
+    connectRateWindowMs: windowMs,
+    latencyMs: latencySummary(latency),
+  };
+}
+
+export type FloodStats = ReturnType<typeof loopStats>;
+
+export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare = { phaseMs: 0, firstError: new FirstErrorMark() }) {
+  const mark = share.firstError;
+  const o = plan.options;
+  const connect = plan.connect!;
+  const request = floodRequest(plan);
   const lateData = Buffer.alloc(o.writeAfterPeerClose, 'l');
   // Holding a socket, or writing after the peer's FIN, needs our side to stay open when that FIN arrives.
   const allowHalfOpen = o.closeStyle === 'never' || o.writeAfterPeerClose > 0;
@@ -223,35 +284,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
       for (const sock of sockets) sock.destroy();
     },
     stats() {
-      const runMs = (endedAt ?? ctx.now()) - startedAt;
-      const windowMs = Math.min(RATE_WINDOW_MS, runMs);
-      return {
-        model: o.model,
-        workers: 1,
-        targetRate: o.model === 'open' ? o.rate : null,
-        target: `${connect.address}:${connect.port}`,
-        startedAtMs: startedAt,
-        durationMs: runMs,
-        attempts: c.attempts,
-        connected: c.connected,
-        responses: c.responses,
-        ok: c.ok,
-        missedStarts: c.missedStarts,
-        inFlight: c.inFlight,
-        held: c.held,
-        peerClosed: c.peerClosed,
-        lateWrites: c.lateWrites,
-        statuses: Object.fromEntries(statuses),
-        errors: errors.toJSON(),
-        errorCount: errors.total,
-        firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
-        connectedBeforeFirstError: mark.count,
-        achievedRate: runMs > 0 ? (c.attempts / runMs) * 1000 : 0,
-        /** New connections per second over the flood's first second (or its whole run if shorter). */
-        connectRate: windowMs > 0 ? (c.windowConnected / windowMs) * 1000 : 0,
-        connectRateWindowMs: windowMs,
-        latencyMs: latencySummary(latency),
-      };
+      return loopStats(plan, { ...c, statuses: Object.fromEntries(statuses), errors: errors.toJSON(), errorCount: errors.total, first: errors.first, connectedBeforeFirstError: mark.count }, latency, startedAt, endedAt ?? ctx.now());
     },
   };
 }

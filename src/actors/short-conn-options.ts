@@ -31,6 +31,10 @@ export const shortConnOptions = {
     default: 1,
     describe: 'worker threads, each its own event loop, sharing the rate (open: each a phase of one schedule), the concurrency and the count; their stats merged into one',
   }),
+  engine: f.oneOf(['node', 'native'] as const, {
+    default: 'node',
+    describe: 'node: node:net sockets on event loops; native: the same loop in C on epoll (native/flood.c), on worker threads, for floods faster than JavaScript keeps up with (GET only, no localAddress or localPort, no late writes, closeStyle not never)',
+  }),
   idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
 };
 

@@ -1,4 +1,5 @@
-// Errno accounting of the short-connection flood, read from real failing syscalls in a namespace.
+// Errno accounting of the short-connection flood, read from real failing syscalls in a namespace, the same from its
+// node engine (node:net) and its native one (native/flood.c, on a worker thread).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorPlan } from '../../src/core/plan.ts';
 import type { Lab } from '../../src/lab/driver.ts';
@@ -10,13 +11,13 @@ const server = (port: number): ActorPlan => ({
   options: { port, keepAlive: false, closer: 'client', responseBytes: 16 },
 });
 
-const flood = (port: number, count: number, extra: Record<string, unknown> = {}): ActorPlan => ({
+const flood = (engine: string, port: number, count: number, extra: Record<string, unknown> = {}): ActorPlan => ({
   name: 'flood', kind: 'short-conn-client', role: 'load', host: 'box',
-  options: { target: 'web', rate: '400/s', maxLateness: '1s', duration: '30s', count, closer: 'client', ...extra },
+  options: { target: 'web', rate: '400/s', maxLateness: '1s', duration: '30s', count, closer: 'client', engine, ...extra },
   connect: { actor: 'web', host: 'box', address: '127.0.0.1', port },
 });
 
-describe('short-conn-client errno accounting', () => {
+describe.each(['node', 'native'])('short-conn-client errno accounting, engine %s', (engine) => {
   let lab: Lab;
   beforeAll(async () => {
     // 20 ports and no reuse: the 21st connection toward one ip:port has no port left.
@@ -25,7 +26,7 @@ describe('short-conn-client errno accounting', () => {
   afterAll(() => lab?.teardown());
 
   it('counts ECONNREFUSED from connect() once per attempt when nothing listens', () => {
-    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([flood(9, 15)])])).flood;
+    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([flood(engine, 9, 15)])])).flood;
     expect(stats.attempts).toBe(15);
     expect(stats.ok).toBe(0);
     expect(stats.errors.ECONNREFUSED).toMatchObject({ count: 15, syscalls: { connect: 15 } });
@@ -33,7 +34,7 @@ describe('short-conn-client errno accounting', () => {
   });
 
   it('counts EADDRNOTAVAIL from connect() for every attempt past the port budget', () => {
-    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([server(8080), flood(8080, 50)])]));
+    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([server(8080), flood(engine, 8080, 50)])]));
     // ECONNREFUSED's attempts above also used ports of the range, but a refused connect leaves no TIME_WAIT.
     expect(stats.flood.attempts).toBe(50);
     expect(stats.flood.ok).toBe(20);
@@ -46,7 +47,7 @@ describe('short-conn-client errno accounting', () => {
 
   it('runs the closed model to its count, with no start missed', () => {
     // Ports on 8081 share the 20-port range with the TIME_WAIT left toward 8080, but not their 4-tuples.
-    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([server(8081), flood(8081, 12, { model: 'closed', concurrency: 3 })])]));
+    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([server(8081), flood(engine, 8081, 12, { model: 'closed', concurrency: 3 })])]));
     expect(stats.flood).toMatchObject({ attempts: 12, ok: 12, missedStarts: 0, errorCount: 0 });
     expect(stats.web).toMatchObject({ accepted: 12, peerClosedFirst: 12 });
   });

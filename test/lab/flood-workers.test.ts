@@ -1,4 +1,4 @@
-// A flood on two worker threads is still one load with one tally: the short-conn exhaustion (500 ports, 250
+// A flood on two worker threads is still one load with one tally, on either engine: the short-conn exhaustion (500 ports, 250
 // connections/s) made by two event loops ends at the same port budget, and every figure of the merged stats
 // agrees with what the kernels counted.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { expectPortsRanOut } from '../helpers/port-exhaustion.ts';
 const BUDGET = 500;
 const COUNT = 875; // 3.5 s at 250/s
 
-describe('short-conn-client with workers 2', () => {
+describe.each(['node', 'native'])('short-conn-client with workers 2, engine %s', (engine) => {
   let report: TestReport;
   beforeAll(async () => {
     const scenario = defineScenario({
@@ -22,7 +22,7 @@ describe('short-conn-client with workers 2', () => {
         hosts: { client: { sysctls: { 'net.ipv4.ip_local_port_range': '40000 40499', 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_rfc1337': 1 } }, server: {} },
         actors: {
           web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client' },
-          flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: '250/s', duration: '10s', count: COUNT, workers: 2 },
+          flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: '250/s', duration: '10s', count: COUNT, workers: 2, engine },
         },
       }),
     });

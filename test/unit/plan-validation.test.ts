@@ -63,6 +63,15 @@ describe('plan validation', () => {
     expect(problemsOf(twoHosts({ thresholds: ['hosts.client.census.rate > 1'] }))).toEqual([expect.stringMatching(/no part of census "rate"/)]);
   });
 
+  it('refuses, for the flood\'s native engine, every option it does not do, naming each', () => {
+    const native = { kind: 'short-conn-client', host: 'client', target: 'web', engine: 'native', requestBodyBytes: 1024, writeAfterPeerClose: 10, closeStyle: 'never', localAddress: '198.18.0.1', localPort: 40000 };
+    const problems = problemsOf(twoHosts({ actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, flood: native } }));
+    for (const what of ['requestBodyBytes', 'writeAfterPeerClose', 'closeStyle never', 'localAddress', 'localPort']) {
+      expect(problems).toContain(`actors.flood.engine: the native engine does not do ${what}: use engine node`);
+    }
+    expect(problemsOf(twoHosts({ actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', engine: 'native' } } }))).toEqual([]);
+  });
+
   it('rejects sysctls the kernel does not have in a network namespace, saying why', () => {
     const problems = problemsOf(
       twoHosts({

@@ -1,0 +1,663 @@
+// The flood's native engine: the short-conn-client's loop (one new TCP connection per GET, closed or open
+// model) on non-blocking sockets and epoll, as wrk runs it. A Node socket costs tens of microseconds of
+// JavaScript per connection on top of the kernel's work, which holds one event loop near half of wrk's rate;
+// here each connection is socket, connect, write, read until EOF, close and the epoll calls around them.
+// The loop runs in slices (step) on a worker thread, so that thread's event loop still takes its messages
+// and reports stats between slices. Every figure comes from a syscall's result: errors by errno and syscall.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEAD_MAX 8192
+#define READ_SIZE 65536
+#define EVENTS 256
+#define MAX_ERRORS 64
+// Latency in µs: exact below 2048, then 1024 steps per power of two (under 0.1% apart) up to 2^32 µs.
+#define LAT_SUB 1024
+#define LAT_BUCKETS (2048 + 22 * LAT_SUB)
+// Timeouts are looked for this often (ns): an idle timeout is seconds, so 10 ms of lateness is noise.
+#define IDLE_SCAN_NS 10000000LL
+
+enum slot_state { FREE, CONNECTING, READING, DRAINING };
+enum closer { CLOSER_SERVER, CLOSER_CLIENT };
+enum close_style { GRACEFUL, RST, CLOSE_NOW };
+
+struct slot {
+  int fd;
+  uint32_t gen;
+  enum slot_state state;
+  int64_t t0;      // ns, when connect() began
+  int64_t last;    // ns, last progress (for the idle timeout)
+  double begun_ms; // run clock, for the first-error mark
+  uint32_t written;
+  uint32_t head_len;
+  int64_t head_end; // bytes of head incl. CRLFCRLF, -1 until seen
+  int64_t expected; // head + Content-Length, -1 when the body runs to EOF
+  int64_t received;
+  bool completed;
+  char head[HEAD_MAX];
+};
+
+struct error_count {
+  int code; // errno, or -1 for REQUEST_TIMEOUT, -2 for HEAD_TOO_LARGE
+  const char *syscall;
+  double count;
+  double first_ms;
+};
+
+struct flood {
+  int epfd;
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  int family;
+  char *request;
+  uint32_t request_len;
+  bool open_model;
+  uint32_t concurrency, max_in_flight;
+  double interval_ms, phase_ms, max_lateness_ms;
+  int64_t duration_ns;
+  double count; // 0: none
+  int64_t idle_ns;
+  enum closer closer;
+  enum close_style close_style;
+  // run clock (ms) at start, and the monotonic ns it corresponds to
+  double start_run_ms;
+  int64_t start_ns;
+  bool started, stopping, destroyed;
+  double ended_ms; // run clock; < 0 until the load ended
+  double next_arrival;
+  int64_t next_idle_scan;
+  // the FirstErrorMark's memory, shared with the other workers (first-error-mark.ts)
+  int32_t *mark_ints;
+  double *mark_at;
+  struct slot *slots;
+  uint32_t nslots;
+  uint32_t *free_list;
+  uint32_t nfree;
+  double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed;
+  double statuses[600];
+  struct error_count errors[MAX_ERRORS];
+  int nerrors;
+  int first_error; // index into errors, -1
+  uint64_t *latency;
+  char *read_buf;
+};
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static double run_ms(struct flood *f, int64_t t) { return f->start_run_ms + (double)(t - f->start_ns) / 1e6; }
+
+static void note_error(struct flood *f, int code, const char *syscall, int64_t t) {
+  double at = run_ms(f, t);
+  // The first-error mark all workers share: first claimer writes the time, then publishes (as Atomics does).
+  int32_t expected = 0;
+  if (__atomic_compare_exchange_n(&f->mark_ints[0], &expected, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    *f->mark_at = at;
+    __atomic_store_n(&f->mark_ints[0], 2, __ATOMIC_SEQ_CST);
+  }
+  for (int i = 0; i < f->nerrors; i++) {
+    if (f->errors[i].code == code && strcmp(f->errors[i].syscall, syscall) == 0) {
+      f->errors[i].count++;
+      return;
+    }
+  }
+  if (f->nerrors == MAX_ERRORS) return;
+  struct error_count *e = &f->errors[f->nerrors];
+  e->code = code;
+  e->syscall = syscall;
+  e->count = 1;
+  e->first_ms = at;
+  if (f->first_error < 0) f->first_error = f->nerrors;
+  f->nerrors++;
+}
+
+static void mark_connected(struct flood *f, double begun_ms) {
+  if (__atomic_load_n(&f->mark_ints[0], __ATOMIC_SEQ_CST) != 2 || begun_ms < *f->mark_at) __atomic_fetch_add(&f->mark_ints[1], 1, __ATOMIC_SEQ_CST);
+}
+
+static void record_latency(struct flood *f, int64_t ns) {
+  uint64_t us = (uint64_t)(ns / 1000);
+  if (us < 1) us = 1;
+  if (us >= (1ULL << 32)) us = (1ULL << 32) - 1;
+  uint32_t idx;
+  if (us < 2048) {
+    idx = (uint32_t)us;
+  } else {
+    int e = 63 - __builtin_clzll(us) - 10; // us >> e is in [1024, 2048)
+    idx = 2048 + (uint32_t)(e - 1) * LAT_SUB + (uint32_t)((us >> e) - 1024);
+  }
+  f->latency[idx]++;
+}
+
+static uint64_t latency_value(uint32_t idx) {
+  if (idx < 2048) return idx;
+  uint32_t e = (idx - 2048) / LAT_SUB + 1;
+  return (uint64_t)(1024 + (idx - 2048) % LAT_SUB) << e;
+}
+
+// The load ends: no new connection starts; those in flight finish.
+static void finish_load(struct flood *f, int64_t t) {
+  if (f->stopping) return;
+  f->stopping = true;
+  f->ended_ms = run_ms(f, t);
+}
+
+static bool limit_reached(struct flood *f, int64_t t) {
+  return t - f->start_ns >= f->duration_ns || (f->count > 0 && f->attempts + f->missed >= f->count);
+}
+
+static void release(struct flood *f, struct slot *s) {
+  if (s->fd >= 0) close(s->fd); // close(2) also takes the fd out of the epoll set
+  s->fd = -1;
+  s->state = FREE;
+  s->gen++;
+  f->free_list[f->nfree++] = (uint32_t)(s - f->slots);
+  f->in_flight--;
+}
+
+static void close_rst(struct slot *s) {
+  struct linger l = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+static void attempt(struct flood *f, int64_t t) {
+  f->attempts++;
+  f->in_flight++;
+  struct slot *s = &f->slots[f->free_list[--f->nfree]];
+  s->t0 = t;
+  s->last = t;
+  s->begun_ms = run_ms(f, t);
+  s->written = 0;
+  s->head_len = 0;
+  s->head_end = -1;
+  s->expected = -1;
+  s->received = 0;
+  s->completed = false;
+  s->fd = socket(f->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0) {
+    note_error(f, errno, "socket", t);
+    release(f, s);
+    return;
+  }
+  if (connect(s->fd, (struct sockaddr *)&f->addr, f->addr_len) < 0 && errno != EINPROGRESS) {
+    // EADDRNOTAVAIL: no local port left toward this destination (ip_local_port_range, TIME_WAIT).
+    note_error(f, errno, "connect", t);
+    release(f, s);
+    return;
+  }
+  s->state = CONNECTING;
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u64 = ((uint64_t)s->gen << 32) | (uint32_t)(s - f->slots)};
+  if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+    note_error(f, errno, "epoll_ctl", t);
+    release(f, s);
+  }
+}
+
+static void complete(struct flood *f, struct slot *s, int64_t t) {
+  if (s->completed) return;
+  s->completed = true;
+  f->responses++;
+  record_latency(f, t - s->t0);
+}
+
+// Parses the head once CRLFCRLF is in: the status and Content-Length.
+static bool parse_head(struct flood *f, struct slot *s) {
+  s->head[s->head_len < HEAD_MAX ? s->head_len : HEAD_MAX - 1] = 0;
+  char *end = memmem(s->head, s->head_len, "\r\n\r\n", 4);
+  if (!end) return false;
+  s->head_end = end - s->head + 4;
+  int status = 0;
+  if (s->head_end >= 12 && memcmp(s->head, "HTTP/", 5) == 0) status = atoi(s->head + 9);
+  if (status >= 0 && status < 600) f->statuses[status]++;
+  if (status >= 200 && status < 400) f->ok++;
+  *end = 0;
+  for (char *line = strstr(s->head, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
+    if (strncasecmp(line + 2, "content-length:", 15) == 0) {
+      s->expected = s->head_end + strtoll(line + 17, NULL, 10);
+      break;
+    }
+  }
+  return true;
+}
+
+// After the whole response: the client closes first (closer client) or waits for the server's FIN.
+static void after_response(struct flood *f, struct slot *s) {
+  if (f->closer == CLOSER_SERVER) return;
+  if (f->close_style == GRACEFUL) {
+    shutdown(s->fd, SHUT_WR); // FIN: FIN_WAIT1/2 until the server's FIN, then TIME_WAIT here
+    s->state = DRAINING;
+    return;
+  }
+  if (f->close_style == RST) close_rst(s);
+  release(f, s);
+}
+
+static void on_readable(struct flood *f, struct slot *s, int64_t t) {
+  for (;;) {
+    ssize_t n = read(s->fd, f->read_buf, READ_SIZE);
+    if (n < 0) {
+      if (errno == EAGAIN) return;
+      if (errno == EINTR) continue;
+      note_error(f, errno, "read", t);
+      release(f, s);
+      return;
+    }
+    s->last = t;
+    if (n == 0) {
+      // The peer's FIN. A body delimited by EOF is complete; close(2) sends our FIN (or ends FIN_WAIT2).
+      f->peer_closed++;
+      if (s->head_end >= 0 && s->expected < 0) complete(f, s, t);
+      release(f, s);
+      return;
+    }
+    if (s->state == DRAINING) continue;
+    s->received += n;
+    if (s->head_end < 0) {
+      uint32_t room = HEAD_MAX - 1 - s->head_len;
+      uint32_t take = (uint32_t)n < room ? (uint32_t)n : room;
+      memcpy(s->head + s->head_len, f->read_buf, take);
+      s->head_len += take;
+      if (!parse_head(f, s)) {
+        if (s->head_len >= HEAD_MAX - 1) {
+          note_error(f, -2, "none", t);
+          release(f, s);
+          return;
+        }
+        continue;
+      }
+      if (s->expected < 0) continue;
+    }
+    if (s->expected >= 0 && s->received >= s->expected && !s->completed) {
+      complete(f, s, t);
+      after_response(f, s);
+      if (s->state == FREE) return;
+    }
+  }
+}
+
+static void on_event(struct flood *f, struct slot *s, uint32_t events, int64_t t) {
+  if (s->state == CONNECTING) {
+    if (events & EPOLLERR) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      note_error(f, err ? err : EIO, "connect", t); // ECONNREFUSED, ETIMEDOUT, ...
+      release(f, s);
+      return;
+    }
+    if (!(events & EPOLLOUT)) return;
+    s->state = READING;
+    s->last = t;
+    f->connected++;
+    mark_connected(f, s->begun_ms);
+    if (s->t0 - f->start_ns < 1000000000LL) f->window_connected++;
+  }
+  if (s->state == READING && s->written < f->request_len) {
+    ssize_t n = send(s->fd, f->request + s->written, f->request_len - s->written, MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN) {
+      note_error(f, errno, "write", t);
+      release(f, s);
+      return;
+    }
+    if (n > 0) s->written += (uint32_t)n;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(f, s, t);
+}
+
+static void scan_idle(struct flood *f, int64_t t) {
+  for (uint32_t i = 0; i < f->nslots; i++) {
+    struct slot *s = &f->slots[i];
+    if (s->state != FREE && t - s->last >= f->idle_ns) {
+      note_error(f, -1, "none", t);
+      release(f, s);
+    }
+  }
+}
+
+static void start_due(struct flood *f, int64_t t) {
+  if (f->stopping) return;
+  if (!f->open_model) {
+    while (f->in_flight < f->concurrency && f->nfree > 0) {
+      if (limit_reached(f, t)) return finish_load(f, t);
+      attempt(f, t);
+    }
+    if (limit_reached(f, t)) finish_load(f, t);
+    return;
+  }
+  // The open model (arrival-schedule.ts): start i is due at phase + i * interval; a late start or one that
+  // finds max_in_flight busy is missed, never delayed.
+  double elapsed = (double)(t - f->start_ns) / 1e6 - f->phase_ms;
+  while (f->next_arrival * f->interval_ms <= elapsed) {
+    if (limit_reached(f, t)) return finish_load(f, t);
+    if (elapsed - f->next_arrival * f->interval_ms > f->max_lateness_ms || f->in_flight >= f->max_in_flight || f->nfree == 0) f->missed++;
+    else attempt(f, t);
+    f->next_arrival++;
+  }
+  if (limit_reached(f, t)) finish_load(f, t);
+}
+
+static bool done(struct flood *f) { return f->destroyed || (f->stopping && f->in_flight == 0); }
+
+// Runs the loop for up to budget_ms; true once the load has ended and no connection is in flight.
+static bool run_slice(struct flood *f, double budget_ms) {
+  struct epoll_event events[EVENTS];
+  int64_t t = now_ns();
+  if (!f->started) {
+    f->started = true;
+    f->start_ns = t;
+    f->next_idle_scan = t + IDLE_SCAN_NS;
+  }
+  int64_t until = t + (int64_t)(budget_ms * 1e6);
+  while (!done(f)) {
+    start_due(f, t);
+    if (done(f)) break;
+    int64_t wait = until - t;
+    if (f->open_model && !f->stopping) {
+      int64_t due = f->start_ns + (int64_t)((f->phase_ms + f->next_arrival * f->interval_ms) * 1e6);
+      if (due - t < wait) wait = due - t;
+    }
+    if (!f->open_model && !f->stopping) {
+      int64_t end = f->start_ns + f->duration_ns;
+      if (end - t < wait) wait = end - t;
+    }
+    if (f->next_idle_scan - t < wait) wait = f->next_idle_scan - t;
+    if (wait < 0) wait = 0;
+    struct timespec ts = {.tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL};
+    int n = epoll_pwait2(f->epfd, events, EVENTS, &ts, NULL);
+    t = now_ns();
+    for (int i = 0; i < n; i++) {
+      uint32_t idx = (uint32_t)events[i].data.u64;
+      struct slot *s = &f->slots[idx];
+      if (s->gen != (uint32_t)(events[i].data.u64 >> 32) || s->state == FREE) continue;
+      on_event(f, s, events[i].events, t);
+    }
+    if (t >= f->next_idle_scan) {
+      scan_idle(f, t);
+      f->next_idle_scan = t + IDLE_SCAN_NS;
+    }
+    if (t >= until) break;
+  }
+  return done(f);
+}
+
+static void destroy_all(struct flood *f) {
+  if (f->destroyed) return;
+  int64_t t = now_ns();
+  if (f->started) finish_load(f, t);
+  for (uint32_t i = 0; i < f->nslots; i++)
+    if (f->slots[i].state != FREE) release(f, &f->slots[i]);
+  f->destroyed = true;
+}
+
+static void free_flood(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct flood *f = data;
+  destroy_all(f);
+  if (f->epfd >= 0) close(f->epfd);
+  free(f->request);
+  free(f->slots);
+  free(f->free_list);
+  free(f->latency);
+  free(f->read_buf);
+  free(f);
+}
+
+// ---- N-API glue ----
+
+static bool get_number(napi_env env, napi_value obj, const char *key, double *out) {
+  napi_value v;
+  napi_valuetype type;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok || type != napi_number) return false;
+  return napi_get_value_double(env, v, out) == napi_ok;
+}
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static struct flood *unwrap(napi_env env, napi_callback_info info, napi_value *argv, size_t want) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  if (argc < want || napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_type_error(env, NULL, "expected a flood from open()");
+    return NULL;
+  }
+  return data;
+}
+
+// open(config, request, mark): a flood not yet started. config's numbers are checked by the caller's plan
+// (short-conn-options.ts) and again here for what memory depends on.
+static napi_value open_flood(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) return fail(env, "open(config, request, mark)");
+  double family, port, open_model, concurrency, max_in_flight, rate, phase, lateness, duration, count, idle, closer, close_style, start_run;
+  if (!get_number(env, argv[0], "family", &family) || !get_number(env, argv[0], "port", &port) || !get_number(env, argv[0], "openModel", &open_model) ||
+      !get_number(env, argv[0], "concurrency", &concurrency) || !get_number(env, argv[0], "maxInFlight", &max_in_flight) || !get_number(env, argv[0], "rate", &rate) ||
+      !get_number(env, argv[0], "phaseMs", &phase) || !get_number(env, argv[0], "maxLatenessMs", &lateness) || !get_number(env, argv[0], "durationMs", &duration) ||
+      !get_number(env, argv[0], "count", &count) || !get_number(env, argv[0], "idleTimeoutMs", &idle) || !get_number(env, argv[0], "closer", &closer) ||
+      !get_number(env, argv[0], "closeStyle", &close_style) || !get_number(env, argv[0], "startRunMs", &start_run))
+    return fail(env, "open(config): a number missing");
+  uint32_t slots = (uint32_t)(open_model ? max_in_flight : concurrency);
+  if ((family != 4 && family != 6) || port < 1 || port > 65535 || slots < 1 || slots > 1000000 || rate <= 0 || duration <= 0 || idle <= 0)
+    return fail(env, "open(config): family 4 or 6, port 1-65535, 1 to 1,000,000 connections, a positive rate, duration and idle timeout");
+  char address[INET6_ADDRSTRLEN + 1];
+  size_t address_len = 0;
+  napi_value v;
+  if (napi_get_named_property(env, argv[0], "address", &v) != napi_ok || napi_get_value_string_utf8(env, v, address, sizeof address, &address_len) != napi_ok)
+    return fail(env, "open(config): address must be a string");
+  void *request;
+  size_t request_len;
+  bool is_buffer = false;
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[1], &request, &request_len) != napi_ok || request_len == 0 || request_len > UINT32_MAX)
+    return fail(env, "open(request): a non-empty Buffer");
+  napi_typedarray_type mark_type;
+  size_t mark_len;
+  void *mark;
+  bool is_typed = false;
+  napi_is_typedarray(env, argv[2], &is_typed);
+  if (!is_typed || napi_get_typedarray_info(env, argv[2], &mark_type, &mark_len, &mark, NULL, NULL) != napi_ok || mark_type != napi_int32_array || mark_len < 4)
+    return fail(env, "open(mark): an Int32Array of 4 over the FirstErrorMark's memory");
+
+  struct flood *f = calloc(1, sizeof *f);
+  if (!f) return fail(env, "out of memory");
+  f->epfd = -1;
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&f->addr;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &a->sin_addr) != 1) goto bad_address;
+    f->addr_len = sizeof *a;
+    f->family = AF_INET;
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&f->addr;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, address, &a->sin6_addr) != 1) goto bad_address;
+    f->addr_len = sizeof *a;
+    f->family = AF_INET6;
+  }
+  f->request = malloc(request_len);
+  f->slots = calloc(slots, sizeof *f->slots);
+  f->free_list = malloc(slots * sizeof *f->free_list);
+  f->latency = calloc(LAT_BUCKETS, sizeof *f->latency);
+  f->read_buf = malloc(READ_SIZE);
+  f->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (!f->request || !f->slots || !f->free_list || !f->latency || !f->read_buf || f->epfd < 0) {
+    free_flood(env, f, NULL);
+    return fail(env, "open(): out of memory or descriptors");
+  }
+  memcpy(f->request, request, request_len);
+  f->request_len = (uint32_t)request_len;
+  f->nslots = slots;
+  for (uint32_t i = 0; i < slots; i++) {
+    f->slots[i].fd = -1;
+    f->free_list[i] = slots - 1 - i;
+  }
+  f->nfree = slots;
+  f->open_model = open_model != 0;
+  f->concurrency = (uint32_t)concurrency;
+  f->max_in_flight = (uint32_t)max_in_flight;
+  f->interval_ms = 1000.0 / rate;
+  f->phase_ms = phase;
+  f->max_lateness_ms = lateness;
+  f->duration_ns = (int64_t)(duration * 1e6);
+  f->count = count;
+  f->idle_ns = (int64_t)(idle * 1e6);
+  f->closer = closer ? CLOSER_CLIENT : CLOSER_SERVER;
+  f->close_style = close_style == 1 ? RST : close_style == 2 ? CLOSE_NOW : GRACEFUL;
+  f->start_run_ms = start_run;
+  f->ended_ms = -1;
+  f->first_error = -1;
+  f->mark_ints = mark;
+  f->mark_at = (double *)((char *)mark + 8);
+  napi_value out;
+  napi_create_external(env, f, free_flood, NULL, &out);
+  return out;
+bad_address:
+  free(f);
+  return fail(env, "open(config): address is not an IP address of that family");
+}
+
+static napi_value step(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  struct flood *f = unwrap(env, info, argv, 2);
+  if (!f) return NULL;
+  double budget;
+  if (napi_get_value_double(env, argv[1], &budget) != napi_ok || budget < 0) return fail(env, "step(flood, budgetMs)");
+  napi_value out;
+  napi_get_boolean(env, run_slice(f, budget), &out);
+  return out;
+}
+
+// stop(flood): the load ends now; connections in flight finish in the next steps.
+static napi_value stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  struct flood *f = unwrap(env, info, argv, 1);
+  if (!f) return NULL;
+  int64_t t = now_ns();
+  if (!f->started) {
+    f->started = true;
+    f->start_ns = t;
+  }
+  finish_load(f, t);
+  return NULL;
+}
+
+// destroy(flood): every connection closed at once.
+static napi_value destroy(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  struct flood *f = unwrap(env, info, argv, 1);
+  if (!f) return NULL;
+  destroy_all(f);
+  return NULL;
+}
+
+static void set_number(napi_env env, napi_value obj, const char *key, double value) {
+  napi_value v;
+  napi_create_double(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static napi_value code_name(napi_env env, int code) {
+  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : strerrorname_np(code);
+  char fallback[32];
+  if (!name) {
+    snprintf(fallback, sizeof fallback, "ERRNO_%d", code);
+    name = fallback;
+  }
+  napi_value v;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+// stats(flood): the counts so far, errors as [{code, syscall, count, firstAtMs}], the latency histogram as
+// [µs, count, µs, count, ...] of its non-empty buckets.
+static napi_value stats(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  struct flood *f = unwrap(env, info, argv, 1);
+  if (!f) return NULL;
+  napi_value out, statuses, errors, latency;
+  napi_create_object(env, &out);
+  set_number(env, out, "attempts", f->attempts);
+  set_number(env, out, "connected", f->connected);
+  set_number(env, out, "responses", f->responses);
+  set_number(env, out, "ok", f->ok);
+  set_number(env, out, "missedStarts", f->missed);
+  set_number(env, out, "inFlight", f->in_flight);
+  set_number(env, out, "windowConnected", f->window_connected);
+  set_number(env, out, "peerClosed", f->peer_closed);
+  set_number(env, out, "startedAtMs", f->start_run_ms);
+  set_number(env, out, "elapsedMs", f->started ? (double)(now_ns() - f->start_ns) / 1e6 : 0);
+  set_number(env, out, "endedAtMs", f->ended_ms);
+  napi_create_object(env, &statuses);
+  for (int i = 0; i < 600; i++) {
+    if (!f->statuses[i]) continue;
+    char key[8];
+    snprintf(key, sizeof key, "%d", i);
+    set_number(env, statuses, key, f->statuses[i]);
+  }
+  napi_set_named_property(env, out, "statuses", statuses);
+  napi_create_array_with_length(env, (size_t)f->nerrors, &errors);
+  for (int i = 0; i < f->nerrors; i++) {
+    napi_value e, syscall;
+    napi_create_object(env, &e);
+    napi_set_named_property(env, e, "code", code_name(env, f->errors[i].code));
+    napi_create_string_utf8(env, f->errors[i].syscall, NAPI_AUTO_LENGTH, &syscall);
+    napi_set_named_property(env, e, "syscall", syscall);
+    set_number(env, e, "count", f->errors[i].count);
+    set_number(env, e, "firstAtMs", f->errors[i].first_ms);
+    set_number(env, e, "first", i == f->first_error);
+    napi_set_element(env, errors, (uint32_t)i, e);
+  }
+  napi_set_named_property(env, out, "errors", errors);
+  uint32_t filled = 0;
+  for (uint32_t i = 0; i < LAT_BUCKETS; i++) filled += f->latency[i] != 0;
+  napi_value ab;
+  void *data;
+  napi_create_arraybuffer(env, filled * 2 * sizeof(double), &data, &ab);
+  double *pairs = data;
+  for (uint32_t i = 0, k = 0; i < LAT_BUCKETS; i++) {
+    if (!f->latency[i]) continue;
+    pairs[k++] = (double)latency_value(i);
+    pairs[k++] = (double)f->latency[i];
+  }
+  napi_create_typedarray(env, napi_float64_array, filled * 2, ab, 0, &latency);
+  napi_set_named_property(env, out, "latency", latency);
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"open", NULL, open_flood, NULL, NULL, NULL, napi_default, NULL},
+      {"step", NULL, step, NULL, NULL, NULL, napi_default, NULL},
+      {"stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

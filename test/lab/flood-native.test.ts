@@ -1,0 +1,68 @@
+// The flood's native engine (native/flood.c) closes as the scenario says, read from the kernels of both hosts:
+// where TIME_WAIT is held, who sent the RSTs, and an idle connection ended as REQUEST_TIMEOUT. Each pair of
+// hosts runs one way of closing, 200 connections at 400/s.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { defineScenario } from '../../src/core/scenario.ts';
+import { resolvePlan } from '../../src/plan/load-plan.ts';
+import { type TestReport, tempDir } from '../helpers/lab.ts';
+
+const COUNT = 200;
+const HOLD_COUNT = 10;
+
+describe('short-conn-client, engine native', () => {
+  let report: TestReport;
+  beforeAll(async () => {
+    const flood = { kind: 'short-conn-client', rate: '400/s', duration: '10s', count: COUNT, engine: 'native', idleTimeout: '3s' } as const;
+    const scenario = defineScenario({
+      name: 'flood-native',
+      description: 'the native engine: who closes, and an idle timeout',
+      params: {},
+      build: () => ({
+        hosts: { c1: {}, s1: {}, c2: {}, s2: {}, c3: {}, s3: {}, c4: {}, s4: {} },
+        actors: {
+          web1: { kind: 'http-server', host: 's1', port: 8080, keepAlive: false, closer: 'client' },
+          graceful: { ...flood, host: 'c1', target: 'web1', closer: 'client', closeStyle: 'graceful' },
+          web2: { kind: 'http-server', host: 's2', port: 8080, keepAlive: false, closer: 'client' },
+          rst: { ...flood, host: 'c2', target: 'web2', closer: 'client', closeStyle: 'rst' },
+          web3: { kind: 'http-server', host: 's3', port: 8080, keepAlive: false, closer: 'server' },
+          server: { ...flood, host: 'c3', target: 'web3', closer: 'server' },
+          slow: { kind: 'listener', host: 's4', port: 8080, hold: '5s' },
+          idle: { ...flood, host: 'c4', target: 'slow', count: HOLD_COUNT, idleTimeout: '300ms' },
+        },
+      }),
+    });
+    ({ report } = (await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() })) as { report: TestReport });
+  });
+
+  const delta = (host: string, counter: string) => report.hosts[host]!.counters.delta[counter];
+
+  it('closer client, graceful: every connection answered, and its TIME_WAIT on the client', () => {
+    expect(report.actors.graceful).toMatchObject({ workers: 1, attempts: COUNT, connected: COUNT, responses: COUNT, ok: COUNT, errorCount: 0, statuses: { 200: COUNT } });
+    expect(report.actors.graceful!['latencyMs'].count).toBe(COUNT);
+    expect(delta('c1', 'Tcp.ActiveOpens')).toBe(COUNT);
+    expect(report.hosts.c1!.peak.sockstatTw).toBe(COUNT);
+    expect(report.hosts.s1!.peak.sockstatTw).toBe(0);
+  });
+
+  it('closer client, rst: an RST per connection from the client, and no TIME_WAIT on either side', () => {
+    expect(report.actors.rst).toMatchObject({ attempts: COUNT, ok: COUNT, errorCount: 0 });
+    expect(delta('c2', 'Tcp.OutRsts')).toBeGreaterThanOrEqual(COUNT);
+    expect(delta('s2', 'Tcp.EstabResets')).toBe(COUNT);
+    expect(report.hosts.c2!.peak.sockstatTw).toBe(0);
+    expect(report.hosts.s2!.peak.sockstatTw).toBe(0);
+  });
+
+  it('closer server: the client waits for the FIN, and the TIME_WAIT is the server\'s', () => {
+    expect(report.actors.server).toMatchObject({ attempts: COUNT, ok: COUNT, peerClosed: COUNT, errorCount: 0 });
+    expect(report.hosts.s3!.peak.sockstatTw).toBe(COUNT);
+    expect(report.hosts.c3!.peak.sockstatTw).toBe(0);
+  });
+
+  it('ends a connection with no progress for idleTimeout as REQUEST_TIMEOUT', () => {
+    const idle = report.actors.idle!;
+    expect(idle).toMatchObject({ attempts: HOLD_COUNT, connected: HOLD_COUNT, responses: 0, errorCount: HOLD_COUNT });
+    expect(idle['errors']).toEqual({ REQUEST_TIMEOUT: expect.objectContaining({ count: HOLD_COUNT, syscalls: { none: HOLD_COUNT } }) });
+    expect(idle['firstError']).toMatchObject({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
+  });
+});
