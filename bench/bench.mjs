@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The benchmark (`npm run bench`, outside `npm test`): every figure a ratio against a peer run side by side in the
-// same lab on this machine, written into docs/benchmarks.md between its bench markers (the soak's section stays).
+// same lab on this machine, written into docs/benchmarks.md between its bench markers.
 //   census      one census at 1k..100k TIME_WAIT sockets (netlink and /proc) against `ss -tan` and `ss -s`
 //   sampler     the agent's sampler at 10 Hz: its CPU against `ss -tan` run at 10 Hz, censuses, skipped ticks
 //   flood       short connections per second against one nginx (Connection: close): the flood, wrk, ab, autocannon
 //   lab         lab build and teardown for 2, 4, 8 hosts against the same `ip` commands run from a shell
 //   readiness   "lab built" to "load starting" of a run against starting node itself in a lab namespace
+//   soak        controller and agent memory over a 10-minute flood at a steady rate, bytes of samples.ndjson per minute
 // `--smoke` (run by .ci/run) runs every section at its smallest and checks the counts, writes nothing.
-// `--only=census,flood,lab,ready` runs the sections named and prints them, writing nothing.
+// `--only=census,flood,lab,ready,soak` runs the sections named and prints them, writing nothing.
 // Run it through `waitlab privileged` (npm run bench does). Every load is bounded in count or time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -256,6 +257,18 @@ async function readiness(out) {
   out.push(`| ${fmt(median(ready))} | ${fmt(median(node))} | ${ratio(median(ready), median(node))} |`, '');
 }
 
+/** The soak (bench/soak.mjs) as a child: its own run of SOAK_MINUTES, its Markdown as this section. */
+function soak(out) {
+  const minutes = smoke ? 0.25 : 10;
+  const rate = smoke ? 500 : 1700;
+  log(`soak: ${minutes} min at ${rate}/s`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench/soak.mjs')], { encoding: 'utf8', env: { ...process.env, SOAK_MINUTES: String(minutes), SOAK_RATE: String(rate) }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 2 ** 20 });
+  check(r.status === 0, `soak exited ${r.status ?? r.signal}`);
+  out.push(`### Memory over a ${minutes}-minute flood (bench/soak.mjs, alone: \`npm run soak\`)`, '');
+  out.push(`A steady short-connection flood through a real lab (client and server namespaces; the client closes first with tcp_tw_reuse=1 and a 50,000-port range, so a steady rate never runs out of ports) for ${minutes} minutes at ${rate} new connections per second, with the controller's and each agent's resident memory and open fds sampled every 5 s (bench/soak.mjs). It fails when either grows by more than 10% from minute 2 (past warm-up) to the last minute. Its output:`, '');
+  out.push('```', r.stdout.trim(), '```', '');
+}
+
 function version(argv, pattern) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   return pattern.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
@@ -275,6 +288,7 @@ try {
   if (runs('flood')) await flood(out);
   if (runs('lab')) await labs(out);
   if (runs('ready')) await readiness(out);
+  if (runs('soak')) soak(out);
 } finally {
   await cleanup();
 }

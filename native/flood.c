@@ -6,6 +6,7 @@
 // and reports stats between slices. Every figure comes from a syscall's result: errors by errno and syscall.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
@@ -47,11 +48,12 @@ struct slot {
   int64_t expected; // head + Content-Length, -1 when the body runs to EOF
   int64_t received;
   bool completed;
-  char head[HEAD_MAX];
+  // Only for a head split across reads (most arrive whole in one): kept here until its end is in.
+  char *head;
 };
 
 struct error_count {
-  int code; // errno, or -1 for REQUEST_TIMEOUT, -2 for HEAD_TOO_LARGE
+  int code; // errno, or -1 for REQUEST_TIMEOUT, -2 for HEAD_TOO_LARGE, -3 for kinds past the table's size
   const char *syscall;
   double count;
   double first_ms;
@@ -68,14 +70,14 @@ struct flood {
   uint32_t concurrency, max_in_flight;
   double interval_ms, phase_ms, max_lateness_ms;
   int64_t duration_ns;
-  double count; // 0: none
+  double count; // -1: none
   int64_t idle_ns;
   enum closer closer;
   enum close_style close_style;
   // run clock (ms) at start, and the monotonic ns it corresponds to
   double start_run_ms;
   int64_t start_ns;
-  bool started, stopping, destroyed;
+  bool stopping, destroyed, plain_epoll_wait;
   double ended_ms; // run clock; < 0 until the load ended
   double next_arrival;
   int64_t next_idle_scan;
@@ -87,7 +89,8 @@ struct flood {
   uint32_t *free_list;
   uint32_t nfree;
   double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed;
-  double statuses[600];
+  double statuses[1000];
+  double status_unread; // no three digits where the status goes: the node engine's NaN
   struct error_count errors[MAX_ERRORS];
   int nerrors;
   int first_error; // index into errors, -1
@@ -117,7 +120,14 @@ static void note_error(struct flood *f, int code, const char *syscall, int64_t t
       return;
     }
   }
-  if (f->nerrors == MAX_ERRORS) return;
+  if (f->nerrors == MAX_ERRORS - 1) {
+    // Kinds past what the table holds are counted together in its last entry, never dropped.
+    code = -3;
+    syscall = "various";
+  } else if (f->nerrors == MAX_ERRORS) {
+    f->errors[MAX_ERRORS - 1].count++;
+    return;
+  }
   struct error_count *e = &f->errors[f->nerrors];
   e->code = code;
   e->syscall = syscall;
@@ -132,7 +142,7 @@ static void mark_connected(struct flood *f, double begun_ms) {
 }
 
 static void record_latency(struct flood *f, int64_t ns) {
-  uint64_t us = (uint64_t)(ns / 1000);
+  uint64_t us = (uint64_t)((ns + 500) / 1000);
   if (us < 1) us = 1;
   if (us >= (1ULL << 32)) us = (1ULL << 32) - 1;
   uint32_t idx;
@@ -159,12 +169,14 @@ static void finish_load(struct flood *f, int64_t t) {
 }
 
 static bool limit_reached(struct flood *f, int64_t t) {
-  return t - f->start_ns >= f->duration_ns || (f->count > 0 && f->attempts + f->missed >= f->count);
+  return t - f->start_ns >= f->duration_ns || (f->count >= 0 && f->attempts + f->missed >= f->count);
 }
 
 static void release(struct flood *f, struct slot *s) {
   if (s->fd >= 0) close(s->fd); // close(2) also takes the fd out of the epoll set
   s->fd = -1;
+  free(s->head);
+  s->head = NULL;
   s->state = FREE;
   s->gen++;
   f->free_list[f->nfree++] = (uint32_t)(s - f->slots);
@@ -216,24 +228,36 @@ static void complete(struct flood *f, struct slot *s, int64_t t) {
   record_latency(f, t - s->t0);
 }
 
-// Parses the head once CRLFCRLF is in: the status and Content-Length.
-static bool parse_head(struct flood *f, struct slot *s) {
-  s->head[s->head_len < HEAD_MAX ? s->head_len : HEAD_MAX - 1] = 0;
-  char *end = memmem(s->head, s->head_len, "\r\n\r\n", 4);
-  if (!end) return false;
-  s->head_end = end - s->head + 4;
-  int status = 0;
-  if (s->head_end >= 12 && memcmp(s->head, "HTTP/", 5) == 0) status = atoi(s->head + 9);
-  if (status >= 0 && status < 600) f->statuses[status]++;
+// The head is buf[0, head_end), its CRLFCRLF included: the status and Content-Length, read as the node engine reads
+// them (short-conn-loop.ts): the three bytes after "HTTP/1.1 ", and the first `\r\ncontent-length:[ \t]*(\d+)`.
+static void parse_head(struct flood *f, struct slot *s, const char *buf, int64_t head_end) {
+  s->head_end = head_end;
+  const char *text_end = buf + head_end - 4;
+  int status = -1;
+  if (head_end - 4 >= 12 && isdigit((unsigned char)buf[9]) && isdigit((unsigned char)buf[10]) && isdigit((unsigned char)buf[11]))
+    status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+  if (status >= 0) f->statuses[status]++;
+  else f->status_unread++;
   if (status >= 200 && status < 400) f->ok++;
-  *end = 0;
-  for (char *line = strstr(s->head, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
-    if (strncasecmp(line + 2, "content-length:", 15) == 0) {
-      s->expected = s->head_end + strtoll(line + 17, NULL, 10);
-      break;
+  for (const char *p = buf; p < text_end;) {
+    const char *line = memmem(p, (size_t)(text_end - p), "\r\n", 2);
+    if (!line) break;
+    const char *q = line + 2;
+    if (text_end - q >= 15 && strncasecmp(q, "content-length:", 15) == 0) {
+      q += 15;
+      while (q < text_end && (*q == ' ' || *q == '\t')) q++;
+      int64_t n = 0;
+      int digits = 0;
+      for (; q < text_end && isdigit((unsigned char)*q); q++, digits++)
+        if (digits < 15) n = n * 10 + (*q - '0');
+      // More than 15 digits: a body longer than any flood reads, so it ends only at EOF, uncounted, as in node.
+      if (digits) {
+        s->expected = digits > 15 ? INT64_MAX : head_end + n;
+        break;
+      }
     }
+    p = line + 2;
   }
-  return true;
 }
 
 // After the whole response: the client closes first (closer client) or waits for the server's FIN.
@@ -262,24 +286,42 @@ static void on_readable(struct flood *f, struct slot *s, int64_t t) {
     if (n == 0) {
       // The peer's FIN. A body delimited by EOF is complete; close(2) sends our FIN (or ends FIN_WAIT2).
       f->peer_closed++;
-      if (s->head_end >= 0 && s->expected < 0) complete(f, s, t);
+      if (s->head_end >= 0 && s->expected < 0 && !s->completed) {
+        complete(f, s, t);
+        if (f->closer == CLOSER_CLIENT && f->close_style == RST) close_rst(s);
+      }
       release(f, s);
       return;
     }
     if (s->state == DRAINING) continue;
     s->received += n;
     if (s->head_end < 0) {
-      uint32_t room = HEAD_MAX - 1 - s->head_len;
-      uint32_t take = (uint32_t)n < room ? (uint32_t)n : room;
-      memcpy(s->head + s->head_len, f->read_buf, take);
-      s->head_len += take;
-      if (!parse_head(f, s)) {
-        if (s->head_len >= HEAD_MAX - 1) {
-          note_error(f, -2, "none", t);
+      if (!s->head) {
+        const char *end = memmem(f->read_buf, (size_t)n, "\r\n\r\n", 4);
+        if (end) {
+          parse_head(f, s, f->read_buf, end - f->read_buf + 4);
+        } else if (!(s->head = malloc(HEAD_MAX))) {
+          note_error(f, ENOMEM, "malloc", t);
           release(f, s);
           return;
         }
-        continue;
+      }
+      if (s->head_end < 0) {
+        uint32_t before = s->head_len;
+        uint32_t take = (size_t)n < HEAD_MAX - before ? (uint32_t)n : HEAD_MAX - before;
+        memcpy(s->head + before, f->read_buf, take);
+        s->head_len += take;
+        uint32_t from = before >= 3 ? before - 3 : 0;
+        const char *end = memmem(s->head + from, s->head_len - from, "\r\n\r\n", 4);
+        if (end) {
+          parse_head(f, s, s->head, end - s->head + 4);
+        } else if (s->head_len == HEAD_MAX) {
+          note_error(f, -2, "none", t);
+          release(f, s);
+          return;
+        } else {
+          continue;
+        }
       }
       if (s->expected < 0) continue;
     }
@@ -333,7 +375,9 @@ static void scan_idle(struct flood *f, int64_t t) {
 static void start_due(struct flood *f, int64_t t) {
   if (f->stopping) return;
   if (!f->open_model) {
-    while (f->in_flight < f->concurrency && f->nfree > 0) {
+    // Each free slot once per round: a connect() failing at once (EADDRNOTAVAIL) frees its slot again, and the
+    // next round comes after epoll and a fresh clock, as the node engine's next attempt comes on a later tick.
+    for (uint32_t room = f->nfree; room > 0; room--) {
       if (limit_reached(f, t)) return finish_load(f, t);
       attempt(f, t);
     }
@@ -352,17 +396,14 @@ static void start_due(struct flood *f, int64_t t) {
   if (limit_reached(f, t)) finish_load(f, t);
 }
 
+static void destroy_all(struct flood *f);
+
 static bool done(struct flood *f) { return f->destroyed || (f->stopping && f->in_flight == 0); }
 
 // Runs the loop for up to budget_ms; true once the load has ended and no connection is in flight.
 static bool run_slice(struct flood *f, double budget_ms) {
   struct epoll_event events[EVENTS];
   int64_t t = now_ns();
-  if (!f->started) {
-    f->started = true;
-    f->start_ns = t;
-    f->next_idle_scan = t + IDLE_SCAN_NS;
-  }
   int64_t until = t + (int64_t)(budget_ms * 1e6);
   while (!done(f)) {
     start_due(f, t);
@@ -377,9 +418,27 @@ static bool run_slice(struct flood *f, double budget_ms) {
       if (end - t < wait) wait = end - t;
     }
     if (f->next_idle_scan - t < wait) wait = f->next_idle_scan - t;
-    if (wait < 0) wait = 0;
-    struct timespec ts = {.tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL};
-    int n = epoll_pwait2(f->epfd, events, EVENTS, &ts, NULL);
+    // Slots freed by connects that failed at once are filled again after one look at epoll, not a wait.
+    if (wait < 0 || (!f->open_model && !f->stopping && f->nfree > 0)) wait = 0;
+    int n;
+    if (f->plain_epoll_wait) {
+      n = epoll_wait(f->epfd, events, EVENTS, (int)((wait + 999999) / 1000000));
+    } else {
+      struct timespec ts = {.tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL};
+      n = epoll_pwait2(f->epfd, events, EVENTS, &ts, NULL);
+    }
+    if (n < 0) {
+      int err = errno;
+      n = 0;
+      // epoll_pwait2 (ns timeouts) is Linux 5.11 and later, and a container's seccomp filter may refuse it.
+      if (!f->plain_epoll_wait && (err == ENOSYS || err == EPERM)) {
+        f->plain_epoll_wait = true;
+      } else if (err != EINTR) {
+        note_error(f, err, "epoll_wait", now_ns());
+        destroy_all(f);
+        break;
+      }
+    }
     t = now_ns();
     for (int i = 0; i < n; i++) {
       uint32_t idx = (uint32_t)events[i].data.u64;
@@ -398,8 +457,7 @@ static bool run_slice(struct flood *f, double budget_ms) {
 
 static void destroy_all(struct flood *f) {
   if (f->destroyed) return;
-  int64_t t = now_ns();
-  if (f->started) finish_load(f, t);
+  finish_load(f, now_ns());
   for (uint32_t i = 0; i < f->nslots; i++)
     if (f->slots[i].state != FREE) release(f, &f->slots[i]);
   f->destroyed = true;
@@ -444,7 +502,7 @@ static struct flood *unwrap(napi_env env, napi_callback_info info, napi_value *a
   return data;
 }
 
-// open(config, request, mark): a flood not yet started. config's numbers are checked by the caller's plan
+// open(config, request, mark): a flood whose clock starts now; step() runs it. config's numbers are checked by the caller's plan
 // (short-conn-options.ts) and again here for what memory depends on.
 static napi_value open_flood(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -459,8 +517,8 @@ static napi_value open_flood(napi_env env, napi_callback_info info) {
       !get_number(env, argv[0], "closeStyle", &close_style) || !get_number(env, argv[0], "startRunMs", &start_run))
     return fail(env, "open(config): a number missing");
   uint32_t slots = (uint32_t)(open_model ? max_in_flight : concurrency);
-  if ((family != 4 && family != 6) || port < 1 || port > 65535 || slots < 1 || slots > 1000000 || rate <= 0 || duration <= 0 || idle <= 0)
-    return fail(env, "open(config): family 4 or 6, port 1-65535, 1 to 1,000,000 connections, a positive rate, duration and idle timeout");
+  if ((family != 4 && family != 6) || port < 1 || port > 65535 || slots < 1 || slots > 1000000 || rate <= 0 || duration <= 0 || idle <= 0 || count < -1)
+    return fail(env, "open(config): family 4 or 6, port 1-65535, 1 to 1,000,000 connections, a positive rate, duration and idle timeout, a count of -1 (none) or more");
   char address[INET6_ADDRSTRLEN + 1];
   size_t address_len = 0;
   napi_value v;
@@ -527,7 +585,10 @@ static napi_value open_flood(napi_env env, napi_callback_info info) {
   f->idle_ns = (int64_t)(idle * 1e6);
   f->closer = closer ? CLOSER_CLIENT : CLOSER_SERVER;
   f->close_style = close_style == 1 ? RST : close_style == 2 ? CLOSE_NOW : GRACEFUL;
+  // The load's clock starts now, with the run clock the caller read just before.
   f->start_run_ms = start_run;
+  f->start_ns = now_ns();
+  f->next_idle_scan = f->start_ns + IDLE_SCAN_NS;
   f->ended_ms = -1;
   f->first_error = -1;
   f->mark_ints = mark;
@@ -556,12 +617,7 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
-  int64_t t = now_ns();
-  if (!f->started) {
-    f->started = true;
-    f->start_ns = t;
-  }
-  finish_load(f, t);
+  finish_load(f, now_ns());
   return NULL;
 }
 
@@ -581,7 +637,7 @@ static void set_number(napi_env env, napi_value obj, const char *key, double val
 }
 
 static napi_value code_name(napi_env env, int code) {
-  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : strerrorname_np(code);
+  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : code == -3 ? "OTHER_ERRORS" : strerrorname_np(code);
   char fallback[32];
   if (!name) {
     snprintf(fallback, sizeof fallback, "ERRNO_%d", code);
@@ -609,15 +665,16 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   set_number(env, out, "windowConnected", f->window_connected);
   set_number(env, out, "peerClosed", f->peer_closed);
   set_number(env, out, "startedAtMs", f->start_run_ms);
-  set_number(env, out, "elapsedMs", f->started ? (double)(now_ns() - f->start_ns) / 1e6 : 0);
+  set_number(env, out, "elapsedMs", (double)(now_ns() - f->start_ns) / 1e6);
   set_number(env, out, "endedAtMs", f->ended_ms);
   napi_create_object(env, &statuses);
-  for (int i = 0; i < 600; i++) {
+  for (int i = 0; i < 1000; i++) {
     if (!f->statuses[i]) continue;
     char key[8];
     snprintf(key, sizeof key, "%d", i);
     set_number(env, statuses, key, f->statuses[i]);
   }
+  if (f->status_unread) set_number(env, statuses, "NaN", f->status_unread);
   napi_set_named_property(env, out, "statuses", statuses);
   napi_create_array_with_length(env, (size_t)f->nerrors, &errors);
   for (int i = 0; i < f->nerrors; i++) {

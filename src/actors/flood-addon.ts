@@ -20,7 +20,7 @@ export interface NativeFloodConfig {
   phaseMs: number;
   maxLatenessMs: number;
   durationMs: number;
-  /** 0: no count. */
+  /** -1: no count (0 is a count: a worker whose share is none makes no attempt). */
   count: number;
   idleTimeoutMs: number;
   /** 0: the server closes first; 1: the client does. */

@@ -88,7 +88,7 @@ export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopS
           phaseMs: share.phaseMs,
           maxLatenessMs: o.maxLateness,
           durationMs: o.duration,
-          count: o.count ?? 0,
+          count: o.count ?? -1,
           idleTimeoutMs: o.idleTimeout,
           closer: o.closer === 'client' ? 1 : 0,
           closeStyle: CLOSE_STYLE[o.closeStyle as keyof typeof CLOSE_STYLE],

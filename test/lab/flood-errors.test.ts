@@ -45,6 +45,15 @@ describe.each(['node', 'native'])('short-conn-client errno accounting, engine %s
     expect(stats.web).toMatchObject({ accepted: 20, requests: 20, responses: 20, peerClosedFirst: 20, serverClosedFirst: 0 });
   });
 
+  it('keeps failing at once in the closed model once no port is left, and still ends at its duration', () => {
+    // The 20 ports toward 8080 are all in TIME_WAIT from the second case: every connect() fails before any SYN.
+    const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([flood(engine, 8080, 1_000_000, { model: 'closed', concurrency: 3, duration: '300ms' })])])).flood;
+    expect(stats.connected).toBe(0);
+    expect(stats.attempts).toBeGreaterThan(3);
+    expect(stats.attempts).toBeLessThan(1_000_000);
+    expect(stats.errors).toEqual({ EADDRNOTAVAIL: expect.objectContaining({ count: stats.attempts, syscalls: { connect: stats.attempts } }) });
+  });
+
   it('runs the closed model to its count, with no start missed', () => {
     // Ports on 8081 share the 20-port range with the TIME_WAIT left toward 8080, but not their 4-tuples.
     const stats = JSON.parse(nodeInHost(lab, 'box', 'run-actors.ts', [JSON.stringify([server(8081), flood(engine, 8081, 12, { model: 'closed', concurrency: 3 })])]));
