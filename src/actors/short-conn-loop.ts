@@ -12,7 +12,7 @@ import { FirstErrorMark } from './first-error-mark.ts';
 import type { FloodPlan } from './short-conn-options.ts';
 
 /** The first second of the flood measures its achieved rate, apart from any later failure. */
-export const RATE_WINDOW_MS = 1000;
+const RATE_WINDOW_MS = 1000;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const LATE_WRITES = 5;
 const LATE_WRITE_GAP_MS = 20;
