@@ -20,6 +20,7 @@ export default defineScenario({
     closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes each connection first after the response' }),
     closeStyle: f.oneOf(CLOSE_STYLES, { default: 'graceful', describe: 'how the client closes: graceful (FIN), close (close(2), an orphan), rst (SO_LINGER 0), never (held open)' }),
     serverCloseStyle: f.oneOf(CLOSE_STYLES, { default: 'graceful', describe: 'how the server closes: graceful, close, rst, never (CLOSE_WAIT leak)' }),
+    engine: f.oneOf(['node', 'native'] as const, { default: 'node', describe: 'the flood\'s engine: node (node:net) or native (native/flood.c on epoll, a worker thread)' }),
   },
   build: (p) => {
     const ports = p.ports.hi - p.ports.lo + 1;
@@ -43,7 +44,7 @@ export default defineScenario({
       },
       actors: {
         web: { kind: 'http-server', host: 'server', port: p.port, keepAlive: p.keepAlive, closer: p.closer, closeStyle: p.serverCloseStyle },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'web', model: 'open', rate: p.rate, duration: p.duration, closer: p.closer, closeStyle: p.closeStyle },
+        flood: { kind: 'short-conn-client', host: 'client', target: 'web', model: 'open', rate: p.rate, duration: p.duration, closer: p.closer, closeStyle: p.closeStyle, engine: p.engine },
       },
       thresholds: [
         ...(exhausts

@@ -1,15 +1,16 @@
-// The main job in a short form: 500 ports at 250 new connections per second run out after about 2 s.
-// Every assertion reads what the kernel reported (socket states, counters, errno), not what the code expects.
+// The main job in a short form: 500 ports at 250 new connections per second run out after about 2 s, with the
+// flood on either engine. Every assertion reads what the kernel reported (socket states, counters, errno), not
+// what the code expects.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type TestReport, runShort } from '../helpers/lab.ts';
 import { expectPortsRanOut } from '../helpers/port-exhaustion.ts';
 
 const BUDGET = 500;
 
-describe('short-conn scenario', () => {
+describe.each(['node', 'native'])('short-conn scenario, flood engine %s', (engine) => {
   let report: TestReport;
   beforeAll(async () => {
-    ({ report } = await runShort('short-conn', { ports: '40000-40499', rate: '250/s', duration: '3.5s' }));
+    ({ report } = await runShort('short-conn', { ports: '40000-40499', rate: '250/s', duration: '3.5s', engine }));
   });
 
   it('writes the client sysctls into its namespace, as read back from the kernel', () => {
