@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdbool.h>
@@ -21,7 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX 8192
+// A head split across reads is kept in a buffer that grows to at most this (node sets no limit; one read takes 64 KiB).
+#define HEAD_MAX (1024 * 1024)
+#define HEAD_FIRST 4096
+#define STATUS_OFFSET 99
 #define READ_SIZE 65536
 #define EVENTS 256
 #define MAX_ERRORS 64
@@ -43,7 +47,7 @@ struct slot {
   int64_t last;    // ns, last progress (for the idle timeout)
   double begun_ms; // run clock, for the first-error mark
   uint32_t written;
-  uint32_t head_len;
+  uint32_t head_len, head_cap;
   int64_t head_end; // bytes of head incl. CRLFCRLF, -1 until seen
   int64_t expected; // head + Content-Length, -1 when the body runs to EOF
   int64_t received;
@@ -89,8 +93,8 @@ struct flood {
   uint32_t *free_list;
   uint32_t nfree;
   double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed;
-  double statuses[1000];
-  double status_unread; // no three digits where the status goes: the node engine's NaN
+  double statuses[STATUS_OFFSET + 1000]; // -99..999
+  double status_nan;
   struct error_count errors[MAX_ERRORS];
   int nerrors;
   int first_error; // index into errors, -1
@@ -177,6 +181,7 @@ static void release(struct flood *f, struct slot *s) {
   s->fd = -1;
   free(s->head);
   s->head = NULL;
+  s->head_cap = 0;
   s->state = FREE;
   s->gen++;
   f->free_list[f->nfree++] = (uint32_t)(s - f->slots);
@@ -188,7 +193,9 @@ static void close_rst(struct slot *s) {
   setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
-static void attempt(struct flood *f, int64_t t) {
+// A connection starts on its own reading of the clock: a round may start hundreds, and each takes a few µs.
+static void attempt(struct flood *f) {
+  int64_t t = now_ns();
   f->attempts++;
   f->in_flight++;
   struct slot *s = &f->slots[f->free_list[--f->nfree]];
@@ -228,16 +235,34 @@ static void complete(struct flood *f, struct slot *s, int64_t t) {
   record_latency(f, t - s->t0);
 }
 
+// The status as the node engine reads it, Number(head.slice(9, 12)), for what those three bytes can hold: blanks
+// around an integer (blank alone is 0); anything else is NaN. Returns STATUS_NAN or -99..999.
+#define STATUS_NAN INT32_MIN
+static int read_status(const char *text, int64_t text_len) {
+  const char *p = text + (text_len < 9 ? text_len : 9);
+  const char *end = text + (text_len < 12 ? text_len : 12);
+  while (p < end && isspace((unsigned char)*p)) p++;
+  while (end > p && isspace((unsigned char)end[-1])) end--;
+  if (p == end) return 0;
+  int sign = 1;
+  if (*p == '+' || *p == '-') sign = *p++ == '-' ? -1 : 1;
+  if (p == end) return STATUS_NAN;
+  int value = 0;
+  for (; p < end; p++) {
+    if (!isdigit((unsigned char)*p)) return STATUS_NAN;
+    value = value * 10 + (*p - '0');
+  }
+  return sign * value;
+}
+
 // The head is buf[0, head_end), its CRLFCRLF included: the status and Content-Length, read as the node engine reads
-// them (short-conn-loop.ts): the three bytes after "HTTP/1.1 ", and the first `\r\ncontent-length:[ \t]*(\d+)`.
+// them (short-conn-loop.ts): read_status, and the first `\r\ncontent-length:[ \t]*(\d+)`.
 static void parse_head(struct flood *f, struct slot *s, const char *buf, int64_t head_end) {
   s->head_end = head_end;
   const char *text_end = buf + head_end - 4;
-  int status = -1;
-  if (head_end - 4 >= 12 && isdigit((unsigned char)buf[9]) && isdigit((unsigned char)buf[10]) && isdigit((unsigned char)buf[11]))
-    status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
-  if (status >= 0) f->statuses[status]++;
-  else f->status_unread++;
+  int status = read_status(buf, head_end - 4);
+  if (status == STATUS_NAN) f->status_nan++;
+  else f->statuses[status + STATUS_OFFSET]++;
   if (status >= 200 && status < 400) f->ok++;
   for (const char *p = buf; p < text_end;) {
     const char *line = memmem(p, (size_t)(text_end - p), "\r\n", 2);
@@ -248,10 +273,14 @@ static void parse_head(struct flood *f, struct slot *s, const char *buf, int64_t
       while (q < text_end && (*q == ' ' || *q == '\t')) q++;
       int64_t n = 0;
       int digits = 0;
-      for (; q < text_end && isdigit((unsigned char)*q); q++, digits++)
-        if (digits < 15) n = n * 10 + (*q - '0');
-      // More than 15 digits: a body longer than any flood reads, so it ends only at EOF, uncounted, as in node.
-      if (digits) {
+      bool any = false;
+      for (; q < text_end && isdigit((unsigned char)*q); q++) {
+        any = true;
+        if (digits == 0 && *q == '0') continue; // leading zeros count for nothing
+        if (++digits <= 15) n = n * 10 + (*q - '0');
+      }
+      // More than 15 significant digits: a body longer than any flood reads, so it ends only at EOF, uncounted, as in node.
+      if (any) {
         s->expected = digits > 15 ? INT64_MAX : head_end + n;
         break;
       }
@@ -298,30 +327,33 @@ static void on_readable(struct flood *f, struct slot *s, int64_t t) {
     if (s->head_end < 0) {
       if (!s->head) {
         const char *end = memmem(f->read_buf, (size_t)n, "\r\n\r\n", 4);
-        if (end) {
-          parse_head(f, s, f->read_buf, end - f->read_buf + 4);
-        } else if (!(s->head = malloc(HEAD_MAX))) {
-          note_error(f, ENOMEM, "malloc", t);
-          release(f, s);
-          return;
-        }
+        if (end) parse_head(f, s, f->read_buf, end - f->read_buf + 4);
       }
       if (s->head_end < 0) {
         uint32_t before = s->head_len;
-        uint32_t take = (size_t)n < HEAD_MAX - before ? (uint32_t)n : HEAD_MAX - before;
-        memcpy(s->head + before, f->read_buf, take);
-        s->head_len += take;
+        if (before + (uint64_t)n > s->head_cap) {
+          if (before + (uint64_t)n > HEAD_MAX) {
+            note_error(f, -2, "none", t);
+            release(f, s);
+            return;
+          }
+          uint32_t cap = s->head_cap ? s->head_cap : HEAD_FIRST;
+          while (cap < before + (uint64_t)n) cap *= 2;
+          char *grown = realloc(s->head, cap);
+          if (!grown) {
+            note_error(f, ENOMEM, "malloc", t);
+            release(f, s);
+            return;
+          }
+          s->head = grown;
+          s->head_cap = cap;
+        }
+        memcpy(s->head + before, f->read_buf, (size_t)n);
+        s->head_len += (uint32_t)n;
         uint32_t from = before >= 3 ? before - 3 : 0;
         const char *end = memmem(s->head + from, s->head_len - from, "\r\n\r\n", 4);
-        if (end) {
-          parse_head(f, s, s->head, end - s->head + 4);
-        } else if (s->head_len == HEAD_MAX) {
-          note_error(f, -2, "none", t);
-          release(f, s);
-          return;
-        } else {
-          continue;
-        }
+        if (!end) continue;
+        parse_head(f, s, s->head, end - s->head + 4);
       }
       if (s->expected < 0) continue;
     }
@@ -379,7 +411,7 @@ static void start_due(struct flood *f, int64_t t) {
     // next round comes after epoll and a fresh clock, as the node engine's next attempt comes on a later tick.
     for (uint32_t room = f->nfree; room > 0; room--) {
       if (limit_reached(f, t)) return finish_load(f, t);
-      attempt(f, t);
+      attempt(f);
     }
     if (limit_reached(f, t)) finish_load(f, t);
     return;
@@ -390,7 +422,7 @@ static void start_due(struct flood *f, int64_t t) {
   while (f->next_arrival * f->interval_ms <= elapsed) {
     if (limit_reached(f, t)) return finish_load(f, t);
     if (elapsed - f->next_arrival * f->interval_ms > f->max_lateness_ms || f->in_flight >= f->max_in_flight || f->nfree == 0) f->missed++;
-    else attempt(f, t);
+    else attempt(f);
     f->next_arrival++;
   }
   if (limit_reached(f, t)) finish_load(f, t);
@@ -444,7 +476,7 @@ static bool run_slice(struct flood *f, double budget_ms) {
       uint32_t idx = (uint32_t)events[i].data.u64;
       struct slot *s = &f->slots[idx];
       if (s->gen != (uint32_t)(events[i].data.u64 >> 32) || s->state == FREE) continue;
-      on_event(f, s, events[i].events, t);
+      on_event(f, s, events[i].events, now_ns()); // a batch holds up to EVENTS completions: each on its own time
     }
     if (t >= f->next_idle_scan) {
       scan_idle(f, t);
@@ -516,9 +548,12 @@ static napi_value open_flood(napi_env env, napi_callback_info info) {
       !get_number(env, argv[0], "count", &count) || !get_number(env, argv[0], "idleTimeoutMs", &idle) || !get_number(env, argv[0], "closer", &closer) ||
       !get_number(env, argv[0], "closeStyle", &close_style) || !get_number(env, argv[0], "startRunMs", &start_run))
     return fail(env, "open(config): a number missing");
+  // Checked before any cast: a double out of an integer's range is undefined behaviour in C.
+  if ((family != 4 && family != 6) || !(port >= 1 && port <= 65535) || !(concurrency >= 1 && concurrency <= 1e6) || !(max_in_flight >= 1 && max_in_flight <= 1e6) ||
+      !(rate > 0 && rate <= 1e7) || !(duration > 0 && duration <= 864e5) || !(idle > 0 && idle <= 864e5) || !(count >= -1 && count <= 1e9) ||
+      !(phase >= 0 && phase <= 864e5) || !(lateness >= 0 && lateness <= 864e5) || !isfinite(start_run))
+    return fail(env, "open(config): family 4 or 6, port 1-65535, 1 to 1,000,000 connections, a rate, duration, idle timeout, phase and lateness in range, a count of -1 (none) or more");
   uint32_t slots = (uint32_t)(open_model ? max_in_flight : concurrency);
-  if ((family != 4 && family != 6) || port < 1 || port > 65535 || slots < 1 || slots > 1000000 || rate <= 0 || duration <= 0 || idle <= 0 || count < -1)
-    return fail(env, "open(config): family 4 or 6, port 1-65535, 1 to 1,000,000 connections, a positive rate, duration and idle timeout, a count of -1 (none) or more");
   char address[INET6_ADDRSTRLEN + 1];
   size_t address_len = 0;
   napi_value v;
@@ -606,7 +641,7 @@ static napi_value step(napi_env env, napi_callback_info info) {
   struct flood *f = unwrap(env, info, argv, 2);
   if (!f) return NULL;
   double budget;
-  if (napi_get_value_double(env, argv[1], &budget) != napi_ok || budget < 0) return fail(env, "step(flood, budgetMs)");
+  if (napi_get_value_double(env, argv[1], &budget) != napi_ok || !(budget >= 0 && budget <= 60000)) return fail(env, "step(flood, budgetMs): 0 to 60,000 ms");
   napi_value out;
   napi_get_boolean(env, run_slice(f, budget), &out);
   return out;
@@ -668,13 +703,13 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   set_number(env, out, "elapsedMs", (double)(now_ns() - f->start_ns) / 1e6);
   set_number(env, out, "endedAtMs", f->ended_ms);
   napi_create_object(env, &statuses);
-  for (int i = 0; i < 1000; i++) {
+  for (int i = 0; i < STATUS_OFFSET + 1000; i++) {
     if (!f->statuses[i]) continue;
     char key[8];
-    snprintf(key, sizeof key, "%d", i);
+    snprintf(key, sizeof key, "%d", i - STATUS_OFFSET);
     set_number(env, statuses, key, f->statuses[i]);
   }
-  if (f->status_unread) set_number(env, statuses, "NaN", f->status_unread);
+  if (f->status_nan) set_number(env, statuses, "NaN", f->status_nan);
   napi_set_named_property(env, out, "statuses", statuses);
   napi_create_array_with_length(env, (size_t)f->nerrors, &errors);
   for (int i = 0; i < f->nerrors; i++) {

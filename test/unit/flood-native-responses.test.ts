@@ -1,6 +1,6 @@
 // How the flood's native engine (native/flood.c) reads responses, against a server on loopback that answers each
-// path its own way: a head split across writes, a body to EOF, a Content-Length the node engine's pattern does not
-// take, a status that is no number, a head with no end. The engine runs one connection per case, in slices, as
+// path its own way: a head split across writes (and one of 9 KB), a body to EOF, Content-Lengths the node engine's
+// pattern reads its own way (-5, leading zeros), statuses that are no three digits, a head with no end. The engine runs one connection per case, in slices, as
 // the worker thread runs it; the server is another process, so a slice that blocks does not stall it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -25,8 +25,17 @@ const server = net.createServer(async (sock) => {
       sock.end('HTTP/1.1 200 OK\\r\\nContent-Length: -5\\r\\n\\r\\nbody to EOF');
     } else if (path === '/nan') {
       sock.end('HTTP/1.1 abc Weird\\r\\nContent-Length: 0\\r\\n\\r\\n');
+    } else if (path === '/zeros') {
+      sock.end('HTTP/1.1 200 OK\\r\\nContent-Length: 0000000000000002\\r\\n\\r\\nhi');
+    } else if (path === '/short-status') {
+      sock.end('HTTP/1.1 20 OK\\r\\nContent-Length: 0\\r\\n\\r\\n');
+    } else if (path === '/big-split') {
+      const head = 'HTTP/1.1 200 OK\\r\\nX-Fill: ' + 'x'.repeat(9000) + '\\r\\nContent-Length: 2\\r\\n\\r\\nok';
+      sock.write(head.slice(0, 5000));
+      await later(30);
+      sock.write(head.slice(5000));
     } else if (path === '/huge') {
-      sock.write('HTTP/1.1 200 OK\\r\\nX-Fill: ' + 'x'.repeat(10000));
+      sock.write('HTTP/1.1 200 OK\\r\\nX-Fill: ' + 'x'.repeat(1200 * 1024));
     }
   });
   sock.on('error', () => {});
@@ -77,7 +86,19 @@ describe.skipIf(!floodAddonBuilt())('flood engine native: reading responses', ()
     expect(await one('/nan')).toMatchObject({ responses: 1, ok: 0, statuses: { NaN: 1 } });
   });
 
-  it('gives up on a head with no end after 8 KiB: HEAD_TOO_LARGE', async () => {
+  it('reads a Content-Length with leading zeros as its number, as \\d+ does', async () => {
+    expect(await one('/zeros')).toMatchObject({ responses: 1, ok: 1, errors: [] });
+  });
+
+  it('reads the status as Number() of the three bytes after the version: "20 " is 20, not ok', async () => {
+    expect(await one('/short-status')).toMatchObject({ responses: 1, ok: 0, statuses: { 20: 1 } });
+  });
+
+  it('takes a 9 KB head split across two writes', async () => {
+    expect(await one('/big-split')).toMatchObject({ responses: 1, ok: 1, errors: [] });
+  });
+
+  it('gives up on a head with no end after 1 MiB: HEAD_TOO_LARGE', async () => {
     const s = await one('/huge');
     expect(s).toMatchObject({ responses: 0, errors: [{ code: 'HEAD_TOO_LARGE', syscall: 'none', count: 1 }] });
     // Every latency recorded is a response's: none here.
