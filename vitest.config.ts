@@ -11,6 +11,8 @@ export default defineConfig({
   resolve: { alias: [{ find: /^waitlab$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     pool: 'forks',
+    // Each test file's temporary directories are removed when it ends, kept where one of its tests failed.
+    setupFiles: ['test/setup/temp-dirs.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [

@@ -42,8 +42,13 @@ describe('nat-single-source scenario', () => {
     const paws = d['TcpExt.PAWSTimewait'] ?? 0;
     // Entries ended before 60 s: by an accepted SYN, or by the RST that followed a refused one.
     expect(early).toBeGreaterThan(paws);
-    expect(sum(report, 'Tcp.OutRsts')).toBe(paws);
-    expect(sum(report, 'TcpExt.TCPSynRetrans')).toBe(paws);
+    // A refused SYN is answered with an ACK, which its client answers with an RST, unless the TIME_WAIT socket's
+    // ACKs are rate-limited (TCPACKSkippedTimeWait). Either way the client sends its SYN again. SYNs lost elsewhere
+    // are resent too: one CI run counted 11 resent SYNs for 8 refusals and 8 RSTs. The likely cause is two clients'
+    // SYNs racing for one masqueraded port on the gateway, the loser dropped by conntrack, which TcpExt does not count.
+    const skipped = d['TcpExt.TCPACKSkippedTimeWait'] ?? 0;
+    expect(sum(report, 'Tcp.OutRsts')).toBe(paws - skipped);
+    expect(sum(report, 'TcpExt.TCPSynRetrans')).toBeGreaterThanOrEqual(paws);
     expect(report.findings.join('\n')).toMatch(/Host gw masqueraded 4 hosts of network lan .* host server saw that one remote address only/);
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });

@@ -1,7 +1,6 @@
 // Profiles, sweeps and the comparison of runs, without a lab: parsing, which hosts a profile reaches, value
 // checks before any lab, and findings across runs built from real reports (fixtures).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandMatrix } from '../../src/controller/run-matrix.ts';
@@ -12,6 +11,7 @@ import { parseSweep } from '../../src/plan/sweep.ts';
 import { sysctlValueProblem } from '../../src/plan/sysctl-values.ts';
 import { compareRuns, matrixRun } from '../../src/report/matrix.ts';
 import { loadReportFixture } from './fixture.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 describe('sweeps', () => {
   it('reads lists, factors and steps', () => {
@@ -42,7 +42,7 @@ describe('profiles', () => {
   });
 
   it('from a file, by host name; a value the kernel would refuse is a problem before any lab', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'waitlab-profile-'));
+    const dir = tempDir('waitlab-profile-');
     const good = join(dir, 'mine.json');
     writeFileSync(good, JSON.stringify({ name: 'mine', description: 'd', sysctls: { server: { 'net.ipv4.tcp_fin_timeout': 7 } } }));
     const plan = await loadPlan('short-conn', {}, { profile: loadProfile(good) });
