@@ -71,7 +71,7 @@ struct flood {
   char *request;
   uint32_t request_len;
   bool open_model;
-  uint32_t concurrency, max_in_flight;
+  uint32_t max_in_flight;
   double interval_ms, phase_ms, max_lateness_ms;
   int64_t duration_ns;
   double count; // -1: none
@@ -421,7 +421,7 @@ static void start_due(struct flood *f, int64_t t) {
   double elapsed = (double)(t - f->start_ns) / 1e6 - f->phase_ms;
   while (f->next_arrival * f->interval_ms <= elapsed) {
     if (limit_reached(f, t)) return finish_load(f, t);
-    if (elapsed - f->next_arrival * f->interval_ms > f->max_lateness_ms || f->in_flight >= f->max_in_flight || f->nfree == 0) f->missed++;
+    if (elapsed - f->next_arrival * f->interval_ms > f->max_lateness_ms || f->in_flight >= f->max_in_flight) f->missed++;
     else attempt(f);
     f->next_arrival++;
   }
@@ -610,7 +610,6 @@ static napi_value open_flood(napi_env env, napi_callback_info info) {
   }
   f->nfree = slots;
   f->open_model = open_model != 0;
-  f->concurrency = (uint32_t)concurrency;
   f->max_in_flight = (uint32_t)max_in_flight;
   f->interval_ms = 1000.0 / rate;
   f->phase_ms = phase;

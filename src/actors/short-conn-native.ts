@@ -42,6 +42,8 @@ export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopS
   const ended = deferred();
   let flood: NativeFlood | undefined;
   let startedAt = 0;
+  // The histogram of the last stats() call: a report reads stats() and then latency, both from one snapshot.
+  let lastLatency: hdr.Histogram | undefined;
 
   const drive = () => {
     if (!flood) return;
@@ -70,7 +72,7 @@ export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopS
 
   return {
     get latency() {
-      return stats().latency;
+      return lastLatency ?? stats().latency;
     },
     done: ended.promise,
     async start() {
@@ -110,6 +112,7 @@ export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopS
     },
     stats() {
       const { tally, latency, endedAt } = stats();
+      lastLatency = latency;
       return loopStats(plan, tally, latency, startedAt, endedAt);
     },
   };
