@@ -13,10 +13,12 @@ export default defineConfig({
     pool: 'forks',
     // Each test file's temporary directories are removed when it ends, kept where one of its tests failed.
     setupFiles: ['test/setup/temp-dirs.ts'],
+    // The default report, then one line counting the tests skipped for a missing system tool (test/helpers/tools.ts).
+    reporters: ['default', './test/setup/tool-skips-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup/unit-tools.ts'] } },
       { extends: true, test: { name: 'lab', include: ['test/lab/**/*.test.ts'], fileParallelism: false } },
       { extends: true, test: { name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 } },
     ],

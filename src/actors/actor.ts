@@ -32,6 +32,8 @@ export interface LinkContext {
   readonly hosts: Readonly<Record<string, HostPlan>>;
   /** Other actors as given in the scenario, options resolved. */
   readonly actors: Readonly<Record<string, { kind: string; host: string; options: Record<string, unknown> }>>;
+  /** Declares a system tool (core/system-tools.ts) this actor runs; returns its path, undefined when not installed. */
+  needTool(name: string): string | undefined;
 }
 
 /** The plan of one actor of a kind: its resolved options, and what link() resolved, merged into the ActorPlan. */

@@ -9,7 +9,7 @@ import { f } from '../core/fields.ts';
 import { defineActorKind, type ActorContext } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { deferred } from '../core/deferred.ts';
-import { engineBinaryProblems } from './proxy-binaries.ts';
+import { engineBinary } from './proxy-binaries.ts';
 import { nginxServer, type NginxServerStats } from './http-server-nginx.ts';
 import type { Actor } from './actor.ts';
 
@@ -94,7 +94,7 @@ export const httpServer = defineActorKind({
   role: 'server',
   describe: 'HTTP/1.1 server (node, or a real nginx) with keep-alive on or off, a chosen closer and close style',
   options,
-  link(o, _ctx, where, problems): { engineBinary?: string } | undefined {
+  link(o, ctx, where, problems): { engineBinary?: string } | undefined {
     if (o.engine === 'node') {
       if (o.binary !== undefined) problems.push(`${where}.binary: only engine nginx has an executable`);
       return {};
@@ -103,9 +103,8 @@ export const httpServer = defineActorKind({
     for (const [key, value] of Object.entries(NODE_ONLY)) {
       if (o[key as keyof typeof NODE_ONLY] !== value) problems.push(`${where}.${key}: ${JSON.stringify(o[key as keyof typeof NODE_ONLY])} needs engine node (nginx closes gracefully, reads every body and answers at once)`);
     }
-    const found = engineBinaryProblems('nginx', o.binary, where);
-    problems.push(...found.problems);
-    return problems.length > before ? undefined : { engineBinary: found.binary };
+    const binary = engineBinary('nginx', o.binary, ctx, where, problems);
+    return problems.length > before ? undefined : { engineBinary: binary };
   },
   create(plan, ctx: ActorContext): Actor<NodeServerStats | NginxServerStats> {
     const o = plan.options;

@@ -10,7 +10,6 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { f } from '../core/fields.ts';
 import { lineSplitter } from '../core/lines.ts';
-import { hasCommand } from '../core/command.ts';
 import { defineActorKind, type Actor } from './actor.ts';
 import type { ErrorCount } from './error-tally.ts';
 import { deferred } from '../core/deferred.ts';
@@ -81,8 +80,8 @@ export const listener = defineActorKind({
   role: 'server',
   describe: 'bare TCP listener (python3 helper): SO_REUSEADDR on or off, backlog, paused or slow accept, restart on the same port',
   options,
-  link(_o, _ctx, where, problems) {
-    if (!existsSync(PYTHON) && !hasCommand('python3')) problems.push(`${where}.kind: the listener runs a python3 helper, and python3 is not installed (apt-get install python3)`);
+  link(_o, ctx) {
+    ctx.needTool('python3');
     return undefined;
   },
   create(plan, ctx): Actor<Partial<ListenerStats>> {

@@ -6,7 +6,7 @@ import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
-import { engineBinaryProblems } from './proxy-binaries.ts';
+import { engineBinary } from './proxy-binaries.ts';
 import { builtinEngine } from './proxy-builtin.ts';
 import { ErrorLogTally, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
@@ -70,15 +70,12 @@ export const proxy = defineActorKind({
       problems.push(`${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`);
     }
     if (o.mode !== 'http' && o.engine !== 'haproxy') problems.push(`${where}.mode: only HAProxy runs here in tcp mode (nginx's stream module is not loaded by its Debian package by default)`);
-    let engineBinary: string | undefined;
-    if (o.engine !== 'builtin') {
-      const found = engineBinaryProblems(o.engine, o.binary, where);
-      problems.push(...found.problems);
-      engineBinary = found.binary;
-    } else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
+    let binary: string | undefined;
+    if (o.engine !== 'builtin') binary = engineBinary(o.engine, o.binary, ctx, where, problems);
+    else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
     if (upstreams.length === 0) return undefined;
     const u = upstreams[0]!;
-    const linked: ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
+    const linked: ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary: binary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
     return linked;
   },
   create(plan, ctx) {

@@ -11,7 +11,7 @@ import { recordBaseline } from '../controller/record-baseline.ts';
 import { estimateMs, expandMatrix, loadMatrixPlans, runMatrix } from '../controller/run-matrix.ts';
 import { runScenario } from '../controller/run-scenario.ts';
 import { DEFAULTS } from '../core/defaults.ts';
-import { isWaitlabError, UsageError, WaitlabError } from '../core/errors.ts';
+import { isWaitlabError, PlanValidationError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
@@ -21,6 +21,7 @@ import { reportPathProblem } from '../plan/report-paths.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
+import { scenarioTools } from '../plan/catalogue-tools.ts';
 import type { LabDriver } from '../lab/driver.ts';
 import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
 import { comparisonMarkdown, comparisonText } from '../outputs/comparison-markdown.ts';
@@ -40,6 +41,7 @@ import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { composeCommand } from './compose-command.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
+import { setupCommand } from './setup-command.ts';
 
 const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 
@@ -227,10 +229,15 @@ async function baselineCommand(argv: { scenario: string; set: string[]; runs: nu
 }
 
 async function listCommand(): Promise<number> {
+  const missingAnywhere = new Set<string>();
   for (const name of listScenarioNames()) {
-    const { definition } = await loadScenario(name);
-    process.stdout.write(`${name.padEnd(28)} ${definition.description}\n`);
+    const found = await scenarioTools(name).catch((err: unknown) => (err instanceof PlanValidationError ? undefined : Promise.reject(err)));
+    const description = found?.description ?? (await loadScenario(name)).definition.description;
+    const mark = found?.missing.length ? `[needs ${found.missing.join(', ')}] ` : '';
+    for (const tool of found?.missing ?? []) missingAnywhere.add(tool);
+    process.stdout.write(`${name.padEnd(28)} ${mark}${description}\n`);
   }
+  if (missingAnywhere.size) process.stderr.write(`\n[needs ...]: not installed here; npx waitlab setup --only ${[...missingAnywhere].join(',')} installs them\n`);
   return EXIT.OK;
 }
 
@@ -396,7 +403,17 @@ export async function main(args: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'write the file here (default: stdout)' }),
       (argv) => set(composeCommand(argv as never)),
     )
-    .command('list', 'list the scenarios with one line each', {}, () => set(listCommand()))
+    .command('list', 'list the scenarios with one line each (marked where a system tool they need is missing here)', {}, () => set(listCommand()))
+    .command(
+      'setup',
+      'install the system tools waitlab uses (nginx, haproxy, nft, podman, chromium, ...) with apt-get or dnf, starting no service; --check only looks',
+      (y) =>
+        y
+          .option('check', { type: 'boolean', default: false, describe: 'print each tool: where it is and its version, or missing; what needs it; its packages. Exit 1 when one is missing' })
+          .option('only', { type: 'string', describe: 'only these tools, comma-separated: --only nginx,chromium' })
+          .option('yes', { type: 'boolean', default: false, describe: 'install without asking (for scripts and CI)' }),
+      (argv) => set(setupCommand(argv)),
+    )
     .command(
       'report <dir>',
       're-render a run directory from its report.json',
@@ -432,7 +449,7 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
       (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
     )
-    .demandCommand(1, 'name a command: scenario, compose, list, compare, baseline, report, watch, doctor, reap')
+    .demandCommand(1, 'name a command: scenario, compose, list, setup, compare, baseline, report, watch, doctor, reap')
     .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(

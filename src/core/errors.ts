@@ -63,6 +63,22 @@ export class LabUnavailableError extends WaitlabError {
   override readonly code = 'WAITLAB_LAB_UNAVAILABLE';
 }
 
+/** System tools a scenario needs are not installed (exit 3, as any missing tool): each named with what needs it. */
+export class MissingToolsError extends LabUnavailableError {
+  constructor(
+    readonly missing: readonly { readonly tool: string; readonly neededBy: readonly string[] }[],
+    readonly scenario: string,
+    hint: string,
+    /** Every tool the scenario needs, the missing among them, and its description, for `waitlab list`. */
+    readonly needed: readonly string[] = missing.map((m) => m.tool),
+    readonly description = '',
+  ) {
+    super(
+      `scenario ${scenario} needs ${missing.map((m) => `${m.tool} (${m.neededBy.join(', ')})`).join(' and ')}, not installed here: ${hint}`,
+    );
+  }
+}
+
 /** A command the lab driver ran failed. */
 export class LabCommandError extends WaitlabError {
   override readonly code = 'WAITLAB_LAB_COMMAND';

@@ -84,6 +84,8 @@ export interface Plan {
   readonly replicas?: Readonly<Record<string, ReplicaGroup>>;
   /** The longest the load can last: used to bound the run and every agent. */
   readonly maxLoadMs: number;
+  /** System tools (core/system-tools.ts) the scenario runs beyond its lab driver's own; absent in reports before 0.2. */
+  readonly tools?: readonly string[];
 }
 
 export function deepFreeze<T>(value: T): T {

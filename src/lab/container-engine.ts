@@ -6,7 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabUnavailableError } from '../core/errors.ts';
-import { findExecutable, run } from '../core/command.ts';
+import { run } from '../core/command.ts';
+import { findExecutable } from '../core/executable-lookup.ts';
 import { currentPrivilege } from './privilege.ts';
 
 export type Engine = 'podman' | 'docker';

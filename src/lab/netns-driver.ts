@@ -9,7 +9,8 @@ import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
 import type { Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
-import { hasCommand, run, TOOL_PACKAGES } from '../core/command.ts';
+import { run } from '../core/command.ts';
+import { hasTool, installHint } from '../core/system-tools.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
@@ -30,16 +31,10 @@ function masqueradeRules(dev: string): string {
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure.
 const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
 
-/** What a plan needs beyond the lab itself: nft for a masquerading gateway, prlimit for a host's limits. */
+/** What a plan needs beyond the lab itself (nft, prlimit, an engine), as its plan declared them: checked again here for a plan resolved elsewhere. */
 function toolsForPlan(plan: Plan): string[] {
-  const missing: string[] = [];
-  if (Object.values(plan.hosts).some((h) => h.gateway?.masquerade) && !hasCommand('nft')) {
-    missing.push(`a gateway masquerades, and nft is not installed: ${TOOL_PACKAGES['nft']}`);
-  }
-  if (Object.values(plan.hosts).some((h) => h.limits?.nofile !== undefined) && !hasCommand('prlimit')) {
-    missing.push(`a host has limits.nofile, and prlimit is not installed: ${TOOL_PACKAGES['prlimit']}`);
-  }
-  return missing;
+  const missing = (plan.tools ?? []).filter((tool) => !hasTool(tool));
+  return missing.length ? [`the scenario needs ${missing.join(', ')}, not installed here: ${installHint(missing)}`] : [];
 }
 
 export const netnsDriver: LabDriver = {

@@ -6,7 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { LabUnavailableError } from '../core/errors.ts';
 import { inUserNamespace } from '../core/user-namespace.ts';
-import { hasCommand, TOOL_PACKAGES } from '../core/command.ts';
+import { hasCommand } from '../core/executable-lookup.ts';
+import { installHint } from '../core/system-tools.ts';
 
 export type Privilege = 'root' | 'userns-root' | 'user';
 
@@ -19,7 +20,7 @@ export function currentPrivilege(): Privilege {
 export function missingForLab(privilege: Privilege = currentPrivilege()): string[] {
   const missing: string[] = [];
   for (const tool of ['ip', 'unshare', 'mount']) {
-    if (!hasCommand(tool)) missing.push(`${tool} is not installed (${TOOL_PACKAGES[tool]})`);
+    if (!hasCommand(tool)) missing.push(`${tool} is not installed: ${installHint([tool])}`);
   }
   if (privilege === 'user' && hasCommand('unshare')) {
     const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--mount', 'true'], { encoding: 'utf8', timeout: 10_000 });

@@ -4,7 +4,9 @@ import { parseThreshold } from '../core/thresholds.ts';
 import { parseTolerance, pathPattern } from '../core/tolerance.ts';
 import { reportPathProblem } from './report-paths.ts';
 import { DEFAULTS } from '../core/defaults.ts';
-import { PlanValidationError } from '../core/errors.ts';
+import { MissingToolsError, PlanValidationError } from '../core/errors.ts';
+import { installHint } from '../core/system-tools.ts';
+import { PlanTools } from './plan-tools.ts';
 import { lacksRequired, resolveFields, type Fields } from '../core/fields.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
@@ -151,11 +153,16 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     if (lacksRequired(def.options, options)) unlinkable.add(name);
   }
 
+  const tools = new PlanTools();
+  for (const [name, host] of Object.entries(hosts)) {
+    if (host.gateway?.masquerade) tools.need('nft', `hosts.${name}.gateway (masquerade)`);
+    if (host.limits?.nofile !== undefined) tools.need('prlimit', `hosts.${name}.limits.nofile`);
+  }
   const actors: Record<string, ActorPlan> = {};
   let maxLoadMs = 0;
   for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
     const def = actorKind(kind)!;
-    const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, actors: resolvedOptions }, `actors.${name}`, problems);
+    const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, actors: resolvedOptions, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems);
     actors[name] = { name, kind, role: def.role, host, options, ...linked };
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }
@@ -203,7 +210,14 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   if (intervalMs < 10) problems.push(`sampleInterval: ${intervalMs} ms is below the 10 ms the sampler supports`);
   const tailMs = optionalDuration(spec.tail, DEFAULTS.tailMs, 'tail', problems);
 
-  if (problems.length) throw new PlanValidationError(problems, definition.name);
+  // Tools are looked for last: a plan with other problems lists its missing tools among them (exit 2), a plan whose
+  // only lack is a tool is a lab that cannot be built here (exit 3).
+  const missing = tools.missing();
+  if (problems.length) {
+    const hint = missing.length ? ` (${installHint(missing.map((m) => m.tool))})` : '';
+    throw new PlanValidationError([...problems, ...missing.map((m) => `${m.neededBy.join(', ')}: needs ${m.tool}, which is not installed${hint}`)], definition.name);
+  }
+  if (missing.length) throw new MissingToolsError(missing, definition.name, installHint(missing.map((m) => m.tool)), tools.names(), definition.description);
 
   return deepFreeze<Plan>({
     schemaVersion: 1,
@@ -221,6 +235,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     ...(profile ? { profile } : {}),
     ...(Object.keys(scaled.groups).length ? { replicas: scaled.groups } : {}),
     maxLoadMs,
+    tools: tools.names(),
   });
 }
 

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { hasCommand } from '../core/command.ts';
+import { hasCommand } from '../core/executable-lookup.ts';
 import { LabUnavailableError, UsageError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findExecutable } from '../../src/core/command.ts';
+import { findExecutable } from '../../src/core/executable-lookup.ts';
 import { haproxyConfig } from '../../src/actors/proxy-haproxy.ts';
 import { nginxConfig, nginxVersion, parseNginxErrorLine } from '../../src/actors/proxy-nginx.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
