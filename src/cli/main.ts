@@ -76,6 +76,16 @@ interface ScenarioArgs {
   sweep?: string;
   maxRuns: number;
   scale: string[];
+  image?: string;
+  baseImage?: string;
+}
+
+/** --image and --base-image reach the compose driver as the environment it documents (WAITLAB_IMAGE, WAITLAB_BASE_IMAGE). */
+function useImages(argv: ScenarioArgs, driver: LabDriver): void {
+  if (argv.image === undefined && argv.baseImage === undefined) return;
+  if (driver.name !== 'compose') throw new UsageError('--image and --base-image are for --driver compose');
+  if (argv.image !== undefined) process.env['WAITLAB_IMAGE'] = argv.image;
+  if (argv.baseImage !== undefined) process.env['WAITLAB_BASE_IMAGE'] = argv.baseImage;
 }
 
 /** Above this many runs a comparison needs --max-runs: each is a whole lab run. */
@@ -111,6 +121,7 @@ async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promis
 
 async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const driver = labDriver(argv.driver);
+  useImages(argv, driver);
   const profiles = (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   if (profiles.length > 1 || argv.sweep !== undefined) return comparisonCommand(argv, driver, profiles);
   const profile = profiles[0] === undefined ? undefined : loadProfile(profiles[0]);
@@ -360,7 +371,9 @@ export async function main(args: string[]): Promise<number> {
           .option('baseline', { type: 'string', describe: 'compare the run with a baseline: a baseline directory (waitlab baseline), a run directory or a report.json' })
           .option('profile', { type: 'string', describe: `sysctl profiles, comma-separated (one run each): ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}, or a .json file` })
           .option('sweep', { type: 'string', describe: 'run once per value of a parameter: --sweep rate=100/s,300/s,1000/s or --sweep rate=100..800x2 (or +step)' })
-          .option('max-runs', { type: 'number', default: DEFAULT_MAX_RUNS, describe: 'the most runs a comparison may make' }),
+          .option('max-runs', { type: 'number', default: DEFAULT_MAX_RUNS, describe: 'the most runs a comparison may make' })
+          .option('image', { type: 'string', describe: 'with --driver compose: the image every container runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile when missing)' })
+          .option('base-image', { type: 'string', describe: 'with --driver compose: the local image with Node 20 to build the lab image on when it is missing (WAITLAB_BASE_IMAGE; default node:20-bookworm-slim, pulled)' }),
       (argv) => set(scenarioCommand(argv as never)),
     )
     .command(

@@ -12,6 +12,7 @@ import { connectAgent } from './agent-socket.ts';
 import { composeFile, composeRefusals, DEFAULT_NOFILE, IMAGE_REF, LAB_LABEL, labSubnet } from './compose-file.ts';
 import { detectEngine, missingForCompose, startComposeTool, type ComposeTool } from './container-engine.ts';
 import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
+import { ensureLabImage } from './lab-image.ts';
 import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege } from './privilege.ts';
 import { processStartTime } from './stale-labs.ts';
@@ -98,7 +99,7 @@ function bridgeNetfilter(): string | undefined {
 export const composeDriver: LabDriver = {
   name: 'compose',
   describe: 'each host a container on one internal network, brought up by a compose tool (Podman through docker-compose, or Docker)',
-  preflight: (plan) => [...(plan ? composeRefusals(plan) : []), ...missingForCompose(composeImage())],
+  preflight: (plan) => [...(plan ? composeRefusals(plan) : []), ...missingForCompose()],
   // Nothing to re-execute: Podman needs the machine's root (preflight says so), Docker its socket's group.
   withPrivileges: async () => undefined,
   // Compose labs are root's (Podman) or the engine's (Docker): a user namespace has none of them to reap.
@@ -109,6 +110,11 @@ export const composeDriver: LabDriver = {
     const reaped = await reapStaleComposeLabs();
     if (reaped.length) log('reaped compose labs of dead runs', { labs: reaped });
 
+    const image = composeImage();
+    const engine = detectEngine();
+    if (!engine) throw new LabUnavailableError(missingForCompose().join('; '));
+    // Before anything of the lab exists: a build that fails leaves nothing to tear down.
+    ensureLabImage(engine, image, log);
     const id = `wl${process.pid}c${labsMade++}`;
     const dir = join(COMPOSE_LABS_DIR, id);
     const agentsDir = join(dir, 'agents');
@@ -116,9 +122,6 @@ export const composeDriver: LabDriver = {
     // Not recursive: the lab's directory must be new, and made by this process.
     mkdirSync(dir, { mode: 0o700 });
     mkdirSync(agentsDir, { mode: 0o700 });
-    const image = composeImage();
-    const engine = detectEngine();
-    if (!engine) throw new LabUnavailableError(missingForCompose(image).join('; '));
     // Ownership first: a run killed halfway through is still reaped.
     const owner: ComposeOwner = { lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '', engine, cni: engine === 'podman' };
     writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });

@@ -38,19 +38,15 @@ export function detectEngine(): Engine | undefined {
 }
 
 /** What stops a compose lab here, each with its fix; empty when nothing does. */
-export function missingForCompose(image: string): string[] {
+export function missingForCompose(): string[] {
   const engine = detectEngine();
-  if (!engine) return ['no container engine: install Podman (apt-get install podman runc docker-compose) or run a Docker Engine'];
+  if (!engine) return ['no container engine: install Podman (npx waitlab setup --only podman,runc,docker-compose) or run a Docker Engine'];
   const missing: string[] = [];
   if (engine === 'podman') {
     if (currentPrivilege() !== 'root') missing.push('the compose lab drives Podman as root here: run it as root (not in a user namespace)');
-    if (!findExecutable('docker-compose')) missing.push('docker-compose is not installed (apt-get install docker-compose): it drives Podman through its API socket');
+    if (!findExecutable('docker-compose')) missing.push('docker-compose is not installed (npx waitlab setup --only docker-compose): it drives Podman through its API socket');
   } else if (!firstLine('docker', ['compose', 'version']) && !findExecutable('docker-compose')) {
     missing.push('neither `docker compose` nor docker-compose is installed');
-  }
-  const exists = spawnSync(engine, ['image', 'inspect', '--format', '{{.Id}}', image], { encoding: 'utf8', timeout: 15_000 });
-  if (exists.status !== 0) {
-    missing.push(`image ${image} is not there: build it from the checkout (after npm ci): ${engine} build${engine === 'podman' ? ' --network none' : ''} -t ${image} . (the Dockerfile's BASE argument picks the base image), or name another with --image`);
   }
   return missing;
 }

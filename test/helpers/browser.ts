@@ -1,11 +1,9 @@
 // Opens a page in Debian's Chromium (driven by playwright-core, no browser download) with the network cut: every
 // request that is not file: is aborted and recorded, and every console error and page error is kept.
-import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = () => existsSync(CHROMIUM);
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -6,12 +6,13 @@ import { PlanValidationError } from '../../src/core/errors.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario, type ScenarioSpec } from '../../src/core/scenario.ts';
 import { type TestReport, runShort } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const CLIENTS = ['c1', 'c2', 'c3', 'c4'];
 const SHORT = { rate: '100/s', duration: '2s', ports: '40000-40099' };
 const sum = (r: TestReport, key: string) => CLIENTS.reduce((s, c) => s + (r.hosts[c]!.counters.delta[key] ?? 0), 0);
 
-describe('nat-single-source scenario', () => {
+describeWithTools(['nft'], 'nat-single-source scenario', () => {
   let report: TestReport;
   beforeAll(async () => {
     ({ report } = await runShort('nat-single-source', SHORT));
@@ -54,7 +55,7 @@ describe('nat-single-source scenario', () => {
   });
 });
 
-describe('nat-single-source with tcp_rfc1337=1 on the server', () => {
+describeWithTools(['nft'], 'nat-single-source with tcp_rfc1337=1 on the server', () => {
   it('turns refused SYNs into failed connections: the clients\' RSTs no longer clear the 4-tuple', async () => {
     const { report } = await runShort('nat-single-source', { ...SHORT, serverRfc1337: '1' });
     const paws = report.hosts.server!.counters.delta['TcpExt.PAWSTimewait'] ?? 0;

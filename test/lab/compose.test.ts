@@ -2,7 +2,7 @@
 // containers from an image built here FROM scratch out of this machine's own binaries, and the same plan, agents
 // and report as the netns lab. After every run nothing of it may be left: no container, network, volume, CNI
 // file, lab directory or service process, and the machine's ip_forward and nftables ruleset as they were.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,9 @@ import { removeCniNetwork, writeCniNetwork } from '../../src/lab/container-netwo
 import { composeDriver } from '../../src/lab/compose-driver.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
-import { buildTestBaseImage, buildWaitlabImage, removeTestImages, WAITLAB_TEST_IMAGE } from '../helpers/container-image.ts';
+import { buildTestBaseImage, removeTestImages, TEST_BASE_IMAGE, WAITLAB_TEST_IMAGE } from '../helpers/container-image.ts';
 import { runCli, runShort, tempDir, until, type TestReport } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 // Podman as the machine's root: not an ordinary user, nor root of the user namespace `waitlab privileged` makes for one.
 const asRoot = currentPrivilege() === 'root';
@@ -41,17 +42,20 @@ function leftovers() {
 const NOTHING = { containers: [], networks: [], volumes: [], cniFiles: [], labDirs: [], bridges: [], services: [] };
 
 describe.runIf(!asRoot)('compose lab', () => {
-  it.skip('skipped: the compose lab drives Podman as root; run the tests as root', () => undefined);
+  it.skip(`skipped: the compose lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () => undefined);
 });
 
-describe.runIf(asRoot)('compose lab', () => {
+const describeAsRoot = asRoot ? describeWithTools : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
+
+describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () => {
   let before: ReturnType<typeof machineState>;
   const env = { ...process.env, WAITLAB_IMAGE: WAITLAB_TEST_IMAGE };
 
+  // Only the base is made here: the driver builds the lab image itself on the first run, as a user's would.
   beforeAll(() => {
     before = machineState();
+    removeTestImages();
     buildTestBaseImage();
-    buildWaitlabImage();
     process.env['WAITLAB_IMAGE'] = WAITLAB_TEST_IMAGE;
   }, 600_000);
 
@@ -64,6 +68,23 @@ describe.runIf(asRoot)('compose lab', () => {
     expect(leftovers()).toEqual(NOTHING);
     expect(machineState()).toEqual(before);
   });
+
+  it('with no base image to be had, exits 3 naming --base-image, and builds nothing', async () => {
+    const image = 'localhost/waitlab-test-unbuilt:none';
+    const run = runCli(['scenario', 'short-conn', '--driver', 'compose', '--image', image, '--base-image', 'localhost/waitlab-test-no-such-base:none', '--no-progress']);
+    expect(await run.exit).toBe(3);
+    expect(run.stderr()).toContain('could not be pulled');
+    expect(run.stderr()).toContain('--base-image');
+    expect(spawnSync('podman', ['image', 'exists', image]).status).toBe(1);
+  }, 180_000);
+
+  it('builds the missing lab image from the Dockerfile on the base given, says so, and runs', async () => {
+    const run = runCli(['scenario', 'short-conn', '--driver', 'compose', '--base-image', TEST_BASE_IMAGE, '--set', 'duration=2s', '--out', tempDir(), '--no-progress']);
+    const code = await run.exit;
+    expect(run.stderr()).toContain(`waitlab: building image ${WAITLAB_TEST_IMAGE} from ${PACKAGE_ROOT}/Dockerfile on ${TEST_BASE_IMAGE}`);
+    expect(code).toBe(0);
+    expect(spawnSync('podman', ['image', 'exists', WAITLAB_TEST_IMAGE]).status).toBe(0);
+  }, 600_000);
 
   it('short-conn: the same exhaustion as the netns run, from the kernels of the containers', async () => {
     const compose = (await runScenario(await loadPlan('short-conn', {}, { driver: 'compose' }), { outDir: tempDir(), driver: composeDriver })).report as TestReport;

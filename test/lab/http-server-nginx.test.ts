@@ -6,6 +6,7 @@ import { defineScenario } from '../../src/core/scenario.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
 import { type TestReport, tempDir } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const COUNT = 300;
 
@@ -28,7 +29,7 @@ async function flood(web: { closer: 'server' | 'client' } & Record<string, unkno
   return report as TestReport;
 }
 
-describe('http-server engine nginx', () => {
+describeWithTools(['nginx'], 'http-server engine nginx', () => {
   it('keep-alive off, server closes: nginx closes after every response, TIME_WAIT on the server only', async () => {
     const report = await flood({ keepAlive: false, closer: 'server' });
     const flood_ = report.actors.flood!;

@@ -57,8 +57,9 @@ const TSC = resolve(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc');
 
 /** `waitlab list` printed a short-conn line (and not just a name that starts the same). */
 function listsShortConn(ran: Ran): void {
-  // npx is npm: it warns on stderr about the machine's npm configuration (~/.npmrc); waitlab itself says nothing there.
-  expect(ran.stderr.split('\n').filter((line) => line && !line.startsWith('npm warn '))).toEqual([]);
+  // npx is npm: it warns on stderr about the machine's npm configuration (~/.npmrc); waitlab says there only which
+  // system tools are missing, where some are.
+  expect(ran.stderr.split('\n').filter((line) => line && !line.startsWith('npm warn ') && !line.startsWith('[needs ...]: not installed here'))).toEqual([]);
   expect(ran.code).toBe(0);
   expect(ran.stdout).toMatch(/^short-conn +\S.*EADDRNOTAVAIL/m);
 }

@@ -12,6 +12,7 @@ import { PlanValidationError } from '../../src/core/errors.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { BIN, tempDir } from '../helpers/lab.ts';
 import { proxySettings } from '../helpers/proxy-settings.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const settings = proxySettings;
 
@@ -25,8 +26,8 @@ function nginxTest(config: string): { status: number | null; output: string } {
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-describe.runIf(nginx)('nginx configuration', () => {
-  const installed = nginxVersion(nginx!);
+describeWithTools(['nginx'], 'nginx configuration', () => {
+  const installed = nginx ? nginxVersion(nginx) : { text: 'none', keepAliveByDefault: false };
   const legacy = { ...installed, keepAliveByDefault: false };
   const modern = { text: '1.29.7', keepAliveByDefault: true };
 
@@ -76,7 +77,7 @@ describe('nginx error-log lines', () => {
   });
 });
 
-describe.runIf(haproxy)('HAProxy configuration', () => {
+describeWithTools(['haproxy'], 'HAProxy configuration', () => {
   it.each([
     ['per-request server connections', settings()],
     ['a reused pool', settings({ keepAlive: 16 })],

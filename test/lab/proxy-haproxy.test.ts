@@ -3,6 +3,7 @@
 // does not run out of ports; in tcp mode it mirrors the client's FIN, holds the TIME_WAIT and logs "no free ports".
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TestReport as Report, runShort } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const BUDGET = 300;
 const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
@@ -12,7 +13,7 @@ const run = async (scenario: string, extra: Record<string, string> = {}) => (awa
 const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; kinds: Record<string, number> };
 const delta = (r: Report, host: string, counter: string) => r.hosts[host]!.counters.delta[counter] ?? 0;
 
-describe('HAProxy, http-server-close and http-reuse never', () => {
+describeWithTools(['haproxy'], 'HAProxy, http-server-close and http-reuse never', () => {
   let report: Report;
   beforeAll(async () => {
     report = await run('haproxy-short-upstream');
@@ -39,7 +40,7 @@ describe('HAProxy, http-server-close and http-reuse never', () => {
   });
 });
 
-describe('HAProxy in tcp mode', () => {
+describeWithTools(['haproxy'], 'HAProxy in tcp mode', () => {
   let report: Report;
   beforeAll(async () => {
     report = await run('haproxy-short-upstream', { mode: 'tcp' });
@@ -60,7 +61,7 @@ describe('HAProxy in tcp mode', () => {
   });
 });
 
-describe('HAProxy in tcp mode with its own source port range', () => {
+describeWithTools(['haproxy'], 'HAProxy in tcp mode with its own source port range', () => {
   it('binds each port itself, so connect() takes over TIME_WAIT entries despite tcp_tw_reuse=0 and never runs out', async () => {
     const report = await run('haproxy-short-upstream', { mode: 'tcp', sourcePorts: '45000-45099' });
     const connected = Number(report.actors.flood!['connected']);
@@ -75,7 +76,7 @@ describe('HAProxy in tcp mode with its own source port range', () => {
   });
 });
 
-describe('HAProxy with http-reuse always and a server pool', () => {
+describeWithTools(['haproxy'], 'HAProxy with http-reuse always and a server pool', () => {
   it('carries every request on a few upstream connections', async () => {
     const report = await run('haproxy-keepalive-upstream');
     const connected = Number(report.actors.flood!['connected']);

@@ -13,6 +13,7 @@ import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
 import { inUserNamespace } from '../../src/core/user-namespace.ts';
 import { until } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 function planFor(engine: 'nginx' | 'haproxy'): Plan {
   return resolvePlan(
@@ -94,7 +95,7 @@ function running(pid: number): boolean {
 
 const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 
-describe.each(['nginx', 'haproxy'] as const)('%s processes end with their agent', (engine) => {
+for (const engine of ['nginx', 'haproxy'] as const) describeWithTools([engine], `${engine} processes end with their agent`, () => {
   let lab: Lab;
   let plan: Plan;
   let ns: string;

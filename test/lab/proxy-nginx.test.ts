@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { type TestReport, nobodyCanRunCheckout, runCli, runShort, tempDir } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const BUDGET = 300;
 const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
@@ -13,7 +14,7 @@ const UPSTREAM = '198.18.0.3:8080';
 const statuses = (r: TestReport) => r.actors.flood!['statuses'] as Record<string, number>;
 const errorLog = (r: TestReport) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; errno: Record<string, number>; kinds: Record<string, number>; levels: Record<string, number> };
 
-describe('nginx, one upstream connection per request', () => {
+describeWithTools(['nginx'], 'nginx, one upstream connection per request', () => {
   let report: TestReport;
   beforeAll(async () => {
     ({ report } = await runShort('proxy-short-upstream', SHORT));
@@ -57,7 +58,7 @@ describe('nginx, one upstream connection per request', () => {
   });
 });
 
-describe('nginx with an upstream keep-alive pool', () => {
+describeWithTools(['nginx'], 'nginx with an upstream keep-alive pool', () => {
   let report: TestReport;
   beforeAll(async () => {
     ({ report } = await runShort('proxy-keepalive-upstream', SHORT));
@@ -80,7 +81,7 @@ describe('nginx with an upstream keep-alive pool', () => {
   });
 });
 
-describe('nginx with proxy_bind to its own address', () => {
+describeWithTools(['nginx'], 'nginx with proxy_bind to its own address', () => {
   it('still lets connect() pick the port (IP_BIND_ADDRESS_NO_PORT), so the ports run out with the same 99, not EADDRINUSE', async () => {
     const { report } = await runShort('proxy-short-upstream', { ...SHORT, bind: '198.18.0.2' });
     expect(report.actors.proxy!['config']).toMatch(/proxy_bind 198\.18\.0\.2;/);
@@ -90,7 +91,8 @@ describe('nginx with proxy_bind to its own address', () => {
   });
 });
 
-describe.runIf(currentPrivilege() === 'root' && nobodyCanRunCheckout())('nginx in a rootless run (skipped where user nobody cannot read the checkout)', () => {
+const rootlessPossible = currentPrivilege() === 'root' && nobodyCanRunCheckout();
+(rootlessPossible ? describeWithTools : (_: readonly string[], name: string, body: () => void) => describe.skip(name, body))(['nginx'], 'nginx in a rootless run (skipped where user nobody cannot read the checkout)', () => {
   it('runs as one process in the user namespace and still runs out of ports the same way', async () => {
     const dir = tempDir();
     const { chmodSync } = await import('node:fs');

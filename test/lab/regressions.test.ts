@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { labNamespaces, runCli, tempDir } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 // Counts here are fixed by the plan (400 requests); latency on a 2-core machine running a test suite is not,
 // and this test is about the workflow, so p99 gets a loose tolerance.
@@ -15,7 +16,7 @@ const SHORT = ['--set', 'duration=1s', '--set', 'rate=200/s', '--tolerance', 'ac
 const junit = (dir: string) =>
   new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testcase' }).parse(readFileSync(join(dir, 'junit.xml'), 'utf8')).testsuites.testsuite;
 
-describe('baselines and regressions', () => {
+describeWithTools(['nginx'], 'baselines and regressions', () => {
   const baseline = tempDir();
   beforeAll(async () => {
     const cli = runCli(['baseline', 'proxy-keepalive-upstream', '--runs', '2', '--out', baseline, ...SHORT]);

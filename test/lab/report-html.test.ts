@@ -9,8 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { MatrixComparison } from '../../src/report/matrix.ts';
-import { drawnCharts, hasChromium, legendText, openOffline, pixelsOfColor, plannedCharts, type DrawnChart, type OfflinePage } from '../helpers/browser.ts';
+import { drawnCharts, legendText, openOffline, pixelsOfColor, plannedCharts, type DrawnChart, type OfflinePage } from '../helpers/browser.ts';
 import { runCli, runShort, tempDir, type TestReport } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 type Event = { type: string; host?: string; actor?: string; t: number; [k: string]: any };
 
@@ -31,11 +32,7 @@ function rates(stats: Event[], startedAtMs: number, value: (e: Event) => number)
   });
 }
 
-it('Chromium is installed where the browser tests look for it (bash .ci/run installs Debian\'s chromium)', () => {
-  expect(hasChromium()).toBe(true);
-});
-
-describe('report.html of a real short-conn run', () => {
+describeWithTools(['chromium'], 'report.html of a real short-conn run', () => {
   let dir: string;
   let report: TestReport;
   let es: Event[];
@@ -149,7 +146,7 @@ describe('report.html of a real short-conn run', () => {
   });
 });
 
-describe('comparison.html of a real profile comparison', () => {
+describeWithTools(['chromium'], 'comparison.html of a real profile comparison', () => {
   let dir: string;
   let comparison: MatrixComparison;
   let view: OfflinePage;

@@ -9,6 +9,7 @@ import { firstCloses } from '../../src/report/evidence/time-wait.ts';
 import type { Report } from '../../src/report/report.ts';
 import { contradictions } from '../../src/report/truth-check.ts';
 import { type TestReport, runShort } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const SHORT = { ports: '40000-40199', rate: '200/s', duration: '1.5s' };
 const PORTS = 200;
@@ -112,7 +113,7 @@ describe('truth matrix: short-conn', () => {
   });
 });
 
-describe('truth matrix: proxy-short-upstream', () => {
+describeWithTools(['nginx'], 'truth matrix: proxy-short-upstream', () => {
   it('the proxy closes first (backendCloser=client): its kernel alone counts the upstream first closes', async () => {
     const { report } = await runShort('proxy-short-upstream', { rate: '300/s', duration: '1.5s', proxyPorts: '40000-40199' });
     expect(contradictions(report as unknown as Report)).toEqual([]);
