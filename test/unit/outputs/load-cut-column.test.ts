@@ -18,7 +18,7 @@ function withCut(cut: number): Report {
 
 const loadCell = (report: Report) => {
   const load = summarySections(report).find((s) => s.title === 'Load')!;
-  return load.rows[0]![load.head!.indexOf(COLUMN)];
+  return load.rows![0]![load.head!.indexOf(COLUMN)];
 };
 
 describe('Load table: cut at the end of the load', () => {
