@@ -81,7 +81,7 @@ struct flood {
   // run clock (ms) at start, and the monotonic ns it corresponds to
   double start_run_ms;
   int64_t start_ns;
-  bool stopping, destroyed, plain_epoll_wait;
+  bool stopping, cut, destroyed, plain_epoll_wait;
   double ended_ms; // run clock; < 0 until the load ended
   double next_arrival;
   int64_t next_idle_scan;
@@ -92,7 +92,7 @@ struct flood {
   uint32_t nslots;
   uint32_t *free_list;
   uint32_t nfree;
-  double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed;
+  double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed, cut_at_end;
   double statuses[STATUS_OFFSET + 1000]; // -99..999
   double status_nan;
   struct error_count errors[MAX_ERRORS];
@@ -165,7 +165,7 @@ static uint64_t latency_value(uint32_t idx) {
   return (uint64_t)(1024 + (idx - 2048) % LAT_SUB) << e;
 }
 
-// The load ends: no new connection starts; those in flight finish.
+// No new connection starts (the count or the duration is reached); those in flight go on until end_load().
 static void finish_load(struct flood *f, int64_t t) {
   if (f->stopping) return;
   f->stopping = true;
@@ -186,6 +186,21 @@ static void release(struct flood *f, struct slot *s) {
   s->gen++;
   f->free_list[f->nfree++] = (uint32_t)(s - f->slots);
   f->in_flight--;
+}
+
+// The load's end (its duration, or stop()) bounds every connection: a server that trickles a byte now and then keeps
+// the idle timeout from firing, so whatever is still in flight is closed here, counted as cut where its response
+// was not in. One pass over the slots, once per flood.
+static void end_load(struct flood *f, int64_t t) {
+  finish_load(f, t);
+  if (f->cut) return;
+  f->cut = true;
+  for (uint32_t i = 0; i < f->nslots; i++) {
+    struct slot *s = &f->slots[i];
+    if (s->state == FREE) continue;
+    if (!s->completed) f->cut_at_end++;
+    release(f, s);
+  }
 }
 
 static void close_rst(struct slot *s) {
@@ -437,18 +452,17 @@ static bool run_slice(struct flood *f, double budget_ms) {
   struct epoll_event events[EVENTS];
   int64_t t = now_ns();
   int64_t until = t + (int64_t)(budget_ms * 1e6);
+  int64_t end = f->start_ns + f->duration_ns;
   while (!done(f)) {
     start_due(f, t);
+    if (t >= end) end_load(f, t);
     if (done(f)) break;
     int64_t wait = until - t;
     if (f->open_model && !f->stopping) {
       int64_t due = f->start_ns + (int64_t)((f->phase_ms + f->next_arrival * f->interval_ms) * 1e6);
       if (due - t < wait) wait = due - t;
     }
-    if (!f->open_model && !f->stopping) {
-      int64_t end = f->start_ns + f->duration_ns;
-      if (end - t < wait) wait = end - t;
-    }
+    if (end - t < wait) wait = end - t;
     if (f->next_idle_scan - t < wait) wait = f->next_idle_scan - t;
     // Slots freed by connects that failed at once are filled again after one look at epoll, not a wait.
     if (wait < 0 || (!f->open_model && !f->stopping && f->nfree > 0)) wait = 0;
@@ -646,12 +660,12 @@ static napi_value step(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// stop(flood): the load ends now; connections in flight finish in the next steps.
+// stop(flood): the load ends now; connections in flight are closed.
 static napi_value stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
-  finish_load(f, now_ns());
+  end_load(f, now_ns());
   return NULL;
 }
 
@@ -698,6 +712,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   set_number(env, out, "inFlight", f->in_flight);
   set_number(env, out, "windowConnected", f->window_connected);
   set_number(env, out, "peerClosed", f->peer_closed);
+  set_number(env, out, "cutAtLoadEnd", f->cut_at_end);
   set_number(env, out, "startedAtMs", f->start_run_ms);
   set_number(env, out, "elapsedMs", (double)(now_ns() - f->start_ns) / 1e6);
   set_number(env, out, "endedAtMs", f->ended_ms);

@@ -32,7 +32,7 @@ export interface NativeFloodConfig {
 }
 
 /** The counts the node engine keeps too, and the native engine's clock and errors. */
-export interface NativeFloodStats extends Pick<LoopTally, 'attempts' | 'connected' | 'responses' | 'ok' | 'missedStarts' | 'inFlight' | 'windowConnected' | 'peerClosed' | 'statuses'> {
+export interface NativeFloodStats extends Pick<LoopTally, 'attempts' | 'connected' | 'responses' | 'ok' | 'missedStarts' | 'inFlight' | 'windowConnected' | 'peerClosed' | 'cutAtLoadEnd' | 'statuses'> {
   startedAtMs: number;
   elapsedMs: number;
   /** Run clock; -1 until the load ended. */
@@ -47,8 +47,9 @@ export type NativeFlood = { readonly __brand: 'NativeFlood' };
 
 export interface FloodAddon {
   open(config: NativeFloodConfig, request: Buffer, mark: Int32Array): NativeFlood;
-  /** Runs the loop for up to budgetMs; true once the load ended and nothing is in flight. */
+  /** Runs the loop for up to budgetMs; true once the load ended and nothing is in flight. At the load's duration every connection still in flight is closed (cutAtLoadEnd). */
   step(flood: NativeFlood, budgetMs: number): boolean;
+  /** The load ends now: no new start, and every connection in flight closed (cutAtLoadEnd). */
   stop(flood: NativeFlood): void;
   destroy(flood: NativeFlood): void;
   stats(flood: NativeFlood): NativeFloodStats;

@@ -55,6 +55,8 @@ export interface LoopTally {
   held: number;
   peerClosed: number;
   lateWrites: number;
+  /** Connections whose response was not in when the load ended (its duration ran out, or close()): closed then. */
+  cutAtLoadEnd: number;
   windowConnected: number;
   statuses: Record<string, number>;
   errors: Record<string, ErrorCount>;
@@ -85,6 +87,7 @@ export function loopStats(plan: FloodPlan, t: LoopTally, latency: hdr.Histogram,
     held: t.held,
     peerClosed: t.peerClosed,
     lateWrites: t.lateWrites,
+    cutAtLoadEnd: t.cutAtLoadEnd,
     statuses: t.statuses,
     errors: t.errors,
     errorCount: t.errorCount,
@@ -111,18 +114,19 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   const latency = newLatencyHistogram();
   const errors = new ErrorTally(ctx.now);
   const statuses = new Map<number, number>();
-  const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, held: 0, peerClosed: 0, lateWrites: 0 };
+  const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, held: 0, peerClosed: 0, lateWrites: 0, cutAtLoadEnd: 0 };
   const noteError = (err: NodeJS.ErrnoException | { code: string; syscall?: string }) => {
     errors.add(err);
     mark.error(ctx.now());
   };
-  const sockets = new Set<net.Socket>();
+  // Every open socket, with what closes it when the load ends (a held one is left to close()).
+  const sockets = new Map<net.Socket, () => void>();
   const lateTimers = new Set<NodeJS.Timeout>();
   let startedAt = 0; // run clock
   let startMono = 0; // performance.now() at start
   let endedAt: number | undefined;
   let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   let arrivals: { stop(): void } | undefined;
   const ended = deferred();
   const done = ended.promise;
@@ -130,13 +134,26 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   const elapsed = () => performance.now() - startMono;
   const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && c.attempts + c.missedStarts >= o.count);
 
+  const settle = () => {
+    if (!stopping || c.inFlight > 0) return;
+    clearTimeout(deadline);
+    ended.resolve();
+  };
+
+  // No new start; the connections in flight go on until they finish or the load ends.
   const finishLoad = () => {
     if (endedAt !== undefined) return;
     stopping = true;
-    clearTimeout(timer);
     arrivals?.stop();
     endedAt = ctx.now();
-    if (c.inFlight === 0) ended.resolve();
+    settle();
+  };
+
+  // The load's end bounds every connection: a server that trickles a byte now and then keeps idleTimeout from
+  // firing, so whatever is still in flight is closed here and counted as cut.
+  const endLoad = () => {
+    finishLoad();
+    for (const cut of sockets.values()) cut();
   };
 
   const attempt = () => {
@@ -155,7 +172,11 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     // The request is one write: Nagle's algorithm can only hold back the late writes, so only they need TCP_NODELAY
     // (a setsockopt() per connection saved otherwise).
     const sock = net.connect({ host: connect.address, port: connect.port, noDelay: o.writeAfterPeerClose > 0, localAddress: o.localAddress, localPort: o.localPort, allowHalfOpen });
-    sockets.add(sock);
+    sockets.set(sock, () => {
+      if (held || sock.destroyed) return;
+      if (!completed) c.cutAtLoadEnd++;
+      sock.destroy();
+    });
     sock.setTimeout(o.idleTimeout);
 
     sock.once('connect', () => {
@@ -203,7 +224,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
       c.held++;
       c.inFlight--;
       sock.setTimeout(0);
-      if (stopping && c.inFlight === 0 && endedAt !== undefined) ended.resolve();
+      settle();
     };
     const writeLate = (left: number) => {
       if (sock.destroyed) return;
@@ -233,9 +254,8 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
       sockets.delete(sock);
       if (held) return;
       c.inFlight--;
-      if (stopping) {
-        if (c.inFlight === 0 && endedAt !== undefined) ended.resolve();
-      } else if (o.model === 'closed') {
+      if (stopping) settle();
+      else if (o.model === 'closed') {
         if (limitReached()) finishLoad();
         else attempt();
       }
@@ -259,7 +279,6 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
 
   const runClosed = () => {
     for (let k = 0; k < o.concurrency && !limitReached(); k++) attempt();
-    timer = setTimeout(finishLoad, o.duration);
   };
 
   return {
@@ -269,19 +288,21 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     async start() {
       startedAt = ctx.now();
       startMono = performance.now();
+      deadline = setTimeout(endLoad, o.duration);
       if (o.model === 'open') runOpen();
       else runClosed();
     },
     async close() {
-      finishLoad();
+      endLoad();
       await done;
       for (const t of lateTimers) clearTimeout(t);
-      for (const sock of sockets) sock.destroy();
+      for (const sock of sockets.keys()) sock.destroy();
     },
     destroy() {
       finishLoad();
+      clearTimeout(deadline);
       for (const t of lateTimers) clearTimeout(t);
-      for (const sock of sockets) sock.destroy();
+      for (const sock of sockets.keys()) sock.destroy();
     },
     stats() {
       return loopStats(plan, { ...c, statuses: Object.fromEntries(statuses), errors: errors.toJSON(), errorCount: errors.total, first: errors.first, connectedBeforeFirstError: mark.count }, latency, startedAt, endedAt ?? ctx.now());

@@ -50,7 +50,7 @@ function mergeErrors(parts: readonly FloodStats[]): Record<string, ErrorCount> {
 
 /** One actor's stats from its workers' (each read connectedBeforeFirstError from the one mark they share). */
 export function mergeFloodStats(plan: FloodPlan, parts: readonly FloodStats[], latency: hdr.Histogram): FloodStats {
-  const sum = (k: 'attempts' | 'connected' | 'responses' | 'ok' | 'missedStarts' | 'inFlight' | 'held' | 'peerClosed' | 'lateWrites' | 'errorCount' | 'achievedRate' | 'connectRate') => parts.reduce((a, p) => a + p[k], 0);
+  const sum = (k: 'attempts' | 'connected' | 'responses' | 'ok' | 'missedStarts' | 'inFlight' | 'held' | 'peerClosed' | 'lateWrites' | 'cutAtLoadEnd' | 'errorCount' | 'achievedRate' | 'connectRate') => parts.reduce((a, p) => a + p[k], 0);
   const statuses: Record<string, number> = {};
   for (const p of parts) for (const [status, n] of Object.entries(p.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
   const first = parts.map((p) => p.firstError).filter((e) => e !== null).sort((a, b) => a.atMs - b.atMs)[0] ?? null;
@@ -70,6 +70,7 @@ export function mergeFloodStats(plan: FloodPlan, parts: readonly FloodStats[], l
     held: sum('held'),
     peerClosed: sum('peerClosed'),
     lateWrites: sum('lateWrites'),
+    cutAtLoadEnd: sum('cutAtLoadEnd'),
     statuses,
     errors: mergeErrors(parts),
     errorCount: sum('errorCount'),

@@ -32,10 +32,10 @@ export function summarySections(r: Report): Section[] {
   if (load.length) {
     sections.push({
       title: 'Load',
-      head: ['actor', 'host', 'attempts', 'connected', 'ok', 'errors', 'missed starts', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
+      head: ['actor', 'host', 'attempts', 'connected', 'ok', 'errors', 'missed starts', 'cut at the end of the load', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
       rows: load.map(([name, a]) => {
         const lat = stat(a, 'latencyMs');
-        return [name, a.host, num(stat(a, 'attempts')), num(stat(a, 'connected')), num(stat(a, 'ok')), num(stat(a, 'errorCount')), num(stat(a, 'missedStarts')), num(stat(a, 'achievedRate')), num(stat(a, 'connectRate')), num(lat?.p50), num(lat?.p99)];
+        return [name, a.host, num(stat(a, 'attempts')), num(stat(a, 'connected')), num(stat(a, 'ok')), num(stat(a, 'errorCount')), num(stat(a, 'missedStarts')), num(stat(a, 'cutAtLoadEnd')), num(stat(a, 'achievedRate')), num(stat(a, 'connectRate')), num(lat?.p50), num(lat?.p99)];
       }),
       // A count bounds scheduled starts, missed ones included: say so where they differ.
       bullets: load.flatMap(([name, a]) => {
