@@ -14,6 +14,7 @@ import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { applyProfile, type Profile } from './profiles.ts';
 import { scaleSpec } from './replicas.ts';
 import { loadScenario } from './scenario-file.ts';
+import { scenarioNameProblem } from './scenario-name.ts';
 import { sysctlValueProblem } from './sysctl-values.ts';
 import { specShapeProblems } from './spec-shape.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
@@ -62,6 +63,9 @@ export async function loadPlan(nameOrPath: string, overrides: Record<string, str
 }
 
 export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>, options: PlanOptions = {}): Plan {
+  // Called from code as well as by loadPlan: the name is checked here too, before it names anything.
+  const nameProblem = scenarioNameProblem(definition.name);
+  if (nameProblem) throw new PlanValidationError([nameProblem]);
   const problems: string[] = [];
   const params = resolveFields(definition.params, overrides, 'param', problems);
   if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
