@@ -38,8 +38,8 @@ export function readPath(root: unknown, path: string): unknown {
   for (let i = 0; i < parts.length; i++) {
     if (node === null || typeof node !== 'object') return undefined;
     let key = parts[i]!;
-    while (!(key in node) && i + 1 < parts.length) key += `.${parts[++i]}`;
-    if (!(key in node)) return undefined;
+    while (!Object.hasOwn(node, key) && i + 1 < parts.length) key += `.${parts[++i]}`;
+    if (!Object.hasOwn(node, key)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
   return node;
