@@ -1,6 +1,7 @@
 // Cross-actor checks shared by the kinds' link(): naming a server actor to connect to, and a source address
 // that must belong to the actor's own host.
 import { isIpv4 } from '../core/units.ts';
+import { ownValue } from '../core/own-keys.ts';
 import type { LinkContext } from './actor.ts';
 
 export interface ServerRef {
@@ -12,12 +13,12 @@ export interface ServerRef {
 
 /** The server actor `name` as an address and port; pushes a problem (under `where`) when it is none. */
 export function resolveServer(name: string, ctx: LinkContext, where: string, problems: string[]): ServerRef | undefined {
-  const target = ctx.actors[name];
+  const target = ownValue(ctx.actors, name);
   const port = target?.options['port'];
   if (!target) problems.push(`${where}: no actor "${name}"`);
   else if (name === ctx.self.name) problems.push(`${where}: an actor cannot connect to itself`);
   else if (typeof port !== 'number') problems.push(`${where}: actor "${name}" (${target.kind}) does not listen on a port`);
-  else if (ctx.hosts[target.host]) return { actor: name, host: target.host, address: ctx.hosts[target.host]!.address, port };
+  else if (Object.hasOwn(ctx.hosts, target.host)) return { actor: name, host: target.host, address: ctx.hosts[target.host]!.address, port };
   return undefined;
 }
 

@@ -74,7 +74,7 @@ interface ScenarioArgs {
   baseline?: string;
   profile?: string;
   sweep?: string;
-  maxRuns: number;
+  maxRuns: string;
   scale: string[];
   image?: string;
   baseImage?: string;
@@ -90,6 +90,8 @@ function useImages(argv: ScenarioArgs, driver: LabDriver): void {
 
 /** Above this many runs a comparison needs --max-runs: each is a whole lab run. */
 const DEFAULT_MAX_RUNS = 12;
+/** The most --max-runs may allow: a sweep's 100 values for each of ten profiles. */
+const MOST_MAX_RUNS = 1000;
 
 /** --tolerance 'pattern=+10%' ... as the plan takes them; a malformed one is a usage error. */
 function tolerancesOf(list: readonly string[]): Record<string, string> {
@@ -170,8 +172,9 @@ async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, profileN
   if (argv.baseline !== undefined) throw new UsageError('--baseline compares one run; with --profile a,b or --sweep, compare the runs of the comparison with each other');
   const sweep = argv.sweep === undefined ? undefined : parseSweep(argv.sweep);
   const profiles = profileNames.map(loadProfile);
+  const maxRuns = countArg('max-runs', argv.maxRuns, 1, MOST_MAX_RUNS);
   const entries = expandMatrix(profileNames, sweep, parseOverrides(argv.set));
-  if (entries.length > argv.maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${argv.maxRuns}`);
+  if (entries.length > maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${maxRuns}`);
   const plans = await loadMatrixPlans(entries, (e) =>
     loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
   );
@@ -223,16 +226,16 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
 }
 
 /** Records a baseline: the scenario run `runs` times, summarised into <out>/baseline.json. */
-async function baselineCommand(argv: { scenario: string; set: string[]; runs: number; out?: string; driver: string; tolerance: string[] }): Promise<number> {
+async function baselineCommand(argv: { scenario: string; set: string[]; runs: string; out?: string; driver: string; tolerance: string[] }): Promise<number> {
   const driver = labDriver(argv.driver);
   const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, tolerances: tolerancesOf(argv.tolerance) });
-  if (!Number.isInteger(argv.runs) || argv.runs < 1 || argv.runs > MAX_BASELINE_RUNS) throw new UsageError(`--runs ${argv.runs}: between 1 and ${MAX_BASELINE_RUNS}`);
+  const runs = countArg('runs', argv.runs, 1, MAX_BASELINE_RUNS);
   const delegated = await continueWithLabPrivileges(driver);
   if (delegated !== undefined) return delegated;
   const dir = resolve(argv.out ?? join('baselines', plan.scenario.name));
-  process.stderr.write(`waitlab: recording a baseline of ${plan.scenario.name} from ${argv.runs} runs into ${dir}\n`);
+  process.stderr.write(`waitlab: recording a baseline of ${plan.scenario.name} from ${runs} runs into ${dir}\n`);
   const baseline = await withSignals((signal) =>
-    recordBaseline(plan, argv.runs, dir, { signal, driver, onRun: (i, r) => process.stderr.write(`  run ${i}/${argv.runs}: ${r.verdict}\n`) }),
+    recordBaseline(plan, runs, dir, { signal, driver, onRun: (i, r) => process.stderr.write(`  run ${i}/${runs}: ${r.verdict}\n`) }),
   );
   for (const n of baseline.noisy) process.stderr.write(`  noisy: ${n.path} spread ${(n.spread * 100).toFixed(1)}% > tolerance ${n.tolerance}\n`);
   process.stderr.write(`baseline: ${join(dir, BASELINE_FILE)} (${Object.keys(baseline.metrics).length} metrics, ${baseline.noisy.length} noisier than their tolerance)\n`);
@@ -306,6 +309,17 @@ function durationArg(name: string, text: string): number {
   }
 }
 
+/**
+ * A count option, taken as text: yargs' number type reads "abc" as NaN, which every comparison calls false, so a
+ * bound given as NaN bounded nothing. Digits only, within min..max.
+ */
+function countArg(name: string, text: unknown, min: number, max: number): number {
+  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text)) throw new UsageError(`--${name} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`--${name} ${n}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
 /** Reads only: in another namespace the same command runs again under nsenter (watch/watch-target.ts). */
 async function watchCommand(argv: LookArgs & { interval: string; once: boolean; run?: string }): Promise<number> {
   const intervalMs = durationArg('interval', argv.interval);
@@ -371,7 +385,7 @@ export async function main(args: string[]): Promise<number> {
           .option('baseline', { type: 'string', describe: 'compare the run with a baseline: a baseline directory (waitlab baseline), a run directory or a report.json' })
           .option('profile', { type: 'string', describe: `sysctl profiles, comma-separated (one run each): ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}, or a .json file` })
           .option('sweep', { type: 'string', describe: 'run once per value of a parameter: --sweep rate=100/s,300/s,1000/s or --sweep rate=100..800x2 (or +step)' })
-          .option('max-runs', { type: 'number', default: DEFAULT_MAX_RUNS, describe: 'the most runs a comparison may make' })
+          .option('max-runs', { type: 'string', default: String(DEFAULT_MAX_RUNS), describe: `the most runs a comparison may make (1-${MOST_MAX_RUNS})` })
           .option('image', { type: 'string', describe: 'with --driver compose: the image every container runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile when missing)' })
           .option('base-image', { type: 'string', describe: 'with --driver compose: the local image with Node 20 to build the lab image on when it is missing (WAITLAB_BASE_IMAGE; default node:20-bookworm-slim, pulled)' }),
       (argv) => set(scenarioCommand(argv as never)),
@@ -394,7 +408,7 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         y
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
-          .option('runs', { type: 'number', default: 3, describe: `runs to record (1-${MAX_BASELINE_RUNS})` })
+          .option('runs', { type: 'string', default: '3', describe: `runs to record (1-${MAX_BASELINE_RUNS})` })
           .option('out', { type: 'string', describe: 'baseline directory (default baselines/<scenario>)' })
           .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
           .option('tolerance', TOLERANCE_OPTION)

@@ -1,6 +1,7 @@
 // Typed option fields: one declaration gives the default, the parser and the help text, so scenario
 // parameters and actor options are validated the same way and their defaults live in one place.
 import { InvalidValueError } from './errors.ts';
+import { isInheritedName, ownValue } from './own-keys.ts';
 import { formatDuration, parseBoolean, parseDuration, parseInteger, parseIpv4, parsePortRange, parseRate, type PortRange } from './units.ts';
 
 export interface Field<T> {
@@ -75,7 +76,7 @@ function isOptional(fieldDef: Field<unknown>): boolean {
 
 /** Whether a field that has no default and is not optional was not given at all. */
 export function lacksRequired(fields: Fields, raw: Record<string, unknown>): boolean {
-  return Object.entries(fields).some(([key, def]) => raw[key] === undefined && def.default === undefined && !isOptional(def));
+  return Object.entries(fields).some(([key, def]) => ownValue(raw, key) === undefined && def.default === undefined && !isOptional(def));
 }
 
 /**
@@ -85,12 +86,12 @@ export function lacksRequired(fields: Fields, raw: Record<string, unknown>): boo
 export function resolveFields<F extends Fields>(fields: F, raw: Record<string, unknown>, where: string, problems: string[]): ValuesOf<F> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
-    if (!(key in fields)) {
+    if (!Object.hasOwn(fields, key) || isInheritedName(key)) {
       problems.push(`${where}: unknown key "${key}" (known: ${Object.keys(fields).join(', ') || 'none'})`);
     }
   }
   for (const [key, def] of Object.entries(fields)) {
-    const given = raw[key];
+    const given = ownValue(raw, key);
     if (given === undefined) {
       if (def.default === undefined && !isOptional(def)) problems.push(`${where}.${key}: required (${def.type})`);
       out[key] = def.default;

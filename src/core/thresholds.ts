@@ -23,7 +23,9 @@ const EXPR = /^\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:
 export function parseThreshold(expression: string): Threshold {
   const m = EXPR.exec(expression);
   if (!m) throw new InvalidValueError(`"${expression}" is not "<path> <op> <number>" (op: < <= > >= == !=)`);
-  return { expression, path: m[1]!, op: m[2] as ThresholdOp, target: Number(m[3]) };
+  const target = Number(m[3]);
+  if (!Number.isFinite(target)) throw new InvalidValueError(`"${expression}": ${m[3]} is not a finite number`);
+  return { expression, path: m[1]!, op: m[2] as ThresholdOp, target };
 }
 
 /**
@@ -36,8 +38,8 @@ export function readPath(root: unknown, path: string): unknown {
   for (let i = 0; i < parts.length; i++) {
     if (node === null || typeof node !== 'object') return undefined;
     let key = parts[i]!;
-    while (!(key in node) && i + 1 < parts.length) key += `.${parts[++i]}`;
-    if (!(key in node)) return undefined;
+    while (!Object.hasOwn(node, key) && i + 1 < parts.length) key += `.${parts[++i]}`;
+    if (!Object.hasOwn(node, key)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
   return node;

@@ -3,6 +3,7 @@
 // of the baseline is a regression), "-10%" (a fall of more than 10%), "±5%" or "+-5%" (either way); without
 // "%" the amount is absolute: "+100" (a rise of more than 100), "0" (any change either way).
 import { InvalidValueError } from './errors.ts';
+import { isInheritedName } from './own-keys.ts';
 
 export interface Tolerance {
   /** Which way is worse. */
@@ -30,6 +31,8 @@ export function parseTolerance(text: string): Tolerance {
 /** A glob over a report path: `*` stands for one key (without dots); everything else is literal. */
 export function pathPattern(glob: string): RegExp {
   if (!/^[\w.*-]+$/.test(glob)) throw new InvalidValueError(`"${glob}" is not a report path pattern (letters, digits, dots, dashes and *)`);
+  const inherited = glob.split('.').find(isInheritedName);
+  if (inherited) throw new InvalidValueError(`"${glob}": ${inherited} is not a key of a report`);
   const body = glob.split('*').map((part) => part.replace(/[.\-]/g, (c) => `\\${c}`)).join('[^.]+');
   return new RegExp(`^${body}$`);
 }

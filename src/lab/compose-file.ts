@@ -5,7 +5,7 @@
 // controller service, so `docker compose up` runs the scenario); the compose driver runs it.
 import { InvalidValueError } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
-import { toYaml, type YamlValue } from './yaml.ts';
+import { composeYaml, type YamlValue } from './compose-yaml.ts';
 
 /** Where the image holds waitlab (Dockerfile's WORKDIR) and where each container sees the agents' directory. */
 export const IMAGE_ROOT = '/opt/waitlab';
@@ -65,6 +65,14 @@ export function labSubnet(plan: Plan): { subnet: string; gateway: string } {
   return { subnet: `${base}.0/24`, gateway: `${base}.${last}` };
 }
 
+/**
+ * A mount in compose's long syntax: the short one ("source:target:ro") splits on every `:`, so a path holding
+ * one (a scenario's directory) would make another mount, or an invalid file.
+ */
+function mount(type: 'bind' | 'volume', source: string, target: string, readOnly = false): YamlValue {
+  return { type, source, target, ...(readOnly ? { read_only: true } : {}) };
+}
+
 function agentSocket(host: string): string {
   return `${AGENTS_DIR_IN_CONTAINER}/${host}.sock`;
 }
@@ -72,7 +80,7 @@ function agentSocket(host: string): string {
 export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue {
   if (!IMAGE_REF.test(options.image)) throw new InvalidValueError(`"${options.image}" is not an image reference (name[:tag])`);
   if ('external' in options.network && !NETWORK_NAME.test(options.network.external)) throw new InvalidValueError(`"${options.network.external}" is not a network name`);
-  const agentsMount = 'bind' in options.agents ? `${options.agents.bind}:${AGENTS_DIR_IN_CONTAINER}` : `${options.agents.volume}:${AGENTS_DIR_IN_CONTAINER}`;
+  const agentsMount = 'bind' in options.agents ? mount('bind', options.agents.bind, AGENTS_DIR_IN_CONTAINER) : mount('volume', options.agents.volume, AGENTS_DIR_IN_CONTAINER);
   const image = { image: options.image, ...(options.build ? { build: { context: options.build.context, ...(options.build.args ? { args: { ...options.build.args } } : {}) } } : {}) };
   const services: Record<string, YamlValue> = {};
   const ulimits = (nofile: number) => ({ nofile: { soft: nofile, hard: nofile }, nproc: { soft: DEFAULT_NPROC, hard: DEFAULT_NPROC } });
@@ -99,8 +107,8 @@ export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue 
       command: ['node', `${IMAGE_ROOT}/bin/waitlab.js`, ...options.controller.args],
       volumes: [
         agentsMount,
-        `${options.controller.reports}:/reports`,
-        ...(options.controller.scenarios ? [`${options.controller.scenarios}:${USER_SCENARIOS_IN_CONTAINER}:ro`] : []),
+        mount('bind', options.controller.reports, '/reports'),
+        ...(options.controller.scenarios ? [mount('bind', options.controller.scenarios, USER_SCENARIOS_IN_CONTAINER, true)] : []),
       ],
       depends_on: Object.keys(plan.hosts),
       labels: { ...options.labels },
@@ -122,5 +130,5 @@ export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue 
 }
 
 export function composeFile(plan: Plan, options: ComposeOptions, header: readonly string[]): string {
-  return toYaml(composeDocument(plan, options), header);
+  return composeYaml(composeDocument(plan, options), header);
 }

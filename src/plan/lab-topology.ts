@@ -4,6 +4,7 @@
 import { addressInSubnet, nthLabSubnet, parseLabSubnet } from './lab-addresses.ts';
 import type { HostPlan, InterfacePlan, NetworkPlan } from '../core/plan.ts';
 import type { ScenarioSpec } from '../core/scenario.ts';
+import { ownValue } from '../core/own-keys.ts';
 
 const NETWORK_NAME = /^[a-z][a-z0-9]{0,7}$/;
 /** The first 253 addresses of a /24 go to hosts (.1 to .253). */
@@ -60,7 +61,7 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
     if (new Set(names).size !== names.length) problems.push(`${where}.networks: a network is named twice`);
     const interfaces: InterfacePlan[] = [];
     names.forEach((network, i) => {
-      const net = networks[network];
+      const net = ownValue(networks, network);
       if (!net) {
         problems.push(`${where}.networks: no network "${network}" (networks: ${Object.keys(networks).join(', ')})`);
         return;
@@ -102,7 +103,7 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
   for (const [name, host] of hostSpecs) {
     if (host.via === undefined || !hosts[name]) continue;
     const where = `hosts.${name}.via`;
-    const gw = hosts[host.via];
+    const gw = ownValue(hosts, host.via);
     if (!gw) {
       problems.push(`${where}: no host "${host.via}"`);
       continue;

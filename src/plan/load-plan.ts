@@ -8,6 +8,7 @@ import { MissingToolsError, PlanValidationError } from '../core/errors.ts';
 import { installHint } from '../core/system-tools.ts';
 import { PlanTools } from './plan-tools.ts';
 import { lacksRequired, resolveFields, type Fields } from '../core/fields.ts';
+import { isInheritedName } from '../core/own-keys.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
@@ -16,6 +17,7 @@ import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { applyProfile, type Profile } from './profiles.ts';
 import { scaleSpec } from './replicas.ts';
 import { loadScenario } from './scenario-file.ts';
+import { scenarioNameProblem } from './scenario-name.ts';
 import { sysctlValueProblem } from './sysctl-values.ts';
 import { specShapeProblems } from './spec-shape.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
@@ -36,8 +38,10 @@ export function parseOverrides(pairs: readonly string[]): Record<string, string>
   const problems: string[] = [];
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
+    const key = pair.slice(0, eq).trim();
     if (eq <= 0) problems.push(`--set ${pair}: expected key=value`);
-    else out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+    else if (isInheritedName(key)) problems.push(`--set ${key}: not a parameter name`);
+    else out[key] = pair.slice(eq + 1);
   }
   if (problems.length) throw new PlanValidationError(problems);
   return out;
@@ -64,6 +68,9 @@ export async function loadPlan(nameOrPath: string, overrides: Record<string, str
 }
 
 export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>, options: PlanOptions = {}): Plan {
+  // Called from code as well as by loadPlan: the name is checked here too, before it names anything.
+  const nameProblem = scenarioNameProblem(definition.name);
+  if (nameProblem) throw new PlanValidationError([nameProblem]);
   const problems: string[] = [];
   const params = resolveFields(definition.params, overrides, 'param', problems);
   if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
@@ -78,7 +85,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   if (shape.length) throw new PlanValidationError(shape, definition.name);
 
   for (const { host, name, value } of parseSysctlFlags(options.sysctls ?? [], problems)) {
-    const target = spec.hosts?.[host];
+    const target = spec.hosts && Object.hasOwn(spec.hosts, host) ? spec.hosts[host] : undefined;
     if (!target) problems.push(`--sysctl ${host}:${name}=${value}: no host "${host}" (hosts: ${Object.keys(spec.hosts ?? {}).join(', ')})`);
     else spec = { ...spec, hosts: { ...spec.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
   }
@@ -97,7 +104,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     for (const key of Object.keys(host)) {
       if (!HOST_KEYS.includes(key)) problems.push(`${where}: unknown key "${key}" (known: ${HOST_KEYS.join(', ')})`);
     }
-    if (!HOST_NAME.test(name) && !replicaNames.has(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
+    if ((!HOST_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
     const sysctls: Record<string, string> = {};
     for (const [key, value] of Object.entries(host.sysctls ?? {})) {
       if (!SYSCTL_NAME.test(key)) {
@@ -140,14 +147,14 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   const unlinkable = new Set<string>();
   for (const [name, actor] of rawActors) {
     const where = `actors.${name}`;
-    if (!ACTOR_NAME.test(name) && !replicaNames.has(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
+    if ((!ACTOR_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
     const { kind, host, ...options } = actor;
     const def = actorKind(kind);
     if (!def) {
       problems.push(`${where}.kind: unknown actor kind "${kind}"`);
       continue;
     }
-    if (!hosts[host]) problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
+    if (!Object.hasOwn(hosts, host)) problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
     resolvedOptions[name] = { kind, host, options: resolveFields(def.options, options, where, problems) as Record<string, unknown> };
     // An actor missing a required option is not linked (its problem is listed): link() may rely on every required option.
     if (lacksRequired(def.options, options)) unlinkable.add(name);
@@ -195,7 +202,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   }
   const regressions: Record<string, string> = { ...(spec.regressions ?? {}), ...(options.tolerances ?? {}) };
   for (const [pattern, tolerance] of Object.entries(regressions)) {
-    const where = options.tolerances && pattern in options.tolerances ? '--tolerance' : 'regressions';
+    const where = options.tolerances && Object.hasOwn(options.tolerances, pattern) ? '--tolerance' : 'regressions';
     try {
       parseTolerance(tolerance);
       pathPattern(pattern);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { ActorPlan, HostPlan, PlanProfile } from '../core/plan.ts';
 import { UsageError } from '../core/errors.ts';
+import { isInheritedName } from '../core/own-keys.ts';
 import { normaliseSysctlValue } from './sysctl-check.ts';
 
 
@@ -98,6 +99,8 @@ export function loadProfile(nameOrPath: string): Profile {
     throw new UsageError(`profile ${file}: expected { "name": "lower-case-name", "description": "...", "sysctls": { "connecting" | "accepting" | "all" | "<host>": { "net.*": value } } }`);
   }
   for (const [target, set] of Object.entries(p.sysctls)) {
+    const inherited = [target, ...(isRecord(set) ? Object.keys(set) : [])].find(isInheritedName);
+    if (inherited !== undefined) throw new UsageError(`profile ${file}: "${inherited}" is not a target or a sysctl name`);
     if (!isRecord(set) || Object.values(set).some((v) => typeof v !== 'string' && typeof v !== 'number')) {
       throw new UsageError(`profile ${file}: sysctls.${target} must map sysctl names to strings or numbers`);
     }
@@ -111,7 +114,7 @@ function targetHosts(target: string, hosts: Readonly<Record<string, HostPlan>>, 
   if (target === 'all') return all;
   if (target === 'connecting') return all.filter((h) => Object.values(actors).some((a) => a.host === h && a.connect));
   if (target === 'accepting') return all.filter((h) => Object.values(actors).some((a) => a.host === h && a.role === 'server'));
-  return hosts[target] ? [target] : undefined;
+  return Object.hasOwn(hosts, target) ? [target] : undefined;
 }
 
 /**

@@ -42,7 +42,7 @@ export function scaleSpec(spec: ScenarioSpec, flags: Readonly<Record<string, num
   const groups: Record<string, { hosts: string[]; actors: Record<string, string[]> }> = {};
   for (const [name, n] of Object.entries(counts)) {
     const where = `replicas of host ${name}`;
-    const host = spec.hosts?.[name];
+    const host = spec.hosts && Object.hasOwn(spec.hosts, name) ? spec.hosts[name] : undefined;
     if (!host) {
       problems.push(`--scale ${name}=${n}: no host "${name}" (hosts: ${Object.keys(spec.hosts ?? {}).join(', ')})`);
       continue;

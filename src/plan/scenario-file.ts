@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { isWaitlabError, PlanValidationError, UsageError } from '../core/errors.ts';
 import { DIST_DIR, SCENARIOS_DIR } from '../core/paths.ts';
 import type { ScenarioDefinition } from '../core/scenario.ts';
+import { SCENARIO_NAME, scenarioNameProblem } from './scenario-name.ts';
 
 const SCENARIO_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 
@@ -20,7 +21,7 @@ export function scenarioFile(nameOrPath: string): string {
     throw new UsageError(`no scenario file ${asPath}`);
   }
   const byName = resolve(SCENARIOS_DIR, `${nameOrPath}.ts`);
-  if (/^[a-z0-9][a-z0-9-]*$/.test(nameOrPath) && existsSync(byName)) return byName;
+  if (SCENARIO_NAME.test(nameOrPath) && existsSync(byName)) return byName;
   throw new UsageError(`no scenario "${nameOrPath}": known scenarios are ${listScenarioNames().join(', ')}; or give a path to a .ts file`);
 }
 
@@ -55,5 +56,7 @@ export async function loadScenario(nameOrPath: string): Promise<{ definition: Sc
   if (!definition || typeof definition.build !== 'function' || typeof definition.name !== 'string') {
     throw new PlanValidationError([`${file} must \`export default defineScenario({...})\``]);
   }
+  const nameProblem = scenarioNameProblem(definition.name);
+  if (nameProblem) throw new PlanValidationError([`${file}: ${nameProblem}`]);
   return { definition, file };
 }

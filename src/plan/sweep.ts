@@ -19,6 +19,8 @@ export function parseSweep(text: string): Sweep {
   const m = RANGE.exec(spec);
   if (!m) {
     const values = spec.split(',').map((v) => v.trim());
+    // Each value is a whole lab run: a list gets the cap a range gets.
+    if (values.length > MAX_VALUES) throw new UsageError(`--sweep ${param}=: ${values.length} values, more than ${MAX_VALUES}`);
     if (values.some((v) => v === '')) throw new UsageError(`--sweep ${text}: an empty value in the list`);
     if (new Set(values).size !== values.length) throw new UsageError(`--sweep ${text}: a value is listed twice`);
     return { param, values };
