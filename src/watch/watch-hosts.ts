@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../core/errors.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import { HISTORY, type StateHistory } from './host-watcher.ts';
 import { MIN_INTERVAL_MS } from './run-watch.ts';
@@ -89,7 +90,7 @@ function renderAll(views: readonly HostView[], o: HostsOptions, width: number, h
   const each = Math.max(3, Math.floor((height - 1) / views.length));
   for (const v of views) {
     if (v.latest && !v.ended) lines.push(...renderHostSection(v.latest, v.history as StateHistory, { width, height: each, intervalMs: o.intervalMs }));
-    else lines.push(`── host ${v.name}: ${v.ended ?? 'reading...'}`.slice(0, width));
+    else lines.push(terminalSafe(`── host ${v.name}: ${v.ended ?? 'reading...'}`).slice(0, width));
   }
   return lines.slice(0, height);
 }

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { hasCommand } from '../core/command.ts';
 import { LabUnavailableError, UsageError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 
 export type WatchTarget =
   | { readonly kind: 'self'; readonly label: string }
@@ -61,7 +62,7 @@ export function runInTarget(target: Extract<WatchTarget, { path: string }>, args
       if (code !== null) return r(code);
       if (signal === 'SIGINT' || signal === 'SIGTERM') return r(signal === 'SIGTERM' ? 143 : 130);
       // A lab's teardown SIGKILLs every process left in its namespaces, this reader included.
-      process.stderr.write(`waitlab: the reader inside ${target.label} was ended by ${signal} (was its namespace removed?)\n`);
+      process.stderr.write(`waitlab: the reader inside ${terminalSafe(target.label)} was ended by ${signal} (was its namespace removed?)\n`);
       r(4);
     });
   });
