@@ -42,7 +42,7 @@ export function namedNamespace(name: string, label: string): Extract<WatchTarget
 export function commandInTarget(target: Extract<WatchTarget, { path: string }>, args: readonly string[]): [string, string[]] {
   if (process.getuid?.() !== 0) throw new LabUnavailableError(`entering ${target.label}'s network namespace needs root (setns needs CAP_SYS_ADMIN): run it with sudo, or without --netns/--pid/--run for this namespace`);
   if (!hasCommand('nsenter')) throw new LabUnavailableError('nsenter is missing: install util-linux');
-  return ['nsenter', [`--net=${target.path}`, '--', process.execPath, resolve(PACKAGE_ROOT, 'bin/waitlab.js'), ...args, '--label', target.label]];
+  return ['nsenter', [`--net=${target.path}`, '--', process.execPath, resolve(PACKAGE_ROOT, 'bin/waitlab.js'), ...args, `--label=${target.label}`]];
 }
 
 /**
