@@ -13,6 +13,7 @@ import { runScenario } from '../controller/run-scenario.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, PlanValidationError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
+import { terminalSafeLines } from '../core/terminal-text.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
@@ -498,7 +499,8 @@ export function runCli(args: string[]): void {
   const exitAfterFlush = (code: number) => process.stdout.write('', () => process.exit(code));
   main(args).then(exitAfterFlush, (err: unknown) => {
     const msg = isWaitlabError(err) ? err.message : (err as Error)?.stack ?? String(err);
-    process.stderr.write(`waitlab: ${msg}\n`);
+    // Messages quote names and values from files and the system.
+    process.stderr.write(`waitlab: ${terminalSafeLines(msg)}\n`);
     exitAfterFlush(exitCodeFor(err));
   });
 }

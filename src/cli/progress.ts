@@ -1,6 +1,7 @@
 // The progress line on stderr while a run goes on: rewritten in place on a terminal, a plain line every
 // few seconds otherwise (CI logs).
 import type { Progress } from '../controller/run-scenario.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 
 const TTY_EVERY_MS = 200;
 const LOG_EVERY_MS = 2000;
@@ -18,7 +19,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, pla
       last = now;
       const hosts = Object.entries(p.hosts).map(([h, s]) => `${h} TW ${s.TIME_WAIT} EST ${s.ESTABLISHED}${s.CLOSE_WAIT ? ` CW ${s.CLOSE_WAIT}` : ''}`);
       const actors = Object.entries(p.actors).map(([a, s]) => `${a} ${s.attempts} tries ${s.ok} ok ${s.errors} err`);
-      const line = `[${(p.elapsedMs / 1000).toFixed(1)}s ${p.phase}] ${[...hosts, ...actors].join(' | ')}`;
+      const line = terminalSafe(`[${(p.elapsedMs / 1000).toFixed(1)}s ${p.phase}] ${[...hosts, ...actors].join(' | ')}`);
       if (redraw) {
         stream.write(`\r\x1b[K${line.slice(0, (stream.columns || 120) - 1)}`);
         shown = true;

@@ -1,6 +1,8 @@
 // A summary is a header and a list of sections (tables and bullets); these render one for a terminal or as
 // Markdown, so every summary (a run's, a comparison's) reads the same in both (and in HTML pages).
+import { terminalSafe } from '../core/terminal-text.ts';
 import { escapeHtml } from './html-escape.ts';
+import { markdownInline, markdownLineStart } from './markdown-escape.ts';
 
 export interface Section {
   title: string;
@@ -11,33 +13,35 @@ export interface Section {
   code?: { lang: string; text: string };
 }
 
-/** Markdown: the first header line as the title, the rest as lines under it. */
+/** Markdown: the first header line as the title, the rest as lines under it; every string escaped, none a line of its own making. */
 export function sectionsMarkdown(header: readonly string[], sections: readonly Section[]): string {
-  const [title, ...rest] = header;
-  const out = [`# ${title}`, '', ...rest.map((l) => `${l}  `), ''];
+  const [title = '', ...rest] = header;
+  const out = [`# ${markdownInline(title)}`, '', ...rest.map((l) => `${markdownLineStart(l)}  `), ''];
   for (const s of sections) {
-    out.push(`## ${s.title}`, '');
+    out.push(`## ${markdownInline(s.title)}`, '');
     if (s.head && s.rows) {
-      const cell = (c: string) => c.replaceAll('|', '\\|');
-      out.push(`| ${s.head.map(cell).join(' | ')} |`, `|${s.head.map(() => '---').join('|')}|`, ...s.rows.map((row) => `| ${row.map(cell).join(' | ')} |`), '');
+      const row = (cells: readonly string[]) => `| ${cells.map(markdownInline).join(' | ')} |`;
+      out.push(row(s.head), `|${s.head.map(() => '---').join('|')}|`, ...s.rows.map(row), '');
     }
+    // The fence's text is made by the chart's own module, which quotes what it takes from the report.
     if (s.code) out.push(`\`\`\`${s.code.lang}`, s.code.text, '```', '');
-    if (s.bullets) out.push(...s.bullets.map((b) => `- ${b}`), '');
+    if (s.bullets) out.push(...s.bullets.map((b) => `- ${markdownLineStart(b)}`), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-/** Aligned columns for a terminal: the first column left-aligned, the others right-aligned. */
+/** Aligned columns for a terminal (or a CI log): the first column left-aligned, the others right-aligned; every string escaped. */
 export function sectionsText(header: readonly string[], sections: readonly Section[]): string {
-  const out = [...header, ''];
+  const out = [...header.map(terminalSafe), ''];
   for (const s of sections) {
-    out.push(s.title);
+    out.push(terminalSafe(s.title));
     if (s.head && s.rows) {
-      const widths = s.head.map((h, i) => Math.max(h.length, ...s.rows!.map((row) => row[i]!.length)));
+      const [head, ...rows] = [s.head, ...s.rows].map((cells) => cells.map(terminalSafe));
+      const widths = head!.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
       const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
-      out.push(line(s.head), ...s.rows.map(line));
+      out.push(line(head!), ...rows.map(line));
     }
-    if (s.bullets) out.push(...s.bullets.map((b) => `  - ${b}`));
+    if (s.bullets) out.push(...s.bullets.map((b) => `  - ${terminalSafe(b)}`));
     out.push('');
   }
   return out.join('\n');

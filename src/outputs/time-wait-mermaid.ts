@@ -2,6 +2,7 @@
 // other Markdown viewers) draw where the summary is read. From report.json's series, thinned to a few dozen
 // points, each the maximum of its time slice, so the plateau at the port budget stays visible.
 import { portBudget } from '../core/port-budget.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 import { planLinks } from '../report/evidence/links.ts';
 import type { Report } from '../report/report.ts';
 import type { Section } from './sections.ts';
@@ -9,7 +10,8 @@ import type { Section } from './sections.ts';
 /** Points of the chart: enough to show the climb and the plateau, few enough for the x axis to read. */
 export const MERMAID_POINTS = 40;
 
-const quoted = (text: string) => `"${text.replace(/["\n\r]/g, '')}"`;
+/** A Mermaid string: no quote to end it, no line break (U+2028 included) to leave the fence's line. */
+const quoted = (text: string) => `"${terminalSafe(text).replace(/["`]/g, '')}"`;
 
 /** Maxima of `values` over `points` equal slices of [t0, tN]; a slice with no sample holds the slice before it. */
 export function sliceMaxima(t: readonly number[], values: readonly number[], points: number): { end: number[]; max: number[] } {

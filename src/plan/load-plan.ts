@@ -23,11 +23,11 @@ import { specShapeProblems } from './spec-shape.ts';
 import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
 import { parseSysctlFlags } from './sysctl-flags.ts';
 import { parseDuration } from '../core/units.ts';
+import { HOST_NAME } from '../core/host-names.ts';
 
 
 /** The one network of a lab that declares none. */
 const DEFAULT_SUBNET = '198.18.0.0/24';
-const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 const ACTOR_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const HOST_KEYS: readonly string[] = ['address', 'sysctls', 'limits', 'networks', 'via', 'gateway', 'replicas'];
 const SYSCTL_NAME = /^net\.[a-z0-9_]+(\.[a-z0-9_-]+)+$/;

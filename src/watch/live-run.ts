@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { LAB_HOST_NAME } from '../core/host-names.ts';
 import { LAB_NAME, LABS_DIR, processStartTime, type LabOwner } from '../lab/stale-labs.ts';
 import { namedNamespace, type WatchTarget } from './watch-target.ts';
 
@@ -32,6 +33,12 @@ export function liveRunHosts(dirGiven: string): Extract<WatchTarget, { path: str
   if (!built) throw new UsageError(`--run ${dirGiven}: the run has not built its lab (yet)`);
   // The name becomes a path under /run/waitlab: a lab's name (wl<pid>n<k>) or nothing.
   if (!LAB_NAME.test(built.lab)) throw new UsageError(`--run ${dirGiven}: its log names lab ${JSON.stringify(built.lab)}, which is no lab's name`);
+  if (typeof built.hosts !== 'object' || built.hosts === null) throw new UsageError(`--run ${dirGiven}: its log's "lab built" line lists no hosts`);
+  // Each name is passed to a reader inside the namespace: a lab host's name, or nothing ("--help" was an option there).
+  for (const [name, host] of Object.entries(built.hosts)) {
+    if (!LAB_HOST_NAME.test(name)) throw new UsageError(`--run ${dirGiven}: its log names host ${JSON.stringify(name)}, which is no lab host's name`);
+    if (host?.location !== `${built.lab}-${name}`) throw new UsageError(`--run ${dirGiven}: its log puts host ${name} in namespace ${JSON.stringify(host?.location)}, not ${built.lab}-${name}`);
+  }
   if (ended) throw new UsageError(`--run ${dirGiven}: the run is over, its lab ${built.lab} is torn down`);
   let owner: LabOwner;
   try {

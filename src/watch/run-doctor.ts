@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 import { diagnose, type DoctorFinding, type SysctlConfLine } from './diagnosis.ts';
 import { HostWatcher } from './host-watcher.ts';
 import { MIN_INTERVAL_MS } from './run-watch.ts';
@@ -68,11 +69,12 @@ function wrap(text: string, width: number, indent: string): string {
   return [...lines, line].join('\n');
 }
 
+/** The diagnosis for a terminal: process names, host names and file lines in it are shown escaped, never obeyed. */
 export function doctorText(d: Diagnosis, forMs: number, width: number): string {
   const s = d.snapshot;
-  const head = `waitlab doctor: host ${d.host}, ${s.sockets.toLocaleString('en-US')} TCP socket${s.sockets === 1 ? '' : 's'}, watched for ${forMs / 1000} s\n`;
+  const head = `waitlab doctor: host ${terminalSafe(d.host)}, ${s.sockets.toLocaleString('en-US')} TCP socket${s.sockets === 1 ? '' : 's'}, watched for ${forMs / 1000} s\n`;
   // Commands stay whole, one per line, so that they can be copied.
-  const body = d.findings.map((f) => `${wrap(`${f.nearLimit ? '!' : '-'} ${f.text}`, width, '  ')}\n${(f.reproduce ?? []).map((c) => `    ${c}\n`).join('')}`).join('');
+  const body = d.findings.map((f) => `${wrap(`${f.nearLimit ? '!' : '-'} ${terminalSafe(f.text)}`, width, '  ')}\n${(f.reproduce ?? []).map((c) => `    ${terminalSafe(c)}\n`).join('')}`).join('');
   const near = d.findings.filter((f) => f.nearLimit).length;
   return `${head}${body}${near > 0 ? `near a limit: ${near} finding${near > 1 ? 's' : ''} marked ! (exit 1)` : 'nothing near a limit (exit 0)'}\n`;
 }

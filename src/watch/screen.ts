@@ -1,6 +1,7 @@
 // The live view as text: pure, so it is tested on fixed snapshots. Every line fits `width` columns (80 and
 // up); rows that do not fit `height` are left out from the bottom of the destination list.
 import { TIME_WAIT_SECONDS } from '../core/port-budget.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 import { n, pct } from '../report/findings/words.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
 import type { StateHistory } from './host-watcher.ts';
@@ -12,7 +13,11 @@ import { untilText } from './until-text.ts';
 const MAIN_STATES: readonly TcpStateName[] = ['ESTABLISHED', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT2'];
 const OTHER_STATES: readonly TcpStateName[] = ['SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'LAST_ACK', 'CLOSING', 'LISTEN'];
 
-const fit = (line: string, width: number) => (line.length > width ? line.slice(0, width) : line);
+/** A line for the screen: host names, process names, addresses and sysctls in it escaped, then cut to the width. */
+const fit = (line: string, width: number) => {
+  const safe = terminalSafe(line);
+  return safe.length > width ? safe.slice(0, width) : safe;
+};
 const rate = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 export interface ScreenOptions {
@@ -70,7 +75,7 @@ export function renderHost(snapshot: Snapshot, history: StateHistory, o: ScreenO
 export function renderHostSection(s: Snapshot, history: StateHistory, o: ScreenOptions): string[] {
   const spark = (st: TcpStateName) => `${st} ${n(s.states[st])} ${sparkline(history[st].slice(-12))}`;
   const r = s.rates;
-  const owners = s.holders.slice(0, 3).map((h) => `pid ${h.pid} (${h.command}) ${n(h.closeWait)}/${n(h.finWait2)}`);
+  const owners = s.holders.slice(0, 3).map((h) => `pid ${h.pid} (${terminalSafe(h.command)}) ${n(h.closeWait)}/${n(h.finWait2)}`);
   if (s.orphans.closeWait + s.orphans.finWait2 > 0) owners.push(`orphans ${n(s.orphans.closeWait)}/${n(s.orphans.finWait2)}`);
   if (s.unseen.why) owners.push(`${n(s.unseen.closeWait)}/${n(s.unseen.finWait2)} ${s.unseen.why}`);
   const lines = [
@@ -92,7 +97,7 @@ function holders(s: Snapshot): string[] {
   out[0] = `${'PID'.padEnd(8)} ${'COMMAND'.padEnd(16)} ${'CLOSE_WAIT'.padStart(10)} ${'FIN_WAIT2'.padStart(9)}  OPEN FILES / LIMIT`;
   // Five processes at most: the screen's room goes to the destinations.
   for (const h of s.holders.slice(0, 5)) {
-    out.push(`${String(h.pid).padEnd(8)} ${h.command.slice(0, 16).padEnd(16)} ${n(h.closeWait).padStart(10)} ${n(h.finWait2).padStart(9)}  ${n(h.fds)} / ${h.fdLimit === null ? 'unlimited' : n(h.fdLimit)}`);
+    out.push(`${String(h.pid).padEnd(8)} ${terminalSafe(h.command).slice(0, 16).padEnd(16)} ${n(h.closeWait).padStart(10)} ${n(h.finWait2).padStart(9)}  ${n(h.fds)} / ${h.fdLimit === null ? 'unlimited' : n(h.fdLimit)}`);
   }
   if (s.holders.length > 5) out.push(`... ${s.holders.length - 5} more processes`);
   if (s.orphans.finWait2 + s.orphans.closeWait > 0) {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../core/errors.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import { HISTORY, type StateHistory } from './host-watcher.ts';
 import { MIN_INTERVAL_MS } from './run-watch.ts';
@@ -26,13 +27,30 @@ export interface HostsOptions {
   readonly json: boolean;
 }
 
+/** A line of a reader's stdout as a snapshot, or undefined when it is not one. */
+function snapshotOf(line: string): Snapshot | undefined {
+  try {
+    const value = JSON.parse(line) as Snapshot | null;
+    return typeof value?.states === 'object' && value.states !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function startReader(target: Extract<WatchTarget, { path: string }>, o: HostsOptions, view: HostView, onSnapshot: (line: string) => void): ChildProcess {
   const [command, argv] = commandInTarget(target, ['watch', '--json', '--interval', o.intervalText, ...(o.once ? ['--once'] : [])]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let notSnapshot: string | undefined;
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-500)));
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    const snapshot = JSON.parse(line) as Snapshot;
+    const snapshot = snapshotOf(line);
+    if (!snapshot) {
+      // A help text or a stray print: that reader is ended, the others go on.
+      notSnapshot ??= `printed something other than a snapshot: ${line.slice(0, 80)}`;
+      child.kill('SIGTERM');
+      return;
+    }
     view.latest = snapshot;
     for (const s of TCP_STATES) {
       view.history[s].push(snapshot.states[s]);
@@ -41,7 +59,8 @@ function startReader(target: Extract<WatchTarget, { path: string }>, o: HostsOpt
     onSnapshot(line);
   });
   child.on('exit', (code, signal) => {
-    view.ended = code === 0 ? 'done' : `its reader ended (${signal ?? `exit ${code}`}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}): the run is over`;
+    if (notSnapshot) view.ended = `its reader ${notSnapshot}`;
+    else view.ended = code === 0 ? 'done' : `its reader ended (${signal ?? `exit ${code}`}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}): the run is over`;
   });
   return child;
 }
@@ -89,7 +108,7 @@ function renderAll(views: readonly HostView[], o: HostsOptions, width: number, h
   const each = Math.max(3, Math.floor((height - 1) / views.length));
   for (const v of views) {
     if (v.latest && !v.ended) lines.push(...renderHostSection(v.latest, v.history as StateHistory, { width, height: each, intervalMs: o.intervalMs }));
-    else lines.push(`── host ${v.name}: ${v.ended ?? 'reading...'}`.slice(0, width));
+    else lines.push(terminalSafe(`── host ${v.name}: ${v.ended ?? 'reading...'}`).slice(0, width));
   }
   return lines.slice(0, height);
 }

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { hasCommand } from '../core/executable-lookup.ts';
 import { LabUnavailableError, UsageError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
+import { terminalSafe } from '../core/terminal-text.ts';
 
 export type WatchTarget =
   | { readonly kind: 'self'; readonly label: string }
@@ -41,7 +42,7 @@ export function namedNamespace(name: string, label: string): Extract<WatchTarget
 export function commandInTarget(target: Extract<WatchTarget, { path: string }>, args: readonly string[]): [string, string[]] {
   if (process.getuid?.() !== 0) throw new LabUnavailableError(`entering ${target.label}'s network namespace needs root (setns needs CAP_SYS_ADMIN): run it with sudo, or without --netns/--pid/--run for this namespace`);
   if (!hasCommand('nsenter')) throw new LabUnavailableError('nsenter is missing: install util-linux');
-  return ['nsenter', [`--net=${target.path}`, '--', process.execPath, resolve(PACKAGE_ROOT, 'bin/waitlab.js'), ...args, '--label', target.label]];
+  return ['nsenter', [`--net=${target.path}`, '--', process.execPath, resolve(PACKAGE_ROOT, 'bin/waitlab.js'), ...args, `--label=${target.label}`]];
 }
 
 /**
@@ -61,7 +62,7 @@ export function runInTarget(target: Extract<WatchTarget, { path: string }>, args
       if (code !== null) return r(code);
       if (signal === 'SIGINT' || signal === 'SIGTERM') return r(signal === 'SIGTERM' ? 143 : 130);
       // A lab's teardown SIGKILLs every process left in its namespaces, this reader included.
-      process.stderr.write(`waitlab: the reader inside ${target.label} was ended by ${signal} (was its namespace removed?)\n`);
+      process.stderr.write(`waitlab: the reader inside ${terminalSafe(target.label)} was ended by ${signal} (was its namespace removed?)\n`);
       r(4);
     });
   });

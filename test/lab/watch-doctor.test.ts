@@ -250,3 +250,80 @@ describe('waitlab watch --run on a live short-conn run', () => {
     }
   });
 });
+
+// Issue 20, defect 2 and its check: a second, hostile local user (nobody) names its processes with escape
+// sequences (set the pane's title, a newline then a forged "!" line; conceal and clear the screen) and holds
+// CLOSE_WAIT sockets. Root runs doctor and watch in a real terminal: the screen shows the names escaped, the
+// title is unchanged, and what was on the screen before is still there.
+const HOSTILE_HOLDER = `
+import signal, socket, sys
+signal.alarm(120)
+with open('/proc/self/comm', 'w') as comm:
+    comm.write(sys.argv[1])
+s = socket.socket()
+s.bind(('127.0.0.1', int(sys.argv[2])))
+s.listen(16)
+kept = []
+for _ in range(3):
+    c = socket.create_connection(('127.0.0.1', int(sys.argv[2])))
+    kept.append(s.accept()[0])
+    c.close()
+print('ready', flush=True)
+signal.pause()
+`;
+// /proc/PID/comm holds 15 bytes.
+const TITLE_AND_FORGED_LINE = '\x1b]2;PWN\x07\n!FAKE';
+const CONCEAL_AND_CLEAR = '\x1b[8m\x1b[2J\x1b[3J';
+
+describe.runIf(currentPrivilege() === 'root')('terminal safety: doctor and watch beside processes named with escape sequences', () => {
+  let lab: Lab;
+  const procs: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    lab = await buildLab({ box: {} });
+    for (const [name, port] of [[TITLE_AND_FORGED_LINE, '8091'], [CONCEAL_AND_CLEAR, '8092']] as const) {
+      // The system's python: root's own (a pyenv shim under /root) is not nobody's to run.
+      await startIn(lab, 'box', ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', HOSTILE_HOLDER, name, port], procs);
+    }
+  });
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGTERM');
+    await lab?.teardown();
+  });
+
+  it('issue 20 defect 2: doctor and the live view show both names escaped; the title and the screen stay', async () => {
+    const { tmux, close, screen, show } = terminal();
+    try {
+      const title = show('#{pane_title}');
+      tmux('send-keys', '-t', 'w', 'clear; echo "before=doctor"', 'Enter');
+      await until(() => /^before=doctor$/m.test(screen()), 'the shell');
+      tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} doctor --netns ${lab.hosts.box!.location} --for 500ms; echo "doctor=$?"`, 'Enter');
+      await until(() => /^doctor=\d$/m.test(screen()), 'doctor to finish');
+      const doctor = screen();
+      expect(doctor).toMatch(/^doctor=0$/m);
+      // Still on screen: nothing was cleared or concealed, and the title is the shell's.
+      expect(doctor).toMatch(/^before=doctor$/m);
+      expect(show('#{pane_title}')).toBe(title);
+      const joined = doctor.replaceAll(/\n {2}/g, ' ');
+      expect(joined).toContain('\\e]2;PWN\\x07\\n!FAKE');
+      expect(joined).toContain('\\e[8m\\e[2J\\e[3J');
+      expect(doctor).not.toMatch(/^!FAKE/m);
+
+      tmux('send-keys', '-t', 'w', 'clear; echo "before=watch"', 'Enter');
+      await until(() => /^before=watch$/m.test(screen()), 'the shell');
+      tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} watch --netns ${lab.hosts.box!.location} --interval 500ms`, 'Enter');
+      await until(() => screen().includes('COMMAND') && screen().includes('\\e[8m\\e[2J\\e[3'), 'the live view with both holders');
+      const live = screen();
+      // The COMMAND column is 16 characters wide: the escaped names cut to it.
+      expect(live).toMatch(/ \\e]2;PWN\\x07\\n!F +3 +0 /);
+      expect(live).toMatch(/ \\e\[8m\\e\[2J\\e\[3J +3 +0 /);
+      expect(show('#{pane_title}')).toBe(title);
+      tmux('send-keys', '-t', 'w', 'q');
+      await until(() => show('#{pane_current_command}') === 'bash' && show('#{alternate_on}') === '0', 'watch to exit');
+      expect(screen()).toMatch(/^before=watch$/m);
+      expect(show('#{pane_title}')).toBe(title);
+    } finally {
+      close();
+    }
+  });
+});

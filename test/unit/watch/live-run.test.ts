@@ -32,4 +32,22 @@ describe('watch --run', () => {
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(/names lab "..\/..\/etc\/x", which is no lab's name/);
   });
+
+  // Issue 20, defect 8: a host named "--help" reached the reader inside the namespace as an option.
+  it('issue 20 defect 8: refuses a host name that is no lab host\'s, or a host outside its lab\'s namespaces, exit 2', () => {
+    const hosts = (name: string, location = `wl1n0-${name}`) => runDir([{ ...built, hosts: { [name]: { name, location } } }]);
+    for (const name of ['--help', '-h', '--netns=x', 'client\x1b[2J', 'Client', 'a'.repeat(13), '', 'client_0', '__proto__']) {
+      const error = (() => {
+        try {
+          liveRunHosts(hosts(name));
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect({ name, error }).toEqual({ name, error: expect.any(UsageError) });
+      expect((error as Error).message).toContain(`names host ${JSON.stringify(name)}, which is no lab host's name`);
+    }
+    expect(() => liveRunHosts(hosts('client', 'wl1n0-server'))).toThrow(/puts host client in namespace "wl1n0-server", not wl1n0-client/);
+    expect(() => liveRunHosts(runDir([{ ...built, hosts: null }]))).toThrow(UsageError);
+  });
 });
