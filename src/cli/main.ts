@@ -14,6 +14,7 @@ import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, PlanValidationError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 import { terminalSafeLines } from '../core/terminal-text.ts';
+import { trustedDirectory } from '../core/trusted-path.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
@@ -258,7 +259,8 @@ async function listCommand(): Promise<number> {
 
 /** Re-renders every output of a run directory from its report.json. */
 async function reportCommand(argv: { dir: string; json: boolean }): Promise<number> {
-  const dir = resolve(argv.dir);
+  // Every output is rewritten in this directory: no other user may be able to point it, or a parent, elsewhere.
+  const dir = trustedDirectory(argv.dir);
   let report: Report;
   if (existsSync(dir) && statSync(dir).isDirectory() && !existsSync(join(dir, 'report.json'))) {
     // A run killed before its report: rebuilt from its log and samples, and said so.

@@ -1,10 +1,11 @@
 // A run killed before it wrote report.json (SIGKILL of the controller) left log.ndjson, which opens with the
 // resolved plan, and samples.ndjson, streamed as the run went: `waitlab report <dir>` rebuilds what it can
 // from every whole line of both, and the report says that the run was killed.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { UsageError } from '../core/errors.ts';
+import { NDJSON_FILE_MAX_BYTES, readInputFile } from '../core/input-file.ts';
 import type { Plan } from '../core/plan.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { buildReport } from '../report/build-report.ts';
@@ -14,7 +15,7 @@ import type { Counters } from '../sampler/kernel-counters.ts';
 /** Every line that parses; a line cut short by the kill does not. */
 function wholeLines(file: string): unknown[] {
   const out: unknown[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of readInputFile(file, NDJSON_FILE_MAX_BYTES).split('\n')) {
     if (!line) continue;
     try {
       out.push(JSON.parse(line));

@@ -1,9 +1,9 @@
 // `waitlab baseline`: the same plan run several times, each in a fresh lab and its own directory, summarised
 // into baseline.json (medians, ranges, spreads) and baseline.md. Runs one after another: two labs at once on
 // one machine would skew each other's rates.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../core/plan.ts';
+import { makeTrustedDirectory } from '../core/trusted-path.ts';
 import { writeWhole } from '../outputs/registry.ts';
 import { sectionsMarkdown, type Section } from '../outputs/sections.ts';
 import { summarizeBaseline } from '../report/baseline.ts';
@@ -12,8 +12,9 @@ import { BASELINE_FILE, type BaselineFile } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { runScenario, type RunOptions } from './run-scenario.ts';
 
-export async function recordBaseline(plan: Plan, runs: number, dir: string, options: Omit<RunOptions, 'outDir' | 'baseline'> & { onRun?: (i: number, report: Report) => void } = {}): Promise<BaselineFile> {
-  mkdirSync(dir, { recursive: true });
+export async function recordBaseline(plan: Plan, runs: number, dirGiven: string, options: Omit<RunOptions, 'outDir' | 'baseline'> & { onRun?: (i: number, report: Report) => void } = {}): Promise<BaselineFile> {
+  // baseline.json is written by name: no other user may be able to swap the directory, or one above it, for a symlink.
+  const dir = makeTrustedDirectory(dirGiven);
   const reports: Report[] = [];
   const dirs: string[] = [];
   for (let i = 1; i <= runs; i++) {

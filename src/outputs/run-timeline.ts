@@ -2,8 +2,9 @@
 // count, sockstat's tw and the key counters of each sample; per load actor its stats events (every 500 ms).
 // report.json keeps only a capped series of state counts; the charts of report.html want all of it.
 // Past MAX_POINTS a series is bucketed (each bucket keeps its maxima, so no peak is lost) and says so.
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { NDJSON_STREAM_MAX_BYTES, openInputFile } from '../core/input-file.ts';
 import type { AgentEvent } from '../agent/protocol.ts';
 import type { Report } from '../report/report.ts';
 import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
@@ -141,7 +142,10 @@ export async function readRunTimeline(report: Report, samplesFile: string, max =
   if (!existsSync(samplesFile)) return fromReport(report);
   const hosts: Record<string, HostTimeline> = {};
   const actors: Record<string, ActorTimeline> = {};
-  const lines = createInterface({ input: createReadStream(samplesFile), crlfDelay: Infinity });
+  // Read up to the size it had when opened: a file that another process keeps growing does not keep this going.
+  const { fd, size } = openInputFile(samplesFile, NDJSON_STREAM_MAX_BYTES);
+  if (size === 0) closeSync(fd);
+  const lines: AsyncIterable<string> | string[] = size === 0 ? [] : createInterface({ input: createReadStream('', { fd, start: 0, end: size - 1 }), crlfDelay: Infinity });
   for await (const line of lines) {
     let e: AgentEvent;
     try {

@@ -3,11 +3,11 @@
 // files ({ "name", "description", "sysctls": { "<target>": { "<sysctl>": value } } }, a target being
 // "connecting" (hosts that open connections: clients and proxies), "accepting" (hosts that serve), "all", or a
 // host's name). A profile is data, never code.
-import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { ActorPlan, HostPlan, PlanProfile } from '../core/plan.ts';
 import { UsageError } from '../core/errors.ts';
 import { isInheritedName } from '../core/own-keys.ts';
+import { readJsonInput } from '../core/input-file.ts';
 import { normaliseSysctlValue } from './sysctl-check.ts';
 
 
@@ -87,12 +87,7 @@ export function loadProfile(nameOrPath: string): Profile {
     throw new UsageError(`no profile "${nameOrPath}": built in are ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}; or give a .json file`);
   }
   const file = resolve(nameOrPath);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`profile ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const raw = readJsonInput(file);
   const p = raw as Partial<Profile> | null;
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isRecord(p) || typeof p.name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(p.name) || !isRecord(p.sysctls)) {

@@ -1,8 +1,9 @@
 // Reading what runs left on disk: a report.json, or a baseline (baseline.json from `waitlab baseline`, or any
 // run's report.json). Whatever is not one of these is a usage error that names the file, never a stack trace.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
+import { readJsonInput } from '../core/input-file.ts';
 import { baselineOf } from './compare.ts';
 import type { Baseline, RunIdentity } from './comparison.ts';
 import { REPORT_SCHEMA_VERSION, type Report } from './report.ts';
@@ -27,17 +28,7 @@ export interface BaselineFile {
 }
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`);
-  }
+  return readJsonInput(file);
 }
 
 function isReport(v: unknown): v is Report {

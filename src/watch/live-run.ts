@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { LAB_HOST_NAME } from '../core/host-names.ts';
+import { NDJSON_FILE_MAX_BYTES, readInputFile } from '../core/input-file.ts';
 import { LAB_NAME, LABS_DIR, processStartTime, type LabOwner } from '../lab/stale-labs.ts';
 import { namedNamespace, type WatchTarget } from './watch-target.ts';
 
@@ -20,7 +21,7 @@ export function liveRunHosts(dirGiven: string): Extract<WatchTarget, { path: str
   if (!existsSync(logFile)) throw new UsageError(`--run ${dirGiven}: not a run directory (no log.ndjson)`);
   let built: LabBuilt | undefined;
   let ended = false;
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+  for (const line of readInputFile(logFile, NDJSON_FILE_MAX_BYTES).split('\n')) {
     if (!line.includes('"lab ')) continue;
     try {
       const entry = JSON.parse(line) as { msg?: string };

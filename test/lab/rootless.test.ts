@@ -1,6 +1,6 @@
 // An ordinary user's run: the CLI re-executes itself as root of a user namespace and builds the same
 // lab there. Run when the tests themselves run as the machine's root (CI), as user "nobody".
-import { chmodSync, readFileSync } from 'node:fs';
+import { chownSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
@@ -18,7 +18,8 @@ describe.runIf(canTry && !reachable)('rootless run', () => {
 describe.runIf(reachable)('rootless run', () => {
   it('runs short-conn as an ordinary user, in a user namespace, with the same evidence', async () => {
     const dir = tempDir();
-    chmodSync(dir, 0o777);
+    // nobody's own directory: a world-writable one (0777, not sticky) is refused as a place to write a run.
+    chownSync(dir, NOBODY, NOBODY);
     const cli = runCli(['scenario', 'short-conn', '--set', 'ports=40000-40199', '--set', 'rate=200/s', '--set', 'duration=1.5s', '--out', join(dir, 'run'), '--no-progress'], {
       uid: NOBODY,
       gid: NOBODY,

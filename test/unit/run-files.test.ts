@@ -31,7 +31,7 @@ describe('run directories', () => {
     const file = join(tempDir(), 'f');
     writeFileSync(file, '');
     expect(() => prepareOutDir(file)).toThrow(/exists and is not a directory/);
-    expect(() => prepareOutDir(join(file, 'below'))).toThrow(/ENOTDIR \(a part of the path is a file\)/);
+    expect(() => prepareOutDir(join(file, 'below'))).toThrow(/ENOTDIR \(a part of the path is a file: /);
     const link = join(tempDir(), 'link');
     symlinkSync(tempDir(), link);
     expect(() => prepareOutDir(link)).toThrow(/is a symbolic link/);
