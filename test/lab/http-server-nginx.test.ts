@@ -53,7 +53,10 @@ describeWithTools(['nginx'], 'http-server engine nginx', () => {
     expect(report.hosts.server!.counters.delta['TcpExt.TW']).toBe(0);
     expect(report.hosts.server!.peak.total.TIME_WAIT).toBe(0);
   });
+});
 
+// Validation alone: it needs no nginx, and runs where nginx is missing too (the problems are listed with it).
+describe('http-server engine nginx, validated', () => {
   it('refuses, before any lab, the options only the node engine has', () => {
     const scenario = defineScenario({
       name: 'nginx-server-bad',
