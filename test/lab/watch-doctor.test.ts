@@ -12,6 +12,7 @@ import { currentPrivilege } from '../../src/lab/privilege.ts';
 import type { Diagnosis } from '../../src/watch/run-doctor.ts';
 import type { Snapshot } from '../../src/watch/snapshot.ts';
 import { BIN, buildLab, inHost, nobodyCanRunCheckout, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
+import { itWithTools } from '../helpers/tools.ts';
 
 const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 const PORT_LOAD = resolve(PACKAGE_ROOT, 'test/helpers/port-load.ts');
@@ -146,7 +147,7 @@ describe('waitlab watch and doctor on lab hosts', () => {
     expect(commands('sysctl')).toContain('npm run scenario -- fin-wait-2 --set finTimeout=10');
   });
 
-  it('the live view in a real terminal (tmux, 80x24): shows the destination, quits on q, gives the terminal back', async () => {
+  itWithTools(['tmux'], 'the live view in a real terminal (tmux, 80x24): shows the destination, quits on q, gives the terminal back', async () => {
     const { tmux, close, screen, show } = terminal();
     try {
       tmux('send-keys', '-t', 'w', `${process.execPath} ${BIN} watch --netns ${lab.hosts.client!.location} --interval 500ms`, 'Enter');
@@ -234,7 +235,7 @@ describe('waitlab watch --run on a live short-conn run', () => {
     expect(over.stderr).toContain('the run is over');
   });
 
-  it('the live view of both hosts ends by itself when the run ends, and gives the terminal back', async () => {
+  itWithTools(['tmux'], 'the live view of both hosts ends by itself when the run ends, and gives the terminal back', async () => {
     const { cli: run, dir } = await shortConnUnderLoad('8s', 'client');
     const { tmux, close, screen, show } = terminal();
     try {
@@ -291,7 +292,7 @@ describe.runIf(currentPrivilege() === 'root')('terminal safety: doctor and watch
     await lab?.teardown();
   });
 
-  it('issue 20 defect 2: doctor and the live view show both names escaped; the title and the screen stay', async () => {
+  itWithTools(['tmux'], 'issue 20 defect 2: doctor and the live view show both names escaped; the title and the screen stay', async () => {
     const { tmux, close, screen, show } = terminal();
     try {
       const title = show('#{pane_title}');
