@@ -188,9 +188,10 @@ static void release(struct flood *f, struct slot *s) {
   f->in_flight--;
 }
 
-// The load's end (its duration, or stop()) bounds every connection: a server that trickles a byte now and then keeps
-// the idle timeout from firing, so whatever is still in flight is closed here, counted as cut where its response
-// was not in. One pass over the slots, once per flood.
+// The load's end bounds every connection: a server that trickles a byte now and then keeps the idle timeout from
+// firing, so whatever is still in flight one idle timeout after the duration (or at stop()) is closed here, counted as
+// cut where its response was not in. A connection that makes progress gets that long to finish, as it did before, so
+// counts that a whole load should reach (one response per request) are not cut short. One pass over the slots.
 static void end_load(struct flood *f, int64_t t) {
   finish_load(f, t);
   if (f->cut) return;
@@ -453,16 +454,19 @@ static bool run_slice(struct flood *f, double budget_ms) {
   int64_t t = now_ns();
   int64_t until = t + (int64_t)(budget_ms * 1e6);
   int64_t end = f->start_ns + f->duration_ns;
+  int64_t cut = end + f->idle_ns;
   while (!done(f)) {
     start_due(f, t);
-    if (t >= end) end_load(f, t);
+    if (t >= end) finish_load(f, t);
+    if (t >= cut) end_load(f, t);
     if (done(f)) break;
     int64_t wait = until - t;
     if (f->open_model && !f->stopping) {
       int64_t due = f->start_ns + (int64_t)((f->phase_ms + f->next_arrival * f->interval_ms) * 1e6);
       if (due - t < wait) wait = due - t;
     }
-    if (end - t < wait) wait = end - t;
+    if (!f->stopping && end - t < wait) wait = end - t;
+    if (cut - t < wait) wait = cut - t;
     if (f->next_idle_scan - t < wait) wait = f->next_idle_scan - t;
     // Slots freed by connects that failed at once are filled again after one look at epoll, not a wait.
     if (wait < 0 || (!f->open_model && !f->stopping && f->nfree > 0)) wait = 0;

@@ -127,6 +127,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   let endedAt: number | undefined;
   let stopping = false;
   let deadline: NodeJS.Timeout | undefined;
+  let cutTimer: NodeJS.Timeout | undefined;
   let arrivals: { stop(): void } | undefined;
   const ended = deferred();
   const done = ended.promise;
@@ -137,6 +138,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   const settle = () => {
     if (!stopping || c.inFlight > 0) return;
     clearTimeout(deadline);
+    clearTimeout(cutTimer);
     ended.resolve();
   };
 
@@ -150,9 +152,11 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   };
 
   // The load's end bounds every connection: a server that trickles a byte now and then keeps idleTimeout from
-  // firing, so whatever is still in flight is closed here and counted as cut.
+  // firing, so whatever is still in flight one idleTimeout after the duration (or at close()) is closed here and
+  // counted as cut. A connection that makes progress gets that long to finish, as an idle one always had.
   const endLoad = () => {
     finishLoad();
+    clearTimeout(cutTimer);
     for (const cut of sockets.values()) cut();
   };
 
@@ -288,7 +292,8 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     async start() {
       startedAt = ctx.now();
       startMono = performance.now();
-      deadline = setTimeout(endLoad, o.duration);
+      deadline = setTimeout(finishLoad, o.duration);
+      cutTimer = setTimeout(endLoad, o.duration + o.idleTimeout);
       if (o.model === 'open') runOpen();
       else runClosed();
     },
@@ -301,6 +306,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     destroy() {
       finishLoad();
       clearTimeout(deadline);
+      clearTimeout(cutTimer);
       for (const t of lateTimers) clearTimeout(t);
       for (const sock of sockets.keys()) sock.destroy();
     },

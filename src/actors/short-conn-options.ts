@@ -14,7 +14,7 @@ export const shortConnOptions = {
   maxInFlight: f.int({ min: 1, default: 1000, describe: 'open model: a start due while this many are in flight is missed, not delayed' }),
   maxLateness: f.duration({ default: '50ms', describe: 'open model: a start this late (event loop stalled) is missed, not made up' }),
   concurrency: f.int({ min: 1, default: 10, describe: 'closed model: connections in flight' }),
-  duration: f.duration({ default: '10s', min: '10ms', max: '1h', describe: 'how long the flood runs: connections still in flight then are closed, counted as cutAtLoadEnd where their response was not in' }),
+  duration: f.duration({ default: '10s', min: '10ms', max: '1h', describe: 'how long new connections start; those still in flight one idleTimeout later are closed, counted as cutAtLoadEnd where their response was not in' }),
   count: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'stop after this many scheduled starts, missed ones included (attempts + missedStarts = count; connections made can be fewer)' })),
   closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes first after the response' }),
   closeStyle: f.oneOf(['graceful', 'rst', 'close', 'never'] as const, {
