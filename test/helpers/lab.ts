@@ -42,6 +42,14 @@ export function labNamespaces(pid?: number): string[] {
     .filter((ns) => (pid === undefined ? /^wl\d+n\d+-/ : new RegExp(`^wl${pid}n\\d+-`)).test(ns));
 }
 
+/**
+ * Lab namespaces that were not there in `before` and whose controller is gone: what a finished command left behind.
+ * Labs of another live run on the machine (a developer's, a parallel job's) are not counted.
+ */
+export function labsLeftSince(before: readonly string[]): string[] {
+  return labNamespaces().filter((ns) => !before.includes(ns) && !existsSync(`/proc/${/^wl(\d+)n/.exec(ns)![1]}`));
+}
+
 /** Pids of running agent processes of the labs of one controller pid (any lab without one). */
 export function agentPids(controllerPid?: number): number[] {
   const out: number[] = [];

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { labNamespaces, runCli, tempDir } from '../helpers/lab.ts';
+import { labNamespaces, labsLeftSince, runCli, tempDir } from '../helpers/lab.ts';
 
 const UNMET = join(PACKAGE_ROOT, 'test/fixtures/scenarios/unmet-threshold.ts');
 
@@ -28,12 +28,12 @@ describe('waitlab CLI', () => {
   });
 
   it('exits 2 on invalid parameters, listing them all, before any lab exists', async () => {
-    const before = labNamespaces().length;
+    const before = labNamespaces();
     const cli = runCli(['scenario', 'short-conn', '--set', 'rate=fast', '--set', 'nope=1']);
     expect(await cli.exit).toBe(2);
     expect(cli.stderr()).toMatch(/unknown parameter "nope"/);
     expect(cli.stderr()).toMatch(/param\.rate: "fast" is not a rate/);
-    expect(labNamespaces().length).toBe(before);
+    expect(labsLeftSince(before)).toEqual([]);
   });
 
   it('prints the resolved plan with --dry-run and starts nothing', async () => {
@@ -48,12 +48,12 @@ describe('waitlab CLI', () => {
     const cli = runCli(['scenario', 'short-conn', '--dry-run', '--sysctl', 'client:net.ipv4.tcp_tw_reuse=1']);
     expect(await cli.exit).toBe(0);
     expect(JSON.parse(cli.stdout()).hosts.client.sysctls['net.ipv4.tcp_tw_reuse']).toBe('1');
-    const before = labNamespaces().length;
+    const before = labNamespaces();
     const bad = runCli(['scenario', 'short-conn', '--sysctl', 'client:net.ipv4.tcp_tw_recycle=1', '--sysctl', 'nohost:net.ipv4.tcp_tw_reuse=1']);
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/sysctl net\.ipv4\.tcp_tw_recycle was removed in Linux 4\.12/);
     expect(bad.stderr()).toMatch(/--sysctl nohost:net\.ipv4\.tcp_tw_reuse=1: no host "nohost"/);
-    expect(labNamespaces().length).toBe(before);
+    expect(labsLeftSince(before)).toEqual([]);
   });
 
   it('lists every scenario with one line', async () => {

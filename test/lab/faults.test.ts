@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
-import { agentPids, BIN, labNamespaces, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
+import { agentPids, BIN, labNamespaces, labsLeftSince, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
 
 /** Runs the CLI with --out on a tmpfs of `size`, and reports what it left there, read inside the same mount namespace. */
 function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLines: boolean; reportParses: boolean | null; stderr: string } {
@@ -33,22 +33,24 @@ function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLine
 
 describe('a full disk under --out', () => {
   it('while samples stream in: the run stops, exit 4 naming ENOSPC, whole sample lines, no report.json, nothing left', () => {
+    const before = labNamespaces();
     const r = runOnFullDisk('16k');
     expect(r.exit).toBe(4);
     expect(r.stderr).toMatch(/cannot write .*samples\.ndjson: ENOSPC/);
     expect(r.wholeLines).toBe(true);
     expect(r.reportParses).toBe(null);
-    expect(labNamespaces()).toEqual([]);
+    expect(labsLeftSince(before)).toEqual([]);
   });
 
   it('when the report is written: exit 4, report.json absent rather than cut short', () => {
+    const before = labNamespaces();
     const r = runOnFullDisk('56k');
     expect(r.exit).toBe(4);
     expect(r.stderr).toMatch(/cannot write .*: ENOSPC/);
     expect(r.wholeLines).toBe(true);
     expect(r.reportParses).not.toBe(false);
     expect(r.files.filter((f) => f.includes('.tmp-'))).toEqual([]);
-    expect(labNamespaces()).toEqual([]);
+    expect(labsLeftSince(before)).toEqual([]);
   });
 });
 

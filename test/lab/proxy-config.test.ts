@@ -111,8 +111,9 @@ describe('proxy plan validation', () => {
       ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind /dev/null ${binary} && exec "$@"`, 'sh', process.execPath, BIN, 'scenario', 'proxy-short-upstream', '--set', `engine=${engine}`, '--no-progress'],
       { encoding: 'utf8', timeout: 60_000 },
     );
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`actors.proxy.engine: ${engine} is not installed (${hint})`);
+    // A missing tool is a lab that cannot be built here (exit 3), not an invalid scenario.
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain(`scenario proxy-short-upstream needs ${engine} (actors.proxy), not installed here: npx waitlab setup --only ${engine} installs it (${hint})`);
     expect(run.stderr).not.toMatch(/running proxy-short-upstream/);
   });
 });

@@ -95,8 +95,9 @@ const rootlessPossible = currentPrivilege() === 'root' && nobodyCanRunCheckout()
 (rootlessPossible ? describeWithTools : (_: readonly string[], name: string, body: () => void) => describe.skip(name, body))(['nginx'], 'nginx in a rootless run (skipped where user nobody cannot read the checkout)', () => {
   it('runs as one process in the user namespace and still runs out of ports the same way', async () => {
     const dir = tempDir();
-    const { chmodSync } = await import('node:fs');
-    chmodSync(dir, 0o777);
+    // The run directory is nobody's own: root's runs refuse a directory another user may write.
+    const { chownSync } = await import('node:fs');
+    chownSync(dir, 65534, 65534);
     const cli = runCli(['scenario', 'proxy-short-upstream', ...Object.entries(SHORT).flatMap(([k, v]) => ['--set', `${k}=${v}`]), '--out', join(dir, 'run'), '--no-progress'], {
       uid: 65534,
       gid: 65534,

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { labNamespaces, runCli, tempDir } from '../helpers/lab.ts';
+import { labNamespaces, labsLeftSince, runCli, tempDir } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 // Counts here are fixed by the plan (400 requests); latency on a 2-core machine running a test suite is not,
@@ -73,7 +73,7 @@ describeWithTools(['nginx'], 'baselines and regressions', () => {
   });
 
   it('refuses, before any lab, a baseline of another scenario and a threshold on a path that cannot exist', async () => {
-    const before = labNamespaces().length;
+    const before = labNamespaces();
     const other = runCli(['scenario', 'short-conn', '--baseline', baseline]);
     expect(await other.exit).toBe(2);
     expect(other.stderr()).toMatch(/is a baseline of proxy-keepalive-upstream, not of short-conn/);
@@ -81,6 +81,6 @@ describeWithTools(['nginx'], 'baselines and regressions', () => {
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/--threshold: hosts\.nohost\.peak\.total\.TIME_WAIT: no host "nohost" \(known: client, server\)/);
     expect(bad.stderr()).toMatch(/--threshold: "actors\.flood\.ok >" is not "<path> <op> <number>"/);
-    expect(labNamespaces().length).toBe(before);
+    expect(labsLeftSince(before)).toEqual([]);
   });
 });
