@@ -19,7 +19,8 @@ import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
-import { reportPathProblem } from '../plan/report-paths.ts';
+import { metricPathProblem } from '../core/metric-paths.ts';
+import { metricNamesOf } from '../plan/metric-names.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
@@ -210,7 +211,7 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
   const baseline = readBaseline(resolve(argv.baseline));
   const current = readReport(resolve(argv.current));
   const extra = tolerancesOf(argv.tolerance);
-  const problems = Object.keys(extra).flatMap((p) => reportPathProblem(p, current.scenario.plan) ?? []);
+  const problems = Object.keys(extra).flatMap((p) => metricPathProblem(p, metricNamesOf(current.scenario.plan), 'tolerance') ?? []);
   if (problems.length) throw new UsageError(`--tolerance: ${problems.join('; ')}`);
   const rules = [...toleranceRules(extra), ...toleranceRules(current.scenario.plan.regressions)];
   const comparison = compareReports(baseline, current, argv.current, rules);
