@@ -20,6 +20,7 @@ import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
 import { metricPathProblem } from '../core/metric-paths.ts';
+import { INFORMATIONAL } from '../report/comparison.ts';
 import { metricNamesOf } from '../plan/metric-names.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { parseSweep } from '../plan/sweep.ts';
@@ -240,7 +241,7 @@ async function baselineCommand(argv: { scenario: string; set: string[]; runs: st
   const baseline = await withSignals((signal) =>
     recordBaseline(plan, runs, dir, { signal, driver, onRun: (i, r) => process.stderr.write(`  run ${i}/${runs}: ${r.verdict}\n`) }),
   );
-  for (const n of baseline.noisy) process.stderr.write(`  noisy: ${n.path} spread ${(n.spread * 100).toFixed(1)}% > tolerance ${n.tolerance}\n`);
+  for (const n of baseline.noisy) process.stderr.write(`  noisy: ${n.path} spread ${(n.spread * 100).toFixed(1)}% > tolerance ${n.tolerance}; compared ${n.widened === INFORMATIONAL ? 'as informational (never a regression)' : `within ${n.widened}`}\n`);
   process.stderr.write(`baseline: ${join(dir, BASELINE_FILE)} (${Object.keys(baseline.metrics).length} metrics, ${baseline.noisy.length} noisier than their tolerance)\n`);
   return EXIT.OK;
 }

@@ -15,15 +15,13 @@ export interface MetricDef {
   readonly worse: Worse;
   /** What it measures, for the README's table and a comparison's "kind" column. */
   readonly label: string;
-  /** Compared with a baseline by default: the allowed change in the worse direction ("20%", or an absolute "5"). */
+  /**
+   * Compared with a baseline by default: the allowed change in the worse direction ("20%", or an absolute "5").
+   * Without one a metric is kept in a baseline but judged only where a scenario or --tolerance names it.
+   */
   readonly tolerance?: string;
   /** A change of at most this much, either way, is never a regression: sampled peaks catch a socket in passing. */
   readonly slack?: number;
-  /**
-   * Shown beside a comparison, never a regression: a total that grows with the run's length, judged through its
-   * per-request form instead.
-   */
-  readonly informational?: true;
   /** Computed for comparisons from other metrics, not written into report.json: no threshold can read it. */
   readonly derived?: true;
   /** In a baseline (and so comparable by a scenario's or the command line's tolerance). */
@@ -97,9 +95,10 @@ export const METRICS: readonly MetricDef[] = [
   m('hosts.{host}.census.meanMs', 'ms', 'latency', 'rise', 'census time, mean'),
   m('hosts.{host}.census.maxMs', 'ms', 'latency', 'rise', 'census time, max'),
 
-  // Kernel counters. Totals grow with the run's length: compare judges the per-request forms below instead.
-  m('hosts.{host}.counters.delta.Tcp.ActiveOpens', 'connections', 'count', 'rise', 'connections opened', { informational: true, baseline: true }),
-  m('hosts.{host}.counters.delta.TcpExt.TW', 'sockets', 'count', 'rise', 'TIME_WAIT entered', { informational: true, baseline: true }),
+  // Kernel counters. Totals grow with the run's length ("connections opened 2 -> 400" between runs of different
+  // length): by default compare judges their per-request forms below instead.
+  m('hosts.{host}.counters.delta.Tcp.ActiveOpens', 'connections', 'count', 'rise', 'connections opened', { baseline: true }),
+  m('hosts.{host}.counters.delta.TcpExt.TW', 'sockets', 'count', 'rise', 'TIME_WAIT entered', { baseline: true }),
   m('hosts.{host}.counters.delta.TcpExt.TCPTimeWaitOverflow', 'sockets', 'count', 'rise', 'TIME_WAIT overflows', { tolerance: '10%', baseline: true }),
   m('hosts.{host}.counters.delta.TcpExt.ListenOverflows', 'SYNs', 'count', 'rise', 'listen overflows', { tolerance: '10%', baseline: true }),
   m('hosts.{host}.counters.delta.{counter}', 'events', 'count', 'neither', 'a kernel counter\'s change', { baseline: true }),
