@@ -19,7 +19,9 @@ import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
-import { reportPathProblem } from '../plan/report-paths.ts';
+import { metricPathProblem } from '../core/metric-paths.ts';
+import { INFORMATIONAL } from '../report/comparison.ts';
+import { metricNamesOf } from '../plan/metric-names.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
@@ -210,7 +212,7 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
   const baseline = readBaseline(resolve(argv.baseline));
   const current = readReport(resolve(argv.current));
   const extra = tolerancesOf(argv.tolerance);
-  const problems = Object.keys(extra).flatMap((p) => reportPathProblem(p, current.scenario.plan) ?? []);
+  const problems = Object.keys(extra).flatMap((p) => metricPathProblem(p, metricNamesOf(current.scenario.plan), 'tolerance') ?? []);
   if (problems.length) throw new UsageError(`--tolerance: ${problems.join('; ')}`);
   const rules = [...toleranceRules(extra), ...toleranceRules(current.scenario.plan.regressions)];
   const comparison = compareReports(baseline, current, argv.current, rules);
@@ -239,7 +241,7 @@ async function baselineCommand(argv: { scenario: string; set: string[]; runs: st
   const baseline = await withSignals((signal) =>
     recordBaseline(plan, runs, dir, { signal, driver, onRun: (i, r) => process.stderr.write(`  run ${i}/${runs}: ${r.verdict}\n`) }),
   );
-  for (const n of baseline.noisy) process.stderr.write(`  noisy: ${n.path} spread ${(n.spread * 100).toFixed(1)}% > tolerance ${n.tolerance}\n`);
+  for (const n of baseline.noisy) process.stderr.write(`  noisy: ${n.path} spread ${(n.spread * 100).toFixed(1)}% > tolerance ${n.tolerance}; compared ${n.widened === INFORMATIONAL ? 'as informational (never a regression)' : `within ${n.widened}`}\n`);
   process.stderr.write(`baseline: ${join(dir, BASELINE_FILE)} (${Object.keys(baseline.metrics).length} metrics, ${baseline.noisy.length} noisier than their tolerance)\n`);
   return EXIT.OK;
 }

@@ -7,6 +7,7 @@ import { makeTrustedDirectory } from '../core/trusted-path.ts';
 import { writeWhole } from '../outputs/registry.ts';
 import { sectionsMarkdown, type Section } from '../outputs/sections.ts';
 import { summarizeBaseline } from '../report/baseline.ts';
+import { INFORMATIONAL } from '../report/comparison.ts';
 import { toleranceRules } from '../report/compare.ts';
 import { BASELINE_FILE, type BaselineFile } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
@@ -45,7 +46,7 @@ export function baselineMarkdown(b: BaselineFile, reports: readonly Report[]): s
     },
   ];
   if (b.noisy.length) {
-    sections.push({ title: 'Noisier than their tolerance', bullets: b.noisy.map((n) => `${n.path}: spread ${num(n.spread * 100)}% across the runs, tolerance ${n.tolerance}: widen its tolerance (a \`regressions\` entry or --tolerance), or record more runs`) });
+    sections.push({ title: 'Noisier than their tolerance', bullets: b.noisy.map((n) => `${n.path}: spread ${num(n.spread * 100)}% across the runs, tolerance ${n.tolerance}: compared ${n.widened === INFORMATIONAL ? 'as informational, never a regression' : `within ${n.widened}`}; record more runs for a tighter one`) });
   }
   return sectionsMarkdown([`baseline of ${b.identity.scenario}: ${b.runs.length} runs`, `kernel ${b.identity.kernel}`], sections);
 }

@@ -2,7 +2,8 @@
 import { actorKind } from '../actors/registry.ts';
 import { parseThreshold } from '../core/thresholds.ts';
 import { parseTolerance, pathPattern } from '../core/tolerance.ts';
-import { reportPathProblem } from './report-paths.ts';
+import { metricPathProblem } from '../core/metric-paths.ts';
+import { metricNamesOf } from './metric-names.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { MissingToolsError, PlanValidationError } from '../core/errors.ts';
 import { installHint } from '../core/system-tools.ts';
@@ -194,7 +195,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   for (const expr of thresholds) {
     const where = fromCli.has(expr) ? '--threshold' : 'thresholds';
     try {
-      const problem = reportPathProblem(parseThreshold(expr).path, { hosts, actors });
+      const problem = metricPathProblem(parseThreshold(expr).path, metricNamesOf({ hosts, actors }), 'threshold');
       if (problem) problems.push(`${where}: ${problem}`);
     } catch (err) {
       problems.push(`${where}: ${(err as Error).message}`);
@@ -206,7 +207,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     try {
       parseTolerance(tolerance);
       pathPattern(pattern);
-      const problem = reportPathProblem(pattern, { hosts, actors });
+      const problem = metricPathProblem(pattern, metricNamesOf({ hosts, actors }), 'tolerance');
       if (problem) problems.push(`${where}: ${problem}`);
     } catch (err) {
       problems.push(`${where}: ${pattern}: ${(err as Error).message}`);

@@ -1,7 +1,10 @@
 // A baseline from several runs of one scenario: per metric the median (what a comparison holds a run to),
 // the range, and the spread. A metric whose own spread exceeds its tolerance is named when the baseline is
-// recorded: a comparison on it could not tell a change from noise.
+// recorded, and given a wider tolerance (or none) that comparisons with this baseline use: a comparison on its
+// own tolerance could not tell a change from noise.
 import { reportMetrics, toleranceFor, type ToleranceRule } from './compare.ts';
+import type { Tolerance } from '../core/tolerance.ts';
+import { INFORMATIONAL } from './comparison.ts';
 import { BASELINE_KIND, type BaselineFile } from './report-file.ts';
 import type { Report } from './report.ts';
 
@@ -9,6 +12,19 @@ function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * The tolerance a comparison holds a noisy metric to: twice its spread across the runs, in the worse direction
+ * (the range of a few runs understates how far the next one lands from their median). Where that would pass
+ * anything (more than 100% of a median, or any amount from a median of 0), the metric is informational: shown,
+ * never a regression, since an unchanged configuration must not fail a comparison on noise.
+ */
+export function widen(t: Tolerance, median: number, range: number, spread: number): string {
+  const sign = t.worse === 'up' ? '+' : t.worse === 'down' ? '-' : '±';
+  if (!t.relative) return `${sign}${Math.ceil(range * 2)}`;
+  if (median === 0 || spread * 2 > 1) return INFORMATIONAL;
+  return `${sign}${Math.ceil(spread * 200)}%`;
 }
 
 export function summarizeBaseline(reports: readonly Report[], runDirs: readonly string[], rules: readonly ToleranceRule[] = []): BaselineFile {
@@ -22,7 +38,7 @@ export function summarizeBaseline(reports: readonly Report[], runDirs: readonly 
   const min: Record<string, number> = {};
   const max: Record<string, number> = {};
   const spread: Record<string, number> = {};
-  const noisy: { path: string; spread: number; tolerance: string }[] = [];
+  const noisy: { path: string; spread: number; tolerance: string; widened: string }[] = [];
   for (const path of paths) {
     const values = perRun.map((m) => m[path] ?? 0);
     const mid = median(values);
@@ -35,7 +51,7 @@ export function summarizeBaseline(reports: readonly Report[], runDirs: readonly 
     const range = max[path]! - min[path]!;
     const allowed = rule && (rule.tolerance.relative ? Math.abs(mid) * rule.tolerance.amount : rule.tolerance.amount);
     if (rule && allowed !== undefined && range > (rule.slack ?? 0) && range > allowed) {
-      noisy.push({ path, spread: spread[path]!, tolerance: rule.tolerance.text });
+      noisy.push({ path, spread: spread[path]!, tolerance: rule.tolerance.text, widened: widen(rule.tolerance, mid, range, spread[path]!) });
     }
   }
   return {

@@ -1,10 +1,13 @@
 // A run against its baseline: the metrics of both reports matched by their path, each given a ratio and a
-// verdict against a tolerance. Defaults per kind of metric, overridden by the scenario's `regressions` block
-// and by --tolerance. A metric the baseline has and the current run lacks is a regression, never a pass.
+// verdict against a tolerance. Metrics and their default tolerances come from the registry
+// (core/metric-registry.ts), overridden by the scenario's `regressions` block and by --tolerance. A metric the
+// baseline has and the current run lacks is a regression, never a pass.
 import { UsageError } from '../core/errors.ts';
+import { metricOf } from '../core/metric-paths.ts';
+import { METRICS, defaultTolerance } from '../core/metric-registry.ts';
 import { parseTolerance, pathPattern, type Tolerance } from '../core/tolerance.ts';
-import type { Baseline, Comparison, MetricComparison, MetricVerdict, RunIdentity } from './comparison.ts';
-import type { Report } from './report.ts';
+import { INFORMATIONAL, type Baseline, type Comparison, type MetricComparison, type MetricVerdict, type RunIdentity } from './comparison.ts';
+import { stat, type HostReport, type Report } from './report.ts';
 
 export interface ToleranceRule {
   readonly pattern: string;
@@ -15,48 +18,44 @@ export interface ToleranceRule {
   readonly slack?: number;
 }
 
-const rule = (pattern: string, tolerance: string, kind: string, slack?: number): ToleranceRule => ({ pattern, tolerance: parseTolerance(tolerance), kind, ...(slack ? { slack } : {}) });
+/** The registry's defaults as rules, in its order: first match wins, so a specific path comes before its pattern. */
+export const DEFAULT_TOLERANCES: readonly ToleranceRule[] = METRICS.flatMap((def) => {
+  const text = defaultTolerance(def);
+  if (!text) return [];
+  const pattern = def.path.replace(/\{\w+\}/g, '*');
+  return [{ pattern, tolerance: parseTolerance(text), kind: def.label, ...(def.slack ? { slack: def.slack } : {}) }];
+});
 
-/** The defaults, first match wins. Counts the kernel fixes are tight, rates and latencies loose. */
-export const DEFAULT_TOLERANCES: readonly ToleranceRule[] = [
-  // An error that the baseline never had may not appear at all: any rise from 0 exceeds +10% of 0.
-  rule('actors.*.errors.*.count', '+10%', 'errors by code'),
-  rule('actors.*.errorCount', '+10%', 'errors'),
-  rule('actors.*.missedStarts', '+10%', 'missed starts'),
-  rule('actors.*.ok', '-10%', 'successes'),
-  rule('actors.*.achievedRate', '-10%', 'achieved rate'),
-  rule('actors.*.latencyMs.p99', '+25%', 'latency p99'),
-  // Peaks are sampled every 100 ms: a passive close caught in CLOSE_WAIT, a TIME_WAIT or two, are not a change.
-  rule('hosts.*.peak.total.TIME_WAIT', '+20%', 'peak TIME_WAIT', 5),
-  rule('hosts.*.peak.sockstatTw', '+20%', 'peak TIME_WAIT (sockstat)', 5),
-  rule('hosts.*.peak.total.CLOSE_WAIT', '+20%', 'peak CLOSE_WAIT', 5),
-  // New connections per run: a client or proxy that lost keep-alive multiplies them.
-  rule('hosts.*.counters.delta.Tcp.ActiveOpens', '+20%', 'connections opened'),
-  rule('hosts.*.counters.delta.TcpExt.TW', '+20%', 'TIME_WAIT entered'),
-  rule('hosts.*.counters.delta.TcpExt.TCPTimeWaitOverflow', '+10%', 'TIME_WAIT overflows'),
-  rule('hosts.*.counters.delta.TcpExt.ListenOverflows', '+10%', 'listen overflows'),
-];
+/** Requests the load actors attempted: the denominator of the per-request metrics. */
+function requestsOf(report: Pick<Report, 'actors'>): number {
+  return Object.values(report.actors).reduce((n, a) => n + (stat(a, 'attempts') ?? 0), 0);
+}
 
-/** Every numeric metric a comparison can look at, by path: load actors' stats, hosts' peaks and counter deltas. */
+/** The registry's derived metrics of one host: new connections and TIME_WAIT entries per request attempted. */
+function perRequest(h: HostReport, requests: number): Record<string, number> {
+  if (requests <= 0) return {};
+  const per = (v: number | undefined) => Math.round(((v ?? 0) / requests) * 10_000) / 10_000;
+  return { connectionsOpened: per(h.counters.delta['Tcp.ActiveOpens']), timeWaitEntered: per(h.counters.delta['TcpExt.TW']) };
+}
+
+/** Walks the report along a registry path: each placeholder is one key of the object it stands in. */
+function instances(node: unknown, segments: readonly string[], prefix: string, put: (path: string, v: unknown) => void): void {
+  if (!segments.length) return put(prefix, node);
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return;
+  const [head, ...rest] = segments;
+  const keys = /^\{\w+\}$/.test(head!) ? Object.keys(node) : Object.hasOwn(node, head!) ? [head!] : [];
+  for (const k of keys) instances((node as Record<string, unknown>)[k], rest, prefix ? `${prefix}.${k}` : k, put);
+}
+
+/** Every numeric metric of the registry that a baseline keeps, by path: in report.json or derived from it. */
 export function reportMetrics(report: Pick<Report, 'actors' | 'hosts'>): Record<string, number> {
   const out: Record<string, number> = {};
   const put = (path: string, v: unknown) => {
     if (typeof v === 'number' && Number.isFinite(v)) out[path] = v;
   };
-  for (const [name, a] of Object.entries(report.actors)) {
-    for (const [key, v] of Object.entries(a)) {
-      if (key === 'errors' && v && typeof v === 'object') {
-        for (const [code, e] of Object.entries(v as Record<string, { count?: unknown }>)) put(`actors.${name}.errors.${code}.count`, e.count);
-      } else if (key === 'latencyMs' && v && typeof v === 'object') {
-        for (const [p, x] of Object.entries(v)) put(`actors.${name}.latencyMs.${p}`, x);
-      } else put(`actors.${name}.${key}`, v);
-    }
-  }
-  for (const [name, h] of Object.entries(report.hosts)) {
-    for (const [state, v] of Object.entries(h.peak.total)) put(`hosts.${name}.peak.total.${state}`, v);
-    put(`hosts.${name}.peak.sockstatTw`, h.peak.sockstatTw);
-    for (const [counter, v] of Object.entries(h.counters.delta)) put(`hosts.${name}.counters.delta.${counter}`, v);
-  }
+  const requests = requestsOf(report);
+  const derived = { hosts: Object.fromEntries(Object.entries(report.hosts).map(([name, h]) => [name, { perRequest: perRequest(h, requests) }])) };
+  for (const def of METRICS.filter((d) => d.baseline)) instances(def.derived ? derived : report, def.path.split('.'), '', put);
   return out;
 }
 
@@ -114,14 +113,17 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
     if (base === undefined) continue;
     const now = currentMetrics[path] ?? (errorCount.test(path) ? 0 : null);
     const spread = baseline.spread?.[path];
+    // A noisy metric's tolerance as its baseline widened it, over the rule it was found noisier than.
+    const widened = baseline.widened?.[path];
     // A scenario's or the command line's tolerance keeps the metric's own kind where a default names it.
-    const kind = toleranceFor(path)?.kind ?? r.kind;
-    const common = { path, kind, baseline: base, tolerance: r.tolerance.text, ...(spread !== undefined ? { spread } : {}) };
+    const kind = metricOf(path)?.label ?? r.kind;
+    const tolerance = widened && widened !== INFORMATIONAL ? parseTolerance(widened) : r.tolerance;
+    const common = { path, kind, baseline: base, tolerance: widened ? `${widened} (noisy baseline, was ${r.tolerance.text})` : r.tolerance.text, ...(spread !== undefined ? { spread } : {}) };
     if (now === null) {
       metrics.push({ ...common, current: null, ratio: null, verdict: 'missing', excess: 0 });
       continue;
     }
-    const { verdict, excess } = judge(base, now, r.tolerance, r.slack);
+    const { verdict, excess } = widened === INFORMATIONAL ? { verdict: 'ok' as const, excess: 0 } : judge(base, now, tolerance, r.slack);
     metrics.push({ ...common, current: now, ratio: base !== 0 ? Math.round((now / base) * 1000) / 1000 : null, verdict, excess });
   }
   const rank = (m: MetricComparison) => (m.verdict === 'missing' ? 0 : m.verdict === 'regression' ? 1 : m.verdict === 'improvement' ? 3 : 2);

@@ -36,9 +36,14 @@ export interface Comparison {
   readonly verdict: 'pass' | 'regression';
 }
 
+/** A noisy metric's widened tolerance that is no tolerance: compared and shown, never a regression. */
+export const INFORMATIONAL = 'informational';
+
 /** A baseline: one report, or the medians of several runs with each metric's spread. */
 export interface Baseline {
   readonly identity: RunIdentity;
   readonly metrics: Readonly<Record<string, number>>;
   readonly spread?: Readonly<Record<string, number>>;
+  /** Noisy metrics' tolerances, widened from their spread when the baseline was recorded (report/baseline.ts), or INFORMATIONAL. */
+  readonly widened?: Readonly<Record<string, string>>;
 }

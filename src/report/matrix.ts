@@ -1,9 +1,12 @@
 // Runs of one scenario side by side, under several sysctl profiles or across values of a parameter: a row of
 // figures per run, read from each run's report, and findings across runs, each from evidence in those reports
-// (errors by code, first failures, counter deltas, sysctls read back). The first run is the reference.
+// (errors by code, first failures, counter deltas, sysctls read back). The first run is the reference: its
+// problem (its most frequent error) is what the comparison asks about, and a later run without it cured it.
+// Each run is judged against its own predictions, not the scenario's thresholds, which demand the problem.
 import { formatDuration } from '../core/units.ts';
 import type { Report } from './report.ts';
 import { stat } from './report.ts';
+import { runOutcome, type RunOutcome } from './run-outcome.ts';
 
 export interface MatrixRun {
   readonly label: string;
@@ -31,6 +34,22 @@ export interface MatrixRun {
   readonly exhaustion: { predictedMs: number | null; measuredMs: number | null; ratio: number | null } | null;
   /** Sysctls read back on each host that the profile set. */
   readonly profileSysctls: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Whether it went as its predictions said (report/run-outcome.ts); `verdict` above is its thresholds'. */
+  readonly outcome: RunOutcome;
+}
+
+/** A later run that ended the reference run's problem: no error of its code within the load. */
+export interface Cure {
+  readonly label: string;
+  readonly code: string;
+  /** The reference run's count of that error. */
+  readonly before: number;
+  readonly after: number;
+  /** The profile's cost, where the run applied a profile that states one. */
+  readonly cost: string | null;
+  /** Where the prediction says the problem still comes, after this run's load ended: it was postponed, not cured. */
+  readonly postponedToMs: number | null;
+  readonly loadMs: number;
 }
 
 export interface MatrixComparison {
@@ -41,6 +60,10 @@ export interface MatrixComparison {
   readonly sweep: string | null;
   readonly runs: readonly MatrixRun[];
   readonly findings: readonly string[];
+  /** The reference (first) run's most frequent error, the problem the comparison asks about; null: it had none. */
+  readonly problem: { readonly code: string; readonly count: number } | null;
+  readonly cures: readonly Cure[];
+  /** pass: every run went as predicted (or, with no prediction, passed its thresholds). */
   readonly verdict: 'pass' | 'fail';
 }
 
@@ -68,6 +91,7 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
     if (noPort > 0) errors[`${name} no free port`] = noPort;
   }
   const exhaustion = Object.values(report.predictions).find((p) => p.exhaustion)?.exhaustion ?? null;
+  const loadMs = Math.round(Math.max(0, ...load.map((a) => stat(a, 'durationMs') ?? 0)));
   return {
     label,
     profile: report.profile?.name ?? null,
@@ -79,7 +103,7 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
     firstFailureMs: first?.ms ?? null,
     firstFailureCode: first?.code ?? null,
     achievedRate: Math.round(sum(load.map((a) => stat(a, 'achievedRate') ?? 0)) * 10) / 10,
-    loadMs: Math.round(Math.max(0, ...load.map((a) => stat(a, 'durationMs') ?? 0))),
+    loadMs,
     peakTimeWait: Object.fromEntries(Object.entries(report.hosts).map(([h, x]) => [h, x.peak.total.TIME_WAIT])),
     counters: Object.fromEntries(
       Object.entries(report.hosts).map(([h, x]) => {
@@ -91,7 +115,19 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
     profileSysctls: Object.fromEntries(
       Object.entries(report.profile?.changes ?? {}).map(([h, set]) => [h, Object.fromEntries(Object.keys(set).map((k) => [k, report.hosts[h]?.sysctls[k] ?? '']))]),
     ),
+    outcome: runOutcome(report, loadMs),
   };
+}
+
+function curesOf(ref: MatrixRun, rest: readonly MatrixRun[], costs: Readonly<Record<string, string>>): { problem: MatrixComparison['problem']; cures: Cure[] } {
+  const [code, count] = Object.entries(ref.errors).sort((a, b) => b[1] - a[1])[0] ?? [];
+  if (code === undefined || !count) return { problem: null, cures: [] };
+  const cures = rest.filter((r) => (r.errors[code] ?? 0) === 0).map((r) => {
+    const e = r.exhaustion;
+    const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > r.loadMs ? e.predictedMs : null;
+    return { label: r.label, code, before: count, after: 0, cost: (r.profile && costs[r.profile]) || null, postponedToMs: postponed, loadMs: r.loadMs };
+  });
+  return { problem: { code, count }, cures };
 }
 
 /** Counter evidence on the hosts where it moved: "TcpExt.TWRecycled +1,234 on client". */
@@ -168,5 +204,6 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
     }
     if (run.profile && costs[run.profile]) findings.push(`${run.label} costs: ${costs[run.profile]}.`);
   }
-  return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, verdict: runs.every((r) => r.verdict === 'pass') ? 'pass' : 'fail' };
+  const { problem, cures } = ref ? curesOf(ref, rest, costs) : { problem: null, cures: [] };
+  return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, problem, cures, verdict: runs.every((r) => r.outcome.matched) ? 'pass' : 'fail' };
 }

@@ -24,7 +24,7 @@ export interface BaselineFile {
   /** (max - min) / |median| (where the median is 0: max - min); 0 where every run agreed. */
   readonly spread: Readonly<Record<string, number>>;
   /** Metrics whose own spread is larger than their tolerance: a comparison cannot tell a change from noise. */
-  readonly noisy: readonly { path: string; spread: number; tolerance: string }[];
+  readonly noisy: readonly { path: string; spread: number; tolerance: string; widened?: string }[];
 }
 
 function readJson(file: string): unknown {
@@ -50,7 +50,8 @@ export function readBaseline(path: string): Baseline {
   const value = readJson(file) as Partial<BaselineFile>;
   if (value && value.kind === BASELINE_KIND) {
     if (!value.identity || !value.metrics) throw new UsageError(`${file}: a baseline without identity or metrics`);
-    return { identity: { ...value.identity, label: path }, metrics: value.metrics, spread: value.spread ?? {} };
+    const widened = Object.fromEntries((value.noisy ?? []).flatMap((n) => (n.widened ? [[n.path, n.widened]] : [])));
+    return { identity: { ...value.identity, label: path }, metrics: value.metrics, spread: value.spread ?? {}, widened };
   }
   if (!isReport(value)) throw new UsageError(`${file} is neither a waitlab report nor a baseline`);
   return baselineOf(value, path);

@@ -1,0 +1,117 @@
+// Matching a path into report.json (a threshold's) or a path pattern (a tolerance's, segments may be `*`)
+// against the metric registry: which metric it names, or why it names none, before any lab is built.
+import { isInheritedName } from './own-keys.ts';
+import { METRICS, NOT_METRICS, PLACEHOLDERS, type MetricDef, type Placeholder } from './metric-registry.ts';
+
+/** The names a placeholder may take in this plan: its hosts and actors, and the kernel's TCP states. */
+export interface MetricNames {
+  readonly host: readonly string[];
+  readonly actor: readonly string[];
+  readonly state: readonly string[];
+}
+
+type Segment = { literal: string } | { placeholder: Placeholder };
+
+const parsed = new Map<string, Segment[]>();
+function segmentsOf(def: MetricDef): Segment[] {
+  let out = parsed.get(def.path);
+  if (!out) {
+    out = def.path.split('.').map((s) => {
+      const name = /^\{(\w+)\}$/.exec(s)?.[1];
+      return name ? { placeholder: PLACEHOLDERS[name]! } : { literal: s };
+    });
+    parsed.set(def.path, out);
+  }
+  return out;
+}
+
+function nameFits(p: Placeholder, name: string, names: MetricNames | undefined): boolean {
+  if (name === '*') return true;
+  if (isInheritedName(name)) return false;
+  if (p.names instanceof RegExp) return p.names.test(name);
+  // Without the plan's names (a report read later), any name of a plan-given kind fits.
+  return names ? names[p.names].includes(name) : /^[\w-]+$/.test(name);
+}
+
+/** What was expected where a path stopped matching, for the refusal. */
+interface Miss {
+  at: number;
+  expected: Segment;
+  /** What the path's previous segment names: "census", "host". */
+  after: string | undefined;
+}
+
+const labelOf = (s: Segment | undefined) => (s === undefined ? undefined : 'literal' in s ? s.literal : s.placeholder.label);
+
+/** Whether `path` (split) is an instance of `def`; the deepest miss where it is not. */
+function matchDef(segs: readonly Segment[], parts: readonly string[], names: MetricNames | undefined): true | Miss {
+  let deepest: Miss = { at: -1, expected: segs[0]!, after: undefined };
+  const walk = (i: number, j: number): boolean => {
+    if (i === segs.length) return j === parts.length;
+    if (j === parts.length) {
+      if (j > deepest.at) deepest = { at: j, expected: segs[i]!, after: labelOf(segs[i - 1]) };
+      return false;
+    }
+    const seg = segs[i]!;
+    if ('literal' in seg) {
+      if (parts[j] === seg.literal || parts[j] === '*') return walk(i + 1, j + 1);
+      if (j > deepest.at) deepest = { at: j, expected: seg, after: labelOf(segs[i - 1]) };
+      return false;
+    }
+    // A dotted name may span the rest of the path but for the segments the pattern still needs after it.
+    const most = seg.placeholder.dotted && parts[j] !== '*' ? parts.length - j - (segs.length - i - 1) : 1;
+    for (let k = Math.max(most, 1); k >= 1; k--) {
+      if (nameFits(seg.placeholder, parts.slice(j, j + k).join('.'), names) && walk(i + 1, j + k)) return true;
+    }
+    if (j > deepest.at) deepest = { at: j, expected: seg, after: labelOf(segs[i - 1]) };
+    return false;
+  };
+  return walk(0, 0) || deepest;
+}
+
+/** The metric a concrete path or pattern names, first declared first; undefined where none does. */
+export function metricOf(path: string, names?: MetricNames): MetricDef | undefined {
+  const parts = path.split('.');
+  return METRICS.find((def) => matchDef(segmentsOf(def), parts, names) === true);
+}
+
+function known(expected: readonly Segment[], names: MetricNames | undefined): string {
+  const words = new Set<string>();
+  for (const s of expected) {
+    if ('literal' in s) words.add(s.literal);
+    else if (s.placeholder.names instanceof RegExp) words.add(s.placeholder.form ?? s.placeholder.label);
+    else if (names) for (const n of names[s.placeholder.names]) words.add(n);
+  }
+  return [...words].join(', ');
+}
+
+/**
+ * A problem with `path` as a threshold ('threshold': must be in report.json) or a tolerance pattern
+ * ('tolerance': may name a metric derived for comparisons); undefined when it names a metric.
+ */
+export function metricPathProblem(path: string, names: MetricNames, use: 'threshold' | 'tolerance'): string | undefined {
+  const parts = path.split('.');
+  const top = parts[0] ?? '';
+  if (Object.hasOwn(NOT_METRICS, top)) return `${path}: ${top} holds no metric of the run: ${NOT_METRICS[top]}`;
+  const tops = [...new Set(METRICS.map((d) => d.path.split('.')[0]!))];
+  if (!tops.includes(top)) return `${path}: a report path starts with ${tops.join(', ')}`;
+  const misses: Miss[] = [];
+  for (const def of METRICS) {
+    const r = matchDef(segmentsOf(def), parts, names);
+    if (r !== true) {
+      misses.push(r);
+      continue;
+    }
+    if (use === 'threshold' && def.derived) return `${path}: ${def.label} is derived for comparisons with a baseline, not written into report.json: no threshold can read it (a tolerance can name it)`;
+    return undefined;
+  }
+  const at = Math.max(...misses.map((x) => x.at));
+  const deepest = misses.filter((x) => x.at === at);
+  const first = deepest[0]!;
+  const seg = parts[at];
+  if (seg === undefined) return `${path}: ends at ${first.after ?? top}; a metric goes on with one of: ${known(deepest.map((x) => x.expected), names)}`;
+  const placeholder = deepest.find((x) => 'placeholder' in x.expected)?.expected;
+  // A literal beside a placeholder at one depth is a special case of it (peak.total.TIME_WAIT, peak.total.{state}).
+  const what = placeholder && 'placeholder' in placeholder ? placeholder.placeholder.label : `part of ${first.after}`;
+  return `${path}: no ${what} "${seg}" (known: ${known(deepest.map((x) => x.expected), names)})`;
+}

@@ -1,0 +1,140 @@
+// Every metric of a report, declared once (k6's metrics/registry.go is the model): its path, unit, kind, and,
+// where a comparison with a baseline judges it by default, its tolerance and which way is worse. Threshold and
+// tolerance paths are checked against it (core/metric-paths.ts); compare, the baseline, JUnit and the README's
+// metric table read it. A path segment in braces stands for a name: see PLACEHOLDERS.
+
+export type MetricKind = 'count' | 'rate' | 'latency' | 'peak' | 'ratio' | 'duration';
+
+/** Which way a change is worse: a rise (errors, TIME_WAIT), a fall (successes, rate), or neither (a figure to read). */
+export type Worse = 'rise' | 'fall' | 'neither';
+
+export interface MetricDef {
+  readonly path: string;
+  readonly unit: string;
+  readonly kind: MetricKind;
+  readonly worse: Worse;
+  /** What it measures, for the README's table and a comparison's "kind" column. */
+  readonly label: string;
+  /**
+   * Compared with a baseline by default: the allowed change in the worse direction ("20%", or an absolute "5").
+   * Without one a metric is kept in a baseline but judged only where a scenario or --tolerance names it.
+   */
+  readonly tolerance?: string;
+  /** A change of at most this much, either way, is never a regression: sampled peaks catch a socket in passing. */
+  readonly slack?: number;
+  /** Computed for comparisons from other metrics, not written into report.json: no threshold can read it. */
+  readonly derived?: true;
+  /** In a baseline (and so comparable by a scenario's or the command line's tolerance). */
+  readonly baseline?: true;
+}
+
+export interface Placeholder {
+  /** What it names, in a refusal: `no host "x"`. */
+  readonly label: string;
+  /** Names may hold dots (counters "Tcp.ActiveOpens", peers "198.18.0.1"): one placeholder may span several path segments. */
+  readonly dotted?: true;
+  /** Names from the plan or the kernel (given when a path is checked), or a form any name of it has. */
+  readonly names: 'host' | 'actor' | 'state' | RegExp;
+  /** The form, in words, where names is a RegExp. */
+  readonly form?: string;
+}
+
+export const PLACEHOLDERS: Readonly<Record<string, Placeholder>> = {
+  host: { label: 'host', names: 'host' },
+  actor: { label: 'actor', names: 'actor' },
+  state: { label: 'TCP state', names: 'state' },
+  code: { label: 'error code', names: /^[A-Z][A-Z0-9_]*$/, form: 'an errno name such as EADDRNOTAVAIL' },
+  status: { label: 'HTTP status', names: /^\d{3}$/, form: 'three digits' },
+  percentile: { label: 'latency figure', names: /^(p50|p90|p99|max|mean|count)$/, form: 'p50, p90, p99, max, mean or count' },
+  counter: { label: 'kernel counter', dotted: true, names: /^(Tcp|TcpExt)\.[A-Za-z0-9]+$/, form: 'Tcp.<name> or TcpExt.<name>' },
+  peer: { label: 'peer', dotted: true, names: /^[0-9a-f.:[\]]+$/i, form: 'an address, or address:port' },
+  index: { label: 'replica index', names: /^\d+$/, form: 'a number from 0' },
+  // The actor kinds own their stats (actors/*.ts): their names are not repeated here.
+  // Some stats are keyed by what the actor saw (a proxy's log lines, HAProxy's termination states).
+  stat: { label: 'stat', dotted: true, names: /^\S/, form: 'a stat of the actor\'s kind' },
+};
+
+const m = (path: string, unit: string, kind: MetricKind, worse: Worse, label: string, more: Partial<MetricDef> = {}): MetricDef =>
+  ({ path, unit, kind, worse, label, ...more });
+
+export const METRICS: readonly MetricDef[] = [
+  m('durationMs', 'ms', 'duration', 'neither', 'run duration'),
+
+  // Load actors. An error that the baseline never had may not appear at all: any rise from 0 exceeds 10% of 0.
+  m('actors.{actor}.errors.{code}.count', 'errors', 'count', 'rise', 'errors by code', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.errorCount', 'errors', 'count', 'rise', 'errors', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.missedStarts', 'starts', 'count', 'rise', 'missed starts', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.ok', 'requests', 'count', 'fall', 'successes', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.attempts', 'requests', 'count', 'neither', 'requests attempted', { baseline: true }),
+  m('actors.{actor}.connected', 'connections', 'count', 'neither', 'connections made', { baseline: true }),
+  m('actors.{actor}.achievedRate', 'per s', 'rate', 'fall', 'achieved rate', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.latencyMs.p99', 'ms', 'latency', 'rise', 'latency p99', { tolerance: '25%', baseline: true }),
+  m('actors.{actor}.latencyMs.{percentile}', 'ms', 'latency', 'rise', 'latency', { baseline: true }),
+  m('actors.{actor}.statuses.{status}', 'responses', 'count', 'neither', 'responses by HTTP status'),
+  m('actors.{actor}.{stat}', 'as the kind says', 'count', 'neither', 'another stat of the actor\'s kind', { baseline: true }),
+
+  // Hosts: socket census peaks (sampled every 100 ms: a passive close caught in CLOSE_WAIT, a TIME_WAIT or two, are not a change).
+  m('hosts.{host}.peak.total.TIME_WAIT', 'sockets', 'peak', 'rise', 'peak TIME_WAIT', { tolerance: '20%', slack: 5, baseline: true }),
+  m('hosts.{host}.peak.total.CLOSE_WAIT', 'sockets', 'peak', 'rise', 'peak CLOSE_WAIT', { tolerance: '20%', slack: 5, baseline: true }),
+  m('hosts.{host}.peak.total.{state}', 'sockets', 'peak', 'rise', 'peak sockets in a state', { baseline: true }),
+  m('hosts.{host}.peak.listen.{state}', 'sockets', 'peak', 'rise', 'peak sockets in a state, listening side'),
+  m('hosts.{host}.peak.ephemeral.{state}', 'sockets', 'peak', 'rise', 'peak sockets in a state, ephemeral side'),
+  m('hosts.{host}.peak.split.{state}.listen', 'sockets', 'peak', 'rise', 'a state\'s total peak, listening side of that sample'),
+  m('hosts.{host}.peak.split.{state}.ephemeral', 'sockets', 'peak', 'rise', 'a state\'s total peak, ephemeral side of that sample'),
+  m('hosts.{host}.peak.atMs.{state}', 'ms', 'duration', 'neither', 'when a state peaked'),
+  m('hosts.{host}.peak.sockstatTw', 'sockets', 'peak', 'rise', 'peak TIME_WAIT (sockstat)', { tolerance: '20%', slack: 5, baseline: true }),
+  m('hosts.{host}.peak.peers.listen.{peer}.{state}', 'sockets', 'peak', 'rise', 'peak sockets in a state, by client'),
+  m('hosts.{host}.peak.peers.ephemeral.{peer}.{state}', 'sockets', 'peak', 'rise', 'peak sockets in a state, by server'),
+  m('hosts.{host}.final.{state}', 'sockets', 'count', 'rise', 'sockets in a state at the end'),
+  m('hosts.{host}.samples', 'samples', 'count', 'fall', 'samples taken'),
+  m('hosts.{host}.skippedTicks', 'ticks', 'count', 'rise', 'ticks without a sample'),
+  m('hosts.{host}.censusRepeats', 'rows', 'count', 'rise', 'census rows dropped as repeats of a 4-tuple'),
+  m('hosts.{host}.census.taken', 'censuses', 'count', 'fall', 'socket censuses taken'),
+  m('hosts.{host}.census.skipped', 'censuses', 'count', 'rise', 'censuses skipped'),
+  m('hosts.{host}.census.perSecond', 'per s', 'rate', 'fall', 'censuses per second'),
+  m('hosts.{host}.census.meanMs', 'ms', 'latency', 'rise', 'census time, mean'),
+  m('hosts.{host}.census.maxMs', 'ms', 'latency', 'rise', 'census time, max'),
+
+  // Kernel counters. Totals grow with the run's length ("connections opened 2 -> 400" between runs of different
+  // length): by default compare judges their per-request forms below instead.
+  m('hosts.{host}.counters.delta.Tcp.ActiveOpens', 'connections', 'count', 'rise', 'connections opened', { baseline: true }),
+  m('hosts.{host}.counters.delta.TcpExt.TW', 'sockets', 'count', 'rise', 'TIME_WAIT entered', { baseline: true }),
+  m('hosts.{host}.counters.delta.TcpExt.TCPTimeWaitOverflow', 'sockets', 'count', 'rise', 'TIME_WAIT overflows', { tolerance: '10%', baseline: true }),
+  m('hosts.{host}.counters.delta.TcpExt.ListenOverflows', 'SYNs', 'count', 'rise', 'listen overflows', { tolerance: '10%', baseline: true }),
+  m('hosts.{host}.counters.delta.{counter}', 'events', 'count', 'neither', 'a kernel counter\'s change', { baseline: true }),
+  m('hosts.{host}.counters.start.{counter}', 'events', 'count', 'neither', 'a kernel counter at the start'),
+  m('hosts.{host}.counters.end.{counter}', 'events', 'count', 'neither', 'a kernel counter at the end'),
+  // Per request the load actors attempted: like with like across runs of different length or rate.
+  m('hosts.{host}.perRequest.connectionsOpened', 'connections per request', 'ratio', 'rise', 'connections opened per request', { tolerance: '20%', derived: true, baseline: true }),
+  m('hosts.{host}.perRequest.timeWaitEntered', 'sockets per request', 'ratio', 'rise', 'TIME_WAIT entered per request', { tolerance: '20%', derived: true, baseline: true }),
+
+  // Predictions beside what was measured (report/predictions.ts).
+  m('predictions.{actor}.exhaustion.portBudget', 'ports', 'count', 'neither', 'port budget'),
+  m('predictions.{actor}.exhaustion.connectRate', 'per s', 'rate', 'neither', 'connect rate the prediction used'),
+  m('predictions.{actor}.exhaustion.predictedMs', 'ms', 'duration', 'neither', 'predicted first EADDRNOTAVAIL'),
+  m('predictions.{actor}.exhaustion.measuredMs', 'ms', 'duration', 'neither', 'measured first EADDRNOTAVAIL'),
+  m('predictions.{actor}.exhaustion.ratio', 'measured / predicted', 'ratio', 'neither', 'exhaustion, measured over predicted'),
+  m('predictions.{actor}.timeWait.predicted', 'sockets', 'peak', 'neither', 'predicted TIME_WAIT peak'),
+  m('predictions.{actor}.timeWait.measured', 'sockets', 'peak', 'neither', 'measured TIME_WAIT peak'),
+  m('predictions.{actor}.timeWait.ratio', 'measured / predicted', 'ratio', 'neither', 'TIME_WAIT, measured over predicted'),
+  m('predictions.{actor}.timeWait.ofPortBudget', 'of the budget', 'ratio', 'neither', 'TIME_WAIT peak over the port budget'),
+
+  // A scaled host's replicas added up (--scale), by the scenario's host and actor names.
+  m('replicas.{host}.timeWaitPeaks.{index}', 'sockets', 'peak', 'rise', 'a replica\'s peak TIME_WAIT'),
+  m('replicas.{host}.actors.{actor}.attempts', 'requests', 'count', 'neither', 'requests attempted, all replicas'),
+  m('replicas.{host}.actors.{actor}.connected', 'connections', 'count', 'neither', 'connections made, all replicas'),
+  m('replicas.{host}.actors.{actor}.ok', 'requests', 'count', 'fall', 'successes, all replicas'),
+  m('replicas.{host}.actors.{actor}.missedStarts', 'starts', 'count', 'rise', 'missed starts, all replicas'),
+  m('replicas.{host}.actors.{actor}.errors.{code}', 'errors', 'count', 'rise', 'errors by code, all replicas'),
+];
+
+/** Why a top-level part of report.json that holds no metric of the run is refused as a path. */
+export const NOT_METRICS: Readonly<Record<string, string>> = {
+  comparison: 'a comparison with a baseline is judged by its tolerances (--tolerance, a scenario\'s regressions), not by thresholds, and is added after them: exit 5 on a regression',
+};
+
+/** A metric's default tolerance in the grammar of core/tolerance.ts: "+20%" where a rise is worse, "-10%" where a fall is. */
+export function defaultTolerance(def: MetricDef): string | undefined {
+  if (!def.tolerance) return undefined;
+  return `${def.worse === 'fall' ? '-' : def.worse === 'rise' ? '+' : '±'}${def.tolerance}`;
+}
