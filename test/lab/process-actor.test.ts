@@ -1,7 +1,7 @@
 // The process actor with the user's own code: small python3 servers written here, run in real namespaces. Each
 // assertion reads what the kernel said (socket states by the process's own fds, the census, exit statuses) or
 // what the run wrote (report.json, <actor>.log); none reads a clock.
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/cli/exit-codes.ts';
@@ -9,7 +9,10 @@ import { runScenario } from '../../src/controller/run-scenario.ts';
 import { isWaitlabError } from '../../src/core/errors.ts';
 import { defineScenario, type ScenarioSpec } from '../../src/core/scenario.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
-import { labNamespaces, tempDir, type TestReport } from '../helpers/lab.ts';
+import type { ChildProcess } from 'node:child_process';
+import { lineReader, type AgentEvent } from '../../src/agent/protocol.ts';
+import { netnsDriver } from '../../src/lab/netns-driver.ts';
+import { labNamespaces, tempDir, until, type TestReport } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -39,6 +42,16 @@ function processesRunning(file: string): number[] {
     }
   }
   return out;
+}
+
+/** Neither gone nor a zombie waiting to be reaped (its parent, the agent, was killed). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 async function failedRun(plan: ReturnType<typeof planIn>): Promise<{ err: Error & { runDir?: string }; report: TestReport }> {
@@ -165,6 +178,8 @@ held = []`));
     const scripts = scriptDir('stubborn.py', `
 import signal, socket, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
+for i in range(100):
+    print('x' * 49, flush=True)
 s = socket.socket()
 s.bind(('0.0.0.0', 9000))
 s.listen(8)
@@ -173,12 +188,46 @@ time.sleep(120)
 `);
     const plan = planIn(scripts, 'process-stubborn', {
       hosts: { server: {} },
-      actors: { api: { kind: 'process', host: 'server', command: [PYTHON, 'stubborn.py'], user: 'root', ready: { log: '/ignoring SIG\\w+/' }, stopGrace: '1s' } },
+      actors: { api: { kind: 'process', host: 'server', command: [PYTHON, 'stubborn.py'], user: 'root', ready: { log: '/ignoring SIG\\w+/' }, stopGrace: '1s', maxLogBytes: 1024 } },
     });
-    const { report } = await runScenario(plan, { outDir: join(tempDir(), 'run') });
+    const { report, dir } = await runScenario(plan, { outDir: join(tempDir(), 'run') });
     const api = (report as TestReport).actors.api!;
     expect(api['user']).toMatch(/^root \(uid 0,/);
     expect(api['exit']).toMatchObject({ code: null, signal: 'SIGKILL', asked: true });
     expect(processesRunning('stubborn.py')).toEqual([]);
+    // Its output, capped: 20 whole lines of 50 bytes fit in 1,024, then one line says where it was cut.
+    const log = readFileSync(join(dir, 'api.log'), 'utf8').split('\n');
+    expect(log.slice(0, 20)).toEqual(Array(20).fill('x'.repeat(49)));
+    expect(log.slice(20)).toEqual(['[waitlab: output cut here, after 1000 bytes (maxLogBytes 1024)]', '']);
+    expect(api['log']).toEqual({ file: 'api.log', bytes: 1000, cut: true });
+  });
+
+  it('dies with its agent when the agent is SIGKILLed (the kernel\'s parent-death signal, set after setpriv dropped to nobody)', async () => {
+    const scripts = scriptDir('app.py', NEVER_CLOSES);
+    const plan = planIn(scripts, 'process-orphan', {
+      hosts: { server: {} },
+      actors: { api: { kind: 'process', host: 'server', command: [PYTHON, 'app.py'], env: { PORT: '8080' }, port: 8080 } },
+    });
+    const lab = await netnsDriver.build(plan, () => undefined);
+    try {
+      const agent = lab.spawnAgent('server') as ChildProcess;
+      const events: AgentEvent[] = [];
+      agent.stdout!.on('data', lineReader((e) => events.push(e as AgentEvent), () => undefined));
+      agent.stdin!.on('error', () => undefined);
+      const send = (c: object) => agent.stdin!.write(`${JSON.stringify(c)}\n`);
+      const next = (type: AgentEvent['type']) => until(() => events.find((e) => e.type === type || e.type === 'fatal' || e.type === 'actor-failed'), type);
+      await next('hello');
+      send({ cmd: 'init', host: plan.hosts.server, actors: Object.values(plan.actors), intervalMs: 100, t0: Date.now(), deadlineMs: 60_000 });
+      await next('ready');
+      send({ cmd: 'serve' });
+      expect((await next('serving')).type).toBe('serving');
+      const pids = processesRunning('app.py').filter((p) => readlinkSync(`/proc/${p}/cwd`) === scripts);
+      expect(pids).toHaveLength(1);
+      expect(readFileSync(`/proc/${pids[0]}/status`, 'utf8')).toMatch(/^Uid:\t65534\t/m);
+      agent.kill('SIGKILL');
+      await until(() => !running(pids[0]!), 'the process to die with its agent');
+    } finally {
+      await lab.teardown();
+    }
   });
 });
