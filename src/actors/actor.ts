@@ -11,6 +11,10 @@ export interface ActorContext {
   /** Milliseconds since the run's common zero (monotonic within the agent). */
   now(): number;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+  /** A line its own process printed, for `<actor>.log` in the run directory (the actor caps what it sends). */
+  output?(line: string): void;
+  /** The actor can no longer do its work (its process exited mid-run): the run stops with this error, its report whole. */
+  fail?(err: Error): void;
 }
 
 export interface Actor<S extends object = object> {
@@ -30,6 +34,8 @@ export interface LinkContext {
   /** The actor being linked. */
   readonly self: { readonly name: string; readonly host: string };
   readonly hosts: Readonly<Record<string, HostPlan>>;
+  /** The scenario file's directory, where relative paths of a scenario start. */
+  readonly scenarioDir: string;
   /** Other actors as given in the scenario, options resolved. */
   readonly actors: Readonly<Record<string, { kind: string; host: string; options: Record<string, unknown> }>>;
   /** Declares a system tool (core/system-tools.ts) this actor runs; returns its path, undefined when not installed. */
@@ -51,6 +57,14 @@ export interface ActorKind<K extends string = string, F extends Fields = Fields,
   link?(options: ValuesOf<F>, ctx: LinkContext, where: string, problems: string[]): L | undefined;
   /** Load actors: the longest the load can run, so the run and its agents are bounded. */
   maxDurationMs?(options: ValuesOf<F>): number;
+  /** Servers that may take longer than the agent's usual start to listen: the most start() may take. */
+  readyWithinMs?(options: ValuesOf<F>): number;
+  /** Actors whose close() may take longer than the agent's usual close: the most it may take. */
+  closeWithinMs?(options: ValuesOf<F>): number;
+  /** Keys of its stats that settle only when it stops (a process's exit): the report takes these from the stop. */
+  readonly settledByStop?: readonly string[];
+  /** Why the compose driver cannot run this kind (exit 3 before anything is built); absent: it can. */
+  readonly composeRefusal?: string;
   create(plan: PlanOf<F, L>, ctx: ActorContext): Actor<S>;
 }
 

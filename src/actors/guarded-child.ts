@@ -5,6 +5,13 @@
 // pid namespace's init dies the kernel kills every process in it, so nginx's workers (which would keep
 // serving after a SIGKILLed master) and anything they fork die too. Both tools are util-linux, which the lab
 // already needs for `unshare`.
+// A user's own command (the process actor) runs without the pid namespace, as another user:
+//   setpriv --pdeathsig KILL --reuid U --regid G --clear-groups -- <command> ...
+// The pid namespace is left out because its init ignores every signal it has no handler for (pid_namespaces(7)):
+// a server without a SIGTERM handler would shrug off the graceful stop. setpriv sets the parent-death signal
+// after its setresuid() (a change of credentials clears it), so the command still dies with the agent; it leads
+// its own process group, so a stop reaches what it forks, and the lab's teardown kills whatever is left in the
+// host's namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { lineSplitter } from '../core/lines.ts';
@@ -18,21 +25,50 @@ const TAIL_LIMIT = 4000;
 const AGENT_IS_PID_ONE = process.pid === 1;
 const WRAPPER = AGENT_IS_PID_ONE ? ['--pdeathsig', 'KILL', '--'] : ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--'];
 
+export interface GuardedChildOptions {
+  cwd: string;
+  /** The whole environment of the command (default: the agent's own). */
+  env?: NodeJS.ProcessEnv;
+  /** A user's command (see above): no pid namespace, its own process group, as another user when credentials are given. Absent: an engine. */
+  command?: { readonly credentials?: { readonly uid: number; readonly gid: number } };
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+}
+
 export class GuardedChild {
   private readonly child: ChildProcess;
   private stderrText = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Its stdout and stderr have ended: every line it wrote has been handed over (or it failed to start). */
+  readonly outputEnded: Promise<void>;
   exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  constructor(argv: readonly string[], options: { cwd: string; onStdoutLine?: (line: string) => void; onStderrLine?: (line: string) => void }) {
-    this.child = spawn('setpriv', [...WRAPPER, ...argv], {
+  /** No unshare between setpriv and the command: setpriv execs the command itself, which leads its own process group. */
+  private readonly direct: boolean;
+  private readonly detached: boolean;
+
+  constructor(argv: readonly string[], options: GuardedChildOptions) {
+    const credentials = options.command?.credentials;
+    this.detached = options.command !== undefined;
+    this.direct = AGENT_IS_PID_ONE || this.detached;
+    const wrapper = this.detached
+      ? ['--pdeathsig', 'KILL', ...(credentials ? ['--reuid', String(credentials.uid), '--regid', String(credentials.gid), '--clear-groups'] : []), '--']
+      : WRAPPER;
+    this.child = spawn('setpriv', [...wrapper, ...argv], {
       cwd: options.cwd,
+      env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // setsid(): the command's own process group, signalled as a whole.
+      detached: this.detached,
     });
     readLines(this.child.stdout!, (l) => options.onStdoutLine?.(l));
     readLines(this.child.stderr!, (l) => {
       this.stderrText = `${this.stderrText}${l}\n`.slice(-TAIL_LIMIT);
       options.onStderrLine?.(l);
+    });
+    this.outputEnded = new Promise((resolve) => {
+      this.child.on('close', () => resolve());
+      this.child.on('error', () => resolve());
     });
     this.exited = new Promise((resolve) => {
       this.child.on('error', (err) => {
@@ -61,7 +97,7 @@ export class GuardedChild {
     const parent = this.child.pid;
     if (parent === undefined) return undefined;
     // setpriv execs the engine itself when there is no unshare in between.
-    if (AGENT_IS_PID_ONE) return this.exitStatus === undefined ? parent : undefined;
+    if (this.direct) return this.exitStatus === undefined ? parent : undefined;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
@@ -81,7 +117,7 @@ export class GuardedChild {
     const pid = this.enginePid();
     if (pid === undefined) return false;
     try {
-      process.kill(pid, signal);
+      process.kill(this.detached ? -pid : pid, signal);
       return true;
     } catch {
       return false;
@@ -90,7 +126,16 @@ export class GuardedChild {
 
   /** SIGKILL to the wrapper: the kernel then kills the engine (pdeathsig) and its whole pid namespace. */
   kill(): void {
-    if (this.exitStatus === undefined) this.child.kill('SIGKILL');
+    if (this.exitStatus !== undefined) return;
+    if (this.detached && this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+        return;
+      } catch {
+        // the group is gone already: the child alone is left to kill
+      }
+    }
+    this.child.kill('SIGKILL');
   }
 
   /** Graceful signal, then SIGKILL after `graceMs`; resolves once the wrapper is gone. */

@@ -4,10 +4,11 @@ import type { ActorKind, StatsOf } from './actor.ts';
 import { httpServer } from './http-server.ts';
 import { keepaliveClient } from './keepalive-client.ts';
 import { listener } from './listener.ts';
+import { processActor } from './process.ts';
 import { proxy } from './proxy.ts';
 import { shortConnClient } from './short-conn-client.ts';
 
-const KINDS = [httpServer, listener, shortConnClient, proxy, keepaliveClient] as const;
+const KINDS = [httpServer, listener, shortConnClient, proxy, keepaliveClient, processActor] as const;
 
 /** The union of every registered kind, for types keyed by kind. */
 export type RegisteredActorKind = (typeof KINDS)[number];

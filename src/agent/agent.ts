@@ -1,7 +1,8 @@
 // One agent per host: runs inside the host's network namespace, starts that host's actors and its
 // sampler, and streams events to the controller. It never outlives the controller: when its stdin
 // closes, or its deadline passes, it destroys everything and exits.
-import { STOP_TIMEOUTS } from '../core/defaults.ts';
+import { isWaitlabError } from '../core/errors.ts';
+import { agentCloseTimeoutMs } from '../plan/actor-timeouts.ts';
 import { performance } from 'node:perf_hooks';
 import type { Actor } from '../actors/actor.ts';
 import { actorKind } from '../actors/registry.ts';
@@ -33,6 +34,10 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     destroyAll();
     exit(1);
   };
+  // An actor that failed for good ends the run, not the agent: the agent stays to sample, stop and report.
+  const actorFailed = (actor: string, err: Error) => {
+    emit({ type: 'actor-failed', actor, code: isWaitlabError(err) ? err.code : 'WAITLAB_INTERNAL', message: err.message });
+  };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
 
@@ -47,7 +52,9 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
         if (!kind) throw new Error(`unknown actor kind ${plan.kind}`);
         const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) =>
           emit({ type: 'log', level, msg, actor: plan.name, data });
-        actors.set(plan.name, { plan, actor: kind.create(plan as never, { plan, now, log }) });
+        const output = (line: string) => emit({ type: 'output', actor: plan.name, line });
+        const fail = (err: Error) => actorFailed(plan.name, err);
+        actors.set(plan.name, { plan, actor: kind.create(plan as never, { plan, now, log, output, fail }) });
       }
       // Every server actor of this host names its port: its sockets are the server side whether or not it listens at a given read.
       const serverPorts = cmd.actors.filter((a) => a.role === 'server').map((a) => Number(a.options['port'])).filter(Number.isInteger);
@@ -57,8 +64,14 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     },
     async serve() {
       sampler!.start();
-      await Promise.all([...actors.values()].filter((a) => a.plan.role === 'server').map((a) => a.actor.start()));
-      emit({ type: 'serving' });
+      const servers = [...actors.values()].filter((a) => a.plan.role === 'server');
+      const started = await Promise.allSettled(servers.map((a) => a.actor.start()));
+      const failed = started.findIndex((s) => s.status === 'rejected');
+      if (failed === -1) return emit({ type: 'serving' });
+      const err = (started[failed] as PromiseRejectedResult).reason as unknown;
+      // A user's process that never became ready is the run's failure (exit 3), told with its stderr; anything else is the agent's.
+      if (isWaitlabError(err) && err.code === 'WAITLAB_ACTOR_FAILED') actorFailed(servers[failed]!.plan.name, err);
+      else throw err;
     },
     async load() {
       const load = [...actors.values()].filter((a) => a.plan.role === 'load');
@@ -83,15 +96,23 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     async stop() {
       if (!endCounters) await handlers.finish({ cmd: 'finish' });
       const closed = Promise.all([...actors.values()].map(({ actor }) => actor.close()));
+      const closeMs = agentCloseTimeoutMs([...actors.values()].map((a) => a.plan));
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_TIMEOUTS.agentCloseMs)))]);
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeMs)))]);
       clearTimeout(timer);
       if (timedOut) {
-        emit({ type: 'log', level: 'warn', msg: `actors did not close within ${STOP_TIMEOUTS.agentCloseMs} ms: destroyed` });
+        emit({ type: 'log', level: 'warn', msg: `actors did not close within ${closeMs} ms: destroyed` });
         destroyAll();
       }
       const finalStats = Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()]));
-      emit({ type: 'stopped', counters: endCounters!, actors: finalStats });
+      const settled = Object.fromEntries(
+        [...actors].map(([name, { plan }]) => {
+          const stats = finalStats[name] as Record<string, unknown>;
+          const keys = actorKind(plan.kind)?.settledByStop ?? [];
+          return [name, Object.fromEntries(keys.filter((k) => stats[k] !== undefined).map((k) => [k, stats[k]]))];
+        }),
+      );
+      emit({ type: 'stopped', counters: endCounters!, actors: finalStats, settled });
       clearTimeout(deadline);
       exit(0);
     },

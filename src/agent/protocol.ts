@@ -29,7 +29,12 @@ export type AgentEvent =
   | { type: 'load-done'; actor: string; stats: AnyActorStats }
   /** The end of the measurement: every actor's stats before anything closes, as the end counters are. */
   | { type: 'finished'; actors: Record<string, AnyActorStats>; census: CensusSourceChoice }
-  | { type: 'stopped'; counters: Counters; actors: Record<string, AnyActorStats> }
+  /** settled: per actor, the stats its kind settles only by stopping (a process's exit), to go beside those of 'finished'. */
+  | { type: 'stopped'; counters: Counters; actors: Record<string, AnyActorStats>; settled: Record<string, Record<string, unknown>> }
+  /** A line an actor's own process printed (the actor caps how many), for <actor>.log in the run directory. */
+  | { type: 'output'; actor: string; line: string }
+  /** An actor failed for good (a user's process not ready, or exited mid-run): the run stops, the agent stays to report. */
+  | { type: 'actor-failed'; actor: string; code: string; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
   | { type: 'fatal'; message: string; stack?: string };
 

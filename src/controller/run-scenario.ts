@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { DEFAULTS, STOP_TIMEOUTS } from '../core/defaults.ts';
-import { describeError, InterruptedError, isWaitlabError, LabCommandError, LabUnavailableError } from '../core/errors.ts';
-import type { Plan } from '../core/plan.ts';
+import { ActorFailedError, AgentError, describeError, InterruptedError, isWaitlabError, LabCommandError, LabUnavailableError } from '../core/errors.ts';
+import type { ActorPlan, Plan } from '../core/plan.ts';
 import type { Lab, LabDriver } from '../lab/driver.ts';
 import { currentPrivilege } from '../lab/privilege.ts';
 import { labDriver } from '../lab/registry.ts';
@@ -18,6 +18,8 @@ import { buildReport, type RunFacts } from '../report/build-report.ts';
 import { compareReports, toleranceRules } from '../report/compare.ts';
 import type { Baseline } from '../report/comparison.ts';
 import type { Report } from '../report/report.ts';
+import { agentStopTimeoutMs, serveTimeoutMs } from '../plan/actor-timeouts.ts';
+import { ActorLogs } from './actor-logs.ts';
 import { AgentHandle } from './agent-handle.ts';
 import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
 
@@ -60,6 +62,8 @@ class Run {
   readonly agents: AgentHandle[] = [];
   phase = 'build';
   lab: Lab | undefined;
+  /** What stopped the run through fail(), kept for a stop that came when no step was under way. */
+  failure: unknown;
   private readonly aborted: Promise<never>;
   private stopWith!: (err: unknown) => void;
 
@@ -67,6 +71,7 @@ class Run {
     readonly plan: Plan,
     readonly recorder: Recorder,
     readonly logger: Logger,
+    readonly actorLogs: ActorLogs,
     private readonly options: RunOptions,
   ) {
     this.aborted = new Promise<never>((_, reject) => {
@@ -81,6 +86,7 @@ class Run {
   /** Stops the run where it is (the step under way rejects with `err`); the lab is then torn down as on any failure. */
   fail(err: unknown): void {
     this.logger.error({ err }, 'run stopped');
+    this.failure ??= err;
     this.stopWith(err);
   }
 
@@ -97,6 +103,10 @@ class Run {
     this.recorder.onEvent(host, event);
     if (event.type === 'log') this.logger[event.level]({ host, actor: event.actor, ...event.data }, event.msg);
     else if (event.type === 'fatal') this.logger.error({ host, stack: event.stack }, event.message);
+    else if (event.type === 'output') this.actorLogs.write(event.actor, event.line);
+    else if (event.type === 'actor-failed') {
+      this.fail(event.code === 'WAITLAB_ACTOR_FAILED' ? new ActorFailedError(event.actor, event.message) : new AgentError(`actor ${event.actor} on host ${host} failed: ${event.message}`));
+    }
     else if (event.type === 'sample' || event.type === 'stats') this.progress();
   };
 
@@ -129,7 +139,7 @@ async function startAgents(run: Run): Promise<void> {
     run.agents.push(new AgentHandle(host, lab!.spawnAgent(host), run.onEvent, (h, text) => run.logger.warn({ host: h }, text)));
   }
   await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
-  const deadlineMs = plan.maxLoadMs + plan.tailMs + 60_000;
+  const deadlineMs = serveTimeoutMs(Object.values(plan.actors)) + plan.maxLoadMs + plan.tailMs + 60_000;
   for (const a of run.agents) {
     a.send({ cmd: 'init', host: plan.hosts[a.host]!, actors: Object.values(plan.actors).filter((x) => x.host === a.host), intervalMs: plan.sampler.intervalMs, t0: run.t0, deadlineMs });
   }
@@ -151,7 +161,7 @@ async function serveAndLoad(run: Run): Promise<void> {
   const { plan, agents, logger } = run;
   run.phase = 'serve';
   for (const a of agents) a.send({ cmd: 'serve' });
-  await run.all((a) => a.waitFor('serving', DEFAULTS.agentReadyTimeoutMs));
+  await run.all((a) => a.waitFor('serving', serveTimeoutMs(actorsOf(plan, a.host))));
 
   run.phase = 'load';
   logger.info('load starting');
@@ -172,6 +182,10 @@ async function serveAndLoad(run: Run): Promise<void> {
   agents.forEach((a, i) => (run.facts.census[a.host] = finished[i]!.census));
 }
 
+function actorsOf(plan: Plan, host: string): ActorPlan[] {
+  return Object.values(plan.actors).filter((x) => x.host === host);
+}
+
 /** Graceful where the agents are still with us, killed where not; returns the first failure of the stop itself. */
 async function stopAgents(run: Run): Promise<unknown> {
   run.phase = 'stop';
@@ -180,10 +194,12 @@ async function stopAgents(run: Run): Promise<unknown> {
     run.agents.map(async (a) => {
       try {
         a.send({ cmd: 'stop' });
-        const stopped = await a.waitFor('stopped', STOP_TIMEOUTS.agentStopMs);
+        const stopped = await a.waitFor('stopped', agentStopTimeoutMs(actorsOf(run.plan, a.host)));
         run.facts.countersEnd[a.host] = stopped.counters;
-        // Only for a run that ended before its measurement did: otherwise the stats of 'finished' stand.
+        // Only for a run that ended before its measurement did: otherwise the stats of 'finished' stand,
+        // with what settles only by the stop (a process's exit) beside them.
         for (const [name, stats] of Object.entries(stopped.actors)) run.facts.actorStats[name] ??= stats;
+        for (const [name, settled] of Object.entries(stopped.settled ?? {})) Object.assign(run.facts.actorStats[name] ?? {}, settled);
       } catch (err) {
         if (!(isWaitlabError(err) && err.code === 'WAITLAB_AGENT_EXITED')) failure ??= err;
         a.kill();
@@ -198,7 +214,7 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   const dir = options.outDir !== undefined ? prepareOutDir(options.outDir) : prepareDefaultRunDir(defaultRunDir(plan, startedAt));
   const { logger, close: closeLog } = createRunLogger(join(dir, 'log.ndjson'), { verbose: options.verbose });
   // A samples.ndjson that cannot be written (a full disk) stops the run: nothing measured from then on could be kept.
-  const run: Run = new Run(plan, new Recorder(join(dir, 'samples.ndjson'), (err) => run.fail(err)), logger, options);
+  const run: Run = new Run(plan, new Recorder(join(dir, 'samples.ndjson'), (err) => run.fail(err)), logger, new ActorLogs(dir), options);
   logger.info({ scenario: plan.scenario.name, plan }, 'run starting');
 
   let failure: unknown;
@@ -211,6 +227,7 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   }
   const stopFailure = await stopAgents(run);
   failure ??= stopFailure;
+  failure ??= run.failure;
   run.phase = 'teardown';
   try {
     await run.lab?.teardown();
@@ -221,6 +238,11 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
 
   try {
     await run.recorder.close();
+  } catch (err) {
+    failure ??= err;
+  }
+  try {
+    await run.actorLogs.close();
   } catch (err) {
     failure ??= err;
   }

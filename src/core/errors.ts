@@ -15,6 +15,7 @@ export type WaitlabErrorCode =
   | 'WAITLAB_LAB_TEARDOWN'
   | 'WAITLAB_AGENT'
   | 'WAITLAB_AGENT_EXITED'
+  | 'WAITLAB_ACTOR_FAILED'
   | 'WAITLAB_INTERRUPTED'
   | 'WAITLAB_OUTPUT';
 
@@ -76,6 +77,17 @@ export class MissingToolsError extends LabUnavailableError {
     super(
       `scenario ${scenario} needs ${missing.map((m) => `${m.tool} (${m.neededBy.join(', ')})`).join(' and ')}, not installed here: ${hint}`,
     );
+  }
+}
+
+/**
+ * A user's process in the lab did not become ready, or exited before the load ended (exit 3: the lab with it in
+ * could not be kept up). The message names the actor, the command and its exit, with the tail of its stderr.
+ */
+export class ActorFailedError extends WaitlabError {
+  override readonly code = 'WAITLAB_ACTOR_FAILED';
+  constructor(readonly actor: string, message: string) {
+    super(message);
   }
 }
 

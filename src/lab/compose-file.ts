@@ -5,6 +5,7 @@
 // controller service, so `docker compose up` runs the scenario); the compose driver runs it.
 import { InvalidValueError } from '../core/errors.ts';
 import type { Plan } from '../core/plan.ts';
+import { actorKind } from '../actors/registry.ts';
 import { composeYaml, type YamlValue } from './compose-yaml.ts';
 
 /** Where the image holds waitlab (Dockerfile's WORKDIR) and where each container sees the agents' directory. */
@@ -49,6 +50,10 @@ export function composeRefusals(plan: Plan): string[] {
   if (plan.networks) refusals.push(`scenario ${plan.scenario.name} declares networks (${Object.keys(plan.networks).join(', ')}); the compose lab builds one network: use --driver netns`);
   for (const host of Object.values(plan.hosts)) {
     if (host.routes?.length || host.gateway) refusals.push(`host ${host.name} routes or forwards between networks; the compose lab builds one network: use --driver netns`);
+  }
+  for (const actor of Object.values(plan.actors)) {
+    const refusal = actorKind(actor.kind)?.composeRefusal;
+    if (refusal) refusals.push(`actor ${actor.name} (${actor.kind}) ${refusal}`);
   }
   return refusals;
 }

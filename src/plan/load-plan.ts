@@ -25,6 +25,7 @@ import { normaliseSysctlValue, probeSysctls } from './sysctl-check.ts';
 import { parseSysctlFlags } from './sysctl-flags.ts';
 import { parseDuration } from '../core/units.ts';
 import { HOST_NAME } from '../core/host-names.ts';
+import { dirname, isAbsolute } from 'node:path';
 
 
 /** The one network of a lab that declares none. */
@@ -161,6 +162,8 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     if (lacksRequired(def.options, options)) unlinkable.add(name);
   }
 
+  // A scenario given as code (tests, resolvePlan from a program) has no file: its paths start where the program runs.
+  const scenarioDir = isAbsolute(file) ? dirname(file) : process.cwd();
   const tools = new PlanTools();
   for (const [name, host] of Object.entries(hosts)) {
     if (host.gateway?.masquerade) tools.need('nft', `hosts.${name}.gateway (masquerade)`);
@@ -170,7 +173,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   let maxLoadMs = 0;
   for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
     const def = actorKind(kind)!;
-    const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, actors: resolvedOptions, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems);
+    const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, scenarioDir, actors: resolvedOptions, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems);
     actors[name] = { name, kind, role: def.role, host, options, ...linked };
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }

@@ -65,4 +65,19 @@ describe('closeWaitFindings', () => {
     series.states.CLOSE_WAIT = series.t.map(() => 7);
     expect(only(runRule(closeWaitFindings, flat), 'CLOSE_WAIT on host server')).toContain('It grew by 0 while the load ran (0.0 per second).');
   });
+
+  it('process-close-wait: names the user\'s process, its command and pid, with the CLOSE_WAIT its own fds held', () => {
+    const report = loadReportFixture('process-close-wait');
+    const api = stats(report, 'api');
+    const s = only(runRule(closeWaitFindings, report), 'CLOSE_WAIT on host server');
+    expect(api['sockets'].peak.CLOSE_WAIT).toBe(host(report, 'server').final.CLOSE_WAIT);
+    expect(s).toContain(`CLOSE_WAIT ${n(api['sockets'].peak.CLOSE_WAIT)} held by your process \`${api['command']}\` (pid ${api['pid']}), counted among its open files: it got each peer's FIN and never closed the socket.`);
+    expect(s).not.toContain('closeStyle never');
+  });
+
+  it('names no process where a process held no CLOSE_WAIT', () => {
+    const report = loadReportFixture('process-close-wait');
+    stats(report, 'api')['sockets'].peak = { LISTEN: 1 };
+    expect(only(runRule(closeWaitFindings, report), 'CLOSE_WAIT on host server')).not.toContain('held by your process');
+  });
 });
