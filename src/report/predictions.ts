@@ -2,7 +2,10 @@
 // time, and the TIME_WAIT population on the host that closes first. Each prediction names the options and
 // sysctls it accounts for (basis), and where they make it meaningless it says so instead of giving a number.
 import { stat } from './report.ts';
+import type { Dial } from '../core/connection-model.ts';
+import { floods } from '../core/connection-model.ts';
 import type { ActorPlan, Plan } from '../core/plan.ts';
+import { connectionsOf } from '../plan/connection-models.ts';
 import { fillTimeMs, portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../core/port-budget.ts';
 import { closeOutcome, type CloseOutcome } from './close-outcome.ts';
 import type { ExhaustionPrediction, HostReport, Report, TimeWaitPrediction } from './report.ts';
@@ -32,19 +35,21 @@ export function twReuse(client: Pick<HostReport, 'sysctls'>, server: Pick<HostRe
 export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: Report['actors']): Report['predictions'] {
   const out: Report['predictions'] = {};
   for (const actor of Object.values(plan.actors)) {
-    if (actor.kind !== 'short-conn-client' || !actor.connect) continue;
+    const model = connectionsOf(actor);
+    const dial = model.dials[0];
+    if (!floods(model) || !dial) continue;
     const stats = actors[actor.name];
     const client = hosts[actor.host];
-    const server = hosts[actor.connect.host];
+    const server = hosts[dial.to.host];
     if (!stats || !client || !server) continue;
-    const outcome = closeOutcome(actor, plan.actors[actor.connect.actor]);
+    const target = plan.actors[dial.to.actor];
+    const outcome = closeOutcome(dial, target && connectionsOf(target).accepts);
     const entry: (typeof out)[string] = {};
     // A flood that binds first (localAddress / localPort) draws on other budgets: one port, or a range not
     // shared across destinations. The EADDRNOTAVAIL prediction is for plain connect() only.
-    const bindsFirst = actor.options['localAddress'] !== undefined || actor.options['localPort'] !== undefined;
-    const exhaustion = bindsFirst ? undefined : predictExhaustion(actor, client, server, stats, outcome);
+    const exhaustion = dial.localPorts.from !== 'range' ? undefined : predictExhaustion(actor, dial, client, server, stats, outcome);
     if (exhaustion) entry.exhaustion = exhaustion;
-    entry.timeWait = predictTimeWait(plan, actor, client, server, stats, outcome);
+    entry.timeWait = predictTimeWait(plan, actor, dial, client, server, stats, outcome);
     out[actor.name] = entry;
   }
   return out;
@@ -52,7 +57,7 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
 
 type Stats = Report['actors'][string];
 
-function predictExhaustion(actor: ActorPlan, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome): ExhaustionPrediction | undefined {
+function predictExhaustion(actor: ActorPlan, dial: Dial, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome): ExhaustionPrediction | undefined {
   const budget = portBudget(client.sysctls);
   const connectRate = stat(stats, 'connectRate') ?? 0;
   if (!budget || connectRate <= 0) return undefined;
@@ -60,7 +65,7 @@ function predictExhaustion(actor: ActorPlan, client: HostReport, server: HostRep
   const first = errors['EADDRNOTAVAIL']?.firstAtMs;
   const measuredMs = first === undefined ? null : Math.round(first - (stat(stats, 'startedAtMs') ?? 0));
   const fillMs = fillTimeMs(budget.budget, connectRate)!;
-  const destination = `${actor.connect!.address}:${actor.connect!.port}`;
+  const destination = `${dial.to.address}:${dial.to.port}`;
   const reuse = twReuse(client, server, destination);
   let predictedMs: number | null = fillMs;
   let basis: string;
@@ -74,10 +79,10 @@ function predictExhaustion(actor: ActorPlan, client: HostReport, server: HostRep
     // The client's FIN is never answered: FIN_WAIT_2 holds the port while the fd is open (graceful), or for
     // tcp_fin_timeout once it is an orphan (close(2)).
     const finTimeoutMs = Number(client.sysctls['net.ipv4.tcp_fin_timeout'] ?? 60) * 1000;
-    if (actor.options['closeStyle'] === 'close' && fillMs >= finTimeoutMs) {
+    if (dial.closeStyle === 'close' && fillMs >= finTimeoutMs) {
       predictedMs = null;
       basis = `does not apply: the server never answers the client's FIN, and each orphaned FIN_WAIT_2 frees its port after tcp_fin_timeout (${n(finTimeoutMs / 1000)} s), before the ${n(budget.budget)} ports fill at ${Math.round(connectRate)} per s`;
-    } else basis = `the server never answers the client's FIN: each port stays in FIN_WAIT_2 ${actor.options['closeStyle'] === 'close' ? `for tcp_fin_timeout (${n(finTimeoutMs / 1000)} s)` : 'while the client keeps its fd'}, ${n(budget.budget)} ports / ${Math.round(connectRate)} per s`;
+    } else basis = `the server never answers the client's FIN: each port stays in FIN_WAIT_2 ${dial.closeStyle === 'close' ? `for tcp_fin_timeout (${n(finTimeoutMs / 1000)} s)` : 'while the client keeps its fd'}, ${n(budget.budget)} ports / ${Math.round(connectRate)} per s`;
   } else {
     predictedMs = null;
     basis = `does not apply: ${outcome.why}, so the client's ports are free as each connection ends`;
@@ -95,18 +100,18 @@ function predictExhaustion(actor: ActorPlan, client: HostReport, server: HostRep
   };
 }
 
-function predictTimeWait(plan: Plan, actor: ActorPlan, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome): TimeWaitPrediction {
+function predictTimeWait(plan: Plan, actor: ActorPlan, dial: Dial, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome): TimeWaitPrediction {
   const connectRate = stat(stats, 'connectRate') ?? 0;
   const durationMs = stat(stats, 'durationMs') ?? 0;
   const byRate = Math.round(connectRate * Math.min(durationMs / 1000, TIME_WAIT_SECONDS));
-  const hostName = outcome.closer === 'client' ? actor.host : actor.connect!.host;
+  const hostName = outcome.closer === 'client' ? actor.host : dial.to.host;
   const holder = outcome.closer === 'client' ? client : server;
-  const destination = `${actor.connect!.address}:${actor.connect!.port}`;
+  const destination = `${dial.to.address}:${dial.to.port}`;
   const budget = portBudget(client.sysctls);
-  const localPort = actor.options['localPort'];
+  const localPort = dial.localPorts.from === 'fixed' ? dial.localPorts.port : undefined;
   // Measured on the link: the client's TIME_WAIT toward this destination, or the server's from the address it
   // sees the client as (its own, a bound one, or a masquerading gateway's, which then picks the ports too).
-  const link = planLinks(plan).find((l) => l.client === actor.host && l.server === actor.connect!.host);
+  const link = planLinks(plan).find((l) => l.client === actor.host && l.server === dial.to.host);
   const natted = link?.via;
   const measured = outcome.closer === 'client'
     ? capPeer(client.peak.peers.ephemeral[destination]?.TIME_WAIT ?? 0, client, budget?.budget)
@@ -121,7 +126,7 @@ function predictTimeWait(plan: Plan, actor: ActorPlan, client: HostReport, serve
   } else if (outcome.holder === 'client') {
     const reuse = twReuse(client, server, destination);
     if (localPort !== undefined) ({ v: predicted, why: basis } = cap(Math.min(1, byRate), `one local port (localPort ${localPort}): one 4-tuple, so one TIME_WAIT at a time`));
-    else if (actor.options['localAddress'] !== undefined) {
+    else if (dial.localPorts.from === 'bind-before-connect') {
       predicted = null;
       basis = 'does not apply: bind(ip, 0) draws every destination\'s ports from one budget per host';
     } else if (!budget) {

@@ -1,3 +1,4 @@
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import type { HostReport } from '../report.ts';
@@ -64,7 +65,7 @@ export function loadErrorFindings({ plan, report }: FindingInput): string[] {
     const missed = stat(stats, 'missedStarts') ?? 0;
     if (missed > 0) {
       let m = `Actor ${actor.name} missed ${n(missed)} scheduled starts: the open model counts a start that cannot begin on time rather than delaying it.`;
-      const count = actor.options['count'];
+      const count = connectionsOf(actor).load?.count;
       // count bounds the schedule, missed starts included: it is not the number of connections made.
       if (typeof count === 'number') m += ` Its count of ${n(count)} starts includes them: ${n(stat(stats, 'attempts') ?? 0)} attempted (${n(stat(stats, 'connected') ?? 0)} connected) and ${n(missed)} missed.`;
       out.push(m);
