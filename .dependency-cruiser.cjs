@@ -48,6 +48,13 @@ module.exports = {
       to: { path: '^src/' , pathNot: '^src/index\\.ts$' },
     },
     {
+      name: 'consumers-import-actors',
+      comment: "report/, outputs/ and watch/ read the plan's connection model (core/connection-model.ts, plan/connection-models.ts), never an actor kind's options or links: only report.ts names the registered kinds, to type each actor's stats",
+      severity: 'error',
+      from: { path: '^src/(report|outputs|watch)/', pathNot: '^src/report/report\\.ts$' },
+      to: { path: '^src/actors/' },
+    },
+    {
       name: 'library-imports-tests',
       severity: 'error',
       from: { path: '^src/' },

@@ -2,6 +2,7 @@
 // registry.ts. A kind is generic over its options (F), the stats it reports (S) and what its link() resolves
 // from other actors (L), so the report's entry for an actor is typed by its kind (report/report.ts).
 import type { Field, Fields, ValuesOf } from '../core/fields.ts';
+import type { ConnectionModel } from '../core/connection-model.ts';
 import type { ActorPlan, ActorRole, HostPlan } from '../core/plan.ts';
 
 export type { ActorRole };
@@ -55,6 +56,8 @@ export interface ActorKind<K extends string = string, F extends Fields = Fields,
    * problems and returns the links, merged into the actor's plan; undefined only when it pushed a problem.
    */
   link?(options: ValuesOf<F>, ctx: LinkContext, where: string, problems: string[]): L | undefined;
+  /** Its connections as the plan expects them, from its options and links: recorded in the plan, read by the report. */
+  connections(plan: PlanOf<F, L>): ConnectionModel;
   /** Load actors: the longest the load can run, so the run and its agents are bounded. */
   maxDurationMs?(options: ValuesOf<F>): number;
   /** Servers that may take longer than the agent's usual start to listen: the most start() may take. */

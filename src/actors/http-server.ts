@@ -106,6 +106,11 @@ export const httpServer = defineActorKind({
     const binary = engineBinary('nginx', o.binary, ctx, where, problems);
     return problems.length > before ? undefined : { engineBinary: binary };
   },
+  connections: ({ options: o }) => ({
+    // libuv and nginx set SO_REUSEADDR on every listening socket.
+    accepts: { port: o.port, backlog: o.backlog, acceptAfterMs: 0, reuseAddr: true, keepAlive: o.keepAlive, closeStyle: o.closeStyle, unreadBody: o.requestBody === 'unread' },
+    dials: [],
+  }),
   create(plan, ctx: ActorContext): Actor<NodeServerStats | NginxServerStats> {
     const o = plan.options;
     if (o.engine === 'nginx') {

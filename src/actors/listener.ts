@@ -84,6 +84,20 @@ export const listener = defineActorKind({
     ctx.needTool('python3');
     return undefined;
   },
+  connections: ({ options: o }) => ({
+    accepts: {
+      port: o.port,
+      backlog: o.backlog,
+      acceptAfterMs: o.acceptAfter,
+      reuseAddr: o.reuseAddr,
+      ...(o.restartAfterAccepts !== undefined ? { restart: { reuseAddr: o.restartReuseAddr ?? o.reuseAddr } } : {}),
+      keepAlive: false,
+      closeStyle: o.closeStyle,
+      unreadBody: false,
+    },
+    dials: [],
+    ...(o.nofile !== undefined ? { nofile: o.nofile } : {}),
+  }),
   create(plan, ctx): Actor<Partial<ListenerStats>> {
     const o = plan.options;
     const config = {

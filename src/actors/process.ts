@@ -38,6 +38,9 @@ export const processActor = defineActorKind({
     const launch = resolveLaunch(o, ctx, where, problems);
     return launch && { launch };
   },
+  // The user's code decides how it closes and whether it keeps connections alive: the model claims nothing of it,
+  // and what it held is read from its own sockets (stats.sockets), not predicted.
+  connections: () => ({ dials: [] }),
   settledByStop: ['exit'],
   readyWithinMs: (o) => o.readyTimeout,
   closeWithinMs: (o) => o.stopGrace,

@@ -2,6 +2,7 @@
 // Which one is an option; the upstreams are other actors, resolved to addresses at plan time.
 import { readFileSync } from 'node:fs';
 import { f } from '../core/fields.ts';
+import type { LocalPorts } from '../core/connection-model.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind } from './actor.ts';
@@ -78,6 +79,21 @@ export const proxy = defineActorKind({
     const linked: ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary: binary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
     return linked;
   },
+  connections: ({ options: o, upstreams }) => ({
+    accepts: { port: o.port, acceptAfterMs: 0, reuseAddr: true, keepAlive: true, closeStyle: 'graceful', unreadBody: false },
+    dials: upstreams.map((to) => ({
+      to,
+      ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
+      localPorts: upstreamPorts(o),
+      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive } : { pooled: false },
+      // Without keep-alive the proxy ends each upstream connection once the response is in.
+      closer: 'client',
+      // HAProxy in http mode closes server connections with an RST.
+      closeStyle: o.engine === 'haproxy' && o.mode === 'http' ? 'rst' : 'graceful',
+      requestBodyBytes: 0,
+      writesAfterPeerClose: false,
+    })),
+  }),
   create(plan, ctx) {
     const o = plan.options;
     const errors = new ErrorLogTally(ctx.now);
@@ -122,6 +138,17 @@ export const proxy = defineActorKind({
     };
   },
 });
+
+/**
+ * Where a proxy's upstream connections take their local ports: HAProxy's own range, bind-before-connect for
+ * the builtin engine (undici's localAddress is net.connect's), and the host's range otherwise: nginx's
+ * proxy_bind sets IP_BIND_ADDRESS_NO_PORT, so connect() still picks the port per 4-tuple.
+ */
+function upstreamPorts(o: { engine: string; bind?: string; sourcePorts?: { lo: number; hi: number } }): LocalPorts {
+  if (o.sourcePorts) return { from: 'own-range', lo: o.sourcePorts.lo, hi: o.sourcePorts.hi };
+  if (o.engine === 'builtin' && o.bind !== undefined) return { from: 'bind-before-connect', address: o.bind };
+  return { from: 'range' };
+}
 
 /** A proxy's plan entry with its links, or undefined for any other kind. */
 export function proxyPlan(plan: ActorPlan): (ActorPlan & ProxyLinks) | undefined {

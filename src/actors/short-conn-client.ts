@@ -22,6 +22,23 @@ export const shortConnClient = defineActorKind({
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
   },
+  connections: ({ options: o, connect }) => ({
+    dials: [
+      {
+        to: connect,
+        ...(o.localAddress !== undefined ? { sourceAddress: o.localAddress } : {}),
+        localPorts: o.localPort !== undefined ? { from: 'fixed', port: o.localPort } : o.localAddress !== undefined ? { from: 'bind-before-connect', address: o.localAddress } : { from: 'range' },
+        perRequest: { pooled: false },
+        closer: o.closer,
+        closeStyle: o.closeStyle,
+        requestBodyBytes: o.requestBodyBytes,
+        writesAfterPeerClose: o.writeAfterPeerClose > 0,
+      },
+    ],
+    load: o.model === 'open'
+      ? { model: 'open', ratePerSec: o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) }
+      : { model: 'closed', concurrency: o.concurrency, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
+  }),
   maxDurationMs: (o) => o.duration + o.idleTimeout,
   create(plan, ctx) {
     // The native engine blocks its thread for a slice at a time: it always runs on worker threads.

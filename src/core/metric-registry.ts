@@ -118,6 +118,18 @@ export const METRICS: readonly MetricDef[] = [
   m('predictions.{actor}.timeWait.measured', 'sockets', 'peak', 'neither', 'measured TIME_WAIT peak'),
   m('predictions.{actor}.timeWait.ratio', 'measured / predicted', 'ratio', 'neither', 'TIME_WAIT, measured over predicted'),
   m('predictions.{actor}.timeWait.ofPortBudget', 'of the budget', 'ratio', 'neither', 'TIME_WAIT peak over the port budget'),
+  m('predictions.{actor}.exhaustion.plannedRate', 'per s', 'rate', 'neither', 'the rate the plan offered, beside the connect() rate'),
+  m('predictions.{actor}.timeWait.predictedTogether', 'sockets', 'peak', 'neither', 'TIME_WAIT predicted for the floods that share one count'),
+  m('predictions.{actor}.sustainableRate.usablePorts', 'ports', 'count', 'neither', 'ports connect() may take over under tcp_tw_reuse'),
+  m('predictions.{actor}.sustainableRate.delayMs', 'ms', 'duration', 'neither', 'tcp_tw_reuse_delay'),
+  m('predictions.{actor}.sustainableRate.predicted', 'per s', 'rate', 'neither', 'predicted sustainable new-connection rate under tcp_tw_reuse'),
+  m('predictions.{actor}.sustainableRate.offered', 'per s', 'rate', 'neither', 'the rate offered against it'),
+  m('predictions.{actor}.sustainableRate.measured', 'per s', 'rate', 'neither', 'measured new-connection rate under tcp_tw_reuse'),
+  m('predictions.{actor}.sustainableRate.ratio', 'measured / predicted', 'ratio', 'neither', 'sustainable rate, measured over predicted'),
+  m('predictions.{actor}.parityCliff.halfPorts', 'ports', 'count', 'neither', 'ports of connect()\'s preferred parity'),
+  m('predictions.{actor}.parityCliff.predictedAtMs', 'ms', 'duration', 'neither', 'when connect() is predicted to have used its preferred half'),
+  m('predictions.{actor}.parityCliff.slowedRate', 'per s', 'rate', 'neither', 'the connect() rate predicted past the cliff'),
+  m('predictions.{actor}.parityCliff.connected', 'connections', 'count', 'neither', 'connections made, against the half'),
 
   // A scaled host's replicas added up (--scale), by the scenario's host and actor names.
   m('replicas.{host}.timeWaitPeaks.{index}', 'sockets', 'peak', 'rise', 'a replica\'s peak TIME_WAIT'),

@@ -1,4 +1,5 @@
 // The Plan: a scenario with every default resolved, frozen and serialisable. The runtime only reads it.
+import type { ConnectionModel } from './connection-model.ts';
 
 /** Servers start first and run until stopped; load actors start once every server listens and end by themselves. */
 export type ActorRole = 'server' | 'load';
@@ -43,6 +44,8 @@ export interface ActorPlan {
   readonly options: Readonly<Record<string, unknown>>;
   /** Where a client connects: resolved from its `target` actor. */
   readonly connect?: { readonly actor: string; readonly host: string; readonly address: string; readonly port: number };
+  /** Its connections as its kind expects them (core/connection-model.ts); absent in plans made before it was recorded. */
+  readonly connections?: ConnectionModel;
 }
 
 /** A sysctl profile as applied: per host, each sysctl it set, beside the scenario's own value (null: unset). */

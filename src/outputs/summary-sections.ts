@@ -1,5 +1,7 @@
 // The summary's content, as sections of tables and bullets: rendered for the terminal (terminal-summary.ts)
 // and as summary.md (summary-markdown.ts). Reads only the report.
+import { relays } from '../core/connection-model.ts';
+import { connectionsOf } from '../plan/connection-models.ts';
 import { stat } from '../report/report.ts';
 import { KEY_COUNTERS } from '../sampler/kernel-counters.ts';
 import { formatDuration } from '../core/units.ts';
@@ -39,7 +41,7 @@ export function summarySections(r: Report): Section[] {
       }),
       // A count bounds scheduled starts, missed ones included: say so where they differ.
       bullets: load.flatMap(([name, a]) => {
-        const count = (a.options as Record<string, unknown>)['count'];
+        const count = connectionsOf(r.scenario.plan.actors[name]).load?.count;
         const missed = stat(a, 'missedStarts') ?? 0;
         return typeof count === 'number' && missed > 0 ? [`${name}: count ${num(count)} counts scheduled starts, missed ones included: ${num(stat(a, 'attempts'))} attempted (${num(stat(a, 'connected'))} connected) + ${num(missed)} missed.`] : [];
       }),
@@ -57,7 +59,7 @@ export function summarySections(r: Report): Section[] {
   }
   sections.push(...replicaSections(r));
 
-  const proxies = Object.entries(r.actors).filter(([, a]) => a.kind === 'proxy');
+  const proxies = Object.entries(r.actors).filter(([name]) => relays(connectionsOf(r.scenario.plan.actors[name])));
   if (proxies.length) {
     sections.push({
       title: 'Proxies (their own error logs)',

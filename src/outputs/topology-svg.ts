@@ -1,6 +1,7 @@
 // The lab as a small diagram: a box per host (name, address, actors) in the plan's order, and an arc from each
 // connecting host to each host it connects to (planLinks: client targets and proxy upstreams), labelled with
 // the actors at both ends. Inline SVG, every text escaped.
+import { connectionsOf } from '../plan/connection-models.ts';
 import type { Plan } from '../core/plan.ts';
 import { planLinks } from '../report/evidence/links.ts';
 import { escapeHtml } from './html-escape.ts';
@@ -12,7 +13,8 @@ const ARC_STEP = 34;
 
 function actorLine(plan: Plan, name: string): string {
   const a = plan.actors[name]!;
-  const port = typeof a.options['port'] === 'number' ? ` :${a.options['port']}` : '';
+  const accepts = connectionsOf(a).accepts;
+  const port = accepts ? ` :${accepts.port}` : '';
   return `${name}: ${a.kind}${port}`;
 }
 

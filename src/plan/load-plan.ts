@@ -173,8 +173,11 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   let maxLoadMs = 0;
   for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
     const def = actorKind(kind)!;
+    const before = problems.length;
     const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, scenarioDir, actors: resolvedOptions, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems);
-    actors[name] = { name, kind, role: def.role, host, options, ...linked };
+    const actor: ActorPlan = { name, kind, role: def.role, host, options, ...linked };
+    // An actor whose link() pushed a problem is refused with the plan, and its model would rest on nothing.
+    actors[name] = !unlinkable.has(name) && problems.length === before ? { ...actor, connections: def.connections(actor as never) } : actor;
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }
 

@@ -1,11 +1,11 @@
-// Which end of a short-conn client's connections should end in TIME_WAIT, from how the plan tells each to
+// Which end of a client's connections should end in TIME_WAIT, from how the connection model tells each to
 // close: the closer's FIN must be answered by the other end's FIN, and neither may reset.
-import type { ActorPlan } from '../core/plan.ts';
+import type { Accept, Dial } from '../core/connection-model.ts';
 
 export interface CloseOutcome {
   /** The end expected to hold TIME_WAIT, or 'none'. */
   readonly holder: 'client' | 'server' | 'none';
-  /** The end told to close first (the actor's `closer`). */
+  /** The end told to close first (the dial's closer). */
   readonly closer: 'client' | 'server';
   /** Why, in words naming the options. */
   readonly why: string;
@@ -15,22 +15,22 @@ export interface CloseOutcome {
   readonly unanswered?: boolean;
 }
 
-export function closeOutcome(client: ActorPlan, server: ActorPlan | undefined): CloseOutcome {
-  const o = client.options;
-  const so = server?.options ?? {};
-  const closer = o['closer'] as 'client' | 'server';
+/** `dial`: the client's connections; `server`: what the dialled actor accepts (absent: unknown, taken as graceful). */
+export function closeOutcome(dial: Dial, server: Accept | undefined): CloseOutcome {
+  const closer = dial.closer;
   const other = closer === 'client' ? 'server' : 'client';
-  const [closerStyle, otherStyle] = closer === 'client' ? [o['closeStyle'], so['closeStyle']] : [so['closeStyle'], o['closeStyle']];
-  const clientHoldsOpen = o['closeStyle'] === 'never';
+  const serverStyle = server?.closeStyle;
+  const [closerStyle, otherStyle] = closer === 'client' ? [dial.closeStyle, serverStyle] : [serverStyle, dial.closeStyle];
+  const clientHoldsOpen = dial.closeStyle === 'never';
   if (closerStyle === 'never') {
     return { holder: 'none', closer, why: `the ${closer} is to close first and its closeStyle is never: no FIN, each connection held open`, clientHoldsOpen };
   }
   // A close by RST (SO_LINGER 0, close(2) with a request body unread, data written to a closed server) skips TIME_WAIT on both ends.
   if (closerStyle === 'rst') return { holder: 'none', closer, why: `the ${closer} closes first with SO_LINGER 0 (closeStyle rst): an RST, no TIME_WAIT on either end`, clientHoldsOpen };
-  if (so['requestBody'] === 'unread' && Number(o['requestBodyBytes'] ?? 0) > 0) {
+  if (server?.unreadBody && dial.requestBodyBytes > 0) {
     return { holder: 'none', closer, why: 'the server closes with the request body unread: close(2) with unread data sends an RST, no TIME_WAIT on either end', clientHoldsOpen };
   }
-  if (closer === 'server' && Number(o['writeAfterPeerClose'] ?? 0) > 0) {
+  if (closer === 'server' && dial.writesAfterPeerClose) {
     return { holder: 'none', closer, why: 'the client writes after the server closed: the server answers with an RST, which ends the connection without TIME_WAIT', clientHoldsOpen };
   }
   if (otherStyle === 'never') {

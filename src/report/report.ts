@@ -74,8 +74,10 @@ export interface ExhaustionPrediction {
   /** Ports of ip_local_port_range, less ip_local_reserved_ports within it: one 4-tuple each toward one ip:port. */
   portBudget: number;
   portRange: string;
-  /** New connections per second over the flood's first second. */
+  /** connect() calls per second over the load, failures included (attempts / load duration); the first second's connections in reports before issue 21. */
   connectRate: number;
+  /** The open model's planned rate beside it; null for a closed model; absent in older reports. */
+  plannedRate?: number | null;
   /** Port budget / connect rate; null where the client's ports do not stay held (basis says why). */
   predictedMs: number | null;
   /** When connect() first failed with EADDRNOTAVAIL, after the flood's start; null if it never did. */
@@ -98,8 +100,48 @@ export interface TimeWaitPrediction {
   ratio: number | null;
   /** Client closer: measured peak / port budget. */
   ofPortBudget: number | null;
+  /** Where the measured count was read: "client>ip:port" or "server<source address"; absent in older reports. */
+  measuredOn?: string;
+  /** Other floods whose TIME_WAIT is counted in the same place: ratio is then measured / predictedTogether. */
+  sharedWith?: string[];
+  predictedTogether?: number;
   /** The options and sysctls the prediction accounts for (closeStyle, closer, tcp_tw_reuse and its delay, tcp_max_tw_buckets), or why it does not apply; absent in older reports. */
   basis?: string;
+}
+
+/** Under tcp_tw_reuse: the most new connections per second the client's ports sustain, and what the load got. */
+export interface SustainableRatePrediction {
+  actor: string;
+  host: string;
+  /** Ports connect() may use: ip_local_port_range less ip_local_reserved_ports. */
+  usablePorts: number;
+  /** net.ipv4.tcp_tw_reuse_delay: how old a TIME_WAIT entry must be before connect() may take it over. */
+  delayMs: number;
+  /** usablePorts / delay, per second. */
+  predicted: number;
+  /** connect() calls per second over the load. */
+  offered: number;
+  /** Connections made per second over the load, where the offered rate exceeded the prediction; else null. */
+  measured: number | null;
+  ratio: number | null;
+  basis: string;
+}
+
+/** connect() slows once the half of the range it scans first is held: where that happens. */
+export interface ParityCliffPrediction {
+  actor: string;
+  host: string;
+  /** Ports of the range with its low end's parity: connections after which every connect() scans them all. */
+  halfPorts: number;
+  /** halfPorts / connect() rate. */
+  predictedAtMs: number;
+  /** New connections per second once every connect() scans the held half: 1 s / (halfPorts x the cost of a port). */
+  slowedRate: number;
+  /** Connections the run made. */
+  connected: number;
+  /** The run made more connections than the half. */
+  crossed: boolean;
+  basis: string;
 }
 
 /** A scaled host's replicas added up (report/replicas.ts). */
@@ -142,7 +184,7 @@ export interface Report {
   actors: Record<string, ActorReport>;
   /** Scaled hosts (--scale), by the scenario's host name: each replica is also in hosts and actors under its own name. */
   replicas?: Record<string, ReplicaTotals>;
-  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction }>;
+  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction }>;
   thresholds: ThresholdResult[];
   findings: string[];
   verdict: 'pass' | 'fail' | 'interrupted' | 'error';

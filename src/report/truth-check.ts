@@ -3,6 +3,8 @@
 // agree with the kernel's counters and the census. Pure: reads a report, returns the contradictions found.
 // The claims are recognised by the phrasings the finding rules use (src/report/findings/); a sentence that
 // makes none is not checked.
+import { relays } from '../core/connection-model.ts';
+import { connectionsOf } from '../plan/connection-models.ts';
 import type { Plan } from '../core/plan.ts';
 import { portBudget } from '../core/port-budget.ts';
 import { ALL_PORTS } from './evidence/port-holders.ts';
@@ -37,7 +39,7 @@ function peersOf(links: readonly Link[], host: string): string[] {
 /** "Host X closed its connections [with host Y] first[, as their S side]": X's kernel counted first closes, more than a named peer whose counters are all this link's, and X took that side. */
 const closedFirst: Check = (s, { report, links }) => {
   const out: { claim: string; evidence: string }[] = [];
-  const proxyHost = Object.values(report.scenario.plan.actors).find((a) => a.kind === 'proxy')?.host;
+  const proxyHost = Object.values(report.scenario.plan.actors).find((a) => relays(connectionsOf(a)))?.host;
   for (const m of s.matchAll(/(?<!Who )(?:\b[Hh]ost ([\w-]+)|\b(The proxy)) closed (?:these|its) connections(?: with host ([\w-]+))? first(?:, as their (client|server) side)?/g)) {
     const name = m[1] ?? (m[2] ? proxyHost : undefined);
     const host = name ? report.hosts[name] : undefined;

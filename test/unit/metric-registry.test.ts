@@ -34,7 +34,7 @@ describe('threshold paths checked against the metric registry', () => {
     expect(await problemsOf(['hosts.client.peak.total.NOPE > 0', 'actors.nobody.ok > 1', 'predictions.flood.exhaustion.soon > 0', 'hosts.client.address > 0', 'hosts.client.perRequest.connectionsOpened < 1'])).toEqual([
       expect.stringMatching(/^--threshold: hosts\.client\.peak\.total\.NOPE: no TCP state "NOPE" \(known: .*ESTABLISHED.*NEW_SYN_RECV\)$/),
       '--threshold: actors.nobody.ok: no actor "nobody" (known: web, flood)',
-      expect.stringMatching(/^--threshold: predictions\.flood\.exhaustion\.soon: no part of exhaustion "soon" \(known: portBudget, connectRate, predictedMs, measuredMs, ratio\)$/),
+      expect.stringMatching(/^--threshold: predictions\.flood\.exhaustion\.soon: no part of exhaustion "soon" \(known: portBudget, connectRate, predictedMs, measuredMs, ratio, plannedRate\)$/),
       expect.stringMatching(/^--threshold: hosts\.client\.address: no part of host "address"/),
       expect.stringMatching(/^--threshold: hosts\.client\.perRequest\.connectionsOpened: connections opened per request is derived for comparisons/),
     ]);

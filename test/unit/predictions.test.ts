@@ -5,6 +5,9 @@ import type { Report } from '../../src/report/report.ts';
 import { host, loadReportFixture, n, reportFixtureNames, stats } from './fixture.ts';
 
 const run = (report: Report) => predict(report.scenario.plan, report.hosts, report.actors);
+/** connect() calls per second over the load, failures included: the rate the predictions use. */
+const callRate = (flood: Record<string, any>) => (Number(flood['attempts']) / Number(flood['durationMs'])) * 1000;
+const loadText = (flood: Record<string, any>, planned: number) => `connect() called ${n(Math.round(callRate(flood)))} per s over the load (${n(flood['attempts'])} calls, failures included, in ${n(flood['durationMs'])} ms), as planned (${n(planned)} per s)`;
 const ratio = (measured: number, predicted: number) => Math.round((measured / predicted) * 1000) / 1000;
 
 describe('portBudget', () => {
@@ -60,7 +63,7 @@ describe('predict', () => {
     const report = loadReportFixture('short-conn');
     const flood = stats(report, 'flood');
     const { exhaustion, timeWait } = run(report)['flood']!;
-    const rate = Number(flood['connectRate']);
+    const rate = callRate(flood);
     const predictedMs = Math.round((1000 / rate) * 1000);
     const measuredMs = Math.round(flood['errors']['EADDRNOTAVAIL'].firstAtMs - flood['startedAtMs']);
     expect(exhaustion).toEqual({
@@ -69,13 +72,14 @@ describe('predict', () => {
       portBudget: 1000,
       portRange: '40000-40999',
       connectRate: Math.round(rate * 10) / 10,
+      plannedRate: 300,
       predictedMs,
       measuredMs,
       ratio: ratio(measuredMs, predictedMs),
-      basis: `the client closes first and keeps each port in TIME_WAIT for 60 s (tcp_tw_reuse=0 forbids connect() to reuse them): 1,000 ports / ${Math.round(rate)} per s`,
+      basis: `the client closes first and keeps each port in TIME_WAIT for 60 s (tcp_tw_reuse=0 forbids connect() to reuse them): 1,000 ports / ${Math.round(rate)} per s (${loadText(flood, 300)})`,
     });
     const client = host(report, 'client');
-    const predicted = Math.min(1000, Math.round(rate * Math.min(Number(flood['durationMs']) / 1000, 60)));
+    const predicted = Math.min(1000, Number(flood['connected']));
     expect(predicted).toBe(1000);
     expect(timeWait).toEqual({
       actor: 'flood',
@@ -85,7 +89,8 @@ describe('predict', () => {
       measured: client.peak.ephemeral.TIME_WAIT,
       ratio: ratio(client.peak.ephemeral.TIME_WAIT, predicted),
       ofPortBudget: ratio(client.peak.ephemeral.TIME_WAIT, 1000),
-      basis: 'the client closes first with a FIN (closeStyle graceful) and the server answers with its own; tcp_tw_reuse=0 forbids connect() to reuse them: min(rate x min(run, 60 s) = 1,800, 1,000 ports)',
+      measuredOn: 'client>198.18.0.2:8080',
+      basis: 'the client closes first with a FIN (closeStyle graceful) and the server answers with its own; tcp_tw_reuse=0 forbids connect() to reuse them: min(connections closed = 1,000, 1,000 ports)',
     });
   });
 
@@ -100,10 +105,10 @@ describe('predict', () => {
     expect(flood['errors']['EADDRNOTAVAIL']).toBeUndefined();
     // 1,000 ports at 300 per s last 3.3 s, longer than the 1 s after which an entry may be taken over.
     expect(exhaustion!.predictedMs).toBeNull();
-    expect(exhaustion!.basis).toBe('does not apply: tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms), and at 300 per s the 1,000 ports last longer than that');
+    expect(exhaustion!.basis).toBe(`does not apply: tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms), and at 300 per s the 1,000 ports last longer than that (${loadText(flood, 300)})`);
     expect(exhaustion!.measuredMs).toBeNull();
     expect(exhaustion!.ratio).toBeNull();
-    // max(500 ports of the low end's parity, 300 per s x 1 s) = 500.
+    // 300 connections per s fit in the 500 ports of the low end's parity (500 per s at a 1 s delay): that half.
     expect(timeWait!.predicted).toBe(500);
     expect(timeWait!.measured).toBe(client.peak.ephemeral.TIME_WAIT);
     expect(timeWait!.ratio).toBe(1);
@@ -113,9 +118,10 @@ describe('predict', () => {
   it('tcp_tw_reuse=1 reacts to its delay, to timestamps, and to tcp_tw_reuse=2 on a veth', () => {
     const slow = loadReportFixture('short-conn--tw-reuse-1');
     host(slow, 'client').sysctls['net.ipv4.tcp_tw_reuse_delay'] = '3000';
-    const rate = Number(stats(slow, 'flood')['connectRate']);
-    // 300 per s x 3 s = 900 entries younger than the delay: more than the 500-port half.
-    expect(run(slow)['flood']!.timeWait!.predicted).toBe(Math.ceil(rate * 3));
+    const rate = callRate(stats(slow, 'flood'));
+    // The half cycles 500 / 3 s = 167 per s, fewer than 300: connect() spills into the other half and, taking
+    // free ports as they come, fills all 1,000 (it was min(budget, max(half, rate x delay)) = 900 before).
+    expect(run(slow)['flood']!.timeWait!.predicted).toBe(1000);
     // 1,000 ports fill in 3.3 s, after the first entries are 3 s old: they are taken over, no exhaustion.
     expect(run(slow)['flood']!.exhaustion!.predictedMs).toBeNull();
     // With a 5 s delay the ports fill before any entry may be taken over.
@@ -144,7 +150,7 @@ describe('predict', () => {
     // The server closes first: the client's ports are free as each connection ends, so no exhaustion is predicted.
     expect(exhaustion!.predictedMs).toBeNull();
     expect(exhaustion!.basis).toMatch(/^does not apply: the server closes first/);
-    const byRate = Math.round(Number(flood['connectRate']) * Math.min(Number(flood['durationMs']) / 1000, 60));
+    const byRate = Number(flood['connected']);
     const server = host(report, 'server');
     expect(timeWait).toEqual({
       actor: 'flood',
@@ -154,7 +160,8 @@ describe('predict', () => {
       measured: server.peak.listen.TIME_WAIT,
       ratio: ratio(server.peak.listen.TIME_WAIT, Math.min(100, byRate)),
       ofPortBudget: null,
-      basis: `the server closes first with a FIN (closeStyle graceful) and the client answers with its own; a new SYN takes over the server's entry on the same 4-tuple (RFC 6191), so min(rate x min(run, 60 s) = ${n(byRate)}, the client's 100 ports of its range's low-end parity)`,
+      measuredOn: 'server<198.18.0.1',
+      basis: `the server closes first with a FIN (closeStyle graceful) and the client answers with its own; a new SYN takes over the server's entry on the same 4-tuple (RFC 6191), so min(connections closed = ${n(byRate)}, the client's 100 ports of its range's low-end parity)`,
     });
   });
 
@@ -194,7 +201,7 @@ describe('predict', () => {
     expect(p.timeWait!.predicted).toBe(0);
     expect(p.timeWait!.basis).toBe('the client is to close first and its closeStyle is never: no FIN, each connection held open');
     expect(p.exhaustion!.predictedMs).toBe(2000);
-    expect(p.exhaustion!.basis).toBe('the client never closes (closeStyle never): every connection keeps its port, 200 ports / 100 per s');
+    expect(p.exhaustion!.basis).toBe(`the client never closes (closeStyle never): every connection keeps its port, 200 ports / 100 per s (${loadText(stats(loadReportFixture('short-conn--held-open'), 'flood'), 100)})`);
   });
 
   it('fixed local port: one 4-tuple, so one TIME_WAIT; behind NAT: does not apply', () => {
@@ -226,7 +233,7 @@ describe('predict', () => {
   it('reacts to the fixture: reserved ports shrink the budget and move the predicted time; a server that never closes', () => {
     const report = loadReportFixture('short-conn');
     host(report, 'client').sysctls['net.ipv4.ip_local_reserved_ports'] = '40000-40099';
-    const rate = Number(stats(report, 'flood')['connectRate']);
+    const rate = callRate(stats(report, 'flood'));
     const { exhaustion, timeWait } = run(report)['flood']!;
     expect(exhaustion!.portBudget).toBe(900);
     expect(exhaustion!.predictedMs).toBe(Math.round((900 / rate) * 1000));

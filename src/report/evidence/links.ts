@@ -3,8 +3,9 @@
 // link also says under which keys each end's census lists the other: the client's by server ip:port, the
 // server's by the address the client's packets carry (its own, a bound source address, or a masquerading
 // gateway's).
-import { proxyPlan } from '../../actors/proxy.ts';
+import { ownPortCount } from '../../core/connection-model.ts';
 import type { HostPlan, Plan } from '../../core/plan.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { addressInSubnet } from '../../plan/lab-addresses.ts';
 
 export interface Link {
@@ -27,39 +28,32 @@ export interface Link {
 }
 
 /** The address a packet from `from` to `to` carries as its source once it reaches `to`, and the gateway that rewrote it. */
-function sourceSeen(plan: Plan, from: HostPlan, to: HostPlan, bind: unknown): { seenAs: string; via?: string } {
+function sourceSeen(plan: Plan, from: HostPlan, to: HostPlan, bind: string | undefined): { seenAs: string; via?: string } {
   for (const route of from.routes ?? []) {
     if (!addressInSubnet(to.address, route.to)) continue;
     const gw = Object.values(plan.hosts).find((h) => h.interfaces?.some((i) => i.address === route.via));
     if (gw?.gateway?.masquerade) return { seenAs: gw.gateway.masquerade.address, via: gw.name };
   }
   // A bound source address (nginx proxy_bind, HAProxy source): 0.0.0.0 and loopback leave the host's own.
-  if (typeof bind === 'string' && bind !== '0.0.0.0' && !bind.startsWith('127.')) return { seenAs: bind };
+  if (bind !== undefined && bind !== '0.0.0.0' && !bind.startsWith('127.')) return { seenAs: bind };
   return { seenAs: from.address };
-}
-
-/** A fixed local port (localPort) is one port; a proxy's own source range (sourcePorts) is its size. */
-function ownPorts(options: Readonly<Record<string, unknown>>): number | undefined {
-  if (typeof options['localPort'] === 'number') return 1;
-  const range = options['sourcePorts'] as { lo: number; hi: number } | undefined;
-  return range ? range.hi - range.lo + 1 : undefined;
 }
 
 export function planLinks(plan: Plan): Link[] {
   const byPair = new Map<string, { client: string; server: string; clientActors: Set<string>; serverActors: Set<string>; destinations: Set<string>; seenAs: string; via?: string; ownPorts?: number }>();
   for (const actor of Object.values(plan.actors)) {
-    const targets = proxyPlan(actor)?.upstreams ?? (actor.connect ? [actor.connect] : []);
-    for (const t of targets) {
+    for (const dial of connectionsOf(actor).dials) {
+      const t = dial.to;
       const from = plan.hosts[actor.host];
       const to = plan.hosts[t.host];
       if (!from || !to || t.host === actor.host) continue;
       const key = `${actor.host}\0${t.host}`;
       let link = byPair.get(key);
       if (!link) {
-        const seen = sourceSeen(plan, from, to, actor.options['localAddress'] ?? actor.options['bind']);
+        const seen = sourceSeen(plan, from, to, dial.sourceAddress);
         byPair.set(key, (link = { client: actor.host, server: t.host, clientActors: new Set(), serverActors: new Set(), destinations: new Set(), ...seen }));
       }
-      const own = ownPorts(actor.options);
+      const own = ownPortCount(dial.localPorts);
       if (own !== undefined) link.ownPorts = Math.max(link.ownPorts ?? 0, own);
       link.clientActors.add(actor.name);
       link.serverActors.add(t.actor);

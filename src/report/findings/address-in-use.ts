@@ -1,24 +1,26 @@
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
-const onOff = (v: unknown) => (v ? 'on' : 'off');
+const onOff = (v: boolean) => (v ? 'on' : 'off');
 
 /** A listener restarted on a port that still holds connections: EADDRINUSE or not, and why (SO_REUSEADDR on each side). */
 export function addressInUseFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
   for (const actor of Object.values(plan.actors)) {
-    if (actor.kind !== 'listener') continue;
+    const accepts = connectionsOf(actor).accepts;
+    if (!accepts?.restart) continue;
     const stats = report.actors[actor.name];
     const restart = stat(stats, 'restart');
     if (!stats || !restart || restart.state === 'not-asked' || restart.state === 'waiting') continue;
-    const oldReuse = actor.options['reuseAddr'];
-    const newReuse = actor.options['restartReuseAddr'] ?? oldReuse;
+    const oldReuse = accepts.reuseAddr;
+    const newReuse = accepts.restart.reuseAddr;
     const held = Object.entries(restart.portStates ?? {}).map(([state, k]) => `${state} ${n(k)}`).join(', ') || 'no socket';
     const errors = stat(stats, 'errors') ?? {};
     const inUse = errors['EADDRINUSE'];
     const calls = inUse ? Object.keys(inUse.syscalls).map((c) => `${c}()`).join(', ') : '';
-    let s = `Listener ${actor.name} on host ${actor.host} (port ${actor.options['port']}) was restarted with SO_REUSEADDR ${onOff(oldReuse)} on the old listening socket and ${onOff(newReuse)} on the new one, while the port held ${held} (as /proc/net/tcp listed it at the restart).`;
+    let s = `Listener ${actor.name} on host ${actor.host} (port ${accepts.port}) was restarted with SO_REUSEADDR ${onOff(oldReuse)} on the old listening socket and ${onOff(newReuse)} on the new one, while the port held ${held} (as /proc/net/tcp listed it at the restart).`;
     if (restart.state === 'listening') {
       s += ` It listened again at try ${n(restart.tries)}: with SO_REUSEADDR on both, bind() disregards sockets on the port that are not listening.`;
     } else if (inUse) {

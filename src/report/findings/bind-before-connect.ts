@@ -1,12 +1,20 @@
 import { stat, type ActorReport } from '../report.ts';
-import type { ActorPlan } from '../../core/plan.ts';
+import type { Dial } from '../../core/connection-model.ts';
+import { floods } from '../../core/connection-model.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import { ephemeralTimeWait } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n, times } from './words.ts';
 
 const errorsOf = (stats: ActorReport | undefined) => (stat(stats, 'errors') ?? {});
-const destination = (a: ActorPlan) => `${a.connect!.address}:${a.connect!.port}`;
+/** A flood's connections toward one destination. */
+interface Flood {
+  readonly name: string;
+  readonly dial: Dial;
+}
+
+const destination = (f: Flood) => `${f.dial.to.address}:${f.dial.to.port}`;
 
 /**
  * A host whose floods reach several destinations: how many connections it made against its port budget,
@@ -16,11 +24,15 @@ const destination = (a: ActorPlan) => `${a.connect!.address}:${a.connect!.port}`
  */
 export function bindBeforeConnectFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
-  const groups = new Map<string, ActorPlan[]>();
+  const groups = new Map<string, Flood[]>();
   for (const a of Object.values(plan.actors)) {
-    if (a.kind !== 'short-conn-client' || !a.connect || a.options['localPort'] !== undefined) continue;
-    const key = `${a.host}\0${a.options['localAddress'] !== undefined ? 'bound' : 'plain'}`;
-    groups.set(key, [...(groups.get(key) ?? []), a]);
+    const model = connectionsOf(a);
+    if (!floods(model)) continue;
+    for (const dial of model.dials) {
+      if (dial.localPorts.from !== 'range' && dial.localPorts.from !== 'bind-before-connect') continue;
+      const key = `${a.host}\0${dial.localPorts.from === 'bind-before-connect' ? 'bound' : 'plain'}`;
+      groups.set(key, [...(groups.get(key) ?? []), { name: a.name, dial }]);
+    }
   }
   for (const [key, actors] of groups) {
     const [hostName, mode] = key.split('\0') as [string, 'bound' | 'plain'];
@@ -43,7 +55,7 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
       continue;
     }
 
-    const address = [...new Set(actors.map((a) => String(a.options['localAddress'])))].join(', ');
+    const address = [...new Set(actors.map((a) => a.dial.sourceAddress))].join(', ');
     let s = `${head}, binding its source address (${address}) before connect(): bind(ip, 0) chooses the port before the destination is known.`;
     const autobindReuse = host.sysctls['net.ipv4.ip_autobind_reuse'];
     if (inUse) {

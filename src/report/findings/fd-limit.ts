@@ -1,3 +1,4 @@
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import type { FindingInput } from './rule.ts';
@@ -18,7 +19,7 @@ export function fdLimitFindings({ plan, report }: FindingInput): string[] {
       const host = report.hosts[actor.host];
       const calls = Object.entries(e.syscalls).map(([call, k]) => `${call}() ${n(k)}`).join(', ');
       const readBack = stat(stats, 'limits')?.nofile;
-      const planned = plan.hosts[actor.host]?.limits?.nofile ?? (actor.options['nofile'] as number | undefined);
+      const planned = plan.hosts[actor.host]?.limits?.nofile ?? connectionsOf(actor).nofile;
       const limit = readBack ? `RLIMIT_NOFILE ${n(readBack.soft)} (soft) / ${n(readBack.hard)} (hard), as the process read it back` : planned !== undefined ? `RLIMIT_NOFILE ${n(planned)} (host limits.nofile)` : 'its RLIMIT_NOFILE';
       let s = code === 'EMFILE'
         ? `${code} ("Too many open files") ${n(e.count)} times on host ${actor.host} (actor ${actor.name}; ${calls}): the process reached ${limit}; every socket, listening, accepted or connecting, is a file descriptor.`

@@ -1,3 +1,5 @@
+import { floods } from '../../core/connection-model.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import { evidenceOf } from '../evidence/closer.ts';
@@ -17,8 +19,11 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): string[]
   const out: string[] = [];
   const links = planLinks(plan);
   for (const actor of Object.values(plan.actors)) {
-    const port = actor.options['localPort'];
-    if (actor.kind !== 'short-conn-client' || port === undefined || !actor.connect) continue;
+    const model = connectionsOf(actor);
+    const dial = model.dials[0];
+    if (!floods(model) || dial?.localPorts.from !== 'fixed') continue;
+    const port = dial.localPorts.port;
+    const to = dial.to;
     const stats = report.actors[actor.name];
     const host = report.hosts[actor.host];
     if (!stats || !host) continue;
@@ -30,14 +35,14 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): string[]
     const inUse = errors['EADDRINUSE'];
     const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;
     // Who closed first, as the kernels counted it: the branches below explain that end's TIME_WAIT.
-    const e = evidenceOf(report.hosts, links, actor.connect.host).find((g) => g.serverHost === actor.connect!.host && g.clientHosts.includes(actor.host));
+    const e = evidenceOf(report.hosts, links, to.host).find((g) => g.serverHost === to.host && g.clientHosts.includes(actor.host));
     const closer = e?.first === 'client' || e?.first === 'server' ? e.first : undefined;
     const closing = !e || e.first === 'none' ? 'neither end closing first with a FIN during the measurement (no first close counted on either host)'
       : e.first === 'mixed' ? `each end closing first on part of them (${closesText(e, report.hosts, 'client')})`
-      : `host ${e.first === 'client' ? actor.host : actor.connect.host} closing first (${closesText(e, report.hosts, e.first)})`;
-    const spacing = actor.options['model'] === 'open' ? 1000 / Number(actor.options['rate']) : undefined;
+      : `host ${e.first === 'client' ? actor.host : to.host} closing first (${closesText(e, report.hosts, e.first)})`;
+    const spacing = model.load?.model === 'open' ? 1000 / model.load.ratePerSec : undefined;
     const settings = `tcp_timestamps=${sys['net.ipv4.tcp_timestamps'] ?? '?'}, tcp_tw_reuse=${sys['net.ipv4.tcp_tw_reuse'] ?? '?'}`;
-    let s = `Host ${actor.host} (${settings}) connected ${n(connected)} of ${n(attempts)} times from the same local port ${port} to ${actor.connect.address}:${actor.connect.port}, ${closing}`;
+    let s = `Host ${actor.host} (${settings}) connected ${n(connected)} of ${n(attempts)} times from the same local port ${port} to ${to.address}:${to.port}, ${closing}`;
     s += spacing === undefined ? '.' : `, one connection every ${formatDuration(spacing)}.`;
 
     if (closer === 'client') {

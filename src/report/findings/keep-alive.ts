@@ -1,3 +1,5 @@
+import type { ConnectionModel } from '../../core/connection-model.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import { timeWaitCount } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
@@ -12,13 +14,16 @@ interface Side {
   timeWait: number;
 }
 
+/** A load carried by a pool of kept-alive connections. */
+const pooled = (model: ConnectionModel) => model.dials.some((d) => d.perRequest.pooled);
+
 /**
  * New connections per request, from the kernel's Tcp.ActiveOpens of a host that runs a single load actor,
  * and what it costs in TIME_WAIT: keep-alive side by side with one connection per request.
  */
 export function keepAliveFindings({ plan, report }: FindingInput): string[] {
   const load = Object.values(plan.actors).filter((a) => a.role === 'load');
-  if (!load.some((a) => a.kind === 'keepalive-client')) return [];
+  if (!load.some((a) => pooled(connectionsOf(a)))) return [];
   const sides: Side[] = [];
   for (const actor of load) {
     const host = report.hosts[actor.host];
@@ -26,7 +31,7 @@ export function keepAliveFindings({ plan, report }: FindingInput): string[] {
     sides.push({
       actor: actor.name,
       host: actor.host,
-      keepAlive: actor.kind === 'keepalive-client',
+      keepAlive: pooled(connectionsOf(actor)),
       requests: (stat(report.actors[actor.name], 'responses') ?? 0),
       opens: host.counters.delta['Tcp.ActiveOpens'] ?? 0,
       timeWait: timeWaitCount(host).peak,

@@ -1,3 +1,4 @@
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import { formatDuration } from '../../core/units.ts';
 import type { FindingInput } from './rule.ts';
@@ -10,20 +11,21 @@ import { n } from './words.ts';
 export function listenBacklogFindings({ plan, report }: FindingInput): string[] {
   const out: string[] = [];
   for (const actor of Object.values(plan.actors)) {
-    if (actor.role !== 'server') continue;
+    const accepts = connectionsOf(actor).accepts;
+    if (!accepts) continue;
     const host = report.hosts[actor.host];
     const stats = report.actors[actor.name];
     if (!host || !stats) continue;
     const delta = host.counters.delta;
     const overflows = delta['TcpExt.ListenOverflows'] ?? 0;
     if (overflows <= 0) continue;
-    const backlog = Number(actor.options['backlog']);
+    const backlog = accepts.backlog;
     const somaxconn = host.sysctls['net.core.somaxconn'];
-    let s = `The accept queue of actor ${actor.name} on host ${actor.host} (port ${actor.options['port']}) overflowed: TcpExt.ListenOverflows +${n(overflows)}, ListenDrops +${n(delta['TcpExt.ListenDrops'] ?? 0)}.`;
-    const pause = Number(actor.options['acceptAfter'] ?? 0);
+    let s = `The accept queue of actor ${actor.name} on host ${actor.host} (port ${accepts.port}) overflowed: TcpExt.ListenOverflows +${n(overflows)}, ListenDrops +${n(delta['TcpExt.ListenDrops'] ?? 0)}.`;
+    const pause = accepts.acceptAfterMs;
     if (pause > 0) s += ` It accepted nothing for its first ${formatDuration(pause)}, while the kernel completed handshakes into the queue by itself.`;
     const depth = stat(stats, 'queuedAtResume');
-    if (typeof depth === 'number') {
+    if (typeof depth === 'number' && backlog !== undefined) {
       const cap = somaxconn === undefined ? backlog : Math.min(backlog, Number(somaxconn));
       s += ` When it began to accept, its accept queue held ${n(depth)} connections (rx_queue of the listening socket in /proc/net/tcp), against listen(${n(backlog)}) capped by net.core.somaxconn ${somaxconn ?? '?'} = ${n(cap)}`;
       s += depth === cap + 1 ? ': this kernel admits one more than the backlog.' : depth === cap ? '.' : ` (not full: ${n(depth)} of ${n(cap)}).`;

@@ -2,7 +2,8 @@
 // its host), which host held the TIME_WAIT of those connections (read per peer from both ends, never assumed
 // from the configuration), what the proxy's own error log said, and what the clients got.
 import { stat } from '../report.ts';
-import { proxyPlan } from '../../actors/proxy.ts';
+import { relays } from '../../core/connection-model.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import { evidenceOf } from '../evidence/closer.ts';
 import { closesText } from '../evidence/closes-text.ts';
@@ -45,13 +46,15 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
   const out: string[] = [];
   const links = planLinks(plan);
   for (const actor of Object.values(plan.actors)) {
-    const upstreams = proxyPlan(actor)?.upstreams;
-    if (!upstreams) continue;
+    const model = connectionsOf(actor);
+    if (!relays(model)) continue;
+    const upstreams = model.dials.map((d) => d.to);
+    const first = model.dials[0]!;
     const stats = report.actors[actor.name];
     const proxyHost = report.hosts[actor.host];
     if (!stats || !proxyHost) continue;
     const engine = `${ENGINE_NAMES[String(stat(stats, 'engine'))] ?? String(stat(stats, 'engine'))}${stat(stats, 'version') ? ` ${stat(stats, 'version')}` : ''}`;
-    const keepAlive = Number(actor.options['keepAlive'] ?? 0);
+    const keepAlive = first.perRequest.pooled ? first.perRequest.connections : 0;
 
     // What the clients of this proxy asked for and got.
     const clients = Object.values(plan.actors).filter((a) => a.connect?.actor === actor.name);
@@ -73,7 +76,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
       out.push(s);
     }
 
-    const own = actor.options['sourcePorts'] as { lo: number; hi: number } | undefined;
+    const own = first.localPorts.from === 'own-range' ? first.localPorts : undefined;
     const budget = own ? { budget: own.hi - own.lo + 1, range: `${own.lo}-${own.hi}` } : portBudget(proxyHost.sysctls);
     const budgetName = own ? 'source port range (sourcePorts)' : 'ip_local_port_range';
     const groups = evidenceOf(report.hosts, links, actor.host).filter((e) => e.clientHosts.includes(actor.host));
@@ -99,7 +102,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
     const recycled = proxyHost.counters.delta['TcpExt.TWRecycled'] ?? 0;
     if (recycled > 0) {
       let s = `On host ${actor.host} new connections took over ${n(recycled)} TIME_WAIT entries (TcpExt.TWRecycled) with net.ipv4.tcp_tw_reuse=${proxyHost.sysctls['net.ipv4.tcp_tw_reuse'] ?? '?'}.`;
-      if (actor.options['sourcePorts']) s += ' The proxy binds each source port itself (HAProxy `source addr:lo-hi`), and connect() from an explicitly bound port may take over a TIME_WAIT 4-tuple whenever TCP timestamps are on, whatever tcp_tw_reuse says: that range does not run out the way ip_local_port_range does.';
+      if (own) s += ' The proxy binds each source port itself (HAProxy `source addr:lo-hi`), and connect() from an explicitly bound port may take over a TIME_WAIT 4-tuple whenever TCP timestamps are on, whatever tcp_tw_reuse says: that range does not run out the way ip_local_port_range does.';
       out.push(s);
     }
 

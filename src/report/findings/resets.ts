@@ -1,22 +1,36 @@
 import { stat } from '../report.ts';
+import type { CloseStyle } from '../../core/connection-model.ts';
 import type { ActorPlan } from '../../core/plan.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { timeWaitCount } from '../evidence/time-wait.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
 const calls = (e: { syscalls: Record<string, number> }) => Object.entries(e.syscalls).map(([call, k]) => `${call}() ${n(k)}`).join(', ');
 
-/** The actors at the other end of an actor's connections: a client's target, or a server's clients. */
-function peersOf(actor: ActorPlan, actors: Readonly<Record<string, ActorPlan>>): ActorPlan[] {
-  if (actor.connect) return actors[actor.connect.actor] ? [actors[actor.connect.actor]!] : [];
-  return Object.values(actors).filter((a) => a.connect?.actor === actor.name);
+/** How a peer ends its connections with `actor`: the peer's own side of them, as its connection model says. */
+interface PeerEnd {
+  readonly peer: ActorPlan;
+  readonly closeStyle: CloseStyle;
+  readonly unreadBody: boolean;
+}
+
+/** The other ends of an actor's connections: a client's target (its accepting side), or a server's clients (their dials to it). */
+function peersOf(actor: ActorPlan, actors: Readonly<Record<string, ActorPlan>>): PeerEnd[] {
+  const dial = connectionsOf(actor).dials[0];
+  if (dial) {
+    const target = actors[dial.to.actor];
+    const accepts = target && connectionsOf(target).accepts;
+    return target && accepts ? [{ peer: target, closeStyle: accepts.closeStyle, unreadBody: accepts.unreadBody }] : [];
+  }
+  return Object.values(actors).flatMap((a) => connectionsOf(a).dials.filter((d) => d.to.actor === actor.name).slice(0, 1).map((d) => ({ peer: a, closeStyle: d.closeStyle, unreadBody: false })));
 }
 
 /** Why a peer's connection ended in RST, from how that peer was told to close. */
-function resetCause(peer: ActorPlan): string | undefined {
-  if (peer.options['closeStyle'] === 'rst') return `${peer.name} on host ${peer.host} closed with SO_LINGER 0 (resetAndDestroy), which sends RST instead of FIN`;
-  if (peer.options['requestBody'] === 'unread') return `${peer.name} on host ${peer.host} closed with the request body unread, and a close(2) with unread data makes the kernel send RST instead of FIN`;
-  if (peer.options['closeStyle'] === 'close') return `${peer.name} on host ${peer.host} had closed its socket (close(2)), and a closed socket answers new data with RST`;
+function resetCause({ peer, closeStyle, unreadBody }: PeerEnd): string | undefined {
+  if (closeStyle === 'rst') return `${peer.name} on host ${peer.host} closed with SO_LINGER 0 (an abortive close: resetAndDestroy in node, HAProxy's own server-side close), which sends RST instead of FIN`;
+  if (unreadBody) return `${peer.name} on host ${peer.host} closed with the request body unread, and a close(2) with unread data makes the kernel send RST instead of FIN`;
+  if (closeStyle === 'close') return `${peer.name} on host ${peer.host} had closed its socket (close(2)), and a closed socket answers new data with RST`;
   return undefined;
 }
 
@@ -28,7 +42,7 @@ export function resetFindings({ plan, report }: FindingInput): string[] {
     const host = report.hosts[actor.host];
     if (!stats || !host) continue;
     const d = host.counters.delta;
-    const resetsSent = (stat(stats, 'resetsSent') ?? 0) + (actor.role === 'load' && actor.options['closeStyle'] === 'rst' ? (stat(stats, 'ok') ?? 0) : 0);
+    const resetsSent = (stat(stats, 'resetsSent') ?? 0) + (connectionsOf(actor).load && connectionsOf(actor).dials[0]?.closeStyle === 'rst' ? (stat(stats, 'ok') ?? 0) : 0);
     if (resetsSent > 0) {
       out.push(`Host ${actor.host} closed ${n(resetsSent)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)} and TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(timeWaitCount(host).peak)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`);
     }

@@ -1,4 +1,5 @@
 import { stat } from '../report.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
 import { portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import { evidenceOf, groupConnections, type CloserEvidence } from '../evidence/closer.ts';
 import { hostsText } from '../evidence/closes-text.ts';
@@ -63,7 +64,8 @@ function clientClause({ plan, report }: FindingInput, server: string, e: CloserE
   const actor = plan.actors[actors[0]!]!;
   const errorCounts = actors.map((a) => stat(report.actors[a], 'errorCount'));
   const errors = errorCounts.every((c) => typeof c === 'number') ? ` with ${n(errorCounts.reduce((a, b) => a! + b!, 0)!)} errors` : '';
-  const localPort = actor.options['localPort'];
+  const ports = connectionsOf(actor).dials[0]?.localPorts;
+  const localPort = ports?.from === 'fixed' ? ports.port : undefined;
   const budget = portBudget(report.hosts[client]?.sysctls ?? {});
   const through = localPort !== undefined ? ` from its one local port ${localPort}` : budget ? ` through its ${n(budget.budget)}-port range ${budget.range}` : '';
   let s = ` Host ${client} (actor ${actors.join(', ')}) made ${n(conns)} connections${basis}${through}${errors}, and host ${server} held at most ${n(held)} TIME_WAIT from it: one per 4-tuple it used`;

@@ -61,7 +61,7 @@ function piledUp({ plan, report }: FindingInput, name: string, host: HostReport,
   for (const link of closers.filter((c) => c.serverHost !== name && c.first !== 'server').flatMap((c) => c.links.filter((l) => l.client === name))) {
     // A fixed local port is one 4-tuple per destination, and a proxy's own source ports (sourcePorts) are its
     // budget instead: ip_local_port_range is neither's.
-    if (!budget || link.clientActors.some((a) => plan.actors[a]?.options['localPort'] !== undefined || plan.actors[a]?.options['sourcePorts'] !== undefined)) continue;
+    if (!budget || link.ownPorts !== undefined) continue;
     for (const d of link.destinations) {
       const held = capPeer(host.peak.peers.ephemeral[d]?.TIME_WAIT ?? 0, host, budget.budget);
       if (held > 0) s += ` Toward ${d} that is ${n(held)} of its ${n(budget.budget)}-port ip_local_port_range (${budget.range}), ${pct(held, budget.budget)} of the ports toward that ip:port.`;

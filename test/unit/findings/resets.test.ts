@@ -24,7 +24,7 @@ describe('resetFindings', () => {
     const web = stats(report, 'web')['errors']['ECONNRESET'];
     const w = only(out, 'ECONNRESET reached actor web ');
     expect(w).toContain(`ECONNRESET reached actor web on host server ${n(web.count)} times (read() ${n(web.syscalls.read)}); the kernel of host server counted Tcp.EstabResets +${n(host(report, 'server').counters.delta['Tcp.EstabResets']!)}`);
-    expect(w).toContain('The RSTs came because rst-flood on host rstclient closed with SO_LINGER 0 (resetAndDestroy), which sends RST instead of FIN.');
+    expect(w).toContain('The RSTs came because rst-flood on host rstclient closed with SO_LINGER 0 (an abortive close: resetAndDestroy in node, HAProxy\'s own server-side close), which sends RST instead of FIN.');
 
     const flood = stats(report, 'flood');
     const f = only(out, 'ECONNRESET reached actor flood ');
@@ -56,11 +56,14 @@ describe('resetFindings', () => {
     expect(p).toContain('The RSTs came because close-web on host wserver had closed its socket (close(2)), and a closed socket answers new data with RST.');
   });
 
-  it('haproxy-short-upstream: ECONNRESET at the backend, with no cause the plan can name', () => {
+  it('haproxy-short-upstream: ECONNRESET at the backend, caused by HAProxy\'s reset of its server connections (http mode), as its connection model says', () => {
     const report = loadReportFixture('haproxy-short-upstream');
     const s = only(runRule(resetFindings, report), 'ECONNRESET reached actor web1');
     expect(s).toContain(`Tcp.EstabResets +${n(host(report, 'backend1').counters.delta['Tcp.EstabResets']!)}`);
-    expect(s).not.toContain('The RSTs came because');
+    expect(s).toContain('The RSTs came because proxy on host proxy closed with SO_LINGER 0');
+    // In tcp mode HAProxy mirrors each FIN: no reset to name.
+    const tcp = loadReportFixture('haproxy-short-upstream--mode-tcp');
+    for (const s of runRule(resetFindings, tcp)) expect(s).not.toContain('The RSTs came because proxy');
   });
 
   it('says nothing where nothing was reset', () => {
