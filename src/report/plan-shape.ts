@@ -1,0 +1,64 @@
+// The resolved plan as report.json and log.ndjson's "run starting" line carry it, checked against core/plan.ts.
+import type { ActorPlan, HostPlan, InterfacePlan, NetworkPlan, Plan, PlanProfile, ReplicaGroup } from '../core/plan.ts';
+import { array, json, literal, nullable, number, objectOf, optional, record, string } from '../core/shape.ts';
+
+const interfacePlan = objectOf<InterfacePlan>()({ network: string(), dev: string(), address: string(), prefixLength: number() });
+
+const hostPlan = objectOf<HostPlan>()({
+  name: string(),
+  address: string(),
+  prefixLength: number(),
+  sysctls: record(string()),
+  limits: optional(objectOf<NonNullable<HostPlan['limits']>>()({ nofile: optional(number()) })),
+  interfaces: optional(array(interfacePlan)),
+  routes: optional(array(objectOf<NonNullable<HostPlan['routes']>[number]>()({ to: string(), via: string() }))),
+  gateway: optional(
+    objectOf<NonNullable<HostPlan['gateway']>>()({
+      masquerade: optional(objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({ network: string(), dev: string(), address: string() })),
+    }),
+  ),
+});
+
+const actorPlan = objectOf<ActorPlan>()({
+  name: string(),
+  kind: string(),
+  role: literal('server', 'load'),
+  host: string(),
+  options: record(json()),
+  connect: optional(objectOf<NonNullable<ActorPlan['connect']>>()({ actor: string(), host: string(), address: string(), port: number() })),
+});
+
+export const PLAN_PROFILE_SHAPE = objectOf<PlanProfile>()({
+  name: string(),
+  description: string(),
+  source: string(),
+  changes: record(record(objectOf<PlanProfile['changes'][string][string]>()({ scenario: nullable(string()), profile: string() }))),
+  cost: optional(string()),
+});
+
+/** A plan as a report or a log of any version holds it: `regressions` came with regression checks, older reports lack it. */
+export type StoredPlan = Omit<Plan, 'regressions'> & { readonly regressions?: Plan['regressions'] };
+
+/** A stored plan as the code reads it: what an older report lacks, filled in with what it meant (no tolerances). */
+export function planOf(stored: StoredPlan): Plan {
+  return { ...stored, regressions: stored.regressions ?? {} };
+}
+
+export const PLAN_SHAPE = objectOf<StoredPlan>()({
+  schemaVersion: literal(1),
+  scenario: objectOf<Plan['scenario']>()({ name: string(), description: string(), file: string() }),
+  params: record(json()),
+  overrides: record(string()),
+  driver: string(),
+  sampler: objectOf<Plan['sampler']>()({ intervalMs: number() }),
+  tailMs: number(),
+  hosts: record(hostPlan),
+  networks: optional(record(objectOf<NetworkPlan>()({ name: string(), subnet: string() }))),
+  actors: record(actorPlan),
+  thresholds: array(string()),
+  regressions: optional(record(string())),
+  profile: optional(PLAN_PROFILE_SHAPE),
+  replicas: optional(record(objectOf<ReplicaGroup>()({ hosts: array(string()), actors: record(array(string())) }))),
+  maxLoadMs: number(),
+  tools: optional(array(string())),
+});
