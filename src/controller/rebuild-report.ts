@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { UsageError } from '../core/errors.ts';
 import { NDJSON_FILE_MAX_BYTES, readInputFile } from '../core/input-file.ts';
-import type { Plan } from '../core/plan.ts';
+import { checkShape, number, object, optional, record, string, type Shape } from '../core/shape.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { buildReport } from '../report/build-report.ts';
+import { PLAN_SHAPE, planOf } from '../report/plan-shape.ts';
 import type { Report } from '../report/report.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 
@@ -26,15 +27,24 @@ function wholeLines(file: string): unknown[] {
   return out;
 }
 
+// The two lines of log.ndjson a rebuild reads, checked before use: anyone may have written the file.
+const RUN_STARTING = object({ time: optional(number()), plan: PLAN_SHAPE });
+const LAB_BUILT = object({ lab: string(), hosts: record(object({ location: string() })) });
+
+function logLine<T>(logFile: string, lines: unknown[], msg: string, shape: Shape<T>): T | undefined {
+  const line = lines.find((l): l is Record<string, unknown> => typeof l === 'object' && l !== null && (l as { msg?: unknown }).msg === msg);
+  return line && checkShape(shape, line, (problem) => new UsageError(`${logFile}: its "${msg}" line: ${problem}`));
+}
+
 export function rebuildReport(dir: string): { report: Report; samples: number } {
   const logFile = join(dir, 'log.ndjson');
   const samplesFile = join(dir, 'samples.ndjson');
   if (!existsSync(logFile) || !existsSync(samplesFile)) throw new UsageError(`${dir} has no report.json, and no log.ndjson and samples.ndjson to rebuild one from`);
-  const log = wholeLines(logFile) as { msg?: string; time?: number; plan?: Plan; lab?: string; hosts?: Record<string, { location: string }> }[];
-  const start = log.find((l) => l.msg === 'run starting' && l.plan);
-  if (!start?.plan) throw new UsageError(`${logFile} does not begin with the run's plan: cannot rebuild its report`);
-  const built = log.find((l) => l.msg === 'lab built');
-  const plan = start.plan;
+  const log = wholeLines(logFile);
+  const start = logLine(logFile, log, 'run starting', RUN_STARTING);
+  if (!start) throw new UsageError(`${logFile} does not begin with the run's plan: cannot rebuild its report`);
+  const built = logLine(logFile, log, 'lab built', LAB_BUILT);
+  const plan = planOf(start.plan);
 
   const recorder = new Recorder(undefined);
   const countersStart: Record<string, Counters> = {};

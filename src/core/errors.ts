@@ -5,19 +5,23 @@
 
 const BRAND = Symbol.for('waitlab.error');
 
-export type WaitlabErrorCode =
-  | 'WAITLAB_INTERNAL'
-  | 'WAITLAB_INVALID_PLAN'
-  | 'WAITLAB_INVALID_VALUE'
-  | 'WAITLAB_USAGE'
-  | 'WAITLAB_LAB_UNAVAILABLE'
-  | 'WAITLAB_LAB_COMMAND'
-  | 'WAITLAB_LAB_TEARDOWN'
-  | 'WAITLAB_AGENT'
-  | 'WAITLAB_AGENT_EXITED'
-  | 'WAITLAB_ACTOR_FAILED'
-  | 'WAITLAB_INTERRUPTED'
-  | 'WAITLAB_OUTPUT';
+/** Every code, for whatever checks a code read from a file (report.json's errorCode). */
+export const WAITLAB_ERROR_CODES = [
+  'WAITLAB_INTERNAL',
+  'WAITLAB_INVALID_PLAN',
+  'WAITLAB_INVALID_VALUE',
+  'WAITLAB_USAGE',
+  'WAITLAB_LAB_UNAVAILABLE',
+  'WAITLAB_LAB_COMMAND',
+  'WAITLAB_LAB_TEARDOWN',
+  'WAITLAB_AGENT',
+  'WAITLAB_AGENT_EXITED',
+  'WAITLAB_ACTOR_FAILED',
+  'WAITLAB_INTERRUPTED',
+  'WAITLAB_OUTPUT',
+] as const;
+
+export type WaitlabErrorCode = (typeof WAITLAB_ERROR_CODES)[number];
 
 export class WaitlabError extends Error {
   readonly code: WaitlabErrorCode = 'WAITLAB_INTERNAL';

@@ -6,8 +6,8 @@
 import { extname, resolve } from 'node:path';
 import type { ActorPlan, HostPlan, PlanProfile } from '../core/plan.ts';
 import { UsageError } from '../core/errors.ts';
-import { isInheritedName } from '../core/own-keys.ts';
 import { readJsonInput } from '../core/input-file.ts';
+import { checkShape, object, oneOf, optional, number, record, string } from '../core/shape.ts';
 import { normaliseSysctlValue } from './sysctl-check.ts';
 
 
@@ -79,6 +79,9 @@ export const BUILT_IN_PROFILES: readonly Profile[] = [
   },
 ];
 
+/** A profile file: targets and sysctl names are own names (record() refuses constructor, __proto__, ...). */
+const PROFILE_FILE_SHAPE = object({ name: string(), description: optional(string()), sysctls: record(record(oneOf(string(), number()))) });
+
 /** A built-in profile by name, or a profile file (.json) by path. */
 export function loadProfile(nameOrPath: string): Profile {
   const builtIn = BUILT_IN_PROFILES.find((p) => p.name === nameOrPath);
@@ -87,20 +90,9 @@ export function loadProfile(nameOrPath: string): Profile {
     throw new UsageError(`no profile "${nameOrPath}": built in are ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}; or give a .json file`);
   }
   const file = resolve(nameOrPath);
-  const raw = readJsonInput(file);
-  const p = raw as Partial<Profile> | null;
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isRecord(p) || typeof p.name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(p.name) || !isRecord(p.sysctls)) {
-    throw new UsageError(`profile ${file}: expected { "name": "lower-case-name", "description": "...", "sysctls": { "connecting" | "accepting" | "all" | "<host>": { "net.*": value } } }`);
-  }
-  for (const [target, set] of Object.entries(p.sysctls)) {
-    const inherited = [target, ...(isRecord(set) ? Object.keys(set) : [])].find(isInheritedName);
-    if (inherited !== undefined) throw new UsageError(`profile ${file}: "${inherited}" is not a target or a sysctl name`);
-    if (!isRecord(set) || Object.values(set).some((v) => typeof v !== 'string' && typeof v !== 'number')) {
-      throw new UsageError(`profile ${file}: sysctls.${target} must map sysctl names to strings or numbers`);
-    }
-  }
-  return { name: p.name, description: typeof p.description === 'string' ? p.description : '', sysctls: p.sysctls as Profile['sysctls'], source: file };
+  const p = checkShape(PROFILE_FILE_SHAPE, readJsonInput(file), (problem) => new UsageError(`profile ${file}: ${problem} (a profile is { "name": "lower-case-name", "description": "...", "sysctls": { "connecting" | "accepting" | "all" | "<host>": { "net.*": value } } })`));
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(p.name)) throw new UsageError(`profile ${file}: name: expected lower-case letters, digits and "-" (at most 40)`);
+  return { name: p.name, description: p.description ?? '', sysctls: p.sysctls, source: file };
 }
 
 /** Hosts each target names: by role, from the actors the plan resolved. */

@@ -126,6 +126,8 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
     const { verdict, excess } = widened === INFORMATIONAL ? { verdict: 'ok' as const, excess: 0 } : judge(base, now, tolerance, r.slack);
     metrics.push({ ...common, current: now, ratio: base !== 0 ? Math.round((now / base) * 1000) / 1000 : null, verdict, excess });
   }
+  // A comparison of nothing would pass every run: a baseline without one metric a tolerance governs is no baseline.
+  if (!metrics.length) throw new UsageError(`the baseline ${baseline.identity.label} holds no metric that a tolerance governs: it would compare nothing`);
   const rank = (m: MetricComparison) => (m.verdict === 'missing' ? 0 : m.verdict === 'regression' ? 1 : m.verdict === 'improvement' ? 3 : 2);
   metrics.sort((a, b) => rank(a) - rank(b) || b.excess - a.excess || a.path.localeCompare(b.path));
   const regressions = metrics.filter((m) => m.verdict === 'regression' || m.verdict === 'missing').length;

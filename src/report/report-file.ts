@@ -1,12 +1,15 @@
 // Reading what runs left on disk: a report.json, or a baseline (baseline.json from `waitlab baseline`, or any
-// run's report.json). Whatever is not one of these is a usage error that names the file, never a stack trace.
+// run's report.json). Each is checked against its shape (report-shape.ts) before use: whatever is not one of
+// these is a usage error that names the file and the field, never a stack trace.
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { readJsonInput } from '../core/input-file.ts';
-import { baselineOf } from './compare.ts';
+import { array, checkShape, literal, number, object, objectOf, record, string } from '../core/shape.ts';
+import { baselineOf, toleranceFor } from './compare.ts';
 import type { Baseline, RunIdentity } from './comparison.ts';
 import { REPORT_SCHEMA_VERSION, type Report } from './report.ts';
+import { REPORT_SHAPE, reportOf, RUN_IDENTITY_SHAPE } from './report-shape.ts';
 
 export const BASELINE_FILE = 'baseline.json';
 export const BASELINE_KIND = 'waitlab-baseline';
@@ -27,34 +30,60 @@ export interface BaselineFile {
   readonly noisy: readonly { path: string; spread: number; tolerance: string; widened?: string }[];
 }
 
-function readJson(file: string): unknown {
-  return readJsonInput(file);
+const BASELINE_FILE_SHAPE = objectOf<BaselineFile>()({
+  kind: literal(BASELINE_KIND),
+  schemaVersion: literal(1),
+  identity: RUN_IDENTITY_SHAPE,
+  runs: array(string()),
+  metrics: record(number()),
+  min: record(number()),
+  max: record(number()),
+  spread: record(number()),
+  noisy: array(object({ path: string(), spread: number(), tolerance: string() })),
+});
+
+const BASELINE_RUNS_SHAPE = object({ runs: array(string()) });
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isReport(v: unknown): v is Report {
-  const r = v as Partial<Report> | null;
-  return !!r && typeof r === 'object' && r.schemaVersion === REPORT_SCHEMA_VERSION && typeof r.scenario?.name === 'string' && !!r.hosts && !!r.actors;
+function asReport(file: string, value: unknown): Report {
+  return reportOf(checkShape(REPORT_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`)));
 }
 
 /** A run directory (its report.json) or a report.json itself. */
 export function readReport(path: string): Report {
   const file = isDirectory(path) ? join(path, 'report.json') : path;
-  const value = readJson(file);
-  if (!isReport(value)) throw new UsageError(`${file} is not a waitlab report (schemaVersion ${REPORT_SCHEMA_VERSION} with scenario, hosts and actors)`);
-  return value;
+  const value = readJsonInput(file);
+  if (!isObject(value) || value['schemaVersion'] !== REPORT_SCHEMA_VERSION) throw new UsageError(`${file} is not a waitlab report (an object with schemaVersion ${REPORT_SCHEMA_VERSION})`);
+  return asReport(file, value);
 }
 
-/** A baseline directory (baseline.json), a run directory (report.json), or either file. */
+function baselineFileOf(path: string): string {
+  return isDirectory(path) ? (existsSync(join(path, BASELINE_FILE)) ? join(path, BASELINE_FILE) : join(path, 'report.json')) : path;
+}
+
+/**
+ * A baseline directory (baseline.json), a run directory (report.json), or either file. A baseline must hold a
+ * metric that a comparison looks at: one that compares nothing would let every run pass.
+ */
 export function readBaseline(path: string): Baseline {
-  const file = isDirectory(path) ? (existsSync(join(path, BASELINE_FILE)) ? join(path, BASELINE_FILE) : join(path, 'report.json')) : path;
-  const value = readJson(file) as Partial<BaselineFile>;
-  if (value && value.kind === BASELINE_KIND) {
-    if (!value.identity || !value.metrics) throw new UsageError(`${file}: a baseline without identity or metrics`);
-    const widened = Object.fromEntries((value.noisy ?? []).flatMap((n) => (n.widened ? [[n.path, n.widened]] : [])));
-    return { identity: { ...value.identity, label: path }, metrics: value.metrics, spread: value.spread ?? {}, widened };
+  const file = baselineFileOf(path);
+  const value = readJsonInput(file);
+  let baseline: Baseline;
+  if (isObject(value) && value['kind'] === BASELINE_KIND) {
+    const b = checkShape(BASELINE_FILE_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`));
+    const widened = Object.fromEntries((b.noisy ?? []).flatMap((n) => (n.widened ? [[n.path, n.widened]] : [])));
+    baseline = { identity: { ...b.identity, label: path }, metrics: b.metrics, spread: b.spread, widened };
+  } else if (isObject(value) && value['schemaVersion'] === REPORT_SCHEMA_VERSION) {
+    baseline = baselineOf(asReport(file, value), path);
+  } else throw new UsageError(`${file} is neither a waitlab report nor a baseline (an object with kind "${BASELINE_KIND}" or schemaVersion ${REPORT_SCHEMA_VERSION})`);
+  const paths = Object.keys(baseline.metrics);
+  if (!paths.some((p) => toleranceFor(p))) {
+    throw new UsageError(`${file}: metrics: ${paths.length ? `none of its ${paths.length} metrics is one a comparison looks at (hosts.*.peak.total.TIME_WAIT, actors.*.ok, ...)` : 'empty'}: a baseline that compares nothing would pass every run`);
   }
-  if (!isReport(value)) throw new UsageError(`${file} is neither a waitlab report nor a baseline`);
-  return baselineOf(value, path);
+  return baseline;
 }
 
 /**
@@ -62,10 +91,11 @@ export function readBaseline(path: string): Baseline {
  * on disk (they hold report.json), or the run itself where the baseline is one run.
  */
 export function baselineRunDirs(path: string): string[] {
-  const file = isDirectory(path) ? (existsSync(join(path, BASELINE_FILE)) ? join(path, BASELINE_FILE) : join(path, 'report.json')) : path;
-  const value = readJson(file) as Partial<BaselineFile>;
-  if (value?.kind !== BASELINE_KIND) return [dirname(file)];
-  return (value.runs ?? []).map((r) => join(dirname(file), r)).filter((dir) => existsSync(join(dir, 'report.json')));
+  const file = baselineFileOf(path);
+  const value = readJsonInput(file);
+  if (!isObject(value) || value['kind'] !== BASELINE_KIND) return [dirname(file)];
+  // Only its runs are read here: readBaseline has checked the rest where a comparison uses it.
+  return checkShape(BASELINE_RUNS_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`)).runs.map((r) => join(dirname(file), r)).filter((dir) => existsSync(join(dir, 'report.json')));
 }
 
 function isDirectory(path: string): boolean {
