@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { readJsonInput } from '../core/input-file.ts';
-import { array, checkShape, literal, number, object, objectOf, record, string } from '../core/shape.ts';
+import { array, checkShape, literal, number, object, objectOf, optional, record, string } from '../core/shape.ts';
 import { baselineOf, toleranceFor } from './compare.ts';
 import type { Baseline, RunIdentity } from './comparison.ts';
 import { REPORT_SCHEMA_VERSION, type Report } from './report.ts';
@@ -39,7 +39,7 @@ const BASELINE_FILE_SHAPE = objectOf<BaselineFile>()({
   min: record(number()),
   max: record(number()),
   spread: record(number()),
-  noisy: array(object({ path: string(), spread: number(), tolerance: string() })),
+  noisy: array(object({ path: string(), spread: number(), tolerance: string(), widened: optional(string()) })),
 });
 
 const BASELINE_RUNS_SHAPE = object({ runs: array(string()) });
