@@ -43,8 +43,14 @@ interface Miss {
 
 const labelOf = (s: Segment | undefined) => (s === undefined ? undefined : 'literal' in s ? s.literal : s.placeholder.label);
 
-/** Whether `path` (split) is an instance of `def`; the deepest miss where it is not. */
-function matchDef(segs: readonly Segment[], parts: readonly string[], names: MetricNames | undefined): true | Miss {
+/** A placeholder of a matched path and the name it took: `{host}` = "client". */
+export interface BoundName {
+  readonly placeholder: string;
+  readonly value: string;
+}
+
+/** Whether `path` (split) is an instance of `def`; the deepest miss where it is not. `bound` receives the names of a match. */
+function matchDef(segs: readonly Segment[], parts: readonly string[], names: MetricNames | undefined, bound: BoundName[] = []): true | Miss {
   let deepest: Miss = { at: -1, expected: segs[0]!, after: undefined };
   const walk = (i: number, j: number): boolean => {
     if (i === segs.length) return j === parts.length;
@@ -61,7 +67,11 @@ function matchDef(segs: readonly Segment[], parts: readonly string[], names: Met
     // A dotted name may span the rest of the path but for the segments the pattern still needs after it.
     const most = seg.placeholder.dotted && parts[j] !== '*' ? parts.length - j - (segs.length - i - 1) : 1;
     for (let k = Math.max(most, 1); k >= 1; k--) {
-      if (nameFits(seg.placeholder, parts.slice(j, j + k).join('.'), names) && walk(i + 1, j + k)) return true;
+      const value = parts.slice(j, j + k).join('.');
+      if (!nameFits(seg.placeholder, value, names)) continue;
+      bound.push({ placeholder: seg.placeholder.label, value });
+      if (walk(i + 1, j + k)) return true;
+      bound.pop();
     }
     if (j > deepest.at) deepest = { at: j, expected: seg, after: labelOf(segs[i - 1]) };
     return false;
@@ -73,6 +83,16 @@ function matchDef(segs: readonly Segment[], parts: readonly string[], names: Met
 export function metricOf(path: string, names?: MetricNames): MetricDef | undefined {
   const parts = path.split('.');
   return METRICS.find((def) => matchDef(segmentsOf(def), parts, names) === true);
+}
+
+/** The metric a concrete path names and the names its placeholders took there, in path order. */
+export function bindMetric(path: string, names?: MetricNames): { def: MetricDef; bound: readonly BoundName[] } | undefined {
+  const parts = path.split('.');
+  for (const def of METRICS) {
+    const bound: BoundName[] = [];
+    if (matchDef(segmentsOf(def), parts, names, bound) === true) return { def, bound };
+  }
+  return undefined;
 }
 
 function known(expected: readonly Segment[], names: MetricNames | undefined): string {
@@ -114,4 +134,21 @@ export function metricPathProblem(path: string, names: MetricNames, use: 'thresh
   // A literal beside a placeholder at one depth is a special case of it (peak.total.TIME_WAIT, peak.total.{state}).
   const what = placeholder && 'placeholder' in placeholder ? placeholder.placeholder.label : `part of ${first.after}`;
   return `${path}: no ${what} "${seg}" (known: ${known(deepest.map((x) => x.expected), names)})`;
+}
+
+/**
+ * A metric's name for people, from the registry: the host or actor it belongs to, its label with the other names
+ * its path gave (an error code, a counter), and its unit: "client: peak TIME_WAIT (sockets)",
+ * "flood: errors by code EADDRNOTAVAIL (errors)". undefined where the path names no declared metric.
+ */
+export function metricTitle(path: string): string | undefined {
+  const found = bindMetric(path);
+  if (!found) return undefined;
+  const { def, bound } = found;
+  const owner = (b: BoundName) => b.placeholder === PLACEHOLDERS.host!.label || b.placeholder === PLACEHOLDERS.actor!.label;
+  const owners = bound.filter(owner).map((b) => b.value);
+  const what = [def.label, ...bound.filter((b) => !owner(b)).map((b) => b.value)].join(' ');
+  // A kind's own stat has no unit the registry knows.
+  const unit = def.path.endsWith('.{stat}') ? '' : ` (${def.unit})`;
+  return `${owners.length ? `${owners.join('/')}: ` : ''}${what}${unit}`;
 }

@@ -1,7 +1,11 @@
 // junit.xml: what CI systems read (Jenkins, GitLab, GitHub test reporters). One testsuite per run: a testcase
 // per threshold and per metric compared with a baseline, each failure with the measured value, the limit and
-// the findings; a run that ended in an error is one more testcase with an <error>.
+// the findings; a run that ended in an error is one more testcase with an <error>. A case is named by the metric
+// registry ("client: peak TIME_WAIT (sockets) <= 1000"); its report path ends its classname and is a property
+// of its own, so a CI tool that looked a case up by path still finds it.
 import { hostname } from 'node:os';
+import { metricTitle } from '../core/metric-paths.ts';
+import { parseThreshold, type ThresholdResult } from '../core/thresholds.ts';
 import type { MetricComparison } from '../report/comparison.ts';
 import type { Report } from '../report/report.ts';
 import type { Output } from './output.ts';
@@ -16,6 +20,7 @@ export function xmlEscape(text: string): string {
 interface Case {
   classname: string;
   name: string;
+  properties?: Record<string, string>;
   failure?: { type: string; message: string; detail: string };
   error?: { type: string; message: string };
 }
@@ -25,8 +30,9 @@ const num = (v: number | null) => (v === null ? 'absent' : v.toLocaleString('en-
 function comparisonCase(suite: string, m: MetricComparison): Case {
   const failed = m.verdict === 'regression' || m.verdict === 'missing';
   return {
-    classname: `${suite}.regressions`,
-    name: m.path,
+    classname: `${suite}.regressions.${m.path}`,
+    name: metricTitle(m.path) ?? m.path,
+    properties: { path: m.path },
     ...(failed
       ? {
         failure: {
@@ -41,14 +47,27 @@ function comparisonCase(suite: string, m: MetricComparison): Case {
   };
 }
 
+/** A threshold's case: named by its metric, its path in the classname; an expression no metric names keeps its own text. */
+function thresholdCase(suite: string, t: ThresholdResult, findings: string): Case {
+  let parsed;
+  try {
+    parsed = parseThreshold(t.expression);
+  } catch {
+    // A report read from disk may carry an expression this version would not take: it is still a case.
+  }
+  const title = parsed && metricTitle(parsed.path);
+  return {
+    classname: parsed ? `${suite}.thresholds.${parsed.path}` : `${suite}.thresholds`,
+    name: parsed && title ? `${title} ${parsed.op} ${parsed.target}` : t.expression,
+    properties: { ...(parsed ? { path: parsed.path } : {}), expression: t.expression },
+    ...(t.ok ? {} : { failure: { type: 'threshold', message: `${t.expression}: measured ${num(t.value)}${t.reason ? ` (${t.reason})` : ''}`, detail: findings } }),
+  };
+}
+
 export function renderJunit(report: Report): string {
   const suite = `waitlab.${report.scenario.name}`;
   const findings = report.findings.join('\n');
-  const cases: Case[] = report.thresholds.map((t) => ({
-    classname: `${suite}.thresholds`,
-    name: t.expression,
-    ...(t.ok ? {} : { failure: { type: 'threshold', message: `${t.expression}: measured ${num(t.value)}${t.reason ? ` (${t.reason})` : ''}`, detail: findings } }),
-  }));
+  const cases: Case[] = report.thresholds.map((t) => thresholdCase(suite, t, findings));
   for (const m of report.comparison?.metrics ?? []) cases.push(comparisonCase(suite, m));
   if (report.error) cases.push({ classname: suite, name: 'run', error: { type: report.errorCode ?? 'WAITLAB_INTERNAL', message: report.error } });
 
@@ -74,11 +93,14 @@ export function renderJunit(report: Report): string {
   ];
   for (const c of cases) {
     const open = `    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}" time="0"`;
+    const props = Object.entries(c.properties ?? {});
+    const body = props.length ? ['      <properties>', ...props.map(([k, v]) => `        <property name="${k}" value="${xmlEscape(v)}"/>`), '      </properties>'] : [];
     if (c.failure) {
-      out.push(`${open}>`, `      <failure type="${xmlEscape(c.failure.type)}" message="${xmlEscape(c.failure.message)}">${xmlEscape(c.failure.detail)}</failure>`, '    </testcase>');
+      out.push(`${open}>`, ...body, `      <failure type="${xmlEscape(c.failure.type)}" message="${xmlEscape(c.failure.message)}">${xmlEscape(c.failure.detail)}</failure>`, '    </testcase>');
     } else if (c.error) {
-      out.push(`${open}>`, `      <error type="${xmlEscape(c.error.type)}" message="${xmlEscape(c.error.message)}"/>`, '    </testcase>');
-    } else out.push(`${open}/>`);
+      out.push(`${open}>`, ...body, `      <error type="${xmlEscape(c.error.type)}" message="${xmlEscape(c.error.message)}"/>`, '    </testcase>');
+    } else if (body.length) out.push(`${open}>`, ...body, '    </testcase>');
+    else out.push(`${open}/>`);
   }
   out.push(`    <system-out>${xmlEscape(findings)}</system-out>`, '  </testsuite>', '</testsuites>', '');
   return out.join('\n');

@@ -14,7 +14,7 @@ import { describeWithTools } from '../helpers/tools.ts';
 // and this test is about the workflow, so p99 gets a loose tolerance.
 const SHORT = ['--set', 'duration=1s', '--set', 'rate=200/s', '--tolerance', 'actors.flood.latencyMs.p99=+500%'];
 const junit = (dir: string) =>
-  new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testcase' }).parse(readFileSync(join(dir, 'junit.xml'), 'utf8')).testsuites.testsuite;
+  new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testcase' || n === 'property' }).parse(readFileSync(join(dir, 'junit.xml'), 'utf8')).testsuites.testsuite;
 
 describeWithTools(['nginx'], 'baselines and regressions', () => {
   const baseline = tempDir();
@@ -42,7 +42,7 @@ describeWithTools(['nginx'], 'baselines and regressions', () => {
     expect(await cli.exit).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.comparison.verdict).toBe('pass');
-    const cases = junit(dir).testcase.filter((c: { classname: string }) => c.classname.endsWith('.regressions'));
+    const cases = junit(dir).testcase.filter((c: { classname: string }) => c.classname.startsWith('waitlab.proxy-keepalive-upstream.regressions.'));
     expect(cases).toHaveLength(report.comparison.metrics.length);
     expect(cases.filter((c: object) => 'failure' in c)).toEqual([]);
     expect(readFileSync(summary, 'utf8')).toBe(`${readFileSync(join(dir, 'summary.md'), 'utf8')}\n`);
@@ -67,7 +67,9 @@ describeWithTools(['nginx'], 'baselines and regressions', () => {
     const compare = runCli(['compare', baseline, dir, '--out', out]);
     expect(await compare.exit).toBe(5);
     expect(compare.stderr()).toMatch(/REGRESSION +hosts\.proxy\.counters\.delta\.Tcp\.ActiveOpens +connections opened/);
-    const failing = junit(out).testcase.filter((c: object) => 'failure' in c).map((c: { name: string }) => c.name);
+    // A case is named by the registry; its report path is its own property.
+    const failing = junit(out).testcase.filter((c: object) => 'failure' in c)
+      .map((c: { properties: { property: { name: string; value: string }[] } }) => c.properties.property.find((p) => p.name === 'path')?.value);
     expect(failing).toContain('hosts.proxy.counters.delta.Tcp.ActiveOpens');
     expect(JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')).regressions).toBe(report.comparison.regressions);
   });
