@@ -11,7 +11,14 @@ import { capPeer, firstCloses } from './evidence/time-wait.ts';
 import type { Report } from './report.ts';
 import { n } from './findings/words.ts';
 
-import type { Contradiction } from './truth-check.ts';
+export interface Contradiction {
+  /** Index of the finding in report.findings. */
+  readonly finding: number;
+  /** The claim, as the finding made it. */
+  readonly claim: string;
+  /** The evidence it contradicts, naming counters and census figures. */
+  readonly evidence: string;
+}
 
 type Checked = Pick<Report, 'hosts' | 'findings'> & { scenario: { plan: Plan } };
 interface Ctx {

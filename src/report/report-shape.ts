@@ -19,12 +19,12 @@ const census = objectOf<CensusReport>()({ source: string(), refused: optional(st
 const counters = record(number());
 
 const state = literal(...TCP_STATES);
-type Ref<K extends EvidenceRef['kind']> = Extract<EvidenceRef, { kind: K }>;
+type Ref<K extends EvidenceRef['from']> = Extract<EvidenceRef, { from: K }>;
 const evidenceRef: Shape<EvidenceRef> = oneOf(
-  oneOf(objectOf<Ref<'counter'>>()({ kind: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ kind: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
+  oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
   oneOf(
-    oneOf(objectOf<Ref<'host-peak'>>()({ kind: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ kind: literal('sockstat-tw'), host: string() })),
-    oneOf(objectOf<Ref<'actor-stat'>>()({ kind: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ kind: literal('port-budget'), host: string(), ports: number() })),
+    oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
+    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
   ),
 );
 const claim = objectOf<Claim>()({

@@ -8,17 +8,10 @@ import type { Claim, FindingClaims } from './claims/claim.ts';
 import { rederive } from './claims/rederive.ts';
 import { planLinks, type Link } from './evidence/links.ts';
 import { n } from './findings/words.ts';
-import { proseContradictions } from './prose-check.ts';
+import { proseContradictions, type Contradiction } from './prose-check.ts';
 import type { Report } from './report.ts';
 
-export interface Contradiction {
-  /** Index of the finding in report.findings. */
-  readonly finding: number;
-  /** The claim, as the finding made it. */
-  readonly claim: string;
-  /** The evidence it contradicts, naming counters and census figures. */
-  readonly evidence: string;
-}
+export type { Contradiction } from './prose-check.ts';
 
 type Checked = Pick<Report, 'hosts' | 'findings'> & Partial<Pick<Report, 'actors' | 'claims'>> & { scenario: { plan: Plan } };
 
@@ -62,7 +55,7 @@ function claimContradictions(report: Checked, links: readonly Link[], f: Finding
     }
     if (peers.length === 0) continue;
     for (const ref of [...c.plus, ...(c.minus ?? []), ...(c.cap ?? [])]) {
-      if (ref.kind !== 'counter') continue;
+      if (ref.from !== 'counter') continue;
       const outside = timeWaitOutside(report, links, ref.host, inside);
       if (outside) out.push({ finding: f.finding, claim, evidence: `${ref.counter} is host-wide, and host ${ref.host} also held ${n(outside.count)} TIME_WAIT with host ${outside.peer}, outside this group` });
     }

@@ -17,7 +17,7 @@ describe('claims', () => {
     expect(both.map((c) => [c.value, c.peers])).toEqual([[18, ['backend']]]);
     expect(report.findings.join('\n')).toMatch(/Who closed its connections with host backend first was mixed: .*so at least 18 were closed by both ends at once/);
     // proxyb's host-wide TcpExt.TW is not the group's: its first closes toward backend are a census lower bound.
-    const proxyb = claimsOf(report, 'proxyb', 'firstCloses').find((c) => c.peers?.[0] === 'backend' && c.plus.every((r) => r.host === 'proxyb'))!;
+    const proxyb = claimsOf(report, 'proxyb', 'firstCloses').find((c) => c.peers?.[0] === 'backend' && c.plus.every((r) => 'host' in r && r.host === 'proxyb'))!;
     expect([proxyb.value, proxyb.bound]).toEqual([188, 'at-least']);
     expect(contradictions(report)).toEqual([]);
   });
@@ -26,7 +26,7 @@ describe('claims', () => {
     const report = withClaims(loadReportFixture('chained-proxy'));
     const i = report.claims!.findIndex((f) => f.host === 'backend');
     const f = report.claims![i]!;
-    const wrong = { ...f, claims: [{ name: 'firstCloses' as const, value: 0, unit: 'connections' as const, bound: 'exact' as const, derive: 'sum' as const, plus: [{ kind: 'counter' as const, host: 'proxyb', counter: 'TcpExt.TW' }], peers: ['proxyb'] }] };
+    const wrong = { ...f, claims: [{ name: 'firstCloses' as const, value: 0, unit: 'connections' as const, bound: 'exact' as const, derive: 'sum' as const, plus: [{ from: 'counter' as const, host: 'proxyb', counter: 'TcpExt.TW' }], peers: ['proxyb'] }] };
     const found = contradictions({ ...report, claims: [wrong] }).map((c) => c.evidence);
     expect(found).toContain('its evidence gives 2,220');
     expect(found).toContain('TcpExt.TW is host-wide, and host proxyb also held 2,032 TIME_WAIT with host proxya, outside this group');
@@ -37,7 +37,7 @@ describe('claims', () => {
     const both = claimsOf(report, 'proxy', 'simultaneousCloses');
     // 880 first closes on the proxy + 1,184 on backend1 - 2,000 connections (Tcp.PassiveOpens on backend1).
     expect(both.map((c) => c.value)).toEqual([64]);
-    expect(both[0]!.minus).toEqual([{ kind: 'counter', host: 'backend1', counter: 'Tcp.PassiveOpens' }]);
+    expect(both[0]!.minus).toEqual([{ from: 'counter', host: 'backend1', counter: 'Tcp.PassiveOpens' }]);
     expect(contradictions(report)).toEqual([]);
     const off = { ...report, hosts: { ...report.hosts, backend1: { ...report.hosts['backend1']!, counters: { ...report.hosts['backend1']!.counters, delta: { ...report.hosts['backend1']!.counters.delta, 'TcpExt.TW': 1_100 } } } } };
     expect(contradictions(off).map((c) => c.claim)).toContain('simultaneousCloses >= 64 connections (host proxy, peers backend1)');

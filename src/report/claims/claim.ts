@@ -6,17 +6,17 @@ import type { TcpStateName } from '../../sampler/tcp-states.ts';
 /** Where a number comes from in report.json. */
 export type EvidenceRef =
   /** hosts.<host>.counters.delta[<counter>]: host-wide, so it speaks for a group only when the host has no other. */
-  | { readonly kind: 'counter'; readonly host: string; readonly counter: string }
+  | { readonly from: 'counter'; readonly host: string; readonly counter: string }
   /** hosts.<host>.peak.peers.<role>[<peer>][<state>]: the census peak with one peer (ip:port or a source address). */
-  | { readonly kind: 'peer-peak'; readonly host: string; readonly role: 'listen' | 'ephemeral'; readonly peer: string; readonly state: TcpStateName }
+  | { readonly from: 'peer-peak'; readonly host: string; readonly role: 'listen' | 'ephemeral'; readonly peer: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.total[<state>]: the census peak over the whole host. */
-  | { readonly kind: 'host-peak'; readonly host: string; readonly state: TcpStateName }
+  | { readonly from: 'host-peak'; readonly host: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.sockstatTw: the kernel's own TIME_WAIT count at its highest sample. */
-  | { readonly kind: 'sockstat-tw'; readonly host: string }
+  | { readonly from: 'sockstat-tw'; readonly host: string }
   /** actors.<actor>.<stat>: a number an actor reported. */
-  | { readonly kind: 'actor-stat'; readonly actor: string; readonly stat: string }
+  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string }
   /** A bound that comes from configuration, not measurement (a port budget): stated, and checked against the plan's sysctls. */
-  | { readonly kind: 'port-budget'; readonly host: string; readonly ports: number };
+  | { readonly from: 'port-budget'; readonly host: string; readonly ports: number };
 
 /**
  * How a claim's value follows from its evidence: 'sum' adds the `plus` refs and takes away the `minus` ones;
@@ -78,7 +78,7 @@ export interface FindingClaims {
   readonly claims: readonly Claim[];
 }
 
-export const counter = (host: string, name: string): EvidenceRef => ({ kind: 'counter', host, counter: name });
+export const counter = (host: string, name: string): EvidenceRef => ({ from: 'counter', host, counter: name });
 
 /** Connections a host's kernel saw it close first (evidence/time-wait.ts firstCloses), as counter refs. */
 export const firstCloseCounters = (host: string): EvidenceRef[] => ['TcpExt.TW', 'TcpExt.TWKilled', 'TcpExt.TCPTimeWaitOverflow'].map((c) => counter(host, c));

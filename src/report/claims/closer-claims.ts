@@ -19,11 +19,11 @@ function sideRefs(hosts: Hosts, e: CloserEvidence, end: 'client' | 'server'): { 
   const name = side.hosts[0]!;
   const host = hosts[name]!;
   const mine: readonly Link[] = end === 'client' ? e.links.filter((l) => l.client === name) : e.links;
-  const plus: EvidenceRef[] = peerKeys(host, mine, end).map((k) => ({ kind: 'peer-peak', host: name, role: k.role, peer: k.peer, state: 'TIME_WAIT' }));
-  const cap: EvidenceRef[] = [{ kind: 'host-peak', host: name, state: 'TIME_WAIT' }];
-  if (host.samples > 0) cap.push({ kind: 'sockstat-tw', host: name });
+  const plus: EvidenceRef[] = peerKeys(host, mine, end).map((k) => ({ from: 'peer-peak', host: name, role: k.role, peer: k.peer, state: 'TIME_WAIT' }));
+  const cap: EvidenceRef[] = [{ from: 'host-peak', host: name, state: 'TIME_WAIT' }];
+  if (host.samples > 0) cap.push({ from: 'sockstat-tw', host: name });
   const perDestination = end === 'client' ? mine[0]!.ownPorts ?? portBudget(host.sysctls)?.budget : undefined;
-  if (perDestination !== undefined) cap.push({ kind: 'port-budget', host: name, ports: perDestination * new Set(mine.flatMap((l) => l.destinations)).size });
+  if (perDestination !== undefined) cap.push({ from: 'port-budget', host: name, ports: perDestination * new Set(mine.flatMap((l) => l.destinations)).size });
   return { plus, cap };
 }
 
@@ -48,7 +48,7 @@ export function simultaneousClaim(hosts: Hosts, e: CloserEvidence, made: { count
   const client = sideRefs(hosts, e, 'client');
   const server = sideRefs(hosts, e, 'server');
   if (!client || !server) return undefined;
-  const uncapped = (refs: EvidenceRef[]) => refs.reduce((a, r) => a + (r.kind === 'counter' ? hosts[r.host]!.counters.delta[r.counter] ?? 0 : r.kind === 'peer-peak' ? hosts[r.host]!.peak.peers[r.role][r.peer]?.[r.state] ?? 0 : 0), 0);
+  const uncapped = (refs: EvidenceRef[]) => refs.reduce((a, r) => a + (r.from === 'counter' ? hosts[r.host]!.counters.delta[r.counter] ?? 0 : r.from === 'peer-peak' ? hosts[r.host]!.peak.peers[r.role][r.peer]?.[r.state] ?? 0 : 0), 0);
   if (uncapped(client.plus) !== e.client.count || uncapped(server.plus) !== e.server.count) return undefined;
   const both = e.client.count + e.server.count - made.count;
   if (both <= 0) return undefined;

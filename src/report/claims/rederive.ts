@@ -6,13 +6,13 @@ type Hosts = Pick<Report, 'hosts' | 'actors'>;
 
 /** One ref's value, or a reason it cannot be read (a host or actor the report does not have). */
 export function evidenceValue(report: Hosts, ref: EvidenceRef): number | string {
-  if (ref.kind === 'actor-stat') {
+  if (ref.from === 'actor-stat') {
     const v = (report.actors[ref.actor] as unknown as Record<string, unknown> | undefined)?.[ref.stat];
     return typeof v === 'number' ? v : `actor ${ref.actor} reported no ${ref.stat}`;
   }
   const host = report.hosts[ref.host];
   if (!host) return `the report has no host ${ref.host}`;
-  switch (ref.kind) {
+  switch (ref.from) {
     case 'counter': return host.counters.delta[ref.counter] ?? 0;
     case 'peer-peak': return host.peak.peers[ref.role][ref.peer]?.[ref.state] ?? 0;
     case 'host-peak': return host.peak.total[ref.state];

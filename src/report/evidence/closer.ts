@@ -155,7 +155,7 @@ export function groupConnections(hosts: Hosts, all: readonly Link[], e: CloserEv
   const actors = e.links.flatMap((l) => l.clientActors);
   const counts = actors.map(connected);
   if (counts.every((c) => typeof c === 'number')) {
-    return { count: counts.reduce((a, b) => a! + b!, 0)!, basis: `connections made by ${actors.join(', ')}`, refs: actors.map((actor) => ({ kind: 'actor-stat', actor, stat: 'connected' })) };
+    return { count: counts.reduce((a, b) => a! + b!, 0)!, basis: `connections made by ${actors.join(', ')}`, refs: actors.map((actor) => ({ from: 'actor-stat', actor, stat: 'connected' })) };
   }
   return undefined;
 }

@@ -43,7 +43,7 @@ function splitText(host: HostReport, tw: TimeWaitCount): string {
 }
 
 function piledUp({ plan, report }: FindingInput, name: string, host: HostReport, tw: TimeWaitCount, evidence: CloserEvidence[]): Finding {
-  const claims: Claim[] = [{ name: 'timeWaitPeak', value: tw.peak, unit: 'sockets', bound: 'exact', derive: 'sum', plus: [{ kind: 'host-peak', host: name, state: 'TIME_WAIT' }], ...(host.samples > 0 ? { cap: [{ kind: 'sockstat-tw', host: name }] } : {}) }];
+  const claims: Claim[] = [{ name: 'timeWaitPeak', value: tw.peak, unit: 'sockets', bound: 'exact', derive: 'sum', plus: [{ from: 'host-peak', host: name, state: 'TIME_WAIT' }], ...(host.samples > 0 ? { cap: [{ from: 'sockstat-tw', host: name }] } : {}) }];
   let s = `TIME_WAIT piled up on host ${name}: peak ${n(tw.peak)} at ${formatDuration(host.peak.atMs.TIME_WAIT ?? 0)}${splitText(host, tw)}.`;
   s += tw.census > tw.sockstat
     ? ` The /proc/net/tcp census counted ${n(tw.census)}, more than the kernel's own count (sockstat tw ${n(tw.sockstat)}): a table read is no snapshot, and sockstat is read apart from it; the kernel's count stands.`
