@@ -7,7 +7,7 @@ import type { HostRecord, Recorder } from '../recorder/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
 import { allStates } from '../sampler/tcp-states.ts';
 import { SAMPLE_STAMP } from '../sampler/socket-sampler.ts';
-import { findings } from './findings/index.ts';
+import { findingsWithClaims } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { replicaTotals } from './replicas.ts';
 import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type HostReport, type Report } from './report.ts';
@@ -115,7 +115,7 @@ export function buildReport(facts: RunFacts): Report {
   return {
     ...partial,
     thresholds,
-    findings: findings(plan, partial),
+    ...findingsWithClaims(plan, partial),
     verdict,
     ...(facts.error ? { error: facts.error.message, errorCode: facts.error.code } : {}),
   };

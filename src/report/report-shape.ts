@@ -2,7 +2,8 @@
 // read from disk is a Report before anything renders it. Actor entries are a union keyed by kind: their shape
 // names every stat any kind reports, each optional, and the compiler checks that every kind's entry fits it.
 import { WAITLAB_ERROR_CODES } from '../core/errors.ts';
-import { array, boolean, json, literal, nullable, number, object, objectOf, optional, record, string, type Shape } from '../core/shape.ts';
+import { array, boolean, json, literal, nullable, number, object, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
+import type { Claim, EvidenceRef, FindingClaims } from './claims/claim.ts';
 import type { ThresholdResult } from '../core/thresholds.ts';
 import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import type { ErrorCount } from '../actors/error-tally.ts';
@@ -16,6 +17,28 @@ const someStates = <T>(value: Shape<T>) => object(Object.fromEntries(TCP_STATES.
 
 const census = objectOf<CensusReport>()({ source: string(), refused: optional(string()), taken: number(), skipped: number(), perSecond: number(), meanMs: number(), maxMs: number() });
 const counters = record(number());
+
+const state = literal(...TCP_STATES);
+type Ref<K extends EvidenceRef['from']> = Extract<EvidenceRef, { from: K }>;
+const evidenceRef: Shape<EvidenceRef> = oneOf(
+  oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
+  oneOf(
+    oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
+    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
+  ),
+);
+const claim = objectOf<Claim>()({
+  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest'),
+  value: number(),
+  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports'),
+  bound: literal('exact', 'at-least'),
+  derive: literal('sum', 'ratio'),
+  plus: array(evidenceRef),
+  minus: optional(array(evidenceRef)),
+  cap: optional(array(evidenceRef)),
+  peers: optional(array(string())),
+});
+const findingClaims = objectOf<FindingClaims>()({ finding: number(), rule: string(), host: string(), peers: array(string()), claims: array(claim) });
 
 const hostReport = objectOf<HostReport>()({
   address: string(),
@@ -257,6 +280,7 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff) })),
   thresholds: array(threshold),
   findings: array(string()),
+  claims: optional(array(findingClaims)),
   verdict: literal('pass', 'fail', 'interrupted', 'error'),
   comparison: optional(COMPARISON_SHAPE),
   error: optional(string()),

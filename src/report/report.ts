@@ -4,6 +4,7 @@ import type { ActorKind } from '../actors/actor.ts';
 import type { RegisteredActorKind } from '../actors/registry.ts';
 import type { ValuesOf } from '../core/fields.ts';
 import type { Comparison } from './comparison.ts';
+import type { FindingClaims } from './claims/claim.ts';
 import type { Plan, PlanProfile } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
@@ -187,6 +188,8 @@ export interface Report {
   predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction }>;
   thresholds: ThresholdResult[];
   findings: string[];
+  /** The typed claims of the findings whose rules make them (findings[finding] is the text); absent in reports made before claims. */
+  claims?: FindingClaims[];
   verdict: 'pass' | 'fail' | 'interrupted' | 'error';
   /** Present when the run was compared with a baseline (--baseline): every compared metric and the verdict. */
   comparison?: Comparison;

@@ -16,11 +16,11 @@ export function reportFixtureNames(): string[] {
   return readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
 }
 
-type Rule = (input: { plan: Report['scenario']['plan']; report: Report }) => string[];
+type Rule = (input: { plan: Report['scenario']['plan']; report: Report }) => (string | { text: string })[];
 
-/** Calls a rule as findings() does: the plan from the report, and the report itself. */
+/** Calls a rule as findings() does: the plan from the report, and the report itself; its sentences. */
 export function runRule(rule: Rule, report: Report): string[] {
-  return rule({ plan: report.scenario.plan, report });
+  return rule({ plan: report.scenario.plan, report }).map((f) => (typeof f === 'string' ? f : f.text));
 }
 
 /** A number as the sentences print it: 1,000. */

@@ -12,6 +12,7 @@
 import type { HostReport, Report } from '../report.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import { type Link, linksOf } from './links.ts';
+import { counter, type EvidenceRef } from '../claims/claim.ts';
 import { capPeer, firstCloses } from './time-wait.ts';
 
 export interface SideEvidence {
@@ -65,18 +66,23 @@ export function groupsOf(links: readonly Link[], host: string): Link[][] {
   return peerGroups(linksOf(links, host));
 }
 
-/** A host's per-peer census peaks with the other end of `links` (its end: client or server). */
-function peerCounts(host: HostReport, links: readonly Link[], end: 'client' | 'server'): Counts[] {
-  if (end === 'client') return [...new Set(links.flatMap((l) => l.destinations))].map((d) => host.peak.peers.ephemeral[d] ?? {});
+/** Where a host's census lists the other end of `links` (its end: client or server): role and peer key. */
+export function peerKeys(host: HostReport, links: readonly Link[], end: 'client' | 'server'): { role: 'listen' | 'ephemeral'; peer: string }[] {
+  if (end === 'client') return [...new Set(links.flatMap((l) => l.destinations))].map((peer) => ({ role: 'ephemeral', peer }));
   const seenAs = links[0]!.seenAs;
-  const out: Counts[] = [host.peak.peers.listen[seenAs] ?? {}];
+  const out: { role: 'listen' | 'ephemeral'; peer: string }[] = [{ role: 'listen', peer: seenAs }];
   // Reports made before roles came from the server ports listed a closed listener's sockets as ephemeral,
   // keyed by the client's ip:port: those keys are this peer too.
   const destinations = links.flatMap((l) => l.destinations);
-  for (const [peer, c] of Object.entries(host.peak.peers.ephemeral)) {
-    if (peer.startsWith(`${seenAs}:`) && !destinations.includes(peer)) out.push(c);
+  for (const peer of Object.keys(host.peak.peers.ephemeral)) {
+    if (peer.startsWith(`${seenAs}:`) && !destinations.includes(peer)) out.push({ role: 'ephemeral', peer });
   }
   return out;
+}
+
+/** A host's per-peer census peaks with the other end of `links`. */
+function peerCounts(host: HostReport, links: readonly Link[], end: 'client' | 'server'): Counts[] {
+  return peerKeys(host, links, end).map((k) => host.peak.peers[k.role][k.peer] ?? {});
 }
 
 const sum = (counts: Counts[], ...states: string[]) => counts.reduce((s, c) => s + states.reduce((t, st) => t + (c[st] ?? 0), 0), 0);
@@ -141,13 +147,15 @@ export function firstCloser(client: number, server: number): FirstCloser {
 }
 
 /** Connections made in a group, and the evidence: the server host's Tcp.PassiveOpens when it serves this group only. */
-export function groupConnections(hosts: Hosts, all: readonly Link[], e: CloserEvidence, connected: (actor: string) => number | undefined): { count: number; basis: string } | undefined {
+export function groupConnections(hosts: Hosts, all: readonly Link[], e: CloserEvidence, connected: (actor: string) => number | undefined): { count: number; basis: string; refs: EvidenceRef[] } | undefined {
   const server = hosts[e.serverHost];
   if (server && groupsOf(all, e.serverHost).length === 1 && linksOf(all, e.serverHost).every((l) => l.server === e.serverHost)) {
-    return { count: server.counters.delta['Tcp.PassiveOpens'] ?? 0, basis: `Tcp.PassiveOpens on host ${e.serverHost}` };
+    return { count: server.counters.delta['Tcp.PassiveOpens'] ?? 0, basis: `Tcp.PassiveOpens on host ${e.serverHost}`, refs: [counter(e.serverHost, 'Tcp.PassiveOpens')] };
   }
   const actors = e.links.flatMap((l) => l.clientActors);
   const counts = actors.map(connected);
-  if (counts.every((c) => typeof c === 'number')) return { count: counts.reduce((a, b) => a! + b!, 0)!, basis: `connections made by ${actors.join(', ')}` };
+  if (counts.every((c) => typeof c === 'number')) {
+    return { count: counts.reduce((a, b) => a! + b!, 0)!, basis: `connections made by ${actors.join(', ')}`, refs: actors.map((actor) => ({ from: 'actor-stat', actor, stat: 'connected' })) };
+  }
   return undefined;
 }
