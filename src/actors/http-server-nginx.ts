@@ -17,6 +17,8 @@ export interface NginxServerSettings {
   workers: number;
   keepAlive: boolean;
   keepAliveTimeoutMs: number;
+  /** keepalive_requests: 0 for no limit of ours (one connection serves as many requests as the client sends). */
+  keepAliveRequests: number;
   closer: 'server' | 'client';
   responseBytes: number;
 }
@@ -32,7 +34,7 @@ function keepAliveSeconds(s: NginxServerSettings): number {
 }
 
 export function nginxServerConfig(s: NginxServerSettings, dir: string, version: NginxVersion, rootless: boolean): string {
-  const ints: [string, number, number, number][] = [['port', s.port, 1, 65535], ['backlog', s.backlog, 1, 65535], ['keepAliveTimeoutMs', s.keepAliveTimeoutMs, 0, 2 ** 31], ['responseBytes', s.responseBytes, 0, 2 ** 31]];
+  const ints: [string, number, number, number][] = [['port', s.port, 1, 65535], ['backlog', s.backlog, 1, 65535], ['keepAliveTimeoutMs', s.keepAliveTimeoutMs, 0, 2 ** 31], ['keepAliveRequests', s.keepAliveRequests, 0, 1_000_000_000], ['responseBytes', s.responseBytes, 0, 2 ** 31]];
   const bad = ints.filter(([, v, lo, hi]) => !Number.isInteger(v) || v < lo || v > hi).map(([k, v]) => `${k} ${v}`);
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(s.name)) bad.push(`name ${JSON.stringify(s.name)}`);
   if (bad.length) throw new InvalidValueError(`refusing to write an nginx server configuration with ${bad.join(', ')}`);
@@ -47,8 +49,8 @@ export function nginxServerConfig(s: NginxServerSettings, dir: string, version: 
       'tcp_nodelay on;',
       'open_file_cache max=16;',
       `keepalive_timeout ${keepAliveSeconds(s)}s;`,
-      // One connection serves as many requests as the client sends: nginx's default (1000) would close it first.
-      'keepalive_requests 1000000000;',
+      // 0: one connection serves as many requests as the client sends (nginx's default, 1000, would close it first).
+      `keepalive_requests ${s.keepAliveRequests || 1_000_000_000};`,
       'server {',
       `  listen 0.0.0.0:${s.port} backlog=${s.backlog};`,
       `  root ${dir};`,

@@ -22,7 +22,14 @@ const options = {
   binary: f.optional(f.string({ describe: 'engine nginx: absolute path of the nginx executable (default: the installed one)' })),
   port: f.int({ min: 1, max: 65535, default: 8080, describe: 'TCP port to listen on' }),
   keepAlive: f.bool({ default: true, describe: 'serve further requests on the same connection' }),
-  keepAliveTimeout: f.duration({ default: '5s', describe: 'idle time after which the server closes a kept-alive connection' }),
+  keepAliveTimeout: f.duration({ default: '5s', describe: 'idle time after which the server closes a kept-alive connection (Node\'s http default: 5s)' }),
+  keepAliveHeader: f.bool({ default: true, describe: 'send `Keep-Alive: timeout=N` with kept-alive responses, as Node does (undici then closes an idle connection itself, 2 s before N)' }),
+  keepAliveRequests: f.int({ min: 0, max: 1_000_000_000, default: 0, describe: 'close a kept-alive connection after this many requests (nginx keepalive_requests); 0: no limit (engine node), nginx\'s 1000 otherwise not imposed' }),
+  body: f.oneOf(['length', 'close-delimited'] as const, {
+    default: 'length',
+    describe: 'length: Content-Length; close-delimited: no length, the body ends when the server closes (HTTP/1.0 style), so the server surely closes first, every request',
+  }),
+  status: f.int({ min: 200, max: 599, default: 200, describe: 'the status of every response (e.g. 502, a failing backend)' }),
   closer: f.oneOf(['server', 'client'] as const, {
     default: 'server',
     describe: 'without keep-alive, who closes first: the server right after the response, or the client (the server waits for its FIN)',
@@ -48,6 +55,8 @@ type NodeServerStats = {
   responses: number;
   serverClosedFirst: number;
   peerClosedFirst: number;
+  /** Kept-alive connections the server closed after keepAliveTimeout without a request (of serverClosedFirst). */
+  idleCloses: number;
   resetsSent: number;
   leaked: number;
   closedUnread: number;
@@ -59,13 +68,14 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 const MAX_HEAD = 64 * 1024;
 
-function responseFor(status: string, body: Buffer, keepAlive: boolean, keepAliveTimeoutMs: number): Buffer {
-  const connection = keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.ceil(keepAliveTimeoutMs / 1000)}` : 'Connection: close';
-  return Buffer.concat([
-    Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n${connection}\r\n\r\n`),
-    body,
-  ]);
+/** keepAliveHint: the Keep-Alive timeout in seconds to announce, or undefined for none. closeDelimited: no Content-Length. */
+function responseFor(status: string, body: Buffer, keepAlive: boolean, keepAliveHint?: number, closeDelimited = false): Buffer {
+  const connection = keepAlive ? `Connection: keep-alive${keepAliveHint !== undefined ? `\r\nKeep-Alive: timeout=${keepAliveHint}` : ''}` : 'Connection: close';
+  const length = closeDelimited ? '' : `Content-Length: ${body.length}\r\n`;
+  return Buffer.concat([Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\n${length}${connection}\r\n\r\n`), body]);
 }
+
+const REASONS: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 interface RequestHead {
   keepAlive: boolean;
@@ -87,7 +97,7 @@ function parseHead(head: string): RequestHead | undefined {
   };
 }
 
-const NODE_ONLY = { closeStyle: 'graceful', requestBody: 'read', delay: 0 } as const;
+const NODE_ONLY = { closeStyle: 'graceful', requestBody: 'read', delay: 0, body: 'length', status: 200, keepAliveHeader: true } as const;
 
 export const httpServer = defineActorKind({
   kind: 'http-server',
@@ -108,26 +118,30 @@ export const httpServer = defineActorKind({
   },
   connections: ({ options: o }) => ({
     // libuv and nginx set SO_REUSEADDR on every listening socket.
-    accepts: { port: o.port, backlog: o.backlog, acceptAfterMs: 0, reuseAddr: true, keepAlive: o.keepAlive, closeStyle: o.closeStyle, unreadBody: o.requestBody === 'unread' },
+    // A close-delimited body can end only with the server's close: no connection carries a second request.
+    accepts: { port: o.port, backlog: o.backlog, acceptAfterMs: 0, reuseAddr: true, keepAlive: o.keepAlive && o.body === 'length', closeStyle: o.closeStyle, unreadBody: o.requestBody === 'unread' },
     dials: [],
   }),
   create(plan, ctx: ActorContext): Actor<NodeServerStats | NginxServerStats> {
     const o = plan.options;
     if (o.engine === 'nginx') {
       return nginxServer(
-        { name: plan.name, binary: plan.engineBinary!, port: o.port, backlog: o.backlog, workers: o.workers, keepAlive: o.keepAlive, keepAliveTimeoutMs: o.keepAliveTimeout, closer: o.closer, responseBytes: o.responseBytes },
+        { name: plan.name, binary: plan.engineBinary!, port: o.port, backlog: o.backlog, workers: o.workers, keepAlive: o.keepAlive, keepAliveTimeoutMs: o.keepAliveTimeout, keepAliveRequests: o.keepAliveRequests, closer: o.closer, responseBytes: o.responseBytes },
         ctx,
       );
     }
     const body = Buffer.alloc(o.responseBytes, 'x');
-    const okKeepAlive = responseFor('200 OK', body, true, o.keepAliveTimeout);
-    const okClose = responseFor('200 OK', body, false, o.keepAliveTimeout);
-    const badRequest = responseFor('400 Bad Request', Buffer.alloc(0), false, 0);
-    const notImplemented = responseFor('501 Not Implemented', Buffer.from('chunked request bodies are not supported'), false, 0);
+    const closeDelimited = o.body === 'close-delimited';
+    const status = `${o.status} ${REASONS[o.status] ?? 'Status'}`;
+    const hint = o.keepAliveHeader ? Math.ceil(o.keepAliveTimeout / 1000) : undefined;
+    const okKeepAlive = responseFor(status, body, true, hint);
+    const okClose = responseFor(status, body, false, undefined, closeDelimited);
+    const badRequest = responseFor('400 Bad Request', Buffer.alloc(0), false);
+    const notImplemented = responseFor('501 Not Implemented', Buffer.from('chunked request bodies are not supported'), false);
 
     const errors = new ErrorTally(ctx.now);
     const sockets = new Set<net.Socket>();
-    const counts = { accepted: 0, requests: 0, responses: 0, serverClosedFirst: 0, peerClosedFirst: 0, resetsSent: 0, leaked: 0, closedUnread: 0 };
+    const counts = { accepted: 0, requests: 0, responses: 0, serverClosedFirst: 0, peerClosedFirst: 0, idleCloses: 0, resetsSent: 0, leaked: 0, closedUnread: 0 };
     let closing = false;
 
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
@@ -145,6 +159,7 @@ export const httpServer = defineActorKind({
       let weClosed = false;
       let busy = false;
       let idleTimer: NodeJS.Timeout | undefined;
+      let served = 0;
 
       const closeNow = () => {
         if (weClosed) return;
@@ -172,14 +187,18 @@ export const httpServer = defineActorKind({
         if (keepAlive) {
           if (peerEnded) closeNow();
           else {
-            idleTimer = setTimeout(closeNow, o.keepAliveTimeout);
+            idleTimer = setTimeout(() => {
+              if (!weClosed && !peerEnded) counts.idleCloses++;
+              closeNow();
+            }, o.keepAliveTimeout);
             consume();
           }
-        } else if (o.closer === 'server' || peerEnded) closeNow();
+        } else if (o.closer === 'server' || closeDelimited || peerEnded) closeNow();
         // closer 'client': wait for the peer's FIN ('end' below), then close.
       };
 
-      const keepAliveFor = (head: RequestHead) => o.keepAlive && head.keepAlive && !closing;
+      // The body's end is the close, so a close-delimited response never keeps the connection.
+      const keepAliveFor = (head: RequestHead) => o.keepAlive && !closeDelimited && head.keepAlive && !closing && (o.keepAliveRequests === 0 || served < o.keepAliveRequests);
 
       // Stop reading so the body stays in the kernel's receive queue; close(2) with unread data makes
       // tcp_close() send an RST instead of a FIN (TcpExt.TCPAbortOnClose), whatever the close style.
@@ -214,6 +233,7 @@ export const httpServer = defineActorKind({
         if (head.chunked) return respond(notImplemented, false);
         if (o.requestBody === 'unread' && head.bodyBytes > 0) return closeUnread(keepAliveFor(head) ? okKeepAlive : okClose);
         skipBody = head.bodyBytes;
+        served++;
         const keepAlive = keepAliveFor(head);
         const res = keepAlive ? okKeepAlive : okClose;
         if (o.delay > 0) setTimeout(() => !sock.destroyed && respond(res, keepAlive), o.delay);

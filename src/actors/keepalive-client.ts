@@ -7,6 +7,7 @@ import { defineActorKind } from './actor.ts';
 import { ErrorTally } from './error-tally.ts';
 import { resolveServer } from './link-helpers.ts';
 import { deferred } from '../core/deferred.ts';
+import { checkExpect, expectOption, parseExpect, tallyStatus } from './expected-status.ts';
 
 const options = {
   target: f.string({ describe: 'name of the server actor to send to' }),
@@ -16,6 +17,7 @@ const options = {
   duration: f.duration({ default: '5s', min: '10ms', max: '1h', describe: 'how long the load runs' }),
   count: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'stop after this many requests (autocannon amount; at least `connections`)' })),
   timeout: f.duration({ default: '5s', describe: 'a response slower than this counts as REQUEST_TIMEOUT' }),
+  expect: expectOption,
 };
 
 export const keepaliveClient = defineActorKind({
@@ -25,6 +27,7 @@ export const keepaliveClient = defineActorKind({
   options,
   link(o, ctx, where, problems) {
     if (o.count !== undefined && o.count < o.connections) problems.push(`${where}.count: ${o.count} is below connections (${o.connections}); autocannon needs one request per connection at least`);
+    checkExpect(o.expect, `${where}.expect`, problems);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
   },
@@ -38,12 +41,14 @@ export const keepaliveClient = defineActorKind({
     const o = plan.options;
     const connect = plan.connect!;
     const errors = new ErrorTally(ctx.now);
+    const expected = parseExpect(o.expect);
     let instance: Instance | undefined;
     let result: Result | undefined;
     let startedAt = 0;
     let endedAt: number | undefined;
     let responses = 0;
     let ok = 0;
+    let failed = 0;
     const ended = deferred();
     const done = ended.promise;
 
@@ -71,9 +76,9 @@ export const keepaliveClient = defineActorKind({
         );
         instance.on('response', (_client: unknown, statusCode: number) => {
           responses++;
-          if (statusCode >= 200 && statusCode < 400) ok++;
+          if (tallyStatus(statusCode, expected, errors)) ok++;
         });
-        instance.on('reqError', (err: NodeJS.ErrnoException) => errors.add(err.code ? err : { code: 'REQUEST_TIMEOUT', syscall: 'none' }));
+        instance.on('reqError', (err: NodeJS.ErrnoException) => (failed++, errors.add(err.code ? err : { code: 'REQUEST_TIMEOUT', syscall: 'none' })));
       },
       async close() {
         instance?.stop();
@@ -91,8 +96,8 @@ export const keepaliveClient = defineActorKind({
           connections: o.connections,
           startedAtMs: startedAt,
           durationMs: runMs,
-          // Requests that ended, with a response or an error (autocannon's own "sent" counts ahead).
-          attempts: responses + errors.total,
+          // Requests that ended, with a response (its status an error or not) or without one (autocannon's own "sent" counts ahead).
+          attempts: responses + failed,
           responses,
           ok,
           missedStarts: 0,

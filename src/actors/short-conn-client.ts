@@ -2,6 +2,7 @@
 // `workers`, on several threads sharing one load and one tally (short-conn-workers.ts).
 import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
+import { checkExpect } from './expected-status.ts';
 import { shortConnOptions } from './short-conn-options.ts';
 import type { ValuesOf } from '../core/fields.ts';
 import { FLOOD_ADDON_PATH, floodAddonBuilt } from './flood-addon.ts';
@@ -18,6 +19,7 @@ export const shortConnClient = defineActorKind({
     if (o.workers > 1 && o.model === 'closed' && o.concurrency < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a concurrency of at least ${o.workers} (one connection each)`);
     if (o.workers > 1 && o.model === 'open' && o.maxInFlight < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a maxInFlight of at least ${o.workers}`);
     if (o.workers > 1 && o.closeStyle === 'never') problems.push(`${where}.workers: held sockets (closeStyle never) stay on one event loop: use workers 1`);
+    checkExpect(o.expect, `${where}.expect`, problems);
     if (o.engine === 'native') nativeEngineProblems(o, where, problems);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
@@ -58,6 +60,8 @@ function nativeEngineProblems(o: ValuesOf<typeof shortConnOptions>, where: strin
     [o.closeStyle === 'never', 'closeStyle never'],
     [o.localAddress !== undefined, 'localAddress'],
     [o.localPort !== undefined, 'localPort'],
+    // It counts statuses in C: a status outside 200-399 is not ok there, but not yet an error by status.
+    [o.expect !== '200-399', 'expect'],
   ];
   for (const [used, what] of unsupported) if (used) problems.push(`${where}.engine: the native engine does not do ${what}: use engine node`);
   if (!floodAddonBuilt()) problems.push(`${where}.engine: the native engine's addon (${FLOOD_ADDON_PATH}) was not built at install (it needs a C compiler, make and python3): use engine node, or reinstall`);

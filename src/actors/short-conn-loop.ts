@@ -9,6 +9,7 @@ import type { ActorContext } from './actor.ts';
 import { ErrorTally, type ErrorCount } from './error-tally.ts';
 import { deferred } from '../core/deferred.ts';
 import { FirstErrorMark } from './first-error-mark.ts';
+import { parseExpect, tallyStatus } from './expected-status.ts';
 import type { FloodPlan } from './short-conn-options.ts';
 
 /** The first second of the flood measures its achieved rate, apart from any later failure. */
@@ -113,6 +114,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   const allowHalfOpen = o.closeStyle === 'never' || o.writeAfterPeerClose > 0;
   const latency = newLatencyHistogram();
   const errors = new ErrorTally(ctx.now);
+  const expectedStatus = parseExpect(o.expect);
   const statuses = new Map<number, number>();
   const c = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, windowConnected: 0, held: 0, peerClosed: 0, lateWrites: 0, cutAtLoadEnd: 0 };
   const noteError = (err: NodeJS.ErrnoException | { code: string; syscall?: string }) => {
@@ -200,7 +202,8 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
         const headText = all.toString('latin1', 0, head);
         const status = Number(headText.slice(9, 12));
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status >= 200 && status < 400) c.ok++;
+        // ok counts expected statuses only: another (a 502) is an error of the flood, code HTTP_<status>.
+        if (tallyStatus(status, expectedStatus, errors)) c.ok++;
         const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(headText)?.[1];
         expected = length === undefined ? -1 : head + HEAD_END.length + Number(length);
         chunks = [];

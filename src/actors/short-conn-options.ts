@@ -2,6 +2,7 @@
 import { f } from '../core/fields.ts';
 import type { PlanOf } from './actor.ts';
 import type { ServerRef } from './link-helpers.ts';
+import { expectOption } from './expected-status.ts';
 
 export const shortConnOptions = {
   target: f.string({ describe: 'name of the server actor to connect to' }),
@@ -35,6 +36,7 @@ export const shortConnOptions = {
     default: 'node',
     describe: 'node: node:net sockets on event loops; native: the same loop in C on epoll (native/flood.c), on worker threads, for floods faster than JavaScript keeps up with (GET only, no localAddress or localPort, no late writes, closeStyle not never)',
   }),
+  expect: expectOption,
   idleTimeout: f.duration({ default: '5s', describe: 'a connection with no progress for this long is destroyed (counted as REQUEST_TIMEOUT)' }),
 };
 

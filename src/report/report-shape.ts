@@ -75,7 +75,7 @@ const latency = object({ p50: nullable(number()), p90: nullable(number()), p99: 
 const optionalNumber = () => optional(number());
 
 const actorReport = objectOf<AnyActorEntry>()({
-  kind: literal('http-server', 'listener', 'short-conn-client', 'proxy', 'keepalive-client', 'process'),
+  kind: literal('http-server', 'listener', 'short-conn-client', 'proxy', 'keepalive-client', 'http-client', 'process'),
   host: string(),
   options: record(json()),
   engine: optional(literal('node', 'nginx', 'haproxy', 'builtin')),
@@ -148,6 +148,11 @@ const actorReport = objectOf<AnyActorEntry>()({
   cutAtLoadEnd: optionalNumber(),
   statuses: optional(counts),
   connectedBeforeFirstError: optionalNumber(),
+  // The http-client actor (actors/http-client.ts).
+  newConnections: optionalNumber(),
+  requestsOnReused: optionalNumber(),
+  errorsOnReused: optional(record(errorCount)),
+  idleCloses: optionalNumber(),
   connectRate: optionalNumber(),
   connectRateWindowMs: optionalNumber(),
   terminations: optional(counts),

@@ -1,0 +1,249 @@
+// An undici keep-alive pool as a client: `connections` sockets carry the requests, each closed by undici once
+// idle for keepAliveTimeout (or the server's Keep-Alive hint less undici's threshold). Arrivals follow the open
+// model (arrival-schedule.ts) with bursts, jitter and idle gaps, so pooled connections can be made to sit idle
+// for as long as a server's idle timeout: the keep-alive race. Which socket carried a request comes from
+// undici's diagnostics channels, so new and reused connections, and errors on reused ones, are counted apart.
+import diagnostics from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
+import { Pool, buildConnector, interceptors, type Dispatcher } from 'undici';
+import { f } from '../core/fields.ts';
+import { deferred } from '../core/deferred.ts';
+import { defineActorKind } from './actor.ts';
+import { parseBurst, parseIdle, runArrivals, type ArrivalPattern } from './arrival-schedule.ts';
+import { ErrorTally } from './error-tally.ts';
+import { checkExpect, expectOption, parseExpect, tallyStatus } from './expected-status.ts';
+import { resolveServer } from './link-helpers.ts';
+import { latencySummary, newLatencyHistogram } from './short-conn-loop.ts';
+
+const options = {
+  target: f.string({ describe: 'name of the server actor to send to' }),
+  path: f.string({ default: '/', describe: 'request path' }),
+  method: f.oneOf(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const, { default: 'GET', describe: 'HTTP method' }),
+  body: f.optional(f.string({ describe: 'request body, sent with Content-Length (not with GET or HEAD)' })),
+  connections: f.int({ min: 1, max: 1000, default: 2, describe: 'most connections of the pool (undici Pool connections)' }),
+  pipelining: f.int({ min: 0, max: 100, default: 1, describe: 'requests in flight per connection (0: a new connection per request, closed after it)' }),
+  keepAliveTimeout: f.duration({ default: '4s', describe: 'idle time after which the pool closes a connection (undici keepAliveTimeout), where the server sends no Keep-Alive hint' }),
+  keepAliveMaxTimeout: f.duration({ default: '600s', describe: 'most idle time a server\'s Keep-Alive: timeout hint may set (undici keepAliveMaxTimeout)' }),
+  rate: f.rate({ default: '10/s', max: 100_000, describe: 'requests per second (open model); replaced by burst' }),
+  burst: f.optional(f.string({ describe: 'bursts instead of a constant rate: "40 every 5s"' })),
+  jitter: f.duration({ default: 0, describe: 'each start later by a uniform random time below this (seeded: a run repeats)' }),
+  idle: f.optional(f.string({ describe: 'idle gaps: "6s every 20" pauses 6 s after every 20 starts' })),
+  maxInFlight: f.int({ min: 1, default: 1000, describe: 'a start due while this many requests are in flight is missed, not delayed' }),
+  maxLateness: f.duration({ default: '50ms', describe: 'a start this late (event loop stalled) is missed, not made up' }),
+  duration: f.duration({ default: '5s', min: '10ms', max: '1h', describe: 'how long requests start' }),
+  count: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'stop after this many scheduled starts, missed ones included' })),
+  timeout: f.duration({ default: '5s', describe: 'a response slower than this fails (undici headers and body timeouts)' }),
+  retries: f.int({ min: 0, max: 10, default: 0, describe: 'retries of a failed request (undici retry interceptor: 5xx, 429 and socket errors); 0: none' }),
+  expect: expectOption,
+};
+
+type ErrorsByCode = ReturnType<ErrorTally['toJSON']>;
+
+type HttpClientStats = {
+  model: 'pool';
+  target: string;
+  connections: number;
+  targetRate: number | null;
+  startedAtMs: number;
+  durationMs: number;
+  attempts: number;
+  responses: number;
+  ok: number;
+  statuses: Record<string, number>;
+  missedStarts: number;
+  inFlight: number;
+  /** Connections the pool opened. */
+  newConnections: number;
+  /** Requests written on a connection that had carried one before. */
+  requestsOnReused: number;
+  errors: ErrorsByCode;
+  errorCount: number;
+  /** Errors of requests written on a reused connection (undici UND_ERR_SOCKET "other side closed", ECONNRESET, ...). */
+  errorsOnReused: ErrorsByCode;
+  firstError: { code: string; syscall: string | null; atMs: number; afterStartMs: number } | null;
+  achievedRate: number;
+  latencyMs: ReturnType<typeof latencySummary>;
+};
+
+/** undici's internal request object, as its diagnostics channels hand it over. */
+type UndiciRequest = object;
+
+function patternOf(o: { burst?: string | undefined; jitter: number; idle?: string | undefined }, seed: number): ArrivalPattern {
+  return {
+    ...(o.burst !== undefined ? { burst: parseBurst(o.burst) } : {}),
+    ...(o.idle !== undefined ? { idle: parseIdle(o.idle) } : {}),
+    ...(o.jitter > 0 ? { jitterMs: o.jitter } : {}),
+    seed,
+  };
+}
+
+export const httpClient = defineActorKind({
+  kind: 'http-client',
+  role: 'load',
+  describe: 'undici keep-alive pool (connections, pipelining, idle timeouts) at a rate, in bursts, with jitter and idle gaps; new vs reused connections counted',
+  options,
+  link(o, ctx, where, problems) {
+    if (o.body !== undefined && (o.method === 'GET' || o.method === 'HEAD')) problems.push(`${where}.body: a ${o.method} request sends no body: use method POST, PUT, PATCH or DELETE`);
+    for (const [key, parse] of [['burst', parseBurst], ['idle', parseIdle]] as const) {
+      const raw = o[key];
+      if (raw === undefined) continue;
+      try {
+        parse(raw);
+      } catch (err) {
+        problems.push(`${where}.${key}: ${(err as Error).message}`);
+      }
+    }
+    checkExpect(o.expect, `${where}.expect`, problems);
+    const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
+    return connect && { connect };
+  },
+  connections: ({ options: o, connect }) => ({
+    // undici closes an idle connection, and every one when the pool closes, with socket.destroy(): close(2).
+    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false }],
+    load: { model: 'open', ratePerSec: o.burst !== undefined ? parseBurst(o.burst).size / (parseBurst(o.burst).everyMs / 1000) : o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
+  }),
+  maxDurationMs: (o) => o.duration + (o.retries + 1) * o.timeout,
+  create(plan, ctx) {
+    const o = plan.options;
+    const connect = plan.connect!;
+    const origin = `http://${connect.address}:${connect.port}`;
+    const expected = parseExpect(o.expect);
+    const errors = new ErrorTally(ctx.now);
+    const errorsOnReused = new ErrorTally(ctx.now);
+    const latency = newLatencyHistogram();
+    const statuses = new Map<number, number>();
+    const c = { attempts: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, newConnections: 0, requestsOnReused: 0 };
+    const requestsBySocket = new WeakMap<Socket, number>();
+    const ordinalOf = new WeakMap<UndiciRequest, number>();
+    const ended = deferred();
+    let startedAt = 0;
+    let startMono = 0;
+    let endedAt: number | undefined;
+    let scheduleOver = false;
+    let arrivals: { stop(): void } | undefined;
+
+    const baseConnector = buildConnector({});
+    // undici wraps a custom connector before its diagnostics see it: the sockets are known here instead.
+    const connector: buildConnector.connector = (opts, cb) =>
+      baseConnector(opts, (...args: Parameters<buildConnector.Callback>) => {
+        const [err, socket] = args;
+        if (!err && socket) {
+          c.newConnections++;
+          requestsBySocket.set(socket as Socket, 0);
+        }
+        (cb as (...a: unknown[]) => void)(...args);
+      });
+    const pool = new Pool(origin, {
+      connections: o.connections,
+      pipelining: o.pipelining,
+      keepAliveTimeout: o.keepAliveTimeout,
+      keepAliveMaxTimeout: Math.max(o.keepAliveMaxTimeout, o.keepAliveTimeout),
+      headersTimeout: o.timeout,
+      bodyTimeout: o.timeout,
+      connect: connector,
+    });
+    const dispatcher: Dispatcher = o.retries > 0 ? pool.compose(interceptors.retry({ maxRetries: o.retries, methods: [o.method], minTimeout: 0, maxTimeout: 0 })) : pool;
+
+    const onSendHeaders = (m: unknown) => {
+      const { request, socket } = m as { request: UndiciRequest; socket: Socket };
+      const before = requestsBySocket.get(socket);
+      if (before === undefined) return;
+      requestsBySocket.set(socket, before + 1);
+      ordinalOf.set(request, before + 1);
+      if (before > 0) c.requestsOnReused++;
+    };
+    const onRequestError = (m: unknown) => {
+      const { request, error } = m as { request: UndiciRequest; error: NodeJS.ErrnoException };
+      if ((ordinalOf.get(request) ?? 0) > 1) errorsOnReused.add({ code: error.code ?? 'UNKNOWN', syscall: error.syscall ?? 'none' });
+    };
+    const channels: [string, (m: unknown) => void][] = [['undici:client:sendHeaders', onSendHeaders], ['undici:request:error', onRequestError]];
+    const unsubscribe = () => channels.forEach(([name, fn]) => diagnostics.unsubscribe(name, fn));
+
+    const settle = () => {
+      if (!scheduleOver || c.inFlight > 0 || endedAt !== undefined) return;
+      endedAt = ctx.now();
+      ended.resolve();
+    };
+    const elapsed = () => performance.now() - startMono;
+    const scheduled = () => c.attempts + c.missedStarts;
+    const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && scheduled() >= o.count);
+
+    const attempt = () => {
+      c.attempts++;
+      c.inFlight++;
+      const t0 = performance.now();
+      dispatcher
+        .request({ origin, path: o.path, method: o.method, ...(o.body !== undefined ? { body: o.body } : {}) })
+        .then(async (res) => {
+          await res.body.dump();
+          c.responses++;
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          // ok counts expected statuses only: a 502 is an error (HTTP_502), not a success with a bad status.
+          if (tallyStatus(res.statusCode, expected, errors)) c.ok++;
+          latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        })
+        .catch((err: NodeJS.ErrnoException) => errors.add({ code: err.code ?? 'UNKNOWN', syscall: err.syscall ?? 'none' }))
+        .finally(() => {
+          c.inFlight--;
+          settle();
+        });
+    };
+
+    return {
+      done: ended.promise,
+      async start() {
+        channels.forEach(([name, fn]) => diagnostics.subscribe(name, fn));
+        startedAt = ctx.now();
+        startMono = performance.now();
+        arrivals = runArrivals({
+          rate: o.rate,
+          pattern: patternOf(o, plan.name.length),
+          maxLatenessMs: o.maxLateness,
+          maxInFlight: o.maxInFlight,
+          elapsed,
+          limitReached,
+          inFlight: () => c.inFlight,
+          start: attempt,
+          missed: () => c.missedStarts++,
+          finish: () => {
+            scheduleOver = true;
+            settle();
+          },
+        });
+      },
+      async close() {
+        arrivals?.stop();
+        scheduleOver = true;
+        settle();
+        await ended.promise;
+        await pool.close();
+        unsubscribe();
+      },
+      destroy() {
+        arrivals?.stop();
+        scheduleOver = true;
+        void pool.destroy().catch(() => undefined);
+        unsubscribe();
+      },
+      stats(): HttpClientStats {
+        const runMs = (endedAt ?? ctx.now()) - startedAt;
+        return {
+          model: 'pool',
+          target: `${connect.address}:${connect.port}`,
+          connections: o.connections,
+          targetRate: o.burst === undefined ? o.rate : null,
+          startedAtMs: startedAt,
+          durationMs: runMs,
+          ...c,
+          statuses: Object.fromEntries(statuses),
+          errors: errors.toJSON(),
+          errorCount: errors.total,
+          errorsOnReused: errorsOnReused.toJSON(),
+          firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
+          achievedRate: runMs > 0 ? (c.responses / runMs) * 1000 : 0,
+          latencyMs: latencySummary(latency),
+        };
+      },
+    };
+  },
+});
