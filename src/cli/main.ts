@@ -12,7 +12,7 @@ import { estimateMs, expandMatrix, loadMatrixPlans, runMatrix } from '../control
 import { runScenario } from '../controller/run-scenario.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, PlanValidationError, UsageError, WaitlabError } from '../core/errors.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { terminalSafeLines } from '../core/terminal-text.ts';
 import { trustedDirectory } from '../core/trusted-path.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
@@ -33,7 +33,7 @@ import { matrixMarkdown, matrixText } from '../outputs/matrix-summary.ts';
 import { writeOutputs } from '../outputs/registry.ts';
 import { renderMarkdown } from '../outputs/summary-markdown.ts';
 import { renderText } from '../outputs/terminal-summary.ts';
-import { compareReports, toleranceRules } from '../report/compare.ts';
+import { compareReports, paramChanges, toleranceRules } from '../report/compare.ts';
 import { BASELINE_FILE, readBaseline, readReport } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { runDoctor } from '../watch/run-doctor.ts';
@@ -136,6 +136,11 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
   if (baseline && baseline.identity.scenario !== plan.scenario.name) {
     throw new UsageError(`--baseline ${argv.baseline} is a baseline of ${baseline.identity.scenario}, not of ${plan.scenario.name}`);
+  }
+  // A gate compares like with like: counts of a 6 s run against a 4 s baseline are a false regression.
+  const changed = baseline ? paramChanges(baseline.identity.params, plan.params) : [];
+  if (changed.length) {
+    throw new UsageError(`--baseline ${argv.baseline} was recorded with other parameters (baseline -> this run: ${changed.join(', ')}): give the run the --set values the baseline was recorded with, or record a new baseline (waitlab compare of two run directories only warns)`);
   }
   if (argv.dryRun) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
@@ -369,6 +374,8 @@ export async function main(args: string[]): Promise<number> {
   const set = (p: Promise<number> | number) => Promise.resolve(p).then((c) => void (code = c));
   await yargs(args)
     .scriptName('waitlab')
+    // yargs would read the version of the package.json nearest the working directory: a user's project's.
+    .version(PACKAGE_VERSION)
     .usage('$0 <command> [options]')
     .command(
       'scenario <scenario>',
@@ -443,6 +450,7 @@ export async function main(args: string[]): Promise<number> {
         y
           .option('check', { type: 'boolean', default: false, describe: 'print each tool: where it is and its version, or missing; what needs it; its packages. Exit 1 when one is missing' })
           .option('only', { type: 'string', describe: 'only these tools, comma-separated: --only nginx,chromium' })
+          .option('for', { type: 'string', describe: 'only the tools these scenarios need (names or files, comma-separated) and the netns lab\'s own: --for short-conn,proxy-short-upstream' })
           .option('yes', { type: 'boolean', default: false, describe: 'install without asking (for scripts and CI)' }),
       (argv) => set(setupCommand(argv)),
     )

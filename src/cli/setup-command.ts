@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../core/paths.ts';
 import { locateTool, SYSTEM_TOOLS, toolVersion, type SystemTool } from '../core/system-tools.ts';
 import { inUserNamespace } from '../core/user-namespace.ts';
 import { installCommands, installPackages, packageManager, packagesOf } from '../lab/system-packages.ts';
-import { catalogueTools } from '../plan/catalogue-tools.ts';
+import { catalogueTools, scenarioTools } from '../plan/catalogue-tools.ts';
 import { EXIT } from './exit-codes.ts';
 
 const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
@@ -17,7 +17,21 @@ const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 export interface SetupArgs {
   check: boolean;
   only?: string;
+  for?: string;
   yes: boolean;
+}
+
+// What the netns lab itself runs, whatever the scenario: ip for namespaces and links, unshare and mount for rootless
+// runs (core/system-tools.ts says so per tool).
+const NETNS_LAB_TOOLS = ['ip', 'unshare', 'mount'];
+
+/** The tools these scenarios run (catalogue names or files), with the netns lab's own. */
+async function toolsOfScenarios(list: string): Promise<SystemTool[]> {
+  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError('--for: name one or more scenarios, comma-separated');
+  const needed = new Set(NETNS_LAB_TOOLS);
+  for (const name of names) for (const tool of (await scenarioTools(name)).tools) needed.add(tool);
+  return SYSTEM_TOOLS.filter((t) => needed.has(t.name));
 }
 
 function chosenTools(only: string | undefined): SystemTool[] {
@@ -69,16 +83,17 @@ async function confirmed(question: string): Promise<boolean> {
 }
 
 export async function setupCommand(argv: SetupArgs): Promise<number> {
-  const tools = chosenTools(argv.only);
+  if (argv.only !== undefined && argv.for !== undefined) throw new UsageError('give --only or --for, not both');
+  const tools = argv.for !== undefined ? await toolsOfScenarios(argv.for) : chosenTools(argv.only);
   if (argv.check) {
     process.stdout.write(`${await checkTable(tools)}\n`);
     const missing = tools.filter((t) => !locateTool(t));
-    process.stderr.write(missing.length ? `\n${missing.length} missing: ${missing.map((t) => t.name).join(', ')}; waitlab setup installs them\n` : `\nall ${tools.length} installed\n`);
+    process.stderr.write(missing.length ? `\n${missing.length} missing: ${missing.map((t) => t.name).join(', ')}; waitlab setup installs them\n` : `\n${tools.length === 1 ? 'it is' : `all ${tools.length} are`} installed\n`);
     return missing.length ? EXIT.THRESHOLDS_FAILED : EXIT.OK;
   }
   const missing = tools.filter((t) => !locateTool(t));
   if (missing.length === 0) {
-    process.stderr.write(`waitlab setup: all ${tools.length} tools are installed; nothing to do\n`);
+    process.stderr.write(`waitlab setup: ${tools.length === 1 ? `${tools[0]!.name} is` : `all ${tools.length} tools are`} installed; nothing to do\n`);
     return EXIT.OK;
   }
   const manager = packageManager();
@@ -91,15 +106,18 @@ export async function setupCommand(argv: SetupArgs): Promise<number> {
   const packages = packagesOf(missing, manager);
   const commands = installCommands(manager, packages);
   if (process.getuid?.() !== 0 || inUserNamespace()) {
-    const again = ['npx', 'waitlab', 'setup', ...(argv.only ? ['--only', argv.only] : []), '--yes'];
+    const scope = argv.only ? ['--only', argv.only] : argv.for ? ['--for', argv.for] : [];
+    const again = ['npx', 'waitlab', 'setup', ...scope, '--yes'];
     // As Playwright's install-deps does: a user at a terminal with sudo is asked for their password, once.
     const sudo = findExecutable('sudo');
     if (sudo && process.stdin.isTTY && !inUserNamespace()) {
       process.stderr.write(`waitlab setup: ${names} missing; installing needs root, so this runs again through sudo\n`);
-      const r = spawnSync(sudo, ['--', process.execPath, BIN, 'setup', ...(argv.only ? ['--only', argv.only] : []), ...(argv.yes ? ['--yes'] : [])], { stdio: 'inherit' });
+      const r = spawnSync(sudo, ['--', process.execPath, BIN, 'setup', ...scope, ...(argv.yes ? ['--yes'] : [])], { stdio: 'inherit' });
       return r.status ?? EXIT.INTERNAL;
     }
-    process.stderr.write(`waitlab setup: ${names} missing. Installing needs root; run\n  sudo ${shellLine(again)}\nor the package manager's own commands:\n${commands.map((c) => `  sudo ${shellLine(c)}\n`).join('')}`);
+    // Where sudo is not installed (a fresh Debian often has none), the same commands are for a root shell.
+    const prefix = sudo ? 'sudo ' : '';
+    process.stderr.write(`waitlab setup: ${names} missing. Installing needs root; run${sudo ? '' : ' as root'}\n  ${prefix}${shellLine(again)}\nor the package manager's own commands:\n${commands.map((c) => `  ${prefix}${shellLine(c)}\n`).join('')}`);
     return EXIT.THRESHOLDS_FAILED;
   }
   process.stderr.write(`waitlab setup: ${names} missing; installing ${packages.join(' ')} with ${manager} (no service is started)\n`);

@@ -85,6 +85,13 @@ function judge(base: number, current: number, t: Tolerance, slack = 0): { verdic
   return { verdict: 'ok', excess: 0 };
 }
 
+/** The parameters two runs differ in, as "name baseline -> current". */
+export function paramChanges(baseline: Readonly<Record<string, unknown>>, current: Readonly<Record<string, unknown>>): string[] {
+  return [...new Set([...Object.keys(baseline), ...Object.keys(current)])]
+    .filter((k) => JSON.stringify(baseline[k]) !== JSON.stringify(current[k]))
+    .map((k) => `${k} ${JSON.stringify(baseline[k])} -> ${JSON.stringify(current[k])}`);
+}
+
 /**
  * Compares a current report with a baseline. `rules` come first (the scenario's and the command line's), then
  * the defaults; a metric no rule names is not compared. Runs of different scenarios are refused.
@@ -96,9 +103,7 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
   }
   const warnings: string[] = [];
   if (baseline.identity.kernel !== cur.kernel) warnings.push(`different kernels: the baseline ran on ${baseline.identity.kernel}, the current run on ${cur.kernel}; kernel behaviour may explain a difference`);
-  const changed = [...new Set([...Object.keys(baseline.identity.params), ...Object.keys(cur.params)])]
-    .filter((k) => JSON.stringify(baseline.identity.params[k]) !== JSON.stringify(cur.params[k]))
-    .map((k) => `${k} ${JSON.stringify(baseline.identity.params[k])} -> ${JSON.stringify(cur.params[k])}`);
+  const changed = paramChanges(baseline.identity.params, cur.params);
   if (changed.length) warnings.push(`different parameters: ${changed.join(', ')}`);
 
   const currentMetrics = reportMetrics(current);
