@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/core/executable-lookup.ts';
 import { haproxyConfig } from '../../src/actors/proxy-haproxy.ts';
+import type { ProxySettings } from '../../src/actors/proxy-engine.ts';
 import { nginxConfig, nginxVersion, parseNginxErrorLine } from '../../src/actors/proxy-nginx.ts';
 import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
@@ -102,14 +103,14 @@ describe('nginx error-log lines', () => {
 });
 
 describeWithTools(['haproxy'], 'HAProxy configuration', () => {
-  it.each([
+  it.each<[string, ProxySettings]>([
     ['per-request server connections', settings()],
     ['a reused pool', settings({ keepAlive: 16 })],
     ['tcp mode with a source port range', settings({ mode: 'tcp', sourcePorts: { lo: 40000, hi: 40999 } })],
     ...(['never', 'safe', 'aggressive', 'always'] as const).map((httpReuse) => [
       `a pool with http-reuse ${httpReuse}, timeout server and timeout http-keep-alive`,
       settings({ keepAlive: 16, httpReuse, serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }),
-    ] as const),
+    ] as [string, ProxySettings]),
   ])('is accepted by the installed haproxy: %s', (_, s) => {
     const dir = tempDir('waitlab-haproxy-c-');
     writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(s));
