@@ -11,6 +11,11 @@ export interface Upstream {
   readonly port: number;
 }
 
+/** nginx `proxy_next_upstream` sets by name (see NEXT_UPSTREAM in proxy-nginx.ts). */
+export const RETRY_SETS = ['off', 'error-timeout', 'error-timeout-non-idempotent', 'error-timeout-http-502-503-504'] as const;
+/** HAProxy `http-reuse` strategies. */
+export const HTTP_REUSE = ['never', 'safe', 'aggressive', 'always'] as const;
+
 export interface ProxySettings {
   readonly name: string;
   readonly port: number;
@@ -27,6 +32,18 @@ export interface ProxySettings {
   readonly connectTimeoutMs: number;
   /** Absolute path of the engine's executable (external engines only), resolved at plan time. */
   readonly binary: string | undefined;
+  /** nginx with a pool: upstream `keepalive_timeout`; undefined: nginx's own default (60 s). */
+  readonly upstreamIdleTimeoutMs?: number | undefined;
+  /** nginx with a pool: upstream `keepalive_requests`. */
+  readonly upstreamKeepAliveRequests?: number | undefined;
+  /** nginx: `proxy_next_upstream`, by name; undefined: nginx's default (error timeout). */
+  readonly retries?: (typeof RETRY_SETS)[number] | undefined;
+  /** HAProxy: `timeout server`; undefined: 30 s. */
+  readonly serverTimeoutMs?: number | undefined;
+  /** HAProxy http mode: `timeout http-keep-alive`. */
+  readonly httpKeepAliveTimeoutMs?: number | undefined;
+  /** HAProxy http mode with a pool: `http-reuse`; undefined: always. */
+  readonly httpReuse?: (typeof HTTP_REUSE)[number] | undefined;
 }
 
 /** An engine has an actor's lifecycle; its `done` resolves when it has stopped, by close(), destroy() or by itself. */
@@ -81,6 +98,16 @@ export function assertConfigSafe(s: ProxySettings): void {
   for (const [k, v] of [['keepAlive', s.keepAlive], ['workers', s.workers], ['connectTimeoutMs', s.connectTimeoutMs]] as const) {
     if (!Number.isInteger(v) || v < 0) bad.push(`${k} ${v}`);
   }
+  for (const [k, v] of [
+    ['upstreamIdleTimeoutMs', s.upstreamIdleTimeoutMs],
+    ['upstreamKeepAliveRequests', s.upstreamKeepAliveRequests],
+    ['serverTimeoutMs', s.serverTimeoutMs],
+    ['httpKeepAliveTimeoutMs', s.httpKeepAliveTimeoutMs],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) bad.push(`${k} ${v}`);
+  }
+  if (s.retries !== undefined && !(RETRY_SETS as readonly string[]).includes(s.retries)) bad.push(`retries ${JSON.stringify(s.retries)}`);
+  if (s.httpReuse !== undefined && !(HTTP_REUSE as readonly string[]).includes(s.httpReuse)) bad.push(`httpReuse ${JSON.stringify(s.httpReuse)}`);
   if (bad.length) throw new InvalidValueError(`refusing to write a ${s.mode} proxy configuration with ${bad.join(', ')}`);
 }
 

@@ -34,7 +34,8 @@ export function haproxyConfig(s: ProxySettings): string {
     `  log-format "waitlab status=${http ? '%ST' : '-1'} term=%ts server=%b/%s retries=%rc"`,
     `  timeout connect ${s.connectTimeoutMs}ms`,
     '  timeout client 30s',
-    '  timeout server 30s',
+    s.serverTimeoutMs === undefined ? '  timeout server 30s' : `  timeout server ${s.serverTimeoutMs}ms`,
+    ...(http && s.httpKeepAliveTimeoutMs !== undefined ? [`  timeout http-keep-alive ${s.httpKeepAliveTimeoutMs}ms`] : []),
     // http-server-close: HAProxy closes its server-side connection after each response; http-reuse never: no
     // idle server connection is shared between requests. HAProxy waits for the server to close first and, if it
     // must close itself, closes by RST (SO_LINGER 0), never leaving TIME_WAIT on its own host (haproxy#560).
@@ -42,7 +43,7 @@ export function haproxyConfig(s: ProxySettings): string {
     // Keep-alive: http-reuse safe sends the first request of each client connection over a server connection of
     // its own, which with one request per client connection (this lab's client) is no reuse at all (2,000 upstream
     // connections for 2,000 requests, by Tcp.ActiveOpens); always lets first requests share idle ones too.
-    ...(!http ? [] : keepAlive ? ['  option http-keep-alive', '  http-reuse always'] : ['  option http-server-close', '  http-reuse never']),
+    ...(!http ? [] : keepAlive ? ['  option http-keep-alive', `  http-reuse ${s.httpReuse ?? 'always'}`] : ['  option http-server-close', '  http-reuse never']),
     'frontend waitlab_in',
     `  bind 0.0.0.0:${s.port}`,
     '  default_backend waitlab_upstreams',

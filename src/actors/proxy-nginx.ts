@@ -1,5 +1,5 @@
 // The nginx proxy engine: nginx run by nginx-process.ts with an upstream block toward the proxy's upstreams.
-import { assertConfigSafe, type ProxyEngineFactory, type ProxySettings } from './proxy-engine.ts';
+import { assertConfigSafe, type ProxyEngineFactory, type ProxySettings, type RETRY_SETS } from './proxy-engine.ts';
 import { nginxMainConfig, nginxProcess, type NginxVersion } from './nginx-process.ts';
 
 export { nginxVersion, parseNginxErrorLine, type NginxVersion } from './nginx-process.ts';
@@ -11,11 +11,27 @@ export interface NginxConfigInput {
   rootless: boolean;
 }
 
+/** proxy_next_upstream's words for each retry set; nginx's own default is `error timeout`. */
+const NEXT_UPSTREAM: Record<(typeof RETRY_SETS)[number], string> = {
+  off: 'off',
+  'error-timeout': 'error timeout',
+  'error-timeout-non-idempotent': 'error timeout non_idempotent',
+  'error-timeout-http-502-503-504': 'error timeout http_502 http_503 http_504',
+};
+
+/** Whole seconds for nginx (plan time keeps upstreamIdleTimeout at 1 s or more); ms where it is not whole. */
+const nginxTime = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
 export function nginxConfig({ settings: s, dir, version, rootless }: NginxConfigInput): string {
   assertConfigSafe(s);
   const keepAlive = s.keepAlive > 0;
   const upstreamPool = keepAlive
-    ? [`keepalive ${s.keepAlive};`]
+    ? [
+        `keepalive ${s.keepAlive};`,
+        // Both directives of the upstream block exist from nginx 1.15.3 (Debian 12 has 1.22.1).
+        ...(s.upstreamIdleTimeoutMs !== undefined ? [`keepalive_timeout ${nginxTime(s.upstreamIdleTimeoutMs)};`] : []),
+        ...(s.upstreamKeepAliveRequests !== undefined ? [`keepalive_requests ${s.upstreamKeepAliveRequests};`] : []),
+      ]
     : // Before 1.29.7 leaving `keepalive` out is "off"; from 1.29.7 the pool is on unless `keepalive 0;`, which
       // older versions reject. HTTP/1.0 with Connection: close (below) is "off" for both.
       version.keepAliveByDefault ? ['keepalive 0;'] : [];
@@ -40,6 +56,7 @@ export function nginxConfig({ settings: s, dir, version, rootless }: NginxConfig
       `    proxy_connect_timeout ${Math.max(1, Math.ceil(s.connectTimeoutMs / 1000))}s;`,
       // nginx sets IP_BIND_ADDRESS_NO_PORT on a proxy_bind without a port: the port is still picked at connect().
       ...(s.bind ? [`    proxy_bind ${s.bind};`] : []),
+      ...(s.retries !== undefined ? [`    proxy_next_upstream ${NEXT_UPSTREAM[s.retries]};`] : []),
       '  }',
       '}',
     ],

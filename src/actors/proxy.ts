@@ -9,7 +9,7 @@ import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { engineBinary } from './proxy-binaries.ts';
 import { builtinEngine } from './proxy-builtin.ts';
-import { ErrorLogTally, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
+import { ErrorLogTally, HTTP_REUSE, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
 import { nginxEngine } from './proxy-nginx.ts';
 
@@ -37,6 +37,12 @@ const options = {
   workers: f.int({ min: 1, max: 64, default: 1, describe: 'nginx worker processes / HAProxy threads' }),
   connectTimeout: f.duration({ default: '5s', describe: 'upstream connect timeout' }),
   binary: f.optional(f.string({ describe: 'absolute path of the nginx or haproxy executable (default: the installed one)' })),
+  upstreamIdleTimeout: f.optional(f.duration({ min: '1s', max: '1h', describe: 'nginx with a pool only: how long an idle upstream connection is kept (upstream `keepalive_timeout`, nginx default 60s)' })),
+  upstreamKeepAliveRequests: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'nginx with a pool only: requests over one upstream connection before nginx closes it (upstream `keepalive_requests`, default 1000 since 1.19.10)' })),
+  retries: f.optional(f.oneOf(RETRY_SETS, { describe: 'nginx only: when a request is passed to the next upstream (`proxy_next_upstream`): off, or error-timeout (nginx\'s default), error-timeout-non-idempotent (POST too), error-timeout-http-502-503-504' })),
+  serverTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy only: `timeout server`, the longest wait for the server to send (default 30s)' })),
+  httpKeepAliveTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy in http mode only: `timeout http-keep-alive`, how long an idle client connection waits for its next request' })),
+  httpReuse: f.optional(f.oneOf(HTTP_REUSE, { describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: `http-reuse` (default here: always)' })),
 };
 
 /** Tcp.ActiveOpens of this host's namespace: every connect() that sent a SYN (one failing with EADDRNOTAVAIL sends none). */
@@ -71,6 +77,7 @@ export const proxy = defineActorKind({
       problems.push(`${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`);
     }
     if (o.mode !== 'http' && o.engine !== 'haproxy') problems.push(`${where}.mode: only HAProxy runs here in tcp mode (nginx's stream module is not loaded by its Debian package by default)`);
+    problems.push(...engineOptionProblems(o, where));
     let binary: string | undefined;
     if (o.engine !== 'builtin') binary = engineBinary(o.engine, o.binary, ctx, where, problems);
     else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
@@ -110,6 +117,12 @@ export const proxy = defineActorKind({
         mode: o.mode,
         connectTimeoutMs: o.connectTimeout,
         binary: plan.engineBinary,
+        upstreamIdleTimeoutMs: o.upstreamIdleTimeout,
+        upstreamKeepAliveRequests: o.upstreamKeepAliveRequests,
+        retries: o.retries,
+        serverTimeoutMs: o.serverTimeout,
+        httpKeepAliveTimeoutMs: o.httpKeepAliveTimeout,
+        httpReuse: o.httpReuse,
       },
       ctx,
       errors,
@@ -138,6 +151,30 @@ export const proxy = defineActorKind({
     };
   },
 });
+
+/** Each engine-specific option given where it has no meaning, with the reason. */
+function engineOptionProblems(
+  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string },
+  where: string,
+): string[] {
+  const problems: string[] = [];
+  const nginxPool = (key: string, directive: string) => {
+    if (o.engine !== 'nginx') problems.push(`${where}.${key}: nginx only (its upstream \`${directive}\`); ${o.engine} has no such setting here`);
+    else if (o.keepAlive === 0) problems.push(`${where}.${key}: needs an upstream keep-alive pool (keepAlive > 0): without one every upstream connection closes after its request`);
+  };
+  if (o.upstreamIdleTimeout !== undefined) nginxPool('upstreamIdleTimeout', 'keepalive_timeout');
+  if (o.upstreamKeepAliveRequests !== undefined) nginxPool('upstreamKeepAliveRequests', 'keepalive_requests');
+  if (o.retries !== undefined && o.engine !== 'nginx') problems.push(`${where}.retries: nginx only (\`proxy_next_upstream\`); ${o.engine === 'builtin' ? 'the builtin engine never retries' : 'HAProxy\'s retries and redispatch are not options here'}`);
+  const haproxy = (key: string, directive: string, needs: { http?: boolean; pool?: boolean } = {}) => {
+    if (o.engine !== 'haproxy') problems.push(`${where}.${key}: HAProxy only (\`${directive}\`); ${o.engine} has no such setting here`);
+    else if (needs.http && o.mode !== 'http') problems.push(`${where}.${key}: HAProxy in http mode only: in tcp mode there are no requests to keep a connection alive between`);
+    else if (needs.pool && o.keepAlive === 0) problems.push(`${where}.${key}: needs an upstream pool (keepAlive > 0): without one HAProxy runs http-server-close and never reuses a server connection`);
+  };
+  if (o.serverTimeout !== undefined) haproxy('serverTimeout', 'timeout server');
+  if (o.httpKeepAliveTimeout !== undefined) haproxy('httpKeepAliveTimeout', 'timeout http-keep-alive', { http: true });
+  if (o.httpReuse !== undefined) haproxy('httpReuse', 'http-reuse', { http: true, pool: true });
+  return problems;
+}
 
 /**
  * Where a proxy's upstream connections take their local ports: HAProxy's own range, bind-before-connect for

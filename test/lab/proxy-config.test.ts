@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/core/executable-lookup.ts';
 import { haproxyConfig } from '../../src/actors/proxy-haproxy.ts';
+import type { ProxySettings } from '../../src/actors/proxy-engine.ts';
 import { nginxConfig, nginxVersion, parseNginxErrorLine } from '../../src/actors/proxy-nginx.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
+import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
+import { defineScenario } from '../../src/core/scenario.ts';
 import { PlanValidationError } from '../../src/core/errors.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { BIN, tempDir } from '../helpers/lab.ts';
@@ -57,6 +59,29 @@ describeWithTools(['nginx'], 'nginx configuration', () => {
     }
   });
 
+  it('writes the upstream idle timeout, keepalive_requests and proxy_next_upstream exactly, and the installed nginx accepts them', () => {
+    const rootless = currentPrivilege() !== 'root';
+    const pooled = settings({ keepAlive: 8, upstreamIdleTimeoutMs: 1000, upstreamKeepAliveRequests: 250, retries: 'off' });
+    const conf = nginxConfig({ settings: pooled, dir: '/DIR', version: installed, rootless });
+    const upstream = conf.slice(conf.indexOf('upstream waitlab_upstreams {'), conf.indexOf('}', conf.indexOf('upstream waitlab_upstreams {')));
+    expect(upstream).toMatch(/\n +keepalive_timeout 1s;\n/);
+    expect(upstream).toMatch(/\n +keepalive_requests 250;\n/);
+    expect(conf).toMatch(/\n +proxy_next_upstream off;\n/);
+    expect(nginxConfig({ settings: settings({ keepAlive: 8, upstreamIdleTimeoutMs: 1500 }), dir: '/DIR', version: installed, rootless })).toContain('keepalive_timeout 1500ms;');
+    const words = { 'error-timeout': 'error timeout', 'error-timeout-non-idempotent': 'error timeout non_idempotent', 'error-timeout-http-502-503-504': 'error timeout http_502 http_503 http_504' } as const;
+    for (const [retries, directive] of Object.entries(words)) {
+      const c = nginxConfig({ settings: settings({ retries: retries as keyof typeof words }), dir: '/DIR', version: installed, rootless });
+      expect(c).toContain(` proxy_next_upstream ${directive};\n`);
+      const t = nginxTest(c);
+      expect(t.output).toMatch(/syntax is ok/);
+    }
+    // Left out, nginx's own defaults hold: none of the three directives is written.
+    expect(nginxConfig({ settings: settings({ keepAlive: 8 }), dir: '/DIR', version: installed, rootless })).not.toMatch(/keepalive_timeout|keepalive_requests|proxy_next_upstream/);
+    const t = nginxTest(conf);
+    expect(t.output).toMatch(/syntax is ok/);
+    expect(t.status).toBe(0);
+  });
+
   it.runIf(!installed.keepAliveByDefault)('needs the version check: nginx before 1.29.7 rejects `keepalive 0;`', () => {
     const t = nginxTest(nginxConfig({ settings: settings(), dir: '/DIR', version: modern, rootless: false }));
     expect(t.status).not.toBe(0);
@@ -78,10 +103,14 @@ describe('nginx error-log lines', () => {
 });
 
 describeWithTools(['haproxy'], 'HAProxy configuration', () => {
-  it.each([
+  it.each<[string, ProxySettings]>([
     ['per-request server connections', settings()],
     ['a reused pool', settings({ keepAlive: 16 })],
     ['tcp mode with a source port range', settings({ mode: 'tcp', sourcePorts: { lo: 40000, hi: 40999 } })],
+    ...(['never', 'safe', 'aggressive', 'always'] as const).map((httpReuse) => [
+      `a pool with http-reuse ${httpReuse}, timeout server and timeout http-keep-alive`,
+      settings({ keepAlive: 16, httpReuse, serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }),
+    ] as [string, ProxySettings]),
   ])('is accepted by the installed haproxy: %s', (_, s) => {
     const dir = tempDir('waitlab-haproxy-c-');
     writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(s));
@@ -91,7 +120,59 @@ describeWithTools(['haproxy'], 'HAProxy configuration', () => {
   });
 });
 
+describe('HAProxy configuration text', () => {
+  it('writes timeout server, timeout http-keep-alive and http-reuse exactly as given, and its defaults otherwise', () => {
+    const conf = haproxyConfig(settings({ keepAlive: 16, httpReuse: 'safe', serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }));
+    expect(conf).toContain('\n  timeout server 7000ms\n');
+    expect(conf).toContain('\n  timeout http-keep-alive 1500ms\n');
+    expect(conf.match(/http-reuse \w+/g)).toEqual(['http-reuse safe']);
+    const defaults = haproxyConfig(settings({ keepAlive: 16 }));
+    expect(defaults).toContain('\n  timeout server 30s\n');
+    expect(defaults).not.toContain('http-keep-alive 1');
+    expect(defaults.match(/http-reuse \w+/g)).toEqual(['http-reuse always']);
+  });
+
+  it('refuses a value that is not of its type before writing it', () => {
+    expect(() => haproxyConfig(settings({ keepAlive: 16, httpReuse: 'always\n  stats enable' as 'always' }))).toThrow(/httpReuse/);
+    expect(() => nginxConfig({ settings: settings({ retries: 'off; root /' as 'off' }), dir: '/DIR', version: { text: '1.22.1', keepAliveByDefault: false }, rootless: true })).toThrow(/retries/);
+    expect(() => haproxyConfig(settings({ serverTimeoutMs: 1.5 }))).toThrow(/serverTimeoutMs/);
+  });
+});
+
 describe('proxy plan validation', () => {
+  it.each([
+    [{ engine: 'nginx', keepAlive: '0', upstreamIdleTimeout: '1s' }, /upstreamIdleTimeout: needs an upstream keep-alive pool/],
+    [{ engine: 'nginx', keepAlive: '0', upstreamKeepAliveRequests: '100' }, /upstreamKeepAliveRequests: needs an upstream keep-alive pool/],
+    [{ engine: 'builtin', keepAlive: '4', upstreamIdleTimeout: '1s' }, /upstreamIdleTimeout: nginx only .*builtin has no such setting/],
+    [{ engine: 'haproxy', retries: 'off' }, /retries: nginx only .*HAProxy's retries/],
+    [{ engine: 'builtin', retries: 'off' }, /retries: nginx only .*builtin engine never retries/],
+    [{ engine: 'nginx', serverTimeout: '5s' }, /serverTimeout: HAProxy only/],
+    [{ engine: 'haproxy', mode: 'tcp', httpKeepAliveTimeout: '5s' }, /httpKeepAliveTimeout: HAProxy in http mode only/],
+    [{ engine: 'haproxy', keepAlive: '0', httpReuse: 'safe' }, /httpReuse: needs an upstream pool/],
+    [{ engine: 'nginx', retries: 'sometimes' }, /retries: .*error-timeout-non-idempotent/],
+  ])('refuses an engine option where it has no meaning, with the reason: %j', (proxyOptions, reason) => {
+    let err: unknown;
+    try {
+      resolvePlan(
+        defineScenario({
+          name: 'proxy-options',
+          description: 'a proxy with engine options',
+          params: {},
+          build: () => ({
+            hosts: { proxy: {}, backend: {} },
+            actors: { web1: { kind: 'http-server', host: 'backend', port: 8080 }, proxy: { kind: 'proxy', host: 'proxy', upstreams: 'web1', ...proxyOptions } as never },
+          }),
+        }),
+        'proxy-options.ts',
+        {},
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PlanValidationError);
+    expect((err as PlanValidationError).problems).toEqual([expect.stringMatching(reason)]);
+  });
+
   it('rejects a binary that is not there, names the upstreams that do not exist, and keeps sourcePorts to HAProxy', async () => {
     const err = await loadPlan('proxy-short-upstream', { engine: 'nginx', sourcePorts: '40000-40099' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlanValidationError);
