@@ -1,26 +1,16 @@
 // Whether an engine listens yet, read from this namespace's /proc/net/tcp{,6}: no connection is made, so
 // the check leaves no socket state behind in the census.
-import { readFileSync } from 'node:fs';
-import { scanProcNetTcp } from '../sampler/proc-net-tcp.ts';
+import { scanOwnTcpTables } from '../sampler/proc-net-tcp.ts';
 import { TCP_LISTEN } from '../sampler/tcp-states.ts';
 import type { GuardedChild } from './guarded-child.ts';
 
 /** Whether a TCP socket listens on `port` in this network namespace (read from /proc, no connection made). */
 export function listeningOn(port: number): boolean {
   let found = false;
-  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(file);
-    } catch {
-      continue;
-    }
-    scanProcNetTcp(buf, family, (row) => {
-      if (row.state === TCP_LISTEN && row.localPort === port) found = true;
-    });
-    if (found) return true;
-  }
-  return false;
+  scanOwnTcpTables((row) => {
+    if (row.state === TCP_LISTEN && row.localPort === port) found = true;
+  });
+  return found;
 }
 
 /** Resolves once the engine listens; rejects with its stderr if it exits first or never listens. Counts tries, not time. */

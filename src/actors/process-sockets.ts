@@ -1,8 +1,8 @@
 // The TCP sockets a process holds, by state: its fds that are sockets (/proc/<pid>/fd -> "socket:[inode]", what
 // `ss -p` reads) matched by inode against this namespace's /proc/net/tcp{,6}. TIME_WAIT sockets have no fd and
 // are never counted here; a CLOSE_WAIT one is held by exactly the process that never closed it.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { scanProcNetTcp } from '../sampler/proc-net-tcp.ts';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { scanOwnTcpTables } from '../sampler/proc-net-tcp.ts';
 import { stateName, type StateCounts } from '../sampler/tcp-states.ts';
 
 function socketInodes(pid: number): Set<number> {
@@ -29,18 +29,10 @@ export function socketsHeldBy(pid: number): StateCounts {
   const inodes = socketInodes(pid);
   const counts: StateCounts = {};
   if (inodes.size === 0) return counts;
-  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(file);
-    } catch {
-      continue;
-    }
-    scanProcNetTcp(buf, family, (row) => {
-      if (!inodes.has(row.inode)) return;
-      const state = stateName(row.state);
-      if (state) counts[state] = (counts[state] ?? 0) + 1;
-    });
-  }
+  scanOwnTcpTables((row) => {
+    if (!inodes.has(row.inode)) return;
+    const state = stateName(row.state);
+    if (state) counts[state] = (counts[state] ?? 0) + 1;
+  });
   return counts;
 }

@@ -4,6 +4,7 @@
 // Row layout (net/ipv4/tcp_ipv4.c, get_tcp4_sock): "%4d: %08X:%04X %08X:%04X %02X ..." ; tcp6 prints
 // each address as 32 hex digits. Addresses are the raw network-order words printed as host-order
 // integers, so on a little-endian machine 127.0.0.1 reads "0100007F".
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { STATE_COUNT, TCP_LISTEN, stateName, type StateCounts } from './tcp-states.ts';
 import type { SocketRow, TcpRow } from './socket-rows.ts';
@@ -247,4 +248,20 @@ function toCounts(byCode: readonly number[]): StateCounts {
     if (v > 0 && name) out[name] = v;
   }
   return out;
+}
+
+/**
+ * Every row of this namespace's /proc/net/tcp and tcp6, each file read whole once (one that cannot be read is
+ * skipped): for an actor's one-off look at its own sockets, not for the census, which reads through proc-file.ts.
+ */
+export function scanOwnTcpTables(onRow: (row: Readonly<TcpRow>) => void): void {
+  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch {
+      continue;
+    }
+    scanProcNetTcp(buf, family, onRow);
+  }
 }
