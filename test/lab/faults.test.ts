@@ -25,7 +25,8 @@ function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLine
     "$2" "$3" scenario short-conn --set duration=3s --out "$1/run" --no-progress 2>"$1/../stderr.txt"
     echo "$?"
     "$2" -e "$4" "$1/run"`;
-  const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', mnt, process.execPath, BIN, check], { encoding: 'utf8' });
+  // Bounded: a run that hangs on a full disk fails here instead of holding the whole test run.
+  const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', mnt, process.execPath, BIN, check], { encoding: 'utf8', timeout: 120_000 });
   const [exit, json] = out.trim().split('\n');
   const left = JSON.parse(json!);
   return { exit: Number(exit), files: left.files, wholeLines: left.whole, reportParses: left.report, stderr: execFileSync('cat', [join(mnt, '..', 'stderr.txt')], { encoding: 'utf8' }) };
