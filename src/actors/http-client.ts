@@ -5,7 +5,8 @@
 // undici's diagnostics channels, so new and reused connections, and errors on reused ones, are counted apart.
 import diagnostics from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import { Pool, buildConnector, interceptors, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { buildConnector as BuildConnector, Dispatcher } from 'undici';
 import { f } from '../core/fields.ts';
 import { deferred } from '../core/deferred.ts';
 import { defineActorKind } from './actor.ts';
@@ -122,10 +123,13 @@ export const httpClient = defineActorKind({
     let scheduleOver = false;
     let arrivals: { stop(): void } | undefined;
 
+    // Required here, when an http-client is made, not by every process that loads the registry (the CLI included):
+    // undici costs ~0.1 s to load, and loading it under a small address-space limit failed (its WebAssembly parser).
+    const { Pool, buildConnector, interceptors } = createRequire(import.meta.url)('undici') as typeof import('undici');
     const baseConnector = buildConnector({});
     // undici wraps a custom connector before its diagnostics see it: the sockets are known here instead.
-    const connector: buildConnector.connector = (opts, cb) =>
-      baseConnector(opts, (...args: Parameters<buildConnector.Callback>) => {
+    const connector: BuildConnector.connector = (opts, cb) =>
+      baseConnector(opts, (...args: Parameters<BuildConnector.Callback>) => {
         const [err, socket] = args;
         if (!err && socket) {
           c.newConnections++;
