@@ -105,8 +105,10 @@ export const METRICS: readonly MetricDef[] = [
   m('hosts.{host}.counters.start.{counter}', 'events', 'count', 'neither', 'a kernel counter at the start'),
   m('hosts.{host}.counters.end.{counter}', 'events', 'count', 'neither', 'a kernel counter at the end'),
   // Per request the load actors attempted: like with like across runs of different length or rate.
-  m('hosts.{host}.perRequest.connectionsOpened', 'connections per request', 'ratio', 'rise', 'connections opened per request', { tolerance: '20%', derived: true, baseline: true }),
-  m('hosts.{host}.perRequest.timeWaitEntered', 'sockets per request', 'ratio', 'rise', 'TIME_WAIT entered per request', { tolerance: '20%', derived: true, baseline: true }),
+  // A slack of 0.05 per request: a kept-alive pool opens a handful of connections for hundreds of requests, and 3 or 5
+  // of 200 (0.015 -> 0.025, CI saw it) is +67% of nearly nothing; a pool lost (-> 1 per request) is still caught.
+  m('hosts.{host}.perRequest.connectionsOpened', 'connections per request', 'ratio', 'rise', 'connections opened per request', { tolerance: '20%', slack: 0.05, derived: true, baseline: true }),
+  m('hosts.{host}.perRequest.timeWaitEntered', 'sockets per request', 'ratio', 'rise', 'TIME_WAIT entered per request', { tolerance: '20%', slack: 0.05, derived: true, baseline: true }),
 
   // Predictions beside what was measured (report/predictions.ts).
   m('predictions.{actor}.exhaustion.portBudget', 'ports', 'count', 'neither', 'port budget'),
