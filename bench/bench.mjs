@@ -117,7 +117,7 @@ function timed(lab, host, argv) {
 async function flood(out) {
   const lab = await buildLab('bench-flood', { client: { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } }, server: {} });
   const dir = mkdtempSync(join(tmpdir(), 'waitlab-bench-nginx-'));
-  const settings = { name: 'bench', binary: '/usr/sbin/nginx', port: PORT, backlog: 4096, workers: 1, keepAlive: false, keepAliveTimeoutMs: 5000, closer: 'server', responseBytes: 64 };
+  const settings = { name: 'bench', binary: '/usr/sbin/nginx', port: PORT, backlog: 4096, workers: 1, keepAlive: false, keepAliveTimeoutMs: 5000, keepAliveRequests: 0, closer: 'server', responseBytes: 64 };
   const version = nginxVersion(settings.binary);
   writeFileSync(join(dir, 'body'), Buffer.alloc(settings.responseBytes, 'x'));
   writeFileSync(join(dir, 'nginx.conf'), nginxServerConfig(settings, dir, version, false));
