@@ -142,3 +142,13 @@ export async function shortConnUnderLoad(duration: string, host: 'client' | 'ser
   await until(() => existsSync(resolve(dir, 'samples.ndjson')) && readFileSync(resolve(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
   return { cli, dir, agent };
 }
+
+/** A process neither gone nor a zombie waiting to be reaped (its parent was killed). */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -12,7 +12,7 @@ import { resolvePlan } from '../../src/plan/load-plan.ts';
 import type { ChildProcess } from 'node:child_process';
 import { lineReader, type AgentEvent } from '../../src/agent/protocol.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
-import { labNamespaces, tempDir, until, type TestReport } from '../helpers/lab.ts';
+import { labNamespaces, tempDir, until, type TestReport, running } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 const PYTHON = '/usr/bin/python3';
@@ -44,15 +44,6 @@ function processesRunning(file: string): number[] {
   return out;
 }
 
-/** Neither gone nor a zombie waiting to be reaped (its parent, the agent, was killed). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function failedRun(plan: ReturnType<typeof planIn>): Promise<{ err: Error & { runDir?: string }; report: TestReport }> {
   const err = await runScenario(plan, { outDir: join(tempDir(), 'run') }).then(

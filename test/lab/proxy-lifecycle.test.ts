@@ -12,7 +12,7 @@ import { defineScenario } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
 import { inUserNamespace } from '../../src/core/user-namespace.ts';
-import { until } from '../helpers/lab.ts';
+import { until, running } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 function planFor(engine: 'nginx' | 'haproxy'): Plan {
@@ -83,15 +83,6 @@ async function serving(lab: Lab, plan: Plan) {
   return agent;
 }
 
-/** Neither gone nor a zombie waiting for the machine's init to reap it (its parents were killed too). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 
