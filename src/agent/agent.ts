@@ -23,6 +23,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
   let statsTimer: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let endCounters: Counters | undefined;
+  let forwards = false;
 
   const destroyAll = () => {
     clearInterval(statsTimer);
@@ -58,9 +59,11 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       }
       // Every server actor of this host names its port: its sockets are the server side whether or not it listens at a given read.
       const serverPorts = cmd.actors.filter((a) => a.role === 'server').map((a) => Number(a.options['port'])).filter(Number.isInteger);
-      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts);
+      // A gateway forwards for the hosts behind it: its conntrack counters are the NAT's evidence.
+      forwards = cmd.host.gateway !== undefined;
+      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts, forwards);
       const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
-      emit({ type: 'ready', sysctls, counters: await readCounters(), census: await sampler.censusSource() });
+      emit({ type: 'ready', sysctls, counters: await readCounters(forwards), census: await sampler.censusSource() });
     },
     async serve() {
       sampler!.start();
@@ -90,7 +93,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       await sampler?.stop();
       const census = (await sampler?.censusSource()) ?? { source: 'proc', refused: 'no sampler: the agent was not initialised' };
       sampler = undefined;
-      endCounters = await readCounters();
+      endCounters = await readCounters(forwards);
       emit({ type: 'finished', actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])), census });
     },
     async stop() {

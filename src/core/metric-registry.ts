@@ -46,7 +46,7 @@ export const PLACEHOLDERS: Readonly<Record<string, Placeholder>> = {
   code: { label: 'error code', names: /^[A-Z][A-Z0-9_]*$/, form: 'an errno name such as EADDRNOTAVAIL' },
   status: { label: 'HTTP status', names: /^\d{3}$/, form: 'three digits' },
   percentile: { label: 'latency figure', names: /^(p50|p90|p99|max|mean|count)$/, form: 'p50, p90, p99, max, mean or count' },
-  counter: { label: 'kernel counter', dotted: true, names: /^(Tcp|TcpExt)\.[A-Za-z0-9]+$/, form: 'Tcp.<name> or TcpExt.<name>' },
+  counter: { label: 'kernel counter', dotted: true, names: /^(?:(?:Tcp|TcpExt)\.[A-Za-z0-9]+|Conntrack\.[a-z_]+)$/, form: 'Tcp.<name>, TcpExt.<name> or (a gateway\'s) Conntrack.<name>' },
   peer: { label: 'peer', dotted: true, names: /^[0-9a-f.:[\]]+$/i, form: 'an address, or address:port' },
   index: { label: 'replica index', names: /^\d+$/, form: 'a number from 0' },
   // The actor kinds own their stats (actors/*.ts): their names are not repeated here.
@@ -101,6 +101,12 @@ export const METRICS: readonly MetricDef[] = [
   m('hosts.{host}.counters.delta.TcpExt.TW', 'sockets', 'count', 'rise', 'TIME_WAIT entered', { baseline: true }),
   m('hosts.{host}.counters.delta.TcpExt.TCPTimeWaitOverflow', 'sockets', 'count', 'rise', 'TIME_WAIT overflows', { tolerance: '10%', baseline: true }),
   m('hosts.{host}.counters.delta.TcpExt.ListenOverflows', 'SYNs', 'count', 'rise', 'listen overflows', { tolerance: '10%', baseline: true }),
+  // A gateway's connection tracking (sampler/conntrack-stats.ts): clashes lost at insertion, entries refused when full.
+  m('hosts.{host}.counters.delta.Conntrack.insert_failed', 'entries', 'count', 'rise', 'conntrack insertions lost to a clash (SYN dropped)', { baseline: true }),
+  m('hosts.{host}.counters.delta.Conntrack.drop', 'entries', 'count', 'rise', 'conntrack entries refused: table full', { tolerance: '10%', baseline: true }),
+  m('hosts.{host}.conntrack.entriesPeak', 'entries', 'peak', 'rise', 'conntrack entries at their peak', { baseline: true }),
+  m('hosts.{host}.conntrack.atMs', 'ms', 'duration', 'neither', 'when conntrack entries peaked'),
+  m('hosts.{host}.conntrack.max', 'entries', 'count', 'neither', 'nf_conntrack_max (the whole machine\'s limit)'),
   m('hosts.{host}.counters.delta.{counter}', 'events', 'count', 'neither', 'a kernel counter\'s change', { baseline: true }),
   m('hosts.{host}.counters.start.{counter}', 'events', 'count', 'neither', 'a kernel counter at the start'),
   m('hosts.{host}.counters.end.{counter}', 'events', 'count', 'neither', 'a kernel counter at the end'),

@@ -42,7 +42,7 @@ const ERROR_COLORS = ['#d62728', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#b
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939'];
 
 /** The counters a host's chart shows, where they moved: TIME_WAIT entered, reused, dropped, and overflows and resets. */
-export const CHART_COUNTERS = ['TcpExt.TW', 'TcpExt.TWRecycled', 'TcpExt.TWKilled', 'TcpExt.TCPTimeWaitOverflow', 'TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'Tcp.OutRsts', 'Tcp.AttemptFails'];
+export const CHART_COUNTERS = ['TcpExt.TW', 'TcpExt.TWRecycled', 'TcpExt.TWKilled', 'TcpExt.TCPTimeWaitOverflow', 'TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'Tcp.OutRsts', 'Tcp.AttemptFails', 'Conntrack.insert_failed', 'Conntrack.drop', 'Conntrack.early_drop'];
 
 export const seconds = (ms: number) => Math.round(ms) / 1000;
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });

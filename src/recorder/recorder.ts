@@ -63,6 +63,8 @@ export class HostRecord {
   last: SampleEvent | undefined;
   /** The last sample that held a census. */
   lastCensus: (CensusSample) | undefined;
+  /** A forwarding host's conntrack entries at their highest sample, and when; undefined for a host without conntrack counters. */
+  conntrackPeak: { entries: number; atMs: number } | undefined;
   private stride = 1;
   private pending = 0;
 
@@ -73,6 +75,8 @@ export class HostRecord {
     this.lastT = s.t;
     this.last = s;
     this.peaks.sockstatTw = Math.max(this.peaks.sockstatTw, s.sockstat.tw);
+    const entries = s.counters['Conntrack.entries'];
+    if (entries !== undefined && entries > (this.conntrackPeak?.entries ?? -1)) this.conntrackPeak = { entries, atMs: s.t };
     if (!s.tcp) {
       this.census.skipped++;
       return;

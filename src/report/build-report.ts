@@ -75,6 +75,7 @@ export function buildReport(facts: RunFacts): Report {
       censusRepeats: rec.censusRepeats,
       census: censusReport(rec, facts.census?.[name]?.refused),
       counters: { start, end, delta: counterDelta(start, end) },
+      ...(rec.conntrackPeak ? { conntrack: { entriesPeak: rec.conntrackPeak.entries, atMs: rec.conntrackPeak.atMs, ...(end['Conntrack.max'] ? { max: end['Conntrack.max'] } : {}) } } : {}),
     };
   }
 

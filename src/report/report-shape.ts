@@ -20,17 +20,17 @@ const counters = record(number());
 
 const state = literal(...TCP_STATES);
 type Ref<K extends EvidenceRef['from']> = Extract<EvidenceRef, { from: K }>;
-const evidenceRef: Shape<EvidenceRef> = oneOf(
+const evidenceRef: Shape<EvidenceRef> = oneOf(oneOf(
   oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
   oneOf(
     oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
     oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
   ),
-);
+), objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }));
 const claim = objectOf<Claim>()({
-  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest'),
+  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest', 'conntrackEntriesPeak', 'conntrackInsertFailed', 'conntrackDrops', 'synRetransmits'),
   value: number(),
-  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports'),
+  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports', 'entries', 'SYNs'),
   bound: literal('exact', 'at-least'),
   derive: literal('sum', 'ratio'),
   plus: array(evidenceRef),
@@ -60,6 +60,7 @@ const hostReport = objectOf<HostReport>()({
   census: optional(census),
   censusRepeats: optional(number()),
   counters: objectOf<HostReport['counters']>()({ start: counters, end: counters, delta: counters }),
+  conntrack: optional(objectOf<NonNullable<HostReport['conntrack']>>()({ entriesPeak: number(), atMs: number(), max: optional(number()) })),
 });
 
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;

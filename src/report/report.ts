@@ -58,6 +58,11 @@ export interface HostReport {
   /** Rows the census dropped as repeats of a 4-tuple within one table read (a socket that moved during the read); absent in older reports. */
   censusRepeats?: number;
   counters: { start: Counters; end: Counters; delta: Counters };
+  /**
+   * A forwarding host's connection tracking table (its counters are Conntrack.* among the others): its entries at
+   * the highest sample and when, against nf_conntrack_max (one limit for the whole machine; absent where unreadable).
+   */
+  conntrack?: { entriesPeak: number; atMs: number; max?: number };
 }
 
 /**

@@ -1,4 +1,5 @@
 // /proc/net/netstat (TcpExt) and /proc/net/snmp (Tcp): pairs of lines, names then values, per network namespace.
+import { CONNTRACK_GAUGES, CONNTRACK_KEY_COUNTERS, CONNTRACK_PREFIX } from './conntrack-stats.ts';
 
 export type Counters = Record<string, number>;
 
@@ -37,11 +38,15 @@ export const KEY_COUNTERS = [
 ] as const;
 
 /** Tcp.CurrEstab is a gauge, not a counter: its "delta" would mean nothing. */
-const GAUGES = new Set(['Tcp.CurrEstab', 'Tcp.RtoAlgorithm', 'Tcp.RtoMin', 'Tcp.RtoMax', 'Tcp.MaxConn']);
+const GAUGES = new Set<string>(['Tcp.CurrEstab', 'Tcp.RtoAlgorithm', 'Tcp.RtoMin', 'Tcp.RtoMax', 'Tcp.MaxConn', ...CONNTRACK_GAUGES]);
+
+export const isGauge = (counter: string) => GAUGES.has(counter);
 
 export function counterDelta(start: Counters, end: Counters): Counters {
   const out: Counters = {};
   for (const key of KEY_COUNTERS) out[key] = (end[key] ?? 0) - (start[key] ?? 0);
+  // A host whose counters have conntrack's (it forwards) shows its key events even where they stayed at 0.
+  if (Object.keys(end).some((k) => k.startsWith(CONNTRACK_PREFIX))) for (const key of CONNTRACK_KEY_COUNTERS) out[key] = (end[key] ?? 0) - (start[key] ?? 0);
   for (const [key, v] of Object.entries(end)) {
     if (GAUGES.has(key) || key in out) continue;
     const d = v - (start[key] ?? 0);
@@ -50,9 +55,11 @@ export function counterDelta(start: Counters, end: Counters): Counters {
   return out;
 }
 
+/** The key counters, and every conntrack one where the host has them: what each sample carries. */
 export function pickKeyCounters(all: Counters): Counters {
   const out: Counters = {};
   for (const key of KEY_COUNTERS) out[key] = all[key] ?? 0;
+  for (const [key, v] of Object.entries(all)) if (key.startsWith(CONNTRACK_PREFIX)) out[key] = v;
   return out;
 }
 

@@ -4,6 +4,7 @@
 // still running gets a sample without one, and the report counts those.
 import { performance } from 'node:perf_hooks';
 import { FallbackRows, type CensusSourceChoice } from './census-source.ts';
+import { readConntrack } from './conntrack-stats.ts';
 import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type Sockstat } from './kernel-counters.ts';
 import { PROC_NET } from './proc-file.ts';
 import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
@@ -33,11 +34,11 @@ export interface Sample {
   readonly skipped: number;
 }
 
-/** Every TcpExt and Tcp counter of the namespace this process runs in. */
-export async function readCounters(): Promise<Counters> {
+/** Every TcpExt and Tcp counter of the namespace this process runs in; with conntrack's too for a host that forwards. */
+export async function readCounters(forwards = false): Promise<Counters> {
   const netstat = (await PROC_NET.netstat.read()).toString('latin1');
   const snmp = (await PROC_NET.snmp.read()).toString('latin1');
-  return { ...parseCounterPairs(netstat, ['TcpExt']), ...parseCounterPairs(snmp, ['Tcp']) };
+  return { ...parseCounterPairs(netstat, ['TcpExt']), ...parseCounterPairs(snmp, ['Tcp']), ...(forwards ? await readConntrack() : {}) };
 }
 
 type CensusPart = Pick<Sample, 'tcp' | 'sockets' | 'repeats' | 'census'>;
@@ -53,12 +54,16 @@ export class SocketSampler {
   /** Why the last census failed: thrown by the next tick, so no failure passes unseen. */
   private failure: unknown;
 
-  /** serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side even after a listener is gone. */
+  /**
+   * serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side
+   * even after a listener is gone. forwards: the host routes for others, so each sample carries its conntrack counters.
+   */
   constructor(
     private readonly intervalMs: number,
     private readonly now: () => number,
     private readonly emit: (sample: Sample) => void,
     serverPorts: Iterable<number> = [],
+    private readonly forwards = false,
   ) {
     this.taker = new TcpCensusTaker(serverPorts);
     this.loop = new TickLoop(intervalMs, now, (_tick, skipped) => this.onTick(skipped));
@@ -85,7 +90,7 @@ export class SocketSampler {
   }
 
   private async cheap(): Promise<Pick<Sample, 'sockstat' | 'counters'>> {
-    const [sockstat, counters] = await Promise.all([PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))), readCounters()]);
+    const [sockstat, counters] = await Promise.all([PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))), readCounters(this.forwards)]);
     return { sockstat, counters: pickKeyCounters(counters) };
   }
 

@@ -53,6 +53,25 @@ describeWithTools(['nft'], 'nat-single-source scenario', () => {
     expect(report.findings.join('\n')).toMatch(/Host gw masqueraded 4 hosts of network lan .* host server saw that one remote address only/);
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
+
+  it('samples the gateway\'s conntrack in its own namespace: one entry per connection it translated, and no other host has any', () => {
+    const gw = report.hosts.gw!;
+    const connected = CLIENTS.reduce((s, c) => s + Number(report.actors[`from-${c}`]!['connected']), 0);
+    // Every connection through the gateway is one entry, kept until nf_conntrack_tcp_timeout_time_wait (1 s here) after its close.
+    expect(gw.conntrack!.entriesPeak).toBeGreaterThan(0);
+    expect(gw.conntrack!.entriesPeak).toBeLessThanOrEqual(connected);
+    expect(gw.counters.delta).toHaveProperty(['Conntrack.insert_failed']);
+    expect(gw.counters.delta['Conntrack.drop']).toBe(0);
+    // nf_conntrack_max is read in the namespace: the whole machine's limit, which the lab never writes.
+    expect(gw.conntrack!.max).toBeGreaterThan(0);
+    for (const h of ['server', ...CLIENTS]) {
+      expect(report.hosts[h]!.conntrack).toBeUndefined();
+      expect(Object.keys(report.hosts[h]!.counters.delta).filter((k) => k.startsWith('Conntrack.'))).toEqual([]);
+    }
+    const claims = report.claims!.find((f) => f.rule === 'conntrack')!;
+    expect(claims.claims.find((c) => c.name === 'conntrackEntriesPeak')!.value).toBe(gw.conntrack!.entriesPeak);
+    expect(claims.claims.find((c) => c.name === 'conntrackInsertFailed')!.value).toBe(gw.counters.delta['Conntrack.insert_failed']);
+  });
 });
 
 describeWithTools(['nft'], 'nat-single-source with tcp_rfc1337=1 on the server', () => {
@@ -99,6 +118,15 @@ describe('network validation', () => {
       expect.stringMatching(/hosts\.b\.address: 198\.18\.9\.9 is not in its first network lan/),
       expect.stringMatching(/hosts\.a\.via: host "b" is not a gateway/),
     ]);
+  });
+
+  it('refuses nf_conntrack_max for a gateway: one limit for the whole machine (read-only in a namespace once conntrack is loaded, absent before)', () => {
+    const spec: ScenarioSpec = {
+      networks: { lan: {}, wan: {} },
+      hosts: { gw: { networks: ['lan', 'wan'], gateway: { masquerade: 'wan' }, sysctls: { 'net.netfilter.nf_conntrack_max': 1000, 'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 5 } }, a: { networks: ['lan'], via: 'gw' } },
+      actors: {},
+    };
+    expect(problems(spec)).toEqual([expect.stringMatching(/sysctl net\.netfilter\.nf_conntrack_max is (read-only in a network namespace on this kernel .*: it is the machine's own|not available in a network namespace)/)]);
   });
 
   it('asks for declared networks, and leaves single-network plans as they were', () => {

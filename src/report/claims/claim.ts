@@ -15,6 +15,8 @@ export type EvidenceRef =
   | { readonly from: 'sockstat-tw'; readonly host: string }
   /** actors.<actor>.<stat>: a number an actor reported. */
   | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string }
+  /** hosts.<host>.conntrack.entriesPeak: a forwarding host's conntrack entries at their highest sample. */
+  | { readonly from: 'conntrack-peak'; readonly host: string }
   /** A bound that comes from configuration, not measurement (a port budget): stated, and checked against the plan's sysctls. */
   | { readonly from: 'port-budget'; readonly host: string; readonly ports: number };
 
@@ -25,7 +27,7 @@ export type EvidenceRef =
  */
 export type Derivation = 'sum' | 'ratio';
 
-export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports';
+export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports' | 'entries' | 'SYNs';
 
 export interface Claim {
   readonly name: ClaimName;
@@ -55,7 +57,13 @@ export type ClaimName =
   /** Upstream connections a proxy opened, and the requests they served. */
   | 'upstreamConnections'
   | 'requests'
-  | 'connectionsPerRequest';
+  | 'connectionsPerRequest'
+  /** A gateway's conntrack: entries at their peak, insertions lost to a clash, entries refused or evicted when full. */
+  | 'conntrackEntriesPeak'
+  | 'conntrackInsertFailed'
+  | 'conntrackDrops'
+  /** SYNs the hosts behind a gateway sent again (TcpExt.TCPSynRetrans, host-wide). */
+  | 'synRetransmits';
 
 export interface Finding {
   /** The rule that made it (its file's name). */

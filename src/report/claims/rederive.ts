@@ -17,6 +17,7 @@ export function evidenceValue(report: Hosts, ref: EvidenceRef): number | string 
     case 'peer-peak': return host.peak.peers[ref.role][ref.peer]?.[ref.state] ?? 0;
     case 'host-peak': return host.peak.total[ref.state];
     case 'sockstat-tw': return host.peak.sockstatTw;
+    case 'conntrack-peak': return host.conntrack?.entriesPeak ?? `host ${ref.host} has no conntrack record`;
     // A budget is configuration (a range of sysctls, or a proxy's own source ports), stated with the claim.
     case 'port-budget': return ref.ports;
   }

@@ -5,6 +5,7 @@ import type { Report } from '../report.ts';
 import { addressInUseFindings } from './address-in-use.ts';
 import { bindBeforeConnectFindings } from './bind-before-connect.ts';
 import { closeWaitFindings } from './close-wait.ts';
+import { conntrackFindings } from './conntrack.ts';
 import { counterFindings } from './counters.ts';
 import { fdLimitFindings } from './fd-limit.ts';
 import { fixedLocalPortFindings } from './fixed-local-port.ts';
@@ -21,7 +22,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
 
