@@ -137,6 +137,11 @@ export const METRICS: readonly MetricDef[] = [
   m('predictions.{actor}.parityCliff.halfPorts', 'ports', 'count', 'neither', 'ports of connect()\'s preferred parity'),
   m('predictions.{actor}.parityCliff.predictedAtMs', 'ms', 'duration', 'neither', 'when connect() is predicted to have used its preferred half'),
   m('predictions.{actor}.parityCliff.slowedRate', 'per s', 'rate', 'neither', 'the connect() rate predicted past the cliff'),
+  m('predictions.{actor}.natPorts.translatedPorts', 'ports', 'count', 'neither', 'a NAT gateway\'s translated ports toward the destination'),
+  m('predictions.{actor}.natPorts.pooled', 'connections', 'count', 'neither', 'kept-alive connections the pools behind the gateway hold open'),
+  m('predictions.{actor}.natPorts.predictedHeld', 'connections', 'count', 'neither', 'connections predicted through the NAT'),
+  m('predictions.{actor}.natPorts.measuredHeld', 'connections', 'peak', 'neither', 'connections the server held from the gateway'),
+  m('predictions.{actor}.natPorts.ratio', 'measured / predicted', 'ratio', 'neither', 'connections through the NAT, measured over predicted'),
   m('predictions.{actor}.parityCliff.connected', 'connections', 'count', 'neither', 'connections made, against the half'),
 
   // A scaled host's replicas added up (--scale), by the scenario's host and actor names.

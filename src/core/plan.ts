@@ -18,7 +18,16 @@ export interface HostPlan {
   /** Multi-network labs only: routes to the networks this host is not on, through a gateway host. */
   readonly routes?: readonly { readonly to: string; readonly via: string }[];
   /** Forwards between its networks; `masquerade` names the interface whose outgoing packets get its address. */
-  readonly gateway?: { readonly masquerade?: { readonly network: string; readonly dev: string; readonly address: string } };
+  readonly gateway?: { readonly masquerade?: MasqueradePlan };
+}
+
+/** Source NAT out of one interface: its address, and where given the range of translated ports and fully-random. */
+export interface MasqueradePlan {
+  readonly network: string;
+  readonly dev: string;
+  readonly address: string;
+  readonly ports?: { readonly lo: number; readonly hi: number };
+  readonly randomFully?: boolean;
 }
 
 export interface InterfacePlan {

@@ -23,6 +23,10 @@ export interface HostSpec {
 export interface GatewaySpec {
   /** Source-NAT (nftables masquerade, inside this host's namespace) of what leaves into this network. */
   masquerade?: string;
+  /** With masquerade: translate source ports into this range only ("50000-50099"), the NAT's own port budget per destination. */
+  ports?: string;
+  /** With masquerade: pick translated ports at random for every connection (nftables fully-random, iptables --random-fully). */
+  randomFully?: boolean;
 }
 
 export interface NetworkSpec {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
-import type { Plan } from '../core/plan.ts';
+import type { MasqueradePlan, Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { run } from '../core/command.ts';
@@ -23,9 +23,18 @@ let labsMade = 0;
 const DEFAULT_NETWORK = 'lab';
 const NAT_TABLE = 'waitlab_nat';
 
-/** Source NAT of everything leaving through `dev`, in the gateway's own namespace (its own nftables). */
-function masqueradeRules(dev: string): string {
-  return `table ip ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    oifname "${dev}" masquerade\n  }\n}\n`;
+/**
+ * Source NAT of everything leaving through the masquerade's interface, in the gateway's own namespace (its own
+ * nftables). A port range applies to TCP and UDP (nft needs the protocol known to translate ports); fully-random
+ * picks every translated port at random instead of trying the original one first.
+ */
+function masqueradeRules(m: MasqueradePlan): string {
+  const dev = m.dev.replace(/[^a-z0-9]/g, '');
+  const flags = m.randomFully ? ' fully-random' : '';
+  const rules = m.ports
+    ? `oifname "${dev}" meta l4proto { tcp, udp } masquerade to :${Number(m.ports.lo)}-${Number(m.ports.hi)}${flags}\n    oifname "${dev}" masquerade${flags}`
+    : `oifname "${dev}" masquerade${flags}`;
+  return `table ip ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
 }
 
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure.
@@ -138,7 +147,7 @@ export const netnsDriver: LabDriver = {
         for (const route of hp.routes ?? []) await run('ip', ['-n', ns, 'route', 'add', route.to, 'via', route.via]);
         let nat: string | undefined;
         if (hp.gateway?.masquerade) {
-          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade.dev) });
+          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade) });
           nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', NAT_TABLE]);
         }
         log('host built', { host: name, namespace: ns, address: hp.address, interfaces, routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });

@@ -75,18 +75,22 @@ export function summarySections(r: Report): Section[] {
 
   const exhaustion = Object.values(r.predictions).flatMap((p) => (p.exhaustion ? [p.exhaustion] : []));
   const timeWait = Object.values(r.predictions).flatMap((p) => (p.timeWait ? [p.timeWait] : []));
-  if (exhaustion.length || timeWait.length) {
+  // Pools sharing one gateway and destination share one prediction: one row for them.
+  const nat = [...new Map(Object.values(r.predictions).flatMap((p) => (p.natPorts ? [[`${p.natPorts.gateway}>${p.natPorts.destination}`, p.natPorts] as const] : []))).values()];
+  if (exhaustion.length || timeWait.length || nat.length) {
     sections.push({
       title: 'Predicted vs measured',
       head: ['actor', 'what', 'predicted', 'measured', 'measured/predicted'],
       rows: [
         ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, e.predictedMs === null ? 'does not apply' : ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
         ...timeWait.map((t) => [t.actor, timeWaitWhat(t), t.predicted === null ? 'does not apply' : num(t.predicted), num(t.measured), num(t.ratio)]),
+        ...nat.map((p) => [`pools via ${p.gateway}`, `connections through ${p.gateway}'s NAT to ${p.destination} (${num(p.translatedPorts)} ports, pools of ${num(p.pooled)})`, num(p.predictedHeld), num(p.measuredHeld), num(p.ratio)]),
       ],
       // What each prediction accounts for, or why it does not apply.
       bullets: [
         ...exhaustion.flatMap((e) => (e.basis ? [`${e.actor}, first EADDRNOTAVAIL: ${e.basis}.`] : [])),
         ...timeWait.flatMap((t) => (t.basis ? [`${t.actor}, peak TIME_WAIT: ${t.basis}.`] : [])),
+        ...nat.map((p) => `connections through ${p.gateway}'s NAT: ${p.basis}.`),
       ],
     });
   }

@@ -2,8 +2,9 @@
 // forward (and may masquerade), and routes through them. Pure validation and address assignment: the lab
 // driver only carries out what is resolved here.
 import { addressInSubnet, nthLabSubnet, parseLabSubnet } from './lab-addresses.ts';
-import type { HostPlan, InterfacePlan, NetworkPlan } from '../core/plan.ts';
-import type { ScenarioSpec } from '../core/scenario.ts';
+import type { HostPlan, InterfacePlan, MasqueradePlan, NetworkPlan } from '../core/plan.ts';
+import type { GatewaySpec, ScenarioSpec } from '../core/scenario.ts';
+import { parsePortRange } from '../core/units.ts';
 import { ownValue } from '../core/own-keys.ts';
 
 const NETWORK_NAME = /^[a-z][a-z0-9]{0,7}$/;
@@ -86,12 +87,13 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
     let gateway: HostNetworking['gateway'];
     if (host.gateway !== undefined) {
       const g = host.gateway as Record<string, unknown>;
-      for (const key of Object.keys(g ?? {})) if (key !== 'masquerade') problems.push(`${where}.gateway: unknown key "${key}" (known: masquerade)`);
+      for (const key of Object.keys(g ?? {})) if (!GATEWAY_KEYS.includes(key)) problems.push(`${where}.gateway: unknown key "${key}" (known: ${GATEWAY_KEYS.join(', ')})`);
       if (names.length < 2) problems.push(`${where}.gateway: a gateway needs at least two networks to forward between`);
       const out = host.gateway.masquerade;
       const iface = out === undefined ? undefined : interfaces.find((x) => x.network === out);
       if (out !== undefined && !iface) problems.push(`${where}.gateway.masquerade: the host is not on network "${out}"`);
-      gateway = iface ? { masquerade: { network: iface.network, dev: iface.dev, address: iface.address } } : {};
+      const nat = natOptions(host.gateway, `${where}.gateway`, problems);
+      gateway = iface ? { masquerade: { network: iface.network, dev: iface.dev, address: iface.address, ...nat } } : {};
       const forward = host.sysctls?.['net.ipv4.ip_forward'];
       if (forward !== undefined && String(forward) !== '1') problems.push(`${where}.sysctls: a gateway forwards, so net.ipv4.ip_forward cannot be ${forward}`);
       sysctls[name] = { 'net.ipv4.ip_forward': '1' };
@@ -122,4 +124,27 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
     hosts[name] = { ...hosts[name]!, routes };
   }
   return { networks, hosts, sysctls };
+}
+
+const GATEWAY_KEYS = ['masquerade', 'ports', 'randomFully'];
+
+/** A masquerade's translated port range and fully-random flag, parsed into their types (they reach nft's rules). */
+function natOptions(g: GatewaySpec, where: string, problems: string[]): Pick<MasqueradePlan, 'ports' | 'randomFully'> {
+  const out: { ports?: MasqueradePlan['ports']; randomFully?: boolean } = {};
+  if ((g.ports !== undefined || g.randomFully !== undefined) && g.masquerade === undefined) problems.push(`${where}: ports and randomFully shape a masquerade: give masquerade too`);
+  if (g.ports !== undefined) {
+    try {
+      const { lo, hi } = parsePortRange(g.ports);
+      // Below 1024 the kernel keeps privileged ports to privileged sources; a lab NAT has no reason to hand them out.
+      if (lo < 1024) problems.push(`${where}.ports: ${lo}-${hi} starts below 1024; use ports from 1024 up`);
+      else out.ports = { lo, hi };
+    } catch (err) {
+      problems.push(`${where}.ports: ${(err as Error).message}`);
+    }
+  }
+  if (g.randomFully !== undefined) {
+    if (typeof g.randomFully !== 'boolean') problems.push(`${where}.randomFully: expected true or false, got ${JSON.stringify(g.randomFully)}`);
+    else if (g.randomFully) out.randomFully = true;
+  }
+  return out;
 }

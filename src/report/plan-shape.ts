@@ -15,7 +15,7 @@ const hostPlan = objectOf<HostPlan>()({
   routes: optional(array(objectOf<NonNullable<HostPlan['routes']>[number]>()({ to: string(), via: string() }))),
   gateway: optional(
     objectOf<NonNullable<HostPlan['gateway']>>()({
-      masquerade: optional(objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({ network: string(), dev: string(), address: string() })),
+      masquerade: optional(objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({ network: string(), dev: string(), address: string(), ports: optional(objectOf<{ lo: number; hi: number }>()({ lo: number(), hi: number() })), randomFully: optional(boolean()) })),
     }),
   ),
 });

@@ -13,6 +13,7 @@ import { fillTimeMs, portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../c
 import { closeOutcome, type CloseOutcome } from './close-outcome.ts';
 import type { ExhaustionPrediction, HostReport, ParityCliffPrediction, Report, SustainableRatePrediction, TimeWaitPrediction } from './report.ts';
 import { planLinks } from './evidence/links.ts';
+import { predictNatPorts } from './nat-prediction.ts';
 import { capPeer } from './evidence/time-wait.ts';
 import { n } from './findings/words.ts';
 import { formatDuration } from '../core/units.ts';
@@ -64,6 +65,7 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
     out[actor.name] = entry;
   }
   shareTimeWait(out);
+  for (const [actor, nat] of Object.entries(predictNatPorts(plan, hosts))) (out[actor] ??= {}).natPorts = nat;
   return out;
 }
 

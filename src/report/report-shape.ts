@@ -9,7 +9,7 @@ import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import type { ErrorCount } from '../actors/error-tally.ts';
 import type { Comparison, MetricComparison, RunIdentity } from './comparison.ts';
 import { PLAN_PROFILE_SHAPE, PLAN_SHAPE, planOf, type StoredPlan } from './plan-shape.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type ExhaustionPrediction, type HostReport, type ParityCliffPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type ParityCliffPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
 
 /** Every TCP state, each a number: what a report's peak and final tables hold (allStates). */
 const stateTable = object(Object.fromEntries(TCP_STATES.map((s) => [s, number()])) as Record<TcpStateName, Shape<number>>);
@@ -28,7 +28,7 @@ const evidenceRef: Shape<EvidenceRef> = oneOf(oneOf(
   ),
 ), objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }));
 const claim = objectOf<Claim>()({
-  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest', 'conntrackEntriesPeak', 'conntrackInsertFailed', 'conntrackDrops', 'synRetransmits'),
+  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest', 'conntrackEntriesPeak', 'conntrackInsertFailed', 'conntrackDrops', 'translatedPortsInUse', 'synRetransmits'),
   value: number(),
   unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports', 'entries', 'SYNs'),
   bound: literal('exact', 'at-least'),
@@ -221,6 +221,18 @@ const parityCliff = objectOf<ParityCliffPrediction>()({
   basis: string(),
 });
 
+const natPorts = objectOf<NatPortsPrediction>()({
+  actor: string(),
+  gateway: string(),
+  destination: string(),
+  translatedPorts: number(),
+  pooled: number(),
+  predictedHeld: number(),
+  measuredHeld: number(),
+  ratio: nullable(number()),
+  basis: string(),
+});
+
 const replicaTotals = objectOf<ReplicaTotals>()({
   hosts: array(string()),
   timeWaitPeaks: array(number()),
@@ -283,7 +295,7 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   hosts: record(hostReport),
   actors: record(actorReport),
   replicas: optional(record(replicaTotals)),
-  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff) })),
+  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff), natPorts: optional(natPorts) })),
   thresholds: array(threshold),
   findings: array(string()),
   claims: optional(array(findingClaims)),

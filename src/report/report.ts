@@ -133,6 +133,24 @@ export interface SustainableRatePrediction {
   basis: string;
 }
 
+/** A kept-alive pool behind a NAT gateway with a port range: how many of its connections the translated ports let through (report/nat-prediction.ts). */
+export interface NatPortsPrediction {
+  actor: string;
+  gateway: string;
+  /** The server's ip:port the connections go to. */
+  destination: string;
+  /** Ports of the masquerade's range: one per open connection toward the destination. */
+  translatedPorts: number;
+  /** Kept-alive connections the pools behind the gateway hold open to the destination, together. */
+  pooled: number;
+  /** min(pooled, translatedPorts). */
+  predictedHeld: number;
+  /** The server's ESTABLISHED from the gateway's masquerade address, at their peak. */
+  measuredHeld: number;
+  ratio: number | null;
+  basis: string;
+}
+
 /** connect() slows once the half of the range it scans first is held: where that happens. */
 export interface ParityCliffPrediction {
   actor: string;
@@ -190,7 +208,7 @@ export interface Report {
   actors: Record<string, ActorReport>;
   /** Scaled hosts (--scale), by the scenario's host name: each replica is also in hosts and actors under its own name. */
   replicas?: Record<string, ReplicaTotals>;
-  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction }>;
+  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction; natPorts?: NatPortsPrediction }>;
   thresholds: ThresholdResult[];
   findings: string[];
   /** The typed claims of the findings whose rules make them (findings[finding] is the text); absent in reports made before claims. */

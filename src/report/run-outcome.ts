@@ -4,7 +4,7 @@
 import { metricOf } from '../core/metric-paths.ts';
 import { parseThreshold } from '../core/thresholds.ts';
 import { formatDuration } from '../core/units.ts';
-import type { ExhaustionPrediction, Report } from './report.ts';
+import type { ExhaustionPrediction, NatPortsPrediction, Report } from './report.ts';
 
 export type RunVerdict = 'reproduced as predicted' | 'cured as predicted' | 'not as predicted' | 'no prediction';
 
@@ -31,10 +31,23 @@ function exhaustionOf(report: Report): ExhaustionPrediction | undefined {
   return Object.values(report.predictions).find((p) => p.exhaustion)?.exhaustion;
 }
 
+/** Connections held through a NAT are a count the range caps exactly, not a time: 5% either way. */
+const NAT_CLOSE_ENOUGH = 0.05;
+
+/** A NAT gateway's ports: reproduced where the pools want more than the range and the server held the range, cured where they fit and all got through. */
+function natOutcome(p: NatPortsPrediction): RunOutcome {
+  const short = p.pooled > p.translatedPorts;
+  const held = `the server at ${p.destination} held ${p.measuredHeld} connections from ${p.gateway}, predicted ${p.predictedHeld} (${p.translatedPorts} translated ports, pools of ${p.pooled})`;
+  if (p.ratio !== null && Math.abs(p.ratio - 1) <= NAT_CLOSE_ENOUGH) return { verdict: short ? 'reproduced as predicted' : 'cured as predicted', why: [held], matched: true };
+  return { verdict: 'not as predicted', why: [held], matched: false };
+}
+
 export function runOutcome(report: Report, loadMs: number): RunOutcome {
   const e = exhaustionOf(report);
   const failed = report.thresholds.filter((t) => !t.ok);
   if (report.verdict === 'error' || report.verdict === 'interrupted') return { verdict: 'not as predicted', why: [`the run ended in ${report.verdict}${report.error ? `: ${report.error}` : ''}`], matched: false };
+  const nat = Object.values(report.predictions).find((p) => p.natPorts)?.natPorts;
+  if (!e && nat) return natOutcome(nat);
   if (!e) {
     return { verdict: 'no prediction', why: failed.map((t) => `threshold ${t.expression} failed`), matched: failed.length === 0 };
   }

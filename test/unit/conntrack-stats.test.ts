@@ -27,7 +27,7 @@ describe('conntrack statistics', () => {
   });
 
   it('keeps a forwarding host\'s key conntrack events in the delta even at 0, and its gauges out of it', () => {
-    const start = { ...parseConntrackStats(TABLE)!, 'Conntrack.max': 262144 };
+    const start: Record<string, number> = { ...parseConntrackStats(TABLE)!, 'Conntrack.max': 262144 };
     const end = { ...start, 'Conntrack.entries': 10, 'Conntrack.found': start['Conntrack.found']! + 7 };
     const d = counterDelta(start, end);
     expect(d['Conntrack.insert_failed']).toBe(0);

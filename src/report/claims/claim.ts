@@ -62,6 +62,8 @@ export type ClaimName =
   | 'conntrackEntriesPeak'
   | 'conntrackInsertFailed'
   | 'conntrackDrops'
+  /** Connections a server held ESTABLISHED from a gateway's masquerade address: translated ports in use toward it. */
+  | 'translatedPortsInUse'
   /** SYNs the hosts behind a gateway sent again (TcpExt.TCPSynRetrans, host-wide). */
   | 'synRetransmits';
 

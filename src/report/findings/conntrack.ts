@@ -1,37 +1,86 @@
-// A gateway's connection tracking, from its own namespace's counters (sampler/conntrack-stats.ts): how full the
-// table got, and the two ways it loses connections. insert_failed: two new connections were translated to one
-// 4-tuple at once (the masquerade picked the same source port for both before either was inserted); the loser's
-// SYN is dropped and its client sends it again after its retransmission timeout (1 s at first). drop and
-// early_drop: the table was full (nf_conntrack_max is one limit for the whole machine, read-only in a namespace).
+// A gateway's NAT, from its own namespace's conntrack counters (sampler/conntrack-stats.ts) and the census of
+// the servers behind the translation. Every translated connection holds one of the masquerade's ports toward its
+// destination ip:port, so `ports: lo-hi` is the NAT's port budget per destination, as ip_local_port_range is a
+// client's. When the budget is taken by open connections, the NAT can only hand a new connection a 4-tuple that
+// is in use: the entry clashes when it is inserted (Conntrack.insert_failed) and its SYN is dropped
+// (Conntrack.drop counts it too); the client sees no error from connect(), only SYNs resent after 1 s, 2 s, ...
+// (never EADDRNOTAVAIL: its own ports are free). Two new connections given one port at the same moment clash the
+// same way, without the budget being full: the insertion race, which fully-random makes rarer. A full table
+// refuses entries (drop beyond insert_failed) or evicts others (early_drop); nf_conntrack_max is one limit for
+// the whole machine, read-only in a namespace. On this kernel a closed connection's entry (conntrack TIME_WAIT)
+// does not hold its port: a new SYN takes the 4-tuple over, so only open connections use the budget up.
 import { formatDuration } from '../../core/units.ts';
-import { counter, type Claim, type Finding } from '../claims/claim.ts';
+import { connectionsOf } from '../../plan/connection-models.ts';
+import type { Plan } from '../../core/plan.ts';
+import { counter, type Claim, type EvidenceRef, type Finding } from '../claims/claim.ts';
+import type { HostReport } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
+
+/** The hosts routed through `gateway`. */
+function hostsBehind(plan: Plan, gateway: string): string[] {
+  const own = new Set((plan.hosts[gateway]?.interfaces ?? []).map((i) => i.address));
+  return Object.values(plan.hosts).filter((h) => h.routes?.some((r) => own.has(r.via))).map((h) => h.name);
+}
+
+/** Destinations the hosts behind the gateway dial, with the kept-alive connections their pools hold open to each. */
+function destinations(plan: Plan, behind: readonly string[]): { host: string; address: string; port: number; pooled: number; actors: string[] }[] {
+  const out = new Map<string, { host: string; address: string; port: number; pooled: number; actors: string[] }>();
+  for (const actor of Object.values(plan.actors).filter((a) => behind.includes(a.host))) {
+    for (const dial of connectionsOf(actor).dials) {
+      const key = `${dial.to.address}:${dial.to.port}`;
+      const d = out.get(key) ?? { host: dial.to.host, address: dial.to.address, port: dial.to.port, pooled: 0, actors: [] };
+      if (dial.perRequest.pooled) d.pooled += dial.perRequest.connections;
+      d.actors.push(actor.name);
+      out.set(key, d);
+    }
+  }
+  return [...out.values()];
+}
 
 export function conntrackFindings({ plan, report }: FindingInput): Finding[] {
   const out: Finding[] = [];
   for (const [name, host] of Object.entries(report.hosts)) {
     if (!host.conntrack) continue;
     const d = host.counters.delta;
-    // The hosts routed through this one: their SYN retransmits are what a lost insertion costs.
-    const own = new Set((plan.hosts[name]?.interfaces ?? []).map((i) => i.address));
-    const peers = Object.values(plan.hosts).filter((h) => h.routes?.some((r) => own.has(r.via))).map((h) => h.name);
+    const behind = hostsBehind(plan, name);
+    const dests = destinations(plan, behind);
+    // The finding speaks of the connections the gateway carries: its clients' and the servers' they reach.
+    const peers = [...behind, ...new Set(dests.map((d) => d.host))];
+    const masquerade = plan.hosts[name]?.gateway?.masquerade;
     const insertFailed = d['Conntrack.insert_failed'] ?? 0;
-    const drops = (d['Conntrack.drop'] ?? 0) + (d['Conntrack.early_drop'] ?? 0);
-    const synRefs = peers.map((p) => counter(p, 'TcpExt.TCPSynRetrans'));
-    const synRetrans = peers.reduce((sum, p) => sum + (report.hosts[p]?.counters.delta['TcpExt.TCPSynRetrans'] ?? 0), 0);
+    const dropped = d['Conntrack.drop'] ?? 0;
+    const evicted = d['Conntrack.early_drop'] ?? 0;
+    const synRetrans = behind.reduce((sum, p) => sum + (report.hosts[p]?.counters.delta['TcpExt.TCPSynRetrans'] ?? 0), 0);
     const claims: Claim[] = [
       { name: 'conntrackEntriesPeak', value: host.conntrack.entriesPeak, unit: 'entries', bound: 'exact', derive: 'sum', plus: [{ from: 'conntrack-peak', host: name }] },
       { name: 'conntrackInsertFailed', value: insertFailed, unit: 'connections', bound: 'exact', derive: 'sum', plus: [counter(name, 'Conntrack.insert_failed')] },
-      { name: 'conntrackDrops', value: drops, unit: 'entries', bound: 'exact', derive: 'sum', plus: [counter(name, 'Conntrack.drop'), counter(name, 'Conntrack.early_drop')] },
+      { name: 'conntrackDrops', value: dropped + evicted, unit: 'entries', bound: 'exact', derive: 'sum', plus: [counter(name, 'Conntrack.drop'), counter(name, 'Conntrack.early_drop')] },
     ];
     const max = host.conntrack.max;
-    let s = `Host ${name} forwards for ${peers.length ? peers.map((p) => `host ${p}`).join(', ') : 'other hosts'}; its connection tracking table peaked at ${n(host.conntrack.entriesPeak)} entries at ${formatDuration(host.conntrack.atMs)}${max ? ` (nf_conntrack_max ${n(max)}, one limit for the whole machine)` : ''}.`;
+    let s = `Host ${name} forwards for ${behind.length ? behind.map((p) => `host ${p}`).join(', ') : 'other hosts'}; its connection tracking table peaked at ${n(host.conntrack.entriesPeak)} entries at ${formatDuration(host.conntrack.atMs)}${max ? ` (nf_conntrack_max ${n(max)}, one limit for the whole machine)` : ''}.`;
+    let full = false;
+    const ports = masquerade?.ports;
+    if (masquerade && ports) {
+      const budget = ports.hi - ports.lo + 1;
+      for (const dest of dests) {
+        const server: HostReport | undefined = report.hosts[dest.host];
+        const ref: EvidenceRef = { from: 'peer-peak', host: dest.host, role: 'listen', peer: masquerade.address, state: 'ESTABLISHED' };
+        const open = server?.peak.peers.listen[masquerade.address]?.ESTABLISHED ?? 0;
+        claims.push({ name: 'translatedPortsInUse', value: open, unit: 'connections', bound: 'exact', derive: 'sum', plus: [ref], peers: [dest.host] });
+        full ||= open >= budget;
+        s += ` Toward ${dest.address}:${dest.port} its masquerade translates into ${n(budget)} ports (${ports.lo}-${ports.hi}), one per connection; host ${dest.host} held up to ${n(open)} connections ESTABLISHED from ${masquerade.address}${open >= budget ? ', every translated port' : ''}`;
+        if (dest.pooled > 0) s += `, and the pools of ${dest.actors.join(', ')} keep ${n(dest.pooled)} connections open to it${dest.pooled > budget ? `: ${n(dest.pooled - budget)} more than there are ports` : ''}`;
+        s += '.';
+      }
+    }
     if (insertFailed > 0) {
-      if (peers.length) claims.push({ name: 'synRetransmits', value: synRetrans, unit: 'SYNs', bound: 'exact', derive: 'sum', plus: synRefs });
-      s += ` Conntrack.insert_failed +${n(insertFailed)}: that many new connections were translated to a 4-tuple another one took at the same moment, and their SYNs were dropped at the gateway; the clients sent SYNs again after their retransmission timeout (TcpExt.TCPSynRetrans +${n(synRetrans)} on the hosts behind it, host-wide). Masquerade's random-fully spreads the source ports it picks and makes such clashes rarer; it adds no ports.`;
-    } else s += ' No new connection was lost to a clash at insertion (Conntrack.insert_failed +0).';
-    if (drops > 0) s += ` Conntrack.drop and early_drop +${n(drops)}: new connections were refused or old entries evicted because the table was full.`;
+      if (behind.length) claims.push({ name: 'synRetransmits', value: synRetrans, unit: 'SYNs', bound: 'exact', derive: 'sum', plus: behind.map((p) => counter(p, 'TcpExt.TCPSynRetrans')) });
+      s += full
+        ? ` Conntrack.insert_failed +${n(insertFailed)}: with every translated port held open, the NAT gave new connections 4-tuples already in use; each clashed when inserted and its SYN was dropped at the gateway (Conntrack.drop +${n(dropped)}). The clients saw no error from connect(), only silence: they resent SYNs (TcpExt.TCPSynRetrans +${n(synRetrans)} on the hosts behind it, host-wide) until their own timeouts; never EADDRNOTAVAIL, for their own ports were free. What would change it: more translated ports or addresses on the gateway, or fewer connections held open through it; fully-random does not add ports.`
+        : ` Conntrack.insert_failed +${n(insertFailed)}: new connections were given a 4-tuple another took at the same moment (the insertion race) and their SYNs were dropped at the gateway; the clients resent them after their retransmission timeout (TcpExt.TCPSynRetrans +${n(synRetrans)} on the hosts behind it, host-wide). Fully-random port selection makes such clashes rarer; it adds no ports.`;
+    } else s += ' No new connection was lost at insertion (Conntrack.insert_failed +0).';
+    if (dropped > insertFailed || evicted > 0) s += ` Conntrack.drop +${n(dropped)} beyond its clashes and early_drop +${n(evicted)}: the table was full, so new connections were refused or old entries evicted.`;
     out.push({ rule: 'conntrack', host: name, peers, claims, text: s });
   }
   return out;

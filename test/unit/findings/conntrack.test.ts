@@ -19,7 +19,7 @@ describe('conntrackFindings', () => {
     const report = withConntrack(3, 0);
     const [f] = conntrackFindings({ plan: report.scenario.plan, report });
     expect(f!.host).toBe('gw');
-    expect(f!.peers).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(f!.peers).toEqual(['c1', 'c2', 'c3', 'c4', 'server']);
     const value = (name: string) => f!.claims.find((c) => c.name === name)?.value;
     expect(value('conntrackEntriesPeak')).toBe(353);
     expect(value('conntrackInsertFailed')).toBe(3);
@@ -33,7 +33,29 @@ describe('conntrackFindings', () => {
     const { findings, claims } = findingsWithClaims(report.scenario.plan, report);
     expect(contradictions({ ...report, findings, claims })).toEqual([]);
     const lying = claims.map((f) => (f.rule === 'conntrack' ? { ...f, claims: f.claims.map((c) => (c.name === 'conntrackDrops' ? { ...c, value: 0 } : c)) } : f));
-    expect(contradictions({ ...report, findings, claims: lying }).map((c) => c.claim)).toEqual(['conntrackDrops 0 entries (host gw, peers c1, c2, c3, c4)']);
+    expect(contradictions({ ...report, findings, claims: lying }).map((c) => c.claim)).toEqual(['conntrackDrops 0 entries (host gw, peers c1, c2, c3, c4, server)']);
+  });
+
+  it('nat-gateway-snat: 120 pooled connections through 100 translated ports; the server holds all 100, the rest clash at insertion', () => {
+    const report = loadReportFixture('nat-gateway-snat');
+    const [f] = conntrackFindings({ plan: report.scenario.plan, report });
+    const value = (name: string) => f!.claims.find((c) => c.name === name)?.value;
+    expect(value('translatedPortsInUse')).toBe(100);
+    expect(f!.claims.find((c) => c.name === 'translatedPortsInUse')!.peers).toEqual(['server']);
+    expect(value('conntrackInsertFailed')).toBe(host(report, 'gw').counters.delta['Conntrack.insert_failed']);
+    expect(value('conntrackInsertFailed')).toBeGreaterThan(0);
+    expect(f!.text).toContain('keep 120 connections open to it: 20 more than there are ports');
+    const { findings, claims } = findingsWithClaims(report.scenario.plan, report);
+    expect(contradictions({ ...report, findings, claims })).toEqual([]);
+  });
+
+  it('tells exhaustion from the insertion race: with ports to spare, a clash is the race, and fully-random its fix', () => {
+    const report = loadReportFixture('nat-gateway-snat');
+    report.hosts.server!.peak.peers.listen['198.18.1.1']!.ESTABLISHED = 90;
+    const [f] = conntrackFindings({ plan: report.scenario.plan, report });
+    expect(f!.claims.find((c) => c.name === 'translatedPortsInUse')!.value).toBe(90);
+    expect(f!.text).toMatch(/the insertion race/);
+    expect(f!.text).not.toMatch(/every translated port/);
   });
 
   it('says nothing for a host without a conntrack record (it does not forward, or the report predates it)', () => {
