@@ -19,7 +19,7 @@ import { fillPlaceholders, knownPlaceholders } from './proxy-placeholders.ts';
 import { haproxyUpstreamUse, nginxUpstreamUse, type UpstreamUse } from './proxy-user-model.ts';
 
 /** An nginx.conf or haproxy.cfg is a few kilobytes; this is far above any real one and keeps the plan small. */
-export const USER_CONFIG_MAX_BYTES = 256 * 1024;
+export const USER_CONFIG_MAX_BYTES = 1024 * 1024;
 
 export interface UserConfig {
   /** The user's file (its real path), as the report names the source of the configuration. */
