@@ -57,7 +57,7 @@ export function haproxyCheckProblem(haproxy: string, text: string, source: strin
   return inTempDir('waitlab-haproxy-check-', (dir) => {
     const conf = join(dir, 'haproxy.cfg');
     writeFileSync(conf, text, { mode: 0o600, flag: 'wx' });
-    const r = spawnSync(haproxy, ['-c', '-q', '-f', conf], { encoding: 'utf8', timeout: CHECK_TIMEOUT_MS, cwd: dir });
+    const r = spawnSync(haproxy, ['-c', '-f', conf], { encoding: 'utf8', timeout: CHECK_TIMEOUT_MS, cwd: dir });
     if (r.status === 0) return undefined;
     const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
     return `haproxy -c refused it (${why}):\n    ${engineWords(`${r.stderr}${r.stdout}`, conf, dir, source)}`;
