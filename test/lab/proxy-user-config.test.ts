@@ -45,6 +45,21 @@ async function run(scenario: string, out: string): Promise<{ code: number | null
   return { code, stderr: cli.stderr(), before };
 }
 
+/** A run that should pass: every request through the proxy to the backend, the lab gone; its report and run directory. */
+async function proxiedEveryRequest(engine: 'nginx' | 'haproxy', config: string): Promise<{ report: TestReport; out: string; configPath: string }> {
+  const { dir, scenario, configPath } = scenarioWith(engine, config);
+  const out = join(dir, 'run');
+  const { code, stderr, before } = await run(scenario, out);
+  expect(stderr).not.toMatch(/problem/);
+  expect(code).toBe(0);
+  expect(labsLeftSince(before)).toEqual([]);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as TestReport;
+  expect(report.actors.flood!.ok).toBe(REQUESTS);
+  expect(report.actors.web!.requests).toBe(REQUESTS);
+  expect(report.actors.proxy!.configSource).toBe(configPath);
+  return { report, out, configPath };
+}
+
 const NGINX_CONF = `worker_processes 1;
 events { worker_connections 256; }
 http {
@@ -63,16 +78,8 @@ http {
 
 describeWithTools(['nginx'], 'a proxy with the user\'s own nginx.conf', () => {
   it('runs it with the lab\'s addresses filled in, proxies every request to the backend and counts nginx\'s error log', async () => {
-    const { dir, scenario, configPath } = scenarioWith('nginx', NGINX_CONF);
-    const out = join(dir, 'run');
-    const { code, stderr, before } = await run(scenario, out);
-    expect(stderr).not.toMatch(/problem/);
-    expect(code).toBe(0);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as TestReport;
-    expect(report.actors.flood!.ok).toBe(REQUESTS);
-    expect(report.actors.web!.requests).toBe(REQUESTS);
+    const { report, out } = await proxiedEveryRequest('nginx', NGINX_CONF);
     const proxy = report.actors.proxy!;
-    expect(proxy.configSource).toBe(configPath);
     // waitlab's own error log (-g error_log) beside the file's: every request that met port 9 first was logged.
     expect(proxy.errorLog.causes.upstreamRefused).toBeGreaterThan(0);
     // What ran is in the run directory, filled in: the plan's addresses, no placeholder left.
@@ -83,7 +90,6 @@ describeWithTools(['nginx'], 'a proxy with the user\'s own nginx.conf', () => {
     expect(filled).toContain(`server ${addresses.backend!.address}:9;`);
     expect(filled).toContain(`listen ${addresses.proxy!.address}:80;`);
     expect(filled).not.toContain('{{');
-    expect(labsLeftSince(before)).toEqual([]);
   });
 
   it('stops with exit 2 and nginx -t\'s own message, naming the user\'s file and line, before any lab is built', async () => {
@@ -117,21 +123,12 @@ backend web
 
 describeWithTools(['haproxy'], 'a proxy with the user\'s own haproxy.cfg', () => {
   it('runs it with the lab\'s addresses filled in and proxies every request to the backend', async () => {
-    const { dir, scenario, configPath } = scenarioWith('haproxy', HAPROXY_CFG);
-    const out = join(dir, 'run');
-    const { code, stderr, before } = await run(scenario, out);
-    expect(stderr).not.toMatch(/problem/);
-    expect(code).toBe(0);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as TestReport;
-    expect(report.actors.flood!.ok).toBe(REQUESTS);
-    expect(report.actors.web!.requests).toBe(REQUESTS);
-    expect(report.actors.proxy!.configSource).toBe(configPath);
+    const { report, out } = await proxiedEveryRequest('haproxy', HAPROXY_CFG);
     // http-server-close: one server connection per request, closed by HAProxy with an RST, as the model says.
     expect(report.scenario.plan.actors.proxy!.connections!.dials[0]).toMatchObject({ perRequest: { pooled: false }, closeStyle: 'rst' });
     const filled = readFileSync(join(out, 'proxy.haproxy.cfg'), 'utf8');
     expect(filled).toContain(`server web1 ${report.scenario.plan.hosts.backend!.address}:8080\n`);
     expect(filled).not.toContain('{{');
-    expect(labsLeftSince(before)).toEqual([]);
   });
 
   it('stops with exit 2 and haproxy -c\'s own message before any lab is built', async () => {
