@@ -101,6 +101,8 @@ export interface NginxRole {
   config(dir: string, version: NginxVersion, rootless: boolean): string;
   /** Files to write into the working directory before nginx starts (what a server serves), by name. */
   files?: Readonly<Record<string, Buffer>>;
+  /** Top-level directives given on the command line (-g) where the configuration is the user's own. */
+  globals?(dir: string, rootless: boolean): string;
 }
 
 /** An actor that runs nginx for a role: listening once start() resolves, stopped gracefully by close(). */
@@ -128,7 +130,8 @@ export function nginxProcess(role: NginxRole, ctx: ActorContext, errors: ErrorLo
     done: run.done,
     async start() {
       // -e: the error log from the first line on, so nginx never opens /var/log/nginx at startup.
-      const child = run.launch([role.binary, '-p', dir, '-c', confPath, '-e', errorLog], { cwd: dir });
+      const globals = role.globals ? ['-g', role.globals(dir, rootless)] : [];
+      const child = run.launch([role.binary, '-p', dir, '-c', confPath, '-e', errorLog, ...globals], { cwd: dir });
       await waitUntilListening(child, role.port, `nginx (config ${confPath})`);
       tail.start(200);
       ctx.log('info', 'nginx listening', { port: role.port, version: version.text, rootless });
@@ -138,7 +141,7 @@ export function nginxProcess(role: NginxRole, ctx: ActorContext, errors: ErrorLo
     destroy: () => run.kill(),
     stats: (): EngineStats => ({
       version: version.text,
-      processModel: rootless ? 'single process (rootless: master_process off)' : `master and ${role.workers} worker(s)`,
+      processModel: rootless ? 'single process (rootless: master_process off)' : role.globals ? 'master and the workers your file sets (worker_processes)' : `master and ${role.workers} worker(s)`,
       exitedEarly: run.exitedEarly,
       config,
     }),

@@ -44,6 +44,8 @@ export interface ProxySettings {
   readonly httpKeepAliveTimeoutMs?: number | undefined;
   /** HAProxy http mode with a pool: `http-reuse`; undefined: always. */
   readonly httpReuse?: (typeof HTTP_REUSE)[number] | undefined;
+  /** The user's own file, filled in and checked at plan time: run as it is instead of a generated configuration. */
+  readonly userConfig?: { readonly text: string } | undefined;
 }
 
 /** An engine has an actor's lifecycle; its `done` resolves when it has stopped, by close(), destroy() or by itself. */
@@ -57,7 +59,7 @@ export interface EngineStats {
   processModel?: string;
   /** nginx, HAProxy: how the process ended when it exited before it was stopped. */
   exitedEarly?: string | null;
-  /** nginx, HAProxy: the generated configuration. */
+  /** nginx, HAProxy: the configuration that ran (generated, or the user's file filled in). */
   config?: string;
   /** HAProxy: its log's termination states, most frequent first. */
   terminations?: Record<string, number>;

@@ -72,7 +72,7 @@ const MAX_TERMINATIONS = 32;
 export const haproxyEngine: ProxyEngineFactory = (settings, ctx, errors) => {
   const binary = settings.binary!;
   const dir = mkdtempSync(join(tmpdir(), `waitlab-haproxy-${settings.name}-`));
-  const config = haproxyConfig(settings);
+  const config = settings.userConfig?.text ?? haproxyConfig(settings);
   const confPath = join(dir, 'haproxy.cfg');
   writeFileSync(confPath, config);
   /** Abnormal requests by termination state and status, from the traffic log (e.g. "SC--/503"). */

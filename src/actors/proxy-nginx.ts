@@ -1,6 +1,7 @@
 // The nginx proxy engine: nginx run by nginx-process.ts with an upstream block toward the proxy's upstreams.
 import { assertConfigSafe, type ProxyEngineFactory, type ProxySettings, type RETRY_SETS } from './proxy-engine.ts';
 import { nginxMainConfig, nginxProcess, type NginxVersion } from './nginx-process.ts';
+import { nginxUserGlobals } from './nginx-user-globals.ts';
 
 export { nginxVersion, parseNginxErrorLine, type NginxVersion } from './nginx-process.ts';
 
@@ -70,7 +71,8 @@ export const nginxEngine: ProxyEngineFactory = (settings, ctx, errors) =>
       binary: settings.binary!,
       port: settings.port,
       workers: settings.workers,
-      config: (dir, version, rootless) => nginxConfig({ settings, dir, version, rootless }),
+      config: (dir, version, rootless) => settings.userConfig?.text ?? nginxConfig({ settings, dir, version, rootless }),
+      ...(settings.userConfig ? { globals: nginxUserGlobals } : {}),
     },
     ctx,
     errors,

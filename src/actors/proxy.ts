@@ -1,8 +1,9 @@
 // A reverse proxy between clients and upstream servers: real nginx, real HAProxy, or a built-in undici proxy.
 // Which one is an option; the upstreams are other actors, resolved to addresses at plan time.
 import { readFileSync } from 'node:fs';
+import { InvalidValueError } from '../core/errors.ts';
 import { f } from '../core/fields.ts';
-import type { LocalPorts } from '../core/connection-model.ts';
+import type { Dial, LocalPorts } from '../core/connection-model.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind } from './actor.ts';
@@ -12,6 +13,7 @@ import { builtinEngine } from './proxy-builtin.ts';
 import { ErrorLogTally, HTTP_REUSE, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
 import { nginxEngine } from './proxy-nginx.ts';
+import { generatorOptionProblems, resolveUserConfig, type UserConfig } from './proxy-user-config.ts';
 
 const ENGINES = { nginx: nginxEngine, haproxy: haproxyEngine, builtin: builtinEngine } satisfies Record<string, ProxyEngineFactory>;
 
@@ -43,6 +45,12 @@ const options = {
   serverTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy only: `timeout server`, the longest wait for the server to send (default 30s)' })),
   httpKeepAliveTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy in http mode only: `timeout http-keep-alive`, how long an idle client connection waits for its next request' })),
   httpReuse: f.optional(f.oneOf(HTTP_REUSE, { describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: `http-reuse` (default here: always)' })),
+  config: f.optional(
+    f.string({
+      describe:
+        'your own nginx.conf (engine nginx) or haproxy.cfg (engine haproxy) instead of the generated one, relative to the scenario file; placeholders are filled from the plan: {{listen}} (this proxy\'s host address:port), {{upstream.ACTOR}} (an upstream\'s address:port), {{host.HOST}} (a host\'s address), {{port.ACTOR}} (an actor\'s port). Checked with nginx -t / haproxy -c before any lab; options that write configuration lines are refused beside it',
+    }),
+  ),
 };
 
 /** Tcp.ActiveOpens of this host's namespace: every connect() that sent a SYN (one failing with EADDRNOTAVAIL sends none). */
@@ -56,6 +64,9 @@ export interface ProxyLinks {
   readonly upstreams: readonly Upstream[];
   readonly engineBinary?: string;
   readonly hostAddress: string;
+  /** The user's own file, filled in and checked (option `config`), its text among the plan's files; absent: generated. */
+  readonly userConfig?: UserConfig;
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 export const proxy = defineActorKind({
@@ -81,14 +92,26 @@ export const proxy = defineActorKind({
     let binary: string | undefined;
     if (o.engine !== 'builtin') binary = engineBinary(o.engine, o.binary, ctx, where, problems);
     else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
+    let userConfig: ReturnType<typeof resolveUserConfig>;
+    if (o.config !== undefined) {
+      problems.push(...generatorOptionProblems(o, options, where));
+      if (o.engine === 'builtin') problems.push(`${where}.config: the builtin engine has no configuration file (use engine nginx or haproxy)`);
+      else if (upstreams.length === names.length) userConfig = resolveUserConfig({ engine: o.engine, path: o.config, port: o.port, upstreams, binary }, ctx, where, problems);
+    }
     if (upstreams.length === 0) return undefined;
     const u = upstreams[0]!;
-    const linked: ProxyLinks = { connect: { actor: u.actor, host: u.host, address: u.address, port: u.port }, upstreams, engineBinary: binary, hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0' };
+    const linked: ProxyLinks = {
+      connect: { actor: u.actor, host: u.host, address: u.address, port: u.port },
+      upstreams,
+      engineBinary: binary,
+      hostAddress: ctx.hosts[ctx.self.host]?.address ?? '0.0.0.0',
+      ...userConfig,
+    };
     return linked;
   },
-  connections: ({ options: o, upstreams }) => ({
+  connections: ({ options: o, upstreams, userConfig }) => ({
     accepts: { port: o.port, acceptAfterMs: 0, reuseAddr: true, keepAlive: true, closeStyle: 'graceful', unreadBody: false },
-    dials: upstreams.map((to) => ({
+    dials: userConfig ? userConfigDials(userConfig, upstreams) : upstreams.map((to) => ({
       to,
       ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
       localPorts: upstreamPorts(o),
@@ -123,6 +146,7 @@ export const proxy = defineActorKind({
         serverTimeoutMs: o.serverTimeout,
         httpKeepAliveTimeoutMs: o.httpKeepAliveTimeout,
         httpReuse: o.httpReuse,
+        userConfig: plan.userConfig && { text: fileOf(plan, plan.userConfig.fileName) },
       },
       ctx,
       errors,
@@ -140,8 +164,11 @@ export const proxy = defineActorKind({
         engine: o.engine,
         port: o.port,
         upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
-        upstreamKeepAlive: o.keepAlive,
-        mode: o.mode,
+        // With the user's file, the pool and the mode are what the file says (absent where it does not say plainly).
+        upstreamKeepAlive: plan.userConfig ? userPool(plan.userConfig) : o.keepAlive,
+        mode: plan.userConfig ? userMode(o.engine, plan.userConfig) : o.mode,
+        // Where the configuration that ran came from: generated from the options, or the user's file (its path).
+        configSource: plan.userConfig?.source ?? 'generated',
         errorLog: errors.toJSON(),
         // Tcp.ActiveOpens of the proxy's host while the proxy ran: its upstream connections as the kernel counted
         // them, as long as nothing else on that host connects out (true of the proxy scenarios).
@@ -174,6 +201,40 @@ function engineOptionProblems(
   if (o.httpKeepAliveTimeout !== undefined) haproxy('httpKeepAliveTimeout', 'timeout http-keep-alive', { http: true });
   if (o.httpReuse !== undefined) haproxy('httpReuse', 'http-reuse', { http: true, pool: true });
   return problems;
+}
+
+/** One of the actor's plan files (the filled-in config), which link() put there beside the name it gave. */
+function fileOf(plan: ActorPlan, name: string): string {
+  const text = plan.files?.[name];
+  if (text === undefined) throw new InvalidValueError(`proxy ${plan.name}: its plan names ${name} but holds no such file`);
+  return text;
+}
+
+function userPool(config: UserConfig): number | undefined {
+  const per = config.upstreamUse?.perRequest;
+  return per === undefined ? undefined : per.pooled ? per.connections : 0;
+}
+
+/** nginx runs HTTP here (its stream module is not loaded); HAProxy closes by RST in http mode and by FIN in tcp mode. */
+function userMode(engine: string, config: UserConfig): 'http' | 'tcp' | undefined {
+  if (engine === 'nginx') return 'http';
+  const style = config.upstreamUse?.closeStyle;
+  return style === undefined ? undefined : style === 'rst' ? 'http' : 'tcp';
+}
+
+/** A proxy with the user's own file: its upstreams as the file makes it use them, or none claimed where it does not say. */
+function userConfigDials(config: UserConfig, upstreams: readonly Upstream[]): Dial[] {
+  const use = config.upstreamUse;
+  if (!use) return [];
+  return upstreams.map((to) => ({
+    to,
+    localPorts: { from: 'range' },
+    perRequest: use.perRequest,
+    closer: 'client',
+    closeStyle: use.closeStyle,
+    requestBodyBytes: 0,
+    writesAfterPeerClose: false,
+  }));
 }
 
 /**

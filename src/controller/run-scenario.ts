@@ -19,6 +19,7 @@ import { compareReports, toleranceRules } from '../report/compare.ts';
 import type { Baseline } from '../report/comparison.ts';
 import type { Report } from '../report/report.ts';
 import { agentStopTimeoutMs, serveTimeoutMs } from '../plan/actor-timeouts.ts';
+import { writeActorFiles } from './actor-files.ts';
 import { ActorLogs } from './actor-logs.ts';
 import { AgentHandle } from './agent-handle.ts';
 import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
@@ -219,6 +220,7 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
 
   let failure: unknown;
   try {
+    writeActorFiles(plan, dir);
     await buildLab(run, options.driver ?? labDriver(plan.driver));
     await startAgents(run);
     await serveAndLoad(run);

@@ -55,6 +55,8 @@ export interface ActorPlan {
   readonly connect?: { readonly actor: string; readonly host: string; readonly address: string; readonly port: number };
   /** Its connections as its kind expects them (core/connection-model.ts); absent in plans made before it was recorded. */
   readonly connections?: ConnectionModel;
+  /** Files it runs with (a proxy's filled-in nginx.conf), by name: its agent writes them where it runs, the run directory keeps a copy. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** A sysctl profile as applied: per host, each sysctl it set, beside the scenario's own value (null: unset). */

@@ -45,17 +45,20 @@ function untrustedBecause(path: string, st: Stats, ids: TrustedIds): string | un
   return undefined;
 }
 
-function refuse(given: string, why: string): UsageError {
+function refuse(given: string, why: string, read = false): UsageError {
   return new UsageError(
-    `${given}: ${why}, so another user could redirect what is written there: name a path whose every directory belongs to you or to root and is writable by no one else`,
+    `${given}: ${why}, so another user could ${read ? 'change what is read' : 'redirect what is written'} there: name a path whose every directory${read ? ' and the file itself' : ''} belongs to you or to root and is writable by no one else`,
   );
 }
 
-/** The deepest existing directory of `path` (its real path, every part checked) and the names still missing below it. */
-function walk(given: string, ids: TrustedIds): { real: string; missing: string[] } {
+/**
+ * The deepest existing directory of `path` (its real path, every part checked) and the names still missing below
+ * it; with `file`, the path may end in a file (checked like the directories before it), returned as `real`.
+ */
+function walk(given: string, ids: TrustedIds, file = false): { real: string; missing: string[] } {
   const root = lstatSync('/');
   const rootWhy = untrustedBecause('/', root, ids);
-  if (rootWhy) throw refuse(given, rootWhy);
+  if (rootWhy) throw refuse(given, rootWhy, file);
   const pending = resolve(given).split('/');
   let real = '/';
   let links = 0;
@@ -75,7 +78,7 @@ function walk(given: string, ids: TrustedIds): { real: string; missing: string[]
       throw new UsageError(`${given}: cannot look at ${next}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     const why = untrustedBecause(next, st, ids);
-    if (why) throw refuse(given, why);
+    if (why) throw refuse(given, why, file);
     if (st.isSymbolicLink()) {
       if (++links > MAX_SYMLINKS) throw new UsageError(`${given}: ELOOP (more than ${MAX_SYMLINKS} symbolic links)`);
       const target = readlinkSync(next);
@@ -83,7 +86,10 @@ function walk(given: string, ids: TrustedIds): { real: string; missing: string[]
       if (isAbsolute(target)) real = '/';
       continue;
     }
-    if (!st.isDirectory()) throw new UsageError(`${given}: ENOTDIR (a part of the path is a file: ${next})`);
+    if (!st.isDirectory()) {
+      if (file && pending.every((n) => n === '' || n === '.')) return { real: next, missing: [] };
+      throw new UsageError(`${given}: ENOTDIR (a part of the path is a file: ${next})`);
+    }
     real = next;
   }
   return { real, missing: [] };
@@ -101,6 +107,24 @@ export function trustedDirectory(given: string): string {
   if (!trusted) return resolve(given);
   const { real, missing } = walk(given, trusted);
   if (missing.length) throw new UsageError(`${given}: ENOENT (no ${join(real, missing[0]!)})`);
+  return real;
+}
+
+/**
+ * An existing file to read as root that no other user can swap or rewrite: every directory on the way and every
+ * symbolic link as for trustedDirectory, and the file itself belonging to root or this user and writable by
+ * no one else. Returns its real path (read it with core/input-file.ts, which refuses all but a regular file).
+ */
+export function trustedFile(given: string): string {
+  const trusted = ids();
+  if (!trusted) return resolve(given);
+  const { real, missing } = walk(given, trusted, true);
+  if (missing.length) throw new UsageError(`${given}: ENOENT (no ${join(real, missing[0]!)})`);
+  const st = lstatSync(real);
+  const mode = (st.mode & 0o777).toString(8);
+  if (st.isDirectory()) throw new UsageError(`${given} is a directory: give a file`);
+  if (st.mode & 0o002) throw refuse(given, `${real} is writable by every user (mode ${mode})`, true);
+  if (st.mode & 0o020 && !trusted.gids.has(st.gid)) throw refuse(given, `${real} is writable by group ${st.gid} (mode ${mode})`, true);
   return real;
 }
 

@@ -70,6 +70,7 @@ const actorPlan = objectOf<ActorPlan>()({
   options: record(json()),
   connect: optional(objectOf<NonNullable<ActorPlan['connect']>>()({ actor: string(), host: string(), address: string(), port: number() })),
   connections: optional(connectionModel),
+  files: optional(record(string())),
 });
 
 export const PLAN_PROFILE_SHAPE = objectOf<PlanProfile>()({

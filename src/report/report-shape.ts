@@ -87,6 +87,7 @@ const actorReport = objectOf<AnyActorEntry>()({
   processModel: optional(string()),
   exitedEarly: optional(nullable(string())),
   config: optional(string()),
+  configSource: optional(string()),
   reuseAddr: optional(boolean()),
   open: optionalNumber(),
   closed: optionalNumber(),
