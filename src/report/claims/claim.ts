@@ -13,8 +13,8 @@ export type EvidenceRef =
   | { readonly from: 'host-peak'; readonly host: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.sockstatTw: the kernel's own TIME_WAIT count at its highest sample. */
   | { readonly from: 'sockstat-tw'; readonly host: string }
-  /** actors.<actor>.<stat>: a number an actor reported. */
-  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string }
+  /** actors.<actor>.<stat>: a number an actor reported; with path, the number at actors.<actor>.<stat>.<path...> (an error log's kinds, statuses). */
+  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string; readonly path?: readonly string[] }
   /** A bound that comes from configuration, not measurement (a port budget): stated, and checked against the plan's sysctls. */
   | { readonly from: 'port-budget'; readonly host: string; readonly ports: number };
 
@@ -25,7 +25,7 @@ export type EvidenceRef =
  */
 export type Derivation = 'sum' | 'ratio';
 
-export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports';
+export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports' | 'segments' | 'lines' | 'responses';
 
 export interface Claim {
   readonly name: ClaimName;
@@ -55,7 +55,15 @@ export type ClaimName =
   /** Upstream connections a proxy opened, and the requests they served. */
   | 'upstreamConnections'
   | 'requests'
-  | 'connectionsPerRequest';
+  | 'connectionsPerRequest'
+  /** Kept-alive connections a server closed after its idle timeout. */
+  | 'idleCloses'
+  /** RST segments a host sent (Tcp.OutRsts), or connections reset while established (Tcp.EstabResets). */
+  | 'resets'
+  /** Lines of a proxy's own error log, of one kind or all. */
+  | 'logLines'
+  /** Responses with a gateway error status (502, 503, 504) that clients got. */
+  | 'gatewayErrors';
 
 export interface Finding {
   /** The rule that made it (its file's name). */
