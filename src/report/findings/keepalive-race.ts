@@ -22,9 +22,9 @@ const SOCKET_ERRORS = ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'] as const;
 const ENGINE_NAMES: Record<string, string> = { nginx: 'nginx', haproxy: 'HAProxy', builtin: 'the built-in undici proxy' };
 
 const RETRY_WORDS: Record<Retries, string> = {
-  none: 'it sends no failed request again',
-  idempotent: 'it sends a failed request again on another connection only where its method is idempotent (GET, HEAD, PUT, DELETE): a POST, LOCK or PATCH whose request was written is answered with the error (nginx proxy_next_upstream without non_idempotent)',
-  all: 'it sends every failed request again on another connection, POST included',
+  none: 'sends none again',
+  idempotent: 'sends again, on another connection, only those whose method is idempotent (GET, HEAD, PUT, DELETE): a POST, LOCK or PATCH whose request was written gets the error (nginx proxy_next_upstream without non_idempotent)',
+  all: 'sends every one again on another connection, POST included',
 };
 
 const CURES = 'What cures it: the end that reuses an idle connection must be the one that closes it, so the server\'s idle timeout must be the longer: raise it above the pool\'s (Node: server.keepAliveTimeout = 65000 behind nginx\'s 60 s), or lower the pool\'s below it (nginx: `keepalive_timeout 4s;` in the upstream block).';
@@ -96,20 +96,21 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   const engine = log ? ENGINE_NAMES[String(stat(poolStats, 'engine'))] ?? String(stat(poolStats, 'engine')) : undefined;
   const poolName = engine ? `proxy ${pool.name} (${engine}) on host ${pool.host}` : `the pool of ${pool.name} on host ${pool.host}`;
   const serverName = `${server.name} (${dial.to.address}:${dial.to.port}) on host ${server.host}`;
+  const who = engine ?? pool.name;
   const parts: string[] = [];
-  const timeouts = `${serverName} closes a kept-alive connection after ${serverIdle !== undefined ? formatDuration(serverIdle) : 'an idle time waitlab does not know (its own configuration)'} idle; ${poolName} keeps one idle for ${poolIdle !== undefined ? formatDuration(poolIdle) : 'a time waitlab does not know'}`;
+  const timeouts = `${server.name} closes a kept-alive connection after ${serverIdle !== undefined ? formatDuration(serverIdle) : 'an idle time waitlab does not know (its own configuration)'} idle, ${who} keeps one idle for ${poolIdle !== undefined ? formatDuration(poolIdle) : 'a time waitlab does not know'}`;
   const closes = `idle closes by ${server.name}: ${idleCloses ? n(idleCloses.value) : 'not reported'}; first closes counted by each kernel: host ${server.host} ${n(serverFirst?.value ?? 0)} (TcpExt.TW, TWKilled, TCPTimeWaitOverflow), host ${pool.host} ${n(poolFirst?.value ?? 0)}`;
   const resets = `Tcp.OutRsts +${n(serverRsts?.value ?? 0)} on host ${server.host}, Tcp.EstabResets +${n(poolResets?.value ?? 0)} on host ${pool.host}`;
 
   if (cured && !raced) {
-    parts.push(`No keep-alive race between ${poolName} and ${serverName}: ${timeouts.replace(`${serverName} `, 'the server ')}, so the pool closes an idle connection before the server would, and no request can be written onto a connection the server is closing (${closes}; ${resets}; ${n(clientErrors)} gateway or socket errors at the clients).`);
+    parts.push(`No keep-alive race between ${poolName} and ${serverName}: ${timeouts}, so ${who} closes an idle connection before ${server.name} would, and no request can be written onto a connection ${server.name} is closing (${closes}; ${resets}; ${n(clientErrors)} gateway or socket errors at the clients).`);
     return { rule: 'keepalive-race', host: pool.host, peers, claims, text: parts.join(' ') };
   }
 
-  parts.push(`Keep-alive idle-timeout race between ${poolName} and ${serverName}: ${timeouts}${mismatch ? ', so the server, the shorter, closes idle connections the pool still counts as reusable' : ''} (${closes}).`);
+  parts.push(`Keep-alive idle-timeout race between ${poolName} and ${serverName}: ${timeouts}${mismatch ? `, so ${server.name}, the shorter, closes idle connections ${who} still counts as reusable` : ''} (${closes}).`);
   if (raced) {
-    const lines = raceLines && raceLines.value > 0 ? `${n(raceLines.value)} times ${engine ?? 'the pool'} wrote a request onto a pooled connection in the instant ${server.name} closed it` : `${n(clientErrors)} requests were written onto a pooled connection in the instant ${server.name} closed it`;
-    parts.push(`${lines}: the request met the server's FIN, or the RST its kernel answers a segment for a closed socket with (${resets}).`);
+    const lines = raceLines && raceLines.value > 0 ? `${n(raceLines.value)} times ${who} wrote a request onto a pooled connection in the instant ${server.name} closed it` : `${n(clientErrors)} requests were written onto a pooled connection in the instant ${server.name} closed it`;
+    parts.push(`${lines}: the request met ${server.name}'s FIN, or an RST from host ${server.host}'s kernel, which answers data for a closed socket with one (${resets}).`);
     if (kinds.length) parts.push(`${engine}'s log by kind: ${kinds.map(([kind, k]) => `"${kind}" ${n(k)}`).join('; ')}.`);
     // Packet evidence (--capture, issue 22 item 7) belongs here: the frame of the request written on the reused
     // connection and the FIN or RST that met it, cited by frame number from the pool's and the server's pcaps.
@@ -117,7 +118,7 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
     if (socketErrors.length) parts.push(`${pool.name} got ${socketErrors.map((e) => `${e.code} ${n(e.count)}`).join(', ')} on reused connections.`);
     const retried = (raceLines?.value ?? 0) - gatewayErrors;
     if (dial.retries !== undefined) {
-      let s = `${engine ?? pool.name}: ${RETRY_WORDS[dial.retries]}`;
+      let s = `Of failed requests, ${who} ${RETRY_WORDS[dial.retries]}`;
       if (raceLines && retried > 0) s += `; ${n(retried)} of the ${n(raceLines.value)} went again on a new connection, unseen by the clients`;
       parts.push(`${s}.`);
     }
