@@ -71,16 +71,17 @@ export function raceSpec(p: Params, web: ScenarioSpec['actors'][string], opts: {
         keepAliveTimeout: '60s',
         burst: `${p.burst} every ${p.every}ms`,
         jitter: p.jitter,
+        // A start late on a busy machine still sweeps the timeout: made late, not counted as missed.
+        maxLateness: '1s',
         count,
         duration: p.rounds * p.every,
       },
     },
     thresholds: [
-      // A loaded machine may miss a few starts (later than maxLateness): the rounds still sweep the timeout.
       `actors.client.attempts >= ${Math.floor(count * 0.8)}`,
       ...(races
         ? [
-          ...(opts.serverIdleCloses ? ['actors.web.idleCloses > 0'] : ['hosts.backend.counters.delta.TcpExt.TW > 0']),
+          ...(opts.serverIdleCloses ? ['actors.web.idleCloses > 0'] : ['hosts.backend.counters.delta.Tcp.OutRsts > 0']),
           'actors.proxy.errorLog.lines > 0',
           retried ? 'actors.client.errorCount == 0' : 'actors.client.errors.HTTP_502.count > 0',
         ]

@@ -98,7 +98,8 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   const serverName = `${server.name} (${dial.to.address}:${dial.to.port}) on host ${server.host}`;
   const who = engine ?? pool.name;
   const parts: string[] = [];
-  const timeouts = `${server.name} closes a kept-alive connection after ${serverIdle !== undefined ? formatDuration(serverIdle) : 'an idle time waitlab does not know (its own configuration)'} idle, ${who} keeps one idle for ${poolIdle !== undefined ? formatDuration(poolIdle) : 'a time waitlab does not know'}`;
+  const unknown = 'a time waitlab does not know (its own configuration)';
+  const timeouts = `${server.name} closes a kept-alive connection after ${serverIdle !== undefined ? `${formatDuration(serverIdle)} idle` : `${unknown}; its host's kernel counts who closed first`}, ${who} keeps one idle for ${poolIdle !== undefined ? formatDuration(poolIdle) : unknown}`;
   const closes = `idle closes by ${server.name}: ${idleCloses ? n(idleCloses.value) : 'not reported'}; first closes counted by each kernel: host ${server.host} ${n(serverFirst?.value ?? 0)} (TcpExt.TW, TWKilled, TCPTimeWaitOverflow), host ${pool.host} ${n(poolFirst?.value ?? 0)}`;
   const resets = `Tcp.OutRsts +${n(serverRsts?.value ?? 0)} on host ${server.host}, Tcp.EstabResets +${n(poolResets?.value ?? 0)} on host ${pool.host}`;
 
