@@ -100,7 +100,9 @@ export const httpClient = defineActorKind({
   },
   connections: ({ options: o, connect }) => ({
     // undici closes an idle connection, and every one when the pool closes, with socket.destroy(): close(2).
-    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false }],
+    // The pool's idle timeout is keepAliveTimeout where the server sends no Keep-Alive hint (a hint, less undici's
+    // 1 s threshold, replaces it); the retry interceptor retries this actor's one method, whatever it is.
+    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections, idleTimeoutMs: o.keepAliveTimeout }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false, retries: o.retries > 0 ? 'all' : 'none' }],
     load: { model: 'open', ratePerSec: o.burst !== undefined ? parseBurst(o.burst).size / (parseBurst(o.burst).everyMs / 1000) : o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
   }),
   maxDurationMs: (o) => o.duration + (o.retries + 1) * o.timeout,

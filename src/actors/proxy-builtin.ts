@@ -7,7 +7,7 @@ import { causeOfErrno, type ProxyEngineFactory } from './proxy-engine.ts';
 import { deferred } from '../core/deferred.ts';
 
 /** Below the http-server actor's default keepAliveTimeout (5 s), so the pool drops a connection before the server does. */
-const POOL_IDLE_MS = 4_000;
+export const POOL_IDLE_MS = 4_000;
 
 export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
   // Required here, by the one engine that uses it, not by every agent at start-up (undici costs ~0.1 s to load).

@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { InvalidValueError } from '../core/errors.ts';
 import { f } from '../core/fields.ts';
-import type { Dial, LocalPorts } from '../core/connection-model.ts';
+import type { Dial, LocalPorts, Retries } from '../core/connection-model.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { engineBinary } from './proxy-binaries.ts';
-import { builtinEngine } from './proxy-builtin.ts';
+import { builtinEngine, POOL_IDLE_MS } from './proxy-builtin.ts';
 import { ErrorLogTally, HTTP_REUSE, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
 import { nginxEngine } from './proxy-nginx.ts';
@@ -115,13 +115,14 @@ export const proxy = defineActorKind({
       to,
       ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
       localPorts: upstreamPorts(o),
-      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive } : { pooled: false },
+      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive, ...poolIdleTimeout(o) } : { pooled: false },
       // Without keep-alive the proxy ends each upstream connection once the response is in.
       closer: 'client',
       // HAProxy in http mode closes server connections with an RST.
       closeStyle: o.engine === 'haproxy' && o.mode === 'http' ? 'rst' : 'graceful',
       requestBodyBytes: 0,
       writesAfterPeerClose: false,
+      ...retriesOf(o),
     })),
   }),
   create(plan, ctx) {
@@ -246,6 +247,24 @@ function upstreamPorts(o: { engine: string; bind?: string; sourcePorts?: { lo: n
   if (o.sourcePorts) return { from: 'own-range', lo: o.sourcePorts.lo, hi: o.sourcePorts.hi };
   if (o.engine === 'builtin' && o.bind !== undefined) return { from: 'bind-before-connect', address: o.bind };
   return { from: 'range' };
+}
+
+/** How long the pool keeps an idle upstream connection: nginx's upstream keepalive_timeout (60 s unless set), the builtin's undici pool; HAProxy purges idle server connections by pool-purge-delay, not modelled here. */
+function poolIdleTimeout(o: { engine: string; upstreamIdleTimeout?: number }): { idleTimeoutMs?: number } {
+  if (o.engine === 'nginx') return { idleTimeoutMs: o.upstreamIdleTimeout ?? 60_000 };
+  if (o.engine === 'builtin') return { idleTimeoutMs: POOL_IDLE_MS };
+  return {};
+}
+
+/**
+ * Which failed requests go to another connection: nginx's proxy_next_upstream (default `error timeout`) never
+ * passes on a POST, LOCK or PATCH once its request was sent, unless `non_idempotent`; the builtin never retries.
+ */
+function retriesOf(o: { engine: string; retries?: (typeof RETRY_SETS)[number] }): { retries?: Retries } {
+  if (o.engine === 'builtin') return { retries: 'none' };
+  if (o.engine !== 'nginx') return {};
+  if (o.retries === 'off') return { retries: 'none' };
+  return { retries: o.retries === 'error-timeout-non-idempotent' ? 'all' : 'idempotent' };
 }
 
 /** A proxy's plan entry with its links, or undefined for any other kind. */

@@ -28,8 +28,14 @@ export type LocalPorts =
   /** The actor picks and binds ports of its own range (HAProxy `source addr:lo-hi`), not the host's. */
   | { readonly from: 'own-range'; readonly lo: number; readonly hi: number };
 
-/** Connections per request: a new one each, or a pool of kept-alive ones. */
-export type PerRequest = { readonly pooled: false } | { readonly pooled: true; readonly connections: number };
+/**
+ * Connections per request: a new one each, or a pool of kept-alive ones, and how long the pool keeps a connection
+ * idle before it closes it itself (absent: not known, e.g. a user's own configuration).
+ */
+export type PerRequest = { readonly pooled: false } | { readonly pooled: true; readonly connections: number; readonly idleTimeoutMs?: number };
+
+/** Which requests that failed on a connection an end sends again on another: none, idempotent ones only (GET, HEAD, ...), or all. */
+export type Retries = 'none' | 'idempotent' | 'all';
 
 /** One destination an actor connects to, and how those connections live and end. */
 export interface Dial {
@@ -46,6 +52,8 @@ export interface Dial {
   readonly requestBodyBytes: number;
   /** Writes again after the peer's FIN: the peer, closed, answers with an RST. */
   readonly writesAfterPeerClose: boolean;
+  /** Requests this end sends again on another connection when theirs fails (absent: not known). */
+  readonly retries?: Retries;
 }
 
 /** The connections an actor accepts on its listening port, and how it ends them. */
@@ -61,6 +69,8 @@ export interface Accept {
   readonly restart?: { readonly reuseAddr: boolean };
   /** Serves further requests on one connection. */
   readonly keepAlive: boolean;
+  /** With keepAlive: closes a kept-alive connection idle this long (absent: never, or not known). */
+  readonly idleTimeoutMs?: number;
   /** How this end closes. */
   readonly closeStyle: CloseStyle;
   /** Closes with a request body unread: close(2) with unread data sends an RST. */

@@ -34,7 +34,7 @@ const localPorts: Shape<LocalPorts> = oneOf(
 );
 const perRequest: Shape<PerRequest> = oneOf(
   objectOf<Extract<PerRequest, { pooled: false }>>()({ pooled: literal(false) }),
-  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number() }),
+  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number(), idleTimeoutMs: optional(number()) }),
 );
 const dial = objectOf<Dial>()({
   to: endpoint,
@@ -45,6 +45,7 @@ const dial = objectOf<Dial>()({
   closeStyle,
   requestBodyBytes: number(),
   writesAfterPeerClose: boolean(),
+  retries: optional(literal('none', 'idempotent', 'all')),
 });
 const accept = objectOf<Accept>()({
   port: number(),
@@ -53,6 +54,7 @@ const accept = objectOf<Accept>()({
   reuseAddr: boolean(),
   restart: optional(objectOf<NonNullable<Accept['restart']>>()({ reuseAddr: boolean() })),
   keepAlive: boolean(),
+  idleTimeoutMs: optional(number()),
   closeStyle,
   unreadBody: boolean(),
 });

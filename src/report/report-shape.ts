@@ -3,7 +3,7 @@
 // names every stat any kind reports, each optional, and the compiler checks that every kind's entry fits it.
 import { WAITLAB_ERROR_CODES } from '../core/errors.ts';
 import { array, boolean, json, literal, nullable, number, object, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
-import type { Claim, EvidenceRef, FindingClaims } from './claims/claim.ts';
+import { CLAIM_NAMES, CLAIM_UNITS, type Claim, type EvidenceRef, type FindingClaims } from './claims/claim.ts';
 import type { ThresholdResult } from '../core/thresholds.ts';
 import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import type { ErrorCount } from '../actors/error-tally.ts';
@@ -24,13 +24,13 @@ const evidenceRef: Shape<EvidenceRef> = oneOf(oneOf(
   oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
   oneOf(
     oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
-    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
+    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string(), path: optional(array(string())) }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
   ),
 ), objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }));
 const claim = objectOf<Claim>()({
-  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest', 'conntrackEntriesPeak', 'conntrackInsertFailed', 'conntrackDrops', 'translatedPortsInUse', 'synRetransmits'),
+  name: literal(...CLAIM_NAMES),
   value: number(),
-  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports', 'entries', 'SYNs'),
+  unit: literal(...CLAIM_UNITS),
   bound: literal('exact', 'at-least'),
   derive: literal('sum', 'ratio'),
   plus: array(evidenceRef),

@@ -13,8 +13,8 @@ export type EvidenceRef =
   | { readonly from: 'host-peak'; readonly host: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.sockstatTw: the kernel's own TIME_WAIT count at its highest sample. */
   | { readonly from: 'sockstat-tw'; readonly host: string }
-  /** actors.<actor>.<stat>: a number an actor reported. */
-  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string }
+  /** actors.<actor>.<stat>: a number an actor reported; with path, the number at actors.<actor>.<stat>.<path...> (an error log's kinds, statuses). */
+  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string; readonly path?: readonly string[] }
   /** hosts.<host>.conntrack.entriesPeak: a forwarding host's conntrack entries at their highest sample. */
   | { readonly from: 'conntrack-peak'; readonly host: string }
   /** A bound that comes from configuration, not measurement (a port budget): stated, and checked against the plan's sysctls. */
@@ -27,7 +27,9 @@ export type EvidenceRef =
  */
 export type Derivation = 'sum' | 'ratio';
 
-export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports' | 'entries' | 'SYNs';
+/** Every unit a claim may have: report-shape.ts reads the list, so a new one is declared here only. */
+export const CLAIM_UNITS = ['connections', 'sockets', 'requests', 'connections per request', 'ports', 'entries', 'SYNs', 'segments', 'lines', 'responses'] as const;
+export type ClaimUnit = (typeof CLAIM_UNITS)[number];
 
 export interface Claim {
   readonly name: ClaimName;
@@ -43,29 +45,40 @@ export interface Claim {
   readonly peers?: readonly string[];
 }
 
-export type ClaimName =
+/** Every claim a finding may make: report-shape.ts reads the list, so a new one is declared here only. */
+export const CLAIM_NAMES = [
   /** TIME_WAIT on the host at its peak: census capped by sockstat tw. */
-  | 'timeWaitPeak'
+  'timeWaitPeak',
   /** Connections of the group that this end closed first. */
-  | 'firstCloses'
+  'firstCloses',
   /** Connections of the group closed by both ends at once: first closes on both ends minus connections made. */
-  | 'simultaneousCloses'
+  'simultaneousCloses',
   /** Connections made in the group. */
-  | 'connections'
+  'connections',
   /** TIME_WAIT with the peers of the group, at the census peak. */
-  | 'peerTimeWait'
+  'peerTimeWait',
   /** Upstream connections a proxy opened, and the requests they served. */
-  | 'upstreamConnections'
-  | 'requests'
-  | 'connectionsPerRequest'
+  'upstreamConnections',
+  'requests',
+  'connectionsPerRequest',
   /** A gateway's conntrack: entries at their peak, insertions lost to a clash, entries refused or evicted when full. */
-  | 'conntrackEntriesPeak'
-  | 'conntrackInsertFailed'
-  | 'conntrackDrops'
+  'conntrackEntriesPeak',
+  'conntrackInsertFailed',
+  'conntrackDrops',
   /** Connections a server held ESTABLISHED from a gateway's masquerade address: translated ports in use toward it. */
-  | 'translatedPortsInUse'
+  'translatedPortsInUse',
   /** SYNs the hosts behind a gateway sent again (TcpExt.TCPSynRetrans, host-wide). */
-  | 'synRetransmits';
+  'synRetransmits',
+  /** Kept-alive connections a server closed after its idle timeout. */
+  'idleCloses',
+  /** RST segments a host sent (Tcp.OutRsts), or connections reset while established (Tcp.EstabResets). */
+  'resets',
+  /** Lines of a proxy's own error log, of one kind or all. */
+  'logLines',
+  /** Responses with a gateway error status (502, 503, 504) that clients got. */
+  'gatewayErrors',
+] as const;
+export type ClaimName = (typeof CLAIM_NAMES)[number];
 
 export interface Finding {
   /** The rule that made it (its file's name). */

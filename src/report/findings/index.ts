@@ -11,6 +11,7 @@ import { fdLimitFindings } from './fd-limit.ts';
 import { fixedLocalPortFindings } from './fixed-local-port.ts';
 import { finWait2Findings } from './fin-wait-2.ts';
 import { keepAliveFindings } from './keep-alive.ts';
+import { keepaliveRaceFindings } from './keepalive-race.ts';
 import { listenBacklogFindings } from './listen-backlog.ts';
 import { loadErrorFindings } from './load-errors.ts';
 import { natSingleSourceFindings } from './nat-single-source.ts';
@@ -22,7 +23,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
 

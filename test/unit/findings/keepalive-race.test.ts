@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { keepaliveRaceFindings } from '../../../src/report/findings/keepalive-race.ts';
+import { rederive } from '../../../src/report/claims/rederive.ts';
+import type { Report } from '../../../src/report/report.ts';
+import { host, loadReportFixture, n, stats } from '../fixture.ts';
+
+const raceOf = (report: Report) => {
+  const out = keepaliveRaceFindings({ plan: report.scenario.plan, report });
+  expect(out).toHaveLength(1);
+  return out[0]!;
+};
+
+describe('keepaliveRaceFindings', () => {
+  it('keepalive-idle-race (POST): both timeouts, who closed, the resets, nginx\'s lines by kind and the 502s, each a claim the report re-derives', () => {
+    const report = loadReportFixture('keepalive-idle-race');
+    const f = raceOf(report);
+    const web = stats(report, 'web');
+    const log = stats(report, 'proxy')['errorLog'];
+    const backend = host(report, 'backend').counters.delta;
+    const status502 = stats(report, 'client')['statuses']['502'] as number;
+    expect(f).toMatchObject({ rule: 'keepalive-race', host: 'proxy', peers: ['backend'] });
+    expect(f.text).toContain('web closes a kept-alive connection after 5.00 s idle, nginx keeps one idle for 60.0 s, so web, the shorter, closes idle connections nginx still counts as reusable');
+    expect(f.text).toContain(`(idle closes by web: ${n(web['idleCloses'])}; first closes counted by each kernel: host backend ${n(backend['TcpExt.TW']!)} (TcpExt.TW, TWKilled, TCPTimeWaitOverflow), host proxy 0)`);
+    expect(f.text).toContain(`${n(log.lines)} times nginx wrote a request onto a pooled connection in the instant web closed it`);
+    expect(f.text).toContain(`(Tcp.OutRsts +${n(backend['Tcp.OutRsts']!)} on host backend, Tcp.EstabResets +${n(host(report, 'proxy').counters.delta['Tcp.EstabResets']!)} on host proxy)`);
+    for (const [kind, count] of Object.entries(log.kinds as Record<string, number>)) expect(f.text).toContain(`"${kind}" ${n(count)}`);
+    expect(f.text).toContain(`Its clients got ${n(status502)} × 502 (client).`);
+    expect(f.text).toContain('a POST, LOCK or PATCH whose request was written gets the error');
+    expect(f.text).toContain('What cures it');
+    expect(f.text).not.toContain('hides the race');
+    expect(status502).toBeGreaterThan(0);
+    for (const c of f.claims) expect(rederive(report, c)).toEqual({ value: c.value });
+    expect(f.claims.find((c) => c.name === 'gatewayErrors')!.value).toBe(status502);
+    expect(f.claims.find((c) => c.name === 'idleCloses')!.value).toBe(web['idleCloses']);
+  });
+
+  it('a changed count contradicts its claim: the evidence path is read, not the sentence', () => {
+    const report = loadReportFixture('keepalive-idle-race');
+    const f = raceOf(report);
+    const lines = f.claims.find((c) => c.name === 'logLines' && c.plus.length === 1)!;
+    const ref = lines.plus[0]!;
+    if (ref.from !== 'actor-stat' || !ref.path) throw new Error('a log kind\'s claim reads an actor stat by path');
+    (stats(report, 'proxy')['errorLog'].kinds as Record<string, number>)[ref.path[1]!]! += 1;
+    expect(rederive(report, lines)).toEqual({ value: lines.value + 1 });
+    delete (stats(report, 'proxy')['errorLog'] as Record<string, unknown>)['kinds'];
+    expect(rederive(report, lines)).toEqual({ unreadable: [expect.stringContaining('actor proxy reported no errorLog."kinds"')] });
+  });
+
+  it('backend idle timeout above the proxy\'s: no race, with the evidence that none happened', () => {
+    const report = loadReportFixture('keepalive-idle-race--backend-idle-above-proxy');
+    const f = raceOf(report);
+    expect(f.text).toMatch(/^No keep-alive race between proxy proxy \(nginx\) on host proxy and web \(198\.18\.0\.3:8080\) on host backend: web closes a kept-alive connection after 65\.0 s idle, nginx keeps one idle for 60\.0 s, so nginx closes an idle connection before web would/);
+    expect(f.text).toContain('idle closes by web: 0;');
+    expect(f.text).toContain('0 gateway or socket errors at the clients');
+    expect(f.text).not.toContain('What cures it');
+  });
+
+  it('retries of non-idempotent requests: the race goes on, the clients see none, and the finding says it is hidden, not cured', () => {
+    const report = loadReportFixture('keepalive-idle-race--retry-non-idempotent');
+    const f = raceOf(report);
+    const lines = stats(report, 'proxy')['errorLog'].lines as number;
+    expect(lines).toBeGreaterThan(0);
+    expect(stats(report, 'client')['errorCount']).toBe(0);
+    expect(f.text).toContain(`Of failed requests, nginx sends every one again on another connection, POST included; ${n(lines)} of the ${n(lines)} went again on a new connection, unseen by the clients.`);
+    expect(f.text).toContain('hides the race rather than curing it');
+    expect(f.text).toContain('What cures it');
+  });
+
+  it('says nothing where the plan models no idle timeouts and nothing raced (older reports, other scenarios)', () => {
+    for (const name of ['proxy-keepalive-upstream', 'keepalive-vs-close', 'haproxy-keepalive-upstream']) {
+      const report = loadReportFixture(name);
+      expect(keepaliveRaceFindings({ plan: report.scenario.plan, report })).toEqual([]);
+    }
+  });
+});
