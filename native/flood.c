@@ -32,6 +32,8 @@
 // A response status outside 200-399 as an error code: HTTP_<status>, as expected-status.ts names it in the node engine.
 #define HTTP_STATUS_CODE(status) (-1000 - (status))
 #define HTTP_UNPARSED_CODE (-4)
+// The server closed before a response began: a lost request (short-conn-loop.ts names it the same).
+#define EOF_BEFORE_RESPONSE_CODE (-5)
 // Latency in µs: exact below 2048, then 1024 steps per power of two (under 0.1% apart) up to 2^32 µs.
 #define LAT_SUB 1024
 #define LAT_BUCKETS (2048 + 22 * LAT_SUB)
@@ -61,7 +63,7 @@ struct slot {
 
 struct error_count {
   int code; // errno, or -1 for REQUEST_TIMEOUT, -2 for HEAD_TOO_LARGE, -3 for kinds past the table's size,
-            // -4 for HTTP_UNPARSED, HTTP_STATUS_CODE(status) for HTTP_<status>
+            // -4 for HTTP_UNPARSED, -5 for EOF_BEFORE_RESPONSE, HTTP_STATUS_CODE(status) for HTTP_<status>
   const char *syscall;
   double count;
   double first_ms;
@@ -342,6 +344,8 @@ static void on_readable(struct flood *f, struct slot *s, int64_t t) {
       if (s->head_end >= 0 && s->expected < 0 && !s->completed) {
         complete(f, s, t);
         if (f->closer == CLOSER_CLIENT && f->close_style == RST) close_rst(s);
+      } else if (s->head_end < 0) {
+        note_error(f, EOF_BEFORE_RESPONSE_CODE, "read", t);
       }
       release(f, s);
       return;
@@ -697,7 +701,7 @@ static void set_number(napi_env env, napi_value obj, const char *key, double val
 }
 
 static napi_value code_name(napi_env env, int code) {
-  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : code == -3 ? "OTHER_ERRORS" : code == HTTP_UNPARSED_CODE ? "HTTP_UNPARSED" : code <= HTTP_STATUS_CODE(0) ? NULL : strerrorname_np(code);
+  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : code == -3 ? "OTHER_ERRORS" : code == HTTP_UNPARSED_CODE ? "HTTP_UNPARSED" : code == EOF_BEFORE_RESPONSE_CODE ? "EOF_BEFORE_RESPONSE" : code <= HTTP_STATUS_CODE(0) ? NULL : strerrorname_np(code);
   char fallback[32];
   if (code <= HTTP_STATUS_CODE(0)) {
     snprintf(fallback, sizeof fallback, "HTTP_%d", -1000 - code);

@@ -11,6 +11,7 @@ import { engineBinary } from './proxy-binaries.ts';
 import { builtinEngine } from './proxy-builtin.ts';
 import { ErrorLogTally, HTTP_REUSE, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
+import { NGINX_WORKER_CONNECTIONS } from './nginx-process.ts';
 import { nginxEngine } from './proxy-nginx.ts';
 
 const ENGINES = { nginx: nginxEngine, haproxy: haproxyEngine, builtin: builtinEngine } satisfies Record<string, ProxyEngineFactory>;
@@ -43,6 +44,7 @@ const options = {
   serverTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy only: `timeout server`, the longest wait for the server to send (default 30s)' })),
   httpKeepAliveTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy in http mode only: `timeout http-keep-alive`, how long an idle client connection waits for its next request' })),
   httpReuse: f.optional(f.oneOf(HTTP_REUSE, { describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: `http-reuse` (default here: always)' })),
+  workerConnections: f.optional(f.int({ min: 4, max: NGINX_WORKER_CONNECTIONS, describe: `nginx only: \`worker_connections\` per worker (default ${NGINX_WORKER_CONNECTIONS}); each proxied request takes two (client and upstream), so a small value reproduces "worker_connections are not enough"` })),
 };
 
 /** Tcp.ActiveOpens of this host's namespace: every connect() that sent a SYN (one failing with EADDRNOTAVAIL sends none). */
@@ -123,6 +125,7 @@ export const proxy = defineActorKind({
         serverTimeoutMs: o.serverTimeout,
         httpKeepAliveTimeoutMs: o.httpKeepAliveTimeout,
         httpReuse: o.httpReuse,
+        workerConnections: o.workerConnections,
       },
       ctx,
       errors,
@@ -136,25 +139,29 @@ export const proxy = defineActorKind({
       },
       close: () => engine.close(),
       destroy: () => engine.destroy(),
-      stats: () => ({
-        engine: o.engine,
-        port: o.port,
-        upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
-        upstreamKeepAlive: o.keepAlive,
-        mode: o.mode,
-        errorLog: errors.toJSON(),
-        // Tcp.ActiveOpens of the proxy's host while the proxy ran: its upstream connections as the kernel counted
-        // them, as long as nothing else on that host connects out (true of the proxy scenarios).
-        hostActiveOpens: opensAtStart === undefined ? null : activeOpens() - opensAtStart,
-        ...engine.stats(),
-      }),
+      stats: () => {
+        // First: an engine reads the rest of its log here, before the tally is copied.
+        const own = engine.stats();
+        return {
+          engine: o.engine,
+          port: o.port,
+          upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
+          upstreamKeepAlive: o.keepAlive,
+          mode: o.mode,
+          errorLog: errors.toJSON(),
+          // Tcp.ActiveOpens of the proxy's host while the proxy ran: its upstream connections as the kernel counted
+          // them, as long as nothing else on that host connects out (true of the proxy scenarios).
+          hostActiveOpens: opensAtStart === undefined ? null : activeOpens() - opensAtStart,
+          ...own,
+        };
+      },
     };
   },
 });
 
 /** Each engine-specific option given where it has no meaning, with the reason. */
 function engineOptionProblems(
-  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string },
+  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string; workerConnections?: number },
   where: string,
 ): string[] {
   const problems: string[] = [];
@@ -164,6 +171,7 @@ function engineOptionProblems(
   };
   if (o.upstreamIdleTimeout !== undefined) nginxPool('upstreamIdleTimeout', 'keepalive_timeout');
   if (o.upstreamKeepAliveRequests !== undefined) nginxPool('upstreamKeepAliveRequests', 'keepalive_requests');
+  if (o.workerConnections !== undefined && o.engine !== 'nginx') problems.push(`${where}.workerConnections: nginx only (\`worker_connections\`); ${o.engine === 'builtin' ? 'the builtin engine has no connection limit of its own' : 'HAProxy\'s maxconn is not an option here'}`);
   if (o.retries !== undefined && o.engine !== 'nginx') problems.push(`${where}.retries: nginx only (\`proxy_next_upstream\`); ${o.engine === 'builtin' ? 'the builtin engine never retries' : 'HAProxy\'s retries and redispatch are not options here'}`);
   const haproxy = (key: string, directive: string, needs: { http?: boolean; pool?: boolean } = {}) => {
     if (o.engine !== 'haproxy') problems.push(`${where}.${key}: HAProxy only (\`${directive}\`); ${o.engine} has no such setting here`);

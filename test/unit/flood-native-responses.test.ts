@@ -27,6 +27,8 @@ const server = net.createServer(async (sock) => {
       sock.end('HTTP/1.1 abc Weird\\r\\nContent-Length: 0\\r\\n\\r\\n');
     } else if (path === '/zeros') {
       sock.end('HTTP/1.1 200 OK\\r\\nContent-Length: 0000000000000002\\r\\n\\r\\nhi');
+    } else if (path === '/no-response') {
+      sock.end();
     } else if (path === '/bad-gateway') {
       sock.end('HTTP/1.1 502 Bad Gateway\\r\\nContent-Length: 0\\r\\n\\r\\n');
     } else if (path === '/short-status') {
@@ -93,6 +95,10 @@ describe.skipIf(!floodAddonBuilt())('flood engine native: reading responses', ()
     expect(s).toMatchObject({ responses: 1, ok: 0, statuses: { 502: 1 }, errors: [{ code: 'HTTP_502', syscall: 'response', count: 1, first: 1 }] });
     // The mark times the first socket error (connections made before port exhaustion): a status never claims it.
     expect(mark.words[0]).toBe(0);
+  });
+
+  it('counts a connection the server closed before any response as a lost request: EOF_BEFORE_RESPONSE', async () => {
+    expect(await one('/no-response')).toMatchObject({ responses: 0, ok: 0, peerClosed: 1, errors: [{ code: 'EOF_BEFORE_RESPONSE', syscall: 'read', count: 1 }] });
   });
 
   it('reads a Content-Length with leading zeros as its number, as \\d+ does', async () => {
