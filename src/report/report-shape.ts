@@ -24,13 +24,13 @@ const evidenceRef: Shape<EvidenceRef> = oneOf(
   oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
   oneOf(
     oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
-    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
+    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string(), path: optional(array(string())) }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
   ),
 );
 const claim = objectOf<Claim>()({
-  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest'),
+  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest', 'serverLosses', 'clientErrors'),
   value: number(),
-  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports'),
+  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports', 'log lines'),
   bound: literal('exact', 'at-least'),
   derive: literal('sum', 'ratio'),
   plus: array(evidenceRef),
@@ -97,7 +97,7 @@ const actorReport = objectOf<AnyActorEntry>()({
   errorLog: optional(
     object({
       lines: number(),
-      causes: object({ portsExhausted: number(), addressInUse: number(), noLiveUpstreams: number(), upstreamRefused: number(), upstreamTimeout: number(), upstreamReset: number(), upstreamClosedEarly: number(), other: number() }),
+      causes: object({ portsExhausted: number(), addressInUse: number(), noLiveUpstreams: number(), upstreamRefused: number(), upstreamTimeout: number(), upstreamReset: number(), upstreamClosedEarly: number(), workerConnections: optionalNumber(), other: number() }),
       errno: counts,
       levels: counts,
       kinds: counts,

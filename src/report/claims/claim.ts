@@ -13,8 +13,8 @@ export type EvidenceRef =
   | { readonly from: 'host-peak'; readonly host: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.sockstatTw: the kernel's own TIME_WAIT count at its highest sample. */
   | { readonly from: 'sockstat-tw'; readonly host: string }
-  /** actors.<actor>.<stat>: a number an actor reported. */
-  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string }
+  /** actors.<actor>.<stat>[.<path>...]: a number an actor reported, at the top of its stats or below one (errorLog.causes.workerConnections). */
+  | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string; readonly path?: readonly string[] }
   /** A bound that comes from configuration, not measurement (a port budget): stated, and checked against the plan's sysctls. */
   | { readonly from: 'port-budget'; readonly host: string; readonly ports: number };
 
@@ -25,7 +25,7 @@ export type EvidenceRef =
  */
 export type Derivation = 'sum' | 'ratio';
 
-export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports';
+export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports' | 'log lines';
 
 export interface Claim {
   readonly name: ClaimName;
@@ -55,7 +55,11 @@ export type ClaimName =
   /** Upstream connections a proxy opened, and the requests they served. */
   | 'upstreamConnections'
   | 'requests'
-  | 'connectionsPerRequest';
+  | 'connectionsPerRequest'
+  /** Requests a server-side process (nginx, HAProxy, the built-in proxy) counted as lost in its own log. */
+  | 'serverLosses'
+  /** Errors the clients of that process counted, by code. */
+  | 'clientErrors';
 
 export interface Finding {
   /** The rule that made it (its file's name). */

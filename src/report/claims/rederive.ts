@@ -7,8 +7,9 @@ type Hosts = Pick<Report, 'hosts' | 'actors'>;
 /** One ref's value, or a reason it cannot be read (a host or actor the report does not have). */
 export function evidenceValue(report: Hosts, ref: EvidenceRef): number | string {
   if (ref.from === 'actor-stat') {
-    const v = (report.actors[ref.actor] as unknown as Record<string, unknown> | undefined)?.[ref.stat];
-    return typeof v === 'number' ? v : `actor ${ref.actor} reported no ${ref.stat}`;
+    let v = (report.actors[ref.actor] as unknown as Record<string, unknown> | undefined)?.[ref.stat];
+    for (const key of ref.path ?? []) v = v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+    return typeof v === 'number' ? v : `actor ${ref.actor} reported no ${[ref.stat, ...(ref.path ?? [])].join('.')}`;
   }
   const host = report.hosts[ref.host];
   if (!host) return `the report has no host ${ref.host}`;
