@@ -29,6 +29,11 @@
 #define READ_SIZE 65536
 #define EVENTS 256
 #define MAX_ERRORS 64
+// A response status outside 200-399 as an error code: HTTP_<status>, as expected-status.ts names it in the node engine.
+#define HTTP_STATUS_CODE(status) (-1000 - (status))
+#define HTTP_UNPARSED_CODE (-4)
+// The server closed before a response began: a lost request (short-conn-loop.ts names it the same).
+#define EOF_BEFORE_RESPONSE_CODE (-5)
 // Latency in µs: exact below 2048, then 1024 steps per power of two (under 0.1% apart) up to 2^32 µs.
 #define LAT_SUB 1024
 #define LAT_BUCKETS (2048 + 22 * LAT_SUB)
@@ -57,7 +62,8 @@ struct slot {
 };
 
 struct error_count {
-  int code; // errno, or -1 for REQUEST_TIMEOUT, -2 for HEAD_TOO_LARGE, -3 for kinds past the table's size
+  int code; // errno, or -1 for REQUEST_TIMEOUT, -2 for HEAD_TOO_LARGE, -3 for kinds past the table's size,
+            // -4 for HTTP_UNPARSED, -5 for EOF_BEFORE_RESPONSE, HTTP_STATUS_CODE(status) for HTTP_<status>
   const char *syscall;
   double count;
   double first_ms;
@@ -113,8 +119,10 @@ static double run_ms(struct flood *f, int64_t t) { return f->start_run_ms + (dou
 static void note_error(struct flood *f, int code, const char *syscall, int64_t t) {
   double at = run_ms(f, t);
   // The first-error mark all workers share: first claimer writes the time, then publishes (as Atomics does).
+  // A response's status is no failure of a connection: the node engine leaves the mark to socket errors too.
+  bool by_status = code <= HTTP_STATUS_CODE(0) || code == HTTP_UNPARSED_CODE;
   int32_t expected = 0;
-  if (__atomic_compare_exchange_n(&f->mark_ints[0], &expected, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+  if (!by_status && __atomic_compare_exchange_n(&f->mark_ints[0], &expected, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     *f->mark_at = at;
     __atomic_store_n(&f->mark_ints[0], 2, __ATOMIC_SEQ_CST);
   }
@@ -273,13 +281,15 @@ static int read_status(const char *text, int64_t text_len) {
 
 // The head is buf[0, head_end), its CRLFCRLF included: the status and Content-Length, read as the node engine reads
 // them (short-conn-loop.ts): read_status, and the first `\r\ncontent-length:[ \t]*(\d+)`.
-static void parse_head(struct flood *f, struct slot *s, const char *buf, int64_t head_end) {
+static void parse_head(struct flood *f, struct slot *s, const char *buf, int64_t head_end, int64_t t) {
   s->head_end = head_end;
   const char *text_end = buf + head_end - 4;
   int status = read_status(buf, head_end - 4);
   if (status == STATUS_NAN) f->status_nan++;
   else f->statuses[status + STATUS_OFFSET]++;
+  // Only the default expect set (200-399) runs here; any other status is an error of the flood, by status.
   if (status >= 200 && status < 400) f->ok++;
+  else note_error(f, status >= 100 && status <= 999 ? HTTP_STATUS_CODE(status) : HTTP_UNPARSED_CODE, "response", t);
   for (const char *p = buf; p < text_end;) {
     const char *line = memmem(p, (size_t)(text_end - p), "\r\n", 2);
     if (!line) break;
@@ -334,6 +344,8 @@ static void on_readable(struct flood *f, struct slot *s, int64_t t) {
       if (s->head_end >= 0 && s->expected < 0 && !s->completed) {
         complete(f, s, t);
         if (f->closer == CLOSER_CLIENT && f->close_style == RST) close_rst(s);
+      } else if (s->head_end < 0) {
+        note_error(f, EOF_BEFORE_RESPONSE_CODE, "read", t);
       }
       release(f, s);
       return;
@@ -343,7 +355,7 @@ static void on_readable(struct flood *f, struct slot *s, int64_t t) {
     if (s->head_end < 0) {
       if (!s->head) {
         const char *end = memmem(f->read_buf, (size_t)n, "\r\n\r\n", 4);
-        if (end) parse_head(f, s, f->read_buf, end - f->read_buf + 4);
+        if (end) parse_head(f, s, f->read_buf, end - f->read_buf + 4, t);
       }
       if (s->head_end < 0) {
         uint32_t before = s->head_len;
@@ -369,7 +381,7 @@ static void on_readable(struct flood *f, struct slot *s, int64_t t) {
         uint32_t from = before >= 3 ? before - 3 : 0;
         const char *end = memmem(s->head + from, s->head_len - from, "\r\n\r\n", 4);
         if (!end) continue;
-        parse_head(f, s, s->head, end - s->head + 4);
+        parse_head(f, s, s->head, end - s->head + 4, t);
       }
       if (s->expected < 0) continue;
     }
@@ -689,9 +701,12 @@ static void set_number(napi_env env, napi_value obj, const char *key, double val
 }
 
 static napi_value code_name(napi_env env, int code) {
-  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : code == -3 ? "OTHER_ERRORS" : strerrorname_np(code);
+  const char *name = code == -1 ? "REQUEST_TIMEOUT" : code == -2 ? "HEAD_TOO_LARGE" : code == -3 ? "OTHER_ERRORS" : code == HTTP_UNPARSED_CODE ? "HTTP_UNPARSED" : code == EOF_BEFORE_RESPONSE_CODE ? "EOF_BEFORE_RESPONSE" : code <= HTTP_STATUS_CODE(0) ? NULL : strerrorname_np(code);
   char fallback[32];
-  if (!name) {
+  if (code <= HTTP_STATUS_CODE(0)) {
+    snprintf(fallback, sizeof fallback, "HTTP_%d", -1000 - code);
+    name = fallback;
+  } else if (!name) {
     snprintf(fallback, sizeof fallback, "ERRNO_%d", code);
     name = fallback;
   }

@@ -72,6 +72,10 @@ export function nginxServer(s: NginxServerSettings, ctx: ActorContext) {
     start: () => engine.start(),
     close: () => engine.close(),
     destroy: () => engine.destroy(),
-    stats: (): NginxServerStats => ({ engine: 'nginx', port: s.port, errorLog: errors.toJSON(), ...engine.stats() }),
+    stats: (): NginxServerStats => {
+      // First: the engine reads the rest of its error log before the tally is copied.
+      const own = engine.stats();
+      return { engine: 'nginx', port: s.port, errorLog: errors.toJSON(), ...own };
+    },
   };
 }

@@ -46,6 +46,8 @@ export interface ProxySettings {
   readonly httpReuse?: (typeof HTTP_REUSE)[number] | undefined;
   /** The user's own file, filled in and checked at plan time: run as it is instead of a generated configuration. */
   readonly userConfig?: { readonly text: string } | undefined;
+  /** nginx: `worker_connections`; undefined: 1000. */
+  readonly workerConnections?: number | undefined;
 }
 
 /** An engine has an actor's lifecycle; its `done` resolves when it has stopped, by close(), destroy() or by itself. */
@@ -105,6 +107,7 @@ export function assertConfigSafe(s: ProxySettings): void {
     ['upstreamKeepAliveRequests', s.upstreamKeepAliveRequests],
     ['serverTimeoutMs', s.serverTimeoutMs],
     ['httpKeepAliveTimeoutMs', s.httpKeepAliveTimeoutMs],
+    ['workerConnections', s.workerConnections],
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) bad.push(`${k} ${v}`);
   }
@@ -117,9 +120,10 @@ export type ProxyEngineFactory = (settings: ProxySettings, ctx: ActorContext, er
 
 /**
  * Engine-independent causes. portsExhausted: connect() toward an upstream failed for want of a local port
- * (nginx "(99: Cannot assign requested address)", HAProxy "no free ports", undici EADDRNOTAVAIL).
+ * (nginx "(99: Cannot assign requested address)", HAProxy "no free ports", undici EADDRNOTAVAIL). workerConnections:
+ * nginx had no connection slot left for a client or an upstream connection ("worker_connections are not enough").
  */
-export const CAUSES = ['portsExhausted', 'addressInUse', 'noLiveUpstreams', 'upstreamRefused', 'upstreamTimeout', 'upstreamReset', 'upstreamClosedEarly', 'other'] as const;
+export const CAUSES = ['portsExhausted', 'addressInUse', 'noLiveUpstreams', 'upstreamRefused', 'upstreamTimeout', 'upstreamReset', 'upstreamClosedEarly', 'workerConnections', 'other'] as const;
 export type Cause = (typeof CAUSES)[number];
 
 /** Distinct kinds remembered; past it, new kinds are counted under one overflow key. */

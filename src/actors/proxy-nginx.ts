@@ -44,6 +44,7 @@ export function nginxConfig({ settings: s, dir, version, rootless }: NginxConfig
     dir,
     rootless,
     workers: s.workers,
+    workerConnections: s.workerConnections,
     http: [
       'upstream waitlab_upstreams {',
       ...s.upstreams.map((u) => `  server ${u.address}:${u.port};`),

@@ -12,6 +12,7 @@ import { engineBinary } from './proxy-binaries.ts';
 import { builtinEngine, POOL_IDLE_MS } from './proxy-builtin.ts';
 import { ErrorLogTally, HTTP_REUSE, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
+import { NGINX_WORKER_CONNECTIONS } from './nginx-process.ts';
 import { nginxEngine } from './proxy-nginx.ts';
 import { generatorOptionProblems, resolveUserConfig, type UserConfig } from './proxy-user-config.ts';
 
@@ -51,6 +52,7 @@ const options = {
         'your own nginx.conf (engine nginx) or haproxy.cfg (engine haproxy) instead of the generated one, relative to the scenario file; placeholders are filled from the plan: {{listen}} (this proxy\'s host address:port), {{upstream.ACTOR}} (an upstream\'s address:port), {{host.HOST}} (a host\'s address), {{port.ACTOR}} (an actor\'s port). Checked with nginx -t / haproxy -c before any lab; options that write configuration lines are refused beside it',
     }),
   ),
+  workerConnections: f.optional(f.int({ min: 4, max: NGINX_WORKER_CONNECTIONS, describe: `nginx only: \`worker_connections\` per worker (default ${NGINX_WORKER_CONNECTIONS}); each proxied request takes two (client and upstream), so a small value reproduces "worker_connections are not enough"` })),
 };
 
 /** Tcp.ActiveOpens of this host's namespace: every connect() that sent a SYN (one failing with EADDRNOTAVAIL sends none). */
@@ -148,6 +150,7 @@ export const proxy = defineActorKind({
         httpKeepAliveTimeoutMs: o.httpKeepAliveTimeout,
         httpReuse: o.httpReuse,
         userConfig: plan.userConfig && { text: fileOf(plan, plan.userConfig.fileName) },
+        workerConnections: o.workerConnections,
       },
       ctx,
       errors,
@@ -161,28 +164,32 @@ export const proxy = defineActorKind({
       },
       close: () => engine.close(),
       destroy: () => engine.destroy(),
-      stats: () => ({
-        engine: o.engine,
-        port: o.port,
-        upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
-        // With the user's file, the pool and the mode are what the file says (absent where it does not say plainly).
-        upstreamKeepAlive: plan.userConfig ? userPool(plan.userConfig) : o.keepAlive,
-        mode: plan.userConfig ? userMode(o.engine, plan.userConfig) : o.mode,
-        // Where the configuration that ran came from: generated from the options, or the user's file (its path).
-        configSource: plan.userConfig?.source ?? 'generated',
-        errorLog: errors.toJSON(),
-        // Tcp.ActiveOpens of the proxy's host while the proxy ran: its upstream connections as the kernel counted
-        // them, as long as nothing else on that host connects out (true of the proxy scenarios).
-        hostActiveOpens: opensAtStart === undefined ? null : activeOpens() - opensAtStart,
-        ...engine.stats(),
-      }),
+      stats: () => {
+        // First: an engine reads the rest of its log here, before the tally is copied.
+        const own = engine.stats();
+        return {
+          engine: o.engine,
+          port: o.port,
+          upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
+          // With the user's file, the pool and the mode are what the file says (absent where it does not say plainly).
+          upstreamKeepAlive: plan.userConfig ? userPool(plan.userConfig) : o.keepAlive,
+          mode: plan.userConfig ? userMode(o.engine, plan.userConfig) : o.mode,
+          // Where the configuration that ran came from: generated from the options, or the user's file (its path).
+          configSource: plan.userConfig?.source ?? 'generated',
+          errorLog: errors.toJSON(),
+          // Tcp.ActiveOpens of the proxy's host while the proxy ran: its upstream connections as the kernel counted
+          // them, as long as nothing else on that host connects out (true of the proxy scenarios).
+          hostActiveOpens: opensAtStart === undefined ? null : activeOpens() - opensAtStart,
+          ...own,
+        };
+      },
     };
   },
 });
 
 /** Each engine-specific option given where it has no meaning, with the reason. */
 function engineOptionProblems(
-  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string },
+  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string; workerConnections?: number },
   where: string,
 ): string[] {
   const problems: string[] = [];
@@ -192,6 +199,7 @@ function engineOptionProblems(
   };
   if (o.upstreamIdleTimeout !== undefined) nginxPool('upstreamIdleTimeout', 'keepalive_timeout');
   if (o.upstreamKeepAliveRequests !== undefined) nginxPool('upstreamKeepAliveRequests', 'keepalive_requests');
+  if (o.workerConnections !== undefined && o.engine !== 'nginx') problems.push(`${where}.workerConnections: nginx only (\`worker_connections\`); ${o.engine === 'builtin' ? 'the builtin engine has no connection limit of its own' : 'HAProxy\'s maxconn is not an option here'}`);
   if (o.retries !== undefined && o.engine !== 'nginx') problems.push(`${where}.retries: nginx only (\`proxy_next_upstream\`); ${o.engine === 'builtin' ? 'the builtin engine never retries' : 'HAProxy\'s retries and redispatch are not options here'}`);
   const haproxy = (key: string, directive: string, needs: { http?: boolean; pool?: boolean } = {}) => {
     if (o.engine !== 'haproxy') problems.push(`${where}.${key}: HAProxy only (\`${directive}\`); ${o.engine} has no such setting here`);

@@ -60,7 +60,7 @@ function nativeEngineProblems(o: ValuesOf<typeof shortConnOptions>, where: strin
     [o.closeStyle === 'never', 'closeStyle never'],
     [o.localAddress !== undefined, 'localAddress'],
     [o.localPort !== undefined, 'localPort'],
-    // It counts statuses in C: a status outside 200-399 is not ok there, but not yet an error by status.
+    // It knows one expect set in C: 200-399 is ok, any other status an error HTTP_<status>.
     [o.expect !== '200-399', 'expect'],
   ];
   for (const [used, what] of unsupported) if (used) problems.push(`${where}.engine: the native engine does not do ${what}: use engine node`);

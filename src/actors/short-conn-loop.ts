@@ -245,6 +245,9 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     sock.on('end', () => {
       c.peerClosed++;
       if (head !== -1 && expected === -1) complete(); // a body delimited by EOF
+      // The server closed before a response began: a lost request (nginx out of worker_connections closes what it
+      // accepted; with the request unread that is an RST, ECONNRESET, else this FIN).
+      else if (head === -1) noteError({ code: 'EOF_BEFORE_RESPONSE', syscall: 'read' });
       if (o.writeAfterPeerClose > 0) writeLate(LATE_WRITES);
       // The server closed first, the response is in and the request (a GET, sent whole long before) is not still
       // going out: close(2) sends our FIN (LAST_ACK) as shutdown() then close() would, with one syscall and no

@@ -26,6 +26,8 @@ export interface MetricDef {
   readonly derived?: true;
   /** In a baseline (and so comparable by a scenario's or the command line's tolerance). */
   readonly baseline?: true;
+  /** Written only once seen (an error code, a termination state): a run without it had none, so it compares as 0. */
+  readonly seenOnly?: true;
 }
 
 export interface Placeholder {
@@ -45,6 +47,8 @@ export const PLACEHOLDERS: Readonly<Record<string, Placeholder>> = {
   state: { label: 'TCP state', names: 'state' },
   code: { label: 'error code', names: /^[A-Z][A-Z0-9_]*$/, form: 'an errno name such as EADDRNOTAVAIL' },
   status: { label: 'HTTP status', names: /^\d{3}$/, form: 'three digits' },
+  cause: { label: 'cause', names: /^[a-z][A-Za-z]*$/, form: 'a cause such as workerConnections or portsExhausted' },
+  termination: { label: 'termination state', names: /^[A-Za-z-]{4}\/-?\d+$/, form: 'a termination state and status such as sQ--/503' },
   percentile: { label: 'latency figure', names: /^(p50|p90|p99|max|mean|count)$/, form: 'p50, p90, p99, max, mean or count' },
   counter: { label: 'kernel counter', dotted: true, names: /^(?:(?:Tcp|TcpExt)\.[A-Za-z0-9]+|Conntrack\.[a-z_]+)$/, form: 'Tcp.<name>, TcpExt.<name> or (a gateway\'s) Conntrack.<name>' },
   peer: { label: 'peer', dotted: true, names: /^[0-9a-f.:[\]]+$/i, form: 'an address, or address:port' },
@@ -61,7 +65,7 @@ export const METRICS: readonly MetricDef[] = [
   m('durationMs', 'ms', 'duration', 'neither', 'run duration'),
 
   // Load actors. An error that the baseline never had may not appear at all: any rise from 0 exceeds 10% of 0.
-  m('actors.{actor}.errors.{code}.count', 'errors', 'count', 'rise', 'errors by code', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.errors.{code}.count', 'errors', 'count', 'rise', 'errors by code', { tolerance: '10%', baseline: true, seenOnly: true }),
   m('actors.{actor}.errorCount', 'errors', 'count', 'rise', 'errors', { tolerance: '10%', baseline: true }),
   m('actors.{actor}.missedStarts', 'starts', 'count', 'rise', 'missed starts', { tolerance: '10%', baseline: true }),
   m('actors.{actor}.ok', 'requests', 'count', 'fall', 'successes', { tolerance: '10%', baseline: true }),
@@ -71,6 +75,12 @@ export const METRICS: readonly MetricDef[] = [
   m('actors.{actor}.latencyMs.p99', 'ms', 'latency', 'rise', 'latency p99', { tolerance: '25%', baseline: true }),
   m('actors.{actor}.latencyMs.{percentile}', 'ms', 'latency', 'rise', 'latency', { baseline: true }),
   m('actors.{actor}.statuses.{status}', 'responses', 'count', 'neither', 'responses by HTTP status'),
+  // Server-side losses, as the process's own log counted them (report/evidence/server-losses.ts): nginx's error
+  // log and the built-in proxy's failures by cause (every cause present, 0 when never seen), HAProxy's abnormal
+  // requests by termination state and status.
+  m('actors.{actor}.errorLog.causes.{cause}', 'log lines', 'count', 'rise', 'server-side losses by cause (its own error log)', { tolerance: '10%', baseline: true }),
+  m('actors.{actor}.errorLog.lines', 'log lines', 'count', 'rise', 'error log lines', { baseline: true }),
+  m('actors.{actor}.terminations.{termination}', 'requests', 'count', 'rise', 'requests HAProxy ended abnormally, by termination state/status', { tolerance: '10%', baseline: true, seenOnly: true }),
   m('actors.{actor}.{stat}', 'as the kind says', 'count', 'neither', 'another stat of the actor\'s kind', { baseline: true }),
 
   // Hosts: socket census peaks (sampled every 100 ms: a passive close caught in CLOSE_WAIT, a TIME_WAIT or two, are not a change).

@@ -2,7 +2,7 @@
 // the range, and the spread. A metric whose own spread exceeds its tolerance is named when the baseline is
 // recorded, and given a wider tolerance (or none) that comparisons with this baseline use: a comparison on its
 // own tolerance could not tell a change from noise.
-import { reportMetrics, toleranceFor, type ToleranceRule } from './compare.ts';
+import { reportMetrics, seenOnly, toleranceFor, type ToleranceRule } from './compare.ts';
 import type { Tolerance } from '../core/tolerance.ts';
 import { INFORMATIONAL } from './comparison.ts';
 import { BASELINE_KIND, type BaselineFile } from './report-file.ts';
@@ -31,9 +31,8 @@ export function summarizeBaseline(reports: readonly Report[], runDirs: readonly 
   const first = reports[0];
   if (!first) throw new Error('a baseline needs at least one run');
   const perRun = reports.map((r) => reportMetrics(r));
-  const errorCount = /^actors\.[^.]+\.errors\.[^.]+\.count$/;
-  // A metric every run has; an error code some runs never saw counts 0 in those.
-  const paths = [...new Set(perRun.flatMap((m) => Object.keys(m)))].filter((p) => errorCount.test(p) || perRun.every((m) => p in m)).sort();
+  // A metric every run has; an error code (a termination state) some runs never saw counts 0 in those.
+  const paths = [...new Set(perRun.flatMap((m) => Object.keys(m)))].filter((p) => seenOnly(p) || perRun.every((m) => p in m)).sort();
   const metrics: Record<string, number> = {};
   const min: Record<string, number> = {};
   const max: Record<string, number> = {};

@@ -18,6 +18,9 @@ export interface ToleranceRule {
   readonly slack?: number;
 }
 
+/** A metric written only once seen (core/metric-registry.ts seenOnly): absent from a run, it was 0 there. */
+export const seenOnly = (path: string): boolean => metricOf(path)?.seenOnly === true;
+
 /** The registry's defaults as rules, in its order: first match wins, so a specific path comes before its pattern. */
 export const DEFAULT_TOLERANCES: readonly ToleranceRule[] = METRICS.flatMap((def) => {
   const text = defaultTolerance(def);
@@ -107,16 +110,15 @@ export function compareReports(baseline: Baseline, current: Report, currentLabel
   if (changed.length) warnings.push(`different parameters: ${changed.join(', ')}`);
 
   const currentMetrics = reportMetrics(current);
-  const errorCount = /^actors\.[^.]+\.errors\.[^.]+\.count$/;
-  const paths = new Set([...Object.keys(baseline.metrics), ...Object.keys(currentMetrics).filter((p) => errorCount.test(p))]);
+  const paths = new Set([...Object.keys(baseline.metrics), ...Object.keys(currentMetrics).filter(seenOnly)]);
   const metrics: MetricComparison[] = [];
   for (const path of paths) {
     const r = toleranceFor(path, rules);
     if (!r) continue;
-    // An error code that one run never saw counted 0 there.
-    const base = baseline.metrics[path] ?? (errorCount.test(path) ? 0 : undefined);
+    // An error code (a termination state) that one run never saw counted 0 there.
+    const base = baseline.metrics[path] ?? (seenOnly(path) ? 0 : undefined);
     if (base === undefined) continue;
-    const now = currentMetrics[path] ?? (errorCount.test(path) ? 0 : null);
+    const now = currentMetrics[path] ?? (seenOnly(path) ? 0 : null);
     const spread = baseline.spread?.[path];
     // A noisy metric's tolerance as its baseline widened it, over the rule it was found noisier than.
     const widened = baseline.widened?.[path];

@@ -7,6 +7,7 @@ import { formatDuration } from '../core/units.ts';
 import type { Report } from './report.ts';
 import { stat } from './report.ts';
 import { runOutcome, type RunOutcome } from './run-outcome.ts';
+import { serverLosses } from './evidence/server-losses.ts';
 
 export interface MatrixRun {
   readonly label: string;
@@ -18,8 +19,9 @@ export interface MatrixRun {
   readonly verdict: Report['verdict'];
   readonly ok: number;
   /**
-   * Failures by kind: errno codes of the load actors, "HTTP <status>" for answers outside 2xx/3xx (a proxy's
-   * 502s), and "<proxy> no free port" for a proxy's own log lines of that cause.
+   * Failures by kind: the load actors' error codes (errno names, and HTTP_<status> for a status outside an actor's
+   * expect set, a proxy's 502s), and each server-side loss its process logged (evidence/server-losses.ts):
+   * "<proxy> no free port", "<proxy> workerConnections", "<haproxy> sQ--/503".
    */
   readonly errors: Readonly<Record<string, number>>;
   /** The first error of any load actor, ms after that actor's start; null: none. */
@@ -81,14 +83,9 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
       if (!first || ms < first.ms) first = { ms: Math.round(ms), code };
     }
   }
-  for (const a of load) {
-    for (const [status, k] of Object.entries(stat(a, 'statuses') ?? {})) {
-      if (Number(status) < 200 || Number(status) >= 400) errors[`HTTP ${status}`] = (errors[`HTTP ${status}`] ?? 0) + k;
-    }
-  }
+  // A status outside the expect set is already an error HTTP_<status> above: statuses are not counted again.
   for (const [name, a] of Object.entries(report.actors)) {
-    const noPort = stat(a, 'errorLog')?.causes.portsExhausted ?? 0;
-    if (noPort > 0) errors[`${name} no free port`] = noPort;
+    for (const l of serverLosses(name, a)) errors[`${name} ${l.what === 'portsExhausted' ? 'no free port' : l.what}`] = l.count;
   }
   const exhaustion = Object.values(report.predictions).find((p) => p.exhaustion)?.exhaustion ?? null;
   const loadMs = Math.round(Math.max(0, ...load.map((a) => stat(a, 'durationMs') ?? 0)));

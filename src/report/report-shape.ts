@@ -99,7 +99,7 @@ const actorReport = objectOf<AnyActorEntry>()({
   errorLog: optional(
     object({
       lines: number(),
-      causes: object({ portsExhausted: number(), addressInUse: number(), noLiveUpstreams: number(), upstreamRefused: number(), upstreamTimeout: number(), upstreamReset: number(), upstreamClosedEarly: number(), other: number() }),
+      causes: object({ portsExhausted: number(), addressInUse: number(), noLiveUpstreams: number(), upstreamRefused: number(), upstreamTimeout: number(), upstreamReset: number(), upstreamClosedEarly: number(), workerConnections: optionalNumber(), other: number() }),
       errno: counts,
       levels: counts,
       kinds: counts,

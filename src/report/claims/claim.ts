@@ -28,7 +28,7 @@ export type EvidenceRef =
 export type Derivation = 'sum' | 'ratio';
 
 /** Every unit a claim may have: report-shape.ts reads the list, so a new one is declared here only. */
-export const CLAIM_UNITS = ['connections', 'sockets', 'requests', 'connections per request', 'ports', 'entries', 'SYNs', 'segments', 'lines', 'responses'] as const;
+export const CLAIM_UNITS = ['connections', 'sockets', 'requests', 'connections per request', 'ports', 'entries', 'SYNs', 'segments', 'lines', 'responses', 'log lines'] as const;
 export type ClaimUnit = (typeof CLAIM_UNITS)[number];
 
 export interface Claim {
@@ -77,6 +77,10 @@ export const CLAIM_NAMES = [
   'logLines',
   /** Responses with a gateway error status (502, 503, 504) that clients got. */
   'gatewayErrors',
+  /** Requests a server-side process (nginx, HAProxy, the built-in proxy) counted as lost in its own log. */
+  'serverLosses',
+  /** Errors the clients of that process counted, by code. */
+  'clientErrors',
 ] as const;
 export type ClaimName = (typeof CLAIM_NAMES)[number];
 

@@ -17,13 +17,14 @@ import { loadErrorFindings } from './load-errors.ts';
 import { natSingleSourceFindings } from './nat-single-source.ts';
 import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
+import { serverLossFindings } from './server-losses.ts';
 import type { FindingClaims } from '../claims/claim.ts';
 import { textOf, type FindingRule } from './rule.ts';
 import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
 
