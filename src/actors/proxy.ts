@@ -2,7 +2,7 @@
 // Which one is an option; the upstreams are other actors, resolved to addresses at plan time.
 import { readFileSync } from 'node:fs';
 import { f } from '../core/fields.ts';
-import type { LocalPorts } from '../core/connection-model.ts';
+import type { BeyondPool, LocalPorts } from '../core/connection-model.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind } from './actor.ts';
@@ -92,7 +92,7 @@ export const proxy = defineActorKind({
       to,
       ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
       localPorts: upstreamPorts(o),
-      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive } : { pooled: false },
+      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive, ...beyondPool(o) } : { pooled: false },
       // Without keep-alive the proxy ends each upstream connection once the response is in.
       closer: 'client',
       // HAProxy in http mode closes server connections with an RST.
@@ -185,6 +185,17 @@ function upstreamPorts(o: { engine: string; bind?: string; sourcePorts?: { lo: n
   if (o.sourcePorts) return { from: 'own-range', lo: o.sourcePorts.lo, hi: o.sourcePorts.hi };
   if (o.engine === 'builtin' && o.bind !== undefined) return { from: 'bind-before-connect', address: o.bind };
   return { from: 'range' };
+}
+
+/**
+ * A request that finds the pool busy: nginx opens another upstream connection and keeps at most `keepalive N`
+ * idle per worker, closing the rest after their response (ngx_http_upstream_keepalive_module); the builtin
+ * engine's undici Pool makes it wait. HAProxy's pool-max-conn is not modelled here: left unrecorded.
+ */
+function beyondPool(o: { engine: string; keepAlive: number; workers: number }): { beyondPool?: BeyondPool } {
+  if (o.engine === 'nginx') return { beyondPool: { request: 'opens-and-closes', idleKept: o.keepAlive * o.workers } };
+  if (o.engine === 'builtin') return { beyondPool: { request: 'waits' } };
+  return {};
 }
 
 /** A proxy's plan entry with its links, or undefined for any other kind. */

@@ -132,6 +132,11 @@ export const METRICS: readonly MetricDef[] = [
   m('predictions.{actor}.parityCliff.predictedAtMs', 'ms', 'duration', 'neither', 'when connect() is predicted to have used its preferred half'),
   m('predictions.{actor}.parityCliff.slowedRate', 'per s', 'rate', 'neither', 'the connect() rate predicted past the cliff'),
   m('predictions.{actor}.parityCliff.connected', 'connections', 'count', 'neither', 'connections made, against the half'),
+  m('predictions.{actor}.poolChurn.predictedPerRequest', 'connections per request', 'ratio', 'neither', 'new connections per request predicted for a pool smaller than its load'),
+  m('predictions.{actor}.poolChurn.measuredPerRequest', 'connections per request', 'ratio', 'neither', 'new connections per request of a pool (Tcp.ActiveOpens of its host / requests)'),
+  m('predictions.{actor}.poolChurn.ratio', 'measured / predicted', 'ratio', 'neither', 'new connections per request of a pool, measured over predicted'),
+  m('predictions.{actor}.poolChurn.predictedTimeWait', 'sockets', 'peak', 'neither', 'TIME_WAIT predicted on a pool\'s host from the connections it closed'),
+  m('predictions.{actor}.poolChurn.measuredTimeWait', 'sockets', 'peak', 'neither', 'TIME_WAIT on a pool\'s host toward its destination'),
 
   // A scaled host's replicas added up (--scale), by the scenario's host and actor names.
   m('replicas.{host}.timeWaitPeaks.{index}', 'sockets', 'peak', 'rise', 'a replica\'s peak TIME_WAIT'),

@@ -13,6 +13,7 @@ import { keepAliveFindings } from './keep-alive.ts';
 import { listenBacklogFindings } from './listen-backlog.ts';
 import { loadErrorFindings } from './load-errors.ts';
 import { natSingleSourceFindings } from './nat-single-source.ts';
+import { poolSmallerThanLoadFindings } from './pool-smaller-than-load.ts';
 import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
 import type { FindingClaims } from '../claims/claim.ts';
@@ -21,7 +22,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
 
