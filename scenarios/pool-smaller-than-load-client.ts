@@ -43,7 +43,8 @@ export function poolPlan(p: Params) {
       timeout: '30s',
     }),
     thresholds: (owner: string, ownerHost: string): string[] => [
-      `actors.flood.ok >= ${Math.floor(requests * 0.95)}`,
+      // A burst started more than half a period late is missed whole (a busy machine's stalled event loop): one may be.
+      `actors.flood.ok >= ${(bursts - 1) * p.concurrency}`,
       'actors.flood.errorCount == 0',
       ...(kept < p.concurrency
         ? [
@@ -83,7 +84,7 @@ export default defineScenario({
       },
       // undici's Pool opens at most `pool` connections and queues the rest: no churn to predict, so no
       // prediction is made; what is asserted is that it never opened more.
-      thresholds: p.client === 'node' ? t.thresholds('flood', 'client') : [`actors.flood.ok >= ${Math.floor(t.requests * 0.95)}`, `actors.flood.newConnections <= ${p.pool}`, 'hosts.client.peak.ephemeral.TIME_WAIT == 0'],
+      thresholds: p.client === 'node' ? t.thresholds('flood', 'client') : [`actors.flood.ok >= ${t.requests - p.concurrency}`, `actors.flood.newConnections <= ${p.pool}`, 'hosts.client.peak.ephemeral.TIME_WAIT == 0'],
     };
   },
 });
