@@ -1,28 +1,32 @@
-// An undici keep-alive pool as a client: `connections` sockets carry the requests, each closed by undici once
-// idle for keepAliveTimeout (or the server's Keep-Alive hint less undici's threshold). Arrivals follow the open
-// model (arrival-schedule.ts) with bursts, jitter and idle gaps, so pooled connections can be made to sit idle
-// for as long as a server's idle timeout: the keep-alive race. Which socket carried a request comes from
-// undici's diagnostics channels, so new and reused connections, and errors on reused ones, are counted apart.
-import diagnostics from 'node:diagnostics_channel';
-import type { Socket } from 'node:net';
-import { createRequire } from 'node:module';
-import type { buildConnector as BuildConnector, Dispatcher } from 'undici';
+// A keep-alive pool as a client: `connections` sockets carry the requests, each closed once idle for
+// keepAliveTimeout (or the server's Keep-Alive hint). The pool is undici's (http-client-undici.ts: a request
+// that finds every socket busy waits) or Node's http.Agent (http-client-node-agent.ts: it opens another, and keeps
+// only maxIdle idle). Arrivals follow the open model (arrival-schedule.ts) with bursts, jitter and idle gaps, so
+// pooled connections can be made to sit idle for as long as a server's idle timeout (the keep-alive race), or
+// come many at once (a pool smaller than the load). New and reused connections, and errors on reused ones, are
+// counted apart.
+import type { BeyondPool, OfferedLoad } from '../core/connection-model.ts';
 import { f } from '../core/fields.ts';
 import { deferred } from '../core/deferred.ts';
 import { defineActorKind } from './actor.ts';
 import { parseBurst, parseIdle, runArrivals, type ArrivalPattern } from './arrival-schedule.ts';
 import { ErrorTally } from './error-tally.ts';
+import { nodeAgentPool } from './http-client-node-agent.ts';
+import type { PoolEvents, RequestPool } from './http-client-pool.ts';
+import { undiciPool } from './http-client-undici.ts';
 import { checkExpect, expectOption, parseExpect, tallyStatus } from './expected-status.ts';
 import { resolveServer } from './link-helpers.ts';
 import { latencySummary, newLatencyHistogram } from './short-conn-loop.ts';
 
 const options = {
   target: f.string({ describe: 'name of the server actor to send to' }),
+  client: f.oneOf(['undici', 'node'] as const, { default: 'undici', describe: 'the pool: undici (a busy pool makes requests wait) or node (http.Agent: a busy pool opens more, and keeps maxIdle idle)' }),
+  maxIdle: f.optional(f.int({ min: 0, max: 1000, describe: 'client node only: idle connections kept (http.Agent maxFreeSockets, Go\'s MaxIdleConnsPerHost); one freed beyond them is closed. Default: connections' })),
   path: f.string({ default: '/', describe: 'request path' }),
   method: f.oneOf(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const, { default: 'GET', describe: 'HTTP method' }),
   body: f.optional(f.string({ describe: 'request body, sent with Content-Length (not with GET or HEAD)' })),
-  connections: f.int({ min: 1, max: 1000, default: 2, describe: 'most connections of the pool (undici Pool connections)' }),
-  pipelining: f.int({ min: 0, max: 100, default: 1, describe: 'requests in flight per connection (0: a new connection per request, closed after it)' }),
+  connections: f.int({ min: 1, max: 1000, default: 2, describe: 'most connections of the pool (undici Pool connections, http.Agent maxSockets)' }),
+  pipelining: f.int({ min: 0, max: 100, default: 1, describe: 'client undici only: requests in flight per connection (0: a new connection per request, closed after it)' }),
   keepAliveTimeout: f.duration({ default: '4s', describe: 'idle time after which the pool closes a connection (undici keepAliveTimeout), where the server sends no Keep-Alive hint' }),
   keepAliveMaxTimeout: f.duration({ default: '600s', describe: 'most idle time a server\'s Keep-Alive: timeout hint may set (undici keepAliveMaxTimeout)' }),
   rate: f.rate({ default: '10/s', max: 100_000, describe: 'requests per second (open model); replaced by burst' }),
@@ -66,9 +70,6 @@ type HttpClientStats = {
   latencyMs: ReturnType<typeof latencySummary>;
 };
 
-/** undici's internal request object, as its diagnostics channels hand it over. */
-type UndiciRequest = object;
-
 function patternOf(o: { burst?: string | undefined; jitter: number; idle?: string | undefined }, seed: number): ArrivalPattern {
   return {
     ...(o.burst !== undefined ? { burst: parseBurst(o.burst) } : {}),
@@ -76,6 +77,22 @@ function patternOf(o: { burst?: string | undefined; jitter: number; idle?: strin
     ...(o.jitter > 0 ? { jitterMs: o.jitter } : {}),
     seed,
   };
+}
+
+/**
+ * A request that finds the pool busy: undici waits; Node's http.Agent opens another (up to connections) and keeps
+ * maxIdle idle, closing the rest as they are freed.
+ */
+function beyondPool(o: { client: string; connections: number; maxIdle?: number | undefined }): BeyondPool {
+  const idle = o.maxIdle ?? o.connections;
+  return o.client === 'node' && idle < o.connections ? { request: 'opens-and-closes', idleKept: idle, most: o.connections } : { request: 'waits' };
+}
+
+function loadOf(o: { burst?: string | undefined; rate: number; duration: number; count?: number | undefined }): OfferedLoad {
+  const burst = o.burst !== undefined ? parseBurst(o.burst) : undefined;
+  const count = o.count !== undefined ? { count: o.count } : {};
+  if (!burst) return { model: 'open', ratePerSec: o.rate, durationMs: o.duration, ...count };
+  return { model: 'open', ratePerSec: burst.size / (burst.everyMs / 1000), durationMs: o.duration, ...count, burst };
 }
 
 export const httpClient = defineActorKind({
@@ -95,15 +112,19 @@ export const httpClient = defineActorKind({
       }
     }
     checkExpect(o.expect, `${where}.expect`, problems);
+    if (o.client === 'node') {
+      if (o.pipelining !== 1) problems.push(`${where}.pipelining: client undici only: Node's http.Agent sends one request at a time per connection`);
+      if (o.retries > 0) problems.push(`${where}.retries: client undici only (its retry interceptor)`);
+    } else if (o.maxIdle !== undefined) problems.push(`${where}.maxIdle: client node only: undici's Pool keeps every connection it opened until keepAliveTimeout`);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
   },
   connections: ({ options: o, connect }) => ({
-    // undici closes an idle connection, and every one when the pool closes, with socket.destroy(): close(2).
+    // Both pools close an idle connection, and every one when the pool closes, with socket.destroy(): close(2).
     // The pool's idle timeout is keepAliveTimeout where the server sends no Keep-Alive hint (a hint, less undici's
     // 1 s threshold, replaces it); the retry interceptor retries this actor's one method, whatever it is.
-    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections, idleTimeoutMs: o.keepAliveTimeout }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false, retries: o.retries > 0 ? 'all' : 'none' }],
-    load: { model: 'open', ratePerSec: o.burst !== undefined ? parseBurst(o.burst).size / (parseBurst(o.burst).everyMs / 1000) : o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
+    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections, idleTimeoutMs: o.keepAliveTimeout, beyondPool: beyondPool(o) }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false, retries: o.retries > 0 ? 'all' : 'none' }],
+    load: loadOf(o),
   }),
   maxDurationMs: (o) => o.duration + (o.retries + 1) * o.timeout,
   create(plan, ctx) {
@@ -116,8 +137,6 @@ export const httpClient = defineActorKind({
     const latency = newLatencyHistogram();
     const statuses = new Map<number, number>();
     const c = { attempts: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, newConnections: 0, requestsOnReused: 0 };
-    const requestsBySocket = new WeakMap<Socket, number>();
-    const ordinalOf = new WeakMap<UndiciRequest, number>();
     const ended = deferred();
     let startedAt = 0;
     let startMono = 0;
@@ -125,45 +144,15 @@ export const httpClient = defineActorKind({
     let scheduleOver = false;
     let arrivals: { stop(): void } | undefined;
 
-    // Required here, when an http-client is made, not by every process that loads the registry (the CLI included):
-    // undici costs ~0.1 s to load, and loading it under a small address-space limit failed (its WebAssembly parser).
-    const { Pool, buildConnector, interceptors } = createRequire(import.meta.url)('undici') as typeof import('undici');
-    const baseConnector = buildConnector({});
-    // undici wraps a custom connector before its diagnostics see it: the sockets are known here instead.
-    const connector: BuildConnector.connector = (opts, cb) =>
-      baseConnector(opts, (...args: Parameters<BuildConnector.Callback>) => {
-        const [err, socket] = args;
-        if (!err && socket) {
-          c.newConnections++;
-          requestsBySocket.set(socket as Socket, 0);
-        }
-        (cb as (...a: unknown[]) => void)(...args);
-      });
-    const pool = new Pool(origin, {
-      connections: o.connections,
-      pipelining: o.pipelining,
-      keepAliveTimeout: o.keepAliveTimeout,
-      keepAliveMaxTimeout: Math.max(o.keepAliveMaxTimeout, o.keepAliveTimeout),
-      headersTimeout: o.timeout,
-      bodyTimeout: o.timeout,
-      connect: connector,
-    });
-    const dispatcher: Dispatcher = o.retries > 0 ? pool.compose(interceptors.retry({ maxRetries: o.retries, methods: [o.method], minTimeout: 0, maxTimeout: 0 })) : pool;
-
-    const onSendHeaders = (m: unknown) => {
-      const { request, socket } = m as { request: UndiciRequest; socket: Socket };
-      const before = requestsBySocket.get(socket);
-      if (before === undefined) return;
-      requestsBySocket.set(socket, before + 1);
-      ordinalOf.set(request, before + 1);
-      if (before > 0) c.requestsOnReused++;
+    const events: PoolEvents = {
+      newConnection: () => c.newConnections++,
+      requestOnReused: () => c.requestsOnReused++,
+      errorOnReused: (err) => errorsOnReused.add({ code: err.code ?? 'UNKNOWN', syscall: err.syscall ?? 'none' }),
     };
-    const onRequestError = (m: unknown) => {
-      const { request, error } = m as { request: UndiciRequest; error: NodeJS.ErrnoException };
-      if ((ordinalOf.get(request) ?? 0) > 1) errorsOnReused.add({ code: error.code ?? 'UNKNOWN', syscall: error.syscall ?? 'none' });
-    };
-    const channels: [string, (m: unknown) => void][] = [['undici:client:sendHeaders', onSendHeaders], ['undici:request:error', onRequestError]];
-    const unsubscribe = () => channels.forEach(([name, fn]) => diagnostics.unsubscribe(name, fn));
+    const request = { method: o.method, path: o.path, body: o.body };
+    const pool: RequestPool = o.client === 'node'
+      ? nodeAgentPool({ ...request, address: connect.address, port: connect.port, connections: o.connections, maxIdle: o.maxIdle ?? o.connections, keepAliveTimeout: o.keepAliveTimeout, timeout: o.timeout }, events)
+      : undiciPool({ ...request, origin, connections: o.connections, pipelining: o.pipelining, keepAliveTimeout: o.keepAliveTimeout, keepAliveMaxTimeout: o.keepAliveMaxTimeout, timeout: o.timeout, retries: o.retries }, events);
 
     const settle = () => {
       if (!scheduleOver || c.inFlight > 0 || endedAt !== undefined) return;
@@ -178,14 +167,13 @@ export const httpClient = defineActorKind({
       c.attempts++;
       c.inFlight++;
       const t0 = performance.now();
-      dispatcher
-        .request({ origin, path: o.path, method: o.method, ...(o.body !== undefined ? { body: o.body } : {}) })
-        .then(async (res) => {
-          await res.body.dump();
+      pool
+        .request()
+        .then((status) => {
           c.responses++;
-          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
           // ok counts expected statuses only: a 502 is an error (HTTP_502), not a success with a bad status.
-          if (tallyStatus(res.statusCode, expected, errors)) c.ok++;
+          if (tallyStatus(status, expected, errors)) c.ok++;
           latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
         })
         .catch((err: NodeJS.ErrnoException) => errors.add({ code: err.code ?? 'UNKNOWN', syscall: err.syscall ?? 'none' }))
@@ -198,7 +186,6 @@ export const httpClient = defineActorKind({
     return {
       done: ended.promise,
       async start() {
-        channels.forEach(([name, fn]) => diagnostics.subscribe(name, fn));
         startedAt = ctx.now();
         startMono = performance.now();
         arrivals = runArrivals({
@@ -223,13 +210,11 @@ export const httpClient = defineActorKind({
         settle();
         await ended.promise;
         await pool.close();
-        unsubscribe();
       },
       destroy() {
         arrivals?.stop();
         scheduleOver = true;
-        void pool.destroy().catch(() => undefined);
-        unsubscribe();
+        pool.destroy();
       },
       stats(): HttpClientStats {
         const runMs = (endedAt ?? ctx.now()) - startedAt;

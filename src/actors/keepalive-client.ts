@@ -33,7 +33,7 @@ export const keepaliveClient = defineActorKind({
   },
   connections: ({ options: o, connect }) => ({
     // autocannon destroys its sockets when the load ends (close(2)): the client closes first.
-    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: { pooled: true, connections: o.connections }, closer: 'client', closeStyle: 'close', requestBodyBytes: 0, writesAfterPeerClose: false }],
+    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: { pooled: true, connections: o.connections, beyondPool: { request: 'waits' } }, closer: 'client', closeStyle: 'close', requestBodyBytes: 0, writesAfterPeerClose: false }],
     load: { model: 'open', ratePerSec: o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
   }),
   maxDurationMs: (o) => o.duration + o.timeout,

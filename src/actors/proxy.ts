@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidValueError } from '../core/errors.ts';
 import { f } from '../core/fields.ts';
-import type { Dial, LocalPorts, Retries } from '../core/connection-model.ts';
+import type { BeyondPool, Dial, LocalPorts, Retries } from '../core/connection-model.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import { parseCounterPairs } from '../sampler/kernel-counters.ts';
 import { defineActorKind } from './actor.ts';
@@ -117,7 +117,7 @@ export const proxy = defineActorKind({
       to,
       ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
       localPorts: upstreamPorts(o),
-      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive, ...poolIdleTimeout(o) } : { pooled: false },
+      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive, ...poolIdleTimeout(o), ...beyondPool(o) } : { pooled: false },
       // Without keep-alive the proxy ends each upstream connection once the response is in.
       closer: 'client',
       // HAProxy in http mode closes server connections with an RST.
@@ -273,6 +273,17 @@ function retriesOf(o: { engine: string; retries?: (typeof RETRY_SETS)[number] })
   if (o.engine !== 'nginx') return {};
   if (o.retries === 'off') return { retries: 'none' };
   return { retries: o.retries === 'error-timeout-non-idempotent' ? 'all' : 'idempotent' };
+}
+
+/**
+ * A request that finds the pool busy: nginx opens another upstream connection and keeps at most `keepalive N`
+ * idle per worker, closing the rest after their response (ngx_http_upstream_keepalive_module); the builtin
+ * engine's undici Pool makes it wait. HAProxy's pool-max-conn is not modelled here: left unrecorded.
+ */
+function beyondPool(o: { engine: string; keepAlive: number; workers: number }): { beyondPool?: BeyondPool } {
+  if (o.engine === 'nginx') return { beyondPool: { request: 'opens-and-closes', idleKept: o.keepAlive * o.workers } };
+  if (o.engine === 'builtin') return { beyondPool: { request: 'waits' } };
+  return {};
 }
 
 /** A proxy's plan entry with its links, or undefined for any other kind. */

@@ -29,13 +29,27 @@ export type LocalPorts =
   | { readonly from: 'own-range'; readonly lo: number; readonly hi: number };
 
 /**
- * Connections per request: a new one each, or a pool of kept-alive ones, and how long the pool keeps a connection
- * idle before it closes it itself (absent: not known, e.g. a user's own configuration).
+ * Connections per request: a new one each, or a pool of kept-alive ones, how long the pool keeps a connection
+ * idle before it closes it itself (absent: not known, e.g. a user's own configuration), and what it does with a
+ * request that finds every kept connection busy.
  */
-export type PerRequest = { readonly pooled: false } | { readonly pooled: true; readonly connections: number; readonly idleTimeoutMs?: number };
+export type PerRequest = { readonly pooled: false } | { readonly pooled: true; readonly connections: number; readonly idleTimeoutMs?: number; readonly beyondPool?: BeyondPool };
 
 /** Which requests that failed on a connection an end sends again on another: none, idempotent ones only (GET, HEAD, ...), or all. */
 export type Retries = 'none' | 'idempotent' | 'all';
+/**
+ * What a pool does with a request that finds every kept connection busy; absent where the plan did not record it
+ * (plans made before issue 23).
+ */
+export type BeyondPool =
+  /** It waits for one: `connections` is the most the pool opens (undici's Pool, autocannon). */
+  | { readonly request: 'waits' }
+  /**
+   * It opens another, and after a response a connection is kept idle only while fewer than `idleKept` are; the
+   * rest are closed (nginx upstream `keepalive N`, N per worker; Node's http.Agent maxFreeSockets; Go's
+   * MaxIdleConnsPerHost).
+   */
+  | { readonly request: 'opens-and-closes'; readonly idleKept: number; /** The most open at once (Node's maxSockets); absent: no limit. */ readonly most?: number };
 
 /** One destination an actor connects to, and how those connections live and end. */
 export interface Dial {
@@ -79,8 +93,14 @@ export interface Accept {
 
 /** The load an actor offers: an open model's rate, or a closed model's concurrency, bounded by duration and count. */
 export type OfferedLoad =
-  | { readonly model: 'open'; readonly ratePerSec: number; readonly durationMs: number; readonly count?: number }
+  | { readonly model: 'open'; readonly ratePerSec: number; readonly durationMs: number; readonly count?: number; readonly burst?: Burst }
   | { readonly model: 'closed'; readonly concurrency: number; readonly durationMs: number; readonly count?: number };
+
+/** An open load whose starts come `size` at once every `everyMs` (the rate is their average). */
+export interface Burst {
+  readonly size: number;
+  readonly everyMs: number;
+}
 
 export interface ConnectionModel {
   /** What it accepts, when it listens. */
@@ -108,4 +128,22 @@ export function ownPortCount(ports: LocalPorts): number | undefined {
   if (ports.from === 'fixed') return 1;
   if (ports.from === 'own-range') return ports.hi - ports.lo + 1;
   return undefined;
+}
+
+/**
+ * The most requests a load has in flight at once, where its plan fixes it: a burst's size (all started at once:
+ * `together`), or a closed model's concurrency; either capped by a pool that makes requests wait.
+ */
+export function concurrencyOf(model: ConnectionModel): { readonly requests: number; readonly together: boolean } | undefined {
+  const load = model.load;
+  const size = load?.model === 'closed' ? load.concurrency : load?.burst?.size;
+  if (size === undefined) return undefined;
+  const cap = poolCap(model.dials[0]?.perRequest);
+  return { requests: Math.min(size, cap), together: load?.model === 'open' && size <= cap };
+}
+
+/** The most connections a pool holds at once: `connections` where requests wait for one, `most` where it opens more. */
+function poolCap(per: PerRequest | undefined): number {
+  if (!per?.pooled || !per.beyondPool) return Infinity;
+  return per.beyondPool.request === 'waits' ? per.connections : per.beyondPool.most ?? Infinity;
 }

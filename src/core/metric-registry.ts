@@ -153,6 +153,16 @@ export const METRICS: readonly MetricDef[] = [
   m('predictions.{actor}.natPorts.measuredHeld', 'connections', 'peak', 'neither', 'connections the server held from the gateway'),
   m('predictions.{actor}.natPorts.ratio', 'measured / predicted', 'ratio', 'neither', 'connections through the NAT, measured over predicted'),
   m('predictions.{actor}.parityCliff.connected', 'connections', 'count', 'neither', 'connections made, against the half'),
+  m('predictions.{actor}.poolChurn.idleKept', 'connections', 'count', 'neither', 'idle connections a pool keeps'),
+  m('predictions.{actor}.poolChurn.concurrency', 'requests', 'count', 'neither', 'requests in flight at once through a pool'),
+  m('predictions.{actor}.poolChurn.requests', 'requests', 'count', 'neither', 'requests a pool carried'),
+  m('predictions.{actor}.poolChurn.predictedConnections', 'connections', 'count', 'neither', 'new connections predicted for a pool smaller than its load'),
+  m('predictions.{actor}.poolChurn.measuredConnections', 'connections', 'count', 'neither', 'new connections of a pool (Tcp.ActiveOpens of its host)'),
+  m('predictions.{actor}.poolChurn.predictedPerRequest', 'connections per request', 'ratio', 'neither', 'new connections per request predicted for a pool smaller than its load'),
+  m('predictions.{actor}.poolChurn.measuredPerRequest', 'connections per request', 'ratio', 'neither', 'new connections per request of a pool (Tcp.ActiveOpens of its host / requests)'),
+  m('predictions.{actor}.poolChurn.ratio', 'measured / predicted', 'ratio', 'neither', 'new connections per request of a pool, measured over predicted'),
+  m('predictions.{actor}.poolChurn.predictedTimeWait', 'sockets', 'peak', 'neither', 'TIME_WAIT predicted on a pool\'s host from the connections it closed'),
+  m('predictions.{actor}.poolChurn.measuredTimeWait', 'sockets', 'peak', 'neither', 'TIME_WAIT on a pool\'s host toward its destination'),
 
   // A scaled host's replicas added up (--scale), by the scenario's host and actor names.
   m('replicas.{host}.timeWaitPeaks.{index}', 'sockets', 'peak', 'rise', 'a replica\'s peak TIME_WAIT'),

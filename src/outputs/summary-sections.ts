@@ -77,7 +77,9 @@ export function summarySections(r: Report): Section[] {
   const timeWait = Object.values(r.predictions).flatMap((p) => (p.timeWait ? [p.timeWait] : []));
   // Pools sharing one gateway and destination share one prediction: one row for them.
   const nat = [...new Map(Object.values(r.predictions).flatMap((p) => (p.natPorts ? [[`${p.natPorts.gateway}>${p.natPorts.destination}`, p.natPorts] as const] : []))).values()];
-  if (exhaustion.length || timeWait.length || nat.length) {
+  
+  const churn = Object.values(r.predictions).flatMap((p) => (p.poolChurn ? [p.poolChurn] : []));
+  if (exhaustion.length || timeWait.length || nat.length || churn.length) {
     sections.push({
       title: 'Predicted vs measured',
       head: ['actor', 'what', 'predicted', 'measured', 'measured/predicted'],
@@ -85,12 +87,17 @@ export function summarySections(r: Report): Section[] {
         ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, e.predictedMs === null ? 'does not apply' : ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
         ...timeWait.map((t) => [t.actor, timeWaitWhat(t), t.predicted === null ? 'does not apply' : num(t.predicted), num(t.measured), num(t.ratio)]),
         ...nat.map((p) => [`pools via ${p.gateway}`, `connections through ${p.gateway}'s NAT to ${p.destination} (${num(p.translatedPorts)} ports, pools of ${num(p.pooled)})`, num(p.predictedHeld), num(p.measuredHeld), num(p.ratio)]),
+        ...churn.flatMap((p) => [
+          [p.actor, `new connections per request (keeps ${num(p.idleKept)} idle, ${num(p.concurrency)} at once${p.arrivals === 'bound' ? ': at most' : ''})`, num(p.predictedPerRequest), num(p.measuredPerRequest), num(p.ratio)],
+          [p.actor, `peak TIME_WAIT on ${p.host} toward ${p.destination} (pool's closes)`, p.predictedTimeWait === null ? 'does not apply' : num(p.predictedTimeWait), num(p.measuredTimeWait), p.predictedTimeWait ? num(Math.round((p.measuredTimeWait / p.predictedTimeWait) * 1000) / 1000) : '-'],
+        ]),
       ],
       // What each prediction accounts for, or why it does not apply.
       bullets: [
         ...exhaustion.flatMap((e) => (e.basis ? [`${e.actor}, first EADDRNOTAVAIL: ${e.basis}.`] : [])),
         ...timeWait.flatMap((t) => (t.basis ? [`${t.actor}, peak TIME_WAIT: ${t.basis}.`] : [])),
         ...nat.map((p) => `connections through ${p.gateway}'s NAT: ${p.basis}.`),
+        ...churn.map((p) => `${p.actor}, new connections per request: ${p.basis}.`),
       ],
     });
   }

@@ -1,5 +1,5 @@
 // The resolved plan as report.json and log.ndjson's "run starting" line carry it, checked against core/plan.ts.
-import type { Accept, ConnectionModel, Dial, Endpoint, LocalPorts, OfferedLoad, PerRequest } from '../core/connection-model.ts';
+import type { Accept, BeyondPool, Burst, ConnectionModel, Dial, Endpoint, LocalPorts, OfferedLoad, PerRequest } from '../core/connection-model.ts';
 import type { ActorPlan, HostPlan, InterfacePlan, NetworkPlan, Plan, PlanProfile, ReplicaGroup } from '../core/plan.ts';
 import { array, boolean, json, literal, nullable, number, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
 
@@ -32,9 +32,13 @@ const localPorts: Shape<LocalPorts> = oneOf(
     ),
   ),
 );
+const beyondPool: Shape<BeyondPool> = oneOf(
+  objectOf<Extract<BeyondPool, { request: 'waits' }>>()({ request: literal('waits') }),
+  objectOf<Extract<BeyondPool, { request: 'opens-and-closes' }>>()({ request: literal('opens-and-closes'), idleKept: number(), most: optional(number()) }),
+);
 const perRequest: Shape<PerRequest> = oneOf(
   objectOf<Extract<PerRequest, { pooled: false }>>()({ pooled: literal(false) }),
-  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number(), idleTimeoutMs: optional(number()) }),
+  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number(), idleTimeoutMs: optional(number()), beyondPool: optional(beyondPool) }),
 );
 const dial = objectOf<Dial>()({
   to: endpoint,
@@ -59,7 +63,7 @@ const accept = objectOf<Accept>()({
   unreadBody: boolean(),
 });
 const offeredLoad: Shape<OfferedLoad> = oneOf(
-  objectOf<Extract<OfferedLoad, { model: 'open' }>>()({ model: literal('open'), ratePerSec: number(), durationMs: number(), count: optional(number()) }),
+  objectOf<Extract<OfferedLoad, { model: 'open' }>>()({ model: literal('open'), ratePerSec: number(), durationMs: number(), count: optional(number()), burst: optional(objectOf<Burst>()({ size: number(), everyMs: number() })) }),
   objectOf<Extract<OfferedLoad, { model: 'closed' }>>()({ model: literal('closed'), concurrency: number(), durationMs: number(), count: optional(number()) }),
 );
 const connectionModel = objectOf<ConnectionModel>()({ accepts: optional(accept), dials: array(dial), load: optional(offeredLoad), nofile: optional(number()) });

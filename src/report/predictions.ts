@@ -11,6 +11,7 @@ import type { ActorPlan, Plan } from '../core/plan.ts';
 import { connectionsOf } from '../plan/connection-models.ts';
 import { fillTimeMs, portBudget, sameParityPorts, TIME_WAIT_SECONDS } from '../core/port-budget.ts';
 import { closeOutcome, type CloseOutcome } from './close-outcome.ts';
+import { predictPoolChurn } from './pool-churn.ts';
 import type { ExhaustionPrediction, HostReport, ParityCliffPrediction, Report, SustainableRatePrediction, TimeWaitPrediction } from './report.ts';
 import { planLinks } from './evidence/links.ts';
 import { predictNatPorts } from './nat-prediction.ts';
@@ -66,6 +67,7 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
   }
   shareTimeWait(out);
   for (const [actor, nat] of Object.entries(predictNatPorts(plan, hosts))) (out[actor] ??= {}).natPorts = nat;
+  for (const [name, churn] of Object.entries(predictPoolChurn(plan, { hosts, actors }))) out[name] = { ...out[name], poolChurn: churn };
   return out;
 }
 

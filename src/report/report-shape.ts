@@ -9,7 +9,7 @@ import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import type { ErrorCount } from '../actors/error-tally.ts';
 import type { Comparison, MetricComparison, RunIdentity } from './comparison.ts';
 import { PLAN_PROFILE_SHAPE, PLAN_SHAPE, planOf, type StoredPlan } from './plan-shape.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type ParityCliffPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type ParityCliffPrediction, type PoolChurnPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
 
 /** Every TCP state, each a number: what a report's peak and final tables hold (allStates). */
 const stateTable = object(Object.fromEntries(TCP_STATES.map((s) => [s, number()])) as Record<TcpStateName, Shape<number>>);
@@ -234,6 +234,24 @@ const natPorts = objectOf<NatPortsPrediction>()({
   basis: string(),
 });
 
+const poolChurn = objectOf<PoolChurnPrediction>()({
+  actor: string(),
+  host: string(),
+  destination: string(),
+  idleKept: number(),
+  concurrency: number(),
+  arrivals: literal('waves', 'bound'),
+  requests: number(),
+  predictedConnections: number(),
+  measuredConnections: nullable(number()),
+  predictedPerRequest: number(),
+  measuredPerRequest: nullable(number()),
+  ratio: nullable(number()),
+  predictedTimeWait: nullable(number()),
+  measuredTimeWait: number(),
+  basis: string(),
+});
+
 const replicaTotals = objectOf<ReplicaTotals>()({
   hosts: array(string()),
   timeWaitPeaks: array(number()),
@@ -296,7 +314,7 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   hosts: record(hostReport),
   actors: record(actorReport),
   replicas: optional(record(replicaTotals)),
-  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff), natPorts: optional(natPorts) })),
+  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff), natPorts: optional(natPorts), poolChurn: optional(poolChurn) })),
   thresholds: array(threshold),
   findings: array(string()),
   claims: optional(array(findingClaims)),

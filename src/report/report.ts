@@ -168,6 +168,39 @@ export interface ParityCliffPrediction {
   basis: string;
 }
 
+/**
+ * A keep-alive pool that keeps fewer idle connections than the requests it is given at once (report/pool-churn.ts):
+ * the new connections it opens per request, and the TIME_WAIT its closes leave on its host.
+ */
+export interface PoolChurnPrediction {
+  /** The pool's owner: a proxy toward its upstream, or a client. */
+  actor: string;
+  host: string;
+  /** The destination of the pooled connections (ip:port). */
+  destination: string;
+  /** Idle connections the pool keeps (nginx `keepalive N` x workers, http.Agent maxFreeSockets). */
+  idleKept: number;
+  /** Requests in flight at once: the bursts of the load (or loads) through the pool, or a closed load's concurrency. */
+  concurrency: number;
+  /** waves: each burst's requests all in flight together, the prediction is exact; bound: a closed load, whose requests come and go apart, so it is at most. */
+  arrivals: 'waves' | 'bound';
+  /** Requests the pool carried: the responses of the load (or loads) through it. */
+  requests: number;
+  /** The first wave's connections, then (concurrency - idleKept) for each further wave. */
+  predictedConnections: number;
+  /** Tcp.ActiveOpens of the owner's host; null where another actor of that host connects out too. */
+  measuredConnections: number | null;
+  predictedPerRequest: number;
+  measuredPerRequest: number | null;
+  /** measuredPerRequest / predictedPerRequest. */
+  ratio: number | null;
+  /** Connections closed beyond the pool, each a TIME_WAIT on the owner's host where it closes first with a FIN; null where no TIME_WAIT is expected there. */
+  predictedTimeWait: number | null;
+  /** The census peak of TIME_WAIT on the owner's host toward the destination, capped by sockstat tw. */
+  measuredTimeWait: number;
+  basis: string;
+}
+
 /** A scaled host's replicas added up (report/replicas.ts). */
 export interface ReplicaTotals {
   /** The replicas' host names, replica 1 (the scenario's own name) first. */
@@ -208,7 +241,7 @@ export interface Report {
   actors: Record<string, ActorReport>;
   /** Scaled hosts (--scale), by the scenario's host name: each replica is also in hosts and actors under its own name. */
   replicas?: Record<string, ReplicaTotals>;
-  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction; natPorts?: NatPortsPrediction }>;
+  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction; natPorts?: NatPortsPrediction; poolChurn?: PoolChurnPrediction }>;
   thresholds: ThresholdResult[];
   findings: string[];
   /** The typed claims of the findings whose rules make them (findings[finding] is the text); absent in reports made before claims. */
