@@ -10,7 +10,7 @@ import { describeWithTools } from '../helpers/tools.ts';
 
 const REQUESTS = 200;
 
-/** A scenario file beside its config: client -> proxy (the user's file) -> backend, a bounded count of requests (a closed model: no start is missed on a busy machine). */
+/** A scenario file beside its config: client -> proxy (the user's file) -> backend, a bounded count of requests (a closed model: no start is missed on a busy machine; the count, not the 60 s, ends it). */
 function scenarioWith(engine: 'nginx' | 'haproxy', config: string): { dir: string; scenario: string; configPath: string } {
   const dir = tempDir('waitlab-usercfg-');
   const configPath = join(dir, engine === 'nginx' ? 'my-nginx.conf' : 'my-haproxy.cfg');
@@ -28,7 +28,7 @@ export default defineScenario({
     actors: {
       web: { kind: 'http-server', host: 'backend', port: 8080 },
       proxy: { kind: 'proxy', host: 'proxy', engine: '${engine}', port: 80, upstreams: 'web', config: './${configPath.split('/').pop()}' },
-      flood: { kind: 'short-conn-client', host: 'client', target: 'proxy', concurrency: 4, count: ${REQUESTS}, duration: '10s' },
+      flood: { kind: 'short-conn-client', host: 'client', target: 'proxy', concurrency: 4, count: ${REQUESTS}, duration: '60s' },
     },
   }),
 });
