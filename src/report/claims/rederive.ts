@@ -41,7 +41,11 @@ export function evidenceValue(source: EvidenceSource, ref: EvidenceRef): number 
   switch (ref.from) {
     case 'actor-stat': {
       const entry = report.actors[ref.actor] as unknown as Record<string, unknown> | undefined;
-      return number(nested(entry, [ref.stat, ...(ref.key ?? [])]), `actor ${ref.actor} reported no ${[ref.stat, ...(ref.key ?? [])].join('.')}`);
+      const found = nested(entry, [ref.stat, ...(ref.key ?? [])]);
+      // A count by name (errors by code, statuses, causes) lists only what happened: a name it lacks counted 0.
+      const map = nested(entry, [ref.stat]);
+      if (found === undefined && ref.key?.length && typeof map === 'object' && map !== null && !Object.hasOwn(map, ref.key[0]!)) return 0;
+      return number(found, `actor ${ref.actor} reported no ${[ref.stat, ...(ref.key ?? [])].join('.')}`);
     }
     case 'load-window': {
       const w = loadWindow({ plan, report });
