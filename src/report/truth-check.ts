@@ -11,7 +11,6 @@ import { rederive } from './claims/rederive.ts';
 import { planLinks, type Link } from './evidence/links.ts';
 import { n } from './findings/words.ts';
 import type { Report } from './report.ts';
-import { proseContradictions } from './prose-check.ts';
 
 export interface Contradiction {
   /** Index of the finding in report.findings. */
@@ -147,7 +146,6 @@ export function contradictions(report: Checked): Contradiction[] {
   const links = planLinks(report.scenario.plan);
   const claimed = report.claims ?? [];
   const covered = new Set(claimed.filter((f) => f.claims.length > 0).map((f) => f.finding));
-  // Until every rule makes claims, a finding without them is read by the phrasings of prose-check.ts.
-  const bare = report.findings.flatMap((_, finding) => (covered.has(finding) ? [] : [finding]));
-  return [...proseContradictions(report, bare), ...claimed.flatMap((f) => claimContradictions(report, links, f))];
+  const bare = report.findings.flatMap((text, finding) => (covered.has(finding) ? [] : [{ finding, claim: text, evidence: 'the finding carries no claims: none of its numbers can be checked against the evidence' }]));
+  return [...bare, ...claimed.flatMap((f) => claimContradictions(report, links, f))];
 }

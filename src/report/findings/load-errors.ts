@@ -63,9 +63,9 @@ export function loadErrorFindings({ plan, report }: FindingInput): Finding[] {
       const first = set.add({ name: 'firstErrorAtMs', of: code, unit: 'ms', plus: [actorStat(actor.name, 'errors', code, 'firstAtMs')], minus: started, ...its });
       let s = `${errnoWords(code)} ${n(count.value)} times on host ${actor.host} (actor ${actor.name}; ${syscallWords(calls, code)}), first ${duration(first.value)} into the load.`;
       if (code === 'EADDRNOTAVAIL' && exhaustion && host && actor.connect) {
-        const predicted = (field: string, unit: 'ms' | 'ports' | 'per second' | 'share') => set.maybe({ name: 'prediction', of: `exhaustion.${field}`, unit, plus: [{ from: 'prediction', actor: actor.name, kind: 'exhaustion', field }], ...its });
-        const [at, ports, rate, ratio] = [predicted('predictedMs', 'ms'), predicted('portBudget', 'ports'), predicted('connectRate', 'per second'), predicted('ratio', 'share')];
-        if (at && ports && rate) s += ` Predicted ${duration(at.value)}: ${n(ports.value)} ports / ${decimal(rate.value, 2)} new connections per second (measured/predicted ${ratio ? decimal(ratio.value, 2) : 'unknown'}).`;
+        const predicted = (field: string, unit: 'ms' | 'ports' | 'per second' | 'count') => set.maybe({ name: 'prediction', of: `exhaustion.${field}`, unit, plus: [{ from: 'prediction', actor: actor.name, kind: 'exhaustion', field }], ...its });
+        const [at, ports, rate, ratio] = [predicted('predictedMs', 'ms'), predicted('portBudget', 'ports'), predicted('connectRate', 'per second'), predicted('ratio', 'count')];
+        if (at && ports && rate) s += ` Predicted ${duration(at.value)}: ${n(ports.value)} ports / ${decimal(rate.value, 2)} new connections per second (measured/predicted ${ratio ? decimal(ratio.value) : 'unknown'}).`;
         s += portsHeld(set, actor.host, host, `${actor.connect.address}:${actor.connect.port}`, [actor.connect.host], exhaustion.portBudget);
       }
       out.push(set.finding('load-errors', actor.host, peers, s));
