@@ -19,24 +19,43 @@ const census = objectOf<CensusReport>()({ source: string(), refused: optional(st
 const counters = record(number());
 
 const state = literal(...TCP_STATES);
+const role = literal('listen', 'ephemeral');
 type Ref<K extends EvidenceRef['from']> = Extract<EvidenceRef, { from: K }>;
-const evidenceRef: Shape<EvidenceRef> = oneOf(oneOf(
-  oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
-  oneOf(
-    oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
-    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string(), path: optional(array(string())) }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
-  ),
-), objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }));
+const refs = [
+  objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }),
+  objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role, peer: string(), state }),
+  objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }),
+  objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() }),
+  objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string(), key: optional(array(string())) }),
+  objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() }),
+  objectOf<Ref<'host-final'>>()({ from: literal('host-final'), host: string(), state }),
+  objectOf<Ref<'split-peak'>>()({ from: literal('split-peak'), host: string(), role, state }),
+  objectOf<Ref<'peak-time'>>()({ from: literal('peak-time'), host: string(), state }),
+  objectOf<Ref<'last-sample'>>()({ from: literal('last-sample'), host: string() }),
+  objectOf<Ref<'series-at'>>()({ from: literal('series-at'), host: string(), state, at: literal('load-start', 'load-end') }),
+  objectOf<Ref<'load-window'>>()({ from: literal('load-window'), edge: literal('start', 'end', 'length') }),
+  objectOf<Ref<'sysctl'>>()({ from: literal('sysctl'), host: string(), name: string() }),
+  objectOf<Ref<'prediction'>>()({ from: literal('prediction'), actor: string(), kind: string(), field: string() }),
+  objectOf<Ref<'model'>>()({ from: literal('model'), actor: string(), field: literal('backlog', 'acceptAfterMs', 'ratePerSec', 'count', 'nofile', 'pool') }),
+  objectOf<Ref<'host-limit'>>()({ from: literal('host-limit'), host: string(), limit: literal('nofile') }),
+  objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }),
+] as Shape<EvidenceRef>[];
+const evidenceRef: Shape<EvidenceRef> = refs.reduce((a, b) => oneOf(a, b));
 const claim = objectOf<Claim>()({
   name: literal(...CLAIM_NAMES),
   value: number(),
   unit: literal(...CLAIM_UNITS),
   bound: literal('exact', 'at-least'),
-  derive: literal('sum', 'ratio'),
+  derive: literal('sum', 'ratio', 'per'),
   plus: array(evidenceRef),
   minus: optional(array(evidenceRef)),
   cap: optional(array(evidenceRef)),
+  over: optional(array(evidenceRef)),
+  times: optional(array(evidenceRef)),
+  scale: optional(number()),
   peers: optional(array(string())),
+  of: optional(string()),
+  end: optional(literal('client', 'server')),
 });
 const findingClaims = objectOf<FindingClaims>()({ finding: number(), rule: string(), host: string(), peers: array(string()), claims: array(claim) });
 

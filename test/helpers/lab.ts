@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
 import type { Report } from '../../src/report/report.ts';
+import { contradictions } from '../../src/report/truth-check.ts';
 import { defineScenario, type HostSpec } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
@@ -113,9 +114,15 @@ export async function until<T>(check: () => T | undefined | false, what: string,
  */
 export type TestReport = Omit<Report, 'actors'> & { actors: Record<string, Record<string, any> & { kind: string; host: string }> };
 
-/** Runs a catalogue scenario (or a scenario file) with --set style overrides, in a fresh temporary run directory. */
+/**
+ * Runs a catalogue scenario (or a scenario file) with --set style overrides, in a fresh temporary run directory.
+ * Every claim of every finding of the run's report must pass the truth check: a lab test never gets a report
+ * whose findings contradict its own evidence.
+ */
 export async function runShort(scenario: string, overrides: Record<string, string> = {}): Promise<{ report: TestReport; dir: string }> {
   const { report, dir } = await runScenario(await loadPlan(scenario, overrides), { outDir: tempDir() });
+  const wrong = contradictions(report);
+  if (wrong.length) throw new Error(`the report of ${scenario} contradicts its own evidence (kept in ${dir}):\n${wrong.map((c) => `finding ${c.finding}: ${c.claim}: ${c.evidence}`).join('\n')}`);
   return { report: report as TestReport, dir };
 }
 

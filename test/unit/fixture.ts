@@ -2,6 +2,7 @@
 // rules' sentences look like from outside: number and duration formats, and a way to call a rule as the
 // runtime does (src/report/findings/index.ts).
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Claim, Finding } from '../../src/report/claims/claim.ts';
 import type { Report } from '../../src/report/report.ts';
 
 const DIR = new URL('../fixtures/reports/', import.meta.url);
@@ -17,10 +18,34 @@ export function reportFixtureNames(): string[] {
 }
 
 type Rule = (input: { plan: Report['scenario']['plan']; report: Report }) => (string | { text: string })[];
+type ClaimRule = (input: { plan: Report['scenario']['plan']; report: Report }) => Finding[];
 
 /** Calls a rule as findings() does: the plan from the report, and the report itself; its sentences. */
 export function runRule(rule: Rule, report: Report): string[] {
   return rule({ plan: report.scenario.plan, report }).map((f) => (typeof f === 'string' ? f : f.text));
+}
+
+/** Calls a rule as findings() does, and returns its findings with their claims. */
+export function runFindings(rule: ClaimRule, report: Report): Finding[] {
+  return rule({ plan: report.scenario.plan, report });
+}
+
+/** The claims of `name` (and `of`) the findings make, with the host and peers each speaks of: what a test asserts, never the words. */
+export function claimed(findings: readonly Finding[], name: Claim['name'], of?: string): { host: string; peers: readonly string[]; value: number; claim: Claim }[] {
+  return findings.flatMap((f) => f.claims.filter((c) => c.name === name && (of === undefined || c.of === of)).map((c) => ({ host: f.host, peers: c.peers ?? f.peers, value: c.value, claim: c })));
+}
+
+/** The findings whose claims cite a stat of `actor`: how a test picks a finding without reading its words. */
+export function citing(findings: readonly Finding[], actor: string): Finding[] {
+  return findings.filter((f) => f.claims.some((c) => [...c.plus, ...(c.minus ?? []), ...(c.over ?? [])].some((r) => 'actor' in r && r.actor === actor)));
+}
+
+/** The value of the one claim of `name` (and `of`) about `host` in the findings; fails when there is none or several. */
+export function claimValue(findings: readonly Finding[], host: string, name: Claim['name'], of?: string): number {
+  const hits = claimed(findings, name, of).filter((c) => c.host === host);
+  const values = [...new Set(hits.map((c) => c.value))];
+  if (values.length !== 1) throw new Error(`expected one value of claim ${name}${of ? ` (${of})` : ''} about host ${host}, got ${JSON.stringify(values)}`);
+  return values[0]!;
 }
 
 /** A number as the sentences print it: 1,000. */

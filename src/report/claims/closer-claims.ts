@@ -6,7 +6,8 @@ import type { HostReport } from '../report.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import { peerKeys, type CloserEvidence, type SideEvidence } from '../evidence/closer.ts';
 import type { Link } from '../evidence/links.ts';
-import { firstCloseCounters, type Claim, type EvidenceRef } from './claim.ts';
+import { counter, FIRST_CLOSE_COUNTERS, firstCloseCounters, type Claim, type EvidenceRef } from './claim.ts';
+import type { ClaimSet } from './measure.ts';
 
 type Hosts = Record<string, HostReport>;
 
@@ -36,7 +37,7 @@ export function firstClosesClaim(hosts: Hosts, e: CloserEvidence, end: 'client' 
   const side: SideEvidence = end === 'client' ? e.client : e.server;
   const refs = sideRefs(hosts, e, end);
   if (!refs) return undefined;
-  return { name: 'firstCloses', value: side.count, unit: 'connections', bound: side.basis === 'counters' ? 'exact' : 'at-least', derive: 'sum', plus: refs.plus, ...(refs.cap.length ? { cap: refs.cap } : {}), peers: groupPeers(e, from) };
+  return { name: 'firstCloses', value: side.count, unit: 'connections', bound: side.basis === 'counters' ? 'exact' : 'at-least', derive: 'sum', plus: refs.plus, ...(refs.cap.length ? { cap: refs.cap } : {}), peers: groupPeers(e, from), end };
 }
 
 /**
@@ -57,4 +58,36 @@ export function simultaneousClaim(hosts: Hosts, e: CloserEvidence, made: { count
 
 export function connectionsClaim(made: { count: number; refs: EvidenceRef[] }, e: CloserEvidence, from: string): Claim {
   return { name: 'connections', value: made.count, unit: 'connections', bound: 'exact', derive: 'sum', plus: made.refs, peers: groupPeers(e, from) };
+}
+
+/** One end's first closes as claimed: its count (absent where no single derivation gives it), and each host's counters. */
+export interface SideClaims {
+  readonly hosts: readonly string[];
+  readonly basis: 'counters' | 'census';
+  readonly firstCloses?: Claim;
+  /** Per host of the end: TcpExt.TW, and TWKilled and TCPTimeWaitOverflow where they moved. */
+  readonly counters: readonly (readonly Claim[])[];
+}
+
+/** The claims of who closed a group's connections first, both ends, recorded in `set`; `from` is the finding's host. */
+export function closerClaims(set: ClaimSet, hosts: Hosts, e: CloserEvidence, from: string): { client: SideClaims; server: SideClaims } {
+  const side = (end: 'client' | 'server'): SideClaims => {
+    const evidence = end === 'client' ? e.client : e.server;
+    const firstCloses = set.keep(firstClosesClaim(hosts, e, end, from));
+    // Counters speak for the group only where they are all its own; otherwise they are the host's, said as such.
+    const peers = evidence.basis === 'counters' ? groupPeers(e, from) : [];
+    const counters = evidence.hosts.map((h) => FIRST_CLOSE_COUNTERS
+      .filter((c) => c === 'TcpExt.TW' || (hosts[h]!.counters.delta[c] ?? 0) !== 0)
+      .map((c) => set.add({ name: 'counter', of: c, unit: 'count', plus: [counter(h, c)], peers })));
+    return { hosts: evidence.hosts, basis: evidence.basis, ...(firstCloses ? { firstCloses } : {}), counters };
+  };
+  const sides = { client: side('client'), server: side('server') };
+  const [client, server] = [sides.client.firstCloses, sides.server.firstCloses];
+  // Each end's share of the first closes, where both are counted exactly: who closed first, as a number.
+  if (client && server && !client.cap && !server.cap) {
+    for (const [end, mine] of [['client', client], ['server', server]] as const) {
+      set.maybe({ name: 'firstCloseShare', unit: 'share', derive: 'ratio', plus: mine.plus, minus: [...client.plus, ...server.plus], peers: groupPeers(e, from), end });
+    }
+  }
+  return sides;
 }

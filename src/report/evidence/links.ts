@@ -67,3 +67,11 @@ export function planLinks(plan: Plan): Link[] {
 export function linksOf(links: readonly Link[], host: string): Link[] {
   return links.filter((l) => l.client === host || l.server === host);
 }
+
+/** The hosts a host's census lists under one per-peer key: the servers of that ip:port, or the clients seen from that address. */
+export function hostsOfPeerKey(links: readonly Link[], host: string, role: 'listen' | 'ephemeral', key: string): string[] {
+  const found = role === 'ephemeral'
+    ? links.filter((l) => l.client === host && l.destinations.includes(key)).map((l) => l.server)
+    : links.filter((l) => l.server === host && l.seenAs === key).map((l) => l.client);
+  return [...new Set(found)];
+}

@@ -66,11 +66,11 @@ export function serverLosses(name: string, a: ActorReport | undefined): ServerLo
   const causes: Record<string, number | undefined> = stat(a, 'errorLog')?.causes ?? {};
   for (const [cause, count = 0] of Object.entries(causes)) {
     const meaning = LOSS_CAUSES[cause];
-    if (meaning && count > 0) out.push({ what: cause, meaning, count, ref: { from: 'actor-stat', actor: name, stat: 'errorLog', path: ['causes', cause] } });
+    if (meaning && count > 0) out.push({ what: cause, meaning, count, ref: { from: 'actor-stat', actor: name, stat: 'errorLog', key: ['causes', cause] } });
   }
   for (const [key, count] of Object.entries(stat(a, 'terminations') ?? {})) {
     const meaning = terminationMeaning(key);
-    if (meaning && count > 0) out.push({ what: key, meaning, count, ref: { from: 'actor-stat', actor: name, stat: 'terminations', path: [key] } });
+    if (meaning && count > 0) out.push({ what: key, meaning, count, ref: { from: 'actor-stat', actor: name, stat: 'terminations', key: [key] } });
   }
   return out.sort((x, y) => y.count - x.count);
 }

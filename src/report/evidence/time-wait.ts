@@ -55,8 +55,3 @@ function split(host: HostReport, peak: number): TimeWaitCount['split'] {
 export function capPeer(count: number, host: HostReport, ports?: number): number {
   return Math.min(count, timeWaitCount(host).peak, ports ?? Infinity);
 }
-
-/** TIME_WAIT on the host's own (ephemeral) ports at its peak, as findings may state it: the split's part, else the role peak capped. */
-export function ephemeralTimeWait(host: HostReport): number {
-  return timeWaitCount(host).split?.ephemeral ?? capPeer(host.peak.ephemeral.TIME_WAIT, host);
-}

@@ -3,9 +3,10 @@ import type { Dial } from '../../core/connection-model.ts';
 import { floods } from '../../core/connection-model.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
 import { portBudget } from '../../core/port-budget.ts';
-import { ephemeralTimeWait } from '../evidence/time-wait.ts';
+import { actorStat, counter, hostPeak, peerPeak, portBudgetRef, sockstatTw, type Finding } from '../claims/claim.ts';
+import { ClaimSet } from '../claims/measure.ts';
 import type { FindingInput } from './rule.ts';
-import { n, times } from './words.ts';
+import { n, syscallNames, times } from './words.ts';
 
 const errorsOf = (stats: ActorReport | undefined) => (stat(stats, 'errors') ?? {});
 /** A flood's connections toward one destination. */
@@ -22,8 +23,8 @@ const destination = (f: Flood) => `${f.dial.to.address}:${f.dial.to.port}`;
  * destination is known, so its budget is per host; connect() picks one per 4-tuple, so its budget is per
  * destination.
  */
-export function bindBeforeConnectFindings({ plan, report }: FindingInput): string[] {
-  const out: string[] = [];
+export function bindBeforeConnectFindings({ plan, report }: FindingInput): Finding[] {
+  const out: Finding[] = [];
   const groups = new Map<string, Flood[]>();
   for (const a of Object.values(plan.actors)) {
     const model = connectionsOf(a);
@@ -40,18 +41,30 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     const host = report.hosts[hostName];
     const budget = host && portBudget(host.sysctls);
     if (destinations.length < 2 || !host || !budget) continue;
-    const connected = actors.reduce((sum, a) => sum + (stat(report.actors[a.name], 'connected') ?? 0), 0);
-    const count = (code: string) => actors.reduce((sum, a) => sum + (errorsOf(report.actors[a.name])[code]?.count ?? 0), 0);
-    const syscalls = (code: string) => [...new Set(actors.flatMap((a) => Object.keys(errorsOf(report.actors[a.name])[code]?.syscalls ?? {})))].map((s) => `${s}()`).join(', ');
-    const head = `Host ${hostName} opened ${n(connected)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times(connected, budget.budget)} its ${n(budget.budget)}-port budget (ip_local_port_range ${budget.range})`;
-    const inUse = count('EADDRINUSE');
-    const notAvail = count('EADDRNOTAVAIL');
-    const recycled = host.counters.delta['TcpExt.TWRecycled'] ?? 0;
+    const set = new ClaimSet({ plan, report });
+    const names = [...new Set(actors.map((a) => a.name))];
+    const peers = [...new Set(actors.map((a) => a.dial.to.host))];
+    const its = { peers };
+    const counted = names.filter((a) => typeof stat(report.actors[a], 'connected') === 'number');
+    const connected = set.add({ name: 'connections', unit: 'connections', plus: counted.map((a) => actorStat(a, 'connected')), ...its });
+    const ports = set.add({ name: 'portBudget', unit: 'ports', plus: [portBudgetRef(hostName, budget.budget)], ...its });
+    const failed = (code: string) => {
+      const reporting = names.filter((a) => errorsOf(report.actors[a])[code]);
+      if (!reporting.length) return undefined;
+      const count = set.add({ name: 'errors', of: code, unit: 'errors', plus: reporting.map((a) => actorStat(a, 'errors', code, 'count')), ...its });
+      const calls = [...new Set(reporting.flatMap((a) => Object.keys(errorsOf(report.actors[a])[code]!.syscalls)))].map((call) => set.add({ name: 'syscallErrors', of: `${code} ${call}`, unit: 'errors', plus: reporting.filter((a) => errorsOf(report.actors[a])[code]!.syscalls[call] !== undefined).map((a) => actorStat(a, 'errors', code, 'syscalls', call)), ...its }));
+      return { count, calls: syscallNames(calls, code) };
+    };
+    // What held its ports toward these destinations: their per-peer TIME_WAIT, capped by the host's own count.
+    const timeWait = () => set.add({ name: 'peerTimeWait', unit: 'sockets', plus: destinations.map((d) => peerPeak(hostName, 'ephemeral', d, 'TIME_WAIT')), cap: [hostPeak(hostName, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(hostName)] : [])], ...its, end: 'client' });
+    const head = `Host ${hostName} opened ${n(connected.value)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times(connected.value, ports.value)} its ${n(ports.value)}-port budget (ip_local_port_range ${budget.range})`;
+    const inUse = failed('EADDRINUSE');
+    const notAvail = failed('EADDRNOTAVAIL');
 
     if (mode === 'plain') {
       let s = `${head}, calling connect() without bind(): the kernel picks the source port for the whole 4-tuple, so one port serves every destination and the budget counts per destination ip:port.`;
-      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${syscalls('EADDRNOTAVAIL')}) ${n(notAvail)} times, once each destination's ports were held (its ephemeral TIME_WAIT peaked at ${n(ephemeralTimeWait(host))}).`;
-      out.push(s);
+      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${notAvail.calls}) ${n(notAvail.count.value)} times, once each destination's ports were held (its TIME_WAIT toward them peaked at ${n(timeWait().value)}).`;
+      out.push(set.finding('bind-before-connect', hostName, peers, s));
       continue;
     }
 
@@ -59,23 +72,24 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): strin
     let s = `${head}, binding its source address (${address}) before connect(): bind(ip, 0) chooses the port before the destination is known.`;
     const autobindReuse = host.sysctls['net.ipv4.ip_autobind_reuse'];
     if (inUse) {
-      s += ` Once the ports were taken (its ephemeral TIME_WAIT peaked at ${n(ephemeralTimeWait(host))}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse)} times, reported by ${syscalls('EADDRINUSE')}`;
+      s += ` Once the ports were taken (its TIME_WAIT toward those destinations peaked at ${n(timeWait().value)}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse.count.value)} times, reported by ${inUse.calls}`;
       // libuv keeps bind()'s EADDRINUSE in delayed_error and returns it from the connect (or listen) call.
-      s += syscalls('EADDRINUSE') === 'connect()' ? ' because libuv holds bind()\'s EADDRINUSE back and returns it from connect().' : '.';
+      s += inUse.calls === 'connect()' ? ' because libuv holds bind()\'s EADDRINUSE back and returns it from connect().' : '.';
       s += ' A port held by any socket, TIME_WAIT included, is not handed out by bind() again, whatever the destination: the budget counts per host.';
       s += ' What would change it: connect() without binding (a port per destination 4-tuple), IP_BIND_ADDRESS_NO_PORT (node does not expose it), net.ipv4.ip_autobind_reuse=1, keep-alive, or a wider ip_local_port_range.';
     }
-    if (autobindReuse === '1' && connected > budget.budget) {
+    if (autobindReuse === '1' && connected.value > ports.value) {
       s += ` With net.ipv4.ip_autobind_reuse=1, bind(ip, 0) handed out ports already held by sockets that set SO_REUSEADDR (libuv sets it on every TCP bind), so one port served several destinations again.`;
     }
-    if (recycled > 0) {
-      s += ` connect() took over ${n(recycled)} 4-tuples still in TIME_WAIT (TcpExt.TWRecycled +${n(recycled)})`;
+    const recycled = set.add({ name: 'counter', of: 'TcpExt.TWRecycled', unit: 'count', plus: [counter(hostName, 'TcpExt.TWRecycled')], ...its });
+    if (recycled.value > 0) {
+      s += ` connect() took over ${n(recycled.value)} 4-tuples still in TIME_WAIT (TcpExt.TWRecycled +${n(recycled.value)})`;
       s += host.sysctls['net.ipv4.tcp_tw_reuse'] === '0'
         ? ' although net.ipv4.tcp_tw_reuse=0: for a port that was bound explicitly, this kernel reuses a TIME_WAIT entry that has timestamps without consulting tcp_tw_reuse, which gates only the ports connect() picks itself.'
         : '.';
     }
-    if (notAvail) s += ` EADDRNOTAVAIL ${n(notAvail)} times (${syscalls('EADDRNOTAVAIL')}): the port bind() chose was in use toward that very destination and could not be taken over.`;
-    out.push(s);
+    if (notAvail) s += ` EADDRNOTAVAIL ${n(notAvail.count.value)} times (${notAvail.calls}): the port bind() chose was in use toward that very destination and could not be taken over.`;
+    out.push(set.finding('bind-before-connect', hostName, peers, s));
   }
   return out;
 }

@@ -1,6 +1,9 @@
-// Which sockets held a host's ports toward one destination, in words, and whether TIME_WAIT alone did.
+// Which sockets held a host's ports toward one destination, as claims (one per state, the per-peer census peak),
+// in words, and whether TIME_WAIT alone did.
 import type { HostReport } from '../report.ts';
 import { ALL_PORTS, portHolders } from '../evidence/port-holders.ts';
+import { hostPeak, peerPeak, portBudgetRef, sockstatTw, type Claim } from '../claims/claim.ts';
+import type { ClaimSet } from '../claims/measure.ts';
 import { n } from './words.ts';
 
 export interface HoldersText {
@@ -14,12 +17,18 @@ export interface HoldersText {
 
 const OPEN = new Set(['ESTABLISHED', 'CLOSE_WAIT', 'SYN_SENT']);
 
-export function holdersText(host: HostReport, destination: string, budget?: number): HoldersText {
-  const h = portHolders(host, destination, budget);
-  const open = h.states.filter(([s]) => OPEN.has(s)).reduce((a, [, k]) => a + k, 0);
+/** Claims of what held `name`'s ports toward `destination` (for the group with `peers`), and their words. */
+export function holdersText(set: ClaimSet, name: string, host: HostReport, destination: string, peers: readonly string[], budget?: number): HoldersText {
+  const claims: Claim[] = portHolders(host, destination, budget).states.map(([state]) => {
+    // A per-peer peak is never more than the budget's ports; TIME_WAIT never more than the host's own capped count.
+    const cap = [...(budget !== undefined ? [portBudgetRef(name, budget)] : []), ...(state === 'TIME_WAIT' ? [hostPeak(name, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(name)] : [])] : [])];
+    return set.add({ name: 'peerStatePeak', of: state, unit: 'sockets', plus: [peerPeak(name, 'ephemeral', destination, state)], ...(cap.length ? { cap } : {}), peers });
+  });
+  const timeWait = claims.find((c) => c.of === 'TIME_WAIT')?.value ?? 0;
+  const open = claims.filter((c) => OPEN.has(c.of!)).reduce((a, c) => a + c.value, 0);
   return {
-    list: h.states.map(([s, k]) => `${s} ${n(k)}`).join(', ') || 'none in any sample',
-    byTimeWait: budget !== undefined && h.timeWait >= budget * ALL_PORTS,
-    byOpen: open > h.timeWait,
+    list: claims.map((c) => `${c.of} ${n(c.value)}`).join(', ') || 'none in any sample',
+    byTimeWait: budget !== undefined && timeWait >= budget * ALL_PORTS,
+    byOpen: open > timeWait,
   };
 }

@@ -1,5 +1,5 @@
-// Findings: what happened, on which host, by which mechanism, and what would change it, as sentences and, from
-// the rules that make them, typed claims. One file per mechanism, listed here in the order the summary shows them.
+// Findings: what happened, on which host, by which mechanism, and what would change it, as typed claims and the
+// sentences written from them. One file per mechanism, listed here in the order the summary shows them.
 import type { Plan } from '../../core/plan.ts';
 import type { Report } from '../report.ts';
 import { addressInUseFindings } from './address-in-use.ts';
@@ -20,7 +20,7 @@ import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
 import { serverLossFindings } from './server-losses.ts';
 import type { FindingClaims } from '../claims/claim.ts';
-import { textOf, type FindingRule } from './rule.ts';
+import type { FindingRule } from './rule.ts';
 import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
@@ -29,11 +29,10 @@ const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFinding
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
 
-/** Every finding's sentence, and the claims of those that carry them (by index into the sentences). */
+/** Every finding's sentence, and its claims (by index into the sentences). */
 export function findingsWithClaims(plan: Plan, report: Input): { findings: string[]; claims: FindingClaims[] } {
   const all = RULES.flatMap((rule) => rule({ plan, report }));
-  const claims = all.flatMap((f, finding) => (typeof f === 'string' ? [] : [{ finding, rule: f.rule, host: f.host, peers: f.peers, claims: f.claims }]));
-  return { findings: all.map(textOf), claims };
+  return { findings: all.map((f) => f.text), claims: all.map((f, finding) => ({ finding, rule: f.rule, host: f.host, peers: f.peers, claims: f.claims })) };
 }
 
 export function findings(plan: Plan, report: Input): string[] {

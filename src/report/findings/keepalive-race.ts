@@ -30,9 +30,9 @@ const RETRY_WORDS: Record<Retries, string> = {
 const CURES = 'What cures it: the end that reuses an idle connection must be the one that closes it, so the server\'s idle timeout must be the longer: raise it above the pool\'s (Node: server.keepAliveTimeout = 65000 behind nginx\'s 60 s), or lower the pool\'s below it (nginx: `keepalive_timeout 4s;` in the upstream block).';
 const HIDES = 'Retrying every method (proxy_next_upstream non_idempotent, or a client\'s retry) hides the race rather than curing it: the closes and resets go on, each costs a second attempt, and a request the server had already read can be applied twice.';
 
-function measure(report: FindingInput['report'], name: ClaimName, unit: ClaimUnit, plus: readonly EvidenceRef[], peers?: readonly string[]): Claim | undefined {
+function measure({ plan, report }: FindingInput, name: ClaimName, unit: ClaimUnit, plus: readonly EvidenceRef[], peers?: readonly string[]): Claim | undefined {
   const probe: Claim = { name, value: 0, unit, bound: 'exact', derive: 'sum', plus, ...(peers ? { peers } : {}) };
-  const again = rederive(report, probe);
+  const again = rederive({ plan, report }, probe);
   return 'value' in again ? { ...probe, value: again.value } : undefined;
 }
 
@@ -57,17 +57,17 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
     return c;
   };
 
-  const idleCloses = keep(typeof stat(report.actors[server.name], 'idleCloses') === 'number' ? measure(report, 'idleCloses', 'connections', [{ from: 'actor-stat', actor: server.name, stat: 'idleCloses' }], peers) : undefined);
-  const serverFirst = keep(measure(report, 'firstCloses', 'connections', firstCloseCounters(server.host), peers));
-  const poolFirst = keep(measure(report, 'firstCloses', 'connections', firstCloseCounters(pool.host), peers));
-  const serverRsts = keep(measure(report, 'resets', 'segments', [counter(server.host, 'Tcp.OutRsts')], peers));
-  const poolResets = keep(measure(report, 'resets', 'connections', [counter(pool.host, 'Tcp.EstabResets')], peers));
+  const idleCloses = keep(typeof stat(report.actors[server.name], 'idleCloses') === 'number' ? measure(input, 'idleCloses', 'connections', [{ from: 'actor-stat', actor: server.name, stat: 'idleCloses' }], peers) : undefined);
+  const serverFirst = keep(measure(input, 'firstCloses', 'connections', firstCloseCounters(server.host), peers));
+  const poolFirst = keep(measure(input, 'firstCloses', 'connections', firstCloseCounters(pool.host), peers));
+  const serverRsts = keep(measure(input, 'resets', 'segments', [counter(server.host, 'Tcp.OutRsts')], peers));
+  const poolResets = keep(measure(input, 'resets', 'connections', [counter(pool.host, 'Tcp.EstabResets')], peers));
 
   // The proxy's log, by cause and by kind: every request that met the server's close left a line.
   const log = stat(poolStats, 'errorLog');
-  const raceLines = log ? keep(measure(report, 'logLines', 'lines', RACE_CAUSES.map((c) => ({ from: 'actor-stat', actor: pool.name, stat: 'errorLog', path: ['causes', c] })), peers)) : undefined;
+  const raceLines = log ? keep(measure(input, 'logLines', 'lines', RACE_CAUSES.map((c) => ({ from: 'actor-stat', actor: pool.name, stat: 'errorLog', key: ['causes', c] })), peers)) : undefined;
   const kinds = log ? Object.entries(log.kinds).filter(([kind]) => /upstream prematurely closed|reset by peer|Broken pipe/.test(kind)) : [];
-  for (const [kind] of kinds) keep(measure(report, 'logLines', 'lines', [{ from: 'actor-stat', actor: pool.name, stat: 'errorLog', path: ['kinds', kind] }], peers));
+  for (const [kind] of kinds) keep(measure(input, 'logLines', 'lines', [{ from: 'actor-stat', actor: pool.name, stat: 'errorLog', key: ['kinds', kind] }], peers));
 
   // What the clients got: gateway errors through a proxy, socket errors from a pool of their own.
   const clients = clientsOf(plan, pool);
@@ -75,7 +75,7 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   for (const c of clients) {
     for (const status of GATEWAY_STATUSES) {
       if (!stat(report.actors[c.name], 'statuses')?.[status]) continue;
-      const got = keep(measure(report, 'gatewayErrors', 'responses', [{ from: 'actor-stat', actor: c.name, stat: 'statuses', path: [status] }]));
+      const got = keep(measure(input, 'gatewayErrors', 'responses', [{ from: 'actor-stat', actor: c.name, stat: 'statuses', key: [status] }]));
       if (got) gateway.push({ actor: c.name, status, count: got.value });
     }
   }
@@ -83,7 +83,7 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   const socketErrors: { code: string; count: number }[] = [];
   for (const code of pool.role === 'load' ? SOCKET_ERRORS : []) {
     if (!stat(poolStats, 'errorsOnReused')?.[code]) continue;
-    const got = keep(measure(report, 'requests', 'requests', [{ from: 'actor-stat', actor: pool.name, stat: 'errorsOnReused', path: [code, 'count'] }]));
+    const got = keep(measure(input, 'requests', 'requests', [{ from: 'actor-stat', actor: pool.name, stat: 'errorsOnReused', key: [code, 'count'] }]));
     if (got) socketErrors.push({ code, count: got.value });
   }
   const clientErrors = gatewayErrors + socketErrors.reduce((a, e) => a + e.count, 0);

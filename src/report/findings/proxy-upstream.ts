@@ -5,13 +5,14 @@ import { stat } from '../report.ts';
 import { relays } from '../../core/connection-model.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
 import { portBudget } from '../../core/port-budget.ts';
-import { evidenceOf } from '../evidence/closer.ts';
-import { closesText } from '../evidence/closes-text.ts';
+import { evidenceOf, peerKeys } from '../evidence/closer.ts';
 import { planLinks } from '../evidence/links.ts';
-import { capPeer } from '../evidence/time-wait.ts';
+import { actorStat, counter, hostPeak, peerPeak, portBudgetRef, sockstatTw, sysctl, type Claim, type Finding } from '../claims/claim.ts';
+import { closerClaims } from '../claims/closer-claims.ts';
+import { ClaimSet } from '../claims/measure.ts';
 import { holdersText } from './holders-text.ts';
 import type { FindingInput } from './rule.ts';
-import { n, pct } from './words.ts';
+import { closesWords, decimal, n, pct, perRequestWords } from './words.ts';
 
 const ENGINE_NAMES: Record<string, string> = { nginx: 'nginx', haproxy: 'HAProxy', builtin: 'the built-in undici proxy' };
 
@@ -26,54 +27,60 @@ const CAUSE_TEXT: Record<string, string> = {
 };
 
 /** Neither end held TIME_WAIT: an RST close (by which host, from its counters), or connections kept open. */
-function noTimeWaitReason(hosts: FindingInput['report']['hosts'], proxyHost: string, upstreamHost: string, opens: unknown, keepAlive: number, engine: string): string {
-  const resets = (h: string) => hosts[h]?.counters.delta['Tcp.OutRsts'] ?? 0;
-  const lingerZero = (h: string) => hosts[h]?.counters.delta['TcpExt.TCPAbortOnData'] ?? 0;
-  const opened = typeof opens === 'number' ? opens : 0;
-  if (opened > 0 && resets(proxyHost) >= opened / 2) {
-    let s = `Neither host held TIME_WAIT for them: the proxy closed them by RST (Tcp.OutRsts +${n(resets(proxyHost))}, TcpExt.TCPAbortOnData +${n(lingerZero(proxyHost))} on host ${proxyHost}: close with SO_LINGER 0 or data arriving after close), and a reset connection skips TIME_WAIT on both sides.`;
+function noTimeWaitReason(set: ClaimSet, proxyHost: string, upstreamHost: string, opens: Claim | undefined, pooled: boolean, engine: string): string {
+  const count = (h: string, c: string) => set.add({ name: 'counter', of: c, unit: 'count', plus: [counter(h, c)], peers: [] });
+  const opened = opens?.value ?? 0;
+  const proxyResets = count(proxyHost, 'Tcp.OutRsts');
+  if (opened > 0 && proxyResets.value >= opened / 2) {
+    const lingerZero = count(proxyHost, 'TcpExt.TCPAbortOnData');
+    let s = `Neither host held TIME_WAIT for them: the proxy closed them by RST (Tcp.OutRsts +${n(proxyResets.value)}, TcpExt.TCPAbortOnData +${n(lingerZero.value)} on host ${proxyHost}: close with SO_LINGER 0 or data arriving after close), and a reset connection skips TIME_WAIT on both sides.`;
     if (engine === 'haproxy') s += ' HAProxy waits for the server to close first and, when it has to close a server connection itself, resets it on purpose so that its own host never piles up TIME_WAIT (mode tcp mirrors the client\'s FIN instead).';
     return s;
   }
-  if (opened > 0 && resets(upstreamHost) >= opened / 2) {
-    return `Neither host held TIME_WAIT for them: the upstream closed them by RST (Tcp.OutRsts +${n(resets(upstreamHost))} on host ${upstreamHost}), and a reset connection skips TIME_WAIT on both sides.`;
+  const upstreamResets = count(upstreamHost, 'Tcp.OutRsts');
+  if (opened > 0 && upstreamResets.value >= opened / 2) {
+    return `Neither host held TIME_WAIT for them: the upstream closed them by RST (Tcp.OutRsts +${n(upstreamResets.value)} on host ${upstreamHost}), and a reset connection skips TIME_WAIT on both sides.`;
   }
-  if (keepAlive > 0) return 'Neither host held TIME_WAIT for them: the connections stayed open and were reused.';
+  if (pooled) return 'Neither host held TIME_WAIT for them: the connections stayed open and were reused.';
   return 'Neither host held TIME_WAIT for them, and neither host\'s counters show resets: the connections were still open when sampling ended, or ended outside the sampled time.';
 }
 
-export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] {
-  const out: string[] = [];
+export function proxyUpstreamFindings({ plan, report }: FindingInput): Finding[] {
+  const out: Finding[] = [];
   const links = planLinks(plan);
   for (const actor of Object.values(plan.actors)) {
     const model = connectionsOf(actor);
     if (!relays(model)) continue;
     const upstreams = model.dials.map((d) => d.to);
+    const upstreamHosts = [...new Set(upstreams.map((u) => u.host))];
     const first = model.dials[0]!;
     const stats = report.actors[actor.name];
     const proxyHost = report.hosts[actor.host];
     if (!stats || !proxyHost) continue;
-    const engine = `${ENGINE_NAMES[String(stat(stats, 'engine'))] ?? String(stat(stats, 'engine'))}${stat(stats, 'version') ? ` ${stat(stats, 'version')}` : ''}`;
-    const keepAlive = first.perRequest.pooled ? first.perRequest.connections : 0;
+    const engineName = String(stat(stats, 'engine'));
+    const engine = `${ENGINE_NAMES[engineName] ?? engineName}${stat(stats, 'version') ? ` ${stat(stats, 'version')}` : ''}`;
+    const pooled = first.perRequest.pooled;
 
-    // What the clients of this proxy asked for and got.
-    const clients = Object.values(plan.actors).filter((a) => a.connect?.actor === actor.name);
-    let requests = 0;
-    const statuses: Record<string, number> = {};
-    for (const c of clients) {
-      const s = report.actors[c.name];
-      // One request per connection from these clients (short-conn-client): its connections are the proxy's requests.
-      requests += stat(s, 'connected') ?? 0;
-      for (const [code, k] of Object.entries(stat(s, 'statuses') ?? {})) statuses[code] = (statuses[code] ?? 0) + k;
-    }
-    const gatewayErrors = Object.entries(statuses).filter(([code]) => Number(code) >= 500);
+    // What the clients of this proxy asked for and got: one request per connection from these clients (short-conn-client).
+    const clients = Object.values(plan.actors).filter((a) => a.connect?.actor === actor.name && typeof stat(report.actors[a.name], 'connected') === 'number');
+    const clientHosts = [...new Set(clients.map((c) => c.host))];
+    const requestRefs = clients.map((c) => actorStat(c.name, 'connected'));
+    const hasOpens = typeof stat(stats, 'hostActiveOpens') === 'number';
 
-    const opens = stat(stats, 'hostActiveOpens');
-    if (typeof opens === 'number' && requests > 0) {
-      let s = `Proxy ${actor.name} (${engine}, upstream keep-alive ${keepAlive > 0 ? `on, pool ${keepAlive}` : 'off'}) opened ${n(opens)} upstream connections (Tcp.ActiveOpens on host ${actor.host}) for ${n(requests)} client requests: ${Math.round((opens / requests) * 1000) / 1000} per request.`;
-      if (keepAlive > 0) s += ' Kept-alive connections carried many requests each, so few ports were ever used.';
-      else if (opens < requests) s += ` Without keep-alive every request needs its own upstream connection: the other ${n(requests - opens)} requests never got one.`;
-      out.push(s);
+    let set = new ClaimSet({ plan, report });
+    const requests = set.add({ name: 'requests', unit: 'requests', plus: requestRefs, peers: clientHosts });
+    const opens = hasOpens ? set.add({ name: 'upstreamConnections', unit: 'connections', plus: [actorStat(actor.name, 'hostActiveOpens')], peers: upstreamHosts }) : undefined;
+    if (opens && requests.value > 0) {
+      const per = set.add({ name: 'connectionsPerRequest', unit: 'connections per request', derive: 'ratio', plus: [actorStat(actor.name, 'hostActiveOpens')], minus: requestRefs, peers: [...clientHosts, ...upstreamHosts] });
+      const pool = pooled ? set.maybe({ name: 'planned', of: 'pool', unit: 'connections', plus: [{ from: 'model', actor: actor.name, field: 'pool' }], peers: upstreamHosts }) : undefined;
+      let s = `Proxy ${actor.name} (${engine}, upstream keep-alive ${pooled ? `on, pool ${pool ? n(pool.value) : '?'}` : 'off'}) opened ${n(opens.value)} upstream connections (Tcp.ActiveOpens on host ${actor.host}) for ${n(requests.value)} client requests: `;
+      // The words follow the measured connections per request, never the configuration: a pool may keep few alive.
+      if (pooled) s += `${perRequestWords(per.value)}.`;
+      else {
+        s += `${decimal(per.value)} per request.`;
+        if (opens.value < requests.value) s += ` Without keep-alive every request needs its own upstream connection: the other ${n(requests.value - opens.value)} requests never got one.`;
+      }
+      out.push(set.finding('proxy-upstream', actor.host, [...clientHosts, ...upstreamHosts], s));
     }
 
     const own = first.localPorts.from === 'own-range' ? first.localPorts : undefined;
@@ -81,51 +88,75 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): string[] 
     const budgetName = own ? 'source port range (sourcePorts)' : 'ip_local_port_range';
     const groups = evidenceOf(report.hosts, links, actor.host).filter((e) => e.clientHosts.includes(actor.host));
     for (const u of upstreams) {
-      const atProxy = proxyHost.peak.peers?.ephemeral?.[`${u.address}:${u.port}`] ?? {};
+      set = new ClaimSet({ plan, report });
+      const its = { peers: [u.host] };
+      const destination = `${u.address}:${u.port}`;
       const e = groups.find((g) => g.serverHost === u.host);
-      const twProxy = capPeer(atProxy.TIME_WAIT ?? 0, proxyHost, budget?.budget);
-      const twUpstream = e?.server.peer.timeWait ?? 0;
-      let s = `Upstream ${u.actor} (${u.address}:${u.port}): TIME_WAIT of its connections with the proxy peaked at ${n(twProxy)} on host ${actor.host} and ${n(twUpstream)} on host ${u.host} (all its ports from ${e?.seenAs ?? proxyHost.address}), ESTABLISHED at ${n(atProxy.ESTABLISHED ?? 0)}.`;
-      const share = budget && twProxy > 0 ? ` That is ${pct(twProxy, budget.budget)} of its ${n(budget.budget)}-port ${budgetName} (${budget.range}), the budget toward one upstream ip:port.` : '';
+      const twCap = [hostPeak(actor.host, 'TIME_WAIT'), ...(proxyHost.samples > 0 ? [sockstatTw(actor.host)] : []), ...(budget ? [portBudgetRef(actor.host, budget.budget)] : [])];
+      const twProxy = set.add({ name: 'peerTimeWait', unit: 'sockets', plus: [peerPeak(actor.host, 'ephemeral', destination, 'TIME_WAIT')], cap: twCap, ...its, end: 'client' });
+      const upstreamHost = report.hosts[u.host];
+      const twUpstream = e && upstreamHost
+        ? set.add({ name: 'peerTimeWait', unit: 'sockets', plus: peerKeys(upstreamHost, e.links, 'server').map((k) => peerPeak(u.host, k.role, k.peer, 'TIME_WAIT')), cap: [hostPeak(u.host, 'TIME_WAIT'), ...(upstreamHost.samples > 0 ? [sockstatTw(u.host)] : [])], peers: [actor.host], end: 'server' })
+        : undefined;
+      const established = set.add({ name: 'peerStatePeak', of: 'ESTABLISHED', unit: 'sockets', plus: [peerPeak(actor.host, 'ephemeral', destination, 'ESTABLISHED')], ...its });
+      let s = `Upstream ${u.actor} (${destination}): TIME_WAIT of its connections with the proxy peaked at ${n(twProxy.value)} on host ${actor.host} and ${n(twUpstream?.value ?? 0)} on host ${u.host} (all its ports from ${e?.seenAs ?? proxyHost.address}), ESTABLISHED at ${n(established.value)}.`;
+      const ports = budget ? set.add({ name: 'portBudget', unit: 'ports', plus: [portBudgetRef(actor.host, budget.budget)], ...its }) : undefined;
+      const share = budget && ports && twProxy.value > 0 ? ` That is ${pct(twProxy.value, ports.value)} of its ${n(ports.value)}-port ${budgetName} (${budget.range}), the budget toward one upstream ip:port.` : '';
       if (!e || e.first === 'none') {
-        s += ` ${noTimeWaitReason(report.hosts, actor.host, u.host, opens, keepAlive, String(stat(stats, 'engine')))}`;
-      } else if (e.first === 'client') {
-        s += ` Host ${actor.host} closed these connections first (${closesText(e, report.hosts, 'client')}), so its host holds their TIME_WAIT for 60 s, each on one of its local ports toward ${u.address}:${u.port}.${share}`;
-      } else if (e.first === 'server') {
-        s += ` Host ${u.host} closed these connections first (${closesText(e, report.hosts, 'server')}), so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
+        s += ` ${noTimeWaitReason(set, actor.host, u.host, opens, pooled, engineName)}`;
       } else {
-        s += ` Who closed these connections first was mixed (${closesText(e, report.hosts, 'client')}): on each connection the first FIN to leave decides, and both ends close as soon as the response is complete. Host ${actor.host} holds the TIME_WAIT of its share on its local ports toward ${u.address}:${u.port}, and host ${u.host} the rest on its listening port.${share}`;
+        const sides = closerClaims(set, report.hosts, e, actor.host);
+        if (e.first === 'client') {
+          s += ` Host ${actor.host} closed these connections first (${closesWords(sides, 'client')}), so its host holds their TIME_WAIT for 60 s, each on one of its local ports toward ${destination}.${share}`;
+        } else if (e.first === 'server') {
+          s += ` Host ${u.host} closed these connections first (${closesWords(sides, 'server')}), so its host holds the TIME_WAIT, on its listening port: the proxy's ports stay free (a new SYN to a 4-tuple in TIME_WAIT there is accepted, RFC 6191).`;
+        } else {
+          // Only a connection per request ends with its response; a pooled one ends when either end gives it up.
+          const when = pooled ? 'a pooled connection ends when either end gives it up (an idle timeout, or the end of the run), not after each response' : 'both ends close as soon as the response is complete';
+          s += ` Who closed these connections first was mixed (${closesWords(sides, 'client')}): on each connection the first FIN to leave decides, and ${when}. Host ${actor.host} holds the TIME_WAIT of its share on its local ports toward ${destination}, and host ${u.host} the rest on its listening port.${share}`;
+        }
       }
-      out.push(s);
+      out.push(set.finding('proxy-upstream', actor.host, [u.host], s));
     }
 
-    const recycled = proxyHost.counters.delta['TcpExt.TWRecycled'] ?? 0;
-    if (recycled > 0) {
-      let s = `On host ${actor.host} new connections took over ${n(recycled)} TIME_WAIT entries (TcpExt.TWRecycled) with net.ipv4.tcp_tw_reuse=${proxyHost.sysctls['net.ipv4.tcp_tw_reuse'] ?? '?'}.`;
+    if ((proxyHost.counters.delta['TcpExt.TWRecycled'] ?? 0) > 0) {
+      set = new ClaimSet({ plan, report });
+      const recycled = set.add({ name: 'counter', of: 'TcpExt.TWRecycled', unit: 'count', plus: [counter(actor.host, 'TcpExt.TWRecycled')], peers: [] });
+      const reuse = set.maybe({ name: 'sysctl', of: 'net.ipv4.tcp_tw_reuse', unit: 'count', plus: [sysctl(actor.host, 'net.ipv4.tcp_tw_reuse')], peers: [] });
+      let s = `On host ${actor.host} new connections took over ${n(recycled.value)} TIME_WAIT entries (TcpExt.TWRecycled) with net.ipv4.tcp_tw_reuse=${reuse ? n(reuse.value) : '?'}.`;
       if (own) s += ' The proxy binds each source port itself (HAProxy `source addr:lo-hi`), and connect() from an explicitly bound port may take over a TIME_WAIT 4-tuple whenever TCP timestamps are on, whatever tcp_tw_reuse says: that range does not run out the way ip_local_port_range does.';
-      out.push(s);
+      out.push(set.finding('proxy-upstream', actor.host, upstreamHosts, s));
     }
 
     const log = stat(stats, 'errorLog');
     if (log && log.lines > 0) {
-      const top = Object.entries(log.kinds).slice(0, 3).map(([kind, k]) => `"${kind}" ${n(k)} times`).join('; ');
-      const causes = Object.entries(log.causes).filter(([c, k]) => k > 0 && CAUSE_TEXT[c]).map(([c, k]) => `${CAUSE_TEXT[c]} (${n(k)})`);
-      let s = `The proxy's own log (${engine}) has ${n(log.lines)} error lines: ${top}.`;
+      set = new ClaimSet({ plan, report });
+      const its = { peers: upstreamHosts };
+      const lines = set.add({ name: 'logLines', unit: 'lines', plus: [actorStat(actor.name, 'errorLog', 'lines')], ...its });
+      const top = Object.keys(log.kinds).slice(0, 3).map((kind) => `"${kind}" ${n(set.add({ name: 'logKind', of: kind, unit: 'lines', plus: [actorStat(actor.name, 'errorLog', 'kinds', kind)], ...its }).value)} times`).join('; ');
+      const causes = Object.entries(log.causes).filter(([c, k]) => k > 0 && CAUSE_TEXT[c]).map(([c]) => `${CAUSE_TEXT[c]} (${n(set.add({ name: 'logCause', of: c, unit: 'lines', plus: [actorStat(actor.name, 'errorLog', 'causes', c)], ...its }).value)})`);
+      let s = `The proxy's own log (${engine}) has ${n(lines.value)} error lines: ${top}.`;
       if (causes.length) s += ` By cause: ${causes.join('; ')}.`;
       const tw = proxyHost.sysctls['net.ipv4.tcp_tw_reuse'];
       if ((log.causes['portsExhausted'] ?? 0) > 0) {
         for (const u of upstreams) {
-          const held = holdersText(proxyHost, `${u.address}:${u.port}`, budget?.budget);
+          const destination = `${u.address}:${u.port}`;
+          const held = holdersText(set, actor.host, proxyHost, destination, [u.host], budget?.budget);
           s += held.byTimeWait
-            ? ` Every local port toward ${u.address}:${u.port} was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host ${actor.host}: ${held.list})${tw === '0' ? `, and tcp_tw_reuse=0 on host ${actor.host} forbids reusing them` : ''}.`
-            : ` Its ports toward ${u.address}:${u.port} were held by (per-peer census peaks on host ${actor.host}): ${held.list}.`;
+            ? ` Every local port toward ${destination} was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host ${actor.host}: ${held.list})${tw === '0' ? `, and tcp_tw_reuse=0 on host ${actor.host} forbids reusing them` : ''}.`
+            : ` Its ports toward ${destination} were held by (per-peer census peaks on host ${actor.host}): ${held.list}.`;
         }
         s += ' What would change it: upstream keep-alive (nginx: `keepalive N` with `proxy_http_version 1.1` and `proxy_set_header Connection ""`; HAProxy: `http-reuse always`, since `safe` gives each client connection\'s first request a server connection of its own), more upstream ip:ports (the budget is per destination), a wider ip_local_port_range, or tcp_tw_reuse=1.';
       }
-      out.push(s);
+      out.push(set.finding('proxy-upstream', actor.host, upstreamHosts, s));
     }
-    if (gatewayErrors.length) {
-      out.push(`Clients of proxy ${actor.name} got ${gatewayErrors.map(([code, k]) => `${n(k)} × ${code}`).join(', ')} out of ${n(requests)} responses.`);
+
+    const failing = [...new Set(clients.flatMap((c) => Object.keys(stat(report.actors[c.name], 'statuses') ?? {})))].filter((code) => Number(code) >= 500);
+    if (failing.length) {
+      set = new ClaimSet({ plan, report });
+      const got = failing.map((code) => set.add({ name: 'statusCount', of: code, unit: 'responses', plus: clients.map((c) => actorStat(c.name, 'statuses', code)), peers: clientHosts }));
+      const total = set.add({ name: 'requests', unit: 'requests', plus: requestRefs, peers: clientHosts });
+      out.push(set.finding('proxy-upstream', actor.host, clientHosts, `Clients of proxy ${actor.name} got ${got.map((c) => `${n(c.value)} × ${c.of}`).join(', ')} out of ${n(total.value)} responses.`));
     }
   }
   return out;

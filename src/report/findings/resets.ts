@@ -2,11 +2,10 @@ import { stat } from '../report.ts';
 import type { CloseStyle } from '../../core/connection-model.ts';
 import type { ActorPlan } from '../../core/plan.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
-import { timeWaitCount } from '../evidence/time-wait.ts';
+import { actorStat, counter, hostPeak, sockstatTw, type Finding } from '../claims/claim.ts';
+import { ClaimSet } from '../claims/measure.ts';
 import type { FindingInput } from './rule.ts';
-import { n } from './words.ts';
-
-const calls = (e: { syscalls: Record<string, number> }) => Object.entries(e.syscalls).map(([call, k]) => `${call}() ${n(k)}`).join(', ');
+import { n, syscallWords } from './words.ts';
 
 /** How a peer ends its connections with `actor`: the peer's own side of them, as its connection model says. */
 interface PeerEnd {
@@ -35,39 +34,57 @@ function resetCause({ peer, closeStyle, unreadBody }: PeerEnd): string | undefin
 }
 
 /** Connections closed by RST: who sent them and why, and what the other side's syscalls returned. */
-export function resetFindings({ plan, report }: FindingInput): string[] {
-  const out: string[] = [];
+export function resetFindings({ plan, report }: FindingInput): Finding[] {
+  const out: Finding[] = [];
   for (const actor of Object.values(plan.actors)) {
     const stats = report.actors[actor.name];
     const host = report.hosts[actor.host];
     if (!stats || !host) continue;
-    const d = host.counters.delta;
-    const resetsSent = (stat(stats, 'resetsSent') ?? 0) + (connectionsOf(actor).load && connectionsOf(actor).dials[0]?.closeStyle === 'rst' ? (stat(stats, 'ok') ?? 0) : 0);
-    if (resetsSent > 0) {
-      out.push(`Host ${actor.host} closed ${n(resetsSent)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)} and TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(timeWaitCount(host).peak)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`);
+    const ends = peersOf(actor, plan.actors);
+    const peers = [...new Set(ends.map((p) => p.peer.host))];
+    const counters = (set: ClaimSet, ...names: string[]) => names.map((c) => set.add({ name: 'counter', of: c, unit: 'count', plus: [counter(actor.host, c)], peers: [] }));
+    const model = connectionsOf(actor);
+    // A load that closes with SO_LINGER 0 resets every connection it got an answer on.
+    const sent = [...(typeof stat(stats, 'resetsSent') === 'number' ? [actorStat(actor.name, 'resetsSent')] : []), ...(model.load && model.dials[0]?.closeStyle === 'rst' && typeof stat(stats, 'ok') === 'number' ? [actorStat(actor.name, 'ok')] : [])];
+    let set = new ClaimSet({ plan, report });
+    const resetsSent = set.add({ name: 'resetsSent', unit: 'connections', plus: sent, peers });
+    if (resetsSent.value > 0) {
+      const [rsts, abortOnData] = counters(set, 'Tcp.OutRsts', 'TcpExt.TCPAbortOnData');
+      const tw = set.add({ name: 'timeWaitPeak', unit: 'sockets', plus: [hostPeak(actor.host, 'TIME_WAIT')], cap: host.samples > 0 ? [sockstatTw(actor.host)] : [], peers: [] });
+      out.push(set.finding('resets', actor.host, peers, `Host ${actor.host} closed ${n(resetsSent.value)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(rsts!.value)} and TcpExt.TCPAbortOnData +${n(abortOnData!.value)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(tw.value)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`));
     }
-    const unread = stat(stats, 'closedUnread') ?? 0;
-    if (unread > 0) {
-      out.push(`Host ${actor.host} closed ${n(unread)} connections with the request body unread (actor ${actor.name}, requestBody unread): its kernel sent RST instead of FIN (Tcp.OutRsts +${n(d['Tcp.OutRsts'] ?? 0)}, TcpExt.TCPAbortOnClose +${n(d['TcpExt.TCPAbortOnClose'] ?? 0)}, TcpExt.TCPAbortOnData +${n(d['TcpExt.TCPAbortOnData'] ?? 0)} for data that kept arriving after the close).`);
+    set = new ClaimSet({ plan, report });
+    const unread = set.maybe({ name: 'closedUnread', unit: 'connections', plus: [actorStat(actor.name, 'closedUnread')], peers });
+    if (unread && unread.value > 0) {
+      const [rsts, onClose, onData] = counters(set, 'Tcp.OutRsts', 'TcpExt.TCPAbortOnClose', 'TcpExt.TCPAbortOnData');
+      out.push(set.finding('resets', actor.host, peers, `Host ${actor.host} closed ${n(unread.value)} connections with the request body unread (actor ${actor.name}, requestBody unread): its kernel sent RST instead of FIN (Tcp.OutRsts +${n(rsts!.value)}, TcpExt.TCPAbortOnClose +${n(onClose!.value)}, TcpExt.TCPAbortOnData +${n(onData!.value)} for data that kept arriving after the close).`));
     }
 
     const errors = stat(stats, 'errors') ?? {};
-    const causes = peersOf(actor, plan.actors).map(resetCause).filter(Boolean);
-    const reset = errors['ECONNRESET'];
-    if (reset) {
-      let s = `ECONNRESET reached actor ${actor.name} on host ${actor.host} ${n(reset.count)} times (${calls(reset)}); the kernel of host ${actor.host} counted Tcp.EstabResets +${n(d['Tcp.EstabResets'] ?? 0)} (connections reset while established or in CLOSE_WAIT, its own aborts included).`;
+    const causes = ends.map(resetCause).filter(Boolean);
+    const errorClaims = (s: ClaimSet, code: string) => ({
+      count: s.add({ name: 'errors', of: code, unit: 'errors', plus: [actorStat(actor.name, 'errors', code, 'count')], peers }),
+      calls: Object.keys(errors[code]?.syscalls ?? {}).map((call) => s.add({ name: 'syscallErrors', of: `${code} ${call}`, unit: 'errors', plus: [actorStat(actor.name, 'errors', code, 'syscalls', call)], peers })),
+    });
+    if (errors['ECONNRESET']) {
+      set = new ClaimSet({ plan, report });
+      const reset = errorClaims(set, 'ECONNRESET');
+      const [estabResets] = counters(set, 'Tcp.EstabResets');
+      let s = `ECONNRESET reached actor ${actor.name} on host ${actor.host} ${n(reset.count.value)} times (${syscallWords(reset.calls, 'ECONNRESET')}); the kernel of host ${actor.host} counted Tcp.EstabResets +${n(estabResets!.value)} (connections reset while established or in CLOSE_WAIT, its own aborts included).`;
       if (causes.length) s += ` The RSTs came because ${causes.join('; ')}.`;
-      const eofs = stat(stats, 'peerClosed') ?? 0;
-      if (actor.role === 'load' && eofs > 0 && reset.count + eofs === (stat(stats, 'connected') ?? -1)) {
-        s += ` The other ${n(eofs)} connections were reset too, but node saw a plain end of stream ('end'): when the response and the RST are read in one wake-up, libuv reports the hang-up after a partial read as EOF, and the reset never reaches the application.`;
+      const eofs = set.maybe({ name: 'peerClosed', unit: 'connections', plus: [actorStat(actor.name, 'peerClosed')], peers });
+      const connected = typeof stat(stats, 'connected') === 'number' ? set.add({ name: 'connections', unit: 'connections', plus: [actorStat(actor.name, 'connected')], peers }) : undefined;
+      if (actor.role === 'load' && eofs && eofs.value > 0 && connected && reset.count.value + eofs.value === connected.value) {
+        s += ` The other ${n(eofs.value)} connections were reset too, but node saw a plain end of stream ('end'): when the response and the RST are read in one wake-up, libuv reports the hang-up after a partial read as EOF, and the reset never reaches the application.`;
       }
-      out.push(s);
+      out.push(set.finding('resets', actor.host, peers, s));
     }
-    const pipe = errors['EPIPE'];
-    if (pipe) {
-      let s = `EPIPE ("Broken pipe") reached actor ${actor.name} on host ${actor.host} ${n(pipe.count)} times (${calls(pipe)}): a write() on a connection the peer had already closed and then reset. An RST that arrives after the peer's FIN (in CLOSE_WAIT) is reported as EPIPE rather than ECONNRESET, and once a reset has been reported every further send fails with EPIPE (node ignores SIGPIPE, so it is an error, not a signal).`;
+    if (errors['EPIPE']) {
+      set = new ClaimSet({ plan, report });
+      const pipe = errorClaims(set, 'EPIPE');
+      let s = `EPIPE ("Broken pipe") reached actor ${actor.name} on host ${actor.host} ${n(pipe.count.value)} times (${syscallWords(pipe.calls, 'EPIPE')}): a write() on a connection the peer had already closed and then reset. An RST that arrives after the peer's FIN (in CLOSE_WAIT) is reported as EPIPE rather than ECONNRESET, and once a reset has been reported every further send fails with EPIPE (node ignores SIGPIPE, so it is an error, not a signal).`;
       if (causes.length) s += ` The RSTs came because ${causes.join('; ')}.`;
-      out.push(s);
+      out.push(set.finding('resets', actor.host, peers, s));
     }
   }
   return out;

@@ -1,5 +1,5 @@
 // A finding rule reads the plan and the report (never the code's expectations) and returns findings: typed
-// claims with their words (claims/claim.ts), or, for a rule not yet converted, a sentence alone.
+// claims (claims/claim.ts), each value read from the evidence it names, and the words written from them.
 import type { Plan } from '../../core/plan.ts';
 import type { Finding } from '../claims/claim.ts';
 import type { Report } from '../report.ts';
@@ -9,7 +9,4 @@ export interface FindingInput {
   report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
 }
 
-export type FindingRule = (input: FindingInput) => (string | Finding)[];
-
-/** A finding's sentence, whichever form the rule returned. */
-export const textOf = (f: string | Finding) => (typeof f === 'string' ? f : f.text);
+export type FindingRule = (input: FindingInput) => Finding[];

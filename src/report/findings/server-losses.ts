@@ -43,7 +43,7 @@ export function serverLossFindings({ plan, report }: FindingInput): Finding[] {
     const byCode: Record<string, number> = {};
     for (const c of clients) {
       for (const [code, e] of Object.entries(stat(report.actors[c.name], 'errors') ?? {})) {
-        refs.push({ from: 'actor-stat', actor: c.name, stat: 'errors', path: [code, 'count'] });
+        refs.push({ from: 'actor-stat', actor: c.name, stat: 'errors', key: [code, 'count'] });
         byCode[code] = (byCode[code] ?? 0) + e.count;
       }
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { closeWaitFindings } from '../../../src/report/findings/close-wait.ts';
 import type { Report } from '../../../src/report/report.ts';
-import { dur, host, loadReportFixture, n, only, runRule, stats } from '../fixture.ts';
+import { claimed, claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
 /** The load window and the CLOSE_WAIT column, read from the fixture itself. */
 function growth(report: Report, hostName: string) {
@@ -15,69 +15,73 @@ function growth(report: Report, hostName: string) {
     return v;
   };
   const grown = at(endMs) - at(startMs);
-  return { grown, perSecond: (grown / ((endMs - startMs) / 1000)).toFixed(1) };
+  return { grown, perSecond: grown / ((endMs - startMs) / 1000) };
 }
 
 describe('closeWaitFindings', () => {
-  it('close-wait-leak: the server\'s CLOSE_WAIT grows with the load and stays, leaked by closeStyle never', () => {
+  it('close-wait-leak: the server\'s CLOSE_WAIT grows with the load and stays, leaked by closeStyle never, per peer', () => {
     const report = loadReportFixture('close-wait-leak');
     const server = host(report, 'server');
-    const out = runRule(closeWaitFindings, report);
-    expect(out).toHaveLength(1);
-    const s = only(out, 'CLOSE_WAIT on host server');
-    const perPeer = Object.entries(server.peak.peers.listen).filter(([, c]) => (c.CLOSE_WAIT ?? 0) > 0).map(([p, c]) => `${n(c.CLOSE_WAIT!)} with ${p}`).join(', ');
-    expect(perPeer).toContain('with 198.18.0.1');
-    expect(s).toContain(`CLOSE_WAIT on host server: peak ${n(server.peak.total.CLOSE_WAIT)} at ${dur(server.peak.atMs.CLOSE_WAIT!)}, ${n(server.final.CLOSE_WAIT)} still there at the last sample (${perPeer}).`);
+    const out = runFindings(closeWaitFindings, report);
+    expect(out.map((f) => [f.rule, f.host, f.peers])).toEqual([['close-wait', 'server', ['client']]]);
+    expect(claimValue(out, 'server', 'statePeak', 'CLOSE_WAIT')).toBe(server.peak.total.CLOSE_WAIT);
+    expect(claimValue(out, 'server', 'stateFinal', 'CLOSE_WAIT')).toBe(server.final.CLOSE_WAIT);
+    expect(claimValue(out, 'server', 'statePeakAtMs', 'CLOSE_WAIT')).toBe(server.peak.atMs.CLOSE_WAIT);
+    // Per peer: the client's address, as the server's census lists it, is host client.
+    expect(claimed(out, 'peerStatePeak', 'CLOSE_WAIT').map((c) => [c.value, c.peers])).toEqual([[server.peak.peers.listen['198.18.0.1']!.CLOSE_WAIT, ['client']]]);
     const g = growth(report, 'server');
     expect(g.grown).toBeGreaterThan(0);
-    expect(s).toContain(`It grew by ${n(g.grown)} while the load ran (${g.perSecond} per second).`);
-    expect(s).toContain(`The server on this host got each peer's FIN and never closed its socket (${n(stats(report, 'web')['leaked'])} leaked by closeStyle never).`);
-    expect(s).not.toContain('The client on this host');
-    expect(s).toContain('no sysctl or timer ends it');
+    expect(claimValue(out, 'server', 'stateGrowth', 'CLOSE_WAIT')).toBe(g.grown);
+    expect(claimValue(out, 'server', 'stateGrowthRate', 'CLOSE_WAIT')).toBeCloseTo(g.perSecond, 6);
+    expect(claimValue(out, 'server', 'leakedSockets')).toBe(stats(report, 'web')['leaked']);
+    expect(claimValue(out, 'server', 'heldSockets')).toBe(0);
   });
 
   it('fin-wait-2: the client holds CLOSE_WAIT toward both servers, held by closeStyle never', () => {
     const report = loadReportFixture('fin-wait-2');
     const client = host(report, 'client');
-    const s = only(runRule(closeWaitFindings, report), 'CLOSE_WAIT on host client');
-    for (const [peer, c] of Object.entries(client.peak.peers.ephemeral)) if (c.CLOSE_WAIT) expect(s).toContain(`${n(c.CLOSE_WAIT)} with ${peer}`);
-    const held = Number(stats(report, 'flood')['held']) + Number(stats(report, 'shut-flood')['held']);
-    expect(s).toContain(`The client on this host held its sockets open after the peer's FIN (${n(held)} held by closeStyle never).`);
-    expect(s).toContain(`It grew by ${n(growth(report, 'client').grown)} while the load ran`);
+    const out = runFindings(closeWaitFindings, report).filter((f) => f.host === 'client');
+    const perPeer = claimed(out, 'peerStatePeak', 'CLOSE_WAIT');
+    expect(perPeer.map((c) => c.value)).toEqual(Object.values(client.peak.peers.ephemeral).flatMap((c) => (c.CLOSE_WAIT ? [c.CLOSE_WAIT] : [])));
+    expect(new Set(perPeer.map((c) => c.peers.length))).toEqual(new Set([1]));
+    expect(claimValue(out, 'client', 'heldSockets')).toBe(Number(stats(report, 'flood')['held']) + Number(stats(report, 'shut-flood')['held']));
+    expect(claimValue(out, 'client', 'stateGrowth', 'CLOSE_WAIT')).toBe(growth(report, 'client').grown);
   });
 
   it('says nothing about a CLOSE_WAIT caught in passing (short-conn\'s server) or none at all', () => {
     const sc = loadReportFixture('short-conn');
     expect(host(sc, 'server').peak.total.CLOSE_WAIT).toBeGreaterThan(0);
     expect(host(sc, 'server').final.CLOSE_WAIT).toBe(0);
-    expect(runRule(closeWaitFindings, sc)).toEqual([]);
-    expect(runRule(closeWaitFindings, loadReportFixture('rst-close'))).toEqual([]);
+    expect(runFindings(closeWaitFindings, sc)).toEqual([]);
+    expect(runFindings(closeWaitFindings, loadReportFixture('rst-close'))).toEqual([]);
   });
 
   it('reacts to the fixture: nothing left and nothing leaked, a flat series', () => {
     const gone = loadReportFixture('close-wait-leak');
     host(gone, 'server').final.CLOSE_WAIT = 0;
     stats(gone, 'web')['leaked'] = 0;
-    expect(runRule(closeWaitFindings, gone)).toEqual([]);
+    expect(runFindings(closeWaitFindings, gone)).toEqual([]);
 
     const flat = loadReportFixture('close-wait-leak');
     const series = host(flat, 'server').series;
     series.states.CLOSE_WAIT = series.t.map(() => 7);
-    expect(only(runRule(closeWaitFindings, flat), 'CLOSE_WAIT on host server')).toContain('It grew by 0 while the load ran (0.0 per second).');
+    const out = runFindings(closeWaitFindings, flat);
+    expect(claimValue(out, 'server', 'stateGrowth', 'CLOSE_WAIT')).toBe(0);
+    expect(claimValue(out, 'server', 'stateGrowthRate', 'CLOSE_WAIT')).toBe(0);
   });
 
-  it('process-close-wait: names the user\'s process, its command and pid, with the CLOSE_WAIT its own fds held', () => {
+  it('process-close-wait: the user\'s process, with the CLOSE_WAIT its own fds held', () => {
     const report = loadReportFixture('process-close-wait');
     const api = stats(report, 'api');
-    const s = only(runRule(closeWaitFindings, report), 'CLOSE_WAIT on host server');
+    const out = runFindings(closeWaitFindings, report);
     expect(api['sockets'].peak.CLOSE_WAIT).toBe(host(report, 'server').final.CLOSE_WAIT);
-    expect(s).toContain(`CLOSE_WAIT ${n(api['sockets'].peak.CLOSE_WAIT)} held by your process \`${api['command']}\` (pid ${api['pid']}), counted among its open files: it got each peer's FIN and never closed the socket.`);
-    expect(s).not.toContain('closeStyle never');
+    expect(claimValue(out, 'server', 'processCloseWait')).toBe(api['sockets'].peak.CLOSE_WAIT);
+    expect(claimValue(out, 'server', 'leakedSockets')).toBe(0);
   });
 
-  it('names no process where a process held no CLOSE_WAIT', () => {
+  it('claims no process where a process held no CLOSE_WAIT', () => {
     const report = loadReportFixture('process-close-wait');
     stats(report, 'api')['sockets'].peak = { LISTEN: 1 };
-    expect(only(runRule(closeWaitFindings, report), 'CLOSE_WAIT on host server')).not.toContain('held by your process');
+    expect(claimed(runFindings(closeWaitFindings, report), 'processCloseWait')).toEqual([]);
   });
 });

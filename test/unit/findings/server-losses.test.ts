@@ -29,7 +29,7 @@ describe('serverLossFindings', () => {
     const report = loadReportFixture('proxy-worker-connections');
     const [finding] = serverLossFindings({ plan: report.scenario.plan, report });
     expect(finding!.claims.map((c) => [c.name, c.value, c.unit])).toEqual([['serverLosses', 2799, 'log lines'], ['clientErrors', 3021, 'requests']]);
-    for (const c of finding!.claims) expect(rederive(report, c)).toEqual({ value: c.value });
+    for (const c of finding!.claims) expect(rederive({ plan: report.scenario.plan, report }, c)).toEqual({ value: c.value });
     const { findings, claims } = findingsWithClaims(report.scenario.plan, report);
     expect(claims.some((c) => c.rule === 'server-losses')).toBe(true);
     expect(contradictions({ ...report, findings, claims })).toEqual([]);
