@@ -2,6 +2,7 @@
 // 198.18.0.0/24, brought up by a compose tool from the compose file `waitlab compose` writes (lab/compose-file.ts)
 // and reached over unix sockets in a directory of the lab's own, bind-mounted into every container. Sysctls are
 // the services' `sysctls:`, which the runtime writes inside each container's own network namespace.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/command.ts';
@@ -149,6 +150,11 @@ export const composeDriver: LabDriver = {
         const channel = connectAgent(join(agentsDir, `${host}.sock`), 60_000);
         channels.add(channel);
         return channel;
+      },
+      spawnInHost(host, argv) {
+        // --privileged for this process only: a packet socket needs CAP_NET_RAW, which Podman 4 no longer gives a
+        // container by default; the container itself keeps its own capabilities.
+        return spawn(engine, ['exec', '--privileged', hosts[host]!.location, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       },
       async teardown() {
         if (tornDown) return;

@@ -10,6 +10,7 @@ import type { Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { run } from '../core/command.ts';
+import { findExecutable } from '../core/executable-lookup.ts';
 import { hasTool, installHint } from '../core/system-tools.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
@@ -89,6 +90,13 @@ export const netnsDriver: LabDriver = {
         agents.add(child);
         child.on('exit', () => agents.delete(child));
         return child;
+      },
+      spawnInHost(host, argv) {
+        // ip execs the tool after entering the namespace: the child's pid is the tool's own, and teardown's
+        // removeNamespace kills whatever is still in the namespace.
+        const [command, ...args] = argv;
+        // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
+        return spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       },
       async teardown() {
         if (tornDown) return;
