@@ -22,16 +22,19 @@ const counters = record(number());
 const state = literal(...TCP_STATES);
 type Ref<K extends EvidenceRef['from']> = Extract<EvidenceRef, { from: K }>;
 const evidenceRef: Shape<EvidenceRef> = oneOf(
-  oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
   oneOf(
-    oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
-    oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
+    oneOf(objectOf<Ref<'counter'>>()({ from: literal('counter'), host: string(), counter: string() }), objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role: literal('listen', 'ephemeral'), peer: string(), state })),
+    oneOf(
+      oneOf(objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }), objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() })),
+      oneOf(objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string() }), objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() })),
+    ),
   ),
+  objectOf<Ref<'capture-frames'>>()({ from: literal('capture-frames'), host: string(), count: literal('connections', 'localFirst', 'peerFirst', 'both', 'lateWrites', 'lateWritesReset'), peer: optional(string()) }),
 );
 const claim = objectOf<Claim>()({
-  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest'),
+  name: literal('timeWaitPeak', 'firstCloses', 'simultaneousCloses', 'connections', 'peerTimeWait', 'upstreamConnections', 'requests', 'connectionsPerRequest', 'packetFirstFins', 'lateWritesReset'),
   value: number(),
-  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports'),
+  unit: literal('connections', 'sockets', 'requests', 'connections per request', 'ports', 'segments'),
   bound: literal('exact', 'at-least'),
   derive: literal('sum', 'ratio'),
   plus: array(evidenceRef),

@@ -13,7 +13,7 @@ import type { Report } from './report.ts';
 
 export type { Contradiction } from './prose-check.ts';
 
-type Checked = Pick<Report, 'hosts' | 'findings'> & Partial<Pick<Report, 'actors' | 'claims'>> & { scenario: { plan: Plan } };
+type Checked = Pick<Report, 'hosts' | 'findings'> & Partial<Pick<Report, 'actors' | 'claims' | 'captures'>> & { scenario: { plan: Plan } };
 
 /** Rounding the words may apply: a ratio printed to three decimals. */
 const TOLERANCE = 0.0005;
@@ -48,7 +48,7 @@ function claimContradictions(report: Checked, links: readonly Link[], f: Finding
     const peers = c.peers ?? f.peers;
     const inside = new Set([f.host, ...peers]);
     const claim = claimText(f, c);
-    const again = rederive({ hosts: report.hosts, actors: report.actors ?? {} }, c);
+    const again = rederive({ hosts: report.hosts, actors: report.actors ?? {}, captures: report.captures }, c);
     if ('unreadable' in again) out.push({ finding: f.finding, claim, evidence: again.unreadable.join('; ') });
     else if (!(Math.abs(again.value - c.value) <= TOLERANCE * Math.max(1, Math.abs(again.value)))) {
       out.push({ finding: f.finding, claim, evidence: `its evidence gives ${n(again.value)}` });

@@ -90,3 +90,31 @@ export function pcapBytes(segments: readonly Segment[], options: PcapOptions = {
   });
   return Buffer.concat([header, ...records]);
 }
+
+/** One step of a conversation: who sends (client or server), its flags, its payload. */
+export type Step = [from: 'c' | 's', flags: string, payload?: string];
+
+/**
+ * A client-server conversation as segments: each end's sequence numbers advance by what it sends (SYN and FIN
+ * count one), every ACK acknowledges all the other end sent so far; the server's ISN is the client's + 5000.
+ */
+export function conversation(o: { client: string; server: string; port: number; serverPort?: number; isn: number; atUs: number; stepUs: number }, steps: readonly Step[]): Segment[] {
+  const next = { c: o.isn, s: o.isn + 5000 };
+  const serverPort = o.serverPort ?? 8080;
+  return steps.map(([from, flags, payload], i) => {
+    const to = from === 'c' ? 's' : 'c';
+    const seg: Segment = {
+      src: from === 'c' ? o.client : o.server,
+      sport: from === 'c' ? o.port : serverPort,
+      dst: from === 'c' ? o.server : o.client,
+      dport: from === 'c' ? serverPort : o.port,
+      flags,
+      seq: next[from],
+      ack: flags.includes('A') ? next[to] : 0,
+      payload,
+      timeUs: o.atUs + i * o.stepUs,
+    };
+    next[from] = (next[from] + (payload?.length ?? 0) + (/[SF]/.test(flags) ? 1 : 0)) % 2 ** 32;
+    return seg;
+  });
+}

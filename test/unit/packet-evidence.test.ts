@@ -3,40 +3,20 @@
 import { describe, expect, it } from 'vitest';
 import { packetEvidence, requestLine } from '../../src/report/packets/packet-evidence.ts';
 import { pcapFrames, readPcapHeader } from '../../src/report/packets/pcap-file.ts';
-import { pcapBytes, type Segment } from '../helpers/pcap-bytes.ts';
+import { conversation as segments, pcapBytes, type Segment, type Step } from '../helpers/pcap-bytes.ts';
 
 const START_US = 1_700_000_000_000_000;
 const CLIENT = '198.18.0.1';
 const SERVER = '198.18.0.2';
 
 /** A connection's segments from client port `port`, 1 ms apart from `at` µs after the start. */
-function conversation(port: number, isn: number, steps: [from: 'c' | 's', flags: string, payload?: string][], at = 0): Segment[] {
-  let c = isn;
-  let s = 5000 + isn;
-  return steps.map(([from, flags, payload], i) => {
-    const mine = from === 'c' ? c : s;
-    const theirs = from === 'c' ? s : c;
-    const seg: Segment = {
-      src: from === 'c' ? CLIENT : SERVER,
-      sport: from === 'c' ? port : 8080,
-      dst: from === 'c' ? SERVER : CLIENT,
-      dport: from === 'c' ? 8080 : port,
-      flags,
-      seq: mine,
-      ack: flags.includes('A') ? theirs : 0,
-      payload,
-      timeUs: START_US + at + i * 1000,
-    };
-    const advance = (payload?.length ?? 0) + (flags.includes('S') || flags.includes('F') ? 1 : 0);
-    if (from === 'c') c = (c + advance) % 2 ** 32;
-    else s = (s + advance) % 2 ** 32;
-    return seg;
-  });
+function conversation(port: number, isn: number, steps: Step[], at = 0): Segment[] {
+  return segments({ client: CLIENT, server: SERVER, port, isn, atUs: START_US + at, stepUs: 1000 }, steps);
 }
 
-const HANDSHAKE: [ 'c' | 's', string][] = [['c', 'S'], ['s', 'SA'], ['c', 'A']];
-const REQUEST: ['c' | 's', string, string] = ['c', 'PA', 'GET / HTTP/1.1\r\nHost: server\r\n\r\n'];
-const RESPONSE: ['c' | 's', string, string] = ['s', 'PA', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'];
+const HANDSHAKE: Step[] = [['c', 'S'], ['s', 'SA'], ['c', 'A']];
+const REQUEST: Step & [unknown, unknown, string] = ['c', 'PA', 'GET / HTTP/1.1\r\nHost: server\r\n\r\n'];
+const RESPONSE: Step = ['s', 'PA', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'];
 
 describe('pcap reader', () => {
   it('reads frames, their numbers, times and TCP segments in either byte order, with micro- or nanosecond stamps', () => {

@@ -16,7 +16,15 @@ export type EvidenceRef =
   /** actors.<actor>.<stat>: a number an actor reported. */
   | { readonly from: 'actor-stat'; readonly actor: string; readonly stat: string }
   /** A bound that comes from configuration, not measurement (a port budget): stated, and checked against the plan's sysctls. */
-  | { readonly from: 'port-budget'; readonly host: string; readonly ports: number };
+  | { readonly from: 'port-budget'; readonly host: string; readonly ports: number }
+  /** captures[host].evidence: frames of a host's packet capture, counted per peer address (byPeer) or as late writes. */
+  | { readonly from: 'capture-frames'; readonly host: string; readonly count: CaptureCount; readonly peer?: string };
+
+/**
+ * What a capture counts: per peer, connections whose first FIN this host's end sent ('localFirst'), the peer's,
+ * or both at once; and data written after the peer's FIN ('lateWrites'), answered by RST ('lateWritesReset').
+ */
+export type CaptureCount = 'connections' | 'localFirst' | 'peerFirst' | 'both' | 'lateWrites' | 'lateWritesReset';
 
 /**
  * How a claim's value follows from its evidence: 'sum' adds the `plus` refs and takes away the `minus` ones;
@@ -25,7 +33,7 @@ export type EvidenceRef =
  */
 export type Derivation = 'sum' | 'ratio';
 
-export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports';
+export type ClaimUnit = 'connections' | 'sockets' | 'requests' | 'connections per request' | 'ports' | 'segments';
 
 export interface Claim {
   readonly name: ClaimName;
@@ -55,7 +63,11 @@ export type ClaimName =
   /** Upstream connections a proxy opened, and the requests they served. */
   | 'upstreamConnections'
   | 'requests'
-  | 'connectionsPerRequest';
+  | 'connectionsPerRequest'
+  /** Connections of a capture whose first FIN this end sent (alone or at once with its peer): its TIME_WAIT entries. */
+  | 'packetFirstFins'
+  /** Data segments written on a connection after the peer's FIN, answered by the peer's RST: the keep-alive race. */
+  | 'lateWritesReset';
 
 export interface Finding {
   /** The rule that made it (its file's name). */

@@ -2,7 +2,7 @@
 import type { Report } from '../report.ts';
 import type { Claim, EvidenceRef } from './claim.ts';
 
-type Hosts = Pick<Report, 'hosts' | 'actors'>;
+type Hosts = Pick<Report, 'hosts' | 'actors'> & Partial<Pick<Report, 'captures'>>;
 
 /** One ref's value, or a reason it cannot be read (a host or actor the report does not have). */
 export function evidenceValue(report: Hosts, ref: EvidenceRef): number | string {
@@ -10,6 +10,7 @@ export function evidenceValue(report: Hosts, ref: EvidenceRef): number | string 
     const v = (report.actors[ref.actor] as unknown as Record<string, unknown> | undefined)?.[ref.stat];
     return typeof v === 'number' ? v : `actor ${ref.actor} reported no ${ref.stat}`;
   }
+  if (ref.from === 'capture-frames') return captureCount(report, ref);
   const host = report.hosts[ref.host];
   if (!host) return `the report has no host ${ref.host}`;
   switch (ref.from) {
@@ -20,6 +21,15 @@ export function evidenceValue(report: Hosts, ref: EvidenceRef): number | string 
     // A budget is configuration (a range of sysctls, or a proxy's own source ports), stated with the claim.
     case 'port-budget': return ref.ports;
   }
+}
+
+function captureCount(report: Hosts, ref: Extract<EvidenceRef, { from: 'capture-frames' }>): number | string {
+  const evidence = report.captures?.find((c) => c.host === ref.host)?.evidence;
+  if (!evidence) return `the report has no packet evidence of host ${ref.host}`;
+  if (ref.count === 'lateWrites') return evidence.lateWrites.count;
+  if (ref.count === 'lateWritesReset') return evidence.lateWrites.answeredByRst;
+  const peer = ref.peer === undefined ? undefined : evidence.byPeer[ref.peer];
+  return peer ? peer[ref.count] : `host ${ref.host}'s capture has no connections with ${ref.peer ?? 'an unnamed peer'}`;
 }
 
 /** The value the claim's evidence gives, or the reasons it gives none. */

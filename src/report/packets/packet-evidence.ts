@@ -61,7 +61,7 @@ export interface PacketEvidence {
     count: number;
     /** Of which the peer answered with an RST: the request met a closed socket. */
     answeredByRst: number;
-    /** Of which the writer had received the FIN before writing. */
+    /** Of those answered by RST, the writes made after the writer's kernel had received the FIN (the others crossed it). */
     afterFinReceived: number;
     /** The first few, those answered by RST first. */
     examples: LateWrite[];
@@ -175,7 +175,7 @@ export class PacketEvidenceBuilder {
     for (const w of conn.pending) {
       late.count++;
       if (w.rst) late.answeredByRst++;
-      if (w.afterFinReceived) late.afterFinReceived++;
+      if (w.rst && w.afterFinReceived) late.afterFinReceived++;
       late.examples.push(w);
     }
     if (conn.pending.length) late.examples = late.examples.sort((x, y) => Number(!x.rst) - Number(!y.rst) || x.frame - y.frame).slice(0, EXAMPLES_KEPT);
