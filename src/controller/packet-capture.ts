@@ -25,7 +25,8 @@ const STDERR_KEPT = 4096;
  * -i any: every interface of the host's namespace (eth0, eth1 of a gateway, lo). --immediate-mode: libpcap's
  * TPACKET_V3 ring otherwise hands packets over a block at a time, and the block under way at SIGTERM is lost (the
  * last 5 of 199 connections, in a trial). -U: each packet written out as it comes, so a killed tcpdump loses none.
- * -Z root: no change of user, whose uid a user namespace or a container may not have (stdout needs no file rights).
+ * -Z root: no change of user (Debian's tcpdump drops to user tcpdump, which a container may not have; stdout
+ * needs no file rights). No packet is dissected, only copied out.
  */
 export function tcpdumpArgv(capture: CapturePlan): string[] {
   return ['tcpdump', '-i', 'any', '--immediate-mode', '-s', String(capture.snaplen), '-U', '-Z', 'root', '-w', '-'];

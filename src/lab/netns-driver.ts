@@ -38,10 +38,19 @@ function toolsForPlan(plan: Plan): string[] {
   return missing.length ? [`the scenario needs ${missing.join(', ')}, not installed here: ${installHint(missing)}`] : [];
 }
 
+/**
+ * tcpdump changes its user before it reads a packet (initgroups, even to stay root with -Z root), and a user
+ * namespace denies setgroups: it cannot capture in a rootless lab (it said "Couldn't change to 'root' uid=0 gid=0:
+ * Operation not permitted").
+ */
+function captureRefusal(plan: Plan): string[] {
+  return plan.capture && currentPrivilege() !== 'root' ? ['--capture needs root: tcpdump changes its user before capturing, and the user namespace of a rootless lab denies setgroups; run as root (sudo)'] : [];
+}
+
 export const netnsDriver: LabDriver = {
   name: 'netns',
   describe: 'each host a network namespace on this machine, joined by veth pairs to bridges in a namespace of their own',
-  preflight: (plan) => [...missingForLab(), ...(plan ? toolsForPlan(plan) : [])],
+  preflight: (plan) => [...missingForLab(), ...(plan ? [...toolsForPlan(plan), ...captureRefusal(plan)] : [])],
   async withPrivileges(argv) {
     if (currentPrivilege() === 'user') {
       const missing = missingForLab();

@@ -3,7 +3,7 @@
 // first-FIN side agrees with each host's TcpExt.TW; and a request written after the server's FIN is found,
 // answered by RST. Every figure is read from the kernel's counters or the files; no clock is asserted.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
@@ -12,7 +12,7 @@ import { resolvePlan } from '../../src/plan/load-plan.ts';
 import type { CaptureReport, Report } from '../../src/report/report.ts';
 import { contradictions } from '../../src/report/truth-check.ts';
 import { locateTool, systemTool } from '../../src/core/system-tools.ts';
-import { childrenNamed, running, runCli, tempDir, until, type CliRun, type TestReport } from '../helpers/lab.ts';
+import { childrenNamed, nobodyCanRunCheckout, running, runCli, tempDir, until, type CliRun, type TestReport } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 /** tcpdump's own reading of a pcap, one line per frame, keyed by the frame number that -# prints. */
@@ -37,6 +37,8 @@ async function watchTcpdump(cli: CliRun): Promise<{ code: number | null; seen: n
   }
   return { code, seen: [...seen] };
 }
+
+const NOBODY = 65534;
 
 const captureOf = (report: TestReport, host: string): CaptureReport => report.captures!.find((c) => c.host === host)!;
 
@@ -186,6 +188,14 @@ describeWithTools(['tcpdump'], 'packet captures (--capture)', () => {
     const cli = runCli(['scenario', 'short-conn', '--capture', 'client', '--dry-run'], { env: { ...process.env, PATH: '/nonexistent' } });
     expect(await cli.exit).toBe(3);
     expect(cli.stderr()).toContain('needs tcpdump (--capture), not installed here: npx waitlab setup --only tcpdump installs it');
+  });
+
+  it.runIf(process.getuid?.() === 0 && nobodyCanRunCheckout())('refuses a rootless lab (exit 3), where tcpdump cannot change its user, before building it', async () => {
+    const dir = tempDir();
+    chownSync(dir, NOBODY, NOBODY);
+    const cli = runCli(['scenario', 'short-conn', '--capture', 'client', '--out', join(dir, 'run'), '--no-progress'], { uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH, HOME: dir, TMPDIR: dir } });
+    expect(await cli.exit).toBe(3);
+    expect(cli.stderr()).toMatch(/--capture needs root: tcpdump changes its user before capturing, and the user namespace of a rootless lab denies setgroups|cannot create user namespaces/);
   });
 
   it('refuses a host the plan does not have (exit 2), listing the hosts, before any lab', async () => {
