@@ -167,6 +167,23 @@ describeWithTools(['tcpdump'], 'packet captures (--capture)', () => {
     });
   });
 
+  it('stops at --capture-max on a whole record, and says the capture holds only the beginning', async () => {
+    const dir = resolve(tempDir(), 'run');
+    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=2s', '--set', 'rate=100/s', '--capture', 'client', '--capture-max', '100kB', '--out', dir, '--no-progress']);
+    const { code, seen } = await watchTcpdump(cli);
+    expect(code).toBe(0);
+    expect(seen.filter(running)).toEqual([]);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as TestReport;
+    const c = captureOf(report, 'client');
+    expect(c).toMatchObject({ truncated: true, snaplen: 160 });
+    expect(c.bytes).toBeLessThanOrEqual(100_000);
+    expect(statSync(join(dir, 'client.pcap')).size).toBe(c.bytes);
+    expect(framesOf(join(dir, 'client.pcap')).size).toBe(c.packets);
+    const connected = report.actors.flood!['connected'] as number;
+    expect(c.evidence!.byPeer['198.18.0.2']!.connections).toBeLessThan(connected);
+    expect(report.findings.join('\n')).toContain(`The capture reached its size cap (${c.bytes.toLocaleString('en-US')} bytes) and holds only the run's beginning.`);
+  }, 120_000);
+
   it('stops tcpdump on SIGTERM and keeps what it captured', async () => {
     const dir = resolve(tempDir(), 'run');
     const cli = runCli(['scenario', 'short-conn', '--set', 'duration=30s', '--set', 'rate=50/s', '--capture', 'client', '--out', dir, '--no-progress']);
