@@ -155,7 +155,7 @@ describeWithTools(['tcpdump'], 'packet captures (--capture)', () => {
         expect(frames.get(w.rst!.frame)).toMatch(/IP 198\.18\.0\.2\.8080 > 198\.18\.0\.1\.\d+: Flags \[R\]/);
         expect(w.fin.frame).toBeLessThan(w.frame);
         expect(w.frame).toBeLessThan(w.rst!.frame);
-        expect(report.findings.find((f) => f.startsWith(`Host ${host}'s capture (${host}.pcap): 1 writes`))).toContain(`The first: frame ${w.frame} at `);
+        expect(report.findings.find((f) => f.startsWith(`Host ${host}'s capture (${host}.pcap): 1 write of data`))).toContain(`The first: frame ${w.frame} at `);
       }
       // The server's kernel sent that RST: the data reached a socket it had closed.
       expect(report.hosts.server!.counters.delta['Tcp.OutRsts']).toBeGreaterThanOrEqual(1);

@@ -13,6 +13,7 @@ import { n } from './words.ts';
 /** Frames cited beside the first example. */
 const MORE_FRAMES = 4;
 
+const counted = (v: number, one: string, many = `${one}s`) => `${n(v)} ${v === 1 ? one : many}`;
 const seconds = (ref: FrameRef) => `${(ref.atMs / 1000).toFixed(4)} s`;
 const captureRef = (host: string, count: Extract<EvidenceRef, { from: 'capture-frames' }>['count'], peer?: string): EvidenceRef => ({ from: 'capture-frames', host, count, ...(peer !== undefined ? { peer } : {}) });
 
@@ -38,7 +39,7 @@ function raceFinding(plan: Plan, capture: CaptureReport, evidence: PacketEvidenc
   const reset = late.examples.filter((w) => w.rst);
   const peers = [...new Set(reset.flatMap((w) => [hostAt(plan, addressOf(w.from), host).name, hostAt(plan, addressOf(w.to), host).name]).filter((h): h is string => h !== undefined && h !== host))];
   const [first, ...others] = reset;
-  let s = `Host ${host}'s capture (${capture.file}): ${n(late.answeredByRst)} writes of data on a connection whose peer had already sent its FIN, answered by that peer's RST`;
+  let s = `Host ${host}'s capture (${capture.file}): ${counted(late.answeredByRst, 'write')} of data on a connection whose peer had already sent its FIN, answered by that peer's RST`;
   const received = late.afterFinReceived;
   s += received === late.answeredByRst
     ? ` (each after the writer's own kernel had received that FIN)`
@@ -47,7 +48,7 @@ function raceFinding(plan: Plan, capture: CaptureReport, evidence: PacketEvidenc
       : ` (${n(received)} after the writer's own kernel had received that FIN, ${n(late.answeredByRst - received)} crossing it in flight)`;
   s += `: a request sent on a kept-alive connection the other end had just closed meets a closed socket, the keep-alive race. The first: ${lateWriteText(first!)}.`;
   if (others.length) s += ` Also frames ${others.slice(0, MORE_FRAMES).map((w) => `${w.frame} (RST ${w.rst!.frame})`).join(', ')}.`;
-  if (late.count > late.answeredByRst) s += ` ${n(late.count - late.answeredByRst)} more writes after a FIN were not reset: the peer had only half-closed, and read on.`;
+  if (late.count > late.answeredByRst) s += ` ${counted(late.count - late.answeredByRst, 'more write')} after a FIN ${late.count - late.answeredByRst === 1 ? 'was' : 'were'} not reset: the peer had only half-closed, and read on.`;
   const claims: Claim[] = [{ name: 'lateWritesReset', value: late.answeredByRst, unit: 'segments', bound: 'exact', derive: 'sum', plus: [captureRef(host, 'lateWritesReset')] }];
   return { rule: 'packets', host, peers, claims, text: s };
 }
@@ -58,7 +59,7 @@ function peerText(name: string, peer: { text: string }, t: PeerCloses): string {
   const parts = [`${n(t.localFirst)} by host ${name}`, `${n(t.peerFirst)} by the peer`];
   if (t.both) parts.push(`${n(t.both)} by both at once`);
   if (t.noFin) parts.push(`${n(t.noFin)} with no FIN (reset, or open when the capture stopped)`);
-  return `with ${peer.text}, ${n(t.connections)} connections (${n(t.asClient)} opened by host ${name}, ${n(t.asServer)} by the peer${t.withoutSyn ? `, ${n(t.withoutSyn)} opened before the capture` : ''}): first FIN ${parts.join(', ')}${t.reset ? `; ${n(t.reset)} reset` : ''}${example}`;
+  return `with ${peer.text}, ${counted(t.connections, 'connection')} (${n(t.asClient)} opened by host ${name}, ${n(t.asServer)} by the peer${t.withoutSyn ? `, ${n(t.withoutSyn)} opened before the capture` : ''}): first FIN ${parts.join(', ')}${t.reset ? `; ${n(t.reset)} reset` : ''}${example}`;
 }
 
 function firstFinFinding({ plan, report }: FindingInput, capture: CaptureReport, evidence: PacketEvidence): Finding | undefined {
@@ -82,8 +83,8 @@ function firstFinFinding({ plan, report }: FindingInput, capture: CaptureReport,
     // The kernel's count is host-wide: it speaks for every peer at once (peers: none).
     claims.push({ name: 'firstCloses', value: kernel, unit: 'connections', bound: 'exact', derive: 'sum', plus: refs, peers: [] });
     s += kernel === packets
-      ? ` Its kernel counted the same ${n(kernel)} first closes (${firstCloseCounters(host)}): the packets and the counters agree.`
-      : ` Its kernel counted ${n(kernel)} first closes (${firstCloseCounters(host)}), the packets show ${n(packets)}: ${kernel > packets ? 'the kernel counted closes the capture did not hold (before it started, or after a size cap cut it)' : 'some connections whose FIN went first were then reset, or closed after the end counters were read'}.`;
+      ? ` Its kernel counted the same ${counted(kernel, 'first close')} (${firstCloseCounters(host)}): the packets and the counters agree.`
+      : ` Its kernel counted ${counted(kernel, 'first close')} (${firstCloseCounters(host)}), the packets show ${n(packets)}: ${kernel > packets ? 'the kernel counted closes the capture did not hold (before it started, or after a size cap cut it)' : 'some connections whose FIN went first were then reset, or closed after the end counters were read'}.`;
   }
   if (capture.truncated) s += ` The capture reached its size cap (${n(capture.bytes)} bytes) and holds only the run's beginning.`;
   return { rule: 'packets', host: name, peers: [...peerNames], claims, text: s };
