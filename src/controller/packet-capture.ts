@@ -3,12 +3,11 @@
 // its stdout; the controller keeps whole records into <host>.pcap until the size cap, then stops it. Stopping is
 // SIGTERM (tcpdump then flushes and prints its counts), SIGKILL after a grace; on every path of a run. The file
 // is then read back into the report's packet evidence.
-import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabUnavailableError } from '../core/errors.ts';
 import type { CapturePlan, Plan } from '../core/plan.ts';
-import type { Lab } from '../lab/driver.ts';
+import type { HostProcess, Lab } from '../lab/driver.ts';
 import type { Logger } from '../log/logger.ts';
 import { packetEvidence } from '../report/packets/packet-evidence.ts';
 import { PCAP_FILE_HEADER_BYTES, pcapFrames, readPcapHeader, recordLength, type PcapHeader } from '../report/packets/pcap-file.ts';
@@ -52,13 +51,14 @@ class HostCapture {
 
   constructor(
     readonly host: string,
-    private readonly child: ChildProcess,
+    private readonly tool: HostProcess,
     dir: string,
     private readonly maxBytes: number,
   ) {
     this.file = `${host}.pcap`;
     this.fd = openSync(join(dir, this.file), 'wx', 0o644);
     // 'close': the process has exited and its stdout and stderr have ended, so every byte it wrote was read.
+    const child = tool.child;
     this.exited = new Promise((resolve) => child.on('close', () => resolve()));
     void this.exited.then(() => (this.exitedAlready = true));
     this.ready = new Promise((resolve, reject) => {
@@ -97,7 +97,7 @@ class HostCapture {
       } catch {
         // Not a pcap on stdout (a tcpdump that prints something else): keep nothing, and the report says the file is no pcap.
         this.truncated = true;
-        this.child.kill('SIGTERM');
+        this.tool.signal('SIGTERM');
         return;
       }
       this.write(bytes.subarray(0, PCAP_FILE_HEADER_BYTES));
@@ -107,7 +107,7 @@ class HostCapture {
     for (let length = recordLength(this.header, bytes, 0); length !== undefined; length = recordLength(this.header, bytes, offset)) {
       if (this.written + length > this.maxBytes) {
         this.truncated = true;
-        this.child.kill('SIGTERM');
+        this.tool.signal('SIGTERM');
         break;
       }
       this.write(bytes.subarray(offset, offset + length));
@@ -124,12 +124,12 @@ class HostCapture {
 
   async stop(): Promise<void> {
     if (!this.exitedAlready) {
-      this.child.kill('SIGTERM');
+      this.tool.signal('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const graceful = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CAPTURE_STOP_GRACE_MS)))]);
       clearTimeout(timer);
       if (!graceful) {
-        this.child.kill('SIGKILL');
+        this.tool.signal('SIGKILL');
         await this.exited;
       }
     }

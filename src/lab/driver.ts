@@ -18,6 +18,12 @@ export interface AgentChannel {
   kill(signal?: NodeJS.Signals): boolean;
 }
 
+/** A tool running in a host: `child` carries its output and ends when it does; `signal` reaches the tool itself. */
+export interface HostProcess {
+  readonly child: ChildProcess;
+  signal(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
 export interface LabHost {
   readonly name: string;
   readonly address: string;
@@ -33,9 +39,9 @@ export interface Lab {
   spawnAgent(host: string): AgentChannel;
   /**
    * Starts a system tool (argv, never a shell) inside the host, in its network namespace: tcpdump for --capture.
-   * Absent where the driver cannot (hosts it did not start). The child is the caller's to stop.
+   * Absent where the driver cannot (hosts it did not start). The process is the caller's to stop.
    */
-  spawnInHost?(host: string, argv: readonly string[]): ChildProcess;
+  spawnInHost?(host: string, argv: readonly string[]): HostProcess;
   /** What the driver could not control as the plan asked (a limit a runtime imposes, ...), in words for the report. */
   readonly uncontrolled?: readonly string[];
   /** The tools that built the lab, with their versions, for the report (e.g. "podman 4.3.1"). */

@@ -105,7 +105,8 @@ export const netnsDriver: LabDriver = {
         // removeNamespace kills whatever is still in the namespace.
         const [command, ...args] = argv;
         // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
-        return spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        return { child, signal: (sig) => child.kill(sig) };
       },
       async teardown() {
         if (tornDown) return;
