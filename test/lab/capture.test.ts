@@ -167,6 +167,38 @@ describeWithTools(['tcpdump'], 'packet captures (--capture)', () => {
     });
   });
 
+  it('stops tcpdump when the run fails (a process that never becomes ready), and still lists the capture', async () => {
+    const plan = resolvePlan(
+      defineScenario({
+        name: 'capture-failure',
+        description: 'a run that fails after the captures started',
+        params: {},
+        build: () => ({
+          hosts: { client: {}, server: {} },
+          actors: { idle: { kind: 'process', host: 'server', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], ready: { log: 'never printed' }, readyTimeout: '1s' } },
+        }),
+      }),
+      'test',
+      {},
+      { capture: { hosts: 'server' } },
+    );
+    const dir = tempDir();
+    const seen = new Set<number>();
+    const watching = setInterval(() => childrenNamed(process.pid, 'tcpdump').forEach((p) => seen.add(p)), 50);
+    const failure = await runScenario(plan, { outDir: dir }).then(
+      () => undefined,
+      (err: unknown) => err as Error & { code?: string },
+    );
+    clearInterval(watching);
+    expect(failure?.code).toBe('WAITLAB_ACTOR_FAILED');
+    expect(seen.size).toBe(1);
+    expect([...seen].filter(running)).toEqual([]);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as TestReport;
+    expect(report.verdict).toBe('error');
+    expect(captureOf(report, 'server')).toMatchObject({ file: 'server.pcap', truncated: false });
+    expect(framesOf(join(dir, 'server.pcap')).size).toBe(captureOf(report, 'server').packets);
+  }, 120_000);
+
   it('stops at --capture-max on a whole record, and says the capture holds only the beginning', async () => {
     const dir = resolve(tempDir(), 'run');
     const cli = runCli(['scenario', 'short-conn', '--set', 'duration=2s', '--set', 'rate=100/s', '--capture', 'client', '--capture-max', '100kB', '--out', dir, '--no-progress']);
