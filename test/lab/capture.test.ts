@@ -7,7 +7,7 @@ import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { defineScenario } from '../../src/core/scenario.ts';
+import { defineScenario, type ScenarioSpec } from '../../src/core/scenario.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
 import type { CaptureReport, Report } from '../../src/report/report.ts';
 import { contradictions } from '../../src/report/truth-check.ts';
@@ -39,6 +39,11 @@ async function watchTcpdump(cli: CliRun): Promise<{ code: number | null; seen: n
 }
 
 const NOBODY = 65534;
+
+/** A plan of two hosts, client and server, with these actors, capturing on `hosts`. */
+function capturePlan(name: string, actors: ScenarioSpec['actors'], hosts: string) {
+  return resolvePlan(defineScenario({ name, description: 'test', params: {}, build: () => ({ hosts: { client: {}, server: {} }, actors }) }), 'test', {}, { capture: { hosts } });
+}
 
 const captureOf = (report: TestReport, host: string): CaptureReport => report.captures!.find((c) => c.host === host)!;
 
@@ -117,22 +122,13 @@ describeWithTools(['tcpdump'], 'packet captures (--capture)', () => {
     let dir: string;
     const seen = new Set<number>();
     beforeAll(async () => {
-      const plan = resolvePlan(
-        defineScenario({
-          name: 'capture-race',
-          description: 'a request after the server\'s idle close',
-          params: {},
-          build: () => ({
-            hosts: { client: {}, server: {} },
-            actors: {
-              web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: true, keepAliveTimeout: '300ms', closeStyle: 'close' },
-              racer: { kind: 'process', host: 'client', command: [process.execPath, '-e', CLIENT, '198.18.0.2'], ready: { log: 'raced' }, readyTimeout: '20s' },
-            },
-          }),
-        }),
-        'test',
-        {},
-        { capture: { hosts: 'client,server' } },
+      const plan = capturePlan(
+        'capture-race',
+        {
+          web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: true, keepAliveTimeout: '300ms', closeStyle: 'close' },
+          racer: { kind: 'process', host: 'client', command: [process.execPath, '-e', CLIENT, '198.18.0.2'], ready: { log: 'raced' }, readyTimeout: '20s' },
+        },
+        'client,server',
       );
       dir = tempDir();
       const watching = setInterval(() => childrenNamed(process.pid, 'tcpdump').forEach((p) => seen.add(p)), 50);
@@ -168,20 +164,7 @@ describeWithTools(['tcpdump'], 'packet captures (--capture)', () => {
   });
 
   it('stops tcpdump when the run fails (a process that never becomes ready), and still lists the capture', async () => {
-    const plan = resolvePlan(
-      defineScenario({
-        name: 'capture-failure',
-        description: 'a run that fails after the captures started',
-        params: {},
-        build: () => ({
-          hosts: { client: {}, server: {} },
-          actors: { idle: { kind: 'process', host: 'server', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], ready: { log: 'never printed' }, readyTimeout: '1s' } },
-        }),
-      }),
-      'test',
-      {},
-      { capture: { hosts: 'server' } },
-    );
+    const plan = capturePlan('capture-failure', { idle: { kind: 'process', host: 'server', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], ready: { log: 'never printed' }, readyTimeout: '1s' } }, 'server');
     const dir = tempDir();
     const seen = new Set<number>();
     const watching = setInterval(() => childrenNamed(process.pid, 'tcpdump').forEach((p) => seen.add(p)), 50);
