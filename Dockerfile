@@ -1,12 +1,12 @@
-# The image of a compose lab: Node 20 with nginx, and waitlab at /opt/waitlab. Every service of a compose file
-# that `waitlab compose` writes runs it: each host's agent, and the controller.
+# The image of a compose lab: Node 20 with nginx and tcpdump (--capture), and waitlab at /opt/waitlab. Every service
+# of a compose file that `waitlab compose` writes runs it: each host's agent, and the controller.
 #   npm ci && docker compose up --build --exit-code-from waitlab
-# BASE is any image with node 20 (and, to skip apt-get, nginx and util-linux's setpriv and unshare): the tests
+# BASE is any image with node 20 (and, to skip apt-get, nginx, tcpdump and util-linux's setpriv and unshare): the tests
 # build one FROM scratch out of this machine's own binaries, since no registry is reachable there.
 ARG BASE=docker.io/library/node:20-bookworm-slim
 FROM ${BASE}
-RUN if ! command -v nginx >/dev/null || ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then \
-      apt-get update && apt-get install -y --no-install-recommends nginx util-linux && rm -rf /var/lib/apt/lists/*; \
+RUN if ! command -v nginx >/dev/null || ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null || ! command -v tcpdump >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends nginx util-linux tcpdump && rm -rf /var/lib/apt/lists/*; \
     fi
 WORKDIR /opt/waitlab
 # What `npm ci` made in the checkout: dist/ (its prepare step), node_modules, and the census's netlink addon

@@ -17,7 +17,7 @@ import { terminalSafeLines } from '../core/terminal-text.ts';
 import { trustedDirectory } from '../core/trusted-path.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
-import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
+import { loadPlan, parseOverrides, type PlanOptions } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
 import { metricPathProblem } from '../core/metric-paths.ts';
 import { INFORMATIONAL } from '../report/comparison.ts';
@@ -82,6 +82,18 @@ interface ScenarioArgs {
   scale: string[];
   image?: string;
   baseImage?: string;
+  capture?: string;
+  captureFull: boolean;
+  captureMax?: string;
+}
+
+/** --capture and its two companions, as the plan takes them; the companions alone are a usage error. */
+function captureOf(argv: ScenarioArgs): PlanOptions['capture'] {
+  if (argv.capture === undefined) {
+    if (argv.captureFull || argv.captureMax !== undefined) throw new UsageError('--capture-full and --capture-max go with --capture host[,host]');
+    return undefined;
+  }
+  return { hosts: argv.capture, full: argv.captureFull, ...(argv.captureMax !== undefined ? { maxSize: argv.captureMax } : {}) };
 }
 
 /** --image and --base-image reach the compose driver as the environment it documents (WAITLAB_IMAGE, WAITLAB_BASE_IMAGE). */
@@ -131,7 +143,7 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const profiles = (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   if (profiles.length > 1 || argv.sweep !== undefined) return comparisonCommand(argv, driver, profiles);
   const profile = profiles[0] === undefined ? undefined : loadProfile(profiles[0]);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(profile ? { profile } : {}) });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), capture: captureOf(argv), ...(profile ? { profile } : {}) });
   // The baseline is read and matched before any lab exists: a wrong one is a usage error, not a wasted run.
   const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
   if (baseline && baseline.identity.scenario !== plan.scenario.name) {
@@ -186,7 +198,7 @@ async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, profileN
   const entries = expandMatrix(profileNames, sweep, parseOverrides(argv.set));
   if (entries.length > maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${maxRuns}`);
   const plans = await loadMatrixPlans(entries, (e) =>
-    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
+    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), capture: captureOf(argv), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
   );
   if (argv.dryRun) {
     process.stdout.write(`${JSON.stringify(plans, null, 2)}\n`);
@@ -399,6 +411,9 @@ export async function main(args: string[]): Promise<number> {
           .option('profile', { type: 'string', describe: `sysctl profiles, comma-separated (one run each): ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}, or a .json file` })
           .option('sweep', { type: 'string', describe: 'run once per value of a parameter: --sweep rate=100/s,300/s,1000/s or --sweep rate=100..800x2 (or +step)' })
           .option('max-runs', { type: 'string', default: String(DEFAULT_MAX_RUNS), describe: `the most runs a comparison may make (1-${MOST_MAX_RUNS})` })
+          .option('capture', { type: 'string', describe: 'capture packets in these hosts (comma-separated) with tcpdump, from before the load until after it, into <host>.pcap in the run directory; report.json lists them and the findings cite their frames' })
+          .option('capture-full', { type: 'boolean', default: false, describe: `with --capture: whole packets, not the headers and an HTTP request line (${DEFAULTS.captureSnaplen} bytes of each)` })
+          .option('capture-max', { type: 'string', describe: `with --capture: the most each host's pcap may hold, e.g. 200MB (default ${DEFAULTS.captureMaxBytes / 1e6}MB); the capture stops there and the report says so` })
           .option('image', { type: 'string', describe: 'with --driver compose: the image every container runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile when missing)' })
           .option('base-image', { type: 'string', describe: 'with --driver compose: the local image with Node 20 to build the lab image on when it is missing (WAITLAB_BASE_IMAGE; default node:20-bookworm-slim, pulled)' }),
       (argv) => set(scenarioCommand(argv as never)),

@@ -22,6 +22,7 @@ import { agentStopTimeoutMs, serveTimeoutMs } from '../plan/actor-timeouts.ts';
 import { writeActorFiles } from './actor-files.ts';
 import { ActorLogs } from './actor-logs.ts';
 import { AgentHandle } from './agent-handle.ts';
+import { PacketCaptures } from './packet-capture.ts';
 import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
 
 export interface Progress {
@@ -219,14 +220,21 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   logger.info({ scenario: plan.scenario.name, plan }, 'run starting');
 
   let failure: unknown;
+  const captures = new PacketCaptures(plan, dir, logger);
   try {
     writeActorFiles(plan, dir);
     await buildLab(run, options.driver ?? labDriver(plan.driver));
+    await run.step(captures.start(run.lab!));
     await startAgents(run);
     await serveAndLoad(run);
   } catch (err) {
     failure = err;
   }
+  // After the load and its end counters, before any actor closes: the packets cover what the counters count.
+  const captured = await captures.stop(startedAt.getTime()).catch((err: unknown) => {
+    failure ??= err;
+    return [];
+  });
   const stopFailure = await stopAgents(run);
   failure ??= stopFailure;
   failure ??= run.failure;
@@ -264,6 +272,7 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     startedAt,
     durationMs: Date.now() - startedAt.getTime(),
     ...run.facts,
+    captures: captured,
     interrupted,
     error: failure && !interrupted ? describeError(failure) : undefined,
   });

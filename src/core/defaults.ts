@@ -13,6 +13,15 @@ export const DEFAULTS = {
   labSubnetPrefix: 24,
   reportsDir: 'reports',
   driver: 'netns',
+  /**
+   * tcpdump's snapshot length under --capture: Linux cooked v2 (20 bytes), IPv4 (20) and TCP with timestamps (32)
+   * leave 88 bytes of payload, an HTTP request line; IPv6 (40) leaves 68.
+   */
+  captureSnaplen: 160,
+  /** tcpdump's own default snapshot length: whole packets (--capture-full), a GSO segment of a veth included. */
+  captureFullSnaplen: 262_144,
+  /** Each host's pcap at the most (--capture-max). */
+  captureMaxBytes: 64_000_000,
 } as const;
 
 /**

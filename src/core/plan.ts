@@ -100,6 +100,17 @@ export interface Plan {
   readonly maxLoadMs: number;
   /** System tools (core/system-tools.ts) the scenario runs beyond its lab driver's own; absent in reports before 0.2. */
   readonly tools?: readonly string[];
+  /** Packet captures asked for (--capture): tcpdump inside each host named. */
+  readonly capture?: CapturePlan;
+}
+
+/** tcpdump inside each of `hosts`, from before the load until after it, into <host>.pcap in the run's directory. */
+export interface CapturePlan {
+  readonly hosts: readonly string[];
+  /** Bytes kept of each packet (tcpdump -s): the headers and an HTTP request line by default, whole packets on request. */
+  readonly snaplen: number;
+  /** The most bytes one host's pcap may hold: its capture stops there, and the report says it was cut. */
+  readonly maxBytes: number;
 }
 
 export function deepFreeze<T>(value: T): T {

@@ -42,7 +42,7 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { name: 'runc', executables: ['runc'], versionArgs: ['--version'], apt: 'runc', dnf: 'runc', needs: { drivers: ['compose'], tests: ['lab/compose'] } },
   { name: 'catatonit', executables: ['catatonit', '/usr/libexec/podman/catatonit'], versionArgs: ['--version'], apt: 'catatonit', dnf: 'catatonit', needs: { drivers: ['kube (podman kube play\'s pause image; planned, nothing uses it yet)'] } },
   { name: 'docker-compose', executables: ['docker-compose'], versionArgs: ['--version'], apt: 'docker-compose', dnf: 'docker-compose', needs: { drivers: ['compose'], tests: ['lab/compose'] } },
-  { name: 'tcpdump', executables: ['tcpdump'], versionArgs: ['--version'], apt: 'tcpdump', dnf: 'tcpdump', needs: { commands: ['--capture, packet captures of a run (planned; nothing uses it yet)'] } },
+  { name: 'tcpdump', executables: ['tcpdump'], versionArgs: ['--version'], apt: 'tcpdump', dnf: 'tcpdump', needs: { commands: ['scenario --capture (packet captures of a run; under --driver compose, the image\'s own)'], tests: ['lab/capture'] } },
   { name: 'cc', executables: ['cc', 'gcc'], versionArgs: ['--version'], apt: 'gcc', dnf: 'gcc', needs: { commands: ['npm ci (the netlink census and native flood addons)'] } },
   { name: 'make', executables: ['make'], versionArgs: ['--version'], apt: 'make', dnf: 'make', needs: { commands: ['npm ci (the native addons)'] } },
   { name: 'wrk', executables: ['wrk'], versionArgs: ['-v'], apt: 'wrk', dnf: 'wrk', needs: { commands: ['npm run bench'] } },

@@ -20,6 +20,7 @@ export const attachedDriver: LabDriver = {
   preflight(plan) {
     const dir = agentsDir();
     const problems = plan ? composeRefusals(plan) : [];
+    if (plan?.capture) problems.push('--capture runs tcpdump in each host, which the attached lab cannot start: use --driver netns or compose');
     if (!dir.startsWith('/') || !existsSync(dir) || !statSync(dir).isDirectory()) problems.push(`no agents' directory at ${dir}: run this inside the controller service of a compose file that \`waitlab compose\` wrote`);
     return problems;
   },

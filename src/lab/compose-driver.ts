@@ -2,6 +2,7 @@
 // 198.18.0.0/24, brought up by a compose tool from the compose file `waitlab compose` writes (lab/compose-file.ts)
 // and reached over unix sockets in a directory of the lab's own, bind-mounted into every container. Sysctls are
 // the services' `sysctls:`, which the runtime writes inside each container's own network namespace.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/command.ts';
@@ -23,6 +24,7 @@ export const COMPOSE_LABS_DIR = '/run/waitlab/compose';
 const COMPOSE_TIMEOUT_MS = 180_000;
 
 let labsMade = 0;
+let toolsStarted = 0;
 
 /** The image every container runs: WAITLAB_IMAGE, or waitlab of this version built locally from the Dockerfile. */
 export function composeImage(): string {
@@ -149,6 +151,20 @@ export const composeDriver: LabDriver = {
         const channel = connectAgent(join(agentsDir, `${host}.sock`), 60_000);
         channels.add(channel);
         return channel;
+      },
+      spawnInHost(host, argv) {
+        const container = hosts[host]!.location;
+        const pidFile = `/tmp/waitlab-tool-${process.pid}-${toolsStarted++}.pid`;
+        // --privileged for this process only: a packet socket needs CAP_NET_RAW, which Podman 4 no longer gives a
+        // container by default; the container itself keeps its own capabilities. The tool's pid goes to a file of
+        // the container: `exec` passes no signal on to what it runs, so a stop signals the tool there (sh builtins
+        // only, the one shell of a minimal image; every value a positional argument).
+        const child = spawn(engine, ['exec', '--privileged', container, 'sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const signal = (sig: 'SIGTERM' | 'SIGKILL') => {
+          spawn(engine, ['exec', container, 'sh', '-c', 'read pid < "$0" && kill -s "$1" "$pid"', pidFile, sig.slice(3)], { stdio: 'ignore' }).on('error', () => undefined);
+          if (sig === 'SIGKILL') child.kill('SIGKILL');
+        };
+        return { child, signal };
       },
       async teardown() {
         if (tornDown) return;

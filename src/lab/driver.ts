@@ -1,6 +1,7 @@
 // The lab driver contract: a driver builds the plan's hosts, starts one agent per host inside them, and
 // tears everything down. Each driver is one file registered in registry.ts; the controller and the CLI
 // know drivers only through this interface.
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Plan } from '../core/plan.ts';
 
@@ -17,6 +18,12 @@ export interface AgentChannel {
   kill(signal?: NodeJS.Signals): boolean;
 }
 
+/** A tool running in a host: `child` carries its output and ends when it does; `signal` reaches the tool itself. */
+export interface HostProcess {
+  readonly child: ChildProcess;
+  signal(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
 export interface LabHost {
   readonly name: string;
   readonly address: string;
@@ -30,6 +37,11 @@ export interface Lab {
   readonly hosts: Readonly<Record<string, LabHost>>;
   /** Starts (or reaches) the host's agent; its stdin takes commands, its stdout streams events (agent/protocol.ts). */
   spawnAgent(host: string): AgentChannel;
+  /**
+   * Starts a system tool (argv, never a shell) inside the host, in its network namespace: tcpdump for --capture.
+   * Absent where the driver cannot (hosts it did not start). The process is the caller's to stop.
+   */
+  spawnInHost?(host: string, argv: readonly string[]): HostProcess;
   /** What the driver could not control as the plan asked (a limit a runtime imposes, ...), in words for the report. */
   readonly uncontrolled?: readonly string[];
   /** The tools that built the lab, with their versions, for the report (e.g. "podman 4.3.1"). */

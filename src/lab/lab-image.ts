@@ -52,7 +52,7 @@ export function ensureLabImage(engine: Engine, image: string, log: (msg: string,
   log('building the lab image', { image, base, command: [engine, ...args] });
   const built = spawnSync(engine, args, { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 });
   if (built.status !== 0) {
-    throw new LabUnavailableError(`${engine} build of ${image} on ${base} failed (exit ${built.status ?? 'signal'}): ${lastLines(built.stderr || built.error?.message)}. A base without nginx, setpriv and unshare needs apt-get, which a build with no network cannot run: use a base that has them`);
+    throw new LabUnavailableError(`${engine} build of ${image} on ${base} failed (exit ${built.status ?? 'signal'}): ${lastLines(built.stderr || built.error?.message)}. A base without nginx, tcpdump, setpriv and unshare needs apt-get, which a build with no network cannot run: use a base that has them`);
   }
   log('lab image built', { image, base });
 }

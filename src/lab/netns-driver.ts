@@ -10,6 +10,7 @@ import type { MasqueradePlan, Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { run } from '../core/command.ts';
+import { findExecutable } from '../core/executable-lookup.ts';
 import { hasTool, installHint } from '../core/system-tools.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
@@ -46,10 +47,19 @@ function toolsForPlan(plan: Plan): string[] {
   return missing.length ? [`the scenario needs ${missing.join(', ')}, not installed here: ${installHint(missing)}`] : [];
 }
 
+/**
+ * tcpdump changes its user before it reads a packet (initgroups, even to stay root with -Z root), and a user
+ * namespace denies setgroups: it cannot capture in a rootless lab (it said "Couldn't change to 'root' uid=0 gid=0:
+ * Operation not permitted").
+ */
+function captureRefusal(plan: Plan): string[] {
+  return plan.capture && currentPrivilege() !== 'root' ? ['--capture needs root: tcpdump changes its user before capturing, and the user namespace of a rootless lab denies setgroups; run as root (sudo)'] : [];
+}
+
 export const netnsDriver: LabDriver = {
   name: 'netns',
   describe: 'each host a network namespace on this machine, joined by veth pairs to bridges in a namespace of their own',
-  preflight: (plan) => [...missingForLab(), ...(plan ? toolsForPlan(plan) : [])],
+  preflight: (plan) => [...missingForLab(), ...(plan ? [...toolsForPlan(plan), ...captureRefusal(plan)] : [])],
   async withPrivileges(argv) {
     if (currentPrivilege() === 'user') {
       const missing = missingForLab();
@@ -98,6 +108,14 @@ export const netnsDriver: LabDriver = {
         agents.add(child);
         child.on('exit', () => agents.delete(child));
         return child;
+      },
+      spawnInHost(host, argv) {
+        // ip execs the tool after entering the namespace: the child's pid is the tool's own, and teardown's
+        // removeNamespace kills whatever is still in the namespace.
+        const [command, ...args] = argv;
+        // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
+        const child = spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        return { child, signal: (sig) => child.kill(sig) };
       },
       async teardown() {
         if (tornDown) return;

@@ -16,6 +16,7 @@ import { resolveTopology, usesNetworks } from './lab-topology.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan, type PlanProfile } from '../core/plan.ts';
 import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { applyProfile, type Profile } from './profiles.ts';
+import { resolveCapture, type CaptureRequest } from './capture-request.ts';
 import { scaleSpec } from './replicas.ts';
 import { loadScenario } from './scenario-file.ts';
 import { scenarioNameProblem } from './scenario-name.ts';
@@ -62,6 +63,8 @@ export interface PlanOptions {
   sysctls?: readonly string[];
   /** --scale host=N: replicas of a client host, over the scenario's own `replicas`. */
   scale?: Readonly<Record<string, number>>;
+  /** --capture host[,host]: tcpdump in those hosts, with --capture-full and --capture-max. */
+  capture?: CaptureRequest;
 }
 
 export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
@@ -169,6 +172,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     if (host.gateway?.masquerade) tools.need('nft', `hosts.${name}.gateway (masquerade)`);
     if (host.limits?.nofile !== undefined) tools.need('prlimit', `hosts.${name}.limits.nofile`);
   }
+  const capture = options.capture ? resolveCapture(options.capture, hosts, tools, problems) : undefined;
   const actors: Record<string, ActorPlan> = {};
   let maxLoadMs = 0;
   for (const [name, { kind, host, options }] of Object.entries(resolvedOptions)) {
@@ -250,6 +254,7 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     ...(Object.keys(scaled.groups).length ? { replicas: scaled.groups } : {}),
     maxLoadMs,
     tools: tools.names(),
+    ...(capture ? { capture } : {}),
   });
 }
 

@@ -10,7 +10,7 @@ import { SAMPLE_STAMP } from '../sampler/socket-sampler.ts';
 import { findingsWithClaims } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { replicaTotals } from './replicas.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type HostReport, type Report } from './report.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type CaptureReport, type CensusReport, type HostReport, type Report } from './report.ts';
 import { evaluateThresholds } from '../core/thresholds.ts';
 
 export interface RunFacts {
@@ -29,6 +29,8 @@ export interface RunFacts {
   interrupted: boolean;
   /** Per host, from the agent's ready event: where its census reads, and why not netlink. */
   census?: Record<string, { source: string; refused?: string }>;
+  /** The packet captures (--capture), stopped and read back. */
+  captures?: CaptureReport[];
   /** What ended the run early, when something did. */
   error?: { code: WaitlabErrorCode; message: string };
 }
@@ -110,6 +112,7 @@ export function buildReport(facts: RunFacts): Report {
     actors,
     ...(plan.replicas ? { replicas: replicaTotals(plan, hosts, actors) } : {}),
     predictions: predict(plan, hosts, actors),
+    ...(facts.captures?.length ? { captures: facts.captures } : {}),
   } satisfies Partial<Report>;
   const thresholds = evaluateThresholds(partial, plan.thresholds);
   const verdict: Report['verdict'] = facts.error ? 'error' : facts.interrupted ? 'interrupted' : thresholds.every((t) => t.ok) ? 'pass' : 'fail';

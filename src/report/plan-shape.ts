@@ -1,6 +1,6 @@
 // The resolved plan as report.json and log.ndjson's "run starting" line carry it, checked against core/plan.ts.
 import type { Accept, BeyondPool, Burst, ConnectionModel, Dial, Endpoint, LocalPorts, OfferedLoad, PerRequest } from '../core/connection-model.ts';
-import type { ActorPlan, HostPlan, InterfacePlan, NetworkPlan, Plan, PlanProfile, ReplicaGroup } from '../core/plan.ts';
+import type { ActorPlan, CapturePlan, HostPlan, InterfacePlan, NetworkPlan, Plan, PlanProfile, ReplicaGroup } from '../core/plan.ts';
 import { array, boolean, json, literal, nullable, number, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
 
 const interfacePlan = objectOf<InterfacePlan>()({ network: string(), dev: string(), address: string(), prefixLength: number() });
@@ -112,4 +112,5 @@ export const PLAN_SHAPE = objectOf<StoredPlan>()({
   replicas: optional(record(objectOf<ReplicaGroup>()({ hosts: array(string()), actors: record(array(string())) }))),
   maxLoadMs: number(),
   tools: optional(array(string())),
+  capture: optional(objectOf<CapturePlan>()({ hosts: array(string()), snaplen: number(), maxBytes: number() })),
 });

@@ -9,7 +9,8 @@ import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
 import type { ErrorCount } from '../actors/error-tally.ts';
 import type { Comparison, MetricComparison, RunIdentity } from './comparison.ts';
 import { PLAN_PROFILE_SHAPE, PLAN_SHAPE, planOf, type StoredPlan } from './plan-shape.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type ParityCliffPrediction, type PoolChurnPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
+import type { FrameRef, LateWrite, PacketEvidence, PeerCloses } from './packets/packet-evidence.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type CaptureReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type ParityCliffPrediction, type PoolChurnPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
 
 /** Every TCP state, each a number: what a report's peak and final tables hold (allStates). */
 const stateTable = object(Object.fromEntries(TCP_STATES.map((s) => [s, number()])) as Record<TcpStateName, Shape<number>>);
@@ -39,6 +40,7 @@ const refs = [
   objectOf<Ref<'model'>>()({ from: literal('model'), actor: string(), field: literal('backlog', 'acceptAfterMs', 'ratePerSec', 'count', 'nofile', 'pool') }),
   objectOf<Ref<'host-limit'>>()({ from: literal('host-limit'), host: string(), limit: literal('nofile') }),
   objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }),
+  objectOf<Ref<'capture-frames'>>()({ from: literal('capture-frames'), host: string(), count: literal('connections', 'localFirst', 'peerFirst', 'both', 'lateWrites', 'lateWritesReset'), peer: optional(string()) }),
 ] as Shape<EvidenceRef>[];
 const evidenceRef: Shape<EvidenceRef> = refs.reduce((a, b) => oneOf(a, b));
 const claim = objectOf<Claim>()({
@@ -58,6 +60,40 @@ const claim = objectOf<Claim>()({
   end: optional(literal('client', 'server')),
 });
 const findingClaims = objectOf<FindingClaims>()({ finding: number(), rule: string(), host: string(), peers: array(string()), claims: array(claim) });
+
+const frameRef = objectOf<FrameRef>()({ frame: number(), atMs: number() });
+const peerCloses = objectOf<PeerCloses>()({
+  connections: number(),
+  asClient: number(),
+  asServer: number(),
+  withoutSyn: number(),
+  localFirst: number(),
+  peerFirst: number(),
+  both: number(),
+  noFin: number(),
+  reset: number(),
+  firstFins: array(objectOf<PeerCloses['firstFins'][number]>()({ frame: number(), atMs: number(), by: literal('local', 'peer', 'both') })),
+});
+const lateWrite = objectOf<LateWrite>()({ frame: number(), atMs: number(), from: string(), to: string(), bytes: number(), request: optional(string()), fin: frameRef, afterFinReceived: boolean(), rst: optional(frameRef) });
+const captureReport = objectOf<CaptureReport>()({
+  host: string(),
+  file: string(),
+  bytes: number(),
+  packets: number(),
+  snaplen: number(),
+  truncated: boolean(),
+  droppedByKernel: optional(number()),
+  evidence: optional(
+    objectOf<PacketEvidence>()({
+      frames: number(),
+      tcpFrames: number(),
+      forwarded: number(),
+      byPeer: record(peerCloses),
+      lateWrites: objectOf<PacketEvidence['lateWrites']>()({ count: number(), answeredByRst: number(), afterFinReceived: number(), examples: array(lateWrite) }),
+    }),
+  ),
+  problem: optional(string()),
+});
 
 const hostReport = objectOf<HostReport>()({
   address: string(),
@@ -337,6 +373,7 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   thresholds: array(threshold),
   findings: array(string()),
   claims: optional(array(findingClaims)),
+  captures: optional(array(captureReport)),
   verdict: literal('pass', 'fail', 'interrupted', 'error'),
   comparison: optional(COMPARISON_SHAPE),
   error: optional(string()),

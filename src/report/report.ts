@@ -10,6 +10,7 @@ import type { Counters } from '../sampler/kernel-counters.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
 import type { HostSeries } from '../recorder/recorder.ts';
 import type { ThresholdResult } from '../core/thresholds.ts';
+import type { PacketEvidence } from './packets/packet-evidence.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -211,6 +212,25 @@ export interface ReplicaTotals {
   actors: Record<string, { replicas: string[]; attempts: number; connected: number; ok: number; missedStarts: number; errors: Record<string, number> }>;
 }
 
+/** One host's packet capture (--capture): the file in the run's directory, and what its packets show. */
+export interface CaptureReport {
+  host: string;
+  /** <host>.pcap, in the run's directory. */
+  file: string;
+  bytes: number;
+  packets: number;
+  /** Bytes kept of each packet (tcpdump -s). */
+  snaplen: number;
+  /** The pcap reached its size cap (--capture-max): packets after that were not kept. */
+  truncated: boolean;
+  /** Packets the kernel dropped before tcpdump read them, as tcpdump counted at its exit; absent where it did not say. */
+  droppedByKernel?: number;
+  /** Per peer, who sent the first FIN; writes after the peer's FIN answered by RST; each with frames. */
+  evidence?: PacketEvidence;
+  /** Why the file could not be read, where it could not. */
+  problem?: string;
+}
+
 export interface Report {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   scenario: { name: string; description: string; file: string; plan: Plan };
@@ -247,6 +267,8 @@ export interface Report {
   /** The typed claims of the findings whose rules make them (findings[finding] is the text); absent in reports made before claims. */
   claims?: FindingClaims[];
   verdict: 'pass' | 'fail' | 'interrupted' | 'error';
+  /** Packet captures (--capture), one per host named; absent without. */
+  captures?: CaptureReport[];
   /** Present when the run was compared with a baseline (--baseline): every compared metric and the verdict. */
   comparison?: Comparison;
   /** What ended the run early: its message, and its stable code (core/errors.ts). */

@@ -21,7 +21,7 @@ export interface Contradiction {
   readonly evidence: string;
 }
 
-type Checked = Pick<Report, 'hosts' | 'findings' | 'actors'> & Partial<Pick<Report, 'claims' | 'predictions'>> & { scenario: { plan: Plan } };
+type Checked = Pick<Report, 'hosts' | 'findings' | 'actors'> & Partial<Pick<Report, 'claims' | 'predictions' | 'captures'>> & { scenario: { plan: Plan } };
 
 /** Rounding the words may apply: a ratio printed to three decimals. */
 const TOLERANCE = 0.0005;

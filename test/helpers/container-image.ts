@@ -1,5 +1,5 @@
 // Images for the compose lab's tests, built here where no registry is reachable: a base FROM scratch holding this
-// machine's own node, nginx, sh and setpriv with the libraries `ldd` lists; the compose driver builds the project's
+// machine's own node, nginx, tcpdump, sh and setpriv with the libraries `ldd` lists; the compose driver builds the project's
 // Dockerfile on top of it (--base-image), as it does for a user. Built with --network none: a build container on Podman's
 // default network would switch the machine's net.ipv4.ip_forward on.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ export const TEST_BASE_IMAGE = 'localhost/waitlab-test-base:scratch';
 /** A tag of the tests' own, so a user's localhost/waitlab image is never replaced or removed; runs name it in WAITLAB_IMAGE. */
 export const WAITLAB_TEST_IMAGE = `localhost/waitlab-test:${PACKAGE_VERSION}`;
 // unshare too: the controller checks for it before it plans an nginx (agents that are pid 1 do without it).
-const BINARIES = ['/usr/bin/node', '/usr/sbin/nginx', '/usr/bin/dash', '/usr/bin/setpriv', '/usr/bin/unshare'];
+const BINARIES = ['/usr/bin/node', '/usr/sbin/nginx', '/usr/bin/tcpdump', '/usr/bin/dash', '/usr/bin/setpriv', '/usr/bin/unshare'];
 // The build's own limits: Podman's defaults (nofile 1048576) are above this machine's hard limits.
 const BUILD_LIMITS = ['--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=32768:32768'];
 

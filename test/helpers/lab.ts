@@ -159,3 +159,19 @@ export function running(pid: number): boolean {
     return false;
   }
 }
+
+/** Pids of the running children of `parent` whose command name (/proc/<pid>/comm) is `comm`: tcpdump of a run's captures. */
+export function childrenNamed(parent: number, comm: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+      const ppid = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      if (Number(ppid) === parent) out.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}

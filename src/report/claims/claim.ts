@@ -41,7 +41,15 @@ export type EvidenceRef =
   /** A field of the actor's connection model in the report's plan (its listen() backlog, its pool, its rate). */
   | { readonly from: 'model'; readonly actor: string; readonly field: ModelField }
   /** The plan's limits of a host (limits.nofile). */
-  | { readonly from: 'host-limit'; readonly host: string; readonly limit: 'nofile' };
+  | { readonly from: 'host-limit'; readonly host: string; readonly limit: 'nofile' }
+  /** captures[host].evidence: frames of a host's packet capture, counted per peer address (byPeer) or as late writes. */
+  | { readonly from: 'capture-frames'; readonly host: string; readonly count: CaptureCount; readonly peer?: string };
+
+/**
+ * What a capture counts: per peer, connections whose first FIN this host's end sent ('localFirst'), the peer's,
+ * or both at once; and data written after the peer's FIN ('lateWrites'), answered by RST ('lateWritesReset').
+ */
+export type CaptureCount = 'connections' | 'localFirst' | 'peerFirst' | 'both' | 'lateWrites' | 'lateWritesReset';
 
 /**
  * How a claim's value follows from its evidence: 'sum' adds the `plus` refs and takes away the `minus` ones;
@@ -169,6 +177,10 @@ export const CLAIM_NAMES = [
   'serverLosses',
   /** Errors the clients of that process counted, by code. */
   'clientErrors',
+  /** Connections of a capture whose first FIN this end sent (alone or at once with its peer): its TIME_WAIT entries. */
+  'packetFirstFins',
+  /** Data segments written on a connection after the peer's FIN, answered by the peer's RST: the keep-alive race. */
+  'lateWritesReset',
 ] as const;
 
 export type ClaimName = (typeof CLAIM_NAMES)[number];

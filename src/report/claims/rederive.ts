@@ -9,7 +9,7 @@ import type { Claim, EvidenceRef, ModelField } from './claim.ts';
 /** What evidence is read from: the run's plan and its report. */
 export interface EvidenceSource {
   readonly plan: Plan;
-  readonly report: Pick<Report, 'hosts' | 'actors'> & Partial<Pick<Report, 'predictions'>>;
+  readonly report: Pick<Report, 'hosts' | 'actors'> & Partial<Pick<Report, 'predictions' | 'captures'>>;
 }
 
 /** A number nested in `value` under `key`, or undefined. */
@@ -58,6 +58,7 @@ export function evidenceValue(source: EvidenceSource, ref: EvidenceRef): number 
       return number(modelValue(plan, ref.actor, ref.field), `actor ${ref.actor}'s connection model has no ${ref.field}`);
     default:
   }
+  if (ref.from === 'capture-frames') return captureCount(report, ref);
   const host = report.hosts[ref.host];
   if (!host) return `the report has no host ${ref.host}`;
   switch (ref.from) {
@@ -85,6 +86,15 @@ export function evidenceValue(source: EvidenceSource, ref: EvidenceRef): number 
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+function captureCount(report: EvidenceSource['report'], ref: Extract<EvidenceRef, { from: 'capture-frames' }>): number | string {
+  const evidence = report.captures?.find((c) => c.host === ref.host)?.evidence;
+  if (!evidence) return `the report has no packet evidence of host ${ref.host}`;
+  if (ref.count === 'lateWrites') return evidence.lateWrites.count;
+  if (ref.count === 'lateWritesReset') return evidence.lateWrites.answeredByRst;
+  const peer = ref.peer === undefined ? undefined : evidence.byPeer[ref.peer];
+  return peer ? peer[ref.count] : `host ${ref.host}'s capture has no connections with ${ref.peer ?? 'an unnamed peer'}`;
+}
 
 /** The value the claim's evidence gives, or the reasons it gives none. */
 export function rederive(source: EvidenceSource, claim: Omit<Claim, 'value'>): { value: number } | { unreadable: string[] } {

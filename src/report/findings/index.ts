@@ -16,6 +16,7 @@ import { listenBacklogFindings } from './listen-backlog.ts';
 import { loadErrorFindings } from './load-errors.ts';
 import { natSingleSourceFindings } from './nat-single-source.ts';
 import { poolSmallerThanLoadFindings } from './pool-smaller-than-load.ts';
+import { packetFindings } from './packets.ts';
 import { proxyUpstreamFindings } from './proxy-upstream.ts';
 import { resetFindings } from './resets.ts';
 import { serverLossFindings } from './server-losses.ts';
@@ -25,9 +26,9 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, packetFindings, keepAliveFindings, counterFindings];
 
-type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
+type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'> & Partial<Pick<Report, 'captures'>>;
 
 /** Every finding's sentence, and its claims (by index into the sentences). */
 export function findingsWithClaims(plan: Plan, report: Input): { findings: string[]; claims: FindingClaims[] } {

@@ -6,7 +6,7 @@ import type { Report } from '../report.ts';
 
 export interface FindingInput {
   plan: Plan;
-  report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'>;
+  report: Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'> & Partial<Pick<Report, 'captures'>>;
 }
 
 export type FindingRule = (input: FindingInput) => Finding[];

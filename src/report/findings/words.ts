@@ -79,3 +79,11 @@ export function closesWords(sides: { client: SideClaims; server: SideClaims }, f
   const [a, b] = first === 'client' ? [sides.client, sides.server] : [sides.server, sides.client];
   return `first closes counted by each kernel: ${sideWords(a)}, ${sideWords(b)}`;
 }
+
+/** "TcpExt.TW +30" with TWKilled and TCPTimeWaitOverflow where they moved: the counters of a host's first closes. */
+export function firstCloseCounterWords(delta: Readonly<Record<string, number>>): string {
+  const parts = [`TcpExt.TW +${n(delta['TcpExt.TW'] ?? 0)}`];
+  if (delta['TcpExt.TWKilled']) parts.push(`TcpExt.TWKilled +${n(delta['TcpExt.TWKilled'])}`);
+  if (delta['TcpExt.TCPTimeWaitOverflow']) parts.push(`TcpExt.TCPTimeWaitOverflow +${n(delta['TcpExt.TCPTimeWaitOverflow'])}`);
+  return parts.join(', ');
+}
