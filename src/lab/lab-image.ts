@@ -3,11 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabUnavailableError } from '../core/errors.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
+import { InvalidValueError, LabUnavailableError } from '../core/errors.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { IMAGE_REF } from './compose-file.ts';
 import type { Engine } from './container-engine.ts';
 
+/** The image every container of a compose lab runs unless --image or WAITLAB_IMAGE names another. */
+export const DEFAULT_LAB_IMAGE = `localhost/waitlab:${PACKAGE_VERSION}`;
 /** The Dockerfile's own default base: Node 20 on Debian 12, from Docker Hub. */
 export const DEFAULT_BASE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
 const BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -15,10 +17,17 @@ const PULL_TIMEOUT_MS = 120_000;
 // Podman's default build limits (nofile 1048576) can be above the machine's hard limits.
 const PODMAN_BUILD_LIMITS = ['--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=32768:32768'];
 
-/** The base image a build starts from: WAITLAB_BASE_IMAGE (--base-image), or the Dockerfile's default. */
-export function baseImage(): string {
-  const base = process.env['WAITLAB_BASE_IMAGE'] ?? DEFAULT_BASE_IMAGE;
-  if (!IMAGE_REF.test(base)) throw new LabUnavailableError(`--base-image "${base}" is not an image reference (name[:tag])`);
+/** The image every container runs: --image (which the CLI passes on as WAITLAB_IMAGE), WAITLAB_IMAGE, or DEFAULT_LAB_IMAGE. */
+export function labImage(given: string | undefined = process.env['WAITLAB_IMAGE']): string {
+  const image = given ?? DEFAULT_LAB_IMAGE;
+  if (!IMAGE_REF.test(image)) throw new InvalidValueError(`--image (WAITLAB_IMAGE) "${image}" is not an image reference (name[:tag])`);
+  return image;
+}
+
+/** The base image a build starts from: --base-image (passed on as WAITLAB_BASE_IMAGE), WAITLAB_BASE_IMAGE, or the Dockerfile's default. */
+export function baseImage(given: string | undefined = process.env['WAITLAB_BASE_IMAGE']): string {
+  const base = given ?? DEFAULT_BASE_IMAGE;
+  if (!IMAGE_REF.test(base)) throw new InvalidValueError(`--base-image (WAITLAB_BASE_IMAGE) "${base}" is not an image reference (name[:tag])`);
   return base;
 }
 
@@ -34,7 +43,7 @@ function lastLines(text: string | undefined, n = 3): string {
 export function ensureLabImage(engine: Engine, image: string, log: (msg: string, data?: Record<string, unknown>) => void): void {
   if (imageExists(engine, image)) return;
   const dockerfile = join(PACKAGE_ROOT, 'Dockerfile');
-  if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image with WAITLAB_IMAGE`);
+  if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image that is there with --image NAME (or WAITLAB_IMAGE)`);
   const base = baseImage();
   if (!imageExists(engine, base)) {
     process.stderr.write(`waitlab: image ${image} is missing; pulling its base ${base} to build it\n`);
@@ -42,7 +51,7 @@ export function ensureLabImage(engine: Engine, image: string, log: (msg: string,
     if (pull.status !== 0) {
       throw new LabUnavailableError(
         `image ${image} is not there, and building it needs the base image ${base}, which is not here and could not be pulled (${lastLines(pull.stderr || pull.error?.message, 1)}). ` +
-          'Name a local image with Node 20 (and nginx, setpriv, unshare: the build runs with no network) with --base-image NAME or WAITLAB_BASE_IMAGE',
+          'Name a local image with Node 20 (and nginx, setpriv, unshare: the build runs with no network) with --base-image NAME (or WAITLAB_BASE_IMAGE)',
       );
     }
   }
