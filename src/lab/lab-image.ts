@@ -1,7 +1,7 @@
 // The image of a compose lab, built from the package's Dockerfile when it is missing, as `docker compose up --build`
 // would. The base must already be here or be pullable; where no registry answers, the user names a local one.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidValueError, LabUnavailableError } from '../core/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
@@ -39,11 +39,25 @@ function lastLines(text: string | undefined, n = 3): string {
   return (text ?? '').trim().split('\n').slice(-n).join(' / ') || 'no output';
 }
 
+/** The package's runtime dependencies that its own node_modules lacks: the Dockerfile's `COPY . ./` would leave them out. */
+export function dependenciesOutside(root: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(manifest.dependencies ?? {}).filter((name) => !existsSync(join(root, 'node_modules', name, 'package.json')));
+}
+
 /** Makes sure `image` is there: present, or built now from the Dockerfile over the base. Says on stderr when it builds. */
 export function ensureLabImage(engine: Engine, image: string, log: (msg: string, data?: Record<string, unknown>) => void): void {
   if (imageExists(engine, image)) return;
   const dockerfile = join(PACKAGE_ROOT, 'Dockerfile');
   if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image that is there with --image NAME (or WAITLAB_IMAGE)`);
+  const outside = dependenciesOutside(PACKAGE_ROOT);
+  if (outside.length) {
+    throw new LabUnavailableError(
+      `image ${image} is not there, and it cannot be built from ${PACKAGE_ROOT}: the image copies waitlab with its node_modules, and ${outside.length} of its dependencies (${outside.slice(0, 3).join(', ')}${outside.length > 3 ? ', ...' : ''}) ` +
+        "are installed outside it (npm hoists a project's dependencies to the project's node_modules, which a build context cannot reach). " +
+        'Build the image where waitlab keeps its own node_modules: a checkout after `npm ci`, or a global install (npm install -g waitlab); or name an image that is there with --image NAME (or WAITLAB_IMAGE)',
+    );
+  }
   const base = baseImage();
   if (!imageExists(engine, base)) {
     process.stderr.write(`waitlab: image ${image} is missing; pulling its base ${base} to build it\n`);

@@ -1,14 +1,14 @@
 // The compose lab's image has one name wherever it is chosen: `scenario --driver compose` (--image, passed on as
 // WAITLAB_IMAGE to the driver), `waitlab compose` (--image, else WAITLAB_IMAGE) and the driver itself, with one
 // default and one error that names both the flag and the variable.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeCommand } from '../../../src/cli/compose-command.ts';
 import { EXIT, exitCodeFor } from '../../../src/cli/exit-codes.ts';
-import { PACKAGE_VERSION } from '../../../src/core/paths.ts';
-import { baseImage, DEFAULT_BASE_IMAGE, DEFAULT_LAB_IMAGE, labImage } from '../../../src/lab/lab-image.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../../../src/core/paths.ts';
+import { baseImage, DEFAULT_BASE_IMAGE, DEFAULT_LAB_IMAGE, dependenciesOutside, labImage } from '../../../src/lab/lab-image.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 const saved = { image: process.env['WAITLAB_IMAGE'], base: process.env['WAITLAB_BASE_IMAGE'] };
@@ -62,5 +62,21 @@ describe('the compose lab image', () => {
     process.env['WAITLAB_BASE_IMAGE'] = 'localhost/node20:local';
     expect(baseImage()).toBe('localhost/node20:local');
     expect(() => baseImage('no good')).toThrow('--base-image (WAITLAB_BASE_IMAGE) "no good" is not an image reference');
+  });
+});
+
+describe('what the Dockerfile\'s build context holds', () => {
+  it('has every runtime dependency in a checkout after npm ci', () => {
+    expect(dependenciesOutside(PACKAGE_ROOT)).toEqual([]);
+  });
+
+  it('names the dependencies a package root lacks, as in a project where npm hoisted them', () => {
+    const root = tempDir('waitlab-context-');
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'waitlab', dependencies: { pino: '^10', '@types/node': '^20', yargs: '^18' } }));
+    mkdirSync(join(root, 'node_modules/pino'), { recursive: true });
+    writeFileSync(join(root, 'node_modules/pino/package.json'), '{}');
+    // A directory without its package.json is not an installed package.
+    mkdirSync(join(root, 'node_modules/yargs'), { recursive: true });
+    expect(dependenciesOutside(root)).toEqual(['@types/node', 'yargs']);
   });
 });
