@@ -57,7 +57,8 @@ describe('action.yml', () => {
     for (const step of shellSteps) {
       expect(step.shell).toBe('bash');
       expect(step.run).not.toContain('${{');
-      expect(step.run!.split('\n')[0]).toMatch(/^set -[eu]+o pipefail$/);
+      // GitHub runs them as `bash --noprofile --norc -eo pipefail`: the runs step turns -e off to collect exit codes.
+      expect(step.run!.split('\n')[0]).toBe(step.id === 'run' ? 'set +e -uo pipefail' : 'set -euo pipefail');
       for (const value of Object.values(step.env ?? {})) expect(value).toMatch(/^\$\{\{ (inputs|steps\.install\.outputs)\.[\w-]+ \}\}$/);
     }
     const inputsUsed = JSON.stringify(steps).match(/inputs\.[\w-]+/g)!.map((i) => i.slice('inputs.'.length));
