@@ -4,7 +4,7 @@
 // network namespace, and the GitHub Action's shell steps run as GitHub runs them, each with its exit code.
 // Assumes dist/ is built (`npm test` builds first).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { cleanEnv, must, packWaitlab, QUICK, run, type Ran } from '../helpers/npm-project.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 
 const temps: string[] = [];
 function temp(prefix: string): string {
@@ -108,6 +109,22 @@ describe('a scenario of the user\'s own, a baseline made in the project, compare
     expect(ran.code, ran.stderr).toBe(0);
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toMatch(/^# port-budget-ci: PASS/);
     expect(junitCases(join(dir, 'junit.xml')).filter((c) => c.failure)).toEqual([]);
+  });
+});
+
+describeWithTools(['podman', 'runc', 'docker-compose'], 'the compose lab from a project install', () => {
+  it('exit 3 before anything is made: the image is missing and npm hoisted the dependencies its Dockerfile copies', async () => {
+    const image = 'localhost/waitlab-pkgtest-absent:none';
+    const ran = await npx(['scenario', 'short-conn', '--driver', 'compose', '--image', image, '--no-progress']);
+    expect(ran.code).toBe(3);
+    expect(ran.stderr).toContain(`image ${image} is not there, and it cannot be built from ${join(realpathSync(project), 'node_modules/waitlab')}`);
+    expect(ran.stderr).toContain('or name an image that is there with --image NAME (or WAITLAB_IMAGE)');
+  });
+
+  it('exit 2 on an --image that is not an image name, before any lab', async () => {
+    const ran = await npx(['scenario', 'short-conn', '--driver', 'compose', '--image', 'Not An Image', '--no-progress']);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain('--image (WAITLAB_IMAGE) "Not An Image" is not an image reference');
   });
 });
 
