@@ -5,14 +5,13 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION, SCENARIOS_DIR } from '../core/paths.ts';
 import { composeFile, composeRefusals, USER_SCENARIOS_IN_CONTAINER } from '../lab/compose-file.ts';
+import { labImage } from '../lab/lab-image.ts';
 import { loadPlan, parseOverrides } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { scenarioFile } from '../plan/scenario-file.ts';
 import { writeWhole } from '../outputs/registry.ts';
 import { EXIT } from './exit-codes.ts';
-
-const IMAGE = `waitlab:${PACKAGE_VERSION}`;
 
 export interface ComposeArgs {
   scenario: string;
@@ -53,18 +52,19 @@ export async function composeCommand(argv: ComposeArgs): Promise<number> {
   const from = out ? dirname(out) : process.cwd();
   const up = relative(from, PACKAGE_ROOT);
   const context = up === '' ? '.' : up.startsWith('..') ? PACKAGE_ROOT : up;
+  const image = labImage(argv.image);
   const header = [
     `The lab of scenario ${plan.scenario.name}, written by \`waitlab compose ${[argv.scenario, ...args.slice(5)].join(' ')}\` (waitlab ${PACKAGE_VERSION}).`,
     'Each host is a service running its agent; the waitlab service runs the scenario against them and writes the report to ./reports.',
     '  docker compose up --build --exit-code-from waitlab; docker compose down -v',
     'The report lands in ./reports/<scenario>/<time>; the exit code is the run\'s (0 pass, 1 thresholds failed, ...).',
-    'With Podman: podman build -t waitlab:' + PACKAGE_VERSION + ' . then docker-compose with DOCKER_HOST at `podman system service`\'s socket (README).',
+    `With Podman: podman build -t ${image} . then docker-compose with DOCKER_HOST at \`podman system service\`'s socket (README).`,
     'The network is internal, on 198.18.0.0/15 (benchmarking addresses): no route out, and nothing else is ever a target.',
   ];
   const text = composeFile(
     plan,
     {
-      image: argv.image ?? IMAGE,
+      image,
       build: { context },
       agents: { volume: 'agents' },
       network: argv.network ? { external: argv.network } : { create: true },

@@ -27,6 +27,7 @@ import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import { scenarioTools } from '../plan/catalogue-tools.ts';
 import type { LabDriver } from '../lab/driver.ts';
+import { baseImage, labImage } from '../lab/lab-image.ts';
 import { LAB_DRIVERS, labDriver } from '../lab/registry.ts';
 import { comparisonMarkdown, comparisonText } from '../outputs/comparison-markdown.ts';
 import { matrixMarkdown, matrixText } from '../outputs/matrix-summary.ts';
@@ -100,8 +101,9 @@ function captureOf(argv: ScenarioArgs): PlanOptions['capture'] {
 function useImages(argv: ScenarioArgs, driver: LabDriver): void {
   if (argv.image === undefined && argv.baseImage === undefined) return;
   if (driver.name !== 'compose') throw new UsageError('--image and --base-image are for --driver compose');
-  if (argv.image !== undefined) process.env['WAITLAB_IMAGE'] = argv.image;
-  if (argv.baseImage !== undefined) process.env['WAITLAB_BASE_IMAGE'] = argv.baseImage;
+  // Checked here, so that a malformed name is a usage error (exit 2) before any lab.
+  if (argv.image !== undefined) process.env['WAITLAB_IMAGE'] = labImage(argv.image);
+  if (argv.baseImage !== undefined) process.env['WAITLAB_BASE_IMAGE'] = baseImage(argv.baseImage);
 }
 
 /** Above this many runs a comparison needs --max-runs: each is a whole lab run. */
@@ -453,7 +455,7 @@ export async function main(args: string[]): Promise<number> {
           .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)' })
           .option('scale', { type: 'string', array: true, default: [] as string[], describe: 'replicas of a client host: --scale client=3 (a service each)' })
           .option('profile', { type: 'string', describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}` })
-          .option('image', { type: 'string', describe: 'the image every service runs (default waitlab:<version>, built from the Dockerfile)' })
+          .option('image', { type: 'string', describe: 'the image every service runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile)' })
           .option('network', { type: 'string', describe: 'use this existing network (external) instead of letting compose make an internal one' })
           .option('out', { type: 'string', describe: 'write the file here (default: stdout)' }),
       (argv) => set(composeCommand(argv as never)),

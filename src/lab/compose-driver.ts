@@ -10,10 +10,10 @@ import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/err
 import { PACKAGE_VERSION } from '../core/paths.ts';
 import type { Plan } from '../core/plan.ts';
 import { connectAgent } from './agent-socket.ts';
-import { composeFile, composeRefusals, DEFAULT_NOFILE, IMAGE_REF, LAB_LABEL, labSubnet } from './compose-file.ts';
+import { composeFile, composeRefusals, DEFAULT_NOFILE, LAB_LABEL, labSubnet } from './compose-file.ts';
 import { detectEngine, missingForCompose, startComposeTool, type ComposeTool } from './container-engine.ts';
 import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
-import { ensureLabImage } from './lab-image.ts';
+import { ensureLabImage, labImage } from './lab-image.ts';
 import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege } from './privilege.ts';
 import { processStartTime } from './stale-labs.ts';
@@ -25,13 +25,6 @@ const COMPOSE_TIMEOUT_MS = 180_000;
 
 let labsMade = 0;
 let toolsStarted = 0;
-
-/** The image every container runs: WAITLAB_IMAGE, or waitlab of this version built locally from the Dockerfile. */
-export function composeImage(): string {
-  const image = process.env['WAITLAB_IMAGE'] ?? `localhost/waitlab:${PACKAGE_VERSION}`;
-  if (!IMAGE_REF.test(image)) throw new LabUnavailableError(`WAITLAB_IMAGE "${image}" is not an image reference (name[:tag])`);
-  return image;
-}
 
 interface ComposeOwner {
   lab: string;
@@ -112,7 +105,7 @@ export const composeDriver: LabDriver = {
     const reaped = await reapStaleComposeLabs();
     if (reaped.length) log('reaped compose labs of dead runs', { labs: reaped });
 
-    const image = composeImage();
+    const image = labImage();
     const engine = detectEngine();
     if (!engine) throw new LabUnavailableError(missingForCompose().join('; '));
     // Before anything of the lab exists: a build that fails leaves nothing to tear down.

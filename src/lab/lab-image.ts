@@ -1,13 +1,15 @@
 // The image of a compose lab, built from the package's Dockerfile when it is missing, as `docker compose up --build`
 // would. The base must already be here or be pullable; where no registry answers, the user names a local one.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabUnavailableError } from '../core/errors.ts';
-import { PACKAGE_ROOT } from '../core/paths.ts';
+import { InvalidValueError, LabUnavailableError } from '../core/errors.ts';
+import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { IMAGE_REF } from './compose-file.ts';
 import type { Engine } from './container-engine.ts';
 
+/** The image every container of a compose lab runs unless --image or WAITLAB_IMAGE names another. */
+export const DEFAULT_LAB_IMAGE = `localhost/waitlab:${PACKAGE_VERSION}`;
 /** The Dockerfile's own default base: Node 20 on Debian 12, from Docker Hub. */
 export const DEFAULT_BASE_IMAGE = 'docker.io/library/node:20-bookworm-slim';
 const BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -15,10 +17,17 @@ const PULL_TIMEOUT_MS = 120_000;
 // Podman's default build limits (nofile 1048576) can be above the machine's hard limits.
 const PODMAN_BUILD_LIMITS = ['--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=32768:32768'];
 
-/** The base image a build starts from: WAITLAB_BASE_IMAGE (--base-image), or the Dockerfile's default. */
-export function baseImage(): string {
-  const base = process.env['WAITLAB_BASE_IMAGE'] ?? DEFAULT_BASE_IMAGE;
-  if (!IMAGE_REF.test(base)) throw new LabUnavailableError(`--base-image "${base}" is not an image reference (name[:tag])`);
+/** The image every container runs: --image (which the CLI passes on as WAITLAB_IMAGE), WAITLAB_IMAGE, or DEFAULT_LAB_IMAGE. */
+export function labImage(given: string | undefined = process.env['WAITLAB_IMAGE']): string {
+  const image = given ?? DEFAULT_LAB_IMAGE;
+  if (!IMAGE_REF.test(image)) throw new InvalidValueError(`--image (WAITLAB_IMAGE) "${image}" is not an image reference (name[:tag])`);
+  return image;
+}
+
+/** The base image a build starts from: --base-image (passed on as WAITLAB_BASE_IMAGE), WAITLAB_BASE_IMAGE, or the Dockerfile's default. */
+export function baseImage(given: string | undefined = process.env['WAITLAB_BASE_IMAGE']): string {
+  const base = given ?? DEFAULT_BASE_IMAGE;
+  if (!IMAGE_REF.test(base)) throw new InvalidValueError(`--base-image (WAITLAB_BASE_IMAGE) "${base}" is not an image reference (name[:tag])`);
   return base;
 }
 
@@ -30,11 +39,25 @@ function lastLines(text: string | undefined, n = 3): string {
   return (text ?? '').trim().split('\n').slice(-n).join(' / ') || 'no output';
 }
 
+/** The package's runtime dependencies that its own node_modules lacks: the Dockerfile's `COPY . ./` would leave them out. */
+export function dependenciesOutside(root: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(manifest.dependencies ?? {}).filter((name) => !existsSync(join(root, 'node_modules', name, 'package.json')));
+}
+
 /** Makes sure `image` is there: present, or built now from the Dockerfile over the base. Says on stderr when it builds. */
 export function ensureLabImage(engine: Engine, image: string, log: (msg: string, data?: Record<string, unknown>) => void): void {
   if (imageExists(engine, image)) return;
   const dockerfile = join(PACKAGE_ROOT, 'Dockerfile');
-  if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image with WAITLAB_IMAGE`);
+  if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image that is there with --image NAME (or WAITLAB_IMAGE)`);
+  const outside = dependenciesOutside(PACKAGE_ROOT);
+  if (outside.length) {
+    throw new LabUnavailableError(
+      `image ${image} is not there, and it cannot be built from ${PACKAGE_ROOT}: the image copies waitlab with its node_modules, and ${outside.length} of its dependencies (${outside.slice(0, 3).join(', ')}${outside.length > 3 ? ', ...' : ''}) ` +
+        "are installed outside it (npm hoists a project's dependencies to the project's node_modules, which a build context cannot reach). " +
+        'Build the image where waitlab keeps its own node_modules: a checkout after `npm ci`, or a global install (npm install -g waitlab); or name an image that is there with --image NAME (or WAITLAB_IMAGE)',
+    );
+  }
   const base = baseImage();
   if (!imageExists(engine, base)) {
     process.stderr.write(`waitlab: image ${image} is missing; pulling its base ${base} to build it\n`);
@@ -42,7 +65,7 @@ export function ensureLabImage(engine: Engine, image: string, log: (msg: string,
     if (pull.status !== 0) {
       throw new LabUnavailableError(
         `image ${image} is not there, and building it needs the base image ${base}, which is not here and could not be pulled (${lastLines(pull.stderr || pull.error?.message, 1)}). ` +
-          'Name a local image with Node 20 (and nginx, setpriv, unshare: the build runs with no network) with --base-image NAME or WAITLAB_BASE_IMAGE',
+          'Name a local image with Node 20 (and nginx, setpriv, unshare: the build runs with no network) with --base-image NAME (or WAITLAB_BASE_IMAGE)',
       );
     }
   }

@@ -2,6 +2,7 @@
 // their final stats, then predictions, thresholds, findings and the verdict.
 import { release } from 'node:os';
 import type { WaitlabErrorCode } from '../core/errors.ts';
+import { PACKAGE_VERSION } from '../core/paths.ts';
 import type { Plan } from '../core/plan.ts';
 import type { HostRecord, Recorder } from '../recorder/recorder.ts';
 import { counterDelta, type Counters } from '../sampler/kernel-counters.ts';
@@ -93,6 +94,7 @@ export function buildReport(facts: RunFacts): Report {
     scenario: { name: plan.scenario.name, description: plan.scenario.description, file: plan.scenario.file, plan },
     profile: plan.profile ?? null,
     environment: {
+      waitlab: PACKAGE_VERSION,
       kernel: release(),
       node: process.version,
       driver: facts.lab.driver,

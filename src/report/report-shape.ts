@@ -355,6 +355,7 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   scenario: objectOf<StoredReport['scenario']>()({ name: string(), description: string(), file: string(), plan: PLAN_SHAPE }),
   profile: nullable(PLAN_PROFILE_SHAPE),
   environment: objectOf<Report['environment']>()({
+    waitlab: optional(string()),
     kernel: string(),
     node: string(),
     driver: string(),

@@ -237,6 +237,8 @@ export interface Report {
   /** The sysctl profile the run applied (name, source, each sysctl it set beside the scenario's value); null: none. */
   profile: PlanProfile | null;
   environment: {
+    /** The waitlab version (package.json) that made the report; absent in reports made before it was recorded. */
+    waitlab?: string;
     kernel: string;
     node: string;
     driver: string;

@@ -32,7 +32,7 @@ export interface SysctlConfLine {
 }
 
 const REASON = `Only the side that closes first enters TIME_WAIT, and it stays there ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, fixed in the kernel; tcp_fin_timeout does not change it).`;
-const scenario = (name: string, sets: Record<string, string | number> = {}) => `npm run scenario -- ${name}${Object.entries(sets).map(([k, v]) => ` --set ${k}=${v}`).join('')}`;
+const scenario = (name: string, sets: Record<string, string | number> = {}) => `npx waitlab scenario ${name}${Object.entries(sets).map(([k, v]) => ` --set ${k}=${v}`).join('')}`;
 const perSecond = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const loopback = (destination: string) => destination.startsWith('127.');
 

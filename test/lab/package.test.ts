@@ -2,48 +2,14 @@
 // tarball, `npm link` of the checkout, npx in a project, their own scenario file anywhere on disk, and
 // their editor's TypeScript against the installed declarations. Real npm, real installs, real processes.
 // Assumes dist/ is built (`npm test` builds first); packs with --ignore-scripts so nothing rebuilds it.
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { dependenciesOutside } from '../../src/lab/lab-image.ts';
 import { BIN } from '../helpers/lab.ts';
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// `npm test` runs this file with npm_config_prefix, npm_config_local_prefix, ... of the checkout in the
-// environment: the npm, npx and waitlab children here must see none of them, or they would install into
-// the machine's prefix or the checkout. node stays on PATH for the bins' `#!/usr/bin/env node`.
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
-  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? '/usr/bin:/bin'}`;
-  return { ...env, npm_config_update_notifier: 'false', ...extra };
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = cleanEnv()): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** A setup step that must work: its output is the failure message if it does not. */
-async function must(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
-  const ran = await run(command, args, cwd, env);
-  if (ran.code !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
-  return ran;
-}
+import { cleanEnv, must, packWaitlab, QUICK, run, type Ran } from '../helpers/npm-project.ts';
 
 const temps: string[] = [];
 function temp(prefix: string): string {
@@ -52,7 +18,6 @@ function temp(prefix: string): string {
   return dir;
 }
 
-const QUICK = ['--prefer-offline', '--no-audit', '--no-fund'];
 const TSC = resolve(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc');
 
 /** `waitlab list` printed a short-conn line (and not just a name that starts the same). */
@@ -75,9 +40,7 @@ let machineGlobalRoot: string;
 beforeAll(async () => {
   if (!existsSync(join(PACKAGE_ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const packDir = temp('waitlab-pack-');
-  // --ignore-scripts: `prepare` would run the build in the checkout; the tarball ships dist/ as built.
-  const packed = await must('npm', ['pack', '--pack-destination', packDir, '--ignore-scripts', '--json'], PACKAGE_ROOT);
-  tarball = join(packDir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  tarball = await packWaitlab(packDir);
   files = (await must('tar', ['-tzf', tarball], packDir)).stdout.split('\n').filter(Boolean);
 
   machineGlobalRoot = (await must('npm', ['root', '-g'], PACKAGE_ROOT)).stdout.trim();
@@ -118,6 +81,14 @@ describe('npm pack', () => {
       'scripts/build-native.js',
       'scenarios/short-conn.ts',
       'package.json',
+      // For package users: the compose lab's image, the GitHub Action, and the examples (a user scenario with its
+      // baseline, a workflow).
+      'Dockerfile',
+      '.dockerignore',
+      'action.yml',
+      'examples/ci/scenario.ts',
+      'examples/ci/baselines/port-budget-ci/baseline.json',
+      'examples/github-actions.yml',
     ]) {
       expect(files).toContain(`package/${file}`);
     }
@@ -134,6 +105,11 @@ describe('npm install -g <tarball>', () => {
     const bin = join(globalPrefix, 'bin/waitlab');
     expect(realpathSync(bin)).toBe(join(realpathSync(globalPrefix), 'lib/node_modules/waitlab/bin/waitlab.js'));
     listsShortConn(await run(bin, ['list'], globalPrefix));
+  });
+
+  it('keeps every runtime dependency inside the package, so its Dockerfile can build the compose lab\'s image there', () => {
+    expect(dependenciesOutside(join(globalPrefix, 'lib/node_modules/waitlab'))).toEqual([]);
+    expect(dependenciesOutside(join(project, 'node_modules/waitlab'))).toContain('pino');
   });
 
   it('loads its bundled scenarios from the installed copy, not the checkout', async () => {

@@ -141,10 +141,10 @@ describe('waitlab watch and doctor on lab hosts', () => {
     expect(text('time-wait')).toContain(`180 TIME_WAIT on this host's own local ports: it closed its outgoing connections first (180 toward ${server}:8080)`);
     // Nothing connects while doctor watches: no rate to reproduce, and the text says where the entries come from.
     expect(text('time-wait')).toContain('no connection was opened while doctor watched, so these are from the last 60 s');
-    expect(commands('time-wait')[0]).toBe(`npm run scenario -- short-conn --set ports=${RANGE} --set twReuse=0`);
+    expect(commands('time-wait')[0]).toBe(`npx waitlab scenario short-conn --set ports=${RANGE} --set twReuse=0`);
     expect(text('sysctl')).toContain(`tcp_tw_reuse=0: toward ${server}:8080 connect() never takes over this host's 180 TIME_WAIT entries (tcp_tw_reuse=0 forbids connect() to reuse them)`);
     expect(text('sysctl')).toContain('tcp_fin_timeout is 10 here (the default is 60): it does not shorten TIME_WAIT');
-    expect(commands('sysctl')).toContain('npm run scenario -- fin-wait-2 --set finTimeout=10');
+    expect(commands('sysctl')).toContain('npx waitlab scenario fin-wait-2 --set finTimeout=10');
   });
 
   itWithTools(['tmux'], 'the live view in a real terminal (tmux, 80x24): shows the destination, quits on q, gives the terminal back', async () => {
@@ -176,7 +176,7 @@ describe('waitlab watch and doctor on lab hosts', () => {
     const finding = d.findings.find((f) => f.kind === 'close-wait')!;
     const closeWait = finding.text;
     expect(closeWait).toMatch(new RegExp(`^CLOSE_WAIT on this host: \\d+ \\(grew by \\d+ in 1 s: an application that does not close\\), held by pid ${leaker.pid} \\(python3\\) \\d+\\.`));
-    expect(finding.reproduce).toEqual(['npm run scenario -- close-wait-leak']);
+    expect(finding.reproduce).toEqual(['npx waitlab scenario close-wait-leak']);
 
     await until(() => ssCensus(lab, 'server').states.CLOSE_WAIT === LEAKS, 'every leak');
     const watched = await cli(['watch', '--pid', String(leaker.pid), '--once', '--json', '--interval', '500ms']);

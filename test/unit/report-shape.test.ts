@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rebuildReport } from '../../src/controller/rebuild-report.ts';
+import { PACKAGE_VERSION } from '../../src/core/paths.ts';
 import { REPORT_SHAPE } from '../../src/report/report-shape.ts';
 import { loadReportFixture, reportFixtureNames } from './fixture.ts';
 
@@ -31,6 +32,9 @@ describe('the report shape', () => {
       writeFileSync(join(dir, 'samples.ndjson'), readFileSync(new URL('runs/short-conn.samples.ndjson', FIXTURES)));
       const { report } = rebuildReport(dir);
       expect(REPORT_SHAPE.problem(JSON.parse(JSON.stringify(report)), '')).toBeUndefined();
+      // The version of waitlab that made it, beside the kernel and node it ran on; older reports have none (the fixtures).
+      expect(report.environment.waitlab).toBe(PACKAGE_VERSION);
+      expect(REPORT_SHAPE.problem({ ...report, environment: { ...report.environment, waitlab: 1 } }, '')).toBe('environment.waitlab: expected a string, got a number');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

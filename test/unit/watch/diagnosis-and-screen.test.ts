@@ -68,7 +68,7 @@ describe('doctor findings', () => {
     const text = found.map((f) => f.text);
     expect(text).toHaveLength(1);
     expect(text[0]).toMatch(/^tcp_tw_reuse=2 \(the default\) means loopback only: toward 198\.18\.0\.2:80 connect\(\) never takes over this host's 100 TIME_WAIT entries \(tcp_tw_reuse=2 reuses on loopback only, and this destination is not\)\./);
-    expect(found[0]!.reproduce).toEqual(['npm run scenario -- short-conn --set twReuse=2', 'npm run scenario -- short-conn --set twReuse=1']);
+    expect(found[0]!.reproduce).toEqual(['npx waitlab scenario short-conn --set twReuse=2', 'npx waitlab scenario short-conn --set twReuse=1']);
     const local = snapshot({ clientTimeWait: 100, destinations: [destination({ destination: '127.0.0.1:80', ports: 100 })] });
     expect(diagnose(snapshot(), local).filter((f) => f.kind === 'sysctl')).toEqual([]);
   });
@@ -95,8 +95,8 @@ describe('doctor text', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('waitlab doctor: host box, 0 TCP sockets, watched for 5 s');
     expect(lines[1]).toMatch(/^! Toward 198\.18\.0\.2:80 this host holds 900 of its 1,000-port/);
-    expect(lines.filter((l) => !l.startsWith('    npm run ')).every((l) => l.length <= 80)).toBe(true);
-    expect(lines).toContain('    npm run scenario -- short-conn --set ports=40000-40999 --set twReuse=2 --set closer=server');
+    expect(lines.filter((l) => !l.startsWith('    npx waitlab ')).every((l) => l.length <= 80)).toBe(true);
+    expect(lines).toContain('    npx waitlab scenario short-conn --set ports=40000-40999 --set twReuse=2 --set closer=server');
     expect(lines.at(-2)).toBe('near a limit: 1 finding marked ! (exit 1)');
   });
 });
