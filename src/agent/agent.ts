@@ -10,7 +10,8 @@ import type { ActorPlan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import { readCounters, SocketSampler } from '../sampler/socket-sampler.ts';
 import { readSysctls, REPORTED_SYSCTLS } from './host-sysctls.ts';
-import { lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
+import { AGENT_PROTOCOL_VERSION, lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
+import { PACKAGE_VERSION } from '../core/paths.ts';
 
 const STATS_EVERY_MS = 500;
 
@@ -138,5 +139,5 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     destroyAll();
     exit(0);
   });
-  emit({ type: 'hello', pid: process.pid });
+  emit({ type: 'hello', pid: process.pid, protocol: AGENT_PROTOCOL_VERSION, waitlab: PACKAGE_VERSION });
 }

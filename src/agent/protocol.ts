@@ -19,8 +19,16 @@ export type AgentCommand =
   /** Close actors (finishing first if not yet done), report, exit. */
   | { cmd: 'stop' };
 
+/**
+ * The protocol's version, said in `hello`: the compose image's agent is built apart from the controller that
+ * drives it, so a controller refuses an agent of another version rather than misread its events. Raise it with
+ * any change to a command or an event that an older peer would misread.
+ */
+export const AGENT_PROTOCOL_VERSION = 2;
+
 export type AgentEvent =
-  | { type: 'hello'; pid: number }
+  /** protocol: AGENT_PROTOCOL_VERSION of the agent; waitlab: its package version, for the message when they differ. */
+  | { type: 'hello'; pid: number; protocol: number; waitlab: string }
   /** census: where this host's census reads (netlink, or /proc with the reason). */
   | { type: 'ready'; sysctls: Record<string, string>; counters: Counters; census: CensusSourceChoice }
   | { type: 'serving' }

@@ -1,6 +1,8 @@
 // The controller's side of one agent: sends commands, routes events, and turns an agent's death or
 // fatal event into an AgentError for whoever is waiting.
-import { lineReader, type AgentCommand, type AgentEvent } from '../agent/protocol.ts';
+import { agentEventProblem } from '../agent/event-check.ts';
+import { AGENT_PROTOCOL_VERSION, lineReader, type AgentCommand, type AgentEvent } from '../agent/protocol.ts';
+import { PACKAGE_VERSION } from '../core/paths.ts';
 import { AgentError, AgentExitedError } from '../core/errors.ts';
 import type { AgentChannel } from '../lab/driver.ts';
 
@@ -22,7 +24,12 @@ export class AgentHandle {
       'data',
       lineReader(
         (value) => {
+          const problem = agentEventProblem(value);
+          if (problem) return this.fail(new AgentError(`agent on host ${host} sent a line that is no event of waitlab's agent protocol ${AGENT_PROTOCOL_VERSION}: ${problem}`));
           const event = value as AgentEvent;
+          if (event.type === 'hello' && event.protocol !== AGENT_PROTOCOL_VERSION) {
+            return this.fail(new AgentError(`agent on host ${host} speaks agent protocol ${event.protocol} (waitlab ${event.waitlab}); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`));
+          }
           if (event.type === 'fatal') this.fail(new AgentError(`agent on host ${host} failed: ${event.message}`));
           onEvent(host, event);
           for (const w of [...this.waiters]) {
