@@ -20,7 +20,7 @@ const SYSCTLS = {
 };
 
 function destination(d: Partial<DestinationView> & { destination: string; ports: number }): DestinationView {
-  return { ofBudget: d.ports / 1000, timeWait: d.ports, established: 0, other: 0, portsPerSecond: 0, exhaustionMs: null, ...d };
+  return { ofBudget: d.ports / 1000, timeWait: d.ports, established: 0, other: 0, closeWait: 0, portsPerSecond: 0, exhaustionMs: null, ...d };
 }
 
 function snapshot(s: Partial<Snapshot> = {}): Snapshot {
