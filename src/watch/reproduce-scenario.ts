@@ -112,7 +112,7 @@ function exhaustionPart(o: ObservedHost, params: Param[]): { part: Part; floods:
     );
     part.actors.push(
       ...commentLines(
-        `Keep-alive evidence toward ${where}: ${decimalText(d.connectRate)} new connections per second against ${countText(d.established)} ESTABLISHED, so a connection lives about ${decimalText(lifetime * 1000)} ms (ESTABLISHED / connect rate): one connection per request, no keep-alive. The server answers and waits for the closer.`,
+        `Keep-alive evidence toward ${where}: ${decimalText(d.connectRate)} new connections per second against ${countText(d.established)} ESTABLISHED, so a connection lives ${lifetime * 1000 < 1 ? 'under 1 ms' : `about ${decimalText(lifetime * 1000)} ms`} on average (ESTABLISHED / connect rate): one connection per request, no keep-alive. The server answers and waits for the closer.`,
         '      ',
       ),
       `      ${server}: { kind: 'http-server', host: '${dest}', port: ${intText(d.endpoint.port)}, keepAlive: false, closer: p.closer },`,

@@ -103,7 +103,7 @@ describe('the scenario file doctor --reproduce writes', () => {
     const source = lines.join('\n').replace(/\n\s*\/\/ /g, ' ');
     expect(source).toContain('its ports grew 149.5 per second while doctor watched 2 s');
     expect(source).toContain('TcpExt.TW rose 149.8 per second against Tcp.ActiveOpens 150.2 per second');
-    expect(source).toContain('149.5 new connections per second against 2 ESTABLISHED, so a connection lives about 13.4 ms');
+    expect(source).toContain('149.5 new connections per second against 2 ESTABLISHED, so a connection lives about 13.4 ms on average');
     expect(source).toContain('Stands for 10.1.2.3:443, which the host held 525 ports toward (520 TIME_WAIT, 2 ESTABLISHED, 3 other); doctor predicted they run out 3.2 s after its reading.');
   });
 
