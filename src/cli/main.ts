@@ -38,6 +38,7 @@ import { compareReports, paramChanges, toleranceRules } from '../report/compare.
 import { BASELINE_FILE, readBaseline, readReport } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { runDoctor } from '../watch/run-doctor.ts';
+import { printObserved, runReproduce } from '../watch/run-reproduce.ts';
 import { runWatch } from '../watch/run-watch.ts';
 import { runInTarget, watchTarget } from '../watch/watch-target.ts';
 import { liveRunHosts } from '../watch/live-run.ts';
@@ -357,9 +358,18 @@ async function watchCommand(argv: LookArgs & { interval: string; once: boolean; 
   return runWatch({ host: target.label, intervalMs, once: argv.once, json: argv.json });
 }
 
-async function doctorCommand(argv: LookArgs & { for: string }): Promise<number> {
+async function doctorCommand(argv: LookArgs & { for: string; reproduce: boolean; out?: string; run: boolean; observedJson: boolean }): Promise<number> {
   const target = watchTarget(argv);
   const forMs = durationArg('for', argv.for);
+  if (argv.observedJson) {
+    if (target.kind !== 'self') throw new UsageError('--observed-json reads the namespace it runs in');
+    return printObserved(target.label, forMs);
+  }
+  if ((argv.out !== undefined || argv.run) && !argv.reproduce) throw new UsageError('--out and --run go with --reproduce');
+  if (argv.reproduce) {
+    const options = { target, forText: argv.for, forMs, run: argv.run, json: argv.json, ...(argv.out !== undefined ? { out: argv.out } : {}) };
+    return argv.run ? withSignals((signal) => runReproduce({ ...options, signal })) : runReproduce(options);
+  }
   if (target.kind !== 'self') return runInTarget(target, ['doctor', '--for', argv.for, ...(argv.json ? ['--json'] : [])]);
   return runDoctor({ host: target.label, forMs, json: argv.json });
 }
@@ -497,7 +507,11 @@ export async function main(args: string[]): Promise<number> {
         y
           .options(LOOK_OPTIONS)
           .option('for', { type: 'string', default: '5s', describe: 'how long to watch between the two readings (rates and growth)' })
-          .option('json', { type: 'boolean', default: false, describe: 'the diagnosis as JSON on stdout' }),
+          .option('json', { type: 'boolean', default: false, describe: 'the diagnosis as JSON on stdout' })
+          .option('reproduce', { type: 'boolean', default: false, describe: 'write a scenario shaped like this host, one part per problem found (on stdout, or --out FILE)' })
+          .option('out', { type: 'string', describe: 'with --reproduce: write the scenario to this .ts file' })
+          .option('run', { type: 'boolean', default: false, describe: 'with --reproduce: run it in labs, as observed and with each fix, and print the smallest change that cured it (needs root; never changes the host)' })
+          .option('observed-json', { type: 'boolean', default: false, hidden: true, describe: 'the readings --reproduce needs, as JSON (run inside a namespace)' }),
       (argv) => set(doctorCommand(argv as never)),
     )
     .command('reap', 'remove labs left behind by killed runs (never those of a live run)', {}, () => set(reapCommand()))

@@ -49,7 +49,8 @@ export function diagnose(before: Snapshot, after: Snapshot, conf: readonly Sysct
   ];
 }
 
-function near(d: DestinationView): boolean {
+/** A destination at NEAR_SHARE of its budget, or running out within NEAR_MS. */
+export function near(d: DestinationView): boolean {
   return (d.ofBudget !== null && d.ofBudget >= NEAR_SHARE) || (d.exhaustionMs !== null && d.exhaustionMs <= NEAR_MS);
 }
 

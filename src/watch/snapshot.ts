@@ -19,6 +19,8 @@ export interface DestinationView {
   readonly timeWait: number;
   readonly established: number;
   readonly other: number;
+  /** Of `other`: the peer closed and this host has not (a leak on this host's side when it grows). */
+  readonly closeWait: number;
   /** Net ports taken per second over the last GROWTH_WINDOW_MS (null: no earlier reading yet). */
   readonly portsPerSecond: number | null;
   /** When the budget runs out at that rate (null: not growing, or no budget). */
@@ -116,6 +118,7 @@ export function buildSnapshot(host: string, current: HostReading, previous: Host
       timeWait,
       established,
       other: all - timeWait - established,
+      closeWait: d.states.CLOSE_WAIT ?? 0,
       portsPerSecond,
       exhaustionMs: budget && portsPerSecond !== null ? fillTimeMs(budget.budget - d.ports, portsPerSecond) : null,
     };

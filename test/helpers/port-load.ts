@@ -5,6 +5,8 @@
 //   hold: {host, port, count}            connections opened and left idle: ESTABLISHED
 //   halfClose: {host, port, count, everyMs}  one connection per everyMs, then end() (FIN) with the fd kept:
 //                                        FIN_WAIT2 here, CLOSE_WAIT at a server that never closes
+//   closeAtRate: {host, port, count, perSecond}  a service's client: count connections, perSecond of them each
+//                                        second on schedule (not one after another), each closed first: TIME_WAIT here
 // Prints "ready" once listen, closeFirst and hold are in place (halfClose goes on trickling).
 import net from 'node:net';
 
@@ -13,7 +15,7 @@ interface Target {
   port: number;
   count: number;
 }
-const plan = JSON.parse(process.argv[2]!) as { listen?: number[]; closeFirst?: Target; hold?: Target; halfClose?: Target & { everyMs: number } };
+const plan = JSON.parse(process.argv[2]!) as { listen?: number[]; closeFirst?: Target; hold?: Target; halfClose?: Target & { everyMs: number }; closeAtRate?: Target & { perSecond: number } };
 const kept: net.Socket[] = [];
 setTimeout(() => process.exit(0), 120_000);
 process.on('SIGTERM', () => process.exit(0));
@@ -37,6 +39,21 @@ if (plan.closeFirst) {
 }
 if (plan.hold) for (let i = 0; i < plan.hold.count; i++) kept.push(await connect(plan.hold));
 process.stdout.write('ready\n');
+if (plan.closeAtRate) {
+  const t = plan.closeAtRate;
+  const t0 = performance.now();
+  let started = 0;
+  const tick = () => {
+    // Starts due by now, on a fixed schedule: a late timer makes up its starts rather than slowing the rate.
+    const due = Math.min(t.count, Math.floor(((performance.now() - t0) / 1000) * t.perSecond) + 1);
+    for (; started < due; started++) {
+      const c = net.connect({ host: t.host, port: t.port }, () => c.end());
+      c.on('error', () => undefined).resume();
+    }
+    if (started < t.count) setTimeout(tick, 5);
+  };
+  tick();
+}
 if (plan.halfClose) {
   for (let i = 0; i < plan.halfClose.count; i++) {
     const c = await connect(plan.halfClose);

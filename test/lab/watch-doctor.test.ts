@@ -2,47 +2,21 @@
 // toward one server port and one idle connection toward another (tcp_tw_reuse=0, tcp_fin_timeout=10), and a
 // server whose python3 process never closes what its peers close. Every number is checked against the
 // kernel's own census (ss inside the namespace) or the process table.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import type { Diagnosis } from '../../src/watch/run-doctor.ts';
 import type { Snapshot } from '../../src/watch/snapshot.ts';
 import { BIN, buildLab, inHost, nobodyCanRunCheckout, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
+import { LEAKING_SERVER, PORT_LOAD, startIn, TS_LOADER } from '../helpers/lab-programs.ts';
 import { itWithTools } from '../helpers/tools.ts';
-
-const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
-const PORT_LOAD = resolve(PACKAGE_ROOT, 'test/helpers/port-load.ts');
-// Accepts and keeps every connection, never closing one: each peer's FIN leaves a CLOSE_WAIT here.
-const LEAKING_SERVER = `
-import signal, socket, sys
-signal.alarm(120)
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', int(sys.argv[1])))
-s.listen(128)
-print('ready', flush=True)
-kept = []
-while True:
-    kept.append(s.accept()[0])
-`;
 
 const CLOSED_FIRST = 180;
 const RANGE = '40000-40199';
 const LEAKS = 40;
-
-/** Starts a program inside a host and waits for its "ready". */
-async function startIn(lab: Lab, host: string, argv: string[], procs: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', lab.hosts[host]!.location, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
-  procs.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  await until(() => out.includes('ready'), `${argv[0]} in ${host}`);
-  return child;
-}
 
 /** ss's own count of each state, and of sockets per peer, in a host. */
 function ssCensus(lab: Lab, host: string): { states: Record<string, number>; peers: Record<string, Record<string, number>> } {

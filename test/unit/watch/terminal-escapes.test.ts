@@ -2,36 +2,25 @@
 // screen, a newline then a forged "!" line) and leaves it holding CLOSE_WAIT sockets; root runs doctor or
 // watch. Every string from the system reaches the terminal escaped: no control character, no line of its own.
 import { describe, expect, it } from 'vitest';
-import { TCP_STATES, type TcpStateName } from '../../../src/sampler/tcp-states.ts';
 import { diagnose } from '../../../src/watch/diagnosis.ts';
 import { doctorText } from '../../../src/watch/run-doctor.ts';
 import { renderHost, renderHostSection } from '../../../src/watch/screen.ts';
+import { TCP_STATES } from '../../../src/sampler/tcp-states.ts';
 import type { Snapshot } from '../../../src/watch/snapshot.ts';
+import { snapshot as idleSnapshot, states } from '../../helpers/watch-snapshot.ts';
 
 const HOSTILE_NAME = '\x1b]0;PWNED\x07\x1b[8m\x1b[2J\n! FAKE root';
 const SHOWN = '\\e]0;PWNED\\x07\\e[8m\\e[2J\\n! FAKE root';
 
-const states = (some: Partial<Record<TcpStateName, number>>) => Object.fromEntries(TCP_STATES.map((s) => [s, some[s] ?? 0])) as Record<TcpStateName, number>;
-
 function snapshot(closeWait: number, host = 'box'): Snapshot {
-  return {
+  return idleSnapshot({
     host,
-    at: '2026-11-23T15:00:00.000Z',
     sockets: closeWait,
     states: states({ CLOSE_WAIT: closeWait }),
     sockstat: { inuse: closeWait, orphan: 0, tw: 0, alloc: 0, mem: 0 },
-    portRange: '40000-40999',
-    portBudget: 1000,
-    clientTimeWait: 0,
-    serverTimeWait: 0,
-    destinations: [],
-    destinationCount: 0,
-    rates: { seconds: 5, activeOpens: 0, passiveOpens: 0, timeWaitEntered: 0, resetsSent: 0, establishedResets: 0, connectFails: 0, listenOverflows: 0, timeWaitOverflows: 0 },
     holders: closeWait ? [{ pid: 4242, command: HOSTILE_NAME, closeWait, finWait2: 0, fds: 990, fdLimit: 1024 }] : [],
-    orphans: { closeWait: 0, finWait2: 0 },
-    unseen: { closeWait: 0, finWait2: 0, why: null },
     sysctls: { 'net.ipv4.tcp_fin_timeout': `60\x1b[2J` },
-  };
+  });
 }
 
 /** No C0/C1 control character, DEL, line separator or bidi control. */
