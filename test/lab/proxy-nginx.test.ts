@@ -1,6 +1,6 @@
 // nginx between a client and a backend, in short forms of proxy-short-upstream and proxy-keepalive-upstream.
 // Every assertion reads the kernel (counters and socket states per host and per peer) or nginx's own error log.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
@@ -117,12 +117,15 @@ const rootlessPossible = currentPrivilege() === 'root' && nobodyCanRunCheckout()
     expect(errorLog(report).causes.portsExhausted).toBeGreaterThan(0);
     expect(Object.keys(errorLog(report).errno)).toEqual(['EADDRNOTAVAIL']);
     // nginx ran as uid 65534 outside the user namespace: none of it may be left.
-    expect(liveNginxOf(65534)).toEqual([]);
+    expect(liveNginxOf(65534, dir)).toEqual([]);
   });
 });
 
-/** Live (not zombie) nginx processes of a real uid. */
-function liveNginxOf(uid: number): number[] {
+/**
+ * Live (not zombie) nginx processes of a real uid working under `dir` (the run's TMPDIR, where nginx's working
+ * directory is made): a root run beside this one has workers of uid 65534 too, nobody's, and they are not ours.
+ */
+function liveNginxOf(uid: number, dir: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -131,7 +134,7 @@ function liveNginxOf(uid: number): number[] {
       const name = /^Name:\s+(\S+)/m.exec(status)?.[1];
       const state = /^State:\s+(\S)/m.exec(status)?.[1];
       const realUid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      if (name === 'nginx' && state !== 'Z' && realUid === uid) out.push(Number(entry));
+      if (name === 'nginx' && state !== 'Z' && realUid === uid && readlinkSync(`/proc/${entry}/cwd`).startsWith(`${dir}/`)) out.push(Number(entry));
     } catch {
       // exited while we looked
     }
