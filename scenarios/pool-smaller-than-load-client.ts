@@ -4,9 +4,7 @@
 // http.Agent can: with keepAlive, maxSockets 100 and maxFreeSockets 2 (as Go's default MaxIdleConnsPerHost 2), a
 // burst opens what it lacks, and as the responses come back the agent keeps 2 and destroys the rest, so TIME_WAIT
 // piles up on the client: 1 - 2/100 new connections per request after the first burst. The cure: --set pool=100.
-import { defineScenario, f, type ScenarioSpec } from 'waitlab';
-
-type ActorSpec = ScenarioSpec['actors'][string];
+import { defineScenario, f, type ActorSpecOf } from 'waitlab';
 
 /** The parameters both pool scenarios share. */
 export function poolParams(describePool: string) {
@@ -30,9 +28,9 @@ export function poolPlan(p: Params) {
   const timeWait = connections - kept;
   return {
     requests,
-    backend: (host: string): ActorSpec => ({ kind: 'http-server', host, port: 8080, keepAlive: true, keepAliveTimeout: '60s', delay: p.delay }),
-    load: (host: string, target: string) => ({
-      kind: 'http-client' as const,
+    backend: (host: string): ActorSpecOf<'http-server'> => ({ kind: 'http-server', host, port: 8080, keepAlive: true, keepAliveTimeout: '60s', delay: p.delay }),
+    load: (host: string, target: string): ActorSpecOf<'http-client'> => ({
+      kind: 'http-client',
       host,
       target,
       burst: `${p.concurrency} every ${p.every}ms`,

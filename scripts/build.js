@@ -3,10 +3,10 @@
 // otherwise dist/ is built whole in a new directory and swapped in by rename, so no stale module survives a
 // rename of its source and a run that is starting agents meanwhile never sees a half-written dist/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', '.built');
@@ -35,6 +35,13 @@ if (process.argv.includes('--force') || built < inputs) {
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', fresh], { cwd: root, stdio: 'inherit' });
   copyFileSync(join(root, 'src/actors/listener.py'), join(fresh, 'actors/listener.py'));
   copyFileSync(join(root, 'src/outputs/page-charts.js'), join(fresh, 'outputs/page-charts.js'));
+  // The JSON Schemas the package ships (exports "./schema/*.json"), made by the compiled code from the same
+  // shapes and fields that check reports and scenarios.
+  mkdirSync(join(fresh, 'schema'));
+  const { reportJsonSchema } = await import(pathToFileURL(join(fresh, 'report/report-schema.js')).href);
+  const { scenarioJsonSchema } = await import(pathToFileURL(join(fresh, 'plan/scenario-schema.js')).href);
+  writeFileSync(join(fresh, 'schema/report.json'), `${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
+  writeFileSync(join(fresh, 'schema/scenario.json'), `${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
   writeFileSync(join(fresh, '.built'), `${new Date().toISOString()}\n`);
   if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
   renameSync(fresh, join(root, 'dist'));

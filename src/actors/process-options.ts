@@ -2,6 +2,7 @@
 // environment, the readiness test and the user to run as.
 import { InvalidValueError } from '../core/errors.ts';
 import { f, type Field } from '../core/fields.ts';
+import type { JsonSchema } from '../core/json-schema.ts';
 import { isInheritedName } from '../core/own-keys.ts';
 import { parseInteger } from '../core/units.ts';
 
@@ -14,9 +15,13 @@ export type ReadyTest =
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
-function field<T>(type: string, describe: string, parse: (raw: unknown) => T, fallback?: T): Field<T> {
-  return { type, describe, default: fallback, parse };
+/** A field of the process actor's own: I is what a scenario writes, R whether it must (fields.ts). */
+function field<T, I, R extends boolean>(type: string, describe: string, parse: (raw: unknown) => T, schema: JsonSchema, fallback?: T): Field<T, I, R> {
+  return { type, describe, default: fallback, parse, schema: { ...schema, description: describe } };
 }
+
+/** plainText() as a pattern: no NUL, no line break. */
+const PLAIN_TEXT = '^[^\\u0000\\r\\n]*$';
 
 /** A NUL ends a C string early and a newline splits a log line or an environment dump: neither is taken. */
 function plainText(value: string, what: string): string {
@@ -74,13 +79,22 @@ function parseUser(raw: unknown): string {
 }
 
 export const processOptions = {
-  command: field('argv', 'the command as a list, e.g. [\'node\', \'./api.js\']: the executable (absolute, relative to cwd, or found in PATH) and its arguments; never a shell string', parseCommand),
+  command: field<readonly string[], readonly string[], true>('argv', 'the command as a list, e.g. [\'node\', \'./api.js\']: the executable (absolute, relative to cwd, or found in PATH) and its arguments; never a shell string', parseCommand, {
+    type: 'array', minItems: 1, items: { type: 'string', pattern: PLAIN_TEXT }, prefixItems: [{ type: 'string', minLength: 1 }],
+  }),
   cwd: f.optional(f.string({ describe: 'working directory (default: the scenario file\'s directory; relative paths start there)' })),
-  env: field('env', 'environment over PATH and LANG and the lab\'s WAITLAB_HOST_<host> (its address) and WAITLAB_PORT_<actor> (a server\'s port)', parseEnv, {}),
+  env: field<Readonly<Record<string, string>>, Readonly<Record<string, string | number>>, false>('env', 'environment over PATH and LANG and the lab\'s WAITLAB_HOST_<host> (its address) and WAITLAB_PORT_<actor> (a server\'s port)', parseEnv, {
+    type: 'object', propertyNames: { pattern: ENV_NAME.source }, additionalProperties: { anyOf: [{ type: 'string', pattern: PLAIN_TEXT }, { type: 'number' }] },
+  }, {}),
   port: f.optional(f.int({ min: 1, max: 65535, describe: 'the TCP port it listens on: other actors target it there (`target: <this actor>`), and it is ready once the port listens unless `ready` says otherwise' })),
-  ready: f.optional(field('ready', '{ port: N }: ready once a socket listens on N in its host; { log: \'text\' } or { log: \'/regex/\' }: once a line of its output matches', parseReady)),
+  ready: f.optional(field<ReadyTest, { readonly port: number } | { readonly log: string }, false>('ready', '{ port: N }: ready once a socket listens on N in its host; { log: \'text\' } or { log: \'/regex/\' }: once a line of its output matches', parseReady, {
+    oneOf: [
+      { type: 'object', properties: { port: { type: 'integer', minimum: 1, maximum: 65535 } }, required: ['port'], additionalProperties: false },
+      { type: 'object', properties: { log: { type: 'string', minLength: 1 } }, required: ['log'], additionalProperties: false },
+    ],
+  })),
   readyTimeout: f.duration({ default: '10s', min: '100ms', max: '120s', describe: 'not ready by then: the run stops (exit 3) with the tail of its stderr' }),
   stopGrace: f.duration({ default: '5s', min: '0ms', max: '60s', describe: 'after SIGTERM, how long it may take to exit before SIGKILL' }),
-  user: f.optional(field('user', 'the user it runs as (default: the invoking user under sudo, else nobody); "root" only when asked', parseUser)),
+  user: f.optional(field<string, string, false>('user', 'the user it runs as (default: the invoking user under sudo, else nobody); "root" only when asked', parseUser, { type: 'string', pattern: USER_NAME.source })),
   maxLogBytes: f.int({ min: 1024, max: 1 << 30, default: 10 << 20, describe: 'its stdout and stderr, kept in <actor>.log in the run directory, up to this many bytes; then one line says it was cut' }),
 };

@@ -1,35 +1,3 @@
-// Exit codes, documented in the README and in `waitlab --help`. Error codes map to them only here.
-import { isWaitlabError, type InterruptedError, type WaitlabErrorCode } from '../core/errors.ts';
-
-export const EXIT = {
-  OK: 0,
-  THRESHOLDS_FAILED: 1,
-  INVALID: 2,
-  LAB_UNAVAILABLE: 3,
-  INTERNAL: 4,
-  /** `waitlab compare` or `--baseline` found a metric out of tolerance (or missing). */
-  REGRESSION: 5,
-  SIGINT: 130,
-  SIGTERM: 143,
-} as const;
-
-const EXIT_FOR_CODE: Readonly<Record<WaitlabErrorCode, number | ((err: never) => number)>> = {
-  WAITLAB_INVALID_PLAN: EXIT.INVALID,
-  WAITLAB_INVALID_VALUE: EXIT.INVALID,
-  WAITLAB_USAGE: EXIT.INVALID,
-  WAITLAB_LAB_UNAVAILABLE: EXIT.LAB_UNAVAILABLE,
-  WAITLAB_LAB_COMMAND: EXIT.LAB_UNAVAILABLE,
-  WAITLAB_ACTOR_FAILED: EXIT.LAB_UNAVAILABLE,
-  WAITLAB_LAB_TEARDOWN: EXIT.INTERNAL,
-  WAITLAB_AGENT: EXIT.INTERNAL,
-  WAITLAB_AGENT_EXITED: EXIT.INTERNAL,
-  WAITLAB_INTERNAL: EXIT.INTERNAL,
-  WAITLAB_OUTPUT: EXIT.INTERNAL,
-  WAITLAB_INTERRUPTED: (err: InterruptedError) => (err.signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT),
-};
-
-export function exitCodeFor(err: unknown): number {
-  if (!isWaitlabError(err)) return EXIT.INTERNAL;
-  const exit = EXIT_FOR_CODE[err.code];
-  return typeof exit === 'function' ? exit(err as never) : exit;
-}
+// The exit-code table lives below the CLI (controller/exit-codes.ts), where run() and compare() use it too;
+// this path stays for the CLI's own modules and tests that name it.
+export { EXIT, exitCodeFor } from '../controller/exit-codes.ts';

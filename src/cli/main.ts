@@ -8,8 +8,11 @@ import { rebuildReport } from '../controller/rebuild-report.ts';
 import { writeCompareFiles } from '../controller/compare-files.ts';
 import { prepareOutDir } from '../controller/run-dir.ts';
 import { recordBaseline } from '../controller/record-baseline.ts';
-import { estimateMs, expandMatrix, loadMatrixPlans, runMatrix } from '../controller/run-matrix.ts';
-import { runScenario } from '../controller/run-scenario.ts';
+import { compare } from '../controller/compare-run.ts';
+import { comparisonExitCode, EXIT, exitCodeFor, reportExitCode } from '../controller/exit-codes.ts';
+import { DEFAULT_MAX_RUNS, MOST_MAX_RUNS, prepareRun, type PreparedComparison, type RunRequest } from '../controller/prepare-run.ts';
+import { executeRun } from '../controller/run.ts';
+import { estimateMs } from '../controller/run-matrix.ts';
 import { DEFAULTS } from '../core/defaults.ts';
 import { isWaitlabError, PlanValidationError, UsageError, WaitlabError } from '../core/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
@@ -18,12 +21,10 @@ import { trustedDirectory } from '../core/trusted-path.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides, type PlanOptions } from '../plan/load-plan.ts';
-import { BUILT_IN_PROFILES, loadProfile } from '../plan/profiles.ts';
+import { BUILT_IN_PROFILES } from '../plan/profiles.ts';
 import { metricPathProblem } from '../core/metric-paths.ts';
 import { INFORMATIONAL } from '../report/comparison.ts';
-import { metricNamesOf } from '../plan/metric-names.ts';
 import { scaleOf } from '../plan/replicas.ts';
-import { parseSweep } from '../plan/sweep.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
 import { scenarioTools } from '../plan/catalogue-tools.ts';
 import type { LabDriver } from '../lab/driver.ts';
@@ -34,7 +35,6 @@ import { matrixMarkdown, matrixText } from '../outputs/matrix-summary.ts';
 import { writeOutputs } from '../outputs/registry.ts';
 import { renderMarkdown } from '../outputs/summary-markdown.ts';
 import { renderText } from '../outputs/terminal-summary.ts';
-import { compareReports, paramChanges, toleranceRules } from '../report/compare.ts';
 import { BASELINE_FILE, readBaseline, readReport } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { runDoctor } from '../watch/run-doctor.ts';
@@ -45,7 +45,6 @@ import { liveRunHosts } from '../watch/live-run.ts';
 import { watchHosts } from '../watch/watch-hosts.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { composeCommand } from './compose-command.ts';
-import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { progressPrinter } from './progress.ts';
 import { setupCommand } from './setup-command.ts';
 
@@ -54,12 +53,6 @@ const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 /** Without the driver's privileges this command runs again with them; returns its exit code, or undefined if this process should go on. */
 function continueWithLabPrivileges(driver: LabDriver): Promise<number | undefined> {
   return driver.withPrivileges([process.execPath, BIN, ...process.argv.slice(2)]);
-}
-
-/** Thresholds first: a run that failed them exits 1 even when it also regressed; a regression alone exits 5. */
-function verdictCode(report: Report): number {
-  if (report.verdict !== 'pass') return report.verdict === 'fail' ? EXIT.THRESHOLDS_FAILED : EXIT.INTERNAL;
-  return report.comparison?.verdict === 'regression' ? EXIT.REGRESSION : EXIT.OK;
 }
 
 /** Runs of one baseline: each is a whole lab run. */
@@ -107,11 +100,6 @@ function useImages(argv: ScenarioArgs, driver: LabDriver): void {
   if (argv.baseImage !== undefined) process.env['WAITLAB_BASE_IMAGE'] = baseImage(argv.baseImage);
 }
 
-/** Above this many runs a comparison needs --max-runs: each is a whole lab run. */
-const DEFAULT_MAX_RUNS = 12;
-/** The most --max-runs may allow: a sweep's 100 values for each of ten profiles. */
-const MOST_MAX_RUNS = 1000;
-
 /** --tolerance 'pattern=+10%' ... as the plan takes them; a malformed one is a usage error. */
 function tolerancesOf(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -140,50 +128,51 @@ async function withSignals<T>(work: (signal: AbortSignal) => Promise<T>): Promis
   }
 }
 
+/** The flags as run() takes them; the checks (a baseline of this scenario, one run or several) are prepareRun's. */
+function runRequestOf(argv: ScenarioArgs): RunRequest {
+  return {
+    set: parseOverrides(argv.set),
+    profile: (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+    ...(argv.sweep === undefined ? {} : { sweep: argv.sweep }),
+    sysctl: argv.sysctl,
+    scale: scaleOf(argv.scale),
+    threshold: argv.threshold,
+    tolerance: tolerancesOf(argv.tolerance),
+    ...(argv.baseline === undefined ? {} : { baseline: argv.baseline }),
+    driver: argv.driver,
+    maxRuns: countArg('max-runs', argv.maxRuns, 1, MOST_MAX_RUNS),
+    ...(captureOf(argv) ? { capture: captureOf(argv)! } : {}),
+  };
+}
+
 async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const driver = labDriver(argv.driver);
   useImages(argv, driver);
-  const profiles = (argv.profile ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  if (profiles.length > 1 || argv.sweep !== undefined) return comparisonCommand(argv, driver, profiles);
-  const profile = profiles[0] === undefined ? undefined : loadProfile(profiles[0]);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), capture: captureOf(argv), ...(profile ? { profile } : {}) });
-  // The baseline is read and matched before any lab exists: a wrong one is a usage error, not a wasted run.
-  const baseline = argv.baseline === undefined ? undefined : readBaseline(resolve(argv.baseline));
-  if (baseline && baseline.identity.scenario !== plan.scenario.name) {
-    throw new UsageError(`--baseline ${argv.baseline} is a baseline of ${baseline.identity.scenario}, not of ${plan.scenario.name}`);
-  }
-  // A gate on a baseline of other parameters can be meant (a changed configuration against the old one's baseline),
-  // but counts of a 6 s run against a 4 s baseline are a false regression: said before the run, not refused.
-  const changed = baseline ? paramChanges(baseline.identity.params, plan.params) : [];
-  if (changed.length) {
-    process.stderr.write(`waitlab: --baseline ${argv.baseline} was recorded with other parameters (baseline -> this run: ${changed.join(', ')}); counts that follow them will differ: give the run the baseline's --set values to compare like with like\n`);
-  }
+  const prepared = await prepareRun(argv.scenario, runRequestOf(argv));
+  if (prepared.kind === 'run') for (const warning of prepared.warnings) process.stderr.write(`waitlab: ${warning}\n`);
   if (argv.dryRun) {
-    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(prepared.kind === 'run' ? prepared.plan : prepared.plans, null, 2)}\n`);
     return EXIT.OK;
   }
+  if (prepared.kind === 'comparison') return comparisonCommand(argv, driver, prepared);
   const delegated = await continueWithLabPrivileges(driver);
   if (delegated !== undefined) return delegated;
 
+  const { plan } = prepared;
   const ci = ciEnvironment();
   const progress = progressPrinter(process.stderr, ci.plain);
   process.stderr.write(`waitlab: running ${plan.scenario.name} (${Object.keys(plan.hosts).join(', ')}), load up to ${(plan.maxLoadMs / 1000).toFixed(1)} s\n`);
   try {
-    const { report, dir } = await withSignals((signal) =>
-      runScenario(plan, {
-        outDir: argv.out ? resolve(argv.out) : undefined,
-        signal,
-        verbose: argv.verbose,
-        onProgress: argv.progress ? progress.update : undefined,
-        driver,
-        baseline,
-      }),
+    const outcome = await withSignals((signal) =>
+      executeRun(prepared, { ...(argv.out ? { out: argv.out } : {}), signal, verbose: argv.verbose, ...(argv.progress ? { onProgress: progress.update } : {}) }),
     );
+    if (outcome.kind !== 'run') throw new WaitlabError('one run was prepared, a comparison came back');
+    const { report, dir } = outcome;
     progress.done();
     process.stderr.write(`\n${renderText(report)}\nreport: ${dir}\n`);
     reportToCi(ci, annotations(report, report.comparison), renderMarkdown(report));
     if (argv.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-    return verdictCode(report);
+    return outcome.exitCode;
   } catch (err) {
     progress.done();
     const dir = (err as { runDir?: string }).runDir;
@@ -193,50 +182,32 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
 }
 
 /** Runs a scenario once per profile and per swept value, each in a fresh lab, and puts the runs side by side. */
-async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, profileNames: readonly string[]): Promise<number> {
-  if (argv.baseline !== undefined) throw new UsageError('--baseline compares one run; with --profile a,b or --sweep, compare the runs of the comparison with each other');
-  const sweep = argv.sweep === undefined ? undefined : parseSweep(argv.sweep);
-  const profiles = profileNames.map(loadProfile);
-  const maxRuns = countArg('max-runs', argv.maxRuns, 1, MOST_MAX_RUNS);
-  const entries = expandMatrix(profileNames, sweep, parseOverrides(argv.set));
-  if (entries.length > maxRuns) throw new UsageError(`${entries.length} runs (${profileNames.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${maxRuns}`);
-  const plans = await loadMatrixPlans(entries, (e) =>
-    loadPlan(argv.scenario, { ...e.overrides }, { driver: driver.name, sysctls: argv.sysctl, scale: scaleOf(argv.scale), thresholds: argv.threshold, tolerances: tolerancesOf(argv.tolerance), capture: captureOf(argv), ...(e.profile ? { profile: profiles[profileNames.indexOf(e.profile)]! } : {}) }),
-  );
-  if (argv.dryRun) {
-    process.stdout.write(`${JSON.stringify(plans, null, 2)}\n`);
-    return EXIT.OK;
-  }
+async function comparisonCommand(argv: ScenarioArgs, driver: LabDriver, prepared: PreparedComparison): Promise<number> {
   const delegated = await continueWithLabPrivileges(driver);
   if (delegated !== undefined) return delegated;
+  const { entries, plans } = prepared;
   process.stderr.write(`waitlab: ${entries.length} runs of ${plans[0]!.scenario.name} (${entries.map((e) => e.label).join('; ')}), about ${Math.ceil(estimateMs(plans) / 1000)} s in all\n`);
-  const costs = Object.fromEntries(profiles.flatMap((p) => (p.cost ? [[p.name, p.cost]] : [])));
-  const { comparison, dir } = await withSignals((signal) =>
-    runMatrix(entries, plans, {
-      outDir: argv.out ? resolve(argv.out) : undefined,
+  const outcome = await withSignals((signal) =>
+    executeRun(prepared, {
+      ...(argv.out ? { out: argv.out } : {}),
       signal,
       verbose: argv.verbose,
-      driver,
-      costs,
-      ...(sweep ? { sweep: sweep.param } : {}),
-      onRun: (i, e, r) => process.stderr.write(`  run ${i}/${entries.length} ${e.label}: ${r.verdict}\n`),
+      onRun: (i, label, r) => process.stderr.write(`  run ${i}/${entries.length} ${label}: ${r.verdict}\n`),
     }),
   );
+  if (outcome.kind !== 'comparison') throw new WaitlabError('a comparison was prepared, one run came back');
+  const { comparison, dir } = outcome;
   process.stderr.write(`\n${matrixText(comparison)}\ncomparison: ${dir}\n`);
   reportToCi(ciEnvironment(), [], matrixMarkdown(comparison));
   if (argv.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
-  return comparison.verdict === 'pass' ? EXIT.OK : EXIT.THRESHOLDS_FAILED;
+  return outcome.exitCode;
 }
 
 /** Compares a run (a directory or report.json) with a baseline (a baseline directory, a run directory or a report.json). */
 async function compareCommand(argv: { baseline: string; current: string; tolerance: string[]; out?: string; json: boolean }): Promise<number> {
   const baseline = readBaseline(resolve(argv.baseline));
   const current = readReport(resolve(argv.current));
-  const extra = tolerancesOf(argv.tolerance);
-  const problems = Object.keys(extra).flatMap((p) => metricPathProblem(p, metricNamesOf(current.scenario.plan), 'tolerance') ?? []);
-  if (problems.length) throw new UsageError(`--tolerance: ${problems.join('; ')}`);
-  const rules = [...toleranceRules(extra), ...toleranceRules(current.scenario.plan.regressions)];
-  const comparison = compareReports(baseline, current, argv.current, rules);
+  const comparison = compare(baseline, current, { tolerance: tolerancesOf(argv.tolerance), label: argv.current });
   const compared = { ...current, comparison };
   process.stderr.write(comparisonText(comparison));
   if (argv.out) {
@@ -247,7 +218,7 @@ async function compareCommand(argv: { baseline: string; current: string; toleran
   }
   reportToCi(ciEnvironment(), annotations({ ...compared, thresholds: [] }, comparison), comparisonMarkdown(comparison));
   if (argv.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
-  return comparison.verdict === 'pass' ? EXIT.OK : EXIT.REGRESSION;
+  return comparisonExitCode(comparison);
 }
 
 /** Records a baseline: the scenario run `runs` times, summarised into <out>/baseline.json. */
@@ -294,7 +265,7 @@ async function reportCommand(argv: { dir: string; json: boolean }): Promise<numb
   await writeOutputs(report, dir);
   if (argv.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stderr.write(renderText(report));
-  return verdictCode(report);
+  return reportExitCode(report);
 }
 
 /** Runs a command with the lab's privileges: as root directly, as a user inside a user namespace (npm test uses it). */

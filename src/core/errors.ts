@@ -1,5 +1,5 @@
 // Typed errors with stable codes (after undici's lib/core/errors.js). Everything below the CLI throws
-// these; the CLI maps `code` to an exit code in one table (cli/exit-codes.ts), and report.json records the
+// these; `code` maps to an exit code in one table (controller/exit-codes.ts), and report.json records the
 // code beside the message. Consumers test the Symbol.for brand, not instanceof, which breaks across two
 // copies of the package.
 

@@ -1,5 +1,8 @@
-// What a scenario file exports: `export default defineScenario({...})`.
+// What a scenario file exports: `export default defineScenario({...})`. These are the shapes as the loader
+// meets them, actor options unchecked (a scenario may be plain JavaScript); the typed form a scenario file is
+// written against, each actor's options from its kind, is actors/typed-scenario.ts, over these.
 import type { Fields, ValuesOf } from './fields.ts';
+import type { DurationInput } from './units.ts';
 
 export { f } from './fields.ts';
 
@@ -39,17 +42,19 @@ export interface HostLimitsSpec {
   nofile?: number;
 }
 
-export interface ActorSpec {
+/** An actor as the loader meets it: its options are checked against its kind's fields when the plan resolves. */
+export interface UncheckedActorSpec {
   kind: string;
   host: string;
   [option: string]: unknown;
 }
 
-export interface ScenarioSpec {
+/** A is the actors' type: unchecked here, a union of every kind's options for scenario files (ActorSpec). */
+export interface ScenarioSpec<A = UncheckedActorSpec> {
   /** Bridged networks; without it, one network (198.18.0.0/24) joins every host. */
   networks?: Record<string, NetworkSpec>;
   hosts: Record<string, HostSpec>;
-  actors: Record<string, ActorSpec>;
+  actors: Record<string, A>;
   /** Expressions over report.json paths: "<path> <op> <number>", e.g. "actors.flood.errors.EADDRNOTAVAIL.count > 0". */
   thresholds?: string[];
   /**
@@ -57,20 +62,21 @@ export interface ScenarioSpec {
    * report path pattern (`*` for one key) -> "+20%" (a rise is worse), "-10%" (a fall is worse), "±5%", "0".
    */
   regressions?: Record<string, string>;
-  sampleInterval?: string | number;
+  sampleInterval?: DurationInput;
   /** Sampling after the load ends. */
-  tail?: string | number;
+  tail?: DurationInput;
 }
 
-export interface ScenarioDefinition<P extends Fields = Fields> {
+export interface ScenarioDefinition<P extends Fields = Fields, A = UncheckedActorSpec> {
   readonly name: string;
   /** One line, shown by `waitlab list`. */
   readonly description: string;
   /** Parameters a user can change with --set key=value. */
   readonly params: P;
-  readonly build: (params: ValuesOf<P>) => ScenarioSpec;
+  readonly build: (params: ValuesOf<P>) => ScenarioSpec<A>;
 }
 
+/** Unchecked: for tests that hand the loader what a scenario should not hold. Scenario files use the typed one. */
 export function defineScenario<P extends Fields>(definition: ScenarioDefinition<P>): ScenarioDefinition<P> {
   return definition;
 }

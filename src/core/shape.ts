@@ -2,6 +2,7 @@
 // it, so that a wrong type becomes one message naming the field ("hosts.client.peak: expected an object, got
 // null") instead of a TypeError deep in a renderer. Written once, in code: `objectOf<T>()` makes the compiler
 // check a shape against the TypeScript type it stands for, so the two cannot drift apart.
+import type { JsonSchema } from './json-schema.ts';
 import { isInheritedName } from './own-keys.ts';
 
 export interface Shape<T> {
@@ -9,6 +10,8 @@ export interface Shape<T> {
   readonly expected: string;
   /** The first problem of `value` at `path` ("hosts.client.peak: expected an object, got null"), or undefined. */
   problem(value: unknown, path: string): string | undefined;
+  /** The same rules as JSON Schema, for the schemas the package ships (schema/report.json). */
+  readonly schema: JsonSchema;
   /** Never set: carries T for Infer. */
   readonly type?: T;
 }
@@ -42,26 +45,27 @@ function where(path: string): string {
   return path ? `${path}: ` : '';
 }
 
-function leaf<T>(expected: string, ok: (v: unknown) => boolean): Shape<T> {
-  return { expected, problem: (v, path) => (ok(v) ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`) };
+function leaf<T>(expected: string, schema: JsonSchema, ok: (v: unknown) => boolean): Shape<T> {
+  return { expected, schema, problem: (v, path) => (ok(v) ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`) };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export const string = (): Shape<string> => leaf('a string', (v) => typeof v === 'string');
-export const number = (): Shape<number> => leaf('a number', (v) => typeof v === 'number' && Number.isFinite(v));
-export const boolean = (): Shape<boolean> => leaf('a boolean', (v) => typeof v === 'boolean');
+export const string = (): Shape<string> => leaf('a string', { type: 'string' }, (v) => typeof v === 'string');
+export const number = (): Shape<number> => leaf('a number', { type: 'number' }, (v) => typeof v === 'number' && Number.isFinite(v));
+export const boolean = (): Shape<boolean> => leaf('a boolean', { type: 'boolean' }, (v) => typeof v === 'boolean');
 
 export function literal<const V extends readonly (string | number | boolean)[]>(...values: V): Shape<V[number]> {
-  return leaf(values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`, (v) => values.includes(v as V[number]));
+  return leaf(values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`, values.length === 1 ? { const: values[0] } : { enum: values }, (v) => values.includes(v as V[number]));
 }
 
 /** Any JSON value no deeper than MAX_JSON_DEPTH (walked without recursion: a 200,000-deep array must not overflow the stack). */
 export function json(): Shape<unknown> {
   return {
     expected: 'JSON',
+    schema: {},
     problem(value, path) {
       const pending: [unknown, number][] = [[value, 0]];
       while (pending.length) {
@@ -76,7 +80,7 @@ export function json(): Shape<unknown> {
 }
 
 export function nullable<T>(shape: Shape<T>): Shape<T | null> {
-  return { expected: `${shape.expected} or null`, problem: (v, path) => (v === null ? undefined : shape.problem(v, path) && `${where(path)}expected ${shape.expected} or null, got ${describeValue(v)}`) };
+  return { expected: `${shape.expected} or null`, schema: { anyOf: [shape.schema, { type: 'null' }] }, problem: (v, path) => (v === null ? undefined : shape.problem(v, path) && `${where(path)}expected ${shape.expected} or null, got ${describeValue(v)}`) };
 }
 
 export function optional<T>(shape: Shape<T>): OptionalShape<T> {
@@ -85,12 +89,13 @@ export function optional<T>(shape: Shape<T>): OptionalShape<T> {
 
 export function oneOf<A, B>(a: Shape<A>, b: Shape<B>): Shape<A | B> {
   const expected = `${a.expected} or ${b.expected}`;
-  return { expected, problem: (v, path) => (a.problem(v, path) === undefined || b.problem(v, path) === undefined ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`) };
+  return { expected, schema: { anyOf: [a.schema, b.schema] }, problem: (v, path) => (a.problem(v, path) === undefined || b.problem(v, path) === undefined ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`) };
 }
 
 export function array<T>(item: Shape<T>): Shape<readonly T[]> {
   return {
     expected: 'an array',
+    schema: { type: 'array', items: item.schema },
     problem(v, path) {
       if (!Array.isArray(v)) return `${where(path)}expected an array, got ${describeValue(v)}`;
       for (let i = 0; i < v.length; i++) {
@@ -106,6 +111,7 @@ export function array<T>(item: Shape<T>): Shape<readonly T[]> {
 export function record<T>(value: Shape<T>): Shape<Record<string, T>> {
   return {
     expected: 'an object',
+    schema: { type: 'object', additionalProperties: value.schema },
     problem(v, path) {
       if (!isPlainObject(v)) return `${where(path)}expected an object, got ${describeValue(v)}`;
       for (const [key, x] of Object.entries(v)) {
@@ -124,8 +130,11 @@ type ObjectOf<F extends Fields> = { [K in Exclude<keyof F, OptionalKeys<F>>]: In
 
 /** An object with these fields (others are let through: older and newer files carry fields this one does not read). */
 export function object<F extends Fields>(fields: F): Shape<ObjectOf<F>> {
+  const properties = Object.fromEntries(Object.entries(fields).map(([key, shape]) => [key, shape.schema]));
+  const required = Object.entries(fields).flatMap(([key, shape]) => ((shape as Partial<OptionalShape<unknown>>).optional ? [] : [key]));
   return {
     expected: 'an object',
+    schema: { type: 'object', properties, required },
     problem(v, path) {
       if (!isPlainObject(v)) return `${where(path)}expected an object, got ${describeValue(v)}`;
       for (const [key, shape] of Object.entries(fields)) {

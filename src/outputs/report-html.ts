@@ -48,7 +48,7 @@ export function renderReportHtml(report: Report, timeline: RunTimeline): string 
     `<div class="findings">${sectionsHtml(first)}</div>`,
     `<h2>Topology</h2>${topologySvg(report.scenario.plan)}`,
     sectionsHtml(rest),
-    `<p class="meta">report.json schema ${report.schemaVersion}; run of ${formatDuration(report.durationMs)}.</p>`,
+    `<p class="meta">report.json schema ${report.schemaVersion}.${report.schemaMinor ?? 0}; run of ${formatDuration(report.durationMs)}.</p>`,
   ];
   return htmlPage(title!, body.join('\n'), charts);
 }

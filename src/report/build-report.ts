@@ -90,7 +90,8 @@ export function buildReport(facts: RunFacts): Report {
   }
 
   const partial = {
-    schemaVersion: REPORT_SCHEMA_VERSION,
+    schemaVersion: REPORT_SCHEMA_VERSION.major,
+    schemaMinor: REPORT_SCHEMA_VERSION.minor,
     scenario: { name: plan.scenario.name, description: plan.scenario.description, file: plan.scenario.file, plan },
     profile: plan.profile ?? null,
     environment: {

@@ -48,7 +48,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function asReport(file: string, value: unknown): Report {
+/** The policy of report.ts: every minor of our major is read; another major is named beside ours. */
+function asReport(file: string, value: Record<string, unknown>): Report {
+  const { major, minor } = REPORT_SCHEMA_VERSION;
+  if (value['schemaVersion'] !== major) {
+    const theirs = `${String(value['schemaVersion'])}.${typeof value['schemaMinor'] === 'number' ? value['schemaMinor'] : 0}`;
+    throw new UsageError(`${file} is a report of schema ${theirs}; this waitlab reads schema ${major}.x (writes ${major}.${minor})`);
+  }
   return reportOf(checkShape(REPORT_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`)));
 }
 
@@ -56,7 +62,7 @@ function asReport(file: string, value: unknown): Report {
 export function readReport(path: string): Report {
   const file = isDirectory(path) ? join(path, 'report.json') : path;
   const value = readJsonInput(file);
-  if (!isObject(value) || value['schemaVersion'] !== REPORT_SCHEMA_VERSION) throw new UsageError(`${file} is not a waitlab report (an object with schemaVersion ${REPORT_SCHEMA_VERSION})`);
+  if (!isObject(value) || typeof value['schemaVersion'] !== 'number') throw new UsageError(`${file} is not a waitlab report (an object with schemaVersion ${REPORT_SCHEMA_VERSION.major})`);
   return asReport(file, value);
 }
 
@@ -76,9 +82,9 @@ export function readBaseline(path: string): Baseline {
     const b = checkShape(BASELINE_FILE_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`));
     const widened = Object.fromEntries((b.noisy ?? []).flatMap((n) => (n.widened ? [[n.path, n.widened]] : [])));
     baseline = { identity: { ...b.identity, label: path }, metrics: b.metrics, spread: b.spread, widened };
-  } else if (isObject(value) && value['schemaVersion'] === REPORT_SCHEMA_VERSION) {
+  } else if (isObject(value) && typeof value['schemaVersion'] === 'number') {
     baseline = baselineOf(asReport(file, value), path);
-  } else throw new UsageError(`${file} is neither a waitlab report nor a baseline (an object with kind "${BASELINE_KIND}" or schemaVersion ${REPORT_SCHEMA_VERSION})`);
+  } else throw new UsageError(`${file} is neither a waitlab report nor a baseline (an object with kind "${BASELINE_KIND}" or schemaVersion ${REPORT_SCHEMA_VERSION.major})`);
   const paths = Object.keys(baseline.metrics);
   if (!paths.some((p) => toleranceFor(p))) {
     throw new UsageError(`${file}: metrics: ${paths.length ? `none of its ${paths.length} metrics is one a comparison looks at (hosts.*.peak.total.TIME_WAIT, actors.*.ok, ...)` : 'empty'}: a baseline that compares nothing would pass every run`);

@@ -351,7 +351,8 @@ export function reportOf(stored: StoredReport): Report {
 }
 
 export const REPORT_SHAPE = objectOf<StoredReport>()({
-  schemaVersion: literal(REPORT_SCHEMA_VERSION),
+  schemaVersion: literal(REPORT_SCHEMA_VERSION.major),
+  schemaMinor: optional(number()),
   scenario: objectOf<StoredReport['scenario']>()({ name: string(), description: string(), file: string(), plan: PLAN_SHAPE }),
   profile: nullable(PLAN_PROFILE_SHAPE),
   environment: objectOf<Report['environment']>()({

@@ -12,7 +12,14 @@ import type { HostSeries } from '../recorder/recorder.ts';
 import type { ThresholdResult } from '../core/thresholds.ts';
 import type { PacketEvidence } from './packets/packet-evidence.ts';
 
-export const REPORT_SCHEMA_VERSION = 1;
+/**
+ * report.json's schema version, written as `schemaVersion` (the major) and `schemaMinor`. The policy: a field
+ * added anywhere bumps the minor; a field removed, renamed or given another type or meaning bumps the major
+ * (and the minor starts again at 0). A reader of major N reads every N.x, letting through the fields it does not
+ * know; a report of another major is refused with both versions named. 1.0 had no schemaMinor; 1.1 counts the
+ * fields added while the version stayed 1 (report-shape.ts reads them as optional: reports before them lack them).
+ */
+export const REPORT_SCHEMA_VERSION = { major: 1, minor: 1 } as const;
 
 export type StateTable = Record<TcpStateName, number>;
 
@@ -232,7 +239,9 @@ export interface CaptureReport {
 }
 
 export interface Report {
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  schemaVersion: typeof REPORT_SCHEMA_VERSION.major;
+  /** Absent in reports of 1.0 (written before the minor was). */
+  schemaMinor?: number;
   scenario: { name: string; description: string; file: string; plan: Plan };
   /** The sysctl profile the run applied (name, source, each sysctl it set beside the scenario's value); null: none. */
   profile: PlanProfile | null;

@@ -7,7 +7,7 @@ import type { CloseWaitHolder, ExhaustingDestination, Ipv4Endpoint, ObservedClos
 import type { PortRange } from '../core/units.ts';
 
 function bounded(expected: string, ok: (v: number) => boolean): Shape<number> {
-  return { expected, problem: (v, path) => (typeof v === 'number' && Number.isFinite(v) && ok(v) ? undefined : `${path}: expected ${expected}`) };
+  return { expected, schema: { type: 'number' }, problem: (v, path) => (typeof v === 'number' && Number.isFinite(v) && ok(v) ? undefined : `${path}: expected ${expected}`) };
 }
 
 const int = (min: number, max: number) => bounded(`a whole number from ${min} to ${max}`, (v) => Number.isInteger(v) && v >= min && v <= max);
@@ -19,16 +19,19 @@ const port = () => int(1, 65535);
 
 const OCTETS: Shape<readonly [number, number, number, number]> = {
   expected: 'four octets',
+  schema: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 4, maxItems: 4 },
   problem: (v, path) => (Array.isArray(v) && v.length === 4 && v.every((o) => Number.isInteger(o) && o >= 0 && o <= 255) ? undefined : `${path}: expected four octets 0-255`),
 };
 
 const ISO_TIME: Shape<string> = {
   expected: 'an ISO 8601 UTC time',
+  schema: { type: 'string' },
   problem: (v, path) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(v) ? undefined : `${path}: expected an ISO 8601 UTC time`),
 };
 
 const PORT_RANGE: Shape<PortRange> = {
   expected: 'a port range',
+  schema: { type: 'object', properties: { lo: { type: 'integer' }, hi: { type: 'integer' } }, required: ['lo', 'hi'] },
   problem: (v, path) => {
     const r = v as PortRange;
     return typeof v === 'object' && v !== null && port().problem(r.lo, '') === undefined && port().problem(r.hi, '') === undefined && r.lo <= r.hi ? undefined : `${path}: expected {lo, hi} within 1-65535`;
