@@ -210,7 +210,7 @@ function differences(ref: MatrixRun, run: MatrixRun): string[] {
 }
 
 /** Time to exhaustion (or peak TIME_WAIT) against the swept value: how it grows with the parameter. */
-function sweepFindings(param: string, runs: readonly MatrixRun[]): string[] {
+function sweepFindings(param: string, runs: readonly MatrixRun[], hidden: readonly Hidden[]): string[] {
   const out: string[] = [];
   const failing = runs.filter((r) => r.firstFailureMs !== null);
   if (failing.length >= 2) {
@@ -220,8 +220,11 @@ function sweepFindings(param: string, runs: readonly MatrixRun[]): string[] {
     const rising = times.every((t, i) => i === 0 || t >= times[i - 1]!);
     out.push(`First failure against ${param}: ${points}${falling ? ' (sooner as it grows)' : rising ? ' (later as it grows)' : ''}.`);
   }
-  const never = runs.filter((r) => r.firstFailureMs === null).map((r) => r.params[param]);
+  const hid = (r: MatrixRun) => hidden.some((h) => h.label === r.label);
+  const never = runs.filter((r) => r.firstFailureMs === null && !hid(r)).map((r) => r.params[param]);
   if (never.length && failing.length) out.push(`No failure at ${param} ${never.join(', ')}.`);
+  const unseen = runs.filter((r) => r.firstFailureMs === null && hid(r)).map((r) => r.params[param]);
+  if (unseen.length && failing.length) out.push(`No failure reached the clients at ${param} ${unseen.join(', ')}, where the server side still lost requests: hidden, not cured.`);
   const tw = runs.map((r) => `${r.params[param]} -> ${n(sum(Object.values(r.peakTimeWait)))}`).join(', ');
   out.push(`Peak TIME_WAIT (all hosts) against ${param}: ${tw}.`);
   return out;
@@ -231,7 +234,8 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
   const [ref, ...rest] = runs;
   const findings: string[] = [];
   if (ref) for (const run of rest) findings.push(...differences(ref, run));
-  if (sweep) findings.push(...sweepFindings(sweep, runs));
+  const { problem, cures, hidden } = ref ? curesOf(ref, rest, costs) : { problem: null, cures: [], hidden: [] };
+  if (sweep) findings.push(...sweepFindings(sweep, runs, hidden));
   for (const run of runs) {
     const e = run.exhaustion;
     if (e && e.ratio !== null && e.predictedMs !== null && (e.ratio < 0.8 || e.ratio > 1.2)) {
@@ -239,6 +243,5 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
     }
     if (run.profile && costs[run.profile]) findings.push(`${run.label} costs: ${costs[run.profile]}.`);
   }
-  const { problem, cures, hidden } = ref ? curesOf(ref, rest, costs) : { problem: null, cures: [], hidden: [] };
   return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, problem, cures, hidden, verdict: runs.every((r) => r.outcome.matched) ? 'pass' : 'fail' };
 }
