@@ -4,12 +4,16 @@
 // its kernel answers with): nginx logs "upstream prematurely closed connection" or "104: Connection reset by
 // peer", retries a GET on a new connection (proxy_next_upstream error) and answers a POST with 502.
 //
-// The race window is the FIN's way from the backend to nginx's event loop, well under a millisecond, so one idle
-// gap near 5 s is a lottery. The load makes it certain: each round is a burst of `burst` concurrent requests
-// (the backend holds each for `delay`, so every one needs a pooled connection of its own), `every` apart. nginx's
-// cache is LIFO, so within a round the earliest request takes the connection freed last and the latest the one
-// freed first: the idle times of one round spread over every - delay +- jitter, about 2 x jitter / burst apart
-// (0.3 ms with the defaults), and each round sweeps across the backend's timeout again.
+// The race window is short: from the backend's close until nginx has read its FIN, or until the backend's own loop
+// reads a request that arrived as its idle timer fired. One idle gap near 5 s is a lottery, and rounds on a clock
+// drift against the backend's timers as the machine's load makes them late. The load makes it certain:
+// - each round is `users` requests within `jitter`, each held `delay` by the backend (longer than `jitter`), so
+//   every one needs a pooled connection of its own: nginx's cache is LIFO, so the round's requests take the
+//   connections freed last, while the backend closes the ones freed first, and the two meet inside the round;
+// - the next round is paced by the backend, not a clock: it starts `think` after the round's first expected answer
+//   (http-client `pace: round`), which left with the connection freed first, the first the backend will close. With
+//   `think` 10 ms short of the idle timeout, nginx is busy with the round's requests when the closes begin, however
+//   late the last round ran.
 // The builder is shared with examples/your-own-server, where the backend is the user's own process.
 import { defineScenario, f, type ScenarioSpec } from 'waitlab';
 
@@ -26,11 +30,11 @@ export function raceParams() {
       default: 'none',
       describe: 'one of the three fixes, over the values above: backend-idle-above-proxy (backend = proxy + 5 s), proxy-idle-below-backend (proxy = backend - 1 s), retry-non-idempotent (hides the race)',
     }),
-    rounds: f.int({ min: 2, max: 100, default: 7, describe: 'bursts; the first opens the pool, each later one races its idle connections' }),
-    burst: f.int({ min: 1, max: 500, default: 64, describe: 'concurrent requests per round, each on a pooled upstream connection of its own' }),
-    every: f.duration({ default: '5020ms', describe: 'time between rounds: the pool sits idle about every - delay, the backend\'s timeout' }),
-    delay: f.duration({ default: '20ms', describe: 'the backend\'s time to answer, longer than jitter so a round\'s requests overlap' }),
-    jitter: f.duration({ default: '10ms', describe: 'each request of a round later by up to this: the spread of idle times swept across the timeout' }),
+    rounds: f.int({ min: 2, max: 100, default: 8, describe: 'requests per user; the first round opens the pool, each later one races its idle connections' }),
+    users: f.int({ min: 1, max: 400, default: 128, describe: 'requests per round, each on a pooled upstream connection of its own' }),
+    think: f.duration({ default: '4990ms', describe: 'from a round\'s first answer to the next round: 10 ms short of the backend\'s idle timeout, so the round is under way when the backend\'s closes begin' }),
+    delay: f.duration({ default: '50ms', describe: 'the backend\'s time to answer, longer than jitter so a round\'s requests overlap' }),
+    jitter: f.duration({ default: '20ms', describe: 'each request of a round later by up to this: the spread over which nginx reuses connections while the backend closes them' }),
   };
 }
 
@@ -51,30 +55,31 @@ export function applyFix(p: Params): { backendIdleMs: number; proxyIdleMs: numbe
  */
 export function raceSpec(p: Params, web: ScenarioSpec['actors'][string], opts: { serverIdleCloses: boolean }): ScenarioSpec {
   const t = applyFix(p);
-  const races = t.backendIdleMs <= p.every - p.delay + p.jitter && t.backendIdleMs < t.proxyIdleMs;
+  const races = t.backendIdleMs <= p.think + p.jitter && t.backendIdleMs < t.proxyIdleMs;
   const retried = p.method === 'GET' ? t.retries !== 'off' : t.retries === 'error-timeout-non-idempotent';
-  const count = p.rounds * p.burst;
+  const count = p.rounds * p.users;
   return {
     hosts: { client: {}, proxy: {}, backend: {} },
     actors: {
       web,
-      proxy: { kind: 'proxy', host: 'proxy', engine: 'nginx', port: 80, upstreams: 'web', keepAlive: p.burst * 2, upstreamIdleTimeout: t.proxyIdleMs, retries: t.retries },
+      proxy: { kind: 'proxy', host: 'proxy', engine: 'nginx', port: 80, upstreams: 'web', keepAlive: p.users * 2, upstreamIdleTimeout: t.proxyIdleMs, retries: t.retries },
       client: {
         kind: 'http-client',
         host: 'client',
         target: 'proxy',
         method: p.method,
         ...(p.method === 'POST' ? { body: 'order=1' } : {}),
-        connections: p.burst,
-        // Past the rounds' gap: the client's own connections to nginx stay open between rounds, so the only idle
-        // connections that close are the upstream ones.
+        connections: p.users,
+        // Past the users' think time: the client's own connections to nginx stay open between requests, so the only
+        // idle connections that close are the upstream ones.
         keepAliveTimeout: '60s',
-        burst: `${p.burst} every ${p.every}ms`,
+        users: p.users,
+        think: p.think,
+        pace: 'round',
         jitter: p.jitter,
-        // A start late on a busy machine still sweeps the timeout: made late, not counted as missed.
-        maxLateness: '1s',
         count,
-        duration: p.rounds * p.every,
+        // Bounds the load whatever the machine's speed: every user's rounds fit with a second to spare each.
+        duration: p.rounds * (p.think + p.delay + 1_000) + p.jitter,
       },
     },
     thresholds: [

@@ -5,8 +5,8 @@ import http from 'node:http';
 const port = Number(process.env.PORT ?? 8080);
 const server = http.createServer((req, res) => {
   req.resume();
-  // 20 ms of work, so that a burst of requests holds as many connections at once.
-  req.on('end', () => setTimeout(() => res.end('ok\n'), 20));
+  // 50 ms of work, so that a round of requests holds as many connections at once.
+  req.on('end', () => setTimeout(() => res.end('ok\n'), 50));
 });
 if (process.env.KEEP_ALIVE_TIMEOUT_MS) server.keepAliveTimeout = Number(process.env.KEEP_ALIVE_TIMEOUT_MS);
 let idleCloses = 0;

@@ -33,7 +33,7 @@ export interface ArrivalPlan {
 }
 
 /** A uniform [0, 1) from (seed, i) alone (a 32-bit integer hash), so start i gets the same jitter in every run. */
-function unit(seed: number, i: number): number {
+export function jitterUnit(seed: number, i: number): number {
   let h = (Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(seed | 0, 0x85ebca77)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
@@ -44,7 +44,7 @@ function unit(seed: number, i: number): number {
 export function dueMs(rate: number, pattern: ArrivalPattern, i: number): number {
   const base = pattern.burst ? Math.floor(i / pattern.burst.size) * pattern.burst.everyMs : (i * 1000) / rate;
   const gaps = pattern.idle ? Math.floor(i / pattern.idle.every) * pattern.idle.forMs : 0;
-  const jitter = pattern.jitterMs ? unit(pattern.seed ?? 0, i) * pattern.jitterMs : 0;
+  const jitter = pattern.jitterMs ? jitterUnit(pattern.seed ?? 0, i) * pattern.jitterMs : 0;
   return base + gaps + jitter;
 }
 

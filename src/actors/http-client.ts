@@ -1,9 +1,10 @@
 // A keep-alive pool as a client: `connections` sockets carry the requests, each closed once idle for
 // keepAliveTimeout (or the server's Keep-Alive hint). The pool is undici's (http-client-undici.ts: a request
 // that finds every socket busy waits) or Node's http.Agent (http-client-node-agent.ts: it opens another, and keeps
-// only maxIdle idle). Arrivals follow the open model (arrival-schedule.ts) with bursts, jitter and idle gaps, so
-// pooled connections can be made to sit idle for as long as a server's idle timeout (the keep-alive race), or
-// come many at once (a pool smaller than the load). New and reused connections, and errors on reused ones, are
+// only maxIdle idle). Arrivals follow the open model (arrival-schedule.ts) with bursts, jitter and idle gaps, or the
+// closed model with think time (think-time-users.ts: users paced by the answers), so pooled connections can be made
+// to sit idle for as long as a server's idle timeout (the keep-alive race), or come many at once (a pool smaller
+// than the load). New and reused connections, and errors on reused ones, are
 // counted apart.
 import type { BeyondPool, OfferedLoad } from '../core/connection-model.ts';
 import { f } from '../core/fields.ts';
@@ -14,6 +15,7 @@ import { ErrorTally } from './error-tally.ts';
 import { nodeAgentPool } from './http-client-node-agent.ts';
 import type { PoolEvents, RequestPool } from './http-client-pool.ts';
 import { undiciPool } from './http-client-undici.ts';
+import { runThinkTimeUsers } from './think-time-users.ts';
 import { checkExpect, expectOption, parseExpect, tallyStatus } from './expected-status.ts';
 import { resolveServer } from './link-helpers.ts';
 import { latencySummary, newLatencyHistogram } from './short-conn-loop.ts';
@@ -29,7 +31,10 @@ const options = {
   pipelining: f.int({ min: 0, max: 100, default: 1, describe: 'client undici only: requests in flight per connection (0: a new connection per request, closed after it)' }),
   keepAliveTimeout: f.duration({ default: '4s', describe: 'idle time after which the pool closes a connection (undici keepAliveTimeout), where the server sends no Keep-Alive hint' }),
   keepAliveMaxTimeout: f.duration({ default: '600s', describe: 'most idle time a server\'s Keep-Alive: timeout hint may set (undici keepAliveMaxTimeout)' }),
-  rate: f.rate({ default: '10/s', max: 100_000, describe: 'requests per second (open model); replaced by burst' }),
+  rate: f.rate({ default: '10/s', max: 100_000, describe: 'requests per second (open model); replaced by burst or users' }),
+  users: f.optional(f.int({ min: 1, max: 1000, describe: 'closed model instead of a rate: this many users, each sending a request, waiting for its response, then `think`, then the next (k6 constant-vus with a sleep); jitter spreads their first starts' })),
+  think: f.duration({ default: 0, describe: 'closed model (users): the wait between a response and the next request, later by up to jitter' }),
+  pace: f.oneOf(['user', 'round'] as const, { default: 'user', describe: 'closed model (users): user: each user goes again `think` after its own response; round: the users go again together `think` after the round\'s first expected answer (each once it has its own)' }),
   burst: f.optional(f.string({ describe: 'bursts instead of a constant rate: "40 every 5s"' })),
   jitter: f.duration({ default: 0, describe: 'each start later by a uniform random time below this (seeded: a run repeats)' }),
   idle: f.optional(f.string({ describe: 'idle gaps: "6s every 20" pauses 6 s after every 20 starts' })),
@@ -88,9 +93,10 @@ function beyondPool(o: { client: string; connections: number; maxIdle?: number |
   return o.client === 'node' && idle < o.connections ? { request: 'opens-and-closes', idleKept: idle, most: o.connections } : { request: 'waits' };
 }
 
-function loadOf(o: { burst?: string | undefined; rate: number; duration: number; count?: number | undefined }): OfferedLoad {
+function loadOf(o: { burst?: string | undefined; users?: number | undefined; rate: number; duration: number; count?: number | undefined }): OfferedLoad {
   const burst = o.burst !== undefined ? parseBurst(o.burst) : undefined;
   const count = o.count !== undefined ? { count: o.count } : {};
+  if (o.users !== undefined) return { model: 'closed', concurrency: o.users, durationMs: o.duration, ...count };
   if (!burst) return { model: 'open', ratePerSec: o.rate, durationMs: o.duration, ...count };
   return { model: 'open', ratePerSec: burst.size / (burst.everyMs / 1000), durationMs: o.duration, ...count, burst };
 }
@@ -98,7 +104,7 @@ function loadOf(o: { burst?: string | undefined; rate: number; duration: number;
 export const httpClient = defineActorKind({
   kind: 'http-client',
   role: 'load',
-  describe: 'undici keep-alive pool (connections, pipelining, idle timeouts) at a rate, in bursts, with jitter and idle gaps; new vs reused connections counted',
+  describe: 'undici keep-alive pool (connections, pipelining, idle timeouts) at a rate, in bursts, with jitter and idle gaps, or as users with think time; new vs reused connections counted',
   options,
   link(o, ctx, where, problems) {
     if (o.body !== undefined && (o.method === 'GET' || o.method === 'HEAD')) problems.push(`${where}.body: a ${o.method} request sends no body: use method POST, PUT, PATCH or DELETE`);
@@ -112,6 +118,10 @@ export const httpClient = defineActorKind({
       }
     }
     checkExpect(o.expect, `${where}.expect`, problems);
+    if (o.users !== undefined) {
+      for (const key of ['burst', 'idle'] as const) if (o[key] !== undefined) problems.push(`${where}.${key}: an open-model pattern; users (the closed model) paces each request by the previous response instead`);
+      if (o.users > o.connections) problems.push(`${where}.users: ${o.users} users need as many connections (connections ${o.connections}), or their requests wait for one`);
+    } else if (o.think > 0) problems.push(`${where}.think: the closed model's wait: set users too`);
     if (o.client === 'node') {
       if (o.pipelining !== 1) problems.push(`${where}.pipelining: client undici only: Node's http.Agent sends one request at a time per connection`);
       if (o.retries > 0) problems.push(`${where}.retries: client undici only (its retry interceptor)`);
@@ -163,20 +173,25 @@ export const httpClient = defineActorKind({
     const scheduled = () => c.attempts + c.missedStarts;
     const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && scheduled() >= o.count);
 
-    const attempt = () => {
+    const attempt = (): Promise<boolean> => {
       c.attempts++;
       c.inFlight++;
       const t0 = performance.now();
-      pool
+      return pool
         .request()
         .then((status) => {
           c.responses++;
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          // ok counts expected statuses only: a 502 is an error (HTTP_502), not a success with a bad status.
-          if (tallyStatus(status, expected, errors)) c.ok++;
           latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+          // ok counts expected statuses only: a 502 is an error (HTTP_502), not a success with a bad status.
+          const ok = tallyStatus(status, expected, errors);
+          if (ok) c.ok++;
+          return ok;
         })
-        .catch((err: NodeJS.ErrnoException) => errors.add({ code: err.code ?? 'UNKNOWN', syscall: err.syscall ?? 'none' }))
+        .catch((err: NodeJS.ErrnoException) => {
+          errors.add({ code: err.code ?? 'UNKNOWN', syscall: err.syscall ?? 'none' });
+          return false;
+        })
         .finally(() => {
           c.inFlight--;
           settle();
@@ -188,6 +203,14 @@ export const httpClient = defineActorKind({
       async start() {
         startedAt = ctx.now();
         startMono = performance.now();
+        const finish = () => {
+          scheduleOver = true;
+          settle();
+        };
+        if (o.users !== undefined) {
+          arrivals = runThinkTimeUsers({ users: o.users, thinkMs: o.think, jitterMs: o.jitter, pace: o.pace, seed: plan.name.length, limitReached, start: attempt, finish });
+          return;
+        }
         arrivals = runArrivals({
           rate: o.rate,
           pattern: patternOf(o, plan.name.length),
@@ -198,10 +221,7 @@ export const httpClient = defineActorKind({
           inFlight: () => c.inFlight,
           start: attempt,
           missed: () => c.missedStarts++,
-          finish: () => {
-            scheduleOver = true;
-            settle();
-          },
+          finish,
         });
       },
       async close() {
@@ -222,7 +242,7 @@ export const httpClient = defineActorKind({
           model: 'pool',
           target: `${connect.address}:${connect.port}`,
           connections: o.connections,
-          targetRate: o.burst === undefined ? o.rate : null,
+          targetRate: o.burst === undefined && o.users === undefined ? o.rate : null,
           startedAtMs: startedAt,
           durationMs: runMs,
           ...c,

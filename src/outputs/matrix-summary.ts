@@ -1,7 +1,7 @@
 // comparison.md and the terminal table of a profile comparison or a sweep: a row per run, then the findings
 // across runs.
 import { formatDuration } from '../core/units.ts';
-import type { MatrixComparison } from '../report/matrix.ts';
+import { lossList, type MatrixComparison } from '../report/matrix.ts';
 import { sectionsMarkdown, sectionsText, type Section } from './sections.ts';
 
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
@@ -39,14 +39,21 @@ export function matrixSections(c: MatrixComparison): Section[] {
   return out;
 }
 
-/** "tw-reuse cured it: 0 of 800 EADDRNOTAVAIL; cost: ...", or postponed it past the load, per curing run. */
+/**
+ * "tw-reuse cured it: 0 of 800 EADDRNOTAVAIL; cost: ...", or postponed it past the load, per curing run; and per run
+ * that only hid it from the clients, that it did, with the losses that went on.
+ */
 function cureWords(c: MatrixComparison): string {
   if (!c.problem) return `${c.runs[0]?.label ?? 'the first run'} had no errors: nothing to cure`;
-  if (!c.cures.length) return `no run cured it: ${n(c.problem.count)} ${c.problem.code} in ${c.runs[0]!.label}`;
-  return c.cures.map((k) => {
-    const what = k.postponedToMs === null ? 'cured it' : `postponed it past the load's ${formatDuration(k.loadMs)} (predicted at ${formatDuration(k.postponedToMs)})`;
-    return `${k.label} ${what}: ${n(k.after)} of ${n(k.before)} ${k.code}${k.cost ? `; cost: ${k.cost}` : ''}`;
-  }).join('. ');
+  const hid = c.hidden.map((h) => `${h.label} hid it without curing it: 0 of ${n(h.before)} ${h.code} at the clients, while the server side went on losing requests (${lossList(h.stillLost)})`);
+  if (!c.cures.length) return [`no run cured it: ${n(c.problem.count)} ${c.problem.code} in ${c.runs[0]!.label}`, ...hid].join('. ');
+  return [
+    ...c.cures.map((k) => {
+      const what = k.postponedToMs === null ? 'cured it' : `postponed it past the load's ${formatDuration(k.loadMs)} (predicted at ${formatDuration(k.postponedToMs)})`;
+      return `${k.label} ${what}: ${n(k.after)} of ${n(k.before)} ${k.code}${k.cost ? `; cost: ${k.cost}` : ''}`;
+    }),
+    ...hid,
+  ].join('. ');
 }
 
 export const matrixHeader = (c: MatrixComparison) => {

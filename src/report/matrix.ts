@@ -1,7 +1,9 @@
 // Runs of one scenario side by side, under several sysctl profiles or across values of a parameter: a row of
 // figures per run, read from each run's report, and findings across runs, each from evidence in those reports
 // (errors by code, first failures, counter deltas, sysctls read back). The first run is the reference: its
-// problem (its most frequent error) is what the comparison asks about, and a later run without it cured it.
+// problem (its most frequent error) is what the comparison asks about, and a later run without it cured it, unless
+// the server-side losses that came with it go on there: then the run hid it from the clients (a proxy sent the
+// requests again) and did not cure it.
 // Each run is judged against its own predictions, not the scenario's thresholds, which demand the problem.
 import { formatDuration } from '../core/units.ts';
 import type { Report } from './report.ts';
@@ -24,6 +26,8 @@ export interface MatrixRun {
    * "<proxy> no free port", "<proxy> workerConnections", "<haproxy> sQ--/503".
    */
   readonly errors: Readonly<Record<string, number>>;
+  /** The keys of `errors` that are server-side losses ("<proxy> upstreamReset"), not a load actor's codes. */
+  readonly serverLosses: readonly string[];
   /** The first error of any load actor, ms after that actor's start; null: none. */
   readonly firstFailureMs: number | null;
   readonly firstFailureCode: string | null;
@@ -54,6 +58,19 @@ export interface Cure {
   readonly loadMs: number;
 }
 
+/**
+ * A later run whose clients had none of the reference run's problem while a server-side process still logged the
+ * losses that came with it: the requests went again (a proxy's retries) and the cause goes on, hidden.
+ */
+export interface Hidden {
+  readonly label: string;
+  readonly code: string;
+  /** The reference run's count of that error. */
+  readonly before: number;
+  /** Each of the reference run's server-side losses this run still counted, by key ("proxy upstreamClosedEarly"). */
+  readonly stillLost: Readonly<Record<string, number>>;
+}
+
 export interface MatrixComparison {
   readonly kind: 'waitlab-comparison';
   readonly schemaVersion: 1;
@@ -65,6 +82,7 @@ export interface MatrixComparison {
   /** The reference (first) run's most frequent error, the problem the comparison asks about; null: it had none. */
   readonly problem: { readonly code: string; readonly count: number } | null;
   readonly cures: readonly Cure[];
+  readonly hidden: readonly Hidden[];
   /** pass: every run went as predicted (or, with no prediction, passed its thresholds). */
   readonly verdict: 'pass' | 'fail';
 }
@@ -75,6 +93,7 @@ const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 })
 export function matrixRun(report: Report, label: string, dir: string, params: Record<string, string>): MatrixRun {
   const load = Object.values(report.actors).filter((a) => 'attempts' in a);
   const errors: Record<string, number> = {};
+  const lossKeys: string[] = [];
   let first: { ms: number; code: string } | null = null;
   for (const a of load) {
     for (const [code, e] of Object.entries(stat(a, 'errors') ?? {})) {
@@ -85,7 +104,11 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
   }
   // A status outside the expect set is already an error HTTP_<status> above: statuses are not counted again.
   for (const [name, a] of Object.entries(report.actors)) {
-    for (const l of serverLosses(name, a)) errors[`${name} ${l.what === 'portsExhausted' ? 'no free port' : l.what}`] = l.count;
+    for (const l of serverLosses(name, a)) {
+      const key = `${name} ${l.what === 'portsExhausted' ? 'no free port' : l.what}`;
+      errors[key] = l.count;
+      lossKeys.push(key);
+    }
   }
   const exhaustion = Object.values(report.predictions).find((p) => p.exhaustion)?.exhaustion ?? null;
   const loadMs = Math.round(Math.max(0, ...load.map((a) => stat(a, 'durationMs') ?? 0)));
@@ -97,6 +120,7 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
     verdict: report.verdict,
     ok: sum(load.map((a) => stat(a, 'ok') ?? 0)),
     errors,
+    serverLosses: lossKeys,
     firstFailureMs: first?.ms ?? null,
     firstFailureCode: first?.code ?? null,
     achievedRate: Math.round(sum(load.map((a) => stat(a, 'achievedRate') ?? 0)) * 10) / 10,
@@ -116,16 +140,27 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
   };
 }
 
-function curesOf(ref: MatrixRun, rest: readonly MatrixRun[], costs: Readonly<Record<string, string>>): { problem: MatrixComparison['problem']; cures: Cure[] } {
+/** The reference run's server-side losses that a run without the problem at its clients still counted. */
+function stillLost(ref: MatrixRun, run: MatrixRun, code: string): Record<string, number> {
+  if (ref.serverLosses.includes(code)) return {};
+  return Object.fromEntries(ref.serverLosses.filter((k) => (ref.errors[k] ?? 0) > 0 && (run.errors[k] ?? 0) > 0).map((k) => [k, run.errors[k]!]));
+}
+
+function curesOf(ref: MatrixRun, rest: readonly MatrixRun[], costs: Readonly<Record<string, string>>): Pick<MatrixComparison, 'problem' | 'cures' | 'hidden'> {
   const [code, count] = Object.entries(ref.errors).sort((a, b) => b[1] - a[1])[0] ?? [];
-  if (code === undefined || !count) return { problem: null, cures: [] };
-  const cures = rest.filter((r) => (r.errors[code] ?? 0) === 0).map((r) => {
+  if (code === undefined || !count) return { problem: null, cures: [], hidden: [] };
+  const gone = rest.filter((r) => (r.errors[code] ?? 0) === 0);
+  const hidden = gone.map((r) => ({ label: r.label, code, before: count, stillLost: stillLost(ref, r, code) })).filter((h) => Object.keys(h.stillLost).length > 0);
+  const cures = gone.filter((r) => !hidden.some((h) => h.label === r.label)).map((r) => {
     const e = r.exhaustion;
     const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > r.loadMs ? e.predictedMs : null;
     return { label: r.label, code, before: count, after: 0, cost: (r.profile && costs[r.profile]) || null, postponedToMs: postponed, loadMs: r.loadMs };
   });
-  return { problem: { code, count }, cures };
+  return { problem: { code, count }, cures, hidden };
 }
+
+/** "proxy upstreamClosedEarly 44, proxy upstreamReset 8". */
+export const lossList = (lost: Readonly<Record<string, number>>) => Object.entries(lost).map(([k, v]) => `${k} ${n(v)}`).join(', ');
 
 /** Counter evidence on the hosts where it moved: "TcpExt.TWRecycled +1,234 on client". */
 function evidence(run: MatrixRun, keys: readonly ('TWRecycled' | 'TCPTimeWaitOverflow' | 'TWKilled')[]): string[] {
@@ -140,7 +175,10 @@ function differences(ref: MatrixRun, run: MatrixRun): string[] {
   for (const code of codes) {
     const was = ref.errors[code] ?? 0;
     const now = run.errors[code] ?? 0;
-    if (was > 0 && now === 0) {
+    const lost = was > 0 && now === 0 ? stillLost(ref, run, code) : {};
+    if (Object.keys(lost).length) {
+      out.push(`${run.label} hid all ${n(was)} ${code} from the clients without curing it: the server side still lost requests the same way (${lossList(lost)}), and they were sent again.`);
+    } else if (was > 0 && now === 0) {
       // A bigger budget at the same rate still runs out, later: say when, if that is past the load's end.
       const e = run.exhaustion;
       const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > run.loadMs
@@ -172,7 +210,7 @@ function differences(ref: MatrixRun, run: MatrixRun): string[] {
 }
 
 /** Time to exhaustion (or peak TIME_WAIT) against the swept value: how it grows with the parameter. */
-function sweepFindings(param: string, runs: readonly MatrixRun[]): string[] {
+function sweepFindings(param: string, runs: readonly MatrixRun[], hidden: readonly Hidden[]): string[] {
   const out: string[] = [];
   const failing = runs.filter((r) => r.firstFailureMs !== null);
   if (failing.length >= 2) {
@@ -182,8 +220,11 @@ function sweepFindings(param: string, runs: readonly MatrixRun[]): string[] {
     const rising = times.every((t, i) => i === 0 || t >= times[i - 1]!);
     out.push(`First failure against ${param}: ${points}${falling ? ' (sooner as it grows)' : rising ? ' (later as it grows)' : ''}.`);
   }
-  const never = runs.filter((r) => r.firstFailureMs === null).map((r) => r.params[param]);
+  const hid = (r: MatrixRun) => hidden.some((h) => h.label === r.label);
+  const never = runs.filter((r) => r.firstFailureMs === null && !hid(r)).map((r) => r.params[param]);
   if (never.length && failing.length) out.push(`No failure at ${param} ${never.join(', ')}.`);
+  const unseen = runs.filter((r) => r.firstFailureMs === null && hid(r)).map((r) => r.params[param]);
+  if (unseen.length && failing.length) out.push(`No failure reached the clients at ${param} ${unseen.join(', ')}, where the server side still lost requests: hidden, not cured.`);
   const tw = runs.map((r) => `${r.params[param]} -> ${n(sum(Object.values(r.peakTimeWait)))}`).join(', ');
   out.push(`Peak TIME_WAIT (all hosts) against ${param}: ${tw}.`);
   return out;
@@ -193,7 +234,8 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
   const [ref, ...rest] = runs;
   const findings: string[] = [];
   if (ref) for (const run of rest) findings.push(...differences(ref, run));
-  if (sweep) findings.push(...sweepFindings(sweep, runs));
+  const { problem, cures, hidden } = ref ? curesOf(ref, rest, costs) : { problem: null, cures: [], hidden: [] };
+  if (sweep) findings.push(...sweepFindings(sweep, runs, hidden));
   for (const run of runs) {
     const e = run.exhaustion;
     if (e && e.ratio !== null && e.predictedMs !== null && (e.ratio < 0.8 || e.ratio > 1.2)) {
@@ -201,6 +243,5 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
     }
     if (run.profile && costs[run.profile]) findings.push(`${run.label} costs: ${costs[run.profile]}.`);
   }
-  const { problem, cures } = ref ? curesOf(ref, rest, costs) : { problem: null, cures: [] };
-  return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, problem, cures, verdict: runs.every((r) => r.outcome.matched) ? 'pass' : 'fail' };
+  return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, problem, cures, hidden, verdict: runs.every((r) => r.outcome.matched) ? 'pass' : 'fail' };
 }

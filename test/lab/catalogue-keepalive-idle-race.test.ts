@@ -1,7 +1,8 @@
 // keepalive-idle-race: the backend's 5 s idle timeout against nginx's 60 s pool. A POST that meets the backend's
 // close is a 502; a GET is retried on a new connection; each of the three fixes compared on the same load. The
-// runs go one after another: five labs at once on two cores made starts late enough to be missed (302 of 448).
-// Every assertion is a count from an actor or a kernel.
+// race runs use the scenario's own rounds (their pacing is what makes the race certain); a cure needs no race to
+// miss, so its runs are three rounds long. The runs go one after another. Every assertion is a count from an actor
+// or a kernel.
 import { beforeAll, expect, it } from 'vitest';
 import { type TestReport, runShort } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
@@ -16,8 +17,8 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     const variants: Record<string, Record<string, string>> = {
       post: {},
       get: { method: 'GET' },
-      backendAbove: { fix: 'backend-idle-above-proxy' },
-      proxyBelow: { fix: 'proxy-idle-below-backend' },
+      backendAbove: { fix: 'backend-idle-above-proxy', rounds: '3' },
+      proxyBelow: { fix: 'proxy-idle-below-backend', rounds: '3' },
       retries: { fix: 'retry-non-idempotent' },
     };
     for (const [name, set] of Object.entries(variants)) runs[name] = (await runShort('keepalive-idle-race', set)).report;
@@ -31,9 +32,15 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     expect(Object.keys(errors)).toEqual(['HTTP_502']);
     // nginx passes no POST on once its request was sent: every request that met a close is a 502 at the client.
     expect(raceLines(r)).toBe(errors.HTTP_502!.count);
+    expect(r.actors.proxy!['errorLog'].lines).toBe(errors.HTTP_502!.count);
     expect(r.actors.client!['statuses']['502']).toBe(errors.HTTP_502!.count);
-    // The backend's kernel answered each request that reached a closed socket, or a close with it unread, with an RST.
+    // The backend's kernel answered each request that reached a closed socket, or a close with it unread, with an
+    // RST, and nginx's kernel counted each reset of an established connection.
     expect(r.hosts.backend!.counters.delta['Tcp.OutRsts']).toBeGreaterThanOrEqual(errors.HTTP_502!.count);
+    expect(r.hosts.proxy!.counters.delta['Tcp.EstabResets']).toBeGreaterThanOrEqual(errors.HTTP_502!.count);
+    // The closed model misses no start: every user's every round was sent.
+    expect(r.actors.client!['attempts']).toBe(8 * 128);
+    expect(r.actors.client!['missedStarts']).toBe(0);
     expect(r.hosts.backend!.counters.delta['TcpExt.TW']).toBeGreaterThan(0);
     expect(r.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
@@ -57,6 +64,8 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     const r = runs.get!;
     expect(raceLines(r)).toBeGreaterThan(0);
     expect(r.actors.client!['errorCount']).toBe(0);
+    expect(r.actors.client!['statuses']).toEqual({ 200: 8 * 128 });
+    expect(r.hosts.backend!.counters.delta['Tcp.OutRsts']).toBeGreaterThan(0);
     expect(finding(r)[0]).toContain('went again on a new connection, unseen by the clients');
     expect(r.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
@@ -79,6 +88,7 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     const r = runs.retries!;
     expect(r.actors.web!['idleCloses']).toBeGreaterThan(0);
     expect(raceLines(r)).toBeGreaterThan(0);
+    expect(r.hosts.backend!.counters.delta['Tcp.OutRsts']).toBeGreaterThan(0);
     expect(r.actors.client!['errorCount']).toBe(0);
     expect(r.actors.proxy!['config']).toMatch(/proxy_next_upstream error timeout non_idempotent;/);
     expect(finding(r)[0]).toContain('hides the race rather than curing it');
