@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 // - unit: parsers, validation, findings, predictions and outputs on fixtures; no lab, no privileges, files in parallel.
 // - lab: real namespaces on the 2-core machine, one file at a time so that one test's flood does not skew
 //   another's rates; run through `waitlab privileged` (root, or root of a user namespace).
-// - slow: kernel timers (the 60 s TIME_WAIT), `npm run test:slow`.
+// - slow: kernel timers (the 60 s TIME_WAIT), the prediction matrix and the labs of a minute or more each,
+//   `npm run test:slow`, kept out of CI's 25 minutes.
 // Scenario files import the package by name; in tests that is the source, not dist/.
 export default defineConfig({
   resolve: { alias: [{ find: /^waitlab$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },

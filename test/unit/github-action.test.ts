@@ -1,7 +1,7 @@
 // action.yml (the composite GitHub Action) and examples/github-actions.yml, read by a YAML parser as GitHub reads
 // them: the inputs the workflow gives exist, the shell steps take inputs only through env (an input spliced into a
 // script is a script injection), and results are published even when the runs step fails the job.
-// test/lab/package-user.test.ts runs the shell steps themselves.
+// test/slow/package-user.test.ts runs the shell steps themselves.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
