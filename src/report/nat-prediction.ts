@@ -3,7 +3,7 @@
 // get at most that many connections through, and the rest wait on SYNs the gateway drops. On this kernel a
 // closed connection's conntrack entry does not hold its port (a new SYN takes the 4-tuple over), so only open
 // connections count: the pools' connections, not a flood's short ones (no prediction for those).
-import { connectionsOf } from '../plan/connection-models.ts';
+import { destinationsThrough, hostsBehind, pooledConnections } from './evidence/gateway.ts';
 import type { Plan } from '../core/plan.ts';
 import type { HostReport, NatPortsPrediction } from './report.ts';
 import { n } from './findings/words.ts';
@@ -16,25 +16,15 @@ export function predictNatPorts(plan: Plan, hosts: Record<string, HostReport>): 
   for (const gateway of Object.values(plan.hosts)) {
     const m = gateway.gateway?.masquerade;
     if (!m?.ports) continue;
-    const own = new Set((gateway.interfaces ?? []).map((i) => i.address));
-    const behind = new Set(Object.values(plan.hosts).filter((h) => h.routes?.some((r) => own.has(r.via))).map((h) => h.name));
-    const byDestination = new Map<string, { server: string; actors: { name: string; pooled: number }[] }>();
-    for (const actor of Object.values(plan.actors).filter((a) => behind.has(a.host))) {
-      for (const dial of connectionsOf(actor).dials) {
-        if (!dial.perRequest.pooled) continue;
-        const key = `${dial.to.address}:${dial.to.port}`;
-        const d = byDestination.get(key) ?? { server: dial.to.host, actors: [] };
-        d.actors.push({ name: actor.name, pooled: dial.perRequest.connections });
-        byDestination.set(key, d);
-      }
-    }
+    const byDestination = destinationsThrough(plan, hostsBehind(plan, gateway.name)).filter((d) => d.pools.length > 0);
     const translatedPorts = m.ports.hi - m.ports.lo + 1;
-    for (const [destination, d] of byDestination) {
-      const pooled = d.actors.reduce((s, a) => s + a.pooled, 0);
+    for (const d of byDestination) {
+      const destination = `${d.address}:${d.port}`;
+      const pooled = pooledConnections(d);
       const predictedHeld = Math.min(pooled, translatedPorts);
-      const measuredHeld = hosts[d.server]?.peak.peers.listen[m.address]?.ESTABLISHED ?? 0;
-      const basis = `${d.actors.map((a) => `${a.name} ${n(a.pooled)}`).join(', ')}: ${n(pooled)} kept-alive connections to ${destination} through host ${gateway.name}, whose masquerade translates into ${n(translatedPorts)} ports (${m.ports.lo}-${m.ports.hi}), one per open connection: ${pooled > translatedPorts ? `${n(translatedPorts)} get through and ${n(pooled - translatedPorts)} wait on SYNs the gateway drops` : 'every one fits'}; measured as host ${d.server}'s connections ESTABLISHED from ${m.address} at their peak`;
-      for (const a of d.actors) out[a.name] = { actor: a.name, gateway: gateway.name, destination, translatedPorts, pooled, predictedHeld, measuredHeld, ratio: ratio(measuredHeld, predictedHeld), basis };
+      const measuredHeld = hosts[d.host]?.peak.peers.listen[m.address]?.ESTABLISHED ?? 0;
+      const basis = `${d.pools.map((a) => `${a.actor} ${n(a.connections)}`).join(', ')}: ${n(pooled)} kept-alive connections to ${destination} through host ${gateway.name}, whose masquerade translates into ${n(translatedPorts)} ports (${m.ports.lo}-${m.ports.hi}), one per open connection: ${pooled > translatedPorts ? `${n(translatedPorts)} get through and ${n(pooled - translatedPorts)} wait on SYNs the gateway drops` : 'every one fits'}; measured as host ${d.host}'s connections ESTABLISHED from ${m.address} at their peak`;
+      for (const a of d.pools) out[a.actor] = { actor: a.actor, gateway: gateway.name, destination, translatedPorts, pooled, predictedHeld, measuredHeld, ratio: ratio(measuredHeld, predictedHeld), basis };
     }
   }
   return out;

@@ -10,41 +10,20 @@
 // the whole machine, read-only in a namespace. On this kernel a closed connection's entry (conntrack TIME_WAIT)
 // does not hold its port: a new SYN takes the 4-tuple over, so only open connections use the budget up.
 import { formatDuration } from '../../core/units.ts';
-import { connectionsOf } from '../../plan/connection-models.ts';
-import type { Plan } from '../../core/plan.ts';
+import { destinationsThrough, hostsBehind, pooledConnections } from '../evidence/gateway.ts';
 import { counter, type Claim, type EvidenceRef, type Finding } from '../claims/claim.ts';
 import type { HostReport } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
-
-/** The hosts routed through `gateway`. */
-function hostsBehind(plan: Plan, gateway: string): string[] {
-  const own = new Set((plan.hosts[gateway]?.interfaces ?? []).map((i) => i.address));
-  return Object.values(plan.hosts).filter((h) => h.routes?.some((r) => own.has(r.via))).map((h) => h.name);
-}
-
-/** Destinations the hosts behind the gateway dial, with the kept-alive connections their pools hold open to each. */
-function destinations(plan: Plan, behind: readonly string[]): { host: string; address: string; port: number; pooled: number; actors: string[] }[] {
-  const out = new Map<string, { host: string; address: string; port: number; pooled: number; actors: string[] }>();
-  for (const actor of Object.values(plan.actors).filter((a) => behind.includes(a.host))) {
-    for (const dial of connectionsOf(actor).dials) {
-      const key = `${dial.to.address}:${dial.to.port}`;
-      const d = out.get(key) ?? { host: dial.to.host, address: dial.to.address, port: dial.to.port, pooled: 0, actors: [] };
-      if (dial.perRequest.pooled) d.pooled += dial.perRequest.connections;
-      d.actors.push(actor.name);
-      out.set(key, d);
-    }
-  }
-  return [...out.values()];
-}
 
 export function conntrackFindings({ plan, report }: FindingInput): Finding[] {
   const out: Finding[] = [];
   for (const [name, host] of Object.entries(report.hosts)) {
     if (!host.conntrack) continue;
     const d = host.counters.delta;
-    const behind = hostsBehind(plan, name);
-    const dests = destinations(plan, behind);
+    const behindHosts = hostsBehind(plan, name);
+    const behind = behindHosts.map((h) => h.name);
+    const dests = destinationsThrough(plan, behindHosts);
     // The finding speaks of the connections the gateway carries: its clients' and the servers' they reach.
     const peers = [...behind, ...new Set(dests.map((d) => d.host))];
     const masquerade = plan.hosts[name]?.gateway?.masquerade;
@@ -70,7 +49,8 @@ export function conntrackFindings({ plan, report }: FindingInput): Finding[] {
         claims.push({ name: 'translatedPortsInUse', value: open, unit: 'connections', bound: 'exact', derive: 'sum', plus: [ref], peers: [dest.host] });
         full ||= open >= budget;
         s += ` Toward ${dest.address}:${dest.port} its masquerade translates into ${n(budget)} ports (${ports.lo}-${ports.hi}), one per connection; host ${dest.host} held up to ${n(open)} connections ESTABLISHED from ${masquerade.address}${open >= budget ? ', every translated port' : ''}`;
-        if (dest.pooled > 0) s += `, and the pools of ${dest.actors.join(', ')} keep ${n(dest.pooled)} connections open to it${dest.pooled > budget ? `: ${n(dest.pooled - budget)} more than there are ports` : ''}`;
+        const pooled = pooledConnections(dest);
+        if (pooled > 0) s += `, and the pools of ${dest.actors.join(', ')} keep ${n(pooled)} connections open to it${pooled > budget ? `: ${n(pooled - budget)} more than there are ports` : ''}`;
         s += '.';
       }
     }

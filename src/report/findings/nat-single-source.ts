@@ -1,6 +1,7 @@
 import { stat } from '../report.ts';
 import { TIME_WAIT_SECONDS } from '../../core/port-budget.ts';
 import { actorStat, counter, hostFinal, hostPeak, peerPeak, sockstatTw, sysctl, type Finding } from '../claims/claim.ts';
+import { hostsBehind } from '../evidence/gateway.ts';
 import { ClaimSet } from '../claims/measure.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
@@ -15,7 +16,7 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): Finding
   for (const gw of Object.values(plan.hosts)) {
     const nat = gw.gateway?.masquerade;
     if (!nat) continue;
-    const behind = Object.values(plan.hosts).filter((h) => h.name !== gw.name && h.routes?.some((r) => r.via && gw.interfaces?.some((i) => i.address === r.via)));
+    const behind = hostsBehind(plan, gw.name);
     for (const [name, host] of Object.entries(report.hosts)) {
       const seen = host.peak.peers.listen[nat.address];
       if (!seen || name === gw.name) continue;
