@@ -35,13 +35,16 @@ export default defineScenario({
         // The queue's depth as /proc/net/tcp showed it when the pause ended: somaxconn caps the backlog.
         `actors.web.queuedAtResume <= ${Math.min(p.backlog, p.somaxconn) + 1}`,
         `actors.web.queuedAtResume >= ${Math.min(p.backlog, p.somaxconn)}`,
-        // Clients beyond the queue waited in SYN_SENT, retransmitting: every one was served in the end.
+        // Clients beyond the queue waited in SYN_SENT, retransmitting: every one was served in the end (a
+        // start the flood itself missed on a busy machine is counted in missedStarts, not here).
         `hosts.client.peak.total.SYN_SENT > ${Math.min(p.backlog, p.somaxconn) + 1}`,
-        `actors.flood.ok == ${Math.round((p.rate * p.duration) / 1000)}`,
+        'actors.flood.errorCount == 0',
+        'actors.flood.inFlight == 0',
         'hosts.server.counters.delta.TcpExt.ListenOverflows > 0',
         'hosts.strict.counters.delta.TcpExt.ListenOverflows > 0',
         'hosts.client.counters.delta.TcpExt.TCPSynRetrans > 0',
-        `actors.flood-strict.ok == ${Math.round((p.rate * p.duration) / 1000)}`,
+        'actors.flood-strict.errorCount == 0',
+        'actors.flood-strict.inFlight == 0',
       ],
     };
   },

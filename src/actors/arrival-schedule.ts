@@ -24,8 +24,12 @@ export interface ArrivalPlan {
   readonly maxInFlight: number;
   /** Milliseconds since the load began, on a monotonic clock. */
   elapsed(): number;
-  /** True once the load is over (its duration or count reached): the schedule then calls finish() and stops. */
-  limitReached(): boolean;
+  /**
+   * True when a start due at dueMs lies beyond the load (its duration or count): the schedule then calls finish()
+   * and stops. Judged by when the start was due, not by the clock, so a start due inside the duration that a busy
+   * event loop reaches late is still made or counted missed, never dropped uncounted.
+   */
+  limitReached(dueMs: number): boolean;
   inFlight(): number;
   start(): void;
   missed(): void;
@@ -76,13 +80,13 @@ export function runArrivals(plan: ArrivalPlan): { stop(): void } {
     if (stopped) return;
     const now = plan.elapsed();
     while (due <= now) {
-      if (plan.limitReached()) return plan.finish();
+      if (plan.limitReached(due)) return plan.finish();
       if (now - due > plan.maxLatenessMs || plan.inFlight() >= plan.maxInFlight) plan.missed();
       else plan.start();
       i++;
       due = Math.max(due, dueMs(plan.rate, pattern, i));
     }
-    if (plan.limitReached()) return plan.finish();
+    if (plan.limitReached(due)) return plan.finish();
     timer = setTimeout(tick, Math.max(1, due - plan.elapsed()));
   };
   tick();

@@ -171,7 +171,8 @@ export const httpClient = defineActorKind({
     };
     const elapsed = () => performance.now() - startMono;
     const scheduled = () => c.attempts + c.missedStarts;
-    const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && scheduled() >= o.count);
+    const countReached = () => o.count !== undefined && scheduled() >= o.count;
+    const limitReached = () => elapsed() >= o.duration || countReached();
 
     const attempt = (): Promise<boolean> => {
       c.attempts++;
@@ -217,7 +218,7 @@ export const httpClient = defineActorKind({
           maxLatenessMs: o.maxLateness,
           maxInFlight: o.maxInFlight,
           elapsed,
-          limitReached,
+          limitReached: (dueMs) => dueMs >= o.duration || countReached(),
           inFlight: () => c.inFlight,
           start: attempt,
           missed: () => c.missedStarts++,

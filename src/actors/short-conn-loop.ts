@@ -135,7 +135,8 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
   const done = ended.promise;
 
   const elapsed = () => performance.now() - startMono;
-  const limitReached = () => elapsed() >= o.duration || (o.count !== undefined && c.attempts + c.missedStarts >= o.count);
+  const countReached = () => o.count !== undefined && c.attempts + c.missedStarts >= o.count;
+  const limitReached = () => elapsed() >= o.duration || countReached();
 
   const settle = () => {
     if (!stopping || c.inFlight > 0) return;
@@ -279,7 +280,7 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
       maxInFlight: o.maxInFlight,
       // A worker's share of one schedule: its starts fall between the other workers' ones.
       elapsed: () => elapsed() - share.phaseMs,
-      limitReached,
+      limitReached: (dueMs) => dueMs + share.phaseMs >= o.duration || countReached(),
       inFlight: () => c.inFlight,
       start: attempt,
       missed: () => c.missedStarts++,
@@ -298,7 +299,9 @@ export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare =
     async start() {
       startedAt = ctx.now();
       startMono = performance.now();
-      deadline = setTimeout(finishLoad, o.duration);
+      // The open model's schedule ends the load itself once a start falls due past the duration (a deadline timer
+      // could cut off starts a busy event loop reached late).
+      if (o.model !== 'open') deadline = setTimeout(finishLoad, o.duration);
       cutTimer = setTimeout(endLoad, o.duration + o.idleTimeout);
       if (o.model === 'open') runOpen();
       else runClosed();

@@ -33,8 +33,11 @@ describe('fd-limit scenario', () => {
   it('is no port exhaustion: every connection is served in the end, with ports to spare', () => {
     const flood = report.actors.flood!;
     expect(flood['errorCount']).toBe(0);
-    expect(flood['ok']).toBe(200);
-    expect(report.hosts.server!.counters.delta['Tcp.PassiveOpens']).toBe(200);
+    // A start the flood missed on a busy machine (beyond maxLateness) is never made; every one it made was served.
+    expect(Number(flood['attempts']) + Number(flood['missedStarts'])).toBe(200);
+    expect(flood['attempts']).toBeGreaterThan(100);
+    expect(flood['ok']).toBe(flood['attempts']);
+    expect(report.hosts.server!.counters.delta['Tcp.PassiveOpens']).toBe(flood['attempts']);
     expect(report.findings.join('\n')).toMatch(/EMFILE \("Too many open files"\) \d+ times on host server .*This is not port exhaustion: host client held at most \d+ of its 28,232 ports/);
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });

@@ -29,7 +29,11 @@ describe('listen-backlog scenario', () => {
       // the listener's accept() count is exact.
       expect(d['Tcp.PassiveOpens']).toBeGreaterThanOrEqual(CONNECTIONS);
     }
-    for (const name of ['web', 'webstrict']) expect(report.actors[name]!['accepted']).toBe(CONNECTIONS);
+    // A start the flood missed on a busy machine (more than maxLateness behind its schedule) is never
+    // made; every connection it did make was accepted.
+    for (const [listener, flood] of [['web', 'flood'], ['webstrict', 'flood-strict']] as const) {
+      expect(report.actors[listener]!['accepted']).toBe(report.actors[flood]!['attempts']);
+    }
     const client = report.hosts.client!;
     expect(client.peak.total.SYN_SENT).toBeGreaterThan(2 * (SOMAXCONN + 1));
     expect(client.counters.delta['TcpExt.TCPSynRetrans']).toBeGreaterThan(0);
@@ -37,8 +41,11 @@ describe('listen-backlog scenario', () => {
 
   it('makes clients wait, not fail: every connection is answered in the end', () => {
     for (const name of ['flood', 'flood-strict']) {
-      expect(report.actors[name]!['ok']).toBe(CONNECTIONS);
-      expect(report.actors[name]!['errorCount']).toBe(0);
+      const flood = report.actors[name]!;
+      expect(Number(flood['attempts']) + Number(flood['missedStarts'])).toBe(CONNECTIONS);
+      expect(flood['attempts']).toBeGreaterThan(CONNECTIONS / 2);
+      expect(flood['ok']).toBe(flood['attempts']);
+      expect(flood['errorCount']).toBe(0);
     }
   });
 

@@ -25,7 +25,7 @@ describe('runArrivals (open model)', () => {
       maxLatenessMs: opts.maxLatenessMs ?? 1000,
       maxInFlight: opts.maxInFlight ?? 1000,
       elapsed: () => now,
-      limitReached: () => now >= opts.durationMs,
+      limitReached: (dueMs) => dueMs >= opts.durationMs,
       inFlight: opts.busy ?? (() => 0),
       start: () => counts.started++,
       missed: () => counts.missed++,
@@ -48,6 +48,15 @@ describe('runArrivals (open model)', () => {
     // The wake-up set for 210 comes 300 ms late, at 510: the starts due at 210..500 are each more than 5 ms
     // late (30 missed); the one due at 510 runs, and so does every later one.
     expect(counts).toEqual({ started: 70, missed: 30, finished: 1 });
+  });
+
+  it('accounts for every start due inside the duration when the process stalls across its end', () => {
+    const { counts } = schedule({ rate: 100, durationMs: 600, maxLatenessMs: 50 });
+    advance(565); // 57 due by t=565 (t=0..560)
+    now += 100; // stalls past the end: the starts due at 570..590 are reached at 665, more than 50 ms late
+    advance(100);
+    // Judged by the clock, the wake-up at 665 would find the load over and drop those three uncounted (57 + 0).
+    expect(counts).toEqual({ started: 57, missed: 3, finished: 1 });
   });
 
   it('counts a start as missed when maxInFlight connections are busy', () => {
