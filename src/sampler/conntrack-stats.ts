@@ -45,10 +45,17 @@ export function parseConntrackStats(text: string): Counters | undefined {
 const STATS = new ProcFile('/proc/net/stat/nf_conntrack', true);
 const MAX = new ProcFile('/proc/sys/net/netfilter/nf_conntrack_max', true);
 
+// The limit is the machine's, read-only from a lab's namespace: read once, not at every tick.
+let maxRead: Promise<Counters> | undefined;
+const readMax = async (): Promise<Counters> => {
+  const max = Number((await MAX.read()).toString('latin1').trim());
+  return Number.isInteger(max) && max > 0 ? { 'Conntrack.max': max } : {};
+};
+
 /** This namespace's conntrack counters and its table limit; empty where conntrack is not loaded. */
 export async function readConntrack(): Promise<Counters> {
   const stats = parseConntrackStats((await STATS.read()).toString('latin1'));
   if (!stats) return {};
-  const max = Number((await MAX.read()).toString('latin1').trim());
-  return { ...stats, ...(Number.isInteger(max) && max > 0 ? { 'Conntrack.max': max } : {}) };
+  maxRead ??= readMax();
+  return { ...stats, ...(await maxRead) };
 }

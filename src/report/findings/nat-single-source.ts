@@ -26,9 +26,16 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): Finding
       const clientHosts = [...new Set(clients.map((a) => a.host))];
       const its = { peers: clientHosts };
       const clientCounters = (c: string) => clientHosts.map((h) => counter(h, c));
-      const connections = set.add({ name: 'connections', unit: 'connections', plus: clients.filter((a) => typeof stat(report.actors[a.name], 'connected') === 'number').map((a) => actorStat(a.name, 'connected')), ...its });
       const held = set.add({ name: 'peerTimeWait', unit: 'sockets', plus: [peerPeak(name, 'listen', nat.address, 'TIME_WAIT')], cap: [hostPeak(name, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(name)] : [])], ...its, end: 'server' });
-      let s = `Host ${gw.name} masqueraded ${behind.length} hosts of network ${gw.interfaces?.[0]?.network === nat.network ? gw.interfaces?.[1]?.network : gw.interfaces?.[0]?.network} (${behind.map((h) => `${h.name} ${h.address}`).join(', ')}) behind its ${nat.network} address ${nat.address} (nftables masquerade in its own namespace): host ${name} saw ${others.length ? `${others.length + 1} remote addresses` : 'that one remote address only'} for their ${n(connections.value)} connections, and held up to ${n(held.value)} TIME_WAIT under it.`;
+      const paws = host.counters.delta['TcpExt.PAWSTimewait'];
+      // The server's side of the NAT matters only where it held TIME_WAIT under the shared address or refused SYNs
+      // in TIME_WAIT: with the clients closing first (or pooled connections) there is nothing to say here, and the
+      // gateway's own finding (conntrack) speaks for the translation.
+      if (held.value === 0 && !paws) continue;
+      // Only clients that count their connections (short-connection floods) can say how many went through.
+      const counting = clients.filter((a) => typeof stat(report.actors[a.name], 'connected') === 'number');
+      const connections = counting.length ? set.add({ name: 'connections', unit: 'connections', plus: counting.map((a) => actorStat(a.name, 'connected')), ...its }) : undefined;
+      let s = `Host ${gw.name} masqueraded ${behind.length} hosts of network ${gw.interfaces?.[0]?.network === nat.network ? gw.interfaces?.[1]?.network : gw.interfaces?.[0]?.network} (${behind.map((h) => `${h.name} ${h.address}`).join(', ')}) behind its ${nat.network} address ${nat.address} (nftables masquerade in its own namespace): host ${name} saw ${others.length ? `${others.length + 1} remote addresses` : 'that one remote address only'}${connections ? ` for their ${n(connections.value)} connections` : ''}, and held up to ${n(held.value)} TIME_WAIT under it.`;
 
       const entered = set.add({ name: 'counter', of: 'TcpExt.TW', unit: 'count', plus: [counter(name, 'TcpExt.TW')], ...its });
       const left = set.add({ name: 'stateFinal', of: 'TIME_WAIT', unit: 'sockets', plus: [hostFinal(name, 'TIME_WAIT')], peers: [] });
@@ -40,7 +47,6 @@ export function natSingleSourceFindings({ plan, report }: FindingInput): Finding
         const accepted = set.add({ name: 'timeWaitTakenOver', unit: 'connections', bound: 'at-least', plus: [counter(name, 'TcpExt.TW')], minus: [hostFinal(name, 'TIME_WAIT'), ...(rfc1337 ? [] : clientCounters('Tcp.OutRsts'))], ...its });
         s += ` ${n(entered.value)} connections entered TIME_WAIT there (TcpExt.TW +${n(entered.value)}) and ${n(early.value)} left it before ${TIME_WAIT_SECONDS} s: ${accepted.value > 0 ? `at least ${n(accepted.value)} were` : 'some may have been'} taken over by a new SYN on the same 4-tuple whose timestamp was newer (RFC 6191)${rfc1337 ? '' : `, the rest ended by clients' RSTs (${n(clientRsts.value)}, tcp_rfc1337=0)`}.`;
       }
-      const paws = host.counters.delta['TcpExt.PAWSTimewait'];
       if (paws === undefined) {
         s += ' This kernel has no TcpExt.PAWSTimewait counter, so SYNs refused in TIME_WAIT cannot be counted here.';
       }

@@ -46,8 +46,12 @@ const ERRNO_TEXT: Record<string, string> = {
 export const errnoWords = (code: string) => `${code}${ERRNO_TEXT[code] ? ` ("${ERRNO_TEXT[code]}")` : ''}`;
 
 /** "bind() 3, connect() 2" from syscallErrors claims (of: "CODE call"). */
-export const syscallWords = (claims: readonly Claim[], code: string) =>
-  claims.filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `)).map((c) => `${c.of!.slice(code.length + 1)}() ${n(c.value)}`).join(', ');
+export const syscallWords = (claims: readonly Claim[], code: string) => {
+  const calls = claims.filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `)).map((c) => ({ call: c.of!.slice(code.length + 1), count: c.value }));
+  // An error the actor raised itself (a timeout, an HTTP status) is tallied under the syscall "none".
+  if (calls.length && calls.every((c) => c.call === 'none')) return 'no system call failed';
+  return calls.map((c) => (c.call === 'none' ? `without a system call ${n(c.count)}` : `${c.call}() ${n(c.count)}`)).join(', ');
+};
 /** "bind(), connect()": the syscalls that failed with a code. */
 export const syscallNames = (claims: readonly Claim[], code: string) =>
   claims.filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `)).map((c) => `${c.of!.slice(code.length + 1)}()`).join(', ');
