@@ -1,7 +1,7 @@
 // Your own nginx.conf in the lab: the proxy actor runs nginx.conf (beside this file) instead of a generated
 // configuration, with {{listen}} and {{upstream.web}} filled in from the plan, checked with nginx -t before any
 // lab is built. One new client connection per request through nginx, which keeps a small pool toward the backend.
-//   sudo node bin/waitlab.js scenario examples/own-nginx-config/scenario.ts
+//   sudo npx waitlab scenario examples/own-nginx-config/scenario.ts
 import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({

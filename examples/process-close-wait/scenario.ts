@@ -1,7 +1,7 @@
 // Your own server in the lab: `node server.mjs` run by the process actor on host server, flooded with short
 // connections that the client closes first. The server never closes after the client's FIN, so every connection
 // stays in CLOSE_WAIT on its side; the finding names the process and its pid.
-//   sudo node bin/waitlab.js scenario examples/process-close-wait/scenario.ts
+//   sudo npx waitlab scenario examples/process-close-wait/scenario.ts
 import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({

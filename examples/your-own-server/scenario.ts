@@ -4,8 +4,8 @@
 // how). Node 20.20 closes an idle connection 1 s after keepAliveTimeout (a socket idle since its response got its
 // FIN after 6,004 ms with the default 5,000), while its Keep-Alive header still says timeout=5: each round starts
 // 5,990 ms after the last one's first answer.
-//   sudo node bin/waitlab.js scenario examples/your-own-server/scenario.ts                                # 502s
-//   sudo node bin/waitlab.js scenario examples/your-own-server/scenario.ts --set backendIdleTimeout=65s   # none
+//   sudo npx waitlab scenario examples/your-own-server/scenario.ts                                # 502s
+//   sudo npx waitlab scenario examples/your-own-server/scenario.ts --set backendIdleTimeout=65s   # none
 import { defineScenario, f } from 'waitlab';
 import { applyFix, raceParams, raceSpec } from '../../scenarios/keepalive-idle-race.ts';
 
