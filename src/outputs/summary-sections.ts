@@ -155,9 +155,15 @@ export function summarySections(r: Report): Section[] {
   return sections;
 }
 
+/** The verdict the exit code follows: thresholds first, then the baseline (a regression alone exits 5). */
+function headline(r: Report): string {
+  if (r.verdict === 'pass' && r.comparison?.verdict === 'regression') return 'REGRESSION against the baseline (thresholds passed)';
+  return r.verdict.toUpperCase();
+}
+
 export function summaryHeader(r: Report): string[] {
   return [
-    `${r.scenario.name}: ${r.verdict.toUpperCase()}${r.error ? ` (${r.error})` : ''}`,
+    `${r.scenario.name}: ${headline(r)}${r.error ? ` (${r.error})` : ''}`,
     r.scenario.description,
     `ran ${formatDuration(r.durationMs)} from ${r.startedAt}; kernel ${r.environment.kernel}, node ${r.environment.node}, driver ${r.environment.driver} as ${r.environment.privilege}`,
     ...(r.environment.labTools?.length ? [`lab ${r.environment.lab} built with ${r.environment.labTools.join(', ')}`] : []),

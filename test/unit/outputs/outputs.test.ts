@@ -7,6 +7,8 @@ import { OUTPUTS, writeOutputs } from '../../../src/outputs/registry.ts';
 import { reportJson } from '../../../src/outputs/report-json.ts';
 import { renderMarkdown } from '../../../src/outputs/summary-markdown.ts';
 import { summarySections } from '../../../src/outputs/summary-sections.ts';
+import { baselineOf, compareReports } from '../../../src/report/compare.ts';
+import type { Report } from '../../../src/report/report.ts';
 import { renderText } from '../../../src/outputs/terminal-summary.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 import { loadReportFixture, n, reportFixtureNames } from '../fixture.ts';
@@ -24,6 +26,17 @@ describe('summary.md', () => {
   it('heads with the verdict and the environment the run had', () => {
     expect(md.split('\n')[0]).toBe(`# short-conn: ${report.verdict.toUpperCase()}`);
     expect(md).toContain(`kernel ${report.environment.kernel}, node ${report.environment.node}, driver ${report.environment.driver} as ${report.environment.privilege}`);
+  });
+
+  it('heads a run that passed its thresholds but regressed against its baseline with the regression (it exits 5)', () => {
+    const load = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/compare/proxy-keepalive-upstream.${name}.json`, import.meta.url), 'utf8')) as Report;
+    const base = load('base');
+    const worse = load('no-keepalive');
+    const comparison = compareReports(baselineOf(base, 'base'), worse, 'worse');
+    expect(comparison.verdict).toBe('regression');
+    const regressed = { ...worse, verdict: 'pass' as const, comparison };
+    expect(renderMarkdown(regressed).split('\n')[0]).toBe('# proxy-keepalive-upstream: REGRESSION against the baseline (thresholds passed)');
+    expect(renderText(regressed)).not.toMatch(/: PASS/);
   });
 
   it('puts each load actor\'s figures in its row', () => {
