@@ -1,11 +1,12 @@
 // The image of a compose lab, built from the package's Dockerfile when it is missing, as `docker compose up --build`
 // would. The base must already be here or be pullable; where no registry answers, the user names a local one.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidValueError, LabUnavailableError } from '../core/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';
 import { IMAGE_REF } from './compose-file.ts';
+import { buildContext } from './build-context.ts';
 import type { Engine } from './container-engine.ts';
 
 /** The image every container of a compose lab runs unless --image or WAITLAB_IMAGE names another. */
@@ -39,25 +40,11 @@ function lastLines(text: string | undefined, n = 3): string {
   return (text ?? '').trim().split('\n').slice(-n).join(' / ') || 'no output';
 }
 
-/** The package's runtime dependencies that its own node_modules lacks: the Dockerfile's `COPY . ./` would leave them out. */
-export function dependenciesOutside(root: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  return Object.keys(manifest.dependencies ?? {}).filter((name) => !existsSync(join(root, 'node_modules', name, 'package.json')));
-}
-
 /** Makes sure `image` is there: present, or built now from the Dockerfile over the base. Says on stderr when it builds. */
 export function ensureLabImage(engine: Engine, image: string, log: (msg: string, data?: Record<string, unknown>) => void): void {
   if (imageExists(engine, image)) return;
   const dockerfile = join(PACKAGE_ROOT, 'Dockerfile');
   if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image that is there with --image NAME (or WAITLAB_IMAGE)`);
-  const outside = dependenciesOutside(PACKAGE_ROOT);
-  if (outside.length) {
-    throw new LabUnavailableError(
-      `image ${image} is not there, and it cannot be built from ${PACKAGE_ROOT}: the image copies waitlab with its node_modules, and ${outside.length} of its dependencies (${outside.slice(0, 3).join(', ')}${outside.length > 3 ? ', ...' : ''}) ` +
-        "are installed outside it (npm hoists a project's dependencies to the project's node_modules, which a build context cannot reach). " +
-        'Build the image where waitlab keeps its own node_modules: a checkout after `npm ci`, or a global install (npm install -g waitlab); or name an image that is there with --image NAME (or WAITLAB_IMAGE)',
-    );
-  }
   const base = baseImage();
   if (!imageExists(engine, base)) {
     process.stderr.write(`waitlab: image ${image} is missing; pulling its base ${base} to build it\n`);
@@ -69,11 +56,17 @@ export function ensureLabImage(engine: Engine, image: string, log: (msg: string,
       );
     }
   }
+  const context = buildContext(PACKAGE_ROOT);
   // No network for the build: a build container on Podman's default network would switch the machine's ip_forward on.
-  const args = ['build', '--quiet', '--network', 'none', ...(engine === 'podman' ? PODMAN_BUILD_LIMITS : []), '--build-arg', `BASE=${base}`, '-t', image, PACKAGE_ROOT];
-  process.stderr.write(`waitlab: building image ${image} from ${dockerfile} on ${base} (once: later runs reuse it)\n`);
-  log('building the lab image', { image, base, command: [engine, ...args] });
-  const built = spawnSync(engine, args, { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 });
+  const args = ['build', '--quiet', '--network', 'none', ...(engine === 'podman' ? PODMAN_BUILD_LIMITS : []), '--build-arg', `BASE=${base}`, '-t', image, context.dir];
+  process.stderr.write(`waitlab: building image ${image} from ${dockerfile} on ${base} (once: later runs reuse it)${context.staged ? `; ${context.staged} dependencies npm installed outside the package are copied into a staged context` : ''}\n`);
+  log('building the lab image', { image, base, command: [engine, ...args], stagedDependencies: context.staged });
+  let built: SpawnSyncReturns<string>;
+  try {
+    built = spawnSync(engine, args, { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, maxBuffer: 64 * 2 ** 20 });
+  } finally {
+    context.remove();
+  }
   if (built.status !== 0) {
     throw new LabUnavailableError(`${engine} build of ${image} on ${base} failed (exit ${built.status ?? 'signal'}): ${lastLines(built.stderr || built.error?.message)}. A base without nginx, tcpdump, setpriv and unshare needs apt-get, which a build with no network cannot run: use a base that has them`);
   }

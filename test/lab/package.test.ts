@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { dependenciesOutside } from '../../src/lab/lab-image.ts';
+import { dependenciesToStage } from '../../src/lab/build-context.ts';
 import { BIN } from '../helpers/lab.ts';
 import { cleanEnv, must, packWaitlab, QUICK, run, type Ran } from '../helpers/npm-project.ts';
 
@@ -108,8 +108,8 @@ describe('npm install -g <tarball>', () => {
   });
 
   it('keeps every runtime dependency inside the package, so its Dockerfile can build the compose lab\'s image there', () => {
-    expect(dependenciesOutside(join(globalPrefix, 'lib/node_modules/waitlab'))).toEqual([]);
-    expect(dependenciesOutside(join(project, 'node_modules/waitlab'))).toContain('pino');
+    expect([...dependenciesToStage(join(globalPrefix, 'lib/node_modules/waitlab')).keys()]).toEqual([]);
+    expect([...dependenciesToStage(join(project, 'node_modules/waitlab')).keys()]).toContain('pino');
   });
 
   it('loads its bundled scenarios from the installed copy, not the checkout', async () => {
