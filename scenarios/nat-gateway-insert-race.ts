@@ -34,13 +34,15 @@ export default defineScenario({
         // RST on close: no TIME_WAIT on either end, so the client's one port is free again at once.
         ...Object.fromEntries(clients.map((c) => [`from-${c}`, { kind: 'short-conn-client', host: c, target: 'web', model: 'closed', concurrency: p.concurrency, count: p.count, duration: p.duration, closeStyle: 'rst', engine: p.engine, idleTimeout: '5s' }])),
       },
-      // 1 - shared ports / connections at once of the SYNs find their source port held (report/nat-race-prediction.ts);
-      // with fully-random none keeps its port, and two clash only when two concurrent SYNs draw one of 64,512.
+      // 1 - shared ports / connections at once of the SYNs find their source port held (report/nat-race-prediction.ts):
+      // all but the holder's, and the holder's share of the connections drifts with scheduling (382 connections here
+      // gave 0.945, ratio 1.08), so 15% either way. With fully-random none keeps its port, and two clash only when
+      // two concurrent SYNs draw one of 64,512.
       // Whether the race itself occurs depends on two SYNs meeting within microseconds: no threshold demands it.
       thresholds: [
         ...(p.randomFully === 1
           ? ['predictions.from-c1.natRace.measuredShare <= 0.01', 'hosts.gw.counters.delta.Conntrack.insert_failed == 0']
-          : ['predictions.from-c1.natRace.ratio >= 0.9', 'predictions.from-c1.natRace.ratio <= 1.1']),
+          : ['predictions.from-c1.natRace.ratio >= 0.85', 'predictions.from-c1.natRace.ratio <= 1.15']),
         ...clients.map((c) => `actors.from-${c}.errorCount == 0`),
       ],
     };

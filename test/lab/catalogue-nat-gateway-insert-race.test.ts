@@ -38,8 +38,9 @@ describeWithTools(['nft'], 'nat-gateway-insert-race scenario', () => {
     expect(race(kept)).toMatchObject({ gateway: 'gw', destination: '198.18.1.2:8080', atOnce: 8, sharedSourcePorts: 1, translatedPorts: 64512, randomFully: false, predictedShare: 0.875 });
     expect(race(kept).found).toBe(conntrack(kept, 'found'));
     expect(race(kept).connections).toBe(connected(kept));
-    expect(race(kept).ratio).toBeGreaterThanOrEqual(0.9);
-    expect(race(kept).ratio).toBeLessThanOrEqual(1.1);
+    // All but the holder's SYNs, and the holder's share of the connections drifts with scheduling: 15% either way.
+    expect(race(kept).ratio).toBeGreaterThanOrEqual(0.85);
+    expect(race(kept).ratio).toBeLessThanOrEqual(1.15);
     expect(kept.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
