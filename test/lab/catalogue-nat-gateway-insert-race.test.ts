@@ -29,7 +29,8 @@ describeWithTools(['nft'], 'nat-gateway-insert-race scenario', () => {
     before = machine();
     ({ report: kept } = await runShort('nat-gateway-insert-race', LOAD));
     ({ report: random } = await runShort('nat-gateway-insert-race', { ...LOAD, randomFully: '1' }));
-  });
+    // Two labs of eleven hosts one after the other: each took 25-45 s on the loaded 2-core machine.
+  }, 180_000);
   afterAll(() => {
     expect(machine()).toEqual(before);
   });
