@@ -30,7 +30,7 @@ export type { Output, OutputContext } from './outputs/output.ts';
 export { readBaseline, readReport } from './report/report-file.ts';
 export { REPORT_SCHEMA_VERSION } from './report/report.ts';
 export type {
-  ActorReport, ActorReportOfKind, CensusReport, ExhaustionPrediction, HostReport, NatPortsPrediction, ParityCliffPrediction, PoolChurnPrediction,
+  ActorReport, ActorReportOfKind, CensusReport, ExhaustionPrediction, HostReport, NatPortsPrediction, NatRacePrediction, ParityCliffPrediction, PoolChurnPrediction,
   ReplicaTotals, Report, StateTable, SustainableRatePrediction, TimeWaitPrediction,
 } from './report/report.ts';
 export type { Baseline, Comparison, MetricComparison, MetricVerdict, RunIdentity } from './report/comparison.ts';

@@ -77,9 +77,10 @@ export function summarySections(r: Report): Section[] {
   const timeWait = Object.values(r.predictions).flatMap((p) => (p.timeWait ? [p.timeWait] : []));
   // Pools sharing one gateway and destination share one prediction: one row for them.
   const nat = [...new Map(Object.values(r.predictions).flatMap((p) => (p.natPorts ? [[`${p.natPorts.gateway}>${p.natPorts.destination}`, p.natPorts] as const] : []))).values()];
+  const race = [...new Map(Object.values(r.predictions).flatMap((p) => (p.natRace ? [[`${p.natRace.gateway}>${p.natRace.destination}`, p.natRace] as const] : []))).values()];
   
   const churn = Object.values(r.predictions).flatMap((p) => (p.poolChurn ? [p.poolChurn] : []));
-  if (exhaustion.length || timeWait.length || nat.length || churn.length) {
+  if (exhaustion.length || timeWait.length || nat.length || race.length || churn.length) {
     sections.push({
       title: 'Predicted vs measured',
       head: ['actor', 'what', 'predicted', 'measured', 'measured/predicted'],
@@ -87,6 +88,7 @@ export function summarySections(r: Report): Section[] {
         ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, e.predictedMs === null ? 'does not apply' : ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
         ...timeWait.map((t) => [t.actor, timeWaitWhat(t), t.predicted === null ? 'does not apply' : num(t.predicted), num(t.measured), num(t.ratio)]),
         ...nat.map((p) => [`pools via ${p.gateway}`, `connections through ${p.gateway}'s NAT to ${p.destination} (${num(p.translatedPorts)} ports, pools of ${num(p.pooled)})`, num(p.predictedHeld), num(p.measuredHeld), num(p.ratio)]),
+        ...race.map((p) => [`floods via ${p.gateway}`, `share of SYNs finding their source port held at ${p.gateway}'s NAT (${num(p.atOnce)} at once from ${num(p.sharedSourcePorts)} source port${p.sharedSourcePorts === 1 ? '' : 's'}${p.randomFully ? ', fully-random' : ''})`, num(p.predictedShare), num(p.measuredShare), num(p.ratio)]),
         ...churn.flatMap((p) => [
           [p.actor, `new connections per request (keeps ${num(p.idleKept)} idle, ${num(p.concurrency)} at once${p.arrivals === 'bound' ? ': at most' : ''})`, num(p.predictedPerRequest), num(p.measuredPerRequest), num(p.ratio)],
           [p.actor, `peak TIME_WAIT on ${p.host} toward ${p.destination} (pool's closes)`, p.predictedTimeWait === null ? 'does not apply' : num(p.predictedTimeWait), num(p.measuredTimeWait), p.predictedTimeWait ? num(Math.round((p.measuredTimeWait / p.predictedTimeWait) * 1000) / 1000) : '-'],
@@ -97,6 +99,7 @@ export function summarySections(r: Report): Section[] {
         ...exhaustion.flatMap((e) => (e.basis ? [`${e.actor}, first EADDRNOTAVAIL: ${e.basis}.`] : [])),
         ...timeWait.flatMap((t) => (t.basis ? [`${t.actor}, peak TIME_WAIT: ${t.basis}.`] : [])),
         ...nat.map((p) => `connections through ${p.gateway}'s NAT: ${p.basis}.`),
+        ...race.map((p) => `SYNs finding their source port held at ${p.gateway}'s NAT: ${p.basis} (Conntrack.found +${num(p.found)} for ${num(p.connections)} connections).`),
         ...churn.map((p) => `${p.actor}, new connections per request: ${p.basis}.`),
       ],
     });

@@ -15,6 +15,7 @@ import { predictPoolChurn } from './pool-churn.ts';
 import type { ExhaustionPrediction, HostReport, ParityCliffPrediction, Report, SustainableRatePrediction, TimeWaitPrediction } from './report.ts';
 import { planLinks } from './evidence/links.ts';
 import { predictNatPorts } from './nat-prediction.ts';
+import { predictNatRace } from './nat-race-prediction.ts';
 import { capPeer } from './evidence/time-wait.ts';
 import { n } from './findings/words.ts';
 import { formatDuration } from '../core/units.ts';
@@ -67,6 +68,7 @@ export function predict(plan: Plan, hosts: Record<string, HostReport>, actors: R
   }
   shareTimeWait(out);
   for (const [actor, nat] of Object.entries(predictNatPorts(plan, hosts))) (out[actor] ??= {}).natPorts = nat;
+  for (const [actor, race] of Object.entries(predictNatRace(plan, { hosts, actors }))) (out[actor] ??= {}).natRace = race;
   for (const [name, churn] of Object.entries(predictPoolChurn(plan, { hosts, actors }))) out[name] = { ...out[name], poolChurn: churn };
   return out;
 }

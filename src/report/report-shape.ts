@@ -10,7 +10,7 @@ import type { ErrorCount } from '../actors/error-tally.ts';
 import type { Comparison, MetricComparison, RunIdentity } from './comparison.ts';
 import { PLAN_PROFILE_SHAPE, PLAN_SHAPE, planOf, type StoredPlan } from './plan-shape.ts';
 import type { FrameRef, LateWrite, PacketEvidence, PeerCloses } from './packets/packet-evidence.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CaptureReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type ParityCliffPrediction, type PoolChurnPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
+import { REPORT_SCHEMA_VERSION, type ActorReport, type CaptureReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type NatRacePrediction, type ParityCliffPrediction, type PoolChurnPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
 
 /** Every TCP state, each a number: what a report's peak and final tables hold (allStates). */
 const stateTable = object(Object.fromEntries(TCP_STATES.map((s) => [s, number()])) as Record<TcpStateName, Shape<number>>);
@@ -289,6 +289,22 @@ const natPorts = objectOf<NatPortsPrediction>()({
   basis: string(),
 });
 
+const natRace = objectOf<NatRacePrediction>()({
+  actor: string(),
+  gateway: string(),
+  destination: string(),
+  atOnce: number(),
+  sharedSourcePorts: number(),
+  translatedPorts: number(),
+  randomFully: boolean(),
+  predictedShare: number(),
+  found: number(),
+  connections: number(),
+  measuredShare: nullable(number()),
+  ratio: nullable(number()),
+  basis: string(),
+});
+
 const poolChurn = objectOf<PoolChurnPrediction>()({
   actor: string(),
   host: string(),
@@ -371,7 +387,7 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   hosts: record(hostReport),
   actors: record(actorReport),
   replicas: optional(record(replicaTotals)),
-  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff), natPorts: optional(natPorts), poolChurn: optional(poolChurn) })),
+  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff), natPorts: optional(natPorts), natRace: optional(natRace), poolChurn: optional(poolChurn) })),
   thresholds: array(threshold),
   findings: array(string()),
   claims: optional(array(findingClaims)),

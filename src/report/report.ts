@@ -159,6 +159,31 @@ export interface NatPortsPrediction {
   basis: string;
 }
 
+/** Floods behind a masquerade whose clients share one source port range: the SYNs that find their port held (report/nat-race-prediction.ts). */
+export interface NatRacePrediction {
+  actor: string;
+  gateway: string;
+  /** The server's ip:port the connections go to. */
+  destination: string;
+  /** Connections the floods keep going at once toward the destination, together (their concurrency). */
+  atOnce: number;
+  /** Ports of the clients' common ip_local_port_range: the source ports every one of them draws from. */
+  sharedSourcePorts: number;
+  /** Ports the masquerade translates into: its range, or 64,512 (1024-65535) without one. */
+  translatedPorts: number;
+  randomFully: boolean;
+  /** Share of the SYNs predicted to find their own source port held and be translated: 1 - sharedSourcePorts / atOnce; 0 with fully-random. */
+  predictedShare: number;
+  /** The gateway's Conntrack.found: NAT lookups that found a tuple already taken. */
+  found: number;
+  /** Connections the floods made. */
+  connections: number;
+  /** found / connections. */
+  measuredShare: number | null;
+  ratio: number | null;
+  basis: string;
+}
+
 /** connect() slows once the half of the range it scans first is held: where that happens. */
 export interface ParityCliffPrediction {
   actor: string;
@@ -272,7 +297,7 @@ export interface Report {
   actors: Record<string, ActorReport>;
   /** Scaled hosts (--scale), by the scenario's host name: each replica is also in hosts and actors under its own name. */
   replicas?: Record<string, ReplicaTotals>;
-  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction; natPorts?: NatPortsPrediction; poolChurn?: PoolChurnPrediction }>;
+  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction; natPorts?: NatPortsPrediction; natRace?: NatRacePrediction; poolChurn?: PoolChurnPrediction }>;
   thresholds: ThresholdResult[];
   findings: string[];
   /** The typed claims of the findings whose rules make them (findings[finding] is the text); absent in reports made before claims. */

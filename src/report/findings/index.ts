@@ -14,6 +14,7 @@ import { keepAliveFindings } from './keep-alive.ts';
 import { keepaliveRaceFindings } from './keepalive-race.ts';
 import { listenBacklogFindings } from './listen-backlog.ts';
 import { loadErrorFindings } from './load-errors.ts';
+import { natInsertRaceFindings } from './nat-insert-race.ts';
 import { natSingleSourceFindings } from './nat-single-source.ts';
 import { poolSmallerThanLoadFindings } from './pool-smaller-than-load.ts';
 import { packetFindings } from './packets.ts';
@@ -26,7 +27,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, closeWaitFindings, finWait2Findings, resetFindings, packetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, natInsertRaceFindings, closeWaitFindings, finWait2Findings, resetFindings, packetFindings, keepAliveFindings, counterFindings];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'> & Partial<Pick<Report, 'captures'>>;
 
