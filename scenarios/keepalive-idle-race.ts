@@ -48,6 +48,30 @@ export function applyFix(p: Params): { backendIdleMs: number; proxyIdleMs: numbe
   return { backendIdleMs: p.backendIdleTimeout, proxyIdleMs: p.proxyIdleTimeout, retries: p.retries };
 }
 
+/** The rounds as an http-client: `users` requests a round, the next `think` after the round's first answer. */
+export function roundsClient(
+  p: { method: 'POST' | 'GET'; users: number; think: number; jitter: number; rounds: number; delay: number },
+  target: string,
+  pool: { keepAliveTimeout: number; retries?: number },
+): ScenarioSpec['actors'][string] {
+  return {
+    kind: 'http-client',
+    host: 'client',
+    target,
+    method: p.method,
+    ...(p.method === 'POST' ? { body: 'order=1' } : {}),
+    connections: p.users,
+    ...pool,
+    users: p.users,
+    think: p.think,
+    pace: 'round',
+    jitter: p.jitter,
+    count: p.rounds * p.users,
+    // Bounds the load whatever the machine's speed: every user's rounds fit with a second to spare each.
+    duration: p.rounds * (p.think + p.delay + 1_000) + p.jitter,
+  };
+}
+
 /**
  * Hosts, the proxy and the client around a backend actor named `web` on host backend (listening on 8080), and
  * the thresholds the parameters make hold: a race run expects the backend's closes met by requests (nginx's log)
@@ -63,24 +87,9 @@ export function raceSpec(p: Params, web: ScenarioSpec['actors'][string], opts: {
     actors: {
       web,
       proxy: { kind: 'proxy', host: 'proxy', engine: 'nginx', port: 80, upstreams: 'web', keepAlive: p.users * 2, upstreamIdleTimeout: t.proxyIdleMs, retries: t.retries },
-      client: {
-        kind: 'http-client',
-        host: 'client',
-        target: 'proxy',
-        method: p.method,
-        ...(p.method === 'POST' ? { body: 'order=1' } : {}),
-        connections: p.users,
-        // Past the users' think time: the client's own connections to nginx stay open between requests, so the only
-        // idle connections that close are the upstream ones.
-        keepAliveTimeout: '60s',
-        users: p.users,
-        think: p.think,
-        pace: 'round',
-        jitter: p.jitter,
-        count,
-        // Bounds the load whatever the machine's speed: every user's rounds fit with a second to spare each.
-        duration: p.rounds * (p.think + p.delay + 1_000) + p.jitter,
-      },
+      // Past the users' think time: the client's own connections to nginx stay open between requests, so the only
+      // idle connections that close are the upstream ones.
+      client: roundsClient(p, 'proxy', { keepAliveTimeout: 60_000 }),
     },
     thresholds: [
       `actors.client.attempts >= ${Math.floor(count * 0.8)}`,

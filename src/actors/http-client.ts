@@ -47,6 +47,9 @@ const options = {
   expect: expectOption,
 };
 
+/** undici's keepAliveTimeoutThreshold default: it closes an idle connection this long before a server's Keep-Alive hint. */
+const UNDICI_HINT_MARGIN_MS = 2_000;
+
 type ErrorsByCode = ReturnType<ErrorTally['toJSON']>;
 
 type HttpClientStats = {
@@ -70,6 +73,8 @@ type HttpClientStats = {
   errorCount: number;
   /** Errors of requests written on a reused connection (undici UND_ERR_SOCKET "other side closed", ECONNRESET, ...). */
   errorsOnReused: ErrorsByCode;
+  /** Failed tries written on a reused connection, each counted: one the retry interceptor sent again too. */
+  errorsOnReusedCount: number;
   firstError: { code: string; syscall: string | null; atMs: number; afterStartMs: number } | null;
   achievedRate: number;
   latencyMs: ReturnType<typeof latencySummary>;
@@ -131,9 +136,10 @@ export const httpClient = defineActorKind({
   },
   connections: ({ options: o, connect }) => ({
     // Both pools close an idle connection, and every one when the pool closes, with socket.destroy(): close(2).
-    // The pool's idle timeout is keepAliveTimeout where the server sends no Keep-Alive hint (a hint, less undici's
-    // 1 s threshold, replaces it); the retry interceptor retries this actor's one method, whatever it is.
-    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections, idleTimeoutMs: o.keepAliveTimeout, beyondPool: beyondPool(o) }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false, retries: o.retries > 0 ? 'all' : 'none' }],
+    // The pool's idle timeout is keepAliveTimeout where the server sends no Keep-Alive hint; undici replaces it by a
+    // hint less its keepAliveTimeoutThreshold (2 s in undici 7); the retry interceptor retries this actor's one
+    // method, whatever it is.
+    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: o.pipelining === 0 ? { pooled: false } : { pooled: true, connections: o.connections, idleTimeoutMs: o.keepAliveTimeout, ...(o.client === 'undici' ? { idleHintMarginMs: UNDICI_HINT_MARGIN_MS } : {}), beyondPool: beyondPool(o) }, closer: 'client', closeStyle: 'close', requestBodyBytes: o.body === undefined ? 0 : Buffer.byteLength(o.body), writesAfterPeerClose: false, retries: o.retries > 0 ? 'all' : 'none' }],
     load: loadOf(o),
   }),
   maxDurationMs: (o) => o.duration + (o.retries + 1) * o.timeout,
@@ -251,6 +257,7 @@ export const httpClient = defineActorKind({
           errors: errors.toJSON(),
           errorCount: errors.total,
           errorsOnReused: errorsOnReused.toJSON(),
+          errorsOnReusedCount: errorsOnReused.total,
           firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
           achievedRate: runMs > 0 ? (c.responses / runMs) * 1000 : 0,
           latencyMs: latencySummary(latency),

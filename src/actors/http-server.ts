@@ -119,7 +119,7 @@ export const httpServer = defineActorKind({
   connections: ({ options: o }) => ({
     // libuv and nginx set SO_REUSEADDR on every listening socket.
     // A close-delimited body can end only with the server's close: no connection carries a second request.
-    accepts: { port: o.port, backlog: o.backlog, acceptAfterMs: 0, reuseAddr: true, keepAlive: o.keepAlive && o.body === 'length', ...(o.keepAlive && o.body === 'length' ? { idleTimeoutMs: o.keepAliveTimeout } : {}), closeStyle: o.closeStyle, unreadBody: o.requestBody === 'unread' },
+    accepts: { port: o.port, backlog: o.backlog, acceptAfterMs: 0, reuseAddr: true, keepAlive: o.keepAlive && o.body === 'length', ...(o.keepAlive && o.body === 'length' ? { idleTimeoutMs: o.keepAliveTimeout, ...(o.keepAliveHeader ? { idleHintMs: Math.ceil(o.keepAliveTimeout / 1000) * 1000 } : {}) } : {}), closeStyle: o.closeStyle, unreadBody: o.requestBody === 'unread' },
     dials: [],
   }),
   create(plan, ctx: ActorContext): Actor<NodeServerStats | NginxServerStats> {

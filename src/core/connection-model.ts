@@ -33,7 +33,16 @@ export type LocalPorts =
  * idle before it closes it itself (absent: not known, e.g. a user's own configuration), and what it does with a
  * request that finds every kept connection busy.
  */
-export type PerRequest = { readonly pooled: false } | { readonly pooled: true; readonly connections: number; readonly idleTimeoutMs?: number; readonly beyondPool?: BeyondPool };
+export type PerRequest =
+  | { readonly pooled: false }
+  | {
+    readonly pooled: true;
+    readonly connections: number;
+    readonly idleTimeoutMs?: number;
+    /** Honours a server's `Keep-Alive: timeout=` hint, closing an idle connection this long before it (absent: ignores it). */
+    readonly idleHintMarginMs?: number;
+    readonly beyondPool?: BeyondPool;
+  };
 
 /** Which requests that failed on a connection an end sends again on another: none, idempotent ones only (GET, HEAD, ...), or all. */
 export type Retries = 'none' | 'idempotent' | 'all';
@@ -85,6 +94,8 @@ export interface Accept {
   readonly keepAlive: boolean;
   /** With keepAlive: closes a kept-alive connection idle this long (absent: never, or not known). */
   readonly idleTimeoutMs?: number;
+  /** With keepAlive: tells its clients the idle timeout in a `Keep-Alive: timeout=` header, rounded up to seconds. */
+  readonly idleHintMs?: number;
   /** How this end closes. */
   readonly closeStyle: CloseStyle;
   /** Closes with a request body unread: close(2) with unread data sends an RST. */

@@ -38,7 +38,7 @@ const beyondPool: Shape<BeyondPool> = oneOf(
 );
 const perRequest: Shape<PerRequest> = oneOf(
   objectOf<Extract<PerRequest, { pooled: false }>>()({ pooled: literal(false) }),
-  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number(), idleTimeoutMs: optional(number()), beyondPool: optional(beyondPool) }),
+  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number(), idleTimeoutMs: optional(number()), idleHintMarginMs: optional(number()), beyondPool: optional(beyondPool) }),
 );
 const dial = objectOf<Dial>()({
   to: endpoint,
@@ -59,6 +59,7 @@ const accept = objectOf<Accept>()({
   restart: optional(objectOf<NonNullable<Accept['restart']>>()({ reuseAddr: boolean() })),
   keepAlive: boolean(),
   idleTimeoutMs: optional(number()),
+  idleHintMs: optional(number()),
   closeStyle,
   unreadBody: boolean(),
 });

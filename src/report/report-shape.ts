@@ -209,6 +209,7 @@ const actorReport = objectOf<AnyActorEntry>()({
   newConnections: optionalNumber(),
   requestsOnReused: optionalNumber(),
   errorsOnReused: optional(record(errorCount)),
+  errorsOnReusedCount: optionalNumber(),
   idleCloses: optionalNumber(),
   connectRate: optionalNumber(),
   connectRateWindowMs: optionalNumber(),

@@ -21,7 +21,7 @@ describe('connection model', () => {
       dials: [{ to: { actor: 'web', host: 'server', address: '198.18.0.2', port: 8080 }, localPorts: { from: 'range' }, perRequest: { pooled: false }, closer: 'server', closeStyle: 'close', requestBodyBytes: 10, writesAfterPeerClose: false }],
       load: { model: 'open', ratePerSec: 400, durationMs: 2000, count: 500 },
     });
-    expect(plan.actors.web!.connections).toEqual({ accepts: { port: 8080, backlog: 511, acceptAfterMs: 0, reuseAddr: true, keepAlive: true, idleTimeoutMs: 5000, closeStyle: 'rst', unreadBody: true }, dials: [] });
+    expect(plan.actors.web!.connections).toEqual({ accepts: { port: 8080, backlog: 511, acceptAfterMs: 0, reuseAddr: true, keepAlive: true, idleTimeoutMs: 5000, idleHintMs: 5000, closeStyle: 'rst', unreadBody: true }, dials: [] });
     expect(plan.actors.bound!.connections!.dials[0]!.localPorts).toEqual({ from: 'bind-before-connect', address: '198.18.0.1' });
     expect(plan.actors.bound!.connections!.load).toEqual({ model: 'closed', concurrency: 3, durationMs: 10_000 });
     expect(plan.actors.fixed!.connections!.dials[0]!).toMatchObject({ sourceAddress: '198.18.0.1', localPorts: { from: 'fixed', port: 40000 } });
@@ -49,6 +49,7 @@ describe('connection model', () => {
       hosts: { client: {}, proxy: {}, backend: {} },
       actors: {
         web: { kind: 'http-server', host: 'backend', port: 8080, keepAliveTimeout: '65s' },
+        silent: { kind: 'http-server', host: 'backend', port: 8082, keepAliveTimeout: '4500ms', keepAliveHeader: false },
         closing: { kind: 'http-server', host: 'backend', port: 8081, keepAlive: false },
         nginx: { kind: 'proxy', host: 'proxy', port: 80, upstreams: 'web', keepAlive: 8 },
         short: { kind: 'proxy', host: 'proxy', port: 81, upstreams: 'web', keepAlive: 8, upstreamIdleTimeout: '4s', retries: 'error-timeout-non-idempotent' },
@@ -59,7 +60,10 @@ describe('connection model', () => {
       },
     });
     const dial = (name: string) => plan.actors[name]!.connections!.dials[0]!;
-    expect(plan.actors.web!.connections!.accepts).toMatchObject({ keepAlive: true, idleTimeoutMs: 65_000 });
+    expect(plan.actors.web!.connections!.accepts).toMatchObject({ keepAlive: true, idleTimeoutMs: 65_000, idleHintMs: 65_000 });
+    // Node's header says whole seconds, rounded up; without it the server's timeout is not told.
+    expect(planOf({ hosts: { backend: {} }, actors: { w: { kind: 'http-server', host: 'backend', port: 8080, keepAliveTimeout: '4500ms' } } }).actors.w!.connections!.accepts!.idleHintMs).toBe(5_000);
+    expect(plan.actors.silent!.connections!.accepts!.idleHintMs).toBeUndefined();
     expect(plan.actors.closing!.connections!.accepts!.idleTimeoutMs).toBeUndefined();
     // nginx's own default keepalive_timeout, and proxy_next_upstream's default passing on idempotent requests only.
     expect(dial('nginx')).toMatchObject({ perRequest: { pooled: true, connections: 8, idleTimeoutMs: 60_000 }, retries: 'idempotent' });
@@ -68,7 +72,8 @@ describe('connection model', () => {
     expect(dial('lb')).toMatchObject({ perRequest: { idleTimeoutMs: 4_000 }, retries: 'none' });
     expect(dial('ha').perRequest).toEqual({ pooled: true, connections: 8 });
     expect(dial('ha').retries).toBeUndefined();
-    expect(dial('pool')).toMatchObject({ perRequest: { pooled: true, connections: 2, idleTimeoutMs: 10_000 }, retries: 'all' });
+    // undici honours a Keep-Alive hint, closing its keepAliveTimeoutThreshold (2 s) before it.
+    expect(dial('pool')).toMatchObject({ perRequest: { pooled: true, connections: 2, idleTimeoutMs: 10_000, idleHintMarginMs: 2_000 }, retries: 'all' });
   });
 
   it('a listener: SO_REUSEADDR of the old and the restarted socket, its paused accept and RLIMIT_NOFILE', () => {

@@ -27,7 +27,11 @@ const RETRY_WORDS: Record<Retries, string> = {
   all: 'sends every one again on another connection, POST included',
 };
 
-const CURES = 'What cures it: the end that reuses an idle connection must be the one that closes it, so the server\'s idle timeout must be the longer: raise it above the pool\'s (Node: server.keepAliveTimeout = 65000 behind nginx\'s 60 s), or lower the pool\'s below it (nginx: `keepalive_timeout 4s;` in the upstream block).';
+const CURE = 'What cures it: the end that reuses an idle connection must be the one that closes it, so the server\'s idle timeout must be the longer:';
+const CURES_BY_POOL = {
+  proxy: `${CURE} raise it above the pool's (Node: server.keepAliveTimeout = 65000 behind nginx's 60 s), or lower the pool's below it (nginx: \`keepalive_timeout 4s;\` in the upstream block).`,
+  client: `${CURE} raise it above the pool's, or lower the pool's below it (undici: keepAliveTimeout 4000 before a server's 5 s), or have the server say its timeout in a \`Keep-Alive: timeout=N\` header (Node's http server does by default), which undici honours by closing an idle connection 2 s before N.`,
+};
 const HIDES = 'Retrying every method (proxy_next_upstream non_idempotent, or a client\'s retry) hides the race rather than curing it: the closes and resets go on, each costs a second attempt, and a request the server had already read can be applied twice.';
 
 function measure({ plan, report }: FindingInput, name: ClaimName, unit: ClaimUnit, plus: readonly EvidenceRef[], peers?: readonly string[]): Claim | undefined {
@@ -48,7 +52,12 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   if (!server || !dial.perRequest.pooled || server.host === pool.host) return undefined;
   const accept = connectionsOf(server).accepts;
   const serverIdle = accept?.keepAlive ? accept.idleTimeoutMs : undefined;
-  const poolIdle = dial.perRequest.idleTimeoutMs;
+  // A pool that honours the server's Keep-Alive hint closes an idle connection its margin before the hint.
+  const hint = accept?.keepAlive ? accept.idleHintMs : undefined;
+  const margin = dial.perRequest.idleHintMarginMs;
+  const hinted = hint !== undefined && margin !== undefined ? Math.max(0, hint - margin) : undefined;
+  const ownIdle = dial.perRequest.idleTimeoutMs;
+  const poolIdle = hinted !== undefined && ownIdle !== undefined ? Math.min(ownIdle, hinted) : ownIdle;
   const poolStats = report.actors[pool.name];
   const peers = [server.host];
   const claims: Claim[] = [];
@@ -99,7 +108,8 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   const who = engine ?? pool.name;
   const parts: string[] = [];
   const unknown = 'a time waitlab does not know (its own configuration)';
-  const timeouts = `${server.name} closes a kept-alive connection after ${serverIdle !== undefined ? `${formatDuration(serverIdle)} idle` : `${unknown}; its host's kernel counts who closed first`}, ${who} keeps one idle for ${poolIdle !== undefined ? formatDuration(poolIdle) : unknown}`;
+  const hintWords = hinted !== undefined && poolIdle === hinted ? ` (${server.name}'s \`Keep-Alive: timeout=${formatDuration(hint!)}\` header less ${who}'s ${formatDuration(margin!)} margin)` : margin !== undefined && hint === undefined && serverIdle !== undefined ? ` (${server.name} sends no \`Keep-Alive: timeout=\` header, so ${who} cannot learn its timeout)` : '';
+  const timeouts = `${server.name} closes a kept-alive connection after ${serverIdle !== undefined ? `${formatDuration(serverIdle)} idle` : `${unknown}; its host's kernel counts who closed first`}, ${who} keeps one idle for ${poolIdle !== undefined ? formatDuration(poolIdle) : unknown}${hintWords}`;
   const closes = `idle closes by ${server.name}: ${idleCloses ? n(idleCloses.value) : 'not reported'}; first closes counted by each kernel: host ${server.host} ${n(serverFirst?.value ?? 0)} (TcpExt.TW, TWKilled, TCPTimeWaitOverflow), host ${pool.host} ${n(poolFirst?.value ?? 0)}`;
   const resets = `Tcp.OutRsts +${n(serverRsts?.value ?? 0)} on host ${server.host}, Tcp.EstabResets +${n(poolResets?.value ?? 0)} on host ${pool.host}`;
 
@@ -127,7 +137,7 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   } else {
     parts.push(`No request met a close in this run (no ${engine ?? 'pool'} error line of that kind, ${n(clientErrors)} gateway or socket errors at the clients): the load left no idle gap that reached ${serverIdle !== undefined ? formatDuration(serverIdle) : 'the server\'s timeout'} while the pool still held the connection, which a quieter hour in production will.`);
   }
-  if (!cured) parts.push(CURES);
+  if (!cured) parts.push(CURES_BY_POOL[pool.role === 'load' ? 'client' : 'proxy']);
   else parts.push(`The timeouts are in the curing order here (the server's the longer): these requests met closes of another kind.`);
   return { rule: 'keepalive-race', host: pool.host, peers, claims, text: parts.join(' ') };
 }

@@ -67,6 +67,35 @@ describe('keepaliveRaceFindings', () => {
     expect(f.text).toContain('What cures it');
   });
 
+  it('keepalive-idle-race-client: an undici pool straight to the server, its socket errors on reused connections as the evidence, and the client\'s cures', () => {
+    const report = loadReportFixture('keepalive-idle-race-client');
+    const f = raceOf(report);
+    const onReused = stats(report, 'client')['errorsOnReused'] as Record<string, { count: number }>;
+    const server = host(report, 'server').counters.delta;
+    expect(f).toMatchObject({ rule: 'keepalive-race', host: 'client', peers: ['server'] });
+    expect(f.text).toContain('Keep-alive idle-timeout race between the pool of client on host client and web (198.18.0.2:8080) on host server: web closes a kept-alive connection after 5.00 s idle, client keeps one idle for 60.0 s (web sends no `Keep-Alive: timeout=` header, so client cannot learn its timeout)');
+    expect(Object.keys(onReused).length).toBeGreaterThan(0);
+    expect(f.text).toContain(`client got ${Object.entries(onReused).map(([code, e]) => `${code} ${n(e.count)}`).join(', ')} on reused connections.`);
+    expect(f.text).toContain(`Tcp.OutRsts +${n(server['Tcp.OutRsts']!)} on host server`);
+    expect(f.text).toContain('Of failed requests, client sends none again.');
+    // The client's cures, not nginx's.
+    expect(f.text).toContain('lower the pool\'s below it (undici: keepAliveTimeout 4000 before a server\'s 5 s)');
+    expect(f.text).not.toContain('upstream block');
+    for (const c of f.claims) expect(rederive({ plan: report.scenario.plan, report }, c)).toEqual({ value: c.value });
+    expect(f.claims.filter((c) => c.name === 'requests').reduce((a, c) => a + c.value, 0)).toBe(stats(report, 'client')['errorsOnReusedCount']);
+  });
+
+  it('keepalive-idle-race-client with the server\'s Keep-Alive header: undici closes 2 s before it, so no race, whatever its own 60 s', () => {
+    const report = loadReportFixture('keepalive-idle-race-client--server-keep-alive-header');
+    const f = raceOf(report);
+    expect(f.text).toMatch(/^No keep-alive race between the pool of client on host client and web \(198\.18\.0\.2:8080\) on host server: web closes a kept-alive connection after 5\.00 s idle, client keeps one idle for 3\.00 s \(web's `Keep-Alive: timeout=5\.00 s` header less client's 2\.00 s margin\)/);
+    expect(f.text).toContain('idle closes by web: 0;');
+    // Without the plan's hint (a report of an older waitlab) the pool's own 60 s stands: a mismatch, not a cure.
+    const accepts = report.scenario.plan.actors['web']!.connections!.accepts as { idleHintMs?: number };
+    delete accepts.idleHintMs;
+    expect(raceOf(report).text).toMatch(/^Keep-alive idle-timeout race between/);
+  });
+
   it('says nothing where the plan models no idle timeouts and nothing raced (older reports, other scenarios)', () => {
     for (const name of ['proxy-keepalive-upstream', 'keepalive-vs-close', 'haproxy-keepalive-upstream']) {
       const report = loadReportFixture(name);
