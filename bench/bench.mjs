@@ -4,7 +4,7 @@
 //   census      one census at 1k..100k TIME_WAIT sockets (netlink and /proc) against `ss -tan` and `ss -s`
 //   sampler     the agent's sampler at 10 Hz: its CPU against `ss -tan` run at 10 Hz, censuses, skipped ticks
 //   flood       short connections per second against one nginx (Connection: close): the flood, wrk, ab, autocannon
-//   lab         lab build and teardown for 2, 4, 8 hosts against the same `ip` commands run from a shell
+//   lab         lab build and teardown for 2, 8, 64 hosts against the same `ip` commands run from a shell
 //   readiness   "lab built" to "load starting" of a run against starting node itself in a lab namespace
 //   soak        controller and agent memory over a 10-minute flood at a steady rate, bytes of samples.ndjson per minute
 // `--smoke` (run by .ci/run) runs every section at its smallest and checks the counts, writes nothing.
@@ -30,7 +30,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const runs = (section) => !only || only.includes(section);
 const SIZE = smoke
   ? { census: [1_000], sampler: [1_000], samplerSeconds: 2, reps: 3, floodSeconds: 2, floodRounds: 1, hosts: [2], labReps: 1 }
-  : { census: [1_000, 10_000, 50_000, 100_000], sampler: [1_000, 50_000, 100_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 4, 8], labReps: 3 };
+  : { census: [1_000, 10_000, 50_000, 100_000], sampler: [1_000, 50_000, 100_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 8, 64], labReps: 3 };
 const CONCURRENCY = 32;
 const PORT = 8080;
 

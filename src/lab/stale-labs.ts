@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { run } from '../core/command.ts';
 
 export const LABS_DIR = '/run/waitlab';
+const NETNS_DIR = '/run/netns';
 /** wl<controller pid>n<lab number>: namespaces are <lab>-<host> and <lab>-bridge. */
 export const LAB_NAME = /^wl(\d+)n(\d+)$/;
 
@@ -40,9 +41,14 @@ function ownerAlive(pid: number, startTime: string | undefined): boolean {
   return now !== undefined && (startTime === undefined || now === startTime);
 }
 
+/** The named network namespaces: the files `ip netns add` bind-mounts in /run/netns (what `ip netns list` reads). */
 export async function listNamespaces(): Promise<string[]> {
-  const out = await run('ip', ['netns', 'list']);
-  return out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  try {
+    return readdirSync(NETNS_DIR);
+  } catch {
+    // no namespace has been named on this machine (or in this user namespace's /run) yet
+    return [];
+  }
 }
 
 /** Kills every process left in the namespace, then deletes it (its veths and sockets go with it). */
