@@ -4,11 +4,14 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 
-interface SockDiagAddon {
+export interface SockDiagAddon {
   open(): number;
   close(fd: number): void;
   dump(fd: number, family: number, states: number, out: Buffer): Promise<number>;
   recordSize: number;
+  /** The census counted in C (native/census.c): absent from an addon built before it. */
+  censusCreate?(fd: number, serverPorts: Uint16Array): object;
+  censusTake?(handle: object): Promise<ArrayBuffer>;
 }
 
 export const ADDON_PATH = resolve(PACKAGE_ROOT, 'build/Release/sock_diag.node');
@@ -19,7 +22,7 @@ const AF_INET6 = 10;
 export const ALL_TCP_STATES = 0x1ffe;
 
 /** The addon, or the reason it cannot be loaded (not built: no C compiler at install time). */
-function loadAddon(): SockDiagAddon {
+export function loadAddon(): SockDiagAddon {
   return createRequire(import.meta.url)(ADDON_PATH) as SockDiagAddon;
 }
 
