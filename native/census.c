@@ -340,12 +340,6 @@ napi_value census_take(napi_env env, napi_callback_info info) {
     return NULL;
   }
   c->busy = true;
-  napi_value promise, name;
-  napi_create_promise(env, &c->deferred, &promise);
   // The handle stays alive while its census runs on the thread pool.
-  napi_create_reference(env, argv[0], 1, &c->self);
-  napi_create_string_utf8(env, "waitlab:census", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, c, &c->work);
-  napi_queue_async_work(env, c->work);
-  return promise;
+  return queue_on_pool(env, "waitlab:census", argv[0], &c->self, execute, complete, c, &c->deferred, &c->work);
 }

@@ -52,3 +52,14 @@ int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, voi
     }
   }
 }
+
+napi_value queue_on_pool(napi_env env, const char *label, napi_value keep, napi_ref *kept, napi_async_execute_callback execute,
+                         napi_async_complete_callback complete, void *data, napi_deferred *deferred, napi_async_work *work) {
+  napi_value promise, name;
+  napi_create_promise(env, deferred, &promise);
+  napi_create_reference(env, keep, 1, kept);
+  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, data, work);
+  napi_queue_async_work(env, *work);
+  return promise;
+}

@@ -14,4 +14,9 @@ int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, voi
 // An Error whose code is the errno's name (EPERM, ENOENT, ...) and whose message says what failed.
 napi_value throw_errno(napi_env env, int err, const char *what);
 
+// Runs execute on libuv's thread pool and complete back on the main thread, holding a reference to `keep` (the
+// buffer or handle the work writes to) meanwhile; returns the promise that complete settles through *deferred.
+napi_value queue_on_pool(napi_env env, const char *label, napi_value keep, napi_ref *kept, napi_async_execute_callback execute,
+                         napi_async_complete_callback complete, void *data, napi_deferred *deferred, napi_async_work *work);
+
 #endif

@@ -131,13 +131,7 @@ static napi_value dump(napi_env env, napi_callback_info info) {
   d->states = states;
   d->out = data;
   d->capacity = length / RECORD_SIZE;
-  napi_value promise, name;
-  napi_create_promise(env, &d->deferred, &promise);
-  napi_create_reference(env, argv[3], 1, &d->buffer_ref);
-  napi_create_string_utf8(env, "waitlab:sock_diag", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, d, &d->work);
-  napi_queue_async_work(env, d->work);
-  return promise;
+  return queue_on_pool(env, "waitlab:sock_diag", argv[3], &d->buffer_ref, execute, complete, d, &d->deferred, &d->work);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
