@@ -18,6 +18,7 @@
 
 #include "diag_dump.h"
 #include "census.h"
+#include "netns_socket.h"
 
 #define RECORD_SIZE sizeof(struct inet_diag_msg)
 
@@ -137,6 +138,7 @@ static napi_value dump(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, open_socket, NULL, NULL, NULL, napi_default, NULL},
+      {"openIn", NULL, open_socket_in, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL},
       {"dump", NULL, dump, NULL, NULL, NULL, napi_default, NULL},
       {"censusCreate", NULL, census_create, NULL, NULL, NULL, napi_default, NULL},

@@ -119,7 +119,7 @@ export const netnsDriver: LabDriver = {
       },
       spawnInHost(host, argv) {
         // ip execs the tool after entering the namespace: the child's pid is the tool's own, and teardown's
-        // removeNamespace kills whatever is still in the namespace.
+        // teardown's removeNamespaces kills whatever is still in the namespace.
         const [command, ...args] = argv;
         // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
         const child = spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -2,7 +2,7 @@
 // them by state, role and peer on libuv's thread pool, and hands back a table of a few hundred bytes. Its rules
 // are TcpCensusTaker's (proc-net-tcp.ts); the lab test census-native.test.ts holds the two to the same counts.
 import { STATE_COUNT } from './tcp-states.ts';
-import { loadAddon, type SockDiagAddon } from './sock-diag.ts';
+import { loadAddon, openSockDiag, type SockDiagAddon } from './sock-diag.ts';
 import { toCounts, topPeers, type TcpCensus } from './proc-net-tcp.ts';
 
 // Layout of the addon's result, in uint32 words (native/census.c).
@@ -37,14 +37,15 @@ export class NativeCensus {
   private constructor(private readonly addon: Required<SockDiagAddon>, private readonly fd: number, private readonly handle: object) {}
 
   /**
-   * A census of this process's namespace, counting `serverPorts` (and any port seen listening) as the server side.
-   * Throws where the addon is missing or older than the census, or netlink is refused (the errno's name as code).
+   * A census of this process's namespace, or of the named one (`ip netns` name), counting `serverPorts` (and any
+   * port seen listening) as the server side. Throws where the addon is missing or older than the census, or
+   * netlink is refused (the errno's name as code).
    */
-  static open(serverPorts: Iterable<number> = []): NativeCensus {
+  static open(serverPorts: Iterable<number> = [], namespace?: string): NativeCensus {
     const addon = loadAddon();
     if (!addon.censusCreate || !addon.censusTake) throw Object.assign(new Error('the netlink addon has no census (built before native/census.c)'), { code: 'ERR_DLOPEN_FAILED' });
     const ports = Uint16Array.from([...serverPorts].filter((p) => Number.isInteger(p) && p > 0 && p < 65536));
-    const fd = addon.open();
+    const fd = openSockDiag(addon, namespace);
     try {
       return new NativeCensus(addon as Required<SockDiagAddon>, fd, addon.censusCreate(fd, ports));
     } catch (err) {
