@@ -4,7 +4,7 @@
 //   census      one census at 1k..100k TIME_WAIT sockets (netlink and /proc) against `ss -tan` and `ss -s`
 //   sampler     the agent's sampler at 10 Hz: its CPU against `ss -tan` run at 10 Hz, censuses, skipped ticks
 //   flood       short connections per second against one nginx (Connection: close): the flood, wrk, ab, autocannon
-//   lab         lab build and teardown for 2, 4, 8 hosts against the same `ip` commands run from a shell
+//   lab         lab build and teardown for 2, 8, 64 hosts against the same `ip` commands run from a shell
 //   readiness   "lab built" to "load starting" of a run against starting node itself in a lab namespace
 //   soak        controller and agent memory over a 10-minute flood at a steady rate, bytes of samples.ndjson per minute
 // `--smoke` (run by .ci/run) runs every section at its smallest and checks the counts, writes nothing.
@@ -30,7 +30,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const runs = (section) => !only || only.includes(section);
 const SIZE = smoke
   ? { census: [1_000], sampler: [1_000], samplerSeconds: 2, reps: 3, floodSeconds: 2, floodRounds: 1, hosts: [2], labReps: 1 }
-  : { census: [1_000, 10_000, 50_000, 100_000], sampler: [1_000, 50_000, 100_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 4, 8], labReps: 3 };
+  : { census: [1_000, 10_000, 50_000, 100_000, 250_000], sampler: [1_000, 50_000, 100_000, 250_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 8, 64], labReps: 3 };
 const CONCURRENCY = 32;
 const PORT = 8080;
 
@@ -59,7 +59,7 @@ async function buildLab(name, hosts) {
 }
 
 const inHost = (lab, host, command, args, options = {}) => execFileSync('ip', ['netns', 'exec', lab.hosts[host].location, command, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
-const nodeInHost = (lab, host, script, args) => JSON.parse(inHost(lab, host, process.execPath, [join(ROOT, 'bench/helpers', script), ...args.map(String)]));
+const nodeInHost = (lab, host, script, args, env = {}) => JSON.parse(inHost(lab, host, process.execPath, [join(ROOT, 'bench/helpers', script), ...args.map(String)], { env: { ...process.env, ...env } }));
 const passiveOpens = (lab, host) => Number(/^Tcp: (?:\S+ ){5}(\d+)/m.exec(inHost(lab, host, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Tcp:'))[1])?.[1]);
 
 // Many TIME_WAIT sockets in one namespace: every local port, no reuse of a TIME_WAIT entry, room for 100k+ of them.
@@ -78,30 +78,34 @@ async function censusAndSampler(out) {
       const r = nodeInHost(lab, `s${n}`, 'census-timing.mjs', [SIZE.reps]);
       census.push({ n, ...r });
       check(r.counts.netlink.source === 'netlink', `census at ${n}: netlink source, not ${r.counts.netlink.source}`);
-      check(r.counts.netlink.timeWait === n && r.counts.proc.timeWait === n && r.counts['ss -s'].timeWait === n, `census at ${n}: counts ${JSON.stringify(r.counts)}`);
+      check(r.counts['netlink, C'].timeWait === n && r.counts.netlink.timeWait === n && r.counts.proc.timeWait === n && r.counts['ss -s'].timeWait === n, `census at ${n}: counts ${JSON.stringify(r.counts)}`);
     }
     if (SIZE.sampler.includes(n)) {
-      const r = nodeInHost(lab, `s${n}`, 'sampler-cpu.mjs', [SIZE.samplerSeconds]);
-      sampler.push({ n, ...r });
-      check(r.sampler.samples > 0 && r.sampler.censuses > 0, `sampler at ${n}: no sample or census`);
+      // Counted in C (the agent's default), then counted in JavaScript over the same netlink rows: side by side.
+      for (const counting of ['c', 'js']) {
+        const r = nodeInHost(lab, `s${n}`, 'sampler-cpu.mjs', [SIZE.samplerSeconds], counting === 'js' ? { WAITLAB_CENSUS: 'netlink-js' } : {});
+        sampler.push({ n, ...r });
+        check(r.counting === counting, `sampler at ${n}: counted in ${r.counting}, not ${counting}`);
+        check(r.sampler.samples > 0 && r.sampler.censuses > 0, `sampler at ${n}: no sample or census`);
+      }
     }
   }
   await cleanups.pop()();
 
   out.push('### Census: one census of N TIME_WAIT sockets', '');
-  out.push(`Median of ${SIZE.reps} rounds, each a census through netlink sock_diag and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`, '');
-  out.push('| sockets | netlink census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | netlink / `ss -tan` | /proc / `ss -tan` | netlink / `ss -s` |', '|---|---|---|---|---|---|---|---|');
+  out.push(`Median of ${SIZE.reps} rounds, each a census through netlink sock_diag counted in C (native/census.c: the agent's census), one through netlink counted in JavaScript, and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`, '');
+  out.push('| sockets | netlink, C census ms | netlink, JS census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | C / `ss -tan` | netlink JS / `ss -tan` | /proc / `ss -tan` | C / netlink JS |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const c of census) {
     const m = c.medianMs;
-    out.push(`| ${fmt(c.n)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m.netlink, m['ss -s'])} |`);
+    out.push(`| ${fmt(c.n)} | ${fmt(m['netlink, C'], 1)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m['netlink, C'], m['ss -tan'])} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m['netlink, C'], m.netlink)} |`);
   }
   out.push('', '### Sampler at 10 Hz', '');
-  out.push(`The agent's sampler (cheap counters every tick, the census beside them) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`, '');
-  out.push('| sockets | census source | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |', '|---|---|---|---|---|---|---|---|---|');
+  out.push(`The agent's sampler (cheap counters every tick, the census beside them, counted in C; then again with WAITLAB_CENSUS=netlink-js, counted in JavaScript) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`, '');
+  out.push('| sockets | census source | counted in | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const s of sampler) {
     const cpu = (100 * s.sampler.cpuSeconds) / s.sampler.wallSeconds;
     const ss = (100 * s.ss.cpuSeconds) / s.ss.wallSeconds;
-    out.push(`| ${fmt(s.n)} | ${s.source.source} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`);
+    out.push(`| ${fmt(s.n)} | ${s.source.source} | ${s.counting === 'c' ? 'C' : 'JavaScript'} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`);
   }
   out.push('');
 }

@@ -16,9 +16,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "diag_dump.h"
+#include "census.h"
+#include "netns_socket.h"
+
 #define RECORD_SIZE sizeof(struct inet_diag_msg)
-// A dump skb is at most about 32 KiB (netlink_dump grows it up to max_recvmsg_len); one receive takes it whole.
-#define RECV_SIZE (64 * 1024)
 
 struct dump {
   napi_async_work work;
@@ -33,9 +35,7 @@ struct dump {
   int err;
 };
 
-static uint32_t next_seq = 1;
-
-static napi_value throw_errno(napi_env env, int err, const char *what) {
+napi_value throw_errno(napi_env env, int err, const char *what) {
   char message[160];
   snprintf(message, sizeof message, "%s: %s", what, strerror(err));
   const char *name = strerrorname_np(err);
@@ -46,55 +46,16 @@ static napi_value throw_errno(napi_env env, int err, const char *what) {
   return error;
 }
 
-// Fills d->out with up to capacity records and counts every row of the dump, so the caller can grow its
-// buffer and ask again when rows > capacity. A dump is always read to NLMSG_DONE: a half-read one would
-// leave its rest queued on the socket for the next request.
+// Copies each record into d->out while it has room and counts every row of the dump, so the caller can grow
+// its buffer and ask again when rows > capacity.
+static void copy_record(const struct inet_diag_msg *msg, void *ctx) {
+  struct dump *d = ctx;
+  if (d->rows < d->capacity) memcpy(d->out + d->rows * RECORD_SIZE, msg, RECORD_SIZE);
+  d->rows++;
+}
+
 static void run_dump(struct dump *d) {
-  struct {
-    struct nlmsghdr nlh;
-    struct inet_diag_req_v2 req;
-  } request;
-  memset(&request, 0, sizeof request);
-  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
-  request.nlh.nlmsg_len = sizeof request;
-  request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.nlh.nlmsg_seq = seq;
-  request.req.sdiag_family = (uint8_t)d->family;
-  request.req.sdiag_protocol = IPPROTO_TCP;
-  request.req.idiag_states = d->states;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(d->fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
-    d->err = errno;
-    return;
-  }
-  static __thread unsigned char buf[RECV_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
-  for (;;) {
-    ssize_t n = recv(d->fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      d->err = errno;
-      return;
-    }
-    if (n == 0) {
-      d->err = EPIPE;
-      return;
-    }
-    int len = (int)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(h);
-        // ENOENT here: no diag handler for this family (tcp_diag not loaded and not loadable in a container).
-        d->err = e->error ? -e->error : EPROTO;
-        return;
-      }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(RECORD_SIZE)) continue;
-      if (d->rows < d->capacity) memcpy(d->out + d->rows * RECORD_SIZE, NLMSG_DATA(h), RECORD_SIZE);
-      d->rows++;
-    }
-  }
+  d->err = diag_dump(d->fd, d->family, d->states, copy_record, d);
 }
 
 static void execute(napi_env env, void *data) {
@@ -171,20 +132,17 @@ static napi_value dump(napi_env env, napi_callback_info info) {
   d->states = states;
   d->out = data;
   d->capacity = length / RECORD_SIZE;
-  napi_value promise, name;
-  napi_create_promise(env, &d->deferred, &promise);
-  napi_create_reference(env, argv[3], 1, &d->buffer_ref);
-  napi_create_string_utf8(env, "waitlab:sock_diag", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, d, &d->work);
-  napi_queue_async_work(env, d->work);
-  return promise;
+  return queue_on_pool(env, "waitlab:sock_diag", argv[3], &d->buffer_ref, execute, complete, d, &d->deferred, &d->work);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, open_socket, NULL, NULL, NULL, napi_default, NULL},
+      {"openIn", NULL, open_socket_in, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_socket, NULL, NULL, NULL, napi_default, NULL},
       {"dump", NULL, dump, NULL, NULL, NULL, napi_default, NULL},
+      {"censusCreate", NULL, census_create, NULL, NULL, NULL, napi_default, NULL},
+      {"censusTake", NULL, census_take, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value record;

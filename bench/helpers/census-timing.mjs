@@ -1,18 +1,20 @@
-// Inside a lab host: one census after another through netlink and through /proc/net/tcp (what the agent's sampler
-// does each tick), interleaved with `ss -tan` and `ss -s` run as whole processes, REPS rounds; prints JSON with the
+// Inside a lab host: one census after another through netlink counted in C (native/census.c), through netlink
+// counted in JavaScript, and through /proc/net/tcp (what the agent's sampler does each tick), interleaved with `ss -tan` and `ss -s` run as whole processes, REPS rounds; prints JSON with the
 // wall time (ms) of each, and the counts each saw, so the bench can check they counted the same sockets.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { FallbackRows } from '../../dist/sampler/census-source.js';
 import { TcpCensusTaker } from '../../dist/sampler/proc-net-tcp.js';
+import { NativeCensus } from '../../dist/sampler/native-census.js';
 
 const reps = Number(process.argv[2] ?? 10);
 const netlink = await FallbackRows.open();
 process.env.WAITLAB_CENSUS = 'proc';
 const proc = await FallbackRows.open();
-const takers = { netlink: [netlink, new TcpCensusTaker()], proc: [proc, new TcpCensusTaker()] };
+const native = NativeCensus.open();
+const takers = { 'netlink, C': [{ name: 'netlink' }, { takeFrom: () => native.take() }], netlink: [netlink, new TcpCensusTaker()], proc: [proc, new TcpCensusTaker()] };
 
-const times = { netlink: [], proc: [], 'ss -tan': [], 'ss -s': [] };
+const times = { 'netlink, C': [], netlink: [], proc: [], 'ss -tan': [], 'ss -s': [] };
 const counts = {};
 const timed = async (name, f) => {
   const t0 = performance.now();

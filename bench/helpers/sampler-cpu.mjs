@@ -40,6 +40,7 @@ const ssWall = (performance.now() - s0) / 1000;
 process.stdout.write(
   `${JSON.stringify({
     source,
+    counting: sampler.censusCounting,
     sampler: { cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: wall, samples: samples.length, censuses: censuses.length, skippedTicks: samples.reduce((a, s) => a + s.skipped, 0), withoutCensus: samples.length - censuses.length, tw: Math.max(...samples.map((s) => s.tw)) },
     ss: { cpuSeconds: childrenCpu() - c0, wallSeconds: ssWall, runs },
   })}\n`,

@@ -14,14 +14,22 @@ import { findExecutable } from '../core/executable-lookup.ts';
 import { hasTool, installHint } from '../core/system-tools.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
-import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
+import { processStartTime, reapStaleLabs, removeOwner, writeOwner } from './stale-labs.ts';
+import { ipBatch } from './ip-batch.ts';
+import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.ts';
+import { removeNamespaces } from './namespace-removal.ts';
+import { eachAtMost } from '../core/each-at-most.ts';
 
 const AGENT_MAIN = resolve(DIST_DIR, 'agent/main.js');
 
 let labsMade = 0;
 
-/** The network of a lab that declares none: every host on br0, 198.18.0.0/24. */
-const DEFAULT_NETWORK = 'lab';
+/**
+ * Hosts configured at once, each by its own `ip -batch` (and sysctl writer): the kernel takes rtnl_lock per
+ * change either way, so more at once only overlaps the processes' start-up.
+ */
+const HOSTS_AT_ONCE = 4;
+
 const NAT_TABLE = 'waitlab_nat';
 
 /**
@@ -111,7 +119,7 @@ export const netnsDriver: LabDriver = {
       },
       spawnInHost(host, argv) {
         // ip execs the tool after entering the namespace: the child's pid is the tool's own, and teardown's
-        // removeNamespace kills whatever is still in the namespace.
+        // teardown's removeNamespaces kills whatever is still in the namespace.
         const [command, ...args] = argv;
         // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
         const child = spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,55 +129,34 @@ export const netnsDriver: LabDriver = {
         if (tornDown) return;
         tornDown = true;
         for (const child of agents) child.kill('SIGKILL');
-        const failures: string[] = [];
-        for (const ns of namespaces) {
-          try {
-            await removeNamespace(ns);
-          } catch (err) {
-            if (!/No such file|not found|Invalid argument/i.test((err as Error).message)) failures.push((err as Error).message);
-          }
-        }
+        const failures = await removeNamespaces(namespaces);
         if (failures.length) throw new LabTeardownError(`teardown of lab ${id} left: ${failures.join('; ')}`);
         removeOwner(id);
       },
     };
 
     try {
-      await run('ip', ['netns', 'add', bridgeNs]);
       // One bridge per network, all in the bridge namespace: br0 is the single network of a plain lab.
       const bridges = new Map((plan.networks ? Object.keys(plan.networks) : [DEFAULT_NETWORK]).map((n, k) => [n, `br${k}`]));
-      for (const br of bridges.values()) {
-        await run('ip', ['-n', bridgeNs, 'link', 'add', br, 'type', 'bridge']);
-        await run('ip', ['-n', bridgeNs, 'link', 'set', br, 'up']);
+      for (const host of Object.values(hosts)) {
+        if (!host.location.startsWith(`${id}-`)) throw new WaitlabError(`refusing to configure a namespace outside lab ${id}`);
       }
-      let port = 0;
-      for (const [name, host] of Object.entries(hosts)) {
+      const batches = netnsBatches(bridgeNs, bridges, Object.values(hosts).map((h) => ({ namespace: h.location, plan: plan.hosts[h.name]! })));
+      await ipBatch(batches.namespaces);
+      await ipBatch(batches.bridge, bridgeNs);
+      await eachAtMost(HOSTS_AT_ONCE, Object.entries(hosts), async ([name, host]) => {
         const hp = plan.hosts[name]!;
         const ns = host.location;
-        if (!ns.startsWith(`${id}-`)) throw new WaitlabError(`refusing to configure a namespace outside lab ${id}`);
-        await run('ip', ['netns', 'add', ns]);
-        const interfaces = hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength }];
-        for (const iface of interfaces) {
-          const peer = `p${port++}`;
-          await run('ip', ['-n', bridgeNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', iface.dev, 'netns', ns]);
-          await run('ip', ['-n', bridgeNs, 'link', 'set', peer, 'master', bridges.get(iface.network)!, 'up']);
-        }
-        await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-        for (const iface of interfaces) {
-          await run('ip', ['-n', ns, 'addr', 'add', `${iface.address}/${iface.prefixLength}`, 'dev', iface.dev]);
-          await run('ip', ['-n', ns, 'link', 'set', iface.dev, 'up']);
-        }
+        await ipBatch(batches.hosts.get(ns) ?? [], ns);
         const pairs = Object.entries(hp.sysctls).flatMap(([k, v]) => [sysctlPath(k), v]);
         if (pairs.length) await run('ip', ['netns', 'exec', ns, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...pairs]);
-        // Routes only to other lab networks (198.18.0.0/15), and only inside the host's own namespace.
-        for (const route of hp.routes ?? []) await run('ip', ['-n', ns, 'route', 'add', route.to, 'via', route.via]);
         let nat: string | undefined;
         if (hp.gateway?.masquerade) {
           await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade) });
           nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', NAT_TABLE]);
         }
-        log('host built', { host: name, namespace: ns, address: hp.address, interfaces, routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });
-      }
+        log('host built', { host: name, namespace: ns, address: hp.address, interfaces: hostInterfaces(hp), routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });
+      });
     } catch (err) {
       await lab.teardown().catch(() => undefined);
       throw err;

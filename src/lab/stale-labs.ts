@@ -3,9 +3,11 @@
 // owner is gone (SIGKILL, a crash) is reaped at the next start; a live owner's lab is never touched.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../core/command.ts';
+import { LabTeardownError } from '../core/errors.ts';
+import { removeNamespaces } from './namespace-removal.ts';
 
 export const LABS_DIR = '/run/waitlab';
+const NETNS_DIR = '/run/netns';
 /** wl<controller pid>n<lab number>: namespaces are <lab>-<host> and <lab>-bridge. */
 export const LAB_NAME = /^wl(\d+)n(\d+)$/;
 
@@ -40,22 +42,14 @@ function ownerAlive(pid: number, startTime: string | undefined): boolean {
   return now !== undefined && (startTime === undefined || now === startTime);
 }
 
+/** The named network namespaces: the files `ip netns add` bind-mounts in /run/netns (what `ip netns list` reads). */
 export async function listNamespaces(): Promise<string[]> {
-  const out = await run('ip', ['netns', 'list']);
-  return out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
-}
-
-/** Kills every process left in the namespace, then deletes it (its veths and sockets go with it). */
-export async function removeNamespace(ns: string): Promise<void> {
-  const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').filter(Boolean).map(Number);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+  try {
+    return readdirSync(NETNS_DIR);
+  } catch {
+    // no namespace has been named on this machine (or in this user namespace's /run) yet
+    return [];
   }
-  await run('ip', ['netns', 'del', ns]);
 }
 
 /** Reaps labs whose controller is dead. Returns the namespaces removed. */
@@ -88,10 +82,10 @@ export async function reapStaleLabs(): Promise<string[]> {
   for (const [lab, owner] of owners) {
     const pid = owner?.pid ?? Number(LAB_NAME.exec(lab)?.[1]);
     if (Number.isFinite(pid) && ownerAlive(pid, owner?.startTime)) continue;
-    for (const ns of namespaces.filter((n) => n.startsWith(`${lab}-`) && /^[\w-]+$/.test(n))) {
-      await removeNamespace(ns);
-      removed.push(ns);
-    }
+    const mine = namespaces.filter((n) => n.startsWith(`${lab}-`) && /^[\w-]+$/.test(n));
+    const left = await removeNamespaces(mine);
+    if (left.length) throw new LabTeardownError(`reaping lab ${lab} left: ${left.join('; ')}`);
+    removed.push(...mine);
     removeOwner(lab);
   }
   return removed;

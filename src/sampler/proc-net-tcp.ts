@@ -230,7 +230,8 @@ export class TcpCensusTaker {
   }
 }
 
-function topPeers(peers: Map<number, number[]>, withPort: boolean): PeerCounts {
+/** The MAX_PEERS busiest peers, ties in order of first appearance; keys are ip * 65536 + port (port 0 where !withPort). */
+export function topPeers(peers: Map<number, number[]>, withPort: boolean): PeerCounts {
   const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
   const out: PeerCounts = {};
   for (const [key, counts] of [...peers].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, MAX_PEERS)) {
@@ -240,7 +241,7 @@ function topPeers(peers: Map<number, number[]>, withPort: boolean): PeerCounts {
   return out;
 }
 
-function toCounts(byCode: readonly number[]): StateCounts {
+export function toCounts(byCode: readonly number[]): StateCounts {
   const out: StateCounts = {};
   for (let code = 1; code < byCode.length; code++) {
     const v = byCode[code]!;

@@ -4,11 +4,16 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../core/paths.ts';
 
-interface SockDiagAddon {
+export interface SockDiagAddon {
   open(): number;
   close(fd: number): void;
   dump(fd: number, family: number, states: number, out: Buffer): Promise<number>;
   recordSize: number;
+  /** A socket of the network namespace bound at an absolute path (native/netns_socket.c): absent from an older build. */
+  openIn?(path: string): number;
+  /** The census counted in C (native/census.c): absent from an addon built before it. */
+  censusCreate?(fd: number, serverPorts: Uint16Array): object;
+  censusTake?(handle: object): Promise<ArrayBuffer>;
 }
 
 export const ADDON_PATH = resolve(PACKAGE_ROOT, 'build/Release/sock_diag.node');
@@ -18,8 +23,23 @@ const AF_INET6 = 10;
 /** Every TCP state, 1 (ESTABLISHED) to 12 (NEW_SYN_RECV): the kernel's TCPF_* bits. */
 export const ALL_TCP_STATES = 0x1ffe;
 
+/**
+ * The file `ip netns add` binds a named namespace to. The name is checked first: it becomes a path that root opens.
+ */
+export function namedNamespacePath(name: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name)) throw Object.assign(new Error(`not a network namespace name: ${JSON.stringify(name)}`), { code: 'EINVAL' });
+  return `/run/netns/${name}`;
+}
+
+/** A sock_diag socket of this process's namespace, or of the named one (made on a thread that entered it). */
+export function openSockDiag(addon: SockDiagAddon, namespace?: string): number {
+  if (namespace === undefined) return addon.open();
+  if (!addon.openIn) throw Object.assign(new Error('the netlink addon cannot enter a namespace (built before native/netns_socket.c)'), { code: 'ERR_DLOPEN_FAILED' });
+  return addon.openIn(namedNamespacePath(namespace));
+}
+
 /** The addon, or the reason it cannot be loaded (not built: no C compiler at install time). */
-function loadAddon(): SockDiagAddon {
+export function loadAddon(): SockDiagAddon {
   return createRequire(import.meta.url)(ADDON_PATH) as SockDiagAddon;
 }
 
@@ -35,10 +55,13 @@ export class SockDiagSocket {
     this.buf = Buffer.alloc(addon.recordSize * 4096);
   }
 
-  /** Opens the socket; throws (with the errno's name as code) where the addon is missing or netlink is refused. */
-  static open(): SockDiagSocket {
+  /**
+   * Opens the socket, in this process's namespace or in the named one; throws (with the errno's name as code)
+   * where the addon is missing or netlink is refused.
+   */
+  static open(namespace?: string): SockDiagSocket {
     const addon = loadAddon();
-    return new SockDiagSocket(addon, addon.open());
+    return new SockDiagSocket(addon, openSockDiag(addon, namespace));
   }
 
   get recordSize(): number {

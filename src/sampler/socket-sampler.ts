@@ -7,7 +7,8 @@ import { FallbackRows, type CensusSourceChoice } from './census-source.ts';
 import { readConntrack } from './conntrack-stats.ts';
 import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type Sockstat } from './kernel-counters.ts';
 import { PROC_NET } from './proc-file.ts';
-import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
+import type { TcpCensus } from './proc-net-tcp.ts';
+import { CensusCounter, type CensusCounting } from './census-counter.ts';
 import type { CensusSource } from './socket-rows.ts';
 import { TickLoop } from './tick-loop.ts';
 
@@ -44,7 +45,7 @@ export async function readCounters(forwards = false): Promise<Counters> {
 type CensusPart = Pick<Sample, 'tcp' | 'sockets' | 'repeats' | 'census'>;
 
 export class SocketSampler {
-  private readonly taker: TcpCensusTaker;
+  private readonly counter: CensusCounter;
   private rows: Promise<FallbackRows> | undefined;
   private readonly loop: TickLoop;
   /** The census running now, if one is. */
@@ -65,12 +66,17 @@ export class SocketSampler {
     serverPorts: Iterable<number> = [],
     private readonly forwards = false,
   ) {
-    this.taker = new TcpCensusTaker(serverPorts);
+    this.counter = new CensusCounter([...serverPorts]);
     this.loop = new TickLoop(intervalMs, now, (_tick, skipped) => this.onTick(skipped));
   }
 
   private source(): Promise<FallbackRows> {
     return (this.rows ??= FallbackRows.open());
+  }
+
+  /** Where the last census was counted: in C (native/census.c) or in JavaScript. */
+  get censusCounting(): CensusCounting {
+    return this.counter.counting;
   }
 
   /** Which source the census uses, and why not netlink where it does not. */
@@ -82,8 +88,9 @@ export class SocketSampler {
     const started = performance.now();
     const run = (async () => {
       const rows = await this.source();
-      const { sockets, repeats, ...tcp } = await this.taker.takeFrom(rows);
-      this.ended = { tcp, sockets, repeats, census: { source: rows.name, ms: Math.round((performance.now() - started) * 10) / 10 } };
+      const { census, source } = await this.counter.take(rows);
+      const { sockets, repeats, ...tcp } = census;
+      this.ended = { tcp, sockets, repeats, census: { source, ms: Math.round((performance.now() - started) * 10) / 10 } };
     })();
     this.running = run.catch((err: unknown) => void (this.failure = err)).finally(() => (this.running = undefined));
     return this.running;

@@ -1,0 +1,65 @@
+// The dump loop shared by the record copier (sock_diag.c) and the census that counts in place (census.c).
+#define _GNU_SOURCE
+#include "diag_dump.h"
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+// A dump skb is at most about 32 KiB (netlink_dump grows it up to max_recvmsg_len); one receive takes it whole.
+#define RECV_SIZE (64 * 1024)
+
+static uint32_t next_seq = 1;
+
+// A dump is always read to NLMSG_DONE: a half-read one would leave its rest queued on the socket for the next request.
+int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, void *ctx) {
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req_v2 req;
+  } request;
+  memset(&request, 0, sizeof request);
+  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
+  request.nlh.nlmsg_len = sizeof request;
+  request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.nlh.nlmsg_seq = seq;
+  request.req.sdiag_family = (uint8_t)family;
+  request.req.sdiag_protocol = IPPROTO_TCP;
+  request.req.idiag_states = states;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return errno;
+  static __thread unsigned char buf[RECV_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EPIPE;
+    int len = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) return 0;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        // ENOENT here: no diag handler for this family (tcp_diag not loaded and not loadable in a container).
+        return e->error ? -e->error : EPROTO;
+      }
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
+      on_record(NLMSG_DATA(h), ctx);
+    }
+  }
+}
+
+napi_value queue_on_pool(napi_env env, const char *label, napi_value keep, napi_ref *kept, napi_async_execute_callback execute,
+                         napi_async_complete_callback complete, void *data, napi_deferred *deferred, napi_async_work *work) {
+  napi_value promise, name;
+  napi_create_promise(env, deferred, &promise);
+  napi_create_reference(env, keep, 1, kept);
+  napi_create_string_utf8(env, label, NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, data, work);
+  napi_queue_async_work(env, *work);
+  return promise;
+}

@@ -1,0 +1,47 @@
+// Who counts a census: the addon in C (native-census.ts) where the census reads netlink and the addon has a
+// census, else TcpCensusTaker in JavaScript over the source's rows (netlink records or /proc/net/tcp text).
+// WAITLAB_CENSUS=netlink-js keeps the counting in JavaScript over netlink, to compare the two.
+import type { FallbackRows } from './census-source.ts';
+import { NativeCensus } from './native-census.ts';
+import { TcpCensusTaker, type TcpCensus } from './proc-net-tcp.ts';
+import type { CensusSource } from './socket-rows.ts';
+
+export type CensusCounting = 'c' | 'js';
+
+export class CensusCounter {
+  private readonly taker: TcpCensusTaker;
+  /** undefined: not tried yet; null: not to be used (refused, failed, or asked not to). */
+  private native: NativeCensus | null | undefined;
+  /** Why the census is not counted in C, once it is not. */
+  nativeRefused: string | undefined;
+
+  constructor(private readonly serverPorts: readonly number[] = []) {
+    this.taker = new TcpCensusTaker(serverPorts);
+    if (process.env['WAITLAB_CENSUS'] === 'netlink-js') {
+      this.native = null;
+      this.nativeRefused = 'WAITLAB_CENSUS=netlink-js';
+    }
+  }
+
+  /** Where the last census was counted. */
+  get counting(): CensusCounting {
+    return this.native ? 'c' : 'js';
+  }
+
+  /** One census of the rows' namespace, and the source it was read from. */
+  async take(rows: FallbackRows): Promise<{ census: TcpCensus; source: CensusSource }> {
+    if (rows.name === 'netlink' && this.native !== null) {
+      try {
+        this.native ??= NativeCensus.open(this.serverPorts);
+        return { census: await this.native.take(), source: 'netlink' };
+      } catch (err) {
+        // The rows' own netlink dump decides next whether netlink still answers; the census stays in JavaScript.
+        this.native?.close();
+        this.native = null;
+        const e = err as NodeJS.ErrnoException;
+        this.nativeRefused = `${e.code ?? 'error'}: ${e.message}`;
+      }
+    }
+    return { census: await this.taker.takeFrom(rows), source: rows.name };
+  }
+}
