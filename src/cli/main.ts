@@ -22,7 +22,6 @@ import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides, type PlanOptions } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES } from '../plan/profiles.ts';
-import { metricPathProblem } from '../core/metric-paths.ts';
 import { INFORMATIONAL } from '../report/comparison.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
