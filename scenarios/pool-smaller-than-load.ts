@@ -5,7 +5,7 @@
 // the proxy host fills with TIME_WAIT: 1 - 2/100 new connections per request after the first burst. The cure,
 // `--set pool=100` (a pool at least the concurrency), opens 100 upstream connections once and reuses them.
 // The client keeps its own 100 connections to nginx open (undici, connections = concurrency): the story is the proxy's.
-import { defineScenario, f } from 'waitlab';
+import { defineScenario } from 'waitlab';
 import { poolParams, poolPlan } from './pool-smaller-than-load-client.ts';
 
 export default defineScenario({

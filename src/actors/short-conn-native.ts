@@ -1,7 +1,7 @@
 // The flood's native engine on one worker thread: native/flood.c runs the loop in slices of SLICE_MS, and between
 // slices this thread's event loop takes its messages (close, destroy) and reports stats. The stats and the latency
 // histogram have the node engine's shape (short-conn-loop.ts), so workers merge them the same way.
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
 import { deferred } from '../core/deferred.ts';
 import type { ActorContext } from './actor.ts';
 import type { ErrorCount } from './error-tally.ts';

@@ -22,7 +22,6 @@ import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides, type PlanOptions } from '../plan/load-plan.ts';
 import { BUILT_IN_PROFILES } from '../plan/profiles.ts';
-import { metricPathProblem } from '../core/metric-paths.ts';
 import { INFORMATIONAL } from '../report/comparison.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
@@ -317,6 +316,13 @@ function countArg(name: string, text: unknown, min: number, max: number): number
   return n;
 }
 
+/** The words after `--` (populate--): yargs-parser keeps them as given, strings, though its types say unknown. */
+function wordsAfterDashes(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((word): word is string => typeof word === 'string')) throw new Error(`yargs gave the words after -- as ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Reads only: in another namespace the same command runs again under nsenter (watch/watch-target.ts). */
 async function watchCommand(argv: LookArgs & { interval: string; once: boolean; run?: string }): Promise<number> {
   const intervalMs = durationArg('interval', argv.interval);
@@ -399,7 +405,7 @@ export async function main(args: string[]): Promise<number> {
           .option('capture-max', { type: 'string', describe: `with --capture: the most each host's pcap may hold, e.g. 200MB (default ${DEFAULTS.captureMaxBytes / 1e6}MB); the capture stops there and the report says so` })
           .option('image', { type: 'string', describe: 'with --driver compose: the image every container runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile when missing)' })
           .option('base-image', { type: 'string', describe: 'with --driver compose: the local image with Node 20 to build the lab image on when it is missing (WAITLAB_BASE_IMAGE; default node:20-bookworm-slim, pulled)' }),
-      (argv) => set(scenarioCommand(argv as never)),
+      (argv) => set(scenarioCommand(argv)),
     )
     .command(
       'compare <baseline> <current>',
@@ -411,7 +417,7 @@ export async function main(args: string[]): Promise<number> {
           .option('tolerance', TOLERANCE_OPTION)
           .option('out', { type: 'string', describe: 'write compare.json, compare.md and junit.xml into this directory' })
           .option('json', { type: 'boolean', default: false, describe: 'print compare.json on stdout' }),
-      (argv) => set(compareCommand(argv as never)),
+      (argv) => set(compareCommand(argv)),
     )
     .command(
       'baseline <scenario>',
@@ -424,7 +430,7 @@ export async function main(args: string[]): Promise<number> {
           .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
           .option('tolerance', TOLERANCE_OPTION)
           .option('driver', DRIVER_OPTION),
-      (argv) => set(baselineCommand(argv as never)),
+      (argv) => set(baselineCommand(argv)),
     )
     .command(
       'compose <scenario>',
@@ -439,7 +445,7 @@ export async function main(args: string[]): Promise<number> {
           .option('image', { type: 'string', describe: 'the image every service runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile)' })
           .option('network', { type: 'string', describe: 'use this existing network (external) instead of letting compose make an internal one' })
           .option('out', { type: 'string', describe: 'write the file here (default: stdout)' }),
-      (argv) => set(composeCommand(argv as never)),
+      (argv) => set(composeCommand(argv)),
     )
     .command('list', 'list the scenarios with one line each (marked where a system tool they need is missing here)', {}, () => set(listCommand()))
     .command(
@@ -457,7 +463,7 @@ export async function main(args: string[]): Promise<number> {
       'report <dir>',
       're-render a run directory from its report.json',
       (y) => y.positional('dir', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
-      (argv) => set(reportCommand(argv as never)),
+      (argv) => set(reportCommand(argv)),
     )
     .command(
       'watch',
@@ -469,7 +475,7 @@ export async function main(args: string[]): Promise<number> {
           .option('interval', { type: 'string', default: '2s', describe: 'time between readings' })
           .option('once', { type: 'boolean', default: false, describe: 'print one snapshot (two readings an interval apart) and exit' })
           .option('json', { type: 'boolean', default: false, describe: 'snapshots as JSON on stdout: one with --once, else one line per interval' }),
-      (argv) => set(watchCommand(argv as never)),
+      (argv) => set(watchCommand(argv)),
     )
     .command(
       'doctor',
@@ -483,14 +489,14 @@ export async function main(args: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'with --reproduce: write the scenario to this .ts file' })
           .option('run', { type: 'boolean', default: false, describe: 'with --reproduce: run it in labs, as observed and with each fix, and print the smallest change that cured it (needs root; never changes the host)' })
           .option('observed-json', { type: 'boolean', default: false, hidden: true, describe: 'the readings --reproduce needs, as JSON (run inside a namespace)' }),
-      (argv) => set(doctorCommand(argv as never)),
+      (argv) => set(doctorCommand(argv)),
     )
     .command('reap', 'remove labs left behind by killed runs (never those of a live run)', {}, () => set(reapCommand()))
     .command(
       'privileged [command..]',
       'run a command with lab privileges (root, or root of a user namespace): waitlab privileged -- CMD ARGS',
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
-      (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
+      (argv) => set(privilegedCommand({ command: [...argv.command, ...wordsAfterDashes(argv['--'])], driver: argv.driver })),
     )
     .demandCommand(1, 'name a command: scenario, compose, list, setup, compare, baseline, report, watch, doctor, reap')
     .parserConfiguration({ 'populate--': true })

@@ -33,7 +33,7 @@ export function pathPattern(glob: string): RegExp {
   if (!/^[\w.*-]+$/.test(glob)) throw new InvalidValueError(`"${glob}" is not a report path pattern (letters, digits, dots, dashes and *)`);
   const inherited = glob.split('.').find(isInheritedName);
   if (inherited) throw new InvalidValueError(`"${glob}": ${inherited} is not a key of a report`);
-  const body = glob.split('*').map((part) => part.replace(/[.\-]/g, (c) => `\\${c}`)).join('[^.]+');
+  const body = glob.split('*').map((part) => part.replace(/[.-]/g, (c) => `\\${c}`)).join('[^.]+');
   return new RegExp(`^${body}$`);
 }
 

@@ -49,7 +49,7 @@ function comparisonCase(suite: string, m: MetricComparison): Case {
 
 /** A threshold's case: named by its metric, its path in the classname; an expression no metric names keeps its own text. */
 function thresholdCase(suite: string, t: ThresholdResult, findings: string): Case {
-  let parsed;
+  let parsed: ReturnType<typeof parseThreshold> | undefined;
   try {
     parsed = parseThreshold(t.expression);
   } catch {

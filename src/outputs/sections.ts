@@ -49,16 +49,15 @@ export function sectionsText(header: readonly string[], sections: readonly Secti
 
 /** HTML: a heading, a table and a list per section, every cell escaped; numeric cells right-aligned. */
 export function sectionsHtml(sections: readonly Section[]): string {
-  const escape = escapeHtml;
   const numeric = /^[-+]?[\d,.]+( ?(%|s|ms))?$/;
-  const td = (c: string) => `<td${numeric.test(c) ? ' class="num"' : ''}>${escape(c)}</td>`;
+  const td = (c: string) => `<td${numeric.test(c) ? ' class="num"' : ''}>${escapeHtml(c)}</td>`;
   return sections
     .map((s) => {
       const table = s.head && s.rows
-        ? `<table><thead><tr>${s.head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>${s.rows.map((row) => `<tr>${row.map(td).join('')}</tr>`).join('')}</tbody></table>`
+        ? `<table><thead><tr>${s.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${s.rows.map((row) => `<tr>${row.map(td).join('')}</tr>`).join('')}</tbody></table>`
         : '';
-      const list = s.bullets?.length ? `<ul>${s.bullets.map((b) => `<li>${escape(b)}</li>`).join('')}</ul>` : '';
-      return `<section><h2>${escape(s.title)}</h2>${table}${list}</section>`;
+      const list = s.bullets?.length ? `<ul>${s.bullets.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ul>` : '';
+      return `<section><h2>${escapeHtml(s.title)}</h2>${table}${list}</section>`;
     })
     .join('\n');
 }

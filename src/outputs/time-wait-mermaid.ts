@@ -23,7 +23,7 @@ export function sliceMaxima(t: readonly number[], values: readonly number[], poi
     const k = Math.min(count - 1, Math.floor((x - t0) / width));
     max[k] = Math.max(max[k] ?? 0, values[i] ?? 0);
   });
-  const filled = max.map((v, k) => v ?? 0);
+  const filled = max.map((v) => v ?? 0);
   for (let k = 1; k < count; k++) if (max[k] === undefined) filled[k] = filled[k - 1]!;
   return { end: filled.map((_, k) => t0 + width * (k + 1)), max: filled };
 }

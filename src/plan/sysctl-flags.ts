@@ -1,5 +1,6 @@
 // --sysctl host:name=value on the command line: a sysctl for one host of the scenario, on top of the scenario's
 // own, validated exactly as the scenario file's sysctls are (resolvePlan puts it into the host before checking).
+import type { ScenarioSpec } from '../core/scenario.ts';
 
 export interface SysctlFlag {
   readonly host: string;
@@ -16,4 +17,16 @@ export function parseSysctlFlags(flags: readonly string[], problems: string[]): 
     else out.push({ host: m[1]!, name: m[2]!, value: m[3]! });
   }
   return out;
+}
+
+/** The spec with each --sysctl flag put into its host, over the scenario's own; a flag naming no host is a problem. */
+export function applySysctlFlags(spec: ScenarioSpec, flags: readonly string[]): { spec: ScenarioSpec; problems: string[] } {
+  const problems: string[] = [];
+  let out = spec;
+  for (const { host, name, value } of parseSysctlFlags(flags, problems)) {
+    const target = out.hosts && Object.hasOwn(out.hosts, host) ? out.hosts[host] : undefined;
+    if (!target) problems.push(`--sysctl ${host}:${name}=${value}: no host "${host}" (hosts: ${Object.keys(out.hosts ?? {}).join(', ')})`);
+    else out = { ...out, hosts: { ...out.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
+  }
+  return { spec: out, problems };
 }

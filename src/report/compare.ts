@@ -43,7 +43,10 @@ function perRequest(h: HostReport, requests: number): Record<string, number> {
 
 /** Walks the report along a registry path: each placeholder is one key of the object it stands in. */
 function instances(node: unknown, segments: readonly string[], prefix: string, put: (path: string, v: unknown) => void): void {
-  if (!segments.length) return put(prefix, node);
+  if (!segments.length) {
+    put(prefix, node);
+    return;
+  }
   if (node === null || typeof node !== 'object' || Array.isArray(node)) return;
   const [head, ...rest] = segments;
   const keys = /^\{\w+\}$/.test(head!) ? Object.keys(node) : Object.hasOwn(node, head!) ? [head!] : [];

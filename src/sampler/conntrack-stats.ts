@@ -29,7 +29,7 @@ const NAMES: Readonly<Record<string, string>> = { clashres: 'clash_resolve' };
 export function parseConntrackStats(text: string): Counters | undefined {
   const [header, ...rows] = text.split('\n').filter((l) => l.trim());
   const names = header?.trim().split(/\s+/);
-  if (!names || names[0] !== 'entries') return undefined;
+  if (names?.[0] !== 'entries') return undefined;
   const out: Counters = {};
   rows.forEach((row, cpu) => {
     const values = row.trim().split(/\s+/);

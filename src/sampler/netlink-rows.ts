@@ -3,7 +3,7 @@
 //   8 id.idiag_src[16]  24 id.idiag_dst[16] (network order; an IPv4 address fills the first 4 bytes)  68 idiag_inode
 // Request sockets are listed in state SYN_RECV, as /proc/net/tcp prints them.
 import { endianness } from 'node:os';
-import { ALL_TCP_STATES, SockDiagSocket } from './sock-diag.ts';
+import { ALL_TCP_STATES, type SockDiagSocket } from './sock-diag.ts';
 import type { RowSource, SocketRow } from './socket-rows.ts';
 
 const LITTLE_ENDIAN = endianness() === 'LE';

@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PACKAGE_ROOT, PACKAGE_VERSION } from '../../src/core/paths.ts';
+import { PACKAGE_VERSION } from '../../src/core/paths.ts';
 import { tempDir } from './temp-dir.ts';
 
 export const TEST_BASE_IMAGE = 'localhost/waitlab-test-base:scratch';
@@ -13,8 +13,6 @@ export const TEST_BASE_IMAGE = 'localhost/waitlab-test-base:scratch';
 export const WAITLAB_TEST_IMAGE = `localhost/waitlab-test:${PACKAGE_VERSION}`;
 // unshare too: the controller checks for it before it plans an nginx (agents that are pid 1 do without it).
 const BINARIES = ['/usr/bin/node', '/usr/sbin/nginx', '/usr/bin/tcpdump', '/usr/bin/dash', '/usr/bin/setpriv', '/usr/bin/unshare'];
-// The build's own limits: Podman's defaults (nofile 1048576) are above this machine's hard limits.
-const BUILD_LIMITS = ['--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=32768:32768'];
 
 /** /lib and /lib64 are links into /usr on a merged-/usr Debian: the copy keeps the loader's paths working. */
 function inUsr(path: string): string {

@@ -1,7 +1,7 @@
 // nat-gateway-snat: four clients hold 30 kept-alive connections each to one server through a gateway that
 // masquerades into 100 ports. Evidence: the server's per-peer census (connections from the gateway's address),
 // the gateway's conntrack counters in its own namespace, the clients' errors and SYN retransmissions.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { type TestReport, runShort } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 

@@ -1,7 +1,7 @@
 // The built-in undici proxy, for machines with neither nginx nor HAProxy: the same story as nginx, from the
 // kernel's counters and the proxy's own error tally.
 import { describe, expect, it } from 'vitest';
-import { TestReport as Report, runShort } from '../helpers/lab.ts';
+import { type TestReport as Report, runShort } from '../helpers/lab.ts';
 
 const BUDGET = 300;
 const SHORT = { engine: 'builtin', proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };

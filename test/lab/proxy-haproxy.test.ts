@@ -1,8 +1,8 @@
 // HAProxy between a client and a backend, in short forms of the haproxy-* scenarios. What the kernel shows: in http
 // mode HAProxy never closes a server connection with a FIN of its own (it resets it), so it holds no TIME_WAIT and
 // does not run out of ports; in tcp mode it mirrors the client's FIN, holds the TIME_WAIT and logs "no free ports".
-import { beforeAll, describe, expect, it } from 'vitest';
-import { TestReport as Report, runShort } from '../helpers/lab.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { type TestReport as Report, runShort } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 const BUDGET = 300;

@@ -4,7 +4,7 @@
 // namespace, so nothing else on the machine is looked at or touched.
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AgentCommand, AgentEvent } from '../../src/agent/protocol.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
 import type { Plan } from '../../src/core/plan.ts';

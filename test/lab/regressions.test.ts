@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { labNamespaces, labsLeftSince, runCli, tempDir } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import type { MatrixComparison } from '../../src/report/matrix.ts';
 import { drawnCharts, legendText, openOffline, pixelsOfColor, plannedCharts, type DrawnChart, type OfflinePage } from '../helpers/browser.ts';

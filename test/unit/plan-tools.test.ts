@@ -6,7 +6,7 @@ import { MissingToolsError, PlanValidationError } from '../../src/core/errors.ts
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import { hideTools } from '../setup/unit-tools.ts';
 
-let restore = () => undefined as void;
+let restore: () => void = () => {};
 afterEach(() => restore());
 
 describe('the tools a plan needs', () => {

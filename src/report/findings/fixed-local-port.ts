@@ -28,7 +28,6 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): Finding[
     if (!stats || !host || typeof stat(stats, 'connected') !== 'number' || typeof stat(stats, 'attempts') !== 'number') continue;
     const set = new ClaimSet({ plan, report });
     const its = { peers: [to.host] };
-    const sys = host.sysctls;
     const connected = set.add({ name: 'connections', unit: 'connections', plus: [actorStat(actor.name, 'connected')], ...its });
     const attempts = set.add({ name: 'attempts', unit: 'connections', plus: [actorStat(actor.name, 'attempts')], ...its });
     const errors = stat(stats, 'errors') ?? {};

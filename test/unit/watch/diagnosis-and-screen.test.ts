@@ -76,7 +76,7 @@ describe('watch screen', () => {
       const lines = renderHost(s, history, { width, height, intervalMs: 2000 });
       expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(width);
       expect(lines.length).toBeLessThanOrEqual(height);
-      expect(lines.some((l) => /^198\.18\.0\.2:8080 +990 +99% +990 +0 +0 +12\.5  1 s$/.test(l))).toBe(true);
+      expect(lines.some((l) => /^198\.18\.0\.2:8080 +990 +99% +990 +0 +0 +12\.5 {2}1 s$/.test(l))).toBe(true);
       expect(lines.some((l) => /^\.\.\. \d+ more destinations$/.test(l))).toBe(true);
       expect(lines.some((l) => l === '77       a-very-long-comm          3         0  10 / unlimited')).toBe(true);
     });
