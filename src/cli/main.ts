@@ -45,6 +45,7 @@ import { liveRunHosts } from '../watch/live-run.ts';
 import { watchHosts } from '../watch/watch-hosts.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { composeCommand } from './compose-command.ts';
+import { kubeCommand, kubeOptions } from './kube-command.ts';
 import { progressPrinter } from './progress.ts';
 import { setupCommand } from './setup-command.ts';
 
@@ -441,6 +442,7 @@ export async function main(args: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'write the file here (default: stdout)' }),
       (argv) => set(composeCommand(argv as never)),
     )
+    .command('kube <scenario>', "write a scenario's lab as Kubernetes objects: a pod per host with its agent, a controller pod, the plan, a NetworkPolicy (kubectl apply -f)", kubeOptions, (argv) => set(kubeCommand(argv as never)))
     .command('list', 'list the scenarios with one line each (marked where a system tool they need is missing here)', {}, () => set(listCommand()))
     .command(
       'setup',
@@ -492,7 +494,7 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
       (argv) => set(privilegedCommand({ command: [...argv.command, ...((argv['--'] ?? []) as string[])], driver: argv.driver })),
     )
-    .demandCommand(1, 'name a command: scenario, compose, list, setup, compare, baseline, report, watch, doctor, reap')
+    .demandCommand(1, 'name a command: scenario, compose, kube, list, setup, compare, baseline, report, watch, doctor, reap')
     .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(
