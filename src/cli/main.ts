@@ -92,10 +92,10 @@ function captureOf(argv: ScenarioArgs): PlanOptions['capture'] {
   return { hosts: argv.capture, full: argv.captureFull, ...(argv.captureMax !== undefined ? { maxSize: argv.captureMax } : {}) };
 }
 
-/** --image and --base-image reach the compose driver as the environment it documents (WAITLAB_IMAGE, WAITLAB_BASE_IMAGE). */
+/** --image and --base-image reach the compose and kube drivers as the environment it documents (WAITLAB_IMAGE, WAITLAB_BASE_IMAGE). */
 function useImages(argv: ScenarioArgs, driver: LabDriver): void {
   if (argv.image === undefined && argv.baseImage === undefined) return;
-  if (driver.name !== 'compose') throw new UsageError('--image and --base-image are for --driver compose');
+  if (driver.name !== 'compose' && driver.name !== 'kube') throw new UsageError('--image and --base-image are for --driver compose or kube');
   // Checked here, so that a malformed name is a usage error (exit 2) before any lab.
   if (argv.image !== undefined) process.env['WAITLAB_IMAGE'] = labImage(argv.image);
   if (argv.baseImage !== undefined) process.env['WAITLAB_BASE_IMAGE'] = baseImage(argv.baseImage);
