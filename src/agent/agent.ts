@@ -15,7 +15,8 @@ import { PACKAGE_VERSION } from '../core/paths.ts';
 
 const STATS_EVERY_MS = 500;
 
-export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => void): void {
+/** controlPort: the TCP port this agent's controller reaches it on (agent/tcp-transport.ts), left out of the census. */
+export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => void, controlPort?: number): void {
   let t0 = performance.timeOrigin + performance.now();
   const now = () => performance.timeOrigin + performance.now() - t0;
   const actors = new Map<string, { plan: ActorPlan; actor: Actor }>();
@@ -62,7 +63,7 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
       const serverPorts = cmd.actors.filter((a) => a.role === 'server').map((a) => Number(a.options['port'])).filter(Number.isInteger);
       // A gateway forwards for the hosts behind it: its conntrack counters are the NAT's evidence.
       forwards = cmd.host.gateway !== undefined;
-      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts, forwards);
+      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts, forwards, controlPort === undefined ? [] : [controlPort]);
       const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
       emit({ type: 'ready', sysctls, counters: await readCounters(forwards), census: await sampler.censusSource() });
     },

@@ -1,9 +1,13 @@
 // Entry point of an agent process. A lab driver starts it inside a host's namespace with its stdio as the line
 // to the controller (`main.js <label>`), or a container runtime starts it waiting for the controller on a unix
-// socket (`main.js --socket <dir>/<host>.sock [--wait-s N]`).
+// socket (`main.js --socket <dir>/<host>.sock [--wait-s N]`), or on TCP with the run's token in its environment
+// (`WAITLAB_AGENT_TOKEN=<hex> main.js --tcp <port> [--listen <IPv4>] [--wait-s N]`): a pod's agent.
+import { isIPv4 } from 'node:net';
 import { basename } from 'node:path';
+import { AGENT_TOKEN, TOKEN_ENV } from '../lab/kube-file.ts';
 import { runAgent } from './agent.ts';
 import { AGENT_SOCKET, serveAgentOnSocket } from './socket-transport.ts';
+import { serveAgentOnTcp } from './tcp-transport.ts';
 
 const DEFAULT_WAIT_S = 600;
 
@@ -16,6 +20,19 @@ if (args[0] === '--socket') {
     process.exit(2);
   }
   serveAgentOnSocket(path, waitS * 1000);
+} else if (args[0] === '--tcp') {
+  const port = Number(args[1]);
+  const options = new Map<string, string | undefined>();
+  for (let i = 2; i < args.length; i += 2) options.set(args[i]!, args[i + 1]);
+  const known = args.length % 2 === 0 && [...options.keys()].every((k) => k === '--listen' || k === '--wait-s');
+  const listen = options.get('--listen');
+  const waitS = Number(options.get('--wait-s') ?? DEFAULT_WAIT_S);
+  const token = process.env[TOKEN_ENV] ?? '';
+  if (!known || !Number.isInteger(port) || port < 1 || port > 65535 || (listen !== undefined && !isIPv4(listen)) || !Number.isInteger(waitS) || waitS < 1 || waitS > 86_400 || !AGENT_TOKEN.test(token)) {
+    process.stderr.write(`usage: ${TOKEN_ENV}=<64 hex digits> main.js --tcp <1..65535> [--listen <IPv4 address>] [--wait-s 1..86400]\n`);
+    process.exit(2);
+  }
+  serveAgentOnTcp({ port, token, waitMs: waitS * 1000, ...(listen ? { listen } : {}) });
 } else {
   runAgent(
     process.stdin,

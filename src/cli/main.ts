@@ -44,6 +44,7 @@ import { liveRunHosts } from '../watch/live-run.ts';
 import { watchHosts } from '../watch/watch-hosts.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { composeCommand } from './compose-command.ts';
+import { kubeCommand, kubeOptions } from './kube-command.ts';
 import { progressPrinter } from './progress.ts';
 import { setupCommand } from './setup-command.ts';
 
@@ -90,10 +91,10 @@ function captureOf(argv: ScenarioArgs): PlanOptions['capture'] {
   return { hosts: argv.capture, full: argv.captureFull, ...(argv.captureMax !== undefined ? { maxSize: argv.captureMax } : {}) };
 }
 
-/** --image and --base-image reach the compose driver as the environment it documents (WAITLAB_IMAGE, WAITLAB_BASE_IMAGE). */
+/** --image and --base-image reach the compose and kube drivers as the environment it documents (WAITLAB_IMAGE, WAITLAB_BASE_IMAGE). */
 function useImages(argv: ScenarioArgs, driver: LabDriver): void {
   if (argv.image === undefined && argv.baseImage === undefined) return;
-  if (driver.name !== 'compose') throw new UsageError('--image and --base-image are for --driver compose');
+  if (driver.name !== 'compose' && driver.name !== 'kube') throw new UsageError('--image and --base-image are for --driver compose or kube');
   // Checked here, so that a malformed name is a usage error (exit 2) before any lab.
   if (argv.image !== undefined) process.env['WAITLAB_IMAGE'] = labImage(argv.image);
   if (argv.baseImage !== undefined) process.env['WAITLAB_BASE_IMAGE'] = baseImage(argv.baseImage);
@@ -447,6 +448,7 @@ export async function main(args: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'write the file here (default: stdout)' }),
       (argv) => set(composeCommand(argv)),
     )
+    .command('kube <scenario>', "write a scenario's lab as Kubernetes objects: a pod per host with its agent, a controller pod, the plan, a NetworkPolicy (kubectl apply -f)", kubeOptions, (argv) => set(kubeCommand(argv as never)))
     .command('list', 'list the scenarios with one line each (marked where a system tool they need is missing here)', {}, () => set(listCommand()))
     .command(
       'setup',
@@ -498,7 +500,7 @@ export async function main(args: string[]): Promise<number> {
       (y) => y.positional('command', { type: 'string', array: true, default: [] as string[] }).option('driver', DRIVER_OPTION),
       (argv) => set(privilegedCommand({ command: [...argv.command, ...wordsAfterDashes(argv['--'])], driver: argv.driver })),
     )
-    .demandCommand(1, 'name a command: scenario, compose, list, setup, compare, baseline, report, watch, doctor, reap')
+    .demandCommand(1, 'name a command: scenario, compose, kube, list, setup, compare, baseline, report, watch, doctor, reap')
     .parserConfiguration({ 'populate--': true })
     .strict()
     .epilogue(

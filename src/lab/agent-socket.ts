@@ -1,6 +1,7 @@
 // The controller's side of an agent that waits on a unix socket (agent/socket-transport.ts): an AgentChannel
 // whose stdin and stdout are the socket. The agent's container may still be starting, so the connect is retried
-// until a deadline; commands written before the connection are held and sent when it opens.
+// until a deadline; commands written before the connection are held and sent when it opens. An agent on TCP
+// (agent/tcp-transport.ts) is reached the same way, the run's token as the first line.
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -17,7 +18,7 @@ class SocketChannel extends EventEmitter implements AgentChannel {
   private retry: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly path: string,
+    private readonly target: { path: string } | { host: string; port: number; token: string },
     deadline: number,
   ) {
     super();
@@ -25,9 +26,10 @@ class SocketChannel extends EventEmitter implements AgentChannel {
   }
 
   private attempt(deadline: number): void {
-    const socket = connect(this.path);
+    const socket = 'path' in this.target ? connect(this.target.path) : connect(this.target.port, this.target.host);
     socket.once('connect', () => {
       this.socket = socket;
+      if ('token' in this.target) socket.write(`${JSON.stringify({ auth: this.target.token })}\n`);
       this.stdin.pipe(socket);
       socket.pipe(this.stdout);
       socket.once('close', (hadError) => this.exit(hadError ? 1 : 0, null));
@@ -35,13 +37,14 @@ class SocketChannel extends EventEmitter implements AgentChannel {
     socket.once('error', (err: NodeJS.ErrnoException) => {
       if (this.socket === socket || this.ended) return;
       socket.destroy();
-      // ENOENT: the agent has not created its socket yet; ECONNREFUSED: a socket file with no listener behind it yet.
-      if ((err.code === 'ENOENT' || err.code === 'ECONNREFUSED') && Date.now() + RETRY_MS < deadline) {
+      // ENOENT: the agent has not created its socket yet; ECONNREFUSED: a socket file (or a port) with no listener
+      // behind it yet; EHOSTUNREACH: a pod whose address is not on its network yet.
+      if ((err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH') && Date.now() + RETRY_MS < deadline) {
         this.retry = setTimeout(() => this.attempt(deadline), RETRY_MS);
         return;
       }
       this.ended = true;
-      this.emit('error', new Error(`cannot reach the agent at ${this.path}: ${err.message}`));
+      this.emit('error', new Error(`cannot reach the agent at ${'path' in this.target ? this.target.path : `${this.target.host}:${this.target.port}`}: ${err.message}`));
     });
   }
 
@@ -62,5 +65,10 @@ class SocketChannel extends EventEmitter implements AgentChannel {
 }
 
 export function connectAgent(path: string, timeoutMs: number): AgentChannel {
-  return new SocketChannel(path, Date.now() + timeoutMs);
+  return new SocketChannel({ path }, Date.now() + timeoutMs);
+}
+
+/** An agent listening on TCP: the token goes first, and an agent that refuses it answers with a fatal event and hangs up. */
+export function connectAgentTcp(host: string, port: number, token: string, timeoutMs: number): AgentChannel {
+  return new SocketChannel({ host, port, token }, Date.now() + timeoutMs);
 }

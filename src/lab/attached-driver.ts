@@ -1,17 +1,30 @@
 // A lab that is already running: the services of `docker compose up` (or `podman-compose up`) from a file that
 // `waitlab compose` wrote, each host's agent waiting on <agents dir>/<host>.sock. This run builds nothing and
 // removes nothing: it reaches the agents, runs the plan, and ends them; the compose tool owns the containers.
+// The controller pod of a file from `waitlab kube` attaches the same way over TCP: its environment holds the
+// run's token and the agents' port (WAITLAB_AGENT_TOKEN, WAITLAB_AGENT_PORT), and each agent is at its host's address.
 import { existsSync, statSync } from 'node:fs';
+import { InvalidValueError } from '../core/errors.ts';
 import { join } from 'node:path';
-import { connectAgent } from './agent-socket.ts';
+import { connectAgent, connectAgentTcp } from './agent-socket.ts';
 import { AGENTS_DIR_IN_CONTAINER, composeRefusals } from './compose-file.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
+import { AGENT_PORT_ENV, AGENT_TOKEN, TOKEN_ENV } from './kube-file.ts';
 
 /** How long an agent's container may take to start and open its socket. */
 const ATTACH_TIMEOUT_MS = 120_000;
 
 function agentsDir(): string {
   return process.env['WAITLAB_AGENTS_DIR'] ?? AGENTS_DIR_IN_CONTAINER;
+}
+
+/** The agents' port and the run's token when the agents listen on TCP (a kube file's controller pod); undefined otherwise. */
+function tcpAgents(): { port: number; token: string } | undefined {
+  const token = process.env[TOKEN_ENV];
+  if (token === undefined) return undefined;
+  const port = Number(process.env[AGENT_PORT_ENV]);
+  if (!AGENT_TOKEN.test(token) || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidValueError(`${TOKEN_ENV} must be 64 hex digits and ${AGENT_PORT_ENV} a port`);
+  return { port, token };
 }
 
 export const attachedDriver: LabDriver = {
@@ -21,6 +34,7 @@ export const attachedDriver: LabDriver = {
     const dir = agentsDir();
     const problems = plan ? composeRefusals(plan) : [];
     if (plan?.capture) problems.push('--capture runs tcpdump in each host, which the attached lab cannot start: use --driver netns or compose');
+    if (tcpAgents()) return problems;
     if (!dir.startsWith('/') || !existsSync(dir) || !statSync(dir).isDirectory()) problems.push(`no agents' directory at ${dir}: run this inside the controller service of a compose file that \`waitlab compose\` wrote`);
     return problems;
   },
@@ -28,16 +42,17 @@ export const attachedDriver: LabDriver = {
   reap: async () => [],
   async build(plan, log) {
     const dir = agentsDir();
+    const tcp = tcpAgents();
     const hosts: Record<string, LabHost> = {};
-    for (const host of Object.values(plan.hosts)) hosts[host.name] = { name: host.name, address: host.address, location: join(dir, `${host.name}.sock`) };
-    log('attaching to running agents', { dir, hosts: Object.keys(hosts) });
+    for (const host of Object.values(plan.hosts)) hosts[host.name] = { name: host.name, address: host.address, location: tcp ? `${host.address}:${tcp.port}` : join(dir, `${host.name}.sock`) };
+    log('attaching to running agents', { ...(tcp ? { port: tcp.port } : { dir }), hosts: Object.keys(hosts) });
     return {
-      id: `attached:${dir}`,
+      id: tcp ? `attached:tcp:${tcp.port}` : `attached:${dir}`,
       driver: 'attached',
       hosts,
       uncontrolled: ['the hosts were started outside this run (compose up): their sysctls and limits are the services\' own, each read back by its agent'],
       spawnAgent(host) {
-        return connectAgent(hosts[host]!.location, ATTACH_TIMEOUT_MS);
+        return tcp ? connectAgentTcp(hosts[host]!.address, tcp.port, tcp.token, ATTACH_TIMEOUT_MS) : connectAgent(hosts[host]!.location, ATTACH_TIMEOUT_MS);
       },
       async teardown() {
         // Nothing to close: each agent exits when its connection ends, which is when this process exits, so that

@@ -3,7 +3,7 @@
 // and reached over unix sockets in a directory of the lab's own, bind-mounted into every container. Sysctls are
 // the services' `sysctls:`, which the runtime writes inside each container's own network namespace.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../core/command.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
@@ -16,7 +16,7 @@ import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
 import { ensureLabImage, labImage } from './lab-image.ts';
 import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege } from './privilege.ts';
-import { processStartTime } from './stale-labs.ts';
+import { deadOwnedLabs, processStartTime } from './stale-labs.ts';
 
 /** wl<controller pid>c<lab number>: the compose project, the network and the lab's directory are all named so. */
 export const COMPOSE_LAB = /^wl(\d{1,7})c(\d{1,3})$/;
@@ -52,28 +52,12 @@ async function removeLabResources(lab: string, engine: 'podman' | 'docker', cni:
 
 /** Reaps compose labs whose controller is dead; never a live run's. Returns the labs removed. */
 export async function reapStaleComposeLabs(): Promise<string[]> {
-  let names: string[] = [];
-  try {
-    names = readdirSync(COMPOSE_LABS_DIR).filter((n) => COMPOSE_LAB.test(n));
-  } catch {
-    // no compose lab has run here
-  }
   const engine = detectEngine();
   const removed: string[] = [];
-  for (const lab of names) {
-    const dir = join(COMPOSE_LABS_DIR, lab);
-    let owner: Partial<ComposeOwner> = {};
-    try {
-      owner = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as ComposeOwner;
-    } catch {
-      // killed before its owner file was written: judge by the pid in its name
-    }
-    const pid = Number.isInteger(owner.pid) ? owner.pid! : Number(COMPOSE_LAB.exec(lab)![1]);
-    const now = processStartTime(pid);
-    if (now !== undefined && (owner.startTime === undefined || owner.startTime === now)) continue;
+  for (const { lab, owner } of deadOwnedLabs<ComposeOwner>(COMPOSE_LABS_DIR, COMPOSE_LAB)) {
     const labEngine = owner.engine ?? engine;
     if (labEngine) await removeLabResources(lab, labEngine, owner.cni ?? labEngine === 'podman');
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(COMPOSE_LABS_DIR, lab), { recursive: true, force: true });
     removed.push(`compose lab ${lab}`);
   }
   return removed;

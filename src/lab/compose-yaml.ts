@@ -22,8 +22,12 @@ function escapeForPyYaml(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
-export function composeYaml(document: YamlValue, header: readonly string[] = []): string {
-  const doc = new Document(withoutInterpolation(document));
+/**
+ * `interpolated: false` for a document no compose reads (Kubernetes YAML): its `$` stay as they are, and the writer
+ * escapes what Kubernetes itself expands ($(VAR) in a command) where it puts it.
+ */
+export function composeYaml(document: YamlValue, header: readonly string[] = [], interpolated = true): string {
+  const doc = new Document(interpolated ? withoutInterpolation(document) : document);
   // A comment ends at any line break a reader knows: in a header line one would start YAML of its own.
   if (header.length) doc.commentBefore = header.map((line) => ` ${line.replace(ANY_LINE_BREAK_OR_CONTROL, ' ')}`).join('\n');
   // Every string double-quoted, unfolded: quoted, no value can change the document's structure; and a

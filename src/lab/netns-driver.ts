@@ -46,8 +46,9 @@ function masqueradeRules(m: MasqueradePlan): string {
   return `table ip ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
 }
 
-// Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure.
-const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
+// Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure. /proc/sys/net is
+// the network namespace of the process that opens it: the kube driver runs it in each pod's.
+export const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
 
 /** What a plan needs beyond the lab itself (nft, prlimit, an engine), as its plan declared them: checked again here for a plan resolved elsewhere. */
 function toolsForPlan(plan: Plan): string[] {

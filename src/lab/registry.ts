@@ -3,9 +3,10 @@ import { UsageError } from '../core/errors.ts';
 import type { LabDriver } from './driver.ts';
 import { attachedDriver } from './attached-driver.ts';
 import { composeDriver } from './compose-driver.ts';
+import { kubeDriver } from './kube-driver.ts';
 import { netnsDriver } from './netns-driver.ts';
 
-export const LAB_DRIVERS: readonly LabDriver[] = [netnsDriver, composeDriver, attachedDriver];
+export const LAB_DRIVERS: readonly LabDriver[] = [netnsDriver, composeDriver, kubeDriver, attachedDriver];
 
 export function labDriver(name: string): LabDriver {
   const driver = LAB_DRIVERS.find((d) => d.name === name);

@@ -28,6 +28,32 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/**
+ * The labs of a container driver (each a directory of `dir` named by `pattern`, whose first group is its controller's
+ * pid, holding owner.json) whose controller is dead, each with what its owner file said. A lab killed before its
+ * owner file was written is judged by the pid in its name.
+ */
+export function deadOwnedLabs<T extends { pid: number; startTime: string }>(dir: string, pattern: RegExp): { lab: string; owner: Partial<T> }[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => pattern.test(n));
+  } catch {
+    // no lab of this driver has run here
+  }
+  const dead: { lab: string; owner: Partial<T> }[] = [];
+  for (const lab of names) {
+    let owner: Partial<T> = {};
+    try {
+      owner = JSON.parse(readFileSync(join(dir, lab, 'owner.json'), 'utf8')) as T;
+    } catch {
+      // judged by its name below
+    }
+    const pid = Number.isInteger(owner.pid) ? owner.pid! : Number(pattern.exec(lab)![1]);
+    if (!ownerAlive(pid, owner.startTime)) dead.push({ lab, owner });
+  }
+  return dead;
+}
+
 export function writeOwner(owner: LabOwner): void {
   mkdirSync(LABS_DIR, { recursive: true });
   writeFileSync(join(LABS_DIR, `${owner.lab}.json`), JSON.stringify(owner));

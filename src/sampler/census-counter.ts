@@ -15,11 +15,18 @@ export class CensusCounter {
   /** Why the census is not counted in C, once it is not. */
   nativeRefused: string | undefined;
 
-  constructor(private readonly serverPorts: readonly number[] = []) {
-    this.taker = new TcpCensusTaker(serverPorts);
+  constructor(
+    private readonly serverPorts: readonly number[] = [],
+    ignoredPorts: readonly number[] = [],
+  ) {
+    this.taker = new TcpCensusTaker(serverPorts, ignoredPorts);
     if (process.env['WAITLAB_CENSUS'] === 'netlink-js') {
       this.native = null;
       this.nativeRefused = 'WAITLAB_CENSUS=netlink-js';
+    } else if (ignoredPorts.length) {
+      // The addon counts every socket; leaving out an agent's TCP control port is done in JavaScript only.
+      this.native = null;
+      this.nativeRefused = `ports left out of the census (${ignoredPorts.join(', ')}: the agent's control connection)`;
     }
   }
 

@@ -119,6 +119,9 @@ const NON_V4_PEER = -1;
  * plan puts a server actor on it, or once it was seen listening in any read of this taker. A listener that
  * closed (a restart that failed with EADDRINUSE) leaves its accepted connections' TIME_WAIT on its port, and
  * those are still the server side.
+ *
+ * A port of `ignoredPorts` is the lab's own plumbing (an agent's control port, and the controller's connection to
+ * it), not the scenario's: its sockets are left out of every count.
  */
 export class TcpCensusTaker {
   private rows = new Uint32Array(4096);
@@ -126,11 +129,13 @@ export class TcpCensusTaker {
   private n = 0;
   private repeats = 0;
   private readonly serverPorts = new Uint8Array(65536);
+  private readonly ignoredPorts = new Uint8Array(65536);
   private readonly byV4Tuple = new TupleIndex();
   private readonly byTuple = new Map<string, number>();
 
-  constructor(serverPorts: Iterable<number> = []) {
+  constructor(serverPorts: Iterable<number> = [], ignoredPorts: Iterable<number> = []) {
     for (const port of serverPorts) if (port > 0 && port < 65536) this.serverPorts[port] = 1;
+    for (const port of ignoredPorts) if (port > 0 && port < 65536) this.ignoredPorts[port] = 1;
   }
 
   /** A census of /proc/net/tcp{,6} tables already read. */
@@ -155,6 +160,7 @@ export class TcpCensusTaker {
   }
 
   private add(row: Readonly<TcpRow>, family: 4 | 6, buf: Buffer): void {
+    if (this.ignoredPorts[row.localPort] === 1) return;
     if (row.state === TCP_LISTEN) this.serverPorts[row.localPort] = 1;
     // LISTEN rows do not move between chains, and SO_REUSEPORT listeners share one tuple: each is its own socket.
     let i = this.n;

@@ -58,6 +58,7 @@ export class SocketSampler {
   /**
    * serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side
    * even after a listener is gone. forwards: the host routes for others, so each sample carries its conntrack counters.
+   * ignoredPorts: local ports of the lab's own plumbing (an agent's TCP control port), left out of the census.
    */
   constructor(
     private readonly intervalMs: number,
@@ -65,8 +66,9 @@ export class SocketSampler {
     private readonly emit: (sample: Sample) => void,
     serverPorts: Iterable<number> = [],
     private readonly forwards = false,
+    ignoredPorts: Iterable<number> = [],
   ) {
-    this.counter = new CensusCounter([...serverPorts]);
+    this.counter = new CensusCounter([...serverPorts], [...ignoredPorts]);
     this.loop = new TickLoop(intervalMs, now, (_tick, skipped) => this.onTick(skipped));
   }
 

@@ -24,7 +24,8 @@ function copyInto(root: string, from: string, to = inUsr(from)): void {
   copyFileSync(realpathSync(from), join(root, to));
 }
 
-export function buildTestBaseImage(): void {
+/** `tag`: a test file of its own names its own, so that one file's cleanup never removes another's base mid-build. */
+export function buildTestBaseImage(tag = TEST_BASE_IMAGE): void {
   const context = tempDir('waitlab-image-');
   const root = join(context, 'rootfs');
   try {
@@ -40,7 +41,7 @@ export function buildTestBaseImage(): void {
     writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
     chmodSync(join(root, 'tmp'), 0o1777);
     writeFileSync(join(context, 'Containerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
-    execFileSync('podman', ['build', '--quiet', '--network', 'none', '-t', TEST_BASE_IMAGE, '-f', join(context, 'Containerfile'), context], { stdio: 'ignore', timeout: 300_000 });
+    execFileSync('podman', ['build', '--quiet', '--network', 'none', '-t', tag, '-f', join(context, 'Containerfile'), context], { stdio: 'ignore', timeout: 300_000 });
   } finally {
     rmSync(context, { recursive: true, force: true });
   }

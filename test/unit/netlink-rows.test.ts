@@ -76,4 +76,21 @@ describe('netlink sock_diag rows', () => {
     expect(census.total).toEqual({ TIME_WAIT: 1 });
     expect(census.sockets).toBe(1);
   });
+
+  it('leaves the sockets of an ignored local port (an agent\'s control port) out of every count', async () => {
+    const rows = [
+      record(4, 10, '0.0.0.0', 8080, '0.0.0.0', 0),
+      record(4, 10, '0.0.0.0', 7411, '0.0.0.0', 0),
+      record(4, 1, '198.18.0.2', 7411, '198.18.0.254', 50000), // the controller's connection to the agent
+      record(4, 6, '198.18.0.2', 7411, '198.18.0.254', 50001), // a refused one, closed by the agent first
+      record(4, 1, '198.18.0.2', 8080, '198.18.0.1', 40000),
+    ];
+    const ignoring = await new TcpCensusTaker([8080], [7411]).takeFrom(rowsOf(rows));
+    expect(ignoring.total).toEqual({ LISTEN: 1, ESTABLISHED: 1 });
+    expect(ignoring.sockets).toBe(2);
+    expect(ignoring.peers.listen).toEqual({ '198.18.0.1': { ESTABLISHED: 1 } });
+    // The same rows without it: the control port's sockets are counted as the server side.
+    const counting = await new TcpCensusTaker([8080]).takeFrom(rowsOf(rows));
+    expect(counting.total).toEqual({ LISTEN: 2, ESTABLISHED: 2, TIME_WAIT: 1 });
+  });
 });

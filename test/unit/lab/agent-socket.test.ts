@@ -2,7 +2,7 @@
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectAgent } from '../../../src/lab/agent-socket.ts';
+import { connectAgent, connectAgentTcp } from '../../../src/lab/agent-socket.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 const lines = (socket: Socket) => {
@@ -60,5 +60,31 @@ describe('connectAgent', () => {
     channel.kill();
     expect(await exited).toBe('SIGKILL');
     await ended;
+  });
+
+  it('over TCP: retries a refused connect, sends the token as the first line, then the commands', async () => {
+    const token = 'cd'.repeat(32);
+    // A port of loopback free now, taken again once the channel has met a refusal.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const channel = connectAgentTcp('127.0.0.1', port, token, 10_000);
+    channel.stdin!.write('{"cmd":"serve"}\n');
+    await new Promise((r) => setTimeout(r, 300));
+    const agent = await new Promise<Socket>((resolve) => {
+      const server = createServer((s) => {
+        server.close();
+        resolve(s);
+      }).listen(port, '127.0.0.1');
+    });
+    const received = lines(agent);
+    for (let i = 0; i < 100 && !received().includes('serve'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(received()).toBe(`{"auth":"${token}"}\n{"cmd":"serve"}\n`);
+    const exited = new Promise((r) => channel.on('exit', r));
+    agent.end();
+    await exited;
   });
 });

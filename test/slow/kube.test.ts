@@ -1,0 +1,121 @@
+// The kube lab, really run: the pods of `waitlab kube` played by `podman kube play` (root) on a CNI bridge of the
+// plan's 198.18.0.0/24, each agent reached over TCP with the run's token, from an image built here FROM scratch out
+// of this machine's own binaries. After every run nothing of it may be left (pods, containers, the secret, the CNI
+// file and bridge, the lab directory), and the machine's ip_forward and nftables ruleset are as they were.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../src/controller/run-scenario.ts';
+import { PACKAGE_VERSION } from '../../src/core/paths.ts';
+import { KUBE_LABS_DIR, kubeDriver } from '../../src/lab/kube-driver.ts';
+import { ensureLabImage } from '../../src/lab/lab-image.ts';
+import { currentPrivilege } from '../../src/lab/privilege.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
+import { buildTestBaseImage } from '../helpers/container-image.ts';
+import { runCli, runShort, tempDir, until, type TestReport } from '../helpers/lab.ts';
+import { describeWithTools } from '../helpers/tools.ts';
+
+const asRoot = currentPrivilege() === 'root';
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
+// Tags of this file's own: the compose tests build and remove theirs, perhaps at the same time.
+const BASE_IMAGE = 'localhost/waitlab-kube-test-base:scratch';
+const IMAGE = `localhost/waitlab-kube-test:${PACKAGE_VERSION}`;
+const LAB = /^wl\d+k\d+$/;
+// A budget small enough to run out within the flood even where a busy machine halves its rate.
+const SHORT = { ports: '40000-40499', rate: '150/s', duration: '8s' };
+
+function machineState(): { ipForward: string; ruleset: string } {
+  return { ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), ruleset: sh('nft', ['list', 'ruleset']) };
+}
+
+function leftovers() {
+  const lines = (s: string) => s.split('\n').filter(Boolean);
+  return {
+    pods: lines(sh('podman', ['pod', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])).filter((n) => /^wl\d+k\d+-/.test(n)),
+    containers: lines(sh('podman', ['ps', '-a', '--filter', 'label=io.waitlab.lab', '--format', '{{.Names}}'])).filter((n) => /^wl\d+k\d+-/.test(n)),
+    secrets: lines(sh('podman', ['secret', 'ls', '--format', '{{.Name}}'])).filter((n) => /^wl\d+k\d+-token$/.test(n)),
+    cniFiles: readdirSync('/etc/cni/net.d').filter((f) => /^wl\d+k\d+\.conflist$/.test(f)),
+    labDirs: existsSync(KUBE_LABS_DIR) ? readdirSync(KUBE_LABS_DIR) : [],
+    bridges: lines(sh('ip', ['-o', 'link', 'show'])).map((l) => l.split(':')[1]!.trim().split('@')[0]!).filter((n) => LAB.test(n)),
+  };
+}
+
+const NOTHING = { pods: [], containers: [], secrets: [], cniFiles: [], labDirs: [], bridges: [] };
+
+describe.runIf(!asRoot)('kube lab', () => {
+  it.skip(`skipped: the kube lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () => undefined);
+});
+
+const describeAsRoot = asRoot ? describeWithTools : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
+
+describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', () => {
+  let before: ReturnType<typeof machineState>;
+  const env = { ...process.env, WAITLAB_IMAGE: IMAGE };
+
+  beforeAll(() => {
+    before = machineState();
+    buildTestBaseImage(BASE_IMAGE);
+    process.env['WAITLAB_IMAGE'] = IMAGE;
+    process.env['WAITLAB_BASE_IMAGE'] = BASE_IMAGE;
+    // Built here, not by the first run: a run's agents count their deadline from the run's start, which is before
+    // its lab (and so an image build of a minute or more on a busy machine).
+    ensureLabImage('podman', IMAGE, () => undefined);
+  }, 600_000);
+
+  afterAll(() => {
+    delete process.env['WAITLAB_IMAGE'];
+    delete process.env['WAITLAB_BASE_IMAGE'];
+    for (const image of [IMAGE, BASE_IMAGE]) spawnSync('podman', ['rmi', '--force', image], { stdio: 'ignore' });
+  });
+
+  afterEach(() => {
+    expect(leftovers()).toEqual(NOTHING);
+    expect(machineState()).toEqual(before);
+  });
+
+  it('short-conn: the same exhaustion as the netns run, from the kernels of the pods, and the report names what Podman did not honour', async () => {
+    const kube = (await runScenario(await loadPlan('short-conn', SHORT, { driver: 'kube' }), { outDir: tempDir(), driver: kubeDriver })).report as TestReport;
+    const netns = (await runShort('short-conn', SHORT)).report;
+    expect(kube.verdict).toBe('pass');
+    expect(kube.environment.driver).toBe('kube');
+    expect(kube.environment.labTools).toEqual([expect.stringMatching(/^podman version 4\.\d+\.\d+$/), 'podman kube play', 'network backend cni', `image ${IMAGE}`]);
+    const uncontrolled = kube.environment.uncontrolled!.join('\n');
+    // Podman 4.3 leaves a pod's securityContext.sysctls unwritten: the driver wrote them, the agent read them back.
+    expect(uncontrolled).toMatch(/podman version 4\.3\.\d+ did not honour the pods' securityContext\.sysctls .*client/);
+    expect(uncontrolled).toContain('not played by podman kube play: the Services, ConfigMap and NetworkPolicy');
+    expect(kube.hosts['client']!.sysctls['net.ipv4.ip_local_port_range']).toBe('40000 40499');
+    expect(kube.hosts['client']!.sysctls['net.ipv4.tcp_rfc1337']).toBe('1');
+    expect(kube.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']).toBe(netns.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']);
+    for (const report of [kube, netns]) {
+      const flood = report.actors['flood']!;
+      // Errors by code: EADDRNOTAVAIL from connect() only, after every port of the 500-port budget connected once.
+      expect(Object.keys(flood['errors'])).toEqual(['EADDRNOTAVAIL']);
+      expect(flood['errors']['EADDRNOTAVAIL'].syscalls).toEqual({ connect: flood['errors']['EADDRNOTAVAIL'].count });
+      expect(flood['connected']).toBe(500);
+      // Client TIME_WAIT equal to its budget; the agents' control connections (port 7411) are in no count.
+      expect(report.hosts['client']!.peak.total.TIME_WAIT).toBe(500);
+      expect(report.hosts['client']!.peak.sockstatTw).toBe(500);
+      expect(report.hosts['server']!.peak.total.TIME_WAIT ?? 0).toBe(0);
+      expect(report.predictions['flood']!.exhaustion!.ratio).toBeGreaterThanOrEqual(0.8);
+      expect(report.predictions['flood']!.exhaustion!.ratio).toBeLessThanOrEqual(1.2);
+    }
+  }, 300_000);
+
+  it('refuses a scenario of several networks before anything exists, naming the netns driver (exit 3)', async () => {
+    const cli = runCli(['scenario', 'nat-single-source', '--driver', 'kube', '--no-progress', '--out', resolve(tempDir(), 'run')], { env });
+    expect(await cli.exit).toBe(3);
+    expect(cli.stderr()).toMatch(/declares networks .*use --driver netns/);
+  }, 60_000);
+
+  it('SIGTERM mid-run: exit 143, a report, and the lab gone', async () => {
+    const dir = resolve(tempDir(), 'run');
+    const cli = runCli(['scenario', 'short-conn', '--driver', 'kube', '--set', 'duration=20s', '--set', 'rate=50/s', '--no-progress', '--out', dir], { env });
+    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start', 600);
+    expect(leftovers().pods).toHaveLength(2);
+    expect(leftovers().secrets).toEqual([`wl${cli.child.pid}k0-token`]);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exit).toBe(143);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).verdict).toBe('interrupted');
+  }, 180_000);
+});
