@@ -20,6 +20,7 @@ export default defineScenario({
     closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes each connection first after the response' }),
     closeStyle: f.oneOf(CLOSE_STYLES, { default: 'graceful', describe: 'how the client closes: graceful (FIN), close (close(2), an orphan), rst (SO_LINGER 0), never (held open)' }),
     serverCloseStyle: f.oneOf(CLOSE_STYLES, { default: 'graceful', describe: 'how the server closes: graceful, close, rst, never (CLOSE_WAIT leak)' }),
+    family: f.oneOf(['ipv4', 'ipv6'] as const, { default: 'ipv4', describe: 'the lab\'s addresses: ipv4 (198.18.0.0/15) or ipv6 (2001:2::/48); the port budget and TIME_WAIT are the same (ip_local_port_range and tcp_tw_reuse serve both)' }),
     engine: f.oneOf(['node', 'native'] as const, { default: 'node', describe: 'the flood\'s engine: node (node:net) or native (native/flood.c on epoll, a worker thread)' }),
   },
   build: (p) => {
@@ -31,6 +32,7 @@ export default defineScenario({
     const clientTimeWait = p.closer === 'client' && finishes(p.closeStyle) && finishes(p.serverCloseStyle);
     const exhausts = clientTimeWait && p.twReuse !== 1 && connections >= ports * 1.2;
     return {
+      family: p.family,
       hosts: {
         client: {
           sysctls: {

@@ -6,13 +6,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
-import type { MasqueradePlan, Plan } from '../core/plan.ts';
+import type { LabFamily, MasqueradePlan, Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { run } from '../core/command.ts';
 import { findExecutable } from '../core/executable-lookup.ts';
 import { hasTool, installHint } from '../core/system-tools.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
+import { interfaceAddressArgs } from './interface-addresses.ts';
 import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeNamespace, removeOwner, writeOwner } from './stale-labs.ts';
 
@@ -23,19 +24,21 @@ let labsMade = 0;
 /** The network of a lab that declares none: every host on br0, 198.18.0.0/24. */
 const DEFAULT_NETWORK = 'lab';
 const NAT_TABLE = 'waitlab_nat';
+/** nftables' table family for a lab's NAT: ip, ip6, or inet (both) for a dual-stack lab. */
+const NAT_FAMILY: Record<LabFamily, string> = { ipv4: 'ip', ipv6: 'ip6', dual: 'inet' };
 
 /**
  * Source NAT of everything leaving through the masquerade's interface, in the gateway's own namespace (its own
  * nftables). A port range applies to TCP and UDP (nft needs the protocol known to translate ports); fully-random
  * picks every translated port at random instead of trying the original one first.
  */
-function masqueradeRules(m: MasqueradePlan): string {
+function masqueradeRules(m: MasqueradePlan, family: LabFamily): string {
   const dev = m.dev.replace(/[^a-z0-9]/g, '');
   const flags = m.randomFully ? ' fully-random' : '';
   const rules = m.ports
     ? `oifname "${dev}" meta l4proto { tcp, udp } masquerade to :${Number(m.ports.lo)}-${Number(m.ports.hi)}${flags}\n    oifname "${dev}" masquerade${flags}`
     : `oifname "${dev}" masquerade${flags}`;
-  return `table ip ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
+  return `table ${NAT_FAMILY[family]} ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
 }
 
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure.
@@ -148,7 +151,7 @@ export const netnsDriver: LabDriver = {
         const ns = host.location;
         if (!ns.startsWith(`${id}-`)) throw new WaitlabError(`refusing to configure a namespace outside lab ${id}`);
         await run('ip', ['netns', 'add', ns]);
-        const interfaces = hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength }];
+        const interfaces = hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength, ...(hp.address6 ? { address6: hp.address6 } : {}) }];
         for (const iface of interfaces) {
           const peer = `p${port++}`;
           await run('ip', ['-n', bridgeNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', iface.dev, 'netns', ns]);
@@ -156,17 +159,18 @@ export const netnsDriver: LabDriver = {
         }
         await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
         for (const iface of interfaces) {
-          await run('ip', ['-n', ns, 'addr', 'add', `${iface.address}/${iface.prefixLength}`, 'dev', iface.dev]);
+          for (const args of interfaceAddressArgs(iface)) await run('ip', ['-n', ns, 'addr', 'add', ...args, 'dev', iface.dev]);
           await run('ip', ['-n', ns, 'link', 'set', iface.dev, 'up']);
         }
         const pairs = Object.entries(hp.sysctls).flatMap(([k, v]) => [sysctlPath(k), v]);
         if (pairs.length) await run('ip', ['netns', 'exec', ns, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...pairs]);
-        // Routes only to other lab networks (198.18.0.0/15), and only inside the host's own namespace.
+        // Routes only to other lab networks (198.18.0.0/15, 2001:2::/48), and only inside the host's own namespace.
         for (const route of hp.routes ?? []) await run('ip', ['-n', ns, 'route', 'add', route.to, 'via', route.via]);
         let nat: string | undefined;
         if (hp.gateway?.masquerade) {
-          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade) });
-          nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', NAT_TABLE]);
+          const family = plan.family ?? 'ipv4';
+          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade, family) });
+          nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', NAT_FAMILY[family], NAT_TABLE]);
         }
         log('host built', { host: name, namespace: ns, address: hp.address, interfaces, routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });
       }

@@ -13,6 +13,7 @@ import { isInheritedName } from '../core/own-keys.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
 import { resolveTopology, usesNetworks } from './lab-topology.ts';
+import { hostInFamily, IPV6_FORWARDING, networkInFamily, resolveFamily } from './lab-family.ts';
 import { deepFreeze, type ActorPlan, type HostPlan, type Plan, type PlanProfile } from '../core/plan.ts';
 import type { ScenarioDefinition, ScenarioSpec } from '../core/scenario.ts';
 import { applyProfile, type Profile } from './profiles.ts';
@@ -146,6 +147,11 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
   if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');
   const addresses = Object.values(hosts).map((h) => h.address);
   if (!topology && new Set(addresses).size !== addresses.length) problems.push('hosts: two hosts have the same address');
+  const family = resolveFamily(spec.family, problems);
+  // Addresses are assigned and checked in IPv4 terms, then mapped: an address that failed is left for its problem.
+  if (problems.length === 0) for (const [name, host] of Object.entries(hosts)) hosts[name] = hostInFamily(host, family);
+  if (family !== 'ipv4' && Object.values(hosts).some((h) => h.gateway)) sysctlNames.add(IPV6_FORWARDING);
+  const networks = topology && Object.fromEntries(Object.entries(topology.networks).map(([k, n]) => [k, networkInFamily(n, family)]));
 
   const rawActors = Object.entries(spec.actors ?? {});
   const resolvedOptions: Record<string, { kind: string; host: string; options: Record<string, unknown> }> = {};
@@ -179,7 +185,9 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     const def = actorKind(kind)!;
     const before = problems.length;
     const linked = unlinkable.has(name) ? undefined : def.link?.(options as never, { self: { name, host }, hosts, scenarioDir, actors: resolvedOptions, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems);
-    const actor: ActorPlan = { name, kind, role: def.role, host, options, ...linked };
+    // '::' takes IPv4 as well (IPV6_V6ONLY is off by default): one listener serves a dual-stack host's two addresses.
+    const listen = def.role === 'server' && family !== 'ipv4' ? { listenAddress: '::' as const } : {};
+    const actor: ActorPlan = { name, kind, role: def.role, host, options, ...listen, ...linked };
     // An actor whose link() pushed a problem is refused with the plan, and its model would rest on nothing.
     actors[name] = !unlinkable.has(name) && problems.length === before ? { ...actor, connections: def.connections(actor as never) } : actor;
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
@@ -246,7 +254,8 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
     sampler: { intervalMs },
     tailMs,
     hosts,
-    ...(topology ? { networks: topology.networks } : {}),
+    ...(family !== 'ipv4' ? { family } : {}),
+    ...(networks ? { networks } : {}),
     actors,
     thresholds,
     regressions,
