@@ -75,3 +75,31 @@ describe.each(['node', 'native'])('short-conn --set family=ipv6, flood engine %s
     expect(after).toEqual(before);
   });
 });
+
+describe('short-conn --set family=dual: one port range, a budget per destination in each family', () => {
+  let report: TestReport;
+  beforeAll(async () => {
+    // 8 s at 250/s plans 2,000 connections per flood: enough to spend 500 ports even at a third of the rate on a busy machine.
+    ({ report } = await runShort('short-conn', { family: 'dual', ports: '40000-40499', rate: '250/s', duration: '8s', engine: 'native' }));
+  });
+
+  it('gives the client both addresses, and flood6 the server over IPv6', () => {
+    expect(report.scenario.plan.hosts.client).toMatchObject({ address: '198.18.0.1', address6: '2001:2::1' });
+    expect(report.actors.flood!['target']).toBe('198.18.0.2:8080');
+    expect(report.actors.flood6!['target']).toBe('[2001:2::2]:8080');
+  });
+
+  it('runs each family out of ports after the whole range, so the client holds twice its range in TIME_WAIT', () => {
+    expectPortsRanOut(report.actors.flood!, BUDGET);
+    expectPortsRanOut(report.actors.flood6!, BUDGET);
+    expect(report.hosts.client!.peak.peers.ephemeral['198.18.0.2:8080']?.TIME_WAIT).toBe(BUDGET);
+    expect(report.hosts.client!.peak.peers.ephemeral['[2001:2::2]:8080']?.TIME_WAIT).toBe(BUDGET);
+    expect(report.hosts.client!.peak.sockstatTw).toBe(2 * BUDGET);
+    expect(report.hosts.client!.counters.delta['Tcp.ActiveOpens']).toBe(2 * BUDGET);
+  });
+
+  it('says that both families share the range, each with the whole of it toward the server', () => {
+    expect(report.findings.join('\n')).toMatch(/Host client connected to host server over IPv4, to 198\.18\.0\.2:8080 \(actor flood\), and over IPv6, to \[2001:2::2\]:8080 \(actor flood6\): both families take their local ports from its one ip_local_port_range \(40000-40499, 500 ports/);
+    expect(report.findings.join('\n')).toMatch(/peaked at 500 over IPv4 and 500 over IPv6; the host held 1,000 at its peak, more than the 500 ports of its range/);
+  });
+});
