@@ -103,3 +103,26 @@ describe('short-conn --set family=dual: one port range, a budget per destination
     expect(report.findings.join('\n')).toMatch(/peaked at 500 over IPv4 and 500 over IPv6; the host held 1,000 at its peak, more than the 500 ports of its range/);
   });
 });
+
+describe('nat-gateway-snat --set family=ipv6: IPv6 masquerade in the gateway\'s namespace', () => {
+  let report: TestReport;
+  let before: MachineNetwork;
+  let after: MachineNetwork;
+  beforeAll(async () => {
+    before = machineNetwork();
+    ({ report } = await runShort('nat-gateway-snat', { family: 'ipv6' }));
+    after = machineNetwork();
+  });
+
+  it('forwards IPv6 inside the gateway only, and the server sees every translated port from its IPv6 address', () => {
+    expect(report.hosts.gw!.sysctls['net.ipv6.conf.all.forwarding']).toBe('1');
+    expect(report.scenario.plan.hosts.gw!.gateway!.masquerade!.address).toBe('2001:2:0:1::1');
+    // 4 clients x 30 kept-alive connections into 100 translated ports (50000-50099): 100 get through.
+    expect(report.hosts.server!.peak.peers.listen['2001:2:0:1::1']?.ESTABLISHED).toBe(100);
+    expect(Object.keys(report.hosts.server!.peak.peers.listen)).toEqual(['2001:2:0:1::1']);
+  });
+
+  it("leaves the machine's forwarding, nftables ruleset and routes as they were", () => {
+    expect(after).toEqual(before);
+  });
+});
