@@ -6,6 +6,7 @@ import { addressInLabNetwork6 } from '../../src/plan/lab-addresses6.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { buildLab, inHost, runShort, type TestReport } from '../helpers/lab.ts';
 import { machineNetwork, type MachineNetwork } from '../helpers/machine-network.ts';
+import { describeWithTools } from '../helpers/tools.ts';
 import { expectFirstFailureAsPredicted, expectPortsRanOut } from '../helpers/port-exhaustion.ts';
 
 const BUDGET = 500;
@@ -124,5 +125,19 @@ describe('nat-gateway-snat --set family=ipv6: IPv6 masquerade in the gateway\'s 
 
   it("leaves the machine's forwarding, nftables ruleset and routes as they were", () => {
     expect(after).toEqual(before);
+  });
+});
+
+describeWithTools(['nginx'], 'proxy-short-upstream --set family=ipv6: nginx on [::] toward an IPv6 upstream', () => {
+  let report: TestReport;
+  beforeAll(async () => {
+    ({ report } = await runShort('proxy-short-upstream', { family: 'ipv6', proxyPorts: '40000-40499', rate: '250/s', duration: '4s' }));
+  });
+
+  it('runs the proxy host out of its 500 ports toward [2001:2::3]:8080, as nginx logs it (99: Cannot assign requested address)', () => {
+    expect(report.hosts.proxy!.peak.peers.ephemeral['[2001:2::3]:8080']?.TIME_WAIT).toBe(500);
+    expect(report.actors.proxy!['errorLog'].causes.portsExhausted).toBeGreaterThan(0);
+    expect(report.actors.flood!['statuses']['502']).toBeGreaterThan(0);
+    expect(report.hosts.proxy!.peak.peers.listen['2001:2::1']?.ESTABLISHED).toBeGreaterThan(0);
   });
 });
