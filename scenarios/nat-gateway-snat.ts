@@ -19,12 +19,14 @@ export default defineScenario({
     randomFully: f.int({ default: 0, min: 0, max: 1, describe: '1: the masquerade picks every translated port at random (fully-random), the fix for the insertion race' }),
     rate: f.rate({ default: '100/s', describe: 'requests per second of each client over its pool' }),
     duration: f.duration({ default: '4s', describe: 'how long each client runs' }),
+    family: f.oneOf(['ipv4', 'ipv6'] as const, { default: 'ipv4', describe: 'the lab\'s addresses: ipv4 (198.18.0.0/15) or ipv6 (2001:2::/48, the masquerade in an nftables ip6 table of the gateway\'s namespace)' }),
   },
   build: (p) => {
     const clients = Array.from({ length: p.clients }, (_, i) => `c${i + 1}`);
     const budget = p.natPorts.hi - p.natPorts.lo + 1;
     const wanted = p.clients * p.connections;
     return {
+      family: p.family,
       networks: { lan: {}, wan: {} },
       hosts: {
         gw: { networks: ['lan', 'wan'], gateway: { masquerade: 'wan', ports: `${p.natPorts.lo}-${p.natPorts.hi}`, randomFully: p.randomFully === 1 } },

@@ -29,6 +29,7 @@ export function proxyParams(defaults: { engine: Engine; keepAlive: number }) {
     }),
     bind: f.optional(f.ipv4({ describe: 'source address of the proxy\'s upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
     sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: its own per-server source port range (`source 0.0.0.0:lo-hi`)' })),
+    family: f.oneOf(['ipv4', 'ipv6'] as const, { default: 'ipv4', describe: 'the lab\'s addresses: ipv4 (198.18.0.0/15) or ipv6 (2001:2::/48; the proxy listens on [::], its upstreams are IPv6 addresses)' }),
   };
 }
 
@@ -73,7 +74,7 @@ export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds
   actors['flood'] = { kind: 'short-conn-client', host: 'client', target: 'proxy', model: 'open', rate: p.rate, duration: p.duration, closer: 'client' };
   const range = p.sourcePorts ?? p.proxyPorts;
   return {
-    spec: { hosts, actors },
+    spec: { family: p.family, hosts, actors },
     upstreams: upstreamNames.length,
     portBudget: (range.hi - range.lo + 1) * upstreamNames.length,
     requests: Math.round((p.rate * p.duration) / 1000),

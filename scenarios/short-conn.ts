@@ -20,6 +20,7 @@ export default defineScenario({
     closer: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'who closes each connection first after the response' }),
     closeStyle: f.oneOf(CLOSE_STYLES, { default: 'graceful', describe: 'how the client closes: graceful (FIN), close (close(2), an orphan), rst (SO_LINGER 0), never (held open)' }),
     serverCloseStyle: f.oneOf(CLOSE_STYLES, { default: 'graceful', describe: 'how the server closes: graceful, close, rst, never (CLOSE_WAIT leak)' }),
+    family: f.oneOf(['ipv4', 'ipv6', 'dual'] as const, { default: 'ipv4', describe: 'the lab\'s addresses: ipv4 (198.18.0.0/15), ipv6 (2001:2::/48), or dual (both; a second flood, flood6, connects to the server\'s IPv6 address at the same rate); ip_local_port_range and tcp_tw_reuse serve both families' }),
     engine: f.oneOf(['node', 'native'] as const, { default: 'node', describe: 'the flood\'s engine: node (node:net) or native (native/flood.c on epoll, a worker thread)' }),
   },
   build: (p) => {
@@ -30,7 +31,11 @@ export default defineScenario({
     // tcp_tw_reuse=2 reuses on loopback only, and this traffic crosses a veth.
     const clientTimeWait = p.closer === 'client' && finishes(p.closeStyle) && finishes(p.serverCloseStyle);
     const exhausts = clientTimeWait && p.twReuse !== 1 && connections >= ports * 1.2;
+    const flood = { kind: 'short-conn-client', host: 'client', target: 'web', model: 'open', rate: p.rate, duration: p.duration, closer: p.closer, closeStyle: p.closeStyle, engine: p.engine } as const;
+    // Dual stack: the same flood over IPv6 from the same host, whose ports come from the same ip_local_port_range.
+    const floods: Record<string, typeof flood | (typeof flood & { over: 'ipv6' })> = p.family === 'dual' ? { flood, flood6: { ...flood, over: 'ipv6' } } : { flood };
     return {
+      family: p.family,
       hosts: {
         client: {
           sysctls: {
@@ -44,17 +49,17 @@ export default defineScenario({
       },
       actors: {
         web: { kind: 'http-server', host: 'server', port: p.port, keepAlive: p.keepAlive, closer: p.closer, closeStyle: p.serverCloseStyle },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'web', model: 'open', rate: p.rate, duration: p.duration, closer: p.closer, closeStyle: p.closeStyle, engine: p.engine },
+        ...floods,
       },
       thresholds: [
         ...(exhausts
-          ? [
-            'actors.flood.errors.EADDRNOTAVAIL.count > 0',
-            'predictions.flood.exhaustion.ratio >= 0.8',
-            'predictions.flood.exhaustion.ratio <= 1.2',
-            'predictions.flood.timeWait.ofPortBudget >= 0.98',
-            'predictions.flood.timeWait.ofPortBudget <= 1.02',
-          ]
+          ? Object.keys(floods).flatMap((name) => [
+            `actors.${name}.errors.EADDRNOTAVAIL.count > 0`,
+            `predictions.${name}.exhaustion.ratio >= 0.8`,
+            `predictions.${name}.exhaustion.ratio <= 1.2`,
+            `predictions.${name}.timeWait.ofPortBudget >= 0.98`,
+            `predictions.${name}.timeWait.ofPortBudget <= 1.02`,
+          ])
           : []),
         // tcp_tw_reuse=1 (timestamps on): connect() takes over TIME_WAIT entries older than tcp_tw_reuse_delay.
         ...(clientTimeWait && p.twReuse === 1 && connections >= ports * 1.2 ? ['hosts.client.counters.delta.TcpExt.TWRecycled > 0', 'actors.flood.errorCount == 0'] : []),

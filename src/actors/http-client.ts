@@ -6,6 +6,7 @@
 // to sit idle for as long as a server's idle timeout (the keep-alive race), or come many at once (a pool smaller
 // than the load). New and reused connections, and errors on reused ones, are
 // counted apart.
+import { endpointText } from '../core/ipv6.ts';
 import type { BeyondPool, OfferedLoad } from '../core/connection-model.ts';
 import { f } from '../core/fields.ts';
 import { deferred } from '../core/deferred.ts';
@@ -146,7 +147,7 @@ export const httpClient = defineActorKind({
   create(plan, ctx) {
     const o = plan.options;
     const connect = plan.connect!;
-    const origin = `http://${connect.address}:${connect.port}`;
+    const origin = `http://${endpointText(connect.address, connect.port)}`;
     const expected = parseExpect(o.expect);
     const errors = new ErrorTally(ctx.now);
     const errorsOnReused = new ErrorTally(ctx.now);
@@ -247,7 +248,7 @@ export const httpClient = defineActorKind({
         const runMs = (endedAt ?? ctx.now()) - startedAt;
         return {
           model: 'pool',
-          target: `${connect.address}:${connect.port}`,
+          target: `${endpointText(connect.address, connect.port)}`,
           connections: o.connections,
           targetRate: o.burst === undefined && o.users === undefined ? o.rate : null,
           startedAtMs: startedAt,

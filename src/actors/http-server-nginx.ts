@@ -4,6 +4,7 @@
 //   keepAlive off, closer client: nginx keeps the connection and waits up to keepAliveTimeout for the client's
 //     FIN (a client that asks `Connection: close` still makes nginx close first: that is HTTP);
 //   keepAlive on: keepalive_timeout keepAliveTimeout.
+import { nginxListen } from './listen-address.ts';
 import { InvalidValueError } from '../core/errors.ts';
 import type { ActorContext } from './actor.ts';
 import { nginxMainConfig, nginxProcess, type NginxVersion } from './nginx-process.ts';
@@ -21,6 +22,8 @@ export interface NginxServerSettings {
   keepAliveRequests: number;
   closer: 'server' | 'client';
   responseBytes: number;
+  /** The wildcard it listens on (listen-address.ts). */
+  host: '0.0.0.0' | '::';
 }
 
 const BODY_FILE = 'body';
@@ -52,7 +55,7 @@ export function nginxServerConfig(s: NginxServerSettings, dir: string, version: 
       // 0: one connection serves as many requests as the client sends (nginx's default, 1000, would close it first).
       `keepalive_requests ${s.keepAliveRequests || 1_000_000_000};`,
       'server {',
-      `  listen 0.0.0.0:${s.port} backlog=${s.backlog};`,
+      `  listen ${nginxListen(s.host, s.port)} backlog=${s.backlog};`,
       `  root ${dir};`,
       `  location / { try_files /${BODY_FILE} =500; }`,
       '}',

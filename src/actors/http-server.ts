@@ -4,6 +4,7 @@
 // Here the request head is parsed by hand (as undici's tests do for edge cases) and closing is explicit.
 // With engine nginx the same actor runs a real nginx instead (http-server-nginx.ts), for floods that must not be
 // bounded by a Node server.
+import { listenHost } from './listen-address.ts';
 import net from 'node:net';
 import { f } from '../core/fields.ts';
 import { defineActorKind, type ActorContext } from './actor.ts';
@@ -126,7 +127,7 @@ export const httpServer = defineActorKind({
     const o = plan.options;
     if (o.engine === 'nginx') {
       return nginxServer(
-        { name: plan.name, binary: plan.engineBinary!, port: o.port, backlog: o.backlog, workers: o.workers, keepAlive: o.keepAlive, keepAliveTimeoutMs: o.keepAliveTimeout, keepAliveRequests: o.keepAliveRequests, closer: o.closer, responseBytes: o.responseBytes },
+        { name: plan.name, binary: plan.engineBinary!, host: listenHost(plan), port: o.port, backlog: o.backlog, workers: o.workers, keepAlive: o.keepAlive, keepAliveTimeoutMs: o.keepAliveTimeout, keepAliveRequests: o.keepAliveRequests, closer: o.closer, responseBytes: o.responseBytes },
         ctx,
       );
     }
@@ -261,7 +262,7 @@ export const httpServer = defineActorKind({
       start: () =>
         new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen({ port: o.port, host: '0.0.0.0', backlog: o.backlog }, () => {
+          server.listen({ port: o.port, host: listenHost(plan), backlog: o.backlog }, () => {
             server.off('error', reject);
             ctx.log('info', 'listening', { port: o.port });
             resolve();

@@ -1,6 +1,7 @@
 // Keep-alive load with autocannon: a few connections carry every request, at a bounded overall rate.
 // Beside a short-conn-client at the same rate it shows what keep-alive saves: new connections per
 // request, and the TIME_WAIT they leave.
+import { endpointText } from '../core/ipv6.ts';
 import type { Instance, Result } from 'autocannon';
 import { f } from '../core/fields.ts';
 import { defineActorKind } from './actor.ts';
@@ -60,7 +61,7 @@ export const keepaliveClient = defineActorKind({
         startedAt = ctx.now();
         instance = autocannon(
           {
-            url: `http://${connect.address}:${connect.port}${o.path}`,
+            url: `http://${endpointText(connect.address, connect.port)}${o.path}`,
             connections: o.connections,
             overallRate: o.rate,
             duration: o.duration / 1000,
@@ -92,7 +93,7 @@ export const keepaliveClient = defineActorKind({
         return {
           model: 'keep-alive',
           targetRate: o.rate,
-          target: `${connect.address}:${connect.port}`,
+          target: `${endpointText(connect.address, connect.port)}`,
           connections: o.connections,
           startedAtMs: startedAt,
           durationMs: runMs,

@@ -11,14 +11,23 @@ export interface ServerRef {
   readonly port: number;
 }
 
-/** The server actor `name` as an address and port; pushes a problem (under `where`) when it is none. */
-export function resolveServer(name: string, ctx: LinkContext, where: string, problems: string[]): ServerRef | undefined {
+/**
+ * The server actor `name` as an address and port; pushes a problem (under `where`) when it is none. `over: 'ipv6'`
+ * takes the IPv6 address of a dual-stack host (an IPv6 lab's hosts have no other).
+ */
+export function resolveServer(name: string, ctx: LinkContext, where: string, problems: string[], over?: 'ipv4' | 'ipv6'): ServerRef | undefined {
   const target = ownValue(ctx.actors, name);
   const port = target?.options['port'];
   if (!target) problems.push(`${where}: no actor "${name}"`);
   else if (name === ctx.self.name) problems.push(`${where}: an actor cannot connect to itself`);
   else if (typeof port !== 'number') problems.push(`${where}: actor "${name}" (${target.kind}) does not listen on a port`);
-  else if (Object.hasOwn(ctx.hosts, target.host)) return { actor: name, host: target.host, address: ctx.hosts[target.host]!.address, port };
+  else if (Object.hasOwn(ctx.hosts, target.host)) {
+    const host = ctx.hosts[target.host]!;
+    const ipv6 = host.address.includes(':');
+    if (over === undefined || (over === 'ipv6') === ipv6) return { actor: name, host: target.host, address: host.address, port };
+    if (over === 'ipv6' && host.address6) return { actor: name, host: target.host, address: host.address6, port };
+    problems.push(`${where}: host ${target.host} has no ${over === 'ipv6' ? 'IPv6' : 'IPv4'} address (the scenario's family is ${ipv6 ? 'ipv6' : 'ipv4'}; dual gives both)`);
+  }
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 // The built-in engine, for machines with neither nginx nor HAProxy: node:http in front, one undici Pool per
 // upstream behind. keepAlive N: up to N pooled connections per upstream; 0: `reset: true` on every request
 // (undici sends Connection: close and destroys the socket after the response, so the proxy closes first).
+import { endpointText } from '../core/ipv6.ts';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { causeOfErrno, type ProxyEngineFactory } from './proxy-engine.ts';
@@ -14,7 +15,7 @@ export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
   const { Pool } = createRequire(import.meta.url)('undici') as typeof import('undici');
   const pools = s.upstreams.map(
     (u) =>
-      new Pool(`http://${u.address}:${u.port}`, {
+      new Pool(`http://${endpointText(u.address, u.port)}`, {
         connections: s.keepAlive > 0 ? s.keepAlive : null,
         pipelining: 1,
         keepAliveTimeout: POOL_IDLE_MS,
@@ -35,7 +36,7 @@ export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
       const up = await pools[i]!.request({
         path: req.url ?? '/',
         method: req.method as 'GET',
-        headers: { host: `${upstream.address}:${upstream.port}` },
+        headers: { host: endpointText(upstream.address, upstream.port) },
         body: req.method === 'GET' || req.method === 'HEAD' ? null : req,
         reset: s.keepAlive === 0,
       });
@@ -65,9 +66,9 @@ export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
     start: () =>
       new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: s.port, host: '0.0.0.0', backlog: 4096 }, () => {
+        server.listen({ port: s.port, host: s.listenHost, backlog: 4096 }, () => {
           server.off('error', reject);
-          ctx.log('info', 'builtin proxy listening', { port: s.port, upstreams: s.upstreams.map((u) => `${u.address}:${u.port}`) });
+          ctx.log('info', 'builtin proxy listening', { port: s.port, upstreams: s.upstreams.map((u) => endpointText(u.address, u.port)) });
           resolve();
         });
       }),

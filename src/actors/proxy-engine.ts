@@ -1,5 +1,6 @@
 // What every proxy engine (nginx, HAProxy, the built-in undici proxy) is given and gives back, and the
 // tally of its own error lines, normalised to causes that thresholds and findings can name.
+import { isIpv6 } from '../core/ipv6.ts';
 import { InvalidValueError } from '../core/errors.ts';
 import { isIpv4, type PortRange } from '../core/units.ts';
 import type { Actor, ActorContext } from './actor.ts';
@@ -26,6 +27,8 @@ export interface ProxySettings {
   readonly sourcePorts: PortRange | undefined;
   /** The proxy host's own address on the lab network. */
   readonly hostAddress: string;
+  /** The wildcard it listens on (listen-address.ts). */
+  readonly listenHost: '0.0.0.0' | '::';
   readonly workers: number;
   /** HAProxy only: http (an HTTP proxy) or tcp (layer 4: each client connection gets its own upstream connection). */
   readonly mode: 'http' | 'tcp';
@@ -95,9 +98,10 @@ export function assertConfigSafe(s: ProxySettings): void {
   const port = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(s.name)) bad.push(`name ${JSON.stringify(s.name)}`);
   if (!port(s.port)) bad.push(`port ${s.port}`);
-  if (s.bind !== undefined && !isIpv4(s.bind)) bad.push(`bind ${JSON.stringify(s.bind)}`);
-  if (!isIpv4(s.hostAddress)) bad.push(`host address ${JSON.stringify(s.hostAddress)}`);
-  for (const u of s.upstreams) if (!isIpv4(u.address) || !port(u.port)) bad.push(`upstream ${JSON.stringify(`${u.address}:${u.port}`)}`);
+  if (s.listenHost !== '0.0.0.0' && s.listenHost !== '::') bad.push(`listen address ${JSON.stringify(s.listenHost)}`);
+  if (s.bind !== undefined && !isIpv4(s.bind) && !isIpv6(s.bind)) bad.push(`bind ${JSON.stringify(s.bind)}`);
+  if (!isIpv4(s.hostAddress) && !isIpv6(s.hostAddress)) bad.push(`host address ${JSON.stringify(s.hostAddress)}`);
+  for (const u of s.upstreams) if ((!isIpv4(u.address) && !isIpv6(u.address)) || !port(u.port)) bad.push(`upstream ${JSON.stringify(`${u.address}:${u.port}`)}`);
   if (s.sourcePorts && !(port(s.sourcePorts.lo) && port(s.sourcePorts.hi))) bad.push(`source ports ${JSON.stringify(s.sourcePorts)}`);
   for (const [k, v] of [['keepAlive', s.keepAlive], ['workers', s.workers], ['connectTimeoutMs', s.connectTimeoutMs]] as const) {
     if (!Number.isInteger(v) || v < 0) bad.push(`${k} ${v}`);

@@ -1,5 +1,7 @@
 // The HAProxy engine: the Debian package's /usr/sbin/haproxy in the foreground (-db) with a generated
 // configuration; its log goes to stdout (raw), where connect failures and abnormal requests are counted.
+import { haproxyBind } from './listen-address.ts';
+import { endpointText } from '../core/ipv6.ts';
 import { STOP_TIMEOUTS } from '../core/defaults.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,11 +47,11 @@ export function haproxyConfig(s: ProxySettings): string {
     // connections for 2,000 requests, by Tcp.ActiveOpens); always lets first requests share idle ones too.
     ...(!http ? [] : keepAlive ? ['  option http-keep-alive', `  http-reuse ${s.httpReuse ?? 'always'}`] : ['  option http-server-close', '  http-reuse never']),
     'frontend waitlab_in',
-    `  bind 0.0.0.0:${s.port}`,
+    `  bind ${haproxyBind(s.listenHost, s.port)}`,
     '  default_backend waitlab_upstreams',
     'backend waitlab_upstreams',
     '  balance roundrobin',
-    ...s.upstreams.map((u, i) => `  server u${i} ${u.address}:${u.port}${source}${http && keepAlive ? ` pool-max-conn ${s.keepAlive}` : ''}`),
+    ...s.upstreams.map((u, i) => `  server u${i} ${endpointText(u.address, u.port)}${source}${http && keepAlive ? ` pool-max-conn ${s.keepAlive}` : ''}`),
     '',
   ].join('\n');
 }
@@ -91,7 +93,7 @@ export const haproxyEngine: ProxyEngineFactory = (settings, ctx, errors) => {
     async start() {
       const child = run.launch([binary, '-db', '-f', confPath], { cwd: dir, onStdoutLine: onLog });
       await waitUntilListening(child, settings.port, `haproxy (config ${confPath})`);
-      ctx.log('info', 'haproxy listening', { port: settings.port, upstreams: settings.upstreams.map((u) => `${u.address}:${u.port}`) });
+      ctx.log('info', 'haproxy listening', { port: settings.port, upstreams: settings.upstreams.map((u) => endpointText(u.address, u.port)) });
     },
     // SIGUSR1: soft stop, the listener closes and connections in flight finish.
     close: () => run.stop('SIGUSR1', STOP_TIMEOUTS.engineGraceMs),

@@ -1,4 +1,6 @@
 // The nginx proxy engine: nginx run by nginx-process.ts with an upstream block toward the proxy's upstreams.
+import { nginxListen } from './listen-address.ts';
+import { endpointText } from '../core/ipv6.ts';
 import { assertConfigSafe, type ProxyEngineFactory, type ProxySettings, type RETRY_SETS } from './proxy-engine.ts';
 import { nginxMainConfig, nginxProcess, type NginxVersion } from './nginx-process.ts';
 import { nginxUserGlobals } from './nginx-user-globals.ts';
@@ -47,11 +49,11 @@ export function nginxConfig({ settings: s, dir, version, rootless }: NginxConfig
     workerConnections: s.workerConnections,
     http: [
       'upstream waitlab_upstreams {',
-      ...s.upstreams.map((u) => `  server ${u.address}:${u.port};`),
+      ...s.upstreams.map((u) => `  server ${endpointText(u.address, u.port)};`),
       ...upstreamPool.map((l) => `  ${l}`),
       '}',
       'server {',
-      `  listen 0.0.0.0:${s.port} backlog=4096;`,
+      `  listen ${nginxListen(s.listenHost, s.port)} backlog=4096;`,
       '  location / {',
       '    proxy_pass http://waitlab_upstreams;',
       ...upstreamRequest.map((l) => `    ${l}`),

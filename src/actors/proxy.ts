@@ -1,5 +1,7 @@
 // A reverse proxy between clients and upstream servers: real nginx, real HAProxy, or a built-in undici proxy.
 // Which one is an option; the upstreams are other actors, resolved to addresses at plan time.
+import { endpointText } from '../core/ipv6.ts';
+import { listenHost } from './listen-address.ts';
 import { readFileSync } from 'node:fs';
 import { InvalidValueError } from '../core/errors.ts';
 import { f } from '../core/fields.ts';
@@ -139,6 +141,7 @@ export const proxy = defineActorKind({
         bind: o.bind,
         sourcePorts: o.sourcePorts,
         hostAddress: plan.hostAddress,
+        listenHost: listenHost(plan),
         workers: o.workers,
         mode: o.mode,
         connectTimeoutMs: o.connectTimeout,
@@ -170,7 +173,7 @@ export const proxy = defineActorKind({
         return {
           engine: o.engine,
           port: o.port,
-          upstreams: plan.upstreams.map((u) => `${u.address}:${u.port}`),
+          upstreams: plan.upstreams.map((u) => endpointText(u.address, u.port)),
           // With the user's file, the pool and the mode are what the file says (absent where it does not say plainly).
           upstreamKeepAlive: plan.userConfig ? userPool(plan.userConfig) : o.keepAlive,
           mode: plan.userConfig ? userMode(o.engine, plan.userConfig) : o.mode,

@@ -21,7 +21,7 @@ export const shortConnClient = defineActorKind({
     if (o.workers > 1 && o.closeStyle === 'never') problems.push(`${where}.workers: held sockets (closeStyle never) stay on one event loop: use workers 1`);
     checkExpect(o.expect, `${where}.expect`, problems);
     if (o.engine === 'native') nativeEngineProblems(o, where, problems);
-    const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
+    const connect = resolveServer(o.target, ctx, `${where}.target`, problems, o.over);
     return connect && { connect };
   },
   connections: ({ options: o, connect }) => ({

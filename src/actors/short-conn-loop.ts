@@ -1,6 +1,7 @@
 // One event loop's flood of short connections: one new TCP connection per request. The hot path does no logging
 // and allocates only what a connection needs, so the kernel (connect, port search, TIME_WAIT) is the bottleneck.
 // With workers (short-conn-workers.ts) each thread runs one of these on its share of the load.
+import { endpointText } from '../core/ipv6.ts';
 import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { runArrivals } from './arrival-schedule.ts';
@@ -37,10 +38,10 @@ export function floodRequest(plan: FloodPlan): Buffer {
   const connect = plan.connect!;
   return o.requestBodyBytes > 0
     ? Buffer.concat([
-      Buffer.from(`POST ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`),
+      Buffer.from(`POST ${o.path} HTTP/1.1\r\nHost: ${endpointText(connect.address, connect.port)}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`),
       Buffer.alloc(o.requestBodyBytes, 'b'),
     ])
-    : Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${connect.address}:${connect.port}\r\nUser-Agent: waitlab\r\n\r\n`);
+    : Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${endpointText(connect.address, connect.port)}\r\nUser-Agent: waitlab\r\n\r\n`);
 }
 
 /** What a loop has counted, by whichever engine ran it. */
@@ -74,7 +75,7 @@ export function loopStats(plan: FloodPlan, t: LoopTally, latency: hdr.Histogram,
     model: o.model,
     workers: 1,
     targetRate: o.model === 'open' ? o.rate : null,
-    target: `${connect.address}:${connect.port}`,
+    target: `${endpointText(connect.address, connect.port)}`,
     startedAtMs: startedAt,
     durationMs: runMs,
     attempts: t.attempts,

@@ -6,6 +6,7 @@ import { expectOption } from './expected-status.ts';
 
 export const shortConnOptions = {
   target: f.string({ describe: 'name of the server actor to connect to' }),
+  over: f.optional(f.oneOf(['ipv4', 'ipv6'] as const, { describe: "dual-stack labs: the family of the target's address to connect to (default: its IPv4 one)" })),
   path: f.string({ default: '/', describe: 'request path' }),
   model: f.oneOf(['open', 'closed'] as const, {
     default: 'open',

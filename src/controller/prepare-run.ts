@@ -111,7 +111,7 @@ export function matchBaseline(given: string | Baseline, plan: Plan): { baseline:
   if (baseline.identity.scenario !== plan.scenario.name) {
     throw new UsageError(`--baseline ${label} is a baseline of ${baseline.identity.scenario}, not of ${plan.scenario.name}`);
   }
-  const changed = paramChanges(baseline.identity.params, plan.params);
+  const changed = paramChanges(baseline.identity.params, plan.params, new Set(Object.keys(plan.overrides)));
   const warnings = changed.length
     ? [`--baseline ${label} was recorded with other parameters (baseline -> this run: ${changed.join(', ')}); counts that follow them will differ: give the run the baseline's --set values to compare like with like`]
     : [];

@@ -4,11 +4,16 @@ import type { ConnectionModel } from './connection-model.ts';
 /** Servers start first and run until stopped; load actors start once every server listens and end by themselves. */
 export type ActorRole = 'server' | 'load';
 
+/** The address families of a lab: IPv4 (198.18.0.0/15), IPv6 (2001:2::/48), or both on every interface. */
+export type LabFamily = 'ipv4' | 'ipv6' | 'dual';
+
 export interface HostPlan {
   readonly name: string;
-  /** Address on the lab bridge, in 198.18.0.0/15. */
+  /** Address on the lab bridge that actors connect to: in 198.18.0.0/15, or in 2001:2::/48 in an IPv6 lab. */
   readonly address: string;
   readonly prefixLength: number;
+  /** Dual-stack labs: the host's IPv6 address (2001:2::/48, a /64) beside its IPv4 `address`. */
+  readonly address6?: string;
   /** Full sysctl name -> value as the kernel prints it (whitespace collapsed). Written only inside the host's namespace. */
   readonly sysctls: Readonly<Record<string, string>>;
   /** Limits the agent (and every actor of the host) runs under; absent: inherited from the controller. */
@@ -26,6 +31,8 @@ export interface MasqueradePlan {
   readonly network: string;
   readonly dev: string;
   readonly address: string;
+  /** Dual-stack labs: the interface's IPv6 address, which IPv6 connections leave with. */
+  readonly address6?: string;
   readonly ports?: { readonly lo: number; readonly hi: number };
   readonly randomFully?: boolean;
 }
@@ -36,12 +43,16 @@ export interface InterfacePlan {
   readonly dev: string;
   readonly address: string;
   readonly prefixLength: number;
+  /** Dual-stack labs: the interface's IPv6 address (a /64) beside its IPv4 `address`. */
+  readonly address6?: string;
 }
 
 export interface NetworkPlan {
   readonly name: string;
-  /** A /24 of 198.18.0.0/15. */
+  /** A /24 of 198.18.0.0/15; in an IPv6 lab, a /64 of 2001:2::/48. */
   readonly subnet: string;
+  /** Dual-stack labs: the network's IPv6 /64 beside its IPv4 `subnet`. */
+  readonly subnet6?: string;
 }
 
 export interface ActorPlan {
@@ -51,6 +62,8 @@ export interface ActorPlan {
   readonly host: string;
   /** The actor kind's options with every default resolved. */
   readonly options: Readonly<Record<string, unknown>>;
+  /** Servers on a host with an IPv6 address: the wildcard they listen on ('::', which takes IPv4 too); absent: 0.0.0.0. */
+  readonly listenAddress?: '::';
   /** Where a client connects: resolved from its `target` actor. */
   readonly connect?: { readonly actor: string; readonly host: string; readonly address: string; readonly port: number };
   /** Its connections as its kind expects them (core/connection-model.ts); absent in plans made before it was recorded. */
@@ -86,6 +99,8 @@ export interface Plan {
   readonly sampler: { readonly intervalMs: number };
   readonly tailMs: number;
   readonly hosts: Readonly<Record<string, HostPlan>>;
+  /** IPv6-only or dual-stack labs; absent: IPv4 only. */
+  readonly family?: Exclude<LabFamily, 'ipv4'>;
   /** Present when the scenario declares networks; otherwise every host is on one 198.18.0.0/24. */
   readonly networks?: Readonly<Record<string, NetworkPlan>>;
   readonly actors: Readonly<Record<string, ActorPlan>>;

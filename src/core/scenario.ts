@@ -54,6 +54,11 @@ export interface ScenarioSpec<A = UncheckedActorSpec> {
   /** Bridged networks; without it, one network (198.18.0.0/24) joins every host. */
   networks?: Record<string, NetworkSpec>;
   hosts: Record<string, HostSpec>;
+  /**
+   * The lab's address family: 'ipv4' (198.18.0.0/15, the default), 'ipv6' (2001:2::/48 only) or 'dual' (both on
+   * every interface; actors connect over IPv4). A host's IPv6 address mirrors its IPv4 one: 198.18.k.n is 2001:2:0:k::n.
+   */
+  family?: 'ipv4' | 'ipv6' | 'dual';
   actors: Record<string, A>;
   /** Expressions over report.json paths: "<path> <op> <number>", e.g. "actors.flood.errors.EADDRNOTAVAIL.count > 0". */
   thresholds?: string[];

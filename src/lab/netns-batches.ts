@@ -3,6 +3,7 @@
 // bridges and every veth pair (the host's end is created straight in the host's namespace, `peer ... netns`);
 // each host then brings up its own interfaces, addresses and routes. Every value is parsed before it is written.
 import { isIP } from 'node:net';
+import { interfaceAddressArgs } from './interface-addresses.ts';
 import { WaitlabError } from '../core/errors.ts';
 import type { HostPlan, InterfacePlan } from '../core/plan.ts';
 import type { IpCommand } from './ip-batch.ts';
@@ -57,7 +58,7 @@ function network(text: string): string {
 }
 
 export function hostInterfaces(hp: HostPlan): readonly InterfacePlan[] {
-  return hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength }];
+  return hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength, ...(hp.address6 ? { address6: hp.address6 } : {}) }];
 }
 
 /**
@@ -78,7 +79,8 @@ export function netnsBatches(bridgeNamespace: string, bridges: ReadonlyMap<strin
       if (br === undefined) throw new WaitlabError(`host ${plan.name} is on network ${iface.network}, which the lab does not have`);
       const peer = `p${port++}`;
       bridge.push(['link', 'add', peer, 'type', 'veth', 'peer', 'name', device(iface.dev), 'netns', namespace(ns)], ['link', 'set', peer, 'master', device(br), 'up']);
-      own.push(['addr', 'add', cidr(iface.address, iface.prefixLength), 'dev', device(iface.dev)], ['link', 'set', device(iface.dev), 'up']);
+      for (const args of interfaceAddressArgs(iface)) own.push(['addr', 'add', ...args, 'dev', device(iface.dev)]);
+      own.push(['link', 'set', device(iface.dev), 'up']);
     }
     // Routes only to other lab networks, and only inside the host's own namespace.
     for (const route of plan.routes ?? []) own.push(['route', 'add', network(route.to), 'via', address(route.via)]);

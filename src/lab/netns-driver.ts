@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
-import type { MasqueradePlan, Plan } from '../core/plan.ts';
+import type { LabFamily, MasqueradePlan, Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { run } from '../core/command.ts';
@@ -31,19 +31,21 @@ let labsMade = 0;
 const HOSTS_AT_ONCE = 4;
 
 const NAT_TABLE = 'waitlab_nat';
+/** nftables' table family for a lab's NAT: ip, ip6, or inet (both) for a dual-stack lab. */
+const NAT_FAMILY: Record<LabFamily, string> = { ipv4: 'ip', ipv6: 'ip6', dual: 'inet' };
 
 /**
  * Source NAT of everything leaving through the masquerade's interface, in the gateway's own namespace (its own
  * nftables). A port range applies to TCP and UDP (nft needs the protocol known to translate ports); fully-random
  * picks every translated port at random instead of trying the original one first.
  */
-function masqueradeRules(m: MasqueradePlan): string {
+function masqueradeRules(m: MasqueradePlan, family: LabFamily): string {
   const dev = m.dev.replace(/[^a-z0-9]/g, '');
   const flags = m.randomFully ? ' fully-random' : '';
   const rules = m.ports
     ? `oifname "${dev}" meta l4proto { tcp, udp } masquerade to :${Number(m.ports.lo)}-${Number(m.ports.hi)}${flags}\n    oifname "${dev}" masquerade${flags}`
     : `oifname "${dev}" masquerade${flags}`;
-  return `table ip ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
+  return `table ${NAT_FAMILY[family]} ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
 }
 
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure. /proc/sys/net is
@@ -153,8 +155,9 @@ export const netnsDriver: LabDriver = {
         if (pairs.length) await run('ip', ['netns', 'exec', ns, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...pairs]);
         let nat: string | undefined;
         if (hp.gateway?.masquerade) {
-          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade) });
-          nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', NAT_TABLE]);
+          const family = plan.family ?? 'ipv4';
+          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade, family) });
+          nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', NAT_FAMILY[family], NAT_TABLE]);
         }
         log('host built', { host: name, namespace: ns, address: hp.address, interfaces: hostInterfaces(hp), routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });
       });

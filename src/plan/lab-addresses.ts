@@ -1,5 +1,6 @@
 // Lab addresses come from 198.18.0.0/15 (RFC 2544, reserved for benchmarking) and nowhere else.
 import { InvalidValueError } from '../core/errors.ts';
+import { parseIpv6 } from '../core/ipv6.ts';
 
 function toInt(address: string): number | undefined {
   const parts = address.split('.');
@@ -41,6 +42,15 @@ export function nthLabSubnet(k: number): string {
 }
 
 export function addressInSubnet(address: string, subnet: string): boolean {
+  // An IPv6 lab's networks are /64s of 2001:2::/48 (lab-addresses6.ts): the first four groups decide.
+  if (subnet.includes(':')) return addressInSubnet6(address, subnet);
   const s = parseLabSubnet(subnet);
   return s !== undefined && address.startsWith(`${s.base}.`) && toInt(address) !== undefined;
+}
+
+function addressInSubnet6(address: string, subnet: string): boolean {
+  const m = /^(.+)\/64$/.exec(subnet);
+  const a = parseIpv6(address);
+  const net = m ? parseIpv6(m[1]) : undefined;
+  return a !== undefined && net !== undefined && [0, 1, 2, 3].every((i) => a[i] === net[i]);
 }

@@ -107,7 +107,7 @@ export function resolveScenarioPlan<P extends Fields>(definition: ScenarioDefini
   const capture = options.capture ? resolveCapture(options.capture, resolvedHosts.hosts, tools, captureProblems) : undefined;
   // A scenario given as code (tests, resolvePlan from a program) has no file: its paths start where the program runs.
   const scenarioDir = isAbsolute(file) ? dirname(file) : process.cwd();
-  const linked = linkActors(actorOptions, resolvedHosts.hosts, scenarioDir, tools);
+  const linked = linkActors(actorOptions, resolvedHosts.hosts, scenarioDir, tools, resolvedHosts.family);
   const hostSysctls = resolveHostSysctls(resolvedHosts.hosts, linked.actors, options.profile, resolvedHosts.sysctlNames);
   const { hosts, profile } = hostSysctls;
   const { actors } = linked;
@@ -126,6 +126,7 @@ export function resolveScenarioPlan<P extends Fields>(definition: ScenarioDefini
     sampler: { intervalMs: sampling.intervalMs },
     tailMs: sampling.tailMs,
     hosts,
+    ...(resolvedHosts.family !== 'ipv4' ? { family: resolvedHosts.family } : {}),
     ...(resolvedHosts.topology ? { networks: resolvedHosts.topology.networks } : {}),
     actors,
     thresholds,

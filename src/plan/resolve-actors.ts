@@ -4,7 +4,7 @@ import { actorKind } from '../actors/registry.ts';
 import type { LinkContext } from '../actors/actor.ts';
 import { lacksRequired, resolveFields } from '../core/fields.ts';
 import { isInheritedName } from '../core/own-keys.ts';
-import type { ActorPlan, HostPlan } from '../core/plan.ts';
+import type { ActorPlan, HostPlan, LabFamily } from '../core/plan.ts';
 import type { ScenarioSpec } from '../core/scenario.ts';
 import type { PlanTools } from './plan-tools.ts';
 
@@ -48,7 +48,7 @@ export interface LinkedActors {
 }
 
 /** `scenarioDir`: where an actor's relative paths start; `tools` gathers the system tools the actors need. */
-export function linkActors(resolved: ResolvedActorOptions, hosts: Readonly<Record<string, HostPlan>>, scenarioDir: string, tools: PlanTools): LinkedActors {
+export function linkActors(resolved: ResolvedActorOptions, hosts: Readonly<Record<string, HostPlan>>, scenarioDir: string, tools: PlanTools, family: LabFamily = 'ipv4'): LinkedActors {
   const problems: string[] = [];
   const actors: Record<string, ActorPlan> = {};
   let maxLoadMs = 0;
@@ -57,7 +57,9 @@ export function linkActors(resolved: ResolvedActorOptions, hosts: Readonly<Recor
     const linkable = !resolved.unlinkable.has(name);
     const before = problems.length;
     const linked = linkable ? def.link?.(options as never, { self: { name, host }, hosts, scenarioDir, actors: resolved.options, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems) : undefined;
-    const actor: ActorPlan = { name, kind, role: def.role, host, options, ...linked };
+    // '::' takes IPv4 as well (IPV6_V6ONLY is off by default): one listener serves a dual-stack host's two addresses.
+    const listen = def.role === 'server' && family !== 'ipv4' ? { listenAddress: '::' as const } : {};
+    const actor: ActorPlan = { name, kind, role: def.role, host, options, ...listen, ...linked };
     // An actor whose link() pushed a problem is refused with the plan, and its model would rest on nothing.
     actors[name] = linkable && problems.length === before ? { ...actor, connections: def.connections(actor as never) } : actor;
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));

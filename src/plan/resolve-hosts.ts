@@ -3,10 +3,11 @@
 import { DEFAULTS } from '../core/defaults.ts';
 import { HOST_NAME } from '../core/host-names.ts';
 import { isInheritedName } from '../core/own-keys.ts';
-import type { HostPlan } from '../core/plan.ts';
+import type { HostPlan, LabFamily } from '../core/plan.ts';
 import type { ScenarioSpec } from '../core/scenario.ts';
 import { resolveHostLimits } from './host-limits.ts';
 import { addressInLabNetwork, addressInSubnet, nthLabAddress } from './lab-addresses.ts';
+import { hostInFamily, IPV6_FORWARDING, networkInFamily, resolveFamily } from './lab-family.ts';
 import { resolveTopology, usesNetworks, type Topology } from './lab-topology.ts';
 import { normaliseSysctlValue } from './sysctl-check.ts';
 
@@ -19,7 +20,9 @@ export interface ResolvedHosts {
   hosts: Record<string, HostPlan>;
   /** Every sysctl name a host sets: the kernel is asked whether a namespace has them (probeSysctls). */
   sysctlNames: Set<string>;
+  /** Its networks in the lab's family. */
   topology: Topology | undefined;
+  family: LabFamily;
   problems: string[];
 }
 
@@ -72,5 +75,10 @@ export function resolveHosts(spec: ScenarioSpec, replicaNames: ReadonlySet<strin
   if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');
   const addresses = Object.values(hosts).map((h) => h.address);
   if (!topology && new Set(addresses).size !== addresses.length) problems.push('hosts: two hosts have the same address');
-  return { hosts, sysctlNames, topology, problems };
+  const family = resolveFamily(spec.family, problems);
+  // Addresses are assigned and checked in IPv4 terms, then mapped: an address that failed is left for its problem.
+  if (problems.length === 0) for (const [name, host] of Object.entries(hosts)) hosts[name] = hostInFamily(host, family);
+  if (family !== 'ipv4' && Object.values(hosts).some((h) => h.gateway)) sysctlNames.add(IPV6_FORWARDING);
+  const mapped = topology && { ...topology, networks: Object.fromEntries(Object.entries(topology.networks).map(([k, n]) => [k, networkInFamily(n, family)])) };
+  return { hosts, sysctlNames, topology: mapped, family, problems };
 }

@@ -46,6 +46,7 @@ export function scenarioJsonSchema(): JsonSchema {
   const spec = {
     networks: { type: 'object', additionalProperties: { type: 'object', properties: network, additionalProperties: false } },
     hosts: { type: 'object', additionalProperties: { type: 'object', properties: host, additionalProperties: false } },
+    family: { enum: ['ipv4', 'ipv6', 'dual'] },
     actors: { type: 'object', additionalProperties: { oneOf: [...actorKinds.values()].map((k) => actorSchema(k.kind, k.describe, k.options)) } },
     thresholds: { type: 'array', items: { type: 'string' } },
     regressions: { type: 'object', additionalProperties: { type: 'string' } },

@@ -92,9 +92,12 @@ function judge(base: number, current: number, t: Tolerance, slack = 0): { verdic
 }
 
 /** The parameters two runs differ in, as "name baseline -> current". */
-export function paramChanges(baseline: Readonly<Record<string, unknown>>, current: Readonly<Record<string, unknown>>): string[] {
+export function paramChanges(baseline: Readonly<Record<string, unknown>>, current: Readonly<Record<string, unknown>>, setHere?: ReadonlySet<string>): string[] {
   return [...new Set([...Object.keys(baseline), ...Object.keys(current)])]
     .filter((k) => JSON.stringify(baseline[k]) !== JSON.stringify(current[k]))
+    // A parameter added to the scenario after the baseline was recorded, left at its default here: its default keeps
+    // what the scenario did before (e.g. family ipv4), so it is no change.
+    .filter((k) => !(setHere && !Object.hasOwn(baseline, k) && !setHere.has(k)))
     .map((k) => `${k} ${JSON.stringify(baseline[k])} -> ${JSON.stringify(current[k])}`);
 }
 

@@ -3,6 +3,7 @@
 // get at most that many connections through, and the rest wait on SYNs the gateway drops. On this kernel a
 // closed connection's conntrack entry does not hold its port (a new SYN takes the 4-tuple over), so only open
 // connections count: the pools' connections, not a flood's short ones (no prediction for those).
+import { endpointText } from '../core/ipv6.ts';
 import { destinationsThrough, hostsBehind, pooledConnections } from './evidence/gateway.ts';
 import type { Plan } from '../core/plan.ts';
 import type { HostReport, NatPortsPrediction } from './report.ts';
@@ -19,7 +20,7 @@ export function predictNatPorts(plan: Plan, hosts: Record<string, HostReport>): 
     const byDestination = destinationsThrough(plan, hostsBehind(plan, gateway.name)).filter((d) => d.pools.length > 0);
     const translatedPorts = m.ports.hi - m.ports.lo + 1;
     for (const d of byDestination) {
-      const destination = `${d.address}:${d.port}`;
+      const destination = endpointText(d.address, d.port);
       const pooled = pooledConnections(d);
       const predictedHeld = Math.min(pooled, translatedPorts);
       const measuredHeld = hosts[d.host]?.peak.peers.listen[m.address]?.ESTABLISHED ?? 0;

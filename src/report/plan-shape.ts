@@ -3,19 +3,20 @@ import type { Accept, BeyondPool, Burst, ConnectionModel, Dial, Endpoint, LocalP
 import type { ActorPlan, CapturePlan, HostPlan, InterfacePlan, NetworkPlan, Plan, PlanProfile, ReplicaGroup } from '../core/plan.ts';
 import { array, boolean, json, literal, nullable, number, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
 
-const interfacePlan = objectOf<InterfacePlan>()({ network: string(), dev: string(), address: string(), prefixLength: number() });
+const interfacePlan = objectOf<InterfacePlan>()({ network: string(), dev: string(), address: string(), prefixLength: number(), address6: optional(string()) });
 
 const hostPlan = objectOf<HostPlan>()({
   name: string(),
   address: string(),
   prefixLength: number(),
+  address6: optional(string()),
   sysctls: record(string()),
   limits: optional(objectOf<NonNullable<HostPlan['limits']>>()({ nofile: optional(number()) })),
   interfaces: optional(array(interfacePlan)),
   routes: optional(array(objectOf<NonNullable<HostPlan['routes']>[number]>()({ to: string(), via: string() }))),
   gateway: optional(
     objectOf<NonNullable<HostPlan['gateway']>>()({
-      masquerade: optional(objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({ network: string(), dev: string(), address: string(), ports: optional(objectOf<{ lo: number; hi: number }>()({ lo: number(), hi: number() })), randomFully: optional(boolean()) })),
+      masquerade: optional(objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({ network: string(), dev: string(), address: string(), address6: optional(string()), ports: optional(objectOf<{ lo: number; hi: number }>()({ lo: number(), hi: number() })), randomFully: optional(boolean()) })),
     }),
   ),
 });
@@ -75,6 +76,7 @@ const actorPlan = objectOf<ActorPlan>()({
   role: literal('server', 'load'),
   host: string(),
   options: record(json()),
+  listenAddress: optional(literal('::')),
   connect: optional(objectOf<NonNullable<ActorPlan['connect']>>()({ actor: string(), host: string(), address: string(), port: number() })),
   connections: optional(connectionModel),
   files: optional(record(string())),
@@ -105,7 +107,8 @@ export const PLAN_SHAPE = objectOf<StoredPlan>()({
   sampler: objectOf<Plan['sampler']>()({ intervalMs: number() }),
   tailMs: number(),
   hosts: record(hostPlan),
-  networks: optional(record(objectOf<NetworkPlan>()({ name: string(), subnet: string() }))),
+  family: optional(literal('ipv6', 'dual')),
+  networks: optional(record(objectOf<NetworkPlan>()({ name: string(), subnet: string(), subnet6: optional(string()) }))),
   actors: record(actorPlan),
   thresholds: array(string()),
   regressions: optional(record(string())),

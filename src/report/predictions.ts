@@ -4,6 +4,7 @@
 // Rates are the rate at which connect() was called (attempts, failures included, over the load), not the
 // planned rate (the load may not keep up) nor the first second's connections (which exhaustion caps). Each
 // prediction names the options and sysctls it accounts for (basis), or says why it does not apply.
+import { endpointText } from '../core/ipv6.ts';
 import { stat } from './report.ts';
 import type { Dial, OfferedLoad } from '../core/connection-model.ts';
 import { floods } from '../core/connection-model.ts';
@@ -111,7 +112,7 @@ function predictExhaustion(actor: ActorPlan, dial: Dial, client: HostReport, ser
   const first = errors['EADDRNOTAVAIL']?.firstAtMs;
   const measuredMs = first === undefined ? null : Math.round(first - (stat(stats, 'startedAtMs') ?? 0));
   const fillMs = fillTimeMs(budget.budget, rate)!;
-  const reuse = twReuse(client, server, `${dial.to.address}:${dial.to.port}`);
+  const reuse = twReuse(client, server, endpointText(dial.to.address, dial.to.port));
   const ports = `${n(budget.budget)} ports / ${n(Math.round(rate))} per s (${load.text})`;
   let predictedMs: number | null = fillMs;
   let basis: string;
@@ -156,7 +157,7 @@ function predictExhaustion(actor: ActorPlan, dial: Dial, client: HostReport, ser
  */
 function predictSustainableRate(actor: ActorPlan, dial: Dial, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome, load: Load): SustainableRatePrediction | undefined {
   const budget = portBudget(client.sysctls);
-  const reuse = twReuse(client, server, `${dial.to.address}:${dial.to.port}`);
+  const reuse = twReuse(client, server, endpointText(dial.to.address, dial.to.port));
   if (!budget || outcome.holder !== 'client' || outcome.clientHoldsOpen || !reuse.reuses || reuse.delayMs <= 0) return undefined;
   const predicted = Math.round((budget.budget / reuse.delayMs) * 1000 * 10) / 10;
   const half = sameParityPorts(budget.range);
@@ -184,7 +185,7 @@ const SCAN_NS_PER_PORT = 115;
  */
 function predictParityCliff(actor: ActorPlan, dial: Dial, client: HostReport, server: HostReport, stats: Stats, outcome: CloseOutcome, load: Load): ParityCliffPrediction | undefined {
   const budget = portBudget(client.sysctls);
-  const reuse = twReuse(client, server, `${dial.to.address}:${dial.to.port}`);
+  const reuse = twReuse(client, server, endpointText(dial.to.address, dial.to.port));
   const heldByClient = outcome.clientHoldsOpen || (outcome.holder === 'client' && !reuse.reuses);
   if (!budget || !heldByClient || load.perSec <= 0) return undefined;
   const half = sameParityPorts(budget.range);
@@ -207,7 +208,7 @@ function predictTimeWait(plan: Plan, actor: ActorPlan, dial: Dial, client: HostR
   const byRate = Math.round(durationMs > TIME_WAIT_SECONDS * 1000 ? (connected / durationMs) * TIME_WAIT_SECONDS * 1000 : connected);
   const hostName = outcome.closer === 'client' ? actor.host : dial.to.host;
   const holder = outcome.closer === 'client' ? client : server;
-  const destination = `${dial.to.address}:${dial.to.port}`;
+  const destination = endpointText(dial.to.address, dial.to.port);
   const budget = portBudget(client.sysctls);
   const localPort = dial.localPorts.from === 'fixed' ? dial.localPorts.port : undefined;
   // Measured on the link: the client's TIME_WAIT toward this destination, or the server's from the address it

@@ -1,7 +1,7 @@
 // The census counted in C (native/census.c): the addon dumps both families, keeps one row per 4-tuple and counts
 // them by state, role and peer on libuv's thread pool, and hands back a table of a few hundred bytes. Its rules
 // are TcpCensusTaker's (proc-net-tcp.ts); the lab test census-native.test.ts holds the two to the same counts.
-import { STATE_COUNT } from './tcp-states.ts';
+import { STATE_COUNT, TCP_LISTEN } from './tcp-states.ts';
 import { loadAddon, openSockDiag, type SockDiagAddon } from './sock-diag.ts';
 import { toCounts, topPeers, type TcpCensus } from './proc-net-tcp.ts';
 
@@ -31,6 +31,18 @@ export function decodeCensus(words: Uint32Array): TcpCensus {
   };
 }
 
+/** Sockets other than listeners that no IPv4 peer of the table counts: their peers are IPv6 addresses. */
+export function socketsWithoutV4Peer(words: Uint32Array): number {
+  let counted = 0;
+  for (let k = 0; k < words[2]!; k++) {
+    const at = HEADER + k * PEER_WORDS;
+    for (let s = 0; s < STATE_COUNT; s++) counted += words[at + 3 + s]!;
+  }
+  let sockets = 0;
+  for (let s = 0; s < STATE_COUNT; s++) if (s !== TCP_LISTEN) sockets += words[3 + s]! + words[3 + STATE_COUNT + s]!;
+  return sockets - counted;
+}
+
 export class NativeCensus {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -54,9 +66,17 @@ export class NativeCensus {
     }
   }
 
-  /** One census; calls made while one runs wait their turn. */
+  /**
+   * One census; calls made while one runs wait their turn. The addon counts IPv4 peers only: a census with any
+   * other peer (an IPv6 lab) is refused here (code IPV6_PEERS), and the caller counts it in JavaScript.
+   */
   take(): Promise<TcpCensus> {
-    const next = this.queue.then(async () => decodeCensus(new Uint32Array(await this.addon.censusTake(this.handle))));
+    const next = this.queue.then(async () => {
+      const words = new Uint32Array(await this.addon.censusTake(this.handle));
+      const unpeered = socketsWithoutV4Peer(words);
+      if (unpeered > 0) throw Object.assign(new Error(`${unpeered} sockets have IPv6 peers, which only the JavaScript census counts by peer`), { code: 'IPV6_PEERS' });
+      return decodeCensus(words);
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -5,6 +5,7 @@
 import { endianness } from 'node:os';
 import { ALL_TCP_STATES, type SockDiagSocket } from './sock-diag.ts';
 import type { RowSource, SocketRow } from './socket-rows.ts';
+import { ipv6OfBytes } from '../core/ipv6.ts';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 const AF_INET6 = 10;
@@ -20,7 +21,7 @@ const ROWS_PER_SLICE = 8192;
 
 /** Calls onRow for records from..to (of `size` bytes each, at the start of buf); returns to - from. */
 export function scanDiagRecords(buf: Buffer, to: number, size: number, onRow: (row: Readonly<SocketRow>) => void, from = 0): number {
-  const row = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0, family: 4 as 4 | 6, buf };
+  const row = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, remoteV6: '', localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0, family: 4 as 4 | 6, buf };
   for (let i = from; i < to; i++) {
     const at = i * size;
     row.family = buf[at] === AF_INET6 ? 6 : 4;
@@ -29,6 +30,7 @@ export function scanDiagRecords(buf: Buffer, to: number, size: number, onRow: (r
     row.remotePort = buf.readUInt16BE(at + 6);
     row.localV4 = v4At(buf, at + 8, row.family);
     row.remoteV4 = v4At(buf, at + 24, row.family);
+    row.remoteV6 = row.remoteV4 < 0 ? ipv6OfBytes(buf, at + 24) : '';
     row.tupleStart = at + 4;
     row.tupleEnd = at + 40;
     row.inode = LITTLE_ENDIAN ? buf.readUInt32LE(at + 68) : buf.readUInt32BE(at + 68);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { STATE_COUNT, TCP_LISTEN, stateName, type StateCounts } from './tcp-states.ts';
 import type { SocketRow, TcpRow } from './socket-rows.ts';
+import { endpointText, formatIpv6 } from '../core/ipv6.ts';
 
 export type { TcpRow };
 import { TupleIndex } from './tuple-index.ts';
@@ -35,11 +36,20 @@ function v4At(buf: Buffer, start: number, family: 4 | 6): number {
   return wordAt(buf, start) === 0 && wordAt(buf, start + 8) === 0 && wordAt(buf, start + 16) === 0xffff ? wordAt(buf, start + 24) : -1;
 }
 
+/** The IPv6 address printed at start (four words, each in host order) in RFC 5952 text. */
+function v6At(buf: Buffer, start: number): string {
+  const groups: number[] = [];
+  for (let w = 0; w < 4; w++) {
+    const word = wordAt(buf, start + w * 8);
+    groups.push(word >>> 16, word & 0xffff);
+  }
+  return formatIpv6(groups);
+}
 
 /** Calls onRow for every socket row (the same object, refilled); returns the number of rows. */
 export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly<TcpRow>) => void): number {
   const addrLen = family === 4 ? 8 : 32;
-  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0 };
+  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, remoteV6: '', localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0 };
   let pos = buf.indexOf(10); // skip the header line
   let rows = 0;
   while (pos !== -1 && pos + 1 < buf.length) {
@@ -55,6 +65,7 @@ export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly
     row.tupleStart = p;
     row.tupleEnd = remote + addrLen + 5;
     row.remoteV4 = v4At(buf, remote, family);
+    row.remoteV6 = row.remoteV4 < 0 ? v6At(buf, remote) : '';
     row.localV4 = v4At(buf, p, family);
     row.inode = inodeAfter(buf, stateAt + 2);
     onRow(row);
@@ -126,6 +137,8 @@ const NON_V4_PEER = -1;
 export class TcpCensusTaker {
   private rows = new Uint32Array(4096);
   private remotes = new Float64Array(4096);
+  /** IPv6 peers (not IPv4-mapped) by row, as "[addr]:port"; the rows of IPv4 peers hold stale entries, never read. */
+  private remotes6: string[] = [];
   private n = 0;
   private repeats = 0;
   private readonly serverPorts = new Uint8Array(65536);
@@ -178,6 +191,7 @@ export class TcpCensusTaker {
     this.rows[i] = (row.localPort << 8) | row.state;
     // ip * 65536 + port stays below 2^53: exact in a double.
     this.remotes[i] = row.remoteV4 < 0 ? NON_V4_PEER : row.remoteV4 * 65536 + row.remotePort;
+    if (row.remoteV4 < 0) this.remotes6[i] = endpointText(row.remoteV6, row.remotePort);
   }
 
   private finish(): TcpCensus {
@@ -186,6 +200,8 @@ export class TcpCensusTaker {
     const ephemeral = new Array<number>(STATE_COUNT).fill(0);
     const listenPeers = new Map<number, number[]>();
     const ephemeralPeers = new Map<number, number[]>();
+    const listenPeers6 = new Map<string, number[]>();
+    const ephemeralPeers6 = new Map<string, number[]>();
     for (let i = 0; i < this.n; i++) {
       const v = this.rows[i]!;
       const state = v & 0xff;
@@ -196,7 +212,10 @@ export class TcpCensusTaker {
       const remote = this.remotes[i]!;
       const isListen = this.serverPorts[v >>> 8] === 1;
       (isListen ? listen : ephemeral)[state]!++;
-      if (remote === NON_V4_PEER) continue;
+      if (remote === NON_V4_PEER) {
+        countPeer6(isListen ? listenPeers6 : ephemeralPeers6, isListen, this.remotes6[i]!, state);
+        continue;
+      }
       // Listening side: by client address only (its ports are many); ephemeral side: by ip:port.
       const key = isListen ? Math.floor(remote / 65536) * 65536 : remote;
       const peers = isListen ? listenPeers : ephemeralPeers;
@@ -211,7 +230,7 @@ export class TcpCensusTaker {
       total: toCounts(listen.map((v, i) => v + ephemeral[i]!)),
       sockets: this.n,
       repeats,
-      peers: { listen: topPeers(listenPeers, false), ephemeral: topPeers(ephemeralPeers, true) },
+      peers: { listen: topPeers(listenPeers, false, listenPeers6), ephemeral: topPeers(ephemeralPeers, true, ephemeralPeers6) },
     };
   }
 
@@ -236,14 +255,23 @@ export class TcpCensusTaker {
   }
 }
 
-/** The MAX_PEERS busiest peers, ties in order of first appearance; keys are ip * 65536 + port (port 0 where !withPort). */
-export function topPeers(peers: Map<number, number[]>, withPort: boolean): PeerCounts {
+/** An IPv6 peer's count: on the listening side by its address alone, on the ephemeral side by "[addr]:port". */
+function countPeer6(peers: Map<string, number[]>, isListen: boolean, endpoint: string, state: number): void {
+  const key = isListen ? endpoint.slice(1, endpoint.lastIndexOf(']')) : endpoint;
+  let counts = peers.get(key);
+  if (!counts) peers.set(key, (counts = new Array<number>(STATE_COUNT).fill(0)));
+  counts[state]!++;
+}
+
+/** The MAX_PEERS busiest peers, IPv4 (keys ip * 65536 + port, port 0 where !withPort) and IPv6 ("[addr]:port" or the address), ties in order of first appearance. */
+export function topPeers(peers: Map<number, number[]>, withPort: boolean, peers6: Map<string, number[]> = new Map()): PeerCounts {
   const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
-  const out: PeerCounts = {};
-  for (const [key, counts] of [...peers].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, MAX_PEERS)) {
+  const named: [string, number[]][] = [...peers].map(([key, counts]) => {
     const ip = formatV4(Math.floor(key / 65536));
-    out[withPort ? `${ip}:${key % 65536}` : ip] = toCounts(counts);
-  }
+    return [withPort ? `${ip}:${key % 65536}` : ip, counts];
+  });
+  const out: PeerCounts = {};
+  for (const [key, counts] of [...named, ...peers6].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, MAX_PEERS)) out[key] = toCounts(counts);
   return out;
 }
 

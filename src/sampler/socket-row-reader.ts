@@ -14,6 +14,8 @@ export interface SocketRows {
   /** IPv4 (or IPv4-mapped) addresses as network-order numbers; -1 for other IPv6 addresses. */
   localV4: Float64Array;
   remoteV4: Float64Array;
+  /** Other IPv6 remote addresses in RFC 5952 text where remoteV4 is -1 ('' or stale elsewhere). */
+  remoteV6: string[];
   /** The socket's inode, read only for the states asked for (0 elsewhere, and for sockets no fd holds). */
   inode: Float64Array;
   /** Rows dropped because their 4-tuple was already listed in the same read of the table. */
@@ -102,6 +104,7 @@ export class SocketRowReader {
     rows.remotePort[i] = row.remotePort;
     rows.localV4[i] = row.localV4;
     rows.remoteV4[i] = row.remoteV4;
+    if (row.remoteV4 < 0) rows.remoteV6[i] = row.remoteV6;
     rows.inode[i] = this.wantInode[row.state] === 1 ? inode : 0;
   }
 
@@ -121,6 +124,7 @@ export class SocketRowReader {
     bigger.remotePort.set(this.rows.remotePort);
     bigger.localV4.set(this.rows.localV4);
     bigger.remoteV4.set(this.rows.remoteV4);
+    bigger.remoteV6 = this.rows.remoteV6;
     bigger.inode.set(this.rows.inode);
     bigger.count = this.rows.count;
     bigger.repeats = this.rows.repeats;
@@ -136,6 +140,7 @@ function allocate(capacity: number): SocketRows {
     remotePort: new Uint16Array(capacity),
     localV4: new Float64Array(capacity),
     remoteV4: new Float64Array(capacity),
+    remoteV6: [],
     inode: new Float64Array(capacity),
     repeats: 0,
   };

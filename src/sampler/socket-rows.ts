@@ -8,6 +8,8 @@ export interface TcpRow {
   remotePort: number;
   /** IPv4 (or IPv4-mapped IPv6) remote address as a network-order number; -1 for other IPv6 addresses. */
   remoteV4: number;
+  /** Another IPv6 remote address (not IPv4-mapped) in RFC 5952 text, '' for the rest: the census's IPv6 peers. */
+  remoteV6: string;
   /** The same for the local address. */
   localV4: number;
   /** Where the 4-tuple's bytes start and end in the buffer: "local_address rem_address" as hex text in /proc/net/tcp, ports and addresses in a netlink record. */

@@ -1,6 +1,7 @@
 // What watch and doctor need from one read of the socket rows: counts per state, and per destination
 // ip:port the local ports in use against the port budget (connect()'s budget is per destination).
 import { formatV4 } from '../sampler/proc-net-tcp.ts';
+import { endpointText } from '../core/ipv6.ts';
 import type { SocketRows } from '../sampler/socket-row-reader.ts';
 import { allStates, stateName, TCP_LISTEN, type StateCounts, type TcpStateName } from '../sampler/tcp-states.ts';
 
@@ -12,7 +13,7 @@ export const TCP_CLOSE_WAIT = 8;
 export const OWNED_STATES = [TCP_CLOSE_WAIT, TCP_FIN_WAIT2] as const;
 
 export interface DestinationCount {
-  /** The remote ip:port of sockets on this host's non-listening local ports. */
+  /** The remote ip:port ([addr]:port for IPv6) of sockets on this host's non-listening local ports. */
   readonly destination: string;
   /** Sockets toward it whose local port lies in ip_local_port_range: what connect() has left to pick from. */
   readonly ports: number;
@@ -44,6 +45,7 @@ export function takeCensus(rows: Readonly<SocketRows>, range: { lo: number; hi: 
   for (let i = 0; i < rows.count; i++) if (rows.state[i] === TCP_LISTEN) listening[rows.localPort[i]!] = 1;
   const totals = new Array<number>(16).fill(0);
   const byDestination = new Map<number, { ports: number; states: number[] }>();
+  const byDestination6 = new Map<string, { ports: number; states: number[] }>();
   const waiting: WaitingSocket[] = [];
   let serverTimeWait = 0;
   let clientTimeWait = 0;
@@ -55,19 +57,23 @@ export function takeCensus(rows: Readonly<SocketRows>, range: { lo: number; hi: 
     const local = rows.localPort[i]!;
     const server = listening[local] === 1;
     if (state === TCP_TIME_WAIT) server ? serverTimeWait++ : clientTimeWait++;
+    if (server) continue;
     const remote = rows.remoteV4[i]!;
-    // IPv6 peers (not IPv4-mapped) are in the totals; the per-destination view is IPv4's.
-    if (server || remote < 0) continue;
-    const key = remote * 65536 + rows.remotePort[i]!;
-    let d = byDestination.get(key);
-    if (!d) byDestination.set(key, (d = { ports: 0, states: new Array<number>(16).fill(0) }));
+    // connect()'s budget is per destination in either family: an IPv6 one is its own, as IPv4 ones are.
+    const d = remote < 0 ? destinationOf(byDestination6, endpointText(rows.remoteV6[i]!, rows.remotePort[i]!)) : destinationOf(byDestination, remote * 65536 + rows.remotePort[i]!);
     d.states[state]!++;
     if (range && local >= range.lo && local <= range.hi) d.ports++;
   }
-  const destinations = [...byDestination]
-    .map(([key, d]) => ({ destination: `${formatV4(Math.floor(key / 65536))}:${key % 65536}`, ports: d.ports, states: counts(d.states) }))
+  const destinations = [...[...byDestination].map(([key, d]) => [`${formatV4(Math.floor(key / 65536))}:${key % 65536}`, d] as const), ...byDestination6]
+    .map(([destination, d]) => ({ destination, ports: d.ports, states: counts(d.states) }))
     .sort((a, b) => b.ports - a.ports || total(b.states) - total(a.states) || a.destination.localeCompare(b.destination));
   return { sockets: rows.count, repeats: rows.repeats, states: allStates(counts(totals)), serverTimeWait, clientTimeWait, destinations, waiting };
+}
+
+function destinationOf<K>(map: Map<K, { ports: number; states: number[] }>, key: K): { ports: number; states: number[] } {
+  let d = map.get(key);
+  if (!d) map.set(key, (d = { ports: 0, states: new Array<number>(16).fill(0) }));
+  return d;
 }
 
 function counts(byCode: readonly number[]): StateCounts {

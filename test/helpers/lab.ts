@@ -7,7 +7,7 @@ import { runScenario } from '../../src/controller/run-scenario.ts';
 import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
 import type { Report } from '../../src/report/report.ts';
 import { contradictions } from '../../src/report/truth-check.ts';
-import { defineScenario, type HostSpec } from '../../src/core/scenario.ts';
+import { defineScenario, type HostSpec, type ScenarioSpec } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
 import { tempDir } from './temp-dir.ts';
@@ -18,8 +18,8 @@ export const BIN = resolve(PACKAGE_ROOT, 'bin/waitlab.js');
 const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 
 /** A lab of hosts and no actors, for tests that run their own programs inside. */
-export async function buildLab(hosts: Record<string, HostSpec>): Promise<Lab> {
-  const plan = resolvePlan(defineScenario({ name: 'test-lab', description: 'test', params: {}, build: () => ({ hosts, actors: {} }) }), 'test', {});
+export async function buildLab(hosts: Record<string, HostSpec>, family?: ScenarioSpec['family']): Promise<Lab> {
+  const plan = resolvePlan(defineScenario({ name: 'test-lab', description: 'test', params: {}, build: () => ({ hosts, actors: {}, ...(family ? { family } : {}) }) }), 'test', {});
   return netnsDriver.build(plan, () => undefined);
 }
 

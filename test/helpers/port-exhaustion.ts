@@ -10,3 +10,11 @@ export function expectPortsRanOut(flood: Record<string, any>, budget: number): v
   expect(flood['ok']).toBe(budget);
   expect(flood['connectedBeforeFirstError']).toBe(budget);
 }
+
+/** The prediction of a flood that ran out: its budget, and the first failure within 20% of the predicted time. */
+export function expectFirstFailureAsPredicted(prediction: Record<string, any>, budget: number): void {
+  const exhaustion = prediction['exhaustion'] as { portBudget: number; ratio: number };
+  expect(exhaustion.portBudget).toBe(budget);
+  expect(exhaustion.ratio).toBeGreaterThanOrEqual(0.8);
+  expect(exhaustion.ratio).toBeLessThanOrEqual(1.2);
+}

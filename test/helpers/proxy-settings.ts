@@ -12,6 +12,7 @@ export const proxySettings = (over: Partial<ProxySettings> = {}): ProxySettings 
   bind: undefined,
   sourcePorts: undefined,
   hostAddress: '198.18.0.2',
+  listenHost: '0.0.0.0',
   workers: 1,
   mode: 'http',
   connectTimeoutMs: 5000,

@@ -62,7 +62,7 @@ describe('netlink sock_diag rows', () => {
     expect(census.total).toEqual({ LISTEN: 1, TIME_WAIT: 3 });
     expect(census.repeats).toBe(2);
     expect(census.sockets).toBe(4);
-    expect(census.peers.ephemeral).toEqual({ '198.18.0.2:8080': { TIME_WAIT: 1 }, '198.18.0.3:8080': { TIME_WAIT: 1 } });
+    expect(census.peers.ephemeral).toEqual({ '198.18.0.2:8080': { TIME_WAIT: 1 }, '198.18.0.3:8080': { TIME_WAIT: 1 }, '[::1]:8080': { TIME_WAIT: 1 } });
   });
 
   it('starts the count over when the source restarts (a netlink dump failed and /proc took over)', async () => {

@@ -1,5 +1,6 @@
 // A gateway's side of the plan: the hosts routed through it, and the destinations they dial, with the kept-alive
 // connections their pools hold open to each (each such connection holds one of a masquerade's translated ports).
+import { endpointText } from '../../core/ipv6.ts';
 import type { HostPlan, Plan } from '../../core/plan.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
 
@@ -25,7 +26,7 @@ export function destinationsThrough(plan: Plan, behind: readonly HostPlan[]): Ga
   const out = new Map<string, { host: string; address: string; port: number; actors: string[]; pools: { actor: string; connections: number }[] }>();
   for (const actor of Object.values(plan.actors).filter((a) => names.has(a.host))) {
     for (const dial of connectionsOf(actor).dials) {
-      const key = `${dial.to.address}:${dial.to.port}`;
+      const key = endpointText(dial.to.address, dial.to.port);
       const d = out.get(key) ?? { host: dial.to.host, address: dial.to.address, port: dial.to.port, actors: [], pools: [] };
       d.actors.push(actor.name);
       if (dial.perRequest.pooled) d.pools.push({ actor: actor.name, connections: dial.perRequest.connections });

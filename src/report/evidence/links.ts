@@ -3,6 +3,7 @@
 // link also says under which keys each end's census lists the other: the client's by server ip:port, the
 // server's by the address the client's packets carry (its own, a bound source address, or a masquerading
 // gateway's).
+import { endpointText } from '../../core/ipv6.ts';
 import { ownPortCount } from '../../core/connection-model.ts';
 import type { HostPlan, Plan } from '../../core/plan.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
@@ -57,7 +58,7 @@ export function planLinks(plan: Plan): Link[] {
       if (own !== undefined) link.ownPorts = Math.max(link.ownPorts ?? 0, own);
       link.clientActors.add(actor.name);
       link.serverActors.add(t.actor);
-      link.destinations.add(`${t.address}:${t.port}`);
+      link.destinations.add(endpointText(t.address, t.port));
     }
   }
   return [...byPair.values()].map((l) => ({ ...l, clientActors: [...l.clientActors], serverActors: [...l.serverActors], destinations: [...l.destinations] }));

@@ -1,6 +1,7 @@
 // Keep-alive pools that open connections beyond what they keep idle (connection model: beyondPool
 // opens-and-closes), with the load that reaches them: which actors send through them, how many requests at
 // once, and how many they carried. Read from the plan's connection models and the actors' stats, never options.
+import { endpointText } from '../../core/ipv6.ts';
 import { concurrencyOf, relays, type Dial } from '../../core/connection-model.ts';
 import type { ActorPlan, Plan } from '../../core/plan.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
@@ -42,7 +43,7 @@ export function poolsOf(plan: Plan, report: Pick<Report, 'hosts' | 'actors'>): P
     out.push({
       owner,
       dial,
-      destination: `${dial.to.address}:${dial.to.port}`,
+      destination: endpointText(dial.to.address, dial.to.port),
       idleKept: per.beyondPool.idleKept,
       loads: loads.map((a) => a.name),
       concurrency: each.reduce((sum, c) => sum + c!.requests, 0),

@@ -1,4 +1,5 @@
 import { stat, type ActorReport } from '../report.ts';
+import { endpointText } from '../../core/ipv6.ts';
 import type { Dial } from '../../core/connection-model.ts';
 import { floods } from '../../core/connection-model.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
@@ -15,7 +16,7 @@ interface Flood {
   readonly dial: Dial;
 }
 
-const destination = (f: Flood) => `${f.dial.to.address}:${f.dial.to.port}`;
+const destination = (f: Flood) => endpointText(f.dial.to.address, f.dial.to.port);
 
 /**
  * A host whose floods reach several destinations: how many connections it made against its port budget,

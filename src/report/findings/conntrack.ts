@@ -9,6 +9,7 @@
 // refuses entries (drop beyond insert_failed) or evicts others (early_drop); nf_conntrack_max is one limit for
 // the whole machine, read-only in a namespace. On this kernel a closed connection's entry (conntrack TIME_WAIT)
 // does not hold its port: a new SYN takes the 4-tuple over, so only open connections use the budget up.
+import { endpointText } from '../../core/ipv6.ts';
 import { formatDuration } from '../../core/units.ts';
 import { destinationsThrough, hostsBehind, pooledConnections } from '../evidence/gateway.ts';
 import { counter, type Claim, type EvidenceRef, type Finding } from '../claims/claim.ts';
@@ -48,7 +49,7 @@ export function conntrackFindings({ plan, report }: FindingInput): Finding[] {
         const open = server?.peak.peers.listen[masquerade.address]?.ESTABLISHED ?? 0;
         claims.push({ name: 'translatedPortsInUse', value: open, unit: 'connections', bound: 'exact', derive: 'sum', plus: [ref], peers: [dest.host] });
         full ||= open >= budget;
-        s += ` Toward ${dest.address}:${dest.port} its masquerade translates into ${n(budget)} ports (${ports.lo}-${ports.hi}), one per connection; host ${dest.host} held up to ${n(open)} connections ESTABLISHED from ${masquerade.address}${open >= budget ? ', every translated port' : ''}`;
+        s += ` Toward ${endpointText(dest.address, dest.port)} its masquerade translates into ${n(budget)} ports (${ports.lo}-${ports.hi}), one per connection; host ${dest.host} held up to ${n(open)} connections ESTABLISHED from ${masquerade.address}${open >= budget ? ', every translated port' : ''}`;
         const pooled = pooledConnections(dest);
         if (pooled > 0) s += `, and the pools of ${dest.actors.join(', ')} keep ${n(pooled)} connections open to it${pooled > budget ? `: ${n(pooled - budget)} more than there are ports` : ''}`;
         s += '.';

@@ -1,4 +1,5 @@
 import { connectionsOf } from '../../plan/connection-models.ts';
+import { endpointText } from '../../core/ipv6.ts';
 import { stat } from '../report.ts';
 import { portBudget } from '../../core/port-budget.ts';
 import type { TcpStateName } from '../../sampler/tcp-states.ts';
@@ -43,7 +44,7 @@ export function fdLimitFindings({ plan, report }: FindingInput): Finding[] {
         const h = report.hosts[c.host];
         const budget = h && portBudget(h.sysctls);
         if (!h || !budget || !c.connect) return [];
-        const destination = `${c.connect.address}:${c.connect.port}`;
+        const destination = endpointText(c.connect.address, c.connect.port);
         const towards = [c.host === actor.host ? c.connect.host : c.host];
         const states = Object.keys(h.peak.peers.ephemeral[destination] ?? {}) as TcpStateName[];
         const used = set.add({ name: 'peerStatePeak', of: 'every state', unit: 'sockets', plus: states.map((st) => peerPeak(c.host, 'ephemeral', destination, st)), peers: towards });

@@ -1,4 +1,5 @@
 import { floods } from '../../core/connection-model.ts';
+import { endpointText } from '../../core/ipv6.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
 import { stat } from '../report.ts';
 import { evidenceOf } from '../evidence/closer.ts';
@@ -47,7 +48,7 @@ export function fixedLocalPortFindings({ plan, report }: FindingInput): Finding[
     const setting = (name: string) => set.maybe({ name: 'sysctl', of: `net.ipv4.${name}`, unit: 'count', plus: [sysctl(actor.host, `net.ipv4.${name}`)], peers: [] });
     const [timestamps, reuse] = [setting('tcp_timestamps'), setting('tcp_tw_reuse')];
     const settings = `tcp_timestamps=${timestamps ? n(timestamps.value) : '?'}, tcp_tw_reuse=${reuse ? n(reuse.value) : '?'}`;
-    let s = `Host ${actor.host} (${settings}) connected ${n(connected.value)} of ${n(attempts.value)} times from the same local port ${port} to ${to.address}:${to.port}, ${closing}`;
+    let s = `Host ${actor.host} (${settings}) connected ${n(connected.value)} of ${n(attempts.value)} times from the same local port ${port} to ${endpointText(to.address, to.port)}, ${closing}`;
     s += spacing === undefined ? '.' : `, one connection every ${duration(spacing)}.`;
 
     if (closer === 'client') {

@@ -5,6 +5,7 @@ import type { Report } from '../report.ts';
 import { addressInUseFindings } from './address-in-use.ts';
 import { bindBeforeConnectFindings } from './bind-before-connect.ts';
 import { closeWaitFindings } from './close-wait.ts';
+import { dualStackFindings } from './dual-stack.ts';
 import { conntrackFindings } from './conntrack.ts';
 import { counterFindings } from './counters.ts';
 import { fdLimitFindings } from './fd-limit.ts';
@@ -27,7 +28,7 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, natInsertRaceFindings, closeWaitFindings, finWait2Findings, resetFindings, packetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, dualStackFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, natInsertRaceFindings, closeWaitFindings, finWait2Findings, resetFindings, packetFindings, keepAliveFindings, counterFindings];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'> & Partial<Pick<Report, 'captures'>>;
 

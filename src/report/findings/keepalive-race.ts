@@ -3,6 +3,7 @@
 // that instant meets the server's FIN or the RST its kernel answers with. Read from the plan's connection model
 // (the two idle timeouts, the pool's retries) and the evidence: the server's own idle closes, each kernel's
 // first closes and resets, the proxy's log by kind, and what the clients got.
+import { endpointText } from '../../core/ipv6.ts';
 import { formatDuration } from '../../core/units.ts';
 import type { Dial, Retries } from '../../core/connection-model.ts';
 import type { ActorPlan } from '../../core/plan.ts';
@@ -104,7 +105,7 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
 
   const engine = log ? ENGINE_NAMES[String(stat(poolStats, 'engine'))] ?? String(stat(poolStats, 'engine')) : undefined;
   const poolName = engine ? `proxy ${pool.name} (${engine}) on host ${pool.host}` : `the pool of ${pool.name} on host ${pool.host}`;
-  const serverName = `${server.name} (${dial.to.address}:${dial.to.port}) on host ${server.host}`;
+  const serverName = `${server.name} (${endpointText(dial.to.address, dial.to.port)}) on host ${server.host}`;
   const who = engine ?? pool.name;
   const parts: string[] = [];
   const unknown = 'a time waitlab does not know (its own configuration)';

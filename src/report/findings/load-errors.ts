@@ -1,4 +1,5 @@
 import { connectionsOf } from '../../plan/connection-models.ts';
+import { endpointText } from '../../core/ipv6.ts';
 import { stat } from '../report.ts';
 import type { HostReport } from '../report.ts';
 import { actorStat, sockstatTw, sysctl, type Claim, type Finding } from '../claims/claim.ts';
@@ -66,7 +67,7 @@ export function loadErrorFindings({ plan, report }: FindingInput): Finding[] {
         const predicted = (field: string, unit: 'ms' | 'ports' | 'per second' | 'count') => set.maybe({ name: 'prediction', of: `exhaustion.${field}`, unit, plus: [{ from: 'prediction', actor: actor.name, kind: 'exhaustion', field }], ...its });
         const [at, ports, rate, ratio] = [predicted('predictedMs', 'ms'), predicted('portBudget', 'ports'), predicted('connectRate', 'per second'), predicted('ratio', 'count')];
         if (at && ports && rate) s += ` Predicted ${duration(at.value)}: ${n(ports.value)} ports / ${decimal(rate.value, 2)} new connections per second (measured/predicted ${ratio ? decimal(ratio.value) : 'unknown'}).`;
-        s += portsHeld(set, actor.host, host, `${actor.connect.address}:${actor.connect.port}`, [actor.connect.host], exhaustion.portBudget);
+        s += portsHeld(set, actor.host, host, endpointText(actor.connect.address, actor.connect.port), [actor.connect.host], exhaustion.portBudget);
       }
       out.push(set.finding('load-errors', actor.host, peers, s));
     }

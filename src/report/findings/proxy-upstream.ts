@@ -1,6 +1,7 @@
 // Behind a reverse proxy: how many upstream connections the proxy opened per client request (Tcp.ActiveOpens of
 // its host), which host held the TIME_WAIT of those connections (read per peer from both ends, never assumed
 // from the configuration), what the proxy's own error log said, and what the clients got.
+import { endpointText } from '../../core/ipv6.ts';
 import { stat } from '../report.ts';
 import { relays } from '../../core/connection-model.ts';
 import { connectionsOf } from '../../plan/connection-models.ts';
@@ -90,7 +91,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): Finding[]
     for (const u of upstreams) {
       set = new ClaimSet({ plan, report });
       const its = { peers: [u.host] };
-      const destination = `${u.address}:${u.port}`;
+      const destination = endpointText(u.address, u.port);
       const e = groups.find((g) => g.serverHost === u.host);
       const twCap = [hostPeak(actor.host, 'TIME_WAIT'), ...(proxyHost.samples > 0 ? [sockstatTw(actor.host)] : []), ...(budget ? [portBudgetRef(actor.host, budget.budget)] : [])];
       const twProxy = set.add({ name: 'peerTimeWait', unit: 'sockets', plus: [peerPeak(actor.host, 'ephemeral', destination, 'TIME_WAIT')], cap: twCap, ...its, end: 'client' });
@@ -140,7 +141,7 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): Finding[]
       const tw = proxyHost.sysctls['net.ipv4.tcp_tw_reuse'];
       if ((log.causes['portsExhausted'] ?? 0) > 0) {
         for (const u of upstreams) {
-          const destination = `${u.address}:${u.port}`;
+          const destination = endpointText(u.address, u.port);
           const held = holdersText(set, actor.host, proxyHost, destination, [u.host], budget?.budget);
           s += held.byTimeWait
             ? ` Every local port toward ${destination} was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host ${actor.host}: ${held.list})${tw === '0' ? `, and tcp_tw_reuse=0 on host ${actor.host} forbids reusing them` : ''}.`

@@ -50,6 +50,7 @@ describe('the compose file of a plan', () => {
   it('refuses a plan of several networks, and an image or network name that is more than a name', async () => {
     expect(composeRefusals(await loadPlan('nat-single-source')).join(' ')).toMatch(/declares networks .*--driver netns/);
     expect(composeRefusals(await loadPlan('short-conn'))).toEqual([]);
+    expect(composeRefusals(await loadPlan('short-conn', { family: 'ipv6' })).join(' ')).toMatch(/family ipv6; the compose lab addresses hosts from 198\.18\.0\.0\/15 only: use --driver netns/);
     const plan = await loadPlan('short-conn');
     for (const image of ['img; rm -rf /', 'a\nb', 'UPPER', '--help']) expect(() => composeDocument(plan, { ...options, image })).toThrow(/not an image reference/);
     expect(() => composeDocument(plan, { ...options, network: { external: 'x y' } })).toThrow(/not a network name/);
