@@ -41,8 +41,8 @@ describe('netns batches', () => {
 
   it('refuses a value that is not what its place takes, before any command runs', () => {
     const one = (plan: HostPlan, ns = 'wl1n0-h') => () => netnsBatches('wl1n0-bridge', new Map([['lab', 'br0']]), [{ namespace: ns, plan }]);
-    expect(one(host('h', '198.18.0.1\nnetns add x'))).toThrow(/not an IP address/);
-    expect(one(host('h', '198.18.0.1', { prefixLength: 33 }))).toThrow(/not a prefix length/);
+    expect(one(host('h', '198.18.0.1\nnetns add x'))).toThrow(/refusing interface address/);
+    expect(one(host('h', '198.18.0.1', { prefixLength: 33 }))).toThrow(/refusing interface address/);
     expect(one(host('h', '198.18.0.1'), '../../etc')).toThrow(/not a lab namespace name/);
     expect(one(host('h', '198.18.0.1', { routes: [{ to: '198.18.1.0/24 dev lo', via: '198.18.0.1' }] }))).toThrow(/not an IP address|not a network/);
     expect(one(host('h', '198.18.0.1', { interfaces: [{ network: 'lab', dev: 'eth0 up', address: '198.18.0.1', prefixLength: 24 }] }))).toThrow(/not an interface name/);
