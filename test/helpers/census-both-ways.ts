@@ -4,6 +4,8 @@
 // printed as JSON. Port 8080 is the planned server port; 9000 and 9100 are server ports only by being seen listening.
 import net from 'node:net';
 import { NetlinkRows } from '../../src/sampler/netlink-rows.ts';
+import { CensusCounter } from '../../src/sampler/census-counter.ts';
+import { FallbackRows } from '../../src/sampler/census-source.ts';
 import { NativeCensus } from '../../src/sampler/native-census.ts';
 import { ProcRows } from '../../src/sampler/proc-rows.ts';
 import { TcpCensusTaker } from '../../src/sampler/proc-net-tcp.ts';
@@ -38,7 +40,6 @@ for (let i = 0; i < 20; i++) {
   await new Promise<void>((resolve) => c.on('close', () => resolve()).resume().end());
 }
 for (let i = 0; i < 10; i++) held.push(await connect('127.0.0.1', 9000));
-for (let i = 0; i < 5; i++) held.push(await connect('::1', 9000));
 for (let i = 0; i < 7; i++) {
   const c = await connect('127.0.0.2', 9100);
   c.on('end', () => undefined).resume();
@@ -50,13 +51,23 @@ await new Promise((r) => setTimeout(r, 300));
 
 const native = NativeCensus.open(PLANNED);
 const socket = SockDiagSocket.open();
-const out = {
+const ipv4Peers = {
   c: await native.take(),
   js: await new TcpCensusTaker(PLANNED).takeFrom(new NetlinkRows(socket)),
   proc: await new TcpCensusTaker(PLANNED).takeFrom(new ProcRows()),
   cAgain: await native.take(),
 };
+// Then IPv6 peers, which the C census does not count by peer: it refuses, and the sampler's counter counts in JavaScript.
+for (let i = 0; i < 5; i++) held.push(await connect('::1', 9000));
+await new Promise((r) => setTimeout(r, 100));
+const refused = await native.take().then(
+  () => null,
+  (err: NodeJS.ErrnoException) => ({ code: err.code, message: err.message }),
+);
+const counter = new CensusCounter(PLANNED);
+const counted = await counter.take(await FallbackRows.open());
+const withIpv6 = { js: await new TcpCensusTaker(PLANNED).takeFrom(new NetlinkRows(socket)), counted: counted.census, counting: counter.counting, refusedBecause: counter.nativeRefused };
 native.close();
 socket.close();
-process.stdout.write(`${JSON.stringify(out)}\n`);
+process.stdout.write(`${JSON.stringify({ ...ipv4Peers, refused, withIpv6 })}\n`);
 process.exit(0);
