@@ -100,6 +100,7 @@ export const netnsDriver: LabDriver = {
     writeOwner({ lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '', namespaces });
 
     const agents = new Set<ChildProcess>();
+    const spawned = new Set<ChildProcess>();
     let tornDown = false;
     const lab: Lab = {
       id,
@@ -126,12 +127,16 @@ export const netnsDriver: LabDriver = {
         const [command, ...args] = argv;
         // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
         const child = spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        spawned.add(child);
+        child.once('exit', () => spawned.delete(child));
         return { child, signal: (sig) => child.kill(sig) };
       },
       async teardown() {
         if (tornDown) return;
         tornDown = true;
-        for (const child of agents) child.kill('SIGKILL');
+        // A process spawned just before teardown may not have entered its namespace yet (ip enters, then execs):
+        // the scan of the namespaces would miss it, so what this lab spawned is killed by pid as well.
+        for (const child of [...agents, ...spawned]) child.kill('SIGKILL');
         const failures = await removeNamespaces(namespaces);
         if (failures.length) throw new LabTeardownError(`teardown of lab ${id} left: ${failures.join('; ')}`);
         removeOwner(id);

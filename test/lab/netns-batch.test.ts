@@ -2,6 +2,7 @@
 // built: hosts on two networks reach each other through a gateway; a failed command is named as if run alone;
 // teardown removes every namespace at once and ends whatever ran inside.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabCommandError } from '../../src/core/errors.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
@@ -9,7 +10,7 @@ import type { Lab } from '../../src/lab/driver.ts';
 import { ipBatch } from '../../src/lab/ip-batch.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
-import { hostLinks, inHost, labNamespaces } from '../helpers/lab.ts';
+import { hostLinks, inHost, labNamespaces, until } from '../helpers/lab.ts';
 
 const routedPlan = () =>
   resolvePlan(
@@ -78,6 +79,15 @@ describe('netns lab built in batches', () => {
     const lab = await netnsDriver.build(routedPlan(), () => undefined);
     const sleepers = ['gw', 'c1'].map((h) => lab.spawnInHost!(h, ['sleep', '60']));
     const exits = sleepers.map((s) => new Promise<NodeJS.Signals | null>((resolve) => s.child.on('exit', (_code, signal) => resolve(signal))));
+    // Only once each is `sleep` (ip netns exec enters the namespace, then execs): before that it is not in it yet.
+    const comm = (pid: number | undefined) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    await until(() => sleepers.every((s) => comm(s.child.pid) === 'sleep'), 'the sleepers inside their hosts');
     await lab.teardown();
     expect(await Promise.all(exits)).toEqual(['SIGKILL', 'SIGKILL']);
     expect(Object.values(lab.hosts).map((h) => h.location).filter((ns) => labNamespaces(process.pid).includes(ns))).toEqual([]);
