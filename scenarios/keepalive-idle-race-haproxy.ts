@@ -9,8 +9,8 @@
 // empty-response` sends it again on another connection (an L7 retry, POST included).
 //
 // Its own scenario, not `--set engine=haproxy` on keepalive-idle-race: the fixes are other settings, and the load
-// needs another shape. HAProxy takes the idle connection freed FIRST (nginx: the one freed last), so with nginx's
-// 20 ms jitter each connection came back `think` after it went idle, 10 ms early, and met 1-2 closes in 512
+// needs another shape. HAProxy took the idle connection freed first here (nginx takes the one freed last), so with
+// nginx's 20 ms jitter each connection came back `think` after it went idle, 10 ms early, and met 1-2 closes in 512
 // requests. With no jitter a round arrives at once, `think` after the round's first answer: HAProxy hands out, in
 // one turn of its event loop, the connections whose 5 s end as the backend's timers fire.
 import { defineScenario, f } from 'waitlab';
