@@ -14,6 +14,8 @@ export interface Upstream {
 
 /** nginx `proxy_next_upstream` sets by name (see NEXT_UPSTREAM in proxy-nginx.ts). */
 export const RETRY_SETS = ['off', 'error-timeout', 'error-timeout-non-idempotent', 'error-timeout-http-502-503-504'] as const;
+/** HAProxy `retry-on` sets by name: conn-failure (its default), and with empty-response (L7 retries of a request whose server closed without answering). */
+export const RETRY_ON = ['conn-failure', 'conn-failure-empty-response'] as const;
 /** HAProxy `http-reuse` strategies. */
 export const HTTP_REUSE = ['never', 'safe', 'aggressive', 'always'] as const;
 
@@ -45,6 +47,10 @@ export interface ProxySettings {
   readonly serverTimeoutMs?: number | undefined;
   /** HAProxy http mode: `timeout http-keep-alive`. */
   readonly httpKeepAliveTimeoutMs?: number | undefined;
+  /** HAProxy http mode: `retry-on`, by name; undefined: HAProxy's default (conn-failure). */
+  readonly retryOn?: (typeof RETRY_ON)[number] | undefined;
+  /** HAProxy http mode with a pool: the server's `pool-purge-delay`; undefined: HAProxy's 5 s. */
+  readonly poolPurgeDelayMs?: number | undefined;
   /** HAProxy http mode with a pool: `http-reuse`; undefined: always. */
   readonly httpReuse?: (typeof HTTP_REUSE)[number] | undefined;
   /** The user's own file, filled in and checked at plan time: run as it is instead of a generated configuration. */
@@ -111,11 +117,13 @@ export function assertConfigSafe(s: ProxySettings): void {
     ['upstreamKeepAliveRequests', s.upstreamKeepAliveRequests],
     ['serverTimeoutMs', s.serverTimeoutMs],
     ['httpKeepAliveTimeoutMs', s.httpKeepAliveTimeoutMs],
+    ['poolPurgeDelayMs', s.poolPurgeDelayMs],
     ['workerConnections', s.workerConnections],
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) bad.push(`${k} ${v}`);
   }
   if (s.retries !== undefined && !(RETRY_SETS as readonly string[]).includes(s.retries)) bad.push(`retries ${JSON.stringify(s.retries)}`);
+  if (s.retryOn !== undefined && !(RETRY_ON as readonly string[]).includes(s.retryOn)) bad.push(`retryOn ${JSON.stringify(s.retryOn)}`);
   if (s.httpReuse !== undefined && !(HTTP_REUSE as readonly string[]).includes(s.httpReuse)) bad.push(`httpReuse ${JSON.stringify(s.httpReuse)}`);
   if (bad.length) throw new InvalidValueError(`refusing to write a ${s.mode} proxy configuration with ${bad.join(', ')}`);
 }

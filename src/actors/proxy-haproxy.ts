@@ -38,6 +38,9 @@ export function haproxyConfig(s: ProxySettings): string {
     '  timeout client 30s',
     s.serverTimeoutMs === undefined ? '  timeout server 30s' : `  timeout server ${s.serverTimeoutMs}ms`,
     ...(http && s.httpKeepAliveTimeoutMs !== undefined ? [`  timeout http-keep-alive ${s.httpKeepAliveTimeoutMs}ms`] : []),
+    // empty-response: a request whose server closed without a byte of response goes again on another connection
+    // (an L7 retry, whatever its method), up to `retries` (3 by default).
+    ...(http && s.retryOn !== undefined ? [`  retry-on ${s.retryOn === 'conn-failure' ? 'conn-failure' : 'conn-failure empty-response'}`] : []),
     // http-server-close: HAProxy closes its server-side connection after each response; http-reuse never: no
     // idle server connection is shared between requests. HAProxy waits for the server to close first and, if it
     // must close itself, closes by RST (SO_LINGER 0), never leaving TIME_WAIT on its own host (haproxy#560).
@@ -51,9 +54,18 @@ export function haproxyConfig(s: ProxySettings): string {
     '  default_backend waitlab_upstreams',
     'backend waitlab_upstreams',
     '  balance roundrobin',
-    ...s.upstreams.map((u, i) => `  server u${i} ${endpointText(u.address, u.port)}${source}${http && keepAlive ? ` pool-max-conn ${s.keepAlive}` : ''}`),
+    ...s.upstreams.map((u, i) => `  server u${i} ${endpointText(u.address, u.port)}${source}${http && keepAlive ? poolOptions(s) : ''}`),
     '',
   ].join('\n');
+}
+
+/**
+ * The server line's pool settings. HAProxy 2.6 has no idle timeout for server connections (`timeout server` and
+ * `timeout http-keep-alive` do not apply to its pool): every pool-purge-delay a task closes, by RST, half of the
+ * idle connections beyond its estimate of the recent need, an estimate that halves each turn without traffic.
+ */
+function poolOptions(s: ProxySettings): string {
+  return ` pool-max-conn ${s.keepAlive}${s.poolPurgeDelayMs === undefined ? '' : ` pool-purge-delay ${s.poolPurgeDelayMs}ms`}`;
 }
 
 /** A log line that is not a request's traffic line: HAProxy's own messages (connect failures and the like). */

@@ -12,7 +12,7 @@ import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { engineBinary } from './proxy-binaries.ts';
 import { builtinEngine, POOL_IDLE_MS } from './proxy-builtin.ts';
-import { ErrorLogTally, HTTP_REUSE, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
+import { ErrorLogTally, HTTP_REUSE, RETRY_ON, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
 import { NGINX_WORKER_CONNECTIONS } from './nginx-process.ts';
 import { nginxEngine } from './proxy-nginx.ts';
@@ -47,6 +47,14 @@ const options = {
   retries: f.optional(f.oneOf(RETRY_SETS, { describe: 'nginx only: when a request is passed to the next upstream (`proxy_next_upstream`): off, or error-timeout (nginx\'s default), error-timeout-non-idempotent (POST too), error-timeout-http-502-503-504' })),
   serverTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy only: `timeout server`, the longest wait for the server to send (default 30s)' })),
   httpKeepAliveTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy in http mode only: `timeout http-keep-alive`, how long an idle client connection waits for its next request' })),
+  retryOn: f.optional(f.oneOf(RETRY_ON, { describe: 'HAProxy in http mode only: `retry-on`: conn-failure (HAProxy\'s default), or conn-failure-empty-response (also sends again, on another connection, a request whose server closed without answering, POST included)' })),
+  poolPurgeDelay: f.optional(
+    f.duration({
+      min: '1ms',
+      max: '1h',
+      describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: the server\'s `pool-purge-delay` (default 5s): each such interval HAProxy closes half of the idle server connections beyond its estimate of recent need; HAProxy 2.6 has no other bound on an idle server connection\'s life',
+    }),
+  ),
   httpReuse: f.optional(f.oneOf(HTTP_REUSE, { describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: `http-reuse` (default here: always)' })),
   config: f.optional(
     f.string({
@@ -152,6 +160,8 @@ export const proxy = defineActorKind({
         serverTimeoutMs: o.serverTimeout,
         httpKeepAliveTimeoutMs: o.httpKeepAliveTimeout,
         httpReuse: o.httpReuse,
+        poolPurgeDelayMs: o.poolPurgeDelay,
+        retryOn: o.retryOn,
         userConfig: plan.userConfig && { text: fileOf(plan, plan.userConfig.fileName) },
         workerConnections: o.workerConnections,
       },
@@ -192,7 +202,7 @@ export const proxy = defineActorKind({
 
 /** Each engine-specific option given where it has no meaning, with the reason. */
 function engineOptionProblems(
-  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string; workerConnections?: number },
+  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string; poolPurgeDelay?: number; retryOn?: string; workerConnections?: number },
   where: string,
 ): string[] {
   const problems: string[] = [];
@@ -212,6 +222,8 @@ function engineOptionProblems(
   if (o.serverTimeout !== undefined) haproxy('serverTimeout', 'timeout server');
   if (o.httpKeepAliveTimeout !== undefined) haproxy('httpKeepAliveTimeout', 'timeout http-keep-alive', { http: true });
   if (o.httpReuse !== undefined) haproxy('httpReuse', 'http-reuse', { http: true, pool: true });
+  if (o.poolPurgeDelay !== undefined) haproxy('poolPurgeDelay', 'pool-purge-delay', { http: true, pool: true });
+  if (o.retryOn !== undefined) haproxy('retryOn', 'retry-on', { http: true });
   return problems;
 }
 
@@ -271,8 +283,10 @@ function poolIdleTimeout(o: { engine: string; upstreamIdleTimeout?: number }): {
  * Which failed requests go to another connection: nginx's proxy_next_upstream (default `error timeout`) never
  * passes on a POST, LOCK or PATCH once its request was sent, unless `non_idempotent`; the builtin never retries.
  */
-function retriesOf(o: { engine: string; retries?: (typeof RETRY_SETS)[number] }): { retries?: Retries } {
+function retriesOf(o: { engine: string; retries?: (typeof RETRY_SETS)[number]; retryOn?: (typeof RETRY_ON)[number] }): { retries?: Retries } {
   if (o.engine === 'builtin') return { retries: 'none' };
+  // HAProxy: conn-failure retries only a connection that was never made; empty-response any request, POST included.
+  if (o.engine === 'haproxy') return o.retryOn === undefined ? {} : { retries: o.retryOn === 'conn-failure' ? 'none' : 'all' };
   if (o.engine !== 'nginx') return {};
   if (o.retries === 'off') return { retries: 'none' };
   return { retries: o.retries === 'error-timeout-non-idempotent' ? 'all' : 'idempotent' };

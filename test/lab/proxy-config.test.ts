@@ -111,6 +111,7 @@ describeWithTools(['haproxy'], 'HAProxy configuration', () => {
       `a pool with http-reuse ${httpReuse}, timeout server and timeout http-keep-alive`,
       settings({ keepAlive: 16, httpReuse, serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }),
     ] as [string, ProxySettings]),
+    ['a pool with pool-purge-delay and retry-on empty-response', settings({ keepAlive: 16, poolPurgeDelayMs: 250, retryOn: 'conn-failure-empty-response' })],
   ])('is accepted by the installed haproxy: %s', (_, s) => {
     const dir = tempDir('waitlab-haproxy-c-');
     writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(s));
@@ -150,6 +151,9 @@ describe('proxy plan validation', () => {
     [{ engine: 'haproxy', mode: 'tcp', httpKeepAliveTimeout: '5s' }, /httpKeepAliveTimeout: HAProxy in http mode only/],
     [{ engine: 'haproxy', keepAlive: '0', httpReuse: 'safe' }, /httpReuse: needs an upstream pool/],
     [{ engine: 'nginx', retries: 'sometimes' }, /retries: .*error-timeout-non-idempotent/],
+    [{ engine: 'nginx', keepAlive: '4', poolPurgeDelay: '1s' }, /poolPurgeDelay: HAProxy only \(`pool-purge-delay`\)/],
+    [{ engine: 'haproxy', keepAlive: '0', poolPurgeDelay: '1s' }, /poolPurgeDelay: needs an upstream pool/],
+    [{ engine: 'haproxy', mode: 'tcp', retryOn: 'conn-failure' }, /retryOn: HAProxy in http mode only/],
   ])('refuses an engine option where it has no meaning, with the reason: %j', (proxyOptions, reason) => {
     let err: unknown;
     try {

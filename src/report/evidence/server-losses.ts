@@ -50,7 +50,8 @@ const WHEN: Readonly<Record<string, string>> = {
 
 /** A termination "sQ--/503" in words; undefined where it is no loss (a client's abort or timeout, a normal end under 500). */
 export function terminationMeaning(key: string): string | undefined {
-  const m = /^(.)(.)..\/(-?\d+)$/.exec(key);
+  // %ts writes the two state letters (SH/502); %tsc four (sQ--/503): the last two are cookie states.
+  const m = /^(.)(.)(?:..)?\/(-?\d+)$/.exec(key);
   if (!m) return undefined;
   const [, who, when, status] = m as unknown as [string, string, string, string];
   const bad = Number(status) >= 500;

@@ -33,6 +33,10 @@ const CURES_BY_POOL = {
   proxy: `${CURE} raise it above the pool's (Node: server.keepAliveTimeout = 65000 behind nginx's 60 s), or lower the pool's below it (nginx: \`keepalive_timeout 4s;\` in the upstream block).`,
   client: `${CURE} raise it above the pool's, or lower the pool's below it (undici: keepAliveTimeout 4000 before a server's 5 s), or have the server say its timeout in a \`Keep-Alive: timeout=N\` header (Node's http server does by default), which undici honours by closing an idle connection 2 s before N.`,
 };
+/** HAProxy 2.6 has no idle timeout for server connections: its purge task is the only knob on their life. */
+const HAPROXY_CURE = `${CURE} raise it above the longest gap HAProxy leaves a pooled connection idle, or have HAProxy close idle server connections sooner with a short \`pool-purge-delay\` on the server line (HAProxy 2.6 has no idle timeout for them: \`timeout server\` and \`timeout http-keep-alive\` do not apply to its pool; each purge turn closes half of the idle connections beyond its estimate of recent need).`;
+/** HAProxy's termination state of a request whose server closed, or reset, before sending its response headers. */
+const CLOSED_BEFORE_HEADERS = /^SH\//;
 const HIDES = 'Retrying every method (proxy_next_upstream non_idempotent, or a client\'s retry) hides the race rather than curing it: the closes and resets go on, each costs a second attempt, and a request the server had already read can be applied twice.';
 
 function measure({ plan, report }: FindingInput, name: ClaimName, unit: ClaimUnit, plus: readonly EvidenceRef[], peers?: readonly string[]): Claim | undefined {
@@ -75,7 +79,13 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
 
   // The proxy's log, by cause and by kind: every request that met the server's close left a line.
   const log = stat(poolStats, 'errorLog');
-  const raceLines = log ? keep(measure(input, 'logLines', 'lines', RACE_CAUSES.map((c) => ({ from: 'actor-stat', actor: pool.name, stat: 'errorLog', key: ['causes', c] })), peers)) : undefined;
+  // HAProxy writes no error line for it: its traffic log's termination state SH counts each such request.
+  const closedBeforeHeaders = Object.keys(stat(poolStats, 'terminations') ?? {}).filter((k) => CLOSED_BEFORE_HEADERS.test(k));
+  const raceRefs: EvidenceRef[] = [
+    ...(log ? RACE_CAUSES.map((c): EvidenceRef => ({ from: 'actor-stat', actor: pool.name, stat: 'errorLog', key: ['causes', c] })) : []),
+    ...closedBeforeHeaders.map((k): EvidenceRef => ({ from: 'actor-stat', actor: pool.name, stat: 'terminations', key: [k] })),
+  ];
+  const raceLines = raceRefs.length ? keep(measure(input, 'logLines', 'lines', raceRefs, peers)) : undefined;
   const kinds = log ? Object.entries(log.kinds).filter(([kind]) => /upstream prematurely closed|reset by peer|Broken pipe/.test(kind)) : [];
   for (const [kind] of kinds) keep(measure(input, 'logLines', 'lines', [{ from: 'actor-stat', actor: pool.name, stat: 'errorLog', key: ['kinds', kind] }], peers));
 
@@ -124,6 +134,8 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
     const lines = raceLines && raceLines.value > 0 ? `${n(raceLines.value)} times ${who} wrote a request onto a pooled connection in the instant ${server.name} closed it` : `${n(clientErrors)} requests were written onto a pooled connection in the instant ${server.name} closed it`;
     parts.push(`${lines}: the request met ${server.name}'s FIN, or an RST from host ${server.host}'s kernel, which answers data for a closed socket with one (${resets}).`);
     if (kinds.length) parts.push(`${engine}'s log by kind: ${kinds.map(([kind, k]) => `"${kind}" ${n(k)}`).join('; ')}.`);
+    const terminations = stat(poolStats, 'terminations') ?? {};
+    if (closedBeforeHeaders.length) parts.push(`${engine}'s log by termination state: ${closedBeforeHeaders.map((k) => `${k} ${n(terminations[k] ?? 0)}`).join('; ')} (SH: the server closed or reset the connection before sending response headers).`);
     // Packet evidence (--capture, issue 22 item 7) belongs here: the frame of the request written on the reused
     // connection and the FIN or RST that met it, cited by frame number from the pool's and the server's pcaps.
     if (gateway.length) parts.push(`Its clients got ${gateway.map((g) => `${n(g.count)} × ${g.status} (${g.actor})`).join(', ')}.`);
@@ -138,7 +150,7 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
   } else {
     parts.push(`No request met a close in this run (no ${engine ?? 'pool'} error line of that kind, ${n(clientErrors)} gateway or socket errors at the clients): the load left no idle gap that reached ${serverIdle !== undefined ? formatDuration(serverIdle) : 'the server\'s timeout'} while the pool still held the connection, which a quieter hour in production will.`);
   }
-  if (!cured) parts.push(CURES_BY_POOL[pool.role === 'load' ? 'client' : 'proxy']);
+  if (!cured) parts.push(pool.role === 'load' ? CURES_BY_POOL.client : stat(poolStats, 'engine') === 'haproxy' ? HAPROXY_CURE : CURES_BY_POOL.proxy);
   else parts.push(`The timeouts are in the curing order here (the server's the longer): these requests met closes of another kind.`);
   return { rule: 'keepalive-race', host: pool.host, peers, claims, text: parts.join(' ') };
 }

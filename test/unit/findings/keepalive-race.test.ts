@@ -102,4 +102,26 @@ describe('keepaliveRaceFindings', () => {
       expect(keepaliveRaceFindings({ plan: report.scenario.plan, report })).toEqual([]);
     }
   });
+  it('keepalive-idle-race-haproxy: HAProxy\'s SH terminations are the race, each a claim, beside the backend\'s resets, and its cure names pool-purge-delay', () => {
+    const report = loadReportFixture('keepalive-idle-race-haproxy');
+    const f = raceOf(report);
+    const terminations = stats(report, 'proxy')['terminations'] as Record<string, number>;
+    const status502 = stats(report, 'client')['statuses']['502'] as number;
+    const backend = host(report, 'backend').counters.delta;
+    expect(status502).toBeGreaterThan(0);
+    expect(terminations['SH/502']).toBe(status502);
+    expect(f).toMatchObject({ rule: 'keepalive-race', host: 'proxy', peers: ['backend'] });
+    expect(f.text).toContain(`${n(status502)} times HAProxy wrote a request onto a pooled connection in the instant web closed it`);
+    expect(f.text).toContain(`HAProxy's log by termination state: SH/502 ${n(status502)}`);
+    expect(f.text).toContain(`Tcp.OutRsts +${n(backend['Tcp.OutRsts']!)} on host backend`);
+    expect(f.text).toContain(`Its clients got ${n(status502)} × 502 (client).`);
+    expect(f.text).toContain('a short `pool-purge-delay` on the server line');
+    expect(f.text).not.toContain('keepalive_timeout 4s');
+    for (const c of f.claims) expect(rederive({ plan: report.scenario.plan, report }, c)).toEqual({ value: c.value });
+    const lines = f.claims.find((c) => c.name === 'logLines')!;
+    expect(lines.value).toBe(status502);
+    // The claim reads the termination count, not the sentence: one more SH line contradicts it.
+    terminations['SH/502']! += 1;
+    expect(rederive({ plan: report.scenario.plan, report }, lines)).toEqual({ value: status502 + 1 });
+  });
 });
