@@ -14,7 +14,21 @@
 //   watch       watch and doctor: the sampler and the report's predictions and words pointed at any namespace,
 //               read-only; above controller so that it may read a live run's files, below the CLI that calls it
 //   cli         yargs, exit codes, progress line
-const LAYERS = ['core', 'log', 'sampler', 'actors', 'plan', 'lab', 'agent', 'recorder', 'report', 'outputs', 'controller', 'watch', 'cli'];
+const LAYERS = [
+  'core',
+  'log',
+  'sampler',
+  'actors',
+  'plan',
+  'lab',
+  'agent',
+  'recorder',
+  'report',
+  'outputs',
+  'controller',
+  'watch',
+  'cli',
+];
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `${layer}-imports-upward`,
@@ -37,7 +51,7 @@ module.exports = {
       name: 'library-imports-index',
       comment: 'src/index.ts is the public face of the package; nothing inside the library goes through it',
       severity: 'error',
-      from: { path: '^src/' , pathNot: '^src/index\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/index\\.ts$' },
       to: { path: '^src/index\\.ts$' },
     },
     {
@@ -45,11 +59,12 @@ module.exports = {
       comment: "scenario files use the public API (import ... from 'waitlab'), as a user's would",
       severity: 'error',
       from: { path: '^scenarios/' },
-      to: { path: '^src/' , pathNot: '^src/index\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/index\\.ts$' },
     },
     {
       name: 'consumers-import-actors',
-      comment: "report/, outputs/ and watch/ read the plan's connection model (core/connection-model.ts, plan/connection-models.ts), never an actor kind's options or links: only report.ts names the registered kinds, to type each actor's stats, and report-shape.ts, to check them",
+      comment:
+        "report/, outputs/ and watch/ read the plan's connection model (core/connection-model.ts, plan/connection-models.ts), never an actor kind's options or links: only report.ts names the registered kinds, to type each actor's stats, and report-shape.ts, to check them",
       severity: 'error',
       from: { path: '^src/(report|outputs|watch)/', pathNot: '^src/report/(report|report-shape)\\.ts$' },
       to: { path: '^src/actors/' },

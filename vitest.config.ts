@@ -19,9 +19,15 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup/unit-tools.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/setup/unit-tools.ts'] },
+      },
       { extends: true, test: { name: 'lab', include: ['test/lab/**/*.test.ts'], fileParallelism: false } },
-      { extends: true, test: { name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 } },
+      {
+        extends: true,
+        test: { name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 },
+      },
     ],
   },
 });

@@ -26,11 +26,32 @@ const DOC = join(ROOT, 'docs/benchmarks.md');
 const START = '<!-- bench:start (written by npm run bench) -->';
 const END = '<!-- bench:end -->';
 const smoke = process.argv.includes('--smoke');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const runs = (section) => !only || only.includes(section);
 const SIZE = smoke
-  ? { census: [1_000], sampler: [1_000], samplerSeconds: 2, reps: 3, floodSeconds: 2, floodRounds: 1, hosts: [2], labReps: 1 }
-  : { census: [1_000, 10_000, 50_000, 100_000, 250_000], sampler: [1_000, 50_000, 100_000, 250_000], samplerSeconds: 10, reps: 10, floodSeconds: 10, floodRounds: 2, hosts: [2, 8, 64], labReps: 3 };
+  ? {
+      census: [1_000],
+      sampler: [1_000],
+      samplerSeconds: 2,
+      reps: 3,
+      floodSeconds: 2,
+      floodRounds: 1,
+      hosts: [2],
+      labReps: 1,
+    }
+  : {
+      census: [1_000, 10_000, 50_000, 100_000, 250_000],
+      sampler: [1_000, 50_000, 100_000, 250_000],
+      samplerSeconds: 10,
+      reps: 10,
+      floodSeconds: 10,
+      floodRounds: 2,
+      hosts: [2, 8, 64],
+      labReps: 3,
+    };
 const CONCURRENCY = 32;
 const PORT = 8080;
 
@@ -39,35 +60,67 @@ const check = (ok, what) => {
   if (!ok) failures.push(what);
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}x` : '-');
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
 const cleanups = [];
 const cleanup = async () => {
-  while (cleanups.length) await cleanups.pop()().catch((err) => log(`cleanup: ${err.message}`));
+  while (cleanups.length)
+    await cleanups
+      .pop()()
+      .catch((err) => log(`cleanup: ${err.message}`));
 };
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
 }
 
 async function buildLab(name, hosts) {
-  const plan = resolvePlan(defineScenario({ name, description: 'bench', params: {}, build: () => ({ hosts, actors: {} }) }), 'bench/bench.mjs', {});
+  const plan = resolvePlan(
+    defineScenario({ name, description: 'bench', params: {}, build: () => ({ hosts, actors: {} }) }),
+    'bench/bench.mjs',
+    {},
+  );
   const lab = await netnsDriver.build(plan, () => undefined);
   cleanups.push(() => lab.teardown());
   return lab;
 }
 
-const inHost = (lab, host, command, args, options = {}) => execFileSync('ip', ['netns', 'exec', lab.hosts[host].location, command, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
-const nodeInHost = (lab, host, script, args, env = {}) => JSON.parse(inHost(lab, host, process.execPath, [join(ROOT, 'bench/helpers', script), ...args.map(String)], { env: { ...process.env, ...env } }));
-const passiveOpens = (lab, host) => Number(/^Tcp: (?:\S+ ){5}(\d+)/m.exec(inHost(lab, host, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Tcp:'))[1])?.[1]);
+const inHost = (lab, host, command, args, options = {}) =>
+  execFileSync('ip', ['netns', 'exec', lab.hosts[host].location, command, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    ...options,
+  });
+const nodeInHost = (lab, host, script, args, env = {}) =>
+  JSON.parse(
+    inHost(lab, host, process.execPath, [join(ROOT, 'bench/helpers', script), ...args.map(String)], {
+      env: { ...process.env, ...env },
+    }),
+  );
+const passiveOpens = (lab, host) =>
+  Number(
+    /^Tcp: (?:\S+ ){5}(\d+)/m.exec(
+      inHost(lab, host, 'cat', ['/proc/net/snmp'])
+        .split('\n')
+        .filter((l) => l.startsWith('Tcp:'))[1],
+    )?.[1],
+  );
 
 // Many TIME_WAIT sockets in one namespace: every local port, no reuse of a TIME_WAIT entry, room for 100k+ of them.
-const MANY_SOCKETS = { 'net.ipv4.ip_local_port_range': '1024 65535', 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_max_tw_buckets': 262144 };
+const MANY_SOCKETS = {
+  'net.ipv4.ip_local_port_range': '1024 65535',
+  'net.ipv4.tcp_tw_reuse': 0,
+  'net.ipv4.tcp_max_tw_buckets': 262144,
+};
 
 async function censusAndSampler(out) {
   const levels = [...new Set([...SIZE.census, ...SIZE.sampler])].sort((a, b) => a - b);
-  const lab = await buildLab('bench-census', Object.fromEntries(levels.map((n) => [`s${n}`, { sysctls: MANY_SOCKETS }])));
+  const lab = await buildLab(
+    'bench-census',
+    Object.fromEntries(levels.map((n) => [`s${n}`, { sysctls: MANY_SOCKETS }])),
+  );
   const census = [];
   const sampler = [];
   for (const n of levels) {
@@ -78,12 +131,24 @@ async function censusAndSampler(out) {
       const r = nodeInHost(lab, `s${n}`, 'census-timing.mjs', [SIZE.reps]);
       census.push({ n, ...r });
       check(r.counts.netlink.source === 'netlink', `census at ${n}: netlink source, not ${r.counts.netlink.source}`);
-      check(r.counts['netlink, C'].timeWait === n && r.counts.netlink.timeWait === n && r.counts.proc.timeWait === n && r.counts['ss -s'].timeWait === n, `census at ${n}: counts ${JSON.stringify(r.counts)}`);
+      check(
+        r.counts['netlink, C'].timeWait === n &&
+          r.counts.netlink.timeWait === n &&
+          r.counts.proc.timeWait === n &&
+          r.counts['ss -s'].timeWait === n,
+        `census at ${n}: counts ${JSON.stringify(r.counts)}`,
+      );
     }
     if (SIZE.sampler.includes(n)) {
       // Counted in C (the agent's default), then counted in JavaScript over the same netlink rows: side by side.
       for (const counting of ['c', 'js']) {
-        const r = nodeInHost(lab, `s${n}`, 'sampler-cpu.mjs', [SIZE.samplerSeconds], counting === 'js' ? { WAITLAB_CENSUS: 'netlink-js' } : {});
+        const r = nodeInHost(
+          lab,
+          `s${n}`,
+          'sampler-cpu.mjs',
+          [SIZE.samplerSeconds],
+          counting === 'js' ? { WAITLAB_CENSUS: 'netlink-js' } : {},
+        );
         sampler.push({ n, ...r });
         check(r.counting === counting, `sampler at ${n}: counted in ${r.counting}, not ${counting}`);
         check(r.sampler.samples > 0 && r.sampler.censuses > 0, `sampler at ${n}: no sample or census`);
@@ -93,56 +158,156 @@ async function censusAndSampler(out) {
   await cleanups.pop()();
 
   out.push('### Census: one census of N TIME_WAIT sockets', '');
-  out.push(`Median of ${SIZE.reps} rounds, each a census through netlink sock_diag counted in C (native/census.c: the agent's census), one through netlink counted in JavaScript, and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`, '');
-  out.push('| sockets | netlink, C census ms | netlink, JS census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | C / `ss -tan` | netlink JS / `ss -tan` | /proc / `ss -tan` | C / netlink JS |', '|---|---|---|---|---|---|---|---|---|---|');
+  out.push(
+    `Median of ${SIZE.reps} rounds, each a census through netlink sock_diag counted in C (native/census.c: the agent's census), one through netlink counted in JavaScript, and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`,
+    '',
+  );
+  out.push(
+    '| sockets | netlink, C census ms | netlink, JS census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | C / `ss -tan` | netlink JS / `ss -tan` | /proc / `ss -tan` | C / netlink JS |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const c of census) {
     const m = c.medianMs;
-    out.push(`| ${fmt(c.n)} | ${fmt(m['netlink, C'], 1)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m['netlink, C'], m['ss -tan'])} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m['netlink, C'], m.netlink)} |`);
+    out.push(
+      `| ${fmt(c.n)} | ${fmt(m['netlink, C'], 1)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m['netlink, C'], m['ss -tan'])} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m['netlink, C'], m.netlink)} |`,
+    );
   }
   out.push('', '### Sampler at 10 Hz', '');
-  out.push(`The agent's sampler (cheap counters every tick, the census beside them, counted in C; then again with WAITLAB_CENSUS=netlink-js, counted in JavaScript) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`, '');
-  out.push('| sockets | census source | counted in | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |', '|---|---|---|---|---|---|---|---|---|---|');
+  out.push(
+    `The agent's sampler (cheap counters every tick, the census beside them, counted in C; then again with WAITLAB_CENSUS=netlink-js, counted in JavaScript) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`,
+    '',
+  );
+  out.push(
+    '| sockets | census source | counted in | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const s of sampler) {
     const cpu = (100 * s.sampler.cpuSeconds) / s.sampler.wallSeconds;
     const ss = (100 * s.ss.cpuSeconds) / s.ss.wallSeconds;
-    out.push(`| ${fmt(s.n)} | ${s.source.source} | ${s.counting === 'c' ? 'C' : 'JavaScript'} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`);
+    out.push(
+      `| ${fmt(s.n)} | ${s.source.source} | ${s.counting === 'c' ? 'C' : 'JavaScript'} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`,
+    );
   }
   out.push('');
 }
 
 /** `/usr/bin/time` around a command: its wall and CPU seconds, from its last stderr line. */
 function timed(lab, host, argv) {
-  const r = spawnSync('ip', ['netns', 'exec', lab.hosts[host].location, '/usr/bin/time', '-f', 'TIME %e %U %S', ...argv], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(
+    'ip',
+    ['netns', 'exec', lab.hosts[host].location, '/usr/bin/time', '-f', 'TIME %e %U %S', ...argv],
+    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+  );
   const m = /TIME (\S+) (\S+) (\S+)\s*$/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
   return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), stdout: r.stdout };
 }
 
 async function flood(out) {
-  const lab = await buildLab('bench-flood', { client: { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } }, server: {} });
+  const lab = await buildLab('bench-flood', {
+    client: { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } },
+    server: {},
+  });
   const dir = mkdtempSync(join(tmpdir(), 'waitlab-bench-nginx-'));
-  const settings = { name: 'bench', binary: '/usr/sbin/nginx', port: PORT, backlog: 4096, workers: 1, keepAlive: false, keepAliveTimeoutMs: 5000, keepAliveRequests: 0, closer: 'server', responseBytes: 64 };
+  const settings = {
+    name: 'bench',
+    binary: '/usr/sbin/nginx',
+    port: PORT,
+    backlog: 4096,
+    workers: 1,
+    keepAlive: false,
+    keepAliveTimeoutMs: 5000,
+    keepAliveRequests: 0,
+    closer: 'server',
+    responseBytes: 64,
+  };
   const version = nginxVersion(settings.binary);
   writeFileSync(join(dir, 'body'), Buffer.alloc(settings.responseBytes, 'x'));
   writeFileSync(join(dir, 'nginx.conf'), nginxServerConfig(settings, dir, version, false));
   spawnSync('chmod', ['755', dir]);
-  const nginx = spawn('ip', ['netns', 'exec', lab.hosts.server.location, settings.binary, '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  const nginx = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab.hosts.server.location,
+      settings.binary,
+      '-p',
+      dir,
+      '-c',
+      join(dir, 'nginx.conf'),
+      '-e',
+      join(dir, 'error.log'),
+    ],
+    { stdio: 'ignore' },
+  );
   cleanups.push(async () => {
     nginx.kill('SIGKILL');
-    spawnSync('ip', ['netns', 'exec', lab.hosts.server.location, 'sh', '-c', `kill -9 $(cat ${dir}/nginx.pid) 2>/dev/null`]);
+    spawnSync('ip', [
+      'netns',
+      'exec',
+      lab.hosts.server.location,
+      'sh',
+      '-c',
+      `kill -9 $(cat ${dir}/nginx.pid) 2>/dev/null`,
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
-  for (let i = 0; i < 100 && !inHost(lab, 'server', 'ss', ['-Htln', `sport = :${PORT}`]).trim(); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !inHost(lab, 'server', 'ss', ['-Htln', `sport = :${PORT}`]).trim(); i++)
+    await new Promise((r) => setTimeout(r, 50));
   const url = `http://${lab.hosts.server.address}:${PORT}/`;
   const s = SIZE.floodSeconds;
   const tools = {
-    'waitlab flood': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s],
-    'waitlab flood, 2 workers': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 2],
-    'waitlab flood, engine native': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 1, 'native'],
-    'waitlab flood, engine native, 2 workers': [process.execPath, join(ROOT, 'bench/helpers/flood.mjs'), lab.hosts.server.address, PORT, CONCURRENCY, s, 2, 'native'],
+    'waitlab flood': [
+      process.execPath,
+      join(ROOT, 'bench/helpers/flood.mjs'),
+      lab.hosts.server.address,
+      PORT,
+      CONCURRENCY,
+      s,
+    ],
+    'waitlab flood, 2 workers': [
+      process.execPath,
+      join(ROOT, 'bench/helpers/flood.mjs'),
+      lab.hosts.server.address,
+      PORT,
+      CONCURRENCY,
+      s,
+      2,
+    ],
+    'waitlab flood, engine native': [
+      process.execPath,
+      join(ROOT, 'bench/helpers/flood.mjs'),
+      lab.hosts.server.address,
+      PORT,
+      CONCURRENCY,
+      s,
+      1,
+      'native',
+    ],
+    'waitlab flood, engine native, 2 workers': [
+      process.execPath,
+      join(ROOT, 'bench/helpers/flood.mjs'),
+      lab.hosts.server.address,
+      PORT,
+      CONCURRENCY,
+      s,
+      2,
+      'native',
+    ],
     wrk: ['wrk', '-t2', `-c${CONCURRENCY}`, `-d${s}s`, '-H', 'Connection: close', url],
     ab: ['ab', '-q', '-c', String(CONCURRENCY), '-t', String(s), '-n', '10000000', '-s', '5', url],
-    autocannon: [process.execPath, join(ROOT, 'node_modules/autocannon/autocannon.js'), '-c', String(CONCURRENCY), '-d', String(s), '-H', 'Connection: close', url],
+    autocannon: [
+      process.execPath,
+      join(ROOT, 'node_modules/autocannon/autocannon.js'),
+      '-c',
+      String(CONCURRENCY),
+      '-d',
+      String(s),
+      '-H',
+      'Connection: close',
+      url,
+    ],
   };
   const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
   const names = Object.keys(tools);
@@ -157,8 +322,14 @@ async function flood(out) {
       if (name.startsWith('waitlab')) {
         // The flood's own tally against the server's: every connection answered, no error.
         const stats = JSON.parse(t.stdout);
-        check(stats.errorCount === 0 && stats.responses === stats.connected && stats.ok === stats.connected, `flood: ${name} counted ${stats.errorCount} errors, ${stats.responses} responses and ${stats.ok} ok of ${stats.connected} connections`);
-        check(stats.connected <= conns && stats.connected >= conns * 0.99, `flood: ${name} counted ${stats.connected} connections, the server ${conns}`);
+        check(
+          stats.errorCount === 0 && stats.responses === stats.connected && stats.ok === stats.connected,
+          `flood: ${name} counted ${stats.errorCount} errors, ${stats.responses} responses and ${stats.ok} ok of ${stats.connected} connections`,
+        );
+        check(
+          stats.connected <= conns && stats.connected >= conns * 0.99,
+          `flood: ${name} counted ${stats.connected} connections, the server ${conns}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -174,24 +345,49 @@ async function flood(out) {
   const wrk = row('wrk');
   for (const name of names) check(row(name).rate > 0, `flood: ${name} made no connection`);
   out.push('### Flood: short connections per second against one nginx', '');
-  out.push(`One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs): its node engine on one event loop and on two worker threads, its native engine (native/flood.c, epoll) on one and on two worker threads; wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`, '');
-  out.push('| tool | connections / s (median) | against wrk | CPU s per 1,000 connections | against wrk | connections per run |', '|---|---|---|---|---|---|');
+  out.push(
+    `One nginx ${version.text} (1 worker, \`keepalive_timeout 0\`: it closes after each 64-byte response; the config http-server engine nginx generates) in one namespace, each tool in another for ${s} s with ${CONCURRENCY} connections at a time, ${SIZE.floodRounds} round(s) in alternating order. Connections are the server's own count (Tcp.PassiveOpens); per second over the tool's wall time, start-up included; CPU is the tool's user + system time (\`/usr/bin/time\`). The waitlab flood is the short-conn-client actor in the closed model (bench/helpers/flood.mjs): its node engine on one event loop and on two worker threads, its native engine (native/flood.c, epoll) on one and on two worker threads; wrk and autocannon send \`Connection: close\`, ab speaks HTTP/1.0.`,
+    '',
+  );
+  out.push(
+    '| tool | connections / s (median) | against wrk | CPU s per 1,000 connections | against wrk | connections per run |',
+    '|---|---|---|---|---|---|',
+  );
   for (const name of names) {
     const r = row(name);
-    out.push(`| ${name} | ${fmt(r.rate)} | ${ratio(r.rate, wrk.rate)} | ${fmt(r.cpuPerK, 3)} | ${ratio(r.cpuPerK, wrk.cpuPerK)} | ${r.conns.map((c) => fmt(c)).join(', ')} |`);
+    out.push(
+      `| ${name} | ${fmt(r.rate)} | ${ratio(r.rate, wrk.rate)} | ${fmt(r.cpuPerK, 3)} | ${ratio(r.cpuPerK, wrk.cpuPerK)} | ${r.conns.map((c) => fmt(c)).join(', ')} |`,
+    );
   }
   out.push('');
 }
 
 /** The ip commands the netns driver runs for a lab of n hosts on one network, as a shell script: the peer of a build. */
 function ipScript(id, n) {
-  const lines = [`ip netns add ${id}-bridge`, `ip -n ${id}-bridge link add br0 type bridge`, `ip -n ${id}-bridge link set br0 up`];
+  const lines = [
+    `ip netns add ${id}-bridge`,
+    `ip -n ${id}-bridge link add br0 type bridge`,
+    `ip -n ${id}-bridge link set br0 up`,
+  ];
   for (let i = 1; i <= n; i++) {
     const ns = `${id}-h${i}`;
-    lines.push(`ip netns add ${ns}`, `ip -n ${id}-bridge link add p${i} type veth peer name eth0 netns ${ns}`, `ip -n ${id}-bridge link set p${i} master br0 up`);
-    lines.push(`ip -n ${ns} link set lo up`, `ip -n ${ns} addr add 198.18.0.${i}/24 dev eth0`, `ip -n ${ns} link set eth0 up`);
+    lines.push(
+      `ip netns add ${ns}`,
+      `ip -n ${id}-bridge link add p${i} type veth peer name eth0 netns ${ns}`,
+      `ip -n ${id}-bridge link set p${i} master br0 up`,
+    );
+    lines.push(
+      `ip -n ${ns} link set lo up`,
+      `ip -n ${ns} addr add 198.18.0.${i}/24 dev eth0`,
+      `ip -n ${ns} link set eth0 up`,
+    );
   }
-  return { build: lines.join('\n'), teardown: [`${id}-bridge`, ...Array.from({ length: n }, (_, i) => `${id}-h${i + 1}`)].map((ns) => `ip netns del ${ns}`).join('\n') };
+  return {
+    build: lines.join('\n'),
+    teardown: [`${id}-bridge`, ...Array.from({ length: n }, (_, i) => `${id}-h${i + 1}`)]
+      .map((ns) => `ip netns del ${ns}`)
+      .join('\n'),
+  };
 }
 
 async function labs(out) {
@@ -200,7 +396,19 @@ async function labs(out) {
     const ours = { build: [], teardown: [] };
     const peer = { build: [], teardown: [] };
     for (let r = 0; r < SIZE.labReps; r++) {
-      const plan = resolvePlan(defineScenario({ name: 'bench-lab', description: 'bench', params: {}, build: () => ({ hosts: Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i + 1}`, {}])), actors: {} }) }), 'bench/bench.mjs', {});
+      const plan = resolvePlan(
+        defineScenario({
+          name: 'bench-lab',
+          description: 'bench',
+          params: {},
+          build: () => ({
+            hosts: Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i + 1}`, {}])),
+            actors: {},
+          }),
+        }),
+        'bench/bench.mjs',
+        {},
+      );
       let t = performance.now();
       const lab = await netnsDriver.build(plan, () => undefined);
       ours.build.push(performance.now() - t);
@@ -218,12 +426,25 @@ async function labs(out) {
       peer.teardown.push(performance.now() - t);
       cleanups.pop();
     }
-    rows.push({ n, ours: { build: median(ours.build), teardown: median(ours.teardown) }, peer: { build: median(peer.build), teardown: median(peer.teardown) } });
+    rows.push({
+      n,
+      ours: { build: median(ours.build), teardown: median(ours.teardown) },
+      peer: { build: median(peer.build), teardown: median(peer.teardown) },
+    });
   }
   out.push('### Lab build and teardown', '');
-  out.push(`Median of ${SIZE.labReps} builds and teardowns of a lab of N hosts on one network by the netns driver, against the same \`ip\` commands run from a shell script (\`sh -e\`), one after the other.`, '');
-  out.push('| hosts | build ms | `ip` script ms | against script | teardown ms | `ip netns del` script ms | against script |', '|---|---|---|---|---|---|---|');
-  for (const r of rows) out.push(`| ${r.n} | ${fmt(r.ours.build)} | ${fmt(r.peer.build)} | ${ratio(r.ours.build, r.peer.build)} | ${fmt(r.ours.teardown)} | ${fmt(r.peer.teardown)} | ${ratio(r.ours.teardown, r.peer.teardown)} |`);
+  out.push(
+    `Median of ${SIZE.labReps} builds and teardowns of a lab of N hosts on one network by the netns driver, against the same \`ip\` commands run from a shell script (\`sh -e\`), one after the other.`,
+    '',
+  );
+  out.push(
+    '| hosts | build ms | `ip` script ms | against script | teardown ms | `ip netns del` script ms | against script |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const r of rows)
+    out.push(
+      `| ${r.n} | ${fmt(r.ours.build)} | ${fmt(r.peer.build)} | ${ratio(r.ours.build, r.peer.build)} | ${fmt(r.ours.teardown)} | ${fmt(r.peer.teardown)} | ${ratio(r.ours.teardown, r.peer.teardown)} |`,
+    );
   out.push('');
 }
 
@@ -234,7 +455,10 @@ async function readiness(out) {
     params: {},
     build: () => ({
       hosts: { client: {}, server: {} },
-      actors: { web: { kind: 'http-server', host: 'server', port: PORT }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', count: 1, rate: '10/s' } },
+      actors: {
+        web: { kind: 'http-server', host: 'server', port: PORT },
+        flood: { kind: 'short-conn-client', host: 'client', target: 'web', count: 1, rate: '10/s' },
+      },
     }),
   });
   const ready = [];
@@ -242,7 +466,10 @@ async function readiness(out) {
     const dir = join(mkdtempSync(join(tmpdir(), 'waitlab-bench-ready-')), 'run');
     const { report } = await runScenario(resolvePlan(scenario, 'bench/bench.mjs', {}), { outDir: dir });
     check(report.verdict === 'pass', `readiness run: verdict ${report.verdict}`);
-    const lines = readFileSync(join(dir, 'log.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'log.ndjson'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const at = (msg) => lines.find((l) => l.msg === msg)?.time;
     ready.push(at('load starting') - at('lab built'));
     rmSync(join(dir, '..'), { recursive: true, force: true });
@@ -256,7 +483,10 @@ async function readiness(out) {
   }
   await cleanup();
   out.push('### Agents ready after the lab is built', '');
-  out.push(`Median of ${SIZE.labReps} runs of a two-host scenario (an http-server and one connection): from the controller's "lab built" to "load starting" in log.ndjson (both agents started, initialised, sampling, the server listening), against \`ip netns exec <host> node -e 0\`, the least any Node process in a lab host takes.`, '');
+  out.push(
+    `Median of ${SIZE.labReps} runs of a two-host scenario (an http-server and one connection): from the controller's "lab built" to "load starting" in log.ndjson (both agents started, initialised, sampling, the server listening), against \`ip netns exec <host> node -e 0\`, the least any Node process in a lab host takes.`,
+    '',
+  );
   out.push('| lab built to load starting, ms | `node -e 0` in a lab host, ms | against node |', '|---|---|---|');
   out.push(`| ${fmt(median(ready))} | ${fmt(median(node))} | ${ratio(median(ready), median(node))} |`, '');
 }
@@ -266,10 +496,18 @@ function soak(out) {
   const minutes = smoke ? 0.25 : 10;
   const rate = smoke ? 500 : 1700;
   log(`soak: ${minutes} min at ${rate}/s`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench/soak.mjs')], { encoding: 'utf8', env: { ...process.env, SOAK_MINUTES: String(minutes), SOAK_RATE: String(rate) }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench/soak.mjs')], {
+    encoding: 'utf8',
+    env: { ...process.env, SOAK_MINUTES: String(minutes), SOAK_RATE: String(rate) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * 2 ** 20,
+  });
   check(r.status === 0, `soak exited ${r.status ?? r.signal}`);
   out.push(`### Memory over a ${minutes}-minute flood (bench/soak.mjs, alone: \`npm run soak\`)`, '');
-  out.push(`A steady short-connection flood through a real lab (client and server namespaces; the client closes first with tcp_tw_reuse=1 and a 50,000-port range, so a steady rate never runs out of ports) for ${minutes} minutes at ${rate} new connections per second, with the controller's and each agent's resident memory and open fds sampled every 5 s (bench/soak.mjs). It fails when either grows by more than 10% from minute 2 (past warm-up) to the last minute. Its output:`, '');
+  out.push(
+    `A steady short-connection flood through a real lab (client and server namespaces; the client closes first with tcp_tw_reuse=1 and a 50,000-port range, so a steady rate never runs out of ports) for ${minutes} minutes at ${rate} new connections per second, with the controller's and each agent's resident memory and open fds sampled every 5 s (bench/soak.mjs). It fails when either grows by more than 10% from minute 2 (past warm-up) to the last minute. Its output:`,
+    '',
+  );
   out.push('```', r.stdout.trim(), '```', '');
 }
 
@@ -279,7 +517,9 @@ function version(argv, pattern) {
 }
 
 const out = [];
-const load = loadavg().map((l) => l.toFixed(2)).join(', ');
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(', ');
 out.push(
   '## Side by side: `npm run bench`',
   '',
@@ -301,7 +541,9 @@ const text = out.join('\n');
 process.stdout.write(`${text}\n`);
 if (!smoke && !only) {
   const doc = readFileSync(DOC, 'utf8');
-  const [head, rest] = doc.includes(START) ? [doc.slice(0, doc.indexOf(START)), doc.slice(doc.indexOf(END) + END.length)] : [doc, ''];
+  const [head, rest] = doc.includes(START)
+    ? [doc.slice(0, doc.indexOf(START)), doc.slice(doc.indexOf(END) + END.length)]
+    : [doc, ''];
   writeFileSync(DOC, `${head}${START}\n${text}\n${END}${rest}`);
   log(`wrote ${DOC}`);
 }

@@ -16,12 +16,26 @@ const args = process.argv.slice(2);
 const secondsAt = args.indexOf('--seconds');
 const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 10;
 const levels = args.filter((_, i) => secondsAt < 0 || (i !== secondsAt && i !== secondsAt + 1)).map(Number);
-if (!levels.length || levels.some((n) => !Number.isInteger(n) || n < 2 || n > 400_000) || !(seconds > 0 && seconds <= 30)) {
+if (
+  !levels.length ||
+  levels.some((n) => !Number.isInteger(n) || n < 2 || n > 400_000) ||
+  !(seconds > 0 && seconds <= 30)
+) {
   throw new Error('usage: sampler-held.mjs N [N ...] [--seconds 1..30] (N from 2 to 400000)');
 }
 
 const plan = resolvePlan(
-  defineScenario({ name: 'bench-sampler-held', description: 'hosts full of held connections', params: {}, build: () => ({ hosts: Object.fromEntries(levels.map((n) => [`s${n}`, { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } }])), actors: {} }) }),
+  defineScenario({
+    name: 'bench-sampler-held',
+    description: 'hosts full of held connections',
+    params: {},
+    build: () => ({
+      hosts: Object.fromEntries(
+        levels.map((n) => [`s${n}`, { sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } }]),
+      ),
+      actors: {},
+    }),
+  }),
   'bench',
   {},
 );
@@ -32,21 +46,55 @@ try {
     const ns = lab.hosts[`s${n}`].location;
     const holders = [];
     for (let left = n / 2, base = 8080; left > 0; left -= pairsPerHolder, base += 10) {
-      holders.push(spawn('ip', ['netns', 'exec', ns, process.execPath, resolve(ROOT, 'bench/hold-connections.mjs'), String(Math.min(left, pairsPerHolder)), String(base), '2', '64'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      holders.push(
+        spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            ns,
+            process.execPath,
+            resolve(ROOT, 'bench/hold-connections.mjs'),
+            String(Math.min(left, pairsPerHolder)),
+            String(base),
+            '2',
+            '64',
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        ),
+      );
     }
-    await Promise.all(holders.map((h) => new Promise((r, reject) => {
-      let out = '';
-      h.stdout.on('data', (d) => (out += d).includes('\n') && r(Number(out)));
-      h.on('exit', (code) => reject(new Error(`a holder exited (${code})`)));
-    })));
-    const inuse = () => Number(/TCP: inuse (\d+)/.exec(execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/sockstat'], { encoding: 'utf8' }))?.[1]);
+    await Promise.all(
+      holders.map(
+        (h) =>
+          new Promise((r, reject) => {
+            let out = '';
+            h.stdout.on('data', (d) => (out += d).includes('\n') && r(Number(out)));
+            h.on('exit', (code) => reject(new Error(`a holder exited (${code})`)));
+          }),
+      ),
+    );
+    const inuse = () =>
+      Number(
+        /TCP: inuse (\d+)/.exec(
+          execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/sockstat'], { encoding: 'utf8' }),
+        )?.[1],
+      );
     for (const counting of ['c', 'js']) {
       const before = inuse();
       const load = loadavg()[0].toFixed(2);
       const env = { ...process.env, ...(counting === 'js' ? { WAITLAB_CENSUS: 'netlink-js' } : {}) };
-      const r = JSON.parse(execFileSync('ip', ['netns', 'exec', ns, process.execPath, resolve(ROOT, 'bench/helpers/sampler-cpu.mjs'), String(seconds)], { encoding: 'utf8', env }));
+      const r = JSON.parse(
+        execFileSync(
+          'ip',
+          ['netns', 'exec', ns, process.execPath, resolve(ROOT, 'bench/helpers/sampler-cpu.mjs'), String(seconds)],
+          { encoding: 'utf8', env },
+        ),
+      );
       const pct = (x) => Number(((100 * x.cpuSeconds) / x.wallSeconds).toFixed(1));
-      process.stdout.write(`${JSON.stringify({ sockets: n, inuseBefore: before, inuseAfter: inuse(), loadavg1: Number(load), counting: r.counting, samplerPctCore: pct(r.sampler), ssPctCore: pct(r.ss), samples: r.sampler.samples, withCensus: r.sampler.censuses, skippedTicks: r.sampler.skippedTicks })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ sockets: n, inuseBefore: before, inuseAfter: inuse(), loadavg1: Number(load), counting: r.counting, samplerPctCore: pct(r.sampler), ssPctCore: pct(r.ss), samples: r.sampler.samples, withCensus: r.sampler.censuses, skippedTicks: r.sampler.skippedTicks })}\n`,
+      );
     }
     for (const h of holders) h.kill('SIGTERM');
   }

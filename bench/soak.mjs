@@ -28,9 +28,19 @@ const soak = defineScenario({
     },
     actors: {
       web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client' },
-      flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration, maxInFlight: 2000 },
+      flood: {
+        kind: 'short-conn-client',
+        host: 'client',
+        target: 'web',
+        rate: p.rate,
+        duration: p.duration,
+        maxInFlight: 2000,
+      },
     },
-    thresholds: ['actors.flood.errorCount == 0', `actors.flood.missedStarts <= ${Math.ceil(p.rate * (p.duration / 1000) * 0.01)}`],
+    thresholds: [
+      'actors.flood.errorCount == 0',
+      `actors.flood.missedStarts <= ${Math.ceil(p.rate * (p.duration / 1000) * 0.01)}`,
+    ],
   }),
 });
 
@@ -52,7 +62,8 @@ function agents() {
     if (!/^\d+$/.test(e)) continue;
     try {
       const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      if (cmd.includes('dist/agent/main.js') && cmd.includes(mark)) out.push({ pid: Number(e), host: cmd.split('\0').at(-2)?.split('-').at(-1) ?? '?' });
+      if (cmd.includes('dist/agent/main.js') && cmd.includes(mark))
+        out.push({ pid: Number(e), host: cmd.split('\0').at(-2)?.split('-').at(-1) ?? '?' });
     } catch {
       // gone
     }
@@ -77,7 +88,9 @@ const median = (xs) => {
 
 const plan = resolvePlan(soak, 'bench/soak.mjs', {});
 const dir = join(mkdtempSync(join(tmpdir(), 'waitlab-soak-')), 'run');
-process.stderr.write(`soak: ${minutes} min at ${rate}/s (${(rate * minutes * 60).toLocaleString('en-US')} connections), report in ${dir}\n`);
+process.stderr.write(
+  `soak: ${minutes} min at ${rate}/s (${(rate * minutes * 60).toLocaleString('en-US')} connections), report in ${dir}\n`,
+);
 const timer = setInterval(sample, EVERY_MS);
 const { report } = await runScenario(plan, { outDir: dir });
 clearInterval(timer);
@@ -98,7 +111,9 @@ for (const [who, points] of Object.entries(series)) {
     // fds of an agent follow the connections in flight; memory must not grow with the run's length.
     const bad = key === 'rssMb' ? growth > maxGrowth : growth > maxGrowth && l - w > 50;
     if (bad) failed = true;
-    rows.push(`| ${who} | ${key === 'rssMb' ? 'RSS MiB' : 'open fds'} | ${points[0][key].toFixed(key === 'rssMb' ? 1 : 0)} | ${w.toFixed(key === 'rssMb' ? 1 : 0)} | ${l.toFixed(key === 'rssMb' ? 1 : 0)} | ${(growth * 100).toFixed(1)}% | ${bad ? 'GROWS' : 'flat'} |`);
+    rows.push(
+      `| ${who} | ${key === 'rssMb' ? 'RSS MiB' : 'open fds'} | ${points[0][key].toFixed(key === 'rssMb' ? 1 : 0)} | ${w.toFixed(key === 'rssMb' ? 1 : 0)} | ${l.toFixed(key === 'rssMb' ? 1 : 0)} | ${(growth * 100).toFixed(1)}% | ${bad ? 'GROWS' : 'flat'} |`,
+    );
   }
 }
 const samplesBytes = statSync(join(dir, 'samples.ndjson')).size;

@@ -86,7 +86,23 @@ try {
   const holders = [];
   for (let left = sockets / 2, base = 8080; left > 0; left -= pairsPerHolder, base += 10) {
     const pairs = Math.min(left, pairsPerHolder);
-    holders.push(spawn('ip', ['netns', 'exec', ns, process.execPath, resolve(ROOT, 'bench/hold-connections.mjs'), String(pairs), String(base), '2', '64'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    holders.push(
+      spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          resolve(ROOT, 'bench/hold-connections.mjs'),
+          String(pairs),
+          String(base),
+          '2',
+          '64',
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      ),
+    );
   }
   const counts = await Promise.all(
     holders.map(
@@ -99,18 +115,44 @@ try {
     ),
   );
   const made = counts.reduce((s, c) => s + c, 0);
-  const inuse = () => Number(/TCP: inuse (\d+)/.exec(execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/sockstat'], { encoding: 'utf8' }))?.[1]);
+  const inuse = () =>
+    Number(
+      /TCP: inuse (\d+)/.exec(
+        execFileSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/sockstat'], { encoding: 'utf8' }),
+      )?.[1],
+    );
   const before = inuse();
   const fillSeconds = (performance.now() - fillStart) / 1000;
 
-  tmux('new-session', '-d', '-s', 'w', '-x', '100', '-y', '40', `${process.execPath} ${resolve(ROOT, 'bin/waitlab.js')} watch --netns ${ns}`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'w',
+    '-x',
+    '100',
+    '-y',
+    '40',
+    `${process.execPath} ${resolve(ROOT, 'bin/waitlab.js')} watch --netns ${ns}`,
+  );
   // The command, and the same command again inside the namespace (under nsenter), which does the reading.
   const watch = await measure('waitlab.js\0watch\0', ns);
   const watchers = pidsOf('waitlab.js\0watch\0', ns).length;
   const screen = tmux('capture-pane', '-p', '-t', 'w');
   tmux('kill-server');
 
-  const loop = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', `while :; do ss -tan > /dev/null; sleep ${INTERVAL_S}; done # ss-peer-${process.pid}`], { stdio: 'ignore' });
+  const loop = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'sh',
+      '-c',
+      `while :; do ss -tan > /dev/null; sleep ${INTERVAL_S}; done # ss-peer-${process.pid}`,
+    ],
+    { stdio: 'ignore' },
+  );
   const ss = await measure(`ss-peer-${process.pid}`);
   loop.kill('SIGKILL');
   for (const p of pidsOf(`ss-peer-${process.pid}`)) process.kill(p, 'SIGKILL');
@@ -119,12 +161,17 @@ try {
 
   if (!/ESTABLISHED +[\d,]+/.test(screen)) throw new Error(`the live view did not show the states:\n${screen}`);
   const pct = (m) => `${((m.cpu / m.wall) * 100).toFixed(1)}%`;
-  process.stdout.write(`connections held ${made} by ${holders.length} processes (both ends in the host), opened in ${fillSeconds.toFixed(1)} s; sockstat inuse ${before} before the readers, ${after} after them\n\n`);
-  const row = (name, m) => `| ${name} | ${m.user.toFixed(2)} | ${m.system.toFixed(2)} | ${m.wall.toFixed(1)} s | ${pct(m)} |\n`;
+  process.stdout.write(
+    `connections held ${made} by ${holders.length} processes (both ends in the host), opened in ${fillSeconds.toFixed(1)} s; sockstat inuse ${before} before the readers, ${after} after them\n\n`,
+  );
+  const row = (name, m) =>
+    `| ${name} | ${m.user.toFixed(2)} | ${m.system.toFixed(2)} | ${m.wall.toFixed(1)} s | ${pct(m)} |\n`;
   process.stdout.write('| reader, every 2 s | user s | system s | over | CPU (of one core) |\n|---|---|---|---|---|\n');
   process.stdout.write(row(`waitlab watch (live view in tmux, ${watchers} processes)`, watch));
   process.stdout.write(row('ss -tan', ss));
-  process.stdout.write(`\nwatch / ss: ${(watch.cpu / watch.wall / (ss.cpu / ss.wall)).toFixed(2)}\n\nthe live view's last screen:\n${screen}\n`);
+  process.stdout.write(
+    `\nwatch / ss: ${(watch.cpu / watch.wall / (ss.cpu / ss.wall)).toFixed(2)}\n\nthe live view's last screen:\n${screen}\n`,
+  );
 } finally {
   try {
     execFileSync('tmux', ['-S', tmuxSocket, 'kill-server'], { stdio: 'ignore' });

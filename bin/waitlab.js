@@ -8,7 +8,9 @@ const MIN_OPEN_FILES = 256;
 try {
   const soft = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
   if (soft !== undefined && Number(soft) < MIN_OPEN_FILES) {
-    process.stderr.write(`waitlab: the open-files limit is ${soft}; waitlab needs at least ${MIN_OPEN_FILES} (raise it: ulimit -n 4096)\n`);
+    process.stderr.write(
+      `waitlab: the open-files limit is ${soft}; waitlab needs at least ${MIN_OPEN_FILES} (raise it: ulimit -n 4096)\n`,
+    );
     process.exit(3);
   }
 } catch {

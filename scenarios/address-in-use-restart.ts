@@ -13,18 +13,46 @@ const COMBINATIONS = [
 
 export default defineScenario({
   name: 'address-in-use-restart',
-  description: 'restart a listener whose port holds TIME_WAIT: EADDRINUSE from bind() unless old and new socket both set SO_REUSEADDR',
+  description:
+    'restart a listener whose port holds TIME_WAIT: EADDRINUSE from bind() unless old and new socket both set SO_REUSEADDR',
   params: {
-    connections: f.int({ default: 50, min: 1, max: 5000, describe: 'connections each listener serves (and closes first) before it restarts' }),
+    connections: f.int({
+      default: 50,
+      min: 1,
+      max: 5000,
+      describe: 'connections each listener serves (and closes first) before it restarts',
+    }),
     tries: f.int({ default: 5, min: 1, max: 50, describe: 'bind()/listen() attempts of each restart, 100 ms apart' }),
   },
   build: (p) => ({
     hosts: { client: {}, server: {} },
     actors: Object.fromEntries(
       COMBINATIONS.flatMap((c) => [
-        [c.name, { kind: 'listener', host: 'server', port: c.port, reuseAddr: c.reuseAddr, restartReuseAddr: c.restartReuseAddr, restartAfterAccepts: p.connections, restartTries: p.tries }],
+        [
+          c.name,
+          {
+            kind: 'listener',
+            host: 'server',
+            port: c.port,
+            reuseAddr: c.reuseAddr,
+            restartReuseAddr: c.restartReuseAddr,
+            restartAfterAccepts: p.connections,
+            restartTries: p.tries,
+          },
+        ],
         // The server closes first (the listener answers, then closes): TIME_WAIT lands on its port.
-        [`to-${c.name}`, { kind: 'short-conn-client', host: 'client', target: c.name, rate: '200/s', count: p.connections, duration: '5s', closer: 'server' }],
+        [
+          `to-${c.name}`,
+          {
+            kind: 'short-conn-client',
+            host: 'client',
+            target: c.name,
+            rate: '200/s',
+            count: p.connections,
+            duration: '5s',
+            closer: 'server',
+          },
+        ],
       ]),
     ),
     // Room for the last restart's tries after the floods end.
@@ -32,7 +60,11 @@ export default defineScenario({
     thresholds: COMBINATIONS.flatMap((c) =>
       c.reuseAddr && c.restartReuseAddr
         ? [`actors.${c.name}.listens == 2`, `actors.${c.name}.restart.portStates.TIME_WAIT > 0`]
-        : [`actors.${c.name}.listens == 1`, `actors.${c.name}.errors.EADDRINUSE.count == ${p.tries}`, `actors.${c.name}.restart.portStates.TIME_WAIT > 0`],
+        : [
+            `actors.${c.name}.listens == 1`,
+            `actors.${c.name}.errors.EADDRINUSE.count == ${p.tries}`,
+            `actors.${c.name}.restart.portStates.TIME_WAIT > 0`,
+          ],
     ),
   }),
 });

@@ -7,12 +7,21 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'bind-before-connect',
-  description: 'bind(ip, 0) then connect() to two server ports stops at one port budget with EADDRINUSE; plain connect() reaches twice it',
+  description:
+    'bind(ip, 0) then connect() to two server ports stops at one port budget with EADDRINUSE; plain connect() reaches twice it',
   params: {
     rate: f.rate({ default: '250/s', describe: 'new connections per second of each of the four floods (open model)' }),
     duration: f.duration({ default: '3s', describe: 'how long each flood runs' }),
-    ports: f.portRange({ default: '40000-40499', describe: 'ip_local_port_range of both client hosts: the port budget' }),
-    autobindReuse: f.int({ default: 0, min: 0, max: 1, describe: 'net.ipv4.ip_autobind_reuse on host bound (1 lets bind(ip, 0) share a port among SO_REUSEADDR sockets)' }),
+    ports: f.portRange({
+      default: '40000-40499',
+      describe: 'ip_local_port_range of both client hosts: the port budget',
+    }),
+    autobindReuse: f.int({
+      default: 0,
+      min: 0,
+      max: 1,
+      describe: 'net.ipv4.ip_autobind_reuse on host bound (1 lets bind(ip, 0) share a port among SO_REUSEADDR sockets)',
+    }),
   },
   build: (p) => {
     const budget = p.ports.hi - p.ports.lo + 1;
@@ -22,11 +31,20 @@ export default defineScenario({
       // An RST reaching a TIME_WAIT socket would free its port early (RFC 1337 assassination): keep budgets exact.
       'net.ipv4.tcp_rfc1337': 1,
     };
-    const flood = { kind: 'short-conn-client', model: 'open', rate: p.rate, duration: p.duration, closer: 'client' } as const;
+    const flood = {
+      kind: 'short-conn-client',
+      model: 'open',
+      rate: p.rate,
+      duration: p.duration,
+      closer: 'client',
+    } as const;
     return {
       hosts: {
         // ip_autobind_reuse exists from Linux 5.7: set only when asked, so the default runs on older kernels too.
-        bound: { address: '198.18.0.1', sysctls: { ...clientSysctls, ...(p.autobindReuse ? { 'net.ipv4.ip_autobind_reuse': 1 } : {}) } },
+        bound: {
+          address: '198.18.0.1',
+          sysctls: { ...clientSysctls, ...(p.autobindReuse ? { 'net.ipv4.ip_autobind_reuse': 1 } : {}) },
+        },
         plain: { address: '198.18.0.2', sysctls: clientSysctls },
         server: { address: '198.18.0.3' },
       },

@@ -5,11 +5,17 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'close-wait-leak',
-  description: 'a server that never closes after the peer\'s FIN: CLOSE_WAIT grows on the server and stays; the client\'s orphaned FIN_WAIT_2 ends after tcp_fin_timeout',
+  description:
+    "a server that never closes after the peer's FIN: CLOSE_WAIT grows on the server and stays; the client's orphaned FIN_WAIT_2 ends after tcp_fin_timeout",
   params: {
     rate: f.rate({ default: '50/s', describe: 'new connections per second, each one leaked by the server' }),
     duration: f.duration({ default: '3s', describe: 'how long the load runs' }),
-    finTimeout: f.int({ default: 2, min: 1, max: 60, describe: 'the client host\'s net.ipv4.tcp_fin_timeout, seconds (orphaned FIN_WAIT_2 lifetime)' }),
+    finTimeout: f.int({
+      default: 2,
+      min: 1,
+      max: 60,
+      describe: "the client host's net.ipv4.tcp_fin_timeout, seconds (orphaned FIN_WAIT_2 lifetime)",
+    }),
   },
   build: (p) => {
     const leaks = Math.round((p.rate * p.duration) / 1000);
@@ -19,8 +25,23 @@ export default defineScenario({
         server: {},
       },
       actors: {
-        web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client', closeStyle: 'never' },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration, closer: 'client', closeStyle: 'close' },
+        web: {
+          kind: 'http-server',
+          host: 'server',
+          port: 8080,
+          keepAlive: false,
+          closer: 'client',
+          closeStyle: 'never',
+        },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'web',
+          rate: p.rate,
+          duration: p.duration,
+          closer: 'client',
+          closeStyle: 'close',
+        },
       },
       // Sampling goes on past the client's tcp_fin_timeout, so the last sample shows which state outlived it.
       tail: p.finTimeout * 1000 + 1500,

@@ -13,9 +13,16 @@ export default defineScenario({
     nofile: f.int({ default: 128, min: 64, describe: 'RLIMIT_NOFILE (soft and hard) of host server' }),
     rate: f.rate({ default: '200/s', describe: 'new connections per second' }),
     duration: f.duration({ default: '1500ms', describe: 'how long the flood runs' }),
-    hold: f.duration({ default: '1s', describe: 'how long the server keeps each connection: open at once ~ rate x hold' }),
+    hold: f.duration({
+      default: '1s',
+      describe: 'how long the server keeps each connection: open at once ~ rate x hold',
+    }),
     backlog: f.int({ default: 511, min: 1, describe: 'listen() backlog of the server' }),
-    clientNofile: f.int({ default: 96, min: 64, describe: 'RLIMIT_NOFILE of host lclient, whose flood holds its connections' }),
+    clientNofile: f.int({
+      default: 96,
+      min: 64,
+      describe: 'RLIMIT_NOFILE of host lclient, whose flood holds its connections',
+    }),
   },
   build: (p) => ({
     hosts: {
@@ -27,10 +34,26 @@ export default defineScenario({
     actors: {
       web: { kind: 'listener', host: 'server', port: 8080, reuseAddr: true, hold: p.hold, backlog: p.backlog },
       // The server answers and closes first: the client waits for its FIN.
-      flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration, closer: 'server', idleTimeout: '8s' },
+      flood: {
+        kind: 'short-conn-client',
+        host: 'client',
+        target: 'web',
+        rate: p.rate,
+        duration: p.duration,
+        closer: 'server',
+        idleTimeout: '8s',
+      },
       // The client side: connections held until the server closes them after `hold`, more at once than lclient may open.
       web2: { kind: 'listener', host: 'server2', port: 8080, reuseAddr: true, hold: p.hold, backlog: p.backlog },
-      lflood: { kind: 'short-conn-client', host: 'lclient', target: 'web2', rate: p.rate, duration: p.duration, closer: 'server', idleTimeout: '8s' },
+      lflood: {
+        kind: 'short-conn-client',
+        host: 'lclient',
+        target: 'web2',
+        rate: p.rate,
+        duration: p.duration,
+        closer: 'server',
+        idleTimeout: '8s',
+      },
     },
     thresholds: [
       'actors.web.errors.EMFILE.count > 0',

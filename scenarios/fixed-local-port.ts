@@ -16,10 +16,14 @@ const CLIENTS = {
 
 export default defineScenario({
   name: 'fixed-local-port',
-  description: 'every connection from the same local port: EADDRNOTAVAIL, or TIME_WAIT taken over, by timestamps, tcp_tw_reuse and who closes first',
+  description:
+    'every connection from the same local port: EADDRNOTAVAIL, or TIME_WAIT taken over, by timestamps, tcp_tw_reuse and who closes first',
   params: {
     port: f.int({ default: 50000, min: 1024, max: 65535, describe: 'the fixed local port of every client' }),
-    rate: f.rate({ default: '10/s', describe: 'connections per second of each client: one at a time, so each meets only TIME_WAIT' }),
+    rate: f.rate({
+      default: '10/s',
+      describe: 'connections per second of each client: one at a time, so each meets only TIME_WAIT',
+    }),
     count: f.int({ default: 30, min: 2, max: 1000, describe: 'connections each client tries' }),
   },
   build: (p) => ({
@@ -28,7 +32,13 @@ export default defineScenario({
       ...Object.fromEntries(
         Object.entries(CLIENTS).map(([name, c]) => [
           name,
-          { sysctls: { 'net.ipv4.tcp_tw_reuse': c.twReuse, 'net.ipv4.tcp_timestamps': c.timestamps, 'net.ipv4.tcp_rfc1337': 1 } },
+          {
+            sysctls: {
+              'net.ipv4.tcp_tw_reuse': c.twReuse,
+              'net.ipv4.tcp_timestamps': c.timestamps,
+              'net.ipv4.tcp_rfc1337': 1,
+            },
+          },
         ]),
       ),
     },
@@ -39,8 +49,17 @@ export default defineScenario({
         Object.entries(CLIENTS).map(([name, c]) => [
           `from-${name}`,
           {
-            kind: 'short-conn-client', host: name, target: c.closer === 'client' ? 'web' : 'webclose', closer: c.closer,
-            localAddress: '0.0.0.0', localPort: p.port, rate: p.rate, maxLateness: '1s', count: p.count, duration: `${Math.ceil((p.count / p.rate) * 1000) + 500}ms`, idleTimeout: '3s',
+            kind: 'short-conn-client',
+            host: name,
+            target: c.closer === 'client' ? 'web' : 'webclose',
+            closer: c.closer,
+            localAddress: '0.0.0.0',
+            localPort: p.port,
+            rate: p.rate,
+            maxLateness: '1s',
+            count: p.count,
+            duration: `${Math.ceil((p.count / p.rate) * 1000) + 500}ms`,
+            idleTimeout: '3s',
           },
         ]),
       ),

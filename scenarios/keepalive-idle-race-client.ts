@@ -23,26 +23,70 @@ const RACE_REACH_MS = 20;
 export const CLIENT_FIXES = ['none', 'client-idle-below-server', 'server-keep-alive-header', 'client-retries'] as const;
 
 const params = {
-  method: f.oneOf(['POST', 'GET'] as const, { default: 'POST', describe: 'the client\'s method' }),
-  serverIdleTimeout: f.duration({ default: '5s', min: '1s', max: '1h', describe: 'idle time after which the server closes a kept-alive connection (Node\'s http default: 5s)' }),
-  clientIdleTimeout: f.duration({ default: '60s', min: '1s', max: '1h', describe: 'undici keepAliveTimeout: how long the pool keeps an idle connection where the server sends no Keep-Alive hint' }),
+  method: f.oneOf(['POST', 'GET'] as const, { default: 'POST', describe: "the client's method" }),
+  serverIdleTimeout: f.duration({
+    default: '5s',
+    min: '1s',
+    max: '1h',
+    describe: "idle time after which the server closes a kept-alive connection (Node's http default: 5s)",
+  }),
+  clientIdleTimeout: f.duration({
+    default: '60s',
+    min: '1s',
+    max: '1h',
+    describe:
+      'undici keepAliveTimeout: how long the pool keeps an idle connection where the server sends no Keep-Alive hint',
+  }),
   fix: f.oneOf(CLIENT_FIXES, {
     default: 'none',
-    describe: 'one of the three fixes: client-idle-below-server (client = server - 1 s), server-keep-alive-header (the server says `Keep-Alive: timeout=N` and undici closes 2 s before N), client-retries (undici\'s retry interceptor: hides the race)',
+    describe:
+      "one of the three fixes: client-idle-below-server (client = server - 1 s), server-keep-alive-header (the server says `Keep-Alive: timeout=N` and undici closes 2 s before N), client-retries (undici's retry interceptor: hides the race)",
   }),
-  rounds: f.int({ min: 2, max: 100, default: 4, describe: 'requests per user; the first round opens the pool, each later one races its idle connections' }),
-  users: f.int({ min: 1, max: 400, default: 128, describe: 'requests per round, each on a pooled connection of its own' }),
-  think: f.duration({ default: '4980ms', describe: 'from a round\'s first answer to the next round: 20 ms short of the server\'s idle timeout, so the round is written while the server closes the last round\'s connections' }),
-  delay: f.duration({ default: '50ms', describe: 'the server\'s time to answer, longer than jitter so a round\'s requests overlap' }),
-  jitter: f.duration({ default: '0ms', describe: 'each request of a round later by up to this; 0: the round is written in one turn of the client\'s event loop' }),
+  rounds: f.int({
+    min: 2,
+    max: 100,
+    default: 4,
+    describe: 'requests per user; the first round opens the pool, each later one races its idle connections',
+  }),
+  users: f.int({
+    min: 1,
+    max: 400,
+    default: 128,
+    describe: 'requests per round, each on a pooled connection of its own',
+  }),
+  think: f.duration({
+    default: '4980ms',
+    describe:
+      "from a round's first answer to the next round: 20 ms short of the server's idle timeout, so the round is written while the server closes the last round's connections",
+  }),
+  delay: f.duration({
+    default: '50ms',
+    describe: "the server's time to answer, longer than jitter so a round's requests overlap",
+  }),
+  jitter: f.duration({
+    default: '0ms',
+    describe:
+      "each request of a round later by up to this; 0: the round is written in one turn of the client's event loop",
+  }),
 };
 
 type Params = { [K in keyof typeof params]: (typeof params)[K] extends { parse(raw: unknown): infer T } ? T : never };
 
 /** The timeouts, the header and the retries a run uses once its fix is applied. */
-export function applyClientFix(p: Params): { serverIdleMs: number; clientIdleMs: number; keepAliveHeader: boolean; retries: number } {
-  const base = { serverIdleMs: p.serverIdleTimeout, clientIdleMs: p.clientIdleTimeout, keepAliveHeader: false, retries: 0 };
-  if (p.fix === 'client-idle-below-server') return { ...base, clientIdleMs: Math.max(1_000, p.serverIdleTimeout - 1_000) };
+export function applyClientFix(p: Params): {
+  serverIdleMs: number;
+  clientIdleMs: number;
+  keepAliveHeader: boolean;
+  retries: number;
+} {
+  const base = {
+    serverIdleMs: p.serverIdleTimeout,
+    clientIdleMs: p.clientIdleTimeout,
+    keepAliveHeader: false,
+    retries: 0,
+  };
+  if (p.fix === 'client-idle-below-server')
+    return { ...base, clientIdleMs: Math.max(1_000, p.serverIdleTimeout - 1_000) };
   if (p.fix === 'server-keep-alive-header') return { ...base, keepAliveHeader: true };
   if (p.fix === 'client-retries') return { ...base, retries: 1 };
   return base;
@@ -50,13 +94,16 @@ export function applyClientFix(p: Params): { serverIdleMs: number; clientIdleMs:
 
 export default defineScenario({
   name: 'keepalive-idle-race-client',
-  description: 'an undici pool (idle connections kept 60 s) straight to a server closing them after 5 s, no Keep-Alive header: requests on reused connections fail with "other side closed" / ECONNRESET; three fixes compared',
+  description:
+    'an undici pool (idle connections kept 60 s) straight to a server closing them after 5 s, no Keep-Alive header: requests on reused connections fail with "other side closed" / ECONNRESET; three fixes compared',
   params,
   build: (p) => {
     const t = applyClientFix(p);
     // undici closes an idle connection itself this long before the server's `Keep-Alive: timeout=` says (its
     // keepAliveTimeoutThreshold, 2 s in undici 7).
-    const poolIdleMs = t.keepAliveHeader ? Math.min(t.clientIdleMs, Math.ceil(t.serverIdleMs / 1000) * 1000 - 2_000) : t.clientIdleMs;
+    const poolIdleMs = t.keepAliveHeader
+      ? Math.min(t.clientIdleMs, Math.ceil(t.serverIdleMs / 1000) * 1000 - 2_000)
+      : t.clientIdleMs;
     // Reuses meet closes where the pool outlives the server and a round comes about when the server closes.
     const races = t.serverIdleMs < poolIdleMs && Math.abs(p.think + p.jitter / 2 - t.serverIdleMs) <= RACE_REACH_MS;
     const count = p.rounds * p.users;
@@ -65,13 +112,26 @@ export default defineScenario({
       actors: {
         // closeStyle close: an idle close is close(2), as Node's http server does (socket.destroy()), so a request
         // that arrives after it is answered by the server's kernel with an RST.
-        web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: true, keepAliveTimeout: t.serverIdleMs, keepAliveHeader: t.keepAliveHeader, closeStyle: 'close', delay: p.delay },
+        web: {
+          kind: 'http-server',
+          host: 'server',
+          port: 8080,
+          keepAlive: true,
+          keepAliveTimeout: t.serverIdleMs,
+          keepAliveHeader: t.keepAliveHeader,
+          closeStyle: 'close',
+          delay: p.delay,
+        },
         client: roundsClient(p, 'web', { keepAliveTimeout: t.clientIdleMs, retries: t.retries }),
       },
       thresholds: [
         `actors.client.attempts >= ${Math.floor(count * 0.8)}`,
         ...(races
-          ? ['actors.web.idleCloses > 0', 'actors.client.errorsOnReusedCount > 0', t.retries > 0 ? 'actors.client.errorCount == 0' : 'actors.client.errorCount > 0']
+          ? [
+              'actors.web.idleCloses > 0',
+              'actors.client.errorsOnReusedCount > 0',
+              t.retries > 0 ? 'actors.client.errorCount == 0' : 'actors.client.errorCount > 0',
+            ]
           : ['actors.web.idleCloses == 0', 'actors.client.errorCount == 0', 'actors.client.errorsOnReusedCount == 0']),
       ],
     };

@@ -16,22 +16,38 @@
 import { defineScenario, f } from 'waitlab';
 import { raceParams, roundsClient } from './keepalive-idle-race.ts';
 
-export const HAPROXY_FIXES = ['none', 'backend-idle-above-proxy', 'proxy-idle-below-backend', 'retry-on-empty-response'] as const;
+export const HAPROXY_FIXES = [
+  'none',
+  'backend-idle-above-proxy',
+  'proxy-idle-below-backend',
+  'retry-on-empty-response',
+] as const;
 
 const { method, backendIdleTimeout, rounds, users, think, delay } = raceParams();
 const params = {
   method,
   backendIdleTimeout,
-  poolPurgeDelay: f.duration({ default: '5s', min: '10ms', max: '1h', describe: 'HAProxy\'s server `pool-purge-delay` (its default: 5s): each such interval it closes half of the idle server connections beyond its estimate of recent need' }),
+  poolPurgeDelay: f.duration({
+    default: '5s',
+    min: '10ms',
+    max: '1h',
+    describe:
+      "HAProxy's server `pool-purge-delay` (its default: 5s): each such interval it closes half of the idle server connections beyond its estimate of recent need",
+  }),
   fix: f.oneOf(HAPROXY_FIXES, {
     default: 'none',
-    describe: 'one of the three fixes: backend-idle-above-proxy (backend 65 s), proxy-idle-below-backend (pool-purge-delay = backend / 20), retry-on-empty-response (`retry-on conn-failure empty-response`: hides the race)',
+    describe:
+      'one of the three fixes: backend-idle-above-proxy (backend 65 s), proxy-idle-below-backend (pool-purge-delay = backend / 20), retry-on-empty-response (`retry-on conn-failure empty-response`: hides the race)',
   }),
   rounds,
   users,
   think,
   delay,
-  jitter: f.duration({ default: '0ms', describe: 'each request of a round later by up to this; 0: a round arrives at once, as HAProxy\'s first-freed-first-reused order needs' }),
+  jitter: f.duration({
+    default: '0ms',
+    describe:
+      "each request of a round later by up to this; 0: a round arrives at once, as HAProxy's first-freed-first-reused order needs",
+  }),
 };
 
 type Params = { [K in keyof typeof params]: (typeof params)[K] extends { parse(raw: unknown): infer T } ? T : never };
@@ -47,30 +63,64 @@ const PURGE_TURNS_BEFORE_BACKEND_IDLE = 20;
 const RACE_REACH_MS = 20;
 
 /** The timeouts and retries a run uses once its fix is applied. */
-export function applyHaproxyFix(p: Params): { backendIdleMs: number; poolPurgeDelayMs: number; retryOn: 'conn-failure' | 'conn-failure-empty-response' } {
-  const base = { backendIdleMs: p.backendIdleTimeout, poolPurgeDelayMs: p.poolPurgeDelay, retryOn: 'conn-failure' as const };
+export function applyHaproxyFix(p: Params): {
+  backendIdleMs: number;
+  poolPurgeDelayMs: number;
+  retryOn: 'conn-failure' | 'conn-failure-empty-response';
+} {
+  const base = {
+    backendIdleMs: p.backendIdleTimeout,
+    poolPurgeDelayMs: p.poolPurgeDelay,
+    retryOn: 'conn-failure' as const,
+  };
   if (p.fix === 'backend-idle-above-proxy') return { ...base, backendIdleMs: BACKEND_IDLE_ABOVE_PROXY_MS };
-  if (p.fix === 'proxy-idle-below-backend') return { ...base, poolPurgeDelayMs: Math.max(10, Math.floor(p.backendIdleTimeout / PURGE_TURNS_BEFORE_BACKEND_IDLE)) };
+  if (p.fix === 'proxy-idle-below-backend')
+    return {
+      ...base,
+      poolPurgeDelayMs: Math.max(10, Math.floor(p.backendIdleTimeout / PURGE_TURNS_BEFORE_BACKEND_IDLE)),
+    };
   if (p.fix === 'retry-on-empty-response') return { ...base, retryOn: 'conn-failure-empty-response' };
   return base;
 }
 
 export default defineScenario({
   name: 'keepalive-idle-race-haproxy',
-  description: 'client -> HAProxy pool (idle server connections purged only beyond recent need) -> backend closing them after 5 s: requests meet its closes, 502 (SH); three fixes compared',
+  description:
+    'client -> HAProxy pool (idle server connections purged only beyond recent need) -> backend closing them after 5 s: requests meet its closes, 502 (SH); three fixes compared',
   params,
   build: (p) => {
     const t = applyHaproxyFix(p);
     const purgedInTime = t.poolPurgeDelayMs * PURGE_TURNS_BEFORE_BACKEND_IDLE <= t.backendIdleMs;
-    const races = !purgedInTime && t.backendIdleMs < BACKEND_IDLE_ABOVE_PROXY_MS && Math.abs(p.think + p.jitter / 2 - t.backendIdleMs) <= RACE_REACH_MS;
+    const races =
+      !purgedInTime &&
+      t.backendIdleMs < BACKEND_IDLE_ABOVE_PROXY_MS &&
+      Math.abs(p.think + p.jitter / 2 - t.backendIdleMs) <= RACE_REACH_MS;
     const retried = t.retryOn === 'conn-failure-empty-response';
     const count = p.rounds * p.users;
     return {
       hosts: { client: {}, proxy: {}, backend: {} },
       actors: {
         // closeStyle close: an idle close is close(2), as Node's http server does (socket.destroy()).
-        web: { kind: 'http-server', host: 'backend', port: 8080, keepAlive: true, keepAliveTimeout: t.backendIdleMs, closeStyle: 'close', delay: p.delay },
-        proxy: { kind: 'proxy', host: 'proxy', engine: 'haproxy', port: 80, upstreams: 'web', keepAlive: p.users * 2, httpReuse: 'always', poolPurgeDelay: t.poolPurgeDelayMs, retryOn: t.retryOn },
+        web: {
+          kind: 'http-server',
+          host: 'backend',
+          port: 8080,
+          keepAlive: true,
+          keepAliveTimeout: t.backendIdleMs,
+          closeStyle: 'close',
+          delay: p.delay,
+        },
+        proxy: {
+          kind: 'proxy',
+          host: 'proxy',
+          engine: 'haproxy',
+          port: 80,
+          upstreams: 'web',
+          keepAlive: p.users * 2,
+          httpReuse: 'always',
+          poolPurgeDelay: t.poolPurgeDelayMs,
+          retryOn: t.retryOn,
+        },
         client: roundsClient(p, 'proxy', { keepAliveTimeout: 60_000 }),
       },
       thresholds: [
@@ -78,7 +128,10 @@ export default defineScenario({
         ...(races
           ? // Retried, most races go unseen, not all: a retry takes the next idle connection, which the backend may be
             // closing too, and after `retries` (3) tries HAProxy answers 502 (2 of 44 in one run of three).
-            ['actors.web.idleCloses > 0', retried ? 'hosts.backend.counters.delta.Tcp.OutRsts > 0' : 'actors.client.errorCount > 0']
+            [
+              'actors.web.idleCloses > 0',
+              retried ? 'hosts.backend.counters.delta.Tcp.OutRsts > 0' : 'actors.client.errorCount > 0',
+            ]
           : [...(purgedInTime ? [] : ['actors.web.idleCloses == 0']), 'actors.client.errorCount == 0']),
       ],
     };

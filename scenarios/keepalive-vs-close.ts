@@ -5,12 +5,16 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'keepalive-vs-close',
-  description: 'one request rate with keep-alive on and off, side by side: new connections per request and TIME_WAIT on each host',
+  description:
+    'one request rate with keep-alive on and off, side by side: new connections per request and TIME_WAIT on each host',
   params: {
     rate: f.rate({ default: '100/s', describe: 'requests per second, for each of the two clients' }),
     duration: f.duration({ default: '4s', describe: 'how long each client runs' }),
     connections: f.int({ default: 2, min: 1, max: 100, describe: 'kept-alive connections of the keep-alive client' }),
-    offCloser: f.oneOf(['client', 'server'] as const, { default: 'client', describe: 'keep-alive off: who closes each connection first (and holds its TIME_WAIT)' }),
+    offCloser: f.oneOf(['client', 'server'] as const, {
+      default: 'client',
+      describe: 'keep-alive off: who closes each connection first (and holds its TIME_WAIT)',
+    }),
   },
   build: (p) => {
     const requests = Math.round((p.rate * p.duration) / 1000);
@@ -21,8 +25,22 @@ export default defineScenario({
       actors: {
         web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: true, keepAliveTimeout: '30s' },
         'close-web': { kind: 'http-server', host: 'server', port: 8081, keepAlive: false, closer: p.offCloser },
-        keepalive: { kind: 'keepalive-client', host: 'kaclient', target: 'web', rate: p.rate, duration: p.duration, connections: p.connections },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'close-web', rate: p.rate, duration: p.duration, closer: p.offCloser },
+        keepalive: {
+          kind: 'keepalive-client',
+          host: 'kaclient',
+          target: 'web',
+          rate: p.rate,
+          duration: p.duration,
+          connections: p.connections,
+        },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'close-web',
+          rate: p.rate,
+          duration: p.duration,
+          closer: p.offCloser,
+        },
       },
       thresholds: [
         `actors.keepalive.ok >= ${most}`,

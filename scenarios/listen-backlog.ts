@@ -8,7 +8,8 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'listen-backlog',
-  description: 'accept() paused: the accept queue fills (min(backlog, somaxconn) + 1), ListenOverflows/ListenDrops, SYN_RECV; the client waits, or gets RSTs with tcp_abort_on_overflow=1',
+  description:
+    'accept() paused: the accept queue fills (min(backlog, somaxconn) + 1), ListenOverflows/ListenDrops, SYN_RECV; the client waits, or gets RSTs with tcp_abort_on_overflow=1',
   params: {
     backlog: f.int({ default: 64, min: 0, describe: 'listen() backlog of both listeners' }),
     somaxconn: f.int({ default: 8, min: 1, describe: 'net.core.somaxconn of both server hosts: the cap on backlog' }),
@@ -18,7 +19,14 @@ export default defineScenario({
   },
   build: (p) => {
     const listener = { kind: 'listener', port: 8080, backlog: p.backlog, acceptAfter: p.pause } as const;
-    const flood = { kind: 'short-conn-client', host: 'client', rate: p.rate, duration: p.duration, closer: 'server', idleTimeout: '6s' } as const;
+    const flood = {
+      kind: 'short-conn-client',
+      host: 'client',
+      rate: p.rate,
+      duration: p.duration,
+      closer: 'server',
+      idleTimeout: '6s',
+    } as const;
     return {
       hosts: {
         client: {},

@@ -11,13 +11,29 @@ export function poolParams(describePool: string) {
   return {
     pool: f.int({ min: 1, max: 1000, default: 2, describe: describePool }),
     concurrency: f.int({ min: 1, max: 1000, default: 100, describe: 'requests in each burst, all in flight together' }),
-    every: f.duration({ default: '500ms', min: '100ms', describe: 'time between bursts: longer than a burst takes, so each one\'s responses are back before the next' }),
-    duration: f.duration({ default: '5s', min: '100ms', max: '55s', describe: 'how long bursts start (below 60 s: every TIME_WAIT of the run is still held at its end)' }),
-    delay: f.duration({ default: '20ms', describe: 'the backend\'s time to answer: holds each burst\'s requests in flight together' }),
+    every: f.duration({
+      default: '500ms',
+      min: '100ms',
+      describe: "time between bursts: longer than a burst takes, so each one's responses are back before the next",
+    }),
+    duration: f.duration({
+      default: '5s',
+      min: '100ms',
+      max: '55s',
+      describe: 'how long bursts start (below 60 s: every TIME_WAIT of the run is still held at its end)',
+    }),
+    delay: f.duration({
+      default: '20ms',
+      describe: "the backend's time to answer: holds each burst's requests in flight together",
+    }),
   };
 }
 
-type Params = { [K in keyof ReturnType<typeof poolParams>]: ReturnType<typeof poolParams>[K] extends { parse(raw: unknown): infer T } ? T : never };
+type Params = {
+  [K in keyof ReturnType<typeof poolParams>]: ReturnType<typeof poolParams>[K] extends { parse(raw: unknown): infer T }
+    ? T
+    : never;
+};
 
 /** Requests the bursts make, and the new connections a pool of `pool` idle ones opens for them (report/pool-churn.ts). */
 export function poolPlan(p: Params) {
@@ -28,7 +44,14 @@ export function poolPlan(p: Params) {
   const timeWait = connections - kept;
   return {
     requests,
-    backend: (host: string): ActorSpecOf<'http-server'> => ({ kind: 'http-server', host, port: 8080, keepAlive: true, keepAliveTimeout: '60s', delay: p.delay }),
+    backend: (host: string): ActorSpecOf<'http-server'> => ({
+      kind: 'http-server',
+      host,
+      port: 8080,
+      keepAlive: true,
+      keepAliveTimeout: '60s',
+      delay: p.delay,
+    }),
     load: (host: string, target: string): ActorSpecOf<'http-client'> => ({
       kind: 'http-client',
       host,
@@ -63,10 +86,17 @@ export function poolPlan(p: Params) {
 
 export default defineScenario({
   name: 'pool-smaller-than-load-client',
-  description: 'a client pool keeping 2 idle connections under bursts of 100 requests (Node http.Agent maxFreeSockets): keep-alive is on, yet almost every request opens and closes a connection, and TIME_WAIT piles up on the client',
+  description:
+    'a client pool keeping 2 idle connections under bursts of 100 requests (Node http.Agent maxFreeSockets): keep-alive is on, yet almost every request opens and closes a connection, and TIME_WAIT piles up on the client',
   params: {
-    ...poolParams('idle connections the client keeps (http.Agent maxFreeSockets, Go MaxIdleConnsPerHost); with client undici, the most it opens'),
-    client: f.oneOf(['node', 'undici'] as const, { default: 'node', describe: 'node: http.Agent, opens beyond the pool and closes what it cannot keep; undici: its Pool makes requests wait instead' }),
+    ...poolParams(
+      'idle connections the client keeps (http.Agent maxFreeSockets, Go MaxIdleConnsPerHost); with client undici, the most it opens',
+    ),
+    client: f.oneOf(['node', 'undici'] as const, {
+      default: 'node',
+      describe:
+        'node: http.Agent, opens beyond the pool and closes what it cannot keep; undici: its Pool makes requests wait instead',
+    }),
   },
   build: (p) => {
     const t = poolPlan(p);
@@ -82,7 +112,14 @@ export default defineScenario({
       },
       // undici's Pool opens at most `pool` connections and queues the rest: no churn to predict, so no
       // prediction is made; what is asserted is that it never opened more.
-      thresholds: p.client === 'node' ? t.thresholds('flood', 'client') : [`actors.flood.ok >= ${t.requests - p.concurrency}`, `actors.flood.newConnections <= ${p.pool}`, 'hosts.client.peak.ephemeral.TIME_WAIT == 0'],
+      thresholds:
+        p.client === 'node'
+          ? t.thresholds('flood', 'client')
+          : [
+              `actors.flood.ok >= ${t.requests - p.concurrency}`,
+              `actors.flood.newConnections <= ${p.pool}`,
+              'hosts.client.peak.ephemeral.TIME_WAIT == 0',
+            ],
     };
   },
 });

@@ -10,7 +10,8 @@ import { poolParams, poolPlan } from './pool-smaller-than-load-client.ts';
 
 export default defineScenario({
   name: 'pool-smaller-than-load',
-  description: 'client bursts of 100 requests -> nginx with upstream keepalive 2 -> backend: keep-alive is on, yet almost every request opens and closes an upstream connection, and TIME_WAIT piles up on the proxy',
+  description:
+    'client bursts of 100 requests -> nginx with upstream keepalive 2 -> backend: keep-alive is on, yet almost every request opens and closes an upstream connection, and TIME_WAIT piles up on the proxy',
   params: {
     ...poolParams('nginx upstream `keepalive N`: idle upstream connections kept (per worker; one worker here)'),
   },

@@ -12,33 +12,76 @@ export type Engine = (typeof ENGINES)[number];
 
 export function proxyParams(defaults: { engine: Engine; keepAlive: number }) {
   return {
-    engine: f.oneOf(ENGINES, { default: defaults.engine, describe: 'the proxy: nginx, haproxy (installed binaries) or builtin (undici)' }),
-    keepAlive: f.int({ min: 0, max: 10_000, default: defaults.keepAlive, describe: 'upstream keep-alive pool size; 0: one upstream connection per request' }),
-    rate: f.rate({ default: '400/s', describe: 'client requests per second (open model), each on a new connection to the proxy' }),
+    engine: f.oneOf(ENGINES, {
+      default: defaults.engine,
+      describe: 'the proxy: nginx, haproxy (installed binaries) or builtin (undici)',
+    }),
+    keepAlive: f.int({
+      min: 0,
+      max: 10_000,
+      default: defaults.keepAlive,
+      describe: 'upstream keep-alive pool size; 0: one upstream connection per request',
+    }),
+    rate: f.rate({
+      default: '400/s',
+      describe: 'client requests per second (open model), each on a new connection to the proxy',
+    }),
     duration: f.duration({ default: '5s', describe: 'how long the client sends' }),
-    proxyPorts: f.portRange({ default: '40000-40999', describe: 'the proxy host\'s ip_local_port_range: its port budget toward each upstream ip:port' }),
+    proxyPorts: f.portRange({
+      default: '40000-40999',
+      describe: "the proxy host's ip_local_port_range: its port budget toward each upstream ip:port",
+    }),
     backends: f.int({ min: 1, max: 8, default: 1, describe: 'backend hosts' }),
-    backendPorts: f.int({ min: 1, max: 8, default: 1, describe: 'ports (http-server actors) per backend host, from 8080 up' }),
+    backendPorts: f.int({
+      min: 1,
+      max: 8,
+      default: 1,
+      describe: 'ports (http-server actors) per backend host, from 8080 up',
+    }),
     backendCloser: f.oneOf(['client', 'server'] as const, {
       default: 'client',
-      describe: 'without upstream keep-alive, who closes an upstream connection first: client (the proxy, as in the incidents) or server (the backend)',
+      describe:
+        'without upstream keep-alive, who closes an upstream connection first: client (the proxy, as in the incidents) or server (the backend)',
     }),
     mode: f.oneOf(['http', 'tcp'] as const, {
       default: 'http',
-      describe: 'HAProxy only: http, or tcp (layer 4: it mirrors the client\'s FIN to the upstream, so it closes first there)',
+      describe:
+        "HAProxy only: http, or tcp (layer 4: it mirrors the client's FIN to the upstream, so it closes first there)",
     }),
-    bind: f.optional(f.ipv4({ describe: 'source address of the proxy\'s upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
-    sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: its own per-server source port range (`source 0.0.0.0:lo-hi`)' })),
-    family: f.oneOf(['ipv4', 'ipv6'] as const, { default: 'ipv4', describe: 'the lab\'s addresses: ipv4 (198.18.0.0/15) or ipv6 (2001:2::/48; the proxy listens on [::], its upstreams are IPv6 addresses)' }),
+    bind: f.optional(
+      f.ipv4({
+        describe:
+          "source address of the proxy's upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)",
+      }),
+    ),
+    sourcePorts: f.optional(
+      f.portRange({ describe: 'HAProxy only: its own per-server source port range (`source 0.0.0.0:lo-hi`)' }),
+    ),
+    family: f.oneOf(['ipv4', 'ipv6'] as const, {
+      default: 'ipv4',
+      describe:
+        "the lab's addresses: ipv4 (198.18.0.0/15) or ipv6 (2001:2::/48; the proxy listens on [::], its upstreams are IPv6 addresses)",
+    }),
   };
 }
 
-type Params = { [K in keyof ReturnType<typeof proxyParams>]: ReturnType<typeof proxyParams>[K] extends { parse(raw: unknown): infer T } ? T : never };
+type Params = {
+  [K in keyof ReturnType<typeof proxyParams>]: ReturnType<typeof proxyParams>[K] extends {
+    parse(raw: unknown): infer T;
+  }
+    ? T
+    : never;
+};
 
 /** Status the client gets when the proxy cannot reach an upstream: nginx and undici say 502, HAProxy 503. */
 export const gatewayStatus = (engine: Engine) => (engine === 'haproxy' ? 503 : 502);
 
-export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds'>; upstreams: number; portBudget: number; requests: number } {
+export function proxyTopology(p: Params): {
+  spec: Omit<ScenarioSpec, 'thresholds'>;
+  upstreams: number;
+  portBudget: number;
+  requests: number;
+} {
   const hosts: ScenarioSpec['hosts'] = {
     client: {},
     proxy: {
@@ -57,7 +100,13 @@ export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds
     for (let k = 0; k < p.backendPorts; k++) {
       const name = k === 0 ? `web${b}` : `web${b}-${8080 + k}`;
       upstreamNames.push(name);
-      actors[name] = { kind: 'http-server', host: `backend${b}`, port: 8080 + k, keepAlive: p.keepAlive > 0, closer: p.backendCloser };
+      actors[name] = {
+        kind: 'http-server',
+        host: `backend${b}`,
+        port: 8080 + k,
+        keepAlive: p.keepAlive > 0,
+        closer: p.backendCloser,
+      };
     }
   }
   actors['proxy'] = {
@@ -71,7 +120,15 @@ export function proxyTopology(p: Params): { spec: Omit<ScenarioSpec, 'thresholds
     ...(p.bind ? { bind: p.bind } : {}),
     ...(p.sourcePorts ? { sourcePorts: `${p.sourcePorts.lo}-${p.sourcePorts.hi}` } : {}),
   };
-  actors['flood'] = { kind: 'short-conn-client', host: 'client', target: 'proxy', model: 'open', rate: p.rate, duration: p.duration, closer: 'client' };
+  actors['flood'] = {
+    kind: 'short-conn-client',
+    host: 'client',
+    target: 'proxy',
+    model: 'open',
+    rate: p.rate,
+    duration: p.duration,
+    closer: 'client',
+  };
   const range = p.sourcePorts ?? p.proxyPorts;
   return {
     spec: { family: p.family, hosts, actors },
@@ -120,7 +177,9 @@ export function shortUpstreamThresholds(p: Params, t: ReturnType<typeof proxyTop
   return [
     'actors.proxy.errorLog.causes.portsExhausted > 0',
     // In tcp mode HAProxy can only close the client's connection: no status at all.
-    p.mode === 'tcp' ? `actors.flood.ok <= ${Math.ceil(t.portBudget * 1.02)}` : `actors.flood.statuses.${gatewayStatus(p.engine)} > 0`,
+    p.mode === 'tcp'
+      ? `actors.flood.ok <= ${Math.ceil(t.portBudget * 1.02)}`
+      : `actors.flood.statuses.${gatewayStatus(p.engine)} > 0`,
     // Every port of the budget held in TIME_WAIT toward the upstreams, on the proxy host.
     `hosts.proxy.peak.ephemeral.TIME_WAIT >= ${Math.floor(t.portBudget * 0.95)}`,
     `hosts.proxy.peak.ephemeral.TIME_WAIT <= ${Math.ceil(t.portBudget * 1.02)}`,
@@ -146,5 +205,5 @@ export function shortUpstreamScenario(name: string, engine: Engine, description:
 export default shortUpstreamScenario(
   'proxy-short-upstream',
   'nginx',
-  'client -> nginx -> backend, one upstream connection per request closed by the proxy: TIME_WAIT fills the proxy host\'s ports, then 99: Cannot assign requested address and 502s',
+  "client -> nginx -> backend, one upstream connection per request closed by the proxy: TIME_WAIT fills the proxy host's ports, then 99: Cannot assign requested address and 502s",
 );

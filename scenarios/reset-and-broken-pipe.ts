@@ -7,10 +7,15 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'reset-and-broken-pipe',
-  description: 'a close with unread data sends RST (ECONNRESET at the uploader), and writes after the peer closed fail with EPIPE',
+  description:
+    'a close with unread data sends RST (ECONNRESET at the uploader), and writes after the peer closed fail with EPIPE',
   params: {
     uploadRate: f.rate({ default: '20/s', describe: 'uploads per second' }),
-    uploadBytes: f.int({ default: 1024 * 1024, min: 256 * 1024, describe: 'request body size: more than the server reads before it closes' }),
+    uploadBytes: f.int({
+      default: 1024 * 1024,
+      min: 256 * 1024,
+      describe: 'request body size: more than the server reads before it closes',
+    }),
     writeRate: f.rate({ default: '50/s', describe: 'connections per second that write after the server closed' }),
     duration: f.duration({ default: '3s', describe: 'how long each flood runs' }),
   },
@@ -20,10 +25,40 @@ export default defineScenario({
     return {
       hosts: { uploader: {}, upserver: {}, writer: {}, wserver: {} },
       actors: {
-        web: { kind: 'http-server', host: 'upserver', port: 8080, keepAlive: false, closer: 'server', requestBody: 'unread' },
-        upload: { kind: 'short-conn-client', host: 'uploader', target: 'web', rate: p.uploadRate, duration: p.duration, closer: 'server', requestBodyBytes: p.uploadBytes },
-        'close-web': { kind: 'http-server', host: 'wserver', port: 8080, keepAlive: false, closer: 'server', closeStyle: 'close' },
-        'late-writer': { kind: 'short-conn-client', host: 'writer', target: 'close-web', rate: p.writeRate, duration: p.duration, closer: 'server', writeAfterPeerClose: 1024 },
+        web: {
+          kind: 'http-server',
+          host: 'upserver',
+          port: 8080,
+          keepAlive: false,
+          closer: 'server',
+          requestBody: 'unread',
+        },
+        upload: {
+          kind: 'short-conn-client',
+          host: 'uploader',
+          target: 'web',
+          rate: p.uploadRate,
+          duration: p.duration,
+          closer: 'server',
+          requestBodyBytes: p.uploadBytes,
+        },
+        'close-web': {
+          kind: 'http-server',
+          host: 'wserver',
+          port: 8080,
+          keepAlive: false,
+          closer: 'server',
+          closeStyle: 'close',
+        },
+        'late-writer': {
+          kind: 'short-conn-client',
+          host: 'writer',
+          target: 'close-web',
+          rate: p.writeRate,
+          duration: p.duration,
+          closer: 'server',
+          writeAfterPeerClose: 1024,
+        },
       },
       thresholds: [
         `actors.web.closedUnread >= ${Math.floor(uploads * 0.95)}`,

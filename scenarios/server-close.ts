@@ -6,24 +6,37 @@ import { defineScenario, f, sameParityPorts } from 'waitlab';
 
 export default defineScenario({
   name: 'server-close',
-  description: 'the server closes after each response: TIME_WAIT moves to the server, one per client 4-tuple, as the client\'s new SYNs take old entries over',
+  description:
+    "the server closes after each response: TIME_WAIT moves to the server, one per client 4-tuple, as the client's new SYNs take old entries over",
   params: {
     rate: f.rate({ default: '200/s', describe: 'new connections per second' }),
     duration: f.duration({ default: '5s', describe: 'how long the flood runs' }),
-    ports: f.portRange({ default: '40000-40199', describe: 'the client host\'s ip_local_port_range: far fewer ports than connections' }),
+    ports: f.portRange({
+      default: '40000-40199',
+      describe: "the client host's ip_local_port_range: far fewer ports than connections",
+    }),
   },
   build: (p) => {
     const conns = Math.round((p.rate * p.duration) / 1000);
     const ports = p.ports.hi - p.ports.lo + 1;
     return {
       hosts: {
-        client: { sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}`, 'net.ipv4.tcp_tw_reuse': 0 } },
+        client: {
+          sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}`, 'net.ipv4.tcp_tw_reuse': 0 },
+        },
         // RFC 6191 reuse of a TIME_WAIT entry by a new SYN relies on timestamps: on by default, said here.
         server: { sysctls: { 'net.ipv4.tcp_timestamps': 1 } },
       },
       actors: {
         web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'server' },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration, closer: 'server' },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'web',
+          rate: p.rate,
+          duration: p.duration,
+          closer: 'server',
+        },
       },
       thresholds: [
         `actors.flood.ok >= ${Math.floor(conns * 0.95)}`,

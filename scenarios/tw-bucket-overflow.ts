@@ -5,12 +5,16 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'tw-bucket-overflow',
-  description: 'a small tcp_max_tw_buckets on the closer: TIME_WAIT capped, TcpExt.TCPTimeWaitOverflow counts every close past the cap',
+  description:
+    'a small tcp_max_tw_buckets on the closer: TIME_WAIT capped, TcpExt.TCPTimeWaitOverflow counts every close past the cap',
   params: {
     rate: f.rate({ default: '200/s', describe: 'new connections per second, the client closing first' }),
     duration: f.duration({ default: '3s', describe: 'how long the flood runs' }),
-    buckets: f.int({ default: 100, min: 1, describe: 'the client host\'s net.ipv4.tcp_max_tw_buckets' }),
-    ports: f.portRange({ default: '40000-40299', describe: 'the client host\'s ip_local_port_range: fewer ports than connections, more than buckets' }),
+    buckets: f.int({ default: 100, min: 1, describe: "the client host's net.ipv4.tcp_max_tw_buckets" }),
+    ports: f.portRange({
+      default: '40000-40299',
+      describe: "the client host's ip_local_port_range: fewer ports than connections, more than buckets",
+    }),
   },
   build: (p) => {
     const conns = Math.round((p.rate * p.duration) / 1000);
@@ -28,7 +32,14 @@ export default defineScenario({
       },
       actors: {
         web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client' },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration, closer: 'client' },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'web',
+          rate: p.rate,
+          duration: p.duration,
+          closer: 'client',
+        },
       },
       thresholds: [
         // The kernel's own count for the cap: a census of /proc/net/tcp read in chunks under churn can be one off.

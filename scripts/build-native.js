@@ -14,9 +14,12 @@ const required = process.env.WAITLAB_NATIVE === 'required';
 
 function nodeGyp() {
   // npm hands its own node-gyp to lifecycle scripts; a plain `node scripts/build-native.js` looks beside npm.
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return process.env.npm_config_node_gyp;
   try {
-    return createRequire(join(dirname(process.execPath), '../lib/node_modules/npm/package.json')).resolve('node-gyp/bin/node-gyp.js');
+    return createRequire(join(dirname(process.execPath), '../lib/node_modules/npm/package.json')).resolve(
+      'node-gyp/bin/node-gyp.js',
+    );
   } catch {
     return undefined;
   }
@@ -35,9 +38,12 @@ if (!gyp) failure = 'node-gyp not found (it comes with npm)';
 else if (!nodedir) failure = "Node's headers not found (include/node beside this node, or npm config nodedir)";
 else {
   const run = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], { cwd: root, stdio: 'inherit' });
-  if (run.status !== 0) failure = `node-gyp rebuild exited ${run.status ?? run.signal} (a C compiler, make and python3 are needed)`;
+  if (run.status !== 0)
+    failure = `node-gyp rebuild exited ${run.status ?? run.signal} (a C compiler, make and python3 are needed)`;
 }
 if (failure) {
-  process.stderr.write(`waitlab: the native addons were not built: ${failure}. The census will read /proc/net/tcp instead (slower at many sockets), and reports say so; a flood's engine native is refused.\n`);
+  process.stderr.write(
+    `waitlab: the native addons were not built: ${failure}. The census will read /proc/net/tcp instead (slower at many sockets), and reports say so; a flood's engine native is refused.\n`,
+  );
   process.exit(required ? 1 : 0);
 }

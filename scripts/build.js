@@ -20,7 +20,10 @@ function newestSource(dir) {
   return newest;
 }
 
-const inputs = Math.max(newestSource(join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs));
+const inputs = Math.max(
+  newestSource(join(root, 'src')),
+  ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs),
+);
 let built = 0;
 try {
   built = statSync(stamp).mtimeMs;
@@ -32,7 +35,10 @@ if (process.argv.includes('--force') || built < inputs) {
   const old = join(root, `dist.old-${process.pid}`);
   rmSync(fresh, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', fresh], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', fresh], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   copyFileSync(join(root, 'src/actors/listener.py'), join(fresh, 'actors/listener.py'));
   copyFileSync(join(root, 'src/outputs/page-charts.js'), join(fresh, 'outputs/page-charts.js'));
   // The JSON Schemas the package ships (exports "./schema/*.json"), made by the compiled code from the same

@@ -14,7 +14,9 @@ const names = process.argv.slice(2);
 // A private directory: a predictable name in /tmp could be a symlink someone else planted.
 const work = mkdtempSync(join(tmpdir(), 'refresh-fixture-'));
 const tmp = join(work, 'report.json');
-for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && (!names.length || names.includes(f.slice(0, -5))))) {
+for (const f of readdirSync(dir).filter(
+  (f) => f.endsWith('.json') && (!names.length || names.includes(f.slice(0, -5))),
+)) {
   const file = new URL(f, dir);
   const report = JSON.parse(readFileSync(file, 'utf8'));
   report.predictions = predict(report.scenario.plan, report.hosts, report.actors);

@@ -21,10 +21,16 @@ function format(v, indent) {
   if (plain(v)) return JSON.stringify(v);
   const values = Array.isArray(v) ? v : Object.values(v);
   if (values.every(plain)) {
-    return Array.isArray(v) ? `[${v.map((x) => JSON.stringify(x)).join(', ')}]` : `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(', ')}}`;
+    return Array.isArray(v)
+      ? `[${v.map((x) => JSON.stringify(x)).join(', ')}]`
+      : `{${Object.entries(v)
+          .map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`)
+          .join(', ')}}`;
   }
   const pad = ' '.repeat(indent + 1);
-  const items = Array.isArray(v) ? v.map((x) => pad + format(x, indent + 1)) : Object.entries(v).map(([k, x]) => `${pad}${JSON.stringify(k)}: ${format(x, indent + 1)}`);
+  const items = Array.isArray(v)
+    ? v.map((x) => pad + format(x, indent + 1))
+    : Object.entries(v).map(([k, x]) => `${pad}${JSON.stringify(k)}: ${format(x, indent + 1)}`);
   const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
   return items.length ? `${open}\n${items.join(',\n')}\n${' '.repeat(indent)}${close}` : `${open}${close}`;
 }

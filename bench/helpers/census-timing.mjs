@@ -12,7 +12,11 @@ const netlink = await FallbackRows.open();
 process.env.WAITLAB_CENSUS = 'proc';
 const proc = await FallbackRows.open();
 const native = NativeCensus.open();
-const takers = { 'netlink, C': [{ name: 'netlink' }, { takeFrom: () => native.take() }], netlink: [netlink, new TcpCensusTaker()], proc: [proc, new TcpCensusTaker()] };
+const takers = {
+  'netlink, C': [{ name: 'netlink' }, { takeFrom: () => native.take() }],
+  netlink: [netlink, new TcpCensusTaker()],
+  proc: [proc, new TcpCensusTaker()],
+};
 
 const times = { 'netlink, C': [], netlink: [], proc: [], 'ss -tan': [], 'ss -s': [] };
 const counts = {};
@@ -32,4 +36,6 @@ for (let r = 0; r < reps; r++) {
   counts['ss -s'] = { timeWait: Number(/timewait (\d+)/.exec(ss.stdout)?.[1] ?? NaN) };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-process.stdout.write(`${JSON.stringify({ medianMs: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])), counts })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ medianMs: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])), counts })}\n`,
+);

@@ -7,9 +7,21 @@ import { resolveFields } from '../../dist/core/fields.js';
 
 const [address, port, concurrency, seconds, workers = '1', engine = 'node'] = process.argv.slice(2);
 const problems = [];
-const options = resolveFields(shortConnClient.options, { target: 'web', model: 'closed', concurrency, duration: `${seconds}s`, closer: 'server', workers, engine }, 'flood', problems);
+const options = resolveFields(
+  shortConnClient.options,
+  { target: 'web', model: 'closed', concurrency, duration: `${seconds}s`, closer: 'server', workers, engine },
+  'flood',
+  problems,
+);
 if (problems.length) throw new Error(problems.join('\n'));
-const plan = { name: 'flood', kind: shortConnClient.kind, role: 'load', host: 'client', options, connect: { actor: 'web', host: 'server', address, port: Number(port) } };
+const plan = {
+  name: 'flood',
+  kind: shortConnClient.kind,
+  role: 'load',
+  host: 'client',
+  options,
+  connect: { actor: 'web', host: 'server', address, port: Number(port) },
+};
 const actor = shortConnClient.create(plan, { plan, now: () => performance.now(), log: () => undefined });
 await actor.start();
 await actor.done;

@@ -8,7 +8,8 @@ const n = Number(process.argv[2]);
 const perPort = Number(process.argv[3] ?? 60_000);
 const firstPort = Number(process.argv[4] ?? 9000);
 const CONCURRENCY = 256;
-if (!Number.isInteger(n) || n < 1 || !Number.isInteger(perPort) || perPort < 1) throw new Error('usage: make-time-wait.mjs N [perPort] [firstPort]');
+if (!Number.isInteger(n) || n < 1 || !Number.isInteger(perPort) || perPort < 1)
+  throw new Error('usage: make-time-wait.mjs N [perPort] [firstPort]');
 
 const ports = Array.from({ length: Math.ceil(n / perPort) }, (_, i) => firstPort + i);
 const servers = await Promise.all(

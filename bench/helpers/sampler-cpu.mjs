@@ -10,7 +10,11 @@ const seconds = Number(process.argv[2] ?? 10);
 const INTERVAL = 100;
 
 const samples = [];
-const sampler = new SocketSampler(INTERVAL, () => performance.now(), (s) => samples.push({ census: s.census, skipped: s.skipped, tw: s.sockstat.tw }));
+const sampler = new SocketSampler(
+  INTERVAL,
+  () => performance.now(),
+  (s) => samples.push({ census: s.census, skipped: s.skipped, tw: s.sockstat.tw }),
+);
 const source = await sampler.censusSource();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -41,7 +45,15 @@ process.stdout.write(
   `${JSON.stringify({
     source,
     counting: sampler.censusCounting,
-    sampler: { cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: wall, samples: samples.length, censuses: censuses.length, skippedTicks: samples.reduce((a, s) => a + s.skipped, 0), withoutCensus: samples.length - censuses.length, tw: Math.max(...samples.map((s) => s.tw)) },
+    sampler: {
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      wallSeconds: wall,
+      samples: samples.length,
+      censuses: censuses.length,
+      skippedTicks: samples.reduce((a, s) => a + s.skipped, 0),
+      withoutCensus: samples.length - censuses.length,
+      tw: Math.max(...samples.map((s) => s.tw)),
+    },
     ss: { cpuSeconds: childrenCpu() - c0, wallSeconds: ssWall, runs },
   })}\n`,
 );

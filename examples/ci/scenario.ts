@@ -8,18 +8,29 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'port-budget-ci',
-  description: '800 short connections against a 500-port range: 500 in TIME_WAIT, 300 EADDRNOTAVAIL, whatever the runner\'s speed',
+  description:
+    "800 short connections against a 500-port range: 500 in TIME_WAIT, 300 EADDRNOTAVAIL, whatever the runner's speed",
   params: { requests: f.int({ default: 800, min: 1, max: 5000 }), ports: f.portRange({ default: '40000-40499' }) },
   build: (p) => ({
     hosts: {
-      client: { sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}`, 'net.ipv4.tcp_tw_reuse': 0 } },
+      client: {
+        sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}`, 'net.ipv4.tcp_tw_reuse': 0 },
+      },
       server: {},
     },
     actors: {
       web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client' },
       // The closed model: four connections at a time until all requests are made, so nothing depends on a rate
       // the runner may not keep (an open model counts late starts as missed).
-      flood: { kind: 'short-conn-client', host: 'client', target: 'web', model: 'closed', concurrency: 4, count: p.requests, duration: '20s' },
+      flood: {
+        kind: 'short-conn-client',
+        host: 'client',
+        target: 'web',
+        model: 'closed',
+        concurrency: 4,
+        count: p.requests,
+        duration: '20s',
+      },
     },
     thresholds: ['actors.flood.errors.EADDRNOTAVAIL.count > 0', 'hosts.server.peak.total.TIME_WAIT == 0'],
     // The counts the kernel fixes are held tight; speed depends on the runner, so rate and latency are kept in

@@ -6,7 +6,8 @@ import { defineScenario, f } from 'waitlab';
 
 export default defineScenario({
   name: 'own-nginx-config',
-  description: 'your own nginx.conf (placeholders filled from the plan) between a flood and a backend: a pooled upstream',
+  description:
+    'your own nginx.conf (placeholders filled from the plan) between a flood and a backend: a pooled upstream',
   params: { rate: f.rate({ default: '200/s' }), duration: f.duration({ default: '3s' }) },
   build: (p) => ({
     hosts: { client: {}, proxy: {}, backend: {} },

@@ -11,12 +11,27 @@ import { applyFix, raceParams, raceSpec } from '../../scenarios/keepalive-idle-r
 
 export default defineScenario({
   name: 'your-own-server',
-  description: 'your node server (server.js, keepAliveTimeout 5 s) behind an nginx pool kept 60 s: POSTs meet its idle closes, 502; 65 s cures it',
-  params: { ...raceParams(), think: f.duration({ default: '5990ms', describe: 'from a round\'s first answer to the next round: 10 ms short of when Node closes an idle connection (keepAliveTimeout + 1 s)' }) },
+  description:
+    'your node server (server.js, keepAliveTimeout 5 s) behind an nginx pool kept 60 s: POSTs meet its idle closes, 502; 65 s cures it',
+  params: {
+    ...raceParams(),
+    think: f.duration({
+      default: '5990ms',
+      describe:
+        "from a round's first answer to the next round: 10 ms short of when Node closes an idle connection (keepAliveTimeout + 1 s)",
+    }),
+  },
   build: (p) =>
     raceSpec(
       p,
-      { kind: 'process', host: 'backend', command: ['node', 'server.js'], env: { PORT: 8080, KEEP_ALIVE_TIMEOUT_MS: applyFix(p).backendIdleMs }, port: 8080, ready: { log: 'listening on' } },
+      {
+        kind: 'process',
+        host: 'backend',
+        command: ['node', 'server.js'],
+        env: { PORT: 8080, KEEP_ALIVE_TIMEOUT_MS: applyFix(p).backendIdleMs },
+        port: 8080,
+        ready: { log: 'listening on' },
+      },
       { serverIdleCloses: false },
     ),
 });

@@ -46,7 +46,12 @@ export interface LinkContext {
 /** The plan of one actor of a kind: its resolved options, and what link() resolved, merged into the ActorPlan. */
 export type PlanOf<F extends Fields, L extends object> = ActorPlan & { readonly options: ValuesOf<F> } & Readonly<L>;
 
-export interface ActorKind<K extends string = string, F extends Fields = Fields, S extends object = object, L extends object = object> {
+export interface ActorKind<
+  K extends string = string,
+  F extends Fields = Fields,
+  S extends object = object,
+  L extends object = object,
+> {
   readonly kind: K;
   readonly role: ActorRole;
   readonly describe: string;
@@ -71,7 +76,9 @@ export interface ActorKind<K extends string = string, F extends Fields = Fields,
   create(plan: PlanOf<F, L>, ctx: ActorContext): Actor<S>;
 }
 
-export function defineActorKind<const K extends string, F extends Fields, S extends object, L extends object = object>(kind: ActorKind<K, F, S, L>): ActorKind<K, F, S, L> {
+export function defineActorKind<const K extends string, F extends Fields, S extends object, L extends object = object>(
+  kind: ActorKind<K, F, S, L>,
+): ActorKind<K, F, S, L> {
   return kind;
 }
 

@@ -55,7 +55,8 @@ export function dueMs(rate: number, pattern: ArrivalPattern, i: number): number 
 /** "40 every 5s": a burst of 40 starts every 5 s. */
 export function parseBurst(raw: string): { size: number; everyMs: number } {
   const m = /^\s*(\d+)\s+every\s+(\S+)\s*$/.exec(raw);
-  if (!m || Number(m[1]) < 1) throw new InvalidValueError(`"${raw}" is not a burst: use "<starts> every <duration>" (e.g. "40 every 5s")`);
+  if (!m || Number(m[1]) < 1)
+    throw new InvalidValueError(`"${raw}" is not a burst: use "<starts> every <duration>" (e.g. "40 every 5s")`);
   const everyMs = parseDuration(m[2]);
   if (everyMs <= 0) throw new InvalidValueError(`"${raw}": a burst's period must be above 0`);
   return { size: Number(m[1]), everyMs };
@@ -64,7 +65,8 @@ export function parseBurst(raw: string): { size: number; everyMs: number } {
 /** "6s every 20": after every 20 starts, 6 s without any. */
 export function parseIdle(raw: string): { forMs: number; every: number } {
   const m = /^\s*(\S+)\s+every\s+(\d+)\s*$/.exec(raw);
-  if (!m || Number(m[2]) < 1) throw new InvalidValueError(`"${raw}" is not an idle gap: use "<duration> every <starts>" (e.g. "6s every 20")`);
+  if (!m || Number(m[2]) < 1)
+    throw new InvalidValueError(`"${raw}" is not an idle gap: use "<duration> every <starts>" (e.g. "6s every 20")`);
   return { forMs: parseDuration(m[1]), every: Number(m[2]) };
 }
 

@@ -5,14 +5,21 @@ import { f } from '../core/fields.ts';
 import { InvalidValueError } from '../core/errors.ts';
 import type { ErrorTally } from './error-tally.ts';
 
-export const expectOption = f.string({ default: '200-399', describe: 'HTTP statuses that count as success (e.g. "200-399", "200,204"); any other is an error counted as code HTTP_<status>' });
+export const expectOption = f.string({
+  default: '200-399',
+  describe:
+    'HTTP statuses that count as success (e.g. "200-399", "200,204"); any other is an error counted as code HTTP_<status>',
+});
 
 export type StatusCheck = (status: number) => boolean;
 
 export function parseExpect(raw: string): StatusCheck {
   const ranges = raw.split(',').map((part) => {
     const m = /^\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?$/.exec(part);
-    if (!m || Number(m[2] ?? m[1]) < Number(m[1])) throw new InvalidValueError(`"${raw}" is not a set of HTTP statuses: use three-digit statuses and ranges, e.g. "200-399" or "200,204"`);
+    if (!m || Number(m[2] ?? m[1]) < Number(m[1]))
+      throw new InvalidValueError(
+        `"${raw}" is not a set of HTTP statuses: use three-digit statuses and ranges, e.g. "200-399" or "200,204"`,
+      );
     return [Number(m[1]), Number(m[2] ?? m[1])] as const;
   });
   return (status) => ranges.some(([lo, hi]) => status >= lo && status <= hi);
@@ -31,6 +38,9 @@ export function checkExpect(raw: string, where: string, problems: string[]): voi
 export function tallyStatus(status: number, expected: StatusCheck, errors: ErrorTally): boolean {
   if (expected(status)) return true;
   // A status line without three digits (a broken peer) is still an error, under one code.
-  errors.add({ code: Number.isInteger(status) && status >= 100 && status <= 999 ? `HTTP_${status}` : 'HTTP_UNPARSED', syscall: 'response' });
+  errors.add({
+    code: Number.isInteger(status) && status >= 100 && status <= 999 ? `HTTP_${status}` : 'HTTP_UNPARSED',
+    syscall: 'response',
+  });
   return false;
 }

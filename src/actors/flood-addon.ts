@@ -32,7 +32,20 @@ export interface NativeFloodConfig {
 }
 
 /** The counts the node engine keeps too, and the native engine's clock and errors. */
-export interface NativeFloodStats extends Pick<LoopTally, 'attempts' | 'connected' | 'responses' | 'ok' | 'missedStarts' | 'inFlight' | 'windowConnected' | 'peerClosed' | 'cutAtLoadEnd' | 'statuses'> {
+export interface NativeFloodStats
+  extends Pick<
+    LoopTally,
+    | 'attempts'
+    | 'connected'
+    | 'responses'
+    | 'ok'
+    | 'missedStarts'
+    | 'inFlight'
+    | 'windowConnected'
+    | 'peerClosed'
+    | 'cutAtLoadEnd'
+    | 'statuses'
+  > {
   startedAtMs: number;
   elapsedMs: number;
   /** Run clock; -1 until the load ended. */

@@ -54,7 +54,14 @@ export class FloodConnection {
     // bound that way cannot be shared across destinations (EADDRINUSE instead of EADDRNOTAVAIL).
     // The request is one write: Nagle's algorithm can only hold back the late writes, so only they need TCP_NODELAY
     // (a setsockopt() per connection saved otherwise).
-    const sock = net.connect({ host: setup.connect.address, port: setup.connect.port, noDelay: o.writeAfterPeerClose > 0, localAddress: o.localAddress, localPort: o.localPort, allowHalfOpen: setup.allowHalfOpen });
+    const sock = net.connect({
+      host: setup.connect.address,
+      port: setup.connect.port,
+      noDelay: o.writeAfterPeerClose > 0,
+      localAddress: o.localAddress,
+      localPort: o.localPort,
+      allowHalfOpen: setup.allowHalfOpen,
+    });
     this.socket = sock;
     sock.setTimeout(o.idleTimeout);
     sock.once('connect', () => this.write(begunAt, inRateWindow));
@@ -123,7 +130,8 @@ export class FloodConnection {
   private peerEnded(): void {
     const o = this.setup.options;
     this.tallies.peerClosed++;
-    if (this.head !== -1 && this.expected === -1) this.complete(); // a body delimited by EOF
+    if (this.head !== -1 && this.expected === -1)
+      this.complete(); // a body delimited by EOF
     // The server closed before a response began: a lost request (nginx out of worker_connections closes what it
     // accepted; with the request unread that is an RST, ECONNRESET, else this FIN).
     else if (this.head === -1) this.tallies.error({ code: 'EOF_BEFORE_RESPONSE', syscall: 'read' });
@@ -132,7 +140,8 @@ export class FloodConnection {
     // going out: close(2) sends our FIN (LAST_ACK) as shutdown() then close() would, with one syscall and no
     // stream ending of node's in between. An upload still being written keeps the shutdown, so the RST that a
     // server closing with it unread sends still reaches it as ECONNRESET.
-    else if (o.closer === 'server' && this.completed && !this.setup.allowHalfOpen && o.requestBodyBytes === 0) this.socket.destroy();
+    else if (o.closer === 'server' && this.completed && !this.setup.allowHalfOpen && o.requestBodyBytes === 0)
+      this.socket.destroy();
   }
 
   private writeLate(left: number): void {

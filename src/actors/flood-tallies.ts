@@ -58,9 +58,31 @@ export class FloodTallies {
 
   /** The counts as loopStats takes them (a LoopTally). */
   snapshot() {
-    const { attempts, connected, responses, ok, missedStarts, inFlight, windowConnected, held, peerClosed, lateWrites, cutAtLoadEnd } = this;
+    const {
+      attempts,
+      connected,
+      responses,
+      ok,
+      missedStarts,
+      inFlight,
+      windowConnected,
+      held,
+      peerClosed,
+      lateWrites,
+      cutAtLoadEnd,
+    } = this;
     return {
-      attempts, connected, responses, ok, missedStarts, inFlight, windowConnected, held, peerClosed, lateWrites, cutAtLoadEnd,
+      attempts,
+      connected,
+      responses,
+      ok,
+      missedStarts,
+      inFlight,
+      windowConnected,
+      held,
+      peerClosed,
+      lateWrites,
+      cutAtLoadEnd,
       statuses: Object.fromEntries(this.statuses),
       errors: this.errors.toJSON(),
       errorCount: this.errors.total,

@@ -23,7 +23,9 @@ const TAIL_LIMIT = 4000;
  * kills everything in it. unshare --pid would fail there anyway (EPERM: a container has no CAP_SYS_ADMIN).
  */
 const AGENT_IS_PID_ONE = process.pid === 1;
-const WRAPPER = AGENT_IS_PID_ONE ? ['--pdeathsig', 'KILL', '--'] : ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--'];
+const WRAPPER = AGENT_IS_PID_ONE
+  ? ['--pdeathsig', 'KILL', '--']
+  : ['--pdeathsig', 'KILL', '--', 'unshare', '--pid', '--fork', '--kill-child=SIGKILL', '--'];
 
 export interface GuardedChildOptions {
   cwd: string;
@@ -52,7 +54,14 @@ export class GuardedChild {
     this.detached = options.command !== undefined;
     this.direct = AGENT_IS_PID_ONE || this.detached;
     const wrapper = this.detached
-      ? ['--pdeathsig', 'KILL', ...(credentials ? ['--reuid', String(credentials.uid), '--regid', String(credentials.gid), '--clear-groups'] : []), '--']
+      ? [
+          '--pdeathsig',
+          'KILL',
+          ...(credentials
+            ? ['--reuid', String(credentials.uid), '--regid', String(credentials.gid), '--clear-groups']
+            : []),
+          '--',
+        ]
       : WRAPPER;
     this.child = spawn('setpriv', [...wrapper, ...argv], {
       cwd: options.cwd,

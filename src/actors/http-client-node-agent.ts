@@ -21,20 +21,36 @@ export function nodeAgentPool(o: NodeAgentPoolOptions, events: PoolEvents): Requ
   // A socket the agent makes: counted here, since a request that waited for a busy socket is handed one freed by
   // another request without req.reusedSocket being set (the 'free' handler's pending-request path).
   class CountingAgent extends http.Agent {
-    override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    override createConnection(
+      options: http.ClientRequestArgs,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ): Duplex | null | undefined {
       events.newConnection();
       return super.createConnection(options, callback);
     }
   }
   // timeout: an idle kept socket is destroyed after it (shortened by a server's Keep-Alive: timeout hint).
-  const agent = new CountingAgent({ keepAlive: true, maxSockets: o.connections, maxFreeSockets: o.maxIdle, timeout: o.keepAliveTimeout });
+  const agent = new CountingAgent({
+    keepAlive: true,
+    maxSockets: o.connections,
+    maxFreeSockets: o.maxIdle,
+    timeout: o.keepAliveTimeout,
+  });
   const inFlight = new Set<http.ClientRequest>();
   let drained: (() => void) | undefined;
 
   const request = () =>
     new Promise<number>((resolve, reject) => {
       const headers = o.body !== undefined ? { 'content-length': Buffer.byteLength(o.body) } : {};
-      const req = http.request({ agent, host: o.address, port: o.port, method: o.method, path: o.path, headers, timeout: o.timeout });
+      const req = http.request({
+        agent,
+        host: o.address,
+        port: o.port,
+        method: o.method,
+        path: o.path,
+        headers,
+        timeout: o.timeout,
+      });
       inFlight.add(req);
       const done = () => {
         inFlight.delete(req);
@@ -46,7 +62,9 @@ export function nodeAgentPool(o: NodeAgentPoolOptions, events: PoolEvents): Requ
         requestsBySocket.set(socket, ordinal);
         if (ordinal > 1) events.requestOnReused();
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no response within ${o.timeout} ms`), { code: 'REQUEST_TIMEOUT' })));
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error(`no response within ${o.timeout} ms`), { code: 'REQUEST_TIMEOUT' })),
+      );
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (ordinal > 1) events.errorOnReused(err);
         done();

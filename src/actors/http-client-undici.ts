@@ -47,7 +47,17 @@ export function undiciPool(o: UndiciPoolOptions, events: PoolEvents): RequestPoo
     bodyTimeout: o.timeout,
     connect: connector,
   });
-  const dispatcher: Dispatcher = o.retries > 0 ? pool.compose(interceptors.retry({ maxRetries: o.retries, methods: [o.method as Dispatcher.HttpMethod], minTimeout: 0, maxTimeout: 0 })) : pool;
+  const dispatcher: Dispatcher =
+    o.retries > 0
+      ? pool.compose(
+          interceptors.retry({
+            maxRetries: o.retries,
+            methods: [o.method as Dispatcher.HttpMethod],
+            minTimeout: 0,
+            maxTimeout: 0,
+          }),
+        )
+      : pool;
 
   const onSendHeaders = (m: unknown) => {
     const { request, socket } = m as { request: UndiciRequest; socket: Socket };
@@ -61,7 +71,10 @@ export function undiciPool(o: UndiciPoolOptions, events: PoolEvents): RequestPoo
     const { request, error } = m as { request: UndiciRequest; error: NodeJS.ErrnoException };
     if ((ordinalOf.get(request) ?? 0) > 1) events.errorOnReused(error);
   };
-  const channels: [string, (m: unknown) => void][] = [['undici:client:sendHeaders', onSendHeaders], ['undici:request:error', onRequestError]];
+  const channels: [string, (m: unknown) => void][] = [
+    ['undici:client:sendHeaders', onSendHeaders],
+    ['undici:request:error', onRequestError],
+  ];
   let subscribed = false;
   const unsubscribe = () => {
     if (subscribed) channels.forEach(([name, fn]) => diagnostics.unsubscribe(name, fn));
@@ -72,7 +85,12 @@ export function undiciPool(o: UndiciPoolOptions, events: PoolEvents): RequestPoo
     async request() {
       if (!subscribed) channels.forEach(([name, fn]) => diagnostics.subscribe(name, fn));
       subscribed = true;
-      const res = await dispatcher.request({ origin: o.origin, path: o.path, method: o.method as Dispatcher.HttpMethod, ...(o.body !== undefined ? { body: o.body } : {}) });
+      const res = await dispatcher.request({
+        origin: o.origin,
+        path: o.path,
+        method: o.method as Dispatcher.HttpMethod,
+        ...(o.body !== undefined ? { body: o.body } : {}),
+      });
       await res.body.dump();
       return res.statusCode;
     },

@@ -29,15 +29,29 @@ export interface NginxServerSettings {
 const BODY_FILE = 'body';
 
 /** A type, not an interface: stats are read as plain records (Record<string, unknown>) by the report. */
-export type NginxServerStats = { engine: 'nginx'; port: number; errorLog: ErrorLogCounts } & Pick<EngineStats, 'version' | 'processModel' | 'exitedEarly' | 'config'>;
+export type NginxServerStats = { engine: 'nginx'; port: number; errorLog: ErrorLogCounts } & Pick<
+  EngineStats,
+  'version' | 'processModel' | 'exitedEarly' | 'config'
+>;
 
 /** Seconds of keepalive_timeout: 0 makes nginx close after every response. */
 function keepAliveSeconds(s: NginxServerSettings): number {
   return s.keepAlive || s.closer === 'client' ? Math.max(1, Math.ceil(s.keepAliveTimeoutMs / 1000)) : 0;
 }
 
-export function nginxServerConfig(s: NginxServerSettings, dir: string, version: NginxVersion, rootless: boolean): string {
-  const ints: [string, number, number, number][] = [['port', s.port, 1, 65535], ['backlog', s.backlog, 1, 65535], ['keepAliveTimeoutMs', s.keepAliveTimeoutMs, 0, 2 ** 31], ['keepAliveRequests', s.keepAliveRequests, 0, 1_000_000_000], ['responseBytes', s.responseBytes, 0, 2 ** 31]];
+export function nginxServerConfig(
+  s: NginxServerSettings,
+  dir: string,
+  version: NginxVersion,
+  rootless: boolean,
+): string {
+  const ints: [string, number, number, number][] = [
+    ['port', s.port, 1, 65535],
+    ['backlog', s.backlog, 1, 65535],
+    ['keepAliveTimeoutMs', s.keepAliveTimeoutMs, 0, 2 ** 31],
+    ['keepAliveRequests', s.keepAliveRequests, 0, 1_000_000_000],
+    ['responseBytes', s.responseBytes, 0, 2 ** 31],
+  ];
   const bad = ints.filter(([, v, lo, hi]) => !Number.isInteger(v) || v < lo || v > hi).map(([k, v]) => `${k} ${v}`);
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(s.name)) bad.push(`name ${JSON.stringify(s.name)}`);
   if (bad.length) throw new InvalidValueError(`refusing to write an nginx server configuration with ${bad.join(', ')}`);
@@ -66,7 +80,14 @@ export function nginxServerConfig(s: NginxServerSettings, dir: string, version: 
 export function nginxServer(s: NginxServerSettings, ctx: ActorContext) {
   const errors = new ErrorLogTally(ctx.now);
   const engine = nginxProcess(
-    { name: s.name, binary: s.binary, port: s.port, workers: s.workers, config: (dir, version, rootless) => nginxServerConfig(s, dir, version, rootless), files: { [BODY_FILE]: Buffer.alloc(s.responseBytes, 'x') } },
+    {
+      name: s.name,
+      binary: s.binary,
+      port: s.port,
+      workers: s.workers,
+      config: (dir, version, rootless) => nginxServerConfig(s, dir, version, rootless),
+      files: { [BODY_FILE]: Buffer.alloc(s.responseBytes, 'x') },
+    },
     ctx,
     errors,
   );

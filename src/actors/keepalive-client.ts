@@ -14,9 +14,19 @@ const options = {
   target: f.string({ describe: 'name of the server actor to send to' }),
   path: f.string({ default: '/', describe: 'request path' }),
   connections: f.int({ min: 1, max: 1000, default: 2, describe: 'kept-alive connections that carry the requests' }),
-  rate: f.rate({ default: '100/s', max: 100_000, describe: 'requests per second over all connections (autocannon overallRate)' }),
+  rate: f.rate({
+    default: '100/s',
+    max: 100_000,
+    describe: 'requests per second over all connections (autocannon overallRate)',
+  }),
   duration: f.duration({ default: '5s', min: '10ms', max: '1h', describe: 'how long the load runs' }),
-  count: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'stop after this many requests (autocannon amount; at least `connections`)' })),
+  count: f.optional(
+    f.int({
+      min: 1,
+      max: 10_000_000,
+      describe: 'stop after this many requests (autocannon amount; at least `connections`)',
+    }),
+  ),
   timeout: f.duration({ default: '5s', describe: 'a response slower than this counts as REQUEST_TIMEOUT' }),
   expect: expectOption,
 };
@@ -27,15 +37,33 @@ export const keepaliveClient = defineActorKind({
   describe: 'keep-alive HTTP load with autocannon: a few long-lived connections at a bounded request rate',
   options,
   link(o, ctx, where, problems) {
-    if (o.count !== undefined && o.count < o.connections) problems.push(`${where}.count: ${o.count} is below connections (${o.connections}); autocannon needs one request per connection at least`);
+    if (o.count !== undefined && o.count < o.connections)
+      problems.push(
+        `${where}.count: ${o.count} is below connections (${o.connections}); autocannon needs one request per connection at least`,
+      );
     checkExpect(o.expect, `${where}.expect`, problems);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems);
     return connect && { connect };
   },
   connections: ({ options: o, connect }) => ({
     // autocannon destroys its sockets when the load ends (close(2)): the client closes first.
-    dials: [{ to: connect, localPorts: { from: 'range' }, perRequest: { pooled: true, connections: o.connections, beyondPool: { request: 'waits' } }, closer: 'client', closeStyle: 'close', requestBodyBytes: 0, writesAfterPeerClose: false }],
-    load: { model: 'open', ratePerSec: o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
+    dials: [
+      {
+        to: connect,
+        localPorts: { from: 'range' },
+        perRequest: { pooled: true, connections: o.connections, beyondPool: { request: 'waits' } },
+        closer: 'client',
+        closeStyle: 'close',
+        requestBodyBytes: 0,
+        writesAfterPeerClose: false,
+      },
+    ],
+    load: {
+      model: 'open',
+      ratePerSec: o.rate,
+      durationMs: o.duration,
+      ...(o.count !== undefined ? { count: o.count } : {}),
+    },
   }),
   maxDurationMs: (o) => o.duration + o.timeout,
   create(plan, ctx) {
@@ -79,7 +107,12 @@ export const keepaliveClient = defineActorKind({
           responses++;
           if (tallyStatus(statusCode, expected, errors)) ok++;
         });
-        instance.on('reqError', (err: NodeJS.ErrnoException) => (failed++, errors.add(err.code ? err : { code: 'REQUEST_TIMEOUT', syscall: 'none' })));
+        instance.on(
+          'reqError',
+          (err: NodeJS.ErrnoException) => (
+            failed++, errors.add(err.code ? err : { code: 'REQUEST_TIMEOUT', syscall: 'none' })
+          ),
+        );
       },
       async close() {
         instance?.stop();
@@ -106,7 +139,15 @@ export const keepaliveClient = defineActorKind({
           errorCount: errors.total,
           firstError: errors.first && { ...errors.first, afterStartMs: errors.first.atMs - startedAt },
           achievedRate: runMs > 0 ? (responses / runMs) * 1000 : 0,
-          latencyMs: result ? { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.average } : null,
+          latencyMs: result
+            ? {
+                p50: result.latency.p50,
+                p90: result.latency.p90,
+                p99: result.latency.p99,
+                max: result.latency.max,
+                mean: result.latency.average,
+              }
+            : null,
         };
       },
     };

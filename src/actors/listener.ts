@@ -20,23 +20,49 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const options = {
   port: f.int({ min: 1, max: 65535, default: 8080, describe: 'TCP port to listen on' }),
-  reuseAddr: f.bool({ default: false, describe: 'set SO_REUSEADDR before bind() (libuv always does; here it is a choice)' }),
-  backlog: f.int({ min: 0, max: 65535, default: 511, describe: 'listen() backlog, capped by the host\'s net.core.somaxconn' }),
-  acceptAfter: f.duration({ default: 0, describe: 'accept nothing until this long after listening: connections wait in the accept queue' }),
+  reuseAddr: f.bool({
+    default: false,
+    describe: 'set SO_REUSEADDR before bind() (libuv always does; here it is a choice)',
+  }),
+  backlog: f.int({
+    min: 0,
+    max: 65535,
+    default: 511,
+    describe: "listen() backlog, capped by the host's net.core.somaxconn",
+  }),
+  acceptAfter: f.duration({
+    default: 0,
+    describe: 'accept nothing until this long after listening: connections wait in the accept queue',
+  }),
   acceptEvery: f.duration({ default: 0, describe: 'at most one accept() per this interval (0: as fast as they come)' }),
   hold: f.duration({ default: 0, describe: 'keep each accepted connection this long before replying and closing' }),
   reply: f.oneOf(['http', 'close'] as const, {
     default: 'http',
-    describe: 'http: read the request head, answer a fixed 200 with Connection: close, then close first; close: close without a word',
+    describe:
+      'http: read the request head, answer a fixed 200 with Connection: close, then close first; close: close without a word',
   }),
   closeStyle: f.oneOf(['graceful', 'rst'] as const, {
     default: 'graceful',
-    describe: 'graceful: close(2) with everything read, a FIN, and TIME_WAIT here; rst: SO_LINGER 0, an RST and no TIME_WAIT',
+    describe:
+      'graceful: close(2) with everything read, a FIN, and TIME_WAIT here; rst: SO_LINGER 0, an RST and no TIME_WAIT',
   }),
-  nofile: f.optional(f.int({ min: 8, max: 1_048_576, describe: 'RLIMIT_NOFILE of the helper process (only lowers the inherited one)' })),
-  restartAfterAccepts: f.optional(f.int({ min: 1, describe: 'once this many connections were accepted and all closed, close the listening socket and listen again on the same port' })),
+  nofile: f.optional(
+    f.int({ min: 8, max: 1_048_576, describe: 'RLIMIT_NOFILE of the helper process (only lowers the inherited one)' }),
+  ),
+  restartAfterAccepts: f.optional(
+    f.int({
+      min: 1,
+      describe:
+        'once this many connections were accepted and all closed, close the listening socket and listen again on the same port',
+    }),
+  ),
   restartReuseAddr: f.optional(f.bool({ describe: 'SO_REUSEADDR of the restarted socket (default: reuseAddr)' })),
-  restartTries: f.int({ min: 1, max: 100, default: 5, describe: 'bind()/listen() attempts of the restart, 100 ms apart' }),
+  restartTries: f.int({
+    min: 1,
+    max: 100,
+    default: 5,
+    describe: 'bind()/listen() attempts of the restart, 100 ms apart',
+  }),
 };
 
 /** What listener.py reports (its stats()): the same shape in every event. */
@@ -78,7 +104,8 @@ type HelperEvent =
 export const listener = defineActorKind({
   kind: 'listener',
   role: 'server',
-  describe: 'bare TCP listener (python3 helper): SO_REUSEADDR on or off, backlog, paused or slow accept, restart on the same port',
+  describe:
+    'bare TCP listener (python3 helper): SO_REUSEADDR on or off, backlog, paused or slow accept, restart on the same port',
   options,
   link(_o, ctx) {
     ctx.needTool('python3');
@@ -130,24 +157,35 @@ export const listener = defineActorKind({
       done,
       start: () =>
         new Promise<void>((resolveStart, reject) => {
-          child = spawn(PYTHON, ['-I', '-u', HELPER, JSON.stringify(config), String(process.pid)], { stdio: ['pipe', 'pipe', 'pipe'] });
+          child = spawn(PYTHON, ['-I', '-u', HELPER, JSON.stringify(config), String(process.pid)], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+          });
           child.stdin!.on('error', () => undefined);
           let stderr = '';
           child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-          child.stdout!.on('data', lineSplitter((line) => {
-            const event = JSON.parse(line) as HelperEvent;
-            onEvent(event);
-            if (event.type === 'listening') {
-              ctx.log('info', 'listening', { port: o.port, reuseAddr: o.reuseAddr, limits: event.stats.limits });
-              resolveStart();
-            } else if (event.type === 'fatal') {
-              const err = Object.assign(new Error(`listener on port ${o.port}: ${event.syscall}() failed with ${event.code} (${event.message})`), { code: event.code, syscall: event.syscall });
-              reject(err);
-            }
-          }));
+          child.stdout!.on(
+            'data',
+            lineSplitter((line) => {
+              const event = JSON.parse(line) as HelperEvent;
+              onEvent(event);
+              if (event.type === 'listening') {
+                ctx.log('info', 'listening', { port: o.port, reuseAddr: o.reuseAddr, limits: event.stats.limits });
+                resolveStart();
+              } else if (event.type === 'fatal') {
+                const err = Object.assign(
+                  new Error(
+                    `listener on port ${o.port}: ${event.syscall}() failed with ${event.code} (${event.message})`,
+                  ),
+                  { code: event.code, syscall: event.syscall },
+                );
+                reject(err);
+              }
+            }),
+          );
           child.on('error', reject);
           child.on('exit', (code, signal) => {
-            if (code !== 0 && signal !== 'SIGKILL') ctx.log('warn', 'listener helper exited', { code, signal, stderr: stderr.trim() });
+            if (code !== 0 && signal !== 'SIGKILL')
+              ctx.log('warn', 'listener helper exited', { code, signal, stderr: stderr.trim() });
             reject(new Error(`listener helper exited (${code ?? signal}) before listening: ${stderr.trim()}`));
             ended.resolve();
           });

@@ -14,10 +14,18 @@ export function listeningOn(port: number): boolean {
 }
 
 /** Resolves once the engine listens; rejects with its stderr if it exits first or never listens. Counts tries, not time. */
-export async function waitUntilListening(child: GuardedChild, port: number, what: string, tries = 100, everyMs = 50): Promise<void> {
+export async function waitUntilListening(
+  child: GuardedChild,
+  port: number,
+  what: string,
+  tries = 100,
+  everyMs = 50,
+): Promise<void> {
   for (let i = 0; i < tries; i++) {
     if (child.exitStatus) {
-      throw new Error(`${what} exited (${child.exitStatus.code ?? child.exitStatus.signal}) before listening on port ${port}: ${child.stderrTail || 'no output'}`);
+      throw new Error(
+        `${what} exited (${child.exitStatus.code ?? child.exitStatus.signal}) before listening on port ${port}: ${child.stderrTail || 'no output'}`,
+      );
     }
     if (listeningOn(port)) return;
     await new Promise((r) => setTimeout(r, everyMs));

@@ -8,13 +8,20 @@ import { InvalidValueError } from '../core/errors.ts';
 /** Top-level directives waitlab sets itself, each with why. */
 export const OWNED_NGINX_DIRECTIVES: Readonly<Record<string, string>> = {
   daemon: 'waitlab runs nginx in the foreground (-g "daemon off;") so that its agent can stop it and see it exit',
-  pid: "waitlab puts nginx's pid file in the run's working directory (-g \"pid <dir>/nginx.pid;\")",
-  master_process: 'waitlab sets it where it must (master_process off in a user namespace, where workers cannot change user)',
+  pid: 'waitlab puts nginx\'s pid file in the run\'s working directory (-g "pid <dir>/nginx.pid;")',
+  master_process:
+    'waitlab sets it where it must (master_process off in a user namespace, where workers cannot change user)',
 };
 
 /** The `-g` directives for a user's file: the foreground, the pid file and the error log waitlab counts, all in `dir`. */
 export function nginxUserGlobals(dir: string, rootless: boolean): string {
-  if (!/^\/[\w./-]+$/.test(dir)) throw new InvalidValueError(`refusing an nginx working directory ${JSON.stringify(dir)}`);
+  if (!/^\/[\w./-]+$/.test(dir))
+    throw new InvalidValueError(`refusing an nginx working directory ${JSON.stringify(dir)}`);
   // error_log may be given more than once at the top level (nginx 1.5.2+): the user's own logs keep working beside it.
-  return ['daemon off;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log warn;`, ...(rootless ? ['master_process off;'] : [])].join(' ');
+  return [
+    'daemon off;',
+    `pid ${dir}/nginx.pid;`,
+    `error_log ${dir}/error.log warn;`,
+    ...(rootless ? ['master_process off;'] : []),
+  ].join(' ');
 }

@@ -40,7 +40,9 @@ function labEnv(ctx: LinkContext): Record<string, string> {
 
 function accountOf(name: string): ProcessUser | undefined {
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
     const [, , uid, gid] = line?.split(':') ?? [];
     return uid === undefined || gid === undefined ? undefined : { name, uid: Number(uid), gid: Number(gid) };
   } catch {
@@ -50,7 +52,10 @@ function accountOf(name: string): ProcessUser | undefined {
 
 function groupId(name: string): number | undefined {
   try {
-    const gid = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))?.split(':')[2];
+    const gid = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`))
+      ?.split(':')[2];
     return gid === undefined ? undefined : Number(gid);
   } catch {
     return undefined;
@@ -94,7 +99,12 @@ function resolveExecutable(command: string, cwd: string): string | undefined {
   return findExecutable(path, path);
 }
 
-export function resolveLaunch(o: ValuesOf<typeof processOptions>, ctx: LinkContext, where: string, problems: string[]): ProcessLaunch | undefined {
+export function resolveLaunch(
+  o: ValuesOf<typeof processOptions>,
+  ctx: LinkContext,
+  where: string,
+  problems: string[],
+): ProcessLaunch | undefined {
   // An option that did not parse is undefined here; its problem is listed already.
   if (o.command === undefined || o.env === undefined) return undefined;
   const cwd = resolve(ctx.scenarioDir, o.cwd ?? '.');
@@ -102,11 +112,20 @@ export function resolveLaunch(o: ValuesOf<typeof processOptions>, ctx: LinkConte
   if (cwdProblem) problems.push(`${where}.cwd: ${cwdProblem}`);
   const executable = cwdProblem ? undefined : resolveExecutable(o.command[0]!, cwd);
   if (!cwdProblem && !executable) {
-    problems.push(`${where}.command: ${JSON.stringify(o.command[0])} is not an executable file (${o.command[0]!.includes('/') ? `looked at ${resolve(cwd, o.command[0]!)}` : 'not found in PATH'})`);
+    problems.push(
+      `${where}.command: ${JSON.stringify(o.command[0])} is not an executable file (${o.command[0]!.includes('/') ? `looked at ${resolve(cwd, o.command[0]!)}` : 'not found in PATH'})`,
+    );
   }
   const user = resolveUser(o.user, `${where}.user`, problems);
   const ready: ReadyTest | undefined = o.ready ?? (o.port === undefined ? undefined : { port: o.port });
-  if (!ready) problems.push(`${where}: give the port it listens on (port: 8080) or a ready test (ready: { log: 'listening' })`);
+  if (!ready)
+    problems.push(`${where}: give the port it listens on (port: 8080) or a ready test (ready: { log: 'listening' })`);
   if (!executable || !user || !ready || cwdProblem) return undefined;
-  return { argv: [executable, ...o.command.slice(1)], cwd, env: { ...baseEnv(), ...labEnv(ctx), ...o.env }, user, ready };
+  return {
+    argv: [executable, ...o.command.slice(1)],
+    cwd,
+    env: { ...baseEnv(), ...labEnv(ctx), ...o.env },
+    user,
+    ready,
+  };
 }

@@ -24,7 +24,9 @@ export interface ProcessExit {
 
 function readyText(ready: ReadyTest, host: string): string {
   if ('port' in ready) return `no socket listening on port ${ready.port} in host ${host}`;
-  return 'text' in ready.log ? `no line of its output contained ${JSON.stringify(ready.log.text)}` : `no line of its output matched /${ready.log.regex}/${ready.log.flags}`;
+  return 'text' in ready.log
+    ? `no line of its output contained ${JSON.stringify(ready.log.text)}`
+    : `no line of its output matched /${ready.log.regex}/${ready.log.flags}`;
 }
 
 function lineMatcher(ready: ReadyTest): ((line: string) => boolean) | undefined {
@@ -60,7 +62,9 @@ export class ProcessRun {
   ) {
     this.matchesReady = lineMatcher(launch.ready);
     // In a user namespace (a rootless run) only uid 0 is mapped: it runs as the invoking user, uid 0 there.
-    this.user = inUserNamespace() ? 'the invoking user (rootless run)' : `${launch.user.name} (uid ${launch.user.uid}, gid ${launch.user.gid})`;
+    this.user = inUserNamespace()
+      ? 'the invoking user (rootless run)'
+      : `${launch.user.name} (uid ${launch.user.uid}, gid ${launch.user.gid})`;
   }
 
   private describe(): string {
@@ -68,7 +72,9 @@ export class ProcessRun {
   }
 
   private stderrTail(): string {
-    return this.stderrLines.length ? `; the last lines of its stderr:\n${this.stderrLines.map((l) => `    ${l}`).join('\n')}` : '; it wrote nothing to stderr';
+    return this.stderrLines.length
+      ? `; the last lines of its stderr:\n${this.stderrLines.map((l) => `    ${l}`).join('\n')}`
+      : '; it wrote nothing to stderr';
   }
 
   private exitText(exit: { code: number | null; signal: string | null }): string {
@@ -107,7 +113,12 @@ export class ProcessRun {
       this.exit = { code: status.code, signal: status.signal, atMs: Math.round(this.ctx.now()), asked: this.stopping };
       this.ctx.log(this.stopping ? 'info' : 'error', `${this.describe()} ${this.exitText(status)}`, { ...this.exit });
       if (!this.stopping && this.readyAtMs !== null) {
-        this.ctx.fail?.(new ActorFailedError(this.name, `${this.describe()} ${this.exitText(status)} at ${formatDuration(this.exit.atMs)}, before the run asked it to stop${this.stderrTail()}`));
+        this.ctx.fail?.(
+          new ActorFailedError(
+            this.name,
+            `${this.describe()} ${this.exitText(status)} at ${formatDuration(this.exit.atMs)}, before the run asked it to stop${this.stderrTail()}`,
+          ),
+        );
       }
     });
     const startedMs = this.ctx.now();
@@ -116,14 +127,20 @@ export class ProcessRun {
       // forked may hold the pipe open, so the wait is bounded.
       if (child.exitStatus) {
         await Promise.race([child.outputEnded, new Promise((r) => setTimeout(r, OUTPUT_END_WAIT_MS))]);
-        throw new ActorFailedError(this.name, `${this.describe()} ${this.exitText(child.exitStatus)} before it was ready (${readyText(launch.ready, this.ctx.plan.host)})${this.stderrTail()}`);
+        throw new ActorFailedError(
+          this.name,
+          `${this.describe()} ${this.exitText(child.exitStatus)} before it was ready (${readyText(launch.ready, this.ctx.plan.host)})${this.stderrTail()}`,
+        );
       }
       if ('port' in launch.ready ? listeningOn(launch.ready.port) : this.sawReadyLine) break;
       if (this.ctx.now() - startedMs >= readyTimeoutMs) {
         this.stopping = true;
         child.kill();
         await child.exited;
-        throw new ActorFailedError(this.name, `${this.describe()} did not become ready within ${formatDuration(readyTimeoutMs)}: ${readyText(launch.ready, this.ctx.plan.host)}${this.stderrTail()}`);
+        throw new ActorFailedError(
+          this.name,
+          `${this.describe()} did not become ready within ${formatDuration(readyTimeoutMs)}: ${readyText(launch.ready, this.ctx.plan.host)}${this.stderrTail()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }

@@ -30,9 +30,11 @@ export type ProcessStats = {
 export const processActor = defineActorKind({
   kind: 'process',
   role: 'server',
-  describe: 'your own command (argv, no shell) in a host, e.g. node api.js: ready by port or log line, output in <actor>.log, sockets attributed by pid',
+  describe:
+    'your own command (argv, no shell) in a host, e.g. node api.js: ready by port or log line, output in <actor>.log, sockets attributed by pid',
   options: processOptions,
-  composeRefusal: 'runs a command from this machine; the compose driver would need its working directory and executable mounted read-only into the host\'s container (and the executable\'s libraries in the image), which it does not do yet: use --driver netns',
+  composeRefusal:
+    "runs a command from this machine; the compose driver would need its working directory and executable mounted read-only into the host's container (and the executable's libraries in the image), which it does not do yet: use --driver netns",
   link(o, ctx, where, problems) {
     ctx.needTool('setpriv');
     const launch = resolveLaunch(o, ctx, where, problems);
@@ -52,7 +54,8 @@ export const processActor = defineActorKind({
     const count = () => {
       if (run.pid === null || run.exit) return;
       now = socketsHeldBy(run.pid);
-      for (const [state, k] of Object.entries(now) as [keyof StateCounts, number][]) peak[state] = Math.max(peak[state] ?? 0, k);
+      for (const [state, k] of Object.entries(now) as [keyof StateCounts, number][])
+        peak[state] = Math.max(peak[state] ?? 0, k);
     };
     let counter: NodeJS.Timeout | undefined;
     let ended: Promise<void> = Promise.resolve();

@@ -42,12 +42,20 @@ export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
       });
       const body = Buffer.from(await up.body.arrayBuffer());
       statuses.set(up.statusCode, (statuses.get(up.statusCode) ?? 0) + 1);
-      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/octet-stream'), 'content-length': body.length });
+      res.writeHead(up.statusCode, {
+        'content-type': String(up.headers['content-type'] ?? 'application/octet-stream'),
+        'content-length': body.length,
+      });
       res.end(body);
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
       const code = e.code && !e.code.startsWith('UND_ERR') ? e.code : (e.cause?.code ?? e.code ?? e.name);
-      errors.add({ line: `${code}: ${e.message}`, kind: `${code} toward ${upstream.address}:${upstream.port}`, errno: code, cause: causeOfErrno(code) ?? 'other' });
+      errors.add({
+        line: `${code}: ${e.message}`,
+        kind: `${code} toward ${upstream.address}:${upstream.port}`,
+        errno: code,
+        cause: causeOfErrno(code) ?? 'other',
+      });
       c.badGateway++;
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain', 'content-length': 12 });
       res.end('bad gateway\n');
@@ -68,7 +76,10 @@ export const builtinEngine: ProxyEngineFactory = (s, ctx, errors) => {
         server.once('error', reject);
         server.listen({ port: s.port, host: s.listenHost, backlog: 4096 }, () => {
           server.off('error', reject);
-          ctx.log('info', 'builtin proxy listening', { port: s.port, upstreams: s.upstreams.map((u) => endpointText(u.address, u.port)) });
+          ctx.log('info', 'builtin proxy listening', {
+            port: s.port,
+            upstreams: s.upstreams.map((u) => endpointText(u.address, u.port)),
+          });
           resolve();
         });
       }),

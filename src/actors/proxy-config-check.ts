@@ -40,12 +40,31 @@ function inTempDir<T>(prefix: string, work: (dir: string) => T): T {
 }
 
 /** undefined when nginx accepts the file as the run will start it (the same flags); else nginx's own message. */
-export function nginxCheckProblem(tools: { nginx: string; unshare: string }, text: string, source: string): string | undefined {
+export function nginxCheckProblem(
+  tools: { nginx: string; unshare: string },
+  text: string,
+  source: string,
+): string | undefined {
   return inTempDir('waitlab-nginx-check-', (dir) => {
     const conf = join(dir, 'nginx.conf');
     writeFileSync(conf, text, { mode: 0o600, flag: 'wx' });
-    const flags = ['-t', '-q', '-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', nginxUserGlobals(dir, inUserNamespace())];
-    const r = spawnSync(tools.unshare, ['--net', '--', 'sh', '-c', NONLOCAL_BIND_EXEC, 'sh', tools.nginx, ...flags], { encoding: 'utf8', timeout: CHECK_TIMEOUT_MS, cwd: dir });
+    const flags = [
+      '-t',
+      '-q',
+      '-p',
+      dir,
+      '-c',
+      conf,
+      '-e',
+      join(dir, 'error.log'),
+      '-g',
+      nginxUserGlobals(dir, inUserNamespace()),
+    ];
+    const r = spawnSync(tools.unshare, ['--net', '--', 'sh', '-c', NONLOCAL_BIND_EXEC, 'sh', tools.nginx, ...flags], {
+      encoding: 'utf8',
+      timeout: CHECK_TIMEOUT_MS,
+      cwd: dir,
+    });
     if (r.status === 0) return undefined;
     const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
     return `nginx -t refused it (${why}):\n    ${engineWords(`${r.stderr}${r.stdout}`, conf, dir, source)}`;

@@ -13,7 +13,12 @@ export interface Upstream {
 }
 
 /** nginx `proxy_next_upstream` sets by name (see NEXT_UPSTREAM in proxy-nginx.ts). */
-export const RETRY_SETS = ['off', 'error-timeout', 'error-timeout-non-idempotent', 'error-timeout-http-502-503-504'] as const;
+export const RETRY_SETS = [
+  'off',
+  'error-timeout',
+  'error-timeout-non-idempotent',
+  'error-timeout-http-502-503-504',
+] as const;
 /** HAProxy `retry-on` sets by name: conn-failure (its default), and with empty-response (L7 retries of a request whose server closed without answering). */
 export const RETRY_ON = ['conn-failure', 'conn-failure-empty-response'] as const;
 /** HAProxy `http-reuse` strategies. */
@@ -107,9 +112,16 @@ export function assertConfigSafe(s: ProxySettings): void {
   if (s.listenHost !== '0.0.0.0' && s.listenHost !== '::') bad.push(`listen address ${JSON.stringify(s.listenHost)}`);
   if (s.bind !== undefined && !isIpv4(s.bind) && !isIpv6(s.bind)) bad.push(`bind ${JSON.stringify(s.bind)}`);
   if (!isIpv4(s.hostAddress) && !isIpv6(s.hostAddress)) bad.push(`host address ${JSON.stringify(s.hostAddress)}`);
-  for (const u of s.upstreams) if ((!isIpv4(u.address) && !isIpv6(u.address)) || !port(u.port)) bad.push(`upstream ${JSON.stringify(`${u.address}:${u.port}`)}`);
-  if (s.sourcePorts && !(port(s.sourcePorts.lo) && port(s.sourcePorts.hi))) bad.push(`source ports ${JSON.stringify(s.sourcePorts)}`);
-  for (const [k, v] of [['keepAlive', s.keepAlive], ['workers', s.workers], ['connectTimeoutMs', s.connectTimeoutMs]] as const) {
+  for (const u of s.upstreams)
+    if ((!isIpv4(u.address) && !isIpv6(u.address)) || !port(u.port))
+      bad.push(`upstream ${JSON.stringify(`${u.address}:${u.port}`)}`);
+  if (s.sourcePorts && !(port(s.sourcePorts.lo) && port(s.sourcePorts.hi)))
+    bad.push(`source ports ${JSON.stringify(s.sourcePorts)}`);
+  for (const [k, v] of [
+    ['keepAlive', s.keepAlive],
+    ['workers', s.workers],
+    ['connectTimeoutMs', s.connectTimeoutMs],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) bad.push(`${k} ${v}`);
   }
   for (const [k, v] of [
@@ -122,10 +134,14 @@ export function assertConfigSafe(s: ProxySettings): void {
   ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) bad.push(`${k} ${v}`);
   }
-  if (s.retries !== undefined && !(RETRY_SETS as readonly string[]).includes(s.retries)) bad.push(`retries ${JSON.stringify(s.retries)}`);
-  if (s.retryOn !== undefined && !(RETRY_ON as readonly string[]).includes(s.retryOn)) bad.push(`retryOn ${JSON.stringify(s.retryOn)}`);
-  if (s.httpReuse !== undefined && !(HTTP_REUSE as readonly string[]).includes(s.httpReuse)) bad.push(`httpReuse ${JSON.stringify(s.httpReuse)}`);
-  if (bad.length) throw new InvalidValueError(`refusing to write a ${s.mode} proxy configuration with ${bad.join(', ')}`);
+  if (s.retries !== undefined && !(RETRY_SETS as readonly string[]).includes(s.retries))
+    bad.push(`retries ${JSON.stringify(s.retries)}`);
+  if (s.retryOn !== undefined && !(RETRY_ON as readonly string[]).includes(s.retryOn))
+    bad.push(`retryOn ${JSON.stringify(s.retryOn)}`);
+  if (s.httpReuse !== undefined && !(HTTP_REUSE as readonly string[]).includes(s.httpReuse))
+    bad.push(`httpReuse ${JSON.stringify(s.httpReuse)}`);
+  if (bad.length)
+    throw new InvalidValueError(`refusing to write a ${s.mode} proxy configuration with ${bad.join(', ')}`);
 }
 
 export type ProxyEngineFactory = (settings: ProxySettings, ctx: ActorContext, errors: ErrorLogTally) => ProxyEngine;
@@ -135,7 +151,17 @@ export type ProxyEngineFactory = (settings: ProxySettings, ctx: ActorContext, er
  * (nginx "(99: Cannot assign requested address)", HAProxy "no free ports", undici EADDRNOTAVAIL). workerConnections:
  * nginx had no connection slot left for a client or an upstream connection ("worker_connections are not enough").
  */
-export const CAUSES = ['portsExhausted', 'addressInUse', 'noLiveUpstreams', 'upstreamRefused', 'upstreamTimeout', 'upstreamReset', 'upstreamClosedEarly', 'workerConnections', 'other'] as const;
+export const CAUSES = [
+  'portsExhausted',
+  'addressInUse',
+  'noLiveUpstreams',
+  'upstreamRefused',
+  'upstreamTimeout',
+  'upstreamReset',
+  'upstreamClosedEarly',
+  'workerConnections',
+  'other',
+] as const;
 export type Cause = (typeof CAUSES)[number];
 
 /** Distinct kinds remembered; past it, new kinds are counted under one overflow key. */

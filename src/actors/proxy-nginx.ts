@@ -37,7 +37,9 @@ export function nginxConfig({ settings: s, dir, version, rootless }: NginxConfig
       ]
     : // Before 1.29.7 leaving `keepalive` out is "off"; from 1.29.7 the pool is on unless `keepalive 0;`, which
       // older versions reject. HTTP/1.0 with Connection: close (below) is "off" for both.
-      version.keepAliveByDefault ? ['keepalive 0;'] : [];
+      version.keepAliveByDefault
+      ? ['keepalive 0;']
+      : [];
   const upstreamRequest = keepAlive
     ? ['proxy_http_version 1.1;', 'proxy_set_header Connection "";']
     : ['proxy_http_version 1.0;', 'proxy_set_header Connection close;'];
@@ -74,7 +76,8 @@ export const nginxEngine: ProxyEngineFactory = (settings, ctx, errors) =>
       binary: settings.binary!,
       port: settings.port,
       workers: settings.workers,
-      config: (dir, version, rootless) => settings.userConfig?.text ?? nginxConfig({ settings, dir, version, rootless }),
+      config: (dir, version, rootless) =>
+        settings.userConfig?.text ?? nginxConfig({ settings, dir, version, rootless }),
       ...(settings.userConfig ? { globals: nginxUserGlobals } : {}),
     },
     ctx,

@@ -32,7 +32,8 @@ export function placeholderText(name: string, value: PlaceholderValue): string {
       if (!isPort(value.port)) throw bad(`${JSON.stringify(value.port)}, which is not a port`);
       return String(value.port);
     case 'endpoint':
-      if (!isIpv4(value.address) || !isPort(value.port)) throw bad(`${JSON.stringify(`${value.address}:${value.port}`)}, which is not an address:port`);
+      if (!isIpv4(value.address) || !isPort(value.port))
+        throw bad(`${JSON.stringify(`${value.address}:${value.port}`)}, which is not an address:port`);
       return `${value.address}:${value.port}`;
     default:
       throw bad('a value of no known type');
@@ -43,12 +44,17 @@ export function placeholderText(name: string, value: PlaceholderValue): string {
  * The placeholders a proxy's file may use, from the plan: its own `listen` (its host's address and its port),
  * each of its upstreams, every host's address and every actor's port.
  */
-export function knownPlaceholders(ctx: LinkContext, port: number, upstreams: readonly Upstream[]): Map<string, PlaceholderValue> {
+export function knownPlaceholders(
+  ctx: LinkContext,
+  port: number,
+  upstreams: readonly Upstream[],
+): Map<string, PlaceholderValue> {
   const known = new Map<string, PlaceholderValue>();
   const own = ownValue(ctx.hosts, ctx.self.host);
   if (own) known.set('listen', { type: 'endpoint', address: own.address, port });
   for (const u of upstreams) known.set(`upstream.${u.actor}`, { type: 'endpoint', address: u.address, port: u.port });
-  for (const [name, host] of Object.entries(ctx.hosts)) known.set(`host.${name}`, { type: 'address', address: host.address });
+  for (const [name, host] of Object.entries(ctx.hosts))
+    known.set(`host.${name}`, { type: 'address', address: host.address });
   for (const [name, actor] of Object.entries(ctx.actors)) {
     const actorPort = name === ctx.self.name ? port : actor.options['port'];
     if (typeof actorPort === 'number') known.set(`port.${name}`, { type: 'port', port: actorPort });
@@ -64,21 +70,28 @@ function lineOf(text: string, index: number): number {
 
 function knownList(known: ReadonlyMap<string, PlaceholderValue>): string {
   const names = [...known.keys()].map((n) => `{{${n}}}`);
-  return names.length > LISTED_NAMES ? `${names.slice(0, LISTED_NAMES).join(', ')} and ${names.length - LISTED_NAMES} more` : names.join(', ');
+  return names.length > LISTED_NAMES
+    ? `${names.slice(0, LISTED_NAMES).join(', ')} and ${names.length - LISTED_NAMES} more`
+    : names.join(', ');
 }
 
 /**
  * The user's text with every placeholder replaced by its checked value, or the problems: each unknown
  * placeholder by name and line, with the known ones listed, and any `{{` left unclosed on its line.
  */
-export function fillPlaceholders(text: string, known: ReadonlyMap<string, PlaceholderValue>): { text: string; used: string[] } | { problems: string[] } {
+export function fillPlaceholders(
+  text: string,
+  known: ReadonlyMap<string, PlaceholderValue>,
+): { text: string; used: string[] } | { problems: string[] } {
   const problems: string[] = [];
   const used = new Set<string>();
   const filled = text.replace(PLACEHOLDER, (whole, raw: string, at: number) => {
     const name = raw.trim();
     const value = known.get(name);
     if (!value) {
-      problems.push(`line ${lineOf(text, at)}: unknown placeholder ${JSON.stringify(whole)} (known: ${knownList(known)})`);
+      problems.push(
+        `line ${lineOf(text, at)}: unknown placeholder ${JSON.stringify(whole)} (known: ${knownList(known)})`,
+      );
       return whole;
     }
     used.add(name);
@@ -86,6 +99,9 @@ export function fillPlaceholders(text: string, known: ReadonlyMap<string, Placeh
   });
   // What is left of `{{` after the replacement is one that never closed on its line: a typo, never passed on as text.
   const unclosed = /\{\{/.exec(text.replace(PLACEHOLDER, ''));
-  if (unclosed) problems.push(`line ${lineOf(text.replace(PLACEHOLDER, ''), unclosed.index)}: "{{" starts a placeholder that does not close with "}}" on its line`);
+  if (unclosed)
+    problems.push(
+      `line ${lineOf(text.replace(PLACEHOLDER, ''), unclosed.index)}: "{{" starts a placeholder that does not close with "}}" on its line`,
+    );
   return problems.length ? { problems } : { text: filled, used: [...used] };
 }

@@ -47,12 +47,18 @@ const GENERATOR_OPTIONS: Readonly<Record<string, string>> = {
 };
 
 /** Each generator option given (a value other than its default) beside `config`, with the reason it is refused. */
-export function generatorOptionProblems(options: Readonly<Record<string, unknown>>, fields: Fields, where: string): string[] {
+export function generatorOptionProblems(
+  options: Readonly<Record<string, unknown>>,
+  fields: Fields,
+  where: string,
+): string[] {
   return Object.entries(GENERATOR_OPTIONS).flatMap(([key, writes]) => {
     const value = options[key];
     const fallback = fields[key]?.default;
     if (value === undefined || value === fallback) return [];
-    return [`${where}.${key}: means nothing with your own config file: it writes ${writes} into the generated configuration; set that in your file instead`];
+    return [
+      `${where}.${key}: means nothing with your own config file: it writes ${writes} into the generated configuration; set that in your file instead`,
+    ];
   });
 }
 
@@ -60,7 +66,9 @@ export function generatorOptionProblems(options: Readonly<Record<string, unknown
 function ownedNginxProblems(text: string, source: string, where: string): string[] {
   return nginxDirectives(text)
     .filter((d) => d.blocks.length === 0 && Object.hasOwn(OWNED_NGINX_DIRECTIVES, d.name))
-    .map((d) => `${where}.config: ${source} line ${d.line}: leave \`${d.name}\` out: ${OWNED_NGINX_DIRECTIVES[d.name]}`);
+    .map(
+      (d) => `${where}.config: ${source} line ${d.line}: leave \`${d.name}\` out: ${OWNED_NGINX_DIRECTIVES[d.name]}`,
+    );
 }
 
 export interface UserConfigInput {
@@ -92,7 +100,12 @@ function readUserFile(path: string, where: string, problems: string[]): { source
  * The user's file, filled in and checked, and the filled text by its file name (the actor's plan files); pushes
  * each problem (under `where`) and returns undefined when there is one.
  */
-export function resolveUserConfig(input: UserConfigInput, ctx: LinkContext, where: string, problems: string[]): { userConfig: UserConfig; files: Record<string, string> } | undefined {
+export function resolveUserConfig(
+  input: UserConfigInput,
+  ctx: LinkContext,
+  where: string,
+  problems: string[],
+): { userConfig: UserConfig; files: Record<string, string> } | undefined {
   const file = readUserFile(resolve(ctx.scenarioDir, input.path), where, problems);
   if (!file) return undefined;
   const filled = fillPlaceholders(file.text, knownPlaceholders(ctx, input.port, input.upstreams));
@@ -105,7 +118,12 @@ export function resolveUserConfig(input: UserConfigInput, ctx: LinkContext, wher
     const refused = input.binary && haproxyCheckProblem(input.binary, filled.text, file.source);
     if (refused) problems.push(`${where}.config: ${refused}`);
     const upstreamUse = haproxyUpstreamUse(filled.text);
-    return refused ? undefined : { userConfig: { source: file.source, fileName, ...(upstreamUse ? { upstreamUse } : {}) }, files: { [fileName]: filled.text } };
+    return refused
+      ? undefined
+      : {
+          userConfig: { source: file.source, fileName, ...(upstreamUse ? { upstreamUse } : {}) },
+          files: { [fileName]: filled.text },
+        };
   }
   const owned = ownedNginxProblems(filled.text, file.source, where);
   problems.push(...owned);

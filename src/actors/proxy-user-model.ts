@@ -24,11 +24,19 @@ export function nginxUpstreamUse(text: string, keepAliveByDefault: boolean): Ups
   const pools = inUpstream.map((d) => count(d.args[0]) ?? 0);
   const http11 = keepAliveByDefault || directives.some((d) => d.name === 'proxy_http_version' && d.args[0] === '1.1');
   const pool = pools.length ? Math.max(...pools) : keepAliveByDefault ? 32 : 0;
-  return { perRequest: pool > 0 && http11 ? { pooled: true, connections: pool } : { pooled: false }, closeStyle: 'graceful' };
+  return {
+    perRequest: pool > 0 && http11 ? { pooled: true, connections: pool } : { pooled: false },
+    closeStyle: 'graceful',
+  };
 }
 
 /** The words of a haproxy.cfg line, its comment cut. */
-const wordsOf = (line: string) => line.replace(/(^|\s)#.*$/, '').trim().split(/\s+/).filter(Boolean);
+const wordsOf = (line: string) =>
+  line
+    .replace(/(^|\s)#.*$/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
 
 /**
  * HAProxy: `mode tcp` (its default) mirrors each side's FIN; `mode http` keeps server connections for reuse unless
@@ -36,13 +44,22 @@ const wordsOf = (line: string) => line.replace(/(^|\s)#.*$/, '').trim().split(/\
  * known only from `pool-max-conn N` on server lines; undefined where the file does not say it plainly.
  */
 export function haproxyUpstreamUse(text: string): UpstreamUse | undefined {
-  const lines = text.split('\n').map(wordsOf).filter((w) => w.length > 0);
+  const lines = text
+    .split('\n')
+    .map(wordsOf)
+    .filter((w) => w.length > 0);
   const modes = new Set(lines.filter((w) => w[0] === 'mode').map((w) => w[1]));
   if (modes.size > 1) return undefined;
   if (!modes.has('http')) return { perRequest: { pooled: false }, closeStyle: 'graceful' };
-  const noReuse = lines.some((w) => (w[0] === 'option' && (w[1] === 'http-server-close' || w[1] === 'httpclose')) || (w[0] === 'http-reuse' && w[1] === 'never'));
+  const noReuse = lines.some(
+    (w) =>
+      (w[0] === 'option' && (w[1] === 'http-server-close' || w[1] === 'httpclose')) ||
+      (w[0] === 'http-reuse' && w[1] === 'never'),
+  );
   if (noReuse) return { perRequest: { pooled: false }, closeStyle: 'rst' };
   const pools = lines.filter((w) => w[0] === 'server').map((w) => count(w[w.indexOf('pool-max-conn') + 1]) ?? 0);
   const pool = Math.max(0, ...pools);
-  return pool > 0 && pools.every((p) => p > 0) ? { perRequest: { pooled: true, connections: pool }, closeStyle: 'rst' } : undefined;
+  return pool > 0 && pools.every((p) => p > 0)
+    ? { perRequest: { pooled: true, connections: pool }, closeStyle: 'rst' }
+    : undefined;
 }

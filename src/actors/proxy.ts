@@ -12,57 +12,130 @@ import { defineActorKind } from './actor.ts';
 import { checkOwnAddress, resolveServer } from './link-helpers.ts';
 import { engineBinary } from './proxy-binaries.ts';
 import { builtinEngine, POOL_IDLE_MS } from './proxy-builtin.ts';
-import { ErrorLogTally, HTTP_REUSE, RETRY_ON, RETRY_SETS, type ProxyEngineFactory, type Upstream } from './proxy-engine.ts';
+import {
+  ErrorLogTally,
+  HTTP_REUSE,
+  RETRY_ON,
+  RETRY_SETS,
+  type ProxyEngineFactory,
+  type Upstream,
+} from './proxy-engine.ts';
 import { haproxyEngine } from './proxy-haproxy.ts';
 import { NGINX_WORKER_CONNECTIONS } from './nginx-process.ts';
 import { nginxEngine } from './proxy-nginx.ts';
 import { generatorOptionProblems, resolveUserConfig, type UserConfig } from './proxy-user-config.ts';
 
-const ENGINES = { nginx: nginxEngine, haproxy: haproxyEngine, builtin: builtinEngine } satisfies Record<string, ProxyEngineFactory>;
+const ENGINES = { nginx: nginxEngine, haproxy: haproxyEngine, builtin: builtinEngine } satisfies Record<
+  string,
+  ProxyEngineFactory
+>;
 
 const options = {
   engine: f.oneOf(['nginx', 'haproxy', 'builtin'] as const, {
     default: 'nginx',
-    describe: 'nginx or haproxy (the installed binaries, run by the agent), or builtin (undici, for machines with neither)',
+    describe:
+      'nginx or haproxy (the installed binaries, run by the agent), or builtin (undici, for machines with neither)',
   }),
   port: f.int({ min: 1, max: 65535, default: 80, describe: 'TCP port the proxy listens on' }),
-  upstreams: f.string({ describe: 'comma-separated names of the server actors to proxy to (round robin), e.g. "web1,web2"' }),
+  upstreams: f.string({
+    describe: 'comma-separated names of the server actors to proxy to (round robin), e.g. "web1,web2"',
+  }),
   keepAlive: f.int({
     min: 0,
     max: 10_000,
     default: 0,
-    describe: 'idle upstream connections kept for reuse (nginx `keepalive N` per worker, HAProxy pool-max-conn per server, undici connections per upstream); 0: one new upstream connection per request, closed by the proxy',
+    describe:
+      'idle upstream connections kept for reuse (nginx `keepalive N` per worker, HAProxy pool-max-conn per server, undici connections per upstream); 0: one new upstream connection per request, closed by the proxy',
   }),
-  bind: f.optional(f.ipv4({ describe: 'source address of upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)' })),
-  sourcePorts: f.optional(f.portRange({ describe: 'HAProxy only: per-server source port range (`source 0.0.0.0:40000-40999`), managed by HAProxy itself' })),
+  bind: f.optional(
+    f.ipv4({
+      describe: 'source address of upstream connections (nginx proxy_bind, HAProxy source, undici localAddress)',
+    }),
+  ),
+  sourcePorts: f.optional(
+    f.portRange({
+      describe: 'HAProxy only: per-server source port range (`source 0.0.0.0:40000-40999`), managed by HAProxy itself',
+    }),
+  ),
   mode: f.oneOf(['http', 'tcp'] as const, {
     default: 'http',
-    describe: 'HAProxy only: http, or tcp (layer 4, mirrors each side\'s FIN to the other, so a client that closes first makes the proxy close first)',
+    describe:
+      "HAProxy only: http, or tcp (layer 4, mirrors each side's FIN to the other, so a client that closes first makes the proxy close first)",
   }),
   workers: f.int({ min: 1, max: 64, default: 1, describe: 'nginx worker processes / HAProxy threads' }),
   connectTimeout: f.duration({ default: '5s', describe: 'upstream connect timeout' }),
-  binary: f.optional(f.string({ describe: 'absolute path of the nginx or haproxy executable (default: the installed one)' })),
-  upstreamIdleTimeout: f.optional(f.duration({ min: '1s', max: '1h', describe: 'nginx with a pool only: how long an idle upstream connection is kept (upstream `keepalive_timeout`, nginx default 60s)' })),
-  upstreamKeepAliveRequests: f.optional(f.int({ min: 1, max: 10_000_000, describe: 'nginx with a pool only: requests over one upstream connection before nginx closes it (upstream `keepalive_requests`, default 1000 since 1.19.10)' })),
-  retries: f.optional(f.oneOf(RETRY_SETS, { describe: 'nginx only: when a request is passed to the next upstream (`proxy_next_upstream`): off, or error-timeout (nginx\'s default), error-timeout-non-idempotent (POST too), error-timeout-http-502-503-504' })),
-  serverTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy only: `timeout server`, the longest wait for the server to send (default 30s)' })),
-  httpKeepAliveTimeout: f.optional(f.duration({ min: '1ms', max: '24h', describe: 'HAProxy in http mode only: `timeout http-keep-alive`, how long an idle client connection waits for its next request' })),
-  retryOn: f.optional(f.oneOf(RETRY_ON, { describe: 'HAProxy in http mode only: `retry-on`: conn-failure (HAProxy\'s default), or conn-failure-empty-response (also sends again, on another connection, a request whose server closed without answering, POST included)' })),
+  binary: f.optional(
+    f.string({ describe: 'absolute path of the nginx or haproxy executable (default: the installed one)' }),
+  ),
+  upstreamIdleTimeout: f.optional(
+    f.duration({
+      min: '1s',
+      max: '1h',
+      describe:
+        'nginx with a pool only: how long an idle upstream connection is kept (upstream `keepalive_timeout`, nginx default 60s)',
+    }),
+  ),
+  upstreamKeepAliveRequests: f.optional(
+    f.int({
+      min: 1,
+      max: 10_000_000,
+      describe:
+        'nginx with a pool only: requests over one upstream connection before nginx closes it (upstream `keepalive_requests`, default 1000 since 1.19.10)',
+    }),
+  ),
+  retries: f.optional(
+    f.oneOf(RETRY_SETS, {
+      describe:
+        "nginx only: when a request is passed to the next upstream (`proxy_next_upstream`): off, or error-timeout (nginx's default), error-timeout-non-idempotent (POST too), error-timeout-http-502-503-504",
+    }),
+  ),
+  serverTimeout: f.optional(
+    f.duration({
+      min: '1ms',
+      max: '24h',
+      describe: 'HAProxy only: `timeout server`, the longest wait for the server to send (default 30s)',
+    }),
+  ),
+  httpKeepAliveTimeout: f.optional(
+    f.duration({
+      min: '1ms',
+      max: '24h',
+      describe:
+        'HAProxy in http mode only: `timeout http-keep-alive`, how long an idle client connection waits for its next request',
+    }),
+  ),
+  retryOn: f.optional(
+    f.oneOf(RETRY_ON, {
+      describe:
+        "HAProxy in http mode only: `retry-on`: conn-failure (HAProxy's default), or conn-failure-empty-response (also sends again, on another connection, a request whose server closed without answering, POST included)",
+    }),
+  ),
   poolPurgeDelay: f.optional(
     f.duration({
       min: '1ms',
       max: '1h',
-      describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: the server\'s `pool-purge-delay` (default 5s): each such interval HAProxy closes half of the idle server connections beyond its estimate of recent need; HAProxy 2.6 has no other bound on an idle server connection\'s life',
+      describe:
+        "HAProxy in http mode with a pool (keepAlive > 0) only: the server's `pool-purge-delay` (default 5s): each such interval HAProxy closes half of the idle server connections beyond its estimate of recent need; HAProxy 2.6 has no other bound on an idle server connection's life",
     }),
   ),
-  httpReuse: f.optional(f.oneOf(HTTP_REUSE, { describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: `http-reuse` (default here: always)' })),
+  httpReuse: f.optional(
+    f.oneOf(HTTP_REUSE, {
+      describe: 'HAProxy in http mode with a pool (keepAlive > 0) only: `http-reuse` (default here: always)',
+    }),
+  ),
   config: f.optional(
     f.string({
       describe:
-        'your own nginx.conf (engine nginx) or haproxy.cfg (engine haproxy) instead of the generated one, relative to the scenario file; placeholders are filled from the plan: {{listen}} (this proxy\'s host address:port), {{upstream.ACTOR}} (an upstream\'s address:port), {{host.HOST}} (a host\'s address), {{port.ACTOR}} (an actor\'s port). Checked with nginx -t / haproxy -c before any lab; options that write configuration lines are refused beside it',
+        "your own nginx.conf (engine nginx) or haproxy.cfg (engine haproxy) instead of the generated one, relative to the scenario file; placeholders are filled from the plan: {{listen}} (this proxy's host address:port), {{upstream.ACTOR}} (an upstream's address:port), {{host.HOST}} (a host's address), {{port.ACTOR}} (an actor's port). Checked with nginx -t / haproxy -c before any lab; options that write configuration lines are refused beside it",
     }),
   ),
-  workerConnections: f.optional(f.int({ min: 4, max: NGINX_WORKER_CONNECTIONS, describe: `nginx only: \`worker_connections\` per worker (default ${NGINX_WORKER_CONNECTIONS}); each proxied request takes two (client and upstream), so a small value reproduces "worker_connections are not enough"` })),
+  workerConnections: f.optional(
+    f.int({
+      min: 4,
+      max: NGINX_WORKER_CONNECTIONS,
+      describe: `nginx only: \`worker_connections\` per worker (default ${NGINX_WORKER_CONNECTIONS}); each proxied request takes two (client and upstream), so a small value reproduces "worker_connections are not enough"`,
+    }),
+  ),
 };
 
 /** Tcp.ActiveOpens of this host's namespace: every connect() that sent a SYN (one failing with EADDRNOTAVAIL sends none). */
@@ -88,7 +161,10 @@ export const proxy = defineActorKind({
   options,
   link(o, ctx, where, problems): ProxyLinks | undefined {
     const upstreams: Upstream[] = [];
-    const names = o.upstreams.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = o.upstreams
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (names.length === 0) problems.push(`${where}.upstreams: name at least one server actor`);
     if (new Set(names).size !== names.length) problems.push(`${where}.upstreams: an upstream is named twice`);
     for (const name of names) {
@@ -97,18 +173,31 @@ export const proxy = defineActorKind({
     }
     checkOwnAddress(o.bind, ctx, `${where}.bind`, problems);
     if (o.sourcePorts !== undefined && o.engine !== 'haproxy') {
-      problems.push(`${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`);
+      problems.push(
+        `${where}.sourcePorts: only HAProxy manages its own source port range; with ${o.engine} narrow the host's net.ipv4.ip_local_port_range instead`,
+      );
     }
-    if (o.mode !== 'http' && o.engine !== 'haproxy') problems.push(`${where}.mode: only HAProxy runs here in tcp mode (nginx's stream module is not loaded by its Debian package by default)`);
+    if (o.mode !== 'http' && o.engine !== 'haproxy')
+      problems.push(
+        `${where}.mode: only HAProxy runs here in tcp mode (nginx's stream module is not loaded by its Debian package by default)`,
+      );
     problems.push(...engineOptionProblems(o, where));
     let binary: string | undefined;
     if (o.engine !== 'builtin') binary = engineBinary(o.engine, o.binary, ctx, where, problems);
-    else if (o.binary !== undefined) problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
+    else if (o.binary !== undefined)
+      problems.push(`${where}.binary: the builtin engine runs in the agent and has no executable`);
     let userConfig: ReturnType<typeof resolveUserConfig>;
     if (o.config !== undefined) {
       problems.push(...generatorOptionProblems(o, options, where));
-      if (o.engine === 'builtin') problems.push(`${where}.config: the builtin engine has no configuration file (use engine nginx or haproxy)`);
-      else if (upstreams.length === names.length) userConfig = resolveUserConfig({ engine: o.engine, path: o.config, port: o.port, upstreams, binary }, ctx, where, problems);
+      if (o.engine === 'builtin')
+        problems.push(`${where}.config: the builtin engine has no configuration file (use engine nginx or haproxy)`);
+      else if (upstreams.length === names.length)
+        userConfig = resolveUserConfig(
+          { engine: o.engine, path: o.config, port: o.port, upstreams, binary },
+          ctx,
+          where,
+          problems,
+        );
     }
     if (upstreams.length === 0) return undefined;
     const u = upstreams[0]!;
@@ -122,20 +211,32 @@ export const proxy = defineActorKind({
     return linked;
   },
   connections: ({ options: o, upstreams, userConfig }) => ({
-    accepts: { port: o.port, acceptAfterMs: 0, reuseAddr: true, keepAlive: true, closeStyle: 'graceful', unreadBody: false },
-    dials: userConfig ? userConfigDials(userConfig, upstreams) : upstreams.map((to) => ({
-      to,
-      ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
-      localPorts: upstreamPorts(o),
-      perRequest: o.keepAlive > 0 ? { pooled: true, connections: o.keepAlive, ...poolIdleTimeout(o), ...beyondPool(o) } : { pooled: false },
-      // Without keep-alive the proxy ends each upstream connection once the response is in.
-      closer: 'client',
-      // HAProxy in http mode closes server connections with an RST.
-      closeStyle: o.engine === 'haproxy' && o.mode === 'http' ? 'rst' : 'graceful',
-      requestBodyBytes: 0,
-      writesAfterPeerClose: false,
-      ...retriesOf(o),
-    })),
+    accepts: {
+      port: o.port,
+      acceptAfterMs: 0,
+      reuseAddr: true,
+      keepAlive: true,
+      closeStyle: 'graceful',
+      unreadBody: false,
+    },
+    dials: userConfig
+      ? userConfigDials(userConfig, upstreams)
+      : upstreams.map((to) => ({
+          to,
+          ...(o.bind !== undefined ? { sourceAddress: o.bind } : {}),
+          localPorts: upstreamPorts(o),
+          perRequest:
+            o.keepAlive > 0
+              ? { pooled: true, connections: o.keepAlive, ...poolIdleTimeout(o), ...beyondPool(o) }
+              : { pooled: false },
+          // Without keep-alive the proxy ends each upstream connection once the response is in.
+          closer: 'client',
+          // HAProxy in http mode closes server connections with an RST.
+          closeStyle: o.engine === 'haproxy' && o.mode === 'http' ? 'rst' : 'graceful',
+          requestBodyBytes: 0,
+          writesAfterPeerClose: false,
+          ...retriesOf(o),
+        })),
   }),
   create(plan, ctx) {
     const o = plan.options;
@@ -202,22 +303,54 @@ export const proxy = defineActorKind({
 
 /** Each engine-specific option given where it has no meaning, with the reason. */
 function engineOptionProblems(
-  o: { engine: string; mode: string; keepAlive: number; upstreamIdleTimeout?: number; upstreamKeepAliveRequests?: number; retries?: string; serverTimeout?: number; httpKeepAliveTimeout?: number; httpReuse?: string; poolPurgeDelay?: number; retryOn?: string; workerConnections?: number },
+  o: {
+    engine: string;
+    mode: string;
+    keepAlive: number;
+    upstreamIdleTimeout?: number;
+    upstreamKeepAliveRequests?: number;
+    retries?: string;
+    serverTimeout?: number;
+    httpKeepAliveTimeout?: number;
+    httpReuse?: string;
+    poolPurgeDelay?: number;
+    retryOn?: string;
+    workerConnections?: number;
+  },
   where: string,
 ): string[] {
   const problems: string[] = [];
   const nginxPool = (key: string, directive: string) => {
-    if (o.engine !== 'nginx') problems.push(`${where}.${key}: nginx only (its upstream \`${directive}\`); ${o.engine} has no such setting here`);
-    else if (o.keepAlive === 0) problems.push(`${where}.${key}: needs an upstream keep-alive pool (keepAlive > 0): without one every upstream connection closes after its request`);
+    if (o.engine !== 'nginx')
+      problems.push(
+        `${where}.${key}: nginx only (its upstream \`${directive}\`); ${o.engine} has no such setting here`,
+      );
+    else if (o.keepAlive === 0)
+      problems.push(
+        `${where}.${key}: needs an upstream keep-alive pool (keepAlive > 0): without one every upstream connection closes after its request`,
+      );
   };
   if (o.upstreamIdleTimeout !== undefined) nginxPool('upstreamIdleTimeout', 'keepalive_timeout');
   if (o.upstreamKeepAliveRequests !== undefined) nginxPool('upstreamKeepAliveRequests', 'keepalive_requests');
-  if (o.workerConnections !== undefined && o.engine !== 'nginx') problems.push(`${where}.workerConnections: nginx only (\`worker_connections\`); ${o.engine === 'builtin' ? 'the builtin engine has no connection limit of its own' : 'HAProxy\'s maxconn is not an option here'}`);
-  if (o.retries !== undefined && o.engine !== 'nginx') problems.push(`${where}.retries: nginx only (\`proxy_next_upstream\`); ${o.engine === 'builtin' ? 'the builtin engine never retries' : 'HAProxy\'s retries and redispatch are not options here'}`);
+  if (o.workerConnections !== undefined && o.engine !== 'nginx')
+    problems.push(
+      `${where}.workerConnections: nginx only (\`worker_connections\`); ${o.engine === 'builtin' ? 'the builtin engine has no connection limit of its own' : "HAProxy's maxconn is not an option here"}`,
+    );
+  if (o.retries !== undefined && o.engine !== 'nginx')
+    problems.push(
+      `${where}.retries: nginx only (\`proxy_next_upstream\`); ${o.engine === 'builtin' ? 'the builtin engine never retries' : "HAProxy's retries and redispatch are not options here"}`,
+    );
   const haproxy = (key: string, directive: string, needs: { http?: boolean; pool?: boolean } = {}) => {
-    if (o.engine !== 'haproxy') problems.push(`${where}.${key}: HAProxy only (\`${directive}\`); ${o.engine} has no such setting here`);
-    else if (needs.http && o.mode !== 'http') problems.push(`${where}.${key}: HAProxy in http mode only: in tcp mode there are no requests to keep a connection alive between`);
-    else if (needs.pool && o.keepAlive === 0) problems.push(`${where}.${key}: needs an upstream pool (keepAlive > 0): without one HAProxy runs http-server-close and never reuses a server connection`);
+    if (o.engine !== 'haproxy')
+      problems.push(`${where}.${key}: HAProxy only (\`${directive}\`); ${o.engine} has no such setting here`);
+    else if (needs.http && o.mode !== 'http')
+      problems.push(
+        `${where}.${key}: HAProxy in http mode only: in tcp mode there are no requests to keep a connection alive between`,
+      );
+    else if (needs.pool && o.keepAlive === 0)
+      problems.push(
+        `${where}.${key}: needs an upstream pool (keepAlive > 0): without one HAProxy runs http-server-close and never reuses a server connection`,
+      );
   };
   if (o.serverTimeout !== undefined) haproxy('serverTimeout', 'timeout server');
   if (o.httpKeepAliveTimeout !== undefined) haproxy('httpKeepAliveTimeout', 'timeout http-keep-alive', { http: true });
@@ -230,7 +363,8 @@ function engineOptionProblems(
 /** One of the actor's plan files (the filled-in config), which link() put there beside the name it gave. */
 function fileOf(plan: ActorPlan, name: string): string {
   const text = plan.files?.[name];
-  if (text === undefined) throw new InvalidValueError(`proxy ${plan.name}: its plan names ${name} but holds no such file`);
+  if (text === undefined)
+    throw new InvalidValueError(`proxy ${plan.name}: its plan names ${name} but holds no such file`);
   return text;
 }
 
@@ -283,10 +417,13 @@ function poolIdleTimeout(o: { engine: string; upstreamIdleTimeout?: number }): {
  * Which failed requests go to another connection: nginx's proxy_next_upstream (default `error timeout`) never
  * passes on a POST, LOCK or PATCH once its request was sent, unless `non_idempotent`; the builtin never retries.
  */
-function retriesOf(o: { engine: string; retries?: (typeof RETRY_SETS)[number]; retryOn?: (typeof RETRY_ON)[number] }): { retries?: Retries } {
+function retriesOf(o: { engine: string; retries?: (typeof RETRY_SETS)[number]; retryOn?: (typeof RETRY_ON)[number] }): {
+  retries?: Retries;
+} {
   if (o.engine === 'builtin') return { retries: 'none' };
   // HAProxy: conn-failure retries only a connection that was never made; empty-response any request, POST included.
-  if (o.engine === 'haproxy') return o.retryOn === undefined ? {} : { retries: o.retryOn === 'conn-failure' ? 'none' : 'all' };
+  if (o.engine === 'haproxy')
+    return o.retryOn === undefined ? {} : { retries: o.retryOn === 'conn-failure' ? 'none' : 'all' };
   if (o.engine !== 'nginx') return {};
   if (o.retries === 'off') return { retries: 'none' };
   return { retries: o.retries === 'error-timeout-non-idempotent' ? 'all' : 'idempotent' };

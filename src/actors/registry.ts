@@ -17,7 +17,9 @@ export type RegisteredActorKind = (typeof KINDS)[number];
 /** What any registered kind's stats() returns. */
 export type AnyActorStats = StatsOf<RegisteredActorKind>;
 
-export const actorKinds: ReadonlyMap<string, ActorKind<string, any, object, any>> = new Map(KINDS.map((k) => [k.kind, k as ActorKind<string, any, object, any>]));
+export const actorKinds: ReadonlyMap<string, ActorKind<string, any, object, any>> = new Map(
+  KINDS.map((k) => [k.kind, k as ActorKind<string, any, object, any>]),
+);
 
 export function actorKind(kind: string): ActorKind<string, any, object, any> | undefined {
   return actorKinds.get(kind);

@@ -16,9 +16,14 @@ export const shortConnClient = defineActorKind({
   options: shortConnOptions,
   link(o, ctx, where, problems) {
     checkOwnAddress(o.localAddress, ctx, `${where}.localAddress`, problems);
-    if (o.workers > 1 && o.model === 'closed' && o.concurrency < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a concurrency of at least ${o.workers} (one connection each)`);
-    if (o.workers > 1 && o.model === 'open' && o.maxInFlight < o.workers) problems.push(`${where}.workers: ${o.workers} workers need a maxInFlight of at least ${o.workers}`);
-    if (o.workers > 1 && o.closeStyle === 'never') problems.push(`${where}.workers: held sockets (closeStyle never) stay on one event loop: use workers 1`);
+    if (o.workers > 1 && o.model === 'closed' && o.concurrency < o.workers)
+      problems.push(
+        `${where}.workers: ${o.workers} workers need a concurrency of at least ${o.workers} (one connection each)`,
+      );
+    if (o.workers > 1 && o.model === 'open' && o.maxInFlight < o.workers)
+      problems.push(`${where}.workers: ${o.workers} workers need a maxInFlight of at least ${o.workers}`);
+    if (o.workers > 1 && o.closeStyle === 'never')
+      problems.push(`${where}.workers: held sockets (closeStyle never) stay on one event loop: use workers 1`);
     checkExpect(o.expect, `${where}.expect`, problems);
     if (o.engine === 'native') nativeEngineProblems(o, where, problems);
     const connect = resolveServer(o.target, ctx, `${where}.target`, problems, o.over);
@@ -29,7 +34,12 @@ export const shortConnClient = defineActorKind({
       {
         to: connect,
         ...(o.localAddress !== undefined ? { sourceAddress: o.localAddress } : {}),
-        localPorts: o.localPort !== undefined ? { from: 'fixed', port: o.localPort } : o.localAddress !== undefined ? { from: 'bind-before-connect', address: o.localAddress } : { from: 'range' },
+        localPorts:
+          o.localPort !== undefined
+            ? { from: 'fixed', port: o.localPort }
+            : o.localAddress !== undefined
+              ? { from: 'bind-before-connect', address: o.localAddress }
+              : { from: 'range' },
         perRequest: { pooled: false },
         closer: o.closer,
         closeStyle: o.closeStyle,
@@ -37,9 +47,20 @@ export const shortConnClient = defineActorKind({
         writesAfterPeerClose: o.writeAfterPeerClose > 0,
       },
     ],
-    load: o.model === 'open'
-      ? { model: 'open', ratePerSec: o.rate, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) }
-      : { model: 'closed', concurrency: o.concurrency, durationMs: o.duration, ...(o.count !== undefined ? { count: o.count } : {}) },
+    load:
+      o.model === 'open'
+        ? {
+            model: 'open',
+            ratePerSec: o.rate,
+            durationMs: o.duration,
+            ...(o.count !== undefined ? { count: o.count } : {}),
+          }
+        : {
+            model: 'closed',
+            concurrency: o.concurrency,
+            durationMs: o.duration,
+            ...(o.count !== undefined ? { count: o.count } : {}),
+          },
   }),
   maxDurationMs: (o) => o.duration + o.idleTimeout,
   create(plan, ctx) {
@@ -63,6 +84,10 @@ function nativeEngineProblems(o: ValuesOf<typeof shortConnOptions>, where: strin
     // It knows one expect set in C: 200-399 is ok, any other status an error HTTP_<status>.
     [o.expect !== '200-399', 'expect'],
   ];
-  for (const [used, what] of unsupported) if (used) problems.push(`${where}.engine: the native engine does not do ${what}: use engine node`);
-  if (!floodAddonBuilt()) problems.push(`${where}.engine: the native engine's addon (${FLOOD_ADDON_PATH}) was not built at install (it needs a C compiler, make and python3): use engine node, or reinstall`);
+  for (const [used, what] of unsupported)
+    if (used) problems.push(`${where}.engine: the native engine does not do ${what}: use engine node`);
+  if (!floodAddonBuilt())
+    problems.push(
+      `${where}.engine: the native engine's addon (${FLOOD_ADDON_PATH}) was not built at install (it needs a C compiler, make and python3): use engine node, or reinstall`,
+    );
 }

@@ -26,11 +26,19 @@ export interface LoopShare {
 /** Latency percentiles in ms from a histogram of µs. */
 export function latencySummary(h: hdr.Histogram) {
   const p = (q: number) => (h.totalCount ? h.getValueAtPercentile(q) / 1000 : null);
-  return { p50: p(50), p90: p(90), p99: p(99), max: h.totalCount ? h.maxValue / 1000 : null, mean: h.totalCount ? h.mean / 1000 : null, count: h.totalCount };
+  return {
+    p50: p(50),
+    p90: p(90),
+    p99: p(99),
+    max: h.totalCount ? h.maxValue / 1000 : null,
+    mean: h.totalCount ? h.mean / 1000 : null,
+    count: h.totalCount,
+  };
 }
 
 /** A latency histogram of µs, 1 µs to an hour at 3 significant digits: the same in every loop, so they merge. */
-export const newLatencyHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+export const newLatencyHistogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
 /** The request a flood sends on every connection: a GET, or a POST with a body of requestBodyBytes. */
 export function floodRequest(plan: FloodPlan): Buffer {
@@ -38,10 +46,14 @@ export function floodRequest(plan: FloodPlan): Buffer {
   const connect = plan.connect!;
   return o.requestBodyBytes > 0
     ? Buffer.concat([
-      Buffer.from(`POST ${o.path} HTTP/1.1\r\nHost: ${endpointText(connect.address, connect.port)}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`),
-      Buffer.alloc(o.requestBodyBytes, 'b'),
-    ])
-    : Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${endpointText(connect.address, connect.port)}\r\nUser-Agent: waitlab\r\n\r\n`);
+        Buffer.from(
+          `POST ${o.path} HTTP/1.1\r\nHost: ${endpointText(connect.address, connect.port)}\r\nUser-Agent: waitlab\r\nContent-Length: ${o.requestBodyBytes}\r\n\r\n`,
+        ),
+        Buffer.alloc(o.requestBodyBytes, 'b'),
+      ])
+    : Buffer.from(
+        `GET ${o.path} HTTP/1.1\r\nHost: ${endpointText(connect.address, connect.port)}\r\nUser-Agent: waitlab\r\n\r\n`,
+      );
 }
 
 /** What a loop has counted, by whichever engine ran it. */
@@ -103,11 +115,22 @@ export function loopStats(plan: FloodPlan, t: LoopTally, latency: hdr.Histogram,
 
 export type FloodStats = ReturnType<typeof loopStats>;
 
-export function floodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare = { phaseMs: 0, firstError: new FirstErrorMark() }) {
+export function floodLoop(
+  plan: FloodPlan,
+  ctx: ActorContext,
+  share: LoopShare = { phaseMs: 0, firstError: new FirstErrorMark() },
+) {
   const o = plan.options;
   const allowHalfOpen = o.closeStyle === 'never' || o.writeAfterPeerClose > 0;
   const lateTimers = new Set<NodeJS.Timeout>();
-  const setup: FloodConnectionSetup = { options: o, connect: plan.connect!, request: floodRequest(plan), lateData: Buffer.alloc(o.writeAfterPeerClose, 'l'), allowHalfOpen, lateTimers };
+  const setup: FloodConnectionSetup = {
+    options: o,
+    connect: plan.connect!,
+    request: floodRequest(plan),
+    lateData: Buffer.alloc(o.writeAfterPeerClose, 'l'),
+    allowHalfOpen,
+    lateTimers,
+  };
   const tallies = new FloodTallies(ctx.now, share.firstError, newLatencyHistogram(), parseExpect(o.expect));
   const connections = new Set<FloodConnection>();
   let startedAt = 0; // run clock

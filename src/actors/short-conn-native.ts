@@ -62,12 +62,40 @@ export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopS
   const stats = () => {
     const s = flood ? addon.stats(flood) : undefined;
     if (!s) {
-      const zero = { attempts: 0, connected: 0, responses: 0, ok: 0, missedStarts: 0, inFlight: 0, held: 0, peerClosed: 0, lateWrites: 0, cutAtLoadEnd: 0, windowConnected: 0 };
-      return { tally: { ...zero, statuses: {}, errors: {}, errorCount: 0, first: null, connectedBeforeFirstError: 0 }, latency: newLatencyHistogram(), endedAt: ctx.now() };
+      const zero = {
+        attempts: 0,
+        connected: 0,
+        responses: 0,
+        ok: 0,
+        missedStarts: 0,
+        inFlight: 0,
+        held: 0,
+        peerClosed: 0,
+        lateWrites: 0,
+        cutAtLoadEnd: 0,
+        windowConnected: 0,
+      };
+      return {
+        tally: { ...zero, statuses: {}, errors: {}, errorCount: 0, first: null, connectedBeforeFirstError: 0 },
+        latency: newLatencyHistogram(),
+        endedAt: ctx.now(),
+      };
     }
     const { errors, first, errorCount } = errorsOf(s);
-    const tally = { ...s, held: 0, lateWrites: 0, errors, first, errorCount, connectedBeforeFirstError: share.firstError.count };
-    return { tally, latency: histogramOf(s.latency), endedAt: s.endedAtMs >= 0 ? s.endedAtMs : s.startedAtMs + s.elapsedMs };
+    const tally = {
+      ...s,
+      held: 0,
+      lateWrites: 0,
+      errors,
+      first,
+      errorCount,
+      connectedBeforeFirstError: share.firstError.count,
+    };
+    return {
+      tally,
+      latency: histogramOf(s.latency),
+      endedAt: s.endedAtMs >= 0 ? s.endedAtMs : s.startedAtMs + s.elapsedMs,
+    };
   };
 
   return {

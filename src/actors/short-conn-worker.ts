@@ -13,10 +13,21 @@ const input = workerData as WorkerInput;
 const port = parentPort!;
 // The run's clock of the agent: epoch ms less the same zero.
 const now = () => performance.timeOrigin + performance.now() - input.zeroEpochMs;
-const ctx = { plan: input.plan, now, log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => port.postMessage({ type: 'log', level, msg, data } satisfies WorkerMessage) };
+const ctx = {
+  plan: input.plan,
+  now,
+  log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) =>
+    port.postMessage({ type: 'log', level, msg, data } satisfies WorkerMessage),
+};
 const share = { phaseMs: input.phaseMs, firstError: new FirstErrorMark(input.shared) };
-const loop = input.plan.options.engine === 'native' ? nativeFloodLoop(input.plan, ctx, share) : floodLoop(input.plan, ctx, share);
-const report = (type: 'stats' | 'done') => port.postMessage({ type, stats: loop.stats(), latency: hdr.encodeIntoCompressedBase64(loop.latency) } satisfies WorkerMessage);
+const loop =
+  input.plan.options.engine === 'native' ? nativeFloodLoop(input.plan, ctx, share) : floodLoop(input.plan, ctx, share);
+const report = (type: 'stats' | 'done') =>
+  port.postMessage({
+    type,
+    stats: loop.stats(),
+    latency: hdr.encodeIntoCompressedBase64(loop.latency),
+  } satisfies WorkerMessage);
 
 port.on('message', (cmd: 'close' | 'destroy') => {
   if (cmd === 'destroy') loop.destroy();

@@ -30,7 +30,14 @@ export type WorkerMessage =
 export function shareOf(plan: FloodPlan, i: number, n: number): { plan: FloodPlan; phaseMs: number } {
   const o = plan.options;
   const split = (total: number) => Math.floor(total / n) + (i < total % n ? 1 : 0);
-  const options = { ...o, workers: 1, concurrency: split(o.concurrency), maxInFlight: split(o.maxInFlight), rate: o.rate / n, count: o.count === undefined ? undefined : split(o.count) };
+  const options = {
+    ...o,
+    workers: 1,
+    concurrency: split(o.concurrency),
+    maxInFlight: split(o.maxInFlight),
+    rate: o.rate / n,
+    count: o.count === undefined ? undefined : split(o.count),
+  };
   // Worker i takes starts i, i + n, i + 2n, ... of the one schedule at o.rate.
   return { plan: { ...plan, options }, phaseMs: o.model === 'open' ? (i * 1000) / o.rate : 0 };
 }
@@ -50,10 +57,30 @@ function mergeErrors(parts: readonly FloodStats[]): Record<string, ErrorCount> {
 
 /** One actor's stats from its workers' (each read connectedBeforeFirstError from the one mark they share). */
 export function mergeFloodStats(plan: FloodPlan, parts: readonly FloodStats[], latency: hdr.Histogram): FloodStats {
-  const sum = (k: 'attempts' | 'connected' | 'responses' | 'ok' | 'missedStarts' | 'inFlight' | 'held' | 'peerClosed' | 'lateWrites' | 'cutAtLoadEnd' | 'errorCount' | 'achievedRate' | 'connectRate') => parts.reduce((a, p) => a + p[k], 0);
+  const sum = (
+    k:
+      | 'attempts'
+      | 'connected'
+      | 'responses'
+      | 'ok'
+      | 'missedStarts'
+      | 'inFlight'
+      | 'held'
+      | 'peerClosed'
+      | 'lateWrites'
+      | 'cutAtLoadEnd'
+      | 'errorCount'
+      | 'achievedRate'
+      | 'connectRate',
+  ) => parts.reduce((a, p) => a + p[k], 0);
   const statuses: Record<string, number> = {};
-  for (const p of parts) for (const [status, n] of Object.entries(p.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
-  const first = parts.map((p) => p.firstError).filter((e) => e !== null).sort((a, b) => a.atMs - b.atMs)[0] ?? null;
+  for (const p of parts)
+    for (const [status, n] of Object.entries(p.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  const first =
+    parts
+      .map((p) => p.firstError)
+      .filter((e) => e !== null)
+      .sort((a, b) => a.atMs - b.atMs)[0] ?? null;
   const startedAtMs = Math.min(...parts.map((p) => p.startedAtMs));
   return {
     ...parts[0]!,
@@ -105,7 +132,11 @@ export function floodWorkers(plan: FloodPlan, ctx: ActorContext) {
     if (reports.length === 0) return { ...idle.stats(), workers: n };
     const latency = newLatencyHistogram();
     for (const l of reports) latency.add(hdr.decodeFromCompressedBase64(l.latency));
-    return mergeFloodStats(plan, reports.map((l) => l.stats), latency);
+    return mergeFloodStats(
+      plan,
+      reports.map((l) => l.stats),
+      latency,
+    );
   };
 
   return {

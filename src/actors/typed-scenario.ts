@@ -14,10 +14,13 @@ type Flat<T> = { [K in keyof T]: T[K] } & {};
 type MustGive<F extends Fields> = { [K in keyof F]-?: F[K] extends { readonly required?: true } ? K : never }[keyof F];
 
 /** A kind's options as a scenario writes them: required ones required, every other one optional. */
-export type InputsOf<F extends Fields> = Flat<{ [K in MustGive<F>]: InputOf<F[K]> } & { [K in Exclude<keyof F, MustGive<F>>]?: InputOf<F[K]> }>;
+export type InputsOf<F extends Fields> = Flat<
+  { [K in MustGive<F>]: InputOf<F[K]> } & { [K in Exclude<keyof F, MustGive<F>>]?: InputOf<F[K]> }
+>;
 
 /** One kind's actor in a scenario: its kind, its host, its options. */
-type SpecOfKind<A> = A extends ActorKind<infer K, infer F, object, object> ? Flat<{ kind: K; host: string } & InputsOf<F>> : never;
+type SpecOfKind<A> =
+  A extends ActorKind<infer K, infer F, object, object> ? Flat<{ kind: K; host: string } & InputsOf<F>> : never;
 
 /** Any registered kind's actor: a union discriminated by `kind`. */
 export type ActorSpec = SpecOfKind<RegisteredActorKind>;
@@ -40,7 +43,11 @@ export type ScenarioDefinition<P extends Fields = Fields> = UncheckedDefinition<
  * where it does on a literal assigned to a typed variable; the message names the key and the kind.
  */
 type UnknownOptions<A> = A extends { kind: infer K extends ActorKindName }
-  ? { [O in Exclude<keyof A, keyof ActorSpecOf<K>> & string]: { readonly [M in `${O} is not an option of ${K}`]: never } }
+  ? {
+      [O in Exclude<keyof A, keyof ActorSpecOf<K>> & string]: {
+        readonly [M in `${O} is not an option of ${K}`]: never;
+      };
+    }
   : unknown;
 
 /** S as build() returned it, each actor held to exactly its kind's keys. */

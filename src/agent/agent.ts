@@ -16,7 +16,12 @@ import { PACKAGE_VERSION } from '../core/paths.ts';
 const STATS_EVERY_MS = 500;
 
 /** controlPort: the TCP port this agent's controller reaches it on (agent/tcp-transport.ts), left out of the census. */
-export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent) => void, exit: (code: number) => void, controlPort?: number): void {
+export function runAgent(
+  input: NodeJS.ReadableStream,
+  emit: (event: AgentEvent) => void,
+  exit: (code: number) => void,
+  controlPort?: number,
+): void {
   let t0 = performance.timeOrigin + performance.now();
   const now = () => performance.timeOrigin + performance.now() - t0;
   const actors = new Map<string, { plan: ActorPlan; actor: Actor }>();
@@ -39,7 +44,12 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
   };
   // An actor that failed for good ends the run, not the agent: the agent stays to sample, stop and report.
   const actorFailed = (actor: string, err: Error) => {
-    emit({ type: 'actor-failed', actor, code: isWaitlabError(err) ? err.code : 'WAITLAB_INTERNAL', message: err.message });
+    emit({
+      type: 'actor-failed',
+      actor,
+      code: isWaitlabError(err) ? err.code : 'WAITLAB_INTERNAL',
+      message: err.message,
+    });
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
@@ -48,7 +58,10 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     async init(cmd) {
       t0 = cmd.t0;
       hostName = cmd.host.name;
-      deadline = setTimeout(() => fatal(new Error(`agent ${hostName} passed its deadline without a stop`)), Math.max(0, cmd.deadlineMs - now()));
+      deadline = setTimeout(
+        () => fatal(new Error(`agent ${hostName} passed its deadline without a stop`)),
+        Math.max(0, cmd.deadlineMs - now()),
+      );
       deadline.unref();
       for (const plan of cmd.actors) {
         const kind = actorKind(plan.kind);
@@ -60,10 +73,20 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
         actors.set(plan.name, { plan, actor: kind.create(plan as never, { plan, now, log, output, fail }) });
       }
       // Every server actor of this host names its port: its sockets are the server side whether or not it listens at a given read.
-      const serverPorts = cmd.actors.filter((a) => a.role === 'server').map((a) => Number(a.options['port'])).filter(Number.isInteger);
+      const serverPorts = cmd.actors
+        .filter((a) => a.role === 'server')
+        .map((a) => Number(a.options['port']))
+        .filter(Number.isInteger);
       // A gateway forwards for the hosts behind it: its conntrack counters are the NAT's evidence.
       forwards = cmd.host.gateway !== undefined;
-      sampler = new SocketSampler(cmd.intervalMs, now, (s) => emit({ type: 'sample', host: hostName, ...s }), serverPorts, forwards, controlPort === undefined ? [] : [controlPort]);
+      sampler = new SocketSampler(
+        cmd.intervalMs,
+        now,
+        (s) => emit({ type: 'sample', host: hostName, ...s }),
+        serverPorts,
+        forwards,
+        controlPort === undefined ? [] : [controlPort],
+      );
       const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
       emit({ type: 'ready', sysctls, counters: await readCounters(forwards), census: await sampler.censusSource() });
     },
@@ -81,7 +104,8 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     async load() {
       const load = [...actors.values()].filter((a) => a.plan.role === 'load');
       statsTimer = setInterval(() => {
-        for (const { plan, actor } of load) emit({ type: 'stats', host: hostName, actor: plan.name, t: now(), stats: actor.stats() });
+        for (const { plan, actor } of load)
+          emit({ type: 'stats', host: hostName, actor: plan.name, t: now(), stats: actor.stats() });
       }, STATS_EVERY_MS);
       for (const { plan, actor } of load) {
         await actor.start();
@@ -93,17 +117,27 @@ export function runAgent(input: NodeJS.ReadableStream, emit: (event: AgentEvent)
     async finish() {
       clearInterval(statsTimer);
       await sampler?.stop();
-      const census = (await sampler?.censusSource()) ?? { source: 'proc', refused: 'no sampler: the agent was not initialised' };
+      const census = (await sampler?.censusSource()) ?? {
+        source: 'proc',
+        refused: 'no sampler: the agent was not initialised',
+      };
       sampler = undefined;
       endCounters = await readCounters(forwards);
-      emit({ type: 'finished', actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])), census });
+      emit({
+        type: 'finished',
+        actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])),
+        census,
+      });
     },
     async stop() {
       if (!endCounters) await handlers.finish({ cmd: 'finish' });
       const closed = Promise.all([...actors.values()].map(({ actor }) => actor.close()));
       const closeMs = agentCloseTimeoutMs([...actors.values()].map((a) => a.plan));
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeMs)))]);
+      const timedOut = await Promise.race([
+        closed.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeMs))),
+      ]);
       clearTimeout(timer);
       if (timedOut) {
         emit({ type: 'log', level: 'warn', msg: `actors did not close within ${closeMs} ms: destroyed` });

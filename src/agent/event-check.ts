@@ -13,14 +13,26 @@ const EVENTS: { readonly [T in AgentEvent['type']]: Shape<unknown> } = {
   hello: object({ pid: number(), protocol: number(), waitlab: string() }),
   ready: object({ sysctls: record(string()), counters: counts, census }),
   serving: object({}),
-  sample: object({ host: string(), t: number(), sockstat: record(number()), counters: counts, skipped: number(), tcp: optional(record(json())) }),
+  sample: object({
+    host: string(),
+    t: number(),
+    sockstat: record(number()),
+    counters: counts,
+    skipped: number(),
+    tcp: optional(record(json())),
+  }),
   stats: object({ host: string(), actor: string(), t: number(), stats }),
   'load-done': object({ actor: string(), stats }),
   finished: object({ actors: record(stats), census }),
   stopped: object({ counters: counts, actors: record(stats), settled: record(stats) }),
   output: object({ actor: string(), line: string() }),
   'actor-failed': object({ actor: string(), code: string(), message: string() }),
-  log: object({ level: literal('debug', 'info', 'warn', 'error'), msg: string(), actor: optional(string()), data: optional(record(json())) }),
+  log: object({
+    level: literal('debug', 'info', 'warn', 'error'),
+    msg: string(),
+    actor: optional(string()),
+    data: optional(record(json())),
+  }),
   fatal: object({ message: string(), stack: optional(string()) }),
 };
 

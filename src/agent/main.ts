@@ -15,7 +15,13 @@ const args = process.argv.slice(2);
 if (args[0] === '--socket') {
   const path = args[1] ?? '';
   const waitS = args[2] === '--wait-s' ? Number(args[3]) : DEFAULT_WAIT_S;
-  if (!path.startsWith('/') || !AGENT_SOCKET.test(basename(path)) || !Number.isInteger(waitS) || waitS < 1 || waitS > 86_400) {
+  if (
+    !path.startsWith('/') ||
+    !AGENT_SOCKET.test(basename(path)) ||
+    !Number.isInteger(waitS) ||
+    waitS < 1 ||
+    waitS > 86_400
+  ) {
     process.stderr.write('usage: main.js --socket /absolute/dir/<host>.sock [--wait-s 1..86400]\n');
     process.exit(2);
   }
@@ -28,8 +34,20 @@ if (args[0] === '--socket') {
   const listen = options.get('--listen');
   const waitS = Number(options.get('--wait-s') ?? DEFAULT_WAIT_S);
   const token = process.env[TOKEN_ENV] ?? '';
-  if (!known || !Number.isInteger(port) || port < 1 || port > 65535 || (listen !== undefined && !isIPv4(listen)) || !Number.isInteger(waitS) || waitS < 1 || waitS > 86_400 || !AGENT_TOKEN.test(token)) {
-    process.stderr.write(`usage: ${TOKEN_ENV}=<64 hex digits> main.js --tcp <1..65535> [--listen <IPv4 address>] [--wait-s 1..86400]\n`);
+  if (
+    !known ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535 ||
+    (listen !== undefined && !isIPv4(listen)) ||
+    !Number.isInteger(waitS) ||
+    waitS < 1 ||
+    waitS > 86_400 ||
+    !AGENT_TOKEN.test(token)
+  ) {
+    process.stderr.write(
+      `usage: ${TOKEN_ENV}=<64 hex digits> main.js --tcp <1..65535> [--listen <IPv4 address>] [--wait-s 1..86400]\n`,
+    );
     process.exit(2);
   }
   serveAgentOnTcp({ port, token, waitMs: waitS * 1000, ...(listen ? { listen } : {}) });

@@ -38,16 +38,30 @@ export type AgentEvent =
   /** The end of the measurement: every actor's stats before anything closes, as the end counters are. */
   | { type: 'finished'; actors: Record<string, AnyActorStats>; census: CensusSourceChoice }
   /** settled: per actor, the stats its kind settles only by stopping (a process's exit), to go beside those of 'finished'. */
-  | { type: 'stopped'; counters: Counters; actors: Record<string, AnyActorStats>; settled: Record<string, Record<string, unknown>> }
+  | {
+      type: 'stopped';
+      counters: Counters;
+      actors: Record<string, AnyActorStats>;
+      settled: Record<string, Record<string, unknown>>;
+    }
   /** A line an actor's own process printed (the actor caps how many), for <actor>.log in the run directory. */
   | { type: 'output'; actor: string; line: string }
   /** An actor failed for good (a user's process not ready, or exited mid-run): the run stops, the agent stays to report. */
   | { type: 'actor-failed'; actor: string; code: string; message: string }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; actor?: string; data?: Record<string, unknown> }
+  | {
+      type: 'log';
+      level: 'debug' | 'info' | 'warn' | 'error';
+      msg: string;
+      actor?: string;
+      data?: Record<string, unknown>;
+    }
   | { type: 'fatal'; message: string; stack?: string };
 
 /** Splits a byte stream into lines and parses each as JSON; a line that is not JSON is handed over as text. */
-export function lineReader(onLine: (value: unknown) => void, onText: (text: string) => void): (chunk: Buffer | string) => void {
+export function lineReader(
+  onLine: (value: unknown) => void,
+  onText: (text: string) => void,
+): (chunk: Buffer | string) => void {
   return lineSplitter((line) => {
     if (!line.trim()) return;
     let value: unknown;

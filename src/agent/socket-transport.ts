@@ -19,7 +19,9 @@ export function serveAgentOnSocket(path: string, waitMs: number): void {
   // without handlers `docker compose down` would wait its 10 s and SIGKILL.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
   const giveUp = setTimeout(() => {
-    process.stderr.write(`waitlab agent: no controller connected to ${path} within ${Math.round(waitMs / 1000)} s; exiting\n`);
+    process.stderr.write(
+      `waitlab agent: no controller connected to ${path} within ${Math.round(waitMs / 1000)} s; exiting\n`,
+    );
     process.exit(1);
   }, waitMs);
   const server = createServer((socket) => {

@@ -37,7 +37,9 @@ function tokenMatches(line: string, token: string): boolean {
 export function serveAgentOnTcp(options: TcpAgentOptions): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0));
   const giveUp = setTimeout(() => {
-    process.stderr.write(`waitlab agent: no controller connected to port ${options.port} within ${Math.round(options.waitMs / 1000)} s; exiting\n`);
+    process.stderr.write(
+      `waitlab agent: no controller connected to port ${options.port} within ${Math.round(options.waitMs / 1000)} s; exiting\n`,
+    );
     process.exit(1);
   }, options.waitMs);
   let served = false;
@@ -81,7 +83,13 @@ export function serveAgentOnTcp(options: TcpAgentOptions): void {
       }
       const line = head.subarray(0, end).toString('utf8');
       const rest = head.subarray(end + 1);
-      finish(() => (served ? refuse(socket, 'another controller is already served') : tokenMatches(line, options.token) ? serve(socket, rest) : refuse(socket, 'wrong token')));
+      finish(() =>
+        served
+          ? refuse(socket, 'another controller is already served')
+          : tokenMatches(line, options.token)
+            ? serve(socket, rest)
+            : refuse(socket, 'wrong token'),
+      );
     };
     const finish = (then: () => void) => {
       socket.off('data', onData);

@@ -25,23 +25,38 @@ const data = (s: string) => s.replaceAll('%', '%25').replaceAll('\r', '%0D').rep
 const property = (s: string) => data(s).replaceAll(':', '%3A').replaceAll(',', '%2C');
 
 /** ::error and ::warning lines for a run's failed thresholds and for a comparison's regressions. */
-export function annotations(report: Pick<Report, 'scenario' | 'thresholds' | 'error'>, comparison?: Comparison): string[] {
+export function annotations(
+  report: Pick<Report, 'scenario' | 'thresholds' | 'error'>,
+  comparison?: Comparison,
+): string[] {
   const title = (what: string) => property(`waitlab ${report.scenario.name}: ${what}`);
   const out: string[] = [];
   for (const t of report.thresholds) {
-    if (!t.ok) out.push(`::error title=${title('threshold failed')}::${data(`${t.expression}: measured ${t.value ?? 'nothing'}${t.reason ? ` (${t.reason})` : ''}`)}`);
+    if (!t.ok)
+      out.push(
+        `::error title=${title('threshold failed')}::${data(`${t.expression}: measured ${t.value ?? 'nothing'}${t.reason ? ` (${t.reason})` : ''}`)}`,
+      );
   }
   if (report.error) out.push(`::error title=${title('run failed')}::${data(report.error)}`);
   for (const m of comparison?.metrics ?? []) {
-    if (m.verdict === 'missing') out.push(`::error title=${title('regression')}::${data(`${m.path} is absent; the baseline had ${m.baseline}`)}`);
-    else if (m.verdict === 'regression') out.push(`::error title=${title('regression')}::${data(`${m.path}: ${m.current} against baseline ${m.baseline}, beyond ${m.tolerance} (${m.kind})`)}`);
+    if (m.verdict === 'missing')
+      out.push(`::error title=${title('regression')}::${data(`${m.path} is absent; the baseline had ${m.baseline}`)}`);
+    else if (m.verdict === 'regression')
+      out.push(
+        `::error title=${title('regression')}::${data(`${m.path}: ${m.current} against baseline ${m.baseline}, beyond ${m.tolerance} (${m.kind})`)}`,
+      );
   }
   for (const w of comparison?.warnings ?? []) out.push(`::warning title=${title('comparison')}::${data(w)}`);
   return out;
 }
 
 /** Prints the annotations (GitHub Actions only) and appends the Markdown to the step summary (when set). */
-export function reportToCi(ci: CiEnvironment, lines: readonly string[], markdown: string, out: NodeJS.WritableStream = process.stdout): void {
+export function reportToCi(
+  ci: CiEnvironment,
+  lines: readonly string[],
+  markdown: string,
+  out: NodeJS.WritableStream = process.stdout,
+): void {
   if (ci.githubActions) for (const l of lines) out.write(`${l}\n`);
   if (ci.stepSummary) appendFileSync(ci.stepSummary, `${markdown}\n`);
 }

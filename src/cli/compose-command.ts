@@ -26,10 +26,17 @@ export interface ComposeArgs {
 
 export async function composeCommand(argv: ComposeArgs): Promise<number> {
   if (argv.profile !== undefined && !BUILT_IN_PROFILES.some((p) => p.name === argv.profile)) {
-    throw new UsageError(`waitlab compose takes a built-in profile (${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}): the controller service cannot read a profile file of this machine`);
+    throw new UsageError(
+      `waitlab compose takes a built-in profile (${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}): the controller service cannot read a profile file of this machine`,
+    );
   }
   const profile = argv.profile === undefined ? undefined : loadProfile(argv.profile);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: 'attached', sysctls: argv.sysctl, scale: scaleOf(argv.scale), ...(profile ? { profile } : {}) });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), {
+    driver: 'attached',
+    sysctls: argv.sysctl,
+    scale: scaleOf(argv.scale),
+    ...(profile ? { profile } : {}),
+  });
   const refusals = composeRefusals(plan);
   if (refusals.length) throw new UsageError(refusals.join('; '));
 
@@ -57,7 +64,7 @@ export async function composeCommand(argv: ComposeArgs): Promise<number> {
     `The lab of scenario ${plan.scenario.name}, written by \`waitlab compose ${[argv.scenario, ...args.slice(5)].join(' ')}\` (waitlab ${PACKAGE_VERSION}).`,
     'Each host is a service running its agent; the waitlab service runs the scenario against them and writes the report to ./reports.',
     '  docker compose up --build --exit-code-from waitlab; docker compose down -v',
-    'The report lands in ./reports/<scenario>/<time>; the exit code is the run\'s (0 pass, 1 thresholds failed, ...).',
+    "The report lands in ./reports/<scenario>/<time>; the exit code is the run's (0 pass, 1 thresholds failed, ...).",
     `With Podman: podman build -t ${image} . then docker-compose with DOCKER_HOST at \`podman system service\`'s socket (README).`,
     'The network is internal, on 198.18.0.0/15 (benchmarking addresses): no route out, and nothing else is ever a target.',
   ];

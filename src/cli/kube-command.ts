@@ -34,14 +34,47 @@ export interface KubeArgs {
 export function kubeOptions(y: Argv) {
   return y
     .positional('scenario', { type: 'string', demandOption: true, describe: 'a catalogue scenario' })
-    .option('set', { type: 'string', array: true, default: [] as string[], describe: 'override a parameter: --set key=value (repeatable)' })
-    .option('sysctl', { type: 'string', array: true, default: [] as string[], describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)' })
-    .option('scale', { type: 'string', array: true, default: [] as string[], describe: 'replicas of a client host: --scale client=3 (a pod each)' })
-    .option('profile', { type: 'string', describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}` })
-    .option('namespace', { type: 'string', describe: 'the Kubernetes namespace of every object (default: kubectl\'s current one)' })
-    .option('image', { type: 'string', describe: 'the image every pod runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile)' })
-    .option('spread', { type: 'boolean', default: false, describe: 'each host\'s pod on its own node (required pod anti-affinity)' })
-    .option('strict-safe', { type: 'boolean', default: false, describe: 'refuse a scenario that sets a sysctl outside Kubernetes\' safe set (exit 2)' })
+    .option('set', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'override a parameter: --set key=value (repeatable)',
+    })
+    .option('sysctl', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)',
+    })
+    .option('scale', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'replicas of a client host: --scale client=3 (a pod each)',
+    })
+    .option('profile', {
+      type: 'string',
+      describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}`,
+    })
+    .option('namespace', {
+      type: 'string',
+      describe: "the Kubernetes namespace of every object (default: kubectl's current one)",
+    })
+    .option('image', {
+      type: 'string',
+      describe:
+        'the image every pod runs (WAITLAB_IMAGE; default localhost/waitlab:<version>, built from the Dockerfile)',
+    })
+    .option('spread', {
+      type: 'boolean',
+      default: false,
+      describe: "each host's pod on its own node (required pod anti-affinity)",
+    })
+    .option('strict-safe', {
+      type: 'boolean',
+      default: false,
+      describe: "refuse a scenario that sets a sysctl outside Kubernetes' safe set (exit 2)",
+    })
     .option('out', { type: 'string', describe: 'write the file here (default: stdout)' });
 }
 
@@ -52,14 +85,24 @@ export function kubeLabName(scenario: string): string {
 
 export async function kubeCommand(argv: KubeArgs): Promise<number> {
   if (argv.profile !== undefined && !BUILT_IN_PROFILES.some((p) => p.name === argv.profile)) {
-    throw new UsageError(`waitlab kube takes a built-in profile (${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}): the controller pod cannot read a profile file of this machine`);
+    throw new UsageError(
+      `waitlab kube takes a built-in profile (${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}): the controller pod cannot read a profile file of this machine`,
+    );
   }
-  if (argv.namespace !== undefined && !KUBE_NAMESPACE.test(argv.namespace)) throw new UsageError(`--namespace "${argv.namespace}" is not a Kubernetes namespace name (a DNS-1123 label)`);
+  if (argv.namespace !== undefined && !KUBE_NAMESPACE.test(argv.namespace))
+    throw new UsageError(`--namespace "${argv.namespace}" is not a Kubernetes namespace name (a DNS-1123 label)`);
   if (dirname(scenarioFile(argv.scenario)) !== SCENARIOS_DIR) {
-    throw new UsageError(`waitlab kube takes a catalogue scenario: the controller pod runs the image's own catalogue, and ${basename(argv.scenario)} is not in it`);
+    throw new UsageError(
+      `waitlab kube takes a catalogue scenario: the controller pod runs the image's own catalogue, and ${basename(argv.scenario)} is not in it`,
+    );
   }
   const profile = argv.profile === undefined ? undefined : loadProfile(argv.profile);
-  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), { driver: 'attached', sysctls: argv.sysctl, scale: scaleOf(argv.scale), ...(profile ? { profile } : {}) });
+  const plan = await loadPlan(argv.scenario, parseOverrides(argv.set), {
+    driver: 'attached',
+    sysctls: argv.sysctl,
+    scale: scaleOf(argv.scale),
+    ...(profile ? { profile } : {}),
+  });
   // One network, no routes: what the compose lab refuses, a pod network cannot give either.
   const refusals = composeRefusals(plan).map((r) => r.replace('the compose lab builds', 'a Kubernetes lab has'));
   if (refusals.length) throw new UsageError(refusals.join('; '));
@@ -81,7 +124,7 @@ export async function kubeCommand(argv: KubeArgs): Promise<number> {
     `  kubectl logs ${lab}-controller > report.json; kubectl cp ${lab}-controller:${CONTROLLER_RUN_DIR} ./run`,
     `  kubectl delete all,configmap,secret,networkpolicy -l io.waitlab.lab=${lab}`,
     `Every pod runs image ${image}: push it where the nodes pull from (docs/kubernetes.md). The Secret holds this file's own token.`,
-    ...(unsafeSysctls(plan).length ? [] : ['Every sysctl of the scenario is in Kubernetes\' safe set.']),
+    ...(unsafeSysctls(plan).length ? [] : ["Every sysctl of the scenario is in Kubernetes' safe set."]),
     ...unsafe,
   ];
   const text = kubeYaml(
@@ -92,7 +135,19 @@ export async function kubeCommand(argv: KubeArgs): Promise<number> {
       pullPolicy: 'IfNotPresent',
       spread: argv.spread,
       ...(argv.namespace ? { namespace: argv.namespace } : {}),
-      controller: { args: ['scenario', plan.scenario.name, '--driver', 'attached', '--no-progress', '--json', '--out', CONTROLLER_RUN_DIR, ...passed] },
+      controller: {
+        args: [
+          'scenario',
+          plan.scenario.name,
+          '--driver',
+          'attached',
+          '--no-progress',
+          '--json',
+          '--out',
+          CONTROLLER_RUN_DIR,
+          ...passed,
+        ],
+      },
       labels: { 'io.waitlab.scenario': plan.scenario.name },
     }),
     header,

@@ -7,7 +7,10 @@ const TTY_EVERY_MS = 200;
 const LOG_EVERY_MS = 2000;
 
 /** `plain` (CI=true, NO_COLOR): a line every few seconds, never redrawn in place, even on a terminal. */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, plain = false): { update(p: Progress): void; done(): void } {
+export function progressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+  plain = false,
+): { update(p: Progress): void; done(): void } {
   let last = 0;
   let shown = false;
   const redraw = stream.isTTY && !plain;
@@ -17,9 +20,13 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, pla
       const now = Date.now();
       if (now - last < every) return;
       last = now;
-      const hosts = Object.entries(p.hosts).map(([h, s]) => `${h} TW ${s.TIME_WAIT} EST ${s.ESTABLISHED}${s.CLOSE_WAIT ? ` CW ${s.CLOSE_WAIT}` : ''}`);
+      const hosts = Object.entries(p.hosts).map(
+        ([h, s]) => `${h} TW ${s.TIME_WAIT} EST ${s.ESTABLISHED}${s.CLOSE_WAIT ? ` CW ${s.CLOSE_WAIT}` : ''}`,
+      );
       const actors = Object.entries(p.actors).map(([a, s]) => `${a} ${s.attempts} tries ${s.ok} ok ${s.errors} err`);
-      const line = terminalSafe(`[${(p.elapsedMs / 1000).toFixed(1)}s ${p.phase}] ${[...hosts, ...actors].join(' | ')}`);
+      const line = terminalSafe(
+        `[${(p.elapsedMs / 1000).toFixed(1)}s ${p.phase}] ${[...hosts, ...actors].join(' | ')}`,
+      );
       if (redraw) {
         stream.write(`\r\x1b[K${line.slice(0, (stream.columns || 120) - 1)}`);
         shown = true;

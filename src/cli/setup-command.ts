@@ -27,7 +27,10 @@ const NETNS_LAB_TOOLS = ['ip', 'unshare', 'mount'];
 
 /** The tools these scenarios run (catalogue names or files), with the netns lab's own. */
 async function toolsOfScenarios(list: string): Promise<SystemTool[]> {
-  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError('--for: name one or more scenarios, comma-separated');
   const needed = new Set(NETNS_LAB_TOOLS);
   for (const name of names) for (const tool of (await scenarioTools(name)).tools) needed.add(tool);
@@ -36,10 +39,15 @@ async function toolsOfScenarios(list: string): Promise<SystemTool[]> {
 
 function chosenTools(only: string | undefined): SystemTool[] {
   if (only === undefined) return [...SYSTEM_TOOLS];
-  const names = only.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = only
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !SYSTEM_TOOLS.some((t) => t.name === n));
   if (unknown.length || names.length === 0) {
-    throw new UsageError(`--only ${only}: ${unknown.length ? `no tool ${unknown.join(', ')}; ` : ''}the tools are ${SYSTEM_TOOLS.map((t) => t.name).join(', ')}`);
+    throw new UsageError(
+      `--only ${only}: ${unknown.length ? `no tool ${unknown.join(', ')}; ` : ''}the tools are ${SYSTEM_TOOLS.map((t) => t.name).join(', ')}`,
+    );
   }
   return SYSTEM_TOOLS.filter((t) => names.includes(t.name));
 }
@@ -65,7 +73,8 @@ async function checkTable(tools: readonly SystemTool[]): Promise<string> {
 /** Columns padded to their widest cell, the last one left to run on. */
 function leftAligned(head: readonly string[], rows: readonly string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(head), ...rows.map(line)].join('\n');
 }
 
@@ -88,18 +97,26 @@ export async function setupCommand(argv: SetupArgs): Promise<number> {
   if (argv.check) {
     process.stdout.write(`${await checkTable(tools)}\n`);
     const missing = tools.filter((t) => !locateTool(t));
-    process.stderr.write(missing.length ? `\n${missing.length} missing: ${missing.map((t) => t.name).join(', ')}; waitlab setup installs them\n` : `\n${tools.length === 1 ? 'it is' : `all ${tools.length} are`} installed\n`);
+    process.stderr.write(
+      missing.length
+        ? `\n${missing.length} missing: ${missing.map((t) => t.name).join(', ')}; waitlab setup installs them\n`
+        : `\n${tools.length === 1 ? 'it is' : `all ${tools.length} are`} installed\n`,
+    );
     return missing.length ? EXIT.THRESHOLDS_FAILED : EXIT.OK;
   }
   const missing = tools.filter((t) => !locateTool(t));
   if (missing.length === 0) {
-    process.stderr.write(`waitlab setup: ${tools.length === 1 ? `${tools[0]!.name} is` : `all ${tools.length} tools are`} installed; nothing to do\n`);
+    process.stderr.write(
+      `waitlab setup: ${tools.length === 1 ? `${tools[0]!.name} is` : `all ${tools.length} tools are`} installed; nothing to do\n`,
+    );
     return EXIT.OK;
   }
   const manager = packageManager();
   const names = missing.map((t) => t.name).join(', ');
   if (!manager) {
-    process.stderr.write(`waitlab setup: ${names} missing, and this machine has neither apt-get nor dnf. Install them with its own package manager:\n`);
+    process.stderr.write(
+      `waitlab setup: ${names} missing, and this machine has neither apt-get nor dnf. Install them with its own package manager:\n`,
+    );
     for (const t of missing) process.stderr.write(`  ${t.name}: Debian package ${t.apt}, Fedora package ${t.dnf}\n`);
     return EXIT.LAB_UNAVAILABLE;
   }
@@ -112,17 +129,26 @@ export async function setupCommand(argv: SetupArgs): Promise<number> {
     const sudo = findExecutable('sudo');
     if (sudo && process.stdin.isTTY && !inUserNamespace()) {
       process.stderr.write(`waitlab setup: ${names} missing; installing needs root, so this runs again through sudo\n`);
-      const r = spawnSync(sudo, ['--', process.execPath, BIN, 'setup', ...scope, ...(argv.yes ? ['--yes'] : [])], { stdio: 'inherit' });
+      const r = spawnSync(sudo, ['--', process.execPath, BIN, 'setup', ...scope, ...(argv.yes ? ['--yes'] : [])], {
+        stdio: 'inherit',
+      });
       return r.status ?? EXIT.INTERNAL;
     }
     // Where sudo is not installed (a fresh Debian often has none), the same commands are for a root shell.
     const prefix = sudo ? 'sudo ' : '';
-    process.stderr.write(`waitlab setup: ${names} missing. Installing needs root; run${sudo ? '' : ' as root'}\n  ${prefix}${shellLine(again)}\nor the package manager's own commands:\n${commands.map((c) => `  ${prefix}${shellLine(c)}\n`).join('')}`);
+    process.stderr.write(
+      `waitlab setup: ${names} missing. Installing needs root; run${sudo ? '' : ' as root'}\n  ${prefix}${shellLine(again)}\nor the package manager's own commands:\n${commands.map((c) => `  ${prefix}${shellLine(c)}\n`).join('')}`,
+    );
     return EXIT.THRESHOLDS_FAILED;
   }
-  process.stderr.write(`waitlab setup: ${names} missing; installing ${packages.join(' ')} with ${manager} (no service is started)\n`);
+  process.stderr.write(
+    `waitlab setup: ${names} missing; installing ${packages.join(' ')} with ${manager} (no service is started)\n`,
+  );
   if (!argv.yes) {
-    if (!process.stdin.isTTY) throw new UsageError('waitlab setup installs packages: give --yes to do it without asking (or --check to only look)');
+    if (!process.stdin.isTTY)
+      throw new UsageError(
+        'waitlab setup installs packages: give --yes to do it without asking (or --check to only look)',
+      );
     if (!(await confirmed(`${commands.map(shellLine).join(' && ')}\nProceed? [y/N] `))) {
       process.stderr.write('nothing installed\n');
       return EXIT.THRESHOLDS_FAILED;
@@ -132,10 +158,14 @@ export async function setupCommand(argv: SetupArgs): Promise<number> {
   const still = missing.filter((t) => !locateTool(t));
   for (const t of missing) {
     const path = locateTool(t);
-    process.stderr.write(`  ${t.name}: ${path ? `installed, ${path} ${toolVersion(t, path) ?? ''}`.trim() : 'STILL MISSING'}\n`);
+    process.stderr.write(
+      `  ${t.name}: ${path ? `installed, ${path} ${toolVersion(t, path) ?? ''}`.trim() : 'STILL MISSING'}\n`,
+    );
   }
   if (still.length) {
-    process.stderr.write(`waitlab setup: ${still.map((t) => t.name).join(', ')} still missing after ${manager} installed ${packages.join(' ')}\n`);
+    process.stderr.write(
+      `waitlab setup: ${still.map((t) => t.name).join(', ')} still missing after ${manager} installed ${packages.join(' ')}\n`,
+    );
     return EXIT.THRESHOLDS_FAILED;
   }
   process.stderr.write(`waitlab setup: installed ${packages.join(' ')}\n`);

@@ -13,11 +13,14 @@ export function writeActorFiles(plan: Plan, dir: string): string[] {
   const written: string[] = [];
   for (const actor of Object.values(plan.actors)) {
     for (const [name, text] of Object.entries(actor.files ?? {})) {
-      if (!FILE_NAME.test(name)) throw new OutputError(`actor ${actor.name}: refusing a run file named ${JSON.stringify(name)}`);
+      if (!FILE_NAME.test(name))
+        throw new OutputError(`actor ${actor.name}: refusing a run file named ${JSON.stringify(name)}`);
       try {
         writeFileSync(join(dir, name), text, { flag: 'wx', mode: 0o644 });
       } catch (err) {
-        throw new OutputError(`cannot write ${name} in ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new OutputError(
+          `cannot write ${name} in ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
       written.push(name);
     }

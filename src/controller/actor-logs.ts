@@ -18,7 +18,10 @@ export class ActorLogs {
     let out = this.files.get(actor);
     if (!out) {
       out = createWriteStream(join(this.dir, `${actor}.log`), { flags: 'wx', mode: 0o644 });
-      out.on('error', (err) => (this.failure ??= new OutputError(`cannot write ${actor}.log in ${this.dir}: ${err.message}`)));
+      out.on(
+        'error',
+        (err) => (this.failure ??= new OutputError(`cannot write ${actor}.log in ${this.dir}: ${err.message}`)),
+      );
       this.files.set(actor, out);
     }
     out.write(`${line}\n`);

@@ -6,7 +6,12 @@ import { PACKAGE_VERSION } from '../core/paths.ts';
 import { AgentError, AgentExitedError } from '../core/errors.ts';
 import type { AgentChannel } from '../lab/driver.ts';
 
-type Waiter = { match: (e: AgentEvent) => boolean; resolve: (e: AgentEvent) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+type Waiter = {
+  match: (e: AgentEvent) => boolean;
+  resolve: (e: AgentEvent) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+};
 
 export class AgentHandle {
   private waiters = new Set<Waiter>();
@@ -25,10 +30,19 @@ export class AgentHandle {
       lineReader(
         (value) => {
           const problem = agentEventProblem(value);
-          if (problem) return this.fail(new AgentError(`agent on host ${host} sent a line that is no event of waitlab's agent protocol ${AGENT_PROTOCOL_VERSION}: ${problem}`));
+          if (problem)
+            return this.fail(
+              new AgentError(
+                `agent on host ${host} sent a line that is no event of waitlab's agent protocol ${AGENT_PROTOCOL_VERSION}: ${problem}`,
+              ),
+            );
           const event = value as AgentEvent;
           if (event.type === 'hello' && event.protocol !== AGENT_PROTOCOL_VERSION) {
-            return this.fail(new AgentError(`agent on host ${host} speaks agent protocol ${event.protocol} (waitlab ${event.waitlab}); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`));
+            return this.fail(
+              new AgentError(
+                `agent on host ${host} speaks agent protocol ${event.protocol} (waitlab ${event.waitlab}); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`,
+              ),
+            );
           }
           if (event.type === 'fatal') this.fail(new AgentError(`agent on host ${host} failed: ${event.message}`));
           onEvent(host, event);
@@ -51,7 +65,11 @@ export class AgentHandle {
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         if (!this.failure && code !== 0) {
-          this.fail(new AgentError(`agent on host ${host} exited (${code ?? signal})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`));
+          this.fail(
+            new AgentError(
+              `agent on host ${host} exited (${code ?? signal})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`,
+            ),
+          );
         }
         this.fail(new AgentExitedError(`agent on host ${host} has exited`));
         resolve(code);
@@ -64,7 +82,11 @@ export class AgentHandle {
     if (this.child.stdin!.writable) this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
   }
 
-  waitFor<T extends AgentEvent['type']>(type: T, timeoutMs: number, match: (e: Extract<AgentEvent, { type: T }>) => boolean = () => true): Promise<Extract<AgentEvent, { type: T }>> {
+  waitFor<T extends AgentEvent['type']>(
+    type: T,
+    timeoutMs: number,
+    match: (e: Extract<AgentEvent, { type: T }>) => boolean = () => true,
+  ): Promise<Extract<AgentEvent, { type: T }>> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const w: Waiter = {

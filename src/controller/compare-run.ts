@@ -20,11 +20,17 @@ export interface CompareOptions {
  * directory, a report.json, or a Baseline): every metric against its tolerance. A tolerance for a path the
  * run's metrics cannot have is a usage error, so a misspelt one never silently compares nothing.
  */
-export function compare(baseline: string | Baseline, current: string | Report, options: CompareOptions = {}): Comparison {
+export function compare(
+  baseline: string | Baseline,
+  current: string | Report,
+  options: CompareOptions = {},
+): Comparison {
   const base = typeof baseline === 'string' ? readBaseline(resolve(baseline)) : baseline;
   const report = typeof current === 'string' ? readReport(resolve(current)) : current;
   const extra = options.tolerance ?? {};
-  const problems = Object.keys(extra).flatMap((p) => metricPathProblem(p, metricNamesOf(report.scenario.plan), 'tolerance') ?? []);
+  const problems = Object.keys(extra).flatMap(
+    (p) => metricPathProblem(p, metricNamesOf(report.scenario.plan), 'tolerance') ?? [],
+  );
   if (problems.length) throw new UsageError(`--tolerance: ${problems.join('; ')}`);
   const rules = [...toleranceRules(extra), ...toleranceRules(report.scenario.plan.regressions)];
   const label = options.label ?? (typeof current === 'string' ? current : report.scenario.name);

@@ -10,7 +10,13 @@ import type { CapturePlan, Plan } from '../core/plan.ts';
 import type { HostProcess, Lab } from '../lab/driver.ts';
 import type { Logger } from '../log/logger.ts';
 import { packetEvidence } from '../report/packets/packet-evidence.ts';
-import { PCAP_FILE_HEADER_BYTES, pcapFrames, readPcapHeader, recordLength, type PcapHeader } from '../report/packets/pcap-file.ts';
+import {
+  PCAP_FILE_HEADER_BYTES,
+  pcapFrames,
+  readPcapHeader,
+  recordLength,
+  type PcapHeader,
+} from '../report/packets/pcap-file.ts';
 import type { CaptureReport } from '../report/report.ts';
 
 /** How long tcpdump may take to open its capture ("listening on ..."). */
@@ -62,7 +68,15 @@ class HostCapture {
     this.exited = new Promise((resolve) => child.on('close', () => resolve()));
     void this.exited.then(() => (this.exitedAlready = true));
     this.ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LabUnavailableError(`tcpdump in host ${host} did not start capturing within ${CAPTURE_READY_MS / 1000} s: ${this.stderr.trim() || 'it said nothing'}`)), CAPTURE_READY_MS);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new LabUnavailableError(
+              `tcpdump in host ${host} did not start capturing within ${CAPTURE_READY_MS / 1000} s: ${this.stderr.trim() || 'it said nothing'}`,
+            ),
+          ),
+        CAPTURE_READY_MS,
+      );
       child.stderr!.on('data', (d: Buffer) => {
         this.stderr = (this.stderr + d.toString('utf8')).slice(-STDERR_KEPT);
         if (/listening on /.test(this.stderr)) {
@@ -76,7 +90,11 @@ class HostCapture {
       });
       void this.exited.then(() => {
         clearTimeout(timer);
-        reject(new LabUnavailableError(`tcpdump in host ${host} exited before capturing: ${this.stderr.trim() || `exit ${child.exitCode ?? child.signalCode}`}`));
+        reject(
+          new LabUnavailableError(
+            `tcpdump in host ${host} exited before capturing: ${this.stderr.trim() || `exit ${child.exitCode ?? child.signalCode}`}`,
+          ),
+        );
       });
     });
     this.ready.catch(() => undefined);
@@ -104,7 +122,11 @@ class HostCapture {
       bytes = bytes.subarray(PCAP_FILE_HEADER_BYTES);
     }
     let offset = 0;
-    for (let length = recordLength(this.header, bytes, 0); length !== undefined; length = recordLength(this.header, bytes, offset)) {
+    for (
+      let length = recordLength(this.header, bytes, 0);
+      length !== undefined;
+      length = recordLength(this.header, bytes, offset)
+    ) {
       if (this.written + length > this.maxBytes) {
         this.truncated = true;
         this.tool.signal('SIGTERM');
@@ -126,7 +148,10 @@ class HostCapture {
     if (!this.exitedAlready) {
       this.tool.signal('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const graceful = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CAPTURE_STOP_GRACE_MS)))]);
+      const graceful = await Promise.race([
+        this.exited.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CAPTURE_STOP_GRACE_MS))),
+      ]);
       clearTimeout(timer);
       if (!graceful) {
         this.tool.signal('SIGKILL');
@@ -150,12 +175,18 @@ export class PacketCaptures {
   async start(lab: Lab): Promise<void> {
     const capture = this.plan.capture;
     if (!capture) return;
-    if (!lab.spawnInHost) throw new LabUnavailableError(`--capture: the ${lab.driver} lab cannot start tcpdump in its hosts`);
+    if (!lab.spawnInHost)
+      throw new LabUnavailableError(`--capture: the ${lab.driver} lab cannot start tcpdump in its hosts`);
     for (const host of capture.hosts) {
-      this.captures.push(new HostCapture(host, lab.spawnInHost(host, tcpdumpArgv(capture)), this.dir, capture.maxBytes));
+      this.captures.push(
+        new HostCapture(host, lab.spawnInHost(host, tcpdumpArgv(capture)), this.dir, capture.maxBytes),
+      );
     }
     await Promise.all(this.captures.map((c) => c.ready));
-    this.logger.info({ hosts: capture.hosts, snaplen: capture.snaplen, maxBytes: capture.maxBytes }, 'packet captures started');
+    this.logger.info(
+      { hosts: capture.hosts, snaplen: capture.snaplen, maxBytes: capture.maxBytes },
+      'packet captures started',
+    );
   }
 
   /** Stops every capture and reads each pcap back; `runStartMs`: the run's start, ms since the epoch. */
@@ -168,11 +199,21 @@ export class PacketCaptures {
     const host = this.plan.hosts[c.host]!;
     const bytes = readFileSync(join(this.dir, c.file));
     const dropped = droppedByKernel(c.stderr);
-    const base = { host: c.host, file: c.file, bytes: bytes.length, snaplen: this.plan.capture!.snaplen, truncated: c.truncated, ...(dropped !== undefined ? { droppedByKernel: dropped } : {}) };
+    const base = {
+      host: c.host,
+      file: c.file,
+      bytes: bytes.length,
+      snaplen: this.plan.capture!.snaplen,
+      truncated: c.truncated,
+      ...(dropped !== undefined ? { droppedByKernel: dropped } : {}),
+    };
     try {
       const addresses = [host.address, ...(host.interfaces ?? []).map((i) => i.address)];
       const evidence = packetEvidence(pcapFrames(bytes), addresses, Math.round(runStartMs * 1000));
-      this.logger.info({ host: c.host, file: c.file, bytes: bytes.length, packets: evidence.frames, truncated: c.truncated }, 'packet capture stopped');
+      this.logger.info(
+        { host: c.host, file: c.file, bytes: bytes.length, packets: evidence.frames, truncated: c.truncated },
+        'packet capture stopped',
+      );
       return { ...base, packets: evidence.frames, evidence };
     } catch (err) {
       return { ...base, packets: 0, problem: (err as Error).message };

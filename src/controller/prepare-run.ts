@@ -76,8 +76,12 @@ export function overridesOf(set: Readonly<Record<string, string | number | boole
   const out: Record<string, string> = {};
   const problems: string[] = [];
   for (const [key, value] of Object.entries(set)) {
-    if (key === '' || key.includes('=') || isInheritedName(key)) problems.push(`set: ${JSON.stringify(key)} is not a parameter name`);
-    else if (!['string', 'number', 'boolean'].includes(typeof value)) problems.push(`set.${key}: expected a string, a number or a boolean, got ${value === null ? 'null' : typeof value}`);
+    if (key === '' || key.includes('=') || isInheritedName(key))
+      problems.push(`set: ${JSON.stringify(key)} is not a parameter name`);
+    else if (!['string', 'number', 'boolean'].includes(typeof value))
+      problems.push(
+        `set.${key}: expected a string, a number or a boolean, got ${value === null ? 'null' : typeof value}`,
+      );
     else out[key] = String(value);
   }
   if (problems.length) throw new PlanValidationError(problems);
@@ -90,11 +94,16 @@ function profileNames(profile: RunRequest['profile']): string[] {
 
 function maxRunsOf(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_RUNS;
-  if (!Number.isInteger(value) || value < 1 || value > MOST_MAX_RUNS) throw new UsageError(`--max-runs ${value}: expected a whole number from 1 to ${MOST_MAX_RUNS}`);
+  if (!Number.isInteger(value) || value < 1 || value > MOST_MAX_RUNS)
+    throw new UsageError(`--max-runs ${value}: expected a whole number from 1 to ${MOST_MAX_RUNS}`);
   return value;
 }
 
-function loadAnyPlan<P extends Fields>(scenario: ScenarioInput<P>, overrides: Record<string, string>, options: PlanOptions): Promise<Plan> {
+function loadAnyPlan<P extends Fields>(
+  scenario: ScenarioInput<P>,
+  overrides: Record<string, string>,
+  options: PlanOptions,
+): Promise<Plan> {
   if (typeof scenario === 'string') return loadPlan(scenario, overrides, options);
   // A scenario given as code has no file: its relative paths start in the working directory (resolvePlan).
   return Promise.resolve(resolvePlan(scenario, '(given in code)', overrides, options));
@@ -109,17 +118,24 @@ export function matchBaseline(given: string | Baseline, plan: Plan): { baseline:
   const baseline = typeof given === 'string' ? readBaseline(resolve(given)) : given;
   const label = typeof given === 'string' ? given : baseline.identity.label;
   if (baseline.identity.scenario !== plan.scenario.name) {
-    throw new UsageError(`--baseline ${label} is a baseline of ${baseline.identity.scenario}, not of ${plan.scenario.name}`);
+    throw new UsageError(
+      `--baseline ${label} is a baseline of ${baseline.identity.scenario}, not of ${plan.scenario.name}`,
+    );
   }
   const changed = paramChanges(baseline.identity.params, plan.params, new Set(Object.keys(plan.overrides)));
   const warnings = changed.length
-    ? [`--baseline ${label} was recorded with other parameters (baseline -> this run: ${changed.join(', ')}); counts that follow them will differ: give the run the baseline's --set values to compare like with like`]
+    ? [
+        `--baseline ${label} was recorded with other parameters (baseline -> this run: ${changed.join(', ')}); counts that follow them will differ: give the run the baseline's --set values to compare like with like`,
+      ]
     : [];
   return { baseline, warnings };
 }
 
 /** Every plan of what is asked, validated; one run, or a comparison where several profiles or a sweep are given. */
-export async function prepareRun<P extends Fields>(scenario: ScenarioInput<P>, request: RunRequest = {}): Promise<PreparedRun> {
+export async function prepareRun<P extends Fields>(
+  scenario: ScenarioInput<P>,
+  request: RunRequest = {},
+): Promise<PreparedRun> {
   const driver = labDriver(request.driver ?? DEFAULTS.driver);
   const profiles = profileNames(request.profile);
   const base: PlanOptions = {
@@ -132,13 +148,21 @@ export async function prepareRun<P extends Fields>(scenario: ScenarioInput<P>, r
   };
   const overrides = overridesOf(request.set ?? {});
   if (profiles.length > 1 || request.sweep !== undefined) {
-    if (request.baseline !== undefined) throw new UsageError('--baseline compares one run; with --profile a,b or --sweep, compare the runs of the comparison with each other');
+    if (request.baseline !== undefined)
+      throw new UsageError(
+        '--baseline compares one run; with --profile a,b or --sweep, compare the runs of the comparison with each other',
+      );
     const sweep = request.sweep === undefined ? undefined : parseSweep(request.sweep);
     const loaded = new Map<string, Profile>(profiles.map((name) => [name, loadProfile(name)]));
     const maxRuns = maxRunsOf(request.maxRuns);
     const entries = expandMatrix(profiles, sweep, overrides);
-    if (entries.length > maxRuns) throw new UsageError(`${entries.length} runs (${profiles.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${maxRuns}`);
-    const plans = await loadMatrixPlans(entries, (e) => loadAnyPlan(scenario, { ...e.overrides }, { ...base, ...(e.profile ? { profile: loaded.get(e.profile)! } : {}) }));
+    if (entries.length > maxRuns)
+      throw new UsageError(
+        `${entries.length} runs (${profiles.length || 1} profiles x ${sweep?.values.length ?? 1} values) is more than --max-runs ${maxRuns}`,
+      );
+    const plans = await loadMatrixPlans(entries, (e) =>
+      loadAnyPlan(scenario, { ...e.overrides }, { ...base, ...(e.profile ? { profile: loaded.get(e.profile)! } : {}) }),
+    );
     const costs = Object.fromEntries([...loaded.values()].flatMap((p) => (p.cost ? [[p.name, p.cost]] : [])));
     return { kind: 'comparison', entries, plans, costs, ...(sweep ? { sweep: sweep.param } : {}) };
   }

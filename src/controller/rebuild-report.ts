@@ -32,14 +32,17 @@ const RUN_STARTING = object({ time: optional(number()), plan: PLAN_SHAPE });
 const LAB_BUILT = object({ lab: string(), hosts: record(object({ location: string() })) });
 
 function logLine<T>(logFile: string, lines: unknown[], msg: string, shape: Shape<T>): T | undefined {
-  const line = lines.find((l): l is Record<string, unknown> => typeof l === 'object' && l !== null && (l as { msg?: unknown }).msg === msg);
+  const line = lines.find(
+    (l): l is Record<string, unknown> => typeof l === 'object' && l !== null && (l as { msg?: unknown }).msg === msg,
+  );
   return line && checkShape(shape, line, (problem) => new UsageError(`${logFile}: its "${msg}" line: ${problem}`));
 }
 
 export function rebuildReport(dir: string): { report: Report; samples: number } {
   const logFile = join(dir, 'log.ndjson');
   const samplesFile = join(dir, 'samples.ndjson');
-  if (!existsSync(logFile) || !existsSync(samplesFile)) throw new UsageError(`${dir} has no report.json, and no log.ndjson and samples.ndjson to rebuild one from`);
+  if (!existsSync(logFile) || !existsSync(samplesFile))
+    throw new UsageError(`${dir} has no report.json, and no log.ndjson and samples.ndjson to rebuild one from`);
   const log = wholeLines(logFile);
   const start = logLine(logFile, log, 'run starting', RUN_STARTING);
   if (!start) throw new UsageError(`${logFile} does not begin with the run's plan: cannot rebuild its report`);
@@ -64,7 +67,11 @@ export function rebuildReport(dir: string): { report: Report; samples: number } 
   const report = buildReport({
     plan,
     recorder,
-    lab: { id: built?.lab ?? 'unknown', driver: plan.driver, locations: Object.fromEntries(Object.entries(built?.hosts ?? {}).map(([h, x]) => [h, x.location])) },
+    lab: {
+      id: built?.lab ?? 'unknown',
+      driver: plan.driver,
+      locations: Object.fromEntries(Object.entries(built?.hosts ?? {}).map(([h, x]) => [h, x.location])),
+    },
     privilege: 'unknown',
     startedAt,
     durationMs: lastMs,
@@ -75,7 +82,10 @@ export function rebuildReport(dir: string): { report: Report; samples: number } 
     countersEnd: {},
     actorStats,
     interrupted: false,
-    error: { code: 'WAITLAB_INTERRUPTED', message: `the run was killed before it wrote report.json; rebuilt from ${events} whole lines of samples.ndjson and log.ndjson: counters are as of the last sample, and stats as of the last stats event` },
+    error: {
+      code: 'WAITLAB_INTERRUPTED',
+      message: `the run was killed before it wrote report.json; rebuilt from ${events} whole lines of samples.ndjson and log.ndjson: counters are as of the last sample, and stats as of the last stats event`,
+    },
   });
   return { report: { ...report, verdict: 'interrupted' }, samples: events };
 }

@@ -13,7 +13,12 @@ import { BASELINE_FILE, type BaselineFile } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { runScenario, type RunOptions } from './run-scenario.ts';
 
-export async function recordBaseline(plan: Plan, runs: number, dirGiven: string, options: Omit<RunOptions, 'outDir' | 'baseline'> & { onRun?: (i: number, report: Report) => void } = {}): Promise<BaselineFile> {
+export async function recordBaseline(
+  plan: Plan,
+  runs: number,
+  dirGiven: string,
+  options: Omit<RunOptions, 'outDir' | 'baseline'> & { onRun?: (i: number, report: Report) => void } = {},
+): Promise<BaselineFile> {
   // baseline.json is written by name: no other user may be able to swap the directory, or one above it, for a symlink.
   const dir = makeTrustedDirectory(dirGiven);
   const reports: Report[] = [];
@@ -32,7 +37,8 @@ export async function recordBaseline(plan: Plan, runs: number, dirGiven: string,
 }
 
 export function baselineMarkdown(b: BaselineFile, reports: readonly Report[]): string {
-  const num = (v: number | undefined) => (v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+  const num = (v: number | undefined) =>
+    v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
   const sections: Section[] = [
     {
       title: 'Runs',
@@ -42,11 +48,22 @@ export function baselineMarkdown(b: BaselineFile, reports: readonly Report[]): s
     {
       title: 'Metrics (median, range, spread)',
       head: ['metric', 'median', 'min', 'max', 'spread'],
-      rows: Object.keys(b.metrics).filter((p) => b.max[p] !== 0).map((p) => [p, num(b.metrics[p]), num(b.min[p]), num(b.max[p]), `${num((b.spread[p] ?? 0) * 100)}%`]),
+      rows: Object.keys(b.metrics)
+        .filter((p) => b.max[p] !== 0)
+        .map((p) => [p, num(b.metrics[p]), num(b.min[p]), num(b.max[p]), `${num((b.spread[p] ?? 0) * 100)}%`]),
     },
   ];
   if (b.noisy.length) {
-    sections.push({ title: 'Noisier than their tolerance', bullets: b.noisy.map((n) => `${n.path}: spread ${num(n.spread * 100)}% across the runs, tolerance ${n.tolerance}: compared ${n.widened === INFORMATIONAL ? 'as informational, never a regression' : `within ${n.widened}`}; record more runs for a tighter one`) });
+    sections.push({
+      title: 'Noisier than their tolerance',
+      bullets: b.noisy.map(
+        (n) =>
+          `${n.path}: spread ${num(n.spread * 100)}% across the runs, tolerance ${n.tolerance}: compared ${n.widened === INFORMATIONAL ? 'as informational, never a regression' : `within ${n.widened}`}; record more runs for a tighter one`,
+      ),
+    });
   }
-  return sectionsMarkdown([`baseline of ${b.identity.scenario}: ${b.runs.length} runs`, `kernel ${b.identity.kernel}`], sections);
+  return sectionsMarkdown(
+    [`baseline of ${b.identity.scenario}: ${b.runs.length} runs`, `kernel ${b.identity.kernel}`],
+    sections,
+  );
 }

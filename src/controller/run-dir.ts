@@ -11,11 +11,14 @@ const PSEUDO = ['/proc', '/sys', '/dev'];
 
 function mkdirError(dir: string, err: unknown): UsageError {
   const e = err as NodeJS.ErrnoException;
-  return new UsageError(`cannot create the run directory ${dir}: ${e.code ?? ''} ${e.code === 'ENOTDIR' ? '(a part of the path is a file)' : e.code === 'EACCES' || e.code === 'EROFS' ? '(not writable)' : e.message}`.trim());
+  return new UsageError(
+    `cannot create the run directory ${dir}: ${e.code ?? ''} ${e.code === 'ENOTDIR' ? '(a part of the path is a file)' : e.code === 'EACCES' || e.code === 'EROFS' ? '(not writable)' : e.message}`.trim(),
+  );
 }
 
 function checkNotPseudo(dir: string): void {
-  if (PSEUDO.some((p) => dir === p || dir.startsWith(`${p}/`))) throw new UsageError(`${dir}: a run directory cannot be under ${PSEUDO.join(', ')}`);
+  if (PSEUDO.some((p) => dir === p || dir.startsWith(`${p}/`)))
+    throw new UsageError(`${dir}: a run directory cannot be under ${PSEUDO.join(', ')}`);
 }
 
 /** The real path of the directory a run directory goes into, made where missing; checked for pseudo file systems before and after the walk. */
@@ -39,9 +42,14 @@ export function prepareOutDir(path: string): string {
   if (st.isSymbolicLink()) throw new UsageError(`--out ${dir} is a symbolic link: name the directory itself`);
   if (!st.isDirectory()) throw new UsageError(`--out ${dir} exists and is not a directory`);
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) throw new UsageError(`--out ${dir} belongs to uid ${st.uid}, not to this user (${uid}): name a new directory`);
-  if (st.mode & 0o022) throw new UsageError(`--out ${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): name a new directory`);
-  if (readdirSync(dir).length > 0) throw new UsageError(`--out ${dir} is not empty: one directory per run (name a new one)`);
+  if (uid !== undefined && st.uid !== uid)
+    throw new UsageError(`--out ${dir} belongs to uid ${st.uid}, not to this user (${uid}): name a new directory`);
+  if (st.mode & 0o022)
+    throw new UsageError(
+      `--out ${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): name a new directory`,
+    );
+  if (readdirSync(dir).length > 0)
+    throw new UsageError(`--out ${dir} is not empty: one directory per run (name a new one)`);
   return dir;
 }
 

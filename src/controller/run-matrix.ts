@@ -20,7 +20,11 @@ export interface MatrixEntry {
 }
 
 /** Profiles x swept values, in order; a label per run. */
-export function expandMatrix(profiles: readonly string[], sweep: { param: string; values: readonly string[] } | undefined, base: Readonly<Record<string, string>>): MatrixEntry[] {
+export function expandMatrix(
+  profiles: readonly string[],
+  sweep: { param: string; values: readonly string[] } | undefined,
+  base: Readonly<Record<string, string>>,
+): MatrixEntry[] {
   const ps = profiles.length ? profiles : [undefined];
   const vs = sweep ? sweep.values : [undefined];
   return ps.flatMap((profile) =>
@@ -33,7 +37,10 @@ export function expandMatrix(profiles: readonly string[], sweep: { param: string
 }
 
 /** Loads every entry's plan; all problems of all entries at once. */
-export async function loadMatrixPlans(entries: readonly MatrixEntry[], load: (e: MatrixEntry) => Promise<Plan>): Promise<Plan[]> {
+export async function loadMatrixPlans(
+  entries: readonly MatrixEntry[],
+  load: (e: MatrixEntry) => Promise<Plan>,
+): Promise<Plan[]> {
   const plans: Plan[] = [];
   const problems: string[] = [];
   for (const e of entries) {
@@ -57,10 +64,18 @@ export function estimateMs(plans: readonly Plan[]): number {
 export async function runMatrix(
   entries: readonly MatrixEntry[],
   plans: readonly Plan[],
-  options: Omit<RunOptions, 'outDir' | 'baseline'> & { outDir?: string; sweep?: string; costs: Readonly<Record<string, string>>; onRun?: (i: number, entry: MatrixEntry, report: Report) => void },
+  options: Omit<RunOptions, 'outDir' | 'baseline'> & {
+    outDir?: string;
+    sweep?: string;
+    costs: Readonly<Record<string, string>>;
+    onRun?: (i: number, entry: MatrixEntry, report: Report) => void;
+  },
 ): Promise<{ comparison: MatrixComparison; dir: string }> {
   const first = plans[0]!;
-  const dir = options.outDir !== undefined ? prepareOutDir(options.outDir) : prepareDefaultRunDir(`${defaultRunDir(first)}-comparison`);
+  const dir =
+    options.outDir !== undefined
+      ? prepareOutDir(options.outDir)
+      : prepareDefaultRunDir(`${defaultRunDir(first)}-comparison`);
   const runs = [];
   const reports: Report[] = [];
   for (let i = 0; i < plans.length; i++) {

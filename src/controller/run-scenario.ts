@@ -5,7 +5,15 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentEvent } from '../agent/protocol.ts';
 import { DEFAULTS, STOP_TIMEOUTS } from '../core/defaults.ts';
-import { ActorFailedError, AgentError, describeError, InterruptedError, isWaitlabError, LabCommandError, LabUnavailableError } from '../core/errors.ts';
+import {
+  ActorFailedError,
+  AgentError,
+  describeError,
+  InterruptedError,
+  isWaitlabError,
+  LabCommandError,
+  LabUnavailableError,
+} from '../core/errors.ts';
 import type { ActorPlan, Plan } from '../core/plan.ts';
 import type { Lab, LabDriver } from '../lab/driver.ts';
 import { currentPrivilege } from '../lab/privilege.ts';
@@ -52,10 +60,18 @@ export interface RunResult {
 }
 
 export function defaultRunDir(plan: Plan, at = new Date()): string {
-  return resolve(DEFAULTS.reportsDir, plan.scenario.name, at.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
+  return resolve(
+    DEFAULTS.reportsDir,
+    plan.scenario.name,
+    at
+      .toISOString()
+      .replaceAll(':', '-')
+      .replace(/\.\d+Z$/, 'Z'),
+  );
 }
 
-type Facts = Pick<RunFacts, 'sysctls' | 'countersStart' | 'countersEnd' | 'actorStats'> & Required<Pick<RunFacts, 'census'>>;
+type Facts = Pick<RunFacts, 'sysctls' | 'countersStart' | 'countersEnd' | 'actorStats'> &
+  Required<Pick<RunFacts, 'census'>>;
 
 /** One run's moving parts, so each phase is a small function. */
 class Run {
@@ -107,9 +123,12 @@ class Run {
     else if (event.type === 'fatal') this.logger.error({ host, stack: event.stack }, event.message);
     else if (event.type === 'output') this.actorLogs.write(event.actor, event.line);
     else if (event.type === 'actor-failed') {
-      this.fail(event.code === 'WAITLAB_ACTOR_FAILED' ? new ActorFailedError(event.actor, event.message) : new AgentError(`actor ${event.actor} on host ${host} failed: ${event.message}`));
-    }
-    else if (event.type === 'sample' || event.type === 'stats') this.progress();
+      this.fail(
+        event.code === 'WAITLAB_ACTOR_FAILED'
+          ? new ActorFailedError(event.actor, event.message)
+          : new AgentError(`actor ${event.actor} on host ${host} failed: ${event.message}`),
+      );
+    } else if (event.type === 'sample' || event.type === 'stats') this.progress();
   };
 
   private progress(): void {
@@ -117,10 +136,19 @@ class Run {
       elapsedMs: performance.timeOrigin + performance.now() - this.t0,
       phase: this.phase,
       hosts: Object.fromEntries(
-        [...this.recorder.hosts].map(([h, r]) => [h, { TIME_WAIT: r.lastCensus?.tcp.total.TIME_WAIT ?? 0, ESTABLISHED: r.lastCensus?.tcp.total.ESTABLISHED ?? 0, CLOSE_WAIT: r.lastCensus?.tcp.total.CLOSE_WAIT ?? 0 }]),
+        [...this.recorder.hosts].map(([h, r]) => [
+          h,
+          {
+            TIME_WAIT: r.lastCensus?.tcp.total.TIME_WAIT ?? 0,
+            ESTABLISHED: r.lastCensus?.tcp.total.ESTABLISHED ?? 0,
+            CLOSE_WAIT: r.lastCensus?.tcp.total.CLOSE_WAIT ?? 0,
+          },
+        ]),
       ),
       actors: Object.fromEntries(
-        [...this.recorder.latestStats].flatMap(([a, s]) => ('attempts' in s ? [[a, { attempts: s.attempts, ok: s.ok, errors: s.errorCount }]] : [])),
+        [...this.recorder.latestStats].flatMap(([a, s]) =>
+          'attempts' in s ? [[a, { attempts: s.attempts, ok: s.ok, errors: s.errorCount }]] : [],
+        ),
       ),
     });
   }
@@ -128,7 +156,10 @@ class Run {
 
 async function buildLab(run: Run, driver: LabDriver): Promise<void> {
   const missing = driver.preflight(run.plan);
-  if (missing.length) throw new LabUnavailableError(`the ${driver.name} lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+  if (missing.length)
+    throw new LabUnavailableError(
+      `the ${driver.name} lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
+    );
   run.lab = await run.step(driver.build(run.plan, (msg, data) => run.logger.info(data ?? {}, msg)));
   run.logger.info({ lab: run.lab.id, hosts: run.lab.hosts }, 'lab built');
 }
@@ -138,12 +169,21 @@ async function startAgents(run: Run): Promise<void> {
   const { plan, lab } = run;
   run.phase = 'agents';
   for (const host of Object.keys(plan.hosts)) {
-    run.agents.push(new AgentHandle(host, lab!.spawnAgent(host), run.onEvent, (h, text) => run.logger.warn({ host: h }, text)));
+    run.agents.push(
+      new AgentHandle(host, lab!.spawnAgent(host), run.onEvent, (h, text) => run.logger.warn({ host: h }, text)),
+    );
   }
   await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
   const deadlineMs = serveTimeoutMs(Object.values(plan.actors)) + plan.maxLoadMs + plan.tailMs + 60_000;
   for (const a of run.agents) {
-    a.send({ cmd: 'init', host: plan.hosts[a.host]!, actors: Object.values(plan.actors).filter((x) => x.host === a.host), intervalMs: plan.sampler.intervalMs, t0: run.t0, deadlineMs });
+    a.send({
+      cmd: 'init',
+      host: plan.hosts[a.host]!,
+      actors: Object.values(plan.actors).filter((x) => x.host === a.host),
+      intervalMs: plan.sampler.intervalMs,
+      t0: run.t0,
+      deadlineMs,
+    });
   }
   const problems: string[] = [];
   await run.all(async (a) => {
@@ -152,7 +192,8 @@ async function startAgents(run: Run): Promise<void> {
     run.facts.countersStart[a.host] = ready.counters;
     run.facts.census[a.host] = ready.census;
     for (const [k, want] of Object.entries(plan.hosts[a.host]!.sysctls)) {
-      if (ready.sysctls[k] !== want) problems.push(`host ${a.host}: ${k} reads back "${ready.sysctls[k]}", not "${want}"`);
+      if (ready.sysctls[k] !== want)
+        problems.push(`host ${a.host}: ${k} reads back "${ready.sysctls[k]}", not "${want}"`);
     }
   });
   if (problems.length) throw new LabCommandError(['sysctl read-back'], null, problems.join('; '));
@@ -169,7 +210,9 @@ async function serveAndLoad(run: Run): Promise<void> {
   logger.info('load starting');
   const loadDone = Object.values(plan.actors)
     .filter((x) => x.role === 'load')
-    .map((x) => agents.find((a) => a.host === x.host)!.waitFor('load-done', plan.maxLoadMs + 30_000, (e) => e.actor === x.name));
+    .map((x) =>
+      agents.find((a) => a.host === x.host)!.waitFor('load-done', plan.maxLoadMs + 30_000, (e) => e.actor === x.name),
+    );
   for (const a of agents) a.send({ cmd: 'load' });
   await run.step(Promise.all(loadDone));
 
@@ -201,7 +244,8 @@ async function stopAgents(run: Run): Promise<unknown> {
         // Only for a run that ended before its measurement did: otherwise the stats of 'finished' stand,
         // with what settles only by the stop (a process's exit) beside them.
         for (const [name, stats] of Object.entries(stopped.actors)) run.facts.actorStats[name] ??= stats;
-        for (const [name, settled] of Object.entries(stopped.settled ?? {})) Object.assign(run.facts.actorStats[name] ?? {}, settled);
+        for (const [name, settled] of Object.entries(stopped.settled ?? {}))
+          Object.assign(run.facts.actorStats[name] ?? {}, settled);
       } catch (err) {
         if (!(isWaitlabError(err) && err.code === 'WAITLAB_AGENT_EXITED')) failure ??= err;
         a.kill();
@@ -213,10 +257,17 @@ async function stopAgents(run: Run): Promise<unknown> {
 
 export async function runScenario(plan: Plan, options: RunOptions = {}): Promise<RunResult> {
   const startedAt = new Date();
-  const dir = options.outDir !== undefined ? prepareOutDir(options.outDir) : prepareDefaultRunDir(defaultRunDir(plan, startedAt));
+  const dir =
+    options.outDir !== undefined ? prepareOutDir(options.outDir) : prepareDefaultRunDir(defaultRunDir(plan, startedAt));
   const { logger, close: closeLog } = createRunLogger(join(dir, 'log.ndjson'), { verbose: options.verbose });
   // A samples.ndjson that cannot be written (a full disk) stops the run: nothing measured from then on could be kept.
-  const run: Run = new Run(plan, new Recorder(join(dir, 'samples.ndjson'), (err) => run.fail(err)), logger, new ActorLogs(dir), options);
+  const run: Run = new Run(
+    plan,
+    new Recorder(join(dir, 'samples.ndjson'), (err) => run.fail(err)),
+    logger,
+    new ActorLogs(dir),
+    options,
+  );
   logger.info({ scenario: plan.scenario.name, plan }, 'run starting');
 
   let failure: unknown;
@@ -276,7 +327,10 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     interrupted,
     error: failure && !interrupted ? describeError(failure) : undefined,
   });
-  const compared = options.baseline && !failure ? { ...report, comparison: compareReports(options.baseline, report, dir, toleranceRules(plan.regressions)) } : report;
+  const compared =
+    options.baseline && !failure
+      ? { ...report, comparison: compareReports(options.baseline, report, dir, toleranceRules(plan.regressions)) }
+      : report;
   let written = true;
   try {
     await writeOutputs(compared, dir, options.outputs);

@@ -52,7 +52,12 @@ export type RunOutcome = SingleRunOutcome | ComparisonOutcome;
 /** Runs what prepareRun() planned: a lab per run, torn down whatever happens. */
 export async function executeRun(prepared: PreparedRun, controls: RunControls = {}): Promise<RunOutcome> {
   const outDir = controls.out === undefined ? undefined : resolve(controls.out);
-  const common = { signal: controls.signal, verbose: controls.verbose, onProgress: controls.onProgress, ...(controls.outputs ? { outputs: controls.outputs } : {}) };
+  const common = {
+    signal: controls.signal,
+    verbose: controls.verbose,
+    onProgress: controls.onProgress,
+    ...(controls.outputs ? { outputs: controls.outputs } : {}),
+  };
   if (prepared.kind === 'comparison') {
     const { comparison, dir } = await runMatrix(prepared.entries, prepared.plans, {
       ...common,
@@ -63,7 +68,11 @@ export async function executeRun(prepared: PreparedRun, controls: RunControls = 
     });
     return { kind: 'comparison', comparison, dir, exitCode: matrixExitCode(comparison) };
   }
-  const { report, dir } = await runScenario(prepared.plan, { ...common, outDir, ...(prepared.baseline ? { baseline: prepared.baseline } : {}) });
+  const { report, dir } = await runScenario(prepared.plan, {
+    ...common,
+    outDir,
+    ...(prepared.baseline ? { baseline: prepared.baseline } : {}),
+  });
   return { kind: 'run', report, dir, exitCode: reportExitCode(report) };
 }
 
@@ -73,9 +82,15 @@ export async function executeRun(prepared: PreparedRun, controls: RunControls = 
  * Everything is validated before a lab exists: an invalid scenario rejects with a PlanValidationError (code
  * WAITLAB_INVALID_PLAN) naming every problem. One profile: the report; several, or a sweep: their comparison.
  */
-export function run<P extends Fields>(scenario: ScenarioInput<P>, options?: ScenarioRunOptions & { readonly sweep?: undefined; readonly profile?: string | readonly [string] }): Promise<SingleRunOutcome>;
+export function run<P extends Fields>(
+  scenario: ScenarioInput<P>,
+  options?: ScenarioRunOptions & { readonly sweep?: undefined; readonly profile?: string | readonly [string] },
+): Promise<SingleRunOutcome>;
 export function run<P extends Fields>(scenario: ScenarioInput<P>, options?: ScenarioRunOptions): Promise<RunOutcome>;
-export async function run<P extends Fields>(scenario: ScenarioInput<P>, options: ScenarioRunOptions = {}): Promise<RunOutcome> {
+export async function run<P extends Fields>(
+  scenario: ScenarioInput<P>,
+  options: ScenarioRunOptions = {},
+): Promise<RunOutcome> {
   const prepared = await prepareRun(scenario, options);
   if (prepared.kind === 'run') for (const warning of prepared.warnings) options.onWarning?.(warning);
   return executeRun(prepared, options);

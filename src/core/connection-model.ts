@@ -36,13 +36,13 @@ export type LocalPorts =
 export type PerRequest =
   | { readonly pooled: false }
   | {
-    readonly pooled: true;
-    readonly connections: number;
-    readonly idleTimeoutMs?: number;
-    /** Honours a server's `Keep-Alive: timeout=` hint, closing an idle connection this long before it (absent: ignores it). */
-    readonly idleHintMarginMs?: number;
-    readonly beyondPool?: BeyondPool;
-  };
+      readonly pooled: true;
+      readonly connections: number;
+      readonly idleTimeoutMs?: number;
+      /** Honours a server's `Keep-Alive: timeout=` hint, closing an idle connection this long before it (absent: ignores it). */
+      readonly idleHintMarginMs?: number;
+      readonly beyondPool?: BeyondPool;
+    };
 
 /** Which requests that failed on a connection an end sends again on another: none, idempotent ones only (GET, HEAD, ...), or all. */
 export type Retries = 'none' | 'idempotent' | 'all';
@@ -58,7 +58,11 @@ export type BeyondPool =
    * rest are closed (nginx upstream `keepalive N`, N per worker; Node's http.Agent maxFreeSockets; Go's
    * MaxIdleConnsPerHost).
    */
-  | { readonly request: 'opens-and-closes'; readonly idleKept: number; /** The most open at once (Node's maxSockets); absent: no limit. */ readonly most?: number };
+  | {
+      readonly request: 'opens-and-closes';
+      readonly idleKept: number /** The most open at once (Node's maxSockets); absent: no limit. */;
+      readonly most?: number;
+    };
 
 /** One destination an actor connects to, and how those connections live and end. */
 export interface Dial {
@@ -104,7 +108,13 @@ export interface Accept {
 
 /** The load an actor offers: an open model's rate, or a closed model's concurrency, bounded by duration and count. */
 export type OfferedLoad =
-  | { readonly model: 'open'; readonly ratePerSec: number; readonly durationMs: number; readonly count?: number; readonly burst?: Burst }
+  | {
+      readonly model: 'open';
+      readonly ratePerSec: number;
+      readonly durationMs: number;
+      readonly count?: number;
+      readonly burst?: Burst;
+    }
   | { readonly model: 'closed'; readonly concurrency: number; readonly durationMs: number; readonly count?: number };
 
 /** An open load whose starts come `size` at once every `everyMs` (the rate is their average). */
@@ -145,7 +155,9 @@ export function ownPortCount(ports: LocalPorts): number | undefined {
  * The most requests a load has in flight at once, where its plan fixes it: a burst's size (all started at once:
  * `together`), or a closed model's concurrency; either capped by a pool that makes requests wait.
  */
-export function concurrencyOf(model: ConnectionModel): { readonly requests: number; readonly together: boolean } | undefined {
+export function concurrencyOf(
+  model: ConnectionModel,
+): { readonly requests: number; readonly together: boolean } | undefined {
   const load = model.load;
   const size = load?.model === 'closed' ? load.concurrency : load?.burst?.size;
   if (size === undefined) return undefined;
@@ -156,5 +168,5 @@ export function concurrencyOf(model: ConnectionModel): { readonly requests: numb
 /** The most connections a pool holds at once: `connections` where requests wait for one, `most` where it opens more. */
 function poolCap(per: PerRequest | undefined): number {
   if (!per?.pooled || !per.beyondPool) return Infinity;
-  return per.beyondPool.request === 'waits' ? per.connections : per.beyondPool.most ?? Infinity;
+  return per.beyondPool.request === 'waits' ? per.connections : (per.beyondPool.most ?? Infinity);
 }

@@ -45,7 +45,8 @@ export function checkStopTimeouts(timeouts: Readonly<Record<string, number>> = S
   for (let i = 1; i < levels.length; i++) {
     const [inner, a] = levels[i - 1]!;
     const [outer, b] = levels[i]!;
-    if (!(a < b)) throw new WaitlabError(`stop timeouts out of order: ${inner} (${a} ms) must be shorter than ${outer} (${b} ms)`);
+    if (!(a < b))
+      throw new WaitlabError(`stop timeouts out of order: ${inner} (${a} ms) must be shorter than ${outer} (${b} ms)`);
   }
 }
 

@@ -1,7 +1,11 @@
 // Bounded concurrency for independent async work (many small processes on a 2-core machine).
 
 /** Runs `work` on every item, at most `limit` at a time; rejects with the first failure after all settled. */
-export async function eachAtMost<T>(limit: number, items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+export async function eachAtMost<T>(
+  limit: number,
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async () => {

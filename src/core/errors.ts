@@ -45,7 +45,10 @@ export function describeError(err: unknown): { code: WaitlabErrorCode; message: 
 /** The scenario, its parameters or a --set override are invalid. Lists every problem at once. */
 export class PlanValidationError extends WaitlabError {
   override readonly code = 'WAITLAB_INVALID_PLAN';
-  constructor(readonly problems: readonly string[], readonly scenario?: string) {
+  constructor(
+    readonly problems: readonly string[],
+    readonly scenario?: string,
+  ) {
     super(
       `${scenario ? `scenario ${scenario}: ` : ''}${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
         problems.map((p) => `  - ${p}`).join('\n'),
@@ -90,7 +93,10 @@ export class MissingToolsError extends LabUnavailableError {
  */
 export class ActorFailedError extends WaitlabError {
   override readonly code = 'WAITLAB_ACTOR_FAILED';
-  constructor(readonly actor: string, message: string) {
+  constructor(
+    readonly actor: string,
+    message: string,
+  ) {
     super(message);
   }
 }

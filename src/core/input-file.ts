@@ -38,7 +38,8 @@ export function openInputFile(file: string, maxBytes: number): { fd: number; siz
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`${file} is ${kindOf(st)}: give a regular file`);
-    if (st.size > maxBytes) throw new UsageError(`${file} is ${mib(st.size)}, more than the ${mib(maxBytes)} such a file can be`);
+    if (st.size > maxBytes)
+      throw new UsageError(`${file} is ${mib(st.size)}, more than the ${mib(maxBytes)} such a file can be`);
     return { fd, size: st.size };
   } catch (err) {
     closeSync(fd);

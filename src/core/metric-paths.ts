@@ -41,7 +41,8 @@ interface Miss {
   after: string | undefined;
 }
 
-const labelOf = (s: Segment | undefined) => (s === undefined ? undefined : 'literal' in s ? s.literal : s.placeholder.label);
+const labelOf = (s: Segment | undefined) =>
+  s === undefined ? undefined : 'literal' in s ? s.literal : s.placeholder.label;
 
 /** A placeholder of a matched path and the name it took: `{host}` = "client". */
 export interface BoundName {
@@ -50,7 +51,12 @@ export interface BoundName {
 }
 
 /** Whether `path` (split) is an instance of `def`; the deepest miss where it is not. `bound` receives the names of a match. */
-function matchDef(segs: readonly Segment[], parts: readonly string[], names: MetricNames | undefined, bound: BoundName[] = []): true | Miss {
+function matchDef(
+  segs: readonly Segment[],
+  parts: readonly string[],
+  names: MetricNames | undefined,
+  bound: BoundName[] = [],
+): true | Miss {
   let deepest: Miss = { at: -1, expected: segs[0]!, after: undefined };
   const walk = (i: number, j: number): boolean => {
     if (i === segs.length) return j === parts.length;
@@ -86,7 +92,10 @@ export function metricOf(path: string, names?: MetricNames): MetricDef | undefin
 }
 
 /** The metric a concrete path names and the names its placeholders took there, in path order. */
-export function bindMetric(path: string, names?: MetricNames): { def: MetricDef; bound: readonly BoundName[] } | undefined {
+export function bindMetric(
+  path: string,
+  names?: MetricNames,
+): { def: MetricDef; bound: readonly BoundName[] } | undefined {
   const parts = path.split('.');
   for (const def of METRICS) {
     const bound: BoundName[] = [];
@@ -109,7 +118,11 @@ function known(expected: readonly Segment[], names: MetricNames | undefined): st
  * A problem with `path` as a threshold ('threshold': must be in report.json) or a tolerance pattern
  * ('tolerance': may name a metric derived for comparisons); undefined when it names a metric.
  */
-export function metricPathProblem(path: string, names: MetricNames, use: 'threshold' | 'tolerance'): string | undefined {
+export function metricPathProblem(
+  path: string,
+  names: MetricNames,
+  use: 'threshold' | 'tolerance',
+): string | undefined {
   const parts = path.split('.');
   const top = parts[0] ?? '';
   if (Object.hasOwn(NOT_METRICS, top)) return `${path}: ${top} holds no metric of the run: ${NOT_METRICS[top]}`;
@@ -122,18 +135,26 @@ export function metricPathProblem(path: string, names: MetricNames, use: 'thresh
       misses.push(r);
       continue;
     }
-    if (use === 'threshold' && def.derived) return `${path}: ${def.label} is derived for comparisons with a baseline, not written into report.json: no threshold can read it (a tolerance can name it)`;
+    if (use === 'threshold' && def.derived)
+      return `${path}: ${def.label} is derived for comparisons with a baseline, not written into report.json: no threshold can read it (a tolerance can name it)`;
     return undefined;
   }
   const at = Math.max(...misses.map((x) => x.at));
   const deepest = misses.filter((x) => x.at === at);
   const first = deepest[0]!;
   const seg = parts[at];
-  if (seg === undefined) return `${path}: ends at ${first.after ?? top}; a metric goes on with one of: ${known(deepest.map((x) => x.expected), names)}`;
+  if (seg === undefined)
+    return `${path}: ends at ${first.after ?? top}; a metric goes on with one of: ${known(
+      deepest.map((x) => x.expected),
+      names,
+    )}`;
   const placeholder = deepest.find((x) => 'placeholder' in x.expected)?.expected;
   // A literal beside a placeholder at one depth is a special case of it (peak.total.TIME_WAIT, peak.total.{state}).
   const what = placeholder && 'placeholder' in placeholder ? placeholder.placeholder.label : `part of ${first.after}`;
-  return `${path}: no ${what} "${seg}" (known: ${known(deepest.map((x) => x.expected), names)})`;
+  return `${path}: no ${what} "${seg}" (known: ${known(
+    deepest.map((x) => x.expected),
+    names,
+  )})`;
 }
 
 /**
@@ -145,7 +166,8 @@ export function metricTitle(path: string): string | undefined {
   const found = bindMetric(path);
   if (!found) return undefined;
   const { def, bound } = found;
-  const owner = (b: BoundName) => b.placeholder === PLACEHOLDERS.host!.label || b.placeholder === PLACEHOLDERS.actor!.label;
+  const owner = (b: BoundName) =>
+    b.placeholder === PLACEHOLDERS.host!.label || b.placeholder === PLACEHOLDERS.actor!.label;
   const owners = bound.filter(owner).map((b) => b.value);
   const what = [def.label, ...bound.filter((b) => !owner(b)).map((b) => b.value)].join(' ');
   // A kind's own stat has no unit the registry knows.

@@ -9,4 +9,6 @@ export const SCENARIOS_DIR = resolve(PACKAGE_ROOT, 'scenarios');
 export const DIST_DIR = resolve(PACKAGE_ROOT, 'dist');
 
 /** The package's own version, from its package.json. */
-export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;

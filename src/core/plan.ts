@@ -78,7 +78,9 @@ export interface PlanProfile {
   readonly description: string;
   /** "built-in", or the profile file's path. */
   readonly source: string;
-  readonly changes: Readonly<Record<string, Readonly<Record<string, { readonly scenario: string | null; readonly profile: string }>>>>;
+  readonly changes: Readonly<
+    Record<string, Readonly<Record<string, { readonly scenario: string | null; readonly profile: string }>>>
+  >;
   /** What the profile risks, from the kernel's behaviour. */
   readonly cost?: string;
 }

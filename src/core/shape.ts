@@ -46,7 +46,11 @@ function where(path: string): string {
 }
 
 function leaf<T>(expected: string, schema: JsonSchema, ok: (v: unknown) => boolean): Shape<T> {
-  return { expected, schema, problem: (v, path) => (ok(v) ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`) };
+  return {
+    expected,
+    schema,
+    problem: (v, path) => (ok(v) ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`),
+  };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -54,11 +58,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 export const string = (): Shape<string> => leaf('a string', { type: 'string' }, (v) => typeof v === 'string');
-export const number = (): Shape<number> => leaf('a number', { type: 'number' }, (v) => typeof v === 'number' && Number.isFinite(v));
+export const number = (): Shape<number> =>
+  leaf('a number', { type: 'number' }, (v) => typeof v === 'number' && Number.isFinite(v));
 export const boolean = (): Shape<boolean> => leaf('a boolean', { type: 'boolean' }, (v) => typeof v === 'boolean');
 
 export function literal<const V extends readonly (string | number | boolean)[]>(...values: V): Shape<V[number]> {
-  return leaf(values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`, values.length === 1 ? { const: values[0] } : { enum: values }, (v) => values.includes(v as V[number]));
+  return leaf(
+    values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`,
+    values.length === 1 ? { const: values[0] } : { enum: values },
+    (v) => values.includes(v as V[number]),
+  );
 }
 
 /** Any JSON value no deeper than MAX_JSON_DEPTH (walked without recursion: a 200,000-deep array must not overflow the stack). */
@@ -80,7 +89,14 @@ export function json(): Shape<unknown> {
 }
 
 export function nullable<T>(shape: Shape<T>): Shape<T | null> {
-  return { expected: `${shape.expected} or null`, schema: { anyOf: [shape.schema, { type: 'null' }] }, problem: (v, path) => (v === null ? undefined : shape.problem(v, path) && `${where(path)}expected ${shape.expected} or null, got ${describeValue(v)}`) };
+  return {
+    expected: `${shape.expected} or null`,
+    schema: { anyOf: [shape.schema, { type: 'null' }] },
+    problem: (v, path) =>
+      v === null
+        ? undefined
+        : shape.problem(v, path) && `${where(path)}expected ${shape.expected} or null, got ${describeValue(v)}`,
+  };
 }
 
 export function optional<T>(shape: Shape<T>): OptionalShape<T> {
@@ -89,7 +105,14 @@ export function optional<T>(shape: Shape<T>): OptionalShape<T> {
 
 export function oneOf<A, B>(a: Shape<A>, b: Shape<B>): Shape<A | B> {
   const expected = `${a.expected} or ${b.expected}`;
-  return { expected, schema: { anyOf: [a.schema, b.schema] }, problem: (v, path) => (a.problem(v, path) === undefined || b.problem(v, path) === undefined ? undefined : `${where(path)}expected ${expected}, got ${describeValue(v)}`) };
+  return {
+    expected,
+    schema: { anyOf: [a.schema, b.schema] },
+    problem: (v, path) =>
+      a.problem(v, path) === undefined || b.problem(v, path) === undefined
+        ? undefined
+        : `${where(path)}expected ${expected}, got ${describeValue(v)}`,
+  };
 }
 
 export function array<T>(item: Shape<T>): Shape<readonly T[]> {
@@ -115,7 +138,8 @@ export function record<T>(value: Shape<T>): Shape<Record<string, T>> {
     problem(v, path) {
       if (!isPlainObject(v)) return `${where(path)}expected an object, got ${describeValue(v)}`;
       for (const [key, x] of Object.entries(v)) {
-        if (isInheritedName(key)) return `${where(path)}"${key}" is a name every object inherits, not one this file can hold`;
+        if (isInheritedName(key))
+          return `${where(path)}"${key}" is a name every object inherits, not one this file can hold`;
         const p = value.problem(x, at(path, key));
         if (p) return p;
       }
@@ -126,12 +150,16 @@ export function record<T>(value: Shape<T>): Shape<Record<string, T>> {
 
 type Fields = Readonly<Record<string, Shape<unknown>>>;
 type OptionalKeys<F extends Fields> = { [K in keyof F]: F[K] extends OptionalShape<unknown> ? K : never }[keyof F];
-type ObjectOf<F extends Fields> = { [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & { [K in OptionalKeys<F>]?: Infer<F[K]> };
+type ObjectOf<F extends Fields> = { [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & {
+  [K in OptionalKeys<F>]?: Infer<F[K]>;
+};
 
 /** An object with these fields (others are let through: older and newer files carry fields this one does not read). */
 export function object<F extends Fields>(fields: F): Shape<ObjectOf<F>> {
   const properties = Object.fromEntries(Object.entries(fields).map(([key, shape]) => [key, shape.schema]));
-  const required = Object.entries(fields).flatMap(([key, shape]) => ((shape as Partial<OptionalShape<unknown>>).optional ? [] : [key]));
+  const required = Object.entries(fields).flatMap(([key, shape]) =>
+    (shape as Partial<OptionalShape<unknown>>).optional ? [] : [key],
+  );
   return {
     expected: 'an object',
     schema: { type: 'object', properties, required },
@@ -153,7 +181,9 @@ export function object<F extends Fields>(fields: F): Shape<ObjectOf<F>> {
 /** A shape for T that the compiler holds to T: exactly T's keys, optional where T's are, and every value of T accepted. */
 export function objectOf<T>() {
   return <F extends { readonly [K in keyof T]-?: Shape<unknown> }>(
-    fields: F & Record<Exclude<keyof F, keyof T>, never> & ([T] extends [ObjectOf<F>] ? unknown : { 'the shape refuses values of its type': never }),
+    fields: F &
+      Record<Exclude<keyof F, keyof T>, never> &
+      ([T] extends [ObjectOf<F>] ? unknown : { 'the shape refuses values of its type': never }),
   ): Shape<T> => object(fields) as Shape<T>;
 }
 

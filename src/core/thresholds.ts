@@ -47,12 +47,18 @@ export function readPath(root: unknown, path: string): unknown {
 
 function compare(a: number, op: ThresholdOp, b: number): boolean {
   switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '==': return a === b;
-    case '!=': return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
   }
 }
 
@@ -61,7 +67,12 @@ export function evaluateThresholds(report: unknown, expressions: readonly string
     const t = parseThreshold(expression);
     const value = readPath(report, t.path);
     if (typeof value !== 'number' || Number.isNaN(value)) {
-      return { expression, value: null, ok: false, reason: value === undefined ? 'metric missing from the report' : `not a number: ${JSON.stringify(value)}` };
+      return {
+        expression,
+        value: null,
+        ok: false,
+        reason: value === undefined ? 'metric missing from the report' : `not a number: ${JSON.stringify(value)}`,
+      };
     }
     return { expression, value, ok: compare(value, t.op, t.target) };
   });

@@ -19,7 +19,10 @@ const TOLERANCE = /^(\+|-|±|\+-)?(\d+(?:\.\d+)?)(%?)$/;
 
 export function parseTolerance(text: string): Tolerance {
   const m = TOLERANCE.exec(text.trim());
-  if (!m) throw new InvalidValueError(`"${text}" is not a tolerance: use +20% (a rise is worse), -10% (a fall is worse), ±5%, an absolute +100, or 0`);
+  if (!m)
+    throw new InvalidValueError(
+      `"${text}" is not a tolerance: use +20% (a rise is worse), -10% (a fall is worse), ±5%, an absolute +100, or 0`,
+    );
   const relative = m[3] === '%';
   const amount = relative ? Number(m[2]) / 100 : Number(m[2]);
   if (relative && amount > 100) throw new InvalidValueError(`"${text}": a tolerance above 10000% compares nothing`);
@@ -30,17 +33,24 @@ export function parseTolerance(text: string): Tolerance {
 
 /** A glob over a report path: `*` stands for one key (without dots); everything else is literal. */
 export function pathPattern(glob: string): RegExp {
-  if (!/^[\w.*-]+$/.test(glob)) throw new InvalidValueError(`"${glob}" is not a report path pattern (letters, digits, dots, dashes and *)`);
+  if (!/^[\w.*-]+$/.test(glob))
+    throw new InvalidValueError(`"${glob}" is not a report path pattern (letters, digits, dots, dashes and *)`);
   const inherited = glob.split('.').find(isInheritedName);
   if (inherited) throw new InvalidValueError(`"${glob}": ${inherited} is not a key of a report`);
-  const body = glob.split('*').map((part) => part.replace(/[.-]/g, (c) => `\\${c}`)).join('[^.]+');
+  const body = glob
+    .split('*')
+    .map((part) => part.replace(/[.-]/g, (c) => `\\${c}`))
+    .join('[^.]+');
   return new RegExp(`^${body}$`);
 }
 
 /** Parses "path=tolerance" as given to --tolerance. */
 export function parseToleranceOverride(text: string): { pattern: string; tolerance: Tolerance } {
   const eq = text.lastIndexOf('=');
-  if (eq <= 0) throw new InvalidValueError(`--tolerance ${text}: expected <path pattern>=<tolerance>, e.g. 'hosts.client.peak.total.TIME_WAIT=+10%'`);
+  if (eq <= 0)
+    throw new InvalidValueError(
+      `--tolerance ${text}: expected <path pattern>=<tolerance>, e.g. 'hosts.client.peak.total.TIME_WAIT=+10%'`,
+    );
   const pattern = text.slice(0, eq).trim();
   pathPattern(pattern);
   return { pattern, tolerance: parseTolerance(text.slice(eq + 1)) };

@@ -75,7 +75,9 @@ function walk(given: string, ids: TrustedIds, file = false): { real: string; mis
       st = lstatSync(next);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { real, missing: [name, ...pending] };
-      throw new UsageError(`${given}: cannot look at ${next}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UsageError(
+        `${given}: cannot look at ${next}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     const why = untrustedBecause(next, st, ids);
     if (why) throw refuse(given, why, file);
@@ -124,7 +126,8 @@ export function trustedFile(given: string): string {
   const mode = (st.mode & 0o777).toString(8);
   if (st.isDirectory()) throw new UsageError(`${given} is a directory: give a file`);
   if (st.mode & 0o002) throw refuse(given, `${real} is writable by every user (mode ${mode})`, true);
-  if (st.mode & 0o020 && !trusted.gids.has(st.gid)) throw refuse(given, `${real} is writable by group ${st.gid} (mode ${mode})`, true);
+  if (st.mode & 0o020 && !trusted.gids.has(st.gid))
+    throw refuse(given, `${real} is writable by group ${st.gid} (mode ${mode})`, true);
   return real;
 }
 
@@ -151,7 +154,10 @@ export function makeTrustedDirectory(given: string): string {
       mkdirSync(next, { mode: 0o755 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new UsageError(`cannot create ${next}: ${code ?? (err as Error).message}${code === 'EACCES' || code === 'EROFS' ? ' (not writable)' : ''}`);
+      if (code !== 'EEXIST')
+        throw new UsageError(
+          `cannot create ${next}: ${code ?? (err as Error).message}${code === 'EACCES' || code === 'EROFS' ? ' (not writable)' : ''}`,
+        );
     }
     const st = lstatSync(next);
     const why = untrustedBecause(next, st, trusted) ?? (st.isDirectory() ? undefined : `${next} is not a directory`);

@@ -11,12 +11,15 @@ export type DurationInput = number | `${number}${'ms' | 's' | 'm' | 'h'}`;
 /** '500ms', '8s', '1.5m' or a number of milliseconds -> milliseconds. */
 export function parseDuration(raw: unknown): number {
   if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || raw < 0) throw new InvalidValueError(`a duration must be a non-negative number of ms, got ${raw}`);
+    if (!Number.isFinite(raw) || raw < 0)
+      throw new InvalidValueError(`a duration must be a non-negative number of ms, got ${raw}`);
     return capDuration(raw, raw);
   }
-  if (typeof raw !== 'string') throw new InvalidValueError(`a duration must be a string like "8s" or "500ms", got ${typeof raw}`);
+  if (typeof raw !== 'string')
+    throw new InvalidValueError(`a duration must be a string like "8s" or "500ms", got ${typeof raw}`);
   const m = DURATION_TEXT.exec(raw);
-  if (!m) throw new InvalidValueError(`"${raw}" is not a duration: use a number with ms, s, m or h (e.g. "8s", "500ms")`);
+  if (!m)
+    throw new InvalidValueError(`"${raw}" is not a duration: use a number with ms, s, m or h (e.g. "8s", "500ms")`);
   return capDuration(Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!), raw);
 }
 
@@ -35,12 +38,16 @@ export type RateInput = number | `${number}` | `${number}/${'s' | 'm'}`;
 /** '300/s', '18000/m' or a number per second -> per second. */
 export function parseRate(raw: unknown): number {
   if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || raw <= 0) throw new InvalidValueError(`a rate must be a positive number per second, got ${raw}`);
+    if (!Number.isFinite(raw) || raw <= 0)
+      throw new InvalidValueError(`a rate must be a positive number per second, got ${raw}`);
     return raw;
   }
   if (typeof raw !== 'string') throw new InvalidValueError(`a rate must be a string like "300/s", got ${typeof raw}`);
   const m = RATE_TEXT.exec(raw);
-  if (!m) throw new InvalidValueError(`"${raw}" is not a rate: use a number per second or per minute (e.g. "300/s", "600/m")`);
+  if (!m)
+    throw new InvalidValueError(
+      `"${raw}" is not a rate: use a number per second or per minute (e.g. "300/s", "600/m")`,
+    );
   const value = Number(m[1]) / (m[2] === 'm' ? 60 : 1);
   if (value <= 0) throw new InvalidValueError(`a rate must be positive, got "${raw}"`);
   return value;
@@ -75,7 +82,8 @@ function checkRange(lo: number, hi: number, raw: string): PortRange {
 
 export function parseInteger(raw: unknown, min = -Infinity, max = Infinity): number {
   const value = typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new InvalidValueError(`expected an integer, got ${JSON.stringify(raw)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new InvalidValueError(`expected an integer, got ${JSON.stringify(raw)}`);
   if (value < min || value > max) throw new InvalidValueError(`${value} is outside ${min}..${max}`);
   return value;
 }
@@ -98,7 +106,8 @@ export type Ipv4Input = `${number}.${number}.${number}.${number}`;
 
 /** A dotted-quad IPv4 address and nothing else: values that reach a generated nginx or HAProxy configuration. */
 export function parseIpv4(raw: unknown): string {
-  if (typeof raw !== 'string' || !IPV4.test(raw)) throw new InvalidValueError(`${JSON.stringify(raw)} is not an IPv4 address (four numbers 0-255, e.g. 198.18.0.1)`);
+  if (typeof raw !== 'string' || !IPV4.test(raw))
+    throw new InvalidValueError(`${JSON.stringify(raw)} is not an IPv4 address (four numbers 0-255, e.g. 198.18.0.1)`);
   return raw;
 }
 

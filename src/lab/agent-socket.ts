@@ -39,12 +39,20 @@ class SocketChannel extends EventEmitter implements AgentChannel {
       socket.destroy();
       // ENOENT: the agent has not created its socket yet; ECONNREFUSED: a socket file (or a port) with no listener
       // behind it yet; EHOSTUNREACH: a pod whose address is not on its network yet.
-      if ((err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH') && Date.now() + RETRY_MS < deadline) {
+      if (
+        (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH') &&
+        Date.now() + RETRY_MS < deadline
+      ) {
         this.retry = setTimeout(() => this.attempt(deadline), RETRY_MS);
         return;
       }
       this.ended = true;
-      this.emit('error', new Error(`cannot reach the agent at ${'path' in this.target ? this.target.path : `${this.target.host}:${this.target.port}`}: ${err.message}`));
+      this.emit(
+        'error',
+        new Error(
+          `cannot reach the agent at ${'path' in this.target ? this.target.path : `${this.target.host}:${this.target.port}`}: ${err.message}`,
+        ),
+      );
     });
   }
 

@@ -23,7 +23,8 @@ function tcpAgents(): { port: number; token: string } | undefined {
   const token = process.env[TOKEN_ENV];
   if (token === undefined) return undefined;
   const port = Number(process.env[AGENT_PORT_ENV]);
-  if (!AGENT_TOKEN.test(token) || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidValueError(`${TOKEN_ENV} must be 64 hex digits and ${AGENT_PORT_ENV} a port`);
+  if (!AGENT_TOKEN.test(token) || !Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidValueError(`${TOKEN_ENV} must be 64 hex digits and ${AGENT_PORT_ENV} a port`);
   return { port, token };
 }
 
@@ -33,9 +34,15 @@ export const attachedDriver: LabDriver = {
   preflight(plan) {
     const dir = agentsDir();
     const problems = plan ? composeRefusals(plan) : [];
-    if (plan?.capture) problems.push('--capture runs tcpdump in each host, which the attached lab cannot start: use --driver netns or compose');
+    if (plan?.capture)
+      problems.push(
+        '--capture runs tcpdump in each host, which the attached lab cannot start: use --driver netns or compose',
+      );
     if (tcpAgents()) return problems;
-    if (!dir.startsWith('/') || !existsSync(dir) || !statSync(dir).isDirectory()) problems.push(`no agents' directory at ${dir}: run this inside the controller service of a compose file that \`waitlab compose\` wrote`);
+    if (!dir.startsWith('/') || !existsSync(dir) || !statSync(dir).isDirectory())
+      problems.push(
+        `no agents' directory at ${dir}: run this inside the controller service of a compose file that \`waitlab compose\` wrote`,
+      );
     return problems;
   },
   withPrivileges: async () => undefined,
@@ -44,15 +51,24 @@ export const attachedDriver: LabDriver = {
     const dir = agentsDir();
     const tcp = tcpAgents();
     const hosts: Record<string, LabHost> = {};
-    for (const host of Object.values(plan.hosts)) hosts[host.name] = { name: host.name, address: host.address, location: tcp ? `${host.address}:${tcp.port}` : join(dir, `${host.name}.sock`) };
+    for (const host of Object.values(plan.hosts))
+      hosts[host.name] = {
+        name: host.name,
+        address: host.address,
+        location: tcp ? `${host.address}:${tcp.port}` : join(dir, `${host.name}.sock`),
+      };
     log('attaching to running agents', { ...(tcp ? { port: tcp.port } : { dir }), hosts: Object.keys(hosts) });
     return {
       id: tcp ? `attached:tcp:${tcp.port}` : `attached:${dir}`,
       driver: 'attached',
       hosts,
-      uncontrolled: ['the hosts were started outside this run (compose up): their sysctls and limits are the services\' own, each read back by its agent'],
+      uncontrolled: [
+        "the hosts were started outside this run (compose up): their sysctls and limits are the services' own, each read back by its agent",
+      ],
       spawnAgent(host) {
-        return tcp ? connectAgentTcp(hosts[host]!.address, tcp.port, tcp.token, ATTACH_TIMEOUT_MS) : connectAgent(hosts[host]!.location, ATTACH_TIMEOUT_MS);
+        return tcp
+          ? connectAgentTcp(hosts[host]!.address, tcp.port, tcp.token, ATTACH_TIMEOUT_MS)
+          : connectAgent(hosts[host]!.location, ATTACH_TIMEOUT_MS);
       },
       async teardown() {
         // Nothing to close: each agent exits when its connection ends, which is when this process exits, so that

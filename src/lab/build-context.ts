@@ -9,7 +9,17 @@ import { dirname, join, relative, sep } from 'node:path';
 import { LabUnavailableError } from '../core/errors.ts';
 
 /** What the Dockerfile's COPY takes from the package root (as .dockerignore allows it), besides node_modules. */
-const PACKAGE_FILES = ['package.json', 'package-lock.json', 'bin', 'dist', 'scenarios', 'build/Release/sock_diag.node', 'build/Release/flood.node', 'Dockerfile', '.dockerignore'];
+const PACKAGE_FILES = [
+  'package.json',
+  'package-lock.json',
+  'bin',
+  'dist',
+  'scenarios',
+  'build/Release/sock_diag.node',
+  'build/Release/flood.node',
+  'Dockerfile',
+  '.dockerignore',
+];
 
 interface Manifest {
   dependencies?: Record<string, string>;
@@ -43,19 +53,26 @@ export function dependenciesToStage(root: string): Map<string, string> {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const manifest = manifestOf(dir);
-    const wanted = [...Object.keys(manifest.dependencies ?? {}).map((name) => ({ name, optional: false })), ...Object.keys(manifest.optionalDependencies ?? {}).map((name) => ({ name, optional: true }))];
+    const wanted = [
+      ...Object.keys(manifest.dependencies ?? {}).map((name) => ({ name, optional: false })),
+      ...Object.keys(manifest.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
+    ];
     for (const { name, optional } of wanted) {
       const found = findPackage(name, dir);
       if (!found) {
         if (optional) continue;
-        throw new LabUnavailableError(`cannot stage the lab image's build context: ${name}, a dependency of ${relative(root, dir) || 'waitlab'}, is not installed`);
+        throw new LabUnavailableError(
+          `cannot stage the lab image's build context: ${name}, a dependency of ${relative(root, dir) || 'waitlab'}, is not installed`,
+        );
       }
       // Under the root, or nested in a package already staged (its own node_modules): copied along with it.
       const carried = inside(found, root) || [...staged.values()].some((d) => inside(found, d));
       if (!carried) {
         const other = staged.get(name);
         if (other !== undefined && other !== found) {
-          throw new LabUnavailableError(`cannot stage the lab image's build context: two copies of ${name} (${other} and ${found}) would both have to be at the top of its node_modules`);
+          throw new LabUnavailableError(
+            `cannot stage the lab image's build context: two copies of ${name} (${other} and ${found}) would both have to be at the top of its node_modules`,
+          );
         }
         staged.set(name, found);
       }
@@ -78,7 +95,8 @@ export function buildContext(root: string): { dir: string; staged: number; remov
     for (const file of PACKAGE_FILES) {
       if (existsSync(join(root, file))) cpSync(join(root, file), join(dir, file), { recursive: true });
     }
-    if (existsSync(join(root, 'node_modules'))) cpSync(join(root, 'node_modules'), join(dir, 'node_modules'), { recursive: true });
+    if (existsSync(join(root, 'node_modules')))
+      cpSync(join(root, 'node_modules'), join(dir, 'node_modules'), { recursive: true });
     for (const [name, from] of outside) cpSync(from, join(dir, 'node_modules', name), { recursive: true });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

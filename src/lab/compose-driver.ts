@@ -38,9 +38,11 @@ interface ComposeOwner {
 async function removeLabResources(lab: string, engine: 'podman' | 'docker', cni: boolean): Promise<string[]> {
   const left: string[] = [];
   const filter = `label=${LAB_LABEL}=${lab}`;
-  const ids = async (what: string[]) => (await run(engine, [...what, '--filter', filter]).catch(() => '')).split('\n').filter(Boolean);
+  const ids = async (what: string[]) =>
+    (await run(engine, [...what, '--filter', filter]).catch(() => '')).split('\n').filter(Boolean);
   const containers = await ids(['ps', '-a', '-q']);
-  if (containers.length) await run(engine, ['rm', '-f', ...containers], { timeoutMs: 60_000 }).catch((e: Error) => left.push(e.message));
+  if (containers.length)
+    await run(engine, ['rm', '-f', ...containers], { timeoutMs: 60_000 }).catch((e: Error) => left.push(e.message));
   if (cni) await removeCniNetwork(lab);
   const networks = await ids(['network', 'ls', '-q']);
   if (networks.length) await run(engine, ['network', 'rm', ...networks]).catch((e: Error) => left.push(e.message));
@@ -67,7 +69,7 @@ export async function reapStaleComposeLabs(): Promise<string[]> {
 function bridgeNetfilter(): string | undefined {
   try {
     if (readFileSync('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').trim() === '1') {
-      return 'the lab\'s bridge is in the machine\'s own network namespace and br_netfilter is loaded there (net.bridge.bridge-nf-call-iptables=1): the machine\'s iptables rules and conntrack see the lab\'s packets';
+      return "the lab's bridge is in the machine's own network namespace and br_netfilter is loaded there (net.bridge.bridge-nf-call-iptables=1): the machine's iptables rules and conntrack see the lab's packets";
     }
   } catch {
     // br_netfilter not loaded: bridged packets skip the machine's iptables
@@ -77,7 +79,8 @@ function bridgeNetfilter(): string | undefined {
 
 export const composeDriver: LabDriver = {
   name: 'compose',
-  describe: 'each host a container on one internal network, brought up by a compose tool (Podman through docker-compose, or Docker)',
+  describe:
+    'each host a container on one internal network, brought up by a compose tool (Podman through docker-compose, or Docker)',
   preflight: (plan) => [...(plan ? composeRefusals(plan) : []), ...missingForCompose()],
   // Nothing to re-execute: Podman needs the machine's root (preflight says so), Docker its socket's group.
   withPrivileges: async () => undefined,
@@ -102,7 +105,13 @@ export const composeDriver: LabDriver = {
     mkdirSync(dir, { mode: 0o700 });
     mkdirSync(agentsDir, { mode: 0o700 });
     // Ownership first: a run killed halfway through is still reaped.
-    const owner: ComposeOwner = { lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '', engine, cni: engine === 'podman' };
+    const owner: ComposeOwner = {
+      lab: id,
+      pid: process.pid,
+      startTime: processStartTime(process.pid) ?? '',
+      engine,
+      cni: engine === 'podman',
+    };
     writeFileSync(join(dir, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
 
     let tool: ComposeTool | undefined;
@@ -112,8 +121,14 @@ export const composeDriver: LabDriver = {
     const hosts: Record<string, LabHost> = {};
     const composeArgs = (args: string[]) => [...tool!.compose.slice(1), '--project-name', id, '--file', file, ...args];
     // A netns host inherits the controller's open-files limit; a container gets the compose file's.
-    const unlimited = Object.values(plan.hosts).filter((h) => h.limits?.nofile === undefined).map((h) => h.name);
-    const uncontrolled = unlimited.length ? [`open files on ${unlimited.join(', ')}: the container's limit, ${DEFAULT_NOFILE} (compose ulimits), not the controller's`] : [];
+    const unlimited = Object.values(plan.hosts)
+      .filter((h) => h.limits?.nofile === undefined)
+      .map((h) => h.name);
+    const uncontrolled = unlimited.length
+      ? [
+          `open files on ${unlimited.join(', ')}: the container's limit, ${DEFAULT_NOFILE} (compose ulimits), not the controller's`,
+        ]
+      : [];
     const netfilter = bridgeNetfilter();
     if (netfilter) uncontrolled.push(netfilter);
     const lab: Lab = {
@@ -136,9 +151,17 @@ export const composeDriver: LabDriver = {
         // container by default; the container itself keeps its own capabilities. The tool's pid goes to a file of
         // the container: `exec` passes no signal on to what it runs, so a stop signals the tool there (sh builtins
         // only, the one shell of a minimal image; every value a positional argument).
-        const child = spawn(engine, ['exec', '--privileged', container, 'sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          engine,
+          ['exec', '--privileged', container, 'sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...argv],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         const signal = (sig: 'SIGTERM' | 'SIGKILL') => {
-          spawn(engine, ['exec', container, 'sh', '-c', 'read pid < "$0" && kill -s "$1" "$pid"', pidFile, sig.slice(3)], { stdio: 'ignore' }).on('error', () => undefined);
+          spawn(
+            engine,
+            ['exec', container, 'sh', '-c', 'read pid < "$0" && kill -s "$1" "$pid"', pidFile, sig.slice(3)],
+            { stdio: 'ignore' },
+          ).on('error', () => undefined);
           if (sig === 'SIGKILL') child.kill('SIGKILL');
         };
         return { child, signal };
@@ -149,9 +172,10 @@ export const composeDriver: LabDriver = {
         for (const channel of channels) channel.kill();
         const left: string[] = [];
         if (tool) {
-          await run(tool.compose[0]!, composeArgs(['down', '--volumes', '--remove-orphans', '--timeout', '2']), { env: tool.env, timeoutMs: COMPOSE_TIMEOUT_MS }).catch((e: Error) =>
-            log('compose down failed; removing by label', { error: e.message }),
-          );
+          await run(tool.compose[0]!, composeArgs(['down', '--volumes', '--remove-orphans', '--timeout', '2']), {
+            env: tool.env,
+            timeoutMs: COMPOSE_TIMEOUT_MS,
+          }).catch((e: Error) => log('compose down failed; removing by label', { error: e.message }));
         }
         left.push(...(await removeLabResources(id, engine, owner.cni)));
         await tool?.stop();
@@ -168,19 +192,40 @@ export const composeDriver: LabDriver = {
       if (tool.cni) writeCniNetwork(id, subnet, gateway, id);
       const text = composeFile(
         plan,
-        { image, agents: { bind: agentsDir }, network: tool.cni ? { external: id } : { create: true }, labels: { [LAB_LABEL]: id } },
+        {
+          image,
+          agents: { bind: agentsDir },
+          network: tool.cni ? { external: id } : { create: true },
+          labels: { [LAB_LABEL]: id },
+        },
         [`compose lab ${id} of scenario ${plan.scenario.name}, written by waitlab ${PACKAGE_VERSION}`],
       );
       writeFileSync(file, text, { mode: 0o600 });
-      await run(tool.compose[0]!, composeArgs(['up', '--detach', '--no-build']), { env: tool.env, timeoutMs: COMPOSE_TIMEOUT_MS });
-      const listed = await run(engine, ['ps', '-a', '--filter', `label=${LAB_LABEL}=${id}`, '--format', '{{.Names}} {{index .Labels "io.waitlab.host"}}']);
+      await run(tool.compose[0]!, composeArgs(['up', '--detach', '--no-build']), {
+        env: tool.env,
+        timeoutMs: COMPOSE_TIMEOUT_MS,
+      });
+      const listed = await run(engine, [
+        'ps',
+        '-a',
+        '--filter',
+        `label=${LAB_LABEL}=${id}`,
+        '--format',
+        '{{.Names}} {{index .Labels "io.waitlab.host"}}',
+      ]);
       for (const line of listed.split('\n').filter(Boolean)) {
         const [container, host] = line.split(' ');
-        if (host && plan.hosts[host]) hosts[host] = { name: host, address: plan.hosts[host].address, location: container! };
+        if (host && plan.hosts[host])
+          hosts[host] = { name: host, address: plan.hosts[host].address, location: container! };
       }
       const missing = Object.keys(plan.hosts).filter((h) => !hosts[h]);
       if (missing.length) throw new WaitlabError(`compose brought up no container for host ${missing.join(', ')}`);
-      log('compose lab up', { lab: id, tools: lab.tools, containers: Object.fromEntries(Object.values(hosts).map((h) => [h.name, h.location])), file });
+      log('compose lab up', {
+        lab: id,
+        tools: lab.tools,
+        containers: Object.fromEntries(Object.values(hosts).map((h) => [h.name, h.location])),
+        file,
+      });
     } catch (err) {
       await lab.teardown().catch(() => undefined);
       throw err;

@@ -39,7 +39,11 @@ export interface ComposeOptions {
   /** The lab network: made beforehand by the driver (external), or by compose itself. */
   network: { external: string } | { create: true };
   /** A controller service, so `compose up` alone runs the scenario: its waitlab arguments and the reports directory. */
-  controller?: { args: readonly string[]; reports: string; /** A scenario file's directory outside the catalogue, mounted read-only. */ scenarios?: string };
+  controller?: {
+    args: readonly string[];
+    reports: string /** A scenario file's directory outside the catalogue, mounted read-only. */;
+    scenarios?: string;
+  };
   /** Labels on every service, so whatever a dead run leaves is found again. */
   labels?: Readonly<Record<string, string>>;
 }
@@ -49,10 +53,19 @@ export function composeRefusals(plan: Plan): string[] {
   const refusals: string[] = [];
   // Its network is rendered with an IPv4 subnet and ipv4_address per service only: an IPv6 plan would build a lab
   // without the addresses its actors connect to.
-  if (plan.family) refusals.push(`scenario ${plan.scenario.name} asks for family ${plan.family}; the compose lab addresses hosts from 198.18.0.0/15 only: use --driver netns`);
-  if (plan.networks) refusals.push(`scenario ${plan.scenario.name} declares networks (${Object.keys(plan.networks).join(', ')}); the compose lab builds one network: use --driver netns`);
+  if (plan.family)
+    refusals.push(
+      `scenario ${plan.scenario.name} asks for family ${plan.family}; the compose lab addresses hosts from 198.18.0.0/15 only: use --driver netns`,
+    );
+  if (plan.networks)
+    refusals.push(
+      `scenario ${plan.scenario.name} declares networks (${Object.keys(plan.networks).join(', ')}); the compose lab builds one network: use --driver netns`,
+    );
   for (const host of Object.values(plan.hosts)) {
-    if (host.routes?.length || host.gateway) refusals.push(`host ${host.name} routes or forwards between networks; the compose lab builds one network: use --driver netns`);
+    if (host.routes?.length || host.gateway)
+      refusals.push(
+        `host ${host.name} routes or forwards between networks; the compose lab builds one network: use --driver netns`,
+      );
   }
   for (const actor of Object.values(plan.actors)) {
     const refusal = actorKind(actor.kind)?.composeRefusal;
@@ -86,12 +99,27 @@ function agentSocket(host: string): string {
 }
 
 export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue {
-  if (!IMAGE_REF.test(options.image)) throw new InvalidValueError(`"${options.image}" is not an image reference (name[:tag])`);
-  if ('external' in options.network && !NETWORK_NAME.test(options.network.external)) throw new InvalidValueError(`"${options.network.external}" is not a network name`);
-  const agentsMount = 'bind' in options.agents ? mount('bind', options.agents.bind, AGENTS_DIR_IN_CONTAINER) : mount('volume', options.agents.volume, AGENTS_DIR_IN_CONTAINER);
-  const image = { image: options.image, ...(options.build ? { build: { context: options.build.context, ...(options.build.args ? { args: { ...options.build.args } } : {}) } } : {}) };
+  if (!IMAGE_REF.test(options.image))
+    throw new InvalidValueError(`"${options.image}" is not an image reference (name[:tag])`);
+  if ('external' in options.network && !NETWORK_NAME.test(options.network.external))
+    throw new InvalidValueError(`"${options.network.external}" is not a network name`);
+  const agentsMount =
+    'bind' in options.agents
+      ? mount('bind', options.agents.bind, AGENTS_DIR_IN_CONTAINER)
+      : mount('volume', options.agents.volume, AGENTS_DIR_IN_CONTAINER);
+  const image = {
+    image: options.image,
+    ...(options.build
+      ? {
+          build: { context: options.build.context, ...(options.build.args ? { args: { ...options.build.args } } : {}) },
+        }
+      : {}),
+  };
   const services: Record<string, YamlValue> = {};
-  const ulimits = (nofile: number) => ({ nofile: { soft: nofile, hard: nofile }, nproc: { soft: DEFAULT_NPROC, hard: DEFAULT_NPROC } });
+  const ulimits = (nofile: number) => ({
+    nofile: { soft: nofile, hard: nofile },
+    nproc: { soft: DEFAULT_NPROC, hard: DEFAULT_NPROC },
+  });
   for (const host of Object.values(plan.hosts)) {
     services[host.name] = {
       ...image,
@@ -116,7 +144,9 @@ export function composeDocument(plan: Plan, options: ComposeOptions): YamlValue 
       volumes: [
         agentsMount,
         mount('bind', options.controller.reports, '/reports'),
-        ...(options.controller.scenarios ? [mount('bind', options.controller.scenarios, USER_SCENARIOS_IN_CONTAINER, true)] : []),
+        ...(options.controller.scenarios
+          ? [mount('bind', options.controller.scenarios, USER_SCENARIOS_IN_CONTAINER, true)]
+          : []),
       ],
       depends_on: Object.keys(plan.hosts),
       labels: { ...options.labels },

@@ -5,7 +5,12 @@
 // - Compose interpolates `$NAME` and `${NAME}` in every value: a `$` of a path or an argument is written `$$`.
 import { Document } from 'yaml';
 
-export type YamlValue = string | number | boolean | readonly YamlValue[] | { readonly [key: string]: YamlValue | undefined };
+export type YamlValue =
+  | string
+  | number
+  | boolean
+  | readonly YamlValue[]
+  | { readonly [key: string]: YamlValue | undefined };
 
 /** What PyYAML reads as a line break or refuses outright, besides the ASCII controls. */
 const NOT_RAW_IN_PYYAML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
@@ -29,7 +34,8 @@ function escapeForPyYaml(c: string): string {
 export function composeYaml(document: YamlValue, header: readonly string[] = [], interpolated = true): string {
   const doc = new Document(interpolated ? withoutInterpolation(document) : document);
   // A comment ends at any line break a reader knows: in a header line one would start YAML of its own.
-  if (header.length) doc.commentBefore = header.map((line) => ` ${line.replace(ANY_LINE_BREAK_OR_CONTROL, ' ')}`).join('\n');
+  if (header.length)
+    doc.commentBefore = header.map((line) => ` ${line.replace(ANY_LINE_BREAK_OR_CONTROL, ' ')}`).join('\n');
   // Every string double-quoted, unfolded: quoted, no value can change the document's structure; and a
   // character PyYAML would not read raw can then only be inside one, where its escape means the same.
   const text = doc.toString({ defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 });

@@ -40,11 +40,18 @@ export function detectEngine(): Engine | undefined {
 /** What stops a compose lab here, each with its fix; empty when nothing does. */
 export function missingForCompose(): string[] {
   const engine = detectEngine();
-  if (!engine) return ['no container engine: install Podman (npx waitlab setup --only podman,runc,docker-compose) or run a Docker Engine'];
+  if (!engine)
+    return [
+      'no container engine: install Podman (npx waitlab setup --only podman,runc,docker-compose) or run a Docker Engine',
+    ];
   const missing: string[] = [];
   if (engine === 'podman') {
-    if (currentPrivilege() !== 'root') missing.push('the compose lab drives Podman as root here: run it as root (not in a user namespace)');
-    if (!findExecutable('docker-compose')) missing.push('docker-compose is not installed (npx waitlab setup --only docker-compose): it drives Podman through its API socket');
+    if (currentPrivilege() !== 'root')
+      missing.push('the compose lab drives Podman as root here: run it as root (not in a user namespace)');
+    if (!findExecutable('docker-compose'))
+      missing.push(
+        'docker-compose is not installed (npx waitlab setup --only docker-compose): it drives Podman through its API socket',
+      );
   } else if (!firstLine('docker', ['compose', 'version']) && !findExecutable('docker-compose')) {
     missing.push('neither `docker compose` nor docker-compose is installed');
   }
@@ -54,8 +61,10 @@ export function missingForCompose(): string[] {
 async function waitForFile(path: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {
-    if (child.exitCode !== null) throw new LabUnavailableError(`podman system service exited (${child.exitCode}) before its socket appeared`);
-    if (Date.now() > deadline) throw new LabUnavailableError(`podman system service made no socket at ${path} within ${timeoutMs} ms`);
+    if (child.exitCode !== null)
+      throw new LabUnavailableError(`podman system service exited (${child.exitCode}) before its socket appeared`);
+    if (Date.now() > deadline)
+      throw new LabUnavailableError(`podman system service made no socket at ${path} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -65,12 +74,19 @@ export async function startComposeTool(dir: string, engine: Engine): Promise<Com
   if (engine === 'docker') {
     const plugin = firstLine('docker', ['compose', 'version', '--short']);
     const compose = plugin ? ['docker', 'compose'] : ['docker-compose'];
-    const versions = [`docker ${firstLine('docker', ['version', '--format', '{{.Server.Version}}']) ?? '?'}`, plugin ? `docker compose ${plugin}` : (firstLine('docker-compose', ['version', '--short']) ?? 'docker-compose')];
+    const versions = [
+      `docker ${firstLine('docker', ['version', '--format', '{{.Server.Version}}']) ?? '?'}`,
+      plugin ? `docker compose ${plugin}` : (firstLine('docker-compose', ['version', '--short']) ?? 'docker-compose'),
+    ];
     return { compose, env: process.env, versions, cni: false, stop: async () => undefined };
   }
   const socket = join(dir, 'podman.sock');
   // Tied to this process by the kernel (PR_SET_PDEATHSIG): a controller killed outright takes its service along.
-  const service = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'podman', 'system', 'service', '--time=0', `unix://${socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const service = spawn(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', 'podman', 'system', 'service', '--time=0', `unix://${socket}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   service.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
   const stop = async () => {
@@ -89,6 +105,17 @@ export async function startComposeTool(dir: string, engine: Engine): Promise<Com
   const backend = (await run('podman', ['info', '--format', '{{.Host.NetworkBackend}}']).catch(() => '')).trim();
   const runtime = (await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}']).catch(() => '?')).trim();
   const compose = firstLine('docker-compose', ['version', '--short']);
-  const versions = [firstLine('podman', ['--version']) ?? 'podman', `network backend ${backend || '?'}`, `runtime ${runtime}`, compose ? `docker-compose ${compose}` : 'docker-compose'];
-  return { compose: ['docker-compose'], env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' }, versions, cni: backend === 'cni', stop };
+  const versions = [
+    firstLine('podman', ['--version']) ?? 'podman',
+    `network backend ${backend || '?'}`,
+    `runtime ${runtime}`,
+    compose ? `docker-compose ${compose}` : 'docker-compose',
+  ];
+  return {
+    compose: ['docker-compose'],
+    env: { ...process.env, DOCKER_HOST: `unix://${socket}`, COMPOSE_INTERACTIVE_NO_CLI: '1' },
+    versions,
+    cni: backend === 'cni',
+    stop,
+  };
 }

@@ -9,7 +9,8 @@ import type { InterfacePlan } from '../core/plan.ts';
 function addressArgs(address: string, prefixLength: number): string[] {
   const family = isIP(address);
   const most = family === 6 ? 128 : 32;
-  if (family === 0 || !Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > most) throw new WaitlabError(`refusing interface address ${JSON.stringify(address)}/${prefixLength}`);
+  if (family === 0 || !Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > most)
+    throw new WaitlabError(`refusing interface address ${JSON.stringify(address)}/${prefixLength}`);
   return family === 6 ? [`${address}/${prefixLength}`, 'nodad'] : [`${address}/${prefixLength}`];
 }
 

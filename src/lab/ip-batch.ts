@@ -13,7 +13,10 @@ const PLAIN_WORD = /^[A-Za-z0-9_.:/@%+-]+$/;
 
 function batchLine(command: IpCommand): string {
   for (const word of command) {
-    if (!PLAIN_WORD.test(word)) throw new WaitlabError(`refusing an ip batch word that is not plain (letters, digits, _.:/@%+-): ${JSON.stringify(word)}`);
+    if (!PLAIN_WORD.test(word))
+      throw new WaitlabError(
+        `refusing an ip batch word that is not plain (letters, digits, _.:/@%+-): ${JSON.stringify(word)}`,
+      );
   }
   return command.join(' ');
 }

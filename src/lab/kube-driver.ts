@@ -40,9 +40,14 @@ interface KubeOwner {
 /** What a kube lab here cannot build of a plan; empty: it can. */
 export function kubeRefusals(plan: Plan): string[] {
   const refusals = composeRefusals(plan).map((r) => r.replace('the compose lab builds', 'the kube lab builds'));
-  const limited = Object.values(plan.hosts).filter((h) => h.limits?.nofile !== undefined && h.limits.nofile !== DEFAULT_NOFILE);
+  const limited = Object.values(plan.hosts).filter(
+    (h) => h.limits?.nofile !== undefined && h.limits.nofile !== DEFAULT_NOFILE,
+  );
   // Kubernetes has no per-pod rlimit, and Podman's kube play takes one for every pod (containers.conf).
-  if (limited.length) refusals.push(`host ${limited.map((h) => h.name).join(', ')} sets limits.nofile; pods have no open-files limit of their own (every pod here gets ${DEFAULT_NOFILE}): use --driver compose or netns`);
+  if (limited.length)
+    refusals.push(
+      `host ${limited.map((h) => h.name).join(', ')} sets limits.nofile; pods have no open-files limit of their own (every pod here gets ${DEFAULT_NOFILE}): use --driver compose or netns`,
+    );
   if (plan.capture) refusals.push('--capture is not built for the kube lab: use --driver netns or compose');
   return refusals;
 }
@@ -51,10 +56,17 @@ export function kubeRefusals(plan: Plan): string[] {
 export function missingForKube(): string[] {
   if (!findExecutable('podman')) return ['podman is not installed (npx waitlab setup --only podman,runc,catatonit)'];
   const missing: string[] = [];
-  if (currentPrivilege() !== 'root') missing.push('the kube lab drives Podman as root here: run it as root (not in a user namespace)');
+  if (currentPrivilege() !== 'root')
+    missing.push('the kube lab drives Podman as root here: run it as root (not in a user namespace)');
   // The pod's infra container runs catatonit from Podman's pause image, built locally when first needed.
-  if (!hasTool('catatonit')) missing.push('catatonit is not installed (npx waitlab setup --only catatonit): podman kube play\'s pause image runs it');
-  if (!findExecutable('nsenter')) missing.push('nsenter is not installed (util-linux): the driver writes each pod\'s sysctls in its network namespace');
+  if (!hasTool('catatonit'))
+    missing.push(
+      "catatonit is not installed (npx waitlab setup --only catatonit): podman kube play's pause image runs it",
+    );
+  if (!findExecutable('nsenter'))
+    missing.push(
+      "nsenter is not installed (util-linux): the driver writes each pod's sysctls in its network namespace",
+    );
   return missing;
 }
 
@@ -62,11 +74,18 @@ export function missingForKube(): string[] {
 async function removeKubeLab(lab: string): Promise<string[]> {
   const left: string[] = [];
   const filter = `label=${LAB_LABEL}=${lab}`;
-  const ids = async (what: string[]) => (await run('podman', [...what, '--filter', filter]).catch(() => '')).split('\n').filter(Boolean);
+  const ids = async (what: string[]) =>
+    (await run('podman', [...what, '--filter', filter]).catch(() => '')).split('\n').filter(Boolean);
   const pods = await ids(['pod', 'ls', '-q']);
-  if (pods.length) await run('podman', ['pod', 'rm', '--force', ...pods], { timeoutMs: 60_000 }).catch((e: Error) => left.push(e.message));
+  if (pods.length)
+    await run('podman', ['pod', 'rm', '--force', ...pods], { timeoutMs: 60_000 }).catch((e: Error) =>
+      left.push(e.message),
+    );
   const containers = await ids(['ps', '-a', '-q']);
-  if (containers.length) await run('podman', ['rm', '--force', ...containers], { timeoutMs: 60_000 }).catch((e: Error) => left.push(e.message));
+  if (containers.length)
+    await run('podman', ['rm', '--force', ...containers], { timeoutMs: 60_000 }).catch((e: Error) =>
+      left.push(e.message),
+    );
   await run('podman', ['secret', 'rm', `${lab}-token`]).catch(() => undefined);
   await removeCniNetwork(lab);
   if ((await ids(['pod', 'ls', '-q'])).length) left.push(`pods of lab ${lab} are still there`);
@@ -99,7 +118,14 @@ async function applyPodSysctls(pid: number, sysctls: Readonly<Record<string, str
   const entries = Object.entries(sysctls);
   if (!entries.length) return false;
   const inPod = ['--target', String(pid), '--net', '--'];
-  const current = await run('nsenter', [...inPod, 'sh', '-c', 'for p; do tr -s " \\t" " " < "$p"; done', 'sh', ...entries.map(([k]) => sysctlPath(k))]);
+  const current = await run('nsenter', [
+    ...inPod,
+    'sh',
+    '-c',
+    'for p; do tr -s " \\t" " " < "$p"; done',
+    'sh',
+    ...entries.map(([k]) => sysctlPath(k)),
+  ]);
   const read = current.split('\n').filter(Boolean);
   if (entries.every(([, v], i) => read[i]?.trim() === v)) return false;
   await run('nsenter', [...inPod, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...entries.flatMap(([k, v]) => [sysctlPath(k), v])]);
@@ -108,7 +134,8 @@ async function applyPodSysctls(pid: number, sysctls: Readonly<Record<string, str
 
 export const kubeDriver: LabDriver = {
   name: 'kube',
-  describe: 'each host a pod of the file `waitlab kube` writes, played with podman kube play on one lab network; agents reached over TCP with the run\'s token',
+  describe:
+    "each host a pod of the file `waitlab kube` writes, played with podman kube play on one lab network; agents reached over TCP with the run's token",
   preflight: (plan) => [...(plan ? kubeRefusals(plan) : []), ...missingForKube()],
   withPrivileges: async () => undefined,
   reap: async () => (currentPrivilege() === 'userns-root' ? [] : reapStaleKubeLabs()),
@@ -125,13 +152,19 @@ export const kubeDriver: LabDriver = {
     const dir = join(KUBE_LABS_DIR, id);
     mkdirSync(KUBE_LABS_DIR, { recursive: true, mode: 0o700 });
     mkdirSync(dir, { mode: 0o700 });
-    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '' } satisfies KubeOwner), { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'owner.json'),
+      JSON.stringify({ lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '' } satisfies KubeOwner),
+      { mode: 0o600 },
+    );
 
     const token = randomBytes(32).toString('hex');
     const file = join(dir, 'pods.yaml');
     const channels = new Set<AgentChannel>();
     const hosts: Record<string, LabHost> = {};
-    const uncontrolled: string[] = [`open files on every pod: ${DEFAULT_NOFILE}, the lab's containers.conf default_ulimits (a pod has no limit of its own)`];
+    const uncontrolled: string[] = [
+      `open files on every pod: ${DEFAULT_NOFILE}, the lab's containers.conf default_ulimits (a pod has no limit of its own)`,
+    ];
     const tools: string[] = [];
     let tornDown = false;
     const lab: Lab = {
@@ -149,7 +182,9 @@ export const kubeDriver: LabDriver = {
         if (tornDown) return;
         tornDown = true;
         for (const channel of channels) channel.kill();
-        await run('podman', ['kube', 'down', file], { timeoutMs: PLAY_TIMEOUT_MS }).catch((e: Error) => log('podman kube down failed; removing by label', { error: e.message }));
+        await run('podman', ['kube', 'down', file], { timeoutMs: PLAY_TIMEOUT_MS }).catch((e: Error) =>
+          log('podman kube down failed; removing by label', { error: e.message }),
+        );
         const left = await removeKubeLab(id);
         rmSync(dir, { recursive: true, force: true });
         if (left.length) throw new LabTeardownError(`teardown of kube lab ${id} left: ${left.join('; ')}`);
@@ -163,7 +198,11 @@ export const kubeDriver: LabDriver = {
       // Podman's defaults (nofile 1048576) are above this machine's hard limit: the infra container fails with
       // "error setting rlimit type 7" unless the limits are given, and kube play takes them only from containers.conf.
       const conf = join(dir, 'containers.conf');
-      writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${DEFAULT_NOFILE}:${DEFAULT_NOFILE}", "nproc=${DEFAULT_NPROC}:${DEFAULT_NPROC}"]\n`, { mode: 0o600 });
+      writeFileSync(
+        conf,
+        `[containers]\ndefault_ulimits = ["nofile=${DEFAULT_NOFILE}:${DEFAULT_NOFILE}", "nproc=${DEFAULT_NPROC}:${DEFAULT_NPROC}"]\n`,
+        { mode: 0o600 },
+      );
       const env = { ...process.env, CONTAINERS_CONF: conf };
       // Podman 4.3 reads a secretKeyRef from a Podman secret holding the Secret's data (base64 per key); it stores a
       // played Secret's data otherwise, so the driver makes the secret itself and plays only the pods.
@@ -172,7 +211,13 @@ export const kubeDriver: LabDriver = {
       await run('podman', ['secret', 'create', '--label', `${LAB_LABEL}=${id}`, `${id}-token`, secret]);
       rmSync(secret);
       const pods = kubePods(kubeDocuments(plan, { lab: id, image, token, pullPolicy: 'Never' }));
-      writeFileSync(file, kubeYaml(pods, [`kube lab ${id} of scenario ${plan.scenario.name}: the pods of \`waitlab kube\`, played by podman kube play`]), { mode: 0o600 });
+      writeFileSync(
+        file,
+        kubeYaml(pods, [
+          `kube lab ${id} of scenario ${plan.scenario.name}: the pods of \`waitlab kube\`, played by podman kube play`,
+        ]),
+        { mode: 0o600 },
+      );
       const ips = Object.values(plan.hosts).flatMap((h) => ['--ip', h.address]);
       await run('podman', ['kube', 'play', '--network', id, ...ips, file], { env, timeoutMs: PLAY_TIMEOUT_MS });
       // The controller's own address on the lab bridge, the one host-local kept back: its line to the agents. Only
@@ -187,13 +232,21 @@ export const kubeDriver: LabDriver = {
       const version = (await run('podman', ['--version'])).trim();
       tools.push(version, 'podman kube play', 'network backend cni', `image ${image}`);
       if (written.length) {
-        uncontrolled.push(`${version} did not honour the pods' securityContext.sysctls (Podman does from 4.5): the driver wrote them in the network namespaces of ${written.join(', ')}, and each agent read them back`);
+        uncontrolled.push(
+          `${version} did not honour the pods' securityContext.sysctls (Podman does from 4.5): the driver wrote them in the network namespaces of ${written.join(', ')}, and each agent read them back`,
+        );
       }
       uncontrolled.push(
         'not played by podman kube play: the Services, ConfigMap and NetworkPolicy of `waitlab kube` (the lab network is a bridge with no route out), nor affinity (one machine)',
         `the controller reaches the agents from the machine, through ${gateway} on the lab's bridge ${id}`,
       );
-      log('kube lab up', { lab: id, tools, containers: Object.fromEntries(Object.values(hosts).map((h) => [h.name, h.location])), file, sysctlsWrittenByDriver: written });
+      log('kube lab up', {
+        lab: id,
+        tools,
+        containers: Object.fromEntries(Object.values(hosts).map((h) => [h.name, h.location])),
+        file,
+        sysctlsWrittenByDriver: written,
+      });
     } catch (err) {
       await lab.teardown().catch(() => undefined);
       throw err;

@@ -48,10 +48,15 @@ export function podName(lab: string, host: string): string {
 }
 
 function checkOptions(options: KubeOptions): void {
-  if (!KUBE_LAB_NAME.test(options.lab)) throw new InvalidValueError(`"${options.lab}" is not a lab name for Kubernetes objects (2-40 lower-case letters, digits and dashes)`);
-  if (!IMAGE_REF.test(options.image)) throw new InvalidValueError(`"${options.image}" is not an image reference (name[:tag])`);
+  if (!KUBE_LAB_NAME.test(options.lab))
+    throw new InvalidValueError(
+      `"${options.lab}" is not a lab name for Kubernetes objects (2-40 lower-case letters, digits and dashes)`,
+    );
+  if (!IMAGE_REF.test(options.image))
+    throw new InvalidValueError(`"${options.image}" is not an image reference (name[:tag])`);
   if (!AGENT_TOKEN.test(options.token)) throw new InvalidValueError('the agent token is not 64 hex digits');
-  if (options.namespace !== undefined && !KUBE_NAMESPACE.test(options.namespace)) throw new InvalidValueError(`"${options.namespace}" is not a Kubernetes namespace name`);
+  if (options.namespace !== undefined && !KUBE_NAMESPACE.test(options.namespace))
+    throw new InvalidValueError(`"${options.namespace}" is not a Kubernetes namespace name`);
 }
 
 function metadata(name: string, options: KubeOptions, labels: Record<string, string> = {}): YamlValue {
@@ -80,7 +85,10 @@ function hostPod(host: HostPlan, options: KubeOptions): YamlValue {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      ...(metadata(podName(options.lab, host.name), options, { [HOST_LABEL]: host.name, [ROLE_LABEL]: 'host' }) as Record<string, YamlValue>),
+      ...(metadata(podName(options.lab, host.name), options, {
+        [HOST_LABEL]: host.name,
+        [ROLE_LABEL]: 'host',
+      }) as Record<string, YamlValue>),
       // Kubernetes has no per-pod open-files limit: the node's container runtime sets it. Said here for whoever runs it.
       ...(host.limits?.nofile ? { annotations: { 'io.waitlab.nofile': String(host.limits.nofile) } } : {}),
     },
@@ -90,7 +98,18 @@ function hostPod(host: HostPlan, options: KubeOptions): YamlValue {
       hostname: host.name.replaceAll('_', '-'),
       ...(sysctls.length ? { securityContext: { sysctls } } : {}),
       ...(options.spread
-        ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { [LAB_LABEL]: options.lab, [ROLE_LABEL]: 'host' } }, topologyKey: 'kubernetes.io/hostname' }] } } }
+        ? {
+            affinity: {
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  {
+                    labelSelector: { matchLabels: { [LAB_LABEL]: options.lab, [ROLE_LABEL]: 'host' } },
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                ],
+              },
+            },
+          }
         : {}),
       containers: [
         {
@@ -113,7 +132,11 @@ function hostService(host: HostPlan, options: KubeOptions): YamlValue {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: metadata(podName(options.lab, host.name), options, { [HOST_LABEL]: host.name }),
-    spec: { clusterIP: 'None', selector: { [LAB_LABEL]: options.lab, [HOST_LABEL]: host.name }, ports: [{ name: 'agent', port: AGENT_TCP_PORT, targetPort: AGENT_TCP_PORT, protocol: 'TCP' }] },
+    spec: {
+      clusterIP: 'None',
+      selector: { [LAB_LABEL]: options.lab, [HOST_LABEL]: host.name },
+      ports: [{ name: 'agent', port: AGENT_TCP_PORT, targetPort: AGENT_TCP_PORT, protocol: 'TCP' }],
+    },
   };
 }
 
@@ -154,8 +177,19 @@ export function kubeDocuments(plan: Plan, options: KubeOptions): YamlValue[] {
   checkOptions(options);
   const hosts = Object.values(plan.hosts);
   return [
-    { apiVersion: 'v1', kind: 'Secret', metadata: metadata(`${options.lab}-token`, options), type: 'Opaque', stringData: { [TOKEN_KEY]: options.token } },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(`${options.lab}-plan`, options), data: { 'plan.json': JSON.stringify(plan, null, 2) } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: metadata(`${options.lab}-token`, options),
+      type: 'Opaque',
+      stringData: { [TOKEN_KEY]: options.token },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: metadata(`${options.lab}-plan`, options),
+      data: { 'plan.json': JSON.stringify(plan, null, 2) },
+    },
     networkPolicy(options),
     ...hosts.map((h) => hostService(h, options)),
     ...hosts.map((h) => hostPod(h, options)),

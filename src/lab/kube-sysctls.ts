@@ -44,7 +44,9 @@ export function kubeletFlagFor(unsafe: readonly UnsafeSysctl[]): string | undefi
 /** The plan's safe sysctls that an older kubelet still refuses: safe only from a later Kubernetes than 1.4. */
 export function recentlySafeSysctls(plan: Plan): { name: string; since: string }[] {
   const names = new Set(Object.values(plan.hosts).flatMap((h) => Object.keys(h.sysctls)));
-  return [...names].filter((n) => (KUBE_SAFE_SYSCTLS[n] ?? '1.4') !== '1.4').map((name) => ({ name, since: KUBE_SAFE_SYSCTLS[name]! }));
+  return [...names]
+    .filter((n) => (KUBE_SAFE_SYSCTLS[n] ?? '1.4') !== '1.4')
+    .map((name) => ({ name, since: KUBE_SAFE_SYSCTLS[name]! }));
 }
 
 /** The sentences that name the plan's unsafe sysctls and the flag they need, for the file's header and stderr; empty when there are none. */
@@ -59,6 +61,8 @@ export function unsafeSysctlLines(plan: Plan): string[] {
           `The kubelet refuses these pods (SysctlForbidden) unless the nodes they run on start with ${flag} (KubeletConfiguration allowedUnsafeSysctls).`,
         ]
       : []),
-    ...(recent.length ? [`Safe only on a recent kubelet (${recent.join(', ')}): an older one refuses them as unsafe.`] : []),
+    ...(recent.length
+      ? [`Safe only on a recent kubelet (${recent.join(', ')}): an older one refuses them as unsafe.`]
+      : []),
   ];
 }

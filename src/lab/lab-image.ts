@@ -21,19 +21,24 @@ const PODMAN_BUILD_LIMITS = ['--ulimit', 'nofile=16384:16384', '--ulimit', 'npro
 /** The image every container runs: --image (which the CLI passes on as WAITLAB_IMAGE), WAITLAB_IMAGE, or DEFAULT_LAB_IMAGE. */
 export function labImage(given: string | undefined = process.env['WAITLAB_IMAGE']): string {
   const image = given ?? DEFAULT_LAB_IMAGE;
-  if (!IMAGE_REF.test(image)) throw new InvalidValueError(`--image (WAITLAB_IMAGE) "${image}" is not an image reference (name[:tag])`);
+  if (!IMAGE_REF.test(image))
+    throw new InvalidValueError(`--image (WAITLAB_IMAGE) "${image}" is not an image reference (name[:tag])`);
   return image;
 }
 
 /** The base image a build starts from: --base-image (passed on as WAITLAB_BASE_IMAGE), WAITLAB_BASE_IMAGE, or the Dockerfile's default. */
 export function baseImage(given: string | undefined = process.env['WAITLAB_BASE_IMAGE']): string {
   const base = given ?? DEFAULT_BASE_IMAGE;
-  if (!IMAGE_REF.test(base)) throw new InvalidValueError(`--base-image (WAITLAB_BASE_IMAGE) "${base}" is not an image reference (name[:tag])`);
+  if (!IMAGE_REF.test(base))
+    throw new InvalidValueError(`--base-image (WAITLAB_BASE_IMAGE) "${base}" is not an image reference (name[:tag])`);
   return base;
 }
 
 function imageExists(engine: Engine, image: string): boolean {
-  return spawnSync(engine, ['image', 'inspect', '--format', '{{.Id}}', image], { stdio: 'ignore', timeout: 15_000 }).status === 0;
+  return (
+    spawnSync(engine, ['image', 'inspect', '--format', '{{.Id}}', image], { stdio: 'ignore', timeout: 15_000 })
+      .status === 0
+  );
 }
 
 function lastLines(text: string | undefined, n = 3): string {
@@ -41,10 +46,17 @@ function lastLines(text: string | undefined, n = 3): string {
 }
 
 /** Makes sure `image` is there: present, or built now from the Dockerfile over the base. Says on stderr when it builds. */
-export function ensureLabImage(engine: Engine, image: string, log: (msg: string, data?: Record<string, unknown>) => void): void {
+export function ensureLabImage(
+  engine: Engine,
+  image: string,
+  log: (msg: string, data?: Record<string, unknown>) => void,
+): void {
   if (imageExists(engine, image)) return;
   const dockerfile = join(PACKAGE_ROOT, 'Dockerfile');
-  if (!existsSync(dockerfile)) throw new LabUnavailableError(`image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image that is there with --image NAME (or WAITLAB_IMAGE)`);
+  if (!existsSync(dockerfile))
+    throw new LabUnavailableError(
+      `image ${image} is not there, and ${PACKAGE_ROOT} has no Dockerfile to build it from; name an image that is there with --image NAME (or WAITLAB_IMAGE)`,
+    );
   const base = baseImage();
   if (!imageExists(engine, base)) {
     process.stderr.write(`waitlab: image ${image} is missing; pulling its base ${base} to build it\n`);
@@ -58,8 +70,21 @@ export function ensureLabImage(engine: Engine, image: string, log: (msg: string,
   }
   const context = buildContext(PACKAGE_ROOT);
   // No network for the build: a build container on Podman's default network would switch the machine's ip_forward on.
-  const args = ['build', '--quiet', '--network', 'none', ...(engine === 'podman' ? PODMAN_BUILD_LIMITS : []), '--build-arg', `BASE=${base}`, '-t', image, context.dir];
-  process.stderr.write(`waitlab: building image ${image} from ${dockerfile} on ${base} (once: later runs reuse it)${context.staged ? `; ${context.staged} dependencies npm installed outside the package are copied into a staged context` : ''}\n`);
+  const args = [
+    'build',
+    '--quiet',
+    '--network',
+    'none',
+    ...(engine === 'podman' ? PODMAN_BUILD_LIMITS : []),
+    '--build-arg',
+    `BASE=${base}`,
+    '-t',
+    image,
+    context.dir,
+  ];
+  process.stderr.write(
+    `waitlab: building image ${image} from ${dockerfile} on ${base} (once: later runs reuse it)${context.staged ? `; ${context.staged} dependencies npm installed outside the package are copied into a staged context` : ''}\n`,
+  );
   log('building the lab image', { image, base, command: [engine, ...args], stagedDependencies: context.staged });
   let built: SpawnSyncReturns<string>;
   try {
@@ -68,7 +93,9 @@ export function ensureLabImage(engine: Engine, image: string, log: (msg: string,
     context.remove();
   }
   if (built.status !== 0) {
-    throw new LabUnavailableError(`${engine} build of ${image} on ${base} failed (exit ${built.status ?? 'signal'}): ${lastLines(built.stderr || built.error?.message)}. A base without nginx, tcpdump, setpriv and unshare needs apt-get, which a build with no network cannot run: use a base that has them`);
+    throw new LabUnavailableError(
+      `${engine} build of ${image} on ${base} failed (exit ${built.status ?? 'signal'}): ${lastLines(built.stderr || built.error?.message)}. A base without nginx, tcpdump, setpriv and unshare needs apt-get, which a build with no network cannot run: use a base that has them`,
+    );
   }
   log('lab image built', { image, base });
 }

@@ -47,28 +47,48 @@ function address(text: string): string {
 /** address/prefix with the prefix an integer within the address family's width. */
 function cidr(addr: string, prefixLength: number): string {
   const width = isIP(addr) === 6 ? 128 : 32;
-  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > width) throw new WaitlabError(`not a prefix length for ${addr}: ${prefixLength}`);
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > width)
+    throw new WaitlabError(`not a prefix length for ${addr}: ${prefixLength}`);
   return `${address(addr)}/${prefixLength}`;
 }
 
 function network(text: string): string {
   const [addr, len, extra] = text.split('/');
-  if (addr === undefined || len === undefined || extra !== undefined || !/^\d+$/.test(len)) throw new WaitlabError(`not a network (address/prefix): ${JSON.stringify(text)}`);
+  if (addr === undefined || len === undefined || extra !== undefined || !/^\d+$/.test(len))
+    throw new WaitlabError(`not a network (address/prefix): ${JSON.stringify(text)}`);
   return cidr(addr, Number(len));
 }
 
 export function hostInterfaces(hp: HostPlan): readonly InterfacePlan[] {
-  return hp.interfaces ?? [{ network: DEFAULT_NETWORK, dev: 'eth0', address: hp.address, prefixLength: hp.prefixLength, ...(hp.address6 ? { address6: hp.address6 } : {}) }];
+  return (
+    hp.interfaces ?? [
+      {
+        network: DEFAULT_NETWORK,
+        dev: 'eth0',
+        address: hp.address,
+        prefixLength: hp.prefixLength,
+        ...(hp.address6 ? { address6: hp.address6 } : {}),
+      },
+    ]
+  );
 }
 
 /**
  * The commands for a lab: `bridges` maps each network to its bridge's name (br0, br1, ...); veth peers in the
  * bridge namespace are p0, p1, ... in host order, as the one-command-at-a-time driver named them.
  */
-export function netnsBatches(bridgeNamespace: string, bridges: ReadonlyMap<string, string>, hosts: readonly BatchHost[]): NetnsBatches {
-  const namespaces: IpCommand[] = [['netns', 'add', namespace(bridgeNamespace)], ...hosts.map((h) => ['netns', 'add', namespace(h.namespace)])];
+export function netnsBatches(
+  bridgeNamespace: string,
+  bridges: ReadonlyMap<string, string>,
+  hosts: readonly BatchHost[],
+): NetnsBatches {
+  const namespaces: IpCommand[] = [
+    ['netns', 'add', namespace(bridgeNamespace)],
+    ...hosts.map((h) => ['netns', 'add', namespace(h.namespace)]),
+  ];
   const bridge: IpCommand[] = [];
-  for (const br of bridges.values()) bridge.push(['link', 'add', device(br), 'type', 'bridge'], ['link', 'set', device(br), 'up']);
+  for (const br of bridges.values())
+    bridge.push(['link', 'add', device(br), 'type', 'bridge'], ['link', 'set', device(br), 'up']);
   const perHost = new Map<string, IpCommand[]>();
   let port = 0;
   for (const { namespace: ns, plan } of hosts) {
@@ -76,9 +96,13 @@ export function netnsBatches(bridgeNamespace: string, bridges: ReadonlyMap<strin
     const own: IpCommand[] = [['link', 'set', 'lo', 'up']];
     for (const iface of interfaces) {
       const br = bridges.get(iface.network);
-      if (br === undefined) throw new WaitlabError(`host ${plan.name} is on network ${iface.network}, which the lab does not have`);
+      if (br === undefined)
+        throw new WaitlabError(`host ${plan.name} is on network ${iface.network}, which the lab does not have`);
       const peer = `p${port++}`;
-      bridge.push(['link', 'add', peer, 'type', 'veth', 'peer', 'name', device(iface.dev), 'netns', namespace(ns)], ['link', 'set', peer, 'master', device(br), 'up']);
+      bridge.push(
+        ['link', 'add', peer, 'type', 'veth', 'peer', 'name', device(iface.dev), 'netns', namespace(ns)],
+        ['link', 'set', peer, 'master', device(br), 'up'],
+      );
       for (const args of interfaceAddressArgs(iface)) own.push(['addr', 'add', ...args, 'dev', device(iface.dev)]);
       own.push(['link', 'set', device(iface.dev), 'up']);
     }

@@ -50,12 +50,15 @@ function masqueradeRules(m: MasqueradePlan, family: LabFamily): string {
 
 // Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure. /proc/sys/net is
 // the network namespace of the process that opens it: the kube driver runs it in each pod's.
-export const WRITE_SYSCTLS = 'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
+export const WRITE_SYSCTLS =
+  'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
 
 /** What a plan needs beyond the lab itself (nft, prlimit, an engine), as its plan declared them: checked again here for a plan resolved elsewhere. */
 function toolsForPlan(plan: Plan): string[] {
   const missing = (plan.tools ?? []).filter((tool) => !hasTool(tool));
-  return missing.length ? [`the scenario needs ${missing.join(', ')}, not installed here: ${installHint(missing)}`] : [];
+  return missing.length
+    ? [`the scenario needs ${missing.join(', ')}, not installed here: ${installHint(missing)}`]
+    : [];
 }
 
 /**
@@ -64,17 +67,25 @@ function toolsForPlan(plan: Plan): string[] {
  * Operation not permitted").
  */
 function captureRefusal(plan: Plan): string[] {
-  return plan.capture && currentPrivilege() !== 'root' ? ['--capture needs root: tcpdump changes its user before capturing, and the user namespace of a rootless lab denies setgroups; run as root (sudo)'] : [];
+  return plan.capture && currentPrivilege() !== 'root'
+    ? [
+        '--capture needs root: tcpdump changes its user before capturing, and the user namespace of a rootless lab denies setgroups; run as root (sudo)',
+      ]
+    : [];
 }
 
 export const netnsDriver: LabDriver = {
   name: 'netns',
-  describe: 'each host a network namespace on this machine, joined by veth pairs to bridges in a namespace of their own',
+  describe:
+    'each host a network namespace on this machine, joined by veth pairs to bridges in a namespace of their own',
   preflight: (plan) => [...missingForLab(), ...(plan ? [...toolsForPlan(plan), ...captureRefusal(plan)] : [])],
   async withPrivileges(argv) {
     if (currentPrivilege() === 'user') {
       const missing = missingForLab();
-      if (missing.length) throw new LabUnavailableError(`the netns lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+      if (missing.length)
+        throw new LabUnavailableError(
+          `the netns lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
+        );
       return reexecInUserNamespace(argv);
     }
     prepareUserNamespace();
@@ -83,7 +94,9 @@ export const netnsDriver: LabDriver = {
   reap: reapStaleLabs,
   async build(plan: Plan, log) {
     if (currentPrivilege() === 'user') {
-      throw new LabUnavailableError('the netns lab needs root, or root of a user namespace: run it through the waitlab CLI, or wrap the program in `waitlab privileged -- <command>`');
+      throw new LabUnavailableError(
+        'the netns lab needs root, or root of a user namespace: run it through the waitlab CLI, or wrap the program in `waitlab privileged -- <command>`',
+      );
     }
     prepareUserNamespace();
     const missing = toolsForPlan(plan);
@@ -94,7 +107,8 @@ export const netnsDriver: LabDriver = {
     const id = `wl${process.pid}n${labsMade++}`;
     const bridgeNs = `${id}-bridge`;
     const hosts: Record<string, LabHost> = {};
-    for (const name of Object.keys(plan.hosts)) hosts[name] = { name, address: plan.hosts[name]!.address, location: `${id}-${name}` };
+    for (const name of Object.keys(plan.hosts))
+      hosts[name] = { name, address: plan.hosts[name]!.address, location: `${id}-${name}` };
     const namespaces = [bridgeNs, ...Object.values(hosts).map((h) => h.location)];
     // Ownership first: a run killed halfway through building is still reaped.
     writeOwner({ lab: id, pid: process.pid, startTime: processStartTime(process.pid) ?? '', namespaces });
@@ -126,7 +140,11 @@ export const netnsDriver: LabDriver = {
         // teardown's removeNamespaces kills whatever is still in the namespace.
         const [command, ...args] = argv;
         // This machine's own tool, found in the sbin directories too (an ordinary PATH lacks them).
-        const child = spawn('ip', ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          'ip',
+          ['netns', 'exec', hosts[host]!.location, findExecutable(command!) ?? command!, ...args],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         spawned.add(child);
         child.once('exit', () => spawned.delete(child));
         return { child, signal: (sig) => child.kill(sig) };
@@ -145,11 +163,18 @@ export const netnsDriver: LabDriver = {
 
     try {
       // One bridge per network, all in the bridge namespace: br0 is the single network of a plain lab.
-      const bridges = new Map((plan.networks ? Object.keys(plan.networks) : [DEFAULT_NETWORK]).map((n, k) => [n, `br${k}`]));
+      const bridges = new Map(
+        (plan.networks ? Object.keys(plan.networks) : [DEFAULT_NETWORK]).map((n, k) => [n, `br${k}`]),
+      );
       for (const host of Object.values(hosts)) {
-        if (!host.location.startsWith(`${id}-`)) throw new WaitlabError(`refusing to configure a namespace outside lab ${id}`);
+        if (!host.location.startsWith(`${id}-`))
+          throw new WaitlabError(`refusing to configure a namespace outside lab ${id}`);
       }
-      const batches = netnsBatches(bridgeNs, bridges, Object.values(hosts).map((h) => ({ namespace: h.location, plan: plan.hosts[h.name]! })));
+      const batches = netnsBatches(
+        bridgeNs,
+        bridges,
+        Object.values(hosts).map((h) => ({ namespace: h.location, plan: plan.hosts[h.name]! })),
+      );
       await ipBatch(batches.namespaces);
       await ipBatch(batches.bridge, bridgeNs);
       await eachAtMost(HOSTS_AT_ONCE, Object.entries(hosts), async ([name, host]) => {
@@ -161,10 +186,20 @@ export const netnsDriver: LabDriver = {
         let nat: string | undefined;
         if (hp.gateway?.masquerade) {
           const family = plan.family ?? 'ipv4';
-          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: masqueradeRules(hp.gateway.masquerade, family) });
+          await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
+            input: masqueradeRules(hp.gateway.masquerade, family),
+          });
           nat = await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', NAT_FAMILY[family], NAT_TABLE]);
         }
-        log('host built', { host: name, namespace: ns, address: hp.address, interfaces: hostInterfaces(hp), routes: hp.routes, sysctls: hp.sysctls, ...(nat ? { nftables: nat } : {}) });
+        log('host built', {
+          host: name,
+          namespace: ns,
+          address: hp.address,
+          interfaces: hostInterfaces(hp),
+          routes: hp.routes,
+          sysctls: hp.sysctls,
+          ...(nat ? { nftables: nat } : {}),
+        });
       });
     } catch (err) {
       await lab.teardown().catch(() => undefined);

@@ -23,7 +23,10 @@ export function missingForLab(privilege: Privilege = currentPrivilege()): string
     if (!hasCommand(tool)) missing.push(`${tool} is not installed: ${installHint([tool])}`);
   }
   if (privilege === 'user' && hasCommand('unshare')) {
-    const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--mount', 'true'], { encoding: 'utf8', timeout: 10_000 });
+    const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', '--mount', 'true'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     if (probe.status !== 0) {
       missing.push(
         `this user cannot create user namespaces (unshare said: ${(probe.stderr || 'nothing').trim()}). ` +
@@ -74,6 +77,7 @@ function privateRunMounted(): boolean {
 export function prepareUserNamespace(): void {
   if (currentPrivilege() !== 'userns-root' || privateRunMounted()) return;
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', RUN_MOUNT_SOURCE, '/run'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new LabUnavailableError(`could not mount a private /run in the user namespace: ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    throw new LabUnavailableError(`could not mount a private /run in the user namespace: ${r.stderr.trim()}`);
   mkdirSync('/run/netns', { recursive: true });
 }

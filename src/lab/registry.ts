@@ -10,6 +10,7 @@ export const LAB_DRIVERS: readonly LabDriver[] = [netnsDriver, composeDriver, ku
 
 export function labDriver(name: string): LabDriver {
   const driver = LAB_DRIVERS.find((d) => d.name === name);
-  if (!driver) throw new UsageError(`no lab driver "${name}": known drivers are ${LAB_DRIVERS.map((d) => d.name).join(', ')}`);
+  if (!driver)
+    throw new UsageError(`no lab driver "${name}": known drivers are ${LAB_DRIVERS.map((d) => d.name).join(', ')}`);
   return driver;
 }

@@ -33,7 +33,10 @@ export function processStartTime(pid: number): string | undefined {
  * pid, holding owner.json) whose controller is dead, each with what its owner file said. A lab killed before its
  * owner file was written is judged by the pid in its name.
  */
-export function deadOwnedLabs<T extends { pid: number; startTime: string }>(dir: string, pattern: RegExp): { lab: string; owner: Partial<T> }[] {
+export function deadOwnedLabs<T extends { pid: number; startTime: string }>(
+  dir: string,
+  pattern: RegExp,
+): { lab: string; owner: Partial<T> }[] {
   let names: string[] = [];
   try {
     names = readdirSync(dir).filter((n) => pattern.test(n));

@@ -56,7 +56,8 @@ export function installPackages(manager: PackageManager, packages: readonly stri
   const install = () => {
     for (const [command, ...args] of installCommands(manager, packages)) {
       const r = spawnSync(command!, args, { stdio: ['ignore', 2, 2], env, timeout: 30 * 60_000 });
-      if (r.status !== 0) throw new LabCommandError([command!, ...args], r.status, r.error?.message ?? 'see its output above');
+      if (r.status !== 0)
+        throw new LabCommandError([command!, ...args], r.status, r.error?.message ?? 'see its output above');
     }
   };
   if (manager === 'apt-get') withoutServiceStarts(install);

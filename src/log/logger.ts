@@ -6,7 +6,10 @@ import pretty from 'pino-pretty';
 
 export type { Logger };
 
-export function createRunLogger(file: string, options: { verbose?: boolean; level?: string } = {}): { logger: Logger; close(): Promise<void> } {
+export function createRunLogger(
+  file: string,
+  options: { verbose?: boolean; level?: string } = {},
+): { logger: Logger; close(): Promise<void> } {
   // A new file only ('wx': O_EXCL, which also refuses a symlink planted in its place), handed over as an fd.
   const fileStream = pino.destination({ dest: openSync(file, 'wx', 0o644), sync: false });
   // A write that failed (ENOSPC) would be retried for ever by the synchronous flush pino runs at exit (sonic-boom's
@@ -19,7 +22,8 @@ export function createRunLogger(file: string, options: { verbose?: boolean; leve
   });
   const toFile = { write: (line: string) => (failed ? true : fileStream.write(line)) };
   const streams: pino.StreamEntry[] = [{ stream: toFile, level: 'debug' }];
-  if (options.verbose) streams.push({ stream: pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY }), level: 'debug' });
+  if (options.verbose)
+    streams.push({ stream: pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY }), level: 'debug' });
   const logger = pino({ level: options.level ?? 'debug', base: undefined }, pino.multistream(streams));
   return {
     logger,

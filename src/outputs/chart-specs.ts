@@ -33,16 +33,64 @@ export interface ChartSpec {
 }
 
 /** Bottom to top of a host's stack: TIME_WAIT first, so the port budget line reads against it directly. */
-const STATE_ORDER: readonly TcpStateName[] = ['TIME_WAIT', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT1', 'FIN_WAIT2', 'LAST_ACK', 'CLOSING', 'SYN_SENT', 'SYN_RECV', 'NEW_SYN_RECV', 'CLOSE', 'LISTEN'];
+const STATE_ORDER: readonly TcpStateName[] = [
+  'TIME_WAIT',
+  'ESTABLISHED',
+  'CLOSE_WAIT',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'LAST_ACK',
+  'CLOSING',
+  'SYN_SENT',
+  'SYN_RECV',
+  'NEW_SYN_RECV',
+  'CLOSE',
+  'LISTEN',
+];
 const STATE_COLORS: Record<TcpStateName, string> = {
-  TIME_WAIT: '#d62728', ESTABLISHED: '#2ca02c', CLOSE_WAIT: '#ff7f0e', FIN_WAIT1: '#9467bd', FIN_WAIT2: '#8c564b', LAST_ACK: '#e377c2',
-  CLOSING: '#7f7f7f', SYN_SENT: '#17becf', SYN_RECV: '#bcbd22', NEW_SYN_RECV: '#aec7e8', CLOSE: '#c7c7c7', LISTEN: '#1f77b4',
+  TIME_WAIT: '#d62728',
+  ESTABLISHED: '#2ca02c',
+  CLOSE_WAIT: '#ff7f0e',
+  FIN_WAIT1: '#9467bd',
+  FIN_WAIT2: '#8c564b',
+  LAST_ACK: '#e377c2',
+  CLOSING: '#7f7f7f',
+  SYN_SENT: '#17becf',
+  SYN_RECV: '#bcbd22',
+  NEW_SYN_RECV: '#aec7e8',
+  CLOSE: '#c7c7c7',
+  LISTEN: '#1f77b4',
 };
 const ERROR_COLORS = ['#d62728', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#bcbd22'];
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#637939'];
+export const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#393b79',
+  '#637939',
+];
 
 /** The counters a host's chart shows, where they moved: TIME_WAIT entered, reused, dropped, and overflows and resets. */
-export const CHART_COUNTERS = ['TcpExt.TW', 'TcpExt.TWRecycled', 'TcpExt.TWKilled', 'TcpExt.TCPTimeWaitOverflow', 'TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'Tcp.OutRsts', 'Tcp.AttemptFails', 'Conntrack.insert_failed', 'Conntrack.drop', 'Conntrack.early_drop'];
+export const CHART_COUNTERS = [
+  'TcpExt.TW',
+  'TcpExt.TWRecycled',
+  'TcpExt.TWKilled',
+  'TcpExt.TCPTimeWaitOverflow',
+  'TcpExt.ListenOverflows',
+  'TcpExt.ListenDrops',
+  'Tcp.OutRsts',
+  'Tcp.AttemptFails',
+  'Conntrack.insert_failed',
+  'Conntrack.drop',
+  'Conntrack.early_drop',
+];
 
 export const seconds = (ms: number) => Math.round(ms) / 1000;
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -54,7 +102,10 @@ export function loadActors(report: Report): [string, ActorReport][] {
 }
 
 /** When each load actor first failed, and when that was predicted: short labels on the chart, the details in its note. */
-function failureMarks(report: Report, actors: readonly [string, ActorReport][]): { marks: ChartSpec['marks']; notes: string[] } {
+function failureMarks(
+  report: Report,
+  actors: readonly [string, ActorReport][],
+): { marks: ChartSpec['marks']; notes: string[] } {
   const marks: ChartSpec['marks'] = [];
   const notes: string[] = [];
   for (const [name, a] of actors) {
@@ -63,7 +114,9 @@ function failureMarks(report: Report, actors: readonly [string, ActorReport][]):
     const predicted = report.predictions[name]?.exhaustion?.predictedMs;
     if (first) {
       marks.push({ x: seconds(first.atMs), label: `${name}: first ${first.code}`, color: '#a40000' });
-      notes.push(`${name}'s first ${first.code} at ${formatDuration(first.atMs)}${started === undefined ? '' : `, ${formatDuration(first.atMs - started)} after its start`}`);
+      notes.push(
+        `${name}'s first ${first.code} at ${formatDuration(first.atMs)}${started === undefined ? '' : `, ${formatDuration(first.atMs - started)} after its start`}`,
+      );
     }
     if (typeof predicted === 'number' && started !== undefined) {
       marks.push({ x: seconds(started + predicted), label: `${name}: predicted`, color: '#7f7f7f' });
@@ -77,16 +130,30 @@ function failureMarks(report: Report, actors: readonly [string, ActorReport][]):
 function budgetLevel(report: Report, host: string): ChartSpec['levels'] {
   const links = planLinks(report.scenario.plan).filter((l) => l.client === host && l.ownPorts === undefined);
   const budget = links.length ? portBudget(report.hosts[host]?.sysctls ?? {}) : undefined;
-  return budget ? [{ y: budget.budget, label: `port budget ${n(budget.budget)} per destination ip:port (${budget.range})`, color: '#000000' }] : [];
+  return budget
+    ? [
+        {
+          y: budget.budget,
+          label: `port budget ${n(budget.budget)} per destination ip:port (${budget.range})`,
+          color: '#000000',
+        },
+      ]
+    : [];
 }
 
 /** Stacked socket states over time, sockstat tw beside the census, the port budget as a level. */
 export function hostStatesChart(report: Report, host: string, h: HostTimeline): ChartSpec {
   const states = STATE_ORDER.filter((s) => h.states[s]?.some((v) => v > 0));
-  const { marks, notes } = failureMarks(report, loadActors(report).filter(([, a]) => a.host === host));
+  const { marks, notes } = failureMarks(
+    report,
+    loadActors(report).filter(([, a]) => a.host === host),
+  );
   const skipped = report.hosts[host]?.skippedTicks ?? 0;
   // A read slower than the interval skips ticks: the lines join the samples that were taken, and the page says so.
-  if (skipped > 0) notes.push(`${n(skipped)} sampling ticks skipped (a read took longer than the interval): the lines join the ${n(h.samples)} samples taken`);
+  if (skipped > 0)
+    notes.push(
+      `${n(skipped)} sampling ticks skipped (a read took longer than the interval): the lines join the ${n(h.samples)} samples taken`,
+    );
   return {
     id: chartId('host', host, 'states'),
     title: `Socket states on host ${host} (stacked)`,
@@ -103,7 +170,11 @@ export function hostStatesChart(report: Report, host: string, h: HostTimeline): 
 }
 
 /** Increments per second between consecutive cumulative values; the first from the actor's start. */
-export function perSecond(t: readonly number[], cumulative: readonly number[], startedAtMs: number | undefined): (number | null)[] {
+export function perSecond(
+  t: readonly number[],
+  cumulative: readonly number[],
+  startedAtMs: number | undefined,
+): (number | null)[] {
   return cumulative.map((v, i) => {
     const t0 = i === 0 ? startedAtMs : t[i - 1]!;
     const v0 = i === 0 ? 0 : cumulative[i - 1]!;
@@ -125,7 +196,11 @@ export function actorLoadChart(report: Report, name: string, a: ActorTimeline): 
     series: [
       { label: 'attempts /s', values: perSecond(a.t, a.attempts, started), color: '#1f77b4' },
       { label: 'ok /s', values: perSecond(a.t, a.ok, started), color: '#2ca02c' },
-      ...codes.map((code, i) => ({ label: `${code} /s`, values: perSecond(a.t, a.errors[code]!, started), color: ERROR_COLORS[i % ERROR_COLORS.length]! })),
+      ...codes.map((code, i) => ({
+        label: `${code} /s`,
+        values: perSecond(a.t, a.errors[code]!, started),
+        color: ERROR_COLORS[i % ERROR_COLORS.length]!,
+      })),
     ],
     marks,
     levels: [],
@@ -161,14 +236,21 @@ export function hostCountersChart(report: Report, host: string, h: HostTimeline)
     title: `Kernel counters on host ${host}: increase since the run's start`,
     y: 'count',
     x: h.t.map(seconds),
-    series: moved.map((k, i) => ({ label: k, values: h.counters[k]!.map((v) => v - (start[k] ?? h.counters[k]![0]!)), color: PALETTE[i % PALETTE.length]! })),
+    series: moved.map((k, i) => ({
+      label: k,
+      values: h.counters[k]!.map((v) => v - (start[k] ?? h.counters[k]![0]!)),
+      color: PALETTE[i % PALETTE.length]!,
+    })),
     marks: [],
     levels: [],
   };
 }
 
 /** Series of several runs on one x axis: the union of their times, null where a run has no point. */
-export function overlay(runs: readonly { label: string; x: readonly number[]; values: readonly (number | null)[] }[]): { x: number[]; series: ChartSeries[] } {
+export function overlay(runs: readonly { label: string; x: readonly number[]; values: readonly (number | null)[] }[]): {
+  x: number[];
+  series: ChartSeries[];
+} {
   const x = [...new Set(runs.flatMap((r) => r.x))].sort((a, b) => a - b);
   const at = new Map(x.map((v, i) => [v, i]));
   const series = runs.map((r, k) => {

@@ -32,7 +32,12 @@ export interface RunOnDisk {
 
 async function withTimelines(runs: readonly RunOnDisk[]): Promise<ComparedRun[]> {
   const out: ComparedRun[] = [];
-  for (const r of runs) out.push({ label: r.label, report: r.report, timeline: await readRunTimeline(r.report, join(r.dir, 'samples.ndjson')) });
+  for (const r of runs)
+    out.push({
+      label: r.label,
+      report: r.report,
+      timeline: await readRunTimeline(r.report, join(r.dir, 'samples.ndjson')),
+    });
   return out;
 }
 
@@ -48,7 +53,9 @@ function firstFailures(runs: readonly ComparedRun[], actor?: string): ChartSpec[
       .filter(([name]) => actor === undefined || name === actor)
       .flatMap(([, a]) => {
         const first = stat(a, 'firstError');
-        return first ? [{ x: seconds(first.atMs), label: `${r.label}: first ${first.code}`, color: PALETTE[k % PALETTE.length]! }] : [];
+        return first
+          ? [{ x: seconds(first.atMs), label: `${r.label}: first ${first.code}`, color: PALETTE[k % PALETTE.length]! }]
+          : [];
       }),
   );
 }
@@ -56,11 +63,18 @@ function firstFailures(runs: readonly ComparedRun[], actor?: string): ChartSpec[
 /** TIME_WAIT of one host, per run; a run's port budget drawn where its TIME_WAIT reached nine tenths of it (where the budget was what stopped it). */
 function timeWaitChart(host: string, runs: readonly ComparedRun[]): ChartSpec {
   const withHost = runs.filter((r) => r.timeline.hosts[host]);
-  const { x, series } = overlay(withHost.map((r) => ({ label: r.label, x: r.timeline.hosts[host]!.t.map(seconds), values: r.timeline.hosts[host]!.states.TIME_WAIT ?? r.timeline.hosts[host]!.t.map(() => 0) })));
+  const { x, series } = overlay(
+    withHost.map((r) => ({
+      label: r.label,
+      x: r.timeline.hosts[host]!.t.map(seconds),
+      values: r.timeline.hosts[host]!.states.TIME_WAIT ?? r.timeline.hosts[host]!.t.map(() => 0),
+    })),
+  );
   const budgets = new Map<number, string[]>();
   for (const r of withHost) {
     const budget = portBudget(r.report.hosts[host]?.sysctls ?? {})?.budget;
-    if (budget !== undefined && (r.report.hosts[host]?.peak.total.TIME_WAIT ?? 0) >= budget * 0.9) budgets.set(budget, [...(budgets.get(budget) ?? []), r.label]);
+    if (budget !== undefined && (r.report.hosts[host]?.peak.total.TIME_WAIT ?? 0) >= budget * 0.9)
+      budgets.set(budget, [...(budgets.get(budget) ?? []), r.label]);
   }
   return {
     id: chartId('cmp', 'host', host, 'time-wait'),
@@ -69,7 +83,11 @@ function timeWaitChart(host: string, runs: readonly ComparedRun[]): ChartSpec {
     x,
     series,
     marks: firstFailures(withHost),
-    levels: [...budgets].map(([y, labels]) => ({ y, label: `port budget ${n(y)} (${labels.join(', ')})`, color: '#000000' })),
+    levels: [...budgets].map(([y, labels]) => ({
+      y,
+      label: `port budget ${n(y)} (${labels.join(', ')})`,
+      color: '#000000',
+    })),
   };
 }
 
@@ -79,34 +97,52 @@ function rateChart(actor: string, what: 'ok' | 'errors', runs: readonly Compared
   const { x, series } = overlay(
     withActor.map((r) => {
       const a = r.timeline.actors[actor]!;
-      const cumulative = what === 'ok' ? a.ok : a.t.map((_, i) => Object.values(a.errors).reduce((sum, c) => sum + c[i]!, 0));
-      return { label: r.label, x: a.t.map(seconds), values: perSecond(a.t, cumulative, stat(r.report.actors[actor], 'startedAtMs')) };
+      const cumulative =
+        what === 'ok' ? a.ok : a.t.map((_, i) => Object.values(a.errors).reduce((sum, c) => sum + c[i]!, 0));
+      return {
+        label: r.label,
+        x: a.t.map(seconds),
+        values: perSecond(a.t, cumulative, stat(r.report.actors[actor], 'startedAtMs')),
+      };
     }),
   );
   return {
     id: chartId('cmp', 'actor', actor, what),
-    title: what === 'ok' ? `Successes of ${actor} per second, per run` : `Errors of ${actor} per second (every code), per run`,
+    title:
+      what === 'ok'
+        ? `Successes of ${actor} per second, per run`
+        : `Errors of ${actor} per second (every code), per run`,
     y: 'per second',
     x,
     series,
     marks: what === 'errors' ? firstFailures(withActor, actor) : [],
     levels: [],
-    note: 'rates over each interval between the actor\'s stats events (every 500 ms); time since each run\'s own start',
+    note: "rates over each interval between the actor's stats events (every 500 ms); time since each run's own start",
   };
 }
 
 export function comparisonCharts(runs: readonly ComparedRun[]): ChartSpec[] {
   const hosts = [...new Set(runs.flatMap((r) => Object.keys(r.timeline.hosts)))];
-  const actors = [...new Set(runs.flatMap((r) => loadActors(r.report).map(([name]) => name)))].filter((a) => runs.some((r) => r.timeline.actors[a]));
+  const actors = [...new Set(runs.flatMap((r) => loadActors(r.report).map(([name]) => name)))].filter((a) =>
+    runs.some((r) => r.timeline.actors[a]),
+  );
   return [
-    ...hosts.filter((h) => runs.some((r) => r.report.hosts[h]!.peak.total.TIME_WAIT > 0)).map((h) => timeWaitChart(h, runs)),
+    ...hosts
+      .filter((h) => runs.some((r) => r.report.hosts[h]!.peak.total.TIME_WAIT > 0))
+      .map((h) => timeWaitChart(h, runs)),
     ...actors.flatMap((a) => [rateChart(a, 'ok', runs), rateChart(a, 'errors', runs)]),
   ];
 }
 
 /** The page of a comparison whose runs live in `dir` (each in its MatrixRun.dir), with their reports. */
-export async function renderComparisonHtml(c: MatrixComparison, dir: string, reports: readonly Report[]): Promise<string> {
-  const runs = await withTimelines(c.runs.map((run, i) => ({ label: run.label, report: reports[i]!, dir: join(dir, run.dir) })));
+export async function renderComparisonHtml(
+  c: MatrixComparison,
+  dir: string,
+  reports: readonly Report[],
+): Promise<string> {
+  const runs = await withTimelines(
+    c.runs.map((run, i) => ({ label: run.label, report: reports[i]!, dir: join(dir, run.dir) })),
+  );
   const [title] = matrixHeader(c);
   const charts = comparisonCharts(runs);
   const body = [
@@ -119,15 +155,23 @@ export async function renderComparisonHtml(c: MatrixComparison, dir: string, rep
 }
 
 /** compare.html: a run against its baseline's runs (those still on disk), links by absolute file URL since the page lives apart from them. */
-export async function renderCompareHtml(c: Comparison, baselineRuns: readonly RunOnDisk[], current: RunOnDisk): Promise<string> {
+export async function renderCompareHtml(
+  c: Comparison,
+  baselineRuns: readonly RunOnDisk[],
+  current: RunOnDisk,
+): Promise<string> {
   const runs = await withTimelines([...baselineRuns, current]);
   const [title, ...meta] = comparisonHeader(c);
   const charts = comparisonCharts(runs);
   const body = [
     `<h1 class="verdict-${c.verdict === 'pass' ? 'pass' : 'fail'}">${escapeHtml(title!)}</h1>`,
     ...meta.map((l) => `<p class="meta">${escapeHtml(l)}</p>`),
-    baselineRuns.length ? '' : '<p class="note">The baseline\'s runs are not on disk (baseline.json keeps their medians only): the current run is drawn alone.</p>',
-    runLinks([...baselineRuns, current].map((r) => ({ label: r.label, href: pathToFileURL(join(r.dir, 'report.html')).href }))),
+    baselineRuns.length
+      ? ''
+      : '<p class="note">The baseline\'s runs are not on disk (baseline.json keeps their medians only): the current run is drawn alone.</p>',
+    runLinks(
+      [...baselineRuns, current].map((r) => ({ label: r.label, href: pathToFileURL(join(r.dir, 'report.html')).href })),
+    ),
     `<div class="charts">${charts.map(chartFigure).join('')}</div>`,
     sectionsHtml(comparisonSections(c)),
   ];

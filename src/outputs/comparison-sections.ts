@@ -3,10 +3,20 @@
 import type { Comparison, MetricComparison } from '../report/comparison.ts';
 import type { Section } from './sections.ts';
 
-const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 }));
+const num = (v: number | null | undefined) =>
+  v === null || v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 function row(m: MetricComparison): string[] {
-  return [m.verdict === 'ok' ? 'ok' : m.verdict.toUpperCase(), m.path, m.kind, num(m.baseline), m.current === null ? 'absent' : num(m.current), num(m.ratio), m.tolerance, m.spread === undefined ? '-' : `${num(m.spread * 100)}%`];
+  return [
+    m.verdict === 'ok' ? 'ok' : m.verdict.toUpperCase(),
+    m.path,
+    m.kind,
+    num(m.baseline),
+    m.current === null ? 'absent' : num(m.current),
+    num(m.ratio),
+    m.tolerance,
+    m.spread === undefined ? '-' : `${num(m.spread * 100)}%`,
+  ];
 }
 
 export function comparisonSections(c: Comparison): Section[] {
@@ -21,7 +31,11 @@ export function comparisonSections(c: Comparison): Section[] {
   out.push({ title: 'Compared with the baseline', bullets });
   const shown = [...bad, ...better];
   if (shown.length) {
-    out.push({ title: 'Metrics out of tolerance or better, worst first', head: ['verdict', 'metric', 'kind', 'baseline', 'current', 'current/baseline', 'tolerance', 'baseline spread'], rows: shown.map(row) });
+    out.push({
+      title: 'Metrics out of tolerance or better, worst first',
+      head: ['verdict', 'metric', 'kind', 'baseline', 'current', 'current/baseline', 'tolerance', 'baseline spread'],
+      rows: shown.map(row),
+    });
   }
   return out;
 }

@@ -18,7 +18,8 @@ let assets: Assets | undefined;
 
 /** Inlined code must not hold the text that would end its element early. */
 function inlinable(text: string, what: string, closing: string): string {
-  if (text.toLowerCase().includes(closing)) throw new OutputError(`${what} contains "${closing}" and cannot be inlined in a page`);
+  if (text.toLowerCase().includes(closing))
+    throw new OutputError(`${what} contains "${closing}" and cannot be inlined in a page`);
   return text;
 }
 
@@ -30,7 +31,11 @@ function pageAssets(): Assets {
     assets = {
       uplotJs: inlinable(read('uplot/dist/uPlot.iife.min.js'), 'uPlot', '</script'),
       uplotCss: inlinable(read('uplot/dist/uPlot.min.css'), "uPlot's stylesheet", '</style'),
-      chartsJs: inlinable(readFileSync(new URL('./page-charts.js', import.meta.url), 'utf8'), 'page-charts.js', '</script'),
+      chartsJs: inlinable(
+        readFileSync(new URL('./page-charts.js', import.meta.url), 'utf8'),
+        'page-charts.js',
+        '</script',
+      ),
     };
   }
   return assets;

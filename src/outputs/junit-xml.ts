@@ -14,7 +14,9 @@ import type { Output } from './output.ts';
 const INVALID_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 export function xmlEscape(text: string): string {
-  return text.replace(INVALID_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return text
+    .replace(INVALID_XML, '\uFFFD')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 interface Case {
@@ -35,14 +37,15 @@ function comparisonCase(suite: string, m: MetricComparison): Case {
     properties: { path: m.path },
     ...(failed
       ? {
-        failure: {
-          type: m.verdict,
-          message: m.verdict === 'missing'
-            ? `${m.path} is absent from this run; the baseline had ${num(m.baseline)}`
-            : `${m.path} ${num(m.current)} against baseline ${num(m.baseline)} (ratio ${num(m.ratio)}), beyond the tolerance ${m.tolerance} (${m.kind})`,
-          detail: '',
-        },
-      }
+          failure: {
+            type: m.verdict,
+            message:
+              m.verdict === 'missing'
+                ? `${m.path} is absent from this run; the baseline had ${num(m.baseline)}`
+                : `${m.path} ${num(m.current)} against baseline ${num(m.baseline)} (ratio ${num(m.ratio)}), beyond the tolerance ${m.tolerance} (${m.kind})`,
+            detail: '',
+          },
+        }
       : {}),
   };
 }
@@ -60,7 +63,15 @@ function thresholdCase(suite: string, t: ThresholdResult, findings: string): Cas
     classname: parsed ? `${suite}.thresholds.${parsed.path}` : `${suite}.thresholds`,
     name: parsed && title ? `${title} ${parsed.op} ${parsed.target}` : t.expression,
     properties: { ...(parsed ? { path: parsed.path } : {}), expression: t.expression },
-    ...(t.ok ? {} : { failure: { type: 'threshold', message: `${t.expression}: measured ${num(t.value)}${t.reason ? ` (${t.reason})` : ''}`, detail: findings } }),
+    ...(t.ok
+      ? {}
+      : {
+          failure: {
+            type: 'threshold',
+            message: `${t.expression}: measured ${num(t.value)}${t.reason ? ` (${t.reason})` : ''}`,
+            detail: findings,
+          },
+        }),
   };
 }
 
@@ -69,7 +80,12 @@ export function renderJunit(report: Report): string {
   const findings = report.findings.join('\n');
   const cases: Case[] = report.thresholds.map((t) => thresholdCase(suite, t, findings));
   for (const m of report.comparison?.metrics ?? []) cases.push(comparisonCase(suite, m));
-  if (report.error) cases.push({ classname: suite, name: 'run', error: { type: report.errorCode ?? 'WAITLAB_INTERNAL', message: report.error } });
+  if (report.error)
+    cases.push({
+      classname: suite,
+      name: 'run',
+      error: { type: report.errorCode ?? 'WAITLAB_INTERNAL', message: report.error },
+    });
 
   const failures = cases.filter((c) => c.failure).length;
   const errors = cases.filter((c) => c.error).length;
@@ -94,11 +110,27 @@ export function renderJunit(report: Report): string {
   for (const c of cases) {
     const open = `    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}" time="0"`;
     const props = Object.entries(c.properties ?? {});
-    const body = props.length ? ['      <properties>', ...props.map(([k, v]) => `        <property name="${k}" value="${xmlEscape(v)}"/>`), '      </properties>'] : [];
+    const body = props.length
+      ? [
+          '      <properties>',
+          ...props.map(([k, v]) => `        <property name="${k}" value="${xmlEscape(v)}"/>`),
+          '      </properties>',
+        ]
+      : [];
     if (c.failure) {
-      out.push(`${open}>`, ...body, `      <failure type="${xmlEscape(c.failure.type)}" message="${xmlEscape(c.failure.message)}">${xmlEscape(c.failure.detail)}</failure>`, '    </testcase>');
+      out.push(
+        `${open}>`,
+        ...body,
+        `      <failure type="${xmlEscape(c.failure.type)}" message="${xmlEscape(c.failure.message)}">${xmlEscape(c.failure.detail)}</failure>`,
+        '    </testcase>',
+      );
     } else if (c.error) {
-      out.push(`${open}>`, ...body, `      <error type="${xmlEscape(c.error.type)}" message="${xmlEscape(c.error.message)}"/>`, '    </testcase>');
+      out.push(
+        `${open}>`,
+        ...body,
+        `      <error type="${xmlEscape(c.error.type)}" message="${xmlEscape(c.error.message)}"/>`,
+        '    </testcase>',
+      );
     } else if (body.length) out.push(`${open}>`, ...body, '    </testcase>');
     else out.push(`${open}/>`);
   }

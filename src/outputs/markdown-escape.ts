@@ -20,5 +20,8 @@ export function markdownInline(text: string): string {
 
 /** Text that starts a line or a bullet: as inline, and a leading block marker shown as itself. */
 export function markdownLineStart(text: string): string {
-  return markdownInline(text).replace(BLOCK_START, (_, space: string, marker: string) => `${space}${marker.replace(/[-+=#>.)]$/, (c) => `\\${c}`)}`);
+  return markdownInline(text).replace(
+    BLOCK_START,
+    (_, space: string, marker: string) => `${space}${marker.replace(/[-+=#>.)]$/, (c) => `\\${c}`)}`,
+  );
 }

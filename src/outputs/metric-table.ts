@@ -32,6 +32,7 @@ export function metricTable(): string {
 export function withMetricTable(readme: string, table = metricTable()): string {
   const start = readme.indexOf(METRIC_TABLE_START);
   const end = readme.indexOf(METRIC_TABLE_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${METRIC_TABLE_START} ... ${METRIC_TABLE_END} markers`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no ${METRIC_TABLE_START} ... ${METRIC_TABLE_END} markers`);
   return `${readme.slice(0, start + METRIC_TABLE_START.length)}\n${table}\n${readme.slice(end)}`;
 }

@@ -11,7 +11,8 @@
   };
   var peakOf = function (values) {
     var peak = null;
-    for (var i = 0; i < values.length; i++) if (values[i] !== null && (peak === null || values[i] > peak)) peak = values[i];
+    for (var i = 0; i < values.length; i++)
+      if (values[i] !== null && (peak === null || values[i] > peak)) peak = values[i];
     return peak;
   };
 
@@ -20,7 +21,9 @@
     var below = null;
     return spec.series.map(function (s) {
       if (!s.stack) return s.values;
-      var sums = s.values.map(function (v, j) { return (v || 0) + (below ? below[j] : 0); });
+      var sums = s.values.map(function (v, j) {
+        return (v || 0) + (below ? below[j] : 0);
+      });
       below = sums;
       return sums;
     });
@@ -75,9 +78,18 @@
   data.charts.forEach(function (spec) {
     var el = document.getElementById(spec.id);
     var plotted = plottedValues(spec);
-    var peaks = spec.series.map(function (s) { return peakOf(s.values); });
+    var peaks = spec.series.map(function (s) {
+      return peakOf(s.values);
+    });
     var stacked = [];
-    var series = [{ label: 's', value: function (u, v) { return v === null ? '-' : v.toFixed(2) + ' s'; } }];
+    var series = [
+      {
+        label: 's',
+        value: function (u, v) {
+          return v === null ? '-' : v.toFixed(2) + ' s';
+        },
+      },
+    ];
     spec.series.forEach(function (s, i) {
       series.push({
         label: s.label + ' (peak ' + fmt(peaks[i]) + ')',
@@ -88,13 +100,17 @@
         spanGaps: true,
         points: { show: false },
         // The legend shows each series' own value, not its running sum.
-        value: function (u, v, si, di) { return di === null || di === undefined ? '-' : fmt(spec.series[i].values[di]); },
+        value: function (u, v, si, di) {
+          return di === null || di === undefined ? '-' : fmt(spec.series[i].values[di]);
+        },
       });
       if (s.stack) stacked.push(i + 1);
     });
     var bands = [];
     for (var k = 1; k < stacked.length; k++) bands.push({ series: [stacked[k], stacked[k - 1]] });
-    var levelMax = spec.levels.reduce(function (m, l) { return Math.max(m, l.y); }, 0);
+    var levelMax = spec.levels.reduce(function (m, l) {
+      return Math.max(m, l.y);
+    }, 0);
     var opts = {
       width: Math.max(320, el.clientWidth),
       height: 300,
@@ -102,7 +118,11 @@
       bands: bands,
       scales: {
         x: { time: false },
-        y: { range: function (u, min, max) { return [0, Math.max(1, max, levelMax) * 1.08]; } },
+        y: {
+          range: function (u, min, max) {
+            return [0, Math.max(1, max, levelMax) * 1.08];
+          },
+        },
       },
       axes: [{ label: 's since the run started' }, { label: spec.y, size: 60 }],
       legend: { live: true },
@@ -111,10 +131,25 @@
         draw: [
           overlays(spec),
           function (u) {
-            var out = { title: spec.title, points: u.data[0].length, series: {}, marks: spec.marks.map(function (m) { return m.x; }), levels: spec.levels.map(function (l) { return l.y; }) };
+            var out = {
+              title: spec.title,
+              points: u.data[0].length,
+              series: {},
+              marks: spec.marks.map(function (m) {
+                return m.x;
+              }),
+              levels: spec.levels.map(function (l) {
+                return l.y;
+              }),
+            };
             // A series' points: the values it drew (an overlay of runs leaves nulls where a run had no sample).
             spec.series.forEach(function (s, i) {
-              out.series[s.label] = { points: u.data[i + 1].filter(function (v) { return v !== null && v !== undefined; }).length, peak: peaks[i] };
+              out.series[s.label] = {
+                points: u.data[i + 1].filter(function (v) {
+                  return v !== null && v !== undefined;
+                }).length,
+                peak: peaks[i],
+              };
             });
             drawn[spec.id] = out;
             el.setAttribute('data-drawn', String(out.points));

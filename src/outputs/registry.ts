@@ -17,7 +17,9 @@ function temporaryName(file: string): string {
 }
 
 function writeError(file: string, err: unknown): OutputError {
-  return new OutputError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  return new OutputError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+    cause: err,
+  });
 }
 
 /**
@@ -40,10 +42,15 @@ export function writeWhole(file: string, content: string): void {
  * output is rendered, then written under a temporary name, and only then are they renamed into place, so a
  * renderer that fails or a full disk leaves the files of before (`waitlab report <dir>` re-renders a run).
  */
-export async function writeOutputs(report: Report, dir: string, outputs: readonly Output[] = OUTPUTS): Promise<string[]> {
+export async function writeOutputs(
+  report: Report,
+  dir: string,
+  outputs: readonly Output[] = OUTPUTS,
+): Promise<string[]> {
   const context: OutputContext = { dir, samplesFile: join(dir, 'samples.ndjson') };
   const rendered: { file: string; content: string }[] = [];
-  for (const output of outputs) rendered.push({ file: join(dir, output.file), content: await output.write(report, context) });
+  for (const output of outputs)
+    rendered.push({ file: join(dir, output.file), content: await output.write(report, context) });
   const staged: { file: string; tmp: string }[] = [];
   try {
     for (const { file, content } of rendered) {

@@ -3,7 +3,14 @@
 // topology, and the summary's tables (findings, thresholds, sysctls) below. One file that opens from disk.
 import { formatDuration } from '../core/units.ts';
 import type { Report } from '../report/report.ts';
-import { actorLatencyChart, actorLoadChart, hostCountersChart, hostStatesChart, loadActors, type ChartSpec } from './chart-specs.ts';
+import {
+  actorLatencyChart,
+  actorLoadChart,
+  hostCountersChart,
+  hostStatesChart,
+  loadActors,
+  type ChartSpec,
+} from './chart-specs.ts';
 import { escapeHtml } from './html-escape.ts';
 import { chartFigure, htmlPage } from './html-page.ts';
 import type { Output } from './output.ts';
@@ -14,21 +21,36 @@ import { topologySvg } from './topology-svg.ts';
 
 /** What the charts are drawn from, and where they were thinned, said on the page. */
 function sourceNotes(timeline: RunTimeline): string[] {
-  if (timeline.source === 'report') return ['samples.ndjson is missing: the socket states are report.json\'s capped series (merged points keep their maxima); no counters, sockstat or load rates over time.'];
+  if (timeline.source === 'report')
+    return [
+      "samples.ndjson is missing: the socket states are report.json's capped series (merged points keep their maxima); no counters, sockstat or load rates over time.",
+    ];
   const n = (v: number) => v.toLocaleString('en-US');
   return [
-    ...Object.entries(timeline.bucketed).map(([host, b]) => `host ${host}: ${n(b.from)} samples drawn as ${n(b.to)} points, each the maximum of its ${Math.ceil(b.from / b.to)} samples (no peak lost).`),
-    ...Object.entries(timeline.bucketedActors).map(([actor, b]) => `${actor}: ${n(b.from)} stats events thinned to ${n(b.to)}, so its rates are averages over ${Math.ceil(b.from / b.to)} times longer intervals (a short burst shows lower).`),
+    ...Object.entries(timeline.bucketed).map(
+      ([host, b]) =>
+        `host ${host}: ${n(b.from)} samples drawn as ${n(b.to)} points, each the maximum of its ${Math.ceil(b.from / b.to)} samples (no peak lost).`,
+    ),
+    ...Object.entries(timeline.bucketedActors).map(
+      ([actor, b]) =>
+        `${actor}: ${n(b.from)} stats events thinned to ${n(b.to)}, so its rates are averages over ${Math.ceil(b.from / b.to)} times longer intervals (a short burst shows lower).`,
+    ),
   ];
 }
 
 /** States per host first, then each load actor's rates and latency, then the counters: the story in reading order. */
 export function reportCharts(report: Report, timeline: RunTimeline): ChartSpec[] {
-  const hosts = Object.keys(report.hosts).flatMap((name) => (timeline.hosts[name] ? [[name, timeline.hosts[name]] as const] : []));
-  const actors = loadActors(report).flatMap(([name]) => (timeline.actors[name] ? [[name, timeline.actors[name]] as const] : []));
+  const hosts = Object.keys(report.hosts).flatMap((name) =>
+    timeline.hosts[name] ? [[name, timeline.hosts[name]] as const] : [],
+  );
+  const actors = loadActors(report).flatMap(([name]) =>
+    timeline.actors[name] ? [[name, timeline.actors[name]] as const] : [],
+  );
   return [
     ...hosts.map(([name, h]) => hostStatesChart(report, name, h)),
-    ...actors.flatMap(([name, a]) => [actorLoadChart(report, name, a), actorLatencyChart(name, a)]).filter((c) => c !== undefined),
+    ...actors
+      .flatMap(([name, a]) => [actorLoadChart(report, name, a), actorLatencyChart(name, a)])
+      .filter((c) => c !== undefined),
     ...hosts.flatMap(([name, h]) => hostCountersChart(report, name, h) ?? []),
   ];
 }

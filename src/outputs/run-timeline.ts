@@ -51,7 +51,9 @@ export interface RunTimeline {
 
 // A sample taken while the host's census was still running has counters but no socket states: the charts of
 // socket states are drawn from the samples that have them.
-type SampleEvent = Extract<AgentEvent, { type: 'sample' }> & { tcp: NonNullable<Extract<AgentEvent, { type: 'sample' }>['tcp']> };
+type SampleEvent = Extract<AgentEvent, { type: 'sample' }> & {
+  tcp: NonNullable<Extract<AgentEvent, { type: 'sample' }>['tcp']>;
+};
 type StatsEvent = Extract<AgentEvent, { type: 'stats' }>;
 
 function emptyHost(): HostTimeline {
@@ -70,20 +72,31 @@ function addSample(h: HostTimeline, s: SampleEvent): void {
   }
   h.sockstatTw.push(s.sockstat.tw);
   for (const [name, v] of Object.entries(s.counters)) (h.counters[name] ??= new Array<number>(i).fill(v)).push(v);
-  for (const column of Object.values(h.counters)) while (column.length <= i) column.push(column[column.length - 1] ?? 0);
+  for (const column of Object.values(h.counters))
+    while (column.length <= i) column.push(column[column.length - 1] ?? 0);
 }
 
 function addStats(a: ActorTimeline, e: StatsEvent): void {
-  const stats = e.stats as { attempts?: number; ok?: number; errors?: Record<string, { count: number }>; latencyMs?: { p50: number; p90: number; p99: number } };
+  const stats = e.stats as {
+    attempts?: number;
+    ok?: number;
+    errors?: Record<string, { count: number }>;
+    latencyMs?: { p50: number; p90: number; p99: number };
+  };
   const i = a.t.length;
   a.t.push(e.t);
   a.events++;
   a.attempts.push(stats.attempts ?? 0);
   a.ok.push(stats.ok ?? 0);
-  for (const [code, c] of Object.entries(stats.errors ?? {})) (a.errors[code] ??= new Array<number>(i).fill(0)).push(c.count);
+  for (const [code, c] of Object.entries(stats.errors ?? {}))
+    (a.errors[code] ??= new Array<number>(i).fill(0)).push(c.count);
   for (const column of Object.values(a.errors)) while (column.length <= i) column.push(column[column.length - 1] ?? 0);
   if (stats.latencyMs) {
-    a.latency ??= { p50: new Array<number>(i).fill(0), p90: new Array<number>(i).fill(0), p99: new Array<number>(i).fill(0) };
+    a.latency ??= {
+      p50: new Array<number>(i).fill(0),
+      p90: new Array<number>(i).fill(0),
+      p99: new Array<number>(i).fill(0),
+    };
     a.latency.p50.push(stats.latencyMs.p50);
     a.latency.p90.push(stats.latencyMs.p90);
     a.latency.p99.push(stats.latencyMs.p99);
@@ -98,7 +111,8 @@ function buckets(n: number, max: number): [number, number][] {
   return out;
 }
 
-const maxOf = (column: number[], [a, b]: [number, number]) => column.slice(a, b).reduce((m, v) => Math.max(m, v), -Infinity);
+const maxOf = (column: number[], [a, b]: [number, number]) =>
+  column.slice(a, b).reduce((m, v) => Math.max(m, v), -Infinity);
 
 /** Each bucket's first time and its maxima (counters are cumulative, so their maximum is their last value). */
 export function bucketHost(h: HostTimeline, max: number): HostTimeline {
@@ -132,7 +146,10 @@ function bucketActor(a: ActorTimeline, max: number): ActorTimeline {
 /** The capped series report.json holds, where samples.ndjson is gone: states only. */
 function fromReport(report: Report): RunTimeline {
   const hosts = Object.fromEntries(
-    Object.entries(report.hosts).map(([name, h]) => [name, { t: h.series.t, states: h.series.states, sockstatTw: [], counters: {}, samples: h.samples }]),
+    Object.entries(report.hosts).map(([name, h]) => [
+      name,
+      { t: h.series.t, states: h.series.states, sockstatTw: [], counters: {}, samples: h.samples },
+    ]),
   );
   return { source: 'report', hosts, actors: {}, bucketed: {}, bucketedActors: {} };
 }
@@ -145,7 +162,10 @@ export async function readRunTimeline(report: Report, samplesFile: string, max =
   // Read up to the size it had when opened: a file that another process keeps growing does not keep this going.
   const { fd, size } = openInputFile(samplesFile, NDJSON_STREAM_MAX_BYTES);
   if (size === 0) closeSync(fd);
-  const lines: AsyncIterable<string> | string[] = size === 0 ? [] : createInterface({ input: createReadStream('', { fd, start: 0, end: size - 1 }), crlfDelay: Infinity });
+  const lines: AsyncIterable<string> | string[] =
+    size === 0
+      ? []
+      : createInterface({ input: createReadStream('', { fd, start: 0, end: size - 1 }), crlfDelay: Infinity });
   for await (const line of lines) {
     let e: AgentEvent;
     try {
@@ -153,8 +173,10 @@ export async function readRunTimeline(report: Report, samplesFile: string, max =
     } catch {
       continue;
     }
-    if (e.type === 'sample' && e.tcp && report.hosts[e.host]) addSample((hosts[e.host] ??= emptyHost()), e as SampleEvent);
-    else if (e.type === 'stats' && report.actors[e.actor]) addStats((actors[e.actor] ??= { host: e.host, t: [], attempts: [], ok: [], errors: {}, events: 0 }), e);
+    if (e.type === 'sample' && e.tcp && report.hosts[e.host])
+      addSample((hosts[e.host] ??= emptyHost()), e as SampleEvent);
+    else if (e.type === 'stats' && report.actors[e.actor])
+      addStats((actors[e.actor] ??= { host: e.host, t: [], attempts: [], ok: [], errors: {}, events: 0 }), e);
   }
   const bucketed: RunTimeline['bucketed'] = {};
   for (const [name, h] of Object.entries(hosts)) {

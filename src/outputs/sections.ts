@@ -38,7 +38,8 @@ export function sectionsText(header: readonly string[], sections: readonly Secti
     if (s.head && s.rows) {
       const [head, ...rows] = [s.head, ...s.rows].map((cells) => cells.map(terminalSafe));
       const widths = head!.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-      const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+      const line = (cells: string[]) =>
+        `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
       out.push(line(head!), ...rows.map(line));
     }
     if (s.bullets) out.push(...s.bullets.map((b) => `  - ${terminalSafe(b)}`));
@@ -53,9 +54,10 @@ export function sectionsHtml(sections: readonly Section[]): string {
   const td = (c: string) => `<td${numeric.test(c) ? ' class="num"' : ''}>${escapeHtml(c)}</td>`;
   return sections
     .map((s) => {
-      const table = s.head && s.rows
-        ? `<table><thead><tr>${s.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${s.rows.map((row) => `<tr>${row.map(td).join('')}</tr>`).join('')}</tbody></table>`
-        : '';
+      const table =
+        s.head && s.rows
+          ? `<table><thead><tr>${s.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${s.rows.map((row) => `<tr>${row.map(td).join('')}</tr>`).join('')}</tbody></table>`
+          : '';
       const list = s.bullets?.length ? `<ul>${s.bullets.map((b) => `<li>${escapeHtml(b)}</li>`).join('')}</ul>` : '';
       return `<section><h2>${escapeHtml(s.title)}</h2>${table}${list}</section>`;
     })

@@ -11,15 +11,25 @@ import type { Section } from './sections.ts';
 
 export type { Section };
 
-
-const num = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : v === null || v === undefined ? '-' : String(v));
+const num = (v: unknown) =>
+  typeof v === 'number'
+    ? v.toLocaleString('en-US', { maximumFractionDigits: 2 })
+    : v === null || v === undefined
+      ? '-'
+      : String(v);
 const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
 
 function timeWaitWhat(t: TimeWaitPrediction): string {
-  return t.closer === 'none' ? `peak TIME_WAIT on ${t.host} (no end closes with a FIN answered by a FIN)` : `peak TIME_WAIT on ${t.host} (${t.closer} closes first)`;
+  return t.closer === 'none'
+    ? `peak TIME_WAIT on ${t.host} (no end closes with a FIN answered by a FIN)`
+    : `peak TIME_WAIT on ${t.host} (${t.closer} closes first)`;
 }
 
-const SOURCE_NAMES: Record<string, string> = { netlink: 'netlink sock_diag', proc: '/proc/net/tcp', 'netlink, proc': 'netlink sock_diag, then /proc/net/tcp' };
+const SOURCE_NAMES: Record<string, string> = {
+  netlink: 'netlink sock_diag',
+  proc: '/proc/net/tcp',
+  'netlink, proc': 'netlink sock_diag, then /proc/net/tcp',
+};
 
 /** Where a host's census read, how often it ended and what it missed: a sampler that falls behind says so. */
 function censusSentence(name: string, h: Report['hosts'][string]): string {
@@ -34,16 +44,46 @@ export function summarySections(r: Report): Section[] {
   if (load.length) {
     sections.push({
       title: 'Load',
-      head: ['actor', 'host', 'attempts', 'connected', 'ok', 'errors', 'missed starts', 'cut at the end of the load', 'rate achieved /s', 'new conns /s (1st s)', 'p50 ms', 'p99 ms'],
+      head: [
+        'actor',
+        'host',
+        'attempts',
+        'connected',
+        'ok',
+        'errors',
+        'missed starts',
+        'cut at the end of the load',
+        'rate achieved /s',
+        'new conns /s (1st s)',
+        'p50 ms',
+        'p99 ms',
+      ],
       rows: load.map(([name, a]) => {
         const lat = stat(a, 'latencyMs');
-        return [name, a.host, num(stat(a, 'attempts')), num(stat(a, 'connected')), num(stat(a, 'ok')), num(stat(a, 'errorCount')), num(stat(a, 'missedStarts')), num(stat(a, 'cutAtLoadEnd')), num(stat(a, 'achievedRate')), num(stat(a, 'connectRate')), num(lat?.p50), num(lat?.p99)];
+        return [
+          name,
+          a.host,
+          num(stat(a, 'attempts')),
+          num(stat(a, 'connected')),
+          num(stat(a, 'ok')),
+          num(stat(a, 'errorCount')),
+          num(stat(a, 'missedStarts')),
+          num(stat(a, 'cutAtLoadEnd')),
+          num(stat(a, 'achievedRate')),
+          num(stat(a, 'connectRate')),
+          num(lat?.p50),
+          num(lat?.p99),
+        ];
       }),
       // A count bounds scheduled starts, missed ones included: say so where they differ.
       bullets: load.flatMap(([name, a]) => {
         const count = connectionsOf(r.scenario.plan.actors[name]).load?.count;
         const missed = stat(a, 'missedStarts') ?? 0;
-        return typeof count === 'number' && missed > 0 ? [`${name}: count ${num(count)} counts scheduled starts, missed ones included: ${num(stat(a, 'attempts'))} attempted (${num(stat(a, 'connected'))} connected) + ${num(missed)} missed.`] : [];
+        return typeof count === 'number' && missed > 0
+          ? [
+              `${name}: count ${num(count)} counts scheduled starts, missed ones included: ${num(stat(a, 'attempts'))} attempted (${num(stat(a, 'connected'))} connected) + ${num(missed)} missed.`,
+            ]
+          : [];
       }),
     });
     const errorRows = load.flatMap(([name, a]) =>
@@ -55,7 +95,8 @@ export function summarySections(r: Report): Section[] {
         ms(e.firstAtMs - (stat(a, 'startedAtMs') ?? 0)),
       ]),
     );
-    if (errorRows.length) sections.push({ title: 'Errors', head: ['actor', 'code', 'syscall', 'count', 'first after'], rows: errorRows });
+    if (errorRows.length)
+      sections.push({ title: 'Errors', head: ['actor', 'code', 'syscall', 'count', 'first after'], rows: errorRows });
   }
   sections.push(...replicaSections(r));
 
@@ -63,12 +104,31 @@ export function summarySections(r: Report): Section[] {
   if (proxies.length) {
     sections.push({
       title: 'Proxies (their own error logs)',
-      head: ['actor', 'host', 'engine', 'upstreams', 'keep-alive pool', 'upstream conns (ActiveOpens)', 'error lines', 'no free port', 'most frequent error'],
+      head: [
+        'actor',
+        'host',
+        'engine',
+        'upstreams',
+        'keep-alive pool',
+        'upstream conns (ActiveOpens)',
+        'error lines',
+        'no free port',
+        'most frequent error',
+      ],
       rows: proxies.map(([name, a]) => {
         const log = stat(a, 'errorLog');
         const top = Object.entries(log?.kinds ?? {})[0];
-        return [name, a.host, `${stat(a, 'engine')}${stat(a, 'version') ? ` ${stat(a, 'version')}` : ''}`, (stat(a, 'upstreams') ?? []).join(' '), num(stat(a, 'upstreamKeepAlive')),
-          num(stat(a, 'hostActiveOpens')), num(log?.lines), num(log?.causes.portsExhausted), top ? `${top[0].slice(0, 90)} (${num(top[1])})` : '-'];
+        return [
+          name,
+          a.host,
+          `${stat(a, 'engine')}${stat(a, 'version') ? ` ${stat(a, 'version')}` : ''}`,
+          (stat(a, 'upstreams') ?? []).join(' '),
+          num(stat(a, 'upstreamKeepAlive')),
+          num(stat(a, 'hostActiveOpens')),
+          num(log?.lines),
+          num(log?.causes.portsExhausted),
+          top ? `${top[0].slice(0, 90)} (${num(top[1])})` : '-',
+        ];
       }),
     });
   }
@@ -76,22 +136,70 @@ export function summarySections(r: Report): Section[] {
   const exhaustion = Object.values(r.predictions).flatMap((p) => (p.exhaustion ? [p.exhaustion] : []));
   const timeWait = Object.values(r.predictions).flatMap((p) => (p.timeWait ? [p.timeWait] : []));
   // Pools sharing one gateway and destination share one prediction: one row for them.
-  const nat = [...new Map(Object.values(r.predictions).flatMap((p) => (p.natPorts ? [[`${p.natPorts.gateway}>${p.natPorts.destination}`, p.natPorts] as const] : []))).values()];
-  const race = [...new Map(Object.values(r.predictions).flatMap((p) => (p.natRace ? [[`${p.natRace.gateway}>${p.natRace.destination}`, p.natRace] as const] : []))).values()];
-  
+  const nat = [
+    ...new Map(
+      Object.values(r.predictions).flatMap((p) =>
+        p.natPorts ? [[`${p.natPorts.gateway}>${p.natPorts.destination}`, p.natPorts] as const] : [],
+      ),
+    ).values(),
+  ];
+  const race = [
+    ...new Map(
+      Object.values(r.predictions).flatMap((p) =>
+        p.natRace ? [[`${p.natRace.gateway}>${p.natRace.destination}`, p.natRace] as const] : [],
+      ),
+    ).values(),
+  ];
+
   const churn = Object.values(r.predictions).flatMap((p) => (p.poolChurn ? [p.poolChurn] : []));
   if (exhaustion.length || timeWait.length || nat.length || race.length || churn.length) {
     sections.push({
       title: 'Predicted vs measured',
       head: ['actor', 'what', 'predicted', 'measured', 'measured/predicted'],
       rows: [
-        ...exhaustion.map((e) => [e.actor, `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`, e.predictedMs === null ? 'does not apply' : ms(e.predictedMs), e.measuredMs === null ? 'never' : ms(e.measuredMs), num(e.ratio)]),
-        ...timeWait.map((t) => [t.actor, timeWaitWhat(t), t.predicted === null ? 'does not apply' : num(t.predicted), num(t.measured), num(t.ratio)]),
-        ...nat.map((p) => [`pools via ${p.gateway}`, `connections through ${p.gateway}'s NAT to ${p.destination} (${num(p.translatedPorts)} ports, pools of ${num(p.pooled)})`, num(p.predictedHeld), num(p.measuredHeld), num(p.ratio)]),
-        ...race.map((p) => [`floods via ${p.gateway}`, `share of SYNs finding their source port held at ${p.gateway}'s NAT (${num(p.atOnce)} at once from ${num(p.sharedSourcePorts)} source port${p.sharedSourcePorts === 1 ? '' : 's'}${p.randomFully ? ', fully-random' : ''})`, num(p.predictedShare), num(p.measuredShare), num(p.ratio)]),
+        ...exhaustion.map((e) => [
+          e.actor,
+          `first EADDRNOTAVAIL (${num(e.portBudget)} ports / ${num(e.connectRate)} per s)`,
+          e.predictedMs === null ? 'does not apply' : ms(e.predictedMs),
+          e.measuredMs === null ? 'never' : ms(e.measuredMs),
+          num(e.ratio),
+        ]),
+        ...timeWait.map((t) => [
+          t.actor,
+          timeWaitWhat(t),
+          t.predicted === null ? 'does not apply' : num(t.predicted),
+          num(t.measured),
+          num(t.ratio),
+        ]),
+        ...nat.map((p) => [
+          `pools via ${p.gateway}`,
+          `connections through ${p.gateway}'s NAT to ${p.destination} (${num(p.translatedPorts)} ports, pools of ${num(p.pooled)})`,
+          num(p.predictedHeld),
+          num(p.measuredHeld),
+          num(p.ratio),
+        ]),
+        ...race.map((p) => [
+          `floods via ${p.gateway}`,
+          `share of SYNs finding their source port held at ${p.gateway}'s NAT (${num(p.atOnce)} at once from ${num(p.sharedSourcePorts)} source port${p.sharedSourcePorts === 1 ? '' : 's'}${p.randomFully ? ', fully-random' : ''})`,
+          num(p.predictedShare),
+          num(p.measuredShare),
+          num(p.ratio),
+        ]),
         ...churn.flatMap((p) => [
-          [p.actor, `new connections per request (keeps ${num(p.idleKept)} idle, ${num(p.concurrency)} at once${p.arrivals === 'bound' ? ': at most' : ''})`, num(p.predictedPerRequest), num(p.measuredPerRequest), num(p.ratio)],
-          [p.actor, `peak TIME_WAIT on ${p.host} toward ${p.destination} (pool's closes)`, p.predictedTimeWait === null ? 'does not apply' : num(p.predictedTimeWait), num(p.measuredTimeWait), p.predictedTimeWait ? num(Math.round((p.measuredTimeWait / p.predictedTimeWait) * 1000) / 1000) : '-'],
+          [
+            p.actor,
+            `new connections per request (keeps ${num(p.idleKept)} idle, ${num(p.concurrency)} at once${p.arrivals === 'bound' ? ': at most' : ''})`,
+            num(p.predictedPerRequest),
+            num(p.measuredPerRequest),
+            num(p.ratio),
+          ],
+          [
+            p.actor,
+            `peak TIME_WAIT on ${p.host} toward ${p.destination} (pool's closes)`,
+            p.predictedTimeWait === null ? 'does not apply' : num(p.predictedTimeWait),
+            num(p.measuredTimeWait),
+            p.predictedTimeWait ? num(Math.round((p.measuredTimeWait / p.predictedTimeWait) * 1000) / 1000) : '-',
+          ],
         ]),
       ],
       // What each prediction accounts for, or why it does not apply.
@@ -99,7 +207,10 @@ export function summarySections(r: Report): Section[] {
         ...exhaustion.flatMap((e) => (e.basis ? [`${e.actor}, first EADDRNOTAVAIL: ${e.basis}.`] : [])),
         ...timeWait.flatMap((t) => (t.basis ? [`${t.actor}, peak TIME_WAIT: ${t.basis}.`] : [])),
         ...nat.map((p) => `connections through ${p.gateway}'s NAT: ${p.basis}.`),
-        ...race.map((p) => `SYNs finding their source port held at ${p.gateway}'s NAT: ${p.basis} (Conntrack.found +${num(p.found)} for ${num(p.connections)} connections).`),
+        ...race.map(
+          (p) =>
+            `SYNs finding their source port held at ${p.gateway}'s NAT: ${p.basis} (Conntrack.found +${num(p.found)} for ${num(p.connections)} connections).`,
+        ),
         ...churn.map((p) => `${p.actor}, new connections per request: ${p.basis}.`),
       ],
     });
@@ -108,28 +219,64 @@ export function summarySections(r: Report): Section[] {
   const hosts = Object.entries(r.hosts);
   sections.push({
     title: 'Socket states per host (peaks)',
-    head: ['host', 'address', 'TIME_WAIT', 'of which ephemeral', 'of which listening', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2', 'SYN_RECV', 'sockstat tw', 'samples'],
+    head: [
+      'host',
+      'address',
+      'TIME_WAIT',
+      'of which ephemeral',
+      'of which listening',
+      'ESTABLISHED',
+      'CLOSE_WAIT',
+      'FIN_WAIT2',
+      'SYN_RECV',
+      'sockstat tw',
+      'samples',
+    ],
     // The split of the sample that reached the TIME_WAIT peak, so the parts add up (older reports: each role's own peak).
     rows: hosts.map(([name, h]) => [
-      name, h.address, num(h.peak.total.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT), num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT), num(h.peak.total.ESTABLISHED),
-      num(h.peak.total.CLOSE_WAIT), num(h.peak.total.FIN_WAIT2), num(h.peak.total.SYN_RECV), num(h.peak.sockstatTw), num(h.samples),
+      name,
+      h.address,
+      num(h.peak.total.TIME_WAIT),
+      num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT),
+      num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT),
+      num(h.peak.total.ESTABLISHED),
+      num(h.peak.total.CLOSE_WAIT),
+      num(h.peak.total.FIN_WAIT2),
+      num(h.peak.total.SYN_RECV),
+      num(h.peak.sockstatTw),
+      num(h.samples),
     ]),
     bullets: hosts.flatMap(([name, h]) => (h.census ? [censusSentence(name, h)] : [])),
   });
   const peerRows = hosts.flatMap(([name, h]) =>
     (['ephemeral', 'listen'] as const).flatMap((side) =>
       Object.entries(h.peak.peers?.[side] ?? {}).map(([peer, c]) => [
-        name, side === 'ephemeral' ? `to ${peer}` : `from ${peer}`, num(c.TIME_WAIT ?? 0), num(c.ESTABLISHED ?? 0), num(c.CLOSE_WAIT ?? 0), num(c.FIN_WAIT2 ?? 0),
+        name,
+        side === 'ephemeral' ? `to ${peer}` : `from ${peer}`,
+        num(c.TIME_WAIT ?? 0),
+        num(c.ESTABLISHED ?? 0),
+        num(c.CLOSE_WAIT ?? 0),
+        num(c.FIN_WAIT2 ?? 0),
       ]),
     ),
   );
   if (peerRows.length) {
-    sections.push({ title: 'Per peer (peaks): connections to servers/upstreams, and from clients', head: ['host', 'peer', 'TIME_WAIT', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2'], rows: peerRows });
+    sections.push({
+      title: 'Per peer (peaks): connections to servers/upstreams, and from clients',
+      head: ['host', 'peer', 'TIME_WAIT', 'ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT2'],
+      rows: peerRows,
+    });
   }
   const profile = r.profile;
   if (profile && typeof profile === 'object') {
     const rows = Object.entries(profile.changes).flatMap(([host, set]) =>
-      Object.entries(set).map(([sysctl, v]) => [host, sysctl, v.scenario ?? '(not set)', v.profile, r.hosts[host]?.sysctls[sysctl] ?? '-']),
+      Object.entries(set).map(([sysctl, v]) => [
+        host,
+        sysctl,
+        v.scenario ?? '(not set)',
+        v.profile,
+        r.hosts[host]?.sysctls[sysctl] ?? '-',
+      ]),
     );
     sections.push({
       title: `Profile ${profile.name} (${profile.source}): ${profile.description}`,
@@ -142,16 +289,26 @@ export function summarySections(r: Report): Section[] {
   sections.push({
     title: 'Sysctls as read back from each host',
     head: ['sysctl', ...hosts.map(([n]) => n)],
-    rows: sysctlNames.map((s) => [s, ...hosts.map(([, h]) => (h.sysctls[s] === undefined ? 'absent' : h.sysctls[s] || '(empty)'))]),
+    rows: sysctlNames.map((s) => [
+      s,
+      ...hosts.map(([, h]) => (h.sysctls[s] === undefined ? 'absent' : h.sysctls[s] || '(empty)')),
+    ]),
   });
   const counters = [...new Set([...KEY_COUNTERS, ...hosts.flatMap(([, h]) => Object.keys(h.counters.delta))])];
   sections.push({
     title: 'Kernel counter deltas',
     head: ['counter', ...hosts.map(([n]) => n)],
-    rows: counters.filter((c) => hosts.some(([, h]) => h.counters.delta[c] !== undefined)).map((c) => [c, ...hosts.map(([, h]) => num(h.counters.delta[c] ?? 0))]),
+    rows: counters
+      .filter((c) => hosts.some(([, h]) => h.counters.delta[c] !== undefined))
+      .map((c) => [c, ...hosts.map(([, h]) => num(h.counters.delta[c] ?? 0))]),
   });
   if (r.thresholds.length) {
-    sections.push({ title: 'Thresholds', bullets: r.thresholds.map((t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.expression} (value ${num(t.value)}${t.reason ? `: ${t.reason}` : ''})`) });
+    sections.push({
+      title: 'Thresholds',
+      bullets: r.thresholds.map(
+        (t) => `${t.ok ? 'ok  ' : 'FAIL'} ${t.expression} (value ${num(t.value)}${t.reason ? `: ${t.reason}` : ''})`,
+      ),
+    });
   }
   if (r.comparison) sections.push(...comparisonSections(r.comparison));
   if (r.findings.length) sections.push({ title: 'Findings', bullets: r.findings });
@@ -160,7 +317,8 @@ export function summarySections(r: Report): Section[] {
 
 /** The verdict the exit code follows: thresholds first, then the baseline (a regression alone exits 5). */
 function headline(r: Report): string {
-  if (r.verdict === 'pass' && r.comparison?.verdict === 'regression') return 'REGRESSION against the baseline (thresholds passed)';
+  if (r.verdict === 'pass' && r.comparison?.verdict === 'regression')
+    return 'REGRESSION against the baseline (thresholds passed)';
   return r.verdict.toUpperCase();
 }
 
@@ -169,24 +327,55 @@ export function summaryHeader(r: Report): string[] {
     `${r.scenario.name}: ${headline(r)}${r.error ? ` (${r.error})` : ''}`,
     r.scenario.description,
     `ran ${formatDuration(r.durationMs)} from ${r.startedAt}; kernel ${r.environment.kernel}, node ${r.environment.node}, driver ${r.environment.driver} as ${r.environment.privilege}`,
-    ...(r.environment.labTools?.length ? [`lab ${r.environment.lab} built with ${r.environment.labTools.join(', ')}`] : []),
+    ...(r.environment.labTools?.length
+      ? [`lab ${r.environment.lab} built with ${r.environment.labTools.join(', ')}`]
+      : []),
     ...(r.environment.uncontrolled ?? []).map((u) => `not controlled by the driver: ${u}`),
-    ...(r.sampling ? [`sampled every ${formatDuration(r.sampling.intervalMs)}, each sample stamped when its reads ended; census: ${r.sampling.census}`] : []),
+    ...(r.sampling
+      ? [
+          `sampled every ${formatDuration(r.sampling.intervalMs)}, each sample stamped when its reads ended; census: ${r.sampling.census}`,
+        ]
+      : []),
   ];
 }
 
 /** A scaled host: each replica's counts, then their total. */
 function replicaSections(r: Report): Section[] {
   return Object.entries(r.replicas ?? {}).map(([host, g]) => {
-    const errors = (e: Record<string, number>) => Object.entries(e).map(([code, n]) => `${code} ${num(n)}`).join(', ') || '0';
+    const errors = (e: Record<string, number>) =>
+      Object.entries(e)
+        .map(([code, n]) => `${code} ${num(n)}`)
+        .join(', ') || '0';
     const rows = Object.entries(g.actors).flatMap(([name, total]) => [
       ...total.replicas.map((copy, i) => {
         const a = r.actors[copy];
         const byCode = Object.fromEntries(Object.entries(stat(a, 'errors') ?? {}).map(([code, e]) => [code, e.count]));
-        return [name, copy, g.hosts[i]!, num(stat(a, 'attempts')), num(stat(a, 'connected')), num(stat(a, 'ok')), errors(byCode), num(g.timeWaitPeaks[i])];
+        return [
+          name,
+          copy,
+          g.hosts[i]!,
+          num(stat(a, 'attempts')),
+          num(stat(a, 'connected')),
+          num(stat(a, 'ok')),
+          errors(byCode),
+          num(g.timeWaitPeaks[i]),
+        ];
       }),
-      [name, 'total', `${g.hosts.length} hosts`, num(total.attempts), num(total.connected), num(total.ok), errors(total.errors), num(g.timeWaitPeaks.reduce((a, b) => a + b, 0))],
+      [
+        name,
+        'total',
+        `${g.hosts.length} hosts`,
+        num(total.attempts),
+        num(total.connected),
+        num(total.ok),
+        errors(total.errors),
+        num(g.timeWaitPeaks.reduce((a, b) => a + b, 0)),
+      ],
     ]);
-    return { title: `Replicas of ${host}`, head: ['actor', 'replica', 'host', 'attempts', 'connected', 'ok', 'errors', 'TIME_WAIT peak'], rows };
+    return {
+      title: `Replicas of ${host}`,
+      head: ['actor', 'replica', 'host', 'attempts', 'connected', 'ok', 'errors', 'TIME_WAIT peak'],
+      rows,
+    };
   });
 }

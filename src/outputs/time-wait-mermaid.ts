@@ -14,7 +14,11 @@ export const MERMAID_POINTS = 40;
 const quoted = (text: string) => `"${terminalSafe(text).replace(/["`]/g, '')}"`;
 
 /** Maxima of `values` over `points` equal slices of [t0, tN]; a slice with no sample holds the slice before it. */
-export function sliceMaxima(t: readonly number[], values: readonly number[], points: number): { end: number[]; max: number[] } {
+export function sliceMaxima(
+  t: readonly number[],
+  values: readonly number[],
+  points: number,
+): { end: number[]; max: number[] } {
   const t0 = t[0]!;
   const count = Math.min(points, t.length);
   const width = (t[t.length - 1]! - t0) / count || 1;
@@ -29,7 +33,8 @@ export function sliceMaxima(t: readonly number[], values: readonly number[], poi
 }
 
 export function timeWaitChartSection(r: Report): Section | undefined {
-  const [host, h] = Object.entries(r.hosts).sort(([, a], [, b]) => b.peak.total.TIME_WAIT - a.peak.total.TIME_WAIT)[0] ?? [];
+  const [host, h] =
+    Object.entries(r.hosts).sort(([, a], [, b]) => b.peak.total.TIME_WAIT - a.peak.total.TIME_WAIT)[0] ?? [];
   const tw = h?.series.states.TIME_WAIT;
   if (!host || !h || !tw || h.peak.total.TIME_WAIT === 0) return undefined;
   const { end, max } = sliceMaxima(h.series.t, tw, MERMAID_POINTS);

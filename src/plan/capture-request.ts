@@ -12,7 +12,16 @@ export interface CaptureRequest {
   readonly maxSize?: string;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+};
 /** A pcap smaller than this holds a handful of frames: no evidence. */
 const MIN_CAPTURE_BYTES = 100_000;
 const MAX_CAPTURE_BYTES = 4e9;
@@ -24,19 +33,34 @@ export function parseByteSize(text: string): number {
   return Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()]!);
 }
 
-export function resolveCapture(request: CaptureRequest, hosts: Readonly<Record<string, HostPlan>>, tools: PlanTools, problems: string[]): CapturePlan | undefined {
-  const names = [...new Set(request.hosts.split(',').map((h) => h.trim()).filter(Boolean))];
+export function resolveCapture(
+  request: CaptureRequest,
+  hosts: Readonly<Record<string, HostPlan>>,
+  tools: PlanTools,
+  problems: string[],
+): CapturePlan | undefined {
+  const names = [
+    ...new Set(
+      request.hosts
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+  ];
   const before = problems.length;
   if (names.length) tools.need('tcpdump', '--capture');
-  if (names.length === 0) problems.push(`--capture: name the hosts to capture on (hosts: ${Object.keys(hosts).join(', ')})`);
+  if (names.length === 0)
+    problems.push(`--capture: name the hosts to capture on (hosts: ${Object.keys(hosts).join(', ')})`);
   for (const name of names) {
-    if (!Object.hasOwn(hosts, name)) problems.push(`--capture: no host "${name}" (hosts: ${Object.keys(hosts).join(', ')})`);
+    if (!Object.hasOwn(hosts, name))
+      problems.push(`--capture: no host "${name}" (hosts: ${Object.keys(hosts).join(', ')})`);
   }
   let maxBytes: number = DEFAULTS.captureMaxBytes;
   if (request.maxSize !== undefined) {
     try {
       maxBytes = parseByteSize(request.maxSize);
-      if (maxBytes < MIN_CAPTURE_BYTES || maxBytes > MAX_CAPTURE_BYTES) problems.push(`--capture-max ${request.maxSize}: from 100kB to 4GB`);
+      if (maxBytes < MIN_CAPTURE_BYTES || maxBytes > MAX_CAPTURE_BYTES)
+        problems.push(`--capture-max ${request.maxSize}: from 100kB to 4GB`);
     } catch (err) {
       problems.push(`--capture-max: ${(err as Error).message}`);
     }

@@ -28,7 +28,9 @@ export function resolveHostLimits(raw: unknown, where: string, problems: string[
     }
     const max = nrOpen();
     if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_NOFILE || value > max) {
-      problems.push(`${where}.nofile: expected an integer from ${MIN_NOFILE} (what the agent itself needs) to ${max} (fs.nr_open), got ${JSON.stringify(value)}`);
+      problems.push(
+        `${where}.nofile: expected an integer from ${MIN_NOFILE} (what the agent itself needs) to ${max} (fs.nr_open), got ${JSON.stringify(value)}`,
+      );
       continue;
     }
     out.nofile = value;

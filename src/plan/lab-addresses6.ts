@@ -9,7 +9,6 @@ import { addressInLabNetwork } from './lab-addresses.ts';
 export const LAB_NETWORK6 = '2001:2::/48';
 export const LAB_PREFIX6 = 64;
 
-
 /** Whether an IPv6 address lies in 2001:2::/48. */
 export function addressInLabNetwork6(address: string): boolean {
   const g = parseIpv6(address);

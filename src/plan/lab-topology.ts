@@ -22,23 +22,33 @@ export interface Topology {
 
 /** Whether a scenario uses networks at all: without them, the one-bridge lab of old applies unchanged. */
 export function usesNetworks(spec: ScenarioSpec): boolean {
-  return spec.networks !== undefined || Object.values(spec.hosts ?? {}).some((h) => h.networks !== undefined || h.via !== undefined || h.gateway !== undefined);
+  return (
+    spec.networks !== undefined ||
+    Object.values(spec.hosts ?? {}).some(
+      (h) => h.networks !== undefined || h.via !== undefined || h.gateway !== undefined,
+    )
+  );
 }
 
 export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topology {
   const networks: Record<string, NetworkPlan> = {};
   const hostSpecs = Object.entries(spec.hosts ?? {});
   if (!spec.networks || Object.keys(spec.networks).length === 0) {
-    problems.push('networks: hosts name networks, a gateway or a route via a gateway, so the scenario must declare its networks (e.g. networks: { lan: {}, wan: {} })');
+    problems.push(
+      'networks: hosts name networks, a gateway or a route via a gateway, so the scenario must declare its networks (e.g. networks: { lan: {}, wan: {} })',
+    );
     return { networks, hosts: {}, sysctls: {} };
   }
   let k = 0;
   for (const [name, net] of Object.entries(spec.networks)) {
     const where = `networks.${name}`;
-    if (!NETWORK_NAME.test(name)) problems.push(`${where}: a network name is 1-8 lower-case letters or digits, starting with a letter`);
-    for (const key of Object.keys(net ?? {})) if (key !== 'subnet') problems.push(`${where}: unknown key "${key}" (known: subnet)`);
+    if (!NETWORK_NAME.test(name))
+      problems.push(`${where}: a network name is 1-8 lower-case letters or digits, starting with a letter`);
+    for (const key of Object.keys(net ?? {}))
+      if (key !== 'subnet') problems.push(`${where}: unknown key "${key}" (known: subnet)`);
     const subnet = net?.subnet ?? nthLabSubnet(k);
-    if (!parseLabSubnet(subnet)) problems.push(`${where}.subnet: ${subnet} is not an aligned /24 inside 198.18.0.0/15 (e.g. 198.18.1.0/24)`);
+    if (!parseLabSubnet(subnet))
+      problems.push(`${where}.subnet: ${subnet} is not an aligned /24 inside 198.18.0.0/15 (e.g. 198.18.1.0/24)`);
     networks[name] = { name, subnet };
     k++;
   }
@@ -56,7 +66,9 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
     const where = `hosts.${name}`;
     const names = host.networks ?? [first];
     if (!Array.isArray(names) || names.length === 0) {
-      problems.push(`${where}.networks: expected a non-empty list of network names (${Object.keys(networks).join(', ')})`);
+      problems.push(
+        `${where}.networks: expected a non-empty list of network names (${Object.keys(networks).join(', ')})`,
+      );
       continue;
     }
     if (new Set(names).size !== names.length) problems.push(`${where}.networks: a network is named twice`);
@@ -76,7 +88,8 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
         // The next address of that network not given explicitly to another host.
         do address = `${base}.${++next[network]!}`;
         while (taken.has(address) && next[network]! <= HOSTS_PER_NETWORK);
-        if (next[network]! > HOSTS_PER_NETWORK) problems.push(`networks.${network}: more than ${HOSTS_PER_NETWORK} hosts`);
+        if (next[network]! > HOSTS_PER_NETWORK)
+          problems.push(`networks.${network}: more than ${HOSTS_PER_NETWORK} hosts`);
       }
       if (address === undefined) return;
       if (taken.has(address)) problems.push(`${where}: address ${address} is taken by another host`);
@@ -87,18 +100,27 @@ export function resolveTopology(spec: ScenarioSpec, problems: string[]): Topolog
     let gateway: HostNetworking['gateway'];
     if (host.gateway !== undefined) {
       const g = host.gateway as Record<string, unknown>;
-      for (const key of Object.keys(g ?? {})) if (!GATEWAY_KEYS.includes(key)) problems.push(`${where}.gateway: unknown key "${key}" (known: ${GATEWAY_KEYS.join(', ')})`);
+      for (const key of Object.keys(g ?? {}))
+        if (!GATEWAY_KEYS.includes(key))
+          problems.push(`${where}.gateway: unknown key "${key}" (known: ${GATEWAY_KEYS.join(', ')})`);
       if (names.length < 2) problems.push(`${where}.gateway: a gateway needs at least two networks to forward between`);
       const out = host.gateway.masquerade;
       const iface = out === undefined ? undefined : interfaces.find((x) => x.network === out);
-      if (out !== undefined && !iface) problems.push(`${where}.gateway.masquerade: the host is not on network "${out}"`);
+      if (out !== undefined && !iface)
+        problems.push(`${where}.gateway.masquerade: the host is not on network "${out}"`);
       const nat = natOptions(host.gateway, `${where}.gateway`, problems);
       gateway = iface ? { masquerade: { network: iface.network, dev: iface.dev, address: iface.address, ...nat } } : {};
       const forward = host.sysctls?.['net.ipv4.ip_forward'];
-      if (forward !== undefined && String(forward) !== '1') problems.push(`${where}.sysctls: a gateway forwards, so net.ipv4.ip_forward cannot be ${forward}`);
+      if (forward !== undefined && String(forward) !== '1')
+        problems.push(`${where}.sysctls: a gateway forwards, so net.ipv4.ip_forward cannot be ${forward}`);
       sysctls[name] = { 'net.ipv4.ip_forward': '1' };
     }
-    hosts[name] = { address: interfaces[0]?.address ?? '', prefixLength: 24, interfaces, ...(gateway ? { gateway } : {}) };
+    hosts[name] = {
+      address: interfaces[0]?.address ?? '',
+      prefixLength: 24,
+      interfaces,
+      ...(gateway ? { gateway } : {}),
+    };
   }
 
   // Routes go through a gateway sharing a network with the host, to every network the host is not on.
@@ -131,7 +153,8 @@ const GATEWAY_KEYS = ['masquerade', 'ports', 'randomFully'];
 /** A masquerade's translated port range and fully-random flag, parsed into their types (they reach nft's rules). */
 function natOptions(g: GatewaySpec, where: string, problems: string[]): Pick<MasqueradePlan, 'ports' | 'randomFully'> {
   const out: { ports?: MasqueradePlan['ports']; randomFully?: boolean } = {};
-  if ((g.ports !== undefined || g.randomFully !== undefined) && g.masquerade === undefined) problems.push(`${where}: ports and randomFully shape a masquerade: give masquerade too`);
+  if ((g.ports !== undefined || g.randomFully !== undefined) && g.masquerade === undefined)
+    problems.push(`${where}: ports and randomFully shape a masquerade: give masquerade too`);
   if (g.ports !== undefined) {
     try {
       const { lo, hi } = parsePortRange(g.ports);
@@ -143,7 +166,8 @@ function natOptions(g: GatewaySpec, where: string, problems: string[]): Pick<Mas
     }
   }
   if (g.randomFully !== undefined) {
-    if (typeof g.randomFully !== 'boolean') problems.push(`${where}.randomFully: expected true or false, got ${JSON.stringify(g.randomFully)}`);
+    if (typeof g.randomFully !== 'boolean')
+      problems.push(`${where}.randomFully: expected true or false, got ${JSON.stringify(g.randomFully)}`);
     else if (g.randomFully) out.randomFully = true;
   }
   return out;

@@ -55,7 +55,11 @@ export interface PlanOptions {
   capture?: CaptureRequest;
 }
 
-export async function loadPlan(nameOrPath: string, overrides: Record<string, string> = {}, options: PlanOptions = {}): Promise<Plan> {
+export async function loadPlan(
+  nameOrPath: string,
+  overrides: Record<string, string> = {},
+  options: PlanOptions = {},
+): Promise<Plan> {
   const { definition, file } = await loadScenario(nameOrPath);
   return resolvePlan(definition, file, overrides, options);
 }
@@ -68,13 +72,22 @@ export interface PlanResolution {
   readonly scenario: { readonly name: string; readonly description: string };
   /** Not yet frozen: finishPlan freezes it once nothing is wrong. */
   readonly plan: Plan;
-  readonly problems: { readonly layout: readonly string[]; readonly sysctls: readonly string[]; readonly checks: readonly string[] };
+  readonly problems: {
+    readonly layout: readonly string[];
+    readonly sysctls: readonly string[];
+    readonly checks: readonly string[];
+  };
   readonly sysctlNames: readonly string[];
   readonly tools: PlanTools;
 }
 
 /** Resolves a scenario, probes its sysctls in a throwaway namespace, and returns the frozen plan or throws every problem. */
-export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>, options: PlanOptions = {}): Plan {
+export function resolvePlan<P extends Fields>(
+  definition: ScenarioDefinition<P>,
+  file: string,
+  overrides: Record<string, string>,
+  options: PlanOptions = {},
+): Plan {
   const resolution = resolveScenarioPlan(definition, file, overrides, options);
   const names = resolution.sysctlNames;
   return finishPlan(resolution, names.length ? probeSysctls(names).problems(names) : []);
@@ -84,7 +97,12 @@ export function resolvePlan<P extends Fields>(definition: ScenarioDefinition<P>,
  * Everything of resolvePlan but the sysctl probe. Throws at once where nothing further can be resolved (a bad
  * name, unknown parameters, build() failing, a spec of the wrong shape); every later problem is collected.
  */
-export function resolveScenarioPlan<P extends Fields>(definition: ScenarioDefinition<P>, file: string, overrides: Record<string, string>, options: PlanOptions = {}): PlanResolution {
+export function resolveScenarioPlan<P extends Fields>(
+  definition: ScenarioDefinition<P>,
+  file: string,
+  overrides: Record<string, string>,
+  options: PlanOptions = {},
+): PlanResolution {
   // Called from code as well as by loadPlan: the name is checked here too, before it names anything.
   const nameProblem = scenarioNameProblem(definition.name);
   if (nameProblem) throw new PlanValidationError([nameProblem]);
@@ -94,7 +112,9 @@ export function resolveScenarioPlan<P extends Fields>(definition: ScenarioDefini
   const scaled = scaleSpec(flagged.spec, options.scale ?? {}, scaleProblems);
   const spec = scaled.spec;
   // Replicas are named by waitlab (client_2, flood_2), outside the names a scenario may choose.
-  const replicaNames = new Set(Object.values(scaled.groups).flatMap((g) => [...g.hosts, ...Object.values(g.actors).flat()]));
+  const replicaNames = new Set(
+    Object.values(scaled.groups).flatMap((g) => [...g.hosts, ...Object.values(g.actors).flat()]),
+  );
   const resolvedHosts = resolveHosts(spec, replicaNames);
   const actorOptions = resolveActorOptions(spec, resolvedHosts.hosts, replicaNames);
 
@@ -104,11 +124,18 @@ export function resolveScenarioPlan<P extends Fields>(definition: ScenarioDefini
     if (host.limits?.nofile !== undefined) tools.need('prlimit', `hosts.${name}.limits.nofile`);
   }
   const captureProblems: string[] = [];
-  const capture = options.capture ? resolveCapture(options.capture, resolvedHosts.hosts, tools, captureProblems) : undefined;
+  const capture = options.capture
+    ? resolveCapture(options.capture, resolvedHosts.hosts, tools, captureProblems)
+    : undefined;
   // A scenario given as code (tests, resolvePlan from a program) has no file: its paths start where the program runs.
   const scenarioDir = isAbsolute(file) ? dirname(file) : process.cwd();
   const linked = linkActors(actorOptions, resolvedHosts.hosts, scenarioDir, tools, resolvedHosts.family);
-  const hostSysctls = resolveHostSysctls(resolvedHosts.hosts, linked.actors, options.profile, resolvedHosts.sysctlNames);
+  const hostSysctls = resolveHostSysctls(
+    resolvedHosts.hosts,
+    linked.actors,
+    options.profile,
+    resolvedHosts.sysctlNames,
+  );
   const { hosts, profile } = hostSysctls;
   const { actors } = linked;
 
@@ -141,7 +168,14 @@ export function resolveScenarioPlan<P extends Fields>(definition: ScenarioDefini
     scenario: { name: definition.name, description: definition.description },
     plan,
     problems: {
-      layout: [...flagged.problems, ...scaleProblems, ...resolvedHosts.problems, ...actorOptions.problems, ...captureProblems, ...linked.problems],
+      layout: [
+        ...flagged.problems,
+        ...scaleProblems,
+        ...resolvedHosts.problems,
+        ...actorOptions.problems,
+        ...captureProblems,
+        ...linked.problems,
+      ],
       sysctls: hostSysctls.problems,
       checks: [...thresholdProblems, ...regressionProblems, ...sampling.problems],
     },
@@ -162,17 +196,34 @@ export function finishPlan(resolution: PlanResolution, sysctlProblems: readonly 
   const missing = resolution.tools.missing();
   if (problems.length) {
     const hint = missing.length ? ` (${installHint(missing.map((m) => m.tool))})` : '';
-    throw new PlanValidationError([...problems, ...missing.map((m) => `${m.neededBy.join(', ')}: needs ${m.tool}, which is not installed${hint}`)], name);
+    throw new PlanValidationError(
+      [...problems, ...missing.map((m) => `${m.neededBy.join(', ')}: needs ${m.tool}, which is not installed${hint}`)],
+      name,
+    );
   }
-  if (missing.length) throw new MissingToolsError(missing, name, installHint(missing.map((m) => m.tool)), resolution.tools.names(), description);
+  if (missing.length)
+    throw new MissingToolsError(
+      missing,
+      name,
+      installHint(missing.map((m) => m.tool)),
+      resolution.tools.names(),
+      description,
+    );
   return deepFreeze<Plan>(resolution.plan);
 }
 
 /** The scenario's parameters with the --set overrides; an unknown or bad one ends resolution here. */
-function resolveParams<P extends Fields>(definition: ScenarioDefinition<P>, overrides: Record<string, string>): ValuesOf<P> {
+function resolveParams<P extends Fields>(
+  definition: ScenarioDefinition<P>,
+  overrides: Record<string, string>,
+): ValuesOf<P> {
   const problems: string[] = [];
   const params = resolveFields(definition.params, overrides, 'param', problems);
-  if (problems.length) throw new PlanValidationError(problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')), definition.name);
+  if (problems.length)
+    throw new PlanValidationError(
+      problems.map((p) => p.replace(/^param: unknown key/, '--set: unknown parameter')),
+      definition.name,
+    );
   return params;
 }
 

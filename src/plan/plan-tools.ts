@@ -20,6 +20,8 @@ export class PlanTools {
   }
 
   missing(): { tool: string; neededBy: string[] }[] {
-    return this.names().flatMap((name) => (locateTool(systemTool(name)!) ? [] : [{ tool: name, neededBy: this.neededBy.get(name)! }]));
+    return this.names().flatMap((name) =>
+      locateTool(systemTool(name)!) ? [] : [{ tool: name, neededBy: this.neededBy.get(name)! }],
+    );
   }
 }

@@ -10,7 +10,6 @@ import { readJsonInput } from '../core/input-file.ts';
 import { checkShape, object, oneOf, optional, number, record, string } from '../core/shape.ts';
 import { normaliseSysctlValue } from './sysctl-check.ts';
 
-
 export interface Profile {
   readonly name: string;
   readonly description: string;
@@ -23,7 +22,11 @@ export interface Profile {
 }
 
 export const BUILT_IN_PROFILES: readonly Profile[] = [
-  { name: 'default', description: 'changes nothing: the scenario\'s sysctls and the kernel\'s own values, read back', sysctls: {} },
+  {
+    name: 'default',
+    description: "changes nothing: the scenario's sysctls and the kernel's own values, read back",
+    sysctls: {},
+  },
   {
     name: 'tw-reuse',
     description: 'tcp_tw_reuse=1 on every host that opens connections',
@@ -80,27 +83,46 @@ export const BUILT_IN_PROFILES: readonly Profile[] = [
 ];
 
 /** A profile file: targets and sysctl names are own names (record() refuses constructor, __proto__, ...). */
-const PROFILE_FILE_SHAPE = object({ name: string(), description: optional(string()), sysctls: record(record(oneOf(string(), number()))) });
+const PROFILE_FILE_SHAPE = object({
+  name: string(),
+  description: optional(string()),
+  sysctls: record(record(oneOf(string(), number()))),
+});
 
 /** A built-in profile by name, or a profile file (.json) by path. */
 export function loadProfile(nameOrPath: string): Profile {
   const builtIn = BUILT_IN_PROFILES.find((p) => p.name === nameOrPath);
   if (builtIn) return { ...builtIn, source: 'built-in' };
   if (extname(nameOrPath) !== '.json') {
-    throw new UsageError(`no profile "${nameOrPath}": built in are ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}; or give a .json file`);
+    throw new UsageError(
+      `no profile "${nameOrPath}": built in are ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}; or give a .json file`,
+    );
   }
   const file = resolve(nameOrPath);
-  const p = checkShape(PROFILE_FILE_SHAPE, readJsonInput(file), (problem) => new UsageError(`profile ${file}: ${problem} (a profile is { "name": "lower-case-name", "description": "...", "sysctls": { "connecting" | "accepting" | "all" | "<host>": { "net.*": value } } })`));
-  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(p.name)) throw new UsageError(`profile ${file}: name: expected lower-case letters, digits and "-" (at most 40)`);
+  const p = checkShape(
+    PROFILE_FILE_SHAPE,
+    readJsonInput(file),
+    (problem) =>
+      new UsageError(
+        `profile ${file}: ${problem} (a profile is { "name": "lower-case-name", "description": "...", "sysctls": { "connecting" | "accepting" | "all" | "<host>": { "net.*": value } } })`,
+      ),
+  );
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(p.name))
+    throw new UsageError(`profile ${file}: name: expected lower-case letters, digits and "-" (at most 40)`);
   return { name: p.name, description: p.description ?? '', sysctls: p.sysctls, source: file };
 }
 
 /** Hosts each target names: by role, from the actors the plan resolved. */
-function targetHosts(target: string, hosts: Readonly<Record<string, HostPlan>>, actors: Readonly<Record<string, ActorPlan>>): string[] | undefined {
+function targetHosts(
+  target: string,
+  hosts: Readonly<Record<string, HostPlan>>,
+  actors: Readonly<Record<string, ActorPlan>>,
+): string[] | undefined {
   const all = Object.keys(hosts);
   if (target === 'all') return all;
   if (target === 'connecting') return all.filter((h) => Object.values(actors).some((a) => a.host === h && a.connect));
-  if (target === 'accepting') return all.filter((h) => Object.values(actors).some((a) => a.host === h && a.role === 'server'));
+  if (target === 'accepting')
+    return all.filter((h) => Object.values(actors).some((a) => a.host === h && a.role === 'server'));
   return Object.hasOwn(hosts, target) ? [target] : undefined;
 }
 
@@ -114,12 +136,16 @@ export function applyProfile(
   actors: Readonly<Record<string, ActorPlan>>,
   problems: string[],
 ): { hosts: Record<string, HostPlan>; record: PlanProfile } {
-  const out: Record<string, HostPlan> = Object.fromEntries(Object.entries(hosts).map(([n, h]) => [n, { ...h, sysctls: { ...h.sysctls } }]));
+  const out: Record<string, HostPlan> = Object.fromEntries(
+    Object.entries(hosts).map(([n, h]) => [n, { ...h, sysctls: { ...h.sysctls } }]),
+  );
   const changes: Record<string, Record<string, { scenario: string | null; profile: string }>> = {};
   for (const [target, set] of Object.entries(profile.sysctls)) {
     const names = targetHosts(target, hosts, actors);
     if (!names) {
-      problems.push(`profile ${profile.name}: "${target}" is not connecting, accepting, all or a host of this scenario (${Object.keys(hosts).join(', ')})`);
+      problems.push(
+        `profile ${profile.name}: "${target}" is not connecting, accepting, all or a host of this scenario (${Object.keys(hosts).join(', ')})`,
+      );
       continue;
     }
     for (const host of names) {
@@ -130,5 +156,14 @@ export function applyProfile(
       }
     }
   }
-  return { hosts: out, record: { name: profile.name, description: profile.description, source: profile.source ?? 'built-in', changes, ...(profile.cost ? { cost: profile.cost } : {}) } };
+  return {
+    hosts: out,
+    record: {
+      name: profile.name,
+      description: profile.description,
+      source: profile.source ?? 'built-in',
+      changes,
+      ...(profile.cost ? { cost: profile.cost } : {}),
+    },
+  };
 }

@@ -33,9 +33,14 @@ export function scaleOf(flags: readonly string[]): Record<string, number> {
 }
 
 /** The spec with every scaled host copied; `groups` names the copies. Problems for what cannot be scaled. */
-export function scaleSpec(spec: ScenarioSpec, flags: Readonly<Record<string, number>>, problems: string[]): { spec: ScenarioSpec; groups: ReplicaGroups } {
+export function scaleSpec(
+  spec: ScenarioSpec,
+  flags: Readonly<Record<string, number>>,
+  problems: string[],
+): { spec: ScenarioSpec; groups: ReplicaGroups } {
   const counts: Record<string, number> = {};
-  for (const [name, host] of Object.entries(spec.hosts ?? {})) if (host.replicas !== undefined) counts[name] = host.replicas;
+  for (const [name, host] of Object.entries(spec.hosts ?? {}))
+    if (host.replicas !== undefined) counts[name] = host.replicas;
   Object.assign(counts, flags);
   const hosts = { ...spec.hosts };
   const actors = { ...spec.actors };

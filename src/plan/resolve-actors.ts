@@ -20,21 +20,31 @@ export interface ResolvedActorOptions {
 }
 
 /** `replicaNames`: the actors --scale or `replicas` made, named by waitlab outside the names a scenario may choose. */
-export function resolveActorOptions(spec: ScenarioSpec, hosts: Readonly<Record<string, HostPlan>>, replicaNames: ReadonlySet<string>): ResolvedActorOptions {
+export function resolveActorOptions(
+  spec: ScenarioSpec,
+  hosts: Readonly<Record<string, HostPlan>>,
+  replicaNames: ReadonlySet<string>,
+): ResolvedActorOptions {
   const problems: string[] = [];
   const resolved: Record<string, ActorOptions[string]> = {};
   const unlinkable = new Set<string>();
   for (const [name, actor] of Object.entries(spec.actors ?? {})) {
     const where = `actors.${name}`;
-    if ((!ACTOR_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name)) problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
+    if ((!ACTOR_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name))
+      problems.push(`${where}: an actor name is lower-case letters, digits and dashes, starting with a letter`);
     const { kind, host, ...options } = actor;
     const def = actorKind(kind);
     if (!def) {
       problems.push(`${where}.kind: unknown actor kind "${kind}"`);
       continue;
     }
-    if (!Object.hasOwn(hosts, host)) problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
-    resolved[name] = { kind, host, options: resolveFields(def.options, options, where, problems) as Record<string, unknown> };
+    if (!Object.hasOwn(hosts, host))
+      problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
+    resolved[name] = {
+      kind,
+      host,
+      options: resolveFields(def.options, options, where, problems) as Record<string, unknown>,
+    };
     if (lacksRequired(def.options, options)) unlinkable.add(name);
   }
   return { options: resolved, unlinkable, problems };
@@ -48,7 +58,13 @@ export interface LinkedActors {
 }
 
 /** `scenarioDir`: where an actor's relative paths start; `tools` gathers the system tools the actors need. */
-export function linkActors(resolved: ResolvedActorOptions, hosts: Readonly<Record<string, HostPlan>>, scenarioDir: string, tools: PlanTools, family: LabFamily = 'ipv4'): LinkedActors {
+export function linkActors(
+  resolved: ResolvedActorOptions,
+  hosts: Readonly<Record<string, HostPlan>>,
+  scenarioDir: string,
+  tools: PlanTools,
+  family: LabFamily = 'ipv4',
+): LinkedActors {
   const problems: string[] = [];
   const actors: Record<string, ActorPlan> = {};
   let maxLoadMs = 0;
@@ -56,12 +72,26 @@ export function linkActors(resolved: ResolvedActorOptions, hosts: Readonly<Recor
     const def = actorKind(kind)!;
     const linkable = !resolved.unlinkable.has(name);
     const before = problems.length;
-    const linked = linkable ? def.link?.(options as never, { self: { name, host }, hosts, scenarioDir, actors: resolved.options, needTool: (tool) => tools.need(tool, `actors.${name}`) }, `actors.${name}`, problems) : undefined;
+    const linked = linkable
+      ? def.link?.(
+          options as never,
+          {
+            self: { name, host },
+            hosts,
+            scenarioDir,
+            actors: resolved.options,
+            needTool: (tool) => tools.need(tool, `actors.${name}`),
+          },
+          `actors.${name}`,
+          problems,
+        )
+      : undefined;
     // '::' takes IPv4 as well (IPV6_V6ONLY is off by default): one listener serves a dual-stack host's two addresses.
     const listen = def.role === 'server' && family !== 'ipv4' ? { listenAddress: '::' as const } : {};
     const actor: ActorPlan = { name, kind, role: def.role, host, options, ...listen, ...linked };
     // An actor whose link() pushed a problem is refused with the plan, and its model would rest on nothing.
-    actors[name] = linkable && problems.length === before ? { ...actor, connections: def.connections(actor as never) } : actor;
+    actors[name] =
+      linkable && problems.length === before ? { ...actor, connections: def.connections(actor as never) } : actor;
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }
   return { actors, maxLoadMs, problems };

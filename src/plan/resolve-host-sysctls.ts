@@ -32,7 +32,10 @@ export function resolveHostSysctls(
   for (const [name, host] of Object.entries(out)) {
     for (const [key, value] of Object.entries(host.sysctls)) {
       const problem = sysctlValueProblem(key, value);
-      if (problem) problems.push(`hosts.${name}.sysctls: ${problem}${record?.changes[name]?.[key] ? ` (from profile ${record.name})` : ''}`);
+      if (problem)
+        problems.push(
+          `hosts.${name}.sysctls: ${problem}${record?.changes[name]?.[key] ? ` (from profile ${record.name})` : ''}`,
+        );
     }
   }
   return { hosts: out, profile: record, sysctlNames: names, problems };

@@ -38,7 +38,8 @@ export function resolveHosts(spec: ScenarioSpec, replicaNames: ReadonlySet<strin
     for (const key of Object.keys(host)) {
       if (!HOST_KEYS.includes(key)) problems.push(`${where}: unknown key "${key}" (known: ${HOST_KEYS.join(', ')})`);
     }
-    if ((!HOST_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name)) problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
+    if ((!HOST_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name))
+      problems.push(`${where}: a host name is 1-12 lower-case letters or digits, starting with a letter`);
     const sysctls: Record<string, string> = {};
     for (const [key, value] of Object.entries(host.sysctls ?? {})) {
       if (!SYSCTL_NAME.test(key)) {
@@ -64,21 +65,28 @@ export function resolveHosts(spec: ScenarioSpec, replicaNames: ReadonlySet<strin
     }
     let address = host.address;
     if (address === undefined) address = nthLabAddress(nextAddress++);
-    else if (!addressInLabNetwork(address)) problems.push(`${where}.address: ${address} is outside ${DEFAULTS.labNetwork}, the only range the lab uses`);
+    else if (!addressInLabNetwork(address))
+      problems.push(`${where}.address: ${address} is outside ${DEFAULTS.labNetwork}, the only range the lab uses`);
     // Without declared networks every host is on one bridge, 198.18.0.0/24: an address elsewhere in the /15 would
     // be unreachable (ENETUNREACH from every connect) rather than wrong.
     else if (!addressInSubnet(address, DEFAULT_SUBNET) || address.endsWith('.0') || address.endsWith('.255')) {
-      problems.push(`${where}.address: ${address} is not a host address of the lab's network ${DEFAULT_SUBNET} (declare networks to use other parts of ${DEFAULTS.labNetwork})`);
+      problems.push(
+        `${where}.address: ${address} is not a host address of the lab's network ${DEFAULT_SUBNET} (declare networks to use other parts of ${DEFAULTS.labNetwork})`,
+      );
     }
     hosts[name] = { name, address, prefixLength: DEFAULTS.labSubnetPrefix, sysctls, ...(limits ? { limits } : {}) };
   }
   if (Object.keys(hosts).length === 0) problems.push('hosts: at least one host is needed');
   const addresses = Object.values(hosts).map((h) => h.address);
-  if (!topology && new Set(addresses).size !== addresses.length) problems.push('hosts: two hosts have the same address');
+  if (!topology && new Set(addresses).size !== addresses.length)
+    problems.push('hosts: two hosts have the same address');
   const family = resolveFamily(spec.family, problems);
   // Addresses are assigned and checked in IPv4 terms, then mapped: an address that failed is left for its problem.
   if (problems.length === 0) for (const [name, host] of Object.entries(hosts)) hosts[name] = hostInFamily(host, family);
   if (family !== 'ipv4' && Object.values(hosts).some((h) => h.gateway)) sysctlNames.add(IPV6_FORWARDING);
-  const mapped = topology && { ...topology, networks: Object.fromEntries(Object.entries(topology.networks).map(([k, n]) => [k, networkInFamily(n, family)])) };
+  const mapped = topology && {
+    ...topology,
+    networks: Object.fromEntries(Object.entries(topology.networks).map(([k, n]) => [k, networkInFamily(n, family)])),
+  };
   return { hosts, sysctlNames, topology: mapped, family, problems };
 }

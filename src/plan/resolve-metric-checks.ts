@@ -6,7 +6,11 @@ import { parseTolerance, pathPattern } from '../core/tolerance.ts';
 import type { ScenarioSpec } from '../core/scenario.ts';
 
 /** `fromCli`: the --threshold expressions, after the scenario's. `metricNames`: metricNamesOf the plan. */
-export function resolveThresholds(spec: ScenarioSpec, fromCli: readonly string[], metricNames: MetricNames): { thresholds: string[]; problems: string[] } {
+export function resolveThresholds(
+  spec: ScenarioSpec,
+  fromCli: readonly string[],
+  metricNames: MetricNames,
+): { thresholds: string[]; problems: string[] } {
   const problems: string[] = [];
   const thresholds = [...(spec.thresholds ?? []), ...fromCli];
   const cli = new Set(fromCli);
@@ -23,7 +27,11 @@ export function resolveThresholds(spec: ScenarioSpec, fromCli: readonly string[]
 }
 
 /** `fromCli`: the --tolerance patterns, over the scenario's `regressions`. */
-export function resolveRegressions(spec: ScenarioSpec, fromCli: Readonly<Record<string, string>> | undefined, metricNames: MetricNames): { regressions: Record<string, string>; problems: string[] } {
+export function resolveRegressions(
+  spec: ScenarioSpec,
+  fromCli: Readonly<Record<string, string>> | undefined,
+  metricNames: MetricNames,
+): { regressions: Record<string, string>; problems: string[] } {
   const problems: string[] = [];
   const regressions: Record<string, string> = { ...(spec.regressions ?? {}), ...(fromCli ?? {}) };
   for (const [pattern, tolerance] of Object.entries(regressions)) {

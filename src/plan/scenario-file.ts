@@ -16,13 +16,16 @@ const SCENARIO_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 export function scenarioFile(nameOrPath: string): string {
   const asPath = resolve(nameOrPath);
   if (extname(nameOrPath)) {
-    if (!SCENARIO_EXTENSIONS.includes(extname(nameOrPath))) throw new UsageError(`${nameOrPath}: a scenario file ends in ${SCENARIO_EXTENSIONS.join(', ')}`);
+    if (!SCENARIO_EXTENSIONS.includes(extname(nameOrPath)))
+      throw new UsageError(`${nameOrPath}: a scenario file ends in ${SCENARIO_EXTENSIONS.join(', ')}`);
     if (existsSync(asPath)) return asPath;
     throw new UsageError(`no scenario file ${asPath}`);
   }
   const byName = resolve(SCENARIOS_DIR, `${nameOrPath}.ts`);
   if (SCENARIO_NAME.test(nameOrPath) && existsSync(byName)) return byName;
-  throw new UsageError(`no scenario "${nameOrPath}": known scenarios are ${listScenarioNames().join(', ')}; or give a path to a .ts file`);
+  throw new UsageError(
+    `no scenario "${nameOrPath}": known scenarios are ${listScenarioNames().join(', ')}; or give a path to a .ts file`,
+  );
 }
 
 export function listScenarioNames(): string[] {
@@ -49,7 +52,11 @@ export async function loadScenario(nameOrPath: string): Promise<{ definition: Sc
     mod = (await import(pathToFileURL(file).href)) as { default?: ScenarioDefinition };
   } catch (err) {
     if (isWaitlabError(err)) throw err;
-    const why = String((err as Error)?.message ?? err).split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+    const why = String((err as Error)?.message ?? err)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ');
     throw new UsageError(`cannot load scenario ${file}: ${why}`, { cause: err });
   }
   const definition = mod.default;

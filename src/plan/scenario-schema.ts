@@ -10,10 +10,19 @@ import { DURATION_TEXT, IPV4, PORT_RANGE_TEXT } from '../core/units.ts';
 /** Every key of T, each with its schema: a key added to T and not here (or here and not in T) fails to compile. */
 type PropertiesOf<T> = { readonly [K in keyof Required<T>]: JsonSchema };
 
-const duration: JsonSchema = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: DURATION_TEXT.source }] };
+const duration: JsonSchema = {
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: DURATION_TEXT.source },
+  ],
+};
 const names: JsonSchema = { type: 'array', items: { type: 'string' } };
 
-const gateway = { masquerade: { type: 'string' }, ports: { type: 'string', pattern: PORT_RANGE_TEXT.source }, randomFully: { type: 'boolean' } } satisfies PropertiesOf<GatewaySpec>;
+const gateway = {
+  masquerade: { type: 'string' },
+  ports: { type: 'string', pattern: PORT_RANGE_TEXT.source },
+  randomFully: { type: 'boolean' },
+} satisfies PropertiesOf<GatewaySpec>;
 const limits = { nofile: { type: 'integer', minimum: 1 } } satisfies PropertiesOf<HostLimitsSpec>;
 const host = {
   sysctls: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
@@ -28,7 +37,9 @@ const network = { subnet: { type: 'string' } } satisfies PropertiesOf<NetworkSpe
 
 /** A field is required where it has no default and is not f.optional() (fields.ts lacksRequired's rule). */
 function requiredOf(fields: Fields): string[] {
-  return Object.entries(fields).flatMap(([key, def]) => (def.default === undefined && (def as { optional?: boolean }).optional !== true ? [key] : []));
+  return Object.entries(fields).flatMap(([key, def]) =>
+    def.default === undefined && (def as { optional?: boolean }).optional !== true ? [key] : [],
+  );
 }
 
 /** One registered kind's actor: its kind, its host, exactly its options. */
@@ -36,7 +47,11 @@ function actorSchema(kind: string, describe: string, fields: Fields): JsonSchema
   return {
     type: 'object',
     description: describe,
-    properties: { kind: { const: kind }, host: { type: 'string' }, ...Object.fromEntries(Object.entries(fields).map(([key, def]) => [key, def.schema])) },
+    properties: {
+      kind: { const: kind },
+      host: { type: 'string' },
+      ...Object.fromEntries(Object.entries(fields).map(([key, def]) => [key, def.schema])),
+    },
     required: ['kind', 'host', ...requiredOf(fields)],
     additionalProperties: false,
   };
@@ -44,10 +59,16 @@ function actorSchema(kind: string, describe: string, fields: Fields): JsonSchema
 
 export function scenarioJsonSchema(): JsonSchema {
   const spec = {
-    networks: { type: 'object', additionalProperties: { type: 'object', properties: network, additionalProperties: false } },
+    networks: {
+      type: 'object',
+      additionalProperties: { type: 'object', properties: network, additionalProperties: false },
+    },
     hosts: { type: 'object', additionalProperties: { type: 'object', properties: host, additionalProperties: false } },
     family: { enum: ['ipv4', 'ipv6', 'dual'] },
-    actors: { type: 'object', additionalProperties: { oneOf: [...actorKinds.values()].map((k) => actorSchema(k.kind, k.describe, k.options)) } },
+    actors: {
+      type: 'object',
+      additionalProperties: { oneOf: [...actorKinds.values()].map((k) => actorSchema(k.kind, k.describe, k.options)) },
+    },
     thresholds: { type: 'array', items: { type: 'string' } },
     regressions: { type: 'object', additionalProperties: { type: 'string' } },
     sampleInterval: duration,
@@ -56,7 +77,8 @@ export function scenarioJsonSchema(): JsonSchema {
   return {
     $schema: JSON_SCHEMA_DIALECT,
     title: 'waitlab scenario: what build() returns',
-    description: 'Hosts, networks, actors (one of the registered kinds, with exactly its options), thresholds and regression tolerances. The loader checks more than this (addresses inside 198.18.0.0/15, sysctls the kernel has, targets that exist).',
+    description:
+      'Hosts, networks, actors (one of the registered kinds, with exactly its options), thresholds and regression tolerances. The loader checks more than this (addresses inside 198.18.0.0/15, sysctls the kernel has, targets that exist).',
     type: 'object',
     properties: spec,
     required: ['hosts', 'actors'],

@@ -6,7 +6,8 @@ import { existsSync, readlinkSync } from 'node:fs';
 import { sysctlSince } from './sysctl-values.ts';
 
 const REMOVED: Readonly<Record<string, string>> = {
-  'net.ipv4.tcp_tw_recycle': 'was removed in Linux 4.12 (it broke clients behind NAT); net.ipv4.tcp_tw_reuse is what remains',
+  'net.ipv4.tcp_tw_recycle':
+    'was removed in Linux 4.12 (it broke clients behind NAT); net.ipv4.tcp_tw_reuse is what remains',
 };
 
 export function sysctlPath(name: string): string {
@@ -26,7 +27,8 @@ export interface SysctlAvailability {
 export function probeSysctls(names: readonly string[]): SysctlAvailability {
   const paths = names.map(sysctlPath);
   // "w <path>" for a sysctl a namespace may set, "r <path>" for one it only sees (a global one, 0444 there).
-  const script = 'for p in "$@"; do if [ -w "$p" ]; then echo "w $p"; elif [ -e "$p" ]; then echo "r $p"; fi; done; exit 0';
+  const script =
+    'for p in "$@"; do if [ -w "$p" ]; then echo "w $p"; elif [ -e "$p" ]; then echo "r $p"; fi; done; exit 0';
   const asRoot = process.getuid?.() === 0;
   const args = [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', 'sh', '-c', script, 'sh', ...paths];
   const probe = names.length > 0 ? spawnSync('unshare', args, { encoding: 'utf8', timeout: 10_000 }) : undefined;
@@ -40,11 +42,23 @@ export function probeSysctls(names: readonly string[]): SysctlAvailability {
       for (const name of toCheck) {
         const path = sysctlPath(name);
         if (REMOVED[name]) out.push(`sysctl ${name} ${REMOVED[name]}`);
-        else if (readOnly.has(path)) out.push(`sysctl ${name} is read-only in a network namespace on this kernel ${kernelRelease()}: it is the machine's own (global), which the lab never writes`);
+        else if (readOnly.has(path))
+          out.push(
+            `sysctl ${name} is read-only in a network namespace on this kernel ${kernelRelease()}: it is the machine's own (global), which the lab never writes`,
+          );
         else if (probed ? probed.has(path) : existsSync(path)) continue;
-        else if (!inInitialNetns()) out.push(`sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent${sysctlSince(name) ? `; it came in Linux ${sysctlSince(name)}` : ''})`);
-        else if (existsSync(path)) out.push(`sysctl ${name} is global on this kernel, not per network namespace: the lab only writes sysctls inside its own namespaces`);
-        else out.push(`sysctl ${name} does not exist on this kernel ${kernelRelease()}${sysctlSince(name) ? ` (it came in Linux ${sysctlSince(name)})` : ''}`);
+        else if (!inInitialNetns())
+          out.push(
+            `sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent${sysctlSince(name) ? `; it came in Linux ${sysctlSince(name)}` : ''})`,
+          );
+        else if (existsSync(path))
+          out.push(
+            `sysctl ${name} is global on this kernel, not per network namespace: the lab only writes sysctls inside its own namespaces`,
+          );
+        else
+          out.push(
+            `sysctl ${name} does not exist on this kernel ${kernelRelease()}${sysctlSince(name) ? ` (it came in Linux ${sysctlSince(name)})` : ''}`,
+          );
       }
       return out;
     },

@@ -20,13 +20,20 @@ export function parseSysctlFlags(flags: readonly string[], problems: string[]): 
 }
 
 /** The spec with each --sysctl flag put into its host, over the scenario's own; a flag naming no host is a problem. */
-export function applySysctlFlags(spec: ScenarioSpec, flags: readonly string[]): { spec: ScenarioSpec; problems: string[] } {
+export function applySysctlFlags(
+  spec: ScenarioSpec,
+  flags: readonly string[],
+): { spec: ScenarioSpec; problems: string[] } {
   const problems: string[] = [];
   let out = spec;
   for (const { host, name, value } of parseSysctlFlags(flags, problems)) {
     const target = out.hosts && Object.hasOwn(out.hosts, host) ? out.hosts[host] : undefined;
-    if (!target) problems.push(`--sysctl ${host}:${name}=${value}: no host "${host}" (hosts: ${Object.keys(out.hosts ?? {}).join(', ')})`);
-    else out = { ...out, hosts: { ...out.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
+    if (!target)
+      problems.push(
+        `--sysctl ${host}:${name}=${value}: no host "${host}" (hosts: ${Object.keys(out.hosts ?? {}).join(', ')})`,
+      );
+    else
+      out = { ...out, hosts: { ...out.hosts, [host]: { ...target, sysctls: { ...target.sysctls, [name]: value } } } };
   }
   return { spec: out, problems };
 }

@@ -41,7 +41,8 @@ export function sysctlValueProblem(name: string, value: string): string | undefi
   if (rule.kind === 'int') {
     if (!/^-?\d+$/.test(value)) return `${name} = "${value}": expected an integer`;
     const n = Number(value);
-    if (n < (rule.min ?? -INT_MAX) || n > (rule.max ?? INT_MAX)) return `${name} = ${value}: out of range ${rule.min}..${rule.max}`;
+    if (n < (rule.min ?? -INT_MAX) || n > (rule.max ?? INT_MAX))
+      return `${name} = ${value}: out of range ${rule.min}..${rule.max}`;
     return undefined;
   }
   if (rule.kind === 'port-range') {
@@ -50,13 +51,15 @@ export function sysctlValueProblem(name: string, value: string): string | undefi
     const lo = Number(m[1]);
     const hi = Number(m[2]);
     // The kernel refuses LO > HI, and a LO below net.ipv4.ip_unprivileged_port_start (1024 unless lowered).
-    if (lo < 1024 || hi > 65535 || lo > hi) return `${name} = "${value}": the kernel takes 1024 <= LO <= HI <= 65535 (LO at least ip_unprivileged_port_start)`;
+    if (lo < 1024 || hi > 65535 || lo > hi)
+      return `${name} = "${value}": the kernel takes 1024 <= LO <= HI <= 65535 (LO at least ip_unprivileged_port_start)`;
     return undefined;
   }
   if (value === '') return undefined;
   for (const part of value.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m || Number(m[1]) > 65535 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1])) return `${name} = "${value}": expected ports and ranges such as "40000,40100-40199"`;
+    if (!m || Number(m[1]) > 65535 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1]))
+      return `${name} = "${value}": expected ports and ranges such as "40000,40100-40199"`;
   }
   return undefined;
 }

@@ -9,9 +9,15 @@ import { transform } from 'esbuild';
 const LIBRARY_URL = new URL('../index.js', import.meta.url).href;
 const TYPESCRIPT = /\.m?ts$/;
 
-interface ResolveContext { parentURL?: string; conditions: string[] }
+interface ResolveContext {
+  parentURL?: string;
+  conditions: string[];
+}
 type NextResolve = (specifier: string, context: ResolveContext) => Promise<{ url: string; format?: string | null }>;
-type NextLoad = (url: string, context: { format?: string | null }) => Promise<{ format: string; source?: string | Buffer | null }>;
+type NextLoad = (
+  url: string,
+  context: { format?: string | null },
+) => Promise<{ format: string; source?: string | Buffer | null }>;
 
 export async function resolve(specifier: string, context: ResolveContext, nextResolve: NextResolve) {
   if (specifier === 'waitlab') return { url: LIBRARY_URL, format: 'module', shortCircuit: true };
@@ -21,7 +27,13 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
 export async function load(url: string, context: { format?: string | null }, nextLoad: NextLoad) {
   if (url.startsWith('file:') && TYPESCRIPT.test(new URL(url).pathname)) {
     const file = fileURLToPath(url);
-    const { code } = await transform(await readFile(file, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20', sourcefile: file, sourcemap: 'inline' });
+    const { code } = await transform(await readFile(file, 'utf8'), {
+      loader: 'ts',
+      format: 'esm',
+      target: 'node20',
+      sourcefile: file,
+      sourcemap: 'inline',
+    });
     return { format: 'module', source: code, shortCircuit: true };
   }
   return nextLoad(url, context);

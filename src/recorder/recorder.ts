@@ -50,7 +50,15 @@ export interface CensusRecord {
 }
 
 export class HostRecord {
-  readonly peaks: Peaks = { total: {}, listen: {}, ephemeral: {}, peers: { listen: {}, ephemeral: {} }, atMs: {}, split: {}, sockstatTw: 0 };
+  readonly peaks: Peaks = {
+    total: {},
+    listen: {},
+    ephemeral: {},
+    peers: { listen: {}, ephemeral: {} },
+    atMs: {},
+    split: {},
+    sockstatTw: 0,
+  };
   readonly series: HostSeries = { t: [], states: {} };
   samples = 0;
   skippedTicks = 0;
@@ -62,7 +70,7 @@ export class HostRecord {
   lastT: number | undefined;
   last: SampleEvent | undefined;
   /** The last sample that held a census. */
-  lastCensus: (CensusSample) | undefined;
+  lastCensus: CensusSample | undefined;
   /** A forwarding host's conntrack entries at their highest sample, and when; undefined for a host without conntrack counters. */
   conntrackPeak: { entries: number; atMs: number } | undefined;
   private stride = 1;
@@ -76,7 +84,8 @@ export class HostRecord {
     this.last = s;
     this.peaks.sockstatTw = Math.max(this.peaks.sockstatTw, s.sockstat.tw);
     const entries = s.counters['Conntrack.entries'];
-    if (entries !== undefined && entries > (this.conntrackPeak?.entries ?? -1)) this.conntrackPeak = { entries, atMs: s.t };
+    if (entries !== undefined && entries > (this.conntrackPeak?.entries ?? -1))
+      this.conntrackPeak = { entries, atMs: s.t };
     if (!s.tcp) {
       this.census.skipped++;
       return;
@@ -107,7 +116,8 @@ export class HostRecord {
       for (const [peer, counts] of Object.entries(s.tcp.peers[side])) {
         if (!seen[peer] && Object.keys(seen).length >= MAX_RECORDED_PEERS) continue;
         const peak = (seen[peer] ??= {});
-        for (const [state, n] of Object.entries(counts) as [TcpStateName, number][]) peak[state] = Math.max(peak[state] ?? 0, n);
+        for (const [state, n] of Object.entries(counts) as [TcpStateName, number][])
+          peak[state] = Math.max(peak[state] ?? 0, n);
       }
     }
     this.addPoint(s.t, s.tcp.total);
@@ -134,7 +144,8 @@ export class HostRecord {
   private halve(): void {
     const keep = (arr: number[]) => arr.filter((_, i) => i % 2 === 0).map((v, k) => Math.max(v, arr[2 * k + 1] ?? v));
     this.series.t = this.series.t.filter((_, i) => i % 2 === 0);
-    for (const state of Object.keys(this.series.states) as TcpStateName[]) this.series.states[state] = keep(this.series.states[state]!);
+    for (const state of Object.keys(this.series.states) as TcpStateName[])
+      this.series.states[state] = keep(this.series.states[state]!);
     this.stride *= 2;
   }
 }
@@ -151,7 +162,10 @@ export class Recorder {
    * `samplesFile`: where every event is streamed (undefined: aggregate only, as when a killed run's samples are
    * replayed). `onError`: samples.ndjson could not be written (a full disk); the run should stop, its lab torn down.
    */
-  constructor(private readonly samplesFile: string | undefined, private readonly onError: (err: Error) => void = () => undefined) {
+  constructor(
+    private readonly samplesFile: string | undefined,
+    private readonly onError: (err: Error) => void = () => undefined,
+  ) {
     // A new file only ('wx': O_EXCL, which also refuses a symlink planted in its place).
     this.out = samplesFile === undefined ? undefined : createWriteStream(samplesFile, { flags: 'wx' });
     this.out?.on('error', (err) => this.fail(err));
@@ -159,7 +173,10 @@ export class Recorder {
 
   private fail(err: Error): void {
     if (this.failure) return;
-    this.failure = new OutputError(`cannot write ${this.samplesFile}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
+    this.failure = new OutputError(
+      `cannot write ${this.samplesFile}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+      { cause: err },
+    );
     try {
       if (this.samplesFile) truncateSync(this.samplesFile, this.wholeBytes);
     } catch {
@@ -203,4 +220,3 @@ export class Recorder {
     if (this.failure) throw this.failure;
   }
 }
-

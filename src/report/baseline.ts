@@ -27,12 +27,18 @@ export function widen(t: Tolerance, median: number, range: number, spread: numbe
   return `${sign}${Math.ceil(spread * 200)}%`;
 }
 
-export function summarizeBaseline(reports: readonly Report[], runDirs: readonly string[], rules: readonly ToleranceRule[] = []): BaselineFile {
+export function summarizeBaseline(
+  reports: readonly Report[],
+  runDirs: readonly string[],
+  rules: readonly ToleranceRule[] = [],
+): BaselineFile {
   const first = reports[0];
   if (!first) throw new Error('a baseline needs at least one run');
   const perRun = reports.map((r) => reportMetrics(r));
   // A metric every run has; an error code (a termination state) some runs never saw counts 0 in those.
-  const paths = [...new Set(perRun.flatMap((m) => Object.keys(m)))].filter((p) => seenOnly(p) || perRun.every((m) => p in m)).sort();
+  const paths = [...new Set(perRun.flatMap((m) => Object.keys(m)))]
+    .filter((p) => seenOnly(p) || perRun.every((m) => p in m))
+    .sort();
   const metrics: Record<string, number> = {};
   const min: Record<string, number> = {};
   const max: Record<string, number> = {};
@@ -50,13 +56,23 @@ export function summarizeBaseline(reports: readonly Report[], runDirs: readonly 
     const range = max[path]! - min[path]!;
     const allowed = rule && (rule.tolerance.relative ? Math.abs(mid) * rule.tolerance.amount : rule.tolerance.amount);
     if (rule && allowed !== undefined && range > (rule.slack ?? 0) && range > allowed) {
-      noisy.push({ path, spread: spread[path]!, tolerance: rule.tolerance.text, widened: widen(rule.tolerance, mid, range, spread[path]!) });
+      noisy.push({
+        path,
+        spread: spread[path]!,
+        tolerance: rule.tolerance.text,
+        widened: widen(rule.tolerance, mid, range, spread[path]!),
+      });
     }
   }
   return {
     kind: BASELINE_KIND,
     schemaVersion: 1,
-    identity: { label: 'baseline', scenario: first.scenario.name, kernel: first.environment.kernel, params: first.scenario.plan.params },
+    identity: {
+      label: 'baseline',
+      scenario: first.scenario.name,
+      kernel: first.environment.kernel,
+      params: first.scenario.plan.params,
+    },
     runs: [...runDirs],
     metrics,
     min,

@@ -11,13 +11,26 @@ import { SAMPLE_STAMP } from '../sampler/socket-sampler.ts';
 import { findingsWithClaims } from './findings/index.ts';
 import { predict } from './predictions.ts';
 import { replicaTotals } from './replicas.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CaptureReport, type CensusReport, type HostReport, type Report } from './report.ts';
+import {
+  REPORT_SCHEMA_VERSION,
+  type ActorReport,
+  type CaptureReport,
+  type CensusReport,
+  type HostReport,
+  type Report,
+} from './report.ts';
 import { evaluateThresholds } from '../core/thresholds.ts';
 
 export interface RunFacts {
   plan: Plan;
   recorder: Recorder;
-  lab: { id: string; driver: string; locations: Record<string, string>; tools?: readonly string[]; uncontrolled?: readonly string[] };
+  lab: {
+    id: string;
+    driver: string;
+    locations: Record<string, string>;
+    tools?: readonly string[];
+    uncontrolled?: readonly string[];
+  };
   privilege: string;
   startedAt: Date;
   durationMs: number;
@@ -38,7 +51,8 @@ export interface RunFacts {
 
 function censusReport(rec: HostRecord, refused: string | undefined): CensusReport {
   const taken = Object.values(rec.census.bySource).reduce((a, b) => a + b, 0);
-  const seconds = rec.firstT !== undefined && rec.lastT !== undefined && rec.lastT > rec.firstT ? (rec.lastT - rec.firstT) / 1000 : 0;
+  const seconds =
+    rec.firstT !== undefined && rec.lastT !== undefined && rec.lastT > rec.firstT ? (rec.lastT - rec.firstT) / 1000 : 0;
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     source: (['netlink', 'proc'] as const).filter((s) => rec.census.bySource[s]).join(', ') || 'none',
@@ -78,7 +92,15 @@ export function buildReport(facts: RunFacts): Report {
       censusRepeats: rec.censusRepeats,
       census: censusReport(rec, facts.census?.[name]?.refused),
       counters: { start, end, delta: counterDelta(start, end) },
-      ...(rec.conntrackPeak ? { conntrack: { entriesPeak: rec.conntrackPeak.entries, atMs: rec.conntrackPeak.atMs, ...(end['Conntrack.max'] ? { max: end['Conntrack.max'] } : {}) } } : {}),
+      ...(rec.conntrackPeak
+        ? {
+            conntrack: {
+              entriesPeak: rec.conntrackPeak.entries,
+              atMs: rec.conntrackPeak.atMs,
+              ...(end['Conntrack.max'] ? { max: end['Conntrack.max'] } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -109,7 +131,8 @@ export function buildReport(facts: RunFacts): Report {
     sampling: {
       intervalMs: plan.sampler.intervalMs,
       stamp: SAMPLE_STAMP,
-      census: "netlink sock_diag (or /proc/net/tcp and tcp6 where netlink is refused: each host's census.source says which), one socket per 4-tuple (the last state a read showed); server side: a local port a server actor of the host listens on, or that was seen listening; cheap counters (sockstat, TcpExt, Tcp) at every tick, the census as often as it ends",
+      census:
+        "netlink sock_diag (or /proc/net/tcp and tcp6 where netlink is refused: each host's census.source says which), one socket per 4-tuple (the last state a read showed); server side: a local port a server actor of the host listens on, or that was seen listening; cheap counters (sockstat, TcpExt, Tcp) at every tick, the census as often as it ends",
     },
     hosts,
     actors,
@@ -118,7 +141,13 @@ export function buildReport(facts: RunFacts): Report {
     ...(facts.captures?.length ? { captures: facts.captures } : {}),
   } satisfies Partial<Report>;
   const thresholds = evaluateThresholds(partial, plan.thresholds);
-  const verdict: Report['verdict'] = facts.error ? 'error' : facts.interrupted ? 'interrupted' : thresholds.every((t) => t.ok) ? 'pass' : 'fail';
+  const verdict: Report['verdict'] = facts.error
+    ? 'error'
+    : facts.interrupted
+      ? 'interrupted'
+      : thresholds.every((t) => t.ok)
+        ? 'pass'
+        : 'fail';
   return {
     ...partial,
     thresholds,

@@ -35,7 +35,9 @@ export interface MatrixRun {
   /** How long the longest load actor ran. */
   readonly loadMs: number;
   readonly peakTimeWait: Readonly<Record<string, number>>;
-  readonly counters: Readonly<Record<string, { TWRecycled: number; TCPTimeWaitOverflow: number; TWKilled: number; TW: number }>>;
+  readonly counters: Readonly<
+    Record<string, { TWRecycled: number; TCPTimeWaitOverflow: number; TWKilled: number; TW: number }>
+  >;
   /** The first flood's exhaustion prediction; predictedMs null where the prediction does not apply. */
   readonly exhaustion: { predictedMs: number | null; measuredMs: number | null; ratio: number | null } | null;
   /** Sysctls read back on each host that the profile set. */
@@ -129,12 +131,25 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
     counters: Object.fromEntries(
       Object.entries(report.hosts).map(([h, x]) => {
         const d = x.counters.delta;
-        return [h, { TWRecycled: d['TcpExt.TWRecycled'] ?? 0, TCPTimeWaitOverflow: d['TcpExt.TCPTimeWaitOverflow'] ?? 0, TWKilled: d['TcpExt.TWKilled'] ?? 0, TW: d['TcpExt.TW'] ?? 0 }];
+        return [
+          h,
+          {
+            TWRecycled: d['TcpExt.TWRecycled'] ?? 0,
+            TCPTimeWaitOverflow: d['TcpExt.TCPTimeWaitOverflow'] ?? 0,
+            TWKilled: d['TcpExt.TWKilled'] ?? 0,
+            TW: d['TcpExt.TW'] ?? 0,
+          },
+        ];
       }),
     ),
-    exhaustion: exhaustion ? { predictedMs: exhaustion.predictedMs, measuredMs: exhaustion.measuredMs, ratio: exhaustion.ratio } : null,
+    exhaustion: exhaustion
+      ? { predictedMs: exhaustion.predictedMs, measuredMs: exhaustion.measuredMs, ratio: exhaustion.ratio }
+      : null,
     profileSysctls: Object.fromEntries(
-      Object.entries(report.profile?.changes ?? {}).map(([h, set]) => [h, Object.fromEntries(Object.keys(set).map((k) => [k, report.hosts[h]?.sysctls[k] ?? '']))]),
+      Object.entries(report.profile?.changes ?? {}).map(([h, set]) => [
+        h,
+        Object.fromEntries(Object.keys(set).map((k) => [k, report.hosts[h]?.sysctls[k] ?? ''])),
+      ]),
     ),
     outcome: runOutcome(report, loadMs),
   };
@@ -143,28 +158,56 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
 /** The reference run's server-side losses that a run without the problem at its clients still counted. */
 function stillLost(ref: MatrixRun, run: MatrixRun, code: string): Record<string, number> {
   if (ref.serverLosses.includes(code)) return {};
-  return Object.fromEntries(ref.serverLosses.filter((k) => (ref.errors[k] ?? 0) > 0 && (run.errors[k] ?? 0) > 0).map((k) => [k, run.errors[k]!]));
+  return Object.fromEntries(
+    ref.serverLosses
+      .filter((k) => (ref.errors[k] ?? 0) > 0 && (run.errors[k] ?? 0) > 0)
+      .map((k) => [k, run.errors[k]!]),
+  );
 }
 
-function curesOf(ref: MatrixRun, rest: readonly MatrixRun[], costs: Readonly<Record<string, string>>): Pick<MatrixComparison, 'problem' | 'cures' | 'hidden'> {
+function curesOf(
+  ref: MatrixRun,
+  rest: readonly MatrixRun[],
+  costs: Readonly<Record<string, string>>,
+): Pick<MatrixComparison, 'problem' | 'cures' | 'hidden'> {
   const [code, count] = Object.entries(ref.errors).sort((a, b) => b[1] - a[1])[0] ?? [];
   if (code === undefined || !count) return { problem: null, cures: [], hidden: [] };
   const gone = rest.filter((r) => (r.errors[code] ?? 0) === 0);
-  const hidden = gone.map((r) => ({ label: r.label, code, before: count, stillLost: stillLost(ref, r, code) })).filter((h) => Object.keys(h.stillLost).length > 0);
-  const cures = gone.filter((r) => !hidden.some((h) => h.label === r.label)).map((r) => {
-    const e = r.exhaustion;
-    const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > r.loadMs ? e.predictedMs : null;
-    return { label: r.label, code, before: count, after: 0, cost: (r.profile && costs[r.profile]) || null, postponedToMs: postponed, loadMs: r.loadMs };
-  });
+  const hidden = gone
+    .map((r) => ({ label: r.label, code, before: count, stillLost: stillLost(ref, r, code) }))
+    .filter((h) => Object.keys(h.stillLost).length > 0);
+  const cures = gone
+    .filter((r) => !hidden.some((h) => h.label === r.label))
+    .map((r) => {
+      const e = r.exhaustion;
+      const postponed =
+        code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > r.loadMs
+          ? e.predictedMs
+          : null;
+      return {
+        label: r.label,
+        code,
+        before: count,
+        after: 0,
+        cost: (r.profile && costs[r.profile]) || null,
+        postponedToMs: postponed,
+        loadMs: r.loadMs,
+      };
+    });
   return { problem: { code, count }, cures, hidden };
 }
 
 /** "proxy upstreamClosedEarly 44, proxy upstreamReset 8". */
-export const lossList = (lost: Readonly<Record<string, number>>) => Object.entries(lost).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+export const lossList = (lost: Readonly<Record<string, number>>) =>
+  Object.entries(lost)
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
 
 /** Counter evidence on the hosts where it moved: "TcpExt.TWRecycled +1,234 on client". */
 function evidence(run: MatrixRun, keys: readonly ('TWRecycled' | 'TCPTimeWaitOverflow' | 'TWKilled')[]): string[] {
-  return Object.entries(run.counters).flatMap(([h, c]) => keys.filter((k) => c[k] > 0).map((k) => `TcpExt.${k} +${n(c[k])} on ${h}`));
+  return Object.entries(run.counters).flatMap(([h, c]) =>
+    keys.filter((k) => c[k] > 0).map((k) => `TcpExt.${k} +${n(c[k])} on ${h}`),
+  );
 }
 
 function differences(ref: MatrixRun, run: MatrixRun): string[] {
@@ -177,34 +220,63 @@ function differences(ref: MatrixRun, run: MatrixRun): string[] {
     const now = run.errors[code] ?? 0;
     const lost = was > 0 && now === 0 ? stillLost(ref, run, code) : {};
     if (Object.keys(lost).length) {
-      out.push(`${run.label} hid all ${n(was)} ${code} from the clients without curing it: the server side still lost requests the same way (${lossList(lost)}), and they were sent again.`);
+      out.push(
+        `${run.label} hid all ${n(was)} ${code} from the clients without curing it: the server side still lost requests the same way (${lossList(lost)}), and they were sent again.`,
+      );
     } else if (was > 0 && now === 0) {
       // A bigger budget at the same rate still runs out, later: say when, if that is past the load's end.
       const e = run.exhaustion;
-      const postponed = code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > run.loadMs
-        ? `, but only within this run: at this rate its port budget runs out at about ${formatDuration(e.predictedMs!)} (predicted), after the load's ${formatDuration(run.loadMs)}; a steady close rate above budget / 60 s runs out all the same`
-        : '';
+      const postponed =
+        code === 'EADDRNOTAVAIL' && e && e.measuredMs === null && e.predictedMs !== null && e.predictedMs > run.loadMs
+          ? `, but only within this run: at this rate its port budget runs out at about ${formatDuration(e.predictedMs!)} (predicted), after the load's ${formatDuration(run.loadMs)}; a steady close rate above budget / 60 s runs out all the same`
+          : '';
       out.push(`${run.label} removed all ${n(was)} ${code}${because}${postponed}.`);
-    }
-    else if (was > 0 && now < was) {
-      const later = run.firstFailureCode === code && ref.firstFailureCode === code && run.firstFailureMs !== null && ref.firstFailureMs !== null && run.firstFailureMs > ref.firstFailureMs;
-      out.push(`${run.label} reduced ${code} from ${n(was)} to ${n(now)}${later ? `, and the first came at ${formatDuration(run.firstFailureMs!)} instead of ${formatDuration(ref.firstFailureMs!)}` : ''}${because}.`);
+    } else if (was > 0 && now < was) {
+      const later =
+        run.firstFailureCode === code &&
+        ref.firstFailureCode === code &&
+        run.firstFailureMs !== null &&
+        ref.firstFailureMs !== null &&
+        run.firstFailureMs > ref.firstFailureMs;
+      out.push(
+        `${run.label} reduced ${code} from ${n(was)} to ${n(now)}${later ? `, and the first came at ${formatDuration(run.firstFailureMs!)} instead of ${formatDuration(ref.firstFailureMs!)}` : ''}${because}.`,
+      );
     } else if (now > was) out.push(`${run.label} raised ${code} from ${n(was)} to ${n(now)}${because}.`);
-    else if (was > 0 && now === was && run.firstFailureMs !== null && ref.firstFailureMs !== null && run.firstFailureMs > ref.firstFailureMs * 1.1) {
-      out.push(`${run.label} only delayed the failure: first ${code} at ${formatDuration(run.firstFailureMs)} instead of ${formatDuration(ref.firstFailureMs)}, and as many in all (${n(now)}).`);
+    else if (
+      was > 0 &&
+      now === was &&
+      run.firstFailureMs !== null &&
+      ref.firstFailureMs !== null &&
+      run.firstFailureMs > ref.firstFailureMs * 1.1
+    ) {
+      out.push(
+        `${run.label} only delayed the failure: first ${code} at ${formatDuration(run.firstFailureMs)} instead of ${formatDuration(ref.firstFailureMs)}, and as many in all (${n(now)}).`,
+      );
     }
   }
   // tcp_tw_reuse needs timestamps: a host that asked for reuse with timestamps off still ran out.
   for (const [h, set] of Object.entries(run.profileSysctls)) {
-    if (set['net.ipv4.tcp_tw_reuse'] === '1' && set['net.ipv4.tcp_timestamps'] === '0' && (run.errors['EADDRNOTAVAIL'] ?? 0) > 0) {
-      out.push(`${run.label}: tcp_tw_reuse=1 with tcp_timestamps=0 on ${h} reused nothing (TcpExt.TWRecycled +${n(run.counters[h]?.TWRecycled ?? 0)}): reuse needs timestamps.`);
+    if (
+      set['net.ipv4.tcp_tw_reuse'] === '1' &&
+      set['net.ipv4.tcp_timestamps'] === '0' &&
+      (run.errors['EADDRNOTAVAIL'] ?? 0) > 0
+    ) {
+      out.push(
+        `${run.label}: tcp_tw_reuse=1 with tcp_timestamps=0 on ${h} reused nothing (TcpExt.TWRecycled +${n(run.counters[h]?.TWRecycled ?? 0)}): reuse needs timestamps.`,
+      );
     }
   }
   const twRef = sum(Object.values(ref.peakTimeWait));
   const twNow = sum(Object.values(run.peakTimeWait));
   if (twRef > 0 && Math.abs(twNow - twRef) > twRef * 0.1) {
-    const hosts = Object.entries(run.peakTimeWait).filter(([, v]) => v > 0).map(([h, v]) => `${n(v)} on ${h}`).join(', ') || 'none';
-    out.push(`${run.label} ${twNow < twRef ? 'lowered' : 'raised'} peak TIME_WAIT from ${n(twRef)} to ${n(twNow)} (${hosts}).`);
+    const hosts =
+      Object.entries(run.peakTimeWait)
+        .filter(([, v]) => v > 0)
+        .map(([h, v]) => `${n(v)} on ${h}`)
+        .join(', ') || 'none';
+    out.push(
+      `${run.label} ${twNow < twRef ? 'lowered' : 'raised'} peak TIME_WAIT from ${n(twRef)} to ${n(twNow)} (${hosts}).`,
+    );
   }
   return out;
 }
@@ -218,19 +290,29 @@ function sweepFindings(param: string, runs: readonly MatrixRun[], hidden: readon
     const times = failing.map((r) => r.firstFailureMs!);
     const falling = times.every((t, i) => i === 0 || t <= times[i - 1]!);
     const rising = times.every((t, i) => i === 0 || t >= times[i - 1]!);
-    out.push(`First failure against ${param}: ${points}${falling ? ' (sooner as it grows)' : rising ? ' (later as it grows)' : ''}.`);
+    out.push(
+      `First failure against ${param}: ${points}${falling ? ' (sooner as it grows)' : rising ? ' (later as it grows)' : ''}.`,
+    );
   }
   const hid = (r: MatrixRun) => hidden.some((h) => h.label === r.label);
   const never = runs.filter((r) => r.firstFailureMs === null && !hid(r)).map((r) => r.params[param]);
   if (never.length && failing.length) out.push(`No failure at ${param} ${never.join(', ')}.`);
   const unseen = runs.filter((r) => r.firstFailureMs === null && hid(r)).map((r) => r.params[param]);
-  if (unseen.length && failing.length) out.push(`No failure reached the clients at ${param} ${unseen.join(', ')}, where the server side still lost requests: hidden, not cured.`);
+  if (unseen.length && failing.length)
+    out.push(
+      `No failure reached the clients at ${param} ${unseen.join(', ')}, where the server side still lost requests: hidden, not cured.`,
+    );
   const tw = runs.map((r) => `${r.params[param]} -> ${n(sum(Object.values(r.peakTimeWait)))}`).join(', ');
   out.push(`Peak TIME_WAIT (all hosts) against ${param}: ${tw}.`);
   return out;
 }
 
-export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep: string | null, costs: Readonly<Record<string, string>>): MatrixComparison {
+export function compareRuns(
+  scenario: string,
+  runs: readonly MatrixRun[],
+  sweep: string | null,
+  costs: Readonly<Record<string, string>>,
+): MatrixComparison {
   const [ref, ...rest] = runs;
   const findings: string[] = [];
   if (ref) for (const run of rest) findings.push(...differences(ref, run));
@@ -239,9 +321,22 @@ export function compareRuns(scenario: string, runs: readonly MatrixRun[], sweep:
   for (const run of runs) {
     const e = run.exhaustion;
     if (e && e.ratio !== null && e.predictedMs !== null && (e.ratio < 0.8 || e.ratio > 1.2)) {
-      findings.push(`${run.label}: the first EADDRNOTAVAIL came at ${formatDuration(e.measuredMs!)}, predicted ${formatDuration(e.predictedMs)} (measured/predicted ${e.ratio}): more than 20% off the port budget over the connect rate.`);
+      findings.push(
+        `${run.label}: the first EADDRNOTAVAIL came at ${formatDuration(e.measuredMs!)}, predicted ${formatDuration(e.predictedMs)} (measured/predicted ${e.ratio}): more than 20% off the port budget over the connect rate.`,
+      );
     }
     if (run.profile && costs[run.profile]) findings.push(`${run.label} costs: ${costs[run.profile]}.`);
   }
-  return { kind: 'waitlab-comparison', schemaVersion: 1, scenario, sweep, runs, findings, problem, cures, hidden, verdict: runs.every((r) => r.outcome.matched) ? 'pass' : 'fail' };
+  return {
+    kind: 'waitlab-comparison',
+    schemaVersion: 1,
+    scenario,
+    sweep,
+    runs,
+    findings,
+    problem,
+    cures,
+    hidden,
+    verdict: runs.every((r) => r.outcome.matched) ? 'pass' : 'fail',
+  };
 }

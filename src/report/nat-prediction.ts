@@ -9,7 +9,8 @@ import type { Plan } from '../core/plan.ts';
 import type { HostReport, NatPortsPrediction } from './report.ts';
 import { n } from './findings/words.ts';
 
-const ratio = (measured: number, predicted: number) => (predicted > 0 ? Math.round((measured / predicted) * 1000) / 1000 : null);
+const ratio = (measured: number, predicted: number) =>
+  predicted > 0 ? Math.round((measured / predicted) * 1000) / 1000 : null;
 
 /** For each pooled load actor behind a masquerade with a port range: the range, the pools' wish, what got through. */
 export function predictNatPorts(plan: Plan, hosts: Record<string, HostReport>): Record<string, NatPortsPrediction> {
@@ -25,7 +26,18 @@ export function predictNatPorts(plan: Plan, hosts: Record<string, HostReport>): 
       const predictedHeld = Math.min(pooled, translatedPorts);
       const measuredHeld = hosts[d.host]?.peak.peers.listen[m.address]?.ESTABLISHED ?? 0;
       const basis = `${d.pools.map((a) => `${a.actor} ${n(a.connections)}`).join(', ')}: ${n(pooled)} kept-alive connections to ${destination} through host ${gateway.name}, whose masquerade translates into ${n(translatedPorts)} ports (${m.ports.lo}-${m.ports.hi}), one per open connection: ${pooled > translatedPorts ? `${n(translatedPorts)} get through and ${n(pooled - translatedPorts)} wait on SYNs the gateway drops` : 'every one fits'}; measured as host ${d.host}'s connections ESTABLISHED from ${m.address} at their peak`;
-      for (const a of d.pools) out[a.actor] = { actor: a.actor, gateway: gateway.name, destination, translatedPorts, pooled, predictedHeld, measuredHeld, ratio: ratio(measuredHeld, predictedHeld), basis };
+      for (const a of d.pools)
+        out[a.actor] = {
+          actor: a.actor,
+          gateway: gateway.name,
+          destination,
+          translatedPorts,
+          pooled,
+          predictedHeld,
+          measuredHeld,
+          ratio: ratio(measuredHeld, predictedHeld),
+          basis,
+        };
     }
   }
   return out;

@@ -20,14 +20,22 @@ export const UNRANGED_TRANSLATED_PORTS = 65535 - 1024 + 1;
 const share = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 1000 : null);
 
 /** The clients' common ip_local_port_range, as read back, in ports; undefined where they differ or one is unknown. */
-function sharedRange(hosts: Record<string, HostReport>, names: readonly string[]): { ports: number; range: string } | undefined {
+function sharedRange(
+  hosts: Record<string, HostReport>,
+  names: readonly string[],
+): { ports: number; range: string } | undefined {
   const ranges = names.map((h) => hosts[h] && portBudget(hosts[h].sysctls));
   const first = ranges[0];
-  return first && ranges.every((r) => r?.range === first.range) ? { ports: first.budget, range: first.range } : undefined;
+  return first && ranges.every((r) => r?.range === first.range)
+    ? { ports: first.budget, range: first.range }
+    : undefined;
 }
 
 /** For each flood behind a masquerade whose clients share a source port range no wider than their connections at once. */
-export function predictNatRace(plan: Plan, { hosts, actors }: Pick<Report, 'hosts' | 'actors'>): Record<string, NatRacePrediction> {
+export function predictNatRace(
+  plan: Plan,
+  { hosts, actors }: Pick<Report, 'hosts' | 'actors'>,
+): Record<string, NatRacePrediction> {
   const out: Record<string, NatRacePrediction> = {};
   for (const gateway of Object.values(plan.hosts)) {
     const m = gateway.gateway?.masquerade;
@@ -35,7 +43,11 @@ export function predictNatRace(plan: Plan, { hosts, actors }: Pick<Report, 'host
     // A gateway without conntrack statistics (an older report, or conntrack not loaded) has no evidence to compare.
     if (!m || !counters || !hosts[gateway.name]?.conntrack) continue;
     for (const d of destinationsThrough(plan, hostsBehind(plan, gateway.name))) {
-      const floods = d.actors.map((a) => plan.actors[a]!).filter((a) => connectionsOf(a).dials.every((dial) => !dial.perRequest.pooled && dial.localPorts.from === 'range'));
+      const floods = d.actors
+        .map((a) => plan.actors[a]!)
+        .filter((a) =>
+          connectionsOf(a).dials.every((dial) => !dial.perRequest.pooled && dial.localPorts.from === 'range'),
+        );
       if (!floods.length || floods.length !== d.actors.length) continue;
       const atOnce = floods.reduce((sum, a) => sum + (concurrencyOf(connectionsOf(a))?.requests ?? 0), 0);
       const shared = sharedRange(hosts, [...new Set(floods.map((a) => a.host))]);
@@ -51,7 +63,24 @@ export function predictNatRace(plan: Plan, { hosts, actors }: Pick<Report, 'host
         ? `${floods.length} clients keep ${n(atOnce)} connections going at once to ${destination} through host ${gateway.name}, all from the ${n(shared.ports)}-port ip_local_port_range ${shared.range}; fully-random translates every SYN to a random one of ${n(translatedPorts)} ports instead of keeping its source port, so none is predicted to find its own port held; measured as Conntrack.found on host ${gateway.name} over the connections made`
         : `${floods.length} clients keep ${n(atOnce)} connections going at once to ${destination} through host ${gateway.name}, all from the ${n(shared.ports)}-port ip_local_port_range ${shared.range}: each source port is wanted by ${n(atOnce / shared.ports)} at once and one entry holds it, so 1 - ${n(shared.ports)} / ${n(atOnce)} of the SYNs find their port held and are translated to another of ${n(translatedPorts)} (the race needs two to find it free at the same moment); measured as Conntrack.found on host ${gateway.name} over the connections made`;
       for (const a of floods) {
-        out[a.name] = { actor: a.name, gateway: gateway.name, destination, atOnce, sharedSourcePorts: shared.ports, translatedPorts, randomFully, predictedShare, found, connections, measuredShare, ratio: measuredShare === null || predictedShare <= 0 ? null : Math.round((measuredShare / predictedShare) * 1000) / 1000, basis };
+        out[a.name] = {
+          actor: a.name,
+          gateway: gateway.name,
+          destination,
+          atOnce,
+          sharedSourcePorts: shared.ports,
+          translatedPorts,
+          randomFully,
+          predictedShare,
+          found,
+          connections,
+          measuredShare,
+          ratio:
+            measuredShare === null || predictedShare <= 0
+              ? null
+              : Math.round((measuredShare / predictedShare) * 1000) / 1000,
+          basis,
+        };
       }
     }
   }

@@ -1,9 +1,47 @@
 // The resolved plan as report.json and log.ndjson's "run starting" line carry it, checked against core/plan.ts.
-import type { Accept, BeyondPool, Burst, ConnectionModel, Dial, Endpoint, LocalPorts, OfferedLoad, PerRequest } from '../core/connection-model.ts';
-import type { ActorPlan, CapturePlan, HostPlan, InterfacePlan, NetworkPlan, Plan, PlanProfile, ReplicaGroup } from '../core/plan.ts';
-import { array, boolean, json, literal, nullable, number, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
+import type {
+  Accept,
+  BeyondPool,
+  Burst,
+  ConnectionModel,
+  Dial,
+  Endpoint,
+  LocalPorts,
+  OfferedLoad,
+  PerRequest,
+} from '../core/connection-model.ts';
+import type {
+  ActorPlan,
+  CapturePlan,
+  HostPlan,
+  InterfacePlan,
+  NetworkPlan,
+  Plan,
+  PlanProfile,
+  ReplicaGroup,
+} from '../core/plan.ts';
+import {
+  array,
+  boolean,
+  json,
+  literal,
+  nullable,
+  number,
+  objectOf,
+  oneOf,
+  optional,
+  record,
+  string,
+  type Shape,
+} from '../core/shape.ts';
 
-const interfacePlan = objectOf<InterfacePlan>()({ network: string(), dev: string(), address: string(), prefixLength: number(), address6: optional(string()) });
+const interfacePlan = objectOf<InterfacePlan>()({
+  network: string(),
+  dev: string(),
+  address: string(),
+  prefixLength: number(),
+  address6: optional(string()),
+});
 
 const hostPlan = objectOf<HostPlan>()({
   name: string(),
@@ -16,7 +54,16 @@ const hostPlan = objectOf<HostPlan>()({
   routes: optional(array(objectOf<NonNullable<HostPlan['routes']>[number]>()({ to: string(), via: string() }))),
   gateway: optional(
     objectOf<NonNullable<HostPlan['gateway']>>()({
-      masquerade: optional(objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({ network: string(), dev: string(), address: string(), address6: optional(string()), ports: optional(objectOf<{ lo: number; hi: number }>()({ lo: number(), hi: number() })), randomFully: optional(boolean()) })),
+      masquerade: optional(
+        objectOf<NonNullable<NonNullable<HostPlan['gateway']>['masquerade']>>()({
+          network: string(),
+          dev: string(),
+          address: string(),
+          address6: optional(string()),
+          ports: optional(objectOf<{ lo: number; hi: number }>()({ lo: number(), hi: number() })),
+          randomFully: optional(boolean()),
+        }),
+      ),
     }),
   ),
 });
@@ -26,20 +73,37 @@ const endpoint = objectOf<Endpoint>()({ actor: string(), host: string(), address
 const localPorts: Shape<LocalPorts> = oneOf(
   objectOf<Extract<LocalPorts, { from: 'range' }>>()({ from: literal('range') }),
   oneOf(
-    objectOf<Extract<LocalPorts, { from: 'bind-before-connect' }>>()({ from: literal('bind-before-connect'), address: string() }),
+    objectOf<Extract<LocalPorts, { from: 'bind-before-connect' }>>()({
+      from: literal('bind-before-connect'),
+      address: string(),
+    }),
     oneOf(
       objectOf<Extract<LocalPorts, { from: 'fixed' }>>()({ from: literal('fixed'), port: number() }),
-      objectOf<Extract<LocalPorts, { from: 'own-range' }>>()({ from: literal('own-range'), lo: number(), hi: number() }),
+      objectOf<Extract<LocalPorts, { from: 'own-range' }>>()({
+        from: literal('own-range'),
+        lo: number(),
+        hi: number(),
+      }),
     ),
   ),
 );
 const beyondPool: Shape<BeyondPool> = oneOf(
   objectOf<Extract<BeyondPool, { request: 'waits' }>>()({ request: literal('waits') }),
-  objectOf<Extract<BeyondPool, { request: 'opens-and-closes' }>>()({ request: literal('opens-and-closes'), idleKept: number(), most: optional(number()) }),
+  objectOf<Extract<BeyondPool, { request: 'opens-and-closes' }>>()({
+    request: literal('opens-and-closes'),
+    idleKept: number(),
+    most: optional(number()),
+  }),
 );
 const perRequest: Shape<PerRequest> = oneOf(
   objectOf<Extract<PerRequest, { pooled: false }>>()({ pooled: literal(false) }),
-  objectOf<Extract<PerRequest, { pooled: true }>>()({ pooled: literal(true), connections: number(), idleTimeoutMs: optional(number()), idleHintMarginMs: optional(number()), beyondPool: optional(beyondPool) }),
+  objectOf<Extract<PerRequest, { pooled: true }>>()({
+    pooled: literal(true),
+    connections: number(),
+    idleTimeoutMs: optional(number()),
+    idleHintMarginMs: optional(number()),
+    beyondPool: optional(beyondPool),
+  }),
 );
 const dial = objectOf<Dial>()({
   to: endpoint,
@@ -65,10 +129,26 @@ const accept = objectOf<Accept>()({
   unreadBody: boolean(),
 });
 const offeredLoad: Shape<OfferedLoad> = oneOf(
-  objectOf<Extract<OfferedLoad, { model: 'open' }>>()({ model: literal('open'), ratePerSec: number(), durationMs: number(), count: optional(number()), burst: optional(objectOf<Burst>()({ size: number(), everyMs: number() })) }),
-  objectOf<Extract<OfferedLoad, { model: 'closed' }>>()({ model: literal('closed'), concurrency: number(), durationMs: number(), count: optional(number()) }),
+  objectOf<Extract<OfferedLoad, { model: 'open' }>>()({
+    model: literal('open'),
+    ratePerSec: number(),
+    durationMs: number(),
+    count: optional(number()),
+    burst: optional(objectOf<Burst>()({ size: number(), everyMs: number() })),
+  }),
+  objectOf<Extract<OfferedLoad, { model: 'closed' }>>()({
+    model: literal('closed'),
+    concurrency: number(),
+    durationMs: number(),
+    count: optional(number()),
+  }),
 );
-const connectionModel = objectOf<ConnectionModel>()({ accepts: optional(accept), dials: array(dial), load: optional(offeredLoad), nofile: optional(number()) });
+const connectionModel = objectOf<ConnectionModel>()({
+  accepts: optional(accept),
+  dials: array(dial),
+  load: optional(offeredLoad),
+  nofile: optional(number()),
+});
 
 const actorPlan = objectOf<ActorPlan>()({
   name: string(),
@@ -77,7 +157,14 @@ const actorPlan = objectOf<ActorPlan>()({
   host: string(),
   options: record(json()),
   listenAddress: optional(literal('::')),
-  connect: optional(objectOf<NonNullable<ActorPlan['connect']>>()({ actor: string(), host: string(), address: string(), port: number() })),
+  connect: optional(
+    objectOf<NonNullable<ActorPlan['connect']>>()({
+      actor: string(),
+      host: string(),
+      address: string(),
+      port: number(),
+    }),
+  ),
   connections: optional(connectionModel),
   files: optional(record(string())),
 });
@@ -86,7 +173,9 @@ export const PLAN_PROFILE_SHAPE = objectOf<PlanProfile>()({
   name: string(),
   description: string(),
   source: string(),
-  changes: record(record(objectOf<PlanProfile['changes'][string][string]>()({ scenario: nullable(string()), profile: string() }))),
+  changes: record(
+    record(objectOf<PlanProfile['changes'][string][string]>()({ scenario: nullable(string()), profile: string() })),
+  ),
   cost: optional(string()),
 });
 
@@ -108,7 +197,9 @@ export const PLAN_SHAPE = objectOf<StoredPlan>()({
   tailMs: number(),
   hosts: record(hostPlan),
   family: optional(literal('ipv6', 'dual')),
-  networks: optional(record(objectOf<NetworkPlan>()({ name: string(), subnet: string(), subnet6: optional(string()) }))),
+  networks: optional(
+    record(objectOf<NetworkPlan>()({ name: string(), subnet: string(), subnet6: optional(string()) })),
+  ),
   actors: record(actorPlan),
   thresholds: array(string()),
   regressions: optional(record(string())),

@@ -19,12 +19,18 @@ const round = (v: number, places: number) => Math.round(v * 10 ** places) / 10 *
 /** New connections a pool makes for `requests` in waves of `concurrency`, keeping `idleKept` between waves. */
 export function waveConnections(requests: number, concurrency: number, idleKept: number): number {
   const kept = Math.min(idleKept, concurrency);
-  return Math.round(Math.min(concurrency, requests) + (Math.max(0, requests - concurrency) * (concurrency - kept)) / concurrency);
+  return Math.round(
+    Math.min(concurrency, requests) + (Math.max(0, requests - concurrency) * (concurrency - kept)) / concurrency,
+  );
 }
 
-export function predictPoolChurn(plan: Plan, report: Pick<Report, 'hosts' | 'actors'>): Record<string, PoolChurnPrediction> {
+export function predictPoolChurn(
+  plan: Plan,
+  report: Pick<Report, 'hosts' | 'actors'>,
+): Record<string, PoolChurnPrediction> {
   const out: Record<string, PoolChurnPrediction> = {};
-  for (const pool of poolsOf(plan, report)) out[pool.owner.name] = prediction(plan, pool, report.hosts[pool.owner.host]!);
+  for (const pool of poolsOf(plan, report))
+    out[pool.owner.name] = prediction(plan, pool, report.hosts[pool.owner.host]!);
   return out;
 }
 
@@ -39,12 +45,15 @@ function prediction(plan: Plan, pool: PoolEvidence, host: HostReport): PoolChurn
   const arrivals = pool.waves
     ? `${loads} starts its requests in bursts of ${n(c)}, all in flight together`
     : `${loads} keeps up to ${n(c)} requests in flight, which come and go apart, so a freed connection is often taken again before the pool is over its cap: an upper bound`;
-  const basis = `the pool keeps ${n(pool.idleKept)} idle connections toward ${pool.destination}, and a request that finds none idle opens another; ${arrivals}. `
-    + (kept < c
+  const basis =
+    `the pool keeps ${n(pool.idleKept)} idle connections toward ${pool.destination}, and a request that finds none idle opens another; ${arrivals}. ` +
+    (kept < c
       ? `The first wave opens ${n(Math.min(c, r))}; each later one reuses the ${n(kept)} kept and opens ${n(c - kept)}, of which the pool closes all but ${n(kept)} as the responses come back: ${n(Math.min(c, r))} + (${n(r)} - ${n(c)}) x ${n(c - kept)}/${n(c)} = ${n(predicted)} connections for ${n(r)} requests, 1 - ${n(kept)}/${n(c)} = ${round(1 - kept / c, 3)} per request after the first wave`
-      : `It keeps at least as many as come at once: the first wave's ${n(Math.min(c, r))} connections carry every later one, ${n(predicted)} for ${n(r)} requests`)
-    + (pool.opens === null ? `; measured is not read: another actor of host ${pool.owner.host} connects out too, and Tcp.ActiveOpens counts both` : '')
-    + `. ${tw.why}`;
+      : `It keeps at least as many as come at once: the first wave's ${n(Math.min(c, r))} connections carry every later one, ${n(predicted)} for ${n(r)} requests`) +
+    (pool.opens === null
+      ? `; measured is not read: another actor of host ${pool.owner.host} connects out too, and Tcp.ActiveOpens counts both`
+      : '') +
+    `. ${tw.why}`;
   return {
     actor: pool.owner.name,
     host: pool.owner.host,
@@ -65,12 +74,19 @@ function prediction(plan: Plan, pool: PoolEvidence, host: HostReport): PoolChurn
 }
 
 /** TIME_WAIT the pool's closes leave on its host: one per connection closed, where it closes with a FIN answered by a FIN. */
-function timeWait(plan: Plan, pool: PoolEvidence, host: HostReport, closes: number): { predicted: number | null; why: string } {
+function timeWait(
+  plan: Plan,
+  pool: PoolEvidence,
+  host: HostReport,
+  closes: number,
+): { predicted: number | null; why: string } {
   const target = plan.actors[pool.dial.to.actor];
   const outcome = closeOutcome(pool.dial, target && connectionsOf(target).accepts);
-  if (outcome.holder !== 'client') return { predicted: null, why: `No TIME_WAIT is expected on host ${pool.owner.host}: ${outcome.why}` };
+  if (outcome.holder !== 'client')
+    return { predicted: null, why: `No TIME_WAIT is expected on host ${pool.owner.host}: ${outcome.why}` };
   // Entries leave after 60 s: over a longer load only the last 60 s of closes are held at once.
-  const held = pool.loadMs > TIME_WAIT_SECONDS * 1000 ? Math.round((closes * TIME_WAIT_SECONDS * 1000) / pool.loadMs) : closes;
+  const held =
+    pool.loadMs > TIME_WAIT_SECONDS * 1000 ? Math.round((closes * TIME_WAIT_SECONDS * 1000) / pool.loadMs) : closes;
   const buckets = Number(host.sysctls['net.ipv4.tcp_max_tw_buckets'] ?? Infinity);
   const predicted = Math.min(held, buckets);
   return {

@@ -5,7 +5,11 @@ import { stat, type ActorReport, type HostReport, type ReplicaTotals } from './r
 
 const sum = (values: readonly (number | undefined)[]) => values.reduce<number>((a, v) => a + (v ?? 0), 0);
 
-export function replicaTotals(plan: Plan, hosts: Readonly<Record<string, HostReport>>, actors: Readonly<Record<string, ActorReport>>): Record<string, ReplicaTotals> | undefined {
+export function replicaTotals(
+  plan: Plan,
+  hosts: Readonly<Record<string, HostReport>>,
+  actors: Readonly<Record<string, ActorReport>>,
+): Record<string, ReplicaTotals> | undefined {
   if (!plan.replicas) return undefined;
   const out: Record<string, ReplicaTotals> = {};
   for (const [host, group] of Object.entries(plan.replicas)) {
@@ -16,7 +20,9 @@ export function replicaTotals(plan: Plan, hosts: Readonly<Record<string, HostRep
         Object.entries(group.actors).map(([name, copies]) => {
           const entries = copies.map((c) => actors[c]);
           const errors: Record<string, number> = {};
-          for (const e of entries) for (const [code, v] of Object.entries(stat(e, 'errors') ?? {})) errors[code] = (errors[code] ?? 0) + v.count;
+          for (const e of entries)
+            for (const [code, v] of Object.entries(stat(e, 'errors') ?? {}))
+              errors[code] = (errors[code] ?? 0) + v.count;
           return [
             name,
             {

@@ -53,7 +53,9 @@ function asReport(file: string, value: Record<string, unknown>): Report {
   const { major, minor } = REPORT_SCHEMA_VERSION;
   if (value['schemaVersion'] !== major) {
     const theirs = `${String(value['schemaVersion'])}.${typeof value['schemaMinor'] === 'number' ? value['schemaMinor'] : 0}`;
-    throw new UsageError(`${file} is a report of schema ${theirs}; this waitlab reads schema ${major}.x (writes ${major}.${minor})`);
+    throw new UsageError(
+      `${file} is a report of schema ${theirs}; this waitlab reads schema ${major}.x (writes ${major}.${minor})`,
+    );
   }
   return reportOf(checkShape(REPORT_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`)));
 }
@@ -62,12 +64,19 @@ function asReport(file: string, value: Record<string, unknown>): Report {
 export function readReport(path: string): Report {
   const file = isDirectory(path) ? join(path, 'report.json') : path;
   const value = readJsonInput(file);
-  if (!isObject(value) || typeof value['schemaVersion'] !== 'number') throw new UsageError(`${file} is not a waitlab report (an object with schemaVersion ${REPORT_SCHEMA_VERSION.major})`);
+  if (!isObject(value) || typeof value['schemaVersion'] !== 'number')
+    throw new UsageError(
+      `${file} is not a waitlab report (an object with schemaVersion ${REPORT_SCHEMA_VERSION.major})`,
+    );
   return asReport(file, value);
 }
 
 function baselineFileOf(path: string): string {
-  return isDirectory(path) ? (existsSync(join(path, BASELINE_FILE)) ? join(path, BASELINE_FILE) : join(path, 'report.json')) : path;
+  return isDirectory(path)
+    ? existsSync(join(path, BASELINE_FILE))
+      ? join(path, BASELINE_FILE)
+      : join(path, 'report.json')
+    : path;
 }
 
 /**
@@ -84,10 +93,15 @@ export function readBaseline(path: string): Baseline {
     baseline = { identity: { ...b.identity, label: path }, metrics: b.metrics, spread: b.spread, widened };
   } else if (isObject(value) && typeof value['schemaVersion'] === 'number') {
     baseline = baselineOf(asReport(file, value), path);
-  } else throw new UsageError(`${file} is neither a waitlab report nor a baseline (an object with kind "${BASELINE_KIND}" or schemaVersion ${REPORT_SCHEMA_VERSION.major})`);
+  } else
+    throw new UsageError(
+      `${file} is neither a waitlab report nor a baseline (an object with kind "${BASELINE_KIND}" or schemaVersion ${REPORT_SCHEMA_VERSION.major})`,
+    );
   const paths = Object.keys(baseline.metrics);
   if (!paths.some((p) => toleranceFor(p))) {
-    throw new UsageError(`${file}: metrics: ${paths.length ? `none of its ${paths.length} metrics is one a comparison looks at (hosts.*.peak.total.TIME_WAIT, actors.*.ok, ...)` : 'empty'}: a baseline that compares nothing would pass every run`);
+    throw new UsageError(
+      `${file}: metrics: ${paths.length ? `none of its ${paths.length} metrics is one a comparison looks at (hosts.*.peak.total.TIME_WAIT, actors.*.ok, ...)` : 'empty'}: a baseline that compares nothing would pass every run`,
+    );
   }
   return baseline;
 }
@@ -101,7 +115,9 @@ export function baselineRunDirs(path: string): string[] {
   const value = readJsonInput(file);
   if (!isObject(value) || value['kind'] !== BASELINE_KIND) return [dirname(file)];
   // Only its runs are read here: readBaseline has checked the rest where a comparison uses it.
-  return checkShape(BASELINE_RUNS_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`)).runs.map((r) => join(dirname(file), r)).filter((dir) => existsSync(join(dir, 'report.json')));
+  return checkShape(BASELINE_RUNS_SHAPE, value, (problem) => new UsageError(`${file}: ${problem}`))
+    .runs.map((r) => join(dirname(file), r))
+    .filter((dir) => existsSync(join(dir, 'report.json')));
 }
 
 function isDirectory(path: string): boolean {

@@ -2,7 +2,21 @@
 // read from disk is a Report before anything renders it. Actor entries are a union keyed by kind: their shape
 // names every stat any kind reports, each optional, and the compiler checks that every kind's entry fits it.
 import { WAITLAB_ERROR_CODES } from '../core/errors.ts';
-import { array, boolean, json, literal, nullable, number, object, objectOf, oneOf, optional, record, string, type Shape } from '../core/shape.ts';
+import {
+  array,
+  boolean,
+  json,
+  literal,
+  nullable,
+  number,
+  object,
+  objectOf,
+  oneOf,
+  optional,
+  record,
+  string,
+  type Shape,
+} from '../core/shape.ts';
 import { CLAIM_NAMES, CLAIM_UNITS, type Claim, type EvidenceRef, type FindingClaims } from './claims/claim.ts';
 import type { ThresholdResult } from '../core/thresholds.ts';
 import { TCP_STATES, type TcpStateName } from '../sampler/tcp-states.ts';
@@ -10,13 +24,44 @@ import type { ErrorCount } from '../actors/error-tally.ts';
 import type { Comparison, MetricComparison, RunIdentity } from './comparison.ts';
 import { PLAN_PROFILE_SHAPE, PLAN_SHAPE, planOf, type StoredPlan } from './plan-shape.ts';
 import type { FrameRef, LateWrite, PacketEvidence, PeerCloses } from './packets/packet-evidence.ts';
-import { REPORT_SCHEMA_VERSION, type ActorReport, type CaptureReport, type CensusReport, type ExhaustionPrediction, type HostReport, type NatPortsPrediction, type NatRacePrediction, type ParityCliffPrediction, type PoolChurnPrediction, type Report, type ReplicaTotals, type SustainableRatePrediction, type TimeWaitPrediction } from './report.ts';
+import {
+  REPORT_SCHEMA_VERSION,
+  type ActorReport,
+  type CaptureReport,
+  type CensusReport,
+  type ExhaustionPrediction,
+  type HostReport,
+  type NatPortsPrediction,
+  type NatRacePrediction,
+  type ParityCliffPrediction,
+  type PoolChurnPrediction,
+  type Report,
+  type ReplicaTotals,
+  type SustainableRatePrediction,
+  type TimeWaitPrediction,
+} from './report.ts';
 
 /** Every TCP state, each a number: what a report's peak and final tables hold (allStates). */
-const stateTable = object(Object.fromEntries(TCP_STATES.map((s) => [s, number()])) as Record<TcpStateName, Shape<number>>);
-const someStates = <T>(value: Shape<T>) => object(Object.fromEntries(TCP_STATES.map((s) => [s, optional(value)])) as Record<TcpStateName, ReturnType<typeof optional<T>>>);
+const stateTable = object(
+  Object.fromEntries(TCP_STATES.map((s) => [s, number()])) as Record<TcpStateName, Shape<number>>,
+);
+const someStates = <T>(value: Shape<T>) =>
+  object(
+    Object.fromEntries(TCP_STATES.map((s) => [s, optional(value)])) as Record<
+      TcpStateName,
+      ReturnType<typeof optional<T>>
+    >,
+  );
 
-const census = objectOf<CensusReport>()({ source: string(), refused: optional(string()), taken: number(), skipped: number(), perSecond: number(), meanMs: number(), maxMs: number() });
+const census = objectOf<CensusReport>()({
+  source: string(),
+  refused: optional(string()),
+  taken: number(),
+  skipped: number(),
+  perSecond: number(),
+  meanMs: number(),
+  maxMs: number(),
+});
 const counters = record(number());
 
 const state = literal(...TCP_STATES);
@@ -27,20 +72,39 @@ const refs = [
   objectOf<Ref<'peer-peak'>>()({ from: literal('peer-peak'), host: string(), role, peer: string(), state }),
   objectOf<Ref<'host-peak'>>()({ from: literal('host-peak'), host: string(), state }),
   objectOf<Ref<'sockstat-tw'>>()({ from: literal('sockstat-tw'), host: string() }),
-  objectOf<Ref<'actor-stat'>>()({ from: literal('actor-stat'), actor: string(), stat: string(), key: optional(array(string())) }),
+  objectOf<Ref<'actor-stat'>>()({
+    from: literal('actor-stat'),
+    actor: string(),
+    stat: string(),
+    key: optional(array(string())),
+  }),
   objectOf<Ref<'port-budget'>>()({ from: literal('port-budget'), host: string(), ports: number() }),
   objectOf<Ref<'host-final'>>()({ from: literal('host-final'), host: string(), state }),
   objectOf<Ref<'split-peak'>>()({ from: literal('split-peak'), host: string(), role, state }),
   objectOf<Ref<'peak-time'>>()({ from: literal('peak-time'), host: string(), state }),
   objectOf<Ref<'last-sample'>>()({ from: literal('last-sample'), host: string() }),
-  objectOf<Ref<'series-at'>>()({ from: literal('series-at'), host: string(), state, at: literal('load-start', 'load-end') }),
+  objectOf<Ref<'series-at'>>()({
+    from: literal('series-at'),
+    host: string(),
+    state,
+    at: literal('load-start', 'load-end'),
+  }),
   objectOf<Ref<'load-window'>>()({ from: literal('load-window'), edge: literal('start', 'end', 'length') }),
   objectOf<Ref<'sysctl'>>()({ from: literal('sysctl'), host: string(), name: string() }),
   objectOf<Ref<'prediction'>>()({ from: literal('prediction'), actor: string(), kind: string(), field: string() }),
-  objectOf<Ref<'model'>>()({ from: literal('model'), actor: string(), field: literal('backlog', 'acceptAfterMs', 'ratePerSec', 'count', 'nofile', 'pool') }),
+  objectOf<Ref<'model'>>()({
+    from: literal('model'),
+    actor: string(),
+    field: literal('backlog', 'acceptAfterMs', 'ratePerSec', 'count', 'nofile', 'pool'),
+  }),
   objectOf<Ref<'host-limit'>>()({ from: literal('host-limit'), host: string(), limit: literal('nofile') }),
   objectOf<Ref<'conntrack-peak'>>()({ from: literal('conntrack-peak'), host: string() }),
-  objectOf<Ref<'capture-frames'>>()({ from: literal('capture-frames'), host: string(), count: literal('connections', 'localFirst', 'peerFirst', 'both', 'lateWrites', 'lateWritesReset'), peer: optional(string()) }),
+  objectOf<Ref<'capture-frames'>>()({
+    from: literal('capture-frames'),
+    host: string(),
+    count: literal('connections', 'localFirst', 'peerFirst', 'both', 'lateWrites', 'lateWritesReset'),
+    peer: optional(string()),
+  }),
 ] as Shape<EvidenceRef>[];
 const evidenceRef: Shape<EvidenceRef> = refs.reduce((a, b) => oneOf(a, b));
 const claim = objectOf<Claim>()({
@@ -59,7 +123,13 @@ const claim = objectOf<Claim>()({
   of: optional(string()),
   end: optional(literal('client', 'server')),
 });
-const findingClaims = objectOf<FindingClaims>()({ finding: number(), rule: string(), host: string(), peers: array(string()), claims: array(claim) });
+const findingClaims = objectOf<FindingClaims>()({
+  finding: number(),
+  rule: string(),
+  host: string(),
+  peers: array(string()),
+  claims: array(claim),
+});
 
 const frameRef = objectOf<FrameRef>()({ frame: number(), atMs: number() });
 const peerCloses = objectOf<PeerCloses>()({
@@ -72,9 +142,25 @@ const peerCloses = objectOf<PeerCloses>()({
   both: number(),
   noFin: number(),
   reset: number(),
-  firstFins: array(objectOf<PeerCloses['firstFins'][number]>()({ frame: number(), atMs: number(), by: literal('local', 'peer', 'both') })),
+  firstFins: array(
+    objectOf<PeerCloses['firstFins'][number]>()({
+      frame: number(),
+      atMs: number(),
+      by: literal('local', 'peer', 'both'),
+    }),
+  ),
 });
-const lateWrite = objectOf<LateWrite>()({ frame: number(), atMs: number(), from: string(), to: string(), bytes: number(), request: optional(string()), fin: frameRef, afterFinReceived: boolean(), rst: optional(frameRef) });
+const lateWrite = objectOf<LateWrite>()({
+  frame: number(),
+  atMs: number(),
+  from: string(),
+  to: string(),
+  bytes: number(),
+  request: optional(string()),
+  fin: frameRef,
+  afterFinReceived: boolean(),
+  rst: optional(frameRef),
+});
 const captureReport = objectOf<CaptureReport>()({
   host: string(),
   file: string(),
@@ -89,7 +175,12 @@ const captureReport = objectOf<CaptureReport>()({
       tcpFrames: number(),
       forwarded: number(),
       byPeer: record(peerCloses),
-      lateWrites: objectOf<PacketEvidence['lateWrites']>()({ count: number(), answeredByRst: number(), afterFinReceived: number(), examples: array(lateWrite) }),
+      lateWrites: objectOf<PacketEvidence['lateWrites']>()({
+        count: number(),
+        answeredByRst: number(),
+        afterFinReceived: number(),
+        examples: array(lateWrite),
+      }),
     }),
   ),
   problem: optional(string()),
@@ -104,9 +195,14 @@ const hostReport = objectOf<HostReport>()({
     listen: stateTable,
     ephemeral: stateTable,
     atMs: someStates(number()),
-    split: optional(someStates(objectOf<{ listen: number; ephemeral: number }>()({ listen: number(), ephemeral: number() }))),
+    split: optional(
+      someStates(objectOf<{ listen: number; ephemeral: number }>()({ listen: number(), ephemeral: number() })),
+    ),
     sockstatTw: number(),
-    peers: objectOf<HostReport['peak']['peers']>()({ listen: record(someStates(number())), ephemeral: record(someStates(number())) }),
+    peers: objectOf<HostReport['peak']['peers']>()({
+      listen: record(someStates(number())),
+      ephemeral: record(someStates(number())),
+    }),
   }),
   final: stateTable,
   series: objectOf<HostReport['series']>()({ t: array(number()), states: someStates(array(number())) }),
@@ -115,7 +211,13 @@ const hostReport = objectOf<HostReport>()({
   census: optional(census),
   censusRepeats: optional(number()),
   counters: objectOf<HostReport['counters']>()({ start: counters, end: counters, delta: counters }),
-  conntrack: optional(objectOf<NonNullable<HostReport['conntrack']>>()({ entriesPeak: number(), atMs: number(), max: optional(number()) })),
+  conntrack: optional(
+    objectOf<NonNullable<HostReport['conntrack']>>()({
+      entriesPeak: number(),
+      atMs: number(),
+      max: optional(number()),
+    }),
+  ),
 });
 
 type KeysOfUnion<T> = T extends unknown ? keyof T : never;
@@ -127,7 +229,14 @@ type AnyActorEntry = { kind: ActorReport['kind']; host: string; options: Record<
 
 const counts = record(number());
 const errorCount = objectOf<ErrorCount>()({ count: number(), syscalls: counts, firstAtMs: number() });
-const latency = object({ p50: nullable(number()), p90: nullable(number()), p99: nullable(number()), max: nullable(number()), mean: nullable(number()), count: optional(number()) });
+const latency = object({
+  p50: nullable(number()),
+  p90: nullable(number()),
+  p99: nullable(number()),
+  max: nullable(number()),
+  mean: nullable(number()),
+  count: optional(number()),
+});
 const optionalNumber = () => optional(number());
 
 const actorReport = objectOf<AnyActorEntry>()({
@@ -154,7 +263,17 @@ const actorReport = objectOf<AnyActorEntry>()({
   errorLog: optional(
     object({
       lines: number(),
-      causes: object({ portsExhausted: number(), addressInUse: number(), noLiveUpstreams: number(), upstreamRefused: number(), upstreamTimeout: number(), upstreamReset: number(), upstreamClosedEarly: number(), workerConnections: optionalNumber(), other: number() }),
+      causes: object({
+        portsExhausted: number(),
+        addressInUse: number(),
+        noLiveUpstreams: number(),
+        upstreamRefused: number(),
+        upstreamTimeout: number(),
+        upstreamReset: number(),
+        upstreamClosedEarly: number(),
+        workerConnections: optionalNumber(),
+        other: number(),
+      }),
       errno: counts,
       levels: counts,
       kinds: counts,
@@ -172,7 +291,9 @@ const actorReport = objectOf<AnyActorEntry>()({
   missedStarts: optionalNumber(),
   errors: optional(record(errorCount)),
   errorCount: optionalNumber(),
-  firstError: optional(nullable(object({ code: string(), syscall: nullable(string()), atMs: number(), afterStartMs: optionalNumber() }))),
+  firstError: optional(
+    nullable(object({ code: string(), syscall: nullable(string()), atMs: number(), afterStartMs: optionalNumber() })),
+  ),
   achievedRate: optionalNumber(),
   latencyMs: optional(nullable(latency)),
   accepted: optionalNumber(),
@@ -328,11 +449,23 @@ const replicaTotals = objectOf<ReplicaTotals>()({
   hosts: array(string()),
   timeWaitPeaks: array(number()),
   actors: record(
-    objectOf<ReplicaTotals['actors'][string]>()({ replicas: array(string()), attempts: number(), connected: number(), ok: number(), missedStarts: number(), errors: counts }),
+    objectOf<ReplicaTotals['actors'][string]>()({
+      replicas: array(string()),
+      attempts: number(),
+      connected: number(),
+      ok: number(),
+      missedStarts: number(),
+      errors: counts,
+    }),
   ),
 });
 
-const identity = objectOf<RunIdentity>()({ label: string(), scenario: string(), kernel: string(), params: record(json()) });
+const identity = objectOf<RunIdentity>()({
+  label: string(),
+  scenario: string(),
+  kernel: string(),
+  params: record(json()),
+});
 
 const metricComparison = objectOf<MetricComparison>()({
   path: string(),
@@ -357,10 +490,17 @@ export const COMPARISON_SHAPE = objectOf<Comparison>()({
 
 export const RUN_IDENTITY_SHAPE = identity;
 
-const threshold = objectOf<ThresholdResult>()({ expression: string(), value: nullable(number()), ok: boolean(), reason: optional(string()) });
+const threshold = objectOf<ThresholdResult>()({
+  expression: string(),
+  value: nullable(number()),
+  ok: boolean(),
+  reason: optional(string()),
+});
 
 /** A report as any version wrote it: its plan may lack what later versions added (plan-shape.ts). */
-export type StoredReport = Omit<Report, 'scenario'> & { scenario: Omit<Report['scenario'], 'plan'> & { plan: StoredPlan } };
+export type StoredReport = Omit<Report, 'scenario'> & {
+  scenario: Omit<Report['scenario'], 'plan'> & { plan: StoredPlan };
+};
 
 /** A stored report as the code reads it. */
 export function reportOf(stored: StoredReport): Report {
@@ -370,7 +510,12 @@ export function reportOf(stored: StoredReport): Report {
 export const REPORT_SHAPE = objectOf<StoredReport>()({
   schemaVersion: literal(REPORT_SCHEMA_VERSION.major),
   schemaMinor: optional(number()),
-  scenario: objectOf<StoredReport['scenario']>()({ name: string(), description: string(), file: string(), plan: PLAN_SHAPE }),
+  scenario: objectOf<StoredReport['scenario']>()({
+    name: string(),
+    description: string(),
+    file: string(),
+    plan: PLAN_SHAPE,
+  }),
   profile: nullable(PLAN_PROFILE_SHAPE),
   environment: objectOf<Report['environment']>()({
     waitlab: optional(string()),
@@ -384,11 +529,27 @@ export const REPORT_SHAPE = objectOf<StoredReport>()({
   }),
   startedAt: string(),
   durationMs: number(),
-  sampling: optional(objectOf<NonNullable<Report['sampling']>>()({ intervalMs: number(), stamp: literal('reads-ended'), census: string() })),
+  sampling: optional(
+    objectOf<NonNullable<Report['sampling']>>()({
+      intervalMs: number(),
+      stamp: literal('reads-ended'),
+      census: string(),
+    }),
+  ),
   hosts: record(hostReport),
   actors: record(actorReport),
   replicas: optional(record(replicaTotals)),
-  predictions: record(objectOf<Report['predictions'][string]>()({ exhaustion: optional(exhaustion), timeWait: optional(timeWait), sustainableRate: optional(sustainableRate), parityCliff: optional(parityCliff), natPorts: optional(natPorts), natRace: optional(natRace), poolChurn: optional(poolChurn) })),
+  predictions: record(
+    objectOf<Report['predictions'][string]>()({
+      exhaustion: optional(exhaustion),
+      timeWait: optional(timeWait),
+      sustainableRate: optional(sustainableRate),
+      parityCliff: optional(parityCliff),
+      natPorts: optional(natPorts),
+      natRace: optional(natRace),
+      poolChurn: optional(poolChurn),
+    }),
+  ),
   thresholds: array(threshold),
   findings: array(string()),
   claims: optional(array(findingClaims)),

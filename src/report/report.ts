@@ -78,7 +78,10 @@ export interface HostReport {
  * (before any actor closed, like the end counters; the last ones received where the run ended earlier, absent
  * where it reported none). A union keyed by `kind`.
  */
-export type ActorReportOf<A> = A extends ActorKind<infer K, infer F, infer S, object> ? { kind: K; host: string; options: ValuesOf<F> } & Partial<S> : never;
+export type ActorReportOf<A> =
+  A extends ActorKind<infer K, infer F, infer S, object>
+    ? { kind: K; host: string; options: ValuesOf<F> } & Partial<S>
+    : never;
 export type ActorReport = ActorReportOf<RegisteredActorKind>;
 export type ActorReportOfKind<K extends ActorReport['kind']> = Extract<ActorReport, { kind: K }>;
 
@@ -241,7 +244,17 @@ export interface ReplicaTotals {
   /** Each replica's peak TIME_WAIT, in the order of hosts. */
   timeWaitPeaks: number[];
   /** Each of the host's actors: its copies, and the sums of their counts. */
-  actors: Record<string, { replicas: string[]; attempts: number; connected: number; ok: number; missedStarts: number; errors: Record<string, number> }>;
+  actors: Record<
+    string,
+    {
+      replicas: string[];
+      attempts: number;
+      connected: number;
+      ok: number;
+      missedStarts: number;
+      errors: Record<string, number>;
+    }
+  >;
 }
 
 /** One host's packet capture (--capture): the file in the run's directory, and what its packets show. */
@@ -297,7 +310,18 @@ export interface Report {
   actors: Record<string, ActorReport>;
   /** Scaled hosts (--scale), by the scenario's host name: each replica is also in hosts and actors under its own name. */
   replicas?: Record<string, ReplicaTotals>;
-  predictions: Record<string, { exhaustion?: ExhaustionPrediction; timeWait?: TimeWaitPrediction; sustainableRate?: SustainableRatePrediction; parityCliff?: ParityCliffPrediction; natPorts?: NatPortsPrediction; natRace?: NatRacePrediction; poolChurn?: PoolChurnPrediction }>;
+  predictions: Record<
+    string,
+    {
+      exhaustion?: ExhaustionPrediction;
+      timeWait?: TimeWaitPrediction;
+      sustainableRate?: SustainableRatePrediction;
+      parityCliff?: ParityCliffPrediction;
+      natPorts?: NatPortsPrediction;
+      natRace?: NatRacePrediction;
+      poolChurn?: PoolChurnPrediction;
+    }
+  >;
   thresholds: ThresholdResult[];
   findings: string[];
   /** The typed claims of the findings whose rules make them (findings[finding] is the text); absent in reports made before claims. */
@@ -316,6 +340,9 @@ type KeysOfUnion<T> = T extends unknown ? keyof T : never;
 type ValueIn<T, K extends PropertyKey> = T extends unknown ? (K extends keyof T ? T[K] : undefined) : never;
 
 /** A stat of an actor's entry, for whichever kinds report it: typed by the union, undefined for the others. */
-export function stat<K extends KeysOfUnion<ActorReport>>(entry: ActorReport | undefined, key: K): ValueIn<ActorReport, K> | undefined {
-  return entry && key in entry ? ((entry as unknown as Record<K, ValueIn<ActorReport, K>>)[key]) : undefined;
+export function stat<K extends KeysOfUnion<ActorReport>>(
+  entry: ActorReport | undefined,
+  key: K,
+): ValueIn<ActorReport, K> | undefined {
+  return entry && key in entry ? (entry as unknown as Record<K, ValueIn<ActorReport, K>>)[key] : undefined;
 }

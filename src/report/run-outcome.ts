@@ -38,27 +38,46 @@ const NAT_CLOSE_ENOUGH = 0.05;
 function natOutcome(p: NatPortsPrediction): RunOutcome {
   const short = p.pooled > p.translatedPorts;
   const held = `the server at ${p.destination} held ${p.measuredHeld} connections from ${p.gateway}, predicted ${p.predictedHeld} (${p.translatedPorts} translated ports, pools of ${p.pooled})`;
-  if (p.ratio !== null && Math.abs(p.ratio - 1) <= NAT_CLOSE_ENOUGH) return { verdict: short ? 'reproduced as predicted' : 'cured as predicted', why: [held], matched: true };
+  if (p.ratio !== null && Math.abs(p.ratio - 1) <= NAT_CLOSE_ENOUGH)
+    return { verdict: short ? 'reproduced as predicted' : 'cured as predicted', why: [held], matched: true };
   return { verdict: 'not as predicted', why: [held], matched: false };
 }
 
 export function runOutcome(report: Report, loadMs: number): RunOutcome {
   const e = exhaustionOf(report);
   const failed = report.thresholds.filter((t) => !t.ok);
-  if (report.verdict === 'error' || report.verdict === 'interrupted') return { verdict: 'not as predicted', why: [`the run ended in ${report.verdict}${report.error ? `: ${report.error}` : ''}`], matched: false };
+  if (report.verdict === 'error' || report.verdict === 'interrupted')
+    return {
+      verdict: 'not as predicted',
+      why: [`the run ended in ${report.verdict}${report.error ? `: ${report.error}` : ''}`],
+      matched: false,
+    };
   const nat = Object.values(report.predictions).find((p) => p.natPorts)?.natPorts;
   if (!e && nat) return natOutcome(nat);
   if (!e) {
-    return { verdict: 'no prediction', why: failed.map((t) => `threshold ${t.expression} failed`), matched: failed.length === 0 };
+    return {
+      verdict: 'no prediction',
+      why: failed.map((t) => `threshold ${t.expression} failed`),
+      matched: failed.length === 0,
+    };
   }
   const predicted = e.predictedMs !== null && e.predictedMs <= loadMs;
   const measured = e.measuredMs !== null;
-  const noProblem = failed.filter((t) => demandsProblem(t.expression, t.value)).map((t) => `threshold ${t.expression} failed because the problem did not reproduce`);
+  const noProblem = failed
+    .filter((t) => demandsProblem(t.expression, t.value))
+    .map((t) => `threshold ${t.expression} failed because the problem did not reproduce`);
   if (predicted && measured && e.ratio !== null && Math.abs(e.ratio - 1) <= CLOSE_ENOUGH) {
-    return { verdict: 'reproduced as predicted', why: [`first EADDRNOTAVAIL at ${formatDuration(e.measuredMs!)}, predicted ${formatDuration(e.predictedMs!)}`], matched: true };
+    return {
+      verdict: 'reproduced as predicted',
+      why: [`first EADDRNOTAVAIL at ${formatDuration(e.measuredMs!)}, predicted ${formatDuration(e.predictedMs!)}`],
+      matched: true,
+    };
   }
   if (!predicted && !measured) {
-    const when = e.predictedMs === null ? e.basis ?? 'no exhaustion predicted' : `exhaustion predicted at ${formatDuration(e.predictedMs)}, after the load's ${formatDuration(loadMs)}`;
+    const when =
+      e.predictedMs === null
+        ? (e.basis ?? 'no exhaustion predicted')
+        : `exhaustion predicted at ${formatDuration(e.predictedMs)}, after the load's ${formatDuration(loadMs)}`;
     return { verdict: 'cured as predicted', why: [`no EADDRNOTAVAIL: ${when}`, ...noProblem], matched: true };
   }
   const why = !measured

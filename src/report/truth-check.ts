@@ -21,7 +21,8 @@ export interface Contradiction {
   readonly evidence: string;
 }
 
-type Checked = Pick<Report, 'hosts' | 'findings' | 'actors'> & Partial<Pick<Report, 'claims' | 'predictions' | 'captures'>> & { scenario: { plan: Plan } };
+type Checked = Pick<Report, 'hosts' | 'findings' | 'actors'> &
+  Partial<Pick<Report, 'claims' | 'predictions' | 'captures'>> & { scenario: { plan: Plan } };
 
 /** Rounding the words may apply: a ratio printed to three decimals. */
 const TOLERANCE = 0.0005;
@@ -31,10 +32,21 @@ const claimText = (f: FindingClaims, c: Claim) => {
   return `${c.name}${c.of ? ` ${c.of}` : ''} ${c.bound === 'at-least' ? '>= ' : ''}${n(c.value)} ${c.unit} (host ${f.host}${peers.length ? `, peers ${peers.join(', ')}` : ''})`;
 };
 
-const refsOf = (c: Claim): EvidenceRef[] => [...c.plus, ...(c.minus ?? []), ...(c.cap ?? []), ...(c.over ?? []), ...(c.times ?? [])];
+const refsOf = (c: Claim): EvidenceRef[] => [
+  ...c.plus,
+  ...(c.minus ?? []),
+  ...(c.cap ?? []),
+  ...(c.over ?? []),
+  ...(c.times ?? []),
+];
 
 /** TIME_WAIT the host's census held with peers outside `inside`: host-wide counters then count more than the group. */
-function timeWaitOutside(report: Checked, links: readonly Link[], host: string, inside: ReadonlySet<string>): { peer: string; count: number } | undefined {
+function timeWaitOutside(
+  report: Checked,
+  links: readonly Link[],
+  host: string,
+  inside: ReadonlySet<string>,
+): { peer: string; count: number } | undefined {
   const h = report.hosts[host];
   if (!h) return undefined;
   for (const l of links) {
@@ -53,7 +65,11 @@ function timeWaitOutside(report: Checked, links: readonly Link[], host: string, 
 }
 
 /** Where `host`'s census lists its connections with the other hosts of `inside`: by role, the keys of their links. */
-function groupKeys(links: readonly Link[], host: string, inside: ReadonlySet<string>): { keys: Set<string>; seen: string[] } | undefined {
+function groupKeys(
+  links: readonly Link[],
+  host: string,
+  inside: ReadonlySet<string>,
+): { keys: Set<string>; seen: string[] } | undefined {
   const keys = new Set<string>();
   const seen: string[] = [];
   for (const l of links) {
@@ -73,10 +89,22 @@ function groupKeys(links: readonly Link[], host: string, inside: ReadonlySet<str
 
 function keyBelongs(keys: Set<string>, ref: Extract<EvidenceRef, { from: 'peer-peak' }>): boolean {
   if (keys.has(`${ref.role} ${ref.peer}`)) return true;
-  return ref.role === 'ephemeral' && [...keys].some((k) => k.startsWith('ephemeral-from ') && ref.peer.startsWith(`${k.slice('ephemeral-from '.length)}:`));
+  return (
+    ref.role === 'ephemeral' &&
+    [...keys].some(
+      (k) => k.startsWith('ephemeral-from ') && ref.peer.startsWith(`${k.slice('ephemeral-from '.length)}:`),
+    )
+  );
 }
 
-const HELD_TIME_WAIT: ReadonlySet<Claim['name']> = new Set(['timeWaitPeak', 'peerTimeWait', 'timeWaitOnListenPorts', 'timeWaitOnOwnPorts', 'peerStatePeak', 'firstCloses']);
+const HELD_TIME_WAIT: ReadonlySet<Claim['name']> = new Set([
+  'timeWaitPeak',
+  'peerTimeWait',
+  'timeWaitOnListenPorts',
+  'timeWaitOnOwnPorts',
+  'peerStatePeak',
+  'firstCloses',
+]);
 
 /** What the claim's shape says beyond its number, against the report. */
 function invariants(report: Checked, links: readonly Link[], f: FindingClaims, c: Claim): string[] {
@@ -88,11 +116,15 @@ function invariants(report: Checked, links: readonly Link[], f: FindingClaims, c
     for (const ref of refs) {
       if (ref.from === 'counter') {
         const outside = timeWaitOutside(report, links, ref.host, inside);
-        if (outside) out.push(`${ref.counter} is host-wide, and host ${ref.host} also held ${n(outside.count)} TIME_WAIT with host ${outside.peer}, outside this group`);
+        if (outside)
+          out.push(
+            `${ref.counter} is host-wide, and host ${ref.host} also held ${n(outside.count)} TIME_WAIT with host ${outside.peer}, outside this group`,
+          );
       }
       if (ref.from === 'peer-peak') {
         const group = groupKeys(links, ref.host, inside);
-        if (group && !keyBelongs(group.keys, ref)) out.push(`host ${ref.host}'s census lists ${group.seen.join('; ')}, not under ${ref.peer}`);
+        if (group && !keyBelongs(group.keys, ref))
+          out.push(`host ${ref.host}'s census lists ${group.seen.join('; ')}, not under ${ref.peer}`);
       }
     }
   }
@@ -100,18 +132,33 @@ function invariants(report: Checked, links: readonly Link[], f: FindingClaims, c
     const opens = c.end === 'client' ? 'Tcp.ActiveOpens' : 'Tcp.PassiveOpens';
     for (const host of new Set(c.plus.flatMap((r) => ('host' in r ? [r.host] : [])))) {
       if (report.hosts[host] && (report.hosts[host]!.counters.delta[opens] ?? 0) === 0) {
-        out.push(`host ${host} ${c.end === 'client' ? 'opened no connection' : 'accepted no connection'} (${opens} +0), so it was no connection's ${c.end} side`);
+        out.push(
+          `host ${host} ${c.end === 'client' ? 'opened no connection' : 'accepted no connection'} (${opens} +0), so it was no connection's ${c.end} side`,
+        );
       }
     }
   }
   // TIME_WAIT held, as a census says it, is never more than the kernel's own count of the same namespace (a raw
   // census count, statePeak, may be more: it is said as the census's, beside the kernel's).
-  const twHosts = new Set(c.plus.flatMap((r) => ((r.from === 'host-peak' || r.from === 'peer-peak') && r.state === 'TIME_WAIT' ? [r.host] : [])));
-  if (HELD_TIME_WAIT.has(c.name) && twHosts.size === 1 && c.plus.every((r) => 'state' in r && r.state === 'TIME_WAIT') && !c.minus?.length) {
+  const twHosts = new Set(
+    c.plus.flatMap((r) =>
+      (r.from === 'host-peak' || r.from === 'peer-peak') && r.state === 'TIME_WAIT' ? [r.host] : [],
+    ),
+  );
+  if (
+    HELD_TIME_WAIT.has(c.name) &&
+    twHosts.size === 1 &&
+    c.plus.every((r) => 'state' in r && r.state === 'TIME_WAIT') &&
+    !c.minus?.length
+  ) {
     const host = report.hosts[[...twHosts][0]!];
-    if (host && host.samples > 0 && c.value > host.peak.sockstatTw) out.push(`the kernel's own count (sockstat tw, timewait minisockets included) peaked at ${n(host.peak.sockstatTw)}: no census of the same sockets holds more`);
+    if (host && host.samples > 0 && c.value > host.peak.sockstatTw)
+      out.push(
+        `the kernel's own count (sockstat tw, timewait minisockets included) peaked at ${n(host.peak.sockstatTw)}: no census of the same sockets holds more`,
+      );
   }
-  if (c.unit === 'share' && !(c.value >= 0 && c.value <= 1)) out.push('no range holds more than all its ports, nor less than none');
+  if (c.unit === 'share' && !(c.value >= 0 && c.value <= 1))
+    out.push('no range holds more than all its ports, nor less than none');
   return out;
 }
 
@@ -122,7 +169,12 @@ function partsAddUp(f: FindingClaims): Contradiction[] {
     const parts = f.claims.filter((c) => c.name === 'timeWaitOnListenPorts' || c.name === 'timeWaitOnOwnPorts');
     if (parts.length !== 2) continue;
     const sum = parts[0]!.value + parts[1]!.value;
-    if (sum !== peak.value) out.push({ finding: f.finding, claim: claimText(f, peak), evidence: `its parts ${n(parts[0]!.value)} + ${n(parts[1]!.value)} = ${n(sum)}, not ${n(peak.value)}` });
+    if (sum !== peak.value)
+      out.push({
+        finding: f.finding,
+        claim: claimText(f, peak),
+        evidence: `its parts ${n(parts[0]!.value)} + ${n(parts[1]!.value)} = ${n(sum)}, not ${n(peak.value)}`,
+      });
   }
   return out;
 }
@@ -146,6 +198,16 @@ export function contradictions(report: Checked): Contradiction[] {
   const links = planLinks(report.scenario.plan);
   const claimed = report.claims ?? [];
   const covered = new Set(claimed.filter((f) => f.claims.length > 0).map((f) => f.finding));
-  const bare = report.findings.flatMap((text, finding) => (covered.has(finding) ? [] : [{ finding, claim: text, evidence: 'the finding carries no claims: none of its numbers can be checked against the evidence' }]));
+  const bare = report.findings.flatMap((text, finding) =>
+    covered.has(finding)
+      ? []
+      : [
+          {
+            finding,
+            claim: text,
+            evidence: 'the finding carries no claims: none of its numbers can be checked against the evidence',
+          },
+        ],
+  );
   return [...bare, ...claimed.flatMap((f) => claimContradictions(report, links, f))];
 }

@@ -14,7 +14,9 @@ export interface CensusSourceChoice {
 
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_DLOPEN_FAILED' ? `the netlink addon is not built (${e.code}; npm's install step builds it with a C compiler)` : `${e.code ?? 'error'}: ${e.message}`;
+  return e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_DLOPEN_FAILED'
+    ? `the netlink addon is not built (${e.code}; npm's install step builds it with a C compiler)`
+    : `${e.code ?? 'error'}: ${e.message}`;
 }
 
 /** Netlink first, /proc/net/tcp where netlink is refused (WAITLAB_CENSUS=proc asks for /proc, to compare the two). */

@@ -20,7 +20,15 @@ export const CONNTRACK_GAUGES = ['Conntrack.entries', 'Conntrack.max'] as const;
  * The events a report always shows for a forwarding host, moved or not. `found` counts the NAT's lookups that found
  * a tuple already taken (nf_conntrack_tuple_taken): SYNs whose source port was held, translated to another port.
  */
-export const CONNTRACK_KEY_COUNTERS = ['Conntrack.insert_failed', 'Conntrack.drop', 'Conntrack.early_drop', 'Conntrack.clash_resolve', 'Conntrack.invalid', 'Conntrack.search_restart', 'Conntrack.found'] as const;
+export const CONNTRACK_KEY_COUNTERS = [
+  'Conntrack.insert_failed',
+  'Conntrack.drop',
+  'Conntrack.early_drop',
+  'Conntrack.clash_resolve',
+  'Conntrack.invalid',
+  'Conntrack.search_restart',
+  'Conntrack.found',
+] as const;
 
 // The kernel's header says "clashres"; the report spells it out.
 const NAMES: Readonly<Record<string, string>> = { clashres: 'clash_resolve' };

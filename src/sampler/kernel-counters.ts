@@ -38,7 +38,14 @@ export const KEY_COUNTERS = [
 ] as const;
 
 /** Tcp.CurrEstab is a gauge, not a counter: its "delta" would mean nothing. */
-const GAUGES = new Set<string>(['Tcp.CurrEstab', 'Tcp.RtoAlgorithm', 'Tcp.RtoMin', 'Tcp.RtoMax', 'Tcp.MaxConn', ...CONNTRACK_GAUGES]);
+const GAUGES = new Set<string>([
+  'Tcp.CurrEstab',
+  'Tcp.RtoAlgorithm',
+  'Tcp.RtoMin',
+  'Tcp.RtoMax',
+  'Tcp.MaxConn',
+  ...CONNTRACK_GAUGES,
+]);
 
 export const isGauge = (counter: string) => GAUGES.has(counter);
 
@@ -46,7 +53,8 @@ export function counterDelta(start: Counters, end: Counters): Counters {
   const out: Counters = {};
   for (const key of KEY_COUNTERS) out[key] = (end[key] ?? 0) - (start[key] ?? 0);
   // A host whose counters have conntrack's (it forwards) shows its key events even where they stayed at 0.
-  if (Object.keys(end).some((k) => k.startsWith(CONNTRACK_PREFIX))) for (const key of CONNTRACK_KEY_COUNTERS) out[key] = (end[key] ?? 0) - (start[key] ?? 0);
+  if (Object.keys(end).some((k) => k.startsWith(CONNTRACK_PREFIX)))
+    for (const key of CONNTRACK_KEY_COUNTERS) out[key] = (end[key] ?? 0) - (start[key] ?? 0);
   for (const [key, v] of Object.entries(end)) {
     if (GAUGES.has(key) || key in out) continue;
     const d = v - (start[key] ?? 0);

@@ -19,7 +19,10 @@ export function decodeCensus(words: Uint32Array): TcpCensus {
   for (let k = 0; k < peerCount; k++) {
     const at = HEADER + k * PEER_WORDS;
     const [role, ip, port] = [words[at]!, words[at + 1]!, words[at + 2]!];
-    (role === 1 ? listenPeers : ephemeralPeers).set(ip * 65536 + port, Array.from(words.subarray(at + 3, at + PEER_WORDS)));
+    (role === 1 ? listenPeers : ephemeralPeers).set(
+      ip * 65536 + port,
+      Array.from(words.subarray(at + 3, at + PEER_WORDS)),
+    );
   }
   return {
     listen: toCounts(listen),
@@ -46,7 +49,11 @@ export function socketsWithoutV4Peer(words: Uint32Array): number {
 export class NativeCensus {
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly addon: Required<SockDiagAddon>, private readonly fd: number, private readonly handle: object) {}
+  private constructor(
+    private readonly addon: Required<SockDiagAddon>,
+    private readonly fd: number,
+    private readonly handle: object,
+  ) {}
 
   /**
    * A census of this process's namespace, or of the named one (`ip netns` name), counting `serverPorts` (and any
@@ -55,7 +62,10 @@ export class NativeCensus {
    */
   static open(serverPorts: Iterable<number> = [], namespace?: string): NativeCensus {
     const addon = loadAddon();
-    if (!addon.censusCreate || !addon.censusTake) throw Object.assign(new Error('the netlink addon has no census (built before native/census.c)'), { code: 'ERR_DLOPEN_FAILED' });
+    if (!addon.censusCreate || !addon.censusTake)
+      throw Object.assign(new Error('the netlink addon has no census (built before native/census.c)'), {
+        code: 'ERR_DLOPEN_FAILED',
+      });
     const ports = Uint16Array.from([...serverPorts].filter((p) => Number.isInteger(p) && p > 0 && p < 65536));
     const fd = openSockDiag(addon, namespace);
     try {
@@ -74,7 +84,11 @@ export class NativeCensus {
     const next = this.queue.then(async () => {
       const words = new Uint32Array(await this.addon.censusTake(this.handle));
       const unpeered = socketsWithoutV4Peer(words);
-      if (unpeered > 0) throw Object.assign(new Error(`${unpeered} sockets have IPv6 peers, which only the JavaScript census counts by peer`), { code: 'IPV6_PEERS' });
+      if (unpeered > 0)
+        throw Object.assign(
+          new Error(`${unpeered} sockets have IPv6 peers, which only the JavaScript census counts by peer`),
+          { code: 'IPV6_PEERS' },
+        );
       return decodeCensus(words);
     });
     this.queue = next.catch(() => undefined);

@@ -13,15 +13,35 @@ const AF_INET6 = 10;
 /** The IPv4 address of a 16-byte address field (an IPv4-mapped one for AF_INET6), or -1 for another IPv6 address. */
 function v4At(buf: Buffer, at: number, family: 4 | 6): number {
   if (family === 4) return buf.readUInt32BE(at);
-  return buf.readUInt32BE(at) === 0 && buf.readUInt32BE(at + 4) === 0 && buf.readUInt32BE(at + 8) === 0xffff ? buf.readUInt32BE(at + 12) : -1;
+  return buf.readUInt32BE(at) === 0 && buf.readUInt32BE(at + 4) === 0 && buf.readUInt32BE(at + 8) === 0xffff
+    ? buf.readUInt32BE(at + 12)
+    : -1;
 }
 
 /** Rows counted between two yields to the event loop: the sampler's tick must not wait for a whole 100k-row census. */
 const ROWS_PER_SLICE = 8192;
 
 /** Calls onRow for records from..to (of `size` bytes each, at the start of buf); returns to - from. */
-export function scanDiagRecords(buf: Buffer, to: number, size: number, onRow: (row: Readonly<SocketRow>) => void, from = 0): number {
-  const row = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, remoteV6: '', localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0, family: 4 as 4 | 6, buf };
+export function scanDiagRecords(
+  buf: Buffer,
+  to: number,
+  size: number,
+  onRow: (row: Readonly<SocketRow>) => void,
+  from = 0,
+): number {
+  const row = {
+    state: 0,
+    localPort: 0,
+    remotePort: 0,
+    remoteV4: -1,
+    remoteV6: '',
+    localV4: -1,
+    tupleStart: 0,
+    tupleEnd: 0,
+    inode: 0,
+    family: 4 as 4 | 6,
+    buf,
+  };
   for (let i = from; i < to; i++) {
     const at = i * size;
     row.family = buf[at] === AF_INET6 ? 6 : 4;
@@ -42,7 +62,10 @@ export function scanDiagRecords(buf: Buffer, to: number, size: number, onRow: (r
 export class NetlinkRows implements RowSource {
   readonly name = 'netlink';
 
-  constructor(private readonly socket: SockDiagSocket, private readonly states = ALL_TCP_STATES) {}
+  constructor(
+    private readonly socket: SockDiagSocket,
+    private readonly states = ALL_TCP_STATES,
+  ) {}
 
   async scan(onRow: (row: Readonly<SocketRow>) => void): Promise<number> {
     let n = 0;

@@ -12,7 +12,10 @@ export class ProcFile {
   private queue: Promise<unknown> = Promise.resolve();
 
   /** optional: a file that may not exist (tcp6 without IPv6) reads as empty instead of failing. */
-  constructor(private readonly path: string, private readonly optional = false) {}
+  constructor(
+    private readonly path: string,
+    private readonly optional = false,
+  ) {}
 
   /** The whole file. The buffer is reused by the next read: parse it before awaiting again. */
   read(): Promise<Buffer> {

@@ -33,7 +33,9 @@ function wordAt(buf: Buffer, start: number): number {
 /** The IPv4 address printed at start (an IPv4-mapped one for tcp6), or -1 for another IPv6 address. */
 function v4At(buf: Buffer, start: number, family: 4 | 6): number {
   if (family === 4) return wordAt(buf, start);
-  return wordAt(buf, start) === 0 && wordAt(buf, start + 8) === 0 && wordAt(buf, start + 16) === 0xffff ? wordAt(buf, start + 24) : -1;
+  return wordAt(buf, start) === 0 && wordAt(buf, start + 8) === 0 && wordAt(buf, start + 16) === 0xffff
+    ? wordAt(buf, start + 24)
+    : -1;
 }
 
 /** The IPv6 address printed at start (four words, each in host order) in RFC 5952 text. */
@@ -49,7 +51,17 @@ function v6At(buf: Buffer, start: number): string {
 /** Calls onRow for every socket row (the same object, refilled); returns the number of rows. */
 export function scanProcNetTcp(buf: Buffer, family: 4 | 6, onRow: (row: Readonly<TcpRow>) => void): number {
   const addrLen = family === 4 ? 8 : 32;
-  const row: TcpRow = { state: 0, localPort: 0, remotePort: 0, remoteV4: -1, remoteV6: '', localV4: -1, tupleStart: 0, tupleEnd: 0, inode: 0 };
+  const row: TcpRow = {
+    state: 0,
+    localPort: 0,
+    remotePort: 0,
+    remoteV4: -1,
+    remoteV6: '',
+    localV4: -1,
+    tupleStart: 0,
+    tupleEnd: 0,
+    inode: 0,
+  };
   let pos = buf.indexOf(10); // skip the header line
   let rows = 0;
   while (pos !== -1 && pos + 1 < buf.length) {
@@ -159,9 +171,14 @@ export class TcpCensusTaker {
   }
 
   /** A census of every row a source lists (netlink or /proc); a source that starts over (a failed dump) restarts the count. */
-  async takeFrom(source: { scan(onRow: (row: Readonly<SocketRow>) => void, onRestart?: () => void): Promise<number> }): Promise<TcpCensus> {
+  async takeFrom(source: {
+    scan(onRow: (row: Readonly<SocketRow>) => void, onRestart?: () => void): Promise<number>;
+  }): Promise<TcpCensus> {
     this.begin();
-    await source.scan((row) => this.add(row, row.family, row.buf), () => this.begin());
+    await source.scan(
+      (row) => this.add(row, row.family, row.buf),
+      () => this.begin(),
+    );
     return this.finish();
   }
 
@@ -230,7 +247,10 @@ export class TcpCensusTaker {
       total: toCounts(listen.map((v, i) => v + ephemeral[i]!)),
       sockets: this.n,
       repeats,
-      peers: { listen: topPeers(listenPeers, false, listenPeers6), ephemeral: topPeers(ephemeralPeers, true, ephemeralPeers6) },
+      peers: {
+        listen: topPeers(listenPeers, false, listenPeers6),
+        ephemeral: topPeers(ephemeralPeers, true, ephemeralPeers6),
+      },
     };
   }
 
@@ -264,14 +284,19 @@ function countPeer6(peers: Map<string, number[]>, isListen: boolean, endpoint: s
 }
 
 /** The MAX_PEERS busiest peers, IPv4 (keys ip * 65536 + port, port 0 where !withPort) and IPv6 ("[addr]:port" or the address), ties in order of first appearance. */
-export function topPeers(peers: Map<number, number[]>, withPort: boolean, peers6: Map<string, number[]> = new Map()): PeerCounts {
+export function topPeers(
+  peers: Map<number, number[]>,
+  withPort: boolean,
+  peers6: Map<string, number[]> = new Map(),
+): PeerCounts {
   const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
   const named: [string, number[]][] = [...peers].map(([key, counts]) => {
     const ip = formatV4(Math.floor(key / 65536));
     return [withPort ? `${ip}:${key % 65536}` : ip, counts];
   });
   const out: PeerCounts = {};
-  for (const [key, counts] of [...named, ...peers6].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, MAX_PEERS)) out[key] = toCounts(counts);
+  for (const [key, counts] of [...named, ...peers6].sort((a, b) => sum(b[1]) - sum(a[1])).slice(0, MAX_PEERS))
+    out[key] = toCounts(counts);
   return out;
 }
 
@@ -290,7 +315,10 @@ export function toCounts(byCode: readonly number[]): StateCounts {
  * skipped): for an actor's one-off look at its own sockets, not for the census, which reads through proc-file.ts.
  */
 export function scanOwnTcpTables(onRow: (row: Readonly<TcpRow>) => void): void {
-  for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+  for (const [file, family] of [
+    ['/proc/net/tcp', 4],
+    ['/proc/net/tcp6', 6],
+  ] as const) {
     let buf: Buffer;
     try {
       buf = readFileSync(file);

@@ -8,7 +8,10 @@ export class ProcRows implements RowSource {
 
   async scan(onRow: (row: Readonly<SocketRow>) => void): Promise<number> {
     let n = 0;
-    for (const [file, family] of [[PROC_NET.tcp, 4], [PROC_NET.tcp6, 6]] as const) {
+    for (const [file, family] of [
+      [PROC_NET.tcp, 4],
+      [PROC_NET.tcp6, 6],
+    ] as const) {
       // The buffer is reused by the file's next read: every row is handed out before that.
       const buf = await file.read();
       const row = { family, buf } as SocketRow & { family: 4 | 6; buf: Buffer };

@@ -27,14 +27,18 @@ export const ALL_TCP_STATES = 0x1ffe;
  * The file `ip netns add` binds a named namespace to. The name is checked first: it becomes a path that root opens.
  */
 export function namedNamespacePath(name: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name)) throw Object.assign(new Error(`not a network namespace name: ${JSON.stringify(name)}`), { code: 'EINVAL' });
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(name))
+    throw Object.assign(new Error(`not a network namespace name: ${JSON.stringify(name)}`), { code: 'EINVAL' });
   return `/run/netns/${name}`;
 }
 
 /** A sock_diag socket of this process's namespace, or of the named one (made on a thread that entered it). */
 export function openSockDiag(addon: SockDiagAddon, namespace?: string): number {
   if (namespace === undefined) return addon.open();
-  if (!addon.openIn) throw Object.assign(new Error('the netlink addon cannot enter a namespace (built before native/netns_socket.c)'), { code: 'ERR_DLOPEN_FAILED' });
+  if (!addon.openIn)
+    throw Object.assign(new Error('the netlink addon cannot enter a namespace (built before native/netns_socket.c)'), {
+      code: 'ERR_DLOPEN_FAILED',
+    });
   return addon.openIn(namedNamespacePath(namespace));
 }
 
@@ -51,7 +55,10 @@ export class SockDiagSocket {
   private buf: Buffer;
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly addon: SockDiagAddon, private readonly fd: number) {
+  private constructor(
+    private readonly addon: SockDiagAddon,
+    private readonly fd: number,
+  ) {
     this.buf = Buffer.alloc(addon.recordSize * 4096);
   }
 

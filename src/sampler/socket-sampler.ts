@@ -39,7 +39,11 @@ export interface Sample {
 export async function readCounters(forwards = false): Promise<Counters> {
   const netstat = (await PROC_NET.netstat.read()).toString('latin1');
   const snmp = (await PROC_NET.snmp.read()).toString('latin1');
-  return { ...parseCounterPairs(netstat, ['TcpExt']), ...parseCounterPairs(snmp, ['Tcp']), ...(forwards ? await readConntrack() : {}) };
+  return {
+    ...parseCounterPairs(netstat, ['TcpExt']),
+    ...parseCounterPairs(snmp, ['Tcp']),
+    ...(forwards ? await readConntrack() : {}),
+  };
 }
 
 type CensusPart = Pick<Sample, 'tcp' | 'sockets' | 'repeats' | 'census'>;
@@ -92,14 +96,22 @@ export class SocketSampler {
       const rows = await this.source();
       const { census, source } = await this.counter.take(rows);
       const { sockets, repeats, ...tcp } = census;
-      this.ended = { tcp, sockets, repeats, census: { source, ms: Math.round((performance.now() - started) * 10) / 10 } };
+      this.ended = {
+        tcp,
+        sockets,
+        repeats,
+        census: { source, ms: Math.round((performance.now() - started) * 10) / 10 },
+      };
     })();
     this.running = run.catch((err: unknown) => void (this.failure = err)).finally(() => (this.running = undefined));
     return this.running;
   }
 
   private async cheap(): Promise<Pick<Sample, 'sockstat' | 'counters'>> {
-    const [sockstat, counters] = await Promise.all([PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))), readCounters(this.forwards)]);
+    const [sockstat, counters] = await Promise.all([
+      PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))),
+      readCounters(this.forwards),
+    ]);
     return { sockstat, counters: pickKeyCounters(counters) };
   }
 
@@ -121,7 +133,8 @@ export class SocketSampler {
     const census = this.running ? undefined : this.startCensus();
     const cheap = await this.cheap();
     // A census started at this tick may end in time for this tick's sample: wait for it until the next tick is due.
-    if (census) await untilOrTimeout(census, (Math.floor(this.now() / this.intervalMs) + 1) * this.intervalMs - this.now());
+    if (census)
+      await untilOrTimeout(census, (Math.floor(this.now() / this.intervalMs) + 1) * this.intervalMs - this.now());
     this.emit(this.take(cheap, skipped));
   }
 

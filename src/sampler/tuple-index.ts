@@ -40,7 +40,8 @@ export class TupleIndex {
         this.size++;
         return -1;
       }
-      if (this.localIp[i] === localIp >>> 0 && this.remoteIp[i] === remoteIp >>> 0 && this.ports[i] === ports) return this.rows[i]!;
+      if (this.localIp[i] === localIp >>> 0 && this.remoteIp[i] === remoteIp >>> 0 && this.ports[i] === ports)
+        return this.rows[i]!;
       i = (i + 1) & this.mask;
     }
   }
@@ -60,7 +61,8 @@ export class TupleIndex {
     const { localIp, remoteIp, ports, rows, stamps, generation } = this;
     this.allocate(capacity);
     for (let i = 0; i < rows.length; i++) {
-      if (stamps[i] === generation) this.getOrSet(localIp[i]!, ports[i]! >>> 16, remoteIp[i]!, ports[i]! & 0xffff, rows[i]!);
+      if (stamps[i] === generation)
+        this.getOrSet(localIp[i]!, ports[i]! >>> 16, remoteIp[i]!, ports[i]! & 0xffff, rows[i]!);
     }
   }
 }

@@ -11,7 +11,15 @@ export const NEAR_SHARE = 0.8;
 /** ... and so is one that runs out within this long at the current rate. */
 export const NEAR_MS = 10 * 60_000;
 
-export type FindingKind = 'port-budget' | 'time-wait' | 'tw-buckets' | 'close-wait' | 'fd-limit' | 'fin-wait-2' | 'listen-overflow' | 'sysctl';
+export type FindingKind =
+  | 'port-budget'
+  | 'time-wait'
+  | 'tw-buckets'
+  | 'close-wait'
+  | 'fd-limit'
+  | 'fin-wait-2'
+  | 'listen-overflow'
+  | 'sysctl';
 
 export interface DoctorFinding {
   readonly kind: FindingKind;
@@ -32,7 +40,10 @@ export interface SysctlConfLine {
 }
 
 const REASON = `Only the side that closes first enters TIME_WAIT, and it stays there ${TIME_WAIT_SECONDS} s (TCP_TIMEWAIT_LEN, fixed in the kernel; tcp_fin_timeout does not change it).`;
-const scenario = (name: string, sets: Record<string, string | number> = {}) => `npx waitlab scenario ${name}${Object.entries(sets).map(([k, v]) => ` --set ${k}=${v}`).join('')}`;
+const scenario = (name: string, sets: Record<string, string | number> = {}) =>
+  `npx waitlab scenario ${name}${Object.entries(sets)
+    .map(([k, v]) => ` --set ${k}=${v}`)
+    .join('')}`;
 const perSecond = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const loopback = (destination: string) => destination.startsWith('127.');
 
@@ -56,28 +67,58 @@ export function near(d: DestinationView): boolean {
 
 function growthText(s: Snapshot, d: DestinationView): string {
   const secs = s.rates ? ` over the last ${n(Math.round(s.rates.seconds))} s` : '';
-  if (d.exhaustionMs !== null) return ` At the current rate (+${perSecond(d.portsPerSecond!)} ports per second${secs}) they run out in ${untilText(d.exhaustionMs)}; then connect() fails with EADDRNOTAVAIL ("Cannot assign requested address").`;
-  if (d.portsPerSecond !== null) return ` The count is not growing at the moment (${perSecond(d.portsPerSecond)} ports per second${secs}).`;
+  if (d.exhaustionMs !== null)
+    return ` At the current rate (+${perSecond(d.portsPerSecond!)} ports per second${secs}) they run out in ${untilText(d.exhaustionMs)}; then connect() fails with EADDRNOTAVAIL ("Cannot assign requested address").`;
+  if (d.portsPerSecond !== null)
+    return ` The count is not growing at the moment (${perSecond(d.portsPerSecond)} ports per second${secs}).`;
   return '';
 }
 
 function portBudgetFindings(s: Snapshot): DoctorFinding[] {
-  if (s.portBudget === null) return [{ kind: 'port-budget', nearLimit: false, text: 'No ip_local_port_range could be read: the port budget is unknown.' }];
+  if (s.portBudget === null)
+    return [
+      {
+        kind: 'port-budget',
+        nearLimit: false,
+        text: 'No ip_local_port_range could be read: the port budget is unknown.',
+      },
+    ];
   const held = (d: DestinationView) =>
     `Toward ${d.destination} this host holds ${n(d.ports)} of its ${n(s.portBudget!)}-port ip_local_port_range (${s.portRange}), ${pct(d.ports, s.portBudget!)} of the ports toward that ip:port (${n(d.timeWait)} TIME_WAIT, ${n(d.established)} ESTABLISHED, ${n(d.other)} other).`;
   const nearOnes = s.destinations.filter(near);
-  if (nearOnes.length > 0) return nearOnes.map((d) => ({ kind: 'port-budget', nearLimit: true, text: `${held(d)}${growthText(s, d)}` }));
+  if (nearOnes.length > 0)
+    return nearOnes.map((d) => ({ kind: 'port-budget', nearLimit: true, text: `${held(d)}${growthText(s, d)}` }));
   const busiest = s.destinations[0];
-  if (!busiest) return [{ kind: 'port-budget', nearLimit: false, text: `No outgoing connections: none of the ${n(s.portBudget)}-port budget (${s.portRange}) is in use toward any destination.` }];
-  return [{ kind: 'port-budget', nearLimit: false, text: `No destination is near its port budget. The busiest: ${held(busiest)}${growthText(s, busiest)}` }];
+  if (!busiest)
+    return [
+      {
+        kind: 'port-budget',
+        nearLimit: false,
+        text: `No outgoing connections: none of the ${n(s.portBudget)}-port budget (${s.portRange}) is in use toward any destination.`,
+      },
+    ];
+  return [
+    {
+      kind: 'port-budget',
+      nearLimit: false,
+      text: `No destination is near its port budget. The busiest: ${held(busiest)}${growthText(s, busiest)}`,
+    },
+  ];
 }
 
 function timeWaitFindings(s: Snapshot): DoctorFinding[] {
   const out: DoctorFinding[] = [];
   if (s.clientTimeWait > 0) {
-    const toward = s.destinations.filter((d) => d.timeWait > 0).slice(0, 3).map((d) => `${n(d.timeWait)} toward ${d.destination}`);
+    const toward = s.destinations
+      .filter((d) => d.timeWait > 0)
+      .slice(0, 3)
+      .map((d) => `${n(d.timeWait)} toward ${d.destination}`);
     const rate = Math.round(s.rates?.activeOpens ?? 0);
-    const sets = { ...(s.portRange ? { ports: s.portRange } : {}), twReuse: s.sysctls['net.ipv4.tcp_tw_reuse'] ?? 2, ...(rate >= 1 ? { rate: `${rate}/s` } : {}) };
+    const sets = {
+      ...(s.portRange ? { ports: s.portRange } : {}),
+      twReuse: s.sysctls['net.ipv4.tcp_tw_reuse'] ?? 2,
+      ...(rate >= 1 ? { rate: `${rate}/s` } : {}),
+    };
     const held =
       rate >= 1
         ? ` Each one holds a port of its destination's budget for those ${TIME_WAIT_SECONDS} s: this host opens ${n(rate)} connections per second (Tcp.ActiveOpens), which keeps up to ${n(rate * TIME_WAIT_SECONDS)} ports in TIME_WAIT, spread over its destinations.`
@@ -90,7 +131,11 @@ function timeWaitFindings(s: Snapshot): DoctorFinding[] {
         held +
         ' What would move it: reuse connections (keep-alive; costs idle connections held open), let the server close first (TIME_WAIT moves to the server, where a new SYN on the same 4-tuple takes the entry over, RFC 6191; costs the server an entry per client port), tcp_tw_reuse=1 (connect() takes over an entry older than tcp_tw_reuse_delay; needs TCP timestamps on both ends, outgoing connections only), or more budget: a wider ip_local_port_range or more destination addresses or ports (costs ports a local listener may need: reserve those with ip_local_reserved_ports).' +
         ' Reproduce it in a lab, then with keep-alive, then with the server closing first:',
-      reproduce: [scenario('short-conn', sets), scenario('keepalive-vs-close'), scenario('short-conn', { ...sets, closer: 'server' })],
+      reproduce: [
+        scenario('short-conn', sets),
+        scenario('keepalive-vs-close'),
+        scenario('short-conn', { ...sets, closer: 'server' }),
+      ],
     });
   }
   if (s.serverTimeWait > 0) {
@@ -129,8 +174,16 @@ function closeWaitFindings(before: Snapshot, s: Snapshot): DoctorFinding[] {
   const secs = s.rates ? Math.round(s.rates.seconds) : 0;
   const holders = s.holders.filter((h) => h.closeWait > 0);
   const named = holders.slice(0, 5).map((h) => `pid ${h.pid} (${h.command}) ${n(h.closeWait)}`);
-  if (s.unseen.closeWait > 0) named.push(`${n(s.unseen.closeWait)} by a process ${s.unseen.why === 'not visible without root' ? 'not visible without root' : 'not found (exited, or in another pid namespace)'}`);
-  const trend = grew > 0 ? `grew by ${n(grew)} in ${n(secs)} s: an application that does not close` : grew < 0 ? `fell by ${n(-grew)} in ${n(secs)} s` : `no change in ${n(secs)} s`;
+  if (s.unseen.closeWait > 0)
+    named.push(
+      `${n(s.unseen.closeWait)} by a process ${s.unseen.why === 'not visible without root' ? 'not visible without root' : 'not found (exited, or in another pid namespace)'}`,
+    );
+  const trend =
+    grew > 0
+      ? `grew by ${n(grew)} in ${n(secs)} s: an application that does not close`
+      : grew < 0
+        ? `fell by ${n(-grew)} in ${n(secs)} s`
+        : `no change in ${n(secs)} s`;
   const out: DoctorFinding[] = [
     {
       kind: 'close-wait',
@@ -158,10 +211,15 @@ function finWait2Findings(s: Snapshot): DoctorFinding[] {
   const count = s.states.FIN_WAIT2;
   if (count === 0) return [];
   const finTimeout = s.sysctls['net.ipv4.tcp_fin_timeout'] ?? '?';
-  const held = s.holders.filter((h) => h.finWait2 > 0).slice(0, 5).map((h) => `pid ${h.pid} (${h.command}) ${n(h.finWait2)}`);
+  const held = s.holders
+    .filter((h) => h.finWait2 > 0)
+    .slice(0, 5)
+    .map((h) => `pid ${h.pid} (${h.command}) ${n(h.finWait2)}`);
   let text = `FIN_WAIT2 on this host: ${n(count)}: it closed first and the peer has not closed its side yet.`;
-  if (s.orphans.finWait2 > 0) text += ` ${n(s.orphans.finWait2)} are orphans (their fd was closed): each ends after tcp_fin_timeout (${finTimeout} s).`;
-  if (held.length > 0) text += ` Held by processes that still have the fd open (after shutdown()): ${held.join(', ')}; tcp_fin_timeout does not end those.`;
+  if (s.orphans.finWait2 > 0)
+    text += ` ${n(s.orphans.finWait2)} are orphans (their fd was closed): each ends after tcp_fin_timeout (${finTimeout} s).`;
+  if (held.length > 0)
+    text += ` Held by processes that still have the fd open (after shutdown()): ${held.join(', ')}; tcp_fin_timeout does not end those.`;
   text += ' Reproduce it in a lab:';
   return [{ kind: 'fin-wait-2', nearLimit: false, text, reproduce: [scenario('fin-wait-2')] }];
 }
@@ -191,15 +249,20 @@ function sysctlFindings(s: Snapshot, conf: readonly SysctlConfLine[]): DoctorFin
   }
   const recycle = s.sysctls['net.ipv4.tcp_tw_recycle'];
   if (recycle === '1') {
-    out.push({ kind: 'sysctl', nearLimit: false, text: 'tcp_tw_recycle=1 on this (pre-4.12) kernel: it drops SYNs from clients behind NAT whose timestamps are not monotonic, which is why Linux 4.12 removed it. Set it to 0.' });
+    out.push({
+      kind: 'sysctl',
+      nearLimit: false,
+      text: 'tcp_tw_recycle=1 on this (pre-4.12) kernel: it drops SYNs from clients behind NAT whose timestamps are not monotonic, which is why Linux 4.12 removed it. Set it to 0.',
+    });
   }
   for (const line of conf.filter((l) => /^\s*net[./]ipv4[./]tcp_tw_recycle\s*=/.test(l.text))) {
     out.push({
       kind: 'sysctl',
       nearLimit: false,
-      text: recycle === undefined
-        ? `${line.file}:${line.line} sets net.ipv4.tcp_tw_recycle, which this kernel does not have: it was removed in Linux 4.12, so that line changes nothing (sysctl --system reports it as unknown). Remove it; for TIME_WAIT on outgoing connections tcp_tw_reuse is the setting that exists.`
-        : `${line.file}:${line.line} sets net.ipv4.tcp_tw_recycle: removed in Linux 4.12, and harmful before it behind NAT.`,
+      text:
+        recycle === undefined
+          ? `${line.file}:${line.line} sets net.ipv4.tcp_tw_recycle, which this kernel does not have: it was removed in Linux 4.12, so that line changes nothing (sysctl --system reports it as unknown). Remove it; for TIME_WAIT on outgoing connections tcp_tw_reuse is the setting that exists.`
+          : `${line.file}:${line.line} sets net.ipv4.tcp_tw_recycle: removed in Linux 4.12, and harmful before it behind NAT.`,
     });
   }
   const reuse = s.sysctls['net.ipv4.tcp_tw_reuse'];
@@ -218,7 +281,12 @@ function sysctlFindings(s: Snapshot, conf: readonly SysctlConfLine[]): DoctorFin
     });
   }
   if (reuse === '1' && s.sysctls['net.ipv4.tcp_timestamps'] === '0') {
-    out.push({ kind: 'sysctl', nearLimit: false, text: `tcp_tw_reuse=1 with tcp_timestamps=0: reuse checks the peer's last timestamp kept in the TIME_WAIT entry, so without timestamps it never happens. Reproduce it in a lab:`, reproduce: [`${scenario('short-conn', { twReuse: 1 })} --sysctl client:net.ipv4.tcp_timestamps=0`] });
+    out.push({
+      kind: 'sysctl',
+      nearLimit: false,
+      text: `tcp_tw_reuse=1 with tcp_timestamps=0: reuse checks the peer's last timestamp kept in the TIME_WAIT entry, so without timestamps it never happens. Reproduce it in a lab:`,
+      reproduce: [`${scenario('short-conn', { twReuse: 1 })} --sysctl client:net.ipv4.tcp_timestamps=0`],
+    });
   }
   return out;
 }

@@ -32,7 +32,14 @@ export class HostReader {
       PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))),
     ]);
     const census = takeCensus(rows, portRangeOf(sysctls));
-    return { atMs: performance.now(), at: new Date().toISOString(), census, counters: pickKeyCounters(counters), sockstat, sysctls };
+    return {
+      atMs: performance.now(),
+      at: new Date().toISOString(),
+      census,
+      counters: pickKeyCounters(counters),
+      sockstat,
+      sysctls,
+    };
   }
 }
 

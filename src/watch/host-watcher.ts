@@ -14,7 +14,10 @@ export class HostWatcher {
   private readonly reader = new HostReader();
   private previous: HostReading | undefined;
   private readonly earlier: PortsAt[] = [];
-  private readonly history = Object.fromEntries(TCP_STATES.map((s) => [s, [] as number[]])) as Record<TcpStateName, number[]>;
+  private readonly history = Object.fromEntries(TCP_STATES.map((s) => [s, [] as number[]])) as Record<
+    TcpStateName,
+    number[]
+  >;
   private owners: SocketOwners = { byInode: new Map(), hidden: 0 };
 
   constructor(private readonly host: string) {}

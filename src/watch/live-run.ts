@@ -33,23 +33,37 @@ export function liveRunHosts(dirGiven: string): Extract<WatchTarget, { path: str
   }
   if (!built) throw new UsageError(`--run ${dirGiven}: the run has not built its lab (yet)`);
   // The name becomes a path under /run/waitlab: a lab's name (wl<pid>n<k>) or nothing.
-  if (!LAB_NAME.test(built.lab)) throw new UsageError(`--run ${dirGiven}: its log names lab ${JSON.stringify(built.lab)}, which is no lab's name`);
-  if (typeof built.hosts !== 'object' || built.hosts === null) throw new UsageError(`--run ${dirGiven}: its log's "lab built" line lists no hosts`);
+  if (!LAB_NAME.test(built.lab))
+    throw new UsageError(`--run ${dirGiven}: its log names lab ${JSON.stringify(built.lab)}, which is no lab's name`);
+  if (typeof built.hosts !== 'object' || built.hosts === null)
+    throw new UsageError(`--run ${dirGiven}: its log's "lab built" line lists no hosts`);
   // Each name is passed to a reader inside the namespace: a lab host's name, or nothing ("--help" was an option there).
   for (const [name, host] of Object.entries(built.hosts)) {
-    if (!LAB_HOST_NAME.test(name)) throw new UsageError(`--run ${dirGiven}: its log names host ${JSON.stringify(name)}, which is no lab host's name`);
-    if (host?.location !== `${built.lab}-${name}`) throw new UsageError(`--run ${dirGiven}: its log puts host ${name} in namespace ${JSON.stringify(host?.location)}, not ${built.lab}-${name}`);
+    if (!LAB_HOST_NAME.test(name))
+      throw new UsageError(
+        `--run ${dirGiven}: its log names host ${JSON.stringify(name)}, which is no lab host's name`,
+      );
+    if (host?.location !== `${built.lab}-${name}`)
+      throw new UsageError(
+        `--run ${dirGiven}: its log puts host ${name} in namespace ${JSON.stringify(host?.location)}, not ${built.lab}-${name}`,
+      );
   }
   if (ended) throw new UsageError(`--run ${dirGiven}: the run is over, its lab ${built.lab} is torn down`);
   let owner: LabOwner;
   try {
     owner = JSON.parse(readFileSync(join(LABS_DIR, `${built.lab}.json`), 'utf8')) as LabOwner;
   } catch {
-    throw new UsageError(`--run ${dirGiven}: lab ${built.lab} is not on this machine (no ${LABS_DIR}/${built.lab}.json)`);
+    throw new UsageError(
+      `--run ${dirGiven}: lab ${built.lab} is not on this machine (no ${LABS_DIR}/${built.lab}.json)`,
+    );
   }
-  if (processStartTime(owner.pid) !== owner.startTime) throw new UsageError(`--run ${dirGiven}: the run's controller (pid ${owner.pid}) is gone`);
+  if (processStartTime(owner.pid) !== owner.startTime)
+    throw new UsageError(`--run ${dirGiven}: the run's controller (pid ${owner.pid}) is gone`);
   return Object.entries(built.hosts).map(([name, host]) => {
-    if (!owner.namespaces.includes(host.location)) throw new UsageError(`--run ${dirGiven}: host ${name}'s namespace ${host.location} is not one of lab ${built.lab}'s`);
+    if (!owner.namespaces.includes(host.location))
+      throw new UsageError(
+        `--run ${dirGiven}: host ${name}'s namespace ${host.location} is not one of lab ${built.lab}'s`,
+      );
     return namedNamespace(host.location, name);
   });
 }

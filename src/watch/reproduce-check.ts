@@ -59,7 +59,11 @@ export interface FixTried {
 }
 
 export interface ReproduceOutcome {
-  readonly reference: { readonly floods: readonly FloodReproduced[]; readonly leak: LeakReproduced | null; readonly backlog: BacklogReproduced | null };
+  readonly reference: {
+    readonly floods: readonly FloodReproduced[];
+    readonly leak: LeakReproduced | null;
+    readonly backlog: BacklogReproduced | null;
+  };
   /** Every problem of the host showed in the lab. */
   readonly reproduced: boolean;
   readonly fixes: readonly FixTried[];
@@ -91,8 +95,12 @@ function floodInLab(report: Report, flood: ReproducedFlood): FloodInLab {
 function floodReproduced(report: Report, flood: ReproducedFlood): FloodReproduced {
   const lab = floodInLab(report, flood);
   const doctorMs = flood.destination.exhaustionMs;
-  const labMs = lab.ranOutMs !== null && lab.connectRate > 0 ? Math.round(lab.ranOutMs - (flood.destination.ports / lab.connectRate) * 1000) : null;
-  const ratio = labMs !== null && doctorMs !== null && doctorMs > 0 ? Math.round((labMs / doctorMs) * 1000) / 1000 : null;
+  const labMs =
+    lab.ranOutMs !== null && lab.connectRate > 0
+      ? Math.round(lab.ranOutMs - (flood.destination.ports / lab.connectRate) * 1000)
+      : null;
+  const ratio =
+    labMs !== null && doctorMs !== null && doctorMs > 0 ? Math.round((labMs / doctorMs) * 1000) / 1000 : null;
   const sameLimit = lab.noPort > 0 && lab.ranOutMs !== null;
   const inTime = doctorMs === null || (ratio !== null && Math.abs(ratio - 1) <= REPRODUCE_TOLERANCE);
   return { ...lab, doctorMs, labMs, ratio, reproduced: sameLimit && inTime };
@@ -103,7 +111,14 @@ function leakReproduced(report: Report, r: Reproduction): LeakReproduced | null 
   const labCount = report.hosts[OBSERVED]?.final.CLOSE_WAIT ?? 0;
   const labPerSecond = round1(labCount / r.loadSeconds);
   const ratio = Math.round((labPerSecond / r.leak.perSecond) * 1000) / 1000;
-  return { side: r.leak.side, hostPerSecond: r.leak.perSecond, labCount, labPerSecond, ratio, reproduced: labCount > 0 && Math.abs(ratio - 1) <= REPRODUCE_TOLERANCE };
+  return {
+    side: r.leak.side,
+    hostPerSecond: r.leak.perSecond,
+    labCount,
+    labPerSecond,
+    ratio,
+    reproduced: labCount > 0 && Math.abs(ratio - 1) <= REPRODUCE_TOLERANCE,
+  };
 }
 
 function backlogReproduced(report: Report, r: Reproduction): BacklogReproduced | null {
@@ -117,14 +132,20 @@ function fixTried(report: Report, r: Reproduction, fix: CandidateFix): FixTried 
   const clean = floods.every((f) => f.noPort === 0 && f.attempts > 0);
   // A budget that lasts longer than TIME_WAIT never runs out at this rate: the entries end before it is spent.
   const lasting = floods.every((f) => f.predictedMs === null || f.predictedMs > TIME_WAIT_SECONDS * 1000);
-  const postponedToMs = clean && !lasting ? Math.min(...floods.flatMap((f) => (f.predictedMs === null ? [] : [f.predictedMs]))) : null;
+  const postponedToMs =
+    clean && !lasting ? Math.min(...floods.flatMap((f) => (f.predictedMs === null ? [] : [f.predictedMs]))) : null;
   return { fix, floods, cured: clean && lasting, postponedToMs };
 }
 
 /** reports: the reference run (the host as observed) first, then one per fix, in the fixes' order. */
-export function judgeReproduction(r: Reproduction, fixes: readonly CandidateFix[], reports: readonly Report[]): ReproduceOutcome {
+export function judgeReproduction(
+  r: Reproduction,
+  fixes: readonly CandidateFix[],
+  reports: readonly Report[],
+): ReproduceOutcome {
   const [reference, ...rest] = reports;
-  if (!reference || rest.length !== fixes.length) throw new Error(`expected ${fixes.length + 1} reports, got ${reports.length}`);
+  if (!reference || rest.length !== fixes.length)
+    throw new Error(`expected ${fixes.length + 1} reports, got ${reports.length}`);
   const floods = r.floods.map((f) => floodReproduced(reference, f));
   const leak = leakReproduced(reference, r);
   const backlog = backlogReproduced(reference, r);

@@ -35,7 +35,7 @@ function sysctlLines(p: Profile): string[] {
 }
 
 const SERVER_CLOSES_COST =
-  'the destination holds the TIME_WAIT entries instead (one per client port; a new SYN on the same 4-tuple takes an entry over, RFC 6191), and it must send the close: Connection: close from the server, or its idle timeout shorter than the client\'s';
+  "the destination holds the TIME_WAIT entries instead (one per client port; a new SYN on the same 4-tuple takes an entry over, RFC 6191), and it must send the close: Connection: close from the server, or its idle timeout shorter than the client's";
 
 /** The fixes to run for the ports that ran out, smallest change first. */
 export function candidateFixes(o: ObservedHost, r: Reproduction): CandidateFix[] {
@@ -44,17 +44,33 @@ export function candidateFixes(o: ObservedHost, r: Reproduction): CandidateFix[]
   const s = o.sysctls;
   if (s.twReuse !== 1 && s.timestamps !== 0) {
     const p = builtIn('tw-reuse');
-    out.push({ label: 'tcp_tw_reuse=1', changes: 'sysctl', profile: p, overrides: {}, change: sysctlLines(p), cost: p.cost ?? '' });
+    out.push({
+      label: 'tcp_tw_reuse=1',
+      changes: 'sysctl',
+      profile: p,
+      overrides: {},
+      change: sysctlLines(p),
+      cost: p.cost ?? '',
+    });
   }
   const wide = builtIn('wide-ports');
   if (o.portBudget !== null && o.portBudget < 50_000) {
-    out.push({ label: 'ip_local_port_range 15000 64999', changes: 'sysctl', profile: wide, overrides: {}, change: sysctlLines(wide), cost: wide.cost ?? '' });
+    out.push({
+      label: 'ip_local_port_range 15000 64999',
+      changes: 'sysctl',
+      profile: wide,
+      overrides: {},
+      change: sysctlLines(wide),
+      cost: wide.cost ?? '',
+    });
   }
   out.push({
     label: 'the server closes first',
     changes: 'application',
     overrides: { closer: 'server' },
-    change: ['let the destination close each connection first (its response with Connection: close), instead of this host'],
+    change: [
+      'let the destination close each connection first (its response with Connection: close), instead of this host',
+    ],
     cost: SERVER_CLOSES_COST,
   });
   return out;
@@ -68,8 +84,15 @@ export function untestedFixes(o: ObservedHost, r: Reproduction): UntestedFix[] {
       change: 'keep-alive (reuse connections toward each destination)',
       why: `an application change this lab can only model: the host's client opens one connection per request, and a pool of N kept-alive connections would hold N ports instead of connect rate x 60 s`,
     });
-    out.push({ change: 'more destination addresses or ports', why: 'each destination ip:port has its own budget; the lab would only show more of the same' });
-    if (o.sysctls.timestamps === 0) out.push({ change: 'tcp_tw_reuse=1', why: 'this host has tcp_timestamps=0, and tcp_tw_reuse needs timestamps on both ends' });
+    out.push({
+      change: 'more destination addresses or ports',
+      why: 'each destination ip:port has its own budget; the lab would only show more of the same',
+    });
+    if (o.sysctls.timestamps === 0)
+      out.push({
+        change: 'tcp_tw_reuse=1',
+        why: 'this host has tcp_timestamps=0, and tcp_tw_reuse needs timestamps on both ends',
+      });
   }
   if (r.leak) {
     out.push({
@@ -78,7 +101,10 @@ export function untestedFixes(o: ObservedHost, r: Reproduction): UntestedFix[] {
     });
   }
   if (r.backlog) {
-    out.push({ change: 'accept faster, or a larger listen() backlog with net.core.somaxconn to match', why: 'doctor cannot see the application\'s backlog or its accept rate' });
+    out.push({
+      change: 'accept faster, or a larger listen() backlog with net.core.somaxconn to match',
+      why: "doctor cannot see the application's backlog or its accept rate",
+    });
   }
   return out;
 }

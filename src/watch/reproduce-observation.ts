@@ -166,7 +166,10 @@ function closeWaitOf(before: Snapshot, after: Snapshot, seconds: number): Observ
     grew,
     perSecond: Math.round((grew / seconds) * 10) / 10,
     outgoing: after.destinations.reduce((s, d) => s + (d.closeWait ?? 0), 0),
-    holders: after.holders.filter((h) => h.closeWait > 0).slice(0, MAX_HOLDERS).map((h) => ({ pid: h.pid, command: h.command, closeWait: h.closeWait })),
+    holders: after.holders
+      .filter((h) => h.closeWait > 0)
+      .slice(0, MAX_HOLDERS)
+      .map((h) => ({ pid: h.pid, command: h.command, closeWait: h.closeWait })),
   };
 }
 
@@ -180,10 +183,20 @@ export function observeHost(before: Snapshot, after: Snapshot, watchedMs: number
     watchedMs,
     sysctls: observedSysctls(after.sysctls),
     portBudget: after.portBudget,
-    rates: r ? { activeOpens: r.activeOpens, passiveOpens: r.passiveOpens, timeWaitEntered: r.timeWaitEntered, timeWaitOverflows: r.timeWaitOverflows } : null,
+    rates: r
+      ? {
+          activeOpens: r.activeOpens,
+          passiveOpens: r.passiveOpens,
+          timeWaitEntered: r.timeWaitEntered,
+          timeWaitOverflows: r.timeWaitOverflows,
+        }
+      : null,
     exhausting: after.destinations.flatMap((d) => exhaustingDestination(d) ?? []).slice(0, MAX_REPRODUCED_DESTINATIONS),
     closeWait: closeWaitOf(before, after, seconds),
-    listenOverflow: r && r.listenOverflows > 0 ? { overflowsPerSecond: r.listenOverflows, passiveOpensPerSecond: r.passiveOpens } : null,
+    listenOverflow:
+      r && r.listenOverflows > 0
+        ? { overflowsPerSecond: r.listenOverflows, passiveOpensPerSecond: r.passiveOpens }
+        : null,
   };
 }
 

@@ -3,14 +3,29 @@
 // of it is used, as any input from outside this process is.
 import { UsageError } from '../core/errors.ts';
 import { array, checkShape, literal, nullable, objectOf, string, type Shape } from '../core/shape.ts';
-import type { CloseWaitHolder, ExhaustingDestination, Ipv4Endpoint, ObservedCloseWait, ObservedHost, ObservedListenOverflow, ObservedRates, ObservedSysctls } from './reproduce-observation.ts';
+import type {
+  CloseWaitHolder,
+  ExhaustingDestination,
+  Ipv4Endpoint,
+  ObservedCloseWait,
+  ObservedHost,
+  ObservedListenOverflow,
+  ObservedRates,
+  ObservedSysctls,
+} from './reproduce-observation.ts';
 import type { PortRange } from '../core/units.ts';
 
 function bounded(expected: string, ok: (v: number) => boolean): Shape<number> {
-  return { expected, schema: { type: 'number' }, problem: (v, path) => (typeof v === 'number' && Number.isFinite(v) && ok(v) ? undefined : `${path}: expected ${expected}`) };
+  return {
+    expected,
+    schema: { type: 'number' },
+    problem: (v, path) =>
+      typeof v === 'number' && Number.isFinite(v) && ok(v) ? undefined : `${path}: expected ${expected}`,
+  };
 }
 
-const int = (min: number, max: number) => bounded(`a whole number from ${min} to ${max}`, (v) => Number.isInteger(v) && v >= min && v <= max);
+const int = (min: number, max: number) =>
+  bounded(`a whole number from ${min} to ${max}`, (v) => Number.isInteger(v) && v >= min && v <= max);
 const count = () => int(0, 2 ** 31 - 1);
 const perSecond = () => bounded('a rate from 0 to 10,000,000 per second', (v) => v >= 0 && v <= 10_000_000);
 const signedPerSecond = () => bounded('a rate within +-10,000,000 per second', (v) => Math.abs(v) <= 10_000_000);
@@ -20,13 +35,19 @@ const port = () => int(1, 65535);
 const OCTETS: Shape<readonly [number, number, number, number]> = {
   expected: 'four octets',
   schema: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 }, minItems: 4, maxItems: 4 },
-  problem: (v, path) => (Array.isArray(v) && v.length === 4 && v.every((o) => Number.isInteger(o) && o >= 0 && o <= 255) ? undefined : `${path}: expected four octets 0-255`),
+  problem: (v, path) =>
+    Array.isArray(v) && v.length === 4 && v.every((o) => Number.isInteger(o) && o >= 0 && o <= 255)
+      ? undefined
+      : `${path}: expected four octets 0-255`,
 };
 
 const ISO_TIME: Shape<string> = {
   expected: 'an ISO 8601 UTC time',
   schema: { type: 'string' },
-  problem: (v, path) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(v) ? undefined : `${path}: expected an ISO 8601 UTC time`),
+  problem: (v, path) =>
+    typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(v)
+      ? undefined
+      : `${path}: expected an ISO 8601 UTC time`,
 };
 
 const PORT_RANGE: Shape<PortRange> = {
@@ -34,7 +55,13 @@ const PORT_RANGE: Shape<PortRange> = {
   schema: { type: 'object', properties: { lo: { type: 'integer' }, hi: { type: 'integer' } }, required: ['lo', 'hi'] },
   problem: (v, path) => {
     const r = v as PortRange;
-    return typeof v === 'object' && v !== null && port().problem(r.lo, '') === undefined && port().problem(r.hi, '') === undefined && r.lo <= r.hi ? undefined : `${path}: expected {lo, hi} within 1-65535`;
+    return typeof v === 'object' &&
+      v !== null &&
+      port().problem(r.lo, '') === undefined &&
+      port().problem(r.hi, '') === undefined &&
+      r.lo <= r.hi
+      ? undefined
+      : `${path}: expected {lo, hi} within 1-65535`;
   },
 };
 
@@ -65,11 +92,25 @@ const DESTINATION = objectOf<ExhaustingDestination>()({
 
 const HOLDER = objectOf<CloseWaitHolder>()({ pid: int(1, 4_194_304), command: string(), closeWait: count() });
 
-const CLOSE_WAIT = objectOf<ObservedCloseWait>()({ count: count(), grew: count(), perSecond: perSecond(), outgoing: count(), holders: array(HOLDER) });
+const CLOSE_WAIT = objectOf<ObservedCloseWait>()({
+  count: count(),
+  grew: count(),
+  perSecond: perSecond(),
+  outgoing: count(),
+  holders: array(HOLDER),
+});
 
-const LISTEN = objectOf<ObservedListenOverflow>()({ overflowsPerSecond: perSecond(), passiveOpensPerSecond: perSecond() });
+const LISTEN = objectOf<ObservedListenOverflow>()({
+  overflowsPerSecond: perSecond(),
+  passiveOpensPerSecond: perSecond(),
+});
 
-const RATES = objectOf<ObservedRates>()({ activeOpens: perSecond(), passiveOpens: perSecond(), timeWaitEntered: perSecond(), timeWaitOverflows: perSecond() });
+const RATES = objectOf<ObservedRates>()({
+  activeOpens: perSecond(),
+  passiveOpens: perSecond(),
+  timeWaitEntered: perSecond(),
+  timeWaitOverflows: perSecond(),
+});
 
 const OBSERVED_HOST = objectOf<ObservedHost>()({
   host: string(),
@@ -88,7 +129,8 @@ export const MAX_OBSERVED_BYTES = 1 << 20;
 
 /** The reader's stdout, parsed and checked; a reader that printed anything else is refused. */
 export function parseObservedHost(text: string, from: string): ObservedHost {
-  if (text.length > MAX_OBSERVED_BYTES) throw new UsageError(`the reader inside ${from} answered more than ${MAX_OBSERVED_BYTES} bytes`);
+  if (text.length > MAX_OBSERVED_BYTES)
+    throw new UsageError(`the reader inside ${from} answered more than ${MAX_OBSERVED_BYTES} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(text);

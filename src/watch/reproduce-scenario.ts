@@ -4,7 +4,12 @@
 // Every value is written from its parsed type (reproduce-source.ts): nothing of the host is copied as text into code.
 import { TIME_WAIT_SECONDS } from '../core/port-budget.ts';
 import { commentLines, countText, decimalText, intText, scenarioNameOf, stringLiteral } from './reproduce-source.ts';
-import { endpointText, type ExhaustingDestination, type ObservedHost, type ObservedSysctls } from './reproduce-observation.ts';
+import {
+  endpointText,
+  type ExhaustingDestination,
+  type ObservedHost,
+  type ObservedSysctls,
+} from './reproduce-observation.ts';
 
 /** The lab's load lasts this much longer than the budget takes to fill, so that the failures show. */
 const RUN_PAST_EXHAUSTION = 1.3;
@@ -64,11 +69,27 @@ function hostSysctls(s: ObservedSysctls): string[] {
   };
   if (s.portRange) lines.push(`          'net.ipv4.ip_local_port_range': \`\${p.ports.lo} \${p.ports.hi}\`,`);
   if (s.twReuse !== null) lines.push(`          'net.ipv4.tcp_tw_reuse': p.twReuse,`);
-  fixed('net.ipv4.tcp_tw_reuse_delay', s.twReuseDelayMs, 'How old a TIME_WAIT entry must be before tcp_tw_reuse=1 takes it over: read on the host.');
+  fixed(
+    'net.ipv4.tcp_tw_reuse_delay',
+    s.twReuseDelayMs,
+    'How old a TIME_WAIT entry must be before tcp_tw_reuse=1 takes it over: read on the host.',
+  );
   fixed('net.ipv4.tcp_timestamps', s.timestamps, 'Read on the host: tcp_tw_reuse needs timestamps on both ends.');
-  fixed('net.ipv4.tcp_fin_timeout', s.finTimeoutSeconds, 'Read on the host: it ends orphaned FIN_WAIT_2 only, never TIME_WAIT (60 s, compiled in).');
-  fixed('net.ipv4.tcp_max_tw_buckets', s.maxTwBuckets, 'Read on the host: past this many TIME_WAIT sockets the kernel closes without TIME_WAIT.');
-  fixed('net.ipv4.tcp_rfc1337', s.rfc1337, 'Read on the host: with 0, an RST that reaches a TIME_WAIT socket ends it early.');
+  fixed(
+    'net.ipv4.tcp_fin_timeout',
+    s.finTimeoutSeconds,
+    'Read on the host: it ends orphaned FIN_WAIT_2 only, never TIME_WAIT (60 s, compiled in).',
+  );
+  fixed(
+    'net.ipv4.tcp_max_tw_buckets',
+    s.maxTwBuckets,
+    'Read on the host: past this many TIME_WAIT sockets the kernel closes without TIME_WAIT.',
+  );
+  fixed(
+    'net.ipv4.tcp_rfc1337',
+    s.rfc1337,
+    'Read on the host: with 0, an RST that reaches a TIME_WAIT socket ends it early.',
+  );
   fixed('net.core.somaxconn', s.somaxconn, 'Read on the host: the cap on every listen() backlog.');
   return lines;
 }
@@ -127,7 +148,9 @@ function leakPart(o: ObservedHost, params: Param[]): { part: Part; leak: Reprodu
   const part: Part = { hosts: [], actors: [] };
   const cw = o.closeWait;
   if (!cw) return { part, leak: null };
-  const holders = cw.holders.map((h) => `pid ${intText(h.pid)} ${stringLiteral(h.command)} (${countText(h.closeWait)})`).join(', ');
+  const holders = cw.holders
+    .map((h) => `pid ${intText(h.pid)} ${stringLiteral(h.command)} (${countText(h.closeWait)})`)
+    .join(', ');
   // Most of it on connections this host opened: it is the client that does not close after its peer's FIN.
   const side = cw.outgoing * 2 > cw.count ? 'client' : 'server';
   params.push({
@@ -137,7 +160,10 @@ function leakPart(o: ObservedHost, params: Param[]): { part: Part; leak: Reprodu
   });
   const why = `The leak: the peer closes, and the host's application never does (CLOSE_WAIT stays while it holds the fd; no sysctl or timer ends it).`;
   if (side === 'server') {
-    part.hosts.push(...commentLines('Its clients: they close first, after each response.', '      '), `      peer: {},`);
+    part.hosts.push(
+      ...commentLines('Its clients: they close first, after each response.', '      '),
+      `      peer: {},`,
+    );
     part.actors.push(
       ...commentLines(`${why} Doctor does not record which listening port: ${LEAKING_PORT} stands for it.`, '      '),
       `      leaking: { kind: 'http-server', host: '${OBSERVED}', port: ${LEAKING_PORT}, keepAlive: false, closer: 'client', closeStyle: 'never' },`,
@@ -145,7 +171,10 @@ function leakPart(o: ObservedHost, params: Param[]): { part: Part; leak: Reprodu
     );
     return { part, leak: { actor: 'leaking', side, perSecond: cw.perSecond } };
   }
-  part.hosts.push(...commentLines('The server the host connects to: it closes first, after each response.', '      '), `      upstream: {},`);
+  part.hosts.push(
+    ...commentLines('The server the host connects to: it closes first, after each response.', '      '),
+    `      upstream: {},`,
+  );
   part.actors.push(
     ...commentLines(why, '      '),
     `      closing: { kind: 'http-server', host: 'upstream', port: ${LEAKING_PORT}, keepAlive: false, closer: 'server' },`,
@@ -154,13 +183,20 @@ function leakPart(o: ObservedHost, params: Param[]): { part: Part; leak: Reprodu
   return { part, leak: { actor: 'leaking', side, perSecond: cw.perSecond } };
 }
 
-function backlogPart(o: ObservedHost, params: Param[], hasPeer: boolean): { part: Part; backlog: Reproduction['backlog'] } {
+function backlogPart(
+  o: ObservedHost,
+  params: Param[],
+  hasPeer: boolean,
+): { part: Part; backlog: Reproduction['backlog'] } {
   const part: Part = { hosts: [], actors: [] };
   const lo = o.listenOverflow;
   if (!lo) return { part, backlog: null };
   params.push({
     name: 'arrivalRate',
-    code: "f.rate({ default: '" + decimalText(lo.overflowsPerSecond + lo.passiveOpensPerSecond) + "/s', describe: 'new connections per second toward the listener' })",
+    code:
+      "f.rate({ default: '" +
+      decimalText(lo.overflowsPerSecond + lo.passiveOpensPerSecond) +
+      "/s', describe: 'new connections per second toward the listener' })",
     why: `Arrivals at the host's listeners: ${per(lo.passiveOpensPerSecond)} accepted handshakes (Tcp.PassiveOpens) and ${per(lo.overflowsPerSecond)} dropped on a full accept queue (TcpExt.ListenOverflows).`,
   });
   if (!hasPeer) part.hosts.push(...commentLines('Clients of the host.', '      '), `      peer: {},`);
@@ -189,11 +225,19 @@ export function writeReproduction(o: ObservedHost): Reproduction {
     });
   }
   if (s.twReuse !== null) {
-    params.push({ name: 'twReuse', code: `f.int({ default: ${intText(s.twReuse)}, min: 0, max: 2, describe: 'the host\\'s net.ipv4.tcp_tw_reuse (0 off, 1 on, 2 loopback only)' })`, why: 'tcp_tw_reuse read on the host.' });
+    params.push({
+      name: 'twReuse',
+      code: `f.int({ default: ${intText(s.twReuse)}, min: 0, max: 2, describe: 'the host\\'s net.ipv4.tcp_tw_reuse (0 off, 1 on, 2 loopback only)' })`,
+      why: 'tcp_tw_reuse read on the host.',
+    });
   }
   const exhaustion = exhaustionPart(o, params);
   const leak = leakPart(o, params);
-  const backlog = backlogPart(o, params, leak.part.hosts.some((l) => l.includes('peer:')));
+  const backlog = backlogPart(
+    o,
+    params,
+    leak.part.hosts.some((l) => l.includes('peer:')),
+  );
   params.unshift({
     name: 'duration',
     code: `f.duration({ default: '${intText(seconds)}s', describe: 'how long the load runs' })`,
@@ -211,7 +255,7 @@ export function writeReproduction(o: ObservedHost): Reproduction {
   const problems = [
     ...exhaustion.floods.map((f) => `the ports toward ${endpointText(f.destination.endpoint)} run out`),
     ...(leak.leak ? [`CLOSE_WAIT grows (an application that does not close, on its ${leak.leak.side} side)`] : []),
-    ...(backlog.backlog ? ['a listener\'s accept queue overflows'] : []),
+    ...(backlog.backlog ? ["a listener's accept queue overflows"] : []),
   ];
   const source = [
     ...commentLines(header[0]!, ''),

@@ -32,7 +32,8 @@ export function countText(v: number): string {
 
 /** Comment lines of at most `width` characters, each starting with `indent// `; the text must be one line of ASCII. */
 export function commentLines(text: string, indent: string, width = 116): string[] {
-  if (/[^\x20-\x7e]/.test(text)) throw new InvalidValueError('a comment of a written scenario must be printable ASCII on one line');
+  if (/[^\x20-\x7e]/.test(text))
+    throw new InvalidValueError('a comment of a written scenario must be printable ASCII on one line');
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {
@@ -47,6 +48,11 @@ export function commentLines(text: string, indent: string, width = 116): string[
 
 /** A scenario name (lower-case letters, digits, dashes) made of a host's label: anything else becomes a dash. */
 export function scenarioNameOf(label: string): string {
-  const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48).replace(/-+$/, '');
+  const slug = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/, '');
   return `reproduce-${slug || 'host'}`;
 }

@@ -17,7 +17,10 @@ export function nothingText(o: ObservedHost): string {
 
 export function writtenText(o: ObservedHost, r: Reproduction, file: string | null): string {
   const problems = [
-    ...r.floods.map((f) => `the ports toward ${endpointText(f.destination.endpoint)} run out (${n(f.destination.connectRate)} new connections per second${f.destination.exhaustionMs !== null ? `; doctor: in ${s1(f.destination.exhaustionMs)}` : ''})`),
+    ...r.floods.map(
+      (f) =>
+        `the ports toward ${endpointText(f.destination.endpoint)} run out (${n(f.destination.connectRate)} new connections per second${f.destination.exhaustionMs !== null ? `; doctor: in ${s1(f.destination.exhaustionMs)}` : ''})`,
+    ),
     ...(r.leak ? [`CLOSE_WAIT grows ${n(r.leak.perSecond)} per second (${r.leak.side} side)`] : []),
     ...(r.backlog ? ['a listen queue overflows'] : []),
   ];
@@ -29,7 +32,8 @@ export function writtenText(o: ObservedHost, r: Reproduction, file: string | nul
 }
 
 function floodLine(f: FloodReproduced): string {
-  if (f.ranOutMs === null) return `toward ${f.destination}: the lab did not run out (0 of ${n(f.attempts)} connect() calls failed for want of a port): not reproduced`;
+  if (f.ranOutMs === null)
+    return `toward ${f.destination}: the lab did not run out (0 of ${n(f.attempts)} connect() calls failed for want of a port): not reproduced`;
   const timing =
     f.doctorMs === null || f.labMs === null
       ? ''
@@ -39,7 +43,11 @@ function floodLine(f: FloodReproduced): string {
 
 function fixLine(t: FixTried): string {
   const failed = t.floods.map((f) => `${n(f.noPort)} of ${n(f.attempts)}`).join(', ');
-  const verdict = t.cured ? 'cured' : t.postponedToMs !== null ? `postponed only: at this rate its budget still runs out after ${s1(t.postponedToMs)}, beyond this run` : 'not cured';
+  const verdict = t.cured
+    ? 'cured'
+    : t.postponedToMs !== null
+      ? `postponed only: at this rate its budget still runs out after ${s1(t.postponedToMs)}, beyond this run`
+      : 'not cured';
   return `${t.fix.label}: ${failed} connect() calls failed for want of a port: ${verdict}`;
 }
 
@@ -63,13 +71,23 @@ export function outcomeText(out: ReproduceOutcome, untested: readonly UntestedFi
     `lab of this host's shape (${terminalSafe(dir)}):`,
     ...ref.floods.map((f) => `  ${floodLine(f)}`),
     ...(ref.leak
-      ? [`  CLOSE_WAIT on the lab's host: ${n(ref.leak.labCount)} when the load ended, ${n(ref.leak.labPerSecond)} per second against the host's ${n(ref.leak.hostPerSecond)} (lab / host ${ref.leak.ratio}): ${ref.leak.reproduced ? 'reproduced' : 'not reproduced'}`]
+      ? [
+          `  CLOSE_WAIT on the lab's host: ${n(ref.leak.labCount)} when the load ended, ${n(ref.leak.labPerSecond)} per second against the host's ${n(ref.leak.hostPerSecond)} (lab / host ${ref.leak.ratio}): ${ref.leak.reproduced ? 'reproduced' : 'not reproduced'}`,
+        ]
       : []),
-    ...(ref.backlog ? [`  listen queue: TcpExt.ListenOverflows +${n(ref.backlog.listenOverflows)} in the lab: ${ref.backlog.reproduced ? 'reproduced' : 'not reproduced'}`] : []),
-    out.reproduced ? 'the lab fails the way the host does' : 'the lab does not fail the way the host does: the fixes below say little about the host',
+    ...(ref.backlog
+      ? [
+          `  listen queue: TcpExt.ListenOverflows +${n(ref.backlog.listenOverflows)} in the lab: ${ref.backlog.reproduced ? 'reproduced' : 'not reproduced'}`,
+        ]
+      : []),
+    out.reproduced
+      ? 'the lab fails the way the host does'
+      : 'the lab does not fail the way the host does: the fixes below say little about the host',
     ...(out.fixes.length ? ['fixes tried, smallest change first:', ...out.fixes.map((t) => `  ${fixLine(t)}`)] : []),
   ];
   const tail = out.fixes.length ? smallestText(out) : '';
-  const notTested = untested.length ? `not tested in a lab:\n${untested.map((u) => `  - ${u.change}: ${u.why}\n`).join('')}` : '';
+  const notTested = untested.length
+    ? `not tested in a lab:\n${untested.map((u) => `  - ${u.change}: ${u.why}\n`).join('')}`
+    : '';
   return `${lines.join('\n')}\n${tail}${notTested}`;
 }

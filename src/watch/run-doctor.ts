@@ -26,7 +26,12 @@ export interface Diagnosis {
 function sysctlConfLines(): SysctlConfLine[] {
   const files = ['/etc/sysctl.conf'];
   try {
-    files.push(...readdirSync('/etc/sysctl.d').filter((f) => f.endsWith('.conf')).sort().map((f) => join('/etc/sysctl.d', f)));
+    files.push(
+      ...readdirSync('/etc/sysctl.d')
+        .filter((f) => f.endsWith('.conf'))
+        .sort()
+        .map((f) => join('/etc/sysctl.d', f)),
+    );
   } catch {
     // no /etc/sysctl.d
   }
@@ -50,7 +55,12 @@ export async function runDoctor(o: DoctorOptions): Promise<number> {
   await new Promise((r) => setTimeout(r, o.forMs));
   const after = (await watcher.next()).snapshot;
   const findings = diagnose(before, after, sysctlConfLines());
-  const diagnosis: Diagnosis = { host: o.host, nearLimit: findings.some((f) => f.nearLimit), findings, snapshot: after };
+  const diagnosis: Diagnosis = {
+    host: o.host,
+    nearLimit: findings.some((f) => f.nearLimit),
+    findings,
+    snapshot: after,
+  };
   if (o.json) process.stdout.write(`${JSON.stringify(diagnosis)}\n`);
   else process.stderr.write(doctorText(diagnosis, o.forMs, Math.max(60, Math.min(120, process.stderr.columns || 100))));
   return diagnosis.nearLimit ? 1 : 0;
@@ -74,7 +84,12 @@ export function doctorText(d: Diagnosis, forMs: number, width: number): string {
   const s = d.snapshot;
   const head = `waitlab doctor: host ${terminalSafe(d.host)}, ${s.sockets.toLocaleString('en-US')} TCP socket${s.sockets === 1 ? '' : 's'}, watched for ${forMs / 1000} s\n`;
   // Commands stay whole, one per line, so that they can be copied.
-  const body = d.findings.map((f) => `${wrap(`${f.nearLimit ? '!' : '-'} ${terminalSafe(f.text)}`, width, '  ')}\n${(f.reproduce ?? []).map((c) => `    ${terminalSafe(c)}\n`).join('')}`).join('');
+  const body = d.findings
+    .map(
+      (f) =>
+        `${wrap(`${f.nearLimit ? '!' : '-'} ${terminalSafe(f.text)}`, width, '  ')}\n${(f.reproduce ?? []).map((c) => `    ${terminalSafe(c)}\n`).join('')}`,
+    )
+    .join('');
   const near = d.findings.filter((f) => f.nearLimit).length;
   return `${head}${body}${near > 0 ? `near a limit: ${near} finding${near > 1 ? 's' : ''} marked ! (exit 1)` : 'nothing near a limit (exit 0)'}\n`;
 }

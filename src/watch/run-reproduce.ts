@@ -76,16 +76,34 @@ function writeScenarioFile(out: string, source: string): string {
   return file;
 }
 
-async function runLabs(r: Reproduction, fixes: readonly CandidateFix[], file: string, signal: AbortSignal | undefined): Promise<{ reports: Report[]; dir: string }> {
+async function runLabs(
+  r: Reproduction,
+  fixes: readonly CandidateFix[],
+  file: string,
+  signal: AbortSignal | undefined,
+): Promise<{ reports: Report[]; dir: string }> {
   const driver = labDriver('netns');
-  const entries: MatrixEntry[] = [{ label: 'as observed', overrides: {} }, ...fixes.map((f) => ({ label: f.label, overrides: f.overrides, ...(f.profile ? { profile: f.profile.name } : {}) }))];
+  const entries: MatrixEntry[] = [
+    { label: 'as observed', overrides: {} },
+    ...fixes.map((f) => ({
+      label: f.label,
+      overrides: f.overrides,
+      ...(f.profile ? { profile: f.profile.name } : {}),
+    })),
+  ];
   const plans = await loadMatrixPlans(entries, (e) => {
     const fix = fixes.find((f) => f.label === e.label);
-    return loadPlan(file, { ...e.overrides }, { driver: driver.name, ...(fix?.profile ? { profile: fix.profile } : {}) });
+    return loadPlan(
+      file,
+      { ...e.overrides },
+      { driver: driver.name, ...(fix?.profile ? { profile: fix.profile } : {}) },
+    );
   });
   const reports: Report[] = [];
   const costs = Object.fromEntries(fixes.flatMap((f) => (f.profile?.cost ? [[f.profile.name, f.profile.cost]] : [])));
-  process.stderr.write(`waitlab: ${entries.length} lab runs of ${r.name} (${entries.map((e) => e.label).join('; ')}), load ${r.loadSeconds} s each\n`);
+  process.stderr.write(
+    `waitlab: ${entries.length} lab runs of ${r.name} (${entries.map((e) => e.label).join('; ')}), load ${r.loadSeconds} s each\n`,
+  );
   const { dir } = await runMatrix(entries, plans, {
     driver,
     costs,
@@ -101,8 +119,12 @@ async function runLabs(r: Reproduction, fixes: readonly CandidateFix[], file: st
 export async function runReproduce(o: ReproduceOptions): Promise<number> {
   // The labs need the machine's root: an ordinary user's lab re-executes itself in a user namespace, whose own
   // network namespace is not the host doctor must read first.
-  if (o.run && currentPrivilege() === 'user') throw new LabUnavailableError('doctor --reproduce --run builds labs after reading the host: run it as root (sudo), or write the file without --run and run it with `waitlab scenario FILE`');
-  const observed = 'path' in o.target ? await observeInTarget(o.target, o.forText) : await observeHere(o.target.label, o.forMs);
+  if (o.run && currentPrivilege() === 'user')
+    throw new LabUnavailableError(
+      'doctor --reproduce --run builds labs after reading the host: run it as root (sudo), or write the file without --run and run it with `waitlab scenario FILE`',
+    );
+  const observed =
+    'path' in o.target ? await observeInTarget(o.target, o.forText) : await observeHere(o.target.label, o.forMs);
   if (nothingToReproduce(observed)) {
     if (o.json) process.stdout.write(`${JSON.stringify({ observed, nothingToReproduce: true })}\n`);
     else process.stderr.write(nothingText(observed));
@@ -110,19 +132,25 @@ export async function runReproduce(o: ReproduceOptions): Promise<number> {
   }
   const r = writeReproduction(observed);
   let file: string | null = o.out !== undefined ? writeScenarioFile(o.out, r.source) : null;
-  if (file === null && o.run) file = writeScenarioFile(join(mkdtempSync(join(tmpdir(), 'waitlab-reproduce-')), `${r.name}.ts`), r.source);
+  if (file === null && o.run)
+    file = writeScenarioFile(join(mkdtempSync(join(tmpdir(), 'waitlab-reproduce-')), `${r.name}.ts`), r.source);
   if (!o.json) process.stderr.write(writtenText(observed, r, o.out !== undefined ? file : null));
   if (o.out === undefined && !o.json) process.stdout.write(r.source);
   if (!o.run) {
-    if (o.json) process.stdout.write(`${JSON.stringify({ observed, scenario: { name: r.name, file, source: r.source } })}\n`);
+    if (o.json)
+      process.stdout.write(`${JSON.stringify({ observed, scenario: { name: r.name, file, source: r.source } })}\n`);
     return 0;
   }
   const fixes = candidateFixes(observed, r);
   const untested = untestedFixes(observed, r);
   const { reports, dir } = await runLabs(r, fixes, file!, o.signal);
   const outcome: ReproduceOutcome = judgeReproduction(r, fixes, reports);
-  if (o.json) process.stdout.write(`${JSON.stringify({ observed, scenario: { name: r.name, file, source: r.source }, run: { dir, outcome, untested } })}\n`);
-  else process.stderr.write(`${o.out === undefined ? `scenario: ${file}\n` : ''}${outcomeText(outcome, untested, dir)}`);
+  if (o.json)
+    process.stdout.write(
+      `${JSON.stringify({ observed, scenario: { name: r.name, file, source: r.source }, run: { dir, outcome, untested } })}\n`,
+    );
+  else
+    process.stderr.write(`${o.out === undefined ? `scenario: ${file}\n` : ''}${outcomeText(outcome, untested, dir)}`);
   return outcome.reproduced && (fixes.length === 0 || outcome.smallest !== null) ? 0 : 1;
 }
 

@@ -77,14 +77,18 @@ export interface PortsAt {
 }
 
 export function portsAt(reading: HostReading): PortsAt {
-  return { atMs: reading.atMs, ports: new Map(reading.census.destinations.slice(0, 4 * MAX_DESTINATIONS).map((d) => [d.destination, d.ports])) };
+  return {
+    atMs: reading.atMs,
+    ports: new Map(reading.census.destinations.slice(0, 4 * MAX_DESTINATIONS).map((d) => [d.destination, d.ports])),
+  };
 }
 
 function rates(previous: HostReading | undefined, current: HostReading): Rates | null {
   if (!previous) return null;
   const seconds = (current.atMs - previous.atMs) / 1000;
   if (seconds <= 0) return null;
-  const per = (key: string) => Math.round((((current.counters[key] ?? 0) - (previous.counters[key] ?? 0)) / seconds) * 10) / 10;
+  const per = (key: string) =>
+    Math.round((((current.counters[key] ?? 0) - (previous.counters[key] ?? 0)) / seconds) * 10) / 10;
   return {
     seconds: Math.round(seconds * 100) / 100,
     activeOpens: per('Tcp.ActiveOpens'),
@@ -102,7 +106,13 @@ function rates(previous: HostReading | undefined, current: HostReading): Rates |
  * earlier: port counts of past readings, oldest first; the growth is measured from the oldest one within
  * GROWTH_WINDOW_MS (or the oldest of all when none is that recent).
  */
-export function buildSnapshot(host: string, current: HostReading, previous: HostReading | undefined, earlier: readonly PortsAt[], owners: SocketOwners): Snapshot {
+export function buildSnapshot(
+  host: string,
+  current: HostReading,
+  previous: HostReading | undefined,
+  earlier: readonly PortsAt[],
+  owners: SocketOwners,
+): Snapshot {
   const budget = portBudget({ ...current.sysctls });
   const base = earlier.find((p) => current.atMs - p.atMs <= GROWTH_WINDOW_MS) ?? earlier[earlier.length - 1];
   const destinations = current.census.destinations.slice(0, MAX_DESTINATIONS).map((d): DestinationView => {
@@ -110,7 +120,8 @@ export function buildSnapshot(host: string, current: HostReading, previous: Host
     const established = d.states.ESTABLISHED ?? 0;
     const all = Object.values(d.states).reduce((s, v) => s + v, 0);
     const seconds = base ? (current.atMs - base.atMs) / 1000 : 0;
-    const portsPerSecond = base && seconds > 0 ? Math.round(((d.ports - (base.ports.get(d.destination) ?? 0)) / seconds) * 10) / 10 : null;
+    const portsPerSecond =
+      base && seconds > 0 ? Math.round(((d.ports - (base.ports.get(d.destination) ?? 0)) / seconds) * 10) / 10 : null;
     return {
       destination: d.destination,
       ports: d.ports,
@@ -123,7 +134,10 @@ export function buildSnapshot(host: string, current: HostReading, previous: Host
       exhaustionMs: budget && portsPerSecond !== null ? fillTimeMs(budget.budget - d.ports, portsPerSecond) : null,
     };
   });
-  const holders = new Map<number, { pid: number; command: string; closeWait: number; finWait2: number; fds: number; fdLimit: number | null }>();
+  const holders = new Map<
+    number,
+    { pid: number; command: string; closeWait: number; finWait2: number; fds: number; fdLimit: number | null }
+  >();
   const orphans = { closeWait: 0, finWait2: 0 };
   const unseen = { closeWait: 0, finWait2: 0 };
   for (const w of current.census.waiting) {
@@ -141,7 +155,12 @@ export function buildSnapshot(host: string, current: HostReading, previous: Host
     if (!h) holders.set(owner.pid, (h = { ...owner, closeWait: 0, finWait2: 0 }));
     h[key]++;
   }
-  const why = unseen.closeWait + unseen.finWait2 === 0 ? null : owners.hidden > 0 ? 'not visible without root' : 'no process found (exited, or in another pid namespace)';
+  const why =
+    unseen.closeWait + unseen.finWait2 === 0
+      ? null
+      : owners.hidden > 0
+        ? 'not visible without root'
+        : 'no process found (exited, or in another pid namespace)';
   return {
     host,
     at: current.at,

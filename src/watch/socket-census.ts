@@ -53,24 +53,44 @@ export function takeCensus(rows: Readonly<SocketRows>, range: { lo: number; hi: 
     const state = rows.state[i]!;
     totals[state]!++;
     if (state === TCP_LISTEN) continue;
-    if (state === TCP_CLOSE_WAIT || state === TCP_FIN_WAIT2) waiting.push({ inode: rows.inode[i]!, state: state === TCP_CLOSE_WAIT ? 'CLOSE_WAIT' : 'FIN_WAIT2' });
+    if (state === TCP_CLOSE_WAIT || state === TCP_FIN_WAIT2)
+      waiting.push({ inode: rows.inode[i]!, state: state === TCP_CLOSE_WAIT ? 'CLOSE_WAIT' : 'FIN_WAIT2' });
     const local = rows.localPort[i]!;
     const server = listening[local] === 1;
     if (state === TCP_TIME_WAIT) server ? serverTimeWait++ : clientTimeWait++;
     if (server) continue;
     const remote = rows.remoteV4[i]!;
     // connect()'s budget is per destination in either family: an IPv6 one is its own, as IPv4 ones are.
-    const d = remote < 0 ? destinationOf(byDestination6, endpointText(rows.remoteV6[i]!, rows.remotePort[i]!)) : destinationOf(byDestination, remote * 65536 + rows.remotePort[i]!);
+    const d =
+      remote < 0
+        ? destinationOf(byDestination6, endpointText(rows.remoteV6[i]!, rows.remotePort[i]!))
+        : destinationOf(byDestination, remote * 65536 + rows.remotePort[i]!);
     d.states[state]!++;
     if (range && local >= range.lo && local <= range.hi) d.ports++;
   }
-  const destinations = [...[...byDestination].map(([key, d]) => [`${formatV4(Math.floor(key / 65536))}:${key % 65536}`, d] as const), ...byDestination6]
+  const destinations = [
+    ...[...byDestination].map(([key, d]) => [`${formatV4(Math.floor(key / 65536))}:${key % 65536}`, d] as const),
+    ...byDestination6,
+  ]
     .map(([destination, d]) => ({ destination, ports: d.ports, states: counts(d.states) }))
-    .sort((a, b) => b.ports - a.ports || total(b.states) - total(a.states) || a.destination.localeCompare(b.destination));
-  return { sockets: rows.count, repeats: rows.repeats, states: allStates(counts(totals)), serverTimeWait, clientTimeWait, destinations, waiting };
+    .sort(
+      (a, b) => b.ports - a.ports || total(b.states) - total(a.states) || a.destination.localeCompare(b.destination),
+    );
+  return {
+    sockets: rows.count,
+    repeats: rows.repeats,
+    states: allStates(counts(totals)),
+    serverTimeWait,
+    clientTimeWait,
+    destinations,
+    waiting,
+  };
 }
 
-function destinationOf<K>(map: Map<K, { ports: number; states: number[] }>, key: K): { ports: number; states: number[] } {
+function destinationOf<K>(
+  map: Map<K, { ports: number; states: number[] }>,
+  key: K,
+): { ports: number; states: number[] } {
   let d = map.get(key);
   if (!d) map.set(key, (d = { ports: 0, states: new Array<number>(16).fill(0) }));
   return d;

@@ -37,8 +37,19 @@ function snapshotOf(line: string): Snapshot | undefined {
   }
 }
 
-function startReader(target: Extract<WatchTarget, { path: string }>, o: HostsOptions, view: HostView, onSnapshot: (line: string) => void): ChildProcess {
-  const [command, argv] = commandInTarget(target, ['watch', '--json', '--interval', o.intervalText, ...(o.once ? ['--once'] : [])]);
+function startReader(
+  target: Extract<WatchTarget, { path: string }>,
+  o: HostsOptions,
+  view: HostView,
+  onSnapshot: (line: string) => void,
+): ChildProcess {
+  const [command, argv] = commandInTarget(target, [
+    'watch',
+    '--json',
+    '--interval',
+    o.intervalText,
+    ...(o.once ? ['--once'] : []),
+  ]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let notSnapshot: string | undefined;
@@ -60,20 +71,35 @@ function startReader(target: Extract<WatchTarget, { path: string }>, o: HostsOpt
   });
   child.on('exit', (code, signal) => {
     if (notSnapshot) view.ended = `its reader ${notSnapshot}`;
-    else view.ended = code === 0 ? 'done' : `its reader ended (${signal ?? `exit ${code}`}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}): the run is over`;
+    else
+      view.ended =
+        code === 0
+          ? 'done'
+          : `its reader ended (${signal ?? `exit ${code}`}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}): the run is over`;
   });
   return child;
 }
 
-const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.on('exit', () => r())));
+const exited = (child: ChildProcess) =>
+  new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.on('exit', () => r())));
 
-export async function watchHosts(targets: readonly Extract<WatchTarget, { path: string }>[], o: HostsOptions): Promise<number> {
-  const views: HostView[] = targets.map((t) => ({ name: t.label, history: Object.fromEntries(TCP_STATES.map((s) => [s, [] as number[]])) as Record<TcpStateName, number[]> }));
-  if (!(o.intervalMs >= MIN_INTERVAL_MS)) throw new UsageError(`--interval must be at least ${MIN_INTERVAL_MS / 1000} s`);
-  if (!o.once && !o.json && !process.stderr.isTTY) throw new UsageError('the live view needs a terminal on stderr: use --once, or --json for a stream of snapshots');
+export async function watchHosts(
+  targets: readonly Extract<WatchTarget, { path: string }>[],
+  o: HostsOptions,
+): Promise<number> {
+  const views: HostView[] = targets.map((t) => ({
+    name: t.label,
+    history: Object.fromEntries(TCP_STATES.map((s) => [s, [] as number[]])) as Record<TcpStateName, number[]>,
+  }));
+  if (!(o.intervalMs >= MIN_INTERVAL_MS))
+    throw new UsageError(`--interval must be at least ${MIN_INTERVAL_MS / 1000} s`);
+  if (!o.once && !o.json && !process.stderr.isTTY)
+    throw new UsageError('the live view needs a terminal on stderr: use --once, or --json for a stream of snapshots');
   const screen = !o.once && !o.json ? new TerminalScreen(process.stderr, process.stdin) : undefined;
   const draw = () => screen?.draw(renderAll(views, o, screen.width, screen.height));
-  const readers = targets.map((t, i) => startReader(t, o, views[i]!, (line) => (o.json && !o.once ? process.stdout.write(`${line}\n`) : draw())));
+  const readers = targets.map((t, i) =>
+    startReader(t, o, views[i]!, (line) => (o.json && !o.once ? process.stdout.write(`${line}\n`) : draw())),
+  );
   const allEnded = Promise.all(readers.map(exited));
   let signal: NodeJS.Signals | undefined;
   let quitByKey = false;
@@ -92,11 +118,17 @@ export async function watchHosts(targets: readonly Extract<WatchTarget, { path: 
   } finally {
     screen?.close();
   }
-  if (!o.once && signal === undefined && !quitByKey) process.stderr.write('waitlab watch: the run is over (its lab was torn down)\n');
+  if (!o.once && signal === undefined && !quitByKey)
+    process.stderr.write('waitlab watch: the run is over (its lab was torn down)\n');
   if (o.once) {
     const hosts = Object.fromEntries(views.filter((v) => v.latest).map((v) => [v.name, v.latest!]));
     if (o.json) process.stdout.write(`${JSON.stringify({ hosts })}\n`);
-    else for (const v of views) if (v.latest) process.stderr.write(`${renderHost(v.latest, v.history as StateHistory, { width: process.stderr.columns || 100, height: 1000, intervalMs: o.intervalMs }).join('\n')}\n\n`);
+    else
+      for (const v of views)
+        if (v.latest)
+          process.stderr.write(
+            `${renderHost(v.latest, v.history as StateHistory, { width: process.stderr.columns || 100, height: 1000, intervalMs: o.intervalMs }).join('\n')}\n\n`,
+          );
     if (views.some((v) => !v.latest)) return 4;
   }
   return signal === 'SIGTERM' ? 143 : 0;
@@ -104,10 +136,15 @@ export async function watchHosts(targets: readonly Extract<WatchTarget, { path: 
 
 function renderAll(views: readonly HostView[], o: HostsOptions, width: number, height: number): string[] {
   const at = views.find((v) => v.latest)?.latest?.at.slice(11, 19) ?? '--:--:--';
-  const lines = [`waitlab watch · ${views.length} hosts of a live run · ${at} UTC · every ${o.intervalMs / 1000} s · q quits`];
+  const lines = [
+    `waitlab watch · ${views.length} hosts of a live run · ${at} UTC · every ${o.intervalMs / 1000} s · q quits`,
+  ];
   const each = Math.max(3, Math.floor((height - 1) / views.length));
   for (const v of views) {
-    if (v.latest && !v.ended) lines.push(...renderHostSection(v.latest, v.history as StateHistory, { width, height: each, intervalMs: o.intervalMs }));
+    if (v.latest && !v.ended)
+      lines.push(
+        ...renderHostSection(v.latest, v.history as StateHistory, { width, height: each, intervalMs: o.intervalMs }),
+      );
     else lines.push(terminalSafe(`── host ${v.name}: ${v.ended ?? 'reading...'}`).slice(0, width));
   }
   return lines.slice(0, height);

@@ -32,17 +32,35 @@ export function watchTarget(given: { netns?: string; pid?: string | number; labe
 
 /** /run/netns/NAME, checked: a plain name (no path), and the namespace exists. */
 export function namedNamespace(name: string, label: string): Extract<WatchTarget, { path: string }> {
-  if (!NETNS_NAME.test(name) || name === '.' || name === '..') throw new UsageError(`--netns "${name}" is not a namespace name (letters, digits, _ . - only)`);
+  if (!NETNS_NAME.test(name) || name === '.' || name === '..')
+    throw new UsageError(`--netns "${name}" is not a namespace name (letters, digits, _ . - only)`);
   const path = `/run/netns/${name}`;
-  if (!existsSync(path)) throw new UsageError(`--netns ${name}: no such namespace (${path} does not exist; ip netns list shows them)`);
+  if (!existsSync(path))
+    throw new UsageError(`--netns ${name}: no such namespace (${path} does not exist; ip netns list shows them)`);
   return { kind: 'netns', label, path };
 }
 
 /** The command that runs `waitlab <args>` inside the target's network namespace (see runInTarget). */
-export function commandInTarget(target: Extract<WatchTarget, { path: string }>, args: readonly string[]): [string, string[]] {
-  if (process.getuid?.() !== 0) throw new LabUnavailableError(`entering ${target.label}'s network namespace needs root (setns needs CAP_SYS_ADMIN): run it with sudo, or without --netns/--pid/--run for this namespace`);
+export function commandInTarget(
+  target: Extract<WatchTarget, { path: string }>,
+  args: readonly string[],
+): [string, string[]] {
+  if (process.getuid?.() !== 0)
+    throw new LabUnavailableError(
+      `entering ${target.label}'s network namespace needs root (setns needs CAP_SYS_ADMIN): run it with sudo, or without --netns/--pid/--run for this namespace`,
+    );
   if (!hasCommand('nsenter')) throw new LabUnavailableError('nsenter is missing: install util-linux');
-  return ['nsenter', [`--net=${target.path}`, '--', process.execPath, resolve(PACKAGE_ROOT, 'bin/waitlab.js'), ...args, `--label=${target.label}`]];
+  return [
+    'nsenter',
+    [
+      `--net=${target.path}`,
+      '--',
+      process.execPath,
+      resolve(PACKAGE_ROOT, 'bin/waitlab.js'),
+      ...args,
+      `--label=${target.label}`,
+    ],
+  ];
 }
 
 /**
@@ -62,7 +80,9 @@ export function runInTarget(target: Extract<WatchTarget, { path: string }>, args
       if (code !== null) return r(code);
       if (signal === 'SIGINT' || signal === 'SIGTERM') return r(signal === 'SIGTERM' ? 143 : 130);
       // A lab's teardown SIGKILLs every process left in its namespaces, this reader included.
-      process.stderr.write(`waitlab: the reader inside ${terminalSafe(target.label)} was ended by ${signal} (was its namespace removed?)\n`);
+      process.stderr.write(
+        `waitlab: the reader inside ${terminalSafe(target.label)} was ended by ${signal} (was its namespace removed?)\n`,
+      );
       r(4);
     });
   });

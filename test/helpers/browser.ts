@@ -5,7 +5,16 @@ import { pathToFileURL } from 'node:url';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface OfflinePage {
   page: Page;
@@ -53,20 +62,28 @@ export async function drawnCharts(page: Page): Promise<Record<string, DrawnChart
 
 /** The chart ids of the page's data block: every chart the page meant to draw. */
 export async function plannedCharts(page: Page): Promise<string[]> {
-  return page.evaluate(() => (JSON.parse(document.getElementById('waitlab-data')!.textContent!) as { charts: { id: string }[] }).charts.map((c) => c.id));
+  return page.evaluate(() =>
+    (JSON.parse(document.getElementById('waitlab-data')!.textContent!) as { charts: { id: string }[] }).charts.map(
+      (c) => c.id,
+    ),
+  );
 }
 
 /** Pixels of a chart's canvas in a series' colour (each channel within 16): a series that drew nothing has none. */
 export async function pixelsOfColor(page: Page, id: string, hex: string): Promise<number> {
-  return page.evaluate(([chartId, color]) => {
-    const canvas = document.querySelector(`#${CSS.escape(chartId!)} canvas`) as HTMLCanvasElement | null;
-    if (!canvas) return 0;
-    const want = [1, 3, 5].map((i) => parseInt(color!.slice(i, i + 2), 16));
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && want.every((c, k) => Math.abs(data[i + k]! - c) <= 16)) n++;
-    return n;
-  }, [id, hex]);
+  return page.evaluate(
+    ([chartId, color]) => {
+      const canvas = document.querySelector(`#${CSS.escape(chartId!)} canvas`) as HTMLCanvasElement | null;
+      if (!canvas) return 0;
+      const want = [1, 3, 5].map((i) => parseInt(color!.slice(i, i + 2), 16));
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (data[i + 3]! > 0 && want.every((c, k) => Math.abs(data[i + k]! - c) <= 16)) n++;
+      return n;
+    },
+    [id, hex],
+  );
 }
 
 /** The legend's text of a chart: what a reader sees beside each series. */

@@ -14,7 +14,12 @@ import { SockDiagSocket } from '../../src/sampler/sock-diag.ts';
 const PLANNED = [8080];
 const held: net.Socket[] = [];
 
-const listen = (host: string, port: number, options: net.ServerOpts = {}, onConn: (s: net.Socket) => void = (s) => void held.push(s)) =>
+const listen = (
+  host: string,
+  port: number,
+  options: net.ServerOpts = {},
+  onConn: (s: net.Socket) => void = (s) => void held.push(s),
+) =>
   new Promise<net.Server>((resolve) => {
     const server = net.createServer(options, onConn);
     server.listen(port, host, () => resolve(server));
@@ -37,7 +42,12 @@ await listen('127.0.0.2', 9100, { allowHalfOpen: true }, (s) => void held.push(s
 for (let i = 0; i < 30; i++) held.push(await connect('127.0.0.1', 8080));
 for (let i = 0; i < 20; i++) {
   const c = await connect('127.0.0.1', 8080);
-  await new Promise<void>((resolve) => c.on('close', () => resolve()).resume().end());
+  await new Promise<void>((resolve) =>
+    c
+      .on('close', () => resolve())
+      .resume()
+      .end(),
+  );
 }
 for (let i = 0; i < 10; i++) held.push(await connect('127.0.0.1', 9000));
 for (let i = 0; i < 7; i++) {
@@ -66,7 +76,12 @@ const refused = await native.take().then(
 );
 const counter = new CensusCounter(PLANNED);
 const counted = await counter.take(await FallbackRows.open());
-const withIpv6 = { js: await new TcpCensusTaker(PLANNED).takeFrom(new NetlinkRows(socket)), counted: counted.census, counting: counter.counting, refusedBecause: counter.nativeRefused };
+const withIpv6 = {
+  js: await new TcpCensusTaker(PLANNED).takeFrom(new NetlinkRows(socket)),
+  counted: counted.census,
+  counting: counter.counting,
+  refusedBecause: counter.nativeRefused,
+};
 native.close();
 socket.close();
 process.stdout.write(`${JSON.stringify({ ...ipv4Peers, refused, withIpv6 })}\n`);

@@ -31,21 +31,39 @@ const port = (server.address() as net.AddressInfo).port;
 
 const kind = actorKind('short-conn-client')!;
 const problems: string[] = [];
-const options = resolveFields(kind.options, { target: 'trickle', model: 'closed', concurrency, duration: `${durationMs}ms`, idleTimeout: '500ms', engine }, 'flood', problems);
+const options = resolveFields(
+  kind.options,
+  { target: 'trickle', model: 'closed', concurrency, duration: `${durationMs}ms`, idleTimeout: '500ms', engine },
+  'flood',
+  problems,
+);
 if (problems.length) throw new Error(problems.join('\n'));
-const plan = { name: 'flood', kind: 'short-conn-client', role: 'load', host: 'box', options, connect: { actor: 'trickle', host: 'box', address: '127.0.0.1', port } };
+const plan = {
+  name: 'flood',
+  kind: 'short-conn-client',
+  role: 'load',
+  host: 'box',
+  options,
+  connect: { actor: 'trickle', host: 'box', address: '127.0.0.1', port },
+};
 const flood = kind.create(plan as never, { plan: plan as never, now: () => performance.now(), log: () => undefined });
 
 await flood.start();
 let guard: NodeJS.Timeout | undefined;
-const ended = await Promise.race([flood.done.then(() => true), new Promise<boolean>((r) => (guard = setTimeout(() => r(false), GUARD_MS)))]);
+const ended = await Promise.race([
+  flood.done.then(() => true),
+  new Promise<boolean>((r) => (guard = setTimeout(() => r(false), GUARD_MS))),
+]);
 clearTimeout(guard);
 const stats = flood.stats();
 
 /** The client side's rows toward the server: those with a file (still open in this process) and all, by state. */
 const openToServer: Record<string, number> = {};
 const rowsToServer: Record<string, number> = {};
-for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+for (const [file, family] of [
+  ['/proc/net/tcp', 4],
+  ['/proc/net/tcp6', 6],
+] as const) {
   scanProcNetTcp(readFileSync(file), family, (row) => {
     if (row.remotePort !== port) return;
     const state = stateName(row.state) ?? String(row.state);

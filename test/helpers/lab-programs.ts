@@ -24,7 +24,9 @@ while True:
 
 /** Starts a program inside a host and waits for its "ready"; procs collects it for the test's cleanup. */
 export async function startIn(lab: Lab, host: string, argv: string[], procs: ChildProcess[]): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', lab.hosts[host]!.location, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', lab.hosts[host]!.location, ...argv], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   procs.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -19,16 +19,38 @@ const TS_LOADER = resolve(PACKAGE_ROOT, 'test/helpers/typescript-loader.mjs');
 
 /** A lab of hosts and no actors, for tests that run their own programs inside. */
 export async function buildLab(hosts: Record<string, HostSpec>, family?: ScenarioSpec['family']): Promise<Lab> {
-  const plan = resolvePlan(defineScenario({ name: 'test-lab', description: 'test', params: {}, build: () => ({ hosts, actors: {}, ...(family ? { family } : {}) }) }), 'test', {});
+  const plan = resolvePlan(
+    defineScenario({
+      name: 'test-lab',
+      description: 'test',
+      params: {},
+      build: () => ({ hosts, actors: {}, ...(family ? { family } : {}) }),
+    }),
+    'test',
+    {},
+  );
   return netnsDriver.build(plan, () => undefined);
 }
 
 /** Runs a TypeScript helper of test/helpers inside a lab host and returns its stdout. */
 export function nodeInHost(lab: Lab, host: string, script: string, args: string[] = []): string {
-  return execFileSync('ip', ['netns', 'exec', lab.hosts[host]!.location, process.execPath, '--import', TS_LOADER, resolve(PACKAGE_ROOT, 'test/helpers', script), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  return execFileSync(
+    'ip',
+    [
+      'netns',
+      'exec',
+      lab.hosts[host]!.location,
+      process.execPath,
+      '--import',
+      TS_LOADER,
+      resolve(PACKAGE_ROOT, 'test/helpers', script),
+      ...args,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
 }
 
 export function inHost(lab: Lab, host: string, command: string, args: string[]): string {
@@ -95,11 +117,21 @@ export function runCli(args: string[], options: { uid?: number; gid?: number; en
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  return { child, stdout: () => stdout, stderr: () => stderr, exit: new Promise((r) => child.on('exit', (code) => r(code))) };
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exit: new Promise((r) => child.on('exit', (code) => r(code))),
+  };
 }
 
 /** Polls until check() is truthy; counts tries, so no wall-clock assertion hides in it. */
-export async function until<T>(check: () => T | undefined | false, what: string, tries = 300, everyMs = 100): Promise<T> {
+export async function until<T>(
+  check: () => T | undefined | false,
+  what: string,
+  tries = 300,
+  everyMs = 100,
+): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = check();
     if (v) return v;
@@ -112,17 +144,25 @@ export async function until<T>(check: () => T | undefined | false, what: string,
  * A report as tests read it: the JSON a run wrote, with actor entries open to any stat. Tests assert what the
  * kernel and the actors said; the typed union (report/report.ts) is for the code that builds sentences.
  */
-export type TestReport = Omit<Report, 'actors'> & { actors: Record<string, Record<string, any> & { kind: string; host: string }> };
+export type TestReport = Omit<Report, 'actors'> & {
+  actors: Record<string, Record<string, any> & { kind: string; host: string }>;
+};
 
 /**
  * Runs a catalogue scenario (or a scenario file) with --set style overrides, in a fresh temporary run directory.
  * Every claim of every finding of the run's report must pass the truth check: a lab test never gets a report
  * whose findings contradict its own evidence.
  */
-export async function runShort(scenario: string, overrides: Record<string, string> = {}): Promise<{ report: TestReport; dir: string }> {
+export async function runShort(
+  scenario: string,
+  overrides: Record<string, string> = {},
+): Promise<{ report: TestReport; dir: string }> {
   const { report, dir } = await runScenario(await loadPlan(scenario, overrides), { outDir: tempDir() });
   const wrong = contradictions(report);
-  if (wrong.length) throw new Error(`the report of ${scenario} contradicts its own evidence (kept in ${dir}):\n${wrong.map((c) => `finding ${c.finding}: ${c.claim}: ${c.evidence}`).join('\n')}`);
+  if (wrong.length)
+    throw new Error(
+      `the report of ${scenario} contradicts its own evidence (kept in ${dir}):\n${wrong.map((c) => `finding ${c.finding}: ${c.claim}: ${c.evidence}`).join('\n')}`,
+    );
   return { report: report as TestReport, dir };
 }
 
@@ -132,7 +172,16 @@ export async function runShort(scenario: string, overrides: Record<string, strin
  */
 export function nobodyCanRunCheckout(): boolean {
   try {
-    execFileSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1]); require("fs").accessSync(process.argv[2])', BIN, resolve(PACKAGE_ROOT, 'node_modules/yargs/package.json')], { uid: 65534, gid: 65534, stdio: 'ignore', cwd: '/' });
+    execFileSync(
+      process.execPath,
+      [
+        '-e',
+        'require("fs").accessSync(process.argv[1]); require("fs").accessSync(process.argv[2])',
+        BIN,
+        resolve(PACKAGE_ROOT, 'node_modules/yargs/package.json'),
+      ],
+      { uid: 65534, gid: 65534, stdio: 'ignore', cwd: '/' },
+    );
     return true;
   } catch {
     return false;
@@ -140,13 +189,34 @@ export function nobodyCanRunCheckout(): boolean {
 }
 
 /** Starts short-conn through the CLI and waits until its load runs; returns the run and the pid of `host`'s agent. */
-export async function shortConnUnderLoad(duration: string, host: 'client' | 'server'): Promise<{ cli: CliRun; dir: string; agent: number }> {
+export async function shortConnUnderLoad(
+  duration: string,
+  host: 'client' | 'server',
+): Promise<{ cli: CliRun; dir: string; agent: number }> {
   const dir = resolve(tempDir(), 'run');
-  const cli = runCli(['scenario', 'short-conn', '--set', `duration=${duration}`, '--set', 'rate=50/s', '--out', dir, '--no-progress']);
+  const cli = runCli([
+    'scenario',
+    'short-conn',
+    '--set',
+    `duration=${duration}`,
+    '--set',
+    'rate=50/s',
+    '--out',
+    dir,
+    '--no-progress',
+  ]);
   const pid = cli.child.pid!;
   // An agent's command line ends with its namespace, <lab>-<host>.
-  const agent = await until(() => agentPids(pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`-${host}`)), `the ${host} agent`);
-  await until(() => existsSync(resolve(dir, 'samples.ndjson')) && readFileSync(resolve(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
+  const agent = await until(
+    () => agentPids(pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`-${host}`)),
+    `the ${host} agent`,
+  );
+  await until(
+    () =>
+      existsSync(resolve(dir, 'samples.ndjson')) &&
+      readFileSync(resolve(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'),
+    'the load to start',
+  );
   return { cli, dir, agent };
 }
 

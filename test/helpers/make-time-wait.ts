@@ -11,7 +11,9 @@ await new Promise<void>((r) => server.listen(port, host, r));
 for (let i = 0; i < n; i++) {
   await new Promise<void>((resolve, reject) => {
     const c = net.connect({ port, host }, () => c.end());
-    c.on('error', reject).resume().on('close', () => resolve());
+    c.on('error', reject)
+      .resume()
+      .on('close', () => resolve());
   });
 }
 server.close();

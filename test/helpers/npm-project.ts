@@ -38,7 +38,8 @@ export function run(command: string, args: string[], cwd: string, env: NodeJS.Pr
 /** A setup step that must work: its output is the failure message if it does not. */
 export async function must(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
   const ran = await run(command, args, cwd, env);
-  if (ran.code !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
+  if (ran.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
   return ran;
 }
 

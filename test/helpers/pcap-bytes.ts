@@ -47,16 +47,36 @@ function tcpHeader(s: Segment, payload: number[]): number[] {
   const flags = [...s.flags].reduce((a, f) => a | FLAG_BITS[f]!, 0);
   // 32 bytes: 20 fixed and 12 of options (NOP NOP timestamps), as Linux sends with timestamps on.
   const options = [1, 1, 8, 10, ...u32(1), ...u32(2)];
-  return [...u16(s.sport), ...u16(s.dport), ...u32(s.seq), ...u32(s.ack ?? 0), (32 / 4) << 4, flags, ...u16(64240), 0, 0, 0, 0, ...options, ...payload];
+  return [
+    ...u16(s.sport),
+    ...u16(s.dport),
+    ...u32(s.seq),
+    ...u32(s.ack ?? 0),
+    (32 / 4) << 4,
+    flags,
+    ...u16(64240),
+    0,
+    0,
+    0,
+    0,
+    ...options,
+    ...payload,
+  ];
 }
 
 function packet(s: Segment): { etherType: number; bytes: number[] } {
   const payload = [...Buffer.from(s.payload ?? '', 'latin1')];
   const tcp = tcpHeader(s, payload);
   if (s.src.includes(':')) {
-    return { etherType: 0x86dd, bytes: [0x60, 0, 0, 0, ...u16(tcp.length), 6, 64, ...ipv6(s.src), ...ipv6(s.dst), ...tcp] };
+    return {
+      etherType: 0x86dd,
+      bytes: [0x60, 0, 0, 0, ...u16(tcp.length), 6, 64, ...ipv6(s.src), ...ipv6(s.dst), ...tcp],
+    };
   }
-  return { etherType: 0x0800, bytes: [0x45, 0, ...u16(20 + tcp.length), 0, 0, 0x40, 0, 64, 6, 0, 0, ...ipv4(s.src), ...ipv4(s.dst), ...tcp] };
+  return {
+    etherType: 0x0800,
+    bytes: [0x45, 0, ...u16(20 + tcp.length), 0, 0, 0x40, 0, 64, 6, 0, 0, ...ipv4(s.src), ...ipv4(s.dst), ...tcp],
+  };
 }
 
 function linkHeader(link: 'sll2' | 'ethernet', etherType: number): number[] {
@@ -98,7 +118,10 @@ export type Step = [from: 'c' | 's', flags: string, payload?: string];
  * A client-server conversation as segments: each end's sequence numbers advance by what it sends (SYN and FIN
  * count one), every ACK acknowledges all the other end sent so far; the server's ISN is the client's + 5000.
  */
-export function conversation(o: { client: string; server: string; port: number; serverPort?: number; isn: number; atUs: number; stepUs: number }, steps: readonly Step[]): Segment[] {
+export function conversation(
+  o: { client: string; server: string; port: number; serverPort?: number; isn: number; atUs: number; stepUs: number },
+  steps: readonly Step[],
+): Segment[] {
   const next = { c: o.isn, s: o.isn + 5000 };
   const serverPort = o.serverPort ?? 8080;
   return steps.map(([from, flags, payload], i) => {

@@ -15,7 +15,13 @@ interface Target {
   port: number;
   count: number;
 }
-const plan = JSON.parse(process.argv[2]!) as { listen?: number[]; closeFirst?: Target; hold?: Target; halfClose?: Target & { everyMs: number }; closeAtRate?: Target & { perSecond: number } };
+const plan = JSON.parse(process.argv[2]!) as {
+  listen?: number[];
+  closeFirst?: Target;
+  hold?: Target;
+  halfClose?: Target & { everyMs: number };
+  closeAtRate?: Target & { perSecond: number };
+};
 const kept: net.Socket[] = [];
 setTimeout(() => process.exit(0), 120_000);
 process.on('SIGTERM', () => process.exit(0));

@@ -13,7 +13,10 @@ const plans = (JSON.parse(process.argv[2]!) as ActorPlan[]).map((p) => ({
 }));
 if (problems.length) throw new Error(problems.join('\n'));
 const now = () => performance.now();
-const actors = plans.map((plan) => ({ plan, actor: actorKind(plan.kind)!.create(plan as never, { plan, now, log: () => undefined }) }));
+const actors = plans.map((plan) => ({
+  plan,
+  actor: actorKind(plan.kind)!.create(plan as never, { plan, now, log: () => undefined }),
+}));
 for (const { actor } of actors.filter((a) => a.plan.role === 'server')) await actor.start();
 const load = actors.filter((a) => a.plan.role === 'load');
 for (const { actor } of load) await actor.start();

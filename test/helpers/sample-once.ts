@@ -3,7 +3,11 @@
 import { SocketSampler } from '../../src/sampler/socket-sampler.ts';
 
 if (process.argv[2] === 'proc') process.env['WAITLAB_CENSUS'] = 'proc';
-const sampler = new SocketSampler(100, () => 0, () => undefined);
+const sampler = new SocketSampler(
+  100,
+  () => 0,
+  () => undefined,
+);
 const choice = await sampler.censusSource();
 const sample = await sampler.sampleOnce();
 process.stdout.write(`${JSON.stringify({ ...sample, choice })}\n`);

@@ -42,5 +42,7 @@ export function itWithTools(tools: readonly string[], name: string, fn: TestFunc
 }
 
 function failMissing(missing: readonly string[]): never {
-  throw new Error(`${missing.join(', ')} not installed, and WAITLAB_REQUIRE_TOOLS=1 makes that a failure (npx waitlab setup --only ${missing.join(',')})`);
+  throw new Error(
+    `${missing.join(', ')} not installed, and WAITLAB_REQUIRE_TOOLS=1 makes that a failure (npx waitlab setup --only ${missing.join(',')})`,
+  );
 }

@@ -3,7 +3,8 @@
 import { TCP_STATES, type TcpStateName } from '../../src/sampler/tcp-states.ts';
 import type { DestinationView, Snapshot } from '../../src/watch/snapshot.ts';
 
-export const states = (some: Partial<Record<TcpStateName, number>>) => Object.fromEntries(TCP_STATES.map((s) => [s, some[s] ?? 0])) as Record<TcpStateName, number>;
+export const states = (some: Partial<Record<TcpStateName, number>>) =>
+  Object.fromEntries(TCP_STATES.map((s) => [s, some[s] ?? 0])) as Record<TcpStateName, number>;
 export const SYSCTLS = {
   'net.ipv4.ip_local_port_range': '40000 40999',
   'net.ipv4.tcp_tw_reuse': '2',
@@ -14,7 +15,16 @@ export const SYSCTLS = {
 };
 
 export function destination(d: Partial<DestinationView> & { destination: string; ports: number }): DestinationView {
-  return { ofBudget: d.ports / 1000, timeWait: d.ports, established: 0, other: 0, closeWait: 0, portsPerSecond: 0, exhaustionMs: null, ...d };
+  return {
+    ofBudget: d.ports / 1000,
+    timeWait: d.ports,
+    established: 0,
+    other: 0,
+    closeWait: 0,
+    portsPerSecond: 0,
+    exhaustionMs: null,
+    ...d,
+  };
 }
 
 export function snapshot(s: Partial<Snapshot> = {}): Snapshot {
@@ -30,7 +40,17 @@ export function snapshot(s: Partial<Snapshot> = {}): Snapshot {
     serverTimeWait: 0,
     destinations: [],
     destinationCount: 0,
-    rates: { seconds: 5, activeOpens: 0, passiveOpens: 0, timeWaitEntered: 0, resetsSent: 0, establishedResets: 0, connectFails: 0, listenOverflows: 0, timeWaitOverflows: 0 },
+    rates: {
+      seconds: 5,
+      activeOpens: 0,
+      passiveOpens: 0,
+      timeWaitEntered: 0,
+      resetsSent: 0,
+      establishedResets: 0,
+      connectFails: 0,
+      listenOverflows: 0,
+      timeWaitOverflows: 0,
+    },
     holders: [],
     orphans: { closeWait: 0, finWait2: 0 },
     unseen: { closeWait: 0, finWait2: 0, why: null },

@@ -27,23 +27,54 @@ describeWithTools(['ip'], 'the agent on TCP', () => {
         name: 'agent-tcp',
         description: 'an agent with one server, reached over TCP',
         params: {},
-        build: () => ({ hosts: { agent: {}, ctl: {} }, actors: { web: { kind: 'http-server', host: 'agent', port: 8080 } } }),
+        build: () => ({
+          hosts: { agent: {}, ctl: {} },
+          actors: { web: { kind: 'http-server', host: 'agent', port: 8080 } },
+        }),
       }),
       'test',
       {},
     );
     lab = await netnsDriver.build(plan, () => undefined);
     const token = randomBytes(32).toString('hex');
-    const agent = spawn('ip', ['netns', 'exec', lab.hosts['agent']!.location, process.execPath, resolve(PACKAGE_ROOT, 'dist/agent/main.js'), '--tcp', String(AGENT_TCP_PORT), '--wait-s', '60'], {
-      env: { ...process.env, WAITLAB_AGENT_TOKEN: token },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const agent = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        lab.hosts['agent']!.location,
+        process.execPath,
+        resolve(PACKAGE_ROOT, 'dist/agent/main.js'),
+        '--tcp',
+        String(AGENT_TCP_PORT),
+        '--wait-s',
+        '60',
+      ],
+      {
+        env: { ...process.env, WAITLAB_AGENT_TOKEN: token },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     agent.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => agent.on('exit', r));
-    const init = { cmd: 'init', host: plan.hosts['agent'], actors: [plan.actors['web']], intervalMs: 100, deadlineMs: 60_000 };
+    const init = {
+      cmd: 'init',
+      host: plan.hosts['agent'],
+      actors: [plan.actors['web']],
+      intervalMs: 100,
+      deadlineMs: 60_000,
+    };
     const wrong = randomBytes(32).toString('hex');
-    const out = JSON.parse(nodeInHost(lab, 'ctl', 'agent-tcp-controller.ts', [plan.hosts['agent']!.address, String(AGENT_TCP_PORT), wrong, token, JSON.stringify(init)])) as {
+    const out = JSON.parse(
+      nodeInHost(lab, 'ctl', 'agent-tcp-controller.ts', [
+        plan.hosts['agent']!.address,
+        String(AGENT_TCP_PORT),
+        wrong,
+        token,
+        JSON.stringify(init),
+      ]),
+    ) as {
       refused: { type: string; message: string }[];
       events: string[];
       census: { total: Record<string, number>; listen: Record<string, number>; ephemeral: Record<string, number> };
@@ -52,8 +83,19 @@ describeWithTools(['ip'], 'the agent on TCP', () => {
     expect(out.refused).toEqual([{ type: 'fatal', message: 'the agent refused this connection: wrong token' }]);
     // nodeInHost held this process's event loop: the agent's stderr is read now.
     await until(() => stderr.includes('wrong token'), 'the agent to log the refusal');
-    expect(stderr).toMatch(new RegExp(`^waitlab agent: refused a connection from ${plan.hosts['ctl']!.address.replaceAll('.', '\\.')}:\\d+: wrong token\n$`));
-    expect(out.events.filter((type) => type !== 'log')).toEqual(['hello', 'ready', 'serving', 'sample', 'finished', 'stopped']);
+    expect(stderr).toMatch(
+      new RegExp(
+        `^waitlab agent: refused a connection from ${plan.hosts['ctl']!.address.replaceAll('.', '\\.')}:\\d+: wrong token\n$`,
+      ),
+    );
+    expect(out.events.filter((type) => type !== 'log')).toEqual([
+      'hello',
+      'ready',
+      'serving',
+      'sample',
+      'finished',
+      'stopped',
+    ]);
     // The only socket the census sees is the http-server's listener: the agent's end of its control connection
     // (ESTABLISHED on port 7411) and of the refused one (FIN_WAIT or TIME_WAIT) are in no count.
     expect(out.census.total).toEqual({ LISTEN: 1 });

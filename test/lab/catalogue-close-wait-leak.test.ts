@@ -26,7 +26,7 @@ describe('close-wait-leak scenario', () => {
     expect(server.peak.total.TIME_WAIT).toBe(0);
   });
 
-  it('ends the client\'s orphaned FIN_WAIT_2 after tcp_fin_timeout, counted as TWKilled (timer <= 4 s)', () => {
+  it("ends the client's orphaned FIN_WAIT_2 after tcp_fin_timeout, counted as TWKilled (timer <= 4 s)", () => {
     const client = report.hosts.client!;
     expect(client.peak.total.FIN_WAIT2).toBeGreaterThan(0);
     expect(client.final.FIN_WAIT2).toBe(0);

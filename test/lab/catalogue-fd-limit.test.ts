@@ -38,7 +38,9 @@ describe('fd-limit scenario', () => {
     expect(flood['attempts']).toBeGreaterThan(100);
     expect(flood['ok']).toBe(flood['attempts']);
     expect(report.hosts.server!.counters.delta['Tcp.PassiveOpens']).toBe(flood['attempts']);
-    expect(report.findings.join('\n')).toMatch(/EMFILE \("Too many open files"\) \d+ times on host server .*This is not port exhaustion: host client held at most \d+ of its 28,232 ports/);
+    expect(report.findings.join('\n')).toMatch(
+      /EMFILE \("Too many open files"\) \d+ times on host server .*This is not port exhaustion: host client held at most \d+ of its 28,232 ports/,
+    );
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
@@ -55,7 +57,16 @@ describe('fd-limit scenario', () => {
 
   it('validates host limits before anything starts', () => {
     const build = (limits: unknown) => () =>
-      resolvePlan(defineScenario({ name: 'x', description: 'x', params: {}, build: () => ({ hosts: { a: { limits } as never }, actors: {} }) }), 'x.ts', {});
+      resolvePlan(
+        defineScenario({
+          name: 'x',
+          description: 'x',
+          params: {},
+          build: () => ({ hosts: { a: { limits } as never }, actors: {} }),
+        }),
+        'x.ts',
+        {},
+      );
     expect(build({ nofile: 256 })().hosts.a!.limits).toEqual({ nofile: 256 });
     for (const bad of [{ nofile: 8 }, { nofile: 1.5 }, { files: 100 }, 'many']) {
       expect(build(bad)).toThrow(PlanValidationError);

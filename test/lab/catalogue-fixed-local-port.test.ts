@@ -24,7 +24,9 @@ describe('fixed-local-port scenario', () => {
 
   it('without timestamps the first TIME_WAIT blocks the 4-tuple: EADDRNOTAVAIL from connect(), never from bind()', () => {
     expect(actor('nots')['connected']).toBe(1);
-    expect(actor('nots')['errors']).toEqual({ EADDRNOTAVAIL: expect.objectContaining({ count: COUNT - 1, syscalls: { connect: COUNT - 1 } }) });
+    expect(actor('nots')['errors']).toEqual({
+      EADDRNOTAVAIL: expect.objectContaining({ count: COUNT - 1, syscalls: { connect: COUNT - 1 } }),
+    });
     expect(recycled('nots')).toBe(0);
     expect(report.hosts.nots!.peak.ephemeral.TIME_WAIT).toBe(1);
   });
@@ -39,7 +41,7 @@ describe('fixed-local-port scenario', () => {
     if (recycled('noreuse')! > 0) expect(text).toMatch(/Host noreuse .* took over .* although tcp_tw_reuse=0/);
   });
 
-  it('when the server closes first the client holds no TIME_WAIT and every SYN is accepted into the server\'s', () => {
+  it("when the server closes first the client holds no TIME_WAIT and every SYN is accepted into the server's", () => {
     expect(actor('srvclose')['connected']).toBe(COUNT);
     expect(report.hosts.srvclose!.peak.total.TIME_WAIT).toBe(0);
     expect(recycled('srvclose')).toBe(0);

@@ -8,7 +8,10 @@ import { type TestReport, runShort } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
 const RACE_KINDS = /upstream prematurely closed connection|Connection reset by peer|Broken pipe/;
-const raceLines = (r: TestReport) => Object.entries(r.actors.proxy!['errorLog'].kinds as Record<string, number>).filter(([kind]) => RACE_KINDS.test(kind)).reduce((a, [, k]) => a + k, 0);
+const raceLines = (r: TestReport) =>
+  Object.entries(r.actors.proxy!['errorLog'].kinds as Record<string, number>)
+    .filter(([kind]) => RACE_KINDS.test(kind))
+    .reduce((a, [, k]) => a + k, 0);
 const finding = (r: TestReport) => r.findings.filter((f) => /keep-alive (idle-timeout )?race between/i.test(f));
 
 describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
@@ -21,7 +24,8 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
       proxyBelow: { fix: 'proxy-idle-below-backend', rounds: '3' },
       retries: { fix: 'retry-non-idempotent' },
     };
-    for (const [name, set] of Object.entries(variants)) runs[name] = (await runShort('keepalive-idle-race', set)).report;
+    for (const [name, set] of Object.entries(variants))
+      runs[name] = (await runShort('keepalive-idle-race', set)).report;
   }, 300_000);
 
   it('POST: the backend closed idle connections that nginx then wrote requests onto: 502s, one per logged line', () => {
@@ -45,19 +49,27 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     expect(r.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
-  it('the finding names the mechanism: both timeouts, who closed, the resets, nginx\'s lines by kind, the 502s', () => {
+  it("the finding names the mechanism: both timeouts, who closed, the resets, nginx's lines by kind, the 502s", () => {
     const r = runs.post!;
     const [text] = finding(r);
-    expect(text).toContain('Keep-alive idle-timeout race between proxy proxy (nginx) on host proxy and web (198.18.0.3:8080) on host backend: web closes a kept-alive connection after 5.00 s idle, nginx keeps one idle for 60.0 s');
+    expect(text).toContain(
+      'Keep-alive idle-timeout race between proxy proxy (nginx) on host proxy and web (198.18.0.3:8080) on host backend: web closes a kept-alive connection after 5.00 s idle, nginx keeps one idle for 60.0 s',
+    );
     expect(text).toContain(`idle closes by web: ${(r.actors.web!['idleCloses'] as number).toLocaleString('en-US')}`);
-    expect(text).toContain(`Tcp.OutRsts +${r.hosts.backend!.counters.delta['Tcp.OutRsts']!.toLocaleString('en-US')} on host backend`);
+    expect(text).toContain(
+      `Tcp.OutRsts +${r.hosts.backend!.counters.delta['Tcp.OutRsts']!.toLocaleString('en-US')} on host backend`,
+    );
     expect(text).toMatch(/nginx's log by kind: "(upstream prematurely closed|recv\(\) failed \(104)/);
-    expect(text).toContain(`Its clients got ${(r.actors.client!['statuses']['502'] as number).toLocaleString('en-US')} × 502 (client)`);
+    expect(text).toContain(
+      `Its clients got ${(r.actors.client!['statuses']['502'] as number).toLocaleString('en-US')} × 502 (client)`,
+    );
     expect(text).toContain('What cures it');
     // Each number of the finding re-derives from report.json (the truth check runs on every report).
     const claims = r.claims!.filter((c) => c.rule === 'keepalive-race');
     expect(claims).toHaveLength(1);
-    expect(claims[0]!.claims.map((c) => c.name)).toEqual(expect.arrayContaining(['idleCloses', 'firstCloses', 'resets', 'logLines', 'gatewayErrors']));
+    expect(claims[0]!.claims.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['idleCloses', 'firstCloses', 'resets', 'logLines', 'gatewayErrors']),
+    );
   });
 
   it('GET: the same race, retried by nginx on a new connection: lines in its log, no error at the client', () => {
@@ -70,7 +82,7 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     expect(r.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
-  it('backend idle timeout above the proxy\'s (65 s) and proxy\'s below the backend\'s (4 s) each cure it: no idle close by the backend, no line, no 502', () => {
+  it("backend idle timeout above the proxy's (65 s) and proxy's below the backend's (4 s) each cure it: no idle close by the backend, no line, no 502", () => {
     for (const r of [runs.backendAbove!, runs.proxyBelow!]) {
       expect(r.actors.web!['idleCloses']).toBe(0);
       expect(r.actors.proxy!['errorLog'].lines).toBe(0);
@@ -84,7 +96,7 @@ describeWithTools(['nginx'], 'keepalive-idle-race scenario', () => {
     expect(runs.proxyBelow!.hosts.backend!.counters.delta['TcpExt.TW']).toBe(0);
   });
 
-  it('retrying non-idempotent requests hides the race: the backend\'s closes and nginx\'s lines go on, the client sees none', () => {
+  it("retrying non-idempotent requests hides the race: the backend's closes and nginx's lines go on, the client sees none", () => {
     const r = runs.retries!;
     expect(r.actors.web!['idleCloses']).toBeGreaterThan(0);
     expect(raceLines(r)).toBeGreaterThan(0);

@@ -10,7 +10,13 @@ const CONNECTIONS = 60;
 describe('listen-backlog scenario', () => {
   let report: TestReport;
   beforeAll(async () => {
-    ({ report } = await runShort('listen-backlog', { somaxconn: String(SOMAXCONN), backlog: '64', rate: '100/s', duration: '600ms', pause: '1200ms' }));
+    ({ report } = await runShort('listen-backlog', {
+      somaxconn: String(SOMAXCONN),
+      backlog: '64',
+      rate: '100/s',
+      duration: '600ms',
+      pause: '1200ms',
+    }));
   });
 
   it('holds at most somaxconn + 1 connections in the accept queue, whatever listen() asked for', () => {
@@ -31,7 +37,10 @@ describe('listen-backlog scenario', () => {
     }
     // A start the flood missed on a busy machine (more than maxLateness behind its schedule) is never
     // made; every connection it did make was accepted.
-    for (const [listener, flood] of [['web', 'flood'], ['webstrict', 'flood-strict']] as const) {
+    for (const [listener, flood] of [
+      ['web', 'flood'],
+      ['webstrict', 'flood-strict'],
+    ] as const) {
       expect(report.actors[listener]!['accepted']).toBe(report.actors[flood]!['attempts']);
     }
     const client = report.hosts.client!;

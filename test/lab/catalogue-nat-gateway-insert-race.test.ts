@@ -16,10 +16,14 @@ const sum = (r: TestReport, key: string) => CLIENTS.reduce((s, c) => s + (r.host
 const connected = (r: TestReport) => CLIENTS.reduce((s, c) => s + (r.actors[`from-${c}`]!['connected'] as number), 0);
 const race = (r: TestReport) => r.predictions['from-c1']!.natRace!;
 const finding = (r: TestReport) => r.claims!.find((f) => f.rule === 'nat-insert-race')!;
-const claim = (r: TestReport, name: string, of?: string) => finding(r).claims.find((c) => c.name === name && c.of === of)!.value;
+const claim = (r: TestReport, name: string, of?: string) =>
+  finding(r).claims.find((c) => c.name === name && c.of === of)!.value;
 // The machine's own forwarding, and whether its own nftables ruleset holds the lab's NAT table (it must live in the
 // gateway's namespace only); not the whole ruleset, which other software on the machine may change meanwhile.
-const machine = () => ({ forward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), labTable: execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).includes('waitlab_nat') });
+const machine = () => ({
+  forward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'),
+  labTable: execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).includes('waitlab_nat'),
+});
 
 describeWithTools(['nft'], 'nat-gateway-insert-race scenario', () => {
   let before: ReturnType<typeof machine>;
@@ -36,7 +40,15 @@ describeWithTools(['nft'], 'nat-gateway-insert-race scenario', () => {
   });
 
   it('without fully-random, 7 in 8 SYNs find the shared source port held and are translated: Conntrack.found over connections as predicted', () => {
-    expect(race(kept)).toMatchObject({ gateway: 'gw', destination: '198.18.1.2:8080', atOnce: 8, sharedSourcePorts: 1, translatedPorts: 64512, randomFully: false, predictedShare: 0.875 });
+    expect(race(kept)).toMatchObject({
+      gateway: 'gw',
+      destination: '198.18.1.2:8080',
+      atOnce: 8,
+      sharedSourcePorts: 1,
+      translatedPorts: 64512,
+      randomFully: false,
+      predictedShare: 0.875,
+    });
     expect(race(kept).found).toBe(conntrack(kept, 'found'));
     expect(race(kept).connections).toBe(connected(kept));
     // All but the holder's SYNs, and the holder's share of the connections drifts with scheduling: 15% either way.
@@ -64,7 +76,7 @@ describeWithTools(['nft'], 'nat-gateway-insert-race scenario', () => {
     expect(random.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
-  it('the finding states the gateway\'s own counts, and whether the race occurred', () => {
+  it("the finding states the gateway's own counts, and whether the race occurred", () => {
     for (const r of [kept, random]) {
       expect(claim(r, 'counter', 'Conntrack.found')).toBe(conntrack(r, 'found'));
       expect(claim(r, 'conntrackInsertFailed')).toBe(conntrack(r, 'insert_failed'));
@@ -72,7 +84,13 @@ describeWithTools(['nft'], 'nat-gateway-insert-race scenario', () => {
       expect(claim(r, 'connections')).toBe(connected(r));
     }
     const text = kept.findings[finding(kept).finding]!;
-    expect(text).toContain(conntrack(kept, 'insert_failed') > 0 ? 'the insertion race, with ports to spare' : 'the insertion race did not occur in this run');
-    expect(random.findings[finding(random).finding]).toContain('With fully-random the NAT kept no SYN\'s own source port');
+    expect(text).toContain(
+      conntrack(kept, 'insert_failed') > 0
+        ? 'the insertion race, with ports to spare'
+        : 'the insertion race did not occur in this run',
+    );
+    expect(random.findings[finding(random).finding]).toContain(
+      "With fully-random the NAT kept no SYN's own source port",
+    );
   });
 });

@@ -11,7 +11,10 @@ const fromGateway = (r: TestReport) => r.hosts.server!.peak.peers.listen[GATEWAY
 const clientErrors = (r: TestReport) => {
   const byCode: Record<string, number> = {};
   for (const c of CLIENTS) {
-    for (const [code, e] of Object.entries((r.actors[`from-${c}`]!['errors'] ?? {}) as Record<string, { count: number }>)) byCode[code] = (byCode[code] ?? 0) + e.count;
+    for (const [code, e] of Object.entries(
+      (r.actors[`from-${c}`]!['errors'] ?? {}) as Record<string, { count: number }>,
+    ))
+      byCode[code] = (byCode[code] ?? 0) + e.count;
   }
   return byCode;
 };
@@ -23,7 +26,7 @@ describeWithTools(['nft'], 'nat-gateway-snat scenario', () => {
     ({ report: exhausted } = await runShort('nat-gateway-snat', {}));
   });
 
-  it('runs the NAT out of translated ports: the server holds exactly the range\'s 100 connections from the gateway', () => {
+  it("runs the NAT out of translated ports: the server holds exactly the range's 100 connections from the gateway", () => {
     expect(fromGateway(exhausted)).toBe(100);
     expect(Object.keys(exhausted.hosts.server!.peak.peers.listen)).toEqual([GATEWAY_WAN]);
     expect(exhausted.thresholds.filter((t) => !t.ok)).toEqual([]);

@@ -50,11 +50,13 @@ describeWithTools(['nft'], 'nat-single-source scenario', () => {
     const skipped = d['TcpExt.TCPACKSkippedTimeWait'] ?? 0;
     expect(sum(report, 'Tcp.OutRsts')).toBe(paws - skipped);
     expect(sum(report, 'TcpExt.TCPSynRetrans')).toBeGreaterThanOrEqual(paws);
-    expect(report.findings.join('\n')).toMatch(/Host gw masqueraded 4 hosts of network lan .* host server saw that one remote address only/);
+    expect(report.findings.join('\n')).toMatch(
+      /Host gw masqueraded 4 hosts of network lan .* host server saw that one remote address only/,
+    );
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
-  it('samples the gateway\'s conntrack in its own namespace: one entry per connection it translated, and no other host has any', () => {
+  it("samples the gateway's conntrack in its own namespace: one entry per connection it translated, and no other host has any", () => {
     const gw = report.hosts.gw!;
     const connected = CLIENTS.reduce((s, c) => s + Number(report.actors[`from-${c}`]!['connected']), 0);
     // Every connection through the gateway is one entry, kept until nf_conntrack_tcp_timeout_time_wait (1 s here) after its close.
@@ -70,12 +72,14 @@ describeWithTools(['nft'], 'nat-single-source scenario', () => {
     }
     const claims = report.claims!.find((f) => f.rule === 'conntrack')!;
     expect(claims.claims.find((c) => c.name === 'conntrackEntriesPeak')!.value).toBe(gw.conntrack!.entriesPeak);
-    expect(claims.claims.find((c) => c.name === 'conntrackInsertFailed')!.value).toBe(gw.counters.delta['Conntrack.insert_failed']);
+    expect(claims.claims.find((c) => c.name === 'conntrackInsertFailed')!.value).toBe(
+      gw.counters.delta['Conntrack.insert_failed'],
+    );
   });
 });
 
 describeWithTools(['nft'], 'nat-single-source with tcp_rfc1337=1 on the server', () => {
-  it('turns refused SYNs into failed connections: the clients\' RSTs no longer clear the 4-tuple', async () => {
+  it("turns refused SYNs into failed connections: the clients' RSTs no longer clear the 4-tuple", async () => {
     const { report } = await runShort('nat-single-source', { ...SHORT, serverRfc1337: '1' });
     const paws = report.hosts.server!.counters.delta['TcpExt.PAWSTimewait'] ?? 0;
     const failed = CLIENTS.reduce((s, c) => s + Number(report.actors[`from-${c}`]!['errorCount']), 0);
@@ -123,15 +127,37 @@ describe('network validation', () => {
   it('refuses nf_conntrack_max for a gateway: one limit for the whole machine (read-only in a namespace once conntrack is loaded, absent before)', () => {
     const spec: ScenarioSpec = {
       networks: { lan: {}, wan: {} },
-      hosts: { gw: { networks: ['lan', 'wan'], gateway: { masquerade: 'wan' }, sysctls: { 'net.netfilter.nf_conntrack_max': 1000, 'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 5 } }, a: { networks: ['lan'], via: 'gw' } },
+      hosts: {
+        gw: {
+          networks: ['lan', 'wan'],
+          gateway: { masquerade: 'wan' },
+          sysctls: { 'net.netfilter.nf_conntrack_max': 1000, 'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 5 },
+        },
+        a: { networks: ['lan'], via: 'gw' },
+      },
       actors: {},
     };
-    expect(problems(spec)).toEqual([expect.stringMatching(/sysctl net\.netfilter\.nf_conntrack_max is (read-only in a network namespace on this kernel .*: it is the machine's own|not available in a network namespace)/)]);
+    expect(problems(spec)).toEqual([
+      expect.stringMatching(
+        /sysctl net\.netfilter\.nf_conntrack_max is (read-only in a network namespace on this kernel .*: it is the machine's own|not available in a network namespace)/,
+      ),
+    ]);
   });
 
   it('asks for declared networks, and leaves single-network plans as they were', () => {
-    expect(problems({ hosts: { a: { networks: ['lan'] } }, actors: {} })).toEqual([expect.stringMatching(/networks: hosts name networks/)]);
-    const plan = resolvePlan(defineScenario({ name: 'n', description: 'n', params: {}, build: () => ({ hosts: { a: {}, b: {} }, actors: {} }) }), 'n.ts', {});
+    expect(problems({ hosts: { a: { networks: ['lan'] } }, actors: {} })).toEqual([
+      expect.stringMatching(/networks: hosts name networks/),
+    ]);
+    const plan = resolvePlan(
+      defineScenario({
+        name: 'n',
+        description: 'n',
+        params: {},
+        build: () => ({ hosts: { a: {}, b: {} }, actors: {} }),
+      }),
+      'n.ts',
+      {},
+    );
     expect(plan.networks).toBeUndefined();
     expect(plan.hosts.b).toEqual({ name: 'b', address: '198.18.0.2', prefixLength: 24, sysctls: {} });
   });

@@ -10,7 +10,8 @@ const SHORT = { duration: '3s', every: '500ms', concurrency: '100' };
 const CONCURRENCY = 100;
 
 /** The wave model: the first burst opens every connection, each later one all but the `kept` left idle. */
-const expectedOpens = (requests: number, kept: number) => CONCURRENCY + ((requests - CONCURRENCY) * (CONCURRENCY - kept)) / CONCURRENCY;
+const expectedOpens = (requests: number, kept: number) =>
+  CONCURRENCY + ((requests - CONCURRENCY) * (CONCURRENCY - kept)) / CONCURRENCY;
 
 /** 3 s of a burst every 500 ms: 6 bursts. A start a busy machine reached too late is counted missed, never dropped. */
 const SCHEDULED = 6 * CONCURRENCY;
@@ -38,11 +39,19 @@ function expectSmallPool(report: TestReport, owner: string, host: string, destin
   expect(timeWait).toBeLessThanOrEqual(opens);
   expect(h.counters.delta['TcpExt.TW']).toBeGreaterThanOrEqual(timeWait);
   const p = report.predictions[owner]!.poolChurn!;
-  expect(p).toMatchObject({ idleKept: 2, concurrency: CONCURRENCY, arrivals: 'waves', requests, measuredConnections: opens });
+  expect(p).toMatchObject({
+    idleKept: 2,
+    concurrency: CONCURRENCY,
+    arrivals: 'waves',
+    requests,
+    measuredConnections: opens,
+  });
   const claims = report.claims!.find((c) => c.rule === 'pool-smaller-than-load')!;
   expect(claims.host).toBe(host);
   expect(claims.claims.find((c) => c.name === 'connectionsPerRequest')!.value).toBeCloseTo(perRequest, 6);
-  expect(report.findings[claims.finding]).toMatch(/^Keep-alive is on at \S+ \(host \S+\), but its pool keeps only 2 idle connections/);
+  expect(report.findings[claims.finding]).toMatch(
+    /^Keep-alive is on at \S+ \(host \S+\), but its pool keeps only 2 idle connections/,
+  );
   expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
 }
 
@@ -71,10 +80,10 @@ describeWithTools(['nginx'], 'pool-smaller-than-load: nginx upstream keepalive 2
     expect(small.hosts.backend!.peak.total.TIME_WAIT).toBe(0);
   });
 
-  it('with keepalive 100 opens the first burst\'s connections and reuses them', () => expectCure(cure, 'proxy'));
+  it("with keepalive 100 opens the first burst's connections and reuses them", () => expectCure(cure, 'proxy'));
 });
 
-describe('pool-smaller-than-load-client: the client\'s own pool', () => {
+describe("pool-smaller-than-load-client: the client's own pool", () => {
   let agent: TestReport;
   let undici: TestReport;
   let cure: TestReport;
@@ -84,13 +93,13 @@ describe('pool-smaller-than-load-client: the client\'s own pool', () => {
     ({ report: cure } = await runShort('pool-smaller-than-load-client', { ...SHORT, pool: '100' }));
   });
 
-  it('Node\'s http.Agent with maxFreeSockets 2 opens and closes connections beyond the 2, TIME_WAIT on the client', () => {
+  it("Node's http.Agent with maxFreeSockets 2 opens and closes connections beyond the 2, TIME_WAIT on the client", () => {
     expectSmallPool(agent, 'flood', 'client', `${agent.hosts.server!.address}:8080`);
     // The actor's own count of the sockets its agent made is the kernel's.
     expect(agent.actors.flood!['newConnections']).toBe(agent.hosts.client!.counters.delta['Tcp.ActiveOpens']);
   });
 
-  it('undici\'s Pool of 2 never opens a third: the other requests wait, no churn, no TIME_WAIT', () => {
+  it("undici's Pool of 2 never opens a third: the other requests wait, no churn, no TIME_WAIT", () => {
     const f = undici.actors.flood!;
     expect(Number(f['attempts']) + Number(f['missedStarts'])).toBe(SCHEDULED);
     expect(f['responses']).toBeGreaterThanOrEqual(SCHEDULED - 2 * CONCURRENCY);
@@ -100,5 +109,5 @@ describe('pool-smaller-than-load-client: the client\'s own pool', () => {
     expect(undici.predictions['flood']?.poolChurn).toBeUndefined();
   });
 
-  it('with maxFreeSockets 100 opens the first burst\'s connections and reuses them', () => expectCure(cure, 'client'));
+  it("with maxFreeSockets 100 opens the first burst's connections and reuses them", () => expectCure(cure, 'client'));
 });

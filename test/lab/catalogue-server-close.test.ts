@@ -22,7 +22,7 @@ describe('server-close scenario', () => {
     expect(report.hosts.client!.counters.delta['Tcp.AttemptFails']).toBe(0);
   });
 
-  it('holds TIME_WAIT on the server, one per client 4-tuple: the ports of connect()\'s preferred parity', () => {
+  it("holds TIME_WAIT on the server, one per client 4-tuple: the ports of connect()'s preferred parity", () => {
     const server = report.hosts.server!;
     expect(server.peak.listen.TIME_WAIT).toBe(EVEN_PORTS);
     expect(server.peak.peers.listen['198.18.0.1']?.TIME_WAIT).toBe(EVEN_PORTS);

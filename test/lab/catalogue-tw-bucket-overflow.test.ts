@@ -9,7 +9,12 @@ describe('tw-bucket-overflow scenario', () => {
   let report: TestReport;
   let conns: number;
   beforeAll(async () => {
-    ({ report } = await runShort('tw-bucket-overflow', { rate: '200/s', duration: '2s', buckets: String(BUCKETS), ports: '40000-40149' }));
+    ({ report } = await runShort('tw-bucket-overflow', {
+      rate: '200/s',
+      duration: '2s',
+      buckets: String(BUCKETS),
+      ports: '40000-40149',
+    }));
     conns = report.actors.flood!['connected'] as number;
   });
 

@@ -23,7 +23,11 @@ describe('census of another namespace', () => {
     const idle = NativeCensus.open([], lab.hosts.idle!.location);
     const socket = SockDiagSocket.open(lab.hosts.busy!.location);
     try {
-      const [fromHere, fromIdle, inJs] = [await busy.take(), await idle.take(), await new TcpCensusTaker().takeFrom(new NetlinkRows(socket))];
+      const [fromHere, fromIdle, inJs] = [
+        await busy.take(),
+        await idle.take(),
+        await new TcpCensusTaker().takeFrom(new NetlinkRows(socket)),
+      ];
       const inside = JSON.parse(nodeInHost(lab, 'busy', 'sample-once.ts'));
       expect(fromHere.total).toEqual({ TIME_WAIT: N });
       expect(fromHere.peers.ephemeral).toEqual({ '127.0.0.1:8080': { TIME_WAIT: N } });

@@ -24,12 +24,19 @@ describe('census counted in C', () => {
     expect(c.total).toEqual({ ESTABLISHED: 80, TIME_WAIT: 20, FIN_WAIT2: 7, CLOSE_WAIT: 7, LISTEN: 3 });
     expect(c.sockets).toBe(117);
     expect(c.repeats).toBe(0);
-    expect(c.peers.ephemeral).toEqual({ '127.0.0.1:8080': { ESTABLISHED: 30, TIME_WAIT: 20 }, '127.0.0.1:9000': { ESTABLISHED: 10 }, '127.0.0.2:9100': { FIN_WAIT2: 7 } });
+    expect(c.peers.ephemeral).toEqual({
+      '127.0.0.1:8080': { ESTABLISHED: 30, TIME_WAIT: 20 },
+      '127.0.0.1:9000': { ESTABLISHED: 10 },
+      '127.0.0.2:9100': { FIN_WAIT2: 7 },
+    });
     // The IPv4-mapped clients of the :: listener count under their IPv4 address.
     expect(c.peers.listen).toEqual({ '127.0.0.1': { ESTABLISHED: 40, CLOSE_WAIT: 7 } });
 
     // Then 5 clients over ::1: both their ends have an IPv6 peer, which the addon does not count by peer.
-    expect(refused).toEqual({ code: 'IPV6_PEERS', message: '10 sockets have IPv6 peers, which only the JavaScript census counts by peer' });
+    expect(refused).toEqual({
+      code: 'IPV6_PEERS',
+      message: '10 sockets have IPv6 peers, which only the JavaScript census counts by peer',
+    });
     expect(withIpv6.counting).toBe('js');
     expect(withIpv6.refusedBecause).toMatch(/^IPV6_PEERS: /);
     expect(withIpv6.counted).toEqual(withIpv6.js);

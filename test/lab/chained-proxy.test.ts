@@ -27,7 +27,9 @@ describeWithTools(['nginx'], 'chained nginx proxies', () => {
   it('makes claims per peer group for both proxies, and every claim passes the truth check', () => {
     const claims = report.claims ?? [];
     for (const h of ['proxya', 'proxyb']) {
-      const closes = claims.filter((f) => f.host === h).flatMap((f) => f.claims.filter((c) => c.name === 'firstCloses'));
+      const closes = claims
+        .filter((f) => f.host === h)
+        .flatMap((f) => f.claims.filter((c) => c.name === 'firstCloses'));
       expect(closes.length).toBeGreaterThan(0);
       // Each proxy is judged per group: its clients' host and its upstream's host apart, never both at once.
       for (const c of closes) expect(c.peers?.length).toBe(1);

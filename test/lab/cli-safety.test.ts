@@ -9,7 +9,10 @@ describe('the CLI and the files of others', () => {
   it('loads a TypeScript scenario without writing anything under TMPDIR or HOME', () => {
     const tmp = tempDir();
     const home = tempDir();
-    const r = spawnSync(process.execPath, [BIN, 'scenario', 'short-conn', '--dry-run'], { encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, HOME: home } });
+    const r = spawnSync(process.execPath, [BIN, 'scenario', 'short-conn', '--dry-run'], {
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: tmp, HOME: home },
+    });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).scenario.name).toBe('short-conn');
     expect(readdirSync(tmp)).toEqual([]);
@@ -18,7 +21,11 @@ describe('the CLI and the files of others', () => {
 
   it('ends quietly, exit 0, when its reader goes away (`waitlab list | true`)', () => {
     // `true` exits without reading: every write of the list meets a closed pipe (EPIPE).
-    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" list | true; echo "status=$?"', process.execPath, BIN], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['-c', 'set -o pipefail; "$0" "$1" list | true; echo "status=$?"', process.execPath, BIN],
+      { encoding: 'utf8' },
+    );
     expect(r.stdout.trim()).toBe('status=0');
     expect(r.stderr).not.toMatch(/EPIPE|at .+:\d+:\d+/);
   });

@@ -24,7 +24,9 @@ describe('waitlab CLI', () => {
     const cli = runCli(['scenario', UNMET, '--out', tempDir(), '--no-progress']);
     expect(await cli.exit).toBe(1);
     expect(cli.stderr()).toMatch(/unmet-threshold: FAIL/);
-    expect(cli.stderr()).toMatch(/FAIL actors\.flood\.errors\.EADDRNOTAVAIL\.count > 0 \(value -: metric missing from the report\)/);
+    expect(cli.stderr()).toMatch(
+      /FAIL actors\.flood\.errors\.EADDRNOTAVAIL\.count > 0 \(value -: metric missing from the report\)/,
+    );
   });
 
   it('exits 2 on invalid parameters, listing them all, before any lab exists', async () => {
@@ -49,7 +51,14 @@ describe('waitlab CLI', () => {
     expect(await cli.exit).toBe(0);
     expect(JSON.parse(cli.stdout()).hosts.client.sysctls['net.ipv4.tcp_tw_reuse']).toBe('1');
     const before = labNamespaces();
-    const bad = runCli(['scenario', 'short-conn', '--sysctl', 'client:net.ipv4.tcp_tw_recycle=1', '--sysctl', 'nohost:net.ipv4.tcp_tw_reuse=1']);
+    const bad = runCli([
+      'scenario',
+      'short-conn',
+      '--sysctl',
+      'client:net.ipv4.tcp_tw_recycle=1',
+      '--sysctl',
+      'nohost:net.ipv4.tcp_tw_reuse=1',
+    ]);
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/sysctl net\.ipv4\.tcp_tw_recycle was removed in Linux 4\.12/);
     expect(bad.stderr()).toMatch(/--sysctl nohost:net\.ipv4\.tcp_tw_reuse=1: no host "nohost"/);

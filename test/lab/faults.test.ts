@@ -7,10 +7,25 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reapStaleLabs } from '../../src/lab/stale-labs.ts';
-import { agentPids, BIN, labNamespaces, labsLeftSince, runCli, shortConnUnderLoad, tempDir, until } from '../helpers/lab.ts';
+import {
+  agentPids,
+  BIN,
+  labNamespaces,
+  labsLeftSince,
+  runCli,
+  shortConnUnderLoad,
+  tempDir,
+  until,
+} from '../helpers/lab.ts';
 
 /** Runs the CLI with --out on a tmpfs of `size`, and reports what it left there, read inside the same mount namespace. */
-function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLines: boolean; reportParses: boolean | null; stderr: string } {
+function runOnFullDisk(size: string): {
+  exit: number;
+  files: string[];
+  wholeLines: boolean;
+  reportParses: boolean | null;
+  stderr: string;
+} {
   const mnt = tempDir();
   const check = `
     const fs = require('fs'); const dir = process.argv[1];
@@ -26,10 +41,20 @@ function runOnFullDisk(size: string): { exit: number; files: string[]; wholeLine
     echo "$?"
     "$2" -e "$4" "$1/run"`;
   // Bounded: a run that hangs on a full disk fails here instead of holding the whole test run.
-  const out = execFileSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', mnt, process.execPath, BIN, check], { encoding: 'utf8', timeout: 120_000 });
+  const out = execFileSync(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', mnt, process.execPath, BIN, check],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   const [exit, json] = out.trim().split('\n');
   const left = JSON.parse(json!);
-  return { exit: Number(exit), files: left.files, wholeLines: left.whole, reportParses: left.report, stderr: execFileSync('cat', [join(mnt, '..', 'stderr.txt')], { encoding: 'utf8' }) };
+  return {
+    exit: Number(exit),
+    files: left.files,
+    wholeLines: left.whole,
+    reportParses: left.report,
+    stderr: execFileSync('cat', [join(mnt, '..', 'stderr.txt')], { encoding: 'utf8' }),
+  };
 }
 
 describe('a full disk under --out', () => {
@@ -76,8 +101,19 @@ describe('the reaper', () => {
     writeFileSync(victim, 'keep me');
     const evil = '/run/waitlab/evil.json';
     const lying = '/run/waitlab/wl999999999n9.json';
-    writeFileSync(evil, JSON.stringify({ lab: `../..${victim.slice(0, -5)}`, pid: 999999999, startTime: '0', namespaces: [] }));
-    writeFileSync(lying, JSON.stringify({ lab: `wl999999999n9/../../..${victim.slice(0, -5)}`, pid: 999999999, startTime: '0', namespaces: [] }));
+    writeFileSync(
+      evil,
+      JSON.stringify({ lab: `../..${victim.slice(0, -5)}`, pid: 999999999, startTime: '0', namespaces: [] }),
+    );
+    writeFileSync(
+      lying,
+      JSON.stringify({
+        lab: `wl999999999n9/../../..${victim.slice(0, -5)}`,
+        pid: 999999999,
+        startTime: '0',
+        namespaces: [],
+      }),
+    );
     try {
       expect(await reapStaleLabs()).toEqual([]);
       expect(readFileSync(victim, 'utf8')).toBe('keep me');
@@ -91,13 +127,37 @@ describe('the reaper', () => {
 describe('a run killed before its report', () => {
   it('is rebuilt by `waitlab report` from its log and every whole line of samples.ndjson, and says it was killed', async () => {
     const dir = join(tempDir(), 'run');
-    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=20s', '--set', 'rate=50/s', '--out', dir, '--no-progress']);
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
+    const cli = runCli([
+      'scenario',
+      'short-conn',
+      '--set',
+      'duration=20s',
+      '--set',
+      'rate=50/s',
+      '--out',
+      dir,
+      '--no-progress',
+    ]);
+    await until(
+      () =>
+        existsSync(join(dir, 'samples.ndjson')) &&
+        readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'),
+      'the load to start',
+    );
     cli.child.kill('SIGKILL');
     await cli.exit;
     await reapStaleLabs();
     expect(existsSync(join(dir, 'report.json'))).toBe(false);
-    const lines = readFileSync(join(dir, 'samples.ndjson'), 'utf8').split('\n').filter((l) => { try { JSON.parse(l); return true; } catch { return false; } });
+    const lines = readFileSync(join(dir, 'samples.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => {
+        try {
+          JSON.parse(l);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     const report = runCli(['report', dir]);
     expect(await report.exit).toBe(4);
     expect(report.stderr()).toMatch(/had no report\.json \(the run was killed\); rebuilt from \d+ events/);
@@ -106,12 +166,14 @@ describe('a run killed before its report', () => {
     expect(rebuilt.error).toMatch(/the run was killed before it wrote report\.json/);
     const stats = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'stats' && e.actor === 'flood');
     expect(rebuilt.actors.flood.attempts).toBe(stats.at(-1).stats.attempts);
-    expect(rebuilt.hosts.client.samples).toBe(lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'sample' && e.host === 'client').length);
+    expect(rebuilt.hosts.client.samples).toBe(
+      lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'sample' && e.host === 'client').length,
+    );
   });
 });
 
 describe('an engine that cannot start', () => {
-  it('ends the run with exit 4 and the agent\'s reason in report.json, and leaves no namespace', async () => {
+  it("ends the run with exit 4 and the agent's reason in report.json, and leaves no namespace", async () => {
     const dir = join(tempDir(), 'run');
     const cli = runCli(['scenario', 'test/fixtures/scenarios/nginx-fails.ts', '--out', dir, '--no-progress']);
     expect(await cli.exit).toBe(4);
@@ -124,7 +186,16 @@ describe('an engine that cannot start', () => {
 
 describe('a tiny open-files limit', () => {
   it('is named with its fix before anything loads, exit 3, instead of a misleading module error', () => {
-    const out = execFileSync('sh', ['-c', `prlimit --nofile=60:60 "$0" "$1" scenario short-conn --no-progress 2>&1; echo "exit=$?"`, process.execPath, BIN], { encoding: 'utf8' });
+    const out = execFileSync(
+      'sh',
+      [
+        '-c',
+        `prlimit --nofile=60:60 "$0" "$1" scenario short-conn --no-progress 2>&1; echo "exit=$?"`,
+        process.execPath,
+        BIN,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(out).toMatch(/the open-files limit is 60; waitlab needs at least 256 \(raise it: ulimit -n 4096\)/);
     expect(out).toMatch(/exit=3$/m);
   });

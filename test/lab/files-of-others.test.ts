@@ -14,7 +14,9 @@ const asRoot = process.getuid?.() === 0;
 
 /** Runs a shell command as user nobody: the hostile local user. */
 function asNobody(script: string): void {
-  execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', script], { stdio: 'pipe' });
+  execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sh', '-c', script], {
+    stdio: 'pipe',
+  });
 }
 
 /** A sticky directory every user can write, like /tmp (tempDir's are 0700), and a root-owned victim inside it holding one file. */
@@ -48,7 +50,9 @@ describe.runIf(asRoot)('root writes nothing where another user points', () => {
       writeWhole(join(dir, 'report.json'), '{"written":"by root"}');
     }
     expect(readdirSync(victim)).toEqual(['keep']);
-    expect(refused?.message).toMatch(/theirs belongs to uid 65534, so another user could redirect what is written there/);
+    expect(refused?.message).toMatch(
+      /theirs belongs to uid 65534, so another user could redirect what is written there/,
+    );
   });
 
   it('refuses an --out that runs through a symlink in a directory of another user (`/tmp/x/link/sub` made `/root/sub`)', () => {
@@ -69,23 +73,44 @@ describe.runIf(asRoot)('root writes nothing where another user points', () => {
     expect(readdirSync(victim)).toEqual(['keep']);
     expect(refused?.message).toMatch(/reports belongs to uid 65534/);
     // The same sticky directory is fine where the path is root's own.
-    expect(prepareDefaultRunDir(join(shared, 'mine', 'short-conn', 'now'))).toBe(join(shared, 'mine', 'short-conn', 'now'));
+    expect(prepareDefaultRunDir(join(shared, 'mine', 'short-conn', 'now'))).toBe(
+      join(shared, 'mine', 'short-conn', 'now'),
+    );
   });
 
-  it('`waitlab report` does not re-render into a run directory reached through another user\'s symlink', () => {
+  it("`waitlab report` does not re-render into a run directory reached through another user's symlink", () => {
     const { base, victim } = playground();
     copyFileSync(resolve(PACKAGE_ROOT, 'test/fixtures/runs/short-conn.report.json'), join(victim, 'report.json'));
     asNobody(`mkdir ${base}/theirs && ln -s ${victim} ${base}/theirs/run`);
-    const r = spawnSync(process.execPath, [BIN, 'report', join(base, 'theirs', 'run')], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [BIN, 'report', join(base, 'theirs', 'run')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(readdirSync(victim).sort()).toEqual(['keep', 'report.json']);
     expect(r.stderr).toMatch(/theirs belongs to uid 65534/);
     expect(r.status).toBe(2);
   });
 
-  it('`waitlab baseline --out` refuses another user\'s symlink before it runs anything', () => {
+  it("`waitlab baseline --out` refuses another user's symlink before it runs anything", () => {
     const { base, victim } = playground();
     asNobody(`mkdir ${base}/theirs && ln -s ${victim} ${base}/theirs/baseline`);
-    const r = spawnSync(process.execPath, [BIN, 'baseline', 'short-conn', '--runs', '1', '--set', 'duration=1s', '--set', 'rate=50/s', '--out', join(base, 'theirs', 'baseline')], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'baseline',
+        'short-conn',
+        '--runs',
+        '1',
+        '--set',
+        'duration=1s',
+        '--set',
+        'rate=50/s',
+        '--out',
+        join(base, 'theirs', 'baseline'),
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(readdirSync(victim)).toEqual(['keep']);
     expect(r.stderr).toMatch(/theirs belongs to uid 65534/);
     expect(r.status).toBe(2);

@@ -10,10 +10,18 @@ const DURATION_MS = 2000;
 
 describe.each(['node', 'native'])('short-conn-client against a trickling server, engine %s', (engine) => {
   let lab: Lab;
-  let run: { ended: boolean; stats: Record<string, any>; accepted: number; openToServer: Record<string, number>; rowsToServer: Record<string, number> };
+  let run: {
+    ended: boolean;
+    stats: Record<string, any>;
+    accepted: number;
+    openToServer: Record<string, number>;
+    rowsToServer: Record<string, number>;
+  };
   beforeAll(async () => {
     lab = await buildLab({ box: {} });
-    run = JSON.parse(nodeInHost(lab, 'box', 'flood-against-trickle.ts', [engine, String(CONCURRENCY), String(DURATION_MS)]));
+    run = JSON.parse(
+      nodeInHost(lab, 'box', 'flood-against-trickle.ts', [engine, String(CONCURRENCY), String(DURATION_MS)]),
+    );
   });
   afterAll(() => lab?.teardown());
 
@@ -21,12 +29,19 @@ describe.each(['node', 'native'])('short-conn-client against a trickling server,
     expect(run.ended).toBe(true);
     // No response ever finishes: the closed model's first connections are the only ones, all in flight at the deadline.
     expect(run.accepted).toBe(CONCURRENCY);
-    expect(run.stats).toMatchObject({ attempts: CONCURRENCY, connected: CONCURRENCY, responses: 0, ok: 0, inFlight: 0, cutAtLoadEnd: CONCURRENCY });
+    expect(run.stats).toMatchObject({
+      attempts: CONCURRENCY,
+      connected: CONCURRENCY,
+      responses: 0,
+      ok: 0,
+      inFlight: 0,
+      cutAtLoadEnd: CONCURRENCY,
+    });
     // The trickle kept every connection from going idle: the cut is the only way they ended.
     expect(run.stats['errorCount']).toBe(0);
   });
 
-  it('leaves none of the flood\'s sockets open: the kernel shows no socket toward the server with a file', () => {
+  it("leaves none of the flood's sockets open: the kernel shows no socket toward the server with a file", () => {
     expect(run.openToServer).toEqual({});
   });
 });

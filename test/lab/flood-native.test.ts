@@ -14,7 +14,15 @@ describe('short-conn-client, engine native', () => {
   let report: TestReport;
   beforeAll(async () => {
     // The closed model: a count is made whole however busy the machine is (the open model would miss late starts).
-    const flood = { kind: 'short-conn-client', model: 'closed', concurrency: 4, duration: '10s', count: COUNT, engine: 'native', idleTimeout: '3s' } as const;
+    const flood = {
+      kind: 'short-conn-client',
+      model: 'closed',
+      concurrency: 4,
+      duration: '10s',
+      count: COUNT,
+      engine: 'native',
+      idleTimeout: '3s',
+    } as const;
     const scenario = defineScenario({
       name: 'flood-native',
       description: 'the native engine: who closes, and an idle timeout',
@@ -36,13 +44,23 @@ describe('short-conn-client, engine native', () => {
         },
       }),
     });
-    ({ report } = (await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() })) as { report: TestReport });
+    ({ report } = (await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() })) as {
+      report: TestReport;
+    });
   });
 
   const delta = (host: string, counter: string) => report.hosts[host]!.counters.delta[counter];
 
   it('closer client, graceful: every connection answered, and its TIME_WAIT on the client', () => {
-    expect(report.actors.graceful).toMatchObject({ workers: 1, attempts: COUNT, connected: COUNT, responses: COUNT, ok: COUNT, errorCount: 0, statuses: { 200: COUNT } });
+    expect(report.actors.graceful).toMatchObject({
+      workers: 1,
+      attempts: COUNT,
+      connected: COUNT,
+      responses: COUNT,
+      ok: COUNT,
+      errorCount: 0,
+      statuses: { 200: COUNT },
+    });
     expect(report.actors.graceful!['latencyMs'].count).toBe(COUNT);
     expect(delta('c1', 'Tcp.ActiveOpens')).toBe(COUNT);
     expect(report.hosts.c1!.peak.sockstatTw).toBe(COUNT);
@@ -57,7 +75,7 @@ describe('short-conn-client, engine native', () => {
     expect(report.hosts.s2!.peak.sockstatTw).toBe(0);
   });
 
-  it('closer server: the client waits for the FIN, and the TIME_WAIT is the server\'s', () => {
+  it("closer server: the client waits for the FIN, and the TIME_WAIT is the server's", () => {
     expect(report.actors.server).toMatchObject({ attempts: COUNT, ok: COUNT, peerClosed: COUNT, errorCount: 0 });
     expect(report.hosts.s3!.peak.sockstatTw).toBe(COUNT);
     expect(report.hosts.c3!.peak.sockstatTw).toBe(0);
@@ -66,7 +84,9 @@ describe('short-conn-client, engine native', () => {
   it('ends a connection with no progress for idleTimeout as REQUEST_TIMEOUT', () => {
     const idle = report.actors.idle!;
     expect(idle).toMatchObject({ attempts: HOLD_COUNT, connected: HOLD_COUNT, responses: 0, errorCount: HOLD_COUNT });
-    expect(idle['errors']).toEqual({ REQUEST_TIMEOUT: expect.objectContaining({ count: HOLD_COUNT, syscalls: { none: HOLD_COUNT } }) });
+    expect(idle['errors']).toEqual({
+      REQUEST_TIMEOUT: expect.objectContaining({ count: HOLD_COUNT, syscalls: { none: HOLD_COUNT } }),
+    });
     expect(idle['firstError']).toMatchObject({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
   });
 

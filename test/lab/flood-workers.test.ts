@@ -19,14 +19,34 @@ describe.each(['node', 'native'])('short-conn-client with workers 2, engine %s',
       description: 'port exhaustion from two worker threads',
       params: {},
       build: () => ({
-        hosts: { client: { sysctls: { 'net.ipv4.ip_local_port_range': '40000 40499', 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_rfc1337': 1 } }, server: {} },
+        hosts: {
+          client: {
+            sysctls: {
+              'net.ipv4.ip_local_port_range': '40000 40499',
+              'net.ipv4.tcp_tw_reuse': 0,
+              'net.ipv4.tcp_rfc1337': 1,
+            },
+          },
+          server: {},
+        },
         actors: {
           web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client' },
-          flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: '250/s', duration: '10s', count: COUNT, workers: 2, engine },
+          flood: {
+            kind: 'short-conn-client',
+            host: 'client',
+            target: 'web',
+            rate: '250/s',
+            duration: '10s',
+            count: COUNT,
+            workers: 2,
+            engine,
+          },
         },
       }),
     });
-    ({ report } = (await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() })) as { report: TestReport });
+    ({ report } = (await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() })) as {
+      report: TestReport;
+    });
   });
 
   it('makes every scheduled start once across both workers, and as many connections as the server accepted', () => {

@@ -9,13 +9,39 @@ import { BIN, labNamespaces, labsLeftSince, tempDir } from '../helpers/lab.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 25);
 
-const word = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('short-conn', 'nope', '../x.ts', '/proc/x', '-1', '999h', '300/s', '=', '--', ''));
+const word = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('short-conn', 'nope', '../x.ts', '/proc/x', '-1', '999h', '300/s', '=', '--', ''),
+);
 const option = fc.oneof(
-  fc.tuple(fc.constantFrom('--set', '--threshold', '--tolerance', '--profile', '--sweep', '--out', '--driver', '--baseline', '--sysctl', '--max-runs', '--json', '--verbose', '--bogus'), word).map(([o, v]) => [o, v]),
-  fc.tuple(fc.constantFrom('--set'), fc.constantFrom('rate', 'duration', 'ports', 'twReuse', 'nope'), word).map(([o, k, v]) => [o, `${k}=${v}`]),
+  fc
+    .tuple(
+      fc.constantFrom(
+        '--set',
+        '--threshold',
+        '--tolerance',
+        '--profile',
+        '--sweep',
+        '--out',
+        '--driver',
+        '--baseline',
+        '--sysctl',
+        '--max-runs',
+        '--json',
+        '--verbose',
+        '--bogus',
+      ),
+      word,
+    )
+    .map(([o, v]) => [o, v]),
+  fc
+    .tuple(fc.constantFrom('--set'), fc.constantFrom('rate', 'duration', 'ports', 'twReuse', 'nope'), word)
+    .map(([o, k, v]) => [o, `${k}=${v}`]),
 );
 const args = fc.oneof(
-  fc.tuple(fc.constantFrom('short-conn', 'server-close', 'nope', 'x.ts', ''), fc.array(option, { maxLength: 4 })).map(([s, opts]) => ['scenario', s, ...opts.flat(), '--dry-run']),
+  fc
+    .tuple(fc.constantFrom('short-conn', 'server-close', 'nope', 'x.ts', ''), fc.array(option, { maxLength: 4 }))
+    .map(([s, opts]) => ['scenario', s, ...opts.flat(), '--dry-run']),
   fc.tuple(word, word).map(([a, b]) => ['compare', a, b]),
   word.map((d) => ['report', d]),
   fc.array(word, { maxLength: 3 }).map((ws) => ['list', ...ws]),

@@ -23,7 +23,14 @@ async function run(actors: Record<string, Record<string, unknown>>): Promise<Tes
     }),
   });
   const { report } = await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() });
-  if (process.env.SHOW) console.error(JSON.stringify({ actors: report.actors, server: report.hosts.server!.counters.delta, client: report.hosts.client!.counters.delta }).slice(0, 4000));
+  if (process.env.SHOW)
+    console.error(
+      JSON.stringify({
+        actors: report.actors,
+        server: report.hosts.server!.counters.delta,
+        client: report.hosts.client!.counters.delta,
+      }).slice(0, 4000),
+    );
   return report as TestReport;
 }
 
@@ -33,7 +40,15 @@ describe('http-client actor', () => {
     // A 20 ms response keeps both connections busy, so the pool opens both and queues the rest on them.
     const report = await run({
       web: { kind: 'http-server', host: 'server', port: 8080, delay: '20ms' },
-      pool: { kind: 'http-client', host: 'client', target: 'web', connections: 2, rate: '200/s', count: N, duration: '5s' },
+      pool: {
+        kind: 'http-client',
+        host: 'client',
+        target: 'web',
+        connections: 2,
+        rate: '200/s',
+        count: N,
+        duration: '5s',
+      },
     });
     const pool = report.actors.pool!;
     expect(pool['ok']).toBe(N);
@@ -45,12 +60,21 @@ describe('http-client actor', () => {
     expect(report.hosts.client!.counters.delta['Tcp.ActiveOpens']).toBe(2);
   });
 
-  it('a server idle timeout (1 s) below the pool\'s (4 s), requests 1.5 s apart: every request opens a new connection', async () => {
+  it("a server idle timeout (1 s) below the pool's (4 s), requests 1.5 s apart: every request opens a new connection", async () => {
     const N = 4;
     const report = await run({
       // No Keep-Alive hint: undici would otherwise close the idle connection itself, before the server.
       web: { kind: 'http-server', host: 'server', port: 8080, keepAliveTimeout: '1s', keepAliveHeader: false },
-      pool: { kind: 'http-client', host: 'client', target: 'web', connections: 2, keepAliveTimeout: '4s', rate: '40/m', count: N, duration: '10s' },
+      pool: {
+        kind: 'http-client',
+        host: 'client',
+        target: 'web',
+        connections: 2,
+        keepAliveTimeout: '4s',
+        rate: '40/m',
+        count: N,
+        duration: '10s',
+      },
     });
     const pool = report.actors.pool!;
     expect(pool['ok']).toBe(N);
@@ -67,7 +91,15 @@ describe('http-client actor', () => {
     const N = 20;
     const report = await run({
       web: { kind: 'http-server', host: 'server', port: 8080, body: 'close-delimited', responseBytes: 1000 },
-      pool: { kind: 'http-client', host: 'client', target: 'web', connections: 4, rate: '50/s', count: N, duration: '5s' },
+      pool: {
+        kind: 'http-client',
+        host: 'client',
+        target: 'web',
+        connections: 4,
+        rate: '50/s',
+        count: N,
+        duration: '5s',
+      },
     });
     expect(report.actors.pool!['ok']).toBe(N);
     expect(report.actors.pool!['newConnections']).toBe(N);
@@ -76,7 +108,7 @@ describe('http-client actor', () => {
     expect(report.hosts.client!.counters.delta['TcpExt.TW']).toBe(0);
   });
 
-  it('502 and 503 answers are errors by status, in report.json and the terminal summary\'s Errors table', async () => {
+  it("502 and 503 answers are errors by status, in report.json and the terminal summary's Errors table", async () => {
     const N = 10;
     const report = await run({
       bad: { kind: 'http-server', host: 'server', port: 8080, status: 502 },

@@ -21,7 +21,14 @@ async function flood(web: { closer: 'server' | 'client' } & Record<string, unkno
       hosts: { client: { sysctls: { 'net.ipv4.tcp_rfc1337': 1 } }, server: { sysctls: { 'net.ipv4.tcp_rfc1337': 1 } } },
       actors: {
         web: { kind: 'http-server', host: 'server', port: 8080, engine: 'nginx', ...web },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: '300/s', count: COUNT, closer: web.closer },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'web',
+          rate: '300/s',
+          count: COUNT,
+          closer: web.closer,
+        },
       },
     }),
   });
@@ -45,7 +52,7 @@ describeWithTools(['nginx'], 'http-server engine nginx', () => {
     expect(report.hosts.client!.peak.total.TIME_WAIT).toBe(0);
   });
 
-  it('keep-alive off, client closes: nginx waits for the client\'s FIN, TIME_WAIT on the client only', async () => {
+  it("keep-alive off, client closes: nginx waits for the client's FIN, TIME_WAIT on the client only", async () => {
     const report = await flood({ keepAlive: false, closer: 'client', responseBytes: 100_000 });
     expect(report.actors.flood!['ok']).toBe(COUNT);
     expect(report.hosts.client!.counters.delta['TcpExt.TW']).toBe(COUNT);
@@ -62,9 +69,14 @@ describe('http-server engine nginx, validated', () => {
       name: 'nginx-server-bad',
       description: 'nginx cannot leak or reset',
       params: {},
-      build: () => ({ hosts: { server: {} }, actors: { web: { kind: 'http-server', host: 'server', engine: 'nginx', closeStyle: 'rst', delay: '10ms' } } }),
+      build: () => ({
+        hosts: { server: {} },
+        actors: { web: { kind: 'http-server', host: 'server', engine: 'nginx', closeStyle: 'rst', delay: '10ms' } },
+      }),
     });
     expect(() => resolvePlan(scenario, 'test', {})).toThrow(PlanValidationError);
-    expect(() => resolvePlan(scenario, 'test', {})).toThrow(/closeStyle: "rst" needs engine node[\s\S]*delay: 10 needs engine node/);
+    expect(() => resolvePlan(scenario, 'test', {})).toThrow(
+      /closeStyle: "rst" needs engine node[\s\S]*delay: 10 needs engine node/,
+    );
   });
 });

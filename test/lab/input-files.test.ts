@@ -13,7 +13,11 @@ const SECRET = 'SECRET-a1b2c3-do-not-print';
 const REPORT_FIXTURE = resolve(PACKAGE_ROOT, 'test/fixtures/runs/short-conn.report.json');
 
 function cli(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync('sh', ['-c', 'ulimit -v 3000000; exec "$@"', 'sh', process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  const r = spawnSync('sh', ['-c', 'ulimit -v 3000000; exec "$@"', 'sh', process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    killSignal: 'SIGKILL',
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -105,7 +109,7 @@ describe('input files are regular, bounded and never echoed', () => {
     expect(z.status).toBe(2);
   });
 
-  it('compare --out does not stream a baseline run\'s samples.ndjson that is /dev/zero', () => {
+  it("compare --out does not stream a baseline run's samples.ndjson that is /dev/zero", () => {
     const dir = tempDir();
     const baseline = runDir(dir, 'baseline');
     symlinkSync('/dev/zero', join(baseline, 'samples.ndjson'));

@@ -27,7 +27,9 @@ describe('an IPv6 lab host', () => {
     expect(global[0]).not.toMatch(/tentative/);
     expect(addresses).not.toMatch(/\binet /);
     // A connection across the bridge right after the build: DAD would fail it with EADDRNOTAVAIL for about a second.
-    expect(inHost(lab, 'client', 'ip', ['-6', 'route', 'get', '2001:2::2'])).toMatch(/^2001:2::2 from :: dev eth0 proto kernel src 2001:2::1/);
+    expect(inHost(lab, 'client', 'ip', ['-6', 'route', 'get', '2001:2::2'])).toMatch(
+      /^2001:2::2 from :: dev eth0 proto kernel src 2001:2::1/,
+    );
   });
 });
 
@@ -37,7 +39,13 @@ describe.each(['node', 'native'])('short-conn --set family=ipv6, flood engine %s
   let after: MachineNetwork;
   beforeAll(async () => {
     before = machineNetwork();
-    ({ report } = await runShort('short-conn', { family: 'ipv6', ports: '40000-40499', rate: '250/s', duration: '3.5s', engine }));
+    ({ report } = await runShort('short-conn', {
+      family: 'ipv6',
+      ports: '40000-40499',
+      rate: '250/s',
+      duration: '3.5s',
+      engine,
+    }));
     after = machineNetwork();
   });
 
@@ -59,7 +67,10 @@ describe.each(['node', 'native'])('short-conn --set family=ipv6, flood engine %s
   });
 
   it('counts only peers of 2001:2::/48 on either host, IPv6 all through', () => {
-    const peers = Object.values(report.hosts).flatMap((h) => [...Object.keys(h.peak.peers.listen), ...Object.keys(h.peak.peers.ephemeral).map((e) => e.slice(1, e.lastIndexOf(']')))]);
+    const peers = Object.values(report.hosts).flatMap((h) => [
+      ...Object.keys(h.peak.peers.listen),
+      ...Object.keys(h.peak.peers.ephemeral).map((e) => e.slice(1, e.lastIndexOf(']'))),
+    ]);
     expect(peers.length).toBeGreaterThan(0);
     for (const peer of peers) expect(addressInLabNetwork6(peer)).toBe(true);
     expect(report.hosts.client!.counters.delta['Tcp.ActiveOpens']).toBe(BUDGET);
@@ -68,7 +79,9 @@ describe.each(['node', 'native'])('short-conn --set family=ipv6, flood engine %s
   });
 
   it('says where the ports went, with the destination written [addr]:port', () => {
-    expect(report.findings.join('\n')).toMatch(/Toward \[2001:2::2\]:8080 that is 500 of its 500-port ip_local_port_range/);
+    expect(report.findings.join('\n')).toMatch(
+      /Toward \[2001:2::2\]:8080 that is 500 of its 500-port ip_local_port_range/,
+    );
     expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
@@ -81,7 +94,13 @@ describe('short-conn --set family=dual: one port range, a budget per destination
   let report: TestReport;
   beforeAll(async () => {
     // 8 s at 250/s plans 2,000 connections per flood: enough to spend 500 ports even at a third of the rate on a busy machine.
-    ({ report } = await runShort('short-conn', { family: 'dual', ports: '40000-40499', rate: '250/s', duration: '8s', engine: 'native' }));
+    ({ report } = await runShort('short-conn', {
+      family: 'dual',
+      ports: '40000-40499',
+      rate: '250/s',
+      duration: '8s',
+      engine: 'native',
+    }));
   });
 
   it('gives the client both addresses, and flood6 the server over IPv6', () => {
@@ -100,12 +119,16 @@ describe('short-conn --set family=dual: one port range, a budget per destination
   });
 
   it('says that both families share the range, each with the whole of it toward the server', () => {
-    expect(report.findings.join('\n')).toMatch(/Host client connected to host server over IPv4, to 198\.18\.0\.2:8080 \(actor flood\), and over IPv6, to \[2001:2::2\]:8080 \(actor flood6\): both families take their local ports from its one ip_local_port_range \(40000-40499, 500 ports/);
-    expect(report.findings.join('\n')).toMatch(/peaked at 500 over IPv4 and 500 over IPv6; the host held 1,000 at its peak, more than the 500 ports of its range/);
+    expect(report.findings.join('\n')).toMatch(
+      /Host client connected to host server over IPv4, to 198\.18\.0\.2:8080 \(actor flood\), and over IPv6, to \[2001:2::2\]:8080 \(actor flood6\): both families take their local ports from its one ip_local_port_range \(40000-40499, 500 ports/,
+    );
+    expect(report.findings.join('\n')).toMatch(
+      /peaked at 500 over IPv4 and 500 over IPv6; the host held 1,000 at its peak, more than the 500 ports of its range/,
+    );
   });
 });
 
-describe('nat-gateway-snat --set family=ipv6: IPv6 masquerade in the gateway\'s namespace', () => {
+describe("nat-gateway-snat --set family=ipv6: IPv6 masquerade in the gateway's namespace", () => {
   let report: TestReport;
   let before: MachineNetwork;
   let after: MachineNetwork;
@@ -131,7 +154,12 @@ describe('nat-gateway-snat --set family=ipv6: IPv6 masquerade in the gateway\'s 
 describeWithTools(['nginx'], 'proxy-short-upstream --set family=ipv6: nginx on [::] toward an IPv6 upstream', () => {
   let report: TestReport;
   beforeAll(async () => {
-    ({ report } = await runShort('proxy-short-upstream', { family: 'ipv6', proxyPorts: '40000-40499', rate: '250/s', duration: '4s' }));
+    ({ report } = await runShort('proxy-short-upstream', {
+      family: 'ipv6',
+      proxyPorts: '40000-40499',
+      rate: '250/s',
+      duration: '4s',
+    }));
   });
 
   it('runs the proxy host out of its 500 ports toward [2001:2::3]:8080, as nginx logs it (99: Cannot assign requested address)', () => {

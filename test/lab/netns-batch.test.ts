@@ -20,7 +20,12 @@ const routedPlan = () =>
       params: {},
       build: () => ({
         networks: { lan: {}, wan: {} },
-        hosts: { gw: { networks: ['lan', 'wan'], gateway: {} }, server: { networks: ['wan'], via: 'gw' }, c1: { networks: ['lan'], via: 'gw', sysctls: { 'net.ipv4.tcp_fin_timeout': 7 } }, c2: { networks: ['lan'], via: 'gw' } },
+        hosts: {
+          gw: { networks: ['lan', 'wan'], gateway: {} },
+          server: { networks: ['wan'], via: 'gw' },
+          c1: { networks: ['lan'], via: 'gw', sysctls: { 'net.ipv4.tcp_fin_timeout': 7 } },
+          c2: { networks: ['lan'], via: 'gw' },
+        },
         actors: {},
       }),
     }),
@@ -29,13 +34,24 @@ const routedPlan = () =>
   );
 
 const addresses = (lab: Lab, host: string) =>
-  (JSON.parse(execFileSync('ip', ['-n', lab.hosts[host]!.location, '-j', 'addr', 'show'], { encoding: 'utf8' })) as { ifname: string; operstate: string; addr_info: { family: string; local: string; prefixlen: number }[] }[])
-    .flatMap((i) => i.addr_info.filter((a) => a.family === 'inet').map((a) => `${i.ifname} ${i.operstate} ${a.local}/${a.prefixlen}`))
+  (
+    JSON.parse(execFileSync('ip', ['-n', lab.hosts[host]!.location, '-j', 'addr', 'show'], { encoding: 'utf8' })) as {
+      ifname: string;
+      operstate: string;
+      addr_info: { family: string; local: string; prefixlen: number }[];
+    }[]
+  )
+    .flatMap((i) =>
+      i.addr_info.filter((a) => a.family === 'inet').map((a) => `${i.ifname} ${i.operstate} ${a.local}/${a.prefixlen}`),
+    )
     .sort();
 
 /** connect() from one host to a closed port of another: ECONNREFUSED means the SYN got there and the RST back. */
 const connectError = (lab: Lab, from: string, to: string) =>
-  inHost(lab, from, process.execPath, ['-e', `require('net').connect({ host: '${lab.hosts[to]!.address}', port: 9, timeout: 3000 }).on('error', (e) => console.log(e.code)).on('timeout', () => { console.log('timeout'); process.exit(); })`]).trim();
+  inHost(lab, from, process.execPath, [
+    '-e',
+    `require('net').connect({ host: '${lab.hosts[to]!.address}', port: 9, timeout: 3000 }).on('error', (e) => console.log(e.code)).on('timeout', () => { console.log('timeout'); process.exit(); })`,
+  ]).trim();
 
 describe('netns lab built in batches', () => {
   const labs: Lab[] = [];
@@ -53,9 +69,17 @@ describe('netns lab built in batches', () => {
     const plan = routedPlan();
     const lab = await netnsDriver.build(plan, () => undefined);
     labs.push(lab);
-    expect(addresses(lab, 'gw')).toEqual([`eth0 UP ${plan.hosts.gw!.interfaces![0]!.address}/24`, `eth1 UP ${plan.hosts.gw!.interfaces![1]!.address}/24`, 'lo UNKNOWN 127.0.0.1/8']);
+    expect(addresses(lab, 'gw')).toEqual([
+      `eth0 UP ${plan.hosts.gw!.interfaces![0]!.address}/24`,
+      `eth1 UP ${plan.hosts.gw!.interfaces![1]!.address}/24`,
+      'lo UNKNOWN 127.0.0.1/8',
+    ]);
     expect(addresses(lab, 'c2')).toEqual([`eth0 UP ${plan.hosts.c2!.address}/24`, 'lo UNKNOWN 127.0.0.1/8']);
-    expect(execFileSync('ip', ['-n', lab.hosts.c1!.location, 'route', 'show', plan.hosts.c1!.routes![0]!.to], { encoding: 'utf8' })).toContain(`via ${plan.hosts.c1!.routes![0]!.via}`);
+    expect(
+      execFileSync('ip', ['-n', lab.hosts.c1!.location, 'route', 'show', plan.hosts.c1!.routes![0]!.to], {
+        encoding: 'utf8',
+      }),
+    ).toContain(`via ${plan.hosts.c1!.routes![0]!.via}`);
     expect(inHost(lab, 'c1', 'cat', ['/proc/sys/net/ipv4/tcp_fin_timeout']).trim()).toBe('7');
     expect(inHost(lab, 'c2', 'cat', ['/proc/sys/net/ipv4/tcp_fin_timeout']).trim()).not.toBe('7');
     expect(connectError(lab, 'c1', 'server')).toBe('ECONNREFUSED');
@@ -67,7 +91,14 @@ describe('netns lab built in batches', () => {
     const lab = await netnsDriver.build(plan, () => undefined);
     labs.push(lab);
     const ns = lab.hosts.c2!.location;
-    const err = await ipBatch([['link', 'set', 'lo', 'up'], ['addr', 'add', '198.18.7.9/24', 'dev', 'eth9'], ['addr', 'add', '198.18.7.10/24', 'dev', 'eth0']], ns).catch((e: unknown) => e);
+    const err = await ipBatch(
+      [
+        ['link', 'set', 'lo', 'up'],
+        ['addr', 'add', '198.18.7.9/24', 'dev', 'eth9'],
+        ['addr', 'add', '198.18.7.10/24', 'dev', 'eth0'],
+      ],
+      ns,
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LabCommandError);
     expect((err as LabCommandError).command).toEqual(['ip', '-n', ns, 'addr', 'add', '198.18.7.9/24', 'dev', 'eth9']);
     expect((err as LabCommandError).stderr).toMatch(/Cannot find device "eth9"/);
@@ -78,7 +109,9 @@ describe('netns lab built in batches', () => {
   it('tears down every namespace in one go and ends the processes still inside', async () => {
     const lab = await netnsDriver.build(routedPlan(), () => undefined);
     const sleepers = ['gw', 'c1'].map((h) => lab.spawnInHost!(h, ['sleep', '60']));
-    const exits = sleepers.map((s) => new Promise<NodeJS.Signals | null>((resolve) => s.child.on('exit', (_code, signal) => resolve(signal))));
+    const exits = sleepers.map(
+      (s) => new Promise<NodeJS.Signals | null>((resolve) => s.child.on('exit', (_code, signal) => resolve(signal))),
+    );
     // Only once each is `sleep` (ip netns exec enters the namespace, then execs): before that it is not in it yet.
     const comm = (pid: number | undefined) => {
       try {
@@ -90,6 +123,10 @@ describe('netns lab built in batches', () => {
     await until(() => sleepers.every((s) => comm(s.child.pid) === 'sleep'), 'the sleepers inside their hosts');
     await lab.teardown();
     expect(await Promise.all(exits)).toEqual(['SIGKILL', 'SIGKILL']);
-    expect(Object.values(lab.hosts).map((h) => h.location).filter((ns) => labNamespaces(process.pid).includes(ns))).toEqual([]);
+    expect(
+      Object.values(lab.hosts)
+        .map((h) => h.location)
+        .filter((ns) => labNamespaces(process.pid).includes(ns)),
+    ).toEqual([]);
   });
 });

@@ -2,7 +2,16 @@
 // tarball, `npm link` of the checkout, npx in a project, their own scenario file anywhere on disk, and
 // their editor's TypeScript against the installed declarations. Real npm, real installs, real processes.
 // Assumes dist/ is built (`npm test` builds first); packs with --ignore-scripts so nothing rebuilds it.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +33,11 @@ const TSC = resolve(PACKAGE_ROOT, 'node_modules/typescript/bin/tsc');
 function listsShortConn(ran: Ran): void {
   // npx is npm: it warns on stderr about the machine's npm configuration (~/.npmrc); waitlab says there only which
   // system tools are missing, where some are.
-  expect(ran.stderr.split('\n').filter((line) => line && !line.startsWith('npm warn ') && !line.startsWith('[needs ...]: not installed here'))).toEqual([]);
+  expect(
+    ran.stderr
+      .split('\n')
+      .filter((line) => line && !line.startsWith('npm warn ') && !line.startsWith('[needs ...]: not installed here')),
+  ).toEqual([]);
   expect(ran.code).toBe(0);
   expect(ran.stdout).toMatch(/^short-conn +\S.*EADDRNOTAVAIL/m);
 }
@@ -38,7 +51,8 @@ let globalRootHadWaitlab: boolean;
 let machineGlobalRoot: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(PACKAGE_ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(join(PACKAGE_ROOT, 'dist/cli/main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const packDir = temp('waitlab-pack-');
   tarball = await packWaitlab(packDir);
   files = (await must('tar', ['-tzf', tarball], packDir)).stdout.split('\n').filter(Boolean);
@@ -49,7 +63,10 @@ beforeAll(async () => {
   globalPrefix = temp('waitlab-global-');
   linkPrefix = temp('waitlab-link-');
   project = temp('waitlab-project-');
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'user-project', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ name: 'user-project', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+  );
   await Promise.all([
     must('npm', ['install', '-g', tarball, '--prefix', globalPrefix, ...QUICK], globalPrefix),
     // Real `npm link`, kept off the machine: `npm link --prefix <dir>` does not work (a command-line
@@ -107,7 +124,7 @@ describe('npm install -g <tarball>', () => {
     listsShortConn(await run(bin, ['list'], globalPrefix));
   });
 
-  it('keeps every runtime dependency inside the package, so its Dockerfile can build the compose lab\'s image there', () => {
+  it("keeps every runtime dependency inside the package, so its Dockerfile can build the compose lab's image there", () => {
     expect([...dependenciesToStage(join(globalPrefix, 'lib/node_modules/waitlab')).keys()]).toEqual([]);
     expect([...dependenciesToStage(join(project, 'node_modules/waitlab')).keys()]).toContain('pino');
   });
@@ -118,14 +135,20 @@ describe('npm install -g <tarball>', () => {
     expect(ran.code).toBe(0);
     const plan = JSON.parse(ran.stdout);
     expect(plan.scenario.name).toBe('short-conn');
-    expect(plan.scenario.file).toBe(join(realpathSync(globalPrefix), 'lib/node_modules/waitlab/scenarios/short-conn.ts'));
+    expect(plan.scenario.file).toBe(
+      join(realpathSync(globalPrefix), 'lib/node_modules/waitlab/scenarios/short-conn.ts'),
+    );
   });
 });
 
 describe('report.html from the installed copy', () => {
-  it('re-renders a run with uPlot from the installed package\'s own dependencies and its drawing script from dist/', async () => {
+  it("re-renders a run with uPlot from the installed package's own dependencies and its drawing script from dist/", async () => {
     const dir = temp('waitlab-run-');
-    for (const [from, to] of [['short-conn.report.json', 'report.json'], ['short-conn.samples.ndjson', 'samples.ndjson']] as const) copyFileSync(resolve(PACKAGE_ROOT, 'test/fixtures/runs', from), join(dir, to));
+    for (const [from, to] of [
+      ['short-conn.report.json', 'report.json'],
+      ['short-conn.samples.ndjson', 'samples.ndjson'],
+    ] as const)
+      copyFileSync(resolve(PACKAGE_ROOT, 'test/fixtures/runs', from), join(dir, to));
     const ran = await run(join(globalPrefix, 'bin/waitlab'), ['report', dir], temp('waitlab-cwd-'));
     expect(ran.code, ran.stderr).toBe(0);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
@@ -135,7 +158,7 @@ describe('report.html from the installed copy', () => {
 });
 
 describe('npm link', () => {
-  it('links the checkout\'s bin into the given prefix only, and it lists the scenarios', async () => {
+  it("links the checkout's bin into the given prefix only, and it lists the scenarios", async () => {
     const bin = join(linkPrefix, 'bin/waitlab');
     expect(realpathSync(join(linkPrefix, 'lib/node_modules/waitlab'))).toBe(realpathSync(PACKAGE_ROOT));
     expect(realpathSync(bin)).toBe(realpathSync(BIN));
@@ -145,13 +168,15 @@ describe('npm link', () => {
 });
 
 describe('npx in a project that installed the tarball', () => {
-  it('runs the project\'s waitlab without fetching anything', async () => {
-    expect(realpathSync(join(project, 'node_modules/.bin/waitlab'))).toBe(join(realpathSync(project), 'node_modules/waitlab/bin/waitlab.js'));
+  it("runs the project's waitlab without fetching anything", async () => {
+    expect(realpathSync(join(project, 'node_modules/.bin/waitlab'))).toBe(
+      join(realpathSync(project), 'node_modules/waitlab/bin/waitlab.js'),
+    );
     listsShortConn(await run('npx', ['--no-install', 'waitlab', 'list'], project));
   });
 });
 
-describe('a user\'s own scenario outside any package, run with the global bin', () => {
+describe("a user's own scenario outside any package, run with the global bin", () => {
   let dir: string;
   beforeAll(() => {
     dir = temp('waitlab-user-');
@@ -162,11 +187,18 @@ describe('a user\'s own scenario outside any package, run with the global bin', 
       if (dirname(d) === d) break;
     }
     writeFileSync(join(dir, 'my-scenario.ts'), userScenario('my-own-scenario'));
-    writeFileSync(join(dir, 'broken.ts'), "import { defineScenario } from 'waitlab';\nexport default defineScenario({ name: 'broken', {{{ });\n");
+    writeFileSync(
+      join(dir, 'broken.ts'),
+      "import { defineScenario } from 'waitlab';\nexport default defineScenario({ name: 'broken', {{{ });\n",
+    );
   });
 
-  it('validates it and prints its plan with --dry-run, \'waitlab\' resolving to the installed package', async () => {
-    const ran = await run(join(globalPrefix, 'bin/waitlab'), ['scenario', join(dir, 'my-scenario.ts'), '--dry-run'], dir);
+  it("validates it and prints its plan with --dry-run, 'waitlab' resolving to the installed package", async () => {
+    const ran = await run(
+      join(globalPrefix, 'bin/waitlab'),
+      ['scenario', join(dir, 'my-scenario.ts'), '--dry-run'],
+      dir,
+    );
     expect(ran.stderr).toBe('');
     expect(ran.code).toBe(0);
     const plan = JSON.parse(ran.stdout);
@@ -192,8 +224,25 @@ describe('TypeScript against the installed declarations', () => {
   const tsc = (file: string, ...extra: string[]): Promise<Ran> =>
     run(
       process.execPath,
-      [TSC, '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict', '--skipLibCheck', 'false',
-        '--typeRoots', resolve(PACKAGE_ROOT, 'node_modules/@types'), '--types', 'node', ...extra, file],
+      [
+        TSC,
+        '--noEmit',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--strict',
+        '--skipLibCheck',
+        'false',
+        '--typeRoots',
+        resolve(PACKAGE_ROOT, 'node_modules/@types'),
+        '--types',
+        'node',
+        ...extra,
+        file,
+      ],
       join(project, 'scenarios'),
     );
 
@@ -203,21 +252,37 @@ describe('TypeScript against the installed declarations', () => {
     mkdirSync(join(project, 'scenarios'));
     writeFileSync(join(project, 'scenarios/good.ts'), userScenario('typed-scenario'));
     // p.rate is a number (requests per second) once resolved, not the '50/s' the user wrote.
-    writeFileSync(join(project, 'scenarios/rate-as-string.ts'), userScenario('typed-scenario', { prelude: 'const label: string = p.rate;' }));
+    writeFileSync(
+      join(project, 'scenarios/rate-as-string.ts'),
+      userScenario('typed-scenario', { prelude: 'const label: string = p.rate;' }),
+    );
     // sysctl for sysctls: a typo the user would otherwise only meet at run time.
-    writeFileSync(join(project, 'scenarios/unknown-host-key.ts'), userScenario('typed-scenario', { client: "{ sysctl: { 'net.ipv4.tcp_tw_reuse': 1 } }" }));
+    writeFileSync(
+      join(project, 'scenarios/unknown-host-key.ts'),
+      userScenario('typed-scenario', { client: "{ sysctl: { 'net.ipv4.tcp_tw_reuse': 1 } }" }),
+    );
     // One compiler per file, so that no file's errors hide another's; at once, as each checks all of @types/node.
-    const [good, rateAsString, unknownHostKey] = await Promise.all([tsc('good.ts', '--listFiles'), tsc('rate-as-string.ts'), tsc('unknown-host-key.ts')]);
+    const [good, rateAsString, unknownHostKey] = await Promise.all([
+      tsc('good.ts', '--listFiles'),
+      tsc('rate-as-string.ts'),
+      tsc('unknown-host-key.ts'),
+    ]);
     compiled = { good, rateAsString, unknownHostKey };
   }, 60_000);
 
-  it('takes \'waitlab\' from the installed package\'s dist/index.d.ts, and its .ts-suffixed imports from the .d.ts beside it', () => {
+  it("takes 'waitlab' from the installed package's dist/index.d.ts, and its .ts-suffixed imports from the .d.ts beside it", () => {
     const ran = compiled.good;
     expect(ran.code).toBe(0);
     const listed = ran.stdout.split('\n').filter(Boolean);
     const installed = join(realpathSync(project), 'node_modules/waitlab/dist');
     // dist/index.d.ts says `export { defineScenario, f } from './core/scenario.ts'`: it must land on core/scenario.d.ts.
-    expect(listed).toEqual(expect.arrayContaining([join(installed, 'index.d.ts'), join(installed, 'core/scenario.d.ts'), join(installed, 'core/fields.d.ts')]));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        join(installed, 'index.d.ts'),
+        join(installed, 'core/scenario.d.ts'),
+        join(installed, 'core/fields.d.ts'),
+      ]),
+    );
     expect(listed.filter((f) => f.startsWith(PACKAGE_ROOT) && !f.includes('/node_modules/'))).toEqual([]);
   });
 
@@ -232,14 +297,18 @@ describe('TypeScript against the installed declarations', () => {
   it('rejects a resolved rate used as a string', () => {
     const ran = compiled.rateAsString;
     expect(ran.code).toBe(2);
-    expect(ran.stdout).toMatch(/^rate-as-string\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\./m);
+    expect(ran.stdout).toMatch(
+      /^rate-as-string\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\./m,
+    );
     expect(ran.stdout).not.toMatch(/node_modules/);
   });
 
   it('rejects an unknown key in a host', () => {
     const ran = compiled.unknownHostKey;
     expect(ran.code).toBe(2);
-    expect(ran.stdout).toMatch(/^unknown-host-key\.ts\(\d+,\d+\): error TS2561: .*'sysctl' does not exist in type 'HostSpec'/m);
+    expect(ran.stdout).toMatch(
+      /^unknown-host-key\.ts\(\d+,\d+\): error TS2561: .*'sysctl' does not exist in type 'HostSpec'/m,
+    );
     expect(ran.stdout).not.toMatch(/node_modules/);
   });
 });
@@ -259,10 +328,14 @@ export default defineScenario({
   name: '${name}',
   description: 'a user scenario that imports the package by name',
   params: { rate: f.rate({ default: '50/s' }) },
-  build: ${prelude === undefined ? `(p) => (${spec})` : `(p) => {
+  build: ${
+    prelude === undefined
+      ? `(p) => (${spec})`
+      : `(p) => {
     ${prelude}
     return ${spec};
-  }`},
+  }`
+  },
 });
 `;
 }

@@ -27,7 +27,11 @@ function scriptDir(name: string, source: string): string {
 
 function planIn(dir: string, name: string, spec: ScenarioSpec) {
   // The scenario "file" sits in the script's directory: the process's cwd defaults there.
-  return resolvePlan(defineScenario({ name, description: 'test', params: {}, build: () => spec }), join(dir, 'scenario.ts'), {});
+  return resolvePlan(
+    defineScenario({ name, description: 'test', params: {}, build: () => spec }),
+    join(dir, 'scenario.ts'),
+    {},
+  );
 }
 
 /** Processes whose command line names this file: none may outlive its run. */
@@ -44,8 +48,9 @@ function processesRunning(file: string): number[] {
   return out;
 }
 
-
-async function failedRun(plan: ReturnType<typeof planIn>): Promise<{ err: Error & { runDir?: string }; report: TestReport }> {
+async function failedRun(
+  plan: ReturnType<typeof planIn>,
+): Promise<{ err: Error & { runDir?: string }; report: TestReport }> {
   const err = await runScenario(plan, { outDir: join(tempDir(), 'run') }).then(
     () => undefined,
     (e: Error & { runDir?: string }) => e,
@@ -80,7 +85,15 @@ describeWithTools(['python3', 'setpriv'], 'process actor', () => {
         hosts: { client: {}, server: {} },
         actors: {
           api: { kind: 'process', host: 'server', command: [PYTHON, 'app.py'], env: { PORT: '8080' }, port: 8080 },
-          flood: { kind: 'short-conn-client', host: 'client', target: 'api', rate: '50/s', duration: '2s', closer: 'client', closeStyle: 'close' },
+          flood: {
+            kind: 'short-conn-client',
+            host: 'client',
+            target: 'api',
+            rate: '50/s',
+            duration: '2s',
+            closer: 'client',
+            closeStyle: 'close',
+          },
         },
       });
       const run = await runScenario(plan, { outDir: join(tempDir(), 'run') });
@@ -89,7 +102,7 @@ describeWithTools(['python3', 'setpriv'], 'process actor', () => {
       connected = report.actors.flood!['connected'] as number;
     });
 
-    it('leaves one CLOSE_WAIT per connection on the server, every one held by the process\'s own fds', () => {
+    it("leaves one CLOSE_WAIT per connection on the server, every one held by the process's own fds", () => {
       expect(connected).toBeGreaterThanOrEqual(90);
       expect(report.actors.flood!['ok']).toBe(connected);
       expect(report.hosts.server!.final.CLOSE_WAIT).toBe(connected);
@@ -101,35 +114,50 @@ describeWithTools(['python3', 'setpriv'], 'process actor', () => {
     it('names the process, its command and pid in the CLOSE_WAIT finding', () => {
       const api = report.actors.api!;
       expect(api['pid']).toBeGreaterThan(1);
-      expect(report.findings.join('\n')).toContain(`CLOSE_WAIT ${connected.toLocaleString('en-US')} held by your process \`${PYTHON} app.py\` (pid ${api['pid']})`);
+      expect(report.findings.join('\n')).toContain(
+        `CLOSE_WAIT ${connected.toLocaleString('en-US')} held by your process \`${PYTHON} app.py\` (pid ${api['pid']})`,
+      );
     });
 
-    it('runs it as nobody with the lab\'s addresses in its environment, its output in api.log', () => {
+    it("runs it as nobody with the lab's addresses in its environment, its output in api.log", () => {
       expect(report.actors.api!['user']).toMatch(/^nobody \(uid 65534,/);
-      expect(readFileSync(join(dir, 'api.log'), 'utf8')).toBe(`listening on 8080 as uid 65534 server at ${report.hosts.server!.address}\n`);
-      expect(report.actors.api!['log']).toEqual({ file: 'api.log', bytes: readFileSync(join(dir, 'api.log')).length, cut: false });
+      expect(readFileSync(join(dir, 'api.log'), 'utf8')).toBe(
+        `listening on 8080 as uid 65534 server at ${report.hosts.server!.address}\n`,
+      );
+      expect(report.actors.api!['log']).toEqual({
+        file: 'api.log',
+        bytes: readFileSync(join(dir, 'api.log')).length,
+        cut: false,
+      });
     });
 
-    it('stops it with SIGTERM, which python\'s default handling obeys', () => {
+    it("stops it with SIGTERM, which python's default handling obeys", () => {
       expect(report.actors.api!['exit']).toMatchObject({ code: null, signal: 'SIGTERM', asked: true });
     });
   });
 
   it('a process that never becomes ready stops the run with exit 3 and the tail of its stderr', async () => {
-    const scripts = scriptDir('slow.py', `
+    const scripts = scriptDir(
+      'slow.py',
+      `
 import sys, time
 for i in range(1, 26):
     print('warming up step', i, file=sys.stderr, flush=True)
 time.sleep(60)
-`);
+`,
+    );
     const plan = planIn(scripts, 'process-never-ready', {
       hosts: { server: {} },
-      actors: { api: { kind: 'process', host: 'server', command: [PYTHON, 'slow.py'], port: 8080, readyTimeout: '1s' } },
+      actors: {
+        api: { kind: 'process', host: 'server', command: [PYTHON, 'slow.py'], port: 8080, readyTimeout: '1s' },
+      },
     });
     const { err, report } = await failedRun(plan);
     expect(isWaitlabError(err) && err.code).toBe('WAITLAB_ACTOR_FAILED');
     expect(exitCodeFor(err)).toBe(3);
-    expect(err.message).toMatch(/^process api \(`\/usr\/bin\/python3 slow\.py`, pid \d+\) did not become ready within 1\.00 s: no socket listening on port 8080 in host server/);
+    expect(err.message).toMatch(
+      /^process api \(`\/usr\/bin\/python3 slow\.py`, pid \d+\) did not become ready within 1\.00 s: no socket listening on port 8080 in host server/,
+    );
     // The last 20 lines: step 6 to step 25, not step 5.
     expect(err.message).toContain('warming up step 6\n');
     expect(err.message).toContain('warming up step 25');
@@ -140,24 +168,40 @@ time.sleep(60)
   });
 
   it('a process that crashes mid-load ends the run with its exit code named, a whole report, and nothing left', async () => {
-    const scripts = scriptDir('crash.py', NEVER_CLOSES.replace('held = []', `import threading
+    const scripts = scriptDir(
+      'crash.py',
+      NEVER_CLOSES.replace(
+        'held = []',
+        `import threading
 threading.Timer(3.0, lambda: (print('giving up', flush=True), os._exit(3))).start()
-held = []`));
+held = []`,
+      ),
+    );
     const plan = planIn(scripts, 'process-crash', {
       hosts: { client: {}, server: {} },
       actors: {
         api: { kind: 'process', host: 'server', command: [PYTHON, 'crash.py'], env: { PORT: '8080' }, port: 8080 },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'api', rate: '20/s', duration: '10s', closeStyle: 'close' },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'api',
+          rate: '20/s',
+          duration: '10s',
+          closeStyle: 'close',
+        },
       },
     });
     const { err, report } = await failedRun(plan);
     expect(exitCodeFor(err)).toBe(3);
-    expect(err.message).toMatch(/^process api \(`\/usr\/bin\/python3 crash\.py`, pid \d+\) exited with code 3 at [\d.]+ m?s, before the run asked it to stop/);
+    expect(err.message).toMatch(
+      /^process api \(`\/usr\/bin\/python3 crash\.py`, pid \d+\) exited with code 3 at [\d.]+ m?s, before the run asked it to stop/,
+    );
     expect(report.errorCode).toBe('WAITLAB_ACTOR_FAILED');
     expect(report.error).toBe(err.message);
     expect(report.actors.api!['exit']).toMatchObject({ code: 3, signal: null, asked: false });
     // Whole: every host's end counters and both actors' stats, the flood's up to the crash.
-    for (const host of ['client', 'server']) expect(report.hosts[host]!.counters.delta['Tcp.ActiveOpens']).toBeTypeOf('number');
+    for (const host of ['client', 'server'])
+      expect(report.hosts[host]!.counters.delta['Tcp.ActiveOpens']).toBeTypeOf('number');
     expect(report.actors.flood!['attempts']).toBeGreaterThan(0);
     expect(report.actors.flood!['attempts']).toBeLessThan(200);
     expect(existsSync(join(err.runDir!, 'summary.md'))).toBe(true);
@@ -166,7 +210,9 @@ held = []`));
   });
 
   it('a process that ignores SIGTERM is SIGKILLed after its stop grace, the signal in its stats', async () => {
-    const scripts = scriptDir('stubborn.py', `
+    const scripts = scriptDir(
+      'stubborn.py',
+      `
 import signal, socket, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 for i in range(100):
@@ -176,10 +222,21 @@ s.bind(('0.0.0.0', 9000))
 s.listen(8)
 print('ignoring SIGTERM', flush=True)
 time.sleep(120)
-`);
+`,
+    );
     const plan = planIn(scripts, 'process-stubborn', {
       hosts: { server: {} },
-      actors: { api: { kind: 'process', host: 'server', command: [PYTHON, 'stubborn.py'], user: 'root', ready: { log: '/ignoring SIG\\w+/' }, stopGrace: '1s', maxLogBytes: 1024 } },
+      actors: {
+        api: {
+          kind: 'process',
+          host: 'server',
+          command: [PYTHON, 'stubborn.py'],
+          user: 'root',
+          ready: { log: '/ignoring SIG\\w+/' },
+          stopGrace: '1s',
+          maxLogBytes: 1024,
+        },
+      },
     });
     const { report, dir } = await runScenario(plan, { outDir: join(tempDir(), 'run') });
     const api = (report as TestReport).actors.api!;
@@ -193,22 +250,38 @@ time.sleep(120)
     expect(api['log']).toEqual({ file: 'api.log', bytes: 1000, cut: true });
   });
 
-  it('dies with its agent when the agent is SIGKILLed (the kernel\'s parent-death signal, set after setpriv dropped to nobody)', async () => {
+  it("dies with its agent when the agent is SIGKILLed (the kernel's parent-death signal, set after setpriv dropped to nobody)", async () => {
     const scripts = scriptDir('app.py', NEVER_CLOSES);
     const plan = planIn(scripts, 'process-orphan', {
       hosts: { server: {} },
-      actors: { api: { kind: 'process', host: 'server', command: [PYTHON, 'app.py'], env: { PORT: '8080' }, port: 8080 } },
+      actors: {
+        api: { kind: 'process', host: 'server', command: [PYTHON, 'app.py'], env: { PORT: '8080' }, port: 8080 },
+      },
     });
     const lab = await netnsDriver.build(plan, () => undefined);
     try {
       const agent = lab.spawnAgent('server') as ChildProcess;
       const events: AgentEvent[] = [];
-      agent.stdout!.on('data', lineReader((e) => events.push(e as AgentEvent), () => undefined));
+      agent.stdout!.on(
+        'data',
+        lineReader(
+          (e) => events.push(e as AgentEvent),
+          () => undefined,
+        ),
+      );
       agent.stdin!.on('error', () => undefined);
       const send = (c: object) => agent.stdin!.write(`${JSON.stringify(c)}\n`);
-      const next = (type: AgentEvent['type']) => until(() => events.find((e) => e.type === type || e.type === 'fatal' || e.type === 'actor-failed'), type);
+      const next = (type: AgentEvent['type']) =>
+        until(() => events.find((e) => e.type === type || e.type === 'fatal' || e.type === 'actor-failed'), type);
       await next('hello');
-      send({ cmd: 'init', host: plan.hosts.server, actors: Object.values(plan.actors), intervalMs: 100, t0: Date.now(), deadlineMs: 60_000 });
+      send({
+        cmd: 'init',
+        host: plan.hosts.server,
+        actors: Object.values(plan.actors),
+        intervalMs: 100,
+        t0: Date.now(),
+        deadlineMs: 60_000,
+      });
       await next('ready');
       send({ cmd: 'serve' });
       expect((await next('serving')).type).toBe('serving');

@@ -10,7 +10,14 @@ import { BUILT_IN_PROFILES } from '../../src/plan/profiles.ts';
 import { labNamespaces, labsLeftSince, runCli, tempDir } from '../helpers/lab.ts';
 
 const SHORT = ['--set', 'ports=40000-40199', '--set', 'rate=200/s', '--set', 'duration=1.5s'];
-const HOST_SYSCTLS = ['net/ipv4/tcp_tw_reuse', 'net/ipv4/ip_local_port_range', 'net/ipv4/tcp_timestamps', 'net/ipv4/tcp_max_tw_buckets', 'net/ipv4/tcp_fin_timeout', 'net/ipv4/tcp_rfc1337'];
+const HOST_SYSCTLS = [
+  'net/ipv4/tcp_tw_reuse',
+  'net/ipv4/ip_local_port_range',
+  'net/ipv4/tcp_timestamps',
+  'net/ipv4/tcp_max_tw_buckets',
+  'net/ipv4/tcp_fin_timeout',
+  'net/ipv4/tcp_rfc1337',
+];
 const machine = () => HOST_SYSCTLS.map((s) => readFileSync(`/proc/sys/${s}`, 'utf8'));
 const usable = BUILT_IN_PROFILES.map((p) => p.name).filter((n) => n !== 'tw-recycle');
 
@@ -21,7 +28,17 @@ describe('every built-in profile on short-conn', () => {
   beforeAll(async () => {
     before = machine();
     dir = tempDir();
-    const cli = runCli(['scenario', 'short-conn', ...SHORT, '--profile', usable.join(','), '--out', join(dir, 'cmp'), '--json', '--no-progress']);
+    const cli = runCli([
+      'scenario',
+      'short-conn',
+      ...SHORT,
+      '--profile',
+      usable.join(','),
+      '--out',
+      join(dir, 'cmp'),
+      '--json',
+      '--no-progress',
+    ]);
     // Judged by each run's predictions (issue 21): short-conn's thresholds demand exhaustion, which several
     // profiles prevent as predicted; exit 0 exactly when every run went as predicted.
     const exit = await cli.exit;
@@ -35,7 +52,9 @@ describe('every built-in profile on short-conn', () => {
       const report = JSON.parse(readFileSync(join(dir, 'cmp', run.dir, 'report.json'), 'utf8'));
       const profile = BUILT_IN_PROFILES.find((p) => p.name === run.profile)!;
       expect(report.profile.name).toBe(profile.name);
-      for (const [host, set] of Object.entries(report.profile.changes as Record<string, Record<string, { profile: string }>>)) {
+      for (const [host, set] of Object.entries(
+        report.profile.changes as Record<string, Record<string, { profile: string }>>,
+      )) {
         for (const [sysctl, v] of Object.entries(set)) expect(report.hosts[host].sysctls[sysctl]).toBe(v.profile);
       }
       if (profile.name !== 'default') expect(Object.keys(report.profile.changes).length).toBeGreaterThan(0);
@@ -51,17 +70,29 @@ describe('every built-in profile on short-conn', () => {
     expect(reuse.counters['client']!.TWRecycled).toBeGreaterThan(0);
     expect(reuse.errors['EADDRNOTAVAIL'] ?? 0).toBeLessThan(base.errors['EADDRNOTAVAIL']!);
     expect(wide.firstFailureMs === null || wide.firstFailureMs > base.firstFailureMs!).toBe(true);
-    expect(comparison.findings.some((f) => f.startsWith('tw-reuse ') && /TcpExt\.TWRecycled \+[\d,]+ on client/.test(f))).toBe(true);
+    expect(
+      comparison.findings.some((f) => f.startsWith('tw-reuse ') && /TcpExt\.TWRecycled \+[\d,]+ on client/.test(f)),
+    ).toBe(true);
   });
 
-  it('leaves the machine\'s own sysctls as they were', () => {
+  it("leaves the machine's own sysctls as they were", () => {
     expect(machine()).toEqual(before);
   });
 });
 
 describe('a rate sweep', () => {
   it('runs out of ports sooner as the rate rises', async () => {
-    const cli = runCli(['scenario', 'short-conn', ...SHORT, '--sweep', 'rate=200/s,400/s', '--out', join(tempDir(), 'sweep'), '--json', '--no-progress']);
+    const cli = runCli([
+      'scenario',
+      'short-conn',
+      ...SHORT,
+      '--sweep',
+      'rate=200/s,400/s',
+      '--out',
+      join(tempDir(), 'sweep'),
+      '--json',
+      '--no-progress',
+    ]);
     const exit = await cli.exit;
     const c: MatrixComparison = JSON.parse(cli.stdout());
     // 0 only when every run went as its predictions said (issue 21), whatever short-conn's thresholds demand.
@@ -70,14 +101,25 @@ describe('a rate sweep', () => {
     const [slow, fast] = c.runs;
     expect(slow!.firstFailureMs).not.toBeNull();
     expect(fast!.firstFailureMs!).toBeLessThan(slow!.firstFailureMs!);
-    expect(c.findings).toContain(`First failure against rate: 200/s -> ${(slow!.firstFailureMs! / 1000).toFixed(2)} s, 400/s -> ${fast!.firstFailureMs! >= 1000 ? `${(fast!.firstFailureMs! / 1000).toFixed(2)} s` : `${fast!.firstFailureMs} ms`} (sooner as it grows).`);
+    expect(c.findings).toContain(
+      `First failure against rate: 200/s -> ${(slow!.firstFailureMs! / 1000).toFixed(2)} s, 400/s -> ${fast!.firstFailureMs! >= 1000 ? `${(fast!.firstFailureMs! / 1000).toFixed(2)} s` : `${fast!.firstFailureMs} ms`} (sooner as it grows).`,
+    );
   }, 120_000);
 });
 
 describe('short-conn --profile default,tw-reuse, as shipped (issue 21, Why 8)', () => {
   it('names tw-reuse as the cure with its cost, each run as predicted, and exits 0', async () => {
     const dir = join(tempDir(), 'cure');
-    const cli = runCli(['scenario', 'short-conn', '--profile', 'default,tw-reuse', '--out', dir, '--json', '--no-progress']);
+    const cli = runCli([
+      'scenario',
+      'short-conn',
+      '--profile',
+      'default,tw-reuse',
+      '--out',
+      dir,
+      '--json',
+      '--no-progress',
+    ]);
     const exit = await cli.exit;
     const c: MatrixComparison = JSON.parse(cli.stdout());
     const [base, reuse] = c.runs;
@@ -87,7 +129,9 @@ describe('short-conn --profile default,tw-reuse, as shipped (issue 21, Why 8)', 
     const was = base!.errors['EADDRNOTAVAIL']!;
     expect(was).toBeGreaterThan(0);
     const cost = BUILT_IN_PROFILES.find((p) => p.name === 'tw-reuse')!.cost!;
-    expect(cli.stderr()).toContain(`short-conn: 2 runs: tw-reuse cured it: 0 of ${was.toLocaleString('en-US')} EADDRNOTAVAIL; cost: ${cost}`);
+    expect(cli.stderr()).toContain(
+      `short-conn: 2 runs: tw-reuse cured it: 0 of ${was.toLocaleString('en-US')} EADDRNOTAVAIL; cost: ${cost}`,
+    );
     expect(cli.stderr()).toContain('every run as predicted');
     expect(exit).toBe(0);
   }, 120_000);

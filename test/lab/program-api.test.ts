@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 const BASELINE = resolve('baselines/short-conn');
 
 describe('run() and compare() from a program', () => {
-  it('runs short-conn for 2 s, reports the kernel\'s counts, and compares them with the baseline', async () => {
+  it("runs short-conn for 2 s, reports the kernel's counts, and compares them with the baseline", async () => {
     const progress: Progress[] = [];
     const warnings: string[] = [];
     const outcome = await run('short-conn', {
@@ -37,7 +37,9 @@ describe('run() and compare() from a program', () => {
     expect(report.hosts['client']!.peak.total.TIME_WAIT).toBe(flood.connected);
     expect(flood.connected).toBeLessThan(1000);
 
-    expect(progress.some((p) => p.phase === 'load' && p.hosts['client'] !== undefined && p.actors['flood'] !== undefined)).toBe(true);
+    expect(
+      progress.some((p) => p.phase === 'load' && p.hosts['client'] !== undefined && p.actors['flood'] !== undefined),
+    ).toBe(true);
     expect(warnings).toEqual([expect.stringMatching(/recorded with other parameters .*duration 6000 -> 2000/)]);
 
     // Thresholds held, the baseline did not: exit 5, as `waitlab scenario --baseline` exits.
@@ -50,14 +52,22 @@ describe('run() and compare() from a program', () => {
     const comparison = compare(BASELINE, dir);
     expect(comparison.verdict).toBe('regression');
     expect(comparison.regressions).toBe(report.comparison!.regressions);
-    expect(comparison.metrics.find((m) => m.path === tw!.path)).toMatchObject({ verdict: 'regression', baseline: 1000, current: flood.connected });
+    expect(comparison.metrics.find((m) => m.path === tw!.path)).toMatchObject({
+      verdict: 'regression',
+      baseline: 1000,
+      current: flood.connected,
+    });
     expect(comparison.warnings.join('\n')).toMatch(/duration/);
     // And a run compared with itself passes: readReport() gives the same report back.
     expect(compare(dir, readReport(dir)).verdict).toBe('pass');
   }, 120_000);
 
   it('refuses a baseline of another scenario before any lab exists', async () => {
-    const err = await run('short-conn', { set: { duration: '2s' }, baseline: resolve('baselines/proxy-keepalive-upstream'), out: tempDir() }).catch((e: unknown) => e);
+    const err = await run('short-conn', {
+      set: { duration: '2s' },
+      baseline: resolve('baselines/proxy-keepalive-upstream'),
+      out: tempDir(),
+    }).catch((e: unknown) => e);
     expect(isWaitlabError(err) && err.code).toBe('WAITLAB_USAGE');
     expect((err as Error).message).toMatch(/is a baseline of proxy-keepalive-upstream, not of short-conn/);
     expect(labNamespaces(process.pid)).toEqual([]);

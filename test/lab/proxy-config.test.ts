@@ -24,7 +24,9 @@ const haproxy = findExecutable('haproxy');
 function nginxTest(config: string): { status: number | null; output: string } {
   const dir = tempDir('waitlab-nginx-t-');
   writeFileSync(join(dir, 'nginx.conf'), config.replaceAll('/DIR', dir));
-  const r = spawnSync(nginx!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { encoding: 'utf8' });
+  const r = spawnSync(nginx!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
+    encoding: 'utf8',
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -40,8 +42,12 @@ describeWithTools(['nginx'], 'nginx configuration', () => {
       expect(conf).toContain('proxy_set_header Connection close;');
     }
     // 1.29.7+ would otherwise keep a pool of 32 by default.
-    expect(nginxConfig({ settings: settings(), dir: '/DIR', version: modern, rootless: false })).toContain('keepalive 0;');
-    expect(nginxConfig({ settings: settings(), dir: '/DIR', version: legacy, rootless: false })).not.toMatch(/keepalive \d/);
+    expect(nginxConfig({ settings: settings(), dir: '/DIR', version: modern, rootless: false })).toContain(
+      'keepalive 0;',
+    );
+    expect(nginxConfig({ settings: settings(), dir: '/DIR', version: legacy, rootless: false })).not.toMatch(
+      /keepalive \d/,
+    );
   });
 
   it('writes configurations the installed nginx accepts: keep-alive off, a pool with proxy_bind, rootless', () => {
@@ -50,7 +56,12 @@ describeWithTools(['nginx'], 'nginx configuration', () => {
     const rootless = currentPrivilege() !== 'root';
     for (const conf of [
       nginxConfig({ settings: settings(), dir: '/DIR', version: installed, rootless }),
-      nginxConfig({ settings: settings({ keepAlive: 16, bind: '198.18.0.2' }), dir: '/DIR', version: installed, rootless }),
+      nginxConfig({
+        settings: settings({ keepAlive: 16, bind: '198.18.0.2' }),
+        dir: '/DIR',
+        version: installed,
+        rootless,
+      }),
       nginxConfig({ settings: settings(), dir: '/DIR', version: installed, rootless: true }),
     ]) {
       const t = nginxTest(conf);
@@ -61,22 +72,48 @@ describeWithTools(['nginx'], 'nginx configuration', () => {
 
   it('writes the upstream idle timeout, keepalive_requests and proxy_next_upstream exactly, and the installed nginx accepts them', () => {
     const rootless = currentPrivilege() !== 'root';
-    const pooled = settings({ keepAlive: 8, upstreamIdleTimeoutMs: 1000, upstreamKeepAliveRequests: 250, retries: 'off' });
+    const pooled = settings({
+      keepAlive: 8,
+      upstreamIdleTimeoutMs: 1000,
+      upstreamKeepAliveRequests: 250,
+      retries: 'off',
+    });
     const conf = nginxConfig({ settings: pooled, dir: '/DIR', version: installed, rootless });
-    const upstream = conf.slice(conf.indexOf('upstream waitlab_upstreams {'), conf.indexOf('}', conf.indexOf('upstream waitlab_upstreams {')));
+    const upstream = conf.slice(
+      conf.indexOf('upstream waitlab_upstreams {'),
+      conf.indexOf('}', conf.indexOf('upstream waitlab_upstreams {')),
+    );
     expect(upstream).toMatch(/\n +keepalive_timeout 1s;\n/);
     expect(upstream).toMatch(/\n +keepalive_requests 250;\n/);
     expect(conf).toMatch(/\n +proxy_next_upstream off;\n/);
-    expect(nginxConfig({ settings: settings({ keepAlive: 8, upstreamIdleTimeoutMs: 1500 }), dir: '/DIR', version: installed, rootless })).toContain('keepalive_timeout 1500ms;');
-    const words = { 'error-timeout': 'error timeout', 'error-timeout-non-idempotent': 'error timeout non_idempotent', 'error-timeout-http-502-503-504': 'error timeout http_502 http_503 http_504' } as const;
+    expect(
+      nginxConfig({
+        settings: settings({ keepAlive: 8, upstreamIdleTimeoutMs: 1500 }),
+        dir: '/DIR',
+        version: installed,
+        rootless,
+      }),
+    ).toContain('keepalive_timeout 1500ms;');
+    const words = {
+      'error-timeout': 'error timeout',
+      'error-timeout-non-idempotent': 'error timeout non_idempotent',
+      'error-timeout-http-502-503-504': 'error timeout http_502 http_503 http_504',
+    } as const;
     for (const [retries, directive] of Object.entries(words)) {
-      const c = nginxConfig({ settings: settings({ retries: retries as keyof typeof words }), dir: '/DIR', version: installed, rootless });
+      const c = nginxConfig({
+        settings: settings({ retries: retries as keyof typeof words }),
+        dir: '/DIR',
+        version: installed,
+        rootless,
+      });
       expect(c).toContain(` proxy_next_upstream ${directive};\n`);
       const t = nginxTest(c);
       expect(t.output).toMatch(/syntax is ok/);
     }
     // Left out, nginx's own defaults hold: none of the three directives is written.
-    expect(nginxConfig({ settings: settings({ keepAlive: 8 }), dir: '/DIR', version: installed, rootless })).not.toMatch(/keepalive_timeout|keepalive_requests|proxy_next_upstream/);
+    expect(
+      nginxConfig({ settings: settings({ keepAlive: 8 }), dir: '/DIR', version: installed, rootless }),
+    ).not.toMatch(/keepalive_timeout|keepalive_requests|proxy_next_upstream/);
     const t = nginxTest(conf);
     expect(t.output).toMatch(/syntax is ok/);
     expect(t.status).toBe(0);
@@ -91,14 +128,19 @@ describeWithTools(['nginx'], 'nginx configuration', () => {
 
 describe('nginx error-log lines', () => {
   it('are counted by kind, errno name and cause', () => {
-    const line = '2026/11/22 03:25:11 [crit] 7#7: *1203 connect() to 198.18.0.3:8080 failed (99: Cannot assign requested address) while connecting to upstream, client: 198.18.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://198.18.0.3:8080/", host: "198.18.0.2:80"';
+    const line =
+      '2026/11/22 03:25:11 [crit] 7#7: *1203 connect() to 198.18.0.3:8080 failed (99: Cannot assign requested address) while connecting to upstream, client: 198.18.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://198.18.0.3:8080/", host: "198.18.0.2:80"';
     expect(parseNginxErrorLine(line)).toMatchObject({
       kind: 'connect() to 198.18.0.3:8080 failed (99: Cannot assign requested address) while connecting to upstream',
       level: 'crit',
       errno: 'EADDRNOTAVAIL',
       cause: 'portsExhausted',
     });
-    expect(parseNginxErrorLine('2026/11/22 03:25:11 [error] 7#7: *9 no live upstreams while connecting to upstream, client: 198.18.0.1').cause).toBe('noLiveUpstreams');
+    expect(
+      parseNginxErrorLine(
+        '2026/11/22 03:25:11 [error] 7#7: *9 no live upstreams while connecting to upstream, client: 198.18.0.1',
+      ).cause,
+    ).toBe('noLiveUpstreams');
   });
 });
 
@@ -107,11 +149,17 @@ describeWithTools(['haproxy'], 'HAProxy configuration', () => {
     ['per-request server connections', settings()],
     ['a reused pool', settings({ keepAlive: 16 })],
     ['tcp mode with a source port range', settings({ mode: 'tcp', sourcePorts: { lo: 40000, hi: 40999 } })],
-    ...(['never', 'safe', 'aggressive', 'always'] as const).map((httpReuse) => [
-      `a pool with http-reuse ${httpReuse}, timeout server and timeout http-keep-alive`,
-      settings({ keepAlive: 16, httpReuse, serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }),
-    ] as [string, ProxySettings]),
-    ['a pool with pool-purge-delay and retry-on empty-response', settings({ keepAlive: 16, poolPurgeDelayMs: 250, retryOn: 'conn-failure-empty-response' })],
+    ...(['never', 'safe', 'aggressive', 'always'] as const).map(
+      (httpReuse) =>
+        [
+          `a pool with http-reuse ${httpReuse}, timeout server and timeout http-keep-alive`,
+          settings({ keepAlive: 16, httpReuse, serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }),
+        ] as [string, ProxySettings],
+    ),
+    [
+      'a pool with pool-purge-delay and retry-on empty-response',
+      settings({ keepAlive: 16, poolPurgeDelayMs: 250, retryOn: 'conn-failure-empty-response' }),
+    ],
   ])('is accepted by the installed haproxy: %s', (_, s) => {
     const dir = tempDir('waitlab-haproxy-c-');
     writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(s));
@@ -123,7 +171,9 @@ describeWithTools(['haproxy'], 'HAProxy configuration', () => {
 
 describe('HAProxy configuration text', () => {
   it('writes timeout server, timeout http-keep-alive and http-reuse exactly as given, and its defaults otherwise', () => {
-    const conf = haproxyConfig(settings({ keepAlive: 16, httpReuse: 'safe', serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }));
+    const conf = haproxyConfig(
+      settings({ keepAlive: 16, httpReuse: 'safe', serverTimeoutMs: 7000, httpKeepAliveTimeoutMs: 1500 }),
+    );
     expect(conf).toContain('\n  timeout server 7000ms\n');
     expect(conf).toContain('\n  timeout http-keep-alive 1500ms\n');
     expect(conf.match(/http-reuse \w+/g)).toEqual(['http-reuse safe']);
@@ -134,17 +184,35 @@ describe('HAProxy configuration text', () => {
   });
 
   it('refuses a value that is not of its type before writing it', () => {
-    expect(() => haproxyConfig(settings({ keepAlive: 16, httpReuse: 'always\n  stats enable' as 'always' }))).toThrow(/httpReuse/);
-    expect(() => nginxConfig({ settings: settings({ retries: 'off; root /' as 'off' }), dir: '/DIR', version: { text: '1.22.1', keepAliveByDefault: false }, rootless: true })).toThrow(/retries/);
+    expect(() => haproxyConfig(settings({ keepAlive: 16, httpReuse: 'always\n  stats enable' as 'always' }))).toThrow(
+      /httpReuse/,
+    );
+    expect(() =>
+      nginxConfig({
+        settings: settings({ retries: 'off; root /' as 'off' }),
+        dir: '/DIR',
+        version: { text: '1.22.1', keepAliveByDefault: false },
+        rootless: true,
+      }),
+    ).toThrow(/retries/);
     expect(() => haproxyConfig(settings({ serverTimeoutMs: 1.5 }))).toThrow(/serverTimeoutMs/);
   });
 });
 
 describe('proxy plan validation', () => {
   it.each([
-    [{ engine: 'nginx', keepAlive: '0', upstreamIdleTimeout: '1s' }, /upstreamIdleTimeout: needs an upstream keep-alive pool/],
-    [{ engine: 'nginx', keepAlive: '0', upstreamKeepAliveRequests: '100' }, /upstreamKeepAliveRequests: needs an upstream keep-alive pool/],
-    [{ engine: 'builtin', keepAlive: '4', upstreamIdleTimeout: '1s' }, /upstreamIdleTimeout: nginx only .*builtin has no such setting/],
+    [
+      { engine: 'nginx', keepAlive: '0', upstreamIdleTimeout: '1s' },
+      /upstreamIdleTimeout: needs an upstream keep-alive pool/,
+    ],
+    [
+      { engine: 'nginx', keepAlive: '0', upstreamKeepAliveRequests: '100' },
+      /upstreamKeepAliveRequests: needs an upstream keep-alive pool/,
+    ],
+    [
+      { engine: 'builtin', keepAlive: '4', upstreamIdleTimeout: '1s' },
+      /upstreamIdleTimeout: nginx only .*builtin has no such setting/,
+    ],
     [{ engine: 'haproxy', retries: 'off' }, /retries: nginx only .*HAProxy's retries/],
     [{ engine: 'builtin', retries: 'off' }, /retries: nginx only .*builtin engine never retries/],
     [{ engine: 'nginx', serverTimeout: '5s' }, /serverTimeout: HAProxy only/],
@@ -164,7 +232,10 @@ describe('proxy plan validation', () => {
           params: {},
           build: () => ({
             hosts: { proxy: {}, backend: {} },
-            actors: { web1: { kind: 'http-server', host: 'backend', port: 8080 }, proxy: { kind: 'proxy', host: 'proxy', upstreams: 'web1', ...proxyOptions } as never },
+            actors: {
+              web1: { kind: 'http-server', host: 'backend', port: 8080 },
+              proxy: { kind: 'proxy', host: 'proxy', upstreams: 'web1', ...proxyOptions } as never,
+            },
           }),
         }),
         'proxy-options.ts',
@@ -178,7 +249,9 @@ describe('proxy plan validation', () => {
   });
 
   it('rejects a binary that is not there, names the upstreams that do not exist, and keeps sourcePorts to HAProxy', async () => {
-    const err = await loadPlan('proxy-short-upstream', { engine: 'nginx', sourcePorts: '40000-40099' }).catch((e: unknown) => e);
+    const err = await loadPlan('proxy-short-upstream', { engine: 'nginx', sourcePorts: '40000-40099' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PlanValidationError);
     expect((err as PlanValidationError).problems).toEqual([expect.stringMatching(/sourcePorts: only HAProxy/)]);
     const tcp = await loadPlan('proxy-short-upstream', { engine: 'nginx', mode: 'tcp' }).catch((e: unknown) => e);
@@ -193,12 +266,29 @@ describe('proxy plan validation', () => {
     const binary = engine === 'nginx' ? nginx! : haproxy!;
     const run = spawnSync(
       'unshare',
-      ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind /dev/null ${binary} && exec "$@"`, 'sh', process.execPath, BIN, 'scenario', 'proxy-short-upstream', '--set', `engine=${engine}`, '--no-progress'],
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount --bind /dev/null ${binary} && exec "$@"`,
+        'sh',
+        process.execPath,
+        BIN,
+        'scenario',
+        'proxy-short-upstream',
+        '--set',
+        `engine=${engine}`,
+        '--no-progress',
+      ],
       { encoding: 'utf8', timeout: 60_000 },
     );
     // A missing tool is a lab that cannot be built here (exit 3), not an invalid scenario.
     expect(run.status).toBe(3);
-    expect(run.stderr).toContain(`scenario proxy-short-upstream needs ${engine} (actors.proxy), not installed here: npx waitlab setup --only ${engine} installs it (${hint})`);
+    expect(run.stderr).toContain(
+      `scenario proxy-short-upstream needs ${engine} (actors.proxy), not installed here: npx waitlab setup --only ${engine} installs it (${hint})`,
+    );
     expect(run.stderr).not.toMatch(/running proxy-short-upstream/);
   });
 });

@@ -9,8 +9,10 @@ const BUDGET = 300;
 const SHORT = { proxyPorts: '40000-40299', rate: '300/s', duration: '2s' };
 const UPSTREAM = '198.18.0.3:8080';
 
-const run = async (scenario: string, extra: Record<string, string> = {}) => (await runShort(scenario, { ...SHORT, ...extra })).report;
-const errorLog = (r: Report) => r.actors.proxy!['errorLog'] as { causes: Record<string, number>; kinds: Record<string, number> };
+const run = async (scenario: string, extra: Record<string, string> = {}) =>
+  (await runShort(scenario, { ...SHORT, ...extra })).report;
+const errorLog = (r: Report) =>
+  r.actors.proxy!['errorLog'] as { causes: Record<string, number>; kinds: Record<string, number> };
 const delta = (r: Report, host: string, counter: string) => r.hosts[host]!.counters.delta[counter] ?? 0;
 
 describeWithTools(['haproxy'], 'HAProxy, http-server-close and http-reuse never', () => {

@@ -41,7 +41,8 @@ function processesIn(namespace: string): { pid: number; comm: string }[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (statSync(`/proc/${entry}/ns/net`).ino === ino) out.push({ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim() });
+      if (statSync(`/proc/${entry}/ns/net`).ino === ino)
+        out.push({ pid: Number(entry), comm: readFileSync(`/proc/${entry}/comm`, 'utf8').trim() });
     } catch {
       // exited while we looked
     }
@@ -49,7 +50,11 @@ function processesIn(namespace: string): { pid: number; comm: string }[] {
   return out;
 }
 
-function startAgent(lab: Lab): { child: ChildProcess; send: (c: AgentCommand) => void; next: (type: AgentEvent['type']) => Promise<AgentEvent> } {
+function startAgent(lab: Lab): {
+  child: ChildProcess;
+  send: (c: AgentCommand) => void;
+  next: (type: AgentEvent['type']) => Promise<AgentEvent>;
+} {
   // The netns driver's agent is a child process of this one.
   const child = lab.spawnAgent('box') as ChildProcess;
   const events: AgentEvent[] = [];
@@ -76,56 +81,67 @@ function startAgent(lab: Lab): { child: ChildProcess; send: (c: AgentCommand) =>
 async function serving(lab: Lab, plan: Plan) {
   const agent = startAgent(lab);
   await agent.next('hello');
-  agent.send({ cmd: 'init', host: plan.hosts.box!, actors: Object.values(plan.actors), intervalMs: 100, t0: Date.now(), deadlineMs: 60_000 });
+  agent.send({
+    cmd: 'init',
+    host: plan.hosts.box!,
+    actors: Object.values(plan.actors),
+    intervalMs: 100,
+    t0: Date.now(),
+    deadlineMs: 60_000,
+  });
   await agent.next('ready');
   agent.send({ cmd: 'serve' });
   await agent.next('serving');
   return agent;
 }
 
+const exited = (child: ChildProcess) =>
+  new Promise<void>((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+  );
 
-const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+for (const engine of ['nginx', 'haproxy'] as const)
+  describeWithTools([engine], `${engine} processes end with their agent`, () => {
+    let lab: Lab;
+    let plan: Plan;
+    let ns: string;
+    beforeAll(async () => {
+      plan = planFor(engine);
+      lab = await netnsDriver.build(plan, () => undefined);
+      ns = lab.hosts.box!.location;
+    });
+    afterAll(() => lab?.teardown());
 
-for (const engine of ['nginx', 'haproxy'] as const) describeWithTools([engine], `${engine} processes end with their agent`, () => {
-  let lab: Lab;
-  let plan: Plan;
-  let ns: string;
-  beforeAll(async () => {
-    plan = planFor(engine);
-    lab = await netnsDriver.build(plan, () => undefined);
-    ns = lab.hosts.box!.location;
+    const engineProcesses = () =>
+      processesIn(ns).filter((p) => p.comm === engine || p.comm === 'unshare' || p.comm === 'setpriv');
+
+    it('on a graceful stop (close())', async () => {
+      const agent = await serving(lab, plan);
+      expect(engineProcesses().filter((p) => p.comm === engine).length).toBeGreaterThanOrEqual(1);
+      agent.send({ cmd: 'stop' });
+      await agent.next('stopped');
+      await exited(agent.child);
+      await until(() => processesIn(ns).length === 0, `every process in ${ns} to end`);
+    });
+
+    it('when its stdin closes (destroy())', async () => {
+      const agent = await serving(lab, plan);
+      expect(engineProcesses().filter((p) => p.comm === engine).length).toBeGreaterThanOrEqual(1);
+      agent.child.stdin!.end();
+      await exited(agent.child);
+      await until(() => processesIn(ns).length === 0, `every process in ${ns} to end`);
+    });
+
+    it('when the agent is SIGKILLed', async () => {
+      const agent = await serving(lab, plan);
+      const before = engineProcesses();
+      // As the machine's root nginx runs a master and a worker: the worker is what a SIGKILLed master would leave behind.
+      expect(before.filter((p) => p.comm === engine).length).toBe(engine === 'nginx' && !inUserNamespace() ? 2 : 1);
+      agent.child.kill('SIGKILL');
+      await exited(agent.child);
+      await until(() => processesIn(ns).length === 0, `every process in ${ns} to end`);
+      // A dying process leaves its namespaces (exit_task_namespaces) before it becomes a zombie: /proc can still show
+      // it running for a moment after `ip netns pids` no longer lists it. Every one must end, not linger.
+      await until(() => before.every((p) => !running(p.pid)), `every engine process of ${ns} to end`);
+    });
   });
-  afterAll(() => lab?.teardown());
-
-  const engineProcesses = () => processesIn(ns).filter((p) => p.comm === engine || p.comm === 'unshare' || p.comm === 'setpriv');
-
-  it('on a graceful stop (close())', async () => {
-    const agent = await serving(lab, plan);
-    expect(engineProcesses().filter((p) => p.comm === engine).length).toBeGreaterThanOrEqual(1);
-    agent.send({ cmd: 'stop' });
-    await agent.next('stopped');
-    await exited(agent.child);
-    await until(() => processesIn(ns).length === 0, `every process in ${ns} to end`);
-  });
-
-  it('when its stdin closes (destroy())', async () => {
-    const agent = await serving(lab, plan);
-    expect(engineProcesses().filter((p) => p.comm === engine).length).toBeGreaterThanOrEqual(1);
-    agent.child.stdin!.end();
-    await exited(agent.child);
-    await until(() => processesIn(ns).length === 0, `every process in ${ns} to end`);
-  });
-
-  it('when the agent is SIGKILLed', async () => {
-    const agent = await serving(lab, plan);
-    const before = engineProcesses();
-    // As the machine's root nginx runs a master and a worker: the worker is what a SIGKILLed master would leave behind.
-    expect(before.filter((p) => p.comm === engine).length).toBe(engine === 'nginx' && !inUserNamespace() ? 2 : 1);
-    agent.child.kill('SIGKILL');
-    await exited(agent.child);
-    await until(() => processesIn(ns).length === 0, `every process in ${ns} to end`);
-    // A dying process leaves its namespaces (exit_task_namespaces) before it becomes a zombie: /proc can still show
-    // it running for a moment after `ip netns pids` no longer lists it. Every one must end, not linger.
-    await until(() => before.every((p) => !running(p.pid)), `every engine process of ${ns} to end`);
-  });
-});

@@ -21,7 +21,16 @@ async function run(idle: { upstreamIdleTimeout?: string }): Promise<TestReport> 
         // The backend keeps idle connections far longer than either proxy setting: only nginx closes them.
         web1: { kind: 'http-server', host: 'backend', port: 8080, keepAlive: true, keepAliveTimeout: '60s' },
         proxy: { kind: 'proxy', host: 'proxy', engine: 'nginx', port: 80, upstreams: 'web1', keepAlive: 4, ...idle },
-        flood: { kind: 'short-conn-client', host: 'client', target: 'proxy', model: 'open', rate: '30/m', count: REQUESTS, duration: '7s', closer: 'client' },
+        flood: {
+          kind: 'short-conn-client',
+          host: 'client',
+          target: 'proxy',
+          model: 'open',
+          rate: '30/m',
+          count: REQUESTS,
+          duration: '7s',
+          closer: 'client',
+        },
       },
     }),
   });
@@ -40,7 +49,9 @@ describeWithTools(['nginx'], 'nginx upstream keep-alive idle timeout', () => {
   it('opens a new upstream connection for every request 2 s apart with upstreamIdleTimeout 1s, and one with the default 60 s', () => {
     for (const r of [short, standard]) {
       expect(r.actors.flood!['statuses']).toEqual({ 200: REQUESTS });
-      expect(r.hosts.backend!.counters.delta['Tcp.PassiveOpens']).toBe(r.hosts.proxy!.counters.delta['Tcp.ActiveOpens']);
+      expect(r.hosts.backend!.counters.delta['Tcp.PassiveOpens']).toBe(
+        r.hosts.proxy!.counters.delta['Tcp.ActiveOpens'],
+      );
     }
     expect(short.actors.proxy!['config']).toMatch(/\n +keepalive_timeout 1s;\n/);
     expect(short.hosts.proxy!.counters.delta['Tcp.ActiveOpens']).toBe(REQUESTS);

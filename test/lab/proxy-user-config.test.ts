@@ -11,7 +11,10 @@ import { describeWithTools } from '../helpers/tools.ts';
 const REQUESTS = 200;
 
 /** A scenario file beside its config: client -> proxy (the user's file) -> backend, a bounded count of requests (a closed model: no start is missed on a busy machine; the count, not the 60 s, ends it). */
-function scenarioWith(engine: 'nginx' | 'haproxy', config: string): { dir: string; scenario: string; configPath: string } {
+function scenarioWith(
+  engine: 'nginx' | 'haproxy',
+  config: string,
+): { dir: string; scenario: string; configPath: string } {
   const dir = tempDir('waitlab-usercfg-');
   const configPath = join(dir, engine === 'nginx' ? 'my-nginx.conf' : 'my-haproxy.cfg');
   writeFileSync(configPath, config, { mode: 0o644 });
@@ -46,7 +49,10 @@ async function run(scenario: string, out: string): Promise<{ code: number | null
 }
 
 /** A run that should pass: every request through the proxy to the backend, the lab gone; its report and run directory. */
-async function proxiedEveryRequest(engine: 'nginx' | 'haproxy', config: string): Promise<{ report: TestReport; out: string; configPath: string }> {
+async function proxiedEveryRequest(
+  engine: 'nginx' | 'haproxy',
+  config: string,
+): Promise<{ report: TestReport; out: string; configPath: string }> {
   const { dir, scenario, configPath } = scenarioWith(engine, config);
   const out = join(dir, 'run');
   const { code, stderr, before } = await run(scenario, out);
@@ -76,8 +82,8 @@ http {
 }
 `;
 
-describeWithTools(['nginx'], 'a proxy with the user\'s own nginx.conf', () => {
-  it('runs it with the lab\'s addresses filled in, proxies every request to the backend and counts nginx\'s error log', async () => {
+describeWithTools(['nginx'], "a proxy with the user's own nginx.conf", () => {
+  it("runs it with the lab's addresses filled in, proxies every request to the backend and counts nginx's error log", async () => {
     const { report, out } = await proxiedEveryRequest('nginx', NGINX_CONF);
     const proxy = report.actors.proxy!;
     // waitlab's own error log (-g error_log) beside the file's: every request that met port 9 first was logged.
@@ -92,8 +98,11 @@ describeWithTools(['nginx'], 'a proxy with the user\'s own nginx.conf', () => {
     expect(filled).not.toContain('{{');
   });
 
-  it('stops with exit 2 and nginx -t\'s own message, naming the user\'s file and line, before any lab is built', async () => {
-    const { dir, scenario, configPath } = scenarioWith('nginx', NGINX_CONF.replace('access_log off;', 'access_log off;\n  proxy_pas http://backend;'));
+  it("stops with exit 2 and nginx -t's own message, naming the user's file and line, before any lab is built", async () => {
+    const { dir, scenario, configPath } = scenarioWith(
+      'nginx',
+      NGINX_CONF.replace('access_log off;', 'access_log off;\n  proxy_pas http://backend;'),
+    );
     const out = join(dir, 'run');
     const { code, stderr, before } = await run(scenario, out);
     expect(code).toBe(2);
@@ -121,18 +130,24 @@ backend web
   server web1 {{upstream.web}}
 `;
 
-describeWithTools(['haproxy'], 'a proxy with the user\'s own haproxy.cfg', () => {
-  it('runs it with the lab\'s addresses filled in and proxies every request to the backend', async () => {
+describeWithTools(['haproxy'], "a proxy with the user's own haproxy.cfg", () => {
+  it("runs it with the lab's addresses filled in and proxies every request to the backend", async () => {
     const { report, out } = await proxiedEveryRequest('haproxy', HAPROXY_CFG);
     // http-server-close: one server connection per request, closed by HAProxy with an RST, as the model says.
-    expect(report.scenario.plan.actors.proxy!.connections!.dials[0]).toMatchObject({ perRequest: { pooled: false }, closeStyle: 'rst' });
+    expect(report.scenario.plan.actors.proxy!.connections!.dials[0]).toMatchObject({
+      perRequest: { pooled: false },
+      closeStyle: 'rst',
+    });
     const filled = readFileSync(join(out, 'proxy.haproxy.cfg'), 'utf8');
     expect(filled).toContain(`server web1 ${report.scenario.plan.hosts.backend!.address}:8080\n`);
     expect(filled).not.toContain('{{');
   });
 
-  it('stops with exit 2 and haproxy -c\'s own message before any lab is built', async () => {
-    const { dir, scenario, configPath } = scenarioWith('haproxy', HAPROXY_CFG.replace('  timeout client 10s', '  timeout clinet 10s'));
+  it("stops with exit 2 and haproxy -c's own message before any lab is built", async () => {
+    const { dir, scenario, configPath } = scenarioWith(
+      'haproxy',
+      HAPROXY_CFG.replace('  timeout client 10s', '  timeout clinet 10s'),
+    );
     const out = join(dir, 'run');
     const { code, stderr, before } = await run(scenario, out);
     expect(code).toBe(2);
@@ -149,7 +164,9 @@ describe('placeholders at plan time', () => {
     const { dir, scenario } = scenarioWith('nginx', NGINX_CONF.replace('{{upstream.web}}', '{{upstream.api}}'));
     const { code, stderr, before } = await run(scenario, join(dir, 'run'));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/line 6: unknown placeholder "\{\{upstream\.api\}\}" \(known: \{\{listen\}\}, \{\{upstream\.web\}\}, \{\{host\.client\}\}/);
+    expect(stderr).toMatch(
+      /line 6: unknown placeholder "\{\{upstream\.api\}\}" \(known: \{\{listen\}\}, \{\{upstream\.web\}\}, \{\{host\.client\}\}/,
+    );
     expect(labsLeftSince(before)).toEqual([]);
   });
 });

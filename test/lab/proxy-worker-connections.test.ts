@@ -18,16 +18,27 @@ import { describeWithTools } from '../helpers/tools.ts';
 const SCENARIO = fileURLToPath(new URL('../fixtures/scenarios/proxy-worker-connections.ts', import.meta.url));
 
 describe('nginx worker_connections', () => {
-  it('its error-log line is a cause of its own, in both of nginx\'s wordings', () => {
-    expect(parseNginxErrorLine('2026/12/07 09:22:32 [alert] 2#2: 16 worker_connections are not enough').cause).toBe('workerConnections');
-    expect(parseNginxErrorLine('2026/12/07 09:22:32 [warn] 2#2: 16 worker_connections are not enough, reusing connections').cause).toBe('workerConnections');
+  it("its error-log line is a cause of its own, in both of nginx's wordings", () => {
+    expect(parseNginxErrorLine('2026/12/07 09:22:32 [alert] 2#2: 16 worker_connections are not enough').cause).toBe(
+      'workerConnections',
+    );
+    expect(
+      parseNginxErrorLine('2026/12/07 09:22:32 [warn] 2#2: 16 worker_connections are not enough, reusing connections')
+        .cause,
+    ).toBe('workerConnections');
   });
 
   it('is written into the events block as given, 1000 by default, and refused out of its bounds or for another engine', async () => {
     const version = { text: '1.22.1', keepAliveByDefault: false };
-    expect(nginxConfig({ settings: proxySettings({ workerConnections: 16 }), dir: '/tmp/x', version, rootless: false })).toContain('events { worker_connections 16; }');
-    expect(nginxConfig({ settings: proxySettings(), dir: '/tmp/x', version, rootless: false })).toContain('events { worker_connections 1000; }');
-    expect(() => nginxConfig({ settings: proxySettings({ workerConnections: 2.5 }), dir: '/tmp/x', version, rootless: false })).toThrow(/workerConnections 2.5/);
+    expect(
+      nginxConfig({ settings: proxySettings({ workerConnections: 16 }), dir: '/tmp/x', version, rootless: false }),
+    ).toContain('events { worker_connections 16; }');
+    expect(nginxConfig({ settings: proxySettings(), dir: '/tmp/x', version, rootless: false })).toContain(
+      'events { worker_connections 1000; }',
+    );
+    expect(() =>
+      nginxConfig({ settings: proxySettings({ workerConnections: 2.5 }), dir: '/tmp/x', version, rootless: false }),
+    ).toThrow(/workerConnections 2.5/);
     const problems = async (set: Record<string, string>) => {
       try {
         await loadPlan(SCENARIO, set);
@@ -39,7 +50,9 @@ describe('nginx worker_connections', () => {
     };
     expect(await problems({})).toEqual([]);
     expect(await problems({ engine: 'haproxy' })).toEqual([expect.stringMatching(/workerConnections: nginx only/)]);
-    expect(await problems({ engine: 'builtin' })).toEqual([expect.stringMatching(/workerConnections: nginx only .*builtin engine has no connection limit/)]);
+    expect(await problems({ engine: 'builtin' })).toEqual([
+      expect.stringMatching(/workerConnections: nginx only .*builtin engine has no connection limit/),
+    ]);
     expect(await problems({ workerConnections: '3' })).toEqual([expect.stringMatching(/workerConnections/)]);
     expect(await problems({ workerConnections: '1001' })).toEqual([expect.stringMatching(/workerConnections/)]);
   });
@@ -71,7 +84,9 @@ describeWithTools(['nginx'], 'nginx out of worker_connections under a bounded fl
     const s = report.findings[i]!;
     expect(s).toContain('On host proxy, nginx ');
     expect(s).toContain(`by cause: workerConnections ${log.causes['workerConnections']!.toLocaleString('en-US')} (`);
-    expect(s).toContain(`Its clients (actor flood on host client) lost ${Number(report.actors.flood!['errorCount']).toLocaleString('en-US')} of `);
+    expect(s).toContain(
+      `Its clients (actor flood on host client) lost ${Number(report.actors.flood!['errorCount']).toLocaleString('en-US')} of `,
+    );
     const claims = report.claims!.find((c) => c.finding === i)!;
     expect(claims.claims.map((c) => c.name)).toEqual(['serverLosses', 'clientErrors']);
     expect(contradictions(report as unknown as Report)).toEqual([]);
@@ -83,7 +98,11 @@ describeWithTools(['nginx'], 'nginx out of worker_connections under a bounded fl
     const row = md.split('\n').find((l) => l.startsWith('| flood | client |'))!;
     const cells = row.split('|').map((c) => c.trim());
     // actor, host, attempts, connected, ok, errors
-    expect(cells.slice(1, 7)).toEqual(['flood', 'client', ...[f['attempts'], f['connected'], f['ok'], f['errorCount']].map((v: number) => v.toLocaleString('en-US'))]);
+    expect(cells.slice(1, 7)).toEqual([
+      'flood',
+      'client',
+      ...[f['attempts'], f['connected'], f['ok'], f['errorCount']].map((v: number) => v.toLocaleString('en-US')),
+    ]);
     expect(md).toMatch(/\| flood \| EOF_BEFORE_RESPONSE \| read \|/);
   });
 });

@@ -12,7 +12,8 @@ const reachable = canTry && nobodyCanRunCheckout();
 
 // Said plainly in the test list when it cannot run: a checkout under a 0700 directory is out of nobody's reach.
 describe.runIf(canTry && !reachable)('rootless run', () => {
-  it.skip('skipped: user nobody cannot read this checkout (a parent directory is 0700); clone it where others can read it to run the rootless tests', () => undefined);
+  it.skip('skipped: user nobody cannot read this checkout (a parent directory is 0700); clone it where others can read it to run the rootless tests', () =>
+    undefined);
 });
 
 describe.runIf(reachable)('rootless run', () => {
@@ -20,11 +21,26 @@ describe.runIf(reachable)('rootless run', () => {
     const dir = tempDir();
     // nobody's own directory: a world-writable one (0777, not sticky) is refused as a place to write a run.
     chownSync(dir, NOBODY, NOBODY);
-    const cli = runCli(['scenario', 'short-conn', '--set', 'ports=40000-40199', '--set', 'rate=200/s', '--set', 'duration=1.5s', '--out', join(dir, 'run'), '--no-progress'], {
-      uid: NOBODY,
-      gid: NOBODY,
-      env: { PATH: process.env.PATH, HOME: dir, TMPDIR: dir },
-    });
+    const cli = runCli(
+      [
+        'scenario',
+        'short-conn',
+        '--set',
+        'ports=40000-40199',
+        '--set',
+        'rate=200/s',
+        '--set',
+        'duration=1.5s',
+        '--out',
+        join(dir, 'run'),
+        '--no-progress',
+      ],
+      {
+        uid: NOBODY,
+        gid: NOBODY,
+        env: { PATH: process.env.PATH, HOME: dir, TMPDIR: dir },
+      },
+    );
     const code = await cli.exit;
     if (code === 3) {
       // Unprivileged user namespaces are off on this machine: the run must stop before doing anything and say why.

@@ -14,7 +14,10 @@ describe.each(['node', 'native'])('short-conn scenario, flood engine %s', (engin
   });
 
   it('writes the client sysctls into its namespace, as read back from the kernel', () => {
-    expect(report.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.ip_local_port_range': '40000 40499', 'net.ipv4.tcp_tw_reuse': '0' });
+    expect(report.hosts.client!.sysctls).toMatchObject({
+      'net.ipv4.ip_local_port_range': '40000 40499',
+      'net.ipv4.tcp_tw_reuse': '0',
+    });
     expect(report.hosts.server!.sysctls['net.ipv4.ip_local_port_range']).not.toBe('40000 40499');
   });
 

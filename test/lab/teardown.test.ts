@@ -14,7 +14,9 @@ const SHORT = { duration: '1s', rate: '100/s' };
 const CLASH = resolve(PACKAGE_ROOT, 'test/fixtures/scenarios/port-clash.ts');
 
 // The sysctls the lab writes in its hosts: the machine's own (this test's namespace) must not move.
-const WATCHED = ['ip_local_port_range', 'tcp_tw_reuse', 'tcp_rfc1337', 'tcp_fin_timeout', 'tcp_max_tw_buckets'].map((s) => `/proc/sys/net/ipv4/${s}`);
+const WATCHED = ['ip_local_port_range', 'tcp_tw_reuse', 'tcp_rfc1337', 'tcp_fin_timeout', 'tcp_max_tw_buckets'].map(
+  (s) => `/proc/sys/net/ipv4/${s}`,
+);
 const ownSysctls = () => WATCHED.map((p) => readFileSync(p, 'utf8'));
 
 describe('lab teardown', () => {
@@ -49,8 +51,23 @@ describe('lab teardown', () => {
 
   it('leaves nothing after SIGINT in the middle of the load, and exits 130 with a partial report', async () => {
     const dir = tempDir();
-    const cli = runCli(['scenario', 'short-conn', '--set', 'duration=30s', '--set', 'rate=50/s', '--out', dir, '--no-progress']);
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start');
+    const cli = runCli([
+      'scenario',
+      'short-conn',
+      '--set',
+      'duration=30s',
+      '--set',
+      'rate=50/s',
+      '--out',
+      dir,
+      '--no-progress',
+    ]);
+    await until(
+      () =>
+        existsSync(join(dir, 'samples.ndjson')) &&
+        readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'),
+      'the load to start',
+    );
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(130);
     expect(labNamespaces(cli.child.pid)).toEqual([]);
@@ -60,12 +77,25 @@ describe('lab teardown', () => {
     expect(report.actors.flood.attempts).toBeGreaterThan(0);
   });
 
-  it('reaps the lab of a SIGKILLed run at the next start, and never touches a live run\'s lab', async () => {
+  it("reaps the lab of a SIGKILLed run at the next start, and never touches a live run's lab", async () => {
     const live = await buildLab({ keep: {} });
     try {
-      const cli = runCli(['scenario', 'short-conn', '--set', 'duration=30s', '--set', 'rate=50/s', '--out', tempDir(), '--no-progress']);
+      const cli = runCli([
+        'scenario',
+        'short-conn',
+        '--set',
+        'duration=30s',
+        '--set',
+        'rate=50/s',
+        '--out',
+        tempDir(),
+        '--no-progress',
+      ]);
       const pid = cli.child.pid!;
-      await until(() => labNamespaces(pid).length === 3 && agentPids(pid).length === 2, 'the killed run\'s lab and agents');
+      await until(
+        () => labNamespaces(pid).length === 3 && agentPids(pid).length === 2,
+        "the killed run's lab and agents",
+      );
       cli.child.kill('SIGKILL');
       await cli.exit;
       // Its agents see their stdin close and exit by themselves; its namespaces stay until reaped.

@@ -15,9 +15,15 @@ const SHORT = { ports: '40000-40199', rate: '200/s', duration: '1.5s' };
 const PORTS = 200;
 
 /** Who closed first between two hosts, as the report's evidence says. */
-function first(report: TestReport, client: string, server: string): { first: FirstCloser; halfClosedBy?: string; clientResets: number; serverResets: number } {
+function first(
+  report: TestReport,
+  client: string,
+  server: string,
+): { first: FirstCloser; halfClosedBy?: string; clientResets: number; serverResets: number } {
   const r = report as unknown as Report;
-  const e = evidenceOf(r.hosts, planLinks(r.scenario.plan), server).find((g) => g.serverHost === server && g.clientHosts.includes(client))!;
+  const e = evidenceOf(r.hosts, planLinks(r.scenario.plan), server).find(
+    (g) => g.serverHost === server && g.clientHosts.includes(client),
+  )!;
   return { first: e.first, halfClosedBy: e.halfClosedBy, clientResets: e.client.resets, serverResets: e.server.resets };
 }
 
@@ -27,17 +33,21 @@ function truthful(report: TestReport): void {
   for (const [name, host] of Object.entries(report.hosts)) {
     // A total peak's split comes from one sample: its parts add up to it.
     for (const [state, split] of Object.entries(host.peak.split ?? {})) {
-      expect(split.listen + split.ephemeral, `${name} ${state}`).toBe(host.peak.total[state as keyof typeof host.peak.total]);
+      expect(split.listen + split.ephemeral, `${name} ${state}`).toBe(
+        host.peak.total[state as keyof typeof host.peak.total],
+      );
     }
     // One socket per 4-tuple: never more TIME_WAIT toward one server ip:port than the client's ports.
-    if (name === 'client') for (const [peer, c] of Object.entries(host.peak.peers.ephemeral)) expect(c.TIME_WAIT ?? 0, `${name} -> ${peer}`).toBeLessThanOrEqual(PORTS);
+    if (name === 'client')
+      for (const [peer, c] of Object.entries(host.peak.peers.ephemeral))
+        expect(c.TIME_WAIT ?? 0, `${name} -> ${peer}`).toBeLessThanOrEqual(PORTS);
   }
   // Thresholds are kept only where the parameters make them hold.
   expect(report.thresholds.filter((t) => !t.ok)).toEqual([]);
 }
 
 describe('truth matrix: short-conn', () => {
-  it('client closes with FIN both ways: the client\'s kernel counts every first close, and its ports run out in TIME_WAIT', async () => {
+  it("client closes with FIN both ways: the client's kernel counts every first close, and its ports run out in TIME_WAIT", async () => {
     const { report } = await runShort('short-conn', SHORT);
     truthful(report);
     expect(first(report, 'client', 'server').first).toBe('client');
@@ -56,7 +66,9 @@ describe('truth matrix: short-conn', () => {
     expect(report.hosts.server!.counters.delta['TcpExt.TW']).toBe(report.actors.flood!['connected']);
     expect(report.hosts.server!.peak.total.TIME_WAIT).toBeLessThan(report.actors.flood!['connected']);
     expect(report.hosts.client!.peak.total.TIME_WAIT).toBe(0);
-    expect(report.findings.join('\n')).toMatch(/Host server closed its connections with host client first, as their server side/);
+    expect(report.findings.join('\n')).toMatch(
+      /Host server closed its connections with host client first, as their server side/,
+    );
     expect(report.findings.join('\n')).not.toMatch(/Every local port .* TIME_WAIT/);
   });
 
@@ -85,7 +97,7 @@ describe('truth matrix: short-conn', () => {
     expect(report.predictions.flood!.timeWait!.closer).toBe('none');
   });
 
-  it('client orphans its socket and the server never closes: the orphaned FIN_WAIT_2 entries are the client\'s first closes', async () => {
+  it("client orphans its socket and the server never closes: the orphaned FIN_WAIT_2 entries are the client's first closes", async () => {
     const { report } = await runShort('short-conn', { ...SHORT, closeStyle: 'close', serverCloseStyle: 'never' });
     truthful(report);
     expect(first(report, 'client', 'server').first).toBe('client');
@@ -115,7 +127,11 @@ describe('truth matrix: short-conn', () => {
 
 describeWithTools(['nginx'], 'truth matrix: proxy-short-upstream', () => {
   it('the proxy closes first (backendCloser=client): its kernel alone counts the upstream first closes', async () => {
-    const { report } = await runShort('proxy-short-upstream', { rate: '300/s', duration: '1.5s', proxyPorts: '40000-40199' });
+    const { report } = await runShort('proxy-short-upstream', {
+      rate: '300/s',
+      duration: '1.5s',
+      proxyPorts: '40000-40199',
+    });
     expect(contradictions(report as unknown as Report)).toEqual([]);
     expect(first(report, 'proxy', 'backend1').first).toBe('client');
     expect(report.hosts.proxy!.peak.peers.ephemeral['198.18.0.3:8080']!.TIME_WAIT).toBeLessThanOrEqual(PORTS);
@@ -123,7 +139,12 @@ describeWithTools(['nginx'], 'truth matrix: proxy-short-upstream', () => {
   });
 
   it('the backend closes first (backendCloser=server): never "the proxy closed first", and the thresholds follow the parameter', async () => {
-    const { report } = await runShort('proxy-short-upstream', { rate: '300/s', duration: '1.5s', proxyPorts: '40000-40199', backendCloser: 'server' });
+    const { report } = await runShort('proxy-short-upstream', {
+      rate: '300/s',
+      duration: '1.5s',
+      proxyPorts: '40000-40199',
+      backendCloser: 'server',
+    });
     expect(contradictions(report as unknown as Report)).toEqual([]);
     const f = first(report, 'proxy', 'backend1').first;
     // The backend closes right after its response and nginx as soon as it has it: either may send the first FIN.

@@ -13,6 +13,8 @@ export default class ToolSkipsReporter implements Reporter {
     }
     if (byTool.size === 0) return;
     const counts = [...byTool].sort((a, b) => b[1] - a[1]).map(([tool, n]) => `${tool} ${n}`);
-    process.stdout.write(`\nskipped for a missing tool (tests): ${counts.join(', ')}; npx waitlab setup installs them, WAITLAB_REQUIRE_TOOLS=1 fails instead\n`);
+    process.stdout.write(
+      `\nskipped for a missing tool (tests): ${counts.join(', ')}; npx waitlab setup installs them, WAITLAB_REQUIRE_TOOLS=1 fails instead\n`,
+    );
   }
 }

@@ -12,6 +12,7 @@ export function hideTools(...names: string[]): () => void {
 
 vi.mock('../../src/core/system-tools.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/core/system-tools.ts')>();
-  const locateTool = (tool: { name: string; executables: readonly string[] }) => (hidden.has(tool.name) ? undefined : `/usr/bin/${tool.executables[0]!.replace(/^.*\//, '')}`);
+  const locateTool = (tool: { name: string; executables: readonly string[] }) =>
+    hidden.has(tool.name) ? undefined : `/usr/bin/${tool.executables[0]!.replace(/^.*\//, '')}`;
   return { ...real, locateTool, hasTool: (name: string) => !hidden.has(name) };
 });

@@ -8,7 +8,10 @@ import { type TestReport, runShort } from '../helpers/lab.ts';
 
 const finding = (r: TestReport) => r.findings.filter((f) => /keep-alive (idle-timeout )?race between/i.test(f));
 const terminations = (r: TestReport) => (r.actors.proxy!['terminations'] ?? {}) as Record<string, number>;
-const closedBeforeHeaders = (r: TestReport) => Object.entries(terminations(r)).filter(([k]) => k.startsWith('SH/')).reduce((a, [, v]) => a + v, 0);
+const closedBeforeHeaders = (r: TestReport) =>
+  Object.entries(terminations(r))
+    .filter(([k]) => k.startsWith('SH/'))
+    .reduce((a, [, v]) => a + v, 0);
 
 describe('keepalive-idle-race-haproxy scenario', () => {
   const runs: Record<string, TestReport> = {};
@@ -19,7 +22,8 @@ describe('keepalive-idle-race-haproxy scenario', () => {
       backendAbove: { fix: 'backend-idle-above-proxy', rounds: '3' },
       retries: { fix: 'retry-on-empty-response' },
     };
-    for (const [name, set] of Object.entries(variants)) runs[name] = (await runShort('keepalive-idle-race-haproxy', set)).report;
+    for (const [name, set] of Object.entries(variants))
+      runs[name] = (await runShort('keepalive-idle-race-haproxy', set)).report;
   }, 360_000);
 
   it('the backend closed idle connections HAProxy then wrote requests onto: each one an RST, an SH line and a 502', () => {
@@ -38,15 +42,17 @@ describe('keepalive-idle-race-haproxy scenario', () => {
     expect(r.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
-  it('the finding counts HAProxy\'s SH lines as the race and names its own knob', () => {
+  it("the finding counts HAProxy's SH lines as the race and names its own knob", () => {
     const r = runs.race!;
     const [text] = finding(r);
-    expect(text).toContain(`${closedBeforeHeaders(r).toLocaleString('en-US')} times HAProxy wrote a request onto a pooled connection in the instant web closed it`);
+    expect(text).toContain(
+      `${closedBeforeHeaders(r).toLocaleString('en-US')} times HAProxy wrote a request onto a pooled connection in the instant web closed it`,
+    );
     expect(text).toContain(`SH/502 ${terminations(r)['SH/502']!.toLocaleString('en-US')}`);
     expect(text).toContain('`pool-purge-delay`');
   });
 
-  it('a short pool-purge-delay, or the backend\'s idle timeout above the load\'s gaps, each cure it', () => {
+  it("a short pool-purge-delay, or the backend's idle timeout above the load's gaps, each cure it", () => {
     for (const r of [runs.purge!, runs.backendAbove!]) {
       expect(r.actors.client!['errorCount']).toBe(0);
       expect(closedBeforeHeaders(r)).toBe(0);
@@ -55,7 +61,7 @@ describe('keepalive-idle-race-haproxy scenario', () => {
     expect(runs.backendAbove!.actors.web!['idleCloses']).toBe(0);
   });
 
-  it('retry-on empty-response hides the race: the backend\'s closes and resets go on, the client sees fewer errors than resets', () => {
+  it("retry-on empty-response hides the race: the backend's closes and resets go on, the client sees fewer errors than resets", () => {
     const r = runs.retries!;
     const errors = r.actors.client!['errorCount'] as number;
     expect(r.actors.web!['idleCloses']).toBeGreaterThan(0);

@@ -13,7 +13,12 @@ import { removeCniNetwork, writeCniNetwork } from '../../src/lab/container-netwo
 import { composeDriver } from '../../src/lab/compose-driver.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
-import { buildTestBaseImage, removeTestImages, TEST_BASE_IMAGE, WAITLAB_TEST_IMAGE } from '../helpers/container-image.ts';
+import {
+  buildTestBaseImage,
+  removeTestImages,
+  TEST_BASE_IMAGE,
+  WAITLAB_TEST_IMAGE,
+} from '../helpers/container-image.ts';
 import { runCli, runShort, tempDir, until, type TestReport } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
@@ -22,7 +27,10 @@ const asRoot = currentPrivilege() === 'root';
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
 
 function machineState(): { ipForward: string; ruleset: string } {
-  return { ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), ruleset: sh('nft', ['list', 'ruleset']) };
+  return {
+    ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
+    ruleset: sh('nft', ['list', 'ruleset']),
+  };
 }
 
 /** Everything a compose lab could leave behind, by kind; empty lists when it left nothing. */
@@ -34,18 +42,25 @@ function leftovers() {
     volumes: lines(sh('podman', ['volume', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])),
     cniFiles: readdirSync('/etc/cni/net.d').filter((f) => /^wl\d+c\d+\.conflist$/.test(f)),
     labDirs: existsSync(COMPOSE_LABS_DIR) ? readdirSync(COMPOSE_LABS_DIR) : [],
-    bridges: lines(sh('ip', ['-o', 'link', 'show'])).map((l) => l.split(':')[1]!.trim().split('@')[0]!).filter((n) => /^wl\d+c\d+$/.test(n)),
-    services: lines(sh('ps', ['-eo', 'args'])).filter((a) => a.startsWith('podman system service') && a.includes(COMPOSE_LABS_DIR)),
+    bridges: lines(sh('ip', ['-o', 'link', 'show']))
+      .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
+      .filter((n) => /^wl\d+c\d+$/.test(n)),
+    services: lines(sh('ps', ['-eo', 'args'])).filter(
+      (a) => a.startsWith('podman system service') && a.includes(COMPOSE_LABS_DIR),
+    ),
   };
 }
 
 const NOTHING = { containers: [], networks: [], volumes: [], cniFiles: [], labDirs: [], bridges: [], services: [] };
 
 describe.runIf(!asRoot)('compose lab', () => {
-  it.skip(`skipped: the compose lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () => undefined);
+  it.skip(`skipped: the compose lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () =>
+    undefined);
 });
 
-const describeAsRoot = asRoot ? describeWithTools : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
+const describeAsRoot = asRoot
+  ? describeWithTools
+  : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
 
 describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () => {
   let before: ReturnType<typeof machineState>;
@@ -71,7 +86,17 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
 
   it('with no base image to be had, exits 3 naming --base-image, and builds nothing', async () => {
     const image = 'localhost/waitlab-test-unbuilt:none';
-    const run = runCli(['scenario', 'short-conn', '--driver', 'compose', '--image', image, '--base-image', 'localhost/waitlab-test-no-such-base:none', '--no-progress']);
+    const run = runCli([
+      'scenario',
+      'short-conn',
+      '--driver',
+      'compose',
+      '--image',
+      image,
+      '--base-image',
+      'localhost/waitlab-test-no-such-base:none',
+      '--no-progress',
+    ]);
     expect(await run.exit).toBe(3);
     expect(run.stderr()).toContain('could not be pulled');
     expect(run.stderr()).toContain('--base-image');
@@ -79,15 +104,34 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
   }, 180_000);
 
   it('builds the missing lab image from the Dockerfile on the base given, says so, and runs', async () => {
-    const run = runCli(['scenario', 'short-conn', '--driver', 'compose', '--base-image', TEST_BASE_IMAGE, '--set', 'duration=2s', '--out', tempDir(), '--no-progress']);
+    const run = runCli([
+      'scenario',
+      'short-conn',
+      '--driver',
+      'compose',
+      '--base-image',
+      TEST_BASE_IMAGE,
+      '--set',
+      'duration=2s',
+      '--out',
+      tempDir(),
+      '--no-progress',
+    ]);
     const code = await run.exit;
-    expect(run.stderr()).toContain(`waitlab: building image ${WAITLAB_TEST_IMAGE} from ${PACKAGE_ROOT}/Dockerfile on ${TEST_BASE_IMAGE}`);
+    expect(run.stderr()).toContain(
+      `waitlab: building image ${WAITLAB_TEST_IMAGE} from ${PACKAGE_ROOT}/Dockerfile on ${TEST_BASE_IMAGE}`,
+    );
     expect(code).toBe(0);
     expect(spawnSync('podman', ['image', 'exists', WAITLAB_TEST_IMAGE]).status).toBe(0);
   }, 600_000);
 
   it('short-conn: the same exhaustion as the netns run, from the kernels of the containers', async () => {
-    const compose = (await runScenario(await loadPlan('short-conn', {}, { driver: 'compose' }), { outDir: tempDir(), driver: composeDriver })).report as TestReport;
+    const compose = (
+      await runScenario(await loadPlan('short-conn', {}, { driver: 'compose' }), {
+        outDir: tempDir(),
+        driver: composeDriver,
+      })
+    ).report as TestReport;
     const netns = (await runShort('short-conn')).report;
     expect(compose.verdict).toBe('pass');
     expect(compose.environment.driver).toBe('compose');
@@ -95,7 +139,9 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
     expect(compose.environment.labTools).toContain(`image ${WAITLAB_TEST_IMAGE}`);
     // Each host's sysctls were written by the runtime in the container's own network namespace, and read back there.
     expect(compose.hosts['client']!.sysctls['net.ipv4.ip_local_port_range']).toBe('40000 40999');
-    expect(compose.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']).toBe(netns.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']);
+    expect(compose.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']).toBe(
+      netns.hosts['server']!.sysctls['net.ipv4.ip_local_port_range'],
+    );
     for (const report of [compose, netns]) {
       const flood = report.actors['flood']!;
       // Errors by code: EADDRNOTAVAIL from connect() only, after every port of the 1,000-port budget connected once.
@@ -110,7 +156,10 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
   }, 180_000);
 
   it('proxy-short-upstream: nginx in its container logs "(99: Cannot assign requested address)"', async () => {
-    const { report } = (await runScenario(await loadPlan('proxy-short-upstream', {}, { driver: 'compose' }), { outDir: tempDir(), driver: composeDriver })) as unknown as { report: TestReport };
+    const { report } = (await runScenario(await loadPlan('proxy-short-upstream', {}, { driver: 'compose' }), {
+      outDir: tempDir(),
+      driver: composeDriver,
+    })) as unknown as { report: TestReport };
     expect(report.verdict).toBe('pass');
     const log = report.actors['proxy']!['errorLog'];
     expect(log.causes.portsExhausted).toBeGreaterThan(0);
@@ -121,7 +170,9 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
 
   it('--scale client=3: three client containers, each its own port budget, merged into one report per replica and in total', async () => {
     const plan = await loadPlan('short-conn', {}, { driver: 'compose', scale: { client: 3 } });
-    const { report } = (await runScenario(plan, { outDir: tempDir(), driver: composeDriver })) as unknown as { report: TestReport };
+    const { report } = (await runScenario(plan, { outDir: tempDir(), driver: composeDriver })) as unknown as {
+      report: TestReport;
+    };
     expect(report.verdict).toBe('pass');
     const group = report.replicas!['client']!;
     expect(group.hosts).toEqual(['client', 'client_2', 'client_3']);
@@ -140,25 +191,70 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
   }, 180_000);
 
   it('refuses a scenario of several networks before anything exists, naming the netns driver (exit 3)', async () => {
-    const cli = runCli(['scenario', 'nat-single-source', '--driver', 'compose', '--no-progress', '--out', resolve(tempDir(), 'run')], { env });
+    const cli = runCli(
+      ['scenario', 'nat-single-source', '--driver', 'compose', '--no-progress', '--out', resolve(tempDir(), 'run')],
+      { env },
+    );
     expect(await cli.exit).toBe(3);
     expect(cli.stderr()).toMatch(/declares networks .*use --driver netns/);
   }, 60_000);
 
   it('SIGTERM mid-run: exit 143, a report, and the lab gone', async () => {
     const dir = resolve(tempDir(), 'run');
-    const cli = runCli(['scenario', 'short-conn', '--driver', 'compose', '--set', 'duration=20s', '--set', 'rate=50/s', '--no-progress', '--out', dir], { env });
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start', 600);
+    const cli = runCli(
+      [
+        'scenario',
+        'short-conn',
+        '--driver',
+        'compose',
+        '--set',
+        'duration=20s',
+        '--set',
+        'rate=50/s',
+        '--no-progress',
+        '--out',
+        dir,
+      ],
+      { env },
+    );
+    await until(
+      () =>
+        existsSync(join(dir, 'samples.ndjson')) &&
+        readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'),
+      'the load to start',
+      600,
+    );
     expect(leftovers().containers).toHaveLength(2);
     cli.child.kill('SIGTERM');
     expect(await cli.exit).toBe(143);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).verdict).toBe('interrupted');
   }, 120_000);
 
-  it('a controller killed outright leaves containers that `waitlab reap` removes, never a live run\'s', async () => {
+  it("a controller killed outright leaves containers that `waitlab reap` removes, never a live run's", async () => {
     const dir = resolve(tempDir(), 'run');
-    const cli = runCli(['scenario', 'short-conn', '--driver', 'compose', '--set', 'duration=20s', '--set', 'rate=50/s', '--no-progress', '--out', dir], { env });
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start', 600);
+    const cli = runCli(
+      [
+        'scenario',
+        'short-conn',
+        '--driver',
+        'compose',
+        '--set',
+        'duration=20s',
+        '--set',
+        'rate=50/s',
+        '--no-progress',
+        '--out',
+        dir,
+      ],
+      { env },
+    );
+    await until(
+      () =>
+        existsSync(join(dir, 'samples.ndjson')) &&
+        readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'),
+      'the load to start',
+      600,
+    );
     const live = leftovers();
     expect(live.containers).toHaveLength(2);
     expect(live.labDirs).toEqual([`wl${cli.child.pid}c0`]);
@@ -184,14 +280,25 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
     const network = `wl${process.pid}c99`;
     writeCniNetwork(network, '198.18.0.0/24', '198.18.0.254', network);
     const socket = join(dir, 'podman.sock');
-    const service = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'podman', 'system', 'service', '--time=0', `unix://${socket}`], { stdio: 'ignore' });
+    const service = spawn(
+      'setpriv',
+      ['--pdeathsig', 'KILL', '--', 'podman', 'system', 'service', '--time=0', `unix://${socket}`],
+      { stdio: 'ignore' },
+    );
     const project = `wlup${process.pid}`;
     const composeEnv = { ...env, DOCKER_HOST: `unix://${socket}` };
     try {
-      const written = runCli(['compose', 'proxy-short-upstream', '--image', WAITLAB_TEST_IMAGE, '--network', network, '--out', file], { env });
+      const written = runCli(
+        ['compose', 'proxy-short-upstream', '--image', WAITLAB_TEST_IMAGE, '--network', network, '--out', file],
+        { env },
+      );
       expect(await written.exit).toBe(0);
       await until(() => existsSync(socket), 'the podman service socket');
-      const up = spawn('docker-compose', ['--project-name', project, '--file', file, 'up', '--no-build', '--no-color', '--exit-code-from', 'waitlab'], { cwd: dir, env: composeEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const up = spawn(
+        'docker-compose',
+        ['--project-name', project, '--file', file, 'up', '--no-build', '--no-color', '--exit-code-from', 'waitlab'],
+        { cwd: dir, env: composeEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let output = '';
       up.stdout!.on('data', (d) => (output += d));
       up.stderr!.on('data', (d) => (output += d));
@@ -200,22 +307,36 @@ describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () =>
       expect(code, output.slice(-4000)).toBe(0);
       const runs = readdirSync(join(dir, 'reports/proxy-short-upstream'));
       expect(runs).toHaveLength(1);
-      const report = JSON.parse(readFileSync(join(dir, 'reports/proxy-short-upstream', runs[0]!, 'report.json'), 'utf8')) as TestReport;
+      const report = JSON.parse(
+        readFileSync(join(dir, 'reports/proxy-short-upstream', runs[0]!, 'report.json'), 'utf8'),
+      ) as TestReport;
       expect(report.verdict).toBe('pass');
       expect(report.environment.driver).toBe('attached');
       // Every request past the proxy's 1,000-port budget: a 502 from nginx's "no free port" (fewer on a busy machine,
       // where the flood reaches fewer requests, but never none).
       expect(report.actors['proxy']!['errorLog'].causes.portsExhausted).toBeGreaterThan(0);
-      expect(report.actors['flood']!['statuses']['502']).toBe(report.actors['proxy']!['errorLog'].causes.portsExhausted);
+      expect(report.actors['flood']!['statuses']['502']).toBe(
+        report.actors['proxy']!['errorLog'].causes.portsExhausted,
+      );
       expect(report.hosts['proxy']!.peak.ephemeral.TIME_WAIT).toBe(1000);
     } finally {
-      execFileSync('docker-compose', ['--project-name', project, '--file', file, 'down', '--volumes', '--timeout', '1'], { cwd: dir, env: composeEnv, stdio: 'ignore', timeout: 120_000 });
+      execFileSync(
+        'docker-compose',
+        ['--project-name', project, '--file', file, 'down', '--volumes', '--timeout', '1'],
+        { cwd: dir, env: composeEnv, stdio: 'ignore', timeout: 120_000 },
+      );
       await removeCniNetwork(network);
       service.kill('SIGTERM');
       await new Promise((r) => service.once('exit', r));
     }
-    expect(sh('podman', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'])).toBe('');
-    expect(sh('podman', ['volume', 'ls', '--format', '{{.Name}}']).split('\n').filter((v) => v.startsWith(project))).toEqual([]);
+    expect(
+      sh('podman', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}']),
+    ).toBe('');
+    expect(
+      sh('podman', ['volume', 'ls', '--format', '{{.Name}}'])
+        .split('\n')
+        .filter((v) => v.startsWith(project)),
+    ).toEqual([]);
   }, 300_000);
 });
 
@@ -224,6 +345,8 @@ describe('the checked-in docker-compose.yml', () => {
     const cli = runCli(['compose', 'proxy-short-upstream']);
     expect(await cli.exit).toBe(0);
     expect(cli.stdout()).toBe(readFileSync(join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8'));
-    execFileSync('docker-compose', ['--file', join(PACKAGE_ROOT, 'docker-compose.yml'), 'config', '--quiet'], { stdio: 'pipe' });
+    execFileSync('docker-compose', ['--file', join(PACKAGE_ROOT, 'docker-compose.yml'), 'config', '--quiet'], {
+      stdio: 'pipe',
+    });
   }, 60_000);
 });

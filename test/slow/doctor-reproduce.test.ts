@@ -22,7 +22,10 @@ const RATE = 100;
 const SERVICE_CONNECTIONS = 1400;
 
 interface ReproduceJson {
-  observed: { exhausting: { connectRate: number; ports: number; exhaustionMs: number | null }[]; closeWait: { perSecond: number } | null };
+  observed: {
+    exhausting: { connectRate: number; ports: number; exhaustionMs: number | null }[];
+    closeWait: { perSecond: number } | null;
+  };
   scenario: { name: string; file: string; source: string };
   run: { dir: string; outcome: ReproduceOutcome; untested: UntestedFix[] };
 }
@@ -45,7 +48,9 @@ describe('doctor --reproduce on lab hosts', () => {
 
   beforeAll(async () => {
     lab = await buildLab({
-      client: { sysctls: { 'net.ipv4.ip_local_port_range': RANGE, 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_rfc1337': 1 } },
+      client: {
+        sysctls: { 'net.ipv4.ip_local_port_range': RANGE, 'net.ipv4.tcp_tw_reuse': 0, 'net.ipv4.tcp_rfc1337': 1 },
+      },
       server: {},
       quiet: {},
     });
@@ -59,18 +64,43 @@ describe('doctor --reproduce on lab hosts', () => {
 
   it('a quiet host: "nothing to reproduce", no file, exit 0', async () => {
     const file = join(tempDir(), 'quiet.ts');
-    const { code, stdout, stderr } = await cli(['doctor', '--netns', lab.hosts.quiet!.location, '--for', '1s', '--reproduce', '--out', file]);
+    const { code, stdout, stderr } = await cli([
+      'doctor',
+      '--netns',
+      lab.hosts.quiet!.location,
+      '--for',
+      '1s',
+      '--reproduce',
+      '--out',
+      file,
+    ]);
     expect(code).toBe(0);
     expect(stdout).toBe('');
     expect(stderr).toContain('nothing to reproduce');
     expect(() => readFileSync(file)).toThrow(/ENOENT/);
   });
 
-  it('ports running out: the scenario loads, the lab runs out within 20% of doctor\'s prediction, tcp_tw_reuse=1 cures it', async () => {
-    await startIn(lab, 'client', portLoad({ closeAtRate: { host: server, port: 8080, count: SERVICE_CONNECTIONS, perSecond: RATE } }), procs);
+  it("ports running out: the scenario loads, the lab runs out within 20% of doctor's prediction, tcp_tw_reuse=1 cures it", async () => {
+    await startIn(
+      lab,
+      'client',
+      portLoad({ closeAtRate: { host: server, port: 8080, count: SERVICE_CONNECTIONS, perSecond: RATE } }),
+      procs,
+    );
     await until(() => ssCount(lab, 'client', 'time-wait') >= 200, 'the service to hold 200 ports');
     const file = join(tempDir(), 'client-shape.ts');
-    const { code, stdout, stderr } = await cli(['doctor', '--netns', lab.hosts.client!.location, '--for', '2s', '--reproduce', '--out', file, '--run', '--json']);
+    const { code, stdout, stderr } = await cli([
+      'doctor',
+      '--netns',
+      lab.hosts.client!.location,
+      '--for',
+      '2s',
+      '--reproduce',
+      '--out',
+      file,
+      '--run',
+      '--json',
+    ]);
     expect({ code, stderr }).toMatchObject({ code: 0 });
     const out = JSON.parse(stdout) as ReproduceJson;
 
@@ -84,7 +114,10 @@ describe('doctor --reproduce on lab hosts', () => {
     // The file as written loads as it is, shaped like the host: its range, tcp_tw_reuse=0, the measured rate.
     expect(readFileSync(file, 'utf8')).toBe(out.scenario.source);
     const plan = await loadPlan(file);
-    expect(plan.hosts.observed!.sysctls).toMatchObject({ 'net.ipv4.ip_local_port_range': RANGE, 'net.ipv4.tcp_tw_reuse': '0' });
+    expect(plan.hosts.observed!.sysctls).toMatchObject({
+      'net.ipv4.ip_local_port_range': RANGE,
+      'net.ipv4.tcp_tw_reuse': '0',
+    });
     expect(plan.actors.server1).toMatchObject({ host: 'dest1', options: { port: 8080, keepAlive: false } });
     expect((plan.actors.flood1!.options as { rate: number }).rate).toBe(seen!.connectRate);
 
@@ -98,7 +131,11 @@ describe('doctor --reproduce on lab hosts', () => {
     expect(out.run.outcome.reproduced).toBe(true);
 
     // The fixes, smallest first; tcp_tw_reuse=1 cured it with no connect() failing for want of a port.
-    expect(out.run.outcome.fixes.map((f) => f.fix.label)).toEqual(['tcp_tw_reuse=1', 'ip_local_port_range 15000 64999', 'the server closes first']);
+    expect(out.run.outcome.fixes.map((f) => f.fix.label)).toEqual([
+      'tcp_tw_reuse=1',
+      'ip_local_port_range 15000 64999',
+      'the server closes first',
+    ]);
     const best = out.run.outcome.smallest!;
     expect(best.fix.label).toBe('tcp_tw_reuse=1');
     expect(best.cured).toBe(true);
@@ -112,21 +149,45 @@ describe('doctor --reproduce on lab hosts', () => {
     expect(JSON.parse(report).runs).toHaveLength(4);
   }, 300_000);
 
-  itWithTools(['python3'], 'a CLOSE_WAIT leak: a server that never closes, reproduced at the host\'s rate, and no sysctl recommended', async () => {
-    await startIn(lab, 'server', ['python3', '-c', LEAKING_SERVER, '8082'], procs);
-    await startIn(lab, 'quiet', portLoad({ halfClose: { host: server, port: 8082, count: 60, everyMs: 100 } }), procs);
-    await until(() => ssCount(lab, 'server', 'close-wait') >= 5, 'the first leaks');
-    const file = join(tempDir(), 'leak-shape.ts');
-    const { code, stdout, stderr } = await cli(['doctor', '--netns', lab.hosts.server!.location, '--for', '2s', '--reproduce', '--out', file, '--run']);
-    expect({ code, stderr }).toMatchObject({ code: 0 });
-    expect(stdout).toBe('');
-    const plan = await loadPlan(file);
-    expect(plan.actors.leaking).toMatchObject({ host: 'observed', options: { closeStyle: 'never' } });
-    expect(readFileSync(file, 'utf8')).toMatch(/held by pid \d+ "python3"/);
-    expect(stderr).toMatch(/CLOSE_WAIT on the lab's host: \d+ when the load ended, [\d.]+ per second against the host's [\d.]+ \(lab \/ host [\d.]+\): reproduced/);
-    // No sysctl ends CLOSE_WAIT: no fix run, nothing to set, and the application change named as untested.
-    expect(stderr).not.toContain('fixes tried');
-    expect(stderr).not.toMatch(/sysctl -w|net\.ipv4\.\w+ = /);
-    expect(stderr).toContain("close the socket when read() returns 0 (node: on 'end'), or an idle timeout in the application: an application change: no sysctl or timer ends CLOSE_WAIT");
-  }, 120_000);
+  itWithTools(
+    ['python3'],
+    "a CLOSE_WAIT leak: a server that never closes, reproduced at the host's rate, and no sysctl recommended",
+    async () => {
+      await startIn(lab, 'server', ['python3', '-c', LEAKING_SERVER, '8082'], procs);
+      await startIn(
+        lab,
+        'quiet',
+        portLoad({ halfClose: { host: server, port: 8082, count: 60, everyMs: 100 } }),
+        procs,
+      );
+      await until(() => ssCount(lab, 'server', 'close-wait') >= 5, 'the first leaks');
+      const file = join(tempDir(), 'leak-shape.ts');
+      const { code, stdout, stderr } = await cli([
+        'doctor',
+        '--netns',
+        lab.hosts.server!.location,
+        '--for',
+        '2s',
+        '--reproduce',
+        '--out',
+        file,
+        '--run',
+      ]);
+      expect({ code, stderr }).toMatchObject({ code: 0 });
+      expect(stdout).toBe('');
+      const plan = await loadPlan(file);
+      expect(plan.actors.leaking).toMatchObject({ host: 'observed', options: { closeStyle: 'never' } });
+      expect(readFileSync(file, 'utf8')).toMatch(/held by pid \d+ "python3"/);
+      expect(stderr).toMatch(
+        /CLOSE_WAIT on the lab's host: \d+ when the load ended, [\d.]+ per second against the host's [\d.]+ \(lab \/ host [\d.]+\): reproduced/,
+      );
+      // No sysctl ends CLOSE_WAIT: no fix run, nothing to set, and the application change named as untested.
+      expect(stderr).not.toContain('fixes tried');
+      expect(stderr).not.toMatch(/sysctl -w|net\.ipv4\.\w+ = /);
+      expect(stderr).toContain(
+        "close the socket when read() returns 0 (node: on 'end'), or an idle timeout in the application: an application change: no sysctl or timer ends CLOSE_WAIT",
+      );
+    },
+    120_000,
+  );
 });

@@ -20,12 +20,19 @@ function withToolsHidden(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code
   writeFileSync(empty, '');
   chmodSync(empty, 0o644);
   const paths = HIDDEN.map((name) => locateTool(systemTool(name)!)).filter((p): p is string => p !== undefined);
-  const script = 'for t in "$@"; do case "$t" in --) shift; break;; esac; mount --bind "$0" "$t"; shift; done; exec "$@"';
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, empty, ...paths, '--', ...argv], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const script =
+    'for t in "$@"; do case "$t" in --) shift; break;; esac; mount --bind "$0" "$t"; shift; done; exec "$@"';
+  const child = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', script, empty, ...paths, '--', ...argv],
+    { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output: output.replace(/\x1b\[[0-9;]*m/g, '') })));
+  return new Promise((resolve) =>
+    child.on('exit', (code) => resolve({ code, output: output.replace(/\x1b\[[0-9;]*m/g, '') })),
+  );
 }
 
 // The lab project runs as root or as root of a user namespace: either can make a mount namespace of its own.
@@ -46,15 +53,23 @@ describe.runIf(currentPrivilege() !== 'user')('npm test on a machine without the
   }, 300_000);
 
   it('skips an nginx lab file with nginx named, and counts the skips by tool in one closing line', async () => {
-    const { code, output } = await withToolsHidden([process.execPath, VITEST, 'run', '--project', 'lab', 'test/lab/http-server-nginx.test.ts'], env);
+    const { code, output } = await withToolsHidden(
+      [process.execPath, VITEST, 'run', '--project', 'lab', 'test/lab/http-server-nginx.test.ts'],
+      env,
+    );
     expect(code).toBe(0);
     // The file's two nginx tests are skipped; its validation test, which needs no nginx, still runs.
     expect(output).toMatch(/Tests\s+1 passed \| 2 skipped \(3\)/);
-    expect(output.trimEnd().split('\n').at(-1)).toBe('skipped for a missing tool (tests): nginx 2; npx waitlab setup installs them, WAITLAB_REQUIRE_TOOLS=1 fails instead');
+    expect(output.trimEnd().split('\n').at(-1)).toBe(
+      'skipped for a missing tool (tests): nginx 2; npx waitlab setup installs them, WAITLAB_REQUIRE_TOOLS=1 fails instead',
+    );
   }, 120_000);
 
   it('fails the same file under WAITLAB_REQUIRE_TOOLS=1, naming nginx', async () => {
-    const { code, output } = await withToolsHidden([process.execPath, VITEST, 'run', '--project', 'lab', 'test/lab/http-server-nginx.test.ts'], { ...env, WAITLAB_REQUIRE_TOOLS: '1' });
+    const { code, output } = await withToolsHidden(
+      [process.execPath, VITEST, 'run', '--project', 'lab', 'test/lab/http-server-nginx.test.ts'],
+      { ...env, WAITLAB_REQUIRE_TOOLS: '1' },
+    );
     expect(code).toBe(1);
     expect(output).toContain('nginx not installed, and WAITLAB_REQUIRE_TOOLS=1 makes that a failure');
   }, 120_000);

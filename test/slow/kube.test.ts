@@ -26,28 +26,40 @@ const LAB = /^wl\d+k\d+$/;
 const SHORT = { ports: '40000-40499', rate: '150/s', duration: '8s' };
 
 function machineState(): { ipForward: string; ruleset: string } {
-  return { ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), ruleset: sh('nft', ['list', 'ruleset']) };
+  return {
+    ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
+    ruleset: sh('nft', ['list', 'ruleset']),
+  };
 }
 
 function leftovers() {
   const lines = (s: string) => s.split('\n').filter(Boolean);
   return {
-    pods: lines(sh('podman', ['pod', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])).filter((n) => /^wl\d+k\d+-/.test(n)),
-    containers: lines(sh('podman', ['ps', '-a', '--filter', 'label=io.waitlab.lab', '--format', '{{.Names}}'])).filter((n) => /^wl\d+k\d+-/.test(n)),
+    pods: lines(sh('podman', ['pod', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])).filter((n) =>
+      /^wl\d+k\d+-/.test(n),
+    ),
+    containers: lines(sh('podman', ['ps', '-a', '--filter', 'label=io.waitlab.lab', '--format', '{{.Names}}'])).filter(
+      (n) => /^wl\d+k\d+-/.test(n),
+    ),
     secrets: lines(sh('podman', ['secret', 'ls', '--format', '{{.Name}}'])).filter((n) => /^wl\d+k\d+-token$/.test(n)),
     cniFiles: readdirSync('/etc/cni/net.d').filter((f) => /^wl\d+k\d+\.conflist$/.test(f)),
     labDirs: existsSync(KUBE_LABS_DIR) ? readdirSync(KUBE_LABS_DIR) : [],
-    bridges: lines(sh('ip', ['-o', 'link', 'show'])).map((l) => l.split(':')[1]!.trim().split('@')[0]!).filter((n) => LAB.test(n)),
+    bridges: lines(sh('ip', ['-o', 'link', 'show']))
+      .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
+      .filter((n) => LAB.test(n)),
   };
 }
 
 const NOTHING = { pods: [], containers: [], secrets: [], cniFiles: [], labDirs: [], bridges: [] };
 
 describe.runIf(!asRoot)('kube lab', () => {
-  it.skip(`skipped: the kube lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () => undefined);
+  it.skip(`skipped: the kube lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () =>
+    undefined);
 });
 
-const describeAsRoot = asRoot ? describeWithTools : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
+const describeAsRoot = asRoot
+  ? describeWithTools
+  : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
 
 describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', () => {
   let before: ReturnType<typeof machineState>;
@@ -75,18 +87,30 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
   });
 
   it('short-conn: the same exhaustion as the netns run, from the kernels of the pods, and the report names what Podman did not honour', async () => {
-    const kube = (await runScenario(await loadPlan('short-conn', SHORT, { driver: 'kube' }), { outDir: tempDir(), driver: kubeDriver })).report as TestReport;
+    const kube = (
+      await runScenario(await loadPlan('short-conn', SHORT, { driver: 'kube' }), {
+        outDir: tempDir(),
+        driver: kubeDriver,
+      })
+    ).report as TestReport;
     const netns = (await runShort('short-conn', SHORT)).report;
     expect(kube.verdict).toBe('pass');
     expect(kube.environment.driver).toBe('kube');
-    expect(kube.environment.labTools).toEqual([expect.stringMatching(/^podman version 4\.\d+\.\d+$/), 'podman kube play', 'network backend cni', `image ${IMAGE}`]);
+    expect(kube.environment.labTools).toEqual([
+      expect.stringMatching(/^podman version 4\.\d+\.\d+$/),
+      'podman kube play',
+      'network backend cni',
+      `image ${IMAGE}`,
+    ]);
     const uncontrolled = kube.environment.uncontrolled!.join('\n');
     // Podman 4.3 leaves a pod's securityContext.sysctls unwritten: the driver wrote them, the agent read them back.
     expect(uncontrolled).toMatch(/podman version 4\.3\.\d+ did not honour the pods' securityContext\.sysctls .*client/);
     expect(uncontrolled).toContain('not played by podman kube play: the Services, ConfigMap and NetworkPolicy');
     expect(kube.hosts['client']!.sysctls['net.ipv4.ip_local_port_range']).toBe('40000 40499');
     expect(kube.hosts['client']!.sysctls['net.ipv4.tcp_rfc1337']).toBe('1');
-    expect(kube.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']).toBe(netns.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']);
+    expect(kube.hosts['server']!.sysctls['net.ipv4.ip_local_port_range']).toBe(
+      netns.hosts['server']!.sysctls['net.ipv4.ip_local_port_range'],
+    );
     for (const report of [kube, netns]) {
       const flood = report.actors['flood']!;
       // Errors by code: EADDRNOTAVAIL from connect() only, after every port of the 500-port budget connected once.
@@ -103,15 +127,39 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
   }, 300_000);
 
   it('refuses a scenario of several networks before anything exists, naming the netns driver (exit 3)', async () => {
-    const cli = runCli(['scenario', 'nat-single-source', '--driver', 'kube', '--no-progress', '--out', resolve(tempDir(), 'run')], { env });
+    const cli = runCli(
+      ['scenario', 'nat-single-source', '--driver', 'kube', '--no-progress', '--out', resolve(tempDir(), 'run')],
+      { env },
+    );
     expect(await cli.exit).toBe(3);
     expect(cli.stderr()).toMatch(/declares networks .*use --driver netns/);
   }, 60_000);
 
   it('SIGTERM mid-run: exit 143, a report, and the lab gone', async () => {
     const dir = resolve(tempDir(), 'run');
-    const cli = runCli(['scenario', 'short-conn', '--driver', 'kube', '--set', 'duration=20s', '--set', 'rate=50/s', '--no-progress', '--out', dir], { env });
-    await until(() => existsSync(join(dir, 'samples.ndjson')) && readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'), 'the load to start', 600);
+    const cli = runCli(
+      [
+        'scenario',
+        'short-conn',
+        '--driver',
+        'kube',
+        '--set',
+        'duration=20s',
+        '--set',
+        'rate=50/s',
+        '--no-progress',
+        '--out',
+        dir,
+      ],
+      { env },
+    );
+    await until(
+      () =>
+        existsSync(join(dir, 'samples.ndjson')) &&
+        readFileSync(join(dir, 'samples.ndjson'), 'utf8').includes('"type":"stats"'),
+      'the load to start',
+      600,
+    );
     expect(leftovers().pods).toHaveLength(2);
     expect(leftovers().secrets).toEqual([`wl${cli.child.pid}k0-token`]);
     cli.child.kill('SIGTERM');

@@ -4,7 +4,17 @@
 // network namespace, and the GitHub Action's shell steps run as GitHub runs them, each with its exit code.
 // Assumes dist/ is built (`npm test` builds first).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -27,7 +37,8 @@ let project: string;
 const npx = (args: string[]): Promise<Ran> => run('npx', ['--no-install', 'waitlab', ...args], project);
 
 beforeAll(async () => {
-  if (!existsSync(join(PACKAGE_ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  if (!existsSync(join(PACKAGE_ROOT, 'dist/cli/main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   tarball = await packWaitlab(temp('waitlab-pack-'));
   project = temp('waitlab-user-project-');
   // Nothing up the tree may resolve 'waitlab' or hold a checkout: the project alone has it.
@@ -36,7 +47,10 @@ beforeAll(async () => {
     expect(existsSync(join(d, 'node_modules')), `${d}/node_modules`).toBe(false);
     if (dirname(d) === d) break;
   }
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'user-project', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ name: 'user-project', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+  );
   await must('npm', ['install', '--save-dev', tarball, ...QUICK], project);
   // The example a user starts from: a scenario of their own and its baseline, as the package ships them.
   cpSync(join(project, 'node_modules/waitlab/examples/ci'), join(project, 'ci/waitlab'), { recursive: true });
@@ -48,16 +62,31 @@ afterAll(() => {
 
 /** The test cases of a junit.xml, each with its failure message where it failed. */
 function junitCases(file: string): { name: string; failure?: string }[] {
-  const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase' }).parse(readFileSync(file, 'utf8'));
-  const suites = (xml.testsuites?.testsuite ?? xml.testsuite ?? []) as { testcase?: { name: string; failure?: unknown }[] }[];
-  return suites.flatMap((s) => s.testcase ?? []).map((c) => ({ name: c.name, ...(c.failure !== undefined ? { failure: JSON.stringify(c.failure) } : {}) }));
+  const xml = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: (name) => name === 'testsuite' || name === 'testcase',
+  }).parse(readFileSync(file, 'utf8'));
+  const suites = (xml.testsuites?.testsuite ?? xml.testsuite ?? []) as {
+    testcase?: { name: string; failure?: unknown }[];
+  }[];
+  return suites
+    .flatMap((s) => s.testcase ?? [])
+    .map((c) => ({ name: c.name, ...(c.failure !== undefined ? { failure: JSON.stringify(c.failure) } : {}) }));
 }
 
 describe('npx waitlab in a project that installed the tarball', () => {
   it('--help: exit 0, naming the commands', async () => {
     const ran = await npx(['--help']);
     expect(ran.code).toBe(0);
-    for (const command of ['scenario <scenario>', 'compare <baseline> <current>', 'baseline <scenario>', 'report <dir>', 'doctor']) expect(ran.stdout).toContain(command);
+    for (const command of [
+      'scenario <scenario>',
+      'compare <baseline> <current>',
+      'baseline <scenario>',
+      'report <dir>',
+      'doctor',
+    ])
+      expect(ran.stdout).toContain(command);
   });
 
   it('list: exit 0, the catalogue from the installed package', async () => {
@@ -73,16 +102,18 @@ describe('npx waitlab in a project that installed the tarball', () => {
     expect(runs).toHaveLength(1);
     const report = JSON.parse(readFileSync(join(project, 'reports/short-conn', runs[0]!, 'report.json'), 'utf8'));
     expect(report.verdict).toBe('pass');
-    expect(report.environment.waitlab).toBe(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version);
+    expect(report.environment.waitlab).toBe(
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version,
+    );
     expect(report.actors.flood.errorCount).toBe(0);
   });
 });
 
-describe('a scenario of the user\'s own, a baseline made in the project, compare and report', () => {
+describe("a scenario of the user's own, a baseline made in the project, compare and report", () => {
   const scenario = 'ci/waitlab/scenario.ts';
   const baseline = 'baselines/port-budget-ci';
 
-  it('baseline --runs 2: exit 0, the kernel\'s counts the same in both runs', async () => {
+  it("baseline --runs 2: exit 0, the kernel's counts the same in both runs", async () => {
     const ran = await npx(['baseline', scenario, '--runs', '2', '--out', baseline]);
     expect(ran.code, ran.stderr).toBe(0);
     const metrics = JSON.parse(readFileSync(join(project, baseline, 'baseline.json'), 'utf8')).metrics;
@@ -93,13 +124,19 @@ describe('a scenario of the user\'s own, a baseline made in the project, compare
 
   it('compare with a run like it: exit 0; with a run of 700 requests (200 EADDRNOTAVAIL): exit 5, naming the metric', async () => {
     expect((await npx(['scenario', scenario, '--out', 'runs/same', '--no-progress'])).code).toBe(0);
-    expect((await npx(['scenario', scenario, '--set', 'requests=700', '--out', 'runs/fewer', '--no-progress'])).code).toBe(0);
+    expect(
+      (await npx(['scenario', scenario, '--set', 'requests=700', '--out', 'runs/fewer', '--no-progress'])).code,
+    ).toBe(0);
     const same = await npx(['compare', baseline, 'runs/same']);
     expect(same.code, same.stderr).toBe(0);
     const fewer = await npx(['compare', baseline, 'runs/fewer', '--json']);
     expect(fewer.code).toBe(5);
-    const regressed = (JSON.parse(fewer.stdout) as { metrics: { path: string; verdict: string; current: number }[] }).metrics.filter((m) => m.verdict === 'regression');
-    expect(regressed).toContainEqual(expect.objectContaining({ path: 'actors.flood.errors.EADDRNOTAVAIL.count', current: 200 }));
+    const regressed = (
+      JSON.parse(fewer.stdout) as { metrics: { path: string; verdict: string; current: number }[] }
+    ).metrics.filter((m) => m.verdict === 'regression');
+    expect(regressed).toContainEqual(
+      expect.objectContaining({ path: 'actors.flood.errors.EADDRNOTAVAIL.count', current: 200 }),
+    );
   }, 120_000);
 
   it('report: exit 0, every output written again from report.json', async () => {
@@ -125,15 +162,39 @@ describeWithTools(['podman', 'runc', 'docker-compose'], 'the compose lab from a 
   it('builds the missing image from the package, staging the dependencies npm hoisted into the project, and runs', async () => {
     const staged = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('waitlab-image-')));
     const before = staged();
-    const ran = await npx(['scenario', 'short-conn', '--driver', 'compose', '--image', image, '--base-image', TEST_BASE_IMAGE, '--set', 'duration=2s', '--no-progress']);
+    const ran = await npx([
+      'scenario',
+      'short-conn',
+      '--driver',
+      'compose',
+      '--image',
+      image,
+      '--base-image',
+      TEST_BASE_IMAGE,
+      '--set',
+      'duration=2s',
+      '--no-progress',
+    ]);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stderr).toMatch(new RegExp(`building image ${image} from ${join(realpathSync(project), 'node_modules/waitlab/Dockerfile')} .*; \\d+ dependencies npm installed outside the package are copied into a staged context`));
+    expect(ran.stderr).toMatch(
+      new RegExp(
+        `building image ${image} from ${join(realpathSync(project), 'node_modules/waitlab/Dockerfile')} .*; \\d+ dependencies npm installed outside the package are copied into a staged context`,
+      ),
+    );
     // The staged context is gone after the build.
     expect([...staged()].filter((f) => !before.has(f))).toEqual([]);
   }, 900_000);
 
   it('exit 2 on an --image that is not an image name, before any lab', async () => {
-    const ran = await npx(['scenario', 'short-conn', '--driver', 'compose', '--image', 'Not An Image', '--no-progress']);
+    const ran = await npx([
+      'scenario',
+      'short-conn',
+      '--driver',
+      'compose',
+      '--image',
+      'Not An Image',
+      '--no-progress',
+    ]);
     expect(ran.code).toBe(2);
     expect(ran.stderr).toContain('--image (WAITLAB_IMAGE) "Not An Image" is not an image reference');
   });

@@ -14,7 +14,11 @@ const DURATION_MS = 2000;
 const RATES = [150, 300];
 const RANGES = ['50000-50199', '50000-50399'];
 /** tcp_tw_reuse and its delay in ms (the delay only where reuse is on). */
-const REUSE: [number, number][] = [[0, 1000], [1, 1000], [1, 500]];
+const REUSE: [number, number][] = [
+  [0, 1000],
+  [1, 1000],
+  [1, 500],
+];
 const CLOSERS = ['client', 'server'] as const;
 const TOLERANCE = 0.2;
 
@@ -49,11 +53,13 @@ function check(label: string, report: Report): Row {
   let sustainable = '-';
   if (s) {
     sustainable = `${fmt(s.predicted)} / ${s.measured === null ? `offered ${fmt(s.offered)}` : fmt(s.measured)} per s`;
-    if (s.measured !== null && !within(s.ratio)) problems.push(`sustainable rate predicted ${s.predicted}/s, measured ${s.measured}/s`);
+    if (s.measured !== null && !within(s.ratio))
+      problems.push(`sustainable rate predicted ${s.predicted}/s, measured ${s.measured}/s`);
   }
   const tw = p.timeWait!;
   const timeWait = `${fmt(tw.predicted)} / ${fmt(tw.measured)} on ${tw.host}`;
-  if (tw.predicted !== null && tw.predicted > 0 && !within(tw.ratio)) problems.push(`TIME_WAIT peak predicted ${tw.predicted}, measured ${tw.measured}`);
+  if (tw.predicted !== null && tw.predicted > 0 && !within(tw.ratio))
+    problems.push(`TIME_WAIT peak predicted ${tw.predicted}, measured ${tw.measured}`);
   if (tw.predicted === null) problems.push(`no TIME_WAIT prediction: ${tw.basis}`);
   return { label, firstFailure, sustainable, timeWait, problems };
 }
@@ -72,7 +78,10 @@ describe('prediction matrix: short-conn', () => {
       '',
       '| run | first failure | sustainable rate | TIME_WAIT peak | within 20% |',
       '|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.label} | ${r.firstFailure} | ${r.sustainable} | ${r.timeWait} | ${r.problems.length ? `no: ${r.problems.join('; ')}` : 'yes'} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.label} | ${r.firstFailure} | ${r.sustainable} | ${r.timeWait} | ${r.problems.length ? `no: ${r.problems.join('; ')}` : 'yes'} |`,
+      ),
       '',
     ];
     writeFileSync(new URL('../../docs/prediction-matrix.md', import.meta.url), lines.join('\n'));
@@ -85,7 +94,11 @@ describe('prediction matrix: short-conn', () => {
           // With the server closing first the client holds no TIME_WAIT: tcp_tw_reuse has nothing to act on.
           const label = `${rate}/s, ports ${ports}, tcp_tw_reuse=${reuse}${reuse ? ` delay ${delay} ms` : ''}, ${closer} closes`;
           it(label, async () => {
-            const plan = await loadPlan('short-conn', { rate: `${rate}/s`, ports, twReuse: String(reuse), closer, duration: `${DURATION_MS}ms` }, { sysctls: [`client:net.ipv4.tcp_tw_reuse_delay=${delay}`] });
+            const plan = await loadPlan(
+              'short-conn',
+              { rate: `${rate}/s`, ports, twReuse: String(reuse), closer, duration: `${DURATION_MS}ms` },
+              { sysctls: [`client:net.ipv4.tcp_tw_reuse_delay=${delay}`] },
+            );
             const { report } = await runScenario(plan, { outDir: tempDir() });
             const row = check(label, report);
             rows.push(row);

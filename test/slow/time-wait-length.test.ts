@@ -21,7 +21,8 @@ describe('TIME_WAIT length', () => {
     await sleep(15_000);
     expect(timeWait(lab)).toBe(N);
     // The kernel's own timers: every entry still has more than 30 s to go, 15 s in.
-    const timers = inHost(lab, 'box', 'ss', ['-H', '-tano', 'state', 'time-wait']).match(/timer:\(timewait,(\d+)sec/g) ?? [];
+    const timers =
+      inHost(lab, 'box', 'ss', ['-H', '-tano', 'state', 'time-wait']).match(/timer:\(timewait,(\d+)sec/g) ?? [];
     expect(timers).toHaveLength(N);
     for (const t of timers) expect(Number(/(\d+)sec/.exec(t)![1])).toBeGreaterThan(30);
     await sleep(50_000);

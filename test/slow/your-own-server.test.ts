@@ -21,7 +21,7 @@ describeWithTools(['nginx'], 'examples/your-own-server: your node server behind 
     ({ report: cured, dir: curedDir } = await runShort(SCENARIO, { backendIdleTimeout: '65s', rounds: '3' }));
   }, 180_000);
 
-  it('Node\'s 5 s default behind nginx\'s 60 s pool: 502s on POST bursts, in the client\'s errors by status and nginx\'s log', () => {
+  it("Node's 5 s default behind nginx's 60 s pool: 502s on POST bursts, in the client's errors by status and nginx's log", () => {
     const errors = race.actors.client!['errors'] as Record<string, { count: number }>;
     expect(errors.HTTP_502!.count).toBeGreaterThan(0);
     expect(race.actors.client!['statuses']['502']).toBe(errors.HTTP_502!.count);
@@ -32,11 +32,17 @@ describeWithTools(['nginx'], 'examples/your-own-server: your node server behind 
     // The server's kernel reset each connection a request reached after Node's idle close.
     expect(race.hosts.backend!.counters.delta['Tcp.OutRsts']).toBeGreaterThanOrEqual(errors.HTTP_502!.count);
     expect(race.actors.client!['missedStarts']).toBe(0);
-    expect(race.findings.some((f) => f.startsWith('Keep-alive idle-timeout race between proxy proxy (nginx) on host proxy and web') && f.includes('web closes a kept-alive connection after a time waitlab does not know (its own configuration)'))).toBe(true);
+    expect(
+      race.findings.some(
+        (f) =>
+          f.startsWith('Keep-alive idle-timeout race between proxy proxy (nginx) on host proxy and web') &&
+          f.includes('web closes a kept-alive connection after a time waitlab does not know (its own configuration)'),
+      ),
+    ).toBe(true);
     expect(race.thresholds.filter((t) => !t.ok)).toEqual([]);
   });
 
-  it('KEEP_ALIVE_TIMEOUT_MS=65000: no 502, no line in nginx\'s log, no idle close by the server', () => {
+  it("KEEP_ALIVE_TIMEOUT_MS=65000: no 502, no line in nginx's log, no idle close by the server", () => {
     expect(cured.actors.client!['errorCount']).toBe(0);
     expect(cured.actors.client!['statuses']).toEqual({ 200: 3 * 128 });
     expect(cured.actors.proxy!['errorLog'].lines).toBe(0);

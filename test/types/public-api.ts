@@ -3,28 +3,72 @@
 // directive. expectTypeOf pins the shapes a program relies on.
 import { expectTypeOf } from 'vitest';
 import {
-  compare, defineScenario, EXIT, f, isWaitlabError, readBaseline, readReport, run,
-  type ActorKindName, type ActorSpecOf, type Ipv4Input, type PortRange, type Baseline, type Comparison, type MatrixComparison, type Progress, type Report,
-  type RunOutcome, type ScenarioDefinition, type SingleRunOutcome, type WaitlabErrorCode,
+  compare,
+  defineScenario,
+  EXIT,
+  f,
+  isWaitlabError,
+  readBaseline,
+  readReport,
+  run,
+  type ActorKindName,
+  type ActorSpecOf,
+  type Ipv4Input,
+  type PortRange,
+  type Baseline,
+  type Comparison,
+  type MatrixComparison,
+  type Progress,
+  type Report,
+  type RunOutcome,
+  type ScenarioDefinition,
+  type SingleRunOutcome,
+  type WaitlabErrorCode,
 } from 'waitlab';
 
 // A correct scenario compiles: options in their written forms, parameters' parsed values passed on.
 export const correct = defineScenario({
   name: 'typed',
   description: 'a correct scenario',
-  params: { rate: f.rate({ default: '300/s' }), ports: f.portRange({ default: '40000-40999' }), bind: f.optional(f.ipv4()) },
+  params: {
+    rate: f.rate({ default: '300/s' }),
+    ports: f.portRange({ default: '40000-40999' }),
+    bind: f.optional(f.ipv4()),
+  },
   build: (p) => ({
     hosts: { client: { sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}` } }, server: {} },
     actors: {
-      web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client', keepAliveTimeout: '5s' },
-      flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: '6s', ...(p.bind ? { localAddress: p.bind } : {}) },
+      web: {
+        kind: 'http-server',
+        host: 'server',
+        port: 8080,
+        keepAlive: false,
+        closer: 'client',
+        keepAliveTimeout: '5s',
+      },
+      flood: {
+        kind: 'short-conn-client',
+        host: 'client',
+        target: 'web',
+        rate: p.rate,
+        duration: '6s',
+        ...(p.bind ? { localAddress: p.bind } : {}),
+      },
       proxy: { kind: 'proxy', host: 'server', upstreams: 'web', sourcePorts: '50000-50999', connectTimeout: 2000 },
-      app: { kind: 'process', host: 'server', command: ['node', 'server.js'], ready: { log: 'listening' }, env: { PORT: 8081 } },
+      app: {
+        kind: 'process',
+        host: 'server',
+        command: ['node', 'server.js'],
+        ready: { log: 'listening' },
+        env: { PORT: 8081 },
+      },
     },
     tail: '1s',
   }),
 });
-expectTypeOf(correct.build).parameter(0).toEqualTypeOf<{ readonly rate: number; readonly ports: PortRange; readonly bind: Ipv4Input | undefined }>();
+expectTypeOf(correct.build)
+  .parameter(0)
+  .toEqualTypeOf<{ readonly rate: number; readonly ports: PortRange; readonly bind: Ipv4Input | undefined }>();
 
 // Actors built in a loop (Object.fromEntries) are checked too.
 export const computed = defineScenario({
@@ -35,7 +79,9 @@ export const computed = defineScenario({
     hosts: { server: {}, c1: {}, c2: {} },
     actors: {
       web: { kind: 'http-server', host: 'server' },
-      ...Object.fromEntries(['c1', 'c2'].map((c) => [`from-${c}`, { kind: 'short-conn-client', host: c, target: 'web', rate: '50/s' }])),
+      ...Object.fromEntries(
+        ['c1', 'c2'].map((c) => [`from-${c}`, { kind: 'short-conn-client', host: c, target: 'web', rate: '50/s' }]),
+      ),
     },
   }),
 });
@@ -105,17 +151,23 @@ defineScenario({
   build: () => ({
     hosts: { c1: {} },
     // @ts-expect-error closr is not an option of short-conn-client
-    actors: Object.fromEntries(['c1'].map((c) => [c, { kind: 'short-conn-client', host: c, target: 'web', closr: 'server' }])),
+    actors: Object.fromEntries(
+      ['c1'].map((c) => [c, { kind: 'short-conn-client', host: c, target: 'web', closr: 'server' }]),
+    ),
   }),
 });
 
 // Kinds and their options by name.
-expectTypeOf<ActorKindName>().toEqualTypeOf<'http-server' | 'listener' | 'short-conn-client' | 'proxy' | 'keepalive-client' | 'http-client' | 'process'>();
+expectTypeOf<ActorKindName>().toEqualTypeOf<
+  'http-server' | 'listener' | 'short-conn-client' | 'proxy' | 'keepalive-client' | 'http-client' | 'process'
+>();
 expectTypeOf<ActorSpecOf<'short-conn-client'>['closer']>().toEqualTypeOf<'client' | 'server' | undefined>();
 expectTypeOf<ActorSpecOf<'short-conn-client'>['target']>().toEqualTypeOf<string>();
 
 // run(): one profile resolves to one run's outcome; a list of profiles may be a comparison.
-expectTypeOf(run('short-conn', { set: { duration: '2s' }, profile: ['tw-reuse'] })).resolves.toEqualTypeOf<SingleRunOutcome>();
+expectTypeOf(
+  run('short-conn', { set: { duration: '2s' }, profile: ['tw-reuse'] }),
+).resolves.toEqualTypeOf<SingleRunOutcome>();
 expectTypeOf(run(correct, { set: { rate: 100 } })).resolves.toEqualTypeOf<SingleRunOutcome>();
 expectTypeOf(run('short-conn', { profile: ['default', 'tw-reuse'] as string[] })).resolves.toEqualTypeOf<RunOutcome>();
 expectTypeOf<Extract<RunOutcome, { kind: 'comparison' }>['comparison']>().toEqualTypeOf<MatrixComparison>();
@@ -128,7 +180,13 @@ run('short-conn', { set: { duration: ['2s'] } });
 run('short-conn', { duratoin: '2s' });
 
 // compare() and the readers.
-expectTypeOf(compare).parameters.toEqualTypeOf<[string | Baseline, string | Report, ({ readonly tolerance?: Readonly<Record<string, string>>; readonly label?: string } | undefined)?]>();
+expectTypeOf(compare).parameters.toEqualTypeOf<
+  [
+    string | Baseline,
+    string | Report,
+    ({ readonly tolerance?: Readonly<Record<string, string>>; readonly label?: string } | undefined)?,
+  ]
+>();
 expectTypeOf(compare).returns.toEqualTypeOf<Comparison>();
 expectTypeOf(readReport).returns.toEqualTypeOf<Report>();
 expectTypeOf(readBaseline).returns.toEqualTypeOf<Baseline>();

@@ -9,7 +9,12 @@ import type { Plan } from '../../src/core/plan.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const planWith = (files: Record<string, string>) =>
-  ({ actors: { proxy: { name: 'proxy', kind: 'proxy', role: 'server', host: 'proxy', options: {}, files }, web: { name: 'web', kind: 'http-server', role: 'server', host: 'b', options: {} } } }) as unknown as Plan;
+  ({
+    actors: {
+      proxy: { name: 'proxy', kind: 'proxy', role: 'server', host: 'proxy', options: {}, files },
+      web: { name: 'web', kind: 'http-server', role: 'server', host: 'b', options: {} },
+    },
+  }) as unknown as Plan;
 
 describe('actor files in the run directory', () => {
   it('writes each under its name, exactly as the plan holds it', () => {
@@ -24,7 +29,9 @@ describe('actor files in the run directory', () => {
     expect(existsSync(join(dir, '..', 'proxy.nginx.conf'))).toBe(false);
     const target = join(tempDir(), 'elsewhere');
     symlinkSync(target, join(dir, 'proxy.nginx.conf'));
-    expect(() => writeActorFiles(planWith({ 'proxy.nginx.conf': 'x' }), dir)).toThrow(/cannot write proxy\.nginx\.conf .*EEXIST/);
+    expect(() => writeActorFiles(planWith({ 'proxy.nginx.conf': 'x' }), dir)).toThrow(
+      /cannot write proxy\.nginx\.conf .*EEXIST/,
+    );
     expect(existsSync(target)).toBe(false);
   });
 });

@@ -18,7 +18,13 @@ describe('runArrivals (open model)', () => {
     }
   };
 
-  function schedule(opts: { rate: number; durationMs: number; maxLatenessMs?: number; maxInFlight?: number; busy?: () => number }) {
+  function schedule(opts: {
+    rate: number;
+    durationMs: number;
+    maxLatenessMs?: number;
+    maxInFlight?: number;
+    busy?: () => number;
+  }) {
     const counts = { started: 0, missed: 0, finished: 0 };
     const handle = runArrivals({
       rate: opts.rate,

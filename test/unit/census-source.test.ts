@@ -26,7 +26,12 @@ describe('FallbackRows', () => {
       if (restarted) {
         seen.after++;
         // /proc rows index a text table: the tuple's bytes are hex digits and a colon.
-        if (/^[0-9A-F]+:[0-9A-F]{4} /.test(row.buf.toString('latin1', row.tupleStart, row.tupleStart + 14 + (row.family === 6 ? 24 : 0)))) seen.textRows++;
+        if (
+          /^[0-9A-F]+:[0-9A-F]{4} /.test(
+            row.buf.toString('latin1', row.tupleStart, row.tupleStart + 14 + (row.family === 6 ? 24 : 0)),
+          )
+        )
+          seen.textRows++;
       } else seen.before++;
     };
     const n = await rows.scan(onRow, () => (restarted = true));
@@ -34,20 +39,26 @@ describe('FallbackRows', () => {
     expect(seen.before).toBe(1);
     expect(n).toBe(seen.after);
     expect(seen.textRows).toBe(seen.after);
-    expect(rows.choice).toEqual({ source: 'proc', refused: 'a netlink dump failed mid-run (EBADF: sock_diag dump: Bad file descriptor)' });
+    expect(rows.choice).toEqual({
+      source: 'proc',
+      refused: 'a netlink dump failed mid-run (EBADF: sock_diag dump: Bad file descriptor)',
+    });
     await rows.scan(() => undefined);
     expect(dumps).toBe(1);
   });
 
   // CI builds the addon (.ci/run sets WAITLAB_NATIVE=required); a checkout installed without a C compiler has none.
-  it.runIf(existsSync(ADDON_PATH))('opens netlink where the addon is built and the kernel answers, and /proc when asked for it', async () => {
-    const netlink = await FallbackRows.open();
-    expect(netlink.choice).toEqual({ source: 'netlink' });
-    process.env['WAITLAB_CENSUS'] = 'proc';
-    try {
-      expect((await FallbackRows.open()).choice).toEqual({ source: 'proc', refused: 'WAITLAB_CENSUS=proc' });
-    } finally {
-      delete process.env['WAITLAB_CENSUS'];
-    }
-  });
+  it.runIf(existsSync(ADDON_PATH))(
+    'opens netlink where the addon is built and the kernel answers, and /proc when asked for it',
+    async () => {
+      const netlink = await FallbackRows.open();
+      expect(netlink.choice).toEqual({ source: 'netlink' });
+      process.env['WAITLAB_CENSUS'] = 'proc';
+      try {
+        expect((await FallbackRows.open()).choice).toEqual({ source: 'proc', refused: 'WAITLAB_CENSUS=proc' });
+      } finally {
+        delete process.env['WAITLAB_CENSUS'];
+      }
+    },
+  );
 });

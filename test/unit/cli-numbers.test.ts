@@ -39,7 +39,7 @@ describe('numbers from the command line', () => {
     expect(() => parseSweep('rate=1..1000+1')).toThrow(/more than 100/);
   });
 
-  it('a threshold\'s number is finite', () => {
+  it("a threshold's number is finite", () => {
     expect(parseThreshold('durationMs < 1e3').target).toBe(1000);
     expect(() => parseThreshold('durationMs < 1e999')).toThrow(/not a finite number/);
   });

@@ -1,7 +1,13 @@
 // Who closed first, from each end's kernel counters and census, on report fixtures of real runs: one case per
 // branch (client, server, mixed, nobody, RST, orphaned, overflowed, reused, half-closed, NAT, a host in two links).
 import { describe, expect, it } from 'vitest';
-import { closerEvidence, evidenceOf, firstCloser, peerGroups, type CloserEvidence } from '../../src/report/evidence/closer.ts';
+import {
+  closerEvidence,
+  evidenceOf,
+  firstCloser,
+  peerGroups,
+  type CloserEvidence,
+} from '../../src/report/evidence/closer.ts';
 import { planLinks } from '../../src/report/evidence/links.ts';
 import { timeWaitCount } from '../../src/report/evidence/time-wait.ts';
 import type { Report } from '../../src/report/report.ts';
@@ -10,7 +16,9 @@ import { host, loadReportFixture } from './fixture.ts';
 /** The evidence for the group into `server` that includes `client`. */
 function between(report: Report, client: string, server: string): CloserEvidence {
   const links = planLinks(report.scenario.plan);
-  const e = evidenceOf(report.hosts, links, server).find((g) => g.serverHost === server && g.clientHosts.includes(client));
+  const e = evidenceOf(report.hosts, links, server).find(
+    (g) => g.serverHost === server && g.clientHosts.includes(client),
+  );
   if (!e) throw new Error(`no link ${client} -> ${server}`);
   return e;
 }
@@ -58,7 +66,7 @@ describe('closerEvidence', () => {
     expect(s.server.resets).toBe(400);
   });
 
-  it('orphaned (close-wait-leak): the client\'s orphaned FIN_WAIT_2 entries count as its first closes (TcpExt.TWKilled, tcp_fin_timeout 2 s)', () => {
+  it("orphaned (close-wait-leak): the client's orphaned FIN_WAIT_2 entries count as its first closes (TcpExt.TWKilled, tcp_fin_timeout 2 s)", () => {
     const report = loadReportFixture('close-wait-leak');
     expect(host(report, 'client').counters.delta['TcpExt.TW']).toBe(0);
     const e = between(report, 'client', 'server');
@@ -116,9 +124,14 @@ describe('closerEvidence', () => {
 });
 
 describe('timeWaitCount', () => {
-  it('caps the census by sockstat tw, and splits by the connection\'s direction where the host went one way only', () => {
+  it("caps the census by sockstat tw, and splits by the connection's direction where the host went one way only", () => {
     const report = loadReportFixture('address-in-use-restart');
-    expect(timeWaitCount(host(report, 'server'))).toEqual({ peak: 200, census: 201, sockstat: 200, split: { listen: 200, ephemeral: 0, from: 'direction' } });
+    expect(timeWaitCount(host(report, 'server'))).toEqual({
+      peak: 200,
+      census: 201,
+      sockstat: 200,
+      split: { listen: 200, ephemeral: 0, from: 'direction' },
+    });
   });
 
   it('takes the split of the sample that reached the peak, and says nothing of a split it does not have', () => {

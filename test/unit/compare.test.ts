@@ -9,8 +9,12 @@ import type { Report } from '../../src/report/report.ts';
 import { loadReportFixture } from './fixture.ts';
 
 /** The flood's entry with the stats these tests change (a short-conn-client's). */
-const flood = (r: Report) => r.actors.flood as unknown as { attempts: number; latencyMs: Record<string, number>; errors: Record<string, unknown> };
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/compare/proxy-keepalive-upstream.${name}.json`, import.meta.url), 'utf8')) as Report;
+const flood = (r: Report) =>
+  r.actors.flood as unknown as { attempts: number; latencyMs: Record<string, number>; errors: Record<string, unknown> };
+const load = (name: string) =>
+  JSON.parse(
+    readFileSync(new URL(`../fixtures/compare/proxy-keepalive-upstream.${name}.json`, import.meta.url), 'utf8'),
+  ) as Report;
 
 describe('compareReports', () => {
   it('passes two runs of the same scenario, every compared metric within its tolerance', () => {
@@ -26,14 +30,23 @@ describe('compareReports', () => {
     const base = load('base');
     const longer = load('base2');
     // Twice the requests: every total doubles, nothing per request changes.
-    for (const h of Object.values(longer.hosts)) for (const k of Object.keys(h.counters.delta)) h.counters.delta[k]! *= 2;
-    for (const a of Object.values(longer.actors) as Record<string, unknown>[]) for (const k of ['attempts', 'ok', 'connected']) if (typeof a[k] === 'number') a[k] = (a[k] as number) * 2;
+    for (const h of Object.values(longer.hosts))
+      for (const k of Object.keys(h.counters.delta)) h.counters.delta[k]! *= 2;
+    for (const a of Object.values(longer.actors) as Record<string, unknown>[])
+      for (const k of ['attempts', 'ok', 'connected']) if (typeof a[k] === 'number') a[k] = (a[k] as number) * 2;
     const c = compareReports(baselineOf(base, 'base'), longer, 'longer');
     const requests = flood(base).attempts;
     const perRequest = c.metrics.filter((m) => /^hosts\.[^.]+\.perRequest\./.test(m.path));
-    expect(perRequest.map((m) => m.path).sort()).toEqual(Object.keys(base.hosts).flatMap((h) => [`hosts.${h}.perRequest.connectionsOpened`, `hosts.${h}.perRequest.timeWaitEntered`]).sort());
+    expect(perRequest.map((m) => m.path).sort()).toEqual(
+      Object.keys(base.hosts)
+        .flatMap((h) => [`hosts.${h}.perRequest.connectionsOpened`, `hosts.${h}.perRequest.timeWaitEntered`])
+        .sort(),
+    );
     const proxy = perRequest.find((m) => m.path === 'hosts.proxy.perRequest.connectionsOpened')!;
-    expect(proxy).toMatchObject({ kind: 'connections opened per request', baseline: Math.round((base.hosts.proxy!.counters.delta['Tcp.ActiveOpens']! / requests) * 10_000) / 10_000 });
+    expect(proxy).toMatchObject({
+      kind: 'connections opened per request',
+      baseline: Math.round((base.hosts.proxy!.counters.delta['Tcp.ActiveOpens']! / requests) * 10_000) / 10_000,
+    });
     expect(proxy.verdict).not.toBe('regression');
     expect(c.metrics.map((m) => m.path)).not.toContain('hosts.client.counters.delta.Tcp.ActiveOpens');
     expect(c.verdict).toBe('pass');
@@ -45,11 +58,16 @@ describe('compareReports', () => {
     const c = compareReports(baselineOf(base, 'base'), worse, 'worse');
     expect(c.verdict).toBe('regression');
     const opens = c.metrics.find((m) => m.path === 'hosts.proxy.perRequest.connectionsOpened')!;
-    const perRequest = (r: Report) => Math.round((r.hosts.proxy!.counters.delta['Tcp.ActiveOpens']! / flood(r).attempts) * 10_000) / 10_000;
+    const perRequest = (r: Report) =>
+      Math.round((r.hosts.proxy!.counters.delta['Tcp.ActiveOpens']! / flood(r).attempts) * 10_000) / 10_000;
     expect(opens).toMatchObject({ verdict: 'regression', baseline: perRequest(base), current: perRequest(worse) });
     expect(opens.current).toBeGreaterThan(opens.baseline * 10);
     const tw = c.metrics.find((m) => m.path === 'hosts.proxy.peak.total.TIME_WAIT')!;
-    expect(tw).toMatchObject({ verdict: 'regression', baseline: base.hosts.proxy!.peak.total.TIME_WAIT, current: worse.hosts.proxy!.peak.total.TIME_WAIT });
+    expect(tw).toMatchObject({
+      verdict: 'regression',
+      baseline: base.hosts.proxy!.peak.total.TIME_WAIT,
+      current: worse.hosts.proxy!.peak.total.TIME_WAIT,
+    });
     // Worst first: every regression comes before anything within tolerance.
     const firstOk = c.metrics.findIndex((m) => m.verdict === 'ok');
     expect(c.metrics.slice(0, firstOk).every((m) => m.verdict === 'regression' || m.verdict === 'missing')).toBe(true);
@@ -67,9 +85,17 @@ describe('compareReports', () => {
 
   it('an error code the baseline never saw may not appear at all', () => {
     const current = load('base2');
-    (current.actors.flood as { errors: Record<string, unknown> }).errors['ECONNRESET'] = { count: 1, syscalls: { read: 1 }, firstAtMs: 1000 };
+    (current.actors.flood as { errors: Record<string, unknown> }).errors['ECONNRESET'] = {
+      count: 1,
+      syscalls: { read: 1 },
+      firstAtMs: 1000,
+    };
     const c = compareReports(baselineOf(load('base'), 'base'), current, 'current');
-    expect(c.metrics.find((m) => m.path === 'actors.flood.errors.ECONNRESET.count')).toMatchObject({ baseline: 0, current: 1, verdict: 'regression' });
+    expect(c.metrics.find((m) => m.path === 'actors.flood.errors.ECONNRESET.count')).toMatchObject({
+      baseline: 0,
+      current: 1,
+      verdict: 'regression',
+    });
   });
 
   it('an absolute tolerance allows that much change whatever the baseline, even from 0', () => {
@@ -77,7 +103,12 @@ describe('compareReports', () => {
     const worse = load('no-keepalive');
     const tw = worse.hosts.proxy!.peak.total.TIME_WAIT;
     const within = compareReports(base, worse, 'w', toleranceRules({ 'hosts.proxy.peak.total.TIME_WAIT': `+${tw}` }));
-    const beyond = compareReports(base, worse, 'w', toleranceRules({ 'hosts.proxy.peak.total.TIME_WAIT': `+${tw - 1}` }));
+    const beyond = compareReports(
+      base,
+      worse,
+      'w',
+      toleranceRules({ 'hosts.proxy.peak.total.TIME_WAIT': `+${tw - 1}` }),
+    );
     const verdict = (c: typeof within) => c.metrics.find((m) => m.path === 'hosts.proxy.peak.total.TIME_WAIT')!.verdict;
     expect(base.metrics['hosts.proxy.peak.total.TIME_WAIT']).toBe(0);
     expect(verdict(within)).toBe('ok');
@@ -99,15 +130,19 @@ describe('compareReports', () => {
   });
 
   it('refuses runs of different scenarios, and says when the kernels differ', () => {
-    expect(() => compareReports(baselineOf(load('base'), 'b'), loadReportFixture('short-conn'), 'c')).toThrow(/different scenarios/);
+    expect(() => compareReports(baselineOf(load('base'), 'b'), loadReportFixture('short-conn'), 'c')).toThrow(
+      /different scenarios/,
+    );
     const other = load('base2');
     other.environment.kernel = '6.1.0-other';
-    expect(compareReports(baselineOf(load('base'), 'b'), other, 'c').warnings[0]).toMatch(/different kernels: the baseline ran on .* the current run on 6\.1\.0-other/);
+    expect(compareReports(baselineOf(load('base'), 'b'), other, 'c').warnings[0]).toMatch(
+      /different kernels: the baseline ran on .* the current run on 6\.1\.0-other/,
+    );
   });
 });
 
 describe('a baseline from several runs', () => {
-  it('keeps each metric\'s median and range, and names those noisier than their tolerance', () => {
+  it("keeps each metric's median and range, and names those noisier than their tolerance", () => {
     const a = load('base');
     const b = load('base2');
     const c = load('base2');
@@ -136,21 +171,46 @@ describe('a noisy baseline (issue 21, Why 9)', () => {
   };
   const widenedBaseline = () => {
     const file = summarizeBaseline(runs(), ['run-1', 'run-2', 'run-3']);
-    return { file, baseline: { identity: file.identity, metrics: file.metrics, spread: file.spread, widened: Object.fromEntries(file.noisy.flatMap((n) => (n.widened ? [[n.path, n.widened]] : []))) } };
+    return {
+      file,
+      baseline: {
+        identity: file.identity,
+        metrics: file.metrics,
+        spread: file.spread,
+        widened: Object.fromEntries(file.noisy.flatMap((n) => (n.widened ? [[n.path, n.widened]] : []))),
+      },
+    };
   };
 
-  it('widens a noisy metric\'s tolerance to twice its spread, and records one noisy from 0 as informational', () => {
+  it("widens a noisy metric's tolerance to twice its spread, and records one noisy from 0 as informational", () => {
     const { file } = widenedBaseline();
-    expect(file.noisy).toContainEqual({ path: 'actors.flood.errors.ECONNRESET.count', spread: 2, tolerance: '+10%', widened: 'informational' });
-    expect(file.noisy).toContainEqual({ path: 'actors.flood.latencyMs.p99', spread: 0.3, tolerance: '+25%', widened: '+60%' });
+    expect(file.noisy).toContainEqual({
+      path: 'actors.flood.errors.ECONNRESET.count',
+      spread: 2,
+      tolerance: '+10%',
+      widened: 'informational',
+    });
+    expect(file.noisy).toContainEqual({
+      path: 'actors.flood.latencyMs.p99',
+      spread: 0.3,
+      tolerance: '+25%',
+      widened: '+60%',
+    });
   });
 
   it('an unchanged configuration passes compare against it: the noisy metrics alone no longer fail it', () => {
     const { baseline } = widenedBaseline();
     const [, , again] = runs();
     const c = compareReports(baseline, again, 'again');
-    expect(c.metrics.find((m) => m.path === 'actors.flood.errors.ECONNRESET.count')).toMatchObject({ verdict: 'ok', current: 2, tolerance: 'informational (noisy baseline, was +10%)' });
-    expect(c.metrics.find((m) => m.path === 'actors.flood.latencyMs.p99')).toMatchObject({ verdict: 'ok', tolerance: '+60% (noisy baseline, was +25%)' });
+    expect(c.metrics.find((m) => m.path === 'actors.flood.errors.ECONNRESET.count')).toMatchObject({
+      verdict: 'ok',
+      current: 2,
+      tolerance: 'informational (noisy baseline, was +10%)',
+    });
+    expect(c.metrics.find((m) => m.path === 'actors.flood.latencyMs.p99')).toMatchObject({
+      verdict: 'ok',
+      tolerance: '+60% (noisy baseline, was +25%)',
+    });
     expect(c.verdict).toBe('pass');
   });
 
@@ -158,7 +218,9 @@ describe('a noisy baseline (issue 21, Why 9)', () => {
     const { baseline } = widenedBaseline();
     const slower = load('base2');
     flood(slower).latencyMs['p99'] = baseline.metrics['actors.flood.latencyMs.p99']! * 1.7;
-    expect(compareReports(baseline, slower, 'slower').metrics.find((m) => m.path === 'actors.flood.latencyMs.p99')!.verdict).toBe('regression');
+    expect(
+      compareReports(baseline, slower, 'slower').metrics.find((m) => m.path === 'actors.flood.latencyMs.p99')!.verdict,
+    ).toBe('regression');
   });
 });
 
@@ -169,7 +231,10 @@ describe('tolerance grammar', () => {
     expect(parseTolerance('±5%')).toEqual({ worse: 'both', amount: 0.05, relative: true, text: '±5%' });
     expect(parseTolerance('+100')).toEqual({ worse: 'up', amount: 100, relative: false, text: '+100' });
     expect(parseTolerance('0')).toEqual({ worse: 'both', amount: 0, relative: false, text: '0' });
-    expect(parseToleranceOverride('hosts.*.peak.total.TIME_WAIT=+10%')).toMatchObject({ pattern: 'hosts.*.peak.total.TIME_WAIT', tolerance: { worse: 'up', amount: 0.1 } });
+    expect(parseToleranceOverride('hosts.*.peak.total.TIME_WAIT=+10%')).toMatchObject({
+      pattern: 'hosts.*.peak.total.TIME_WAIT',
+      tolerance: { worse: 'up', amount: 0.1 },
+    });
   });
 
   it('refuses what it cannot read', () => {

@@ -11,7 +11,7 @@ const TABLE = [
 ].join('\n');
 
 describe('conntrack statistics', () => {
-  it('adds the per-CPU event counts and takes the namespace\'s entry count once', () => {
+  it("adds the per-CPU event counts and takes the namespace's entry count once", () => {
     const c = parseConntrackStats(TABLE)!;
     expect(c['Conntrack.entries']).toBe(0x161);
     expect(c['Conntrack.found']).toBe(0x310 + 0x100);
@@ -26,7 +26,7 @@ describe('conntrack statistics', () => {
     expect(parseConntrackStats('garbage 1 2\n')).toBeUndefined();
   });
 
-  it('keeps a forwarding host\'s key conntrack events in the delta even at 0, and its gauges out of it', () => {
+  it("keeps a forwarding host's key conntrack events in the delta even at 0, and its gauges out of it", () => {
     const start: Record<string, number> = { ...parseConntrackStats(TABLE)!, 'Conntrack.max': 262144 };
     const end = { ...start, 'Conntrack.entries': 10, 'Conntrack.found': start['Conntrack.found']! + 7 };
     const d = counterDelta(start, end);
@@ -36,7 +36,11 @@ describe('conntrack statistics', () => {
     expect(d).not.toHaveProperty('Conntrack.entries');
     expect(d).not.toHaveProperty('Conntrack.max');
     // A host without conntrack counters gets none in its delta, and its samples carry none.
-    expect(Object.keys(counterDelta({ 'Tcp.ActiveOpens': 1 }, { 'Tcp.ActiveOpens': 2 })).some((k) => k.startsWith('Conntrack.'))).toBe(false);
+    expect(
+      Object.keys(counterDelta({ 'Tcp.ActiveOpens': 1 }, { 'Tcp.ActiveOpens': 2 })).some((k) =>
+        k.startsWith('Conntrack.'),
+      ),
+    ).toBe(false);
     expect(pickKeyCounters(end)['Conntrack.entries']).toBe(10);
   });
 });

@@ -3,8 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { checkStopTimeouts, STOP_TIMEOUTS } from '../../src/core/defaults.ts';
 import {
-  AgentError, AgentExitedError, describeError, InterruptedError, InvalidValueError, isWaitlabError, LabCommandError,
-  LabTeardownError, LabUnavailableError, PlanValidationError, UsageError, WaitlabError,
+  AgentError,
+  AgentExitedError,
+  describeError,
+  InterruptedError,
+  InvalidValueError,
+  isWaitlabError,
+  LabCommandError,
+  LabTeardownError,
+  LabUnavailableError,
+  PlanValidationError,
+  UsageError,
+  WaitlabError,
 } from '../../src/core/errors.ts';
 
 describe('exit codes', () => {
@@ -24,14 +34,20 @@ describe('exit codes', () => {
   });
 
   it('read the brand, not the class: an error of another copy of the package maps the same', () => {
-    const foreign = Object.assign(new Error('from another copy'), { code: 'WAITLAB_USAGE', [Symbol.for('waitlab.error')]: true });
+    const foreign = Object.assign(new Error('from another copy'), {
+      code: 'WAITLAB_USAGE',
+      [Symbol.for('waitlab.error')]: true,
+    });
     expect(isWaitlabError(foreign)).toBe(true);
     expect(exitCodeFor(foreign)).toBe(2);
     expect(isWaitlabError(Object.assign(new Error('x'), { code: 'WAITLAB_USAGE' }))).toBe(false);
   });
 
   it('describeError gives report.json a stable code beside the message', () => {
-    expect(describeError(new LabUnavailableError('no ip'))).toEqual({ code: 'WAITLAB_LAB_UNAVAILABLE', message: 'no ip' });
+    expect(describeError(new LabUnavailableError('no ip'))).toEqual({
+      code: 'WAITLAB_LAB_UNAVAILABLE',
+      message: 'no ip',
+    });
     expect(describeError(new Error('boom'))).toEqual({ code: 'WAITLAB_INTERNAL', message: 'boom' });
     expect(new WaitlabError('x').code).toBe('WAITLAB_INTERNAL');
   });
@@ -44,6 +60,8 @@ describe('stop timeouts', () => {
   });
 
   it('an order broken in the defaults is refused, naming both levels', () => {
-    expect(() => checkStopTimeouts({ ...STOP_TIMEOUTS, agentCloseMs: 6_000 })).toThrow(/agentCloseMs \(6000 ms\) must be shorter than agentStopMs \(5000 ms\)/);
+    expect(() => checkStopTimeouts({ ...STOP_TIMEOUTS, agentCloseMs: 6_000 })).toThrow(
+      /agentCloseMs \(6000 ms\) must be shorter than agentStopMs \(5000 ms\)/,
+    );
   });
 });

@@ -14,7 +14,10 @@ export function loadReportFixture(name: string): Report {
 
 /** Every fixture's name (file name without .json). */
 export function reportFixtureNames(): string[] {
-  return readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  return readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 type Rule = (input: { plan: Report['scenario']['plan']; report: Report }) => (string | { text: string })[];
@@ -31,20 +34,35 @@ export function runFindings(rule: ClaimRule, report: Report): Finding[] {
 }
 
 /** The claims of `name` (and `of`) the findings make, with the host and peers each speaks of: what a test asserts, never the words. */
-export function claimed(findings: readonly Finding[], name: Claim['name'], of?: string): { host: string; peers: readonly string[]; value: number; claim: Claim }[] {
-  return findings.flatMap((f) => f.claims.filter((c) => c.name === name && (of === undefined || c.of === of)).map((c) => ({ host: f.host, peers: c.peers ?? f.peers, value: c.value, claim: c })));
+export function claimed(
+  findings: readonly Finding[],
+  name: Claim['name'],
+  of?: string,
+): { host: string; peers: readonly string[]; value: number; claim: Claim }[] {
+  return findings.flatMap((f) =>
+    f.claims
+      .filter((c) => c.name === name && (of === undefined || c.of === of))
+      .map((c) => ({ host: f.host, peers: c.peers ?? f.peers, value: c.value, claim: c })),
+  );
 }
 
 /** The findings whose claims cite a stat of `actor`: how a test picks a finding without reading its words. */
 export function citing(findings: readonly Finding[], actor: string): Finding[] {
-  return findings.filter((f) => f.claims.some((c) => [...c.plus, ...(c.minus ?? []), ...(c.over ?? [])].some((r) => 'actor' in r && r.actor === actor)));
+  return findings.filter((f) =>
+    f.claims.some((c) =>
+      [...c.plus, ...(c.minus ?? []), ...(c.over ?? [])].some((r) => 'actor' in r && r.actor === actor),
+    ),
+  );
 }
 
 /** The value of the one claim of `name` (and `of`) about `host` in the findings; fails when there is none or several. */
 export function claimValue(findings: readonly Finding[], host: string, name: Claim['name'], of?: string): number {
   const hits = claimed(findings, name, of).filter((c) => c.host === host);
   const values = [...new Set(hits.map((c) => c.value))];
-  if (values.length !== 1) throw new Error(`expected one value of claim ${name}${of ? ` (${of})` : ''} about host ${host}, got ${JSON.stringify(values)}`);
+  if (values.length !== 1)
+    throw new Error(
+      `expected one value of claim ${name}${of ? ` (${of})` : ''} about host ${host}, got ${JSON.stringify(values)}`,
+    );
   return values[0]!;
 }
 
@@ -55,12 +73,16 @@ export const n = (v: number) => v.toLocaleString('en-US');
 export const pct = (part: number, whole: number) => `${Math.round((part / whole) * 1000) / 10}%`;
 
 /** A duration as the sentences print it: 341 ms, 3.34 s, 12.3 s. */
-export const dur = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${Math.round(ms)} ms`);
+export const dur = (ms: number) =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s` : `${Math.round(ms)} ms`;
 
 /** The one sentence that contains `marker`; fails when there is none or more than one. */
 export function only(sentences: string[], marker: string): string {
   const hits = sentences.filter((s) => s.includes(marker));
-  if (hits.length !== 1) throw new Error(`expected one sentence with ${JSON.stringify(marker)}, got ${hits.length}:\n${sentences.join('\n')}`);
+  if (hits.length !== 1)
+    throw new Error(
+      `expected one sentence with ${JSON.stringify(marker)}, got ${hits.length}:\n${sentences.join('\n')}`,
+    );
   return hits[0]!;
 }
 

@@ -61,10 +61,30 @@ describe.skipIf(!floodAddonBuilt())('flood engine native: reading responses', ()
   });
 
   /** One connection to `path`, the client closing first (graceful) once the response is in. */
-  async function one(path: string, idleTimeoutMs = 3000, mark = new FirstErrorMark(new SharedArrayBuffer(FirstErrorMark.BYTES))): Promise<NativeFloodStats> {
+  async function one(
+    path: string,
+    idleTimeoutMs = 3000,
+    mark = new FirstErrorMark(new SharedArrayBuffer(FirstErrorMark.BYTES)),
+  ): Promise<NativeFloodStats> {
     const addon = loadFloodAddon();
     const flood = addon.open(
-      { family: 4, address: '127.0.0.1', port, openModel: 0, concurrency: 1, maxInFlight: 1, rate: 1, phaseMs: 0, maxLatenessMs: 50, durationMs: 10_000, count: 1, idleTimeoutMs, closer: 1, closeStyle: 0, startRunMs: 0 },
+      {
+        family: 4,
+        address: '127.0.0.1',
+        port,
+        openModel: 0,
+        concurrency: 1,
+        maxInFlight: 1,
+        rate: 1,
+        phaseMs: 0,
+        maxLatenessMs: 50,
+        durationMs: 10_000,
+        count: 1,
+        idleTimeoutMs,
+        closer: 1,
+        closeStyle: 0,
+        startRunMs: 0,
+      },
       Buffer.from(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`),
       mark.words,
     );
@@ -74,31 +94,54 @@ describe.skipIf(!floodAddonBuilt())('flood engine native: reading responses', ()
 
   it('puts a head split across three writes back together, and reads its Content-Length', async () => {
     const s = await one('/split');
-    expect(s).toMatchObject({ attempts: 1, connected: 1, responses: 1, ok: 1, inFlight: 0, statuses: { 200: 1 }, errors: [] });
+    expect(s).toMatchObject({
+      attempts: 1,
+      connected: 1,
+      responses: 1,
+      ok: 1,
+      inFlight: 0,
+      statuses: { 200: 1 },
+      errors: [],
+    });
   });
 
-  it('takes a response without Content-Length as ending at the server\'s FIN', async () => {
+  it("takes a response without Content-Length as ending at the server's FIN", async () => {
     expect(await one('/eof')).toMatchObject({ responses: 1, ok: 1, peerClosed: 1, errors: [] });
   });
 
-  it('reads a Content-Length of -5 as none, as the node engine\'s pattern does: the body runs to EOF', async () => {
+  it("reads a Content-Length of -5 as none, as the node engine's pattern does: the body runs to EOF", async () => {
     expect(await one('/negative')).toMatchObject({ responses: 1, ok: 1, peerClosed: 1, errors: [] });
   });
 
   it('counts a status that is no number under NaN, and not as ok: an error HTTP_UNPARSED, as in the node engine', async () => {
-    expect(await one('/nan')).toMatchObject({ responses: 1, ok: 0, statuses: { NaN: 1 }, errors: [{ code: 'HTTP_UNPARSED', syscall: 'response', count: 1 }] });
+    expect(await one('/nan')).toMatchObject({
+      responses: 1,
+      ok: 0,
+      statuses: { NaN: 1 },
+      errors: [{ code: 'HTTP_UNPARSED', syscall: 'response', count: 1 }],
+    });
   });
 
   it('counts a 502 as an error of the flood, HTTP_502, its first; the first-error mark stays for socket errors', async () => {
     const mark = new FirstErrorMark(new SharedArrayBuffer(FirstErrorMark.BYTES));
     const s = await one('/bad-gateway', 3000, mark);
-    expect(s).toMatchObject({ responses: 1, ok: 0, statuses: { 502: 1 }, errors: [{ code: 'HTTP_502', syscall: 'response', count: 1, first: 1 }] });
+    expect(s).toMatchObject({
+      responses: 1,
+      ok: 0,
+      statuses: { 502: 1 },
+      errors: [{ code: 'HTTP_502', syscall: 'response', count: 1, first: 1 }],
+    });
     // The mark times the first socket error (connections made before port exhaustion): a status never claims it.
     expect(mark.words[0]).toBe(0);
   });
 
   it('counts a connection the server closed before any response as a lost request: EOF_BEFORE_RESPONSE', async () => {
-    expect(await one('/no-response')).toMatchObject({ responses: 0, ok: 0, peerClosed: 1, errors: [{ code: 'EOF_BEFORE_RESPONSE', syscall: 'read', count: 1 }] });
+    expect(await one('/no-response')).toMatchObject({
+      responses: 0,
+      ok: 0,
+      peerClosed: 1,
+      errors: [{ code: 'EOF_BEFORE_RESPONSE', syscall: 'read', count: 1 }],
+    });
   });
 
   it('reads a Content-Length with leading zeros as its number, as \\d+ does', async () => {
@@ -106,7 +149,12 @@ describe.skipIf(!floodAddonBuilt())('flood engine native: reading responses', ()
   });
 
   it('reads the status as Number() of the three bytes after the version: "20 " is 20, not ok', async () => {
-    expect(await one('/short-status')).toMatchObject({ responses: 1, ok: 0, statuses: { 20: 1 }, errors: [{ code: 'HTTP_UNPARSED', syscall: 'response', count: 1 }] });
+    expect(await one('/short-status')).toMatchObject({
+      responses: 1,
+      ok: 0,
+      statuses: { 20: 1 },
+      errors: [{ code: 'HTTP_UNPARSED', syscall: 'response', count: 1 }],
+    });
   });
 
   it('takes a 9 KB head split across two writes', async () => {

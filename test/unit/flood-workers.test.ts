@@ -13,7 +13,14 @@ function plan(raw: Record<string, unknown>): FloodPlan {
   const problems: string[] = [];
   const options = resolveFields(shortConnOptions, { target: 'web', ...raw }, 'flood', problems);
   expect(problems).toEqual([]);
-  return { name: 'flood', kind: 'short-conn-client', role: 'load', host: 'client', options, connect: { actor: 'web', host: 'server', address: '198.18.0.2', port: 8080 } } as FloodPlan;
+  return {
+    name: 'flood',
+    kind: 'short-conn-client',
+    role: 'load',
+    host: 'client',
+    options,
+    connect: { actor: 'web', host: 'server', address: '198.18.0.2', port: 8080 },
+  } as FloodPlan;
 }
 
 const zero = (p: FloodPlan): FloodStats => floodLoop(p, { plan: p, now: () => 0, log: () => undefined }).stats();
@@ -28,7 +35,10 @@ describe('flood workers', () => {
     expect(shares.map((s) => s.plan.options.rate)).toEqual([1000 / 3, 1000 / 3, 1000 / 3]);
     expect(shares.map((s) => s.plan.options.workers)).toEqual([1, 1, 1]);
     // Worker i's k-th start at (3k + i) ms: every millisecond of the one schedule, once.
-    const starts = shares.flatMap((s) => [0, 1, 2, 3].map((k) => s.phaseMs + (k * 1000) / s.plan.options.rate)).map((t) => Math.round(t * 1e6) / 1e6).sort((a, b) => a - b);
+    const starts = shares
+      .flatMap((s) => [0, 1, 2, 3].map((k) => s.phaseMs + (k * 1000) / s.plan.options.rate))
+      .map((t) => Math.round(t * 1e6) / 1e6)
+      .sort((a, b) => a - b);
     expect(starts).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     expect(shareOf(plan({ model: 'closed', concurrency: 4, workers: 2 }), 1, 2).phaseMs).toBe(0);
   });
@@ -37,25 +47,72 @@ describe('flood workers', () => {
     const p = plan({ model: 'open', rate: '100/s', workers: 2 });
     const base = zero(p);
     const a: FloodStats = {
-      ...base, startedAtMs: 100, durationMs: 1000, attempts: 10, connected: 9, responses: 9, ok: 8, missedStarts: 1, statuses: { 200: 8, 503: 1 },
-      errors: { EADDRNOTAVAIL: { count: 1, syscalls: { connect: 1 }, firstAtMs: 900 } }, errorCount: 1, firstError: { code: 'EADDRNOTAVAIL', syscall: 'connect', atMs: 900, afterStartMs: 800 },
-      connectedBeforeFirstError: 15, achievedRate: 10, connectRate: 9, connectRateWindowMs: 1000,
+      ...base,
+      startedAtMs: 100,
+      durationMs: 1000,
+      attempts: 10,
+      connected: 9,
+      responses: 9,
+      ok: 8,
+      missedStarts: 1,
+      statuses: { 200: 8, 503: 1 },
+      errors: { EADDRNOTAVAIL: { count: 1, syscalls: { connect: 1 }, firstAtMs: 900 } },
+      errorCount: 1,
+      firstError: { code: 'EADDRNOTAVAIL', syscall: 'connect', atMs: 900, afterStartMs: 800 },
+      connectedBeforeFirstError: 15,
+      achievedRate: 10,
+      connectRate: 9,
+      connectRateWindowMs: 1000,
     };
     const b: FloodStats = {
-      ...base, startedAtMs: 101, durationMs: 1001, attempts: 12, connected: 10, responses: 10, ok: 10, statuses: { 200: 10 },
-      errors: { EADDRNOTAVAIL: { count: 2, syscalls: { connect: 2 }, firstAtMs: 700 }, ECONNRESET: { count: 1, syscalls: { read: 1 }, firstAtMs: 950 } }, errorCount: 3,
-      firstError: { code: 'EADDRNOTAVAIL', syscall: 'connect', atMs: 700, afterStartMs: 599 }, connectedBeforeFirstError: 15, achievedRate: 12, connectRate: 10, connectRateWindowMs: 999,
+      ...base,
+      startedAtMs: 101,
+      durationMs: 1001,
+      attempts: 12,
+      connected: 10,
+      responses: 10,
+      ok: 10,
+      statuses: { 200: 10 },
+      errors: {
+        EADDRNOTAVAIL: { count: 2, syscalls: { connect: 2 }, firstAtMs: 700 },
+        ECONNRESET: { count: 1, syscalls: { read: 1 }, firstAtMs: 950 },
+      },
+      errorCount: 3,
+      firstError: { code: 'EADDRNOTAVAIL', syscall: 'connect', atMs: 700, afterStartMs: 599 },
+      connectedBeforeFirstError: 15,
+      achievedRate: 12,
+      connectRate: 10,
+      connectRateWindowMs: 999,
     };
     const latency = newLatencyHistogram();
-    for (const [h, values] of [[newLatencyHistogram(), [1000, 2000, 3000]], [newLatencyHistogram(), [10_000, 20_000]]] as const) {
+    for (const [h, values] of [
+      [newLatencyHistogram(), [1000, 2000, 3000]],
+      [newLatencyHistogram(), [10_000, 20_000]],
+    ] as const) {
       for (const v of values) h.recordValue(v);
       latency.add(h);
     }
     const m = mergeFloodStats(p, [a, b], latency);
     expect(m).toMatchObject({
-      workers: 2, targetRate: 100, startedAtMs: 100, durationMs: 1002, attempts: 22, connected: 19, responses: 19, ok: 18, missedStarts: 1,
-      statuses: { 200: 18, 503: 1 }, errorCount: 4, connectedBeforeFirstError: 15, achievedRate: 22, connectRate: 19, connectRateWindowMs: 999,
-      errors: { EADDRNOTAVAIL: { count: 3, syscalls: { connect: 3 }, firstAtMs: 700 }, ECONNRESET: { count: 1, syscalls: { read: 1 }, firstAtMs: 950 } },
+      workers: 2,
+      targetRate: 100,
+      startedAtMs: 100,
+      durationMs: 1002,
+      attempts: 22,
+      connected: 19,
+      responses: 19,
+      ok: 18,
+      missedStarts: 1,
+      statuses: { 200: 18, 503: 1 },
+      errorCount: 4,
+      connectedBeforeFirstError: 15,
+      achievedRate: 22,
+      connectRate: 19,
+      connectRateWindowMs: 999,
+      errors: {
+        EADDRNOTAVAIL: { count: 3, syscalls: { connect: 3 }, firstAtMs: 700 },
+        ECONNRESET: { count: 1, syscalls: { read: 1 }, firstAtMs: 950 },
+      },
       firstError: { code: 'EADDRNOTAVAIL', atMs: 700, afterStartMs: 600 },
     });
     expect(m.latencyMs.count).toBe(5);

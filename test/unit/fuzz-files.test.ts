@@ -21,7 +21,11 @@ const read = (url: URL) => JSON.parse(readFileSync(url, 'utf8')) as Record<strin
 const REPORT = read(new URL('short-conn.report.json', RUN));
 const BASELINE = read(new URL('../../baselines/short-conn/baseline.json', import.meta.url));
 const SAMPLES = readFileSync(new URL('short-conn.samples.ndjson', RUN));
-const PROFILE = { name: 'fuzzed', description: 'generated', sysctls: { connecting: { 'net.ipv4.tcp_tw_reuse': 1 }, client: { 'net.ipv4.ip_local_port_range': '40000 40999' } } };
+const PROFILE = {
+  name: 'fuzzed',
+  description: 'generated',
+  sysctls: { connecting: { 'net.ipv4.tcp_tw_reuse': 1 }, client: { 'net.ipv4.ip_local_port_range': '40000 40999' } },
+};
 const INHERITED = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
 const DEEP = '\u0000deep';
 
@@ -40,7 +44,9 @@ function pathsOf(value: unknown, prefix: Path = [], out: Path[] = []): Path[] {
 }
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.constantFrom<{ kind: 'set'; value: unknown }>(...[null, 'x', '', 7, -1, 0, 1e308, true, [], {}, [1, 2], DEEP].map((value) => ({ kind: 'set' as const, value }))),
+  fc.constantFrom<{ kind: 'set'; value: unknown }>(
+    ...[null, 'x', '', 7, -1, 0, 1e308, true, [], {}, [1, 2], DEEP].map((value) => ({ kind: 'set' as const, value })),
+  ),
   fc.constant({ kind: 'delete' as const }),
   fc.constantFrom(...INHERITED).map((name) => ({ kind: 'inherited' as const, name })),
 );
@@ -63,8 +69,14 @@ function mutated(base: unknown, pick: number, m: Mutation): unknown {
   else {
     // An own property of that name (an assignment to __proto__ would set the prototype instead), in the object
     // at the path or, for a leaf, beside it.
-    const target = typeof parent[last] === 'object' && parent[last] !== null && !Array.isArray(parent[last]) ? parent[last] : parent;
-    Object.defineProperty(target, m.name, { value: structuredClone(parent[last]), enumerable: true, configurable: true, writable: true });
+    const target =
+      typeof parent[last] === 'object' && parent[last] !== null && !Array.isArray(parent[last]) ? parent[last] : parent;
+    Object.defineProperty(target, m.name, {
+      value: structuredClone(parent[last]),
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
   }
   return copy;
 }
@@ -93,12 +105,19 @@ async function cli(args: string[]): Promise<{ code?: number; error?: unknown; st
 function expectRunOrRefused(r: { code?: number; error?: unknown }, what: string): void {
   if (r.error === undefined) return;
   const e = r.error as Error;
-  expect(isWaitlabError(e) && exitCodeFor(e), `${what}: ${isWaitlabError(e) ? e.code : 'uncaught'} ${e?.stack ?? String(e)}`).toBe(2);
+  expect(
+    isWaitlabError(e) && exitCodeFor(e),
+    `${what}: ${isWaitlabError(e) ? e.code : 'uncaught'} ${e?.stack ?? String(e)}`,
+  ).toBe(2);
   expect(e.message.length).toBeGreaterThan(0);
 }
 
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 describe('commands on mutated files of a real run', () => {
@@ -117,7 +136,15 @@ describe('commands on mutated files of a real run', () => {
   }, 120_000);
 
   it('report rebuilding a killed run from a mutated log.ndjson runs or exits 2, and a refusal leaves the directory as it was', async () => {
-    const lines = { start: { level: 30, time: Date.parse(REPORT.startedAt), msg: 'run starting', plan: REPORT.scenario.plan }, built: { level: 30, msg: 'lab built', lab: 'wl1n1', hosts: { client: { location: 'wl1n1-client' }, server: { location: 'wl1n1-server' } } } };
+    const lines = {
+      start: { level: 30, time: Date.parse(REPORT.startedAt), msg: 'run starting', plan: REPORT.scenario.plan },
+      built: {
+        level: 30,
+        msg: 'lab built',
+        lab: 'wl1n1',
+        hosts: { client: { location: 'wl1n1-client' }, server: { location: 'wl1n1-server' } },
+      },
+    };
     await fc.assert(
       fc.asyncProperty(fc.nat(), mutation, async (pick, m) => {
         const dir = tempDir();
@@ -157,7 +184,10 @@ describe('commands on mutated files of a real run', () => {
       fc.asyncProperty(fc.nat(), mutation, async (pick, m) => {
         const file = join(tempDir(), 'baseline.json');
         writeFileSync(file, text(mutated(BASELINE, pick, m)));
-        expectRunOrRefused(await cli(['scenario', 'short-conn', '--baseline', file, '--dry-run']), `${JSON.stringify(m).slice(0, 80)} at path #${pick}`);
+        expectRunOrRefused(
+          await cli(['scenario', 'short-conn', '--baseline', file, '--dry-run']),
+          `${JSON.stringify(m).slice(0, 80)} at path #${pick}`,
+        );
       }),
       { numRuns: RUNS, seed: SEED },
     );
@@ -170,7 +200,10 @@ describe('commands on mutated files of a real run', () => {
         const bad = tempDir();
         writeFileSync(join(good, 'report.json'), JSON.stringify(REPORT));
         writeFileSync(join(bad, 'report.json'), text(mutated(REPORT, pick, m)));
-        expectRunOrRefused(await cli(['compare', ...(asBaseline ? [bad, good] : [good, bad])]), `${asBaseline ? 'baseline' : 'current'} ${JSON.stringify(m).slice(0, 80)} at path #${pick}`);
+        expectRunOrRefused(
+          await cli(['compare', ...(asBaseline ? [bad, good] : [good, bad])]),
+          `${asBaseline ? 'baseline' : 'current'} ${JSON.stringify(m).slice(0, 80)} at path #${pick}`,
+        );
       }),
       // A compare takes milliseconds: more cases.
       { numRuns: RUNS * 3, seed: SEED },
@@ -182,7 +215,10 @@ describe('commands on mutated files of a real run', () => {
       fc.asyncProperty(fc.nat(), mutation, async (pick, m) => {
         const file = join(tempDir(), 'fuzzed.json');
         writeFileSync(file, text(mutated(PROFILE, pick, m)));
-        expectRunOrRefused(await cli(['scenario', 'short-conn', '--profile', file, '--dry-run']), `${JSON.stringify(m).slice(0, 80)} at path #${pick}`);
+        expectRunOrRefused(
+          await cli(['scenario', 'short-conn', '--profile', file, '--dry-run']),
+          `${JSON.stringify(m).slice(0, 80)} at path #${pick}`,
+        );
       }),
       { numRuns: RUNS, seed: SEED },
     );

@@ -10,14 +10,53 @@ import { parseOverrides, resolvePlan } from '../../src/plan/load-plan.ts';
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
 
 /** Anything JSON can say, plus the odd values a script can return. */
-const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.string(), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 2 }));
+const junk = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.boolean(),
+  fc.integer(),
+  fc.double(),
+  fc.string(),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 2 }),
+);
 const name = fc.constantFrom('client', 'server', 'x', 'Bad Name', '', '__proto__', 'a'.repeat(20));
 const kind = fc.constantFrom('http-server', 'short-conn-client', 'keepalive-client', 'listener', 'proxy', 'nope', 42);
-const host = fc.record({ address: fc.oneof(junk, fc.constantFrom('198.18.0.9', '10.0.0.1', '198.18.0.1')), sysctls: fc.oneof(junk, fc.dictionary(fc.constantFrom('net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_tw_recycle', 'kernel.pid_max', 'bogus'), junk)) }, { requiredKeys: [] });
-const actor = fc.record({ kind, host: fc.oneof(name, junk), port: fc.oneof(junk, fc.integer({ min: -5, max: 70000 })), target: fc.oneof(name, junk), rate: fc.oneof(junk, fc.constantFrom('300/s', 'fast', '0/s')), duration: fc.oneof(junk, fc.constantFrom('1s', '0s', '999h')) }, { requiredKeys: [] });
+const host = fc.record(
+  {
+    address: fc.oneof(junk, fc.constantFrom('198.18.0.9', '10.0.0.1', '198.18.0.1')),
+    sysctls: fc.oneof(
+      junk,
+      fc.dictionary(
+        fc.constantFrom('net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_tw_recycle', 'kernel.pid_max', 'bogus'),
+        junk,
+      ),
+    ),
+  },
+  { requiredKeys: [] },
+);
+const actor = fc.record(
+  {
+    kind,
+    host: fc.oneof(name, junk),
+    port: fc.oneof(junk, fc.integer({ min: -5, max: 70000 })),
+    target: fc.oneof(name, junk),
+    rate: fc.oneof(junk, fc.constantFrom('300/s', 'fast', '0/s')),
+    duration: fc.oneof(junk, fc.constantFrom('1s', '0s', '999h')),
+  },
+  { requiredKeys: [] },
+);
 const spec = fc.oneof(
   junk,
-  fc.record({ hosts: fc.oneof(junk, fc.dictionary(name, fc.oneof(host, junk), { maxKeys: 3 })), actors: fc.oneof(junk, fc.dictionary(name, fc.oneof(actor, junk), { maxKeys: 3 })), thresholds: fc.oneof(junk, fc.array(fc.string(), { maxLength: 2 })), regressions: junk }, { requiredKeys: [] }),
+  fc.record(
+    {
+      hosts: fc.oneof(junk, fc.dictionary(name, fc.oneof(host, junk), { maxKeys: 3 })),
+      actors: fc.oneof(junk, fc.dictionary(name, fc.oneof(actor, junk), { maxKeys: 3 })),
+      thresholds: fc.oneof(junk, fc.array(fc.string(), { maxLength: 2 })),
+      regressions: junk,
+    },
+    { requiredKeys: [] },
+  ),
 );
 
 function outcome(run: () => unknown): 'plan' | 'problems' {
@@ -35,7 +74,13 @@ describe('plan validation under generated input', () => {
   it('any build() result is a plan or a list of problems', () => {
     fc.assert(
       fc.property(spec, (s) => {
-        outcome(() => resolvePlan(defineScenario({ name: 'fuzz', description: 'fuzz', params: {}, build: () => s as never }), 'fuzz.ts', {}));
+        outcome(() =>
+          resolvePlan(
+            defineScenario({ name: 'fuzz', description: 'fuzz', params: {}, build: () => s as never }),
+            'fuzz.ts',
+            {},
+          ),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -43,17 +88,39 @@ describe('plan validation under generated input', () => {
 
   it('a proxy missing its required upstreams is a problem, not a TypeError from its link (fast-check seed 634124262)', () => {
     const s = { hosts: {}, actors: { client: { kind: 'proxy', host: 'client' } } };
-    expect(() => resolvePlan(defineScenario({ name: 'fuzz', description: 'fuzz', params: {}, build: () => s as never }), 'fuzz.ts', {})).toThrow(/actors\.client\.upstreams: required/);
+    expect(() =>
+      resolvePlan(
+        defineScenario({ name: 'fuzz', description: 'fuzz', params: {}, build: () => s as never }),
+        'fuzz.ts',
+        {},
+      ),
+    ).toThrow(/actors\.client\.upstreams: required/);
   });
 
   it('any --set list is parsed or refused as a usage problem', () => {
     const definition = defineScenario({
       name: 'fuzz-set',
       description: 'fuzz',
-      params: { rate: f.rate({ default: '100/s' }), duration: f.duration({ default: '1s' }), ports: f.portRange({ default: '40000-40099' }), n: f.int({ min: 1, max: 10, default: 1 }) },
-      build: (p) => ({ hosts: { client: { sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}` } }, server: {} }, actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration } } }),
+      params: {
+        rate: f.rate({ default: '100/s' }),
+        duration: f.duration({ default: '1s' }),
+        ports: f.portRange({ default: '40000-40099' }),
+        n: f.int({ min: 1, max: 10, default: 1 }),
+      },
+      build: (p) => ({
+        hosts: { client: { sysctls: { 'net.ipv4.ip_local_port_range': `${p.ports.lo} ${p.ports.hi}` } }, server: {} },
+        actors: {
+          web: { kind: 'http-server', host: 'server', port: 8080 },
+          flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate, duration: p.duration },
+        },
+      }),
     });
-    const pair = fc.tuple(fc.constantFrom('rate', 'duration', 'ports', 'n', 'nope', '', 'rate '), fc.oneof(fc.string(), fc.constantFrom('300/s', '1-1', '65535-1', '2s', '999h', '1e9', '-1', ''))).map(([k, v]) => `${k}=${v}`);
+    const pair = fc
+      .tuple(
+        fc.constantFrom('rate', 'duration', 'ports', 'n', 'nope', '', 'rate '),
+        fc.oneof(fc.string(), fc.constantFrom('300/s', '1-1', '65535-1', '2s', '999h', '1e9', '-1', '')),
+      )
+      .map(([k, v]) => `${k}=${v}`);
     const arg = fc.oneof(pair, fc.string());
     fc.assert(
       fc.property(fc.array(arg, { maxLength: 4 }), (args) => {

@@ -27,14 +27,23 @@ interface Action {
 }
 
 const action = parse(readFileSync(join(PACKAGE_ROOT, 'action.yml'), 'utf8')) as Action;
-const workflow = parse(readFileSync(join(PACKAGE_ROOT, 'examples/github-actions.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
+const workflow = parse(readFileSync(join(PACKAGE_ROOT, 'examples/github-actions.yml'), 'utf8')) as {
+  jobs: Record<string, { steps: Step[] }>;
+};
 const steps = action.runs.steps;
 const byName = (name: string) => steps.find((s) => s.name === name)!;
 
 describe('action.yml', () => {
   it('is a composite action with a described input each, the scenarios required', () => {
     expect(action.runs.using).toBe('composite');
-    expect(Object.keys(action.inputs)).toEqual(['scenarios', 'baselines', 'package', 'setup', 'node-version', 'artifact-name']);
+    expect(Object.keys(action.inputs)).toEqual([
+      'scenarios',
+      'baselines',
+      'package',
+      'setup',
+      'node-version',
+      'artifact-name',
+    ]);
     for (const [name, input] of Object.entries(action.inputs)) expect(input.description, name).toMatch(/\S{3}/);
     expect(action.inputs['scenarios']!.required).toBe(true);
     expect(action.inputs['baselines']!.default).toBe('baselines');
@@ -42,7 +51,14 @@ describe('action.yml', () => {
   });
 
   it('installs waitlab, its system tools through `waitlab setup --yes --for`, then runs the scenarios, in that order', () => {
-    expect(steps.map((s) => s.name)).toEqual(['Node.js', 'Install waitlab', 'System tools', 'Scenarios', 'JUnit results', 'Run directories']);
+    expect(steps.map((s) => s.name)).toEqual([
+      'Node.js',
+      'Install waitlab',
+      'System tools',
+      'Scenarios',
+      'JUnit results',
+      'Run directories',
+    ]);
     expect(byName('System tools').run).toContain('setup --yes --for');
     expect(byName('System tools').if).toBe("inputs.setup == 'true'");
     const run = byName('Scenarios').run!;
@@ -59,9 +75,12 @@ describe('action.yml', () => {
       expect(step.run).not.toContain('${{');
       // GitHub runs them as `bash --noprofile --norc -eo pipefail`: the runs step turns -e off to collect exit codes.
       expect(step.run!.split('\n')[0]).toBe(step.id === 'run' ? 'set +e -uo pipefail' : 'set -euo pipefail');
-      for (const value of Object.values(step.env ?? {})) expect(value).toMatch(/^\$\{\{ (inputs|steps\.install\.outputs)\.[\w-]+ \}\}$/);
+      for (const value of Object.values(step.env ?? {}))
+        expect(value).toMatch(/^\$\{\{ (inputs|steps\.install\.outputs)\.[\w-]+ \}\}$/);
     }
-    const inputsUsed = JSON.stringify(steps).match(/inputs\.[\w-]+/g)!.map((i) => i.slice('inputs.'.length));
+    const inputsUsed = JSON.stringify(steps)
+      .match(/inputs\.[\w-]+/g)!
+      .map((i) => i.slice('inputs.'.length));
     expect(new Set(inputsUsed)).toEqual(new Set(Object.keys(action.inputs)));
   });
 
@@ -88,12 +107,18 @@ describe('examples/github-actions.yml', () => {
   const uses = jobSteps.find((s) => s.uses === './node_modules/waitlab')!;
 
   it('installs the project (waitlab among its dev dependencies), then uses the action from the installed package', () => {
-    expect(jobSteps.map((s) => s.uses ?? s.run)).toEqual(['actions/checkout@v4', 'actions/setup-node@v4', 'npm ci', './node_modules/waitlab']);
+    expect(jobSteps.map((s) => s.uses ?? s.run)).toEqual([
+      'actions/checkout@v4',
+      'actions/setup-node@v4',
+      'npm ci',
+      './node_modules/waitlab',
+    ]);
   });
 
   it('gives only inputs the action declares, and every required one', () => {
     for (const key of Object.keys(uses.with!)) expect(Object.keys(action.inputs), key).toContain(key);
-    for (const [name, input] of Object.entries(action.inputs)) if (input.required) expect(Object.keys(uses.with!)).toContain(name);
+    for (const [name, input] of Object.entries(action.inputs))
+      if (input.required) expect(Object.keys(uses.with!)).toContain(name);
   });
 
   it('names a scenario file and a baselines directory laid out as examples/ci/ is', () => {
@@ -101,6 +126,9 @@ describe('examples/github-actions.yml', () => {
     expect(uses.with!['baselines']).toBe('ci/waitlab/baselines');
     const scenario = readFileSync(join(PACKAGE_ROOT, 'examples/ci/scenario.ts'), 'utf8');
     const name = /name: '([a-z0-9-]+)'/.exec(scenario)![1]!;
-    expect(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'examples/ci/baselines', name, 'baseline.json'), 'utf8')).identity.scenario).toBe(name);
+    expect(
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, 'examples/ci/baselines', name, 'baseline.json'), 'utf8')).identity
+        .scenario,
+    ).toBe(name);
   });
 });

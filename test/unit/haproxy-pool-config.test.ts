@@ -16,7 +16,7 @@ describe('HAProxy pool-purge-delay and retry-on', () => {
     ]);
   });
 
-  it('leaves HAProxy\'s own purge delay (5 s) and retry-on (conn-failure) alone unless asked', () => {
+  it("leaves HAProxy's own purge delay (5 s) and retry-on (conn-failure) alone unless asked", () => {
     const conf = haproxyConfig(proxySettings({ keepAlive: 16 }));
     expect(conf).not.toMatch(/pool-purge-delay|retry-on/);
   });
@@ -27,13 +27,25 @@ describe('HAProxy pool-purge-delay and retry-on', () => {
   });
 
   it('writes retry-on by name: empty-response added to conn-failure', () => {
-    expect(haproxyConfig(proxySettings({ keepAlive: 16, retryOn: 'conn-failure-empty-response' }))).toContain('\n  retry-on conn-failure empty-response\n');
-    expect(haproxyConfig(proxySettings({ keepAlive: 16, retryOn: 'conn-failure' }))).toContain('\n  retry-on conn-failure\n');
-    expect(haproxyConfig(proxySettings({ mode: 'tcp', retryOn: 'conn-failure-empty-response' }))).not.toContain('retry-on');
+    expect(haproxyConfig(proxySettings({ keepAlive: 16, retryOn: 'conn-failure-empty-response' }))).toContain(
+      '\n  retry-on conn-failure empty-response\n',
+    );
+    expect(haproxyConfig(proxySettings({ keepAlive: 16, retryOn: 'conn-failure' }))).toContain(
+      '\n  retry-on conn-failure\n',
+    );
+    expect(haproxyConfig(proxySettings({ mode: 'tcp', retryOn: 'conn-failure-empty-response' }))).not.toContain(
+      'retry-on',
+    );
   });
 
   it('refuses a value that is not of its type before writing it', () => {
-    expect(() => haproxyConfig(proxySettings({ keepAlive: 16, poolPurgeDelayMs: 0.5 }))).toThrow(/poolPurgeDelayMs 0\.5/);
-    expect(() => haproxyConfig(proxySettings({ keepAlive: 16, retryOn: 'all-retryable-errors\n  stats enable' as 'conn-failure' }))).toThrow(/retryOn/);
+    expect(() => haproxyConfig(proxySettings({ keepAlive: 16, poolPurgeDelayMs: 0.5 }))).toThrow(
+      /poolPurgeDelayMs 0\.5/,
+    );
+    expect(() =>
+      haproxyConfig(
+        proxySettings({ keepAlive: 16, retryOn: 'all-retryable-errors\n  stats enable' as 'conn-failure' }),
+      ),
+    ).toThrow(/retryOn/);
   });
 });

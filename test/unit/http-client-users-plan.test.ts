@@ -10,7 +10,14 @@ const planOf = (client: Record<string, unknown>) =>
       name: 'inline',
       description: 'd',
       params: {},
-      build: () => ({ hosts: { client: {}, server: {} }, actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, client: { kind: 'http-client', host: 'client', target: 'web', ...client } } }) as ScenarioSpec,
+      build: () =>
+        ({
+          hosts: { client: {}, server: {} },
+          actors: {
+            web: { kind: 'http-server', host: 'server', port: 8080 },
+            client: { kind: 'http-client', host: 'client', target: 'web', ...client },
+          },
+        }) as ScenarioSpec,
     }),
     'x.ts',
     {},
@@ -19,7 +26,12 @@ const planOf = (client: Record<string, unknown>) =>
 describe('http-client users (closed model with think time)', () => {
   it('users make a closed-model load of that concurrency; no target rate is claimed', () => {
     const plan = planOf({ users: 8, connections: 8, think: '5s', pace: 'round', count: 24, duration: '20s' });
-    expect(plan.actors.client!.connections!.load).toEqual({ model: 'closed', concurrency: 8, durationMs: 20_000, count: 24 });
+    expect(plan.actors.client!.connections!.load).toEqual({
+      model: 'closed',
+      concurrency: 8,
+      durationMs: 20_000,
+      count: 24,
+    });
   });
 
   it('a burst or idle gaps beside users, think without users, and more users than connections are refused together', () => {

@@ -36,7 +36,11 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
 
 /** Every file of `dir` with its content. */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 /** A run directory holding `report` as report.json (text as given where a string). */
@@ -49,13 +53,25 @@ function runDir(report: unknown): string {
 describe('report on a report.json of the wrong shape', () => {
   const cases: [string, (r: Record<string, any>) => void, string][] = [
     ['hosts: "x"', (r) => (r.hosts = 'x'), 'hosts: expected an object, got a string'],
-    ['a host\'s peak: null', (r) => (r.hosts.client.peak = null), 'hosts.client.peak: expected an object, got null'],
+    ["a host's peak: null", (r) => (r.hosts.client.peak = null), 'hosts.client.peak: expected an object, got null'],
     ['environment: null', (r) => (r.environment = null), 'environment: expected an object, got null'],
     ['findings: null', (r) => (r.findings = null), 'findings: expected an array, got null'],
     ['a numeric startedAt', (r) => (r.startedAt = 1700000000000), 'startedAt: expected a string, got a number'],
-    ['a numeric verdict', (r) => (r.verdict = 1), 'verdict: expected one of "pass", "fail", "interrupted", "error", got a number'],
-    ['an errors entry without syscalls', (r) => delete r.actors.flood.errors.EADDRNOTAVAIL.syscalls, 'actors.flood.errors.EADDRNOTAVAIL.syscalls: missing (expected an object)'],
-    ['a host named constructor', (r) => Object.defineProperty(r.hosts, 'constructor', { value: r.hosts.client, enumerable: true }), 'hosts: "constructor" is a name every object inherits'],
+    [
+      'a numeric verdict',
+      (r) => (r.verdict = 1),
+      'verdict: expected one of "pass", "fail", "interrupted", "error", got a number',
+    ],
+    [
+      'an errors entry without syscalls',
+      (r) => delete r.actors.flood.errors.EADDRNOTAVAIL.syscalls,
+      'actors.flood.errors.EADDRNOTAVAIL.syscalls: missing (expected an object)',
+    ],
+    [
+      'a host named constructor',
+      (r) => Object.defineProperty(r.hosts, 'constructor', { value: r.hosts.client, enumerable: true }),
+      'hosts: "constructor" is a name every object inherits',
+    ],
   ];
   it.each(cases)('%s exits 2 naming the field, and leaves the directory as it was', async (_, mutate, message) => {
     const report = realReport();
@@ -69,7 +85,10 @@ describe('report on a report.json of the wrong shape', () => {
   });
 
   it('a 200,000-deep array exits 2 (it overflowed the stack: RangeError, exit 4)', async () => {
-    const text = JSON.stringify(realReport()).replace('"params":{', `"params":{"deep":${'['.repeat(200_000)}${']'.repeat(200_000)},`);
+    const text = JSON.stringify(realReport()).replace(
+      '"params":{',
+      `"params":{"deep":${'['.repeat(200_000)}${']'.repeat(200_000)},`,
+    );
     const r = await cli(['report', runDir(text)]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('scenario.plan.params.deep: nests deeper than 64 levels');
@@ -91,14 +110,24 @@ describe('a run killed before its report, rebuilt from a log.ndjson of the wrong
     const before = snapshot(dir);
     const r = await cli(['report', dir]);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'log.ndjson')}: its "run starting" line: plan.schemaVersion: missing (expected 1)`);
+    expect(r.stderr).toContain(
+      `${join(dir, 'log.ndjson')}: its "run starting" line: plan.schemaVersion: missing (expected 1)`,
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
   it('a "lab built" line whose hosts is a string exits 2 naming the field', async () => {
     const dir = tempDir();
     const plan = realReport().scenario.plan;
-    writeFileSync(join(dir, 'log.ndjson'), [{ msg: 'run starting', time: 1, plan }, { msg: 'lab built', lab: 'wl1n1', hosts: 'x' }].map((l) => JSON.stringify(l)).join('\n'));
+    writeFileSync(
+      join(dir, 'log.ndjson'),
+      [
+        { msg: 'run starting', time: 1, plan },
+        { msg: 'lab built', lab: 'wl1n1', hosts: 'x' },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    );
     writeFileSync(join(dir, 'samples.ndjson'), readFileSync(new URL('short-conn.samples.ndjson', RUN)));
     const r = await cli(['report', dir]);
     expect(r.code, r.stderr).toBe(2);
@@ -135,17 +164,24 @@ describe('a baseline that compares nothing fails the gate (defect 5)', () => {
     ['[1,2]', [1, 2], 'metrics: expected an object, got an array'],
     ['{}', {}, 'metrics: empty: a baseline that compares nothing would pass every run'],
     ['{"foo":1}', { foo: 1 }, 'metrics: none of its 1 metrics is one a comparison looks at'],
-    ['{"hosts.client.peak.total.TIME_WAIT":"x"}', { 'hosts.client.peak.total.TIME_WAIT': 'x' }, 'metrics."hosts.client.peak.total.TIME_WAIT": expected a number, got a string'],
+    [
+      '{"hosts.client.peak.total.TIME_WAIT":"x"}',
+      { 'hosts.client.peak.total.TIME_WAIT': 'x' },
+      'metrics."hosts.client.peak.total.TIME_WAIT": expected a number, got a string',
+    ],
   ];
-  it.each(corrupt)('compare with "metrics": %s exits 2 naming why (it said "PASS ... of 0 compared", exit 0)', async (_, metrics, message) => {
-    const baseline = realBaseline();
-    baseline.metrics = metrics;
-    const file = join(tempDir(), 'baseline.json');
-    writeFileSync(file, JSON.stringify(baseline));
-    const r = await cli(['compare', file, runDir(realReport())]);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`${file}: ${message}`);
-  });
+  it.each(corrupt)(
+    'compare with "metrics": %s exits 2 naming why (it said "PASS ... of 0 compared", exit 0)',
+    async (_, metrics, message) => {
+      const baseline = realBaseline();
+      baseline.metrics = metrics;
+      const file = join(tempDir(), 'baseline.json');
+      writeFileSync(file, JSON.stringify(baseline));
+      const r = await cli(['compare', file, runDir(realReport())]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${file}: ${message}`);
+    },
+  );
 
   it.each(corrupt)('scenario --baseline with "metrics": %s exits 2 before any lab', async (_, metrics, message) => {
     const baseline = realBaseline();
@@ -165,7 +201,7 @@ describe('a baseline that compares nothing fails the gate (defect 5)', () => {
   });
 });
 
-describe('writing a run directory\'s outputs', () => {
+describe("writing a run directory's outputs", () => {
   const ok = (file: string): Output => ({ name: file, file, describe: file, write: () => `new ${file}\n` });
 
   it('a renderer that fails leaves every file as it was (the files before it were already replaced)', async () => {
@@ -173,8 +209,17 @@ describe('writing a run directory\'s outputs', () => {
     writeFileSync(join(dir, 'a.txt'), 'old a\n');
     writeFileSync(join(dir, 'b.txt'), 'old b\n');
     const before = snapshot(dir);
-    const failing: Output = { name: 'b', file: 'b.txt', describe: 'b', write: () => { throw new Error('renderer failed'); } };
-    await expect(writeOutputs(loadReportFixture('short-conn'), dir, [ok('a.txt'), failing])).rejects.toThrow('renderer failed');
+    const failing: Output = {
+      name: 'b',
+      file: 'b.txt',
+      describe: 'b',
+      write: () => {
+        throw new Error('renderer failed');
+      },
+    };
+    await expect(writeOutputs(loadReportFixture('short-conn'), dir, [ok('a.txt'), failing])).rejects.toThrow(
+      'renderer failed',
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -182,7 +227,9 @@ describe('writing a run directory\'s outputs', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'a.txt'), 'old a\n');
     const before = snapshot(dir);
-    await expect(writeOutputs(loadReportFixture('short-conn'), dir, [ok('a.txt'), ok('missing/b.txt')])).rejects.toThrow(/cannot write .*missing\/b\.txt: ENOENT/);
+    await expect(
+      writeOutputs(loadReportFixture('short-conn'), dir, [ok('a.txt'), ok('missing/b.txt')]),
+    ).rejects.toThrow(/cannot write .*missing\/b\.txt: ENOENT/);
     expect(snapshot(dir)).toEqual(before);
   });
 });

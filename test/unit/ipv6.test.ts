@@ -21,7 +21,8 @@ describe('IPv6 text', () => {
   });
 
   it('refuses what is not one IPv6 address', () => {
-    for (const bad of ['198.18.0.1', '2001:2::1::2', '::ffff:198.18.0.1', 'fe80::1%eth0', '2001:2::1; rm', '', 7]) expect(parseIpv6(bad)).toBeUndefined();
+    for (const bad of ['198.18.0.1', '2001:2::1::2', '::ffff:198.18.0.1', 'fe80::1%eth0', '2001:2::1; rm', '', 7])
+      expect(parseIpv6(bad)).toBeUndefined();
   });
 
   it('writes endpoints as URLs and nginx do: [addr]:port for IPv6', () => {
@@ -56,26 +57,47 @@ describe('IPv6 lab addresses', () => {
     const spec = {
       family: 'dual' as const,
       networks: { lan: {}, wan: {} },
-      hosts: { client: { networks: ['lan'], via: 'gw' }, gw: { networks: ['lan', 'wan'], gateway: { masquerade: 'wan' } }, server: { networks: ['wan'], via: 'gw' } },
+      hosts: {
+        client: { networks: ['lan'], via: 'gw' },
+        gw: { networks: ['lan', 'wan'], gateway: { masquerade: 'wan' } },
+        server: { networks: ['wan'], via: 'gw' },
+      },
       actors: {},
     };
-    const plan = resolvePlan(defineScenario({ name: 'dual-gw', description: 'test', params: {}, build: () => spec }), 'test', {});
+    const plan = resolvePlan(
+      defineScenario({ name: 'dual-gw', description: 'test', params: {}, build: () => spec }),
+      'test',
+      {},
+    );
     expect(plan.networks!.wan).toEqual({ name: 'wan', subnet: '198.18.1.0/24', subnet6: '2001:2:0:1::/64' });
-    expect(plan.hosts.gw!.interfaces!.map((i) => [i.address, i.address6])).toEqual([['198.18.0.2', '2001:2::2'], ['198.18.1.1', '2001:2:0:1::1']]);
+    expect(plan.hosts.gw!.interfaces!.map((i) => [i.address, i.address6])).toEqual([
+      ['198.18.0.2', '2001:2::2'],
+      ['198.18.1.1', '2001:2:0:1::1'],
+    ]);
     expect(plan.hosts.gw!.gateway!.masquerade).toMatchObject({ address: '198.18.1.1', address6: '2001:2:0:1::1' });
     expect(plan.hosts.gw!.sysctls).toMatchObject({ 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
-    expect(plan.hosts.client!.routes).toEqual([{ to: '198.18.1.0/24', via: '198.18.0.2' }, { to: '2001:2:0:1::/64', via: '2001:2::2' }]);
+    expect(plan.hosts.client!.routes).toEqual([
+      { to: '198.18.1.0/24', via: '198.18.0.2' },
+      { to: '2001:2:0:1::/64', via: '2001:2::2' },
+    ]);
   });
 
   it('refuses a family it does not know', () => {
     const build = () => ({ family: 'ipx' as never, hosts: { a: {} }, actors: {} });
-    expect(() => resolvePlan(defineScenario({ name: 'bad-family', description: 'test', params: {}, build }), 'test', {})).toThrow(PlanValidationError);
+    expect(() =>
+      resolvePlan(defineScenario({ name: 'bad-family', description: 'test', params: {}, build }), 'test', {}),
+    ).toThrow(PlanValidationError);
   });
 });
 
 /** /proc/net/tcp6 prints each 32-bit word of an address in host order (little-endian here). */
 function procWords(address: string): string {
-  const bytes = Buffer.from(parseIpv6(address)!.map((g) => g.toString(16).padStart(4, '0')).join(''), 'hex');
+  const bytes = Buffer.from(
+    parseIpv6(address)!
+      .map((g) => g.toString(16).padStart(4, '0'))
+      .join(''),
+    'hex',
+  );
   let out = '';
   for (let w = 0; w < 16; w += 4) out += bytes.readUInt32LE(w).toString(16).toUpperCase().padStart(8, '0');
   return out;
@@ -87,10 +109,19 @@ const procRow = (i: number, local: string, lport: number, remote: string, rport:
 
 describe('the census of IPv6 peers', () => {
   it('counts /proc/net/tcp6 peers: the ephemeral side by [addr]:port, the listening side by address', () => {
-    const client = HEADER + procRow(0, '2001:2::1', 40000, '2001:2::2', 8080, 6) + procRow(1, '2001:2::1', 40001, '2001:2::2', 8080, 6) + procRow(2, '2001:2::1', 40002, '2001:2::2', 8080, 1);
-    expect(new TcpCensusTaker().take([{ buf: Buffer.from(client), family: 6 }]).peers.ephemeral).toEqual({ '[2001:2::2]:8080': { TIME_WAIT: 2, ESTABLISHED: 1 } });
-    const server = HEADER + procRow(0, '2001:2::2', 8080, '::', 0, 10) + procRow(1, '2001:2::2', 8080, '2001:2::1', 40000, 1);
-    expect(new TcpCensusTaker([8080]).take([{ buf: Buffer.from(server), family: 6 }]).peers.listen).toEqual({ '2001:2::1': { ESTABLISHED: 1 } });
+    const client =
+      HEADER +
+      procRow(0, '2001:2::1', 40000, '2001:2::2', 8080, 6) +
+      procRow(1, '2001:2::1', 40001, '2001:2::2', 8080, 6) +
+      procRow(2, '2001:2::1', 40002, '2001:2::2', 8080, 1);
+    expect(new TcpCensusTaker().take([{ buf: Buffer.from(client), family: 6 }]).peers.ephemeral).toEqual({
+      '[2001:2::2]:8080': { TIME_WAIT: 2, ESTABLISHED: 1 },
+    });
+    const server =
+      HEADER + procRow(0, '2001:2::2', 8080, '::', 0, 10) + procRow(1, '2001:2::2', 8080, '2001:2::1', 40000, 1);
+    expect(new TcpCensusTaker([8080]).take([{ buf: Buffer.from(server), family: 6 }]).peers.listen).toEqual({
+      '2001:2::1': { ESTABLISHED: 1 },
+    });
   });
 
   it('counts netlink peers alike', async () => {
@@ -101,18 +132,43 @@ describe('the census of IPv6 peers', () => {
       b[1] = state;
       b.writeUInt16BE(lport, 4);
       b.writeUInt16BE(rport, 6);
-      Buffer.from(parseIpv6('2001:2::1')!.map((g) => g.toString(16).padStart(4, '0')).join(''), 'hex').copy(b, 8);
-      Buffer.from(parseIpv6(remote)!.map((g) => g.toString(16).padStart(4, '0')).join(''), 'hex').copy(b, 24);
+      Buffer.from(
+        parseIpv6('2001:2::1')!
+          .map((g) => g.toString(16).padStart(4, '0'))
+          .join(''),
+        'hex',
+      ).copy(b, 8);
+      Buffer.from(
+        parseIpv6(remote)!
+          .map((g) => g.toString(16).padStart(4, '0'))
+          .join(''),
+        'hex',
+      ).copy(b, 24);
       return b;
     };
     const records = [record(6, 40000, '2001:2:0:1::2', 80), record(6, 40000, '2001:2::2', 8080)];
-    const census = await new TcpCensusTaker().takeFrom({ scan: async (onRow) => scanDiagRecords(Buffer.concat(records), records.length, SIZE, onRow) });
-    expect(census.peers.ephemeral).toEqual({ '[2001:2:0:1::2]:80': { TIME_WAIT: 1 }, '[2001:2::2]:8080': { TIME_WAIT: 1 } });
+    const census = await new TcpCensusTaker().takeFrom({
+      scan: async (onRow) => scanDiagRecords(Buffer.concat(records), records.length, SIZE, onRow),
+    });
+    expect(census.peers.ephemeral).toEqual({
+      '[2001:2:0:1::2]:80': { TIME_WAIT: 1 },
+      '[2001:2::2]:8080': { TIME_WAIT: 1 },
+    });
   });
 
-  it("gives watch and doctor one port budget per IPv6 destination, beside IPv4 ones", () => {
-    const tcp6 = HEADER + procRow(0, '2001:2::1', 40000, '2001:2::2', 8080, 6) + procRow(1, '2001:2::1', 40001, '2001:2::2', 8080, 6) + procRow(2, '2001:2::1', 40000, '2001:2::3', 8080, 6);
-    const census = takeCensus(new SocketRowReader().collect([{ buf: Buffer.from(tcp6), family: 6 }]), { lo: 40000, hi: 40999 });
-    expect(census.destinations.map((d) => [d.destination, d.ports])).toEqual([['[2001:2::2]:8080', 2], ['[2001:2::3]:8080', 1]]);
+  it('gives watch and doctor one port budget per IPv6 destination, beside IPv4 ones', () => {
+    const tcp6 =
+      HEADER +
+      procRow(0, '2001:2::1', 40000, '2001:2::2', 8080, 6) +
+      procRow(1, '2001:2::1', 40001, '2001:2::2', 8080, 6) +
+      procRow(2, '2001:2::1', 40000, '2001:2::3', 8080, 6);
+    const census = takeCensus(new SocketRowReader().collect([{ buf: Buffer.from(tcp6), family: 6 }]), {
+      lo: 40000,
+      hi: 40999,
+    });
+    expect(census.destinations.map((d) => [d.destination, d.ports])).toEqual([
+      ['[2001:2::2]:8080', 2],
+      ['[2001:2::3]:8080', 1],
+    ]);
   });
 });

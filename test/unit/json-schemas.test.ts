@@ -56,11 +56,16 @@ describe('schema/scenario.json', () => {
 
   const spec = (flood: Record<string, unknown>) => ({
     hosts: { client: {}, server: {} },
-    actors: { web: { kind: 'http-server', host: 'server' }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', ...flood } },
+    actors: {
+      web: { kind: 'http-server', host: 'server' },
+      flood: { kind: 'short-conn-client', host: 'client', target: 'web', ...flood },
+    },
   });
 
   it('accepts each unit in its written forms', () => {
-    expect(validScenario(spec({ rate: '300/s', duration: '5s', idleTimeout: 2000, localAddress: '198.18.0.1' }))).toBe(true);
+    expect(validScenario(spec({ rate: '300/s', duration: '5s', idleTimeout: 2000, localAddress: '198.18.0.1' }))).toBe(
+      true,
+    );
   });
 
   it('refuses a misspelt option, a malformed unit, a missing target and an unknown kind', () => {

@@ -4,11 +4,18 @@ import { counterDelta, parseCounterPairs, parseSockstat } from '../../src/sample
 describe('kernel counters', () => {
   it('parses name/value line pairs of the wanted prefixes only', () => {
     const text = 'Tcp: RtoAlgorithm ActiveOpens CurrEstab\nTcp: 1 42 3\nUdp: InDatagrams\nUdp: 9\n';
-    expect(parseCounterPairs(text, ['Tcp'])).toEqual({ 'Tcp.RtoAlgorithm': 1, 'Tcp.ActiveOpens': 42, 'Tcp.CurrEstab': 3 });
+    expect(parseCounterPairs(text, ['Tcp'])).toEqual({
+      'Tcp.RtoAlgorithm': 1,
+      'Tcp.ActiveOpens': 42,
+      'Tcp.CurrEstab': 3,
+    });
   });
 
   it('reports key counters always, other counters when they moved, gauges never', () => {
-    const d = counterDelta({ 'Tcp.ActiveOpens': 10, 'Tcp.CurrEstab': 5, 'TcpExt.TCPPureAcks': 1 }, { 'Tcp.ActiveOpens': 15, 'Tcp.CurrEstab': 9, 'TcpExt.TCPPureAcks': 4 });
+    const d = counterDelta(
+      { 'Tcp.ActiveOpens': 10, 'Tcp.CurrEstab': 5, 'TcpExt.TCPPureAcks': 1 },
+      { 'Tcp.ActiveOpens': 15, 'Tcp.CurrEstab': 9, 'TcpExt.TCPPureAcks': 4 },
+    );
     expect(d['Tcp.ActiveOpens']).toBe(5);
     expect(d['TcpExt.TCPTimeWaitOverflow']).toBe(0);
     expect(d['TcpExt.TCPPureAcks']).toBe(3);

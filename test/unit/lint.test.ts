@@ -14,12 +14,17 @@ const BIOME = join(PACKAGE_ROOT, 'node_modules/.bin/biome');
 function lintFile(source: string): { status: number | null; output: string } {
   const dir = tempDir();
   writeFileSync(join(dir, 'planted.ts'), source);
-  const args = [...LINT_SCRIPT.split(' ').slice(1), `--config-path=${join(PACKAGE_ROOT, 'biome.jsonc')}`, '--colors=off', 'planted.ts'];
+  const args = [
+    ...LINT_SCRIPT.split(' ').slice(1),
+    `--config-path=${join(PACKAGE_ROOT, 'biome.jsonc')}`,
+    '--colors=off',
+    'planted.ts',
+  ];
   const r = spawnSync(BIOME, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-const CLEAN = "export function same(a: number, b: string): boolean {\n  return a === Number(b);\n}\n";
+const CLEAN = 'export function same(a: number, b: string): boolean {\n  return a === Number(b);\n}\n';
 
 describe('npm run lint', () => {
   it('is biome ci, warnings counted as failures', () => {

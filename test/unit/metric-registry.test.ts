@@ -10,33 +10,64 @@ import { loadPlan } from '../../src/plan/load-plan.ts';
 import { metricNamesOf } from '../../src/plan/metric-names.ts';
 import { loadReportFixture, reportFixtureNames } from './fixture.ts';
 
-const problemsOf = async (thresholds: string[], options: { scale?: Record<string, number>; tolerances?: Record<string, string> } = {}) => {
-  const err = await loadPlan('short-conn', {}, { thresholds, ...options }).then(() => undefined, (e: unknown) => e);
+const problemsOf = async (
+  thresholds: string[],
+  options: { scale?: Record<string, number>; tolerances?: Record<string, string> } = {},
+) => {
+  const err = await loadPlan('short-conn', {}, { thresholds, ...options }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (err === undefined) return [];
   if (!(err instanceof PlanValidationError)) throw err;
   return err.problems;
 };
 
 describe('threshold paths checked against the metric registry', () => {
-  it('accepts the report\'s censusRepeats, peak.split and a scaled host\'s replicas, each a path real reports have', async () => {
-    expect(await problemsOf(['hosts.client.censusRepeats == 0', 'hosts.client.peak.split.TIME_WAIT.ephemeral > 0'])).toEqual([]);
-    expect(await problemsOf(['replicas.client.actors.flood.errors.EADDRNOTAVAIL > 0', 'replicas.client.timeWaitPeaks.1 > 0'], { scale: { client: 2 } })).toEqual([]);
+  it("accepts the report's censusRepeats, peak.split and a scaled host's replicas, each a path real reports have", async () => {
+    expect(
+      await problemsOf(['hosts.client.censusRepeats == 0', 'hosts.client.peak.split.TIME_WAIT.ephemeral > 0']),
+    ).toEqual([]);
+    expect(
+      await problemsOf(
+        ['replicas.client.actors.flood.errors.EADDRNOTAVAIL > 0', 'replicas.client.timeWaitPeaks.1 > 0'],
+        { scale: { client: 2 } },
+      ),
+    ).toEqual([]);
     const held = loadReportFixture('short-conn--held-open');
     expect(typeof readPath(held, 'hosts.client.censusRepeats')).toBe('number');
     expect(typeof readPath(held, 'hosts.client.peak.split.ESTABLISHED.ephemeral')).toBe('number');
   });
 
   it('refuses comparison.*: it is judged by tolerances, after the thresholds, and a threshold on it could only fail as missing', async () => {
-    expect(await problemsOf(['comparison.regressions == 0'])).toEqual([expect.stringMatching(/^--threshold: comparison\.regressions: comparison holds no metric of the run: .*tolerances/)]);
+    expect(await problemsOf(['comparison.regressions == 0'])).toEqual([
+      expect.stringMatching(
+        /^--threshold: comparison\.regressions: comparison holds no metric of the run: .*tolerances/,
+      ),
+    ]);
   });
 
   it('refuses a path no report can have, naming the part that does not exist', async () => {
-    expect(await problemsOf(['hosts.client.peak.total.NOPE > 0', 'actors.nobody.ok > 1', 'predictions.flood.exhaustion.soon > 0', 'hosts.client.address > 0', 'hosts.client.perRequest.connectionsOpened < 1'])).toEqual([
-      expect.stringMatching(/^--threshold: hosts\.client\.peak\.total\.NOPE: no TCP state "NOPE" \(known: .*ESTABLISHED.*NEW_SYN_RECV\)$/),
+    expect(
+      await problemsOf([
+        'hosts.client.peak.total.NOPE > 0',
+        'actors.nobody.ok > 1',
+        'predictions.flood.exhaustion.soon > 0',
+        'hosts.client.address > 0',
+        'hosts.client.perRequest.connectionsOpened < 1',
+      ]),
+    ).toEqual([
+      expect.stringMatching(
+        /^--threshold: hosts\.client\.peak\.total\.NOPE: no TCP state "NOPE" \(known: .*ESTABLISHED.*NEW_SYN_RECV\)$/,
+      ),
       '--threshold: actors.nobody.ok: no actor "nobody" (known: web, flood)',
-      expect.stringMatching(/^--threshold: predictions\.flood\.exhaustion\.soon: no part of exhaustion "soon" \(known: portBudget, connectRate, predictedMs, measuredMs, ratio, plannedRate\)$/),
+      expect.stringMatching(
+        /^--threshold: predictions\.flood\.exhaustion\.soon: no part of exhaustion "soon" \(known: portBudget, connectRate, predictedMs, measuredMs, ratio, plannedRate\)$/,
+      ),
       expect.stringMatching(/^--threshold: hosts\.client\.address: no part of host "address"/),
-      expect.stringMatching(/^--threshold: hosts\.client\.perRequest\.connectionsOpened: connections opened per request is derived for comparisons/),
+      expect.stringMatching(
+        /^--threshold: hosts\.client\.perRequest\.connectionsOpened: connections opened per request is derived for comparisons/,
+      ),
     ]);
   });
 
@@ -49,7 +80,10 @@ describe('threshold paths checked against the metric registry', () => {
       const report = loadReportFixture(name);
       for (const t of report.thresholds) {
         const path = t.expression.split(/\s*(?:<=|>=|==|!=|<|>)/)[0]!.trim();
-        expect(metricPathProblem(path, metricNamesOf(report.scenario.plan), 'threshold'), `${name}: ${t.expression}`).toBeUndefined();
+        expect(
+          metricPathProblem(path, metricNamesOf(report.scenario.plan), 'threshold'),
+          `${name}: ${t.expression}`,
+        ).toBeUndefined();
       }
     }
   });
@@ -63,7 +97,8 @@ describe('threshold paths checked against the metric registry', () => {
         if (skip.test(path)) return;
         if (typeof node === 'number') {
           if (!metricOf(path)) undeclared.push(path);
-        } else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
+        } else if (node && typeof node === 'object')
+          for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
       };
       for (const top of ['hosts', 'actors', 'predictions', 'replicas'] as const) walk(report[top], top);
       expect(undeclared, name).toEqual([]);

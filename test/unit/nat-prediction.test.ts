@@ -3,12 +3,20 @@ import { predictNatPorts } from '../../src/report/nat-prediction.ts';
 import { runOutcome } from '../../src/report/run-outcome.ts';
 import { loadReportFixture } from './fixture.ts';
 
-describe('a NAT gateway\'s translated ports, predicted from the plan', () => {
+describe("a NAT gateway's translated ports, predicted from the plan", () => {
   it('nat-gateway-snat: pools of 4 x 30 through 100 ports: 100 predicted through, the server held 100, reproduced as predicted', () => {
     const report = loadReportFixture('nat-gateway-snat');
     const p = predictNatPorts(report.scenario.plan, report.hosts);
     expect(Object.keys(p)).toEqual(['from-c1', 'from-c2', 'from-c3', 'from-c4']);
-    expect(p['from-c1']).toMatchObject({ gateway: 'gw', destination: '198.18.1.2:8080', translatedPorts: 100, pooled: 120, predictedHeld: 100, measuredHeld: 100, ratio: 1 });
+    expect(p['from-c1']).toMatchObject({
+      gateway: 'gw',
+      destination: '198.18.1.2:8080',
+      translatedPorts: 100,
+      pooled: 120,
+      predictedHeld: 100,
+      measuredHeld: 100,
+      ratio: 1,
+    });
     expect(runOutcome(report, 4000)).toMatchObject({ verdict: 'reproduced as predicted', matched: true });
   });
 
@@ -23,7 +31,7 @@ describe('a NAT gateway\'s translated ports, predicted from the plan', () => {
     expect(runOutcome(report, 4000)).toMatchObject({ verdict: 'not as predicted', matched: false });
   });
 
-  it('predicts nothing without a port range on the masquerade, or for a flood\'s short connections', () => {
+  it("predicts nothing without a port range on the masquerade, or for a flood's short connections", () => {
     for (const name of ['nat-single-source', 'short-conn']) {
       const report = loadReportFixture(name);
       expect(predictNatPorts(report.scenario.plan, report.hosts)).toEqual({});

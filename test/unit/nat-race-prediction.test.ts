@@ -12,7 +12,17 @@ describe('SYNs sharing a source port behind a NAT gateway, predicted from the pl
     expect(Object.keys(p)).toEqual(CLIENTS.map((c) => `from-${c}`));
     const connections = CLIENTS.reduce((s, c) => s + (stat(report.actors[`from-${c}`], 'connected') ?? 0), 0);
     const found = host(report, 'gw').counters.delta['Conntrack.found']!;
-    expect(p['from-c1']).toMatchObject({ gateway: 'gw', destination: '198.18.1.2:8080', atOnce: 8, sharedSourcePorts: 1, translatedPorts: 64512, randomFully: false, predictedShare: 0.875, found, connections });
+    expect(p['from-c1']).toMatchObject({
+      gateway: 'gw',
+      destination: '198.18.1.2:8080',
+      atOnce: 8,
+      sharedSourcePorts: 1,
+      translatedPorts: 64512,
+      randomFully: false,
+      predictedShare: 0.875,
+      found,
+      connections,
+    });
     expect(p['from-c1']!.measuredShare).toBe(Math.round((found / connections) * 1000) / 1000);
     expect(p['from-c1']!.ratio).toBe(Math.round((p['from-c1']!.measuredShare! / 0.875) * 1000) / 1000);
     expect(p['from-c8']).toEqual({ ...p['from-c1'], actor: 'from-c8' });
@@ -21,7 +31,12 @@ describe('SYNs sharing a source port behind a NAT gateway, predicted from the pl
   it('with fully-random no SYN keeps its port: 0 predicted, no ratio, whatever found says', () => {
     const report = loadReportFixture('nat-gateway-insert-race--random-fully');
     const p = predictNatRace(report.scenario.plan, report)['from-c1']!;
-    expect(p).toMatchObject({ randomFully: true, predictedShare: 0, ratio: null, found: host(report, 'gw').counters.delta['Conntrack.found'] });
+    expect(p).toMatchObject({
+      randomFully: true,
+      predictedShare: 0,
+      ratio: null,
+      found: host(report, 'gw').counters.delta['Conntrack.found'],
+    });
   });
 
   it('follows the plan: 4 connections at once per client from one port is 1 - 1/32; a masquerade range is what it translates into', () => {
@@ -29,10 +44,14 @@ describe('SYNs sharing a source port behind a NAT gateway, predicted from the pl
     const plan = structuredClone(report.scenario.plan) as typeof report.scenario.plan;
     for (const c of CLIENTS) (plan.actors[`from-${c}`]!.connections!.load as { concurrency: number }).concurrency = 4;
     (plan.hosts.gw!.gateway!.masquerade as { ports?: { lo: number; hi: number } }).ports = { lo: 50000, hi: 50099 };
-    expect(predictNatRace(plan, report)['from-c1']).toMatchObject({ atOnce: 32, predictedShare: 0.969, translatedPorts: 100 });
+    expect(predictNatRace(plan, report)['from-c1']).toMatchObject({
+      atOnce: 32,
+      predictedShare: 0.969,
+      translatedPorts: 100,
+    });
   });
 
-  it('predicts nothing where the clients\' ranges differ, are wider than their connections at once, or the load is pooled or open', () => {
+  it("predicts nothing where the clients' ranges differ, are wider than their connections at once, or the load is pooled or open", () => {
     const wide = loadReportFixture('nat-gateway-insert-race');
     for (const c of CLIENTS) host(wide, c).sysctls['net.ipv4.ip_local_port_range'] = '40000\t40099';
     expect(predictNatRace(wide.scenario.plan, wide)).toEqual({});

@@ -7,7 +7,15 @@ import type { SocketRow } from '../../src/sampler/socket-rows.ts';
 
 const SIZE = 72;
 
-function record(family: 4 | 6, state: number, local: string, lport: number, remote: string, rport: number, inode = 0): Buffer {
+function record(
+  family: 4 | 6,
+  state: number,
+  local: string,
+  lport: number,
+  remote: string,
+  rport: number,
+  inode = 0,
+): Buffer {
   const b = Buffer.alloc(SIZE);
   b[0] = family === 4 ? 2 : 10;
   b[1] = state;
@@ -36,7 +44,11 @@ describe('netlink sock_diag rows', () => {
   it('reads family, state, ports, IPv4 and IPv4-mapped addresses and the inode', () => {
     const seen: unknown[] = [];
     scanDiagRecords(
-      Buffer.concat([record(4, 10, '0.0.0.0', 8080, '0.0.0.0', 0, 4242), record(6, 1, '::ffff:198.18.0.2', 8080, '::ffff:198.18.0.1', 40000, 7), record(6, 6, '::1', 41000, '::1', 8080)]),
+      Buffer.concat([
+        record(4, 10, '0.0.0.0', 8080, '0.0.0.0', 0, 4242),
+        record(6, 1, '::ffff:198.18.0.2', 8080, '::ffff:198.18.0.1', 40000, 7),
+        record(6, 6, '::1', 41000, '::1', 8080),
+      ]),
       3,
       SIZE,
       (r) => void seen.push([r.family, r.state, r.localPort, r.remotePort, r.localV4, r.remoteV4, r.inode]),
@@ -62,7 +74,11 @@ describe('netlink sock_diag rows', () => {
     expect(census.total).toEqual({ LISTEN: 1, TIME_WAIT: 3 });
     expect(census.repeats).toBe(2);
     expect(census.sockets).toBe(4);
-    expect(census.peers.ephemeral).toEqual({ '198.18.0.2:8080': { TIME_WAIT: 1 }, '198.18.0.3:8080': { TIME_WAIT: 1 }, '[::1]:8080': { TIME_WAIT: 1 } });
+    expect(census.peers.ephemeral).toEqual({
+      '198.18.0.2:8080': { TIME_WAIT: 1 },
+      '198.18.0.3:8080': { TIME_WAIT: 1 },
+      '[::1]:8080': { TIME_WAIT: 1 },
+    });
   });
 
   it('starts the count over when the source restarts (a netlink dump failed and /proc took over)', async () => {
@@ -77,7 +93,7 @@ describe('netlink sock_diag rows', () => {
     expect(census.sockets).toBe(1);
   });
 
-  it('leaves the sockets of an ignored local port (an agent\'s control port) out of every count', async () => {
+  it("leaves the sockets of an ignored local port (an agent's control port) out of every count", async () => {
     const rows = [
       record(4, 10, '0.0.0.0', 8080, '0.0.0.0', 0),
       record(4, 10, '0.0.0.0', 7411, '0.0.0.0', 0),

@@ -14,7 +14,11 @@ function conversation(port: number, isn: number, steps: Step[], at = 0): Segment
   return segments({ client: CLIENT, server: SERVER, port, isn, atUs: START_US + at, stepUs: 1000 }, steps);
 }
 
-const HANDSHAKE: Step[] = [['c', 'S'], ['s', 'SA'], ['c', 'A']];
+const HANDSHAKE: Step[] = [
+  ['c', 'S'],
+  ['s', 'SA'],
+  ['c', 'A'],
+];
 const REQUEST: Step & [unknown, unknown, string] = ['c', 'PA', 'GET / HTTP/1.1\r\nHost: server\r\n\r\n'];
 const RESPONSE: Step = ['s', 'PA', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'];
 
@@ -25,14 +29,26 @@ describe('pcap reader', () => {
       const frames = [...pcapFrames(pcapBytes(segments, options))];
       expect(frames.map((f) => f.number)).toEqual([1, 2, 3, 4]);
       expect(frames.map((f) => f.timeUs - START_US)).toEqual([0, 1000, 2000, 3000]);
-      expect(frames[0]!.tcp).toMatchObject({ src: CLIENT, srcPort: 40000, dst: SERVER, dstPort: 8080, flags: 0x02, seq: 100, payloadBytes: 0 });
+      expect(frames[0]!.tcp).toMatchObject({
+        src: CLIENT,
+        srcPort: 40000,
+        dst: SERVER,
+        dstPort: 8080,
+        flags: 0x02,
+        seq: 100,
+        payloadBytes: 0,
+      });
       expect(frames[1]!.tcp).toMatchObject({ flags: 0x12, ack: 101 });
       expect(frames[3]!.tcp!.payloadBytes).toBe(REQUEST[2].length);
     }
   });
 
   it('reads IPv6 addresses in their short form', () => {
-    const [frame] = pcapFrames(pcapBytes([{ src: '2001:2::1', sport: 40000, dst: '2001:2::a:2', dport: 8080, flags: 'S', seq: 1, timeUs: START_US }]));
+    const [frame] = pcapFrames(
+      pcapBytes([
+        { src: '2001:2::1', sport: 40000, dst: '2001:2::a:2', dport: 8080, flags: 'S', seq: 1, timeUs: START_US },
+      ]),
+    );
     expect(frame!.tcp).toMatchObject({ src: '2001:2::1', dst: '2001:2::a:2', srcPort: 40000 });
   });
 
@@ -60,12 +76,33 @@ describe('pcap reader', () => {
 });
 
 describe('packet evidence', () => {
-  it('says which end sent the first FIN, per peer, from either host\'s capture', () => {
-    const clientFirst = conversation(40000, 100, [...HANDSHAKE, REQUEST, RESPONSE, ['c', 'FA'], ['s', 'FA'], ['c', 'A']]);
-    const serverFirst = conversation(40001, 900, [...HANDSHAKE, REQUEST, RESPONSE, ['s', 'FA'], ['c', 'FA'], ['s', 'A']], 20_000);
+  it("says which end sent the first FIN, per peer, from either host's capture", () => {
+    const clientFirst = conversation(40000, 100, [
+      ...HANDSHAKE,
+      REQUEST,
+      RESPONSE,
+      ['c', 'FA'],
+      ['s', 'FA'],
+      ['c', 'A'],
+    ]);
+    const serverFirst = conversation(
+      40001,
+      900,
+      [...HANDSHAKE, REQUEST, RESPONSE, ['s', 'FA'], ['c', 'FA'], ['s', 'A']],
+      20_000,
+    );
     const frames = [...pcapFrames(pcapBytes([...clientFirst, ...serverFirst]))];
     const onClient = packetEvidence(frames, [CLIENT], START_US);
-    expect(onClient.byPeer[SERVER]).toMatchObject({ connections: 2, asClient: 2, asServer: 0, localFirst: 1, peerFirst: 1, both: 0, noFin: 0, reset: 0 });
+    expect(onClient.byPeer[SERVER]).toMatchObject({
+      connections: 2,
+      asClient: 2,
+      asServer: 0,
+      localFirst: 1,
+      peerFirst: 1,
+      both: 0,
+      noFin: 0,
+      reset: 0,
+    });
     expect(onClient.byPeer[SERVER]!.firstFins).toEqual([
       { frame: 6, atMs: 5, by: 'local' },
       { frame: 14, atMs: 25, by: 'peer' },
@@ -83,30 +120,69 @@ describe('packet evidence', () => {
     expect(evidence.byPeer[SERVER]).toMatchObject({ both: 1, localFirst: 0, peerFirst: 0 });
   });
 
-  it('finds a request written after the server\'s FIN was received, answered by RST, with its frames', () => {
+  it("finds a request written after the server's FIN was received, answered by RST, with its frames", () => {
     // Request 1 and its response, the server's idle close (FIN), the client's ACK of it, then request 2 on the
     // same connection, and the server's RST: the keep-alive race.
-    const segs = conversation(40000, 100, [...HANDSHAKE, REQUEST, RESPONSE, ['c', 'A'], ['s', 'FA'], ['c', 'A'], ['c', 'PA', 'POST /orders HTTP/1.1\r\n\r\n'], ['s', 'R']]);
+    const segs = conversation(40000, 100, [
+      ...HANDSHAKE,
+      REQUEST,
+      RESPONSE,
+      ['c', 'A'],
+      ['s', 'FA'],
+      ['c', 'A'],
+      ['c', 'PA', 'POST /orders HTTP/1.1\r\n\r\n'],
+      ['s', 'R'],
+    ]);
     const evidence = packetEvidence(pcapFrames(pcapBytes(segs)), [CLIENT], START_US);
     expect(evidence.lateWrites).toEqual({
       count: 1,
       answeredByRst: 1,
       afterFinReceived: 1,
-      examples: [{ frame: 9, atMs: 8, from: `${CLIENT}:40000`, to: `${SERVER}:8080`, bytes: 25, request: 'POST /orders HTTP/1.1', fin: { frame: 7, atMs: 6 }, afterFinReceived: true, rst: { frame: 10, atMs: 9 } }],
+      examples: [
+        {
+          frame: 9,
+          atMs: 8,
+          from: `${CLIENT}:40000`,
+          to: `${SERVER}:8080`,
+          bytes: 25,
+          request: 'POST /orders HTTP/1.1',
+          fin: { frame: 7, atMs: 6 },
+          afterFinReceived: true,
+          rst: { frame: 10, atMs: 9 },
+        },
+      ],
     });
     expect(evidence.byPeer[SERVER]).toMatchObject({ peerFirst: 1, reset: 1 });
     // The server's capture holds the same frames, and says the same.
-    expect(packetEvidence(pcapFrames(pcapBytes(segs)), [SERVER], START_US).lateWrites.examples[0]).toMatchObject({ frame: 9, fin: { frame: 7 }, rst: { frame: 10 } });
+    expect(packetEvidence(pcapFrames(pcapBytes(segs)), [SERVER], START_US).lateWrites.examples[0]).toMatchObject({
+      frame: 9,
+      fin: { frame: 7 },
+      rst: { frame: 10 },
+    });
   });
 
   it('finds a request that crossed the FIN in flight: the FIN does not acknowledge it, and it does not acknowledge the FIN', () => {
-    const segs = conversation(40000, 100, [...HANDSHAKE, REQUEST, RESPONSE, ['c', 'A'], ['c', 'PA', 'GET /again HTTP/1.1\r\n\r\n'], ['s', 'FA'], ['s', 'R']]);
+    const segs = conversation(40000, 100, [
+      ...HANDSHAKE,
+      REQUEST,
+      RESPONSE,
+      ['c', 'A'],
+      ['c', 'PA', 'GET /again HTTP/1.1\r\n\r\n'],
+      ['s', 'FA'],
+      ['s', 'R'],
+    ]);
     // The client's capture: its request went out (frame 7) before the server's FIN (frame 8) arrived; the FIN's
     // ACK stops short of the request, since the server had not received it.
     segs[7]!.ack = segs[6]!.seq;
     const evidence = packetEvidence(pcapFrames(pcapBytes(segs)), [CLIENT], START_US);
     expect(evidence.lateWrites).toMatchObject({ count: 1, answeredByRst: 1, afterFinReceived: 0 });
-    expect(evidence.lateWrites.examples[0]).toMatchObject({ frame: 7, request: 'GET /again HTTP/1.1', fin: { frame: 8 }, rst: { frame: 9 }, afterFinReceived: false });
+    expect(evidence.lateWrites.examples[0]).toMatchObject({
+      frame: 7,
+      request: 'GET /again HTTP/1.1',
+      fin: { frame: 8 },
+      rst: { frame: 9 },
+      afterFinReceived: false,
+    });
   });
 
   it('counts a response to a half-closed client as a late write, not answered by RST', () => {
@@ -118,7 +194,13 @@ describe('packet evidence', () => {
   });
 
   it('counts a retransmitted late write once', () => {
-    const segs = conversation(40000, 100, [...HANDSHAKE, REQUEST, RESPONSE, ['s', 'FA'], ['c', 'PA', 'GET /b HTTP/1.1\r\n\r\n']]);
+    const segs = conversation(40000, 100, [
+      ...HANDSHAKE,
+      REQUEST,
+      RESPONSE,
+      ['s', 'FA'],
+      ['c', 'PA', 'GET /b HTTP/1.1\r\n\r\n'],
+    ]);
     const retransmit = { ...segs[6]!, timeUs: segs[6]!.timeUs + 200_000 };
     const evidence = packetEvidence(pcapFrames(pcapBytes([...segs, retransmit])), [CLIENT], START_US);
     expect(evidence.lateWrites.count).toBe(1);

@@ -29,7 +29,9 @@ describe('the tools a plan needs', () => {
 
   it('are listed among the other problems of an invalid plan (exit 2)', async () => {
     restore = hideTools('nginx');
-    const err = await loadPlan('proxy-short-upstream', {}, { thresholds: ['actors.nobody.ok > 1'] }).catch((e: unknown) => e);
+    const err = await loadPlan('proxy-short-upstream', {}, { thresholds: ['actors.nobody.ok > 1'] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PlanValidationError);
     expect((err as PlanValidationError).problems.some((p) => p.startsWith('actors.proxy: needs nginx'))).toBe(true);
     expect(exitCodeFor(err)).toBe(2);

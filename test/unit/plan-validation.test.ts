@@ -5,7 +5,11 @@ import { defineScenario, f, type ScenarioSpec } from '../../src/core/scenario.ts
 
 function problemsOf(spec: ScenarioSpec, overrides: Record<string, string> = {}, params = {}): string[] {
   try {
-    resolvePlan(defineScenario({ name: 'inline', description: 'test', params, build: () => spec }), 'inline.ts', overrides);
+    resolvePlan(
+      defineScenario({ name: 'inline', description: 'test', params, build: () => spec }),
+      'inline.ts',
+      overrides,
+    );
   } catch (err) {
     if (err instanceof PlanValidationError) return [...err.problems];
     throw err;
@@ -24,8 +28,18 @@ const twoHosts = (extra: Partial<ScenarioSpec> = {}): ScenarioSpec => ({
 
 describe('plan validation', () => {
   it('resolves every default and freezes the plan', () => {
-    const plan = resolvePlan(defineScenario({ name: 'inline', description: 'd', params: {}, build: () => twoHosts() }), 'x.ts', {});
-    expect(plan.actors.flood!.options).toMatchObject({ model: 'open', rate: 100, duration: 1000, closer: 'client', idleTimeout: 5000 });
+    const plan = resolvePlan(
+      defineScenario({ name: 'inline', description: 'd', params: {}, build: () => twoHosts() }),
+      'x.ts',
+      {},
+    );
+    expect(plan.actors.flood!.options).toMatchObject({
+      model: 'open',
+      rate: 100,
+      duration: 1000,
+      closer: 'client',
+      idleTimeout: 5000,
+    });
     expect(plan.actors.flood!.connect).toEqual({ actor: 'web', host: 'server', address: '198.18.0.2', port: 8080 });
     expect(plan.hosts.client!.address).toBe('198.18.0.1');
     expect(Object.isFrozen(plan.actors.flood!.options)).toBe(true);
@@ -58,18 +72,43 @@ describe('plan validation', () => {
     expect(problems).toHaveLength(8);
   });
 
-  it('takes thresholds on a host\'s census (a sampler that fell behind can fail a run) and refuses parts it does not have', () => {
-    expect(problemsOf(twoHosts({ thresholds: ['hosts.client.census.skipped == 0', 'hosts.client.census.perSecond >= 5'] }))).toEqual([]);
-    expect(problemsOf(twoHosts({ thresholds: ['hosts.client.census.rate > 1'] }))).toEqual([expect.stringMatching(/no part of census "rate"/)]);
+  it("takes thresholds on a host's census (a sampler that fell behind can fail a run) and refuses parts it does not have", () => {
+    expect(
+      problemsOf(twoHosts({ thresholds: ['hosts.client.census.skipped == 0', 'hosts.client.census.perSecond >= 5'] })),
+    ).toEqual([]);
+    expect(problemsOf(twoHosts({ thresholds: ['hosts.client.census.rate > 1'] }))).toEqual([
+      expect.stringMatching(/no part of census "rate"/),
+    ]);
   });
 
-  it('refuses, for the flood\'s native engine, every option it does not do, naming each', () => {
-    const native = { kind: 'short-conn-client', host: 'client', target: 'web', engine: 'native', requestBodyBytes: 1024, writeAfterPeerClose: 10, closeStyle: 'never', localAddress: '198.18.0.1', localPort: 40000 };
-    const problems = problemsOf(twoHosts({ actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, flood: native } }));
+  it("refuses, for the flood's native engine, every option it does not do, naming each", () => {
+    const native = {
+      kind: 'short-conn-client',
+      host: 'client',
+      target: 'web',
+      engine: 'native',
+      requestBodyBytes: 1024,
+      writeAfterPeerClose: 10,
+      closeStyle: 'never',
+      localAddress: '198.18.0.1',
+      localPort: 40000,
+    };
+    const problems = problemsOf(
+      twoHosts({ actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, flood: native } }),
+    );
     for (const what of ['requestBodyBytes', 'writeAfterPeerClose', 'closeStyle never', 'localAddress', 'localPort']) {
       expect(problems).toContain(`actors.flood.engine: the native engine does not do ${what}: use engine node`);
     }
-    expect(problemsOf(twoHosts({ actors: { web: { kind: 'http-server', host: 'server', port: 8080 }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', engine: 'native' } } }))).toEqual([]);
+    expect(
+      problemsOf(
+        twoHosts({
+          actors: {
+            web: { kind: 'http-server', host: 'server', port: 8080 },
+            flood: { kind: 'short-conn-client', host: 'client', target: 'web', engine: 'native' },
+          },
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('rejects sysctls the kernel does not have in a network namespace, saying why', () => {
@@ -94,16 +133,24 @@ describe('plan validation', () => {
       expect.stringMatching(/"kernel\.pid_max" is not a full net\.\* sysctl name/),
       expect.stringMatching(/net\.ipv4\.tcp_tw_recycle was removed in Linux 4\.12/),
       // From inside a user namespace (an ordinary user's npm test) global and absent cannot be told apart.
-      expect.stringMatching(/net\.ipv4\.tcp_max_orphans (is global on this kernel, not per network namespace|is not available in a network namespace)/),
-      expect.stringMatching(/net\.ipv4\.tcp_no_such_thing (does not exist on this kernel|is not available in a network namespace)/),
+      expect.stringMatching(
+        /net\.ipv4\.tcp_max_orphans (is global on this kernel, not per network namespace|is not available in a network namespace)/,
+      ),
+      expect.stringMatching(
+        /net\.ipv4\.tcp_no_such_thing (does not exist on this kernel|is not available in a network namespace)/,
+      ),
       // Visible in a namespace, but 0444 there: the machine's own (issue 14, defect 9).
-      expect.stringMatching(/net\.core\.rmem_max is read-only in a network namespace on this kernel .*: it is the machine's own/),
+      expect.stringMatching(
+        /net\.core\.rmem_max is read-only in a network namespace on this kernel .*: it is the machine's own/,
+      ),
     ]);
   });
 
   it('refuses an address the lab could not reach: outside 198.18.0.0/15, or off its one network (issue 14)', () => {
     const at = (address: string) => problemsOf({ ...twoHosts(), hosts: { client: { address }, server: {} } });
-    expect(at('10.0.0.1')).toEqual(['hosts.client.address: 10.0.0.1 is outside 198.18.0.0/15, the only range the lab uses']);
+    expect(at('10.0.0.1')).toEqual([
+      'hosts.client.address: 10.0.0.1 is outside 198.18.0.0/15, the only range the lab uses',
+    ]);
     expect(at('198.19.5.5')[0]).toMatch(/198\.19\.5\.5 is not a host address of the lab's network 198\.18\.0\.0\/24/);
     expect(at('198.18.0.255')[0]).toMatch(/not a host address/);
     expect(at('198.18.0.9')).toEqual([]);
@@ -111,21 +158,51 @@ describe('plan validation', () => {
 
   it('applies --set overrides through the parameter types and rejects unknown ones', () => {
     const params = { rate: f.rate({ default: '10/s' }) };
-    const build = (p: { rate: number }) => twoHosts({ actors: { web: { kind: 'http-server', host: 'server' }, flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate } } });
-    const plan = resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', { rate: '600/m' });
+    const build = (p: { rate: number }) =>
+      twoHosts({
+        actors: {
+          web: { kind: 'http-server', host: 'server' },
+          flood: { kind: 'short-conn-client', host: 'client', target: 'web', rate: p.rate },
+        },
+      });
+    const plan = resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', {
+      rate: '600/m',
+    });
     expect(plan.params.rate).toBe(10);
     expect(plan.actors.flood!.options.rate).toBe(10);
-    expect(() => resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', { rtae: '5/s' })).toThrow(/unknown parameter "rtae" \(known: rate\)/);
+    expect(() =>
+      resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', { rtae: '5/s' }),
+    ).toThrow(/unknown parameter "rtae" \(known: rate\)/);
     expect(() => parseOverrides(['novalue'])).toThrow(/expected key=value/);
   });
 
-  it('takes --sysctl host:name=value over the scenario\'s own sysctls, validated exactly as a scenario file\'s', async () => {
-    const plan = await loadPlan('short-conn', {}, { sysctls: ['client:net.ipv4.tcp_tw_reuse=1', 'server:net.ipv4.tcp_fin_timeout=5'] });
-    expect(plan.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.tcp_tw_reuse': '1', 'net.ipv4.ip_local_port_range': '40000 40999' });
+  it("takes --sysctl host:name=value over the scenario's own sysctls, validated exactly as a scenario file's", async () => {
+    const plan = await loadPlan(
+      'short-conn',
+      {},
+      { sysctls: ['client:net.ipv4.tcp_tw_reuse=1', 'server:net.ipv4.tcp_fin_timeout=5'] },
+    );
+    expect(plan.hosts.client!.sysctls).toMatchObject({
+      'net.ipv4.tcp_tw_reuse': '1',
+      'net.ipv4.ip_local_port_range': '40000 40999',
+    });
     expect(plan.hosts.server!.sysctls).toMatchObject({ 'net.ipv4.tcp_fin_timeout': '5' });
     // Every problem at once, with the scenario file's own reasons.
-    const problems = await loadPlan('short-conn', {}, { sysctls: ['client:net.ipv4.tcp_tw_recycle=1', 'nohost:net.ipv4.tcp_tw_reuse=1', 'client:kernel.pid_max=100', 'client=1'] })
-      .then(() => [] as string[], (err: PlanValidationError) => err.problems);
+    const problems = await loadPlan(
+      'short-conn',
+      {},
+      {
+        sysctls: [
+          'client:net.ipv4.tcp_tw_recycle=1',
+          'nohost:net.ipv4.tcp_tw_reuse=1',
+          'client:kernel.pid_max=100',
+          'client=1',
+        ],
+      },
+    ).then(
+      () => [] as string[],
+      (err: PlanValidationError) => err.problems,
+    );
     expect(problems).toEqual([
       '--sysctl client=1: expected host:name=value (e.g. client:net.ipv4.tcp_tw_reuse=1)',
       '--sysctl nohost:net.ipv4.tcp_tw_reuse=1: no host "nohost" (hosts: client, server)',
@@ -136,8 +213,13 @@ describe('plan validation', () => {
 
   it('loads the short-conn scenario by name with its defaults', async () => {
     const plan = await loadPlan('short-conn', { rate: '250/s' });
-    expect(plan.hosts.client!.sysctls).toMatchObject({ 'net.ipv4.ip_local_port_range': '40000 40999', 'net.ipv4.tcp_tw_reuse': '0' });
+    expect(plan.hosts.client!.sysctls).toMatchObject({
+      'net.ipv4.ip_local_port_range': '40000 40999',
+      'net.ipv4.tcp_tw_reuse': '0',
+    });
     expect(plan.actors.flood!.options.rate).toBe(250);
-    await expect(loadPlan('no-such-scenario')).rejects.toThrow(/no scenario "no-such-scenario": known scenarios are .*short-conn/);
+    await expect(loadPlan('no-such-scenario')).rejects.toThrow(
+      /no scenario "no-such-scenario": known scenarios are .*short-conn/,
+    );
   });
 });

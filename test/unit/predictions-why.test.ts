@@ -9,7 +9,7 @@ const run = (report: Report) => predict(report.scenario.plan, report.hosts, repo
 const within20 = (ratio: number | null) => ratio !== null && ratio >= 0.8 && ratio <= 1.2;
 
 describe('why 1: predictions take the rate at which connect() was called', () => {
-  it('400/s on 200 ports, tcp_tw_reuse=0: the first EADDRNOTAVAIL from attempts over the load, not the first second\'s capped connections', () => {
+  it("400/s on 200 ports, tcp_tw_reuse=0: the first EADDRNOTAVAIL from attempts over the load, not the first second's capped connections", () => {
     const report = loadReportFixture('short-conn--rate-400-ports-200');
     const flood = stats(report, 'flood');
     const e = run(report)['flood']!.exhaustion!;
@@ -60,11 +60,20 @@ describe('why 2: the sustainable rate under tcp_tw_reuse, and remedies not alrea
   it('the EADDRNOTAVAIL finding under tcp_tw_reuse=1 with timestamps on does not suggest that setting, but a shorter delay', () => {
     const report = loadReportFixture('short-conn--rate-400-ports-200-tw-reuse-1');
     expect(host(report, 'client').sysctls['net.ipv4.tcp_tw_reuse']).toBe('1');
-    const s = only(findings(report.scenario.plan, { ...report, predictions: run(report) }), 'EADDRNOTAVAIL ("Cannot assign requested address")');
+    const s = only(
+      findings(report.scenario.plan, { ...report, predictions: run(report) }),
+      'EADDRNOTAVAIL ("Cannot assign requested address")',
+    );
     expect(s).not.toContain('tcp_tw_reuse=1 with timestamps on');
     expect(s).toContain('a shorter tcp_tw_reuse_delay (now 1,000 ms');
     // Where it is not in force, it stays a remedy.
-    const off = only(findings(loadReportFixture('short-conn--rate-400-ports-200').scenario.plan, loadReportFixture('short-conn--rate-400-ports-200')), 'EADDRNOTAVAIL ("Cannot assign requested address")');
+    const off = only(
+      findings(
+        loadReportFixture('short-conn--rate-400-ports-200').scenario.plan,
+        loadReportFixture('short-conn--rate-400-ports-200'),
+      ),
+      'EADDRNOTAVAIL ("Cannot assign requested address")',
+    );
     expect(off).toContain('tcp_tw_reuse=1 with timestamps on');
   });
 });
@@ -90,7 +99,10 @@ describe('why 3: the parity cliff at half the range', () => {
   it('says so in the missed-starts finding', () => {
     const report = wideFlood(24_000);
     Object.assign(report.actors['flood']!, { missedStarts: 6000 });
-    const s = only(findings(report.scenario.plan, { ...report, predictions: run(report) }), 'missed 6,000 scheduled starts');
+    const s = only(
+      findings(report.scenario.plan, { ...report, predictions: run(report) }),
+      'missed 6,000 scheduled starts',
+    );
     expect(s).toContain('passed 20,500, the half of its port range connect() tries first');
   });
 
@@ -100,7 +112,7 @@ describe('why 3: the parity cliff at half the range', () => {
 });
 
 describe('why 6: floods counted in one place are compared host-wide', () => {
-  it('four floods to one server host: its TIME_WAIT from their one source address against their predictions added up, not one flood\'s', () => {
+  it("four floods to one server host: its TIME_WAIT from their one source address against their predictions added up, not one flood's", () => {
     const report = loadReportFixture('address-in-use-restart');
     const p = run(report);
     const floods = ['to-off-off', 'to-off-on', 'to-on-off', 'to-on-on'];

@@ -7,13 +7,19 @@ import { host, loadReportFixture, n, reportFixtureNames, stats } from './fixture
 const run = (report: Report) => predict(report.scenario.plan, report.hosts, report.actors);
 /** connect() calls per second over the load, failures included: the rate the predictions use. */
 const callRate = (flood: Record<string, any>) => (Number(flood['attempts']) / Number(flood['durationMs'])) * 1000;
-const loadText = (flood: Record<string, any>, planned: number) => `connect() called ${n(Math.round(callRate(flood)))} per s over the load (${n(flood['attempts'])} calls, failures included, in ${n(flood['durationMs'])} ms), as planned (${n(planned)} per s)`;
+const loadText = (flood: Record<string, any>, planned: number) =>
+  `connect() called ${n(Math.round(callRate(flood)))} per s over the load (${n(flood['attempts'])} calls, failures included, in ${n(flood['durationMs'])} ms), as planned (${n(planned)} per s)`;
 const ratio = (measured: number, predicted: number) => Math.round((measured / predicted) * 1000) / 1000;
 
 describe('portBudget', () => {
-  it('counts ip_local_port_range, in the sysctl\'s own form or LO-HI', () => {
-    expect(portBudget({ 'net.ipv4.ip_local_port_range': '40000 40999' })).toEqual({ budget: 1000, range: '40000-40999' });
-    expect(portBudget({ 'net.ipv4.ip_local_port_range': '32768\t60999', 'net.ipv4.ip_local_reserved_ports': '' })).toEqual({ budget: 28232, range: '32768-60999' });
+  it("counts ip_local_port_range, in the sysctl's own form or LO-HI", () => {
+    expect(portBudget({ 'net.ipv4.ip_local_port_range': '40000 40999' })).toEqual({
+      budget: 1000,
+      range: '40000-40999',
+    });
+    expect(
+      portBudget({ 'net.ipv4.ip_local_port_range': '32768\t60999', 'net.ipv4.ip_local_reserved_ports': '' }),
+    ).toEqual({ budget: 28232, range: '32768-60999' });
     expect(portBudget({ 'net.ipv4.ip_local_port_range': '40000-40000' })).toEqual({ budget: 1, range: '40000-40000' });
   });
 
@@ -22,9 +28,14 @@ describe('portBudget', () => {
     expect(portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '40500' })!.budget).toBe(999);
     expect(portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '40000-40009,40500' })!.budget).toBe(989);
     // 39990-40004 overlaps the low end by 5 ports, 40995-41010 the high end by 5; 8080 and 50000-50010 lie outside.
-    expect(portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '8080,39990-40004,40995-41010,50000-50010' })!.budget).toBe(990);
+    expect(
+      portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '8080,39990-40004,40995-41010,50000-50010' })!.budget,
+    ).toBe(990);
     expect(portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '30000-50000' })!.budget).toBe(0);
-    expect(portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '40000-40999' })).toEqual({ budget: 0, range: '40000-40999' });
+    expect(portBudget({ ...range, 'net.ipv4.ip_local_reserved_ports': '40000-40999' })).toEqual({
+      budget: 0,
+      range: '40000-40999',
+    });
   });
 
   it('has no budget without a range', () => {
@@ -32,14 +43,14 @@ describe('portBudget', () => {
     expect(portBudget({ 'net.ipv4.ip_local_port_range': '' })).toBeUndefined();
   });
 
-  it('matches every fixture host\'s own read-back range', () => {
+  it("matches every fixture host's own read-back range", () => {
     const report = loadReportFixture('short-conn');
     expect(portBudget(host(report, 'client').sysctls)).toEqual({ budget: 1000, range: '40000-40999' });
   });
 });
 
 describe('sameParityPorts', () => {
-  it('counts the ports of lo-hi with lo\'s parity', () => {
+  it("counts the ports of lo-hi with lo's parity", () => {
     expect(sameParityPorts('40000-40199')).toBe(100);
     expect(sameParityPorts('40000-40999')).toBe(500);
     expect(sameParityPorts('40000-40998')).toBe(500);
@@ -90,7 +101,8 @@ describe('predict', () => {
       ratio: ratio(client.peak.ephemeral.TIME_WAIT, predicted),
       ofPortBudget: ratio(client.peak.ephemeral.TIME_WAIT, 1000),
       measuredOn: 'client>198.18.0.2:8080',
-      basis: 'the client closes first with a FIN (closeStyle graceful) and the server answers with its own; tcp_tw_reuse=0 forbids connect() to reuse them: min(connections closed = 1,000, 1,000 ports)',
+      basis:
+        'the client closes first with a FIN (closeStyle graceful) and the server answers with its own; tcp_tw_reuse=0 forbids connect() to reuse them: min(connections closed = 1,000, 1,000 ports)',
     });
   });
 
@@ -105,14 +117,18 @@ describe('predict', () => {
     expect(flood['errors']['EADDRNOTAVAIL']).toBeUndefined();
     // 1,000 ports at 300 per s last 3.3 s, longer than the 1 s after which an entry may be taken over.
     expect(exhaustion!.predictedMs).toBeNull();
-    expect(exhaustion!.basis).toBe(`does not apply: tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms), and at 300 per s the 1,000 ports last longer than that (${loadText(flood, 300)})`);
+    expect(exhaustion!.basis).toBe(
+      `does not apply: tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms), and at 300 per s the 1,000 ports last longer than that (${loadText(flood, 300)})`,
+    );
     expect(exhaustion!.measuredMs).toBeNull();
     expect(exhaustion!.ratio).toBeNull();
     // 300 connections per s fit in the 500 ports of the low end's parity (500 per s at a 1 s delay): that half.
     expect(timeWait!.predicted).toBe(500);
     expect(timeWait!.measured).toBe(client.peak.ephemeral.TIME_WAIT);
     expect(timeWait!.ratio).toBe(1);
-    expect(timeWait!.basis).toContain('tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms)');
+    expect(timeWait!.basis).toContain(
+      'tcp_tw_reuse=1 lets connect() take over an entry once it is older than tcp_tw_reuse_delay (1,000 ms)',
+    );
   });
 
   it('tcp_tw_reuse=1 reacts to its delay, to timestamps, and to tcp_tw_reuse=2 on a veth', () => {
@@ -133,7 +149,9 @@ describe('predict', () => {
     host(noTs, 'server').sysctls['net.ipv4.tcp_timestamps'] = '0';
     const p = run(noTs)['flood']!;
     expect(p.timeWait!.predicted).toBe(1000);
-    expect(p.timeWait!.basis).toContain('tcp_tw_reuse=1 needs TCP timestamps on both ends, and tcp_timestamps=0 turned them off');
+    expect(p.timeWait!.basis).toContain(
+      'tcp_tw_reuse=1 needs TCP timestamps on both ends, and tcp_timestamps=0 turned them off',
+    );
     expect(p.exhaustion!.predictedMs).not.toBeNull();
 
     const two = run(loadReportFixture('short-conn--tw-reuse-2'))['flood']!;
@@ -141,7 +159,7 @@ describe('predict', () => {
     expect(two.timeWait!.basis).toContain('tcp_tw_reuse=2 reuses on loopback only, and this destination is not');
   });
 
-  it('server-close: the server holds TIME_WAIT, bounded by the client\'s same-parity ports', () => {
+  it("server-close: the server holds TIME_WAIT, bounded by the client's same-parity ports", () => {
     const report = loadReportFixture('server-close');
     const flood = stats(report, 'flood');
     const { exhaustion, timeWait } = run(report)['flood']!;
@@ -199,9 +217,13 @@ describe('predict', () => {
     const p = run(loadReportFixture('short-conn--held-open'))['flood']!;
     expect(p.timeWait!.closer).toBe('none');
     expect(p.timeWait!.predicted).toBe(0);
-    expect(p.timeWait!.basis).toBe('the client is to close first and its closeStyle is never: no FIN, each connection held open');
+    expect(p.timeWait!.basis).toBe(
+      'the client is to close first and its closeStyle is never: no FIN, each connection held open',
+    );
     expect(p.exhaustion!.predictedMs).toBe(2000);
-    expect(p.exhaustion!.basis).toBe(`the client never closes (closeStyle never): every connection keeps its port, 200 ports / 100 per s (${loadText(stats(loadReportFixture('short-conn--held-open'), 'flood'), 100)})`);
+    expect(p.exhaustion!.basis).toBe(
+      `the client never closes (closeStyle never): every connection keeps its port, 200 ports / 100 per s (${loadText(stats(loadReportFixture('short-conn--held-open'), 'flood'), 100)})`,
+    );
   });
 
   it('fixed local port: one 4-tuple, so one TIME_WAIT; behind NAT: does not apply', () => {
@@ -211,7 +233,9 @@ describe('predict', () => {
     const nat = loadReportFixture('nat-single-source');
     const p = run(nat)['from-c1']!.timeWait!;
     expect(p.predicted).toBeNull();
-    expect(p.basis).toBe('does not apply: behind gateway gw, the server sees every client under the gateway\'s address, with ports the gateway chose');
+    expect(p.basis).toBe(
+      "does not apply: behind gateway gw, the server sees every client under the gateway's address, with ports the gateway chose",
+    );
     expect(p.measured).toBe(host(nat, 'server').peak.peers.listen['198.18.1.1']!.TIME_WAIT);
   });
 

@@ -27,9 +27,22 @@ describe('sweeps', () => {
     expect(() => parseSweep('rate=1,1')).toThrow(/listed twice/);
   });
   it('profiles and values make a matrix, profile by profile', () => {
-    const m = expandMatrix(['default', 'tw-reuse'], { param: 'rate', values: ['100/s', '300/s'] }, { ports: '40000-40199' });
-    expect(m.map((e) => e.label)).toEqual(['default rate=100/s', 'default rate=300/s', 'tw-reuse rate=100/s', 'tw-reuse rate=300/s']);
-    expect(m[3]).toEqual({ label: 'tw-reuse rate=300/s', profile: 'tw-reuse', overrides: { ports: '40000-40199', rate: '300/s' } });
+    const m = expandMatrix(
+      ['default', 'tw-reuse'],
+      { param: 'rate', values: ['100/s', '300/s'] },
+      { ports: '40000-40199' },
+    );
+    expect(m.map((e) => e.label)).toEqual([
+      'default rate=100/s',
+      'default rate=300/s',
+      'tw-reuse rate=100/s',
+      'tw-reuse rate=300/s',
+    ]);
+    expect(m[3]).toEqual({
+      label: 'tw-reuse rate=300/s',
+      profile: 'tw-reuse',
+      overrides: { ports: '40000-40199', rate: '300/s' },
+    });
   });
 });
 
@@ -45,11 +58,24 @@ describe('profiles', () => {
   it('from a file, by host name; a value the kernel would refuse is a problem before any lab', async () => {
     const dir = tempDir('waitlab-profile-');
     const good = join(dir, 'mine.json');
-    writeFileSync(good, JSON.stringify({ name: 'mine', description: 'd', sysctls: { server: { 'net.ipv4.tcp_fin_timeout': 7 } } }));
+    writeFileSync(
+      good,
+      JSON.stringify({ name: 'mine', description: 'd', sysctls: { server: { 'net.ipv4.tcp_fin_timeout': 7 } } }),
+    );
     const plan = await loadPlan('short-conn', {}, { profile: loadProfile(good) });
-    expect(plan.profile).toMatchObject({ name: 'mine', source: good, changes: { server: { 'net.ipv4.tcp_fin_timeout': { scenario: null, profile: '7' } } } });
+    expect(plan.profile).toMatchObject({
+      name: 'mine',
+      source: good,
+      changes: { server: { 'net.ipv4.tcp_fin_timeout': { scenario: null, profile: '7' } } },
+    });
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ name: 'bad', sysctls: { client: { 'net.ipv4.tcp_tw_reuse': 3 }, nohost: { 'net.ipv4.tcp_fin_timeout': 1 } } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        name: 'bad',
+        sysctls: { client: { 'net.ipv4.tcp_tw_reuse': 3 }, nohost: { 'net.ipv4.tcp_fin_timeout': 1 } },
+      }),
+    );
     const err = await loadPlan('short-conn', {}, { profile: loadProfile(bad) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlanValidationError);
     expect((err as Error).message).toMatch(/net\.ipv4\.tcp_tw_reuse = 3: out of range 0\.\.2 \(from profile bad\)/);
@@ -67,17 +93,24 @@ describe('profiles', () => {
 });
 
 describe('findings across runs, from real reports', () => {
-  it('say that tcp_tw_reuse removed the failures, with the kernel\'s TWRecycled as the evidence', () => {
+  it("say that tcp_tw_reuse removed the failures, with the kernel's TWRecycled as the evidence", () => {
     const base = loadReportFixture('short-conn');
     const reuse = loadReportFixture('short-conn--tw-reuse-1');
-    const runs = [matrixRun(base, 'twReuse=0', '01', { twReuse: '0' }), matrixRun(reuse, 'twReuse=1', '02', { twReuse: '1' })];
+    const runs = [
+      matrixRun(base, 'twReuse=0', '01', { twReuse: '0' }),
+      matrixRun(reuse, 'twReuse=1', '02', { twReuse: '1' }),
+    ];
     const c = compareRuns('short-conn', runs, 'twReuse', {});
     const recycled = reuse.hosts['client']!.counters.delta['TcpExt.TWRecycled']!;
     expect(recycled).toBeGreaterThan(0);
     const was = runs[0]!.errors['EADDRNOTAVAIL']!;
     const now = runs[1]!.errors['EADDRNOTAVAIL'] ?? 0;
     const sentence = c.findings.find((f) => f.startsWith('twReuse=1 '))!;
-    expect(sentence).toContain(now === 0 ? `removed all ${was.toLocaleString('en-US')} EADDRNOTAVAIL` : `reduced EADDRNOTAVAIL from ${was.toLocaleString('en-US')}`);
+    expect(sentence).toContain(
+      now === 0
+        ? `removed all ${was.toLocaleString('en-US')} EADDRNOTAVAIL`
+        : `reduced EADDRNOTAVAIL from ${was.toLocaleString('en-US')}`,
+    );
     expect(sentence).toContain(`TcpExt.TWRecycled +${recycled.toLocaleString('en-US')} on client`);
     // Judged by predictions, not by short-conn's thresholds (which demand exhaustion): both runs went as predicted.
     expect(reuse.verdict).toBe('fail');
@@ -87,7 +120,10 @@ describe('findings across runs, from real reports', () => {
 
 describe('a profile comparison answers which change cured it (issue 21, Why 8)', () => {
   const costs = Object.fromEntries(BUILT_IN_PROFILES.flatMap((p) => (p.cost ? [[p.name, p.cost]] : [])));
-  const asProfile = (name: string, report = loadReportFixture(name === 'default' ? 'short-conn' : 'short-conn--tw-reuse-1')) => {
+  const asProfile = (
+    name: string,
+    report = loadReportFixture(name === 'default' ? 'short-conn' : 'short-conn--tw-reuse-1'),
+  ) => {
     report.profile = { name, source: 'built-in', changes: {} } as unknown as typeof report.profile;
     return report;
   };
@@ -95,17 +131,37 @@ describe('a profile comparison answers which change cured it (issue 21, Why 8)',
   it('default reproduced as predicted, tw-reuse cured as predicted: the headline names the cure and its cost, and the comparison passes', () => {
     const base = asProfile('default');
     const reuse = asProfile('tw-reuse');
-    const c = compareRuns('short-conn', [matrixRun(base, 'default', '01', {}), matrixRun(reuse, 'tw-reuse', '02', {})], null, costs);
+    const c = compareRuns(
+      'short-conn',
+      [matrixRun(base, 'default', '01', {}), matrixRun(reuse, 'tw-reuse', '02', {})],
+      null,
+      costs,
+    );
     const was = c.runs[0]!.errors['EADDRNOTAVAIL']!;
     expect(was).toBe(800);
     expect(c.problem).toEqual({ code: 'EADDRNOTAVAIL', count: was });
-    expect(c.cures).toEqual([{ label: 'tw-reuse', code: 'EADDRNOTAVAIL', before: was, after: 0, cost: costs['tw-reuse'], postponedToMs: null, loadMs: 6000 }]);
+    expect(c.cures).toEqual([
+      {
+        label: 'tw-reuse',
+        code: 'EADDRNOTAVAIL',
+        before: was,
+        after: 0,
+        cost: costs['tw-reuse'],
+        postponedToMs: null,
+        loadMs: 6000,
+      },
+    ]);
     expect(c.runs.map((r) => r.outcome.verdict)).toEqual(['reproduced as predicted', 'cured as predicted']);
     // The scenario's thresholds demand exhaustion; the curing run failed them, and says why.
     expect(reuse.verdict).toBe('fail');
-    expect(c.runs[1]!.outcome.why).toContain('threshold actors.flood.errors.EADDRNOTAVAIL.count > 0 failed because the problem did not reproduce');
+    expect(c.runs[1]!.outcome.why).toContain(
+      'threshold actors.flood.errors.EADDRNOTAVAIL.count > 0 failed because the problem did not reproduce',
+    );
     expect(c.verdict).toBe('pass');
-    expect(matrixHeader(c)).toEqual([`short-conn: 2 runs: tw-reuse cured it: 0 of ${was} EADDRNOTAVAIL; cost: ${costs['tw-reuse']}`, 'every run as predicted']);
+    expect(matrixHeader(c)).toEqual([
+      `short-conn: 2 runs: tw-reuse cured it: 0 of ${was} EADDRNOTAVAIL; cost: ${costs['tw-reuse']}`,
+      'every run as predicted',
+    ]);
     expect(matrixText(c)).not.toMatch(/FAIL|failed its thresholds/);
   });
 
@@ -115,7 +171,9 @@ describe('a profile comparison answers which change cured it (issue 21, Why 8)',
     early.predictions.flood!.exhaustion = { ...early.predictions.flood!.exhaustion!, measuredMs: 1_667, ratio: 0.5 };
     const c = compareRuns('short-conn', [matrixRun(base, 'a', '01', {}), matrixRun(early, 'b', '02', {})], null, costs);
     expect(c.runs[1]!.outcome).toMatchObject({ verdict: 'not as predicted', matched: false });
-    expect(c.runs[1]!.outcome.why[0]).toMatch(/first EADDRNOTAVAIL at 1\.67 s, predicted 3\.33 s \(measured\/predicted 0\.5\)/);
+    expect(c.runs[1]!.outcome.why[0]).toMatch(
+      /first EADDRNOTAVAIL at 1\.67 s, predicted 3\.33 s \(measured\/predicted 0\.5\)/,
+    );
     expect(c.verdict).toBe('fail');
     expect(matrixHeader(c)[1]).toBe('not as predicted: b');
   });

@@ -39,8 +39,16 @@ describe('names every object inherits', () => {
 
   it('--tolerance refuses __proto__ (it was dropped silently) and any inherited segment of a pattern', async () => {
     expect(await exitOf(() => main(['scenario', 'short-conn', '--dry-run', '--tolerance', '__proto__=+1%']))).toBe(2);
-    expect(await exitOf(() => main(['scenario', 'short-conn', '--dry-run', '--tolerance', 'hosts.*.sysctls.constructor=+1%']))).toBe(2);
-    expect(await exitOf(() => main(['scenario', 'short-conn', '--dry-run', '--tolerance', 'hosts.client.peak.total.TIME_WAIT=+1%']))).toBe(0);
+    expect(
+      await exitOf(() =>
+        main(['scenario', 'short-conn', '--dry-run', '--tolerance', 'hosts.*.sysctls.constructor=+1%']),
+      ),
+    ).toBe(2);
+    expect(
+      await exitOf(() =>
+        main(['scenario', 'short-conn', '--dry-run', '--tolerance', 'hosts.client.peak.total.TIME_WAIT=+1%']),
+      ),
+    ).toBe(0);
   });
 
   it('a profile whose target is __proto__, constructor or toString is refused, not crashed on', async () => {
@@ -51,19 +59,72 @@ describe('names every object inherits', () => {
     }
   });
 
-  it('a scenario naming one as a host, an actor\'s host or target, a --scale or a --sysctl host is refused', async () => {
+  it("a scenario naming one as a host, an actor's host or target, a --scale or a --sysctl host is refused", async () => {
     const cases: [string, () => unknown][] = [
-      ['host named constructor', () => resolvePlan(scenario(() => ({ hosts: { constructor: {} }, actors: {} })), 'f', {})],
-      ['actor named constructor', () => resolvePlan(scenario(() => ({ hosts: { server: {} }, actors: { constructor: SERVER } })), 'f', {})],
-      ['actor on host toString', () => resolvePlan(scenario(() => ({ hosts: { server: {} }, actors: { web: { kind: 'http-server', host: 'toString' } } })), 'f', {})],
-      ['flood at target constructor', () => resolvePlan(scenario(() => ({ hosts: { server: {}, client: {} }, actors: { web: SERVER, flood: { kind: 'short-conn-client', host: 'client', target: 'constructor' } } })), 'f', {})],
-      ['--scale constructor=2', () => resolvePlan(scenario(() => ({ hosts: { server: {} }, actors: { web: SERVER } })), 'f', {}, { scale: { constructor: 2 } })],
-      ['--sysctl constructor:', () => resolvePlan(scenario(() => ({ hosts: { server: {} }, actors: { web: SERVER } })), 'f', {}, { sysctls: ['constructor:net.ipv4.tcp_tw_reuse=1'] })],
+      [
+        'host named constructor',
+        () =>
+          resolvePlan(
+            scenario(() => ({ hosts: { constructor: {} }, actors: {} })),
+            'f',
+            {},
+          ),
+      ],
+      [
+        'actor named constructor',
+        () =>
+          resolvePlan(
+            scenario(() => ({ hosts: { server: {} }, actors: { constructor: SERVER } })),
+            'f',
+            {},
+          ),
+      ],
+      [
+        'actor on host toString',
+        () =>
+          resolvePlan(
+            scenario(() => ({ hosts: { server: {} }, actors: { web: { kind: 'http-server', host: 'toString' } } })),
+            'f',
+            {},
+          ),
+      ],
+      [
+        'flood at target constructor',
+        () =>
+          resolvePlan(
+            scenario(() => ({
+              hosts: { server: {}, client: {} },
+              actors: { web: SERVER, flood: { kind: 'short-conn-client', host: 'client', target: 'constructor' } },
+            })),
+            'f',
+            {},
+          ),
+      ],
+      [
+        '--scale constructor=2',
+        () =>
+          resolvePlan(
+            scenario(() => ({ hosts: { server: {} }, actors: { web: SERVER } })),
+            'f',
+            {},
+            { scale: { constructor: 2 } },
+          ),
+      ],
+      [
+        '--sysctl constructor:',
+        () =>
+          resolvePlan(
+            scenario(() => ({ hosts: { server: {} }, actors: { web: SERVER } })),
+            'f',
+            {},
+            { sysctls: ['constructor:net.ipv4.tcp_tw_reuse=1'] },
+          ),
+      ],
     ];
     for (const [what, work] of cases) expect(await exitOf(work), what).toBe(2);
   });
 
-  it('a report path finds only a report\'s own keys', () => {
+  it("a report path finds only a report's own keys", () => {
     expect(readPath({ hosts: { client: { sysctls: {} } } }, 'hosts.client.sysctls.constructor')).toBeUndefined();
     expect(readPath({ a: { 'Tcp.ActiveOpens': 3 } }, 'a.Tcp.ActiveOpens')).toBe(3);
   });

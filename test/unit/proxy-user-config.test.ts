@@ -8,7 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LinkContext } from '../../src/actors/actor.ts';
 import { nginxDirectives } from '../../src/actors/nginx-conf-directives.ts';
 import { nginxUserGlobals } from '../../src/actors/nginx-user-globals.ts';
-import { fillPlaceholders, knownPlaceholders, placeholderText, type PlaceholderValue } from '../../src/actors/proxy-placeholders.ts';
+import {
+  fillPlaceholders,
+  knownPlaceholders,
+  placeholderText,
+  type PlaceholderValue,
+} from '../../src/actors/proxy-placeholders.ts';
 import { haproxyUpstreamUse, nginxUpstreamUse } from '../../src/actors/proxy-user-model.ts';
 import { exitCodeFor } from '../../src/cli/exit-codes.ts';
 import { InvalidValueError, MissingToolsError, PlanValidationError } from '../../src/core/errors.ts';
@@ -44,9 +49,13 @@ describe('placeholders', () => {
 
   it('takes a name with a `;` or a line break for no placeholder at all: unknown, or unclosed', () => {
     const semicolon = fillPlaceholders('listen {{host.backend; include /etc/passwd}};', known);
-    expect('problems' in semicolon && semicolon.problems[0]).toMatch(/^line 1: unknown placeholder "\{\{host\.backend; include \/etc\/passwd\}\}"/);
+    expect('problems' in semicolon && semicolon.problems[0]).toMatch(
+      /^line 1: unknown placeholder "\{\{host\.backend; include \/etc\/passwd\}\}"/,
+    );
     const newline = fillPlaceholders('listen {{host.backend\n}};', known);
-    expect('problems' in newline && newline.problems).toEqual(['line 1: "{{" starts a placeholder that does not close with "}}" on its line']);
+    expect('problems' in newline && newline.problems).toEqual([
+      'line 1: "{{" starts a placeholder that does not close with "}}" on its line',
+    ]);
   });
 
   it('refuses a value that is not its type before any text is returned: a host address or a port carrying a directive', () => {
@@ -68,7 +77,11 @@ describe('placeholders', () => {
     const ctx = {
       self: { name: 'proxy', host: 'proxy' },
       hosts: { proxy: { address: '198.18.0.2' }, backend: { address: '198.18.0.3' } },
-      actors: { proxy: { kind: 'proxy', host: 'proxy', options: { port: 80 } }, web: { kind: 'http-server', host: 'backend', options: { port: 8080 } }, flood: { kind: 'short-conn-client', host: 'proxy', options: {} } },
+      actors: {
+        proxy: { kind: 'proxy', host: 'proxy', options: { port: 80 } },
+        web: { kind: 'http-server', host: 'backend', options: { port: 8080 } },
+        flood: { kind: 'short-conn-client', host: 'proxy', options: {} },
+      },
     } as unknown as LinkContext;
     const names = knownPlaceholders(ctx, 80, [{ actor: 'web', host: 'backend', address: '198.18.0.3', port: 8080 }]);
     expect(Object.fromEntries(names)).toEqual({
@@ -84,15 +97,25 @@ describe('placeholders', () => {
 
 describe('nginx directives as nginx reads them', () => {
   it('tells top-level directives from those in blocks, past comments and quoted braces', () => {
-    const text = 'user www-data; # pid here is a comment\nevents { worker_connections 10; }\nhttp {\n  log_format x "a { b ; c";\n  upstream u { server 1.2.3.4:80; keepalive 4; }\n}\npid /run/x.pid;\n';
-    const top = nginxDirectives(text).filter((d) => d.blocks.length === 0).map((d) => `${d.name}@${d.line}`);
+    const text =
+      'user www-data; # pid here is a comment\nevents { worker_connections 10; }\nhttp {\n  log_format x "a { b ; c";\n  upstream u { server 1.2.3.4:80; keepalive 4; }\n}\npid /run/x.pid;\n';
+    const top = nginxDirectives(text)
+      .filter((d) => d.blocks.length === 0)
+      .map((d) => `${d.name}@${d.line}`);
     expect(top).toEqual(['user@1', 'events@2', 'http@3', 'pid@7']);
-    expect(nginxDirectives(text).find((d) => d.name === 'keepalive')).toEqual({ name: 'keepalive', args: ['4'], blocks: ['http', 'upstream'], line: 5 });
+    expect(nginxDirectives(text).find((d) => d.name === 'keepalive')).toEqual({
+      name: 'keepalive',
+      args: ['4'],
+      blocks: ['http', 'upstream'],
+      line: 5,
+    });
     expect(nginxDirectives(text).find((d) => d.name === 'log_format')?.args).toEqual(['x', 'a { b ; c']);
   });
 
-  it('gives nginx the foreground, the pid file and the counted error log on its command line, in the run\'s directory only', () => {
-    expect(nginxUserGlobals('/tmp/waitlab-nginx-p-1', false)).toBe('daemon off; pid /tmp/waitlab-nginx-p-1/nginx.pid; error_log /tmp/waitlab-nginx-p-1/error.log warn;');
+  it("gives nginx the foreground, the pid file and the counted error log on its command line, in the run's directory only", () => {
+    expect(nginxUserGlobals('/tmp/waitlab-nginx-p-1', false)).toBe(
+      'daemon off; pid /tmp/waitlab-nginx-p-1/nginx.pid; error_log /tmp/waitlab-nginx-p-1/error.log warn;',
+    );
     expect(nginxUserGlobals('/tmp/d', true)).toMatch(/ master_process off;$/);
     expect(() => nginxUserGlobals('/tmp/d; user root', false)).toThrow(/working directory/);
   });
@@ -100,17 +123,33 @@ describe('nginx directives as nginx reads them', () => {
 
 describe('the upstream pool a file makes', () => {
   it('nginx: a pool only with keepalive N in an upstream block and HTTP/1.1 (or 1.29.7+, where both are defaults)', () => {
-    const pooled = 'http { upstream u { server a:1; keepalive 16; } server { location / { proxy_http_version 1.1; } } }';
+    const pooled =
+      'http { upstream u { server a:1; keepalive 16; } server { location / { proxy_http_version 1.1; } } }';
     expect(nginxUpstreamUse(pooled, false).perRequest).toEqual({ pooled: true, connections: 16 });
-    expect(nginxUpstreamUse(pooled.replace('proxy_http_version 1.1;', ''), false).perRequest).toEqual({ pooled: false });
-    expect(nginxUpstreamUse('http { upstream u { server a:1; } }', true).perRequest).toEqual({ pooled: true, connections: 32 });
-    expect(nginxUpstreamUse('http { upstream u { server a:1; keepalive 0; } }', true).perRequest).toEqual({ pooled: false });
+    expect(nginxUpstreamUse(pooled.replace('proxy_http_version 1.1;', ''), false).perRequest).toEqual({
+      pooled: false,
+    });
+    expect(nginxUpstreamUse('http { upstream u { server a:1; } }', true).perRequest).toEqual({
+      pooled: true,
+      connections: 32,
+    });
+    expect(nginxUpstreamUse('http { upstream u { server a:1; keepalive 0; } }', true).perRequest).toEqual({
+      pooled: false,
+    });
   });
 
   it('HAProxy: tcp by default, no reuse with http-server-close, a pool only where every server says pool-max-conn, else nothing claimed', () => {
-    expect(haproxyUpstreamUse('defaults\n  timeout connect 1s\nbackend b\n  server s 1.2.3.4:80\n')).toEqual({ perRequest: { pooled: false }, closeStyle: 'graceful' });
-    expect(haproxyUpstreamUse('defaults\n  mode http\n  option http-server-close\n')).toEqual({ perRequest: { pooled: false }, closeStyle: 'rst' });
-    expect(haproxyUpstreamUse('defaults\n  mode http\nbackend b\n  server s 1.2.3.4:80 pool-max-conn 8 # a pool\n')).toEqual({ perRequest: { pooled: true, connections: 8 }, closeStyle: 'rst' });
+    expect(haproxyUpstreamUse('defaults\n  timeout connect 1s\nbackend b\n  server s 1.2.3.4:80\n')).toEqual({
+      perRequest: { pooled: false },
+      closeStyle: 'graceful',
+    });
+    expect(haproxyUpstreamUse('defaults\n  mode http\n  option http-server-close\n')).toEqual({
+      perRequest: { pooled: false },
+      closeStyle: 'rst',
+    });
+    expect(
+      haproxyUpstreamUse('defaults\n  mode http\nbackend b\n  server s 1.2.3.4:80 pool-max-conn 8 # a pool\n'),
+    ).toEqual({ perRequest: { pooled: true, connections: 8 }, closeStyle: 'rst' });
     expect(haproxyUpstreamUse('defaults\n  mode http\nbackend b\n  server s 1.2.3.4:80\n')).toBeUndefined();
     expect(haproxyUpstreamUse('defaults\n  mode http\nfrontend f\n  mode tcp\n')).toBeUndefined();
   });
@@ -132,7 +171,15 @@ describe('a proxy with config: at plan time', () => {
         flood: { kind: 'short-conn-client', host: 'client', target: 'proxy', rate: '10/s', duration: '1s' },
       },
     };
-    return { dir, load: () => resolvePlan(defineScenario({ name: 'inline', description: 'test', params: {}, build: () => spec as never }), join(dir, 'scenario.ts'), {}) };
+    return {
+      dir,
+      load: () =>
+        resolvePlan(
+          defineScenario({ name: 'inline', description: 'test', params: {}, build: () => spec as never }),
+          join(dir, 'scenario.ts'),
+          {},
+        ),
+    };
   }
 
   function problems(load: () => unknown): string[] {
@@ -151,7 +198,9 @@ describe('a proxy with config: at plan time', () => {
 
   it('an unknown placeholder is a plan error naming the file, the placeholder and every known one (exit 2)', () => {
     show = hideTools('nginx');
-    const { dir, load } = planWith('events {}\nhttp { server { listen {{listen}}; location / { proxy_pass http://{{upstream.db}}; } } }\n');
+    const { dir, load } = planWith(
+      'events {}\nhttp { server { listen {{listen}}; location / { proxy_pass http://{{upstream.db}}; } } }\n',
+    );
     expect(problems(load)).toEqual([
       `actors.proxy.config: ${dir}/my.conf line 2: unknown placeholder "{{upstream.db}}" (known: {{listen}}, {{upstream.web}}, {{host.client}}, {{host.proxy}}, {{host.backend}}, {{port.web}}, {{port.proxy}})`,
     ]);
@@ -161,11 +210,19 @@ describe('a proxy with config: at plan time', () => {
     show = hideTools('nginx');
     const { load } = planWith('events {}\n', { keepAlive: 16, retries: 'off', bind: '198.18.0.2' });
     expect(problems(load)).toEqual([
-      expect.stringMatching(/^actors\.proxy\.keepAlive: means nothing with your own config file: it writes the upstream pool/),
-      expect.stringMatching(/^actors\.proxy\.bind: means nothing with your own config file: it writes nginx `proxy_bind`/),
-      expect.stringMatching(/^actors\.proxy\.retries: means nothing with your own config file: it writes nginx `proxy_next_upstream`/),
+      expect.stringMatching(
+        /^actors\.proxy\.keepAlive: means nothing with your own config file: it writes the upstream pool/,
+      ),
+      expect.stringMatching(
+        /^actors\.proxy\.bind: means nothing with your own config file: it writes nginx `proxy_bind`/,
+      ),
+      expect.stringMatching(
+        /^actors\.proxy\.retries: means nothing with your own config file: it writes nginx `proxy_next_upstream`/,
+      ),
     ]);
-    expect(problems(planWith('x', { engine: 'builtin' }).load)).toEqual(['actors.proxy.config: the builtin engine has no configuration file (use engine nginx or haproxy)']);
+    expect(problems(planWith('x', { engine: 'builtin' }).load)).toEqual([
+      'actors.proxy.config: the builtin engine has no configuration file (use engine nginx or haproxy)',
+    ]);
   });
 
   it('refuses the top-level directives waitlab gives nginx itself, by line, with the reason', () => {
@@ -181,7 +238,11 @@ describe('a proxy with config: at plan time', () => {
     show = hideTools('nginx', 'haproxy');
     const open = planWith('events {}\n');
     chmodSync(join(open.dir, 'my.conf'), 0o666);
-    expect(problems(open.load)).toEqual([expect.stringMatching(/my\.conf is writable by every user \(mode 666\), so another user could change what is read there/)]);
+    expect(problems(open.load)).toEqual([
+      expect.stringMatching(
+        /my\.conf is writable by every user \(mode 666\), so another user could change what is read there/,
+      ),
+    ]);
     const missing = planWith('events {}\n', { config: './absent.conf' });
     expect(problems(missing.load)).toEqual([expect.stringMatching(/^actors\.proxy\.config: .*absent\.conf: ENOENT/)]);
     const directory = planWith('events {}\n', { config: '.' });
@@ -191,6 +252,8 @@ describe('a proxy with config: at plan time', () => {
   it('refuses a file over the size cap without reading it whole', () => {
     show = hideTools('haproxy');
     const { load } = planWith(`# ${'x'.repeat(1536 * 1024)}\n`, { engine: 'haproxy' });
-    expect(problems(load)).toEqual([expect.stringMatching(/my\.conf is 2 MiB, more than the 1 MiB such a file can be$/)]);
+    expect(problems(load)).toEqual([
+      expect.stringMatching(/my\.conf is 2 MiB, more than the 1 MiB such a file can be$/),
+    ]);
   });
 });

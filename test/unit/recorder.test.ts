@@ -34,7 +34,17 @@ describe('Recorder on a real run', () => {
 });
 
 describe('HostRecord series', () => {
-  const sample = (t: number, tw: number) => ({ type: 'sample', host: 'h', t, tcp: { listen: {}, ephemeral: {}, total: { TIME_WAIT: tw }, peers: { listen: {}, ephemeral: {} } }, sockets: tw, sockstat: { inuse: 0, orphan: 0, tw, alloc: 0, mem: 0 }, counters: {}, skipped: 0 }) as Extract<AgentEvent, { type: 'sample' }>;
+  const sample = (t: number, tw: number) =>
+    ({
+      type: 'sample',
+      host: 'h',
+      t,
+      tcp: { listen: {}, ephemeral: {}, total: { TIME_WAIT: tw }, peers: { listen: {}, ephemeral: {} } },
+      sockets: tw,
+      sockstat: { inuse: 0, orphan: 0, tw, alloc: 0, mem: 0 },
+      counters: {},
+      skipped: 0,
+    }) as Extract<AgentEvent, { type: 'sample' }>;
 
   it('stays under its cap however long the run, and merged points keep their maxima', () => {
     const rec = new HostRecord();
@@ -50,12 +60,34 @@ describe('HostRecord series', () => {
 });
 
 describe('HostRecord peaks', () => {
-  const sample = (t: number, listen: number, ephemeral: number) => ({ type: 'sample', host: 'h', t, tcp: { listen: { TIME_WAIT: listen }, ephemeral: { TIME_WAIT: ephemeral }, total: { TIME_WAIT: listen + ephemeral }, peers: { listen: {}, ephemeral: {} } }, sockets: listen + ephemeral, repeats: 0, sockstat: { inuse: 0, orphan: 0, tw: listen + ephemeral, alloc: 0, mem: 0 }, counters: {}, skipped: 0 }) as Extract<AgentEvent, { type: 'sample' }>;
+  const sample = (t: number, listen: number, ephemeral: number) =>
+    ({
+      type: 'sample',
+      host: 'h',
+      t,
+      tcp: {
+        listen: { TIME_WAIT: listen },
+        ephemeral: { TIME_WAIT: ephemeral },
+        total: { TIME_WAIT: listen + ephemeral },
+        peers: { listen: {}, ephemeral: {} },
+      },
+      sockets: listen + ephemeral,
+      repeats: 0,
+      sockstat: { inuse: 0, orphan: 0, tw: listen + ephemeral, alloc: 0, mem: 0 },
+      counters: {},
+      skipped: 0,
+    }) as Extract<AgentEvent, { type: 'sample' }>;
 
   it('splits the total peak by role in the sample that reached it, so its parts add up', () => {
     const rec = new HostRecord();
     // The listening side peaks at 47 in one sample and the ephemeral side at 30 in another: 47 + 30 was never there at once.
-    for (const [t, l, e] of [[0, 47, 0], [100, 20, 30], [200, 40, 25], [300, 10, 5]] as const) rec.add(sample(t, l, e));
+    for (const [t, l, e] of [
+      [0, 47, 0],
+      [100, 20, 30],
+      [200, 40, 25],
+      [300, 10, 5],
+    ] as const)
+      rec.add(sample(t, l, e));
     expect(rec.peaks.listen.TIME_WAIT).toBe(47);
     expect(rec.peaks.ephemeral.TIME_WAIT).toBe(30);
     expect(rec.peaks.total.TIME_WAIT).toBe(65);
@@ -66,7 +98,14 @@ describe('HostRecord peaks', () => {
 
 describe('HostRecord census', () => {
   type SampleEvent = Extract<AgentEvent, { type: 'sample' }>;
-  const cheap = (t: number, tw: number): SampleEvent => ({ type: 'sample', host: 'h', t, sockstat: { inuse: 0, orphan: 0, tw, alloc: 0, mem: 0 }, counters: {}, skipped: 0 });
+  const cheap = (t: number, tw: number): SampleEvent => ({
+    type: 'sample',
+    host: 'h',
+    t,
+    sockstat: { inuse: 0, orphan: 0, tw, alloc: 0, mem: 0 },
+    counters: {},
+    skipped: 0,
+  });
   const withCensus = (t: number, tw: number, source: 'netlink' | 'proc', ms: number): SampleEvent => ({
     ...cheap(t, tw),
     tcp: { listen: {}, ephemeral: { TIME_WAIT: tw }, total: { TIME_WAIT: tw }, peers: { listen: {}, ephemeral: {} } },

@@ -11,7 +11,9 @@ describe('--scale', () => {
     expect(plan.hosts['client_3']!.sysctls).toEqual(plan.hosts['client']!.sysctls);
     expect(new Set(Object.values(plan.hosts).map((h) => h.address)).size).toBe(4);
     expect(plan.actors['flood_2']).toMatchObject({ host: 'client_2', connect: plan.actors['flood']!.connect });
-    expect(plan.replicas).toEqual({ client: { hosts: ['client', 'client_2', 'client_3'], actors: { flood: ['flood', 'flood_2', 'flood_3'] } } });
+    expect(plan.replicas).toEqual({
+      client: { hosts: ['client', 'client_2', 'client_3'], actors: { flood: ['flood', 'flood_2', 'flood_3'] } },
+    });
   });
 
   it('refuses a server host, a host that does not exist, a lab of networks and a count out of range, all at once', async () => {
@@ -20,7 +22,9 @@ describe('--scale', () => {
     const text = (err as Error).message;
     expect(text).toMatch(/host server runs a server; only a host of load actors/);
     expect(text).toMatch(/no host "nobody"/);
-    await expect(loadPlan('nat-single-source', {}, { scale: { c1: 2 } })).rejects.toThrow(/declares networks cannot be scaled/);
+    await expect(loadPlan('nat-single-source', {}, { scale: { c1: 2 } })).rejects.toThrow(
+      /declares networks cannot be scaled/,
+    );
     await expect(loadPlan('short-conn', {}, { scale: { client: 17 } })).rejects.toThrow(/not a count from 1 to 16/);
   });
 

@@ -17,24 +17,29 @@ describe('the report shape', () => {
     expect(REPORT_SHAPE.problem(loadReportFixture(name), '')).toBeUndefined();
   });
 
-  it.each([
-    'runs/short-conn.report.json',
-    ...readdirSync(new URL('compare/', FIXTURES)).map((f) => `compare/${f}`),
-  ])('accepts the unshrunk report %s', (file) => {
-    expect(REPORT_SHAPE.problem(JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8')), '')).toBeUndefined();
-  });
+  it.each(['runs/short-conn.report.json', ...readdirSync(new URL('compare/', FIXTURES)).map((f) => `compare/${f}`)])(
+    'accepts the unshrunk report %s',
+    (file) => {
+      expect(REPORT_SHAPE.problem(JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8')), '')).toBeUndefined();
+    },
+  );
 
   it('accepts a report the code makes fresh from a real run (rebuilt from its samples.ndjson and plan)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'waitlab-shape-'));
     try {
       const run = JSON.parse(readFileSync(new URL('runs/short-conn.report.json', FIXTURES), 'utf8'));
-      writeFileSync(join(dir, 'log.ndjson'), `${JSON.stringify({ msg: 'run starting', time: Date.parse(run.startedAt), plan: run.scenario.plan })}\n`);
+      writeFileSync(
+        join(dir, 'log.ndjson'),
+        `${JSON.stringify({ msg: 'run starting', time: Date.parse(run.startedAt), plan: run.scenario.plan })}\n`,
+      );
       writeFileSync(join(dir, 'samples.ndjson'), readFileSync(new URL('runs/short-conn.samples.ndjson', FIXTURES)));
       const { report } = rebuildReport(dir);
       expect(REPORT_SHAPE.problem(JSON.parse(JSON.stringify(report)), '')).toBeUndefined();
       // The version of waitlab that made it, beside the kernel and node it ran on; older reports have none (the fixtures).
       expect(report.environment.waitlab).toBe(PACKAGE_VERSION);
-      expect(REPORT_SHAPE.problem({ ...report, environment: { ...report.environment, waitlab: 1 } }, '')).toBe('environment.waitlab: expected a string, got a number');
+      expect(REPORT_SHAPE.problem({ ...report, environment: { ...report.environment, waitlab: 1 } }, '')).toBe(
+        'environment.waitlab: expected a string, got a number',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

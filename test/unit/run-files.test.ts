@@ -1,6 +1,15 @@
 // Where a run writes, and how (issue 14, defects 3, 5, 8, 11): one directory per run, an --out that another user
 // could have prepared refused, files written whole under a new name and renamed, never through a planted symlink.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prepareDefaultRunDir, prepareOutDir } from '../../src/controller/run-dir.ts';

@@ -33,11 +33,13 @@ const FILES = {
 /** Every file's diagnostics, as `tsc --noEmit` prints them: line and message. */
 function compile(): Record<keyof typeof FILES, string[]> {
   const dir = tempDir();
-  const paths = Object.fromEntries(Object.entries(FILES).map(([name, text]) => {
-    const file = join(dir, `${name}.ts`);
-    writeFileSync(file, text);
-    return [name, file];
-  }));
+  const paths = Object.fromEntries(
+    Object.entries(FILES).map(([name, text]) => {
+      const file = join(dir, `${name}.ts`);
+      writeFileSync(file, text);
+      return [name, file];
+    }),
+  );
   const program = ts.createProgram(Object.values(paths), {
     strict: true,
     noEmit: true,
@@ -50,9 +52,14 @@ function compile(): Record<keyof typeof FILES, string[]> {
     typeRoots: [resolve('node_modules/@types')],
     paths: { waitlab: [resolve('src/index.ts')] },
   });
-  const out = Object.fromEntries(Object.keys(FILES).map((name) => [name, [] as string[]])) as Record<keyof typeof FILES, string[]>;
+  const out = Object.fromEntries(Object.keys(FILES).map((name) => [name, [] as string[]])) as Record<
+    keyof typeof FILES,
+    string[]
+  >;
   for (const d of ts.getPreEmitDiagnostics(program)) {
-    const name = Object.entries(paths).find(([, file]) => file === d.file?.fileName)?.[0] as keyof typeof FILES | undefined;
+    const name = Object.entries(paths).find(([, file]) => file === d.file?.fileName)?.[0] as
+      | keyof typeof FILES
+      | undefined;
     if (!name || !d.file || d.start === undefined) continue;
     const { line } = d.file.getLineAndCharacterOfPosition(d.start);
     out[name].push(`${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
@@ -65,8 +72,16 @@ describe('scenario files in the editor', () => {
   it('accepts a correct one and names what is wrong in the others', { timeout: 180_000 }, () => {
     const diagnostics = compile();
     expect(diagnostics.correct).toEqual([]);
-    expect(diagnostics.misspelt).toEqual([expect.stringMatching(/^10: Type 'string' is not assignable to type 'string & \{ readonly "rat is not an option of short-conn-client": never; \}'/)]);
-    expect(diagnostics.wrongKind).toEqual([expect.stringMatching(/^9: Type '"http-servr"' is not assignable to type .*Did you mean '"http-server"'\?/)]);
-    expect(diagnostics.badUnit).toEqual([expect.stringMatching(/^9: Type '"5 seconds"' is not assignable to type 'DurationInput \| undefined'/)]);
+    expect(diagnostics.misspelt).toEqual([
+      expect.stringMatching(
+        /^10: Type 'string' is not assignable to type 'string & \{ readonly "rat is not an option of short-conn-client": never; \}'/,
+      ),
+    ]);
+    expect(diagnostics.wrongKind).toEqual([
+      expect.stringMatching(/^9: Type '"http-servr"' is not assignable to type .*Did you mean '"http-server"'\?/),
+    ]);
+    expect(diagnostics.badUnit).toEqual([
+      expect.stringMatching(/^9: Type '"5 seconds"' is not assignable to type 'DurationInput \| undefined'/),
+    ]);
   });
 });

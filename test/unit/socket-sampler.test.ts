@@ -21,10 +21,14 @@ describe('SocketSampler', () => {
       };
     }
     let clock = 0;
-    const sampler = new SocketSampler(100, () => {
-      order.push('now');
-      return (clock += 10);
-    }, () => undefined);
+    const sampler = new SocketSampler(
+      100,
+      () => {
+        order.push('now');
+        return (clock += 10);
+      },
+      () => undefined,
+    );
     // The census reads /proc/net/tcp{,6} only where netlink is refused; the cheap counters are read at every sample.
     const { source } = await sampler.censusSource();
     const sample = await sampler.sampleOnce();
@@ -32,7 +36,9 @@ describe('SocketSampler', () => {
     expect(SAMPLE_STAMP).toBe('reads-ended');
     expect(order.filter((x) => x === 'now')).toHaveLength(1);
     expect(order.at(-1)).toBe('now');
-    expect(new Set(order.slice(0, -1))).toEqual(new Set([...(source === 'proc' ? ['tcp', 'tcp6'] : []), 'sockstat', 'netstat', 'snmp']));
+    expect(new Set(order.slice(0, -1))).toEqual(
+      new Set([...(source === 'proc' ? ['tcp', 'tcp6'] : []), 'sockstat', 'netstat', 'snmp']),
+    );
     expect(sample.t).toBe(10);
   });
 });

@@ -81,7 +81,7 @@ describe('runThinkTimeUsers (closed model with think time)', () => {
     await expectDoneAt(u, 4);
   });
 
-  it('jitter spreads a round\'s starts over [0, jitter), the same in every run', async () => {
+  it("jitter spreads a round's starts over [0, jitter), the same in every run", async () => {
     const starts = async () => {
       const u = users({ users: 8, thinkMs: 100, pace: 'round', count: 8, jitterMs: 20 });
       const seen: number[] = [];
@@ -98,7 +98,7 @@ describe('runThinkTimeUsers (closed model with think time)', () => {
     expect(await starts()).toEqual(first);
   });
 
-  it('stop() cancels the users\' pending starts', async () => {
+  it("stop() cancels the users' pending starts", async () => {
     const u = users({ users: 2, thinkMs: 100, pace: 'user', count: 100 });
     await vi.advanceTimersByTimeAsync(0);
     u.answers[0]!(true);

@@ -30,7 +30,11 @@ describe('thresholds', () => {
 
   it('reads keys that hold dots themselves, such as kernel counters', () => {
     const report = { hosts: { proxy: { counters: { delta: { 'Tcp.ActiveOpens': 7, 'TcpExt.TW': 0 } } } } };
-    const [a, b, c] = evaluateThresholds(report, ['hosts.proxy.counters.delta.Tcp.ActiveOpens < 10', 'hosts.proxy.counters.delta.TcpExt.TW == 0', 'hosts.proxy.counters.delta.Tcp.Nope == 0']);
+    const [a, b, c] = evaluateThresholds(report, [
+      'hosts.proxy.counters.delta.Tcp.ActiveOpens < 10',
+      'hosts.proxy.counters.delta.TcpExt.TW == 0',
+      'hosts.proxy.counters.delta.Tcp.Nope == 0',
+    ]);
     expect(a).toMatchObject({ value: 7, ok: true });
     expect(b).toMatchObject({ value: 0, ok: true });
     expect(c).toMatchObject({ value: null, ok: false });

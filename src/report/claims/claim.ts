@@ -11,7 +11,13 @@ export type EvidenceRef =
   /** hosts.<host>.counters.delta[<counter>]: host-wide, so it speaks for a group only when the host has no other. */
   | { readonly from: 'counter'; readonly host: string; readonly counter: string }
   /** hosts.<host>.peak.peers.<role>[<peer>][<state>]: the census peak with one peer (ip:port or a source address). */
-  | { readonly from: 'peer-peak'; readonly host: string; readonly role: 'listen' | 'ephemeral'; readonly peer: string; readonly state: TcpStateName }
+  | {
+      readonly from: 'peer-peak';
+      readonly host: string;
+      readonly role: 'listen' | 'ephemeral';
+      readonly peer: string;
+      readonly state: TcpStateName;
+    }
   /** hosts.<host>.peak.total[<state>]: the census peak over the whole host. */
   | { readonly from: 'host-peak'; readonly host: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.sockstatTw: the kernel's own TIME_WAIT count at its highest sample. */
@@ -25,13 +31,23 @@ export type EvidenceRef =
   /** hosts.<host>.final[<state>]: the census at the last sample. */
   | { readonly from: 'host-final'; readonly host: string; readonly state: TcpStateName }
   /** hosts.<host>.peak.split[<state>][<role>]: the role's part of the total peak, in the sample that reached it. */
-  | { readonly from: 'split-peak'; readonly host: string; readonly role: 'listen' | 'ephemeral'; readonly state: TcpStateName }
+  | {
+      readonly from: 'split-peak';
+      readonly host: string;
+      readonly role: 'listen' | 'ephemeral';
+      readonly state: TcpStateName;
+    }
   /** hosts.<host>.peak.atMs[<state>]: when the census peak of the state was reached. */
   | { readonly from: 'peak-time'; readonly host: string; readonly state: TcpStateName }
   /** The time of the host's last sample. */
   | { readonly from: 'last-sample'; readonly host: string }
   /** The host's census count of a state at the last sample at or before the load's start or end. */
-  | { readonly from: 'series-at'; readonly host: string; readonly state: TcpStateName; readonly at: 'load-start' | 'load-end' }
+  | {
+      readonly from: 'series-at';
+      readonly host: string;
+      readonly state: TcpStateName;
+      readonly at: 'load-start' | 'load-end';
+    }
   /** When the load ran: the first load actor's start, the last one's end, or the time between (actor stats). */
   | { readonly from: 'load-window'; readonly edge: 'start' | 'end' | 'length' }
   /** hosts.<host>.sysctls[<name>], read back from the kernel, as a number. */
@@ -60,7 +76,27 @@ export type CaptureCount = 'connections' | 'localFirst' | 'peerFirst' | 'both' |
  */
 export type Derivation = 'sum' | 'ratio' | 'per';
 
-export const CLAIM_UNITS = ['connections', 'sockets', 'requests', 'connections per request', 'ports', 'count', 'errors', 'tries', 'ms', 's', 'per second', 'share', 'files', 'responses', 'segments', 'lines', 'log lines', 'entries', 'SYNs'] as const;
+export const CLAIM_UNITS = [
+  'connections',
+  'sockets',
+  'requests',
+  'connections per request',
+  'ports',
+  'count',
+  'errors',
+  'tries',
+  'ms',
+  's',
+  'per second',
+  'share',
+  'files',
+  'responses',
+  'segments',
+  'lines',
+  'log lines',
+  'entries',
+  'SYNs',
+] as const;
 export type ClaimUnit = (typeof CLAIM_UNITS)[number];
 
 export const CLAIM_NAMES = [
@@ -234,10 +270,20 @@ export const counter = (host: string, name: string): EvidenceRef => ({ from: 'co
 export const FIRST_CLOSE_COUNTERS = ['TcpExt.TW', 'TcpExt.TWKilled', 'TcpExt.TCPTimeWaitOverflow'] as const;
 export const firstCloseCounters = (host: string): EvidenceRef[] => FIRST_CLOSE_COUNTERS.map((c) => counter(host, c));
 
-export const actorStat = (actor: string, stat: string, ...key: string[]): EvidenceRef => ({ from: 'actor-stat', actor, stat, ...(key.length ? { key } : {}) });
+export const actorStat = (actor: string, stat: string, ...key: string[]): EvidenceRef => ({
+  from: 'actor-stat',
+  actor,
+  stat,
+  ...(key.length ? { key } : {}),
+});
 export const hostPeak = (host: string, state: TcpStateName): EvidenceRef => ({ from: 'host-peak', host, state });
 export const hostFinal = (host: string, state: TcpStateName): EvidenceRef => ({ from: 'host-final', host, state });
-export const peerPeak = (host: string, role: 'listen' | 'ephemeral', peer: string, state: TcpStateName): EvidenceRef => ({ from: 'peer-peak', host, role, peer, state });
+export const peerPeak = (
+  host: string,
+  role: 'listen' | 'ephemeral',
+  peer: string,
+  state: TcpStateName,
+): EvidenceRef => ({ from: 'peer-peak', host, role, peer, state });
 export const sockstatTw = (host: string): EvidenceRef => ({ from: 'sockstat-tw', host });
 export const sysctl = (host: string, name: string): EvidenceRef => ({ from: 'sysctl', host, name });
 export const portBudgetRef = (host: string, ports: number): EvidenceRef => ({ from: 'port-budget', host, ports });

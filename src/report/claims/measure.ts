@@ -23,7 +23,10 @@ export class ClaimSet {
   /** As maybe(), for evidence every report has (a host's counters and census): unreadable is a bug of the rule. */
   add(spec: ClaimSpec): Claim {
     const claim = this.maybe(spec);
-    if (!claim) throw new Error(`finding rule: the evidence of claim ${spec.name}${spec.of ? ` (${spec.of})` : ''} cannot be read from the report`);
+    if (!claim)
+      throw new Error(
+        `finding rule: the evidence of claim ${spec.name}${spec.of ? ` (${spec.of})` : ''} cannot be read from the report`,
+      );
     return claim;
   }
 

@@ -67,8 +67,13 @@ export function groupsOf(links: readonly Link[], host: string): Link[][] {
 }
 
 /** Where a host's census lists the other end of `links` (its end: client or server): role and peer key. */
-export function peerKeys(host: HostReport, links: readonly Link[], end: 'client' | 'server'): { role: 'listen' | 'ephemeral'; peer: string }[] {
-  if (end === 'client') return [...new Set(links.flatMap((l) => l.destinations))].map((peer) => ({ role: 'ephemeral', peer }));
+export function peerKeys(
+  host: HostReport,
+  links: readonly Link[],
+  end: 'client' | 'server',
+): { role: 'listen' | 'ephemeral'; peer: string }[] {
+  if (end === 'client')
+    return [...new Set(links.flatMap((l) => l.destinations))].map((peer) => ({ role: 'ephemeral', peer }));
   const seenAs = links[0]!.seenAs;
   const out: { role: 'listen' | 'ephemeral'; peer: string }[] = [{ role: 'listen', peer: seenAs }];
   // Reports made before roles came from the server ports listed a closed listener's sockets as ephemeral,
@@ -85,23 +90,46 @@ function peerCounts(host: HostReport, links: readonly Link[], end: 'client' | 's
   return peerKeys(host, links, end).map((k) => host.peak.peers[k.role][k.peer] ?? {});
 }
 
-const sum = (counts: Counts[], ...states: string[]) => counts.reduce((s, c) => s + states.reduce((t, st) => t + (c[st] ?? 0), 0), 0);
+const sum = (counts: Counts[], ...states: string[]) =>
+  counts.reduce((s, c) => s + states.reduce((t, st) => t + (c[st] ?? 0), 0), 0);
 
 /** One host's evidence as the `end` of `mine` (links it shares one role in). */
-function hostSide(hosts: Hosts, all: readonly Link[], mine: readonly Link[], name: string, end: 'client' | 'server'): SideEvidence {
+function hostSide(
+  hosts: Hosts,
+  all: readonly Link[],
+  mine: readonly Link[],
+  name: string,
+  end: 'client' | 'server',
+): SideEvidence {
   const host = hosts[name]!;
   const counts = peerCounts(host, mine, end);
   // One TIME_WAIT per 4-tuple: toward each destination no more than the client's ports.
-  const perDestination = end === 'client' ? mine[0]!.ownPorts ?? portBudget(host.sysctls)?.budget : undefined;
-  const ports = perDestination === undefined ? undefined : perDestination * new Set(mine.flatMap((l) => l.destinations)).size;
-  const peer = { timeWait: capPeer(sum(counts, 'TIME_WAIT'), host, ports), finWait: sum(counts, 'FIN_WAIT1', 'FIN_WAIT2'), closeWait: sum(counts, 'CLOSE_WAIT') };
+  const perDestination = end === 'client' ? (mine[0]!.ownPorts ?? portBudget(host.sysctls)?.budget) : undefined;
+  const ports =
+    perDestination === undefined ? undefined : perDestination * new Set(mine.flatMap((l) => l.destinations)).size;
+  const peer = {
+    timeWait: capPeer(sum(counts, 'TIME_WAIT'), host, ports),
+    finWait: sum(counts, 'FIN_WAIT1', 'FIN_WAIT2'),
+    closeWait: sum(counts, 'CLOSE_WAIT'),
+  };
   // The host's counters are these connections' when its census saw TIME_WAIT with no peer of any other group it is in.
   const others = groupsOf(all, name).filter((g) => !g.some((l) => mine.includes(l)));
   const attributable = others.every((g) => {
     const asServer = g[0]!.server === name;
-    return sum(peerCounts(host, asServer ? g : g.filter((l) => l.client === name), asServer ? 'server' : 'client'), 'TIME_WAIT') === 0;
+    return (
+      sum(
+        peerCounts(host, asServer ? g : g.filter((l) => l.client === name), asServer ? 'server' : 'client'),
+        'TIME_WAIT',
+      ) === 0
+    );
   });
-  return { hosts: [name], count: attributable ? firstCloses(host) : peer.timeWait, basis: attributable ? 'counters' : 'census', peer, resets: host.counters.delta['Tcp.OutRsts'] ?? 0 };
+  return {
+    hosts: [name],
+    count: attributable ? firstCloses(host) : peer.timeWait,
+    basis: attributable ? 'counters' : 'census',
+    peer,
+    resets: host.counters.delta['Tcp.OutRsts'] ?? 0,
+  };
 }
 
 function combine(sides: SideEvidence[]): SideEvidence {
@@ -124,13 +152,36 @@ export function closerEvidence(hosts: Hosts, all: readonly Link[], group: readon
   const clientHosts = [...new Set(group.map((l) => l.client))];
   if (!serverHost || !hosts[serverHost] || clientHosts.some((c) => !hosts[c])) return undefined;
   const server = hostSide(hosts, all, group, serverHost, 'server');
-  const client = combine(clientHosts.map((c) => hostSide(hosts, all, group.filter((l) => l.client === c), c, 'client')));
+  const client = combine(
+    clientHosts.map((c) =>
+      hostSide(
+        hosts,
+        all,
+        group.filter((l) => l.client === c),
+        c,
+        'client',
+      ),
+    ),
+  );
   const first = firstCloser(client.count, server.count);
-  const halfClosedBy = first !== 'none' ? undefined
-    : server.peer.finWait > 0 && client.peer.closeWait > 0 && client.peer.finWait === 0 ? 'server'
-    : client.peer.finWait > 0 && server.peer.closeWait > 0 && server.peer.finWait === 0 ? 'client'
-    : undefined;
-  return { links: group, serverHost, clientHosts, seenAs: group[0]!.seenAs, client, server, first, ...(halfClosedBy ? { halfClosedBy } : {}) };
+  const halfClosedBy =
+    first !== 'none'
+      ? undefined
+      : server.peer.finWait > 0 && client.peer.closeWait > 0 && client.peer.finWait === 0
+        ? 'server'
+        : client.peer.finWait > 0 && server.peer.closeWait > 0 && server.peer.finWait === 0
+          ? 'client'
+          : undefined;
+  return {
+    links: group,
+    serverHost,
+    clientHosts,
+    seenAs: group[0]!.seenAs,
+    client,
+    server,
+    first,
+    ...(halfClosedBy ? { halfClosedBy } : {}),
+  };
 }
 
 /** Evidence for every peer group a host takes part in. */
@@ -147,15 +198,32 @@ export function firstCloser(client: number, server: number): FirstCloser {
 }
 
 /** Connections made in a group, and the evidence: the server host's Tcp.PassiveOpens when it serves this group only. */
-export function groupConnections(hosts: Hosts, all: readonly Link[], e: CloserEvidence, connected: (actor: string) => number | undefined): { count: number; basis: string; refs: EvidenceRef[] } | undefined {
+export function groupConnections(
+  hosts: Hosts,
+  all: readonly Link[],
+  e: CloserEvidence,
+  connected: (actor: string) => number | undefined,
+): { count: number; basis: string; refs: EvidenceRef[] } | undefined {
   const server = hosts[e.serverHost];
-  if (server && groupsOf(all, e.serverHost).length === 1 && linksOf(all, e.serverHost).every((l) => l.server === e.serverHost)) {
-    return { count: server.counters.delta['Tcp.PassiveOpens'] ?? 0, basis: `Tcp.PassiveOpens on host ${e.serverHost}`, refs: [counter(e.serverHost, 'Tcp.PassiveOpens')] };
+  if (
+    server &&
+    groupsOf(all, e.serverHost).length === 1 &&
+    linksOf(all, e.serverHost).every((l) => l.server === e.serverHost)
+  ) {
+    return {
+      count: server.counters.delta['Tcp.PassiveOpens'] ?? 0,
+      basis: `Tcp.PassiveOpens on host ${e.serverHost}`,
+      refs: [counter(e.serverHost, 'Tcp.PassiveOpens')],
+    };
   }
   const actors = e.links.flatMap((l) => l.clientActors);
   const counts = actors.map(connected);
   if (counts.every((c) => typeof c === 'number')) {
-    return { count: counts.reduce((a, b) => a! + b!, 0)!, basis: `connections made by ${actors.join(', ')}`, refs: actors.map((actor) => ({ from: 'actor-stat', actor, stat: 'connected' })) };
+    return {
+      count: counts.reduce((a, b) => a! + b!, 0)!,
+      basis: `connections made by ${actors.join(', ')}`,
+      refs: actors.map((actor) => ({ from: 'actor-stat', actor, stat: 'connected' })),
+    };
   }
   return undefined;
 }

@@ -23,11 +23,20 @@ export interface GatewayDestination {
 /** The destinations (ip:port) the actors on `behind` dial, in the order first dialled. */
 export function destinationsThrough(plan: Plan, behind: readonly HostPlan[]): GatewayDestination[] {
   const names = new Set(behind.map((h) => h.name));
-  const out = new Map<string, { host: string; address: string; port: number; actors: string[]; pools: { actor: string; connections: number }[] }>();
+  const out = new Map<
+    string,
+    { host: string; address: string; port: number; actors: string[]; pools: { actor: string; connections: number }[] }
+  >();
   for (const actor of Object.values(plan.actors).filter((a) => names.has(a.host))) {
     for (const dial of connectionsOf(actor).dials) {
       const key = endpointText(dial.to.address, dial.to.port);
-      const d = out.get(key) ?? { host: dial.to.host, address: dial.to.address, port: dial.to.port, actors: [], pools: [] };
+      const d = out.get(key) ?? {
+        host: dial.to.host,
+        address: dial.to.address,
+        port: dial.to.port,
+        actors: [],
+        pools: [],
+      };
       d.actors.push(actor.name);
       if (dial.perRequest.pooled) d.pools.push({ actor: actor.name, connections: dial.perRequest.connections });
       out.set(key, d);

@@ -29,7 +29,12 @@ export interface Link {
 }
 
 /** The address a packet from `from` to `to` carries as its source once it reaches `to`, and the gateway that rewrote it. */
-function sourceSeen(plan: Plan, from: HostPlan, to: HostPlan, bind: string | undefined): { seenAs: string; via?: string } {
+function sourceSeen(
+  plan: Plan,
+  from: HostPlan,
+  to: HostPlan,
+  bind: string | undefined,
+): { seenAs: string; via?: string } {
   for (const route of from.routes ?? []) {
     if (!addressInSubnet(to.address, route.to)) continue;
     const gw = Object.values(plan.hosts).find((h) => h.interfaces?.some((i) => i.address === route.via));
@@ -41,7 +46,19 @@ function sourceSeen(plan: Plan, from: HostPlan, to: HostPlan, bind: string | und
 }
 
 export function planLinks(plan: Plan): Link[] {
-  const byPair = new Map<string, { client: string; server: string; clientActors: Set<string>; serverActors: Set<string>; destinations: Set<string>; seenAs: string; via?: string; ownPorts?: number }>();
+  const byPair = new Map<
+    string,
+    {
+      client: string;
+      server: string;
+      clientActors: Set<string>;
+      serverActors: Set<string>;
+      destinations: Set<string>;
+      seenAs: string;
+      via?: string;
+      ownPorts?: number;
+    }
+  >();
   for (const actor of Object.values(plan.actors)) {
     for (const dial of connectionsOf(actor).dials) {
       const t = dial.to;
@@ -52,7 +69,17 @@ export function planLinks(plan: Plan): Link[] {
       let link = byPair.get(key);
       if (!link) {
         const seen = sourceSeen(plan, from, to, dial.sourceAddress);
-        byPair.set(key, (link = { client: actor.host, server: t.host, clientActors: new Set(), serverActors: new Set(), destinations: new Set(), ...seen }));
+        byPair.set(
+          key,
+          (link = {
+            client: actor.host,
+            server: t.host,
+            clientActors: new Set(),
+            serverActors: new Set(),
+            destinations: new Set(),
+            ...seen,
+          }),
+        );
       }
       const own = ownPortCount(dial.localPorts);
       if (own !== undefined) link.ownPorts = Math.max(link.ownPorts ?? 0, own);
@@ -61,7 +88,12 @@ export function planLinks(plan: Plan): Link[] {
       link.destinations.add(endpointText(t.address, t.port));
     }
   }
-  return [...byPair.values()].map((l) => ({ ...l, clientActors: [...l.clientActors], serverActors: [...l.serverActors], destinations: [...l.destinations] }));
+  return [...byPair.values()].map((l) => ({
+    ...l,
+    clientActors: [...l.clientActors],
+    serverActors: [...l.serverActors],
+    destinations: [...l.destinations],
+  }));
 }
 
 /** The links a host takes part in, on either end. */
@@ -70,9 +102,15 @@ export function linksOf(links: readonly Link[], host: string): Link[] {
 }
 
 /** The hosts a host's census lists under one per-peer key: the servers of that ip:port, or the clients seen from that address. */
-export function hostsOfPeerKey(links: readonly Link[], host: string, role: 'listen' | 'ephemeral', key: string): string[] {
-  const found = role === 'ephemeral'
-    ? links.filter((l) => l.client === host && l.destinations.includes(key)).map((l) => l.server)
-    : links.filter((l) => l.server === host && l.seenAs === key).map((l) => l.client);
+export function hostsOfPeerKey(
+  links: readonly Link[],
+  host: string,
+  role: 'listen' | 'ephemeral',
+  key: string,
+): string[] {
+  const found =
+    role === 'ephemeral'
+      ? links.filter((l) => l.client === host && l.destinations.includes(key)).map((l) => l.server)
+      : links.filter((l) => l.server === host && l.seenAs === key).map((l) => l.client);
   return [...new Set(found)];
 }

@@ -34,12 +34,16 @@ export function poolsOf(plan: Plan, report: Pick<Report, 'hosts' | 'actors'>): P
     const dial = model.dials.length === 1 ? model.dials[0]! : undefined;
     const per = dial?.perRequest;
     if (!dial || !per?.pooled || per.beyondPool?.request !== 'opens-and-closes') continue;
-    const loads = relays(model) ? Object.values(plan.actors).filter((a) => a.connect?.actor === owner.name && connectionsOf(a).load) : [owner];
+    const loads = relays(model)
+      ? Object.values(plan.actors).filter((a) => a.connect?.actor === owner.name && connectionsOf(a).load)
+      : [owner];
     const each = loads.map((a) => concurrencyOf(connectionsOf(a)));
     if (loads.length === 0 || each.some((c) => c === undefined)) continue;
     const host = report.hosts[owner.host];
     if (!host) continue;
-    const dialling = Object.values(plan.actors).filter((a) => a.host === owner.host && connectionsOf(a).dials.length > 0);
+    const dialling = Object.values(plan.actors).filter(
+      (a) => a.host === owner.host && connectionsOf(a).dials.length > 0,
+    );
     out.push({
       owner,
       dial,
@@ -50,7 +54,7 @@ export function poolsOf(plan: Plan, report: Pick<Report, 'hosts' | 'actors'>): P
       waves: each.length === 1 && each[0]!.together,
       requests: loads.reduce((sum, a) => sum + (stat(report.actors[a.name], 'responses') ?? 0), 0),
       loadMs: Math.max(...loads.map((a) => stat(report.actors[a.name], 'durationMs') ?? 0)),
-      opens: dialling.length === 1 ? host.counters.delta['Tcp.ActiveOpens'] ?? 0 : null,
+      opens: dialling.length === 1 ? (host.counters.delta['Tcp.ActiveOpens'] ?? 0) : null,
     });
   }
   return out;

@@ -18,7 +18,10 @@ export const ALL_PORTS = 0.9;
 export function portHolders(host: HostReport, destination: string, budget?: number): PortHolders {
   const peer = host.peak.peers.ephemeral[destination] ?? {};
   const states = (Object.entries(peer) as [TcpStateName, number][])
-    .map(([state, k]) => [state, state === 'TIME_WAIT' ? capPeer(k, host, budget) : Math.min(k, budget ?? Infinity)] as const)
+    .map(
+      ([state, k]) =>
+        [state, state === 'TIME_WAIT' ? capPeer(k, host, budget) : Math.min(k, budget ?? Infinity)] as const,
+    )
     .filter(([, k]) => k > 0)
     .sort((a, b) => b[1] - a[1]);
   return { states, timeWait: states.find(([s]) => s === 'TIME_WAIT')?.[1] ?? 0, top: states[0] };

@@ -57,7 +57,10 @@ export function terminationMeaning(key: string): string | undefined {
   const bad = Number(status) >= 500;
   if (who === '-' || who === 'C' || who === 'c') return bad ? `status ${status} passed on from the server` : undefined;
   if (who === 's' && when === 'Q') return `the queue timeout expired before a server was free (status ${status})`;
-  return `${WHO[who] ?? `termination ${who}`} ${WHEN[when] ?? ''}`.trim() + (Number(status) > 0 ? ` (status ${status})` : ' (no status sent)');
+  return (
+    `${WHO[who] ?? `termination ${who}`} ${WHEN[when] ?? ''}`.trim() +
+    (Number(status) > 0 ? ` (status ${status})` : ' (no status sent)')
+  );
 }
 
 /** What an actor's own log counted as lost, most first; empty for an actor with no such log or no loss. */
@@ -67,11 +70,23 @@ export function serverLosses(name: string, a: ActorReport | undefined): ServerLo
   const causes: Record<string, number | undefined> = stat(a, 'errorLog')?.causes ?? {};
   for (const [cause, count = 0] of Object.entries(causes)) {
     const meaning = LOSS_CAUSES[cause];
-    if (meaning && count > 0) out.push({ what: cause, meaning, count, ref: { from: 'actor-stat', actor: name, stat: 'errorLog', key: ['causes', cause] } });
+    if (meaning && count > 0)
+      out.push({
+        what: cause,
+        meaning,
+        count,
+        ref: { from: 'actor-stat', actor: name, stat: 'errorLog', key: ['causes', cause] },
+      });
   }
   for (const [key, count] of Object.entries(stat(a, 'terminations') ?? {})) {
     const meaning = terminationMeaning(key);
-    if (meaning && count > 0) out.push({ what: key, meaning, count, ref: { from: 'actor-stat', actor: name, stat: 'terminations', key: [key] } });
+    if (meaning && count > 0)
+      out.push({
+        what: key,
+        meaning,
+        count,
+        ref: { from: 'actor-stat', actor: name, stat: 'terminations', key: [key] },
+      });
   }
   return out.sort((x, y) => y.count - x.count);
 }

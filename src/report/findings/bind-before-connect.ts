@@ -9,7 +9,7 @@ import { ClaimSet } from '../claims/measure.ts';
 import type { FindingInput } from './rule.ts';
 import { n, syscallNames, times } from './words.ts';
 
-const errorsOf = (stats: ActorReport | undefined) => (stat(stats, 'errors') ?? {});
+const errorsOf = (stats: ActorReport | undefined) => stat(stats, 'errors') ?? {};
 /** A flood's connections toward one destination. */
 interface Flood {
   readonly name: string;
@@ -47,24 +47,60 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): Findi
     const peers = [...new Set(actors.map((a) => a.dial.to.host))];
     const its = { peers };
     const counted = names.filter((a) => typeof stat(report.actors[a], 'connected') === 'number');
-    const connected = set.add({ name: 'connections', unit: 'connections', plus: counted.map((a) => actorStat(a, 'connected')), ...its });
-    const ports = set.add({ name: 'portBudget', unit: 'ports', plus: [portBudgetRef(hostName, budget.budget)], ...its });
+    const connected = set.add({
+      name: 'connections',
+      unit: 'connections',
+      plus: counted.map((a) => actorStat(a, 'connected')),
+      ...its,
+    });
+    const ports = set.add({
+      name: 'portBudget',
+      unit: 'ports',
+      plus: [portBudgetRef(hostName, budget.budget)],
+      ...its,
+    });
     const failed = (code: string) => {
       const reporting = names.filter((a) => errorsOf(report.actors[a])[code]);
       if (!reporting.length) return undefined;
-      const count = set.add({ name: 'errors', of: code, unit: 'errors', plus: reporting.map((a) => actorStat(a, 'errors', code, 'count')), ...its });
-      const calls = [...new Set(reporting.flatMap((a) => Object.keys(errorsOf(report.actors[a])[code]!.syscalls)))].map((call) => set.add({ name: 'syscallErrors', of: `${code} ${call}`, unit: 'errors', plus: reporting.filter((a) => errorsOf(report.actors[a])[code]!.syscalls[call] !== undefined).map((a) => actorStat(a, 'errors', code, 'syscalls', call)), ...its }));
+      const count = set.add({
+        name: 'errors',
+        of: code,
+        unit: 'errors',
+        plus: reporting.map((a) => actorStat(a, 'errors', code, 'count')),
+        ...its,
+      });
+      const calls = [...new Set(reporting.flatMap((a) => Object.keys(errorsOf(report.actors[a])[code]!.syscalls)))].map(
+        (call) =>
+          set.add({
+            name: 'syscallErrors',
+            of: `${code} ${call}`,
+            unit: 'errors',
+            plus: reporting
+              .filter((a) => errorsOf(report.actors[a])[code]!.syscalls[call] !== undefined)
+              .map((a) => actorStat(a, 'errors', code, 'syscalls', call)),
+            ...its,
+          }),
+      );
       return { count, calls: syscallNames(calls, code) };
     };
     // What held its ports toward these destinations: their per-peer TIME_WAIT, capped by the host's own count.
-    const timeWait = () => set.add({ name: 'peerTimeWait', unit: 'sockets', plus: destinations.map((d) => peerPeak(hostName, 'ephemeral', d, 'TIME_WAIT')), cap: [hostPeak(hostName, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(hostName)] : [])], ...its, end: 'client' });
+    const timeWait = () =>
+      set.add({
+        name: 'peerTimeWait',
+        unit: 'sockets',
+        plus: destinations.map((d) => peerPeak(hostName, 'ephemeral', d, 'TIME_WAIT')),
+        cap: [hostPeak(hostName, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(hostName)] : [])],
+        ...its,
+        end: 'client',
+      });
     const head = `Host ${hostName} opened ${n(connected.value)} connections toward ${destinations.length} destinations (${destinations.join(', ')}) = ${times(connected.value, ports.value)} its ${n(ports.value)}-port budget (ip_local_port_range ${budget.range})`;
     const inUse = failed('EADDRINUSE');
     const notAvail = failed('EADDRNOTAVAIL');
 
     if (mode === 'plain') {
       let s = `${head}, calling connect() without bind(): the kernel picks the source port for the whole 4-tuple, so one port serves every destination and the budget counts per destination ip:port.`;
-      if (notAvail) s += ` It failed with EADDRNOTAVAIL (${notAvail.calls}) ${n(notAvail.count.value)} times, once each destination's ports were held (its TIME_WAIT toward them peaked at ${n(timeWait().value)}).`;
+      if (notAvail)
+        s += ` It failed with EADDRNOTAVAIL (${notAvail.calls}) ${n(notAvail.count.value)} times, once each destination's ports were held (its TIME_WAIT toward them peaked at ${n(timeWait().value)}).`;
       out.push(set.finding('bind-before-connect', hostName, peers, s));
       continue;
     }
@@ -75,21 +111,34 @@ export function bindBeforeConnectFindings({ plan, report }: FindingInput): Findi
     if (inUse) {
       s += ` Once the ports were taken (its TIME_WAIT toward those destinations peaked at ${n(timeWait().value)}), bind() found none free: EADDRINUSE ("Address already in use") ${n(inUse.count.value)} times, reported by ${inUse.calls}`;
       // libuv keeps bind()'s EADDRINUSE in delayed_error and returns it from the connect (or listen) call.
-      s += inUse.calls === 'connect()' ? ' because libuv holds bind()\'s EADDRINUSE back and returns it from connect().' : '.';
-      s += ' A port held by any socket, TIME_WAIT included, is not handed out by bind() again, whatever the destination: the budget counts per host.';
-      s += ' What would change it: connect() without binding (a port per destination 4-tuple), IP_BIND_ADDRESS_NO_PORT (node does not expose it), net.ipv4.ip_autobind_reuse=1, keep-alive, or a wider ip_local_port_range.';
+      s +=
+        inUse.calls === 'connect()'
+          ? " because libuv holds bind()'s EADDRINUSE back and returns it from connect()."
+          : '.';
+      s +=
+        ' A port held by any socket, TIME_WAIT included, is not handed out by bind() again, whatever the destination: the budget counts per host.';
+      s +=
+        ' What would change it: connect() without binding (a port per destination 4-tuple), IP_BIND_ADDRESS_NO_PORT (node does not expose it), net.ipv4.ip_autobind_reuse=1, keep-alive, or a wider ip_local_port_range.';
     }
     if (autobindReuse === '1' && connected.value > ports.value) {
       s += ` With net.ipv4.ip_autobind_reuse=1, bind(ip, 0) handed out ports already held by sockets that set SO_REUSEADDR (libuv sets it on every TCP bind), so one port served several destinations again.`;
     }
-    const recycled = set.add({ name: 'counter', of: 'TcpExt.TWRecycled', unit: 'count', plus: [counter(hostName, 'TcpExt.TWRecycled')], ...its });
+    const recycled = set.add({
+      name: 'counter',
+      of: 'TcpExt.TWRecycled',
+      unit: 'count',
+      plus: [counter(hostName, 'TcpExt.TWRecycled')],
+      ...its,
+    });
     if (recycled.value > 0) {
       s += ` connect() took over ${n(recycled.value)} 4-tuples still in TIME_WAIT (TcpExt.TWRecycled +${n(recycled.value)})`;
-      s += host.sysctls['net.ipv4.tcp_tw_reuse'] === '0'
-        ? ' although net.ipv4.tcp_tw_reuse=0: for a port that was bound explicitly, this kernel reuses a TIME_WAIT entry that has timestamps without consulting tcp_tw_reuse, which gates only the ports connect() picks itself.'
-        : '.';
+      s +=
+        host.sysctls['net.ipv4.tcp_tw_reuse'] === '0'
+          ? ' although net.ipv4.tcp_tw_reuse=0: for a port that was bound explicitly, this kernel reuses a TIME_WAIT entry that has timestamps without consulting tcp_tw_reuse, which gates only the ports connect() picks itself.'
+          : '.';
     }
-    if (notAvail) s += ` EADDRNOTAVAIL ${n(notAvail.count.value)} times (${notAvail.calls}): the port bind() chose was in use toward that very destination and could not be taken over.`;
+    if (notAvail)
+      s += ` EADDRNOTAVAIL ${n(notAvail.count.value)} times (${notAvail.calls}): the port bind() chose was in use toward that very destination and could not be taken over.`;
     out.push(set.finding('bind-before-connect', hostName, peers, s));
   }
   return out;

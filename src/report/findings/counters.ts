@@ -9,10 +9,19 @@ export function counterFindings({ plan, report }: FindingInput): Finding[] {
   const out: Finding[] = [];
   for (const [name, host] of Object.entries(report.hosts)) {
     const set = new ClaimSet({ plan, report });
-    const moved = KEY_COUNTERS.filter((k) => host.counters.delta[k]).map((k) => set.add({ name: 'counter', of: k, unit: 'count', plus: [counter(name, k)], peers: [] }));
+    const moved = KEY_COUNTERS.filter((k) => host.counters.delta[k]).map((k) =>
+      set.add({ name: 'counter', of: k, unit: 'count', plus: [counter(name, k)], peers: [] }),
+    );
     if (!moved.length) continue;
     const tw = set.add({ name: 'sockstatTwPeak', unit: 'sockets', plus: [sockstatTw(name)], peers: [] });
-    out.push(set.finding('counters', name, [], `Kernel counters on host ${name}: ${moved.map(counterWords).join(', ')}; the kernel's own TIME_WAIT count (sockstat tw) peaked at ${n(tw.value)}.`));
+    out.push(
+      set.finding(
+        'counters',
+        name,
+        [],
+        `Kernel counters on host ${name}: ${moved.map(counterWords).join(', ')}; the kernel's own TIME_WAIT count (sockstat tw) peaked at ${n(tw.value)}.`,
+      ),
+    );
   }
   return out;
 }

@@ -18,11 +18,28 @@ export interface HoldersText {
 const OPEN = new Set(['ESTABLISHED', 'CLOSE_WAIT', 'SYN_SENT']);
 
 /** Claims of what held `name`'s ports toward `destination` (for the group with `peers`), and their words. */
-export function holdersText(set: ClaimSet, name: string, host: HostReport, destination: string, peers: readonly string[], budget?: number): HoldersText {
+export function holdersText(
+  set: ClaimSet,
+  name: string,
+  host: HostReport,
+  destination: string,
+  peers: readonly string[],
+  budget?: number,
+): HoldersText {
   const claims: Claim[] = portHolders(host, destination, budget).states.map(([state]) => {
     // A per-peer peak is never more than the budget's ports; TIME_WAIT never more than the host's own capped count.
-    const cap = [...(budget !== undefined ? [portBudgetRef(name, budget)] : []), ...(state === 'TIME_WAIT' ? [hostPeak(name, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(name)] : [])] : [])];
-    return set.add({ name: 'peerStatePeak', of: state, unit: 'sockets', plus: [peerPeak(name, 'ephemeral', destination, state)], ...(cap.length ? { cap } : {}), peers });
+    const cap = [
+      ...(budget !== undefined ? [portBudgetRef(name, budget)] : []),
+      ...(state === 'TIME_WAIT' ? [hostPeak(name, 'TIME_WAIT'), ...(host.samples > 0 ? [sockstatTw(name)] : [])] : []),
+    ];
+    return set.add({
+      name: 'peerStatePeak',
+      of: state,
+      unit: 'sockets',
+      plus: [peerPeak(name, 'ephemeral', destination, state)],
+      ...(cap.length ? { cap } : {}),
+      peers,
+    });
   });
   const timeWait = claims.find((c) => c.of === 'TIME_WAIT')?.value ?? 0;
   const open = claims.filter((c) => OPEN.has(c.of!)).reduce((a, c) => a + c.value, 0);

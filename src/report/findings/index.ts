@@ -28,14 +28,41 @@ import { timeWaitFindings } from './time-wait.ts';
 import { timeWaitTakeoverFindings } from './time-wait-takeover.ts';
 import { twOverflowFindings } from './tw-overflow.ts';
 
-const RULES: readonly FindingRule[] = [timeWaitFindings, timeWaitTakeoverFindings, twOverflowFindings, loadErrorFindings, serverLossFindings, proxyUpstreamFindings, poolSmallerThanLoadFindings, keepaliveRaceFindings, bindBeforeConnectFindings, dualStackFindings, fdLimitFindings, listenBacklogFindings, addressInUseFindings, fixedLocalPortFindings, natSingleSourceFindings, conntrackFindings, natInsertRaceFindings, closeWaitFindings, finWait2Findings, resetFindings, packetFindings, keepAliveFindings, counterFindings];
+const RULES: readonly FindingRule[] = [
+  timeWaitFindings,
+  timeWaitTakeoverFindings,
+  twOverflowFindings,
+  loadErrorFindings,
+  serverLossFindings,
+  proxyUpstreamFindings,
+  poolSmallerThanLoadFindings,
+  keepaliveRaceFindings,
+  bindBeforeConnectFindings,
+  dualStackFindings,
+  fdLimitFindings,
+  listenBacklogFindings,
+  addressInUseFindings,
+  fixedLocalPortFindings,
+  natSingleSourceFindings,
+  conntrackFindings,
+  natInsertRaceFindings,
+  closeWaitFindings,
+  finWait2Findings,
+  resetFindings,
+  packetFindings,
+  keepAliveFindings,
+  counterFindings,
+];
 
 type Input = Pick<Report, 'hosts' | 'actors' | 'predictions' | 'durationMs'> & Partial<Pick<Report, 'captures'>>;
 
 /** Every finding's sentence, and its claims (by index into the sentences). */
 export function findingsWithClaims(plan: Plan, report: Input): { findings: string[]; claims: FindingClaims[] } {
   const all = RULES.flatMap((rule) => rule({ plan, report }));
-  return { findings: all.map((f) => f.text), claims: all.map((f, finding) => ({ finding, rule: f.rule, host: f.host, peers: f.peers, claims: f.claims })) };
+  return {
+    findings: all.map((f) => f.text),
+    claims: all.map((f, finding) => ({ finding, rule: f.rule, host: f.host, peers: f.peers, claims: f.claims })),
+  };
 }
 
 export function findings(plan: Plan, report: Input): string[] {

@@ -22,43 +22,122 @@ export function listenBacklogFindings({ plan, report }: FindingInput): Finding[]
     const peers = [...new Set(clients.map((c) => c.host))];
     // The listener's counters and census are its host's, whatever the clients.
     const whole = { peers: [] };
-    const overflows = set.add({ name: 'counter', of: 'TcpExt.ListenOverflows', unit: 'count', plus: [counter(actor.host, 'TcpExt.ListenOverflows')], ...whole });
-    const drops = set.add({ name: 'counter', of: 'TcpExt.ListenDrops', unit: 'count', plus: [counter(actor.host, 'TcpExt.ListenDrops')], ...whole });
+    const overflows = set.add({
+      name: 'counter',
+      of: 'TcpExt.ListenOverflows',
+      unit: 'count',
+      plus: [counter(actor.host, 'TcpExt.ListenOverflows')],
+      ...whole,
+    });
+    const drops = set.add({
+      name: 'counter',
+      of: 'TcpExt.ListenDrops',
+      unit: 'count',
+      plus: [counter(actor.host, 'TcpExt.ListenDrops')],
+      ...whole,
+    });
     let s = `The accept queue of actor ${actor.name} on host ${actor.host} (port ${accepts.port}) overflowed: TcpExt.ListenOverflows +${n(overflows.value)}, ListenDrops +${n(drops.value)}.`;
-    const pause = set.add({ name: 'planned', of: 'acceptAfterMs', unit: 'ms', plus: [{ from: 'model', actor: actor.name, field: 'acceptAfterMs' }], ...whole });
-    if (pause.value > 0) s += ` It accepted nothing for its first ${duration(pause.value)}, while the kernel completed handshakes into the queue by itself.`;
-    const depth = set.maybe({ name: 'acceptQueueAtResume', unit: 'connections', plus: [actorStat(actor.name, 'queuedAtResume')], ...whole });
-    const backlog = depth && set.maybe({ name: 'planned', of: 'backlog', unit: 'connections', plus: [{ from: 'model', actor: actor.name, field: 'backlog' }], ...whole });
+    const pause = set.add({
+      name: 'planned',
+      of: 'acceptAfterMs',
+      unit: 'ms',
+      plus: [{ from: 'model', actor: actor.name, field: 'acceptAfterMs' }],
+      ...whole,
+    });
+    if (pause.value > 0)
+      s += ` It accepted nothing for its first ${duration(pause.value)}, while the kernel completed handshakes into the queue by itself.`;
+    const depth = set.maybe({
+      name: 'acceptQueueAtResume',
+      unit: 'connections',
+      plus: [actorStat(actor.name, 'queuedAtResume')],
+      ...whole,
+    });
+    const backlog =
+      depth &&
+      set.maybe({
+        name: 'planned',
+        of: 'backlog',
+        unit: 'connections',
+        plus: [{ from: 'model', actor: actor.name, field: 'backlog' }],
+        ...whole,
+      });
     if (depth && backlog) {
-      const somaxconn = set.maybe({ name: 'sysctl', of: 'net.core.somaxconn', unit: 'connections', plus: [sysctl(actor.host, 'net.core.somaxconn')], ...whole });
+      const somaxconn = set.maybe({
+        name: 'sysctl',
+        of: 'net.core.somaxconn',
+        unit: 'connections',
+        plus: [sysctl(actor.host, 'net.core.somaxconn')],
+        ...whole,
+      });
       const cap = somaxconn ? Math.min(backlog.value, somaxconn.value) : backlog.value;
       s += ` When it began to accept, its accept queue held ${n(depth.value)} connections (rx_queue of the listening socket in /proc/net/tcp), against listen(${n(backlog.value)}) capped by net.core.somaxconn ${somaxconn ? n(somaxconn.value) : '?'} = ${n(cap)}`;
-      s += depth.value === cap + 1 ? ': this kernel admits one more than the backlog.' : depth.value === cap ? '.' : ` (not full: ${n(depth.value)} of ${n(cap)}).`;
+      s +=
+        depth.value === cap + 1
+          ? ': this kernel admits one more than the backlog.'
+          : depth.value === cap
+            ? '.'
+            : ` (not full: ${n(depth.value)} of ${n(cap)}).`;
     }
-    const synRecv = set.add({ name: 'statePeak', of: 'SYN_RECV', unit: 'sockets', plus: [hostPeak(actor.host, 'SYN_RECV'), hostPeak(actor.host, 'NEW_SYN_RECV')], ...whole });
-    s += synRecv.value === 0
-      ? ` With the queue full the kernel dropped new SYNs outright: SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}, no half-open connection waited.`
-      : ` SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}: handshakes whose final ACK met a full queue were dropped and their SYN-ACK resent.`;
+    const synRecv = set.add({
+      name: 'statePeak',
+      of: 'SYN_RECV',
+      unit: 'sockets',
+      plus: [hostPeak(actor.host, 'SYN_RECV'), hostPeak(actor.host, 'NEW_SYN_RECV')],
+      ...whole,
+    });
+    s +=
+      synRecv.value === 0
+        ? ` With the queue full the kernel dropped new SYNs outright: SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}, no half-open connection waited.`
+        : ` SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}: handshakes whose final ACK met a full queue were dropped and their SYN-ACK resent.`;
     for (const c of clients) {
       const cs = report.actors[c.name];
       if (!cs || !report.hosts[c.host]) continue;
       const its = { peers: [actor.host] };
-      const synSent = set.add({ name: 'statePeak', of: 'SYN_SENT', unit: 'sockets', plus: [hostPeak(c.host, 'SYN_SENT')], peers: [] });
-      const retrans = set.add({ name: 'counter', of: 'TcpExt.TCPSynRetrans', unit: 'count', plus: [counter(c.host, 'TcpExt.TCPSynRetrans')], peers: [] });
+      const synSent = set.add({
+        name: 'statePeak',
+        of: 'SYN_SENT',
+        unit: 'sockets',
+        plus: [hostPeak(c.host, 'SYN_SENT')],
+        peers: [],
+      });
+      const retrans = set.add({
+        name: 'counter',
+        of: 'TcpExt.TCPSynRetrans',
+        unit: 'count',
+        plus: [counter(c.host, 'TcpExt.TCPSynRetrans')],
+        peers: [],
+      });
       const ok = set.maybe({ name: 'answers', unit: 'responses', plus: [actorStat(c.name, 'ok')], ...its });
-      const attempts = set.maybe({ name: 'attempts', unit: 'connections', plus: [actorStat(c.name, 'attempts')], ...its });
-      const latency = (p: 'p50' | 'p99') => set.maybe({ name: 'latency', of: p, unit: 'ms', plus: [actorStat(c.name, 'latencyMs', p)], ...its });
+      const attempts = set.maybe({
+        name: 'attempts',
+        unit: 'connections',
+        plus: [actorStat(c.name, 'attempts')],
+        ...its,
+      });
+      const latency = (p: 'p50' | 'p99') =>
+        set.maybe({ name: 'latency', of: p, unit: 'ms', plus: [actorStat(c.name, 'latencyMs', p)], ...its });
       const [p50, p99] = [latency('p50'), latency('p99')];
-      const errs = Object.keys(stat(cs, 'errors') ?? {}).map((code) => `${code} ${n(set.add({ name: 'errors', of: code, unit: 'errors', plus: [actorStat(c.name, 'errors', code, 'count')], ...its }).value)}`);
+      const errs = Object.keys(stat(cs, 'errors') ?? {}).map(
+        (code) =>
+          `${code} ${n(set.add({ name: 'errors', of: code, unit: 'errors', plus: [actorStat(c.name, 'errors', code, 'count')], ...its }).value)}`,
+      );
       s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(synSent.value)} and TcpExt.TCPSynRetrans +${n(retrans.value)} for the whole host) got ${ok ? n(ok.value) : '?'} of ${attempts ? n(attempts.value) : '?'} answers, p50 ${p50 ? n(Math.round(p50.value)) : '-'} ms, p99 ${p99 ? n(Math.round(p99.value)) : '-'} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}: a dropped SYN costs the client a retransmission timeout (1 s, then 2 s more), not a refusal.`;
     }
     if (host.sysctls['net.ipv4.tcp_abort_on_overflow'] === '1') {
-      const rsts = set.add({ name: 'counter', of: 'Tcp.OutRsts', unit: 'count', plus: [counter(actor.host, 'Tcp.OutRsts')], ...whole });
-      s += rsts.value === 0
-        ? ` net.ipv4.tcp_abort_on_overflow=1 on host ${actor.host} sent no RST (Tcp.OutRsts +0): it acts only on an ACK that completes a handshake into a full queue, and here the SYNs were dropped before any handshake completed.`
-        : ` net.ipv4.tcp_abort_on_overflow=1 on host ${actor.host} answered overflowing handshakes with an RST (Tcp.OutRsts +${n(rsts.value)}): its clients see ECONNRESET instead of waiting.`;
+      const rsts = set.add({
+        name: 'counter',
+        of: 'Tcp.OutRsts',
+        unit: 'count',
+        plus: [counter(actor.host, 'Tcp.OutRsts')],
+        ...whole,
+      });
+      s +=
+        rsts.value === 0
+          ? ` net.ipv4.tcp_abort_on_overflow=1 on host ${actor.host} sent no RST (Tcp.OutRsts +0): it acts only on an ACK that completes a handshake into a full queue, and here the SYNs were dropped before any handshake completed.`
+          : ` net.ipv4.tcp_abort_on_overflow=1 on host ${actor.host} answered overflowing handshakes with an RST (Tcp.OutRsts +${n(rsts.value)}): its clients see ECONNRESET instead of waiting.`;
     }
-    s += ' What would change it: accept faster (more workers, no blocking work before accept()), and a larger listen() backlog together with net.core.somaxconn, which caps it.';
+    s +=
+      ' What would change it: accept faster (more workers, no blocking work before accept()), and a larger listen() backlog together with net.core.somaxconn, which caps it.';
     out.push(set.finding('listen-backlog', actor.host, peers, s));
   }
   return out;

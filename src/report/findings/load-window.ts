@@ -11,7 +11,13 @@ export interface LoadWindow {
 }
 
 /** From the first load actor's start to the last one's end, on the run's clock. */
-export function loadWindow({ plan, report }: { plan: FindingInput['plan']; report: Pick<FindingInput['report'], 'actors'> }): LoadWindow | undefined {
+export function loadWindow({
+  plan,
+  report,
+}: {
+  plan: FindingInput['plan'];
+  report: Pick<FindingInput['report'], 'actors'>;
+}): LoadWindow | undefined {
   let startMs = Infinity;
   let endMs = -Infinity;
   for (const actor of Object.values(plan.actors)) {

@@ -10,7 +10,8 @@ import type { HostReport, PoolChurnPrediction } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
-const CURE = 'a pool that keeps at least as many idle connections as requests come at once (nginx `keepalive N`, N per worker; Node\'s http.Agent maxFreeSockets; Go\'s MaxIdleConnsPerHost), or fewer requests at once';
+const CURE =
+  "a pool that keeps at least as many idle connections as requests come at once (nginx `keepalive N`, N per worker; Node's http.Agent maxFreeSockets; Go's MaxIdleConnsPerHost), or fewer requests at once";
 
 export function poolSmallerThanLoadFindings({ plan, report }: FindingInput): Finding[] {
   return poolsOf(plan, report).flatMap((pool) => {
@@ -25,16 +26,44 @@ export function poolSmallerThanLoadFindings({ plan, report }: FindingInput): Fin
 function claimsOf(pool: PoolEvidence, host: HostReport): { claims: Claim[]; timeWait: number } {
   const responses: EvidenceRef[] = pool.loads.map((actor) => ({ from: 'actor-stat', actor, stat: 'responses' }));
   const peers = [pool.dial.to.host];
-  const claims: Claim[] = [{ name: 'requests', value: pool.requests, unit: 'requests', bound: 'exact', derive: 'sum', plus: responses, peers }];
+  const claims: Claim[] = [
+    { name: 'requests', value: pool.requests, unit: 'requests', bound: 'exact', derive: 'sum', plus: responses, peers },
+  ];
   if (pool.opens !== null) {
     const opens = [counter(pool.owner.host, 'Tcp.ActiveOpens')];
-    claims.push({ name: 'connections', value: pool.opens, unit: 'connections', bound: 'exact', derive: 'sum', plus: opens, peers });
-    claims.push({ name: 'connectionsPerRequest', value: pool.opens / pool.requests, unit: 'connections per request', bound: 'exact', derive: 'ratio', plus: opens, minus: responses, peers });
+    claims.push({
+      name: 'connections',
+      value: pool.opens,
+      unit: 'connections',
+      bound: 'exact',
+      derive: 'sum',
+      plus: opens,
+      peers,
+    });
+    claims.push({
+      name: 'connectionsPerRequest',
+      value: pool.opens / pool.requests,
+      unit: 'connections per request',
+      bound: 'exact',
+      derive: 'ratio',
+      plus: opens,
+      minus: responses,
+      peers,
+    });
   }
   const timeWait = capPeer(host.peak.peers.ephemeral[pool.destination]?.TIME_WAIT ?? 0, host);
   const cap: EvidenceRef[] = [{ from: 'host-peak', host: pool.owner.host, state: 'TIME_WAIT' }];
   if (host.samples > 0) cap.push({ from: 'sockstat-tw', host: pool.owner.host });
-  claims.push({ name: 'peerTimeWait', value: timeWait, unit: 'sockets', bound: 'exact', derive: 'sum', plus: [{ from: 'peer-peak', host: pool.owner.host, role: 'ephemeral', peer: pool.destination, state: 'TIME_WAIT' }], cap, peers });
+  claims.push({
+    name: 'peerTimeWait',
+    value: timeWait,
+    unit: 'sockets',
+    bound: 'exact',
+    derive: 'sum',
+    plus: [{ from: 'peer-peak', host: pool.owner.host, role: 'ephemeral', peer: pool.destination, state: 'TIME_WAIT' }],
+    cap,
+    peers,
+  });
   return { claims, timeWait };
 }
 
@@ -43,7 +72,8 @@ const perRequest = (v: number) => (Math.round(v * 1000) / 1000).toString();
 function opensText(pool: PoolEvidence, predicted: PoolChurnPrediction): string {
   const loads = pool.loads.join(', ');
   const expected = `${perRequest(predicted.predictedPerRequest)} ${predicted.arrivals === 'bound' ? 'at most ' : ''}predicted`;
-  if (pool.opens === null) return ` Another actor of host ${pool.owner.host} connects out too, so its Tcp.ActiveOpens does not count this pool alone; ${expected} per request for ${n(pool.requests)} requests (responses of ${loads}).`;
+  if (pool.opens === null)
+    return ` Another actor of host ${pool.owner.host} connects out too, so its Tcp.ActiveOpens does not count this pool alone; ${expected} per request for ${n(pool.requests)} requests (responses of ${loads}).`;
   return ` Host ${pool.owner.host} opened ${n(pool.opens)} connections (Tcp.ActiveOpens +${n(pool.opens)}) for ${n(pool.requests)} requests (responses of ${loads}): ${perRequest(pool.opens / pool.requests)} per request, ${expected}.`;
 }
 
@@ -66,7 +96,8 @@ function smallPool(pool: PoolEvidence, host: HostReport, predicted: PoolChurnPre
 function poolCoversLoad(pool: PoolEvidence, host: HostReport): Finding {
   const { claims, timeWait } = claimsOf(pool, host);
   let text = `The pool of ${pool.owner.name} (host ${pool.owner.host}) keeps ${n(pool.idleKept)} idle connections toward ${pool.destination}, at least the ${n(pool.concurrency)} requests that come at once: the first wave's connections carry the later ones.`;
-  if (pool.opens !== null) text += ` Host ${pool.owner.host} opened ${n(pool.opens)} connections (Tcp.ActiveOpens +${n(pool.opens)}) for ${n(pool.requests)} requests (responses of ${pool.loads.join(', ')}): ${perRequest(pool.opens / pool.requests)} per request.`;
+  if (pool.opens !== null)
+    text += ` Host ${pool.owner.host} opened ${n(pool.opens)} connections (Tcp.ActiveOpens +${n(pool.opens)}) for ${n(pool.requests)} requests (responses of ${pool.loads.join(', ')}): ${perRequest(pool.opens / pool.requests)} per request.`;
   text += ` TIME_WAIT toward ${pool.destination} on host ${pool.owner.host} peaked at ${n(timeWait)}.`;
   return { rule: 'pool-smaller-than-load', host: pool.owner.host, peers: [pool.dial.to.host], claims, text };
 }

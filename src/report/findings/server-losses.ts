@@ -7,7 +7,11 @@ import { stat } from '../report.ts';
 import type { FindingInput } from './rule.ts';
 import { n } from './words.ts';
 
-const ENGINE_NAMES: Record<string, string> = { nginx: 'nginx', haproxy: 'HAProxy', builtin: 'the built-in undici proxy' };
+const ENGINE_NAMES: Record<string, string> = {
+  nginx: 'nginx',
+  haproxy: 'HAProxy',
+  builtin: 'the built-in undici proxy',
+};
 
 const lossClaim = (l: ServerLoss): Claim => ({
   name: 'serverLosses',
@@ -22,12 +26,17 @@ const lossClaim = (l: ServerLoss): Claim => ({
 /** What the log said: its most frequent lines (nginx) or termination states (HAProxy), with what each cause means. */
 function loggedText(name: string, losses: readonly ServerLoss[], kinds: Readonly<Record<string, number>>): string {
   const byCause = losses.map((l) => `${l.what} ${n(l.count)} (${l.meaning})`).join('; ');
-  if (losses.every((l) => l.ref.from === 'actor-stat' && l.ref.stat === 'terminations')) return `ended ${n(losses.reduce((s, l) => s + l.count, 0))} requests abnormally by its log: ${byCause}`;
-  const lines = Object.entries(kinds).slice(0, 3).map(([kind, k]) => `"${kind.slice(0, 120)}" ${n(k)} times`).join(', ');
+  if (losses.every((l) => l.ref.from === 'actor-stat' && l.ref.stat === 'terminations'))
+    return `ended ${n(losses.reduce((s, l) => s + l.count, 0))} requests abnormally by its log: ${byCause}`;
+  const lines = Object.entries(kinds)
+    .slice(0, 3)
+    .map(([kind, k]) => `"${kind.slice(0, 120)}" ${n(k)} times`)
+    .join(', ');
   let s = `logged ${lines}; by cause: ${byCause}`;
   // ngx_drain_connections writes its warning at most once a second, and closes up to 32 idle connections (or
   // ones whose request was not read yet) each time without a line of their own.
-  if (Object.keys(kinds).some((k) => k.includes('reusing connections'))) s += `. nginx writes "reusing connections" at most once a second and does not log the idle or unread connections it closes then, so actor ${name}'s clients may lose more requests than it logged`;
+  if (Object.keys(kinds).some((k) => k.includes('reusing connections')))
+    s += `. nginx writes "reusing connections" at most once a second and does not log the idle or unread connections it closes then, so actor ${name}'s clients may lose more requests than it logged`;
   return s;
 }
 
@@ -55,12 +64,19 @@ export function serverLossFindings({ plan, report }: FindingInput): Finding[] {
       const attempted = clients.reduce((sum, c) => sum + (stat(report.actors[c.name], 'attempts') ?? 0), 0);
       if (lost > 0) {
         claims.push({ name: 'clientErrors', value: lost, unit: 'requests', bound: 'exact', derive: 'sum', plus: refs });
-        const codes = Object.entries(byCode).sort((x, y) => y[1] - x[1]).map(([code, k]) => `${code} ${n(k)}`).join(', ');
+        const codes = Object.entries(byCode)
+          .sort((x, y) => y[1] - x[1])
+          .map(([code, k]) => `${code} ${n(k)}`)
+          .join(', ');
         s += ` Its clients (${who}) lost ${n(lost)} of ${n(attempted)} requests: ${codes}.`;
       } else {
         const statuses: Record<string, number> = {};
-        for (const c of clients) for (const [code, k] of Object.entries(stat(report.actors[c.name], 'statuses') ?? {})) statuses[code] = (statuses[code] ?? 0) + k;
-        const got = Object.entries(statuses).map(([code, k]) => `${code} ${n(k)}`).join(', ');
+        for (const c of clients)
+          for (const [code, k] of Object.entries(stat(report.actors[c.name], 'statuses') ?? {}))
+            statuses[code] = (statuses[code] ?? 0) + k;
+        const got = Object.entries(statuses)
+          .map(([code, k]) => `${code} ${n(k)}`)
+          .join(', ');
         s += ` Its clients (${who}) counted no error in ${n(attempted)} requests${got ? ` (statuses ${got})` : ''}.`;
       }
     }

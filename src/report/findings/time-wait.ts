@@ -5,7 +5,16 @@ import { planLinks } from '../evidence/links.ts';
 import { timeWaitCount, type TimeWaitCount } from '../evidence/time-wait.ts';
 import { stat } from '../report.ts';
 import type { FindingInput } from './rule.ts';
-import { counter, hostFinal, hostPeak, peerPeak, portBudgetRef, sockstatTw, type EvidenceRef, type Finding } from '../claims/claim.ts';
+import {
+  counter,
+  hostFinal,
+  hostPeak,
+  peerPeak,
+  portBudgetRef,
+  sockstatTw,
+  type EvidenceRef,
+  type Finding,
+} from '../claims/claim.ts';
 import { closerClaims, connectionsClaim, groupPeers, simultaneousClaim } from '../claims/closer-claims.ts';
 import { ClaimSet } from '../claims/measure.ts';
 import { capitalised, closesWords, duration, hostsWords, n, pct } from './words.ts';
@@ -38,8 +47,20 @@ function splitText(set: ClaimSet, name: string, host: HostReport, tw: TimeWaitCo
   const split = tw.split;
   if (!split) return '';
   if (split.from === 'direction') {
-    const passive = set.add({ name: 'counter', of: 'Tcp.PassiveOpens', unit: 'count', plus: [counter(name, 'Tcp.PassiveOpens')], peers: [] });
-    const active = set.add({ name: 'counter', of: 'Tcp.ActiveOpens', unit: 'count', plus: [counter(name, 'Tcp.ActiveOpens')], peers: [] });
+    const passive = set.add({
+      name: 'counter',
+      of: 'Tcp.PassiveOpens',
+      unit: 'count',
+      plus: [counter(name, 'Tcp.PassiveOpens')],
+      peers: [],
+    });
+    const active = set.add({
+      name: 'counter',
+      of: 'Tcp.ActiveOpens',
+      unit: 'count',
+      plus: [counter(name, 'Tcp.ActiveOpens')],
+      peers: [],
+    });
     return split.listen > 0
       ? `, all on ports its servers listen on: it only accepted connections (Tcp.PassiveOpens +${n(passive.value)}, Tcp.ActiveOpens +${n(active.value)})`
       : `, all on its own local ports: it only connected out (Tcp.ActiveOpens +${n(active.value)}, Tcp.PassiveOpens +${n(passive.value)})`;
@@ -48,26 +69,61 @@ function splitText(set: ClaimSet, name: string, host: HostReport, tw: TimeWaitCo
   // A census above sockstat gives up its excess from its larger part: that part is the kernel's count less the other.
   const excess = atPeak.listen + atPeak.ephemeral - tw.peak > 0;
   const larger = atPeak.listen >= atPeak.ephemeral ? 'listen' : 'ephemeral';
-  const part = (role: 'listen' | 'ephemeral') => set.add({
-    name: role === 'listen' ? 'timeWaitOnListenPorts' : 'timeWaitOnOwnPorts',
-    unit: 'sockets',
-    peers: [],
-    ...(excess && role === larger
-      ? { plus: [sockstatTw(name)], minus: [{ from: 'split-peak', host: name, role: role === 'listen' ? 'ephemeral' : 'listen', state: 'TIME_WAIT' } as const] }
-      : { plus: [{ from: 'split-peak', host: name, role, state: 'TIME_WAIT' } as const] }),
-  });
+  const part = (role: 'listen' | 'ephemeral') =>
+    set.add({
+      name: role === 'listen' ? 'timeWaitOnListenPorts' : 'timeWaitOnOwnPorts',
+      unit: 'sockets',
+      peers: [],
+      ...(excess && role === larger
+        ? {
+            plus: [sockstatTw(name)],
+            minus: [
+              {
+                from: 'split-peak',
+                host: name,
+                role: role === 'listen' ? 'ephemeral' : 'listen',
+                state: 'TIME_WAIT',
+              } as const,
+            ],
+          }
+        : { plus: [{ from: 'split-peak', host: name, role, state: 'TIME_WAIT' } as const] }),
+    });
   const [ephemeral, listen] = [part('ephemeral'), part('listen')];
   return ` (${n(ephemeral.value)} on its own local ports, ${n(listen.value)} on ports its servers listen on, in the sample that reached the peak)`;
 }
 
-function piledUp({ plan, report }: FindingInput, name: string, host: HostReport, tw: TimeWaitCount, evidence: CloserEvidence[]): Finding {
+function piledUp(
+  { plan, report }: FindingInput,
+  name: string,
+  host: HostReport,
+  tw: TimeWaitCount,
+  evidence: CloserEvidence[],
+): Finding {
   const set = new ClaimSet({ plan, report });
-  const peak = set.add({ name: 'timeWaitPeak', unit: 'sockets', plus: [hostPeak(name, 'TIME_WAIT')], cap: host.samples > 0 ? [sockstatTw(name)] : [], peers: [] });
-  const at = set.add({ name: 'statePeakAtMs', of: 'TIME_WAIT', unit: 'ms', plus: [{ from: 'peak-time', host: name, state: 'TIME_WAIT' }], peers: [] });
+  const peak = set.add({
+    name: 'timeWaitPeak',
+    unit: 'sockets',
+    plus: [hostPeak(name, 'TIME_WAIT')],
+    cap: host.samples > 0 ? [sockstatTw(name)] : [],
+    peers: [],
+  });
+  const at = set.add({
+    name: 'statePeakAtMs',
+    of: 'TIME_WAIT',
+    unit: 'ms',
+    plus: [{ from: 'peak-time', host: name, state: 'TIME_WAIT' }],
+    peers: [],
+  });
   let s = `TIME_WAIT piled up on host ${name}: peak ${n(peak.value)} at ${duration(at.value)}${splitText(set, name, host, tw)}.`;
   const sockstat = set.add({ name: 'sockstatTwPeak', unit: 'sockets', plus: [sockstatTw(name)], peers: [] });
   if (tw.census > tw.sockstat) {
-    const census = set.add({ name: 'statePeak', of: 'TIME_WAIT', unit: 'sockets', plus: [hostPeak(name, 'TIME_WAIT')], peers: [] });
+    const census = set.add({
+      name: 'statePeak',
+      of: 'TIME_WAIT',
+      unit: 'sockets',
+      plus: [hostPeak(name, 'TIME_WAIT')],
+      peers: [],
+    });
     s += ` The /proc/net/tcp census counted ${n(census.value)}, more than the kernel's own count (sockstat tw ${n(sockstat.value)}): a table read is no snapshot, and sockstat is read apart from it; the kernel's count stands.`;
   } else {
     s += ` The kernel's own count (sockstat tw) peaked at ${n(sockstat.value)}.`;
@@ -78,13 +134,22 @@ function piledUp({ plan, report }: FindingInput, name: string, host: HostReport,
     const sides = closerClaims(set, report.hosts, e, name);
     const peer = side === 'client' ? `host ${e.serverHost}` : clientsWords(e);
     const with_ = `its connections with ${peer}`;
-    if (e.first === side) s += ` Host ${name} closed ${with_} first, as their ${side} side (${closesWords(sides, side)})`;
-    else if (e.first === 'mixed') s += ` Who closed ${with_} first was mixed: host ${name} closed first on part of them, as their ${side} side, and ${side === 'client' ? peer : hostsWords(e.clientHosts)} on the rest (${closesWords(sides, side)})${simultaneous({ plan, report }, set, e, name)}`;
-    else s += ` Host ${name} closed first on a few of ${with_}, as their ${side} side; the other end closed first on most (${closesWords(sides, side === 'client' ? 'server' : 'client')})`;
+    if (e.first === side)
+      s += ` Host ${name} closed ${with_} first, as their ${side} side (${closesWords(sides, side)})`;
+    else if (e.first === 'mixed')
+      s += ` Who closed ${with_} first was mixed: host ${name} closed first on part of them, as their ${side} side, and ${side === 'client' ? peer : hostsWords(e.clientHosts)} on the rest (${closesWords(sides, side)})${simultaneous({ plan, report }, set, e, name)}`;
+    else
+      s += ` Host ${name} closed first on a few of ${with_}, as their ${side} side; the other end closed first on most (${closesWords(sides, side === 'client' ? 'server' : 'client')})`;
     s += '.';
   }
   if (closers.length === 0) {
-    const entered = set.add({ name: 'counter', of: 'TcpExt.TW', unit: 'count', plus: [counter(name, 'TcpExt.TW')], peers: [] });
+    const entered = set.add({
+      name: 'counter',
+      of: 'TcpExt.TW',
+      unit: 'count',
+      plus: [counter(name, 'TcpExt.TW')],
+      peers: [],
+    });
     s += ` Host ${name} closed these connections first (TcpExt.TW +${n(entered.value)}).`;
   }
   s += ` ${capitalised(REASON)}.`;
@@ -96,9 +161,16 @@ function piledUp({ plan, report }: FindingInput, name: string, host: HostReport,
       if (!budget || link.ownPorts !== undefined) continue;
       for (const d of link.destinations) {
         const peers = groupPeers(e, name);
-        const held = set.add({ name: 'peerTimeWait', unit: 'sockets', plus: [peerPeak(name, 'ephemeral', d, 'TIME_WAIT')], cap: [...capOf(name, host), portBudgetRef(name, budget.budget)], peers });
+        const held = set.add({
+          name: 'peerTimeWait',
+          unit: 'sockets',
+          plus: [peerPeak(name, 'ephemeral', d, 'TIME_WAIT')],
+          cap: [...capOf(name, host), portBudgetRef(name, budget.budget)],
+          peers,
+        });
         const ports = set.add({ name: 'portBudget', unit: 'ports', plus: [portBudgetRef(name, budget.budget)], peers });
-        if (held.value > 0) s += ` Toward ${d} that is ${n(held.value)} of its ${n(ports.value)}-port ip_local_port_range (${budget.range}), ${pct(held.value, ports.value)} of the ports toward that ip:port.`;
+        if (held.value > 0)
+          s += ` Toward ${d} that is ${n(held.value)} of its ${n(ports.value)}-port ip_local_port_range (${budget.range}), ${pct(held.value, ports.value)} of the ports toward that ip:port.`;
       }
     }
   }
@@ -129,23 +201,62 @@ function simultaneous({ plan, report }: FindingInput, set: ClaimSet, e: CloserEv
 /** A host that held no TIME_WAIT on a link it serves: its peers closed first, or nobody closed at all. */
 function noTimeWait({ plan, report }: FindingInput, e: CloserEvidence): Finding[] {
   const set = new ClaimSet({ plan, report });
-  const peak = set.add({ name: 'timeWaitPeak', unit: 'sockets', plus: [hostPeak(e.serverHost, 'TIME_WAIT')], peers: [] });
+  const peak = set.add({
+    name: 'timeWaitPeak',
+    unit: 'sockets',
+    plus: [hostPeak(e.serverHost, 'TIME_WAIT')],
+    peers: [],
+  });
   const sock = set.add({ name: 'sockstatTwPeak', unit: 'sockets', plus: [sockstatTw(e.serverHost)], peers: [] });
   const sides = closerClaims(set, report.hosts, e, e.serverHost);
   const finding = (text: string) => set.finding('time-wait', e.serverHost, e.clientHosts, text);
   if (e.first === 'client') {
-    return [finding(`Host ${e.serverHost} held no TIME_WAIT (peak ${n(peak.value)}; sockstat tw ${n(sock.value)}): ${clientsWords(e)} closed first on ${e.clientHosts.length > 1 ? 'their' : 'its'} connections here (${closesWords(sides, 'client')}), and host ${e.serverHost} closed only after their FIN, a passive close that ends in LAST_ACK, not TIME_WAIT.`)];
+    return [
+      finding(
+        `Host ${e.serverHost} held no TIME_WAIT (peak ${n(peak.value)}; sockstat tw ${n(sock.value)}): ${clientsWords(e)} closed first on ${e.clientHosts.length > 1 ? 'their' : 'its'} connections here (${closesWords(sides, 'client')}), and host ${e.serverHost} closed only after their FIN, a passive close that ends in LAST_ACK, not TIME_WAIT.`,
+      ),
+    ];
   }
-  if (e.first === 'none' && !e.halfClosedBy && e.client.resets === 0 && e.server.resets === 0 && e.client.peer.timeWait === 0) {
+  if (
+    e.first === 'none' &&
+    !e.halfClosedBy &&
+    e.client.resets === 0 &&
+    e.server.resets === 0 &&
+    e.client.peer.timeWait === 0
+  ) {
     const hosts = [e.serverHost, ...e.clientHosts];
-    const resets = set.add({ name: 'counter', of: 'Tcp.OutRsts', unit: 'count', plus: hosts.map((h) => counter(h, 'Tcp.OutRsts')), peers: [] });
-    const closes = [sides.client, sides.server].flatMap((side) => side.firstCloses ? [side.firstCloses.value] : []).reduce((a, b) => a + b, 0);
+    const resets = set.add({
+      name: 'counter',
+      of: 'Tcp.OutRsts',
+      unit: 'count',
+      plus: hosts.map((h) => counter(h, 'Tcp.OutRsts')),
+      peers: [],
+    });
+    const closes = [sides.client, sides.server]
+      .flatMap((side) => (side.firstCloses ? [side.firstCloses.value] : []))
+      .reduce((a, b) => a + b, 0);
     const open = (h: string) => {
-      const established = set.add({ name: 'stateFinal', of: 'ESTABLISHED', unit: 'sockets', plus: [hostFinal(h, 'ESTABLISHED')], peers: [] });
-      const closeWait = set.add({ name: 'stateFinal', of: 'CLOSE_WAIT', unit: 'sockets', plus: [hostFinal(h, 'CLOSE_WAIT')], peers: [] });
+      const established = set.add({
+        name: 'stateFinal',
+        of: 'ESTABLISHED',
+        unit: 'sockets',
+        plus: [hostFinal(h, 'ESTABLISHED')],
+        peers: [],
+      });
+      const closeWait = set.add({
+        name: 'stateFinal',
+        of: 'CLOSE_WAIT',
+        unit: 'sockets',
+        plus: [hostFinal(h, 'CLOSE_WAIT')],
+        peers: [],
+      });
       return `host ${h} had ${n(established.value)} ESTABLISHED and ${n(closeWait.value)} CLOSE_WAIT`;
     };
-    return [finding(`Host ${e.serverHost} held no TIME_WAIT, and neither did ${hostsWords(e.clientHosts)}: none of their connections was closed during the measurement (no first close counted on either end: TcpExt.TW, TWKilled and TCPTimeWaitOverflow +${n(closes)}; Tcp.OutRsts +${n(resets.value)}). At the last sample (host-wide) ${hosts.map(open).join(', ')}.`)];
+    return [
+      finding(
+        `Host ${e.serverHost} held no TIME_WAIT, and neither did ${hostsWords(e.clientHosts)}: none of their connections was closed during the measurement (no first close counted on either end: TcpExt.TW, TWKilled and TCPTimeWaitOverflow +${n(closes)}; Tcp.OutRsts +${n(resets.value)}). At the last sample (host-wide) ${hosts.map(open).join(', ')}.`,
+      ),
+    ];
   }
   return [];
 }

@@ -24,11 +24,14 @@ export const decimal = (v: number, digits = 3) => n(Number(v.toFixed(digits)));
 /** A counter's increase as the kernel's tables name it: "TcpExt.TW +1,000". */
 export const counterWords = (c: Claim) => `${c.of} ${c.value >= 0 ? '+' : ''}${n(c.value)}`;
 /** The first claim of `name` (and `of`) among `claims`, where a rule made it. */
-export const find = (claims: readonly Claim[], name: Claim['name'], of?: string) => claims.find((c) => c.name === name && (of === undefined || c.of === of));
+export const find = (claims: readonly Claim[], name: Claim['name'], of?: string) =>
+  claims.find((c) => c.name === name && (of === undefined || c.of === of));
 /** "host a", "hosts a, b and c". */
-export const hostsWords = (hosts: readonly string[]) => (hosts.length === 1 ? `host ${hosts[0]}` : `hosts ${hosts.slice(0, -1).join(', ')} and ${hosts.at(-1)}`);
+export const hostsWords = (hosts: readonly string[]) =>
+  hosts.length === 1 ? `host ${hosts[0]}` : `hosts ${hosts.slice(0, -1).join(', ')} and ${hosts.at(-1)}`;
 /** "a", "a and b", "a, b and c". */
-export const listWords = (items: readonly string[]) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+export const listWords = (items: readonly string[]) =>
+  items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 export const capitalised = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`;
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -47,14 +50,21 @@ export const errnoWords = (code: string) => `${code}${ERRNO_TEXT[code] ? ` ("${E
 
 /** "bind() 3, connect() 2" from syscallErrors claims (of: "CODE call"). */
 export const syscallWords = (claims: readonly Claim[], code: string) => {
-  const calls = claims.filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `)).map((c) => ({ call: c.of!.slice(code.length + 1), count: c.value }));
+  const calls = claims
+    .filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `))
+    .map((c) => ({ call: c.of!.slice(code.length + 1), count: c.value }));
   // An error the actor raised itself (a timeout, an HTTP status) is tallied under the syscall "none".
   if (calls.length && calls.every((c) => c.call === 'none')) return 'no system call failed';
-  return calls.map((c) => (c.call === 'none' ? `without a system call ${n(c.count)}` : `${c.call}() ${n(c.count)}`)).join(', ');
+  return calls
+    .map((c) => (c.call === 'none' ? `without a system call ${n(c.count)}` : `${c.call}() ${n(c.count)}`))
+    .join(', ');
 };
 /** "bind(), connect()": the syscalls that failed with a code. */
 export const syscallNames = (claims: readonly Claim[], code: string) =>
-  claims.filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `)).map((c) => `${c.of!.slice(code.length + 1)}()`).join(', ');
+  claims
+    .filter((c) => c.name === 'syscallErrors' && c.of?.startsWith(`${code} `))
+    .map((c) => `${c.of!.slice(code.length + 1)}()`)
+    .join(', ');
 
 /**
  * Upstream (or new) connections per request, in words that follow the number: near one, each request had its own
@@ -70,16 +80,22 @@ export function perRequestWords(perRequest: number): string {
 
 /** "host proxy 1,000 (TcpExt.TW +1,000)", or where the counters are not the group's, the census bound beside them. */
 export function sideWords(side: SideClaims): string {
-  const counters = side.counters.map((cs, i) => (side.hosts.length > 1 ? `${side.hosts[i]}: ` : '') + cs.map(counterWords).join(', ')).join('; ');
+  const counters = side.counters
+    .map((cs, i) => (side.hosts.length > 1 ? `${side.hosts[i]}: ` : '') + cs.map(counterWords).join(', '))
+    .join('; ');
   const count = side.firstCloses;
-  if (side.basis === 'counters') return `${hostsWords(side.hosts)} ${count ? n(count.value) : ''} (${counters})`.replace('  (', ' (');
+  if (side.basis === 'counters')
+    return `${hostsWords(side.hosts)} ${count ? n(count.value) : ''} (${counters})`.replace('  (', ' (');
   return count
     ? `${hostsWords(side.hosts)} at least ${n(count.value)} (the TIME_WAIT peak with the other end in the census; the counters, ${counters}, also count other connections)`
     : `${hostsWords(side.hosts)} (their counters, ${counters}, also count other connections)`;
 }
 
 /** "first closes counted by each kernel: host a N (...), host b M (...)", the `first` end first. */
-export function closesWords(sides: { client: SideClaims; server: SideClaims }, first: 'client' | 'server' = 'client'): string {
+export function closesWords(
+  sides: { client: SideClaims; server: SideClaims },
+  first: 'client' | 'server' = 'client',
+): string {
   const [a, b] = first === 'client' ? [sides.client, sides.server] : [sides.server, sides.client];
   return `first closes counted by each kernel: ${sideWords(a)}, ${sideWords(b)}`;
 }
@@ -88,6 +104,7 @@ export function closesWords(sides: { client: SideClaims; server: SideClaims }, f
 export function firstCloseCounterWords(delta: Readonly<Record<string, number>>): string {
   const parts = [`TcpExt.TW +${n(delta['TcpExt.TW'] ?? 0)}`];
   if (delta['TcpExt.TWKilled']) parts.push(`TcpExt.TWKilled +${n(delta['TcpExt.TWKilled'])}`);
-  if (delta['TcpExt.TCPTimeWaitOverflow']) parts.push(`TcpExt.TCPTimeWaitOverflow +${n(delta['TcpExt.TCPTimeWaitOverflow'])}`);
+  if (delta['TcpExt.TCPTimeWaitOverflow'])
+    parts.push(`TcpExt.TCPTimeWaitOverflow +${n(delta['TcpExt.TCPTimeWaitOverflow'])}`);
   return parts.join(', ');
 }

@@ -89,8 +89,10 @@ const SEQ_SPACE = 2 ** 32;
 /** a <= b in sequence space (RFC 1982 style, 32-bit wrap). */
 const seqLe = (a: number, b: number) => (b - a + SEQ_SPACE) % SEQ_SPACE < SEQ_SPACE / 2;
 
-const endpoint = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
-const addressOf = (end: string) => (end.startsWith('[') ? end.slice(1, end.indexOf(']')) : end.slice(0, end.lastIndexOf(':')));
+const endpoint = (address: string, port: number) =>
+  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+const addressOf = (end: string) =>
+  end.startsWith('[') ? end.slice(1, end.indexOf(']')) : end.slice(0, end.lastIndexOf(':'));
 
 /** The request line of an HTTP request's first bytes, printable ASCII only; undefined for anything else. */
 export function requestLine(head: Uint8Array): string | undefined {
@@ -106,10 +108,19 @@ export function requestLine(head: Uint8Array): string | undefined {
 export class PacketEvidenceBuilder {
   private readonly connections = new Map<string, Connection>();
   private readonly local: ReadonlySet<string>;
-  private readonly summary: PacketEvidence = { frames: 0, tcpFrames: 0, forwarded: 0, byPeer: {}, lateWrites: { count: 0, answeredByRst: 0, afterFinReceived: 0, examples: [] } };
+  private readonly summary: PacketEvidence = {
+    frames: 0,
+    tcpFrames: 0,
+    forwarded: 0,
+    byPeer: {},
+    lateWrites: { count: 0, answeredByRst: 0, afterFinReceived: 0, examples: [] },
+  };
 
   /** `localAddresses`: the capturing host's own addresses (loopback is always its own); `runStartUs`: the run's start, µs since the epoch. */
-  constructor(localAddresses: readonly string[], private readonly runStartUs: number) {
+  constructor(
+    localAddresses: readonly string[],
+    private readonly runStartUs: number,
+  ) {
     this.local = new Set([...localAddresses, '127.0.0.1', '::1']);
   }
 
@@ -131,7 +142,15 @@ export class PacketEvidenceBuilder {
       conn = undefined;
     }
     if (!conn) {
-      conn = { ends: new Map([[from, {}], [to, {}]]), reset: false, pending: [], ...(opening ? { client: from, clientIsn: tcp.seq } : {}) };
+      conn = {
+        ends: new Map([
+          [from, {}],
+          [to, {}],
+        ]),
+        reset: false,
+        pending: [],
+        ...(opening ? { client: from, clientIsn: tcp.seq } : {}),
+      };
       this.connections.set(key, conn);
     }
     this.segment(conn, tcp, from, to, ref);
@@ -147,14 +166,22 @@ export class PacketEvidenceBuilder {
     }
     // A retransmission of data already counted is the same write.
     if (tcp.payloadBytes > 0 && mine.countedSeq !== tcp.seq) {
-      mine.lastData = { ref, seq: tcp.seq, ack: tcp.ack, bytes: tcp.payloadBytes, head: tcp.payloadHead.slice(0, 120), counted: false };
+      mine.lastData = {
+        ref,
+        seq: tcp.seq,
+        ack: tcp.ack,
+        bytes: tcp.payloadBytes,
+        head: tcp.payloadHead.slice(0, 120),
+        counted: false,
+      };
       // The peer's FIN did not acknowledge this data: the peer closed before it arrived.
       if (theirs.fin && seqLe(theirs.fin.ack, tcp.seq)) this.lateWrite(conn, from, to, mine, theirs);
     }
     if (tcp.flags & TCP_FLAG.fin && !mine.fin) {
       mine.fin = { ref, seq: (tcp.seq + tcp.payloadBytes) % SEQ_SPACE, ack: tcp.ack };
       // Data of the other end captured before this FIN, that this FIN does not acknowledge, crossed it.
-      if (theirs.lastData && !theirs.lastData.counted && seqLe(tcp.ack, theirs.lastData.seq)) this.lateWrite(conn, to, from, theirs, mine);
+      if (theirs.lastData && !theirs.lastData.counted && seqLe(tcp.ack, theirs.lastData.seq))
+        this.lateWrite(conn, to, from, theirs, mine);
     }
   }
 
@@ -164,7 +191,15 @@ export class PacketEvidenceBuilder {
     w.countedSeq = data.seq;
     const fin = c.fin!;
     const request = requestLine(data.head);
-    conn.pending.push({ ...data.ref, from: writer, to: closer, bytes: data.bytes, ...(request ? { request } : {}), fin: fin.ref, afterFinReceived: seqLe((fin.seq + 1) % SEQ_SPACE, data.ack) });
+    conn.pending.push({
+      ...data.ref,
+      from: writer,
+      to: closer,
+      bytes: data.bytes,
+      ...(request ? { request } : {}),
+      fin: fin.ref,
+      afterFinReceived: seqLe((fin.seq + 1) % SEQ_SPACE, data.ack),
+    });
   }
 
   private close(conn: Connection): void {
@@ -178,13 +213,27 @@ export class PacketEvidenceBuilder {
       if (w.rst && w.afterFinReceived) late.afterFinReceived++;
       late.examples.push(w);
     }
-    if (conn.pending.length) late.examples = late.examples.sort((x, y) => Number(!x.rst) - Number(!y.rst) || x.frame - y.frame).slice(0, EXAMPLES_KEPT);
+    if (conn.pending.length)
+      late.examples = late.examples
+        .sort((x, y) => Number(!x.rst) - Number(!y.rst) || x.frame - y.frame)
+        .slice(0, EXAMPLES_KEPT);
     if (!localA && !localB) {
       this.summary.forwarded++;
       return;
     }
     const [me, peer] = localA ? [a, b] : [b, a];
-    const tally = (this.summary.byPeer[addressOf(peer)] ??= { connections: 0, asClient: 0, asServer: 0, withoutSyn: 0, localFirst: 0, peerFirst: 0, both: 0, noFin: 0, reset: 0, firstFins: [] });
+    const tally = (this.summary.byPeer[addressOf(peer)] ??= {
+      connections: 0,
+      asClient: 0,
+      asServer: 0,
+      withoutSyn: 0,
+      localFirst: 0,
+      peerFirst: 0,
+      both: 0,
+      noFin: 0,
+      reset: 0,
+      firstFins: [],
+    });
     tally.connections++;
     if (conn.client === undefined) tally.withoutSyn++;
     else if (conn.client === me) tally.asClient++;
@@ -194,7 +243,8 @@ export class PacketEvidenceBuilder {
     if (first === undefined) tally.noFin++;
     else {
       tally[first.by === 'local' ? 'localFirst' : first.by === 'peer' ? 'peerFirst' : 'both']++;
-      if (tally.firstFins.length < EXAMPLES_KEPT) tally.firstFins = [...tally.firstFins, { ...first.ref, by: first.by }];
+      if (tally.firstFins.length < EXAMPLES_KEPT)
+        tally.firstFins = [...tally.firstFins, { ...first.ref, by: first.by }];
     }
   }
 
@@ -219,7 +269,11 @@ function firstFin(local: EndState, peer: EndState): { by: 'local' | 'peer' | 'bo
   return { by: 'both', ref: l.ref.frame < p.ref.frame ? l.ref : p.ref };
 }
 
-export function packetEvidence(frames: Iterable<Frame>, localAddresses: readonly string[], runStartUs: number): PacketEvidence {
+export function packetEvidence(
+  frames: Iterable<Frame>,
+  localAddresses: readonly string[],
+  runStartUs: number,
+): PacketEvidence {
   const builder = new PacketEvidenceBuilder(localAddresses, runStartUs);
   for (const frame of frames) builder.add(frame);
   return builder.finish();

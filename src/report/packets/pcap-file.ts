@@ -55,21 +55,32 @@ export interface Frame {
 }
 
 export function readPcapHeader(bytes: Uint8Array): PcapHeader {
-  if (bytes.length < PCAP_FILE_HEADER_BYTES) throw new InvalidValueError(`not a pcap file: ${bytes.length} bytes, shorter than its 24-byte header`);
+  if (bytes.length < PCAP_FILE_HEADER_BYTES)
+    throw new InvalidValueError(`not a pcap file: ${bytes.length} bytes, shorter than its 24-byte header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const big = view.getUint32(0, false);
-  if (big === PCAPNG_SECTION) throw new InvalidValueError('a pcapng file: only the classic pcap format (tcpdump -w without --pcapng) is read');
+  if (big === PCAPNG_SECTION)
+    throw new InvalidValueError('a pcapng file: only the classic pcap format (tcpdump -w without --pcapng) is read');
   const little = view.getUint32(0, true);
   const littleEndian = little === MAGIC_MICROSECONDS || little === MAGIC_NANOSECONDS;
   const magic = littleEndian ? little : big;
-  if (magic !== MAGIC_MICROSECONDS && magic !== MAGIC_NANOSECONDS) throw new InvalidValueError(`not a pcap file: magic number 0x${big.toString(16).padStart(8, '0')}`);
-  return { littleEndian, nanoseconds: magic === MAGIC_NANOSECONDS, snaplen: view.getUint32(16, littleEndian), linkType: view.getUint32(20, littleEndian) & 0x0fffffff };
+  if (magic !== MAGIC_MICROSECONDS && magic !== MAGIC_NANOSECONDS)
+    throw new InvalidValueError(`not a pcap file: magic number 0x${big.toString(16).padStart(8, '0')}`);
+  return {
+    littleEndian,
+    nanoseconds: magic === MAGIC_NANOSECONDS,
+    snaplen: view.getUint32(16, littleEndian),
+    linkType: view.getUint32(20, littleEndian) & 0x0fffffff,
+  };
 }
 
 /** The length of the record starting at `offset` (its header and captured bytes), or undefined where the bytes end first. */
 export function recordLength(header: PcapHeader, bytes: Uint8Array, offset: number): number | undefined {
   if (offset + PCAP_RECORD_HEADER_BYTES > bytes.length) return undefined;
-  const captured = new DataView(bytes.buffer, bytes.byteOffset + offset, PCAP_RECORD_HEADER_BYTES).getUint32(8, header.littleEndian);
+  const captured = new DataView(bytes.buffer, bytes.byteOffset + offset, PCAP_RECORD_HEADER_BYTES).getUint32(
+    8,
+    header.littleEndian,
+  );
   const length = PCAP_RECORD_HEADER_BYTES + captured;
   return offset + length <= bytes.length ? length : undefined;
 }
@@ -88,7 +99,13 @@ export function* pcapFrames(bytes: Uint8Array): Generator<Frame> {
     const originalBytes = view.getUint32(offset + 12, header.littleEndian);
     const data = bytes.subarray(offset + PCAP_RECORD_HEADER_BYTES, offset + length);
     const tcp = tcpOfFrame(header.linkType, data);
-    yield { number, timeUs: seconds * 1_000_000 + (header.nanoseconds ? Math.floor(fraction / 1000) : fraction), capturedBytes, originalBytes, ...(tcp ? { tcp } : {}) };
+    yield {
+      number,
+      timeUs: seconds * 1_000_000 + (header.nanoseconds ? Math.floor(fraction / 1000) : fraction),
+      capturedBytes,
+      originalBytes,
+      ...(tcp ? { tcp } : {}),
+    };
     offset += length;
   }
 }
@@ -118,7 +135,9 @@ function tcpOfFrame(linkType: number, data: Uint8Array): TcpSegment | undefined 
     etherType = data[0]! >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
     at = 0;
   } else {
-    throw new InvalidValueError(`pcap link type ${linkType} is not read here (Ethernet, Linux cooked v1/v2 and raw IP are)`);
+    throw new InvalidValueError(
+      `pcap link type ${linkType} is not read here (Ethernet, Linux cooked v1/v2 and raw IP are)`,
+    );
   }
   if (etherType === ETHERTYPE_IPV4) return tcpOfIpv4(data, view, at);
   if (etherType === ETHERTYPE_IPV6) return tcpOfIpv6(data, view, at);
@@ -154,7 +173,14 @@ function tcpOfIpv6(data: Uint8Array, view: DataView, at: number): TcpSegment | u
   return tcpSegment(data, view, offset, payloadBytes, src, dst);
 }
 
-function tcpSegment(data: Uint8Array, view: DataView, at: number, ipPayloadBytes: number, src: string, dst: string): TcpSegment | undefined {
+function tcpSegment(
+  data: Uint8Array,
+  view: DataView,
+  at: number,
+  ipPayloadBytes: number,
+  src: string,
+  dst: string,
+): TcpSegment | undefined {
   if (data.length < at + 20) return undefined;
   const headerBytes = (data[at + 12]! >> 4) * 4;
   return {

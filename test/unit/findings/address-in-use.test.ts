@@ -6,7 +6,8 @@ import { citing, claimed, loadReportFixture, runFindings, stats } from '../fixtu
 function of(report: ReturnType<typeof loadReportFixture>, listener: string) {
   const [f] = citing(runFindings(addressInUseFindings, report), listener);
   if (!f) throw new Error(`no finding cites listener ${listener}`);
-  return (name: string, what?: string) => f.claims.filter((c) => c.name === name && (what === undefined || c.of === what)).map((c) => c.value);
+  return (name: string, what?: string) =>
+    f.claims.filter((c) => c.name === name && (what === undefined || c.of === what)).map((c) => c.value);
 }
 
 describe('addressInUseFindings', () => {
@@ -17,7 +18,8 @@ describe('addressInUseFindings', () => {
     for (const name of ['off-off', 'off-on', 'on-off', 'on-on']) {
       const st = stats(report, name);
       const claims = of(report, name);
-      for (const [state, k] of Object.entries(st['restart'].portStates as Record<string, number>)) expect(claims('socketsAtRestart', state)).toEqual([k]);
+      for (const [state, k] of Object.entries(st['restart'].portStates as Record<string, number>))
+        expect(claims('socketsAtRestart', state)).toEqual([k]);
       expect(st['restart'].portStates['TIME_WAIT']).toBeGreaterThan(0);
       expect(claims('restartTries')).toEqual([st['restart'].tries]);
       if (name === 'on-on') {

@@ -5,7 +5,9 @@ import { claimed, claimValue, host, loadReportFixture, runFindings, stats } from
 
 /** The load window and the CLOSE_WAIT column, read from the fixture itself. */
 function growth(report: Report, hostName: string) {
-  const load = Object.values(report.scenario.plan.actors).filter((a) => a.role === 'load').map((a) => stats(report, a.name));
+  const load = Object.values(report.scenario.plan.actors)
+    .filter((a) => a.role === 'load')
+    .map((a) => stats(report, a.name));
   const startMs = Math.min(...load.map((s) => Number(s['startedAtMs'])));
   const endMs = Math.max(...load.map((s) => Number(s['startedAtMs']) + Number(s['durationMs'])));
   const { t, states } = host(report, hostName).series;
@@ -19,7 +21,7 @@ function growth(report: Report, hostName: string) {
 }
 
 describe('closeWaitFindings', () => {
-  it('close-wait-leak: the server\'s CLOSE_WAIT grows with the load and stays, leaked by closeStyle never, per peer', () => {
+  it("close-wait-leak: the server's CLOSE_WAIT grows with the load and stays, leaked by closeStyle never, per peer", () => {
     const report = loadReportFixture('close-wait-leak');
     const server = host(report, 'server');
     const out = runFindings(closeWaitFindings, report);
@@ -28,7 +30,9 @@ describe('closeWaitFindings', () => {
     expect(claimValue(out, 'server', 'stateFinal', 'CLOSE_WAIT')).toBe(server.final.CLOSE_WAIT);
     expect(claimValue(out, 'server', 'statePeakAtMs', 'CLOSE_WAIT')).toBe(server.peak.atMs.CLOSE_WAIT);
     // Per peer: the client's address, as the server's census lists it, is host client.
-    expect(claimed(out, 'peerStatePeak', 'CLOSE_WAIT').map((c) => [c.value, c.peers])).toEqual([[server.peak.peers.listen['198.18.0.1']!.CLOSE_WAIT, ['client']]]);
+    expect(claimed(out, 'peerStatePeak', 'CLOSE_WAIT').map((c) => [c.value, c.peers])).toEqual([
+      [server.peak.peers.listen['198.18.0.1']!.CLOSE_WAIT, ['client']],
+    ]);
     const g = growth(report, 'server');
     expect(g.grown).toBeGreaterThan(0);
     expect(claimValue(out, 'server', 'stateGrowth', 'CLOSE_WAIT')).toBe(g.grown);
@@ -42,13 +46,17 @@ describe('closeWaitFindings', () => {
     const client = host(report, 'client');
     const out = runFindings(closeWaitFindings, report).filter((f) => f.host === 'client');
     const perPeer = claimed(out, 'peerStatePeak', 'CLOSE_WAIT');
-    expect(perPeer.map((c) => c.value)).toEqual(Object.values(client.peak.peers.ephemeral).flatMap((c) => (c.CLOSE_WAIT ? [c.CLOSE_WAIT] : [])));
+    expect(perPeer.map((c) => c.value)).toEqual(
+      Object.values(client.peak.peers.ephemeral).flatMap((c) => (c.CLOSE_WAIT ? [c.CLOSE_WAIT] : [])),
+    );
     expect(new Set(perPeer.map((c) => c.peers.length))).toEqual(new Set([1]));
-    expect(claimValue(out, 'client', 'heldSockets')).toBe(Number(stats(report, 'flood')['held']) + Number(stats(report, 'shut-flood')['held']));
+    expect(claimValue(out, 'client', 'heldSockets')).toBe(
+      Number(stats(report, 'flood')['held']) + Number(stats(report, 'shut-flood')['held']),
+    );
     expect(claimValue(out, 'client', 'stateGrowth', 'CLOSE_WAIT')).toBe(growth(report, 'client').grown);
   });
 
-  it('says nothing about a CLOSE_WAIT caught in passing (short-conn\'s server) or none at all', () => {
+  it("says nothing about a CLOSE_WAIT caught in passing (short-conn's server) or none at all", () => {
     const sc = loadReportFixture('short-conn');
     expect(host(sc, 'server').peak.total.CLOSE_WAIT).toBeGreaterThan(0);
     expect(host(sc, 'server').final.CLOSE_WAIT).toBe(0);
@@ -70,7 +78,7 @@ describe('closeWaitFindings', () => {
     expect(claimValue(out, 'server', 'stateGrowthRate', 'CLOSE_WAIT')).toBe(0);
   });
 
-  it('process-close-wait: the user\'s process, with the CLOSE_WAIT its own fds held', () => {
+  it("process-close-wait: the user's process, with the CLOSE_WAIT its own fds held", () => {
     const report = loadReportFixture('process-close-wait');
     const api = stats(report, 'api');
     const out = runFindings(closeWaitFindings, report);

@@ -9,13 +9,17 @@ import { host, loadReportFixture } from '../fixture.ts';
 function withConntrack(insertFailed: number, drops: number): Report {
   const report = loadReportFixture('nat-single-source');
   const gw = host(report, 'gw');
-  Object.assign(gw.counters.delta, { 'Conntrack.insert_failed': insertFailed, 'Conntrack.drop': drops, 'Conntrack.early_drop': 0 });
+  Object.assign(gw.counters.delta, {
+    'Conntrack.insert_failed': insertFailed,
+    'Conntrack.drop': drops,
+    'Conntrack.early_drop': 0,
+  });
   gw.conntrack = { entriesPeak: 353, atMs: 4122, max: 262144 };
   return report;
 }
 
 describe('conntrackFindings', () => {
-  it('claims the gateway\'s table peak, its lost insertions and drops, and the SYNs the hosts behind it resent', () => {
+  it("claims the gateway's table peak, its lost insertions and drops, and the SYNs the hosts behind it resent", () => {
     const report = withConntrack(3, 0);
     const [f] = conntrackFindings({ plan: report.scenario.plan, report });
     expect(f!.host).toBe('gw');
@@ -24,7 +28,10 @@ describe('conntrackFindings', () => {
     expect(value('conntrackEntriesPeak')).toBe(353);
     expect(value('conntrackInsertFailed')).toBe(3);
     expect(value('conntrackDrops')).toBe(0);
-    const resent = ['c1', 'c2', 'c3', 'c4'].reduce((s, c) => s + (host(report, c).counters.delta['TcpExt.TCPSynRetrans'] ?? 0), 0);
+    const resent = ['c1', 'c2', 'c3', 'c4'].reduce(
+      (s, c) => s + (host(report, c).counters.delta['TcpExt.TCPSynRetrans'] ?? 0),
+      0,
+    );
     expect(value('synRetransmits')).toBe(resent);
   });
 
@@ -32,8 +39,14 @@ describe('conntrackFindings', () => {
     const report = withConntrack(3, 2);
     const { findings, claims } = findingsWithClaims(report.scenario.plan, report);
     expect(contradictions({ ...report, findings, claims })).toEqual([]);
-    const lying = claims.map((f) => (f.rule === 'conntrack' ? { ...f, claims: f.claims.map((c) => (c.name === 'conntrackDrops' ? { ...c, value: 0 } : c)) } : f));
-    expect(contradictions({ ...report, findings, claims: lying }).map((c) => c.claim)).toEqual(['conntrackDrops 0 entries (host gw, peers c1, c2, c3, c4, server)']);
+    const lying = claims.map((f) =>
+      f.rule === 'conntrack'
+        ? { ...f, claims: f.claims.map((c) => (c.name === 'conntrackDrops' ? { ...c, value: 0 } : c)) }
+        : f,
+    );
+    expect(contradictions({ ...report, findings, claims: lying }).map((c) => c.claim)).toEqual([
+      'conntrackDrops 0 entries (host gw, peers c1, c2, c3, c4, server)',
+    ]);
   });
 
   it('nat-gateway-snat: 120 pooled connections through 100 translated ports; the server holds all 100, the rest clash at insertion', () => {
@@ -61,6 +74,11 @@ describe('conntrackFindings', () => {
   it('says nothing for a host without a conntrack record (it does not forward, or the report predates it)', () => {
     const report = loadReportFixture('nat-single-source');
     expect(conntrackFindings({ plan: report.scenario.plan, report })).toEqual([]);
-    expect(conntrackFindings({ plan: loadReportFixture('short-conn').scenario.plan, report: loadReportFixture('short-conn') })).toEqual([]);
+    expect(
+      conntrackFindings({
+        plan: loadReportFixture('short-conn').scenario.plan,
+        report: loadReportFixture('short-conn'),
+      }),
+    ).toEqual([]);
   });
 });

@@ -2,13 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { counterFindings } from '../../../src/report/findings/counters.ts';
 import { claimed, claimValue, host, loadReportFixture, runFindings } from '../fixture.ts';
 
-const KEYS_SEEN = ['TcpExt.TW', 'TcpExt.TWRecycled', 'TcpExt.TCPTimeWaitOverflow', 'Tcp.ActiveOpens', 'Tcp.PassiveOpens', 'Tcp.OutRsts'];
+const KEYS_SEEN = [
+  'TcpExt.TW',
+  'TcpExt.TWRecycled',
+  'TcpExt.TCPTimeWaitOverflow',
+  'Tcp.ActiveOpens',
+  'Tcp.PassiveOpens',
+  'Tcp.OutRsts',
+];
 
 describe('counterFindings', () => {
-  it('short-conn: each host\'s moved counters and its sockstat tw peak, claimed for the host as a whole', () => {
+  it("short-conn: each host's moved counters and its sockstat tw peak, claimed for the host as a whole", () => {
     const report = loadReportFixture('short-conn');
     const out = runFindings(counterFindings, report);
-    expect(out.map((f) => [f.host, f.peers])).toEqual([['client', []], ['server', []]]);
+    expect(out.map((f) => [f.host, f.peers])).toEqual([
+      ['client', []],
+      ['server', []],
+    ]);
     expect(claimValue(out, 'client', 'counter', 'TcpExt.TW')).toBe(1000);
     expect(claimValue(out, 'client', 'counter', 'Tcp.ActiveOpens')).toBe(1000);
     expect(claimValue(out, 'client', 'sockstatTwPeak')).toBe(host(report, 'client').peak.sockstatTw);
@@ -23,7 +33,8 @@ describe('counterFindings', () => {
       const report = loadReportFixture(name);
       const out = runFindings(counterFindings, report);
       for (const [h, hr] of Object.entries(report.hosts)) {
-        for (const k of KEYS_SEEN.filter((k) => hr.counters.delta[k])) expect(claimValue(out, h, 'counter', k)).toBe(hr.counters.delta[k]);
+        for (const k of KEYS_SEEN.filter((k) => hr.counters.delta[k]))
+          expect(claimValue(out, h, 'counter', k)).toBe(hr.counters.delta[k]);
       }
     }
   });

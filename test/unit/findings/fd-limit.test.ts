@@ -3,7 +3,8 @@ import { fdLimitFindings } from '../../../src/report/findings/fd-limit.ts';
 import { portBudget } from '../../../src/core/port-budget.ts';
 import { citing, claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
-const values = (f: ReturnType<typeof runFindings>[number] | undefined, name: string, of?: string) => (f?.claims ?? []).filter((c) => c.name === name && (of === undefined || c.of === of)).map((c) => [c.value, c.peers]);
+const values = (f: ReturnType<typeof runFindings>[number] | undefined, name: string, of?: string) =>
+  (f?.claims ?? []).filter((c) => c.name === name && (of === undefined || c.of === of)).map((c) => [c.value, c.peers]);
 
 describe('fdLimitFindings', () => {
   it('fd-limit: accept() EMFILE on host server, with the limit read back and the accept queue', () => {
@@ -12,7 +13,10 @@ describe('fdLimitFindings', () => {
     const e = web['errors']['EMFILE'];
     const server = host(report, 'server');
     const out = runFindings(fdLimitFindings, report);
-    expect(out.map((f) => [f.host, f.peers])).toEqual([['server', ['client']], ['lclient', ['server2']]]);
+    expect(out.map((f) => [f.host, f.peers])).toEqual([
+      ['server', ['client']],
+      ['lclient', ['server2']],
+    ]);
     const [f] = citing(out, 'web');
     expect(values(f, 'errors', 'EMFILE')).toEqual([[e.count, ['client']]]);
     expect(values(f, 'syscallErrors', 'EMFILE accept')).toEqual([[e.syscalls.accept, ['client']]]);
@@ -20,7 +24,9 @@ describe('fdLimitFindings', () => {
     expect(values(f, 'openFilesLimit').map(([v]) => v)).toEqual([128, 128]);
     expect(values(f, 'connectionsAtOnce')).toEqual([[web['maxOpen'], ['client']]]);
     expect(values(f, 'statePeak', 'ESTABLISHED')).toEqual([[server.peak.total.ESTABLISHED, []]]);
-    expect(values(f, 'counter', 'TcpExt.ListenOverflows')).toEqual([[server.counters.delta['TcpExt.ListenOverflows'] ?? 0, []]]);
+    expect(values(f, 'counter', 'TcpExt.ListenOverflows')).toEqual([
+      [server.counters.delta['TcpExt.ListenOverflows'] ?? 0, []],
+    ]);
     const client = host(report, 'client');
     const used = Object.values(client.peak.peers.ephemeral['198.18.0.2:8080']!).reduce((a, b) => a + (b ?? 0), 0);
     expect(values(f, 'peerStatePeak', 'every state')).toEqual([[used, ['client']]]);
@@ -41,7 +47,8 @@ describe('fdLimitFindings', () => {
   });
 
   it('says nothing without EMFILE or ENFILE', () => {
-    for (const name of ['short-conn', 'listen-backlog', 'reset-and-broken-pipe']) expect(runFindings(fdLimitFindings, loadReportFixture(name))).toEqual([]);
+    for (const name of ['short-conn', 'listen-backlog', 'reset-and-broken-pipe'])
+      expect(runFindings(fdLimitFindings, loadReportFixture(name))).toEqual([]);
   });
 
   it('reacts to the fixture: ENFILE, no EMFILE', () => {

@@ -4,14 +4,16 @@ import type { Report } from '../../../src/report/report.ts';
 import { claimed, claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
 function loadWindow(report: Report) {
-  const load = Object.values(report.scenario.plan.actors).filter((a) => a.role === 'load').map((a) => stats(report, a.name));
+  const load = Object.values(report.scenario.plan.actors)
+    .filter((a) => a.role === 'load')
+    .map((a) => stats(report, a.name));
   const startMs = Math.min(...load.map((s) => Number(s['startedAtMs'])));
   const endMs = Math.max(...load.map((s) => Number(s['startedAtMs']) + Number(s['durationMs'])));
   return { startMs, endMs };
 }
 
 describe('finWait2Findings', () => {
-  it('close-wait-leak: the client\'s orphaned FIN_WAIT_2 all ended after tcp_fin_timeout, as Little\'s law predicts', () => {
+  it("close-wait-leak: the client's orphaned FIN_WAIT_2 all ended after tcp_fin_timeout, as Little's law predicts", () => {
     const report = loadReportFixture('close-wait-leak');
     const client = host(report, 'client');
     const w = loadWindow(report);
@@ -43,13 +45,19 @@ describe('finWait2Findings', () => {
     expect(claimValue(out, 'shutserver', 'stateFinal', 'FIN_WAIT2')).toBe(shut.final.FIN_WAIT2);
     expect(shut.final.FIN_WAIT2).toBeGreaterThan(0);
     expect(claimValue(out, 'shutserver', 'sampledAfterLoadMs')).toBe(shut.series.t.at(-1)! - loadWindow(report).endMs);
-    expect(claimed(out.filter((f) => f.host === 'shutserver'), 'orphanRate')).toEqual([]);
+    expect(
+      claimed(
+        out.filter((f) => f.host === 'shutserver'),
+        'orphanRate',
+      ),
+    ).toEqual([]);
   });
 
   it('says nothing about FIN_WAIT_2 caught in passing, or none', () => {
     for (const name of ['short-conn', 'server-close', 'rst-close']) {
       const report = loadReportFixture(name);
-      for (const h of Object.values(report.hosts)) expect(h.peak.total.FIN_WAIT2 < 10 && h.final.FIN_WAIT2 === 0).toBe(true);
+      for (const h of Object.values(report.hosts))
+        expect(h.peak.total.FIN_WAIT2 < 10 && h.final.FIN_WAIT2 === 0).toBe(true);
       expect(runFindings(finWait2Findings, report)).toEqual([]);
     }
   });

@@ -8,7 +8,12 @@ describe('fixedLocalPortFindings', () => {
   it('fixed-local-port: one finding per client host, with its sysctls, its connections from port 50000 and who closed first', () => {
     const report = loadReportFixture('fixed-local-port');
     const out = runFindings(fixedLocalPortFindings, report);
-    expect(out.map((f) => [f.host, f.peers])).toEqual([['noreuse', ['server']], ['reuse', ['server']], ['nots', ['server']], ['srvclose', ['server']]]);
+    expect(out.map((f) => [f.host, f.peers])).toEqual([
+      ['noreuse', ['server']],
+      ['reuse', ['server']],
+      ['nots', ['server']],
+      ['srvclose', ['server']],
+    ]);
     for (const h of ['noreuse', 'reuse', 'nots', 'srvclose']) {
       const st = stats(report, `from-${h}`);
       const sys = host(report, h).sysctls;
@@ -20,7 +25,11 @@ describe('fixedLocalPortFindings', () => {
       expect(claimValue(out, h, 'sysctl', 'net.ipv4.tcp_tw_reuse')).toBe(Number(sys['net.ipv4.tcp_tw_reuse']));
       // Who closed first is what the kernels counted: the client's own TcpExt.TW, or the server's for srvclose.
       const shares = claimed(mine(out, h), 'firstCloses').map((c) => [c.claim.end, c.value]);
-      if (h === 'srvclose') expect(shares).toEqual([['client', 0], ['server', 30]]);
+      if (h === 'srvclose')
+        expect(shares).toEqual([
+          ['client', 0],
+          ['server', 30],
+        ]);
       else expect(shares[0]).toEqual(['client', host(report, h).counters.delta['TcpExt.TW']]);
     }
   });
@@ -32,7 +41,9 @@ describe('fixedLocalPortFindings', () => {
       const recycled = host(report, h).counters.delta['TcpExt.TWRecycled']!;
       expect(recycled).toBeGreaterThan(0);
       expect(claimValue(out, h, 'counter', 'TcpExt.TWRecycled')).toBe(recycled);
-      expect(claimValue(out, h, 'sysctl', 'net.ipv4.tcp_tw_reuse_delay')).toBe(Number(host(report, h).sysctls['net.ipv4.tcp_tw_reuse_delay']));
+      expect(claimValue(out, h, 'sysctl', 'net.ipv4.tcp_tw_reuse_delay')).toBe(
+        Number(host(report, h).sysctls['net.ipv4.tcp_tw_reuse_delay']),
+      );
       expect(claimed(mine(out, h), 'errors', 'EADDRINUSE')).toEqual([]);
     }
   });
@@ -55,7 +66,8 @@ describe('fixedLocalPortFindings', () => {
   });
 
   it('says nothing where no client binds a fixed port', () => {
-    for (const name of ['short-conn', 'bind-before-connect', 'server-close']) expect(runFindings(fixedLocalPortFindings, loadReportFixture(name))).toEqual([]);
+    for (const name of ['short-conn', 'bind-before-connect', 'server-close'])
+      expect(runFindings(fixedLocalPortFindings, loadReportFixture(name))).toEqual([]);
   });
 
   it('speaks of who closed first from the counters, not from the plan: no first close counted, no closer claimed', () => {

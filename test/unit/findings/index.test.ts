@@ -8,7 +8,26 @@ describe('findings()', () => {
   it('has a fixture for every catalogue scenario', () => {
     const names = reportFixtureNames();
     expect(names.length).toBeGreaterThanOrEqual(18);
-    for (const scenario of ['short-conn', 'keepalive-vs-close', 'server-close', 'close-wait-leak', 'rst-close', 'bind-before-connect', 'address-in-use-restart', 'fixed-local-port', 'tw-bucket-overflow', 'fin-wait-2', 'nat-single-source', 'listen-backlog', 'fd-limit', 'reset-and-broken-pipe', 'proxy-short-upstream', 'proxy-keepalive-upstream', 'haproxy-short-upstream', 'haproxy-keepalive-upstream']) {
+    for (const scenario of [
+      'short-conn',
+      'keepalive-vs-close',
+      'server-close',
+      'close-wait-leak',
+      'rst-close',
+      'bind-before-connect',
+      'address-in-use-restart',
+      'fixed-local-port',
+      'tw-bucket-overflow',
+      'fin-wait-2',
+      'nat-single-source',
+      'listen-backlog',
+      'fd-limit',
+      'reset-and-broken-pipe',
+      'proxy-short-upstream',
+      'proxy-keepalive-upstream',
+      'haproxy-short-upstream',
+      'haproxy-keepalive-upstream',
+    ]) {
       expect(names).toContain(scenario);
     }
   });

@@ -3,11 +3,17 @@ import { listenBacklogFindings } from '../../../src/report/findings/listen-backl
 import { claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
 describe('listenBacklogFindings', () => {
-  it('listen-backlog: each server\'s overflow, its queue depth against min(backlog, somaxconn), SYN_RECV, what its client saw', () => {
+  it("listen-backlog: each server's overflow, its queue depth against min(backlog, somaxconn), SYN_RECV, what its client saw", () => {
     const report = loadReportFixture('listen-backlog');
     const out = runFindings(listenBacklogFindings, report);
-    expect(out.map((f) => [f.host, f.peers])).toEqual([['server', ['client']], ['strict', ['client']]]);
-    for (const [actor, h, client] of [['web', 'server', 'flood'], ['webstrict', 'strict', 'flood-strict']] as const) {
+    expect(out.map((f) => [f.host, f.peers])).toEqual([
+      ['server', ['client']],
+      ['strict', ['client']],
+    ]);
+    for (const [actor, h, client] of [
+      ['web', 'server', 'flood'],
+      ['webstrict', 'strict', 'flood-strict'],
+    ] as const) {
       const hr = host(report, h);
       const d = hr.counters.delta;
       const mine = out.filter((f) => f.host === h);
@@ -23,7 +29,9 @@ describe('listenBacklogFindings', () => {
       const cs = stats(report, client);
       const ch = host(report, 'client');
       expect(claimValue(mine, h, 'statePeak', 'SYN_SENT')).toBe(ch.peak.total.SYN_SENT);
-      expect(claimValue(mine, h, 'counter', 'TcpExt.TCPSynRetrans')).toBe(ch.counters.delta['TcpExt.TCPSynRetrans'] ?? 0);
+      expect(claimValue(mine, h, 'counter', 'TcpExt.TCPSynRetrans')).toBe(
+        ch.counters.delta['TcpExt.TCPSynRetrans'] ?? 0,
+      );
       expect(claimValue(mine, h, 'answers')).toBe(cs['ok']);
       expect(claimValue(mine, h, 'attempts')).toBe(cs['attempts']);
       expect(claimValue(mine, h, 'latency', 'p50')).toBe(cs['latencyMs'].p50);
@@ -39,7 +47,8 @@ describe('listenBacklogFindings', () => {
   });
 
   it('says nothing without ListenOverflows: fd-limit, short-conn', () => {
-    for (const name of ['fd-limit', 'short-conn']) expect(runFindings(listenBacklogFindings, loadReportFixture(name))).toEqual([]);
+    for (const name of ['fd-limit', 'short-conn'])
+      expect(runFindings(listenBacklogFindings, loadReportFixture(name))).toEqual([]);
   });
 
   it('reacts to the fixture: RSTs from the strict host, a shallower queue, no overflow', () => {

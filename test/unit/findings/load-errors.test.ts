@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadErrorFindings } from '../../../src/report/findings/load-errors.ts';
 import { citing, claimed, claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
-const values = (findings: ReturnType<typeof runFindings>, name: string, of?: string) => claimed(findings, name as never, of).map((c) => c.value);
+const values = (findings: ReturnType<typeof runFindings>, name: string, of?: string) =>
+  claimed(findings, name as never, of).map((c) => c.value);
 
 describe('loadErrorFindings', () => {
   it('short-conn: EADDRNOTAVAIL with its time, the prediction, and what held the ports toward the destination', () => {
@@ -22,7 +23,11 @@ describe('loadErrorFindings', () => {
     const peer = host(report, 'client').peak.peers.ephemeral['198.18.0.2:8080']!;
     expect(peer.TIME_WAIT).toBe(1000);
     const held = claimed(out, 'peerStatePeak');
-    expect(held.map((c) => [c.claim.of, c.value, c.peers])).toEqual([['TIME_WAIT', 1000, ['server']], ['ESTABLISHED', peer.ESTABLISHED, ['server']], ['FIN_WAIT1', peer.FIN_WAIT1, ['server']]]);
+    expect(held.map((c) => [c.claim.of, c.value, c.peers])).toEqual([
+      ['TIME_WAIT', 1000, ['server']],
+      ['ESTABLISHED', peer.ESTABLISHED, ['server']],
+      ['FIN_WAIT1', peer.FIN_WAIT1, ['server']],
+    ]);
     expect(claimValue(out, 'client', 'sockstatTwPeak')).toBe(1000);
   });
 
@@ -31,7 +36,10 @@ describe('loadErrorFindings', () => {
     const client = host(report, 'client');
     expect(client.peak.sockstatTw).toBe(0);
     const out = runFindings(loadErrorFindings, report);
-    expect(claimed(out, 'peerStatePeak').map((c) => [c.claim.of, c.value])).toEqual([['ESTABLISHED', 200], ['SYN_SENT', 1]]);
+    expect(claimed(out, 'peerStatePeak').map((c) => [c.claim.of, c.value])).toEqual([
+      ['ESTABLISHED', 200],
+      ['SYN_SENT', 1],
+    ]);
     // Not held by TIME_WAIT: neither sockstat nor tcp_tw_reuse's delay is claimed.
     expect(claimed(out, 'sockstatTwPeak')).toEqual([]);
     // The same fixture with the peer's states swapped to TIME_WAIT claims TIME_WAIT again.
@@ -95,7 +103,9 @@ describe('loadErrorFindings', () => {
   it('reacts to the fixture: tcp_tw_reuse=1 claims its delay; no errors, no finding', () => {
     const reuse = loadReportFixture('short-conn');
     host(reuse, 'client').sysctls['net.ipv4.tcp_tw_reuse'] = '1';
-    expect(claimValue(runFindings(loadErrorFindings, reuse), 'client', 'sysctl', 'net.ipv4.tcp_tw_reuse_delay')).toBe(Number(host(reuse, 'client').sysctls['net.ipv4.tcp_tw_reuse_delay']));
+    expect(claimValue(runFindings(loadErrorFindings, reuse), 'client', 'sysctl', 'net.ipv4.tcp_tw_reuse_delay')).toBe(
+      Number(host(reuse, 'client').sysctls['net.ipv4.tcp_tw_reuse_delay']),
+    );
 
     const clean = loadReportFixture('short-conn');
     stats(clean, 'flood')['errors'] = {};

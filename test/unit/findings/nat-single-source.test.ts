@@ -38,7 +38,9 @@ describe('natSingleSourceFindings', () => {
     expect(claimValue(out, 'server', 'counter', 'Tcp.OutRsts')).toBe(f.rsts);
     expect(claimValue(out, 'server', 'counter', 'TcpExt.TCPSynRetrans')).toBe(f.synRetrans);
     expect(claimValue(out, 'server', 'errors', 'any')).toBe(0);
-    expect(claimed(out, 'latency', 'max').map((c) => [c.value, c.peers])).toEqual(CLIENTS.map((c) => [stats(report, `from-${c}`)['latencyMs'].max, [c]]));
+    expect(claimed(out, 'latency', 'max').map((c) => [c.value, c.peers])).toEqual(
+      CLIENTS.map((c) => [stats(report, `from-${c}`)['latencyMs'].max, [c]]),
+    );
     // The scenario's ctTimeWait=1.
     expect(claimValue(out, 'server', 'sysctl', 'net.netfilter.nf_conntrack_tcp_timeout_time_wait')).toBe(1);
   });
@@ -48,16 +50,26 @@ describe('natSingleSourceFindings', () => {
     const f = facts(report);
     const out = runFindings(natSingleSourceFindings, report);
     expect(claimValue(out, 'server', 'timeWaitTakenOver')).toBe(f.early);
-    expect(claimValue(out, 'server', 'errors', 'any')).toBe(sum((c) => Number(stats(report, `from-${c}`)['errorCount'])));
+    expect(claimValue(out, 'server', 'errors', 'any')).toBe(
+      sum((c) => Number(stats(report, `from-${c}`)['errorCount'])),
+    );
   });
 
   it('with conntrack keeping a closed mapping 120 s: longer than TIME_WAIT', () => {
     const report = loadReportFixture('nat-single-source--ct-120');
-    expect(claimValue(runFindings(natSingleSourceFindings, report), 'server', 'sysctl', 'net.netfilter.nf_conntrack_tcp_timeout_time_wait')).toBe(120);
+    expect(
+      claimValue(
+        runFindings(natSingleSourceFindings, report),
+        'server',
+        'sysctl',
+        'net.netfilter.nf_conntrack_tcp_timeout_time_wait',
+      ),
+    ).toBe(120);
   });
 
   it('says nothing without a masquerading gateway', () => {
-    for (const name of ['short-conn', 'server-close', 'proxy-short-upstream']) expect(runFindings(natSingleSourceFindings, loadReportFixture(name))).toEqual([]);
+    for (const name of ['short-conn', 'server-close', 'proxy-short-upstream'])
+      expect(runFindings(natSingleSourceFindings, loadReportFixture(name))).toEqual([]);
   });
 
   it('reacts to the fixture: no PAWSTimewait counter, none refused, a 60 s run', () => {

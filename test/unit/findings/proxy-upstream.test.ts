@@ -7,17 +7,20 @@ import { claimed, host, loadReportFixture, runFindings, stats } from '../fixture
 function upstreamFacts(report: Report) {
   const proxy = host(report, 'proxy');
   const backend = host(report, 'backend1');
-  const [u] = (report.scenario.plan.actors['proxy'] as unknown as { upstreams: { address: string; port: number }[] }).upstreams;
+  const [u] = (report.scenario.plan.actors['proxy'] as unknown as { upstreams: { address: string; port: number }[] })
+    .upstreams;
   const atProxy = proxy.peak.peers.ephemeral[`${u!.address}:${u!.port}`] ?? {};
   return { u: u!, proxy, backend, twProxy: atProxy.TIME_WAIT ?? 0, established: atProxy.ESTABLISHED ?? 0 };
 }
 
 /** Values of a claim (name, of), with the end it speaks for where it says. */
-const values = (findings: ReturnType<typeof runFindings>, name: string, of?: string) => claimed(findings, name as never, of).map((c) => c.value);
-const byEnd = (findings: ReturnType<typeof runFindings>, name: string) => Object.fromEntries(claimed(findings, name as never).map((c) => [c.claim.end ?? '-', c.value]));
+const values = (findings: ReturnType<typeof runFindings>, name: string, of?: string) =>
+  claimed(findings, name as never, of).map((c) => c.value);
+const byEnd = (findings: ReturnType<typeof runFindings>, name: string) =>
+  Object.fromEntries(claimed(findings, name as never).map((c) => [c.claim.end ?? '-', c.value]));
 
 describe('proxyUpstreamFindings', () => {
-  it('proxy-short-upstream (nginx): upstream connections per request, the proxy\'s TIME_WAIT against its 1,000 ports, the log, the 502s', () => {
+  it("proxy-short-upstream (nginx): upstream connections per request, the proxy's TIME_WAIT against its 1,000 ports, the log, the 502s", () => {
     const report = loadReportFixture('proxy-short-upstream');
     const proxy = stats(report, 'proxy');
     const opens = Number(proxy['hostActiveOpens']);
@@ -29,7 +32,12 @@ describe('proxyUpstreamFindings', () => {
       ['proxy-upstream', 'proxy', ['backend1']],
       ['proxy-upstream', 'proxy', ['client']],
     ]);
-    const [perRequest, upstream, log, statuses] = out.map((f) => [f]) as [typeof out, typeof out, typeof out, typeof out];
+    const [perRequest, upstream, log, statuses] = out.map((f) => [f]) as [
+      typeof out,
+      typeof out,
+      typeof out,
+      typeof out,
+    ];
     expect(values(perRequest, 'upstreamConnections')).toEqual([opens]);
     expect(values(perRequest, 'requests')).toEqual([requests]);
     expect(values(perRequest, 'connectionsPerRequest')).toEqual([opens / requests]);
@@ -40,8 +48,14 @@ describe('proxyUpstreamFindings', () => {
     expect(f.twProxy).toBe(1005);
     expect(byEnd(upstream, 'peerTimeWait')).toEqual({ client: 1000, server: 0 });
     expect(values(upstream, 'peerStatePeak', 'ESTABLISHED')).toEqual([f.established]);
-    expect(claimed(upstream, 'firstCloses').map((c) => [c.claim.end, c.value])).toEqual([['client', 1000], ['server', 0]]);
-    expect(claimed(upstream, 'firstCloseShare').map((c) => [c.claim.end, c.value])).toEqual([['client', 1], ['server', 0]]);
+    expect(claimed(upstream, 'firstCloses').map((c) => [c.claim.end, c.value])).toEqual([
+      ['client', 1000],
+      ['server', 0],
+    ]);
+    expect(claimed(upstream, 'firstCloseShare').map((c) => [c.claim.end, c.value])).toEqual([
+      ['client', 1],
+      ['server', 0],
+    ]);
     // The scenario's proxyPorts 40000-40999.
     expect(values(upstream, 'portBudget')).toEqual([1000]);
 
@@ -51,7 +65,11 @@ describe('proxyUpstreamFindings', () => {
     expect(values(log, 'logLines')).toEqual([errorLog.lines]);
     expect(values(log, 'logKind', kind)).toEqual([count]);
     expect(values(log, 'logCause', 'portsExhausted')).toEqual([errorLog.causes.portsExhausted]);
-    expect(claimed(log, 'peerStatePeak').map((c) => [c.claim.of, c.value])).toEqual([['TIME_WAIT', 1000], ['ESTABLISHED', 6], ['FIN_WAIT1', 3]]);
+    expect(claimed(log, 'peerStatePeak').map((c) => [c.claim.of, c.value])).toEqual([
+      ['TIME_WAIT', 1000],
+      ['ESTABLISHED', 6],
+      ['FIN_WAIT1', 3],
+    ]);
 
     const got = stats(report, 'flood')['statuses'] as Record<string, number>;
     expect(values(statuses, 'statusCount', '502')).toEqual([got['502']]);
@@ -60,10 +78,12 @@ describe('proxyUpstreamFindings', () => {
 
   it('proxy-short-upstream with the built-in proxy: the same exhaustion in its log', () => {
     const report = loadReportFixture('proxy-short-upstream--builtin');
-    expect(values(runFindings(proxyUpstreamFindings, report), 'logCause', 'portsExhausted')).toEqual([stats(report, 'proxy')['errorLog'].causes.portsExhausted]);
+    expect(values(runFindings(proxyUpstreamFindings, report), 'logCause', 'portsExhausted')).toEqual([
+      stats(report, 'proxy')['errorLog'].causes.portsExhausted,
+    ]);
   });
 
-  it('haproxy-short-upstream (http mode): one upstream connection per request, closed by the proxy\'s RSTs, no log, no 5xx', () => {
+  it("haproxy-short-upstream (http mode): one upstream connection per request, closed by the proxy's RSTs, no log, no 5xx", () => {
     const report = loadReportFixture('haproxy-short-upstream');
     const opens = Number(stats(report, 'proxy')['hostActiveOpens']);
     const d = host(report, 'proxy').counters.delta;
@@ -118,20 +138,27 @@ describe('proxyUpstreamFindings', () => {
   });
 
   it('says nothing without a proxy actor', () => {
-    for (const name of ['short-conn', 'nat-single-source', 'keepalive-vs-close']) expect(runFindings(proxyUpstreamFindings, loadReportFixture(name))).toEqual([]);
+    for (const name of ['short-conn', 'nat-single-source', 'keepalive-vs-close'])
+      expect(runFindings(proxyUpstreamFindings, loadReportFixture(name))).toEqual([]);
   });
 
-  it('d) mixed (backendCloser=server): both kernels counted first closes, each end\'s share claimed', () => {
+  it("d) mixed (backendCloser=server): both kernels counted first closes, each end's share claimed", () => {
     // The run said "The proxy closed these connections first" from the peaks (882 against 256), while the backend's
     // TcpExt.TW rose 1,184 and the proxy's 880: new SYNs took over the backend's entries and kept its peak low.
     const report = loadReportFixture('proxy-short-upstream--backend-closer-server');
     const out = runFindings(proxyUpstreamFindings, report);
     expect(byEnd(out, 'peerTimeWait')).toEqual({ client: 880, server: 251 });
-    expect(claimed(out, 'firstCloses').map((c) => [c.claim.end, c.value])).toEqual([['client', 880], ['server', 1184]]);
-    expect(claimed(out, 'firstCloseShare').map((c) => [c.claim.end, c.value])).toEqual([['client', 880 / 2064], ['server', 1184 / 2064]]);
+    expect(claimed(out, 'firstCloses').map((c) => [c.claim.end, c.value])).toEqual([
+      ['client', 880],
+      ['server', 1184],
+    ]);
+    expect(claimed(out, 'firstCloseShare').map((c) => [c.claim.end, c.value])).toEqual([
+      ['client', 880 / 2064],
+      ['server', 1184 / 2064],
+    ]);
   });
 
-  it('server closed: the upstream\'s counters alone, whatever the peaks', () => {
+  it("server closed: the upstream's counters alone, whatever the peaks", () => {
     const report = loadReportFixture('proxy-short-upstream--backend-closer-server');
     const f = upstreamFacts(report);
     f.proxy.counters.delta['TcpExt.TW'] = 0;
@@ -139,7 +166,10 @@ describe('proxyUpstreamFindings', () => {
     f.proxy.peak.total.TIME_WAIT = 0;
     const out = runFindings(proxyUpstreamFindings, report);
     expect(byEnd(out, 'peerTimeWait')).toEqual({ client: 0, server: 251 });
-    expect(claimed(out, 'firstCloseShare').map((c) => [c.claim.end, c.value])).toEqual([['client', 0], ['server', 1]]);
+    expect(claimed(out, 'firstCloseShare').map((c) => [c.claim.end, c.value])).toEqual([
+      ['client', 0],
+      ['server', 1],
+    ]);
   });
 
   it('reacts to the fixture: no log lines, no 502', () => {

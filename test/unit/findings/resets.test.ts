@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { resetFindings } from '../../../src/report/findings/resets.ts';
 import { citing, claimed, claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
-const values = (findings: ReturnType<typeof runFindings>, name: string, of?: string) => claimed(findings, name as never, of).map((c) => c.value);
+const values = (findings: ReturnType<typeof runFindings>, name: string, of?: string) =>
+  claimed(findings, name as never, of).map((c) => c.value);
 
 describe('resetFindings', () => {
   it('rst-close: each SO_LINGER 0 closer, with its kernel counters and no TIME_WAIT', () => {
@@ -10,7 +11,10 @@ describe('resetFindings', () => {
     const out = runFindings(resetFindings, report);
     expect(out).toHaveLength(4);
     // rst-flood is a load actor with closeStyle rst: each ok connection was reset; rst-web counts its own.
-    for (const [h, actor, count, peer] of [['rstclient', 'rst-flood', Number(stats(report, 'rst-flood')['ok']), 'server'], ['rstserver', 'rst-web', Number(stats(report, 'rst-web')['resetsSent']), 'client']] as const) {
+    for (const [h, actor, count, peer] of [
+      ['rstclient', 'rst-flood', Number(stats(report, 'rst-flood')['ok']), 'server'],
+      ['rstserver', 'rst-web', Number(stats(report, 'rst-web')['resetsSent']), 'client'],
+    ] as const) {
       const d = host(report, h).counters.delta;
       const mine = citing(out, actor).filter((f) => f.claims.some((c) => c.name === 'resetsSent'));
       expect(mine.map((f) => [f.host, f.peers])).toEqual([[h, [peer]]]);
@@ -64,12 +68,15 @@ describe('resetFindings', () => {
   it('haproxy-short-upstream: ECONNRESET at the backend, whose peer is the proxy', () => {
     const report = loadReportFixture('haproxy-short-upstream');
     const out = runFindings(resetFindings, report);
-    expect(claimValue(out, 'backend1', 'counter', 'Tcp.EstabResets')).toBe(host(report, 'backend1').counters.delta['Tcp.EstabResets']);
+    expect(claimValue(out, 'backend1', 'counter', 'Tcp.EstabResets')).toBe(
+      host(report, 'backend1').counters.delta['Tcp.EstabResets'],
+    );
     expect(out.find((f) => f.host === 'backend1')!.peers).toEqual(['proxy']);
   });
 
   it('says nothing where nothing was reset', () => {
-    for (const name of ['short-conn', 'server-close', 'tw-bucket-overflow']) expect(runFindings(resetFindings, loadReportFixture(name))).toEqual([]);
+    for (const name of ['short-conn', 'server-close', 'tw-bucket-overflow'])
+      expect(runFindings(resetFindings, loadReportFixture(name))).toEqual([]);
   });
 
   it('reacts to the fixture: no ECONNRESET, no resets sent', () => {

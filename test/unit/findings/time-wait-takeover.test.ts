@@ -3,7 +3,7 @@ import { timeWaitTakeoverFindings } from '../../../src/report/findings/time-wait
 import { claimed, claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
 describe('timeWaitTakeoverFindings', () => {
-  it('server-close: entries that left TIME_WAIT early, taken over by the client\'s next SYN on a same-parity port', () => {
+  it("server-close: entries that left TIME_WAIT early, taken over by the client's next SYN on a same-parity port", () => {
     const report = loadReportFixture('server-close');
     const server = host(report, 'server');
     const entered = server.counters.delta['TcpExt.TW']!;
@@ -15,7 +15,9 @@ describe('timeWaitTakeoverFindings', () => {
     expect(claimValue(out, 'server', 'stateFinal', 'TIME_WAIT')).toBe(server.final.TIME_WAIT);
     expect(claimValue(out, 'server', 'timeWaitLeftEarly')).toBe(entered - server.final.TIME_WAIT);
     expect(claimValue(out, 'server', 'counter', 'Tcp.OutRsts')).toBe(0);
-    expect(claimValue(out, 'server', 'counter', 'TcpExt.TWRecycled')).toBe(server.counters.delta['TcpExt.TWRecycled'] ?? 0);
+    expect(claimValue(out, 'server', 'counter', 'TcpExt.TWRecycled')).toBe(
+      server.counters.delta['TcpExt.TWRecycled'] ?? 0,
+    );
     const conns = Number(stats(report, 'flood')['connected']);
     const peer = server.peak.peers.listen[host(report, 'client').address]!.TIME_WAIT!;
     expect(claimValue(out, 'server', 'connections')).toBe(conns);
@@ -27,7 +29,7 @@ describe('timeWaitTakeoverFindings', () => {
     if (peer === 100) expect(claimValue(out, 'server', 'usesPerPort')).toBe(conns / 100);
   });
 
-  it('nat-single-source: clients\' RSTs also end entries, and the clients behind the gateway are one source address to the server', () => {
+  it("nat-single-source: clients' RSTs also end entries, and the clients behind the gateway are one source address to the server", () => {
     const report = loadReportFixture('nat-single-source');
     const server = host(report, 'server');
     const out = runFindings(timeWaitTakeoverFindings, report);
@@ -39,11 +41,15 @@ describe('timeWaitTakeoverFindings', () => {
     // b) Looked up under the gateway's masquerade address, not a client's own.
     expect(server.peak.peers.listen['198.18.0.2']).toBeUndefined();
     expect(claimValue(out, 'server', 'peerTimeWait')).toBe(849);
-    expect(claimed(out, 'peerTimeWait')[0]!.claim.plus).toEqual([{ from: 'peer-peak', host: 'server', role: 'listen', peer: '198.18.1.1', state: 'TIME_WAIT' }]);
-    expect(claimValue(out, 'server', 'connections')).toBe(['c1', 'c2', 'c3', 'c4'].reduce((a, c) => a + Number(stats(report, `from-${c}`)['connected']), 0));
+    expect(claimed(out, 'peerTimeWait')[0]!.claim.plus).toEqual([
+      { from: 'peer-peak', host: 'server', role: 'listen', peer: '198.18.1.1', state: 'TIME_WAIT' },
+    ]);
+    expect(claimValue(out, 'server', 'connections')).toBe(
+      ['c1', 'c2', 'c3', 'c4'].reduce((a, c) => a + Number(stats(report, `from-${c}`)['connected']), 0),
+    );
   });
 
-  it('c) fixed-local-port: only the server-closing client\'s 4-tuple; the clients that closed first themselves are left out', () => {
+  it("c) fixed-local-port: only the server-closing client's 4-tuple; the clients that closed first themselves are left out", () => {
     const report = loadReportFixture('fixed-local-port');
     for (const c of ['noreuse', 'reuse']) expect(host(report, c).counters.delta['TcpExt.TW']).toBe(30);
     const out = runFindings(timeWaitTakeoverFindings, report);
@@ -53,13 +59,15 @@ describe('timeWaitTakeoverFindings', () => {
     expect(claimed(out, 'portBudget')).toEqual([]);
   });
 
-  it('mixed (backendCloser=server): the proxy as the client, its connections counted by the backend\'s Tcp.PassiveOpens, and its own share of first closes', () => {
+  it("mixed (backendCloser=server): the proxy as the client, its connections counted by the backend's Tcp.PassiveOpens, and its own share of first closes", () => {
     const report = loadReportFixture('proxy-short-upstream--backend-closer-server');
     const out = runFindings(timeWaitTakeoverFindings, report);
     expect(claimValue(out, 'backend1', 'counter', 'TcpExt.TW')).toBe(1184);
     expect(claimValue(out, 'backend1', 'timeWaitPeak')).toBe(251);
     expect(claimValue(out, 'backend1', 'connections')).toBe(2000);
-    expect(claimed(out, 'connections')[0]!.claim.plus).toEqual([{ from: 'counter', host: 'backend1', counter: 'Tcp.PassiveOpens' }]);
+    expect(claimed(out, 'connections')[0]!.claim.plus).toEqual([
+      { from: 'counter', host: 'backend1', counter: 'Tcp.PassiveOpens' },
+    ]);
     expect(claimValue(out, 'backend1', 'portBudget')).toBe(1000);
     expect(claimValue(out, 'backend1', 'firstCloses')).toBe(880);
   });
@@ -70,7 +78,8 @@ describe('timeWaitTakeoverFindings', () => {
     expect(runFindings(timeWaitTakeoverFindings, report).map((f) => f.host)).toEqual(['backend1']);
     expect(runFindings(timeWaitTakeoverFindings, loadReportFixture('short-conn'))).toEqual([]);
     const lb = loadReportFixture('listen-backlog');
-    for (const h of ['server', 'strict']) expect(host(lb, h).counters.delta['TcpExt.TW']).toBeLessThanOrEqual(host(lb, h).peak.total.TIME_WAIT);
+    for (const h of ['server', 'strict'])
+      expect(host(lb, h).counters.delta['TcpExt.TW']).toBeLessThanOrEqual(host(lb, h).peak.total.TIME_WAIT);
     expect(runFindings(timeWaitTakeoverFindings, lb)).toEqual([]);
   });
 

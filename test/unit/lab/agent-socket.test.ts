@@ -32,7 +32,9 @@ describe('connectAgent', () => {
     for (let i = 0; i < 100 && !(received() && events); i++) await new Promise((r) => setTimeout(r, 20));
     expect(received()).toBe('{"cmd":"serve"}\n');
     expect(events).toBe('{"type":"hello","pid":7}\n');
-    const exited = new Promise<[number | null, string | null]>((r) => channel.on('exit', (code, signal) => r([code, signal])));
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      channel.on('exit', (code, signal) => r([code, signal])),
+    );
     agent.end();
     expect(await exited).toEqual([0, null]);
   });

@@ -20,7 +20,13 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 
 const TOKEN = 'ab'.repeat(32);
 const options = { lab: 'wl-test', image: 'localhost/waitlab:0.1.0', token: TOKEN, pullPolicy: 'IfNotPresent' as const };
-const MODELS: Record<string, new (data: never) => { validate(): void }> = { Pod, Service, ConfigMap, Secret, NetworkPolicy };
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Pod,
+  Service,
+  ConfigMap,
+  Secret,
+  NetworkPolicy,
+};
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = any;
@@ -32,10 +38,15 @@ function documentsOf(text: string): Doc[] {
   });
 }
 
-async function kubeFile(scenario: string, more: Partial<KubeArgs> = {}): Promise<{ docs: Doc[]; stderr: string; text: string }> {
+async function kubeFile(
+  scenario: string,
+  more: Partial<KubeArgs> = {},
+): Promise<{ docs: Doc[]; stderr: string; text: string }> {
   const out = join(tempDir('waitlab-kube-'), 'lab.yaml');
   let stderr = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const spy = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   try {
     await kubeCommand({ scenario, set: [], sysctl: [], scale: [], spread: false, strictSafe: false, out, ...more });
   } finally {
@@ -48,12 +59,17 @@ async function kubeFile(scenario: string, more: Partial<KubeArgs> = {}): Promise
 const byKind = (docs: Doc[], kind: string) => docs.filter((d) => d.kind === kind);
 
 describe('the Kubernetes file of a plan', () => {
-  it('of every catalogue scenario with one network validates against Kubernetes\' schemas, object by object', async () => {
+  it("of every catalogue scenario with one network validates against Kubernetes' schemas, object by object", async () => {
     let checked = 0;
     for (const name of listScenarioNames()) {
       const plan = await loadPlan(name, {}, { driver: 'attached' });
       if (composeRefusals(plan).length) continue;
-      const docs = documentsOf(kubeYaml(kubeDocuments(plan, { ...options, spread: true, namespace: 'lab', controller: { args: ['scenario', name] } }), ['h']));
+      const docs = documentsOf(
+        kubeYaml(
+          kubeDocuments(plan, { ...options, spread: true, namespace: 'lab', controller: { args: ['scenario', name] } }),
+          ['h'],
+        ),
+      );
       for (const doc of docs) {
         const Model = MODELS[doc.kind];
         expect(Model, `${name}: ${doc.kind}`).toBeDefined();
@@ -66,7 +82,12 @@ describe('the Kubernetes file of a plan', () => {
   });
 
   it('the schemas do refuse a malformed object: the check above can fail', () => {
-    expect(() => new Pod({ metadata: { name: 'x' }, spec: { containers: [{ name: 'a', image: 'i', command: [1 as never] }] } }).validate()).toThrow(/must be string/);
+    expect(() =>
+      new Pod({
+        metadata: { name: 'x' },
+        spec: { containers: [{ name: 'a', image: 'i', command: [1 as never] }] },
+      }).validate(),
+    ).toThrow(/must be string/);
   });
 
   it('short-conn: a pod per host with its agent on TCP, its sysctls, labels; the token in a Secret; the plan in a ConfigMap', async () => {
@@ -83,35 +104,65 @@ describe('the Kubernetes file of a plan', () => {
       'Pod/wl-short-conn-server',
       'Pod/wl-short-conn-controller',
     ]);
-    for (const doc of docs) expect(doc.metadata.labels).toMatchObject({ 'io.waitlab.lab': 'wl-short-conn', 'io.waitlab.scenario': 'short-conn' });
+    for (const doc of docs)
+      expect(doc.metadata.labels).toMatchObject({
+        'io.waitlab.lab': 'wl-short-conn',
+        'io.waitlab.scenario': 'short-conn',
+      });
     const [secret, configMap] = docs;
     expect(secret.stringData.token).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(configMap.data['plan.json'])).toEqual(JSON.parse(JSON.stringify(plan)));
     for (const host of Object.values(plan.hosts)) {
       const pod = docs.find((d) => d.kind === 'Pod' && d.metadata.labels['io.waitlab.host'] === host.name);
-      expect(pod.spec.securityContext?.sysctls ?? []).toEqual(Object.entries(host.sysctls).map(([name, value]) => ({ name, value })));
+      expect(pod.spec.securityContext?.sysctls ?? []).toEqual(
+        Object.entries(host.sysctls).map(([name, value]) => ({ name, value })),
+      );
       const [agent] = pod.spec.containers;
       expect(agent.command).toEqual(['node', '/opt/waitlab/dist/agent/main.js', '--tcp', String(AGENT_TCP_PORT)]);
-      expect(agent.env).toContainEqual({ name: 'WAITLAB_AGENT_TOKEN', valueFrom: { secretKeyRef: { name: 'wl-short-conn-token', key: 'token' } } });
+      expect(agent.env).toContainEqual({
+        name: 'WAITLAB_AGENT_TOKEN',
+        valueFrom: { secretKeyRef: { name: 'wl-short-conn-token', key: 'token' } },
+      });
       // No ports list: podman kube play would publish it on the machine.
       expect(agent.ports).toBeUndefined();
       expect(pod.spec.affinity).toBeUndefined();
     }
-    expect(byKind(docs, 'Pod').find((d) => d.metadata.name === 'wl-short-conn-client').spec.securityContext.sysctls).toContainEqual({ name: 'net.ipv4.ip_local_port_range', value: '40000 40999' });
+    expect(
+      byKind(docs, 'Pod').find((d) => d.metadata.name === 'wl-short-conn-client').spec.securityContext.sysctls,
+    ).toContainEqual({ name: 'net.ipv4.ip_local_port_range', value: '40000 40999' });
     const controller = docs.at(-1);
-    expect(controller.spec.containers[0].command).toEqual(['node', '/opt/waitlab/bin/waitlab.js', 'scenario', 'short-conn', '--driver', 'attached', '--no-progress', '--json', '--out', '/reports/run']);
+    expect(controller.spec.containers[0].command).toEqual([
+      'node',
+      '/opt/waitlab/bin/waitlab.js',
+      'scenario',
+      'short-conn',
+      '--driver',
+      'attached',
+      '--no-progress',
+      '--json',
+      '--out',
+      '/reports/run',
+    ]);
     expect(controller.spec.volumes).toEqual([{ name: 'reports', emptyDir: {} }]);
   });
 
-  it('keeps lab traffic between the lab\'s pods (NetworkPolicy both ways), and --spread puts each host on its own node', async () => {
+  it("keeps lab traffic between the lab's pods (NetworkPolicy both ways), and --spread puts each host on its own node", async () => {
     const { docs } = await kubeFile('short-conn', { spread: true, namespace: 'waitlab-lab' });
     const [policy] = byKind(docs, 'NetworkPolicy');
     const lab = { podSelector: { matchLabels: { 'io.waitlab.lab': 'wl-short-conn' } } };
-    expect(policy.spec).toEqual({ ...lab, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [lab] }], egress: [{ to: [lab] }] });
+    expect(policy.spec).toEqual({
+      ...lab,
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [lab] }],
+      egress: [{ to: [lab] }],
+    });
     for (const doc of docs) expect(doc.metadata.namespace).toBe('waitlab-lab');
     for (const pod of byKind(docs, 'Pod').filter((p) => p.metadata.labels['io.waitlab.role'] === 'host')) {
       expect(pod.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
-        { labelSelector: { matchLabels: { 'io.waitlab.lab': 'wl-short-conn', 'io.waitlab.role': 'host' } }, topologyKey: 'kubernetes.io/hostname' },
+        {
+          labelSelector: { matchLabels: { 'io.waitlab.lab': 'wl-short-conn', 'io.waitlab.role': 'host' } },
+          topologyKey: 'kubernetes.io/hostname',
+        },
       ]);
     }
   });
@@ -137,20 +188,32 @@ describe('sysctls as Kubernetes sees them', () => {
     expect(unsafe.map((u) => u.name).sort()).toEqual(['net.ipv4.tcp_rfc1337', 'net.ipv4.tcp_tw_reuse']);
     expect(kubeletFlagFor(unsafe)).toBe('--allowed-unsafe-sysctls=net.ipv4.tcp_rfc1337,net.ipv4.tcp_tw_reuse');
     const { text, stderr } = await kubeFile('short-conn');
-    expect(text).toContain('# The kubelet refuses these pods (SysctlForbidden) unless the nodes they run on start with --allowed-unsafe-sysctls=net.ipv4.tcp_rfc1337,net.ipv4.tcp_tw_reuse');
+    expect(text).toContain(
+      '# The kubelet refuses these pods (SysctlForbidden) unless the nodes they run on start with --allowed-unsafe-sysctls=net.ipv4.tcp_rfc1337,net.ipv4.tcp_tw_reuse',
+    );
     expect(stderr).toContain('--allowed-unsafe-sysctls=net.ipv4.tcp_rfc1337,net.ipv4.tcp_tw_reuse');
     expect(stderr).not.toContain('ip_local_port_range');
   });
 
   it('says when a safe sysctl is safe only on a recent kubelet', async () => {
-    const plan = await loadPlan('short-conn', {}, { driver: 'attached', sysctls: ['client:net.ipv4.tcp_fin_timeout=5'] });
-    expect(unsafeSysctlLines(plan).at(-1)).toBe('Safe only on a recent kubelet (net.ipv4.tcp_fin_timeout from 1.29): an older one refuses them as unsafe.');
+    const plan = await loadPlan(
+      'short-conn',
+      {},
+      { driver: 'attached', sysctls: ['client:net.ipv4.tcp_fin_timeout=5'] },
+    );
+    expect(unsafeSysctlLines(plan).at(-1)).toBe(
+      'Safe only on a recent kubelet (net.ipv4.tcp_fin_timeout from 1.29): an older one refuses them as unsafe.',
+    );
   });
 
   it('--strict-safe refuses a scenario with unsafe sysctls (a usage error, exit 2) and writes nothing', async () => {
     const out = join(tempDir('waitlab-kube-'), 'lab.yaml');
-    await expect(kubeCommand({ scenario: 'short-conn', set: [], sysctl: [], scale: [], spread: false, strictSafe: true, out })).rejects.toThrow(UsageError);
-    await expect(kubeCommand({ scenario: 'short-conn', set: [], sysctl: [], scale: [], spread: false, strictSafe: true, out })).rejects.toThrow(/--strict-safe: .*tcp_tw_reuse/);
+    await expect(
+      kubeCommand({ scenario: 'short-conn', set: [], sysctl: [], scale: [], spread: false, strictSafe: true, out }),
+    ).rejects.toThrow(UsageError);
+    await expect(
+      kubeCommand({ scenario: 'short-conn', set: [], sysctl: [], scale: [], spread: false, strictSafe: true, out }),
+    ).rejects.toThrow(/--strict-safe: .*tcp_tw_reuse/);
     expect(() => readFileSync(out)).toThrow(/ENOENT/);
   });
 

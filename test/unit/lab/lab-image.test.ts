@@ -14,7 +14,10 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 
 const saved = { image: process.env['WAITLAB_IMAGE'], base: process.env['WAITLAB_BASE_IMAGE'] };
 afterEach(() => {
-  for (const [key, value] of [['WAITLAB_IMAGE', saved.image], ['WAITLAB_BASE_IMAGE', saved.base]] as const) {
+  for (const [key, value] of [
+    ['WAITLAB_IMAGE', saved.image],
+    ['WAITLAB_BASE_IMAGE', saved.base],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -22,7 +25,14 @@ afterEach(() => {
 
 async function imagesOfComposeFile(image?: string): Promise<Set<string>> {
   const out = join(tempDir('waitlab-image-'), 'docker-compose.yml');
-  await composeCommand({ scenario: 'short-conn', set: [], sysctl: [], scale: [], out, ...(image === undefined ? {} : { image }) });
+  await composeCommand({
+    scenario: 'short-conn',
+    set: [],
+    sysctl: [],
+    scale: [],
+    out,
+    ...(image === undefined ? {} : { image }),
+  });
   const doc = parse(readFileSync(out, 'utf8')) as { services: Record<string, { image: string }> };
   return new Set(Object.values(doc.services).map((s) => s.image));
 }
@@ -57,7 +67,7 @@ describe('the compose lab image', () => {
     await expect(imagesOfComposeFile()).rejects.toThrow('--image (WAITLAB_IMAGE) "x y"');
   });
 
-  it('builds on --base-image (WAITLAB_BASE_IMAGE) or the Dockerfile\'s default, refusing a malformed one the same way', () => {
+  it("builds on --base-image (WAITLAB_BASE_IMAGE) or the Dockerfile's default, refusing a malformed one the same way", () => {
     delete process.env['WAITLAB_BASE_IMAGE'];
     expect(baseImage()).toBe(DEFAULT_BASE_IMAGE);
     process.env['WAITLAB_BASE_IMAGE'] = 'localhost/node20:local';
@@ -67,12 +77,19 @@ describe('the compose lab image', () => {
 });
 
 /** A package at `dir` with these dependencies (and optional ones). */
-function pkg(dir: string, dependencies: Record<string, string> = {}, optionalDependencies: Record<string, string> = {}) {
+function pkg(
+  dir: string,
+  dependencies: Record<string, string> = {},
+  optionalDependencies: Record<string, string> = {},
+) {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: dir.split('node_modules/').pop(), dependencies, optionalDependencies }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: dir.split('node_modules/').pop(), dependencies, optionalDependencies }),
+  );
 }
 
-describe('what the Dockerfile\'s build context holds', () => {
+describe("what the Dockerfile's build context holds", () => {
   it('is the package itself in a checkout after npm ci: every runtime dependency is under it', () => {
     expect(dependenciesToStage(PACKAGE_ROOT).size).toBe(0);
     expect(buildContext(PACKAGE_ROOT).dir).toBe(PACKAGE_ROOT);
@@ -99,7 +116,13 @@ describe('what the Dockerfile\'s build context holds', () => {
     try {
       expect(context.dir).not.toBe(root);
       expect(context.staged).toBe(2);
-      for (const file of ['package.json', 'dist/index.js', 'node_modules/yargs/package.json', 'node_modules/cliui/package.json', 'node_modules/pino/node_modules/sonic-boom/package.json']) {
+      for (const file of [
+        'package.json',
+        'dist/index.js',
+        'node_modules/yargs/package.json',
+        'node_modules/cliui/package.json',
+        'node_modules/pino/node_modules/sonic-boom/package.json',
+      ]) {
         expect(existsSync(join(context.dir, file))).toBe(true);
       }
       // Only what the Dockerfile copies, and not the project's own packages.

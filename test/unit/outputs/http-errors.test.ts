@@ -17,8 +17,18 @@ import { compareRuns, matrixRun } from '../../../src/report/matrix.ts';
 import type { Report } from '../../../src/report/report.ts';
 import { loadReportFixture, n } from '../fixture.ts';
 
-const STATS = fileURLToPath(new URL('../../fixtures/runs/proxy-short-upstream--http-502.stats.ndjson', import.meta.url));
-const flood = (r: Report) => r.actors['flood'] as unknown as { attempts: number; ok: number; errorCount: number; errors: Record<string, { count: number; firstAtMs: number }>; startedAtMs: number; statuses: Record<string, number> };
+const STATS = fileURLToPath(
+  new URL('../../fixtures/runs/proxy-short-upstream--http-502.stats.ndjson', import.meta.url),
+);
+const flood = (r: Report) =>
+  r.actors['flood'] as unknown as {
+    attempts: number;
+    ok: number;
+    errorCount: number;
+    errors: Record<string, { count: number; firstAtMs: number }>;
+    startedAtMs: number;
+    statuses: Record<string, number>;
+  };
 
 /** The same run with no 502: every response a 200 (the baseline a regression is found against). */
 function without502(): Report {
@@ -71,7 +81,9 @@ describe('HTTP 502 as an error of the client that got it', () => {
     expect(md).not.toContain('HTTP 502');
     expect(md).toContain('502 raised HTTP_502 from 0 to 1,000.');
     const timeline = await readRunTimeline(report, STATS);
-    const [errorsChart] = comparisonCharts([{ label: '502', report, timeline }]).filter((c) => c.id === 'cmp--actor--flood--errors');
+    const [errorsChart] = comparisonCharts([{ label: '502', report, timeline }]).filter(
+      (c) => c.id === 'cmp--actor--flood--errors',
+    );
     expect(Math.max(...errorsChart!.series[0]!.values.map((v) => v ?? 0))).toBeGreaterThan(100);
     expect(errorsChart!.marks.map((m) => m.label)).toEqual(['502: first HTTP_502']);
   });
@@ -88,8 +100,12 @@ describe('HTTP 502 as an error of the client that got it', () => {
     expect(b.max['actors.flood.errors.HTTP_502.count']).toBe(1000);
   });
 
-  it('a proxy\'s own losses are metrics of the registry too: errorLog causes and HAProxy termination states', () => {
-    expect(metricOf('actors.proxy.errorLog.causes.portsExhausted')).toMatchObject({ worse: 'rise', tolerance: '10%', baseline: true });
+  it("a proxy's own losses are metrics of the registry too: errorLog causes and HAProxy termination states", () => {
+    expect(metricOf('actors.proxy.errorLog.causes.portsExhausted')).toMatchObject({
+      worse: 'rise',
+      tolerance: '10%',
+      baseline: true,
+    });
     expect(reportMetrics(report)['actors.proxy.errorLog.causes.portsExhausted']).toBe(1000);
     expect(metricOf('actors.proxy.terminations.sQ--/503')).toMatchObject({ worse: 'rise', seenOnly: true });
   });

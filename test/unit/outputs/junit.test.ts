@@ -8,11 +8,18 @@ import { baselineOf, compareReports } from '../../../src/report/compare.ts';
 import type { Report } from '../../../src/report/report.ts';
 import { loadReportFixture } from '../fixture.ts';
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name),
+});
 type Testcase = { classname: string; name: string; properties?: { property: { name: string; value: string }[] } };
 /** A testcase's own property, as a CI tool reads it. */
 const prop = (c: Testcase, name: string) => c.properties?.property.find((p) => p.name === name)?.value;
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/compare/proxy-keepalive-upstream.${name}.json`, import.meta.url), 'utf8')) as Report;
+const load = (name: string) =>
+  JSON.parse(
+    readFileSync(new URL(`../../fixtures/compare/proxy-keepalive-upstream.${name}.json`, import.meta.url), 'utf8'),
+  ) as Report;
 
 function parse(xml: string) {
   expect(XMLValidator.validate(xml)).toBe(true);
@@ -25,11 +32,15 @@ describe('junit.xml', () => {
     const doc = parse(renderJunit(report));
     const suite = doc.testsuite[0];
     expect(suite.name).toBe('waitlab.short-conn');
-    expect(suite.testcase.map((c: Testcase) => prop(c, 'expression'))).toEqual(report.thresholds.map((t) => t.expression));
+    expect(suite.testcase.map((c: Testcase) => prop(c, 'expression'))).toEqual(
+      report.thresholds.map((t) => t.expression),
+    );
     expect(suite.testcase.every((c: object) => !('failure' in c))).toBe(true);
     expect(Number(doc.tests)).toBe(report.thresholds.length);
     expect(Number(doc.failures)).toBe(0);
-    expect(suite.properties.property.find((p: { name: string }) => p.name === 'kernel').value).toBe(report.environment.kernel);
+    expect(suite.properties.property.find((p: { name: string }) => p.name === 'kernel').value).toBe(
+      report.environment.kernel,
+    );
   });
 
   it('gives a failed threshold its measured value in the message and the findings in the body', () => {
@@ -47,10 +58,20 @@ describe('junit.xml', () => {
     const worse = load('no-keepalive');
     const comparison = compareReports(baselineOf(load('base'), 'base'), worse, 'worse');
     const suite = parse(renderJunit({ ...worse, comparison })).testsuite[0];
-    const cases = suite.testcase.filter((c: Testcase) => c.classname.startsWith('waitlab.proxy-keepalive-upstream.regressions.'));
+    const cases = suite.testcase.filter((c: Testcase) =>
+      c.classname.startsWith('waitlab.proxy-keepalive-upstream.regressions.'),
+    );
     expect(cases).toHaveLength(comparison.metrics.length);
-    const failing = cases.filter((c: object) => 'failure' in c).map((c: Testcase) => prop(c, 'path')).sort();
-    expect(failing).toEqual(comparison.metrics.filter((m) => m.verdict === 'regression').map((m) => m.path).sort());
+    const failing = cases
+      .filter((c: object) => 'failure' in c)
+      .map((c: Testcase) => prop(c, 'path'))
+      .sort();
+    expect(failing).toEqual(
+      comparison.metrics
+        .filter((m) => m.verdict === 'regression')
+        .map((m) => m.path)
+        .sort(),
+    );
   });
 
   it('names each case by the registry (owner: label (unit)) and keeps its report path in the classname and a property', () => {
@@ -66,26 +87,41 @@ describe('junit.xml', () => {
     ]);
     const paths = report.thresholds.map((t) => t.expression.split(' ')[0]);
     expect(suite.testcase.map((c: Testcase) => prop(c, 'path'))).toEqual(paths);
-    expect(suite.testcase.map((c: Testcase) => c.classname)).toEqual(paths.map((p) => `waitlab.short-conn.thresholds.${p}`));
+    expect(suite.testcase.map((c: Testcase) => c.classname)).toEqual(
+      paths.map((p) => `waitlab.short-conn.thresholds.${p}`),
+    );
 
     const worse = load('no-keepalive');
     const comparison = compareReports(baselineOf(load('base'), 'base'), worse, 'worse');
     const compared = parse(renderJunit({ ...worse, thresholds: [], comparison })).testsuite[0].testcase as Testcase[];
     const byPath = (path: string) => compared.find((c) => prop(c, 'path') === path);
-    expect(byPath('hosts.proxy.peak.total.TIME_WAIT')).toMatchObject({ name: 'proxy: peak TIME_WAIT (sockets)', classname: 'waitlab.proxy-keepalive-upstream.regressions.hosts.proxy.peak.total.TIME_WAIT' });
-    expect(byPath('hosts.proxy.perRequest.connectionsOpened')?.name).toBe('proxy: connections opened per request (connections per request)');
+    expect(byPath('hosts.proxy.peak.total.TIME_WAIT')).toMatchObject({
+      name: 'proxy: peak TIME_WAIT (sockets)',
+      classname: 'waitlab.proxy-keepalive-upstream.regressions.hosts.proxy.peak.total.TIME_WAIT',
+    });
+    expect(byPath('hosts.proxy.perRequest.connectionsOpened')?.name).toBe(
+      'proxy: connections opened per request (connections per request)',
+    );
   });
 
   it('keeps an expression no metric names as the case name', () => {
     const report = loadReportFixture('short-conn');
-    const odd = { ...report, thresholds: [{ expression: 'no such thing', value: null, ok: false, reason: 'metric missing from the report' }] };
+    const odd = {
+      ...report,
+      thresholds: [{ expression: 'no such thing', value: null, ok: false, reason: 'metric missing from the report' }],
+    };
     const [only] = parse(renderJunit(odd)).testsuite[0].testcase as Testcase[];
     expect(only).toMatchObject({ name: 'no such thing', classname: 'waitlab.short-conn.thresholds' });
   });
 
   it('escapes what XML cannot hold as text, and records a run that ended in an error', () => {
     const report = loadReportFixture('short-conn');
-    const odd = { ...report, findings: ['a <b> & "c" \u0001 end'], error: 'agent on host <x> died', errorCode: 'WAITLAB_AGENT' as const };
+    const odd = {
+      ...report,
+      findings: ['a <b> & "c" \u0001 end'],
+      error: 'agent on host <x> died',
+      errorCode: 'WAITLAB_AGENT' as const,
+    };
     const suite = parse(renderJunit(odd)).testsuite[0];
     expect(suite['system-out']).toBe('a <b> & "c" \uFFFD end');
     const run = suite.testcase.find((c: { name: string }) => c.name === 'run');
@@ -104,6 +140,8 @@ describe('GitHub annotations', () => {
     const comparison = compareReports(baselineOf(load('base'), 'base'), worse, 'worse');
     const withRegressions = annotations({ ...worse, thresholds: [] }, comparison);
     expect(withRegressions.filter((l) => l.startsWith('::error'))).toHaveLength(comparison.regressions);
-    expect(withRegressions.filter((l) => l.startsWith('::warning'))).toEqual(['::warning title=waitlab proxy-keepalive-upstream%3A comparison::different parameters: keepAlive 16 -> 0']);
+    expect(withRegressions.filter((l) => l.startsWith('::warning'))).toEqual([
+      '::warning title=waitlab proxy-keepalive-upstream%3A comparison::different parameters: keepAlive 16 -> 0',
+    ]);
   });
 });

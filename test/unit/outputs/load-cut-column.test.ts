@@ -22,7 +22,7 @@ const loadCell = (report: Report) => {
 };
 
 describe('Load table: cut at the end of the load', () => {
-  it('shows the flood\'s count of connections cut when its load ended', () => {
+  it("shows the flood's count of connections cut when its load ended", () => {
     expect(loadCell(withCut(1234))).toBe(n(1234));
   });
 
@@ -34,7 +34,10 @@ describe('Load table: cut at the end of the load', () => {
     const report = withCut(1234);
     const md = renderMarkdown(report);
     const section = md.split('## Load\n')[1]!.split('\n## ')[0]!;
-    const [head, row] = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('|---')).map((l) => l.slice(2, -2).split(' | '));
+    const [head, row] = section
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('|---'))
+      .map((l) => l.slice(2, -2).split(' | '));
     expect(row![head!.indexOf(COLUMN)]).toBe(n(1234));
     const text = renderText(report);
     expect(text).toContain(COLUMN);

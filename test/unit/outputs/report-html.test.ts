@@ -21,8 +21,23 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 const RUN = new URL('../../fixtures/runs/', import.meta.url);
 const SAMPLES = new URL('short-conn.samples.ndjson', RUN).pathname;
 const loadReport = () => JSON.parse(readFileSync(new URL('short-conn.report.json', RUN), 'utf8')) as Report;
-const events = readFileSync(SAMPLES, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; host?: string; actor?: string; t: number; tcp?: any; sockstat?: any; stats?: any });
-const samplesOf = (host: string) => events.filter((e) => e.type === 'sample' && e.host === host && (e as { tcp?: unknown }).tcp !== undefined);
+const events = readFileSync(SAMPLES, 'utf8')
+  .trim()
+  .split('\n')
+  .map(
+    (l) =>
+      JSON.parse(l) as {
+        type: string;
+        host?: string;
+        actor?: string;
+        t: number;
+        tcp?: any;
+        sockstat?: any;
+        stats?: any;
+      },
+  );
+const samplesOf = (host: string) =>
+  events.filter((e) => e.type === 'sample' && e.host === host && (e as { tcp?: unknown }).tcp !== undefined);
 
 /** The JSON of a page's data block, as the page reads it. */
 function pageData(html: string): { charts: { id: string; title: string }[] } {
@@ -40,12 +55,15 @@ describe('the run timeline read from samples.ndjson', () => {
       const h = timeline.hosts[host]!;
       expect(h.t).toEqual(samples.map((s) => s.t));
       expect(h.sockstatTw).toEqual(samples.map((s) => s.sockstat.tw));
-      for (const [state, column] of Object.entries(h.states)) expect(column, `${host} ${state}`).toEqual(samples.map((s) => s.tcp.total[state] ?? 0));
+      for (const [state, column] of Object.entries(h.states))
+        expect(column, `${host} ${state}`).toEqual(samples.map((s) => s.tcp.total[state] ?? 0));
       expect(Math.max(...(h.states.TIME_WAIT ?? [0]))).toBe(report.hosts[host]!.peak.total.TIME_WAIT);
     }
     const stats = events.filter((e) => e.type === 'stats' && e.actor === 'flood');
     expect(timeline.actors['flood']!.ok).toEqual(stats.map((e) => e.stats.ok));
-    expect(timeline.actors['flood']!.errors['EADDRNOTAVAIL']).toEqual(stats.map((e) => e.stats.errors.EADDRNOTAVAIL?.count ?? 0));
+    expect(timeline.actors['flood']!.errors['EADDRNOTAVAIL']).toEqual(
+      stats.map((e) => e.stats.errors.EADDRNOTAVAIL?.count ?? 0),
+    );
     expect(timeline.bucketed).toEqual({});
   });
 
@@ -57,15 +75,21 @@ describe('the run timeline read from samples.ndjson', () => {
     expect(Math.max(...client.states.TIME_WAIT!)).toBe(report.hosts['client']!.peak.total.TIME_WAIT);
     expect(Math.max(...client.sockstatTw)).toBe(report.hosts['client']!.peak.sockstatTw);
     expect(timeline.bucketed['client']).toEqual({ from: samplesOf('client').length, to: client.t.length });
-    expect(renderReportHtml(report, timeline)).toContain(`host client: ${samplesOf('client').length} samples drawn as ${client.t.length} points`);
+    expect(renderReportHtml(report, timeline)).toContain(
+      `host client: ${samplesOf('client').length} samples drawn as ${client.t.length} points`,
+    );
     // Stats events are cumulative: thinning keeps each bucket's last, and the rates between them are averages, said so.
     const stats = events.filter((e) => e.type === 'stats' && e.actor === 'flood');
-    expect(timeline.actors['flood']!.ok).toEqual(stats.filter((_, i) => (i + 1) % 2 === 0 || i === stats.length - 1).map((e) => e.stats.ok));
+    expect(timeline.actors['flood']!.ok).toEqual(
+      stats.filter((_, i) => (i + 1) % 2 === 0 || i === stats.length - 1).map((e) => e.stats.ok),
+    );
     expect(timeline.bucketedActors['flood']).toEqual({ from: stats.length, to: timeline.actors['flood']!.t.length });
-    expect(renderReportHtml(report, timeline)).toContain(`flood: ${stats.length} stats events thinned to ${timeline.actors['flood']!.t.length}, so its rates are averages`);
+    expect(renderReportHtml(report, timeline)).toContain(
+      `flood: ${stats.length} stats events thinned to ${timeline.actors['flood']!.t.length}, so its rates are averages`,
+    );
   });
 
-  it('falls back to report.json\'s capped series where samples.ndjson is gone, and says so', async () => {
+  it("falls back to report.json's capped series where samples.ndjson is gone, and says so", async () => {
     const report = loadReport();
     const timeline = await readRunTimeline(report, '/nonexistent/samples.ndjson');
     expect(timeline.source).toBe('report');
@@ -75,7 +99,7 @@ describe('the run timeline read from samples.ndjson', () => {
 });
 
 describe('the charts of report.html', () => {
-  it('stacks the client\'s states from TIME_WAIT up, under its port budget, with the first failure and its prediction', async () => {
+  it("stacks the client's states from TIME_WAIT up, under its port budget, with the first failure and its prediction", async () => {
     const report = loadReport();
     const timeline = await readRunTimeline(report, SAMPLES);
     const chart = hostStatesChart(report, 'client', timeline.hosts['client']!);
@@ -83,12 +107,15 @@ describe('the charts of report.html', () => {
     expect(chart.series.at(-1)).toMatchObject({ label: 'sockstat tw', dash: true });
     expect(chart.levels.map((l) => l.y)).toEqual([1000]);
     const flood = report.actors['flood'] as { firstError: { atMs: number }; startedAtMs: number };
-    expect(chart.marks.map((m) => m.x)).toEqual([Math.round(flood.firstError.atMs) / 1000, Math.round(flood.startedAtMs + report.predictions['flood']!.exhaustion!.predictedMs!) / 1000]);
+    expect(chart.marks.map((m) => m.x)).toEqual([
+      Math.round(flood.firstError.atMs) / 1000,
+      Math.round(flood.startedAtMs + report.predictions['flood']!.exhaustion!.predictedMs!) / 1000,
+    ]);
     // The server accepts only: no budget of its own to run out of.
     expect(hostStatesChart(report, 'server', timeline.hosts['server']!).levels).toEqual([]);
   });
 
-  it('turns the flood\'s cumulative stats into rates per second, errors by code', async () => {
+  it("turns the flood's cumulative stats into rates per second, errors by code", async () => {
     expect(perSecond([1000, 1500, 2500], [100, 250, 250], 500)).toEqual([200, 300, 0]);
     expect(perSecond([1000], [5], undefined)).toEqual([null]);
     const report = loadReport();
@@ -97,16 +124,28 @@ describe('the charts of report.html', () => {
     expect(Math.max(...(chart.series[2]!.values as number[]))).toBeGreaterThan(250);
   });
 
-  it('lays out states per host, then each load actor\'s rates and latency, then the counters that moved', async () => {
+  it("lays out states per host, then each load actor's rates and latency, then the counters that moved", async () => {
     const report = loadReport();
     const ids = reportCharts(report, await readRunTimeline(report, SAMPLES)).map((c) => c.id);
-    expect(ids).toEqual(['host--client--states', 'host--server--states', 'actor--flood--load', 'actor--flood--latency', 'host--client--counters']);
+    expect(ids).toEqual([
+      'host--client--states',
+      'host--server--states',
+      'actor--flood--load',
+      'actor--flood--latency',
+      'host--client--counters',
+    ]);
   });
 
   it('overlays runs on the union of their times, null where a run has no point', () => {
-    const { x, series } = overlay([{ label: 'a', x: [1, 2], values: [10, 20] }, { label: 'b', x: [1.5, 2], values: [5, 6] }]);
+    const { x, series } = overlay([
+      { label: 'a', x: [1, 2], values: [10, 20] },
+      { label: 'b', x: [1.5, 2], values: [5, 6] },
+    ]);
     expect(x).toEqual([1, 1.5, 2]);
-    expect(series.map((s) => s.values)).toEqual([[10, null, 20], [null, 5, 6]]);
+    expect(series.map((s) => s.values)).toEqual([
+      [10, null, 20],
+      [null, 5, 6],
+    ]);
   });
 });
 
@@ -143,25 +182,38 @@ describe('strings a scenario controls, in HTML', () => {
   it('draws the topology with every name escaped', () => {
     const report = loadReport();
     const svg = topologySvg(report.scenario.plan);
-    for (const text of ['>client<', '>server<', '>198.18.0.1<', '>198.18.0.2<', '>flood → web<', '>web: http-server :8080<']) expect(svg).toContain(text);
+    for (const text of [
+      '>client<',
+      '>server<',
+      '>198.18.0.1<',
+      '>198.18.0.2<',
+      '>flood → web<',
+      '>web: http-server :8080<',
+    ])
+      expect(svg).toContain(text);
     const renamed = JSON.parse(JSON.stringify(report.scenario.plan).replaceAll('"server"', '"<b>x</b>"'));
     expect(topologySvg(renamed)).not.toContain('<b>');
   });
 });
 
-describe('summary.md\'s TIME_WAIT chart', () => {
+describe("summary.md's TIME_WAIT chart", () => {
   it('slices a series into equal time slices, each its maximum, an empty slice holding the one before', () => {
-    expect(sliceMaxima([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [0, 5, 3, 9, 2, 2, 8, 1, 1, 7, 7], 5)).toEqual({ end: [2, 4, 6, 8, 10], max: [5, 9, 2, 8, 7] });
+    expect(sliceMaxima([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [0, 5, 3, 9, 2, 2, 8, 1, 1, 7, 7], 5)).toEqual({
+      end: [2, 4, 6, 8, 10],
+      max: [5, 9, 2, 8, 7],
+    });
     expect(sliceMaxima([0, 1, 2, 3, 10, 10.5], [1, 2, 3, 4, 5, 6], 5).max).toEqual([3, 4, 4, 4, 6]);
     expect(sliceMaxima([0, 1, 10], [1, 2, 3], 5).max).toHaveLength(3);
   });
 
-  it('draws the busiest host\'s TIME_WAIT with its port budget, as a Mermaid xychart in summary.md', () => {
+  it("draws the busiest host's TIME_WAIT with its port budget, as a Mermaid xychart in summary.md", () => {
     const report = loadReport();
     const section = timeWaitChartSection(report)!;
     const lines = section.code!.text.split('\n');
     expect(lines[0]).toBe('xychart-beta');
-    const series = lines.filter((l) => l.trim().startsWith('line [')).map((l) => l.trim().slice('line ['.length, -1).split(', ').map(Number));
+    const series = lines
+      .filter((l) => l.trim().startsWith('line ['))
+      .map((l) => l.trim().slice('line ['.length, -1).split(', ').map(Number));
     expect(series).toHaveLength(2);
     expect(series[0]).toHaveLength(MERMAID_POINTS);
     expect(Math.max(...series[0]!)).toBe(report.hosts['client']!.peak.total.TIME_WAIT);
@@ -180,26 +232,42 @@ describe('summary.md\'s TIME_WAIT chart', () => {
 });
 
 describe('comparison.html', () => {
-  it('overlays the runs from their own directories (one without samples.ndjson: its report\'s series) and links to their pages', async () => {
+  it("overlays the runs from their own directories (one without samples.ndjson: its report's series) and links to their pages", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, '01-a'));
     copyFileSync(SAMPLES, join(dir, '01-a', 'samples.ndjson'));
     const report = loadReport();
-    const comparison = compareRuns('short-conn', [matrixRun(report, 'a', '01-a', {}), matrixRun(report, 'b', '02-b', {})], null, {});
+    const comparison = compareRuns(
+      'short-conn',
+      [matrixRun(report, 'a', '01-a', {}), matrixRun(report, 'b', '02-b', {})],
+      null,
+      {},
+    );
     const html = await renderComparisonHtml(comparison, dir, [report, report]);
-    expect(pageData(html).charts.map((c) => c.id)).toEqual(['cmp--host--client--time-wait', 'cmp--actor--flood--ok', 'cmp--actor--flood--errors']);
+    expect(pageData(html).charts.map((c) => c.id)).toEqual([
+      'cmp--host--client--time-wait',
+      'cmp--actor--flood--ok',
+      'cmp--actor--flood--errors',
+    ]);
     expect(html).toContain('<a href="01-a/report.html">a</a>');
   });
 });
 
 describe('compare.html', () => {
-  it('draws the current run alone, and says why, where the baseline\'s runs are gone', async () => {
+  it("draws the current run alone, and says why, where the baseline's runs are gone", async () => {
     const report = loadReport();
     const dir = tempDir();
     copyFileSync(SAMPLES, join(dir, 'samples.ndjson'));
-    const comparison = { baseline: { label: 'b', scenario: 'short-conn', kernel: 'k', params: {} }, current: { label: 'c', scenario: 'short-conn', kernel: 'k', params: {} }, warnings: [], metrics: [], regressions: 0, verdict: 'pass' as const };
+    const comparison = {
+      baseline: { label: 'b', scenario: 'short-conn', kernel: 'k', params: {} },
+      current: { label: 'c', scenario: 'short-conn', kernel: 'k', params: {} },
+      warnings: [],
+      metrics: [],
+      regressions: 0,
+      verdict: 'pass' as const,
+    };
     const html = await renderCompareHtml(comparison, [], { label: 'current', report, dir });
-    expect(html).toContain('The baseline\'s runs are not on disk');
+    expect(html).toContain("The baseline's runs are not on disk");
     expect(pageData(html).charts.map((c) => c.id)).toContain('cmp--host--client--time-wait');
   });
 });
@@ -209,7 +277,10 @@ describe('the runs behind a baseline, for compare.html', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'run-1'));
     copyFileSync(new URL('short-conn.report.json', RUN), join(dir, 'run-1', 'report.json'));
-    writeFileSync(join(dir, 'baseline.json'), JSON.stringify({ kind: 'waitlab-baseline', schemaVersion: 1, runs: ['run-1', 'run-2'], metrics: {} }));
+    writeFileSync(
+      join(dir, 'baseline.json'),
+      JSON.stringify({ kind: 'waitlab-baseline', schemaVersion: 1, runs: ['run-1', 'run-2'], metrics: {} }),
+    );
     expect(baselineRunDirs(dir)).toEqual([join(dir, 'run-1')]);
     expect(baselineRunDirs(join(dir, 'baseline.json'))).toEqual([join(dir, 'run-1')]);
     expect(baselineRunDirs(join(dir, 'run-1'))).toEqual([join(dir, 'run-1')]);

@@ -27,7 +27,10 @@ function hostileReport(): Report {
     ...r,
     scenario: { ...r.scenario, description: `# FAKE: PASS ${IMAGE}`, name: `::warning::forged${STOP}` },
     environment: { ...r.environment, kernel: `6.1${STOP}##[error]forged` },
-    hosts: { ...r.hosts, [host]: { ...r.hosts[host]!, sysctls: { ...r.hosts[host]!.sysctls, [sysctl]: `1 | 2${FORGED}` } } },
+    hosts: {
+      ...r.hosts,
+      [host]: { ...r.hosts[host]!, sysctls: { ...r.hosts[host]!.sysctls, [sysctl]: `1 | 2${FORGED}` } },
+    },
     findings: [...r.findings, FORGED, `- [click](javascript:alert(1)) ${IMAGE}`],
   };
 }
@@ -75,7 +78,7 @@ describe('issue 20 defect 6: Markdown and workflow-command injection', () => {
     expect(commandLines(md)).toEqual([]);
   });
 
-  it('the terminal summary of `waitlab report`: no line begins with the report\'s text or carries ##[', () => {
+  it("the terminal summary of `waitlab report`: no line begins with the report's text or carries ##[", () => {
     const text = renderText(report);
     expect(commandLines(text)).toEqual([]);
     expect(text).not.toMatch(/^# short-conn: PASS/m);
@@ -97,7 +100,12 @@ describe('issue 20 defect 6: Markdown and workflow-command injection', () => {
 
   it('comparison.md of profiles and sweeps: run labels and findings escaped the same way', () => {
     const r = loadReportFixture('short-conn');
-    const comparison = compareRuns('short-conn', [matrixRun(r, `a${STOP}`, `01${IMAGE}`, {}), matrixRun(r, '::b', '02', {})], null, {});
+    const comparison = compareRuns(
+      'short-conn',
+      [matrixRun(r, `a${STOP}`, `01${IMAGE}`, {}), matrixRun(r, '::b', '02', {})],
+      null,
+      {},
+    );
     expect(commandLines(matrixText(comparison))).toEqual([]);
     const md = matrixMarkdown(comparison);
     expect(commandLines(md)).toEqual([]);
@@ -105,7 +113,9 @@ describe('issue 20 defect 6: Markdown and workflow-command injection', () => {
   });
 
   it('keeps ordinary text readable: state and sysctl names, comparisons, addresses', () => {
-    expect(markdownInline('TIME_WAIT on 198.18.0.2:8080, tcp_tw_reuse >= 1, ratio <= 1.2')).toBe('TIME_WAIT on 198.18.0.2:8080, tcp_tw_reuse >= 1, ratio <= 1.2');
+    expect(markdownInline('TIME_WAIT on 198.18.0.2:8080, tcp_tw_reuse >= 1, ratio <= 1.2')).toBe(
+      'TIME_WAIT on 198.18.0.2:8080, tcp_tw_reuse >= 1, ratio <= 1.2',
+    );
     expect(markdownLineStart('- 1. # x')).toBe('\\- 1. # x');
     expect(markdownLineStart('12) x')).toBe('12\\) x');
     expect(markdownInline('a|b [l](u) `c` *e* ~s~ &amp;')).toBe('a\\|b \\[l\\](u) \\`c\\` \\*e\\* \\~s\\~ \\&amp;');

@@ -13,11 +13,18 @@ describe('doctor findings', () => {
   it('nothing near a limit on an idle host, and says so', () => {
     const findings = diagnose(snapshot(), snapshot());
     expect(findings.some((f) => f.nearLimit)).toBe(false);
-    expect(findings.map((f) => f.text)).toEqual(['No outgoing connections: none of the 1,000-port budget (40000-40999) is in use toward any destination.']);
+    expect(findings.map((f) => f.text)).toEqual([
+      'No outgoing connections: none of the 1,000-port budget (40000-40999) is in use toward any destination.',
+    ]);
   });
 
   it('a destination at half its budget but growing: near, with the time it runs out and why', () => {
-    const s = snapshot({ clientTimeWait: 500, destinations: [destination({ destination: '198.18.0.2:80', ports: 500, portsPerSecond: 10, exhaustionMs: 50_000 })] });
+    const s = snapshot({
+      clientTimeWait: 500,
+      destinations: [
+        destination({ destination: '198.18.0.2:80', ports: 500, portsPerSecond: 10, exhaustionMs: 50_000 }),
+      ],
+    });
     const [budget] = diagnose(snapshot(), s);
     expect(budget).toEqual({
       kind: 'port-budget',
@@ -27,51 +34,108 @@ describe('doctor findings', () => {
   });
 
   it('tcp_tw_reuse=2 is loopback only: said for a remote destination, not for 127.0.0.1', () => {
-    const remote = snapshot({ clientTimeWait: 100, destinations: [destination({ destination: '198.18.0.2:80', ports: 100 })] });
+    const remote = snapshot({
+      clientTimeWait: 100,
+      destinations: [destination({ destination: '198.18.0.2:80', ports: 100 })],
+    });
     const found = diagnose(snapshot(), remote).filter((f) => f.kind === 'sysctl');
     const text = found.map((f) => f.text);
     expect(text).toHaveLength(1);
-    expect(text[0]).toMatch(/^tcp_tw_reuse=2 \(the default\) means loopback only: toward 198\.18\.0\.2:80 connect\(\) never takes over this host's 100 TIME_WAIT entries \(tcp_tw_reuse=2 reuses on loopback only, and this destination is not\)\./);
-    expect(found[0]!.reproduce).toEqual(['npx waitlab scenario short-conn --set twReuse=2', 'npx waitlab scenario short-conn --set twReuse=1']);
-    const local = snapshot({ clientTimeWait: 100, destinations: [destination({ destination: '127.0.0.1:80', ports: 100 })] });
+    expect(text[0]).toMatch(
+      /^tcp_tw_reuse=2 \(the default\) means loopback only: toward 198\.18\.0\.2:80 connect\(\) never takes over this host's 100 TIME_WAIT entries \(tcp_tw_reuse=2 reuses on loopback only, and this destination is not\)\./,
+    );
+    expect(found[0]!.reproduce).toEqual([
+      'npx waitlab scenario short-conn --set twReuse=2',
+      'npx waitlab scenario short-conn --set twReuse=1',
+    ]);
+    const local = snapshot({
+      clientTimeWait: 100,
+      destinations: [destination({ destination: '127.0.0.1:80', ports: 100 })],
+    });
     expect(diagnose(snapshot(), local).filter((f) => f.kind === 'sysctl')).toEqual([]);
   });
 
   it('a tcp_tw_recycle line in a sysctl file, on a kernel without it: named by file and line', () => {
-    const conf = [{ file: '/etc/sysctl.d/90-tuning.conf', line: 3, text: 'net.ipv4.tcp_tw_recycle = 1' }, { file: '/etc/sysctl.conf', line: 1, text: '# net.ipv4.tcp_tw_recycle = 1' }];
-    const text = diagnose(snapshot(), snapshot(), conf).filter((f) => f.kind === 'sysctl').map((f) => f.text);
-    expect(text).toEqual([expect.stringMatching(/^\/etc\/sysctl\.d\/90-tuning\.conf:3 sets net\.ipv4\.tcp_tw_recycle, which this kernel does not have: it was removed in Linux 4\.12/)]);
+    const conf = [
+      { file: '/etc/sysctl.d/90-tuning.conf', line: 3, text: 'net.ipv4.tcp_tw_recycle = 1' },
+      { file: '/etc/sysctl.conf', line: 1, text: '# net.ipv4.tcp_tw_recycle = 1' },
+    ];
+    const text = diagnose(snapshot(), snapshot(), conf)
+      .filter((f) => f.kind === 'sysctl')
+      .map((f) => f.text);
+    expect(text).toEqual([
+      expect.stringMatching(
+        /^\/etc\/sysctl\.d\/90-tuning\.conf:3 sets net\.ipv4\.tcp_tw_recycle, which this kernel does not have: it was removed in Linux 4\.12/,
+      ),
+    ]);
   });
 
-  it('a CLOSE_WAIT leak near its process\'s open-files limit: near, naming the process', () => {
+  it("a CLOSE_WAIT leak near its process's open-files limit: near, naming the process", () => {
     const holder = { pid: 4242, command: 'python3', closeWait: 900, finWait2: 0, fds: 950, fdLimit: 1024 };
-    const findings = diagnose(snapshot({ states: states({ CLOSE_WAIT: 400 }) }), snapshot({ states: states({ CLOSE_WAIT: 900 }), holders: [holder] }));
-    expect(findings.find((f) => f.kind === 'close-wait')?.text).toMatch(/^CLOSE_WAIT on this host: 900 \(grew by 500 in 5 s: an application that does not close\), held by pid 4242 \(python3\) 900\./);
-    expect(findings.find((f) => f.kind === 'fd-limit')).toMatchObject({ nearLimit: true, text: expect.stringMatching(/^Process 4242 \(python3\) has 950 open files of its limit 1,024 \(92\.8%\)/) });
+    const findings = diagnose(
+      snapshot({ states: states({ CLOSE_WAIT: 400 }) }),
+      snapshot({ states: states({ CLOSE_WAIT: 900 }), holders: [holder] }),
+    );
+    expect(findings.find((f) => f.kind === 'close-wait')?.text).toMatch(
+      /^CLOSE_WAIT on this host: 900 \(grew by 500 in 5 s: an application that does not close\), held by pid 4242 \(python3\) 900\./,
+    );
+    expect(findings.find((f) => f.kind === 'fd-limit')).toMatchObject({
+      nearLimit: true,
+      text: expect.stringMatching(/^Process 4242 \(python3\) has 950 open files of its limit 1,024 \(92\.8%\)/),
+    });
   });
 });
 
 describe('doctor text', () => {
   it('wraps each finding to the width, marks the near ones, and keeps each command whole on its own line', () => {
-    const after = snapshot({ clientTimeWait: 900, destinations: [destination({ destination: '198.18.0.2:80', ports: 900 })] });
+    const after = snapshot({
+      clientTimeWait: 900,
+      destinations: [destination({ destination: '198.18.0.2:80', ports: 900 })],
+    });
     const findings = diagnose(snapshot(), after);
     const text = doctorText({ host: 'box', nearLimit: true, findings, snapshot: after }, 5000, 80);
     const lines = text.split('\n');
     expect(lines[0]).toBe('waitlab doctor: host box, 0 TCP sockets, watched for 5 s');
     expect(lines[1]).toMatch(/^! Toward 198\.18\.0\.2:80 this host holds 900 of its 1,000-port/);
     expect(lines.filter((l) => !l.startsWith('    npx waitlab ')).every((l) => l.length <= 80)).toBe(true);
-    expect(lines).toContain('    npx waitlab scenario short-conn --set ports=40000-40999 --set twReuse=2 --set closer=server');
+    expect(lines).toContain(
+      '    npx waitlab scenario short-conn --set ports=40000-40999 --set twReuse=2 --set closer=server',
+    );
     expect(lines.at(-2)).toBe('near a limit: 1 finding marked ! (exit 1)');
   });
 });
 
 describe('watch screen', () => {
-  const many = Array.from({ length: 16 }, (_, i) => destination({ destination: `198.18.0.${i + 2}:8080`, ports: 990 - i, portsPerSecond: 12.5, exhaustionMs: 800 }));
-  const busy = { seconds: 2, activeOpens: 12_345.6, passiveOpens: 12_345.6, timeWaitEntered: 12_345.6, resetsSent: 12_345.6, establishedResets: 12_345.6, connectFails: 12_345.6, listenOverflows: 12_345.6, timeWaitOverflows: 12_345.6 };
-  const s = snapshot({ rates: busy, sockets: 20_000, destinations: many, destinationCount: 40, states: states({ TIME_WAIT: 15_000, ESTABLISHED: 12, CLOSE_WAIT: 3 }), holders: [{ pid: 77, command: 'a-very-long-command-name', closeWait: 3, finWait2: 0, fds: 10, fdLimit: null }] });
-  const history = Object.fromEntries(TCP_STATES.map((st) => [st, Array.from({ length: 60 }, (_, i) => i * 100)])) as never;
+  const many = Array.from({ length: 16 }, (_, i) =>
+    destination({ destination: `198.18.0.${i + 2}:8080`, ports: 990 - i, portsPerSecond: 12.5, exhaustionMs: 800 }),
+  );
+  const busy = {
+    seconds: 2,
+    activeOpens: 12_345.6,
+    passiveOpens: 12_345.6,
+    timeWaitEntered: 12_345.6,
+    resetsSent: 12_345.6,
+    establishedResets: 12_345.6,
+    connectFails: 12_345.6,
+    listenOverflows: 12_345.6,
+    timeWaitOverflows: 12_345.6,
+  };
+  const s = snapshot({
+    rates: busy,
+    sockets: 20_000,
+    destinations: many,
+    destinationCount: 40,
+    states: states({ TIME_WAIT: 15_000, ESTABLISHED: 12, CLOSE_WAIT: 3 }),
+    holders: [{ pid: 77, command: 'a-very-long-command-name', closeWait: 3, finWait2: 0, fds: 10, fdLimit: null }],
+  });
+  const history = Object.fromEntries(
+    TCP_STATES.map((st) => [st, Array.from({ length: 60 }, (_, i) => i * 100)]),
+  ) as never;
 
-  for (const [width, height] of [[80, 24], [132, 50]] as const) {
+  for (const [width, height] of [
+    [80, 24],
+    [132, 50],
+  ] as const) {
     it(`fits ${width}x${height}: no line longer, no more lines`, () => {
       const lines = renderHost(s, history, { width, height, intervalMs: 2000 });
       expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(width);
@@ -99,10 +163,24 @@ describe('watch screen', () => {
 
 describe('watch target', () => {
   it('refuses a namespace name or pid that is not one, before anything is entered', () => {
-    for (const given of [{ netns: '../x' }, { netns: '..' }, { netns: 'a b' }, { netns: 'no-such-ns-here' }, { pid: '0' }, { pid: '-1' }, { pid: '12a' }, { pid: '99999999999' }, { netns: 'a', pid: '1' }]) {
+    for (const given of [
+      { netns: '../x' },
+      { netns: '..' },
+      { netns: 'a b' },
+      { netns: 'no-such-ns-here' },
+      { pid: '0' },
+      { pid: '-1' },
+      { pid: '12a' },
+      { pid: '99999999999' },
+      { netns: 'a', pid: '1' },
+    ]) {
       expect(() => watchTarget(given), JSON.stringify(given)).toThrow(UsageError);
     }
     expect(watchTarget({})).toEqual({ kind: 'self', label: 'this namespace' });
-    expect(watchTarget({ pid: String(process.pid) })).toEqual({ kind: 'pid', label: `pid ${process.pid}`, path: `/proc/${process.pid}/ns/net` });
+    expect(watchTarget({ pid: String(process.pid) })).toEqual({
+      kind: 'pid',
+      label: `pid ${process.pid}`,
+      path: `/proc/${process.pid}/ns/net`,
+    });
   });
 });

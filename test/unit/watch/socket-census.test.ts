@@ -16,7 +16,9 @@ describe('socket rows', () => {
     const rows = new SocketRowReader(OWNED_STATES).collect(tables());
     expect(rows.count).toBe(25);
     expect(rows.repeats).toBe(0);
-    const inodes = Array.from({ length: rows.count }, (_, i) => [rows.state[i], rows.inode[i]]).filter(([, inode]) => inode !== 0);
+    const inodes = Array.from({ length: rows.count }, (_, i) => [rows.state[i], rows.inode[i]]).filter(
+      ([, inode]) => inode !== 0,
+    );
     expect(inodes).toEqual([
       [8, 10735],
       [8, 10741],

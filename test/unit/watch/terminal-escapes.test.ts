@@ -29,17 +29,29 @@ const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u20
 describe('issue 20 defect 2: process and host names reach the terminal escaped', () => {
   it('doctor: the name is shown escaped inside its finding, and only doctor\'s own lines start with "!"', () => {
     const after = snapshot(900, `evil\x1b[2J\nhost`);
-    const text = doctorText({ host: after.host, nearLimit: true, findings: diagnose(snapshot(400), after), snapshot: after }, 5000, 100);
+    const text = doctorText(
+      { host: after.host, nearLimit: true, findings: diagnose(snapshot(400), after), snapshot: after },
+      5000,
+      100,
+    );
     expect(text).not.toMatch(CONTROL);
     expect(text.split('\n')[0]).toBe('waitlab doctor: host evil\\e[2J\\nhost, 900 TCP sockets, watched for 5 s');
     expect(text.replaceAll('\n  ', ' ')).toContain(`held by pid 4242 (${SHOWN}) 900.`);
-    expect(text.split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(0, 20))).toEqual(['! Process 4242 (\\e]0']);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('!'))
+        .map((l) => l.slice(0, 20)),
+    ).toEqual(['! Process 4242 (\\e]0']);
     expect(text).not.toMatch(/^! FAKE/m);
   });
 
-  it('watch: the live screen and a run\'s host section show the name escaped, within the width', () => {
+  it("watch: the live screen and a run's host section show the name escaped, within the width", () => {
     const history = Object.fromEntries(TCP_STATES.map((st) => [st, [0, 900]])) as never;
-    const lines = [...renderHost(snapshot(900), history, { width: 100, height: 40, intervalMs: 2000 }), ...renderHostSection(snapshot(900), history, { width: 100, height: 10, intervalMs: 2000 })];
+    const lines = [
+      ...renderHost(snapshot(900), history, { width: 100, height: 40, intervalMs: 2000 }),
+      ...renderHostSection(snapshot(900), history, { width: 100, height: 10, intervalMs: 2000 }),
+    ];
     expect(lines.join('\n')).not.toMatch(CONTROL);
     expect(lines.every((l) => l.length <= 100)).toBe(true);
     expect(lines.some((l) => l.startsWith('4242     \\e]0;PWNED\\x07\\e '))).toBe(true);
