@@ -1,7 +1,7 @@
 // The image of a compose lab, built from the package's Dockerfile when it is missing, as `docker compose up --build`
 // would. The base must already be here or be pullable; where no registry answers, the user names a local one.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidValueError, LabUnavailableError } from '../core/errors.ts';
 import { PACKAGE_ROOT, PACKAGE_VERSION } from '../core/paths.ts';

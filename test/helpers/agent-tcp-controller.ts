@@ -11,7 +11,7 @@ function events(channel: AgentChannel, onEvent: (e: { type: string; [k: string]:
   let buffered = '';
   channel.stdout!.on('data', (d: Buffer) => {
     buffered += d.toString();
-    let end;
+    let end: number;
     while ((end = buffered.indexOf('\n')) !== -1) {
       onEvent(JSON.parse(buffered.slice(0, end)) as { type: string });
       buffered = buffered.slice(end + 1);

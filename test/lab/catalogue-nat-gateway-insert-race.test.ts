@@ -4,7 +4,7 @@
 // SYN retransmissions and errors, and the machine's own forwarding and ruleset, untouched.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type TestReport, runShort } from '../helpers/lab.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 

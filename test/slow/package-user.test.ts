@@ -3,11 +3,10 @@
 // their own scenario file importing 'waitlab', a baseline made there and compare against it, report, doctor on a
 // network namespace, and the GitHub Action's shell steps run as GitHub runs them, each with its exit code.
 // Assumes dist/ is built (`npm test` builds first).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -19,9 +18,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { cleanEnv, must, packWaitlab, QUICK, run, type Ran } from '../helpers/npm-project.ts';
+import { must, packWaitlab, QUICK, run, type Ran } from '../helpers/npm-project.ts';
 import { buildTestBaseImage, TEST_BASE_IMAGE } from '../helpers/container-image.ts';
 import { describeWithTools } from '../helpers/tools.ts';
 
