@@ -20,8 +20,15 @@ describe('close-wait-leak scenario', () => {
 
   it('leaves one CLOSE_WAIT per connection on the server, from the client, still there at the end', () => {
     const server = report.hosts.server!;
-    expect(server.final.CLOSE_WAIT).toBe(connected);
-    expect(server.peak.peers.listen['198.18.0.1']?.CLOSE_WAIT).toBe(connected);
+    // The client's port of a connection whose FIN_WAIT_2 timed out (1 s) is free again: where the client picks it
+    // for a new connection, the SYN meets the server's CLOSE_WAIT on that 4-tuple, gets a challenge ACK, the client
+    // resets, and the old CLOSE_WAIT ends (Tcp.EstabResets). Seen once in CI: 99 of 100, one reset, one
+    // TCPSYNChallenge.
+    const endedByReuse = server.counters.delta['Tcp.EstabResets']!;
+    expect(endedByReuse).toBe(server.counters.delta['TcpExt.TCPSYNChallenge'] ?? 0);
+    expect(endedByReuse).toBeLessThanOrEqual(2);
+    expect(server.final.CLOSE_WAIT + endedByReuse).toBe(connected);
+    expect(server.peak.peers.listen['198.18.0.1']?.CLOSE_WAIT).toBeGreaterThanOrEqual(connected - endedByReuse);
     expect(report.actors.web!['leaked']).toBe(connected);
     expect(server.peak.total.TIME_WAIT).toBe(0);
   });
