@@ -212,6 +212,7 @@ async function flood(out) {
   const settings = {
     name: 'bench',
     binary: '/usr/sbin/nginx',
+    host: '0.0.0.0',
     port: PORT,
     backlog: 4096,
     workers: 1,
