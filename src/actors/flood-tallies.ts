@@ -6,6 +6,21 @@ import { ErrorTally } from './error-tally.ts';
 import { tallyStatus, type StatusCheck } from './expected-status.ts';
 import type { FirstErrorMark } from './first-error-mark.ts';
 
+/** The plain counts a LoopTally carries as they are. */
+const COUNT_NAMES = [
+  'attempts',
+  'connected',
+  'responses',
+  'ok',
+  'missedStarts',
+  'inFlight',
+  'windowConnected',
+  'held',
+  'peerClosed',
+  'lateWrites',
+  'cutAtLoadEnd',
+] as const;
+
 export class FloodTallies {
   attempts = 0;
   connected = 0;
@@ -58,31 +73,10 @@ export class FloodTallies {
 
   /** The counts as loopStats takes them (a LoopTally). */
   snapshot() {
-    const {
-      attempts,
-      connected,
-      responses,
-      ok,
-      missedStarts,
-      inFlight,
-      windowConnected,
-      held,
-      peerClosed,
-      lateWrites,
-      cutAtLoadEnd,
-    } = this;
+    const counts = {} as Record<(typeof COUNT_NAMES)[number], number>;
+    for (const name of COUNT_NAMES) counts[name] = this[name];
     return {
-      attempts,
-      connected,
-      responses,
-      ok,
-      missedStarts,
-      inFlight,
-      windowConnected,
-      held,
-      peerClosed,
-      lateWrites,
-      cutAtLoadEnd,
+      ...counts,
       statuses: Object.fromEntries(this.statuses),
       errors: this.errors.toJSON(),
       errorCount: this.errors.total,

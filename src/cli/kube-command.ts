@@ -17,6 +17,7 @@ import { scaleOf } from '../plan/replicas.ts';
 import { scenarioFile } from '../plan/scenario-file.ts';
 import { writeWhole } from '../outputs/registry.ts';
 import { EXIT } from './exit-codes.ts';
+import { planOptions } from './plan-options.ts';
 
 export interface KubeArgs {
   scenario: string;
@@ -32,30 +33,10 @@ export interface KubeArgs {
 }
 
 export function kubeOptions(y: Argv) {
-  return y
-    .positional('scenario', { type: 'string', demandOption: true, describe: 'a catalogue scenario' })
-    .option('set', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: 'override a parameter: --set key=value (repeatable)',
-    })
-    .option('sysctl', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)',
-    })
-    .option('scale', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: 'replicas of a client host: --scale client=3 (a pod each)',
-    })
-    .option('profile', {
-      type: 'string',
-      describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}`,
-    })
+  return planOptions(
+    y.positional('scenario', { type: 'string', demandOption: true, describe: 'a catalogue scenario' }),
+    { replica: 'a pod each', profiles: 'one-built-in' },
+  )
     .option('namespace', {
       type: 'string',
       describe: "the Kubernetes namespace of every object (default: kubectl's current one)",

@@ -27,7 +27,6 @@ import { trustedDirectory } from '../core/trusted-path.ts';
 import { parseToleranceOverride } from '../core/tolerance.ts';
 import { parseDuration } from '../core/units.ts';
 import { loadPlan, parseOverrides, type PlanOptions } from '../plan/load-plan.ts';
-import { BUILT_IN_PROFILES } from '../plan/profiles.ts';
 import { INFORMATIONAL } from '../report/comparison.ts';
 import { scaleOf } from '../plan/replicas.ts';
 import { listScenarioNames, loadScenario } from '../plan/scenario-file.ts';
@@ -51,6 +50,7 @@ import { watchHosts } from '../watch/watch-hosts.ts';
 import { annotations, ciEnvironment, reportToCi } from './ci.ts';
 import { composeCommand } from './compose-command.ts';
 import { kubeCommand, kubeOptions } from './kube-command.ts';
+import { planOptions, SET_OPTION } from './plan-options.ts';
 import { progressPrinter } from './progress.ts';
 import { setupCommand } from './setup-command.ts';
 
@@ -472,28 +472,10 @@ export async function main(args: string[]): Promise<number> {
       'scenario <scenario>',
       'run a scenario (a name from scenarios/ or a path to a .ts file)',
       (y) =>
-        y
-          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
-          .option('set', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe: 'override a parameter: --set key=value (repeatable)',
-          })
-          .option('sysctl', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe:
-              "a sysctl of one host, over the scenario's: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable; validated like the scenario's own)",
-          })
-          .option('scale', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe:
-              'run a client host N times, each replica with its own address and port budget: --scale client=3 (totals in the report)',
-          })
+        planOptions(
+          y.positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' }),
+          { replica: 'totals in the report', profiles: 'many' },
+        )
           .option('out', { type: 'string', describe: 'run directory (default reports/<scenario>/<timestamp>)' })
           .option('json', { type: 'boolean', default: false, describe: 'print report.json on stdout' })
           .option('dry-run', {
@@ -519,10 +501,6 @@ export async function main(args: string[]): Promise<number> {
             type: 'string',
             describe:
               'compare the run with a baseline: a baseline directory (waitlab baseline), a run directory or a report.json',
-          })
-          .option('profile', {
-            type: 'string',
-            describe: `sysctl profiles, comma-separated (one run each): ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}, or a .json file`,
           })
           .option('sweep', {
             type: 'string',
@@ -587,12 +565,7 @@ export async function main(args: string[]): Promise<number> {
           .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
           .option('runs', { type: 'string', default: '3', describe: `runs to record (1-${MAX_BASELINE_RUNS})` })
           .option('out', { type: 'string', describe: 'baseline directory (default baselines/<scenario>)' })
-          .option('set', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe: 'override a parameter: --set key=value (repeatable)',
-          })
+          .option('set', SET_OPTION)
           .option('tolerance', TOLERANCE_OPTION)
           .option('driver', DRIVER_OPTION),
       (argv) => set(baselineCommand(argv)),
@@ -601,30 +574,10 @@ export async function main(args: string[]): Promise<number> {
       'compose <scenario>',
       "write the compose file of a scenario's lab: a service per host with its agent, and a controller service (docker compose up)",
       (y) =>
-        y
-          .positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' })
-          .option('set', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe: 'override a parameter: --set key=value (repeatable)',
-          })
-          .option('sysctl', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe: 'a sysctl of one host: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable)',
-          })
-          .option('scale', {
-            type: 'string',
-            array: true,
-            default: [] as string[],
-            describe: 'replicas of a client host: --scale client=3 (a service each)',
-          })
-          .option('profile', {
-            type: 'string',
-            describe: `a built-in sysctl profile: ${BUILT_IN_PROFILES.map((p) => p.name).join(', ')}`,
-          })
+        planOptions(
+          y.positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' }),
+          { replica: 'a service each', profiles: 'one-built-in' },
+        )
           .option('image', {
             type: 'string',
             describe:
