@@ -39,6 +39,8 @@ export interface LinkContext {
   readonly scenarioDir: string;
   /** Other actors as given in the scenario, options resolved. */
   readonly actors: Readonly<Record<string, { kind: string; host: string; options: Record<string, unknown> }>>;
+  /** Actors whose own options were refused: a link to one is not refused again for what they lack (its port). */
+  readonly refused: ReadonlySet<string>;
   /** Declares a system tool (core/system-tools.ts) this actor runs; returns its path, undefined when not installed. */
   needTool(name: string): string | undefined;
 }

@@ -26,6 +26,7 @@ export function resolveServer(
   const port = target?.options['port'];
   if (!target) problems.push(`${where}: no actor "${name}"`);
   else if (name === ctx.self.name) problems.push(`${where}: an actor cannot connect to itself`);
+  else if (ctx.refused.has(name)) return undefined;
   else if (typeof port !== 'number')
     problems.push(`${where}: actor "${name}" (${target.kind}) does not listen on a port`);
   else if (Object.hasOwn(ctx.hosts, target.host)) {

@@ -85,7 +85,7 @@ export async function kubeCommand(argv: KubeArgs): Promise<number> {
     ...(profile ? { profile } : {}),
   });
   // One network, no routes: what the compose lab refuses, a pod network cannot give either.
-  const refusals = composeRefusals(plan).map((r) => r.replace('the compose lab builds', 'a Kubernetes lab has'));
+  const refusals = composeRefusals(plan, 'a Kubernetes lab');
   if (refusals.length) throw new UsageError(refusals.join('; '));
 
   const unsafe = unsafeSysctlLines(plan);

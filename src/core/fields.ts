@@ -1,6 +1,7 @@
 // Typed option fields: one declaration gives the default, the parser, the help text, the forms a scenario may
 // write the value in (for the editor: ActorSpec, actors/actor-spec.ts) and its JSON Schema, so scenario
 // parameters and actor options are validated, typed and described from one place.
+import { closestName } from './closest-name.ts';
 import { InvalidValueError } from './errors.ts';
 import type { JsonSchema } from './json-schema.ts';
 import { isInheritedName, ownValue } from './own-keys.ts';
@@ -222,7 +223,10 @@ export function resolveFields<F extends Fields>(
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(fields, key) || isInheritedName(key)) {
-      problems.push(`${where}: unknown key "${key}" (known: ${Object.keys(fields).join(', ') || 'none'})`);
+      const near = closestName(key, Object.keys(fields));
+      problems.push(
+        `${where}: unknown key "${key}"${near ? ` (did you mean ${near}?)` : ''} (known: ${Object.keys(fields).join(', ') || 'none'})`,
+      );
     }
   }
   for (const [key, def] of Object.entries(fields)) {

@@ -1,13 +1,16 @@
 // Matching a path into report.json (a threshold's) or a path pattern (a tolerance's, segments may be `*`)
 // against the metric registry: which metric it names, or why it names none, before any lab is built.
+import { closestName } from './closest-name.ts';
 import { isInheritedName } from './own-keys.ts';
 import { METRICS, NOT_METRICS, PLACEHOLDERS, type MetricDef, type Placeholder } from './metric-registry.ts';
 
-/** The names a placeholder may take in this plan: its hosts and actors, and the kernel's TCP states. */
+/** The names a placeholder may take in this plan: its hosts and actors, the kernel's TCP states, the actors' stats. */
 export interface MetricNames {
   readonly host: readonly string[];
   readonly actor: readonly string[];
   readonly state: readonly string[];
+  /** What an actor's entry may hold: a stat's first segment is one of these (restart.tries, firstError.atMs). */
+  readonly stat: readonly string[];
 }
 
 type Segment = { literal: string } | { placeholder: Placeholder };
@@ -30,7 +33,8 @@ function nameFits(p: Placeholder, name: string, names: MetricNames | undefined):
   if (isInheritedName(name)) return false;
   if (p.names instanceof RegExp) return p.names.test(name);
   // Without the plan's names (a report read later), any name of a plan-given kind fits.
-  return names ? names[p.names].includes(name) : /^[\w-]+$/.test(name);
+  if (!names) return p.dotted ? /^\S/.test(name) : /^[\w-]+$/.test(name);
+  return names[p.names].includes(p.names === 'stat' ? name.split('.')[0]! : name);
 }
 
 /** What was expected where a path stopped matching, for the refusal. */
@@ -151,10 +155,12 @@ export function metricPathProblem(
   const placeholder = deepest.find((x) => 'placeholder' in x.expected)?.expected;
   // A literal beside a placeholder at one depth is a special case of it (peak.total.TIME_WAIT, peak.total.{state}).
   const what = placeholder && 'placeholder' in placeholder ? placeholder.placeholder.label : `part of ${first.after}`;
-  return `${path}: no ${what} "${seg}" (known: ${known(
+  const candidates = known(
     deepest.map((x) => x.expected),
     names,
-  )})`;
+  );
+  const near = closestName(seg, candidates.split(', '));
+  return `${path}: no ${what} "${seg}"${near ? ` (did you mean ${near}?)` : ''} (known: ${candidates})`;
 }
 
 /**

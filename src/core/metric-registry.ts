@@ -36,7 +36,7 @@ export interface Placeholder {
   /** Names may hold dots (counters "Tcp.ActiveOpens", peers "198.18.0.1"): one placeholder may span several path segments. */
   readonly dotted?: true;
   /** Names from the plan or the kernel (given when a path is checked), or a form any name of it has. */
-  readonly names: 'host' | 'actor' | 'state' | RegExp;
+  readonly names: 'host' | 'actor' | 'state' | 'stat' | RegExp;
   /** The form, in words, where names is a RegExp. */
   readonly form?: string;
 }
@@ -68,7 +68,7 @@ export const PLACEHOLDERS: Readonly<Record<string, Placeholder>> = {
   index: { label: 'replica index', names: /^\d+$/, form: 'a number from 0' },
   // The actor kinds own their stats (actors/*.ts): their names are not repeated here.
   // Some stats are keyed by what the actor saw (a proxy's log lines, HAProxy's termination states).
-  stat: { label: 'stat', dotted: true, names: /^\S/, form: "a stat of the actor's kind" },
+  stat: { label: 'stat', dotted: true, names: 'stat', form: "a stat of the actor's kind" },
 };
 
 const m = (

@@ -1,5 +1,7 @@
-// Thresholds: "<path into report.json> <op> <number>". A missing metric fails (unlike k6, where it passes).
+// Thresholds: "<path into report.json> <op> <number>". A missing metric fails (unlike k6, where it passes), but for
+// one written only once seen (an error code, a termination state): where its actor's list is there, none was seen.
 import { InvalidValueError } from './errors.ts';
+import { metricOf } from './metric-paths.ts';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -45,6 +47,20 @@ export function readPath(root: unknown, path: string): unknown {
   return node;
 }
 
+/**
+ * 0 for a seen-only metric (core/metric-registry.ts) that the report lacks while the list it would be in is there
+ * (`actors.flood.errors` without EADDRNOTAVAIL: the flood had none); undefined otherwise (no such actor: missing).
+ */
+function unseenAsZero(report: unknown, path: string): number | undefined {
+  const def = metricOf(path);
+  if (!def?.seenOnly) return undefined;
+  // The list is the path up to the seen-only name's segment ({code}, {termination}); names before it take one segment.
+  const at = def.path.split('.').findIndex((s) => s === '{code}' || s === '{termination}');
+  if (at < 1) return undefined;
+  const list = readPath(report, path.split('.').slice(0, at).join('.'));
+  return list !== null && typeof list === 'object' ? 0 : undefined;
+}
+
 function compare(a: number, op: ThresholdOp, b: number): boolean {
   switch (op) {
     case '<':
@@ -65,7 +81,7 @@ function compare(a: number, op: ThresholdOp, b: number): boolean {
 export function evaluateThresholds(report: unknown, expressions: readonly string[]): ThresholdResult[] {
   return expressions.map((expression) => {
     const t = parseThreshold(expression);
-    const value = readPath(report, t.path);
+    const value = readPath(report, t.path) ?? unseenAsZero(report, t.path);
     if (typeof value !== 'number' || Number.isNaN(value)) {
       return {
         expression,

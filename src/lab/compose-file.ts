@@ -48,23 +48,26 @@ export interface ComposeOptions {
   labels?: Readonly<Record<string, string>>;
 }
 
-/** What a compose lab cannot build of a plan: more than the one network, routes, gateways. Empty: it can. */
-export function composeRefusals(plan: Plan): string[] {
+/**
+ * What a compose lab cannot build of a plan: more than the one network, routes, gateways. Empty: it can. `lab`: how
+ * the refusal names the lab that cannot be built ("the compose lab", "a Kubernetes lab").
+ */
+export function composeRefusals(plan: Plan, lab = 'the compose lab'): string[] {
   const refusals: string[] = [];
   // Its network is rendered with an IPv4 subnet and ipv4_address per service only: an IPv6 plan would build a lab
   // without the addresses its actors connect to.
   if (plan.family)
     refusals.push(
-      `scenario ${plan.scenario.name} asks for family ${plan.family}; the compose lab addresses hosts from 198.18.0.0/15 only: use --driver netns`,
+      `scenario ${plan.scenario.name} asks for family ${plan.family}; ${lab} addresses hosts from 198.18.0.0/15 only: use --driver netns`,
     );
   if (plan.networks)
     refusals.push(
-      `scenario ${plan.scenario.name} declares networks (${Object.keys(plan.networks).join(', ')}); the compose lab builds one network: use --driver netns`,
+      `scenario ${plan.scenario.name} declares networks (${Object.keys(plan.networks).join(', ')}); ${lab} builds one network: use --driver netns`,
     );
   for (const host of Object.values(plan.hosts)) {
     if (host.routes?.length || host.gateway)
       refusals.push(
-        `host ${host.name} routes or forwards between networks; the compose lab builds one network: use --driver netns`,
+        `host ${host.name} routes or forwards between networks; ${lab} builds one network: use --driver netns`,
       );
   }
   for (const actor of Object.values(plan.actors)) {

@@ -39,7 +39,7 @@ interface KubeOwner {
 
 /** What a kube lab here cannot build of a plan; empty: it can. */
 export function kubeRefusals(plan: Plan): string[] {
-  const refusals = composeRefusals(plan).map((r) => r.replace('the compose lab builds', 'the kube lab builds'));
+  const refusals = composeRefusals(plan, 'the kube lab');
   const limited = Object.values(plan.hosts).filter(
     (h) => h.limits?.nofile !== undefined && h.limits.nofile !== DEFAULT_NOFILE,
   );

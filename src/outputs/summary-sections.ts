@@ -103,7 +103,7 @@ export function summarySections(r: Report): Section[] {
   const proxies = Object.entries(r.actors).filter(([name]) => relays(connectionsOf(r.scenario.plan.actors[name])));
   if (proxies.length) {
     sections.push({
-      title: 'Proxies (their own error logs)',
+      title: "Proxies (their own logs: nginx's errors, HAProxy's abnormal ends)",
       head: [
         'actor',
         'host',
@@ -117,7 +117,10 @@ export function summarySections(r: Report): Section[] {
       ],
       rows: proxies.map(([name, a]) => {
         const log = stat(a, 'errorLog');
-        const top = Object.entries(log?.kinds ?? {})[0];
+        // HAProxy logs a request it ended abnormally as one line with its termination state (SH/502), not in an error log.
+        const ended = Object.entries(stat(a, 'terminations') ?? {}).sort((x, y) => y[1] - x[1]);
+        const top = ended[0] ?? Object.entries(log?.kinds ?? {})[0];
+        const lines = (log?.lines ?? 0) + ended.reduce((sum, [, count]) => sum + count, 0);
         return [
           name,
           a.host,
@@ -125,7 +128,7 @@ export function summarySections(r: Report): Section[] {
           (stat(a, 'upstreams') ?? []).join(' '),
           num(stat(a, 'upstreamKeepAlive')),
           num(stat(a, 'hostActiveOpens')),
-          num(log?.lines),
+          num(log || ended.length ? lines : undefined),
           num(log?.causes.portsExhausted),
           top ? `${top[0].slice(0, 90)} (${num(top[1])})` : '-',
         ];

@@ -16,6 +16,8 @@ export interface ResolvedActorOptions {
   options: Record<string, ActorOptions[string]>;
   /** Actors missing a required option: not linked (their problem is listed), as link() may rely on every required option. */
   unlinkable: Set<string>;
+  /** Actors with a problem in their own options (a port out of range): refused with it, named once. */
+  refused: Set<string>;
   problems: string[];
 }
 
@@ -28,6 +30,7 @@ export function resolveActorOptions(
   const problems: string[] = [];
   const resolved: Record<string, ActorOptions[string]> = {};
   const unlinkable = new Set<string>();
+  const refused = new Set<string>();
   for (const [name, actor] of Object.entries(spec.actors ?? {})) {
     const where = `actors.${name}`;
     if ((!ACTOR_NAME.test(name) && !replicaNames.has(name)) || isInheritedName(name))
@@ -40,14 +43,16 @@ export function resolveActorOptions(
     }
     if (!Object.hasOwn(hosts, host))
       problems.push(`${where}.host: no host "${host}" (hosts: ${Object.keys(hosts).join(', ')})`);
+    const before = problems.length;
     resolved[name] = {
       kind,
       host,
       options: resolveFields(def.options, options, where, problems) as Record<string, unknown>,
     };
+    if (problems.length > before) refused.add(name);
     if (lacksRequired(def.options, options)) unlinkable.add(name);
   }
-  return { options: resolved, unlinkable, problems };
+  return { options: resolved, unlinkable, refused, problems };
 }
 
 export interface LinkedActors {
@@ -80,6 +85,7 @@ export function linkActors(
             hosts,
             scenarioDir,
             actors: resolved.options,
+            refused: resolved.refused,
             needTool: (tool) => tools.need(tool, `actors.${name}`),
           },
           `actors.${name}`,
@@ -89,9 +95,12 @@ export function linkActors(
     // '::' takes IPv4 as well (IPV6_V6ONLY is off by default): one listener serves a dual-stack host's two addresses.
     const listen = def.role === 'server' && family !== 'ipv4' ? { listenAddress: '::' as const } : {};
     const actor: ActorPlan = { name, kind, role: def.role, host, options, ...listen, ...linked };
-    // An actor whose link() pushed a problem is refused with the plan, and its model would rest on nothing.
+    // An actor whose link() pushed a problem is refused with the plan, and its model would rest on nothing; so is
+    // every actor of a plan with refused options (a link to a refused actor resolves to nothing, unsaid).
     actors[name] =
-      linkable && problems.length === before ? { ...actor, connections: def.connections(actor as never) } : actor;
+      linkable && problems.length === before && resolved.refused.size === 0
+        ? { ...actor, connections: def.connections(actor as never) }
+        : actor;
     if (def.maxDurationMs) maxLoadMs = Math.max(maxLoadMs, def.maxDurationMs(options as never));
   }
   return { actors, maxLoadMs, problems };

@@ -2,7 +2,9 @@
 // Global net sysctls (e.g. net.ipv4.tcp_max_orphans) are registered for the initial namespace only, so
 // they are absent in a new one: writing them would mean writing the machine's own, which the lab never does.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { closestName } from '../core/closest-name.ts';
 import { sysctlSince } from './sysctl-values.ts';
 
 const REMOVED: Readonly<Record<string, string>> = {
@@ -47,6 +49,8 @@ export function probeSysctls(names: readonly string[]): SysctlAvailability {
             `sysctl ${name} is read-only in a network namespace on this kernel ${kernelRelease()}: it is the machine's own (global), which the lab never writes`,
           );
         else if (probed ? probed.has(path) : existsSync(path)) continue;
+        else if (nearName(name))
+          out.push(`sysctl ${name} does not exist on this kernel ${kernelRelease()}: did you mean ${nearName(name)}?`);
         else if (!inInitialNetns())
           out.push(
             `sysctl ${name} is not available in a network namespace on this kernel ${kernelRelease()} (it is global, or absent${sysctlSince(name) ? `; it came in Linux ${sysctlSince(name)}` : ''})`,
@@ -63,6 +67,20 @@ export function probeSysctls(names: readonly string[]): SysctlAvailability {
       return out;
     },
   };
+}
+
+/** A sysctl beside a misspelt one that its name is a slip of (tcp_fin_timout: tcp_fin_timeout), read from /proc/sys. */
+function nearName(name: string): string | undefined {
+  const path = sysctlPath(name);
+  if (existsSync(path)) return undefined;
+  let siblings: string[];
+  try {
+    siblings = readdirSync(dirname(path));
+  } catch {
+    return undefined;
+  }
+  const near = closestName(name.slice(name.lastIndexOf('.') + 1), siblings);
+  return near === undefined ? undefined : `${name.slice(0, name.lastIndexOf('.') + 1)}${near}`;
 }
 
 /** Only from the machine's own namespace can a global sysctl be told apart from one the kernel lacks. */

@@ -55,6 +55,7 @@ describe('threshold paths checked against the metric registry', () => {
         'predictions.flood.exhaustion.soon > 0',
         'hosts.client.address > 0',
         'hosts.client.perRequest.connectionsOpened < 1',
+        'actors.flood.erors.count == 0',
       ]),
     ).toEqual([
       expect.stringMatching(
@@ -68,7 +69,16 @@ describe('threshold paths checked against the metric registry', () => {
       expect.stringMatching(
         /^--threshold: hosts\.client\.perRequest\.connectionsOpened: connections opened per request is derived for comparisons/,
       ),
+      expect.stringMatching(
+        /^--threshold: actors\.flood\.erors\.count: no stat "erors" \(did you mean errors\?\) \(known: .*errorCount/,
+      ),
     ]);
+  });
+
+  it("lets a threshold name a stat that is in an actor's entry, dotted ones too", async () => {
+    expect(
+      await problemsOf(['actors.flood.errorCount == 0', 'actors.flood.firstError.atMs > 0', 'actors.web.accepted > 0']),
+    ).toEqual([]);
   });
 
   it('lets a tolerance name a per-request metric, which only comparisons compute', async () => {

@@ -111,6 +111,21 @@ describe('plan validation', () => {
     ).toEqual([]);
   });
 
+  it('names a refused option once: a client of a server whose port is refused is not refused again for it', () => {
+    const problems = problemsOf(
+      twoHosts({
+        actors: {
+          web: { kind: 'http-server', host: 'server', port: 80800 },
+          flood: { kind: 'short-conn-client', host: 'client', target: 'web', rat: '100/s', duration: '1s' },
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      'actors.web.port: 80800 is outside 1..65535',
+      expect.stringMatching(/^actors\.flood: unknown key "rat" \(did you mean rate\?\) \(known: /),
+    ]);
+  });
+
   it('rejects sysctls the kernel does not have in a network namespace, saying why', () => {
     const problems = problemsOf(
       twoHosts({
@@ -120,6 +135,7 @@ describe('plan validation', () => {
               'net.ipv4.tcp_tw_recycle': 1,
               'net.ipv4.tcp_max_orphans': 1000,
               'net.ipv4.tcp_no_such_thing': 1,
+              'net.ipv4.tcp_fin_timout': 30,
               'kernel.pid_max': 100,
               'net.core.rmem_max': 1_000_000,
               'net.ipv4.tcp_tw_reuse': 1,
@@ -138,6 +154,9 @@ describe('plan validation', () => {
       ),
       expect.stringMatching(
         /net\.ipv4\.tcp_no_such_thing (does not exist on this kernel|is not available in a network namespace)/,
+      ),
+      expect.stringMatching(
+        /net\.ipv4\.tcp_fin_timout does not exist on this kernel .*: did you mean net\.ipv4\.tcp_fin_timeout\?$/,
       ),
       // Visible in a namespace, but 0444 there: the machine's own (issue 14, defect 9).
       expect.stringMatching(
@@ -172,7 +191,7 @@ describe('plan validation', () => {
     expect(plan.actors.flood!.options.rate).toBe(10);
     expect(() =>
       resolvePlan(defineScenario({ name: 'inline', description: 'd', params, build }), 'x.ts', { rtae: '5/s' }),
-    ).toThrow(/unknown parameter "rtae" \(known: rate\)/);
+    ).toThrow(/unknown parameter "rtae" \(did you mean rate\?\) \(known: rate\)/);
     expect(() => parseOverrides(['novalue'])).toThrow(/expected key=value/);
   });
 

@@ -45,6 +45,20 @@ describe('thresholds', () => {
     expect(r).toMatchObject({ ok: false, value: null, reason: 'metric missing from the report' });
   });
 
+  it('reads an error code that never happened as 0 where the actor has an error list, and missing where there is no such actor', () => {
+    const report = { actors: { flood: { errors: { ECONNRESET: { count: 2 } } }, web: { accepted: 5 } } };
+    const [unseen, seen, noList, noActor] = evaluateThresholds(report, [
+      'actors.flood.errors.EADDRNOTAVAIL.count == 0',
+      'actors.flood.errors.ECONNRESET.count == 0',
+      'actors.web.errors.EADDRNOTAVAIL.count == 0',
+      'actors.nobody.errors.EADDRNOTAVAIL.count == 0',
+    ]);
+    expect(unseen).toMatchObject({ value: 0, ok: true });
+    expect(seen).toMatchObject({ value: 2, ok: false });
+    expect(noList).toMatchObject({ value: null, ok: false, reason: 'metric missing from the report' });
+    expect(noActor).toMatchObject({ value: null, ok: false, reason: 'metric missing from the report' });
+  });
+
   it('rejects malformed expressions', () => {
     expect(() => parseThreshold('p99 is low')).toThrow(/not "<path> <op> <number>"/);
   });

@@ -14,6 +14,15 @@ export function finWait2Findings(input: FindingInput): Finding[] {
   for (const [name, host] of Object.entries(report.hosts)) {
     // A few caught in passing are every active close's normal path; a population or a leftover is not.
     if (host.peak.total.FIN_WAIT2 < PASSING && host.final.FIN_WAIT2 === 0) continue;
+    // FIN_WAIT_2 lasts until the peer's FIN: where it ended everywhere and no other host held CLOSE_WAIT (a peer that
+    // had the FIN and did not close), each one was only waiting for a FIN that came, however many were caught.
+    const peerCloseWait = Math.max(
+      0,
+      ...Object.entries(report.hosts)
+        .filter(([other]) => other !== name)
+        .map(([, h]) => h.peak.total.CLOSE_WAIT),
+    );
+    if (host.final.FIN_WAIT2 === 0 && peerCloseWait < PASSING) continue;
     const set = new ClaimSet({ plan, report });
     // Timers, counters and sockstat are the namespace's: every number here is the host's as a whole.
     const whole = { peers: [] };

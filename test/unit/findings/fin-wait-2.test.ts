@@ -62,6 +62,15 @@ describe('finWait2Findings', () => {
     }
   });
 
+  it('says nothing of a crowd of FIN_WAIT_2 that all ended while no peer held CLOSE_WAIT: each waited for a FIN that came', () => {
+    const busy = loadReportFixture('short-conn');
+    host(busy, 'client').peak.total.FIN_WAIT2 = 14;
+    expect(runFindings(finWait2Findings, busy)).toEqual([]);
+    // A peer that held CLOSE_WAIT makes the same crowd a finding: its FIN was late or never came.
+    host(busy, 'server').peak.total.CLOSE_WAIT = 20;
+    expect(runFindings(finWait2Findings, busy).map((f) => f.host)).toEqual(['client']);
+  });
+
   it('reacts to the fixture: a longer tcp_fin_timeout, TcpExt.TW without sockstat tw', () => {
     const long = loadReportFixture('close-wait-leak');
     host(long, 'client').sysctls['net.ipv4.tcp_fin_timeout'] = '60';
