@@ -17,7 +17,7 @@ import { processStartTime, reapStaleLabs, removeOwner, writeOwner } from './stal
 import { ipBatch } from './ip-batch.ts';
 import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.ts';
 import { removeNamespaces } from './namespace-removal.ts';
-import { configureHosts } from './host-configuration.ts';
+import { configureHosts, hostConfigurator } from './host-configuration.ts';
 
 export { WRITE_SYSCTLS } from './host-configuration.ts';
 
@@ -167,6 +167,7 @@ export const netnsDriver: LabDriver = {
       );
       await ipBatch(batches.namespaces);
       await ipBatch(batches.bridge, bridgeNs);
+      const configurator = hostConfigurator();
       await configureHosts(
         Object.values(hosts).map((h) => ({
           host: h.name,
@@ -174,7 +175,9 @@ export const netnsDriver: LabDriver = {
           commands: batches.hosts.get(h.location) ?? [],
           sysctls: plan.hosts[h.name]!.sysctls,
         })),
+        configurator,
       );
+      log('hosts configured', { by: configurator, hosts: Object.keys(hosts).length });
       for (const [name, host] of Object.entries(hosts)) {
         const hp = plan.hosts[name]!;
         const ns = host.location;
