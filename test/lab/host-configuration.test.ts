@@ -157,6 +157,16 @@ describe('lab hosts configured natively', () => {
 
       err = await failure([], { 'net.ipv4.no_such_sysctl': '1' });
       expect(err!.errno).toBe('ENOENT');
+
+      const gone = `${ns}-gone`;
+      err = await configureHosts([{ host: 'a', namespace: gone, commands: [], sysctls: {} }], 'native').then(
+        () => undefined,
+        (e: unknown) => e as LabConfigurationError,
+      );
+      expect([err!.errno, err!.detail]).toEqual([
+        'ENOENT',
+        spawnSync('ip', ['netns', 'exec', gone, 'true'], { encoding: 'utf8' }).stderr.trim(),
+      ]);
     } finally {
       await lab.teardown();
     }
