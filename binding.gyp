@@ -6,6 +6,11 @@
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "netns_config",
+      "sources": ["native/netns_config.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "flood",
       "sources": ["native/flood.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]

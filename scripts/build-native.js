@@ -1,8 +1,9 @@
-// npm's install step: compiles the two addons with node-gyp into build/ inside this package, against the headers
-// of the Node that runs it, so nothing is downloaded: the census's netlink one (native/sock_diag.c) and the flood's
-// native engine (native/flood.c). Without a C compiler the census falls back to /proc/net/tcp and every report says
-// so, and a flood asking for engine native is refused at plan time; WAITLAB_NATIVE=required (set by .ci/run) makes a
-// failed build fail the install instead.
+// npm's install step: compiles the addons with node-gyp into build/ inside this package, against the headers
+// of the Node that runs it, so nothing is downloaded: the census's netlink one (native/sock_diag.c), the flood's
+// native engine (native/flood.c) and the netns lab's host configurator (native/netns_config.c). Without a C compiler
+// the census falls back to /proc/net/tcp and every report says so, a flood asking for engine native is refused at plan
+// time, and lab hosts are configured by one `ip -batch` and one `sh` each; WAITLAB_NATIVE=required (set by .ci/run)
+// makes a failed build fail the install instead.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -109,6 +109,7 @@ export {
   InvalidValueError,
   isWaitlabError,
   LabCommandError,
+  LabConfigurationError,
   LabTeardownError,
   LabUnavailableError,
   MissingToolsError,

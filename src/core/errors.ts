@@ -113,6 +113,22 @@ export class LabCommandError extends WaitlabError {
   }
 }
 
+/**
+ * Configuring one lab host failed without a process of its own to blame (the native configurator sent the request
+ * or wrote the file itself): names the host, the operation as the command that would do it alone, and the errno.
+ */
+export class LabConfigurationError extends WaitlabError {
+  override readonly code = 'WAITLAB_LAB_COMMAND';
+  constructor(
+    readonly host: string,
+    readonly command: readonly string[],
+    readonly errno: string,
+    readonly detail: string,
+  ) {
+    super(`host ${host}: ${command.join(' ')} failed (${errno}): ${detail}`);
+  }
+}
+
 /** Tearing a lab down left something behind (named in the message). */
 export class LabTeardownError extends WaitlabError {
   override readonly code = 'WAITLAB_LAB_TEARDOWN';

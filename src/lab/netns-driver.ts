@@ -2,13 +2,12 @@
 // own bridge namespace, so nothing at all is created in the machine's namespace. A lab that declares
 // networks gets one bridge per network there and one veth per network a host is on (eth0, eth1, ...);
 // routes, ip_forward and a gateway's nftables masquerade are set inside the hosts' own namespaces only.
-// Sysctls are written only through `ip netns exec <lab namespace>`.
+// Sysctls are written only inside the lab's namespaces (host-configuration.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DIST_DIR, PACKAGE_ROOT } from '../core/paths.ts';
 import type { LabFamily, MasqueradePlan, Plan } from '../core/plan.ts';
 import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/errors.ts';
-import { sysctlPath } from '../plan/sysctl-check.ts';
 import { run } from '../core/command.ts';
 import { findExecutable } from '../core/executable-lookup.ts';
 import { hasTool, installHint } from '../core/system-tools.ts';
@@ -18,17 +17,13 @@ import { processStartTime, reapStaleLabs, removeOwner, writeOwner } from './stal
 import { ipBatch } from './ip-batch.ts';
 import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.ts';
 import { removeNamespaces } from './namespace-removal.ts';
-import { eachAtMost } from '../core/each-at-most.ts';
+import { configureHosts, hostConfigurator } from './host-configuration.ts';
+
+export { WRITE_SYSCTLS } from './host-configuration.ts';
 
 const AGENT_MAIN = resolve(DIST_DIR, 'agent/main.js');
 
 let labsMade = 0;
-
-/**
- * Hosts configured at once, each by its own `ip -batch` (and sysctl writer): the kernel takes rtnl_lock per
- * change either way, so more at once only overlaps the processes' start-up.
- */
-const HOSTS_AT_ONCE = 4;
 
 const NAT_TABLE = 'waitlab_nat';
 /** nftables' table family for a lab's NAT: ip, ip6, or inet (both) for a dual-stack lab. */
@@ -47,11 +42,6 @@ function masqueradeRules(m: MasqueradePlan, family: LabFamily): string {
     : `oifname "${dev}" masquerade${flags}`;
   return `table ${NAT_FAMILY[family]} ${NAT_TABLE} {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    ${rules}\n  }\n}\n`;
 }
-
-// Writes "value" to each /proc/sys path given as (path, value) pairs; stops at the first failure. /proc/sys/net is
-// the network namespace of the process that opens it: the kube driver runs it in each pod's.
-export const WRITE_SYSCTLS =
-  'while [ $# -gt 1 ]; do printf "%s\\n" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done';
 
 /** What a plan needs beyond the lab itself (nft, prlimit, an engine), as its plan declared them: checked again here for a plan resolved elsewhere. */
 function toolsForPlan(plan: Plan): string[] {
@@ -177,12 +167,20 @@ export const netnsDriver: LabDriver = {
       );
       await ipBatch(batches.namespaces);
       await ipBatch(batches.bridge, bridgeNs);
-      await eachAtMost(HOSTS_AT_ONCE, Object.entries(hosts), async ([name, host]) => {
+      const configurator = hostConfigurator();
+      await configureHosts(
+        Object.values(hosts).map((h) => ({
+          host: h.name,
+          namespace: h.location,
+          commands: batches.hosts.get(h.location) ?? [],
+          sysctls: plan.hosts[h.name]!.sysctls,
+        })),
+        configurator,
+      );
+      log('hosts configured', { by: configurator, hosts: Object.keys(hosts).length });
+      for (const [name, host] of Object.entries(hosts)) {
         const hp = plan.hosts[name]!;
         const ns = host.location;
-        await ipBatch(batches.hosts.get(ns) ?? [], ns);
-        const pairs = Object.entries(hp.sysctls).flatMap(([k, v]) => [sysctlPath(k), v]);
-        if (pairs.length) await run('ip', ['netns', 'exec', ns, 'sh', '-c', WRITE_SYSCTLS, 'sh', ...pairs]);
         let nat: string | undefined;
         if (hp.gateway?.masquerade) {
           const family = plan.family ?? 'ipv4';
@@ -200,7 +198,7 @@ export const netnsDriver: LabDriver = {
           sysctls: hp.sysctls,
           ...(nat ? { nftables: nat } : {}),
         });
-      });
+      }
     } catch (err) {
       await lab.teardown().catch(() => undefined);
       throw err;
