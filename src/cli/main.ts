@@ -376,7 +376,7 @@ function countArg(name: string, text: unknown, min: number, max: number): number
   return n;
 }
 
-/** The words after `--` (populate--): yargs-parser keeps them as given, strings, though its types say unknown. */
+/** The words after `--` (populate--): strings as given, numbers included (parse-positional-numbers off: "0010" stays 0010). */
 function wordsAfterDashes(value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((word): word is string => typeof word === 'string'))
@@ -696,7 +696,7 @@ export async function main(args: string[]): Promise<number> {
       1,
       'name a command: scenario, compose, kube, list, setup, compare, baseline, report, watch, doctor, reap',
     )
-    .parserConfiguration({ 'populate--': true })
+    .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false })
     .strict()
     .epilogue(
       'Exit codes: 0 ok; 1 thresholds failed (doctor: something near a limit); 2 invalid scenario or usage; 3 lab could not be built (missing privilege or tool); 4 internal error; 5 regression against a baseline; 130/143 interrupted by SIGINT/SIGTERM.',
