@@ -233,8 +233,13 @@ function raceFinding(input: FindingInput, pool: ActorPlan, dial: Dial): Finding 
     }
     if (clientErrors === 0 || dial.retries === 'all') parts.push(`${HIDES}`);
   } else {
+    const closedIdle = idleCloses?.value ?? serverFirst?.value ?? 0;
+    const none = `No request met a close in this run (no ${engine ?? 'pool'} error line of that kind, ${n(clientErrors)} gateway or socket errors at the clients)`;
     parts.push(
-      `No request met a close in this run (no ${engine ?? 'pool'} error line of that kind, ${n(clientErrors)} gateway or socket errors at the clients): the load left no idle gap that reached ${serverIdle !== undefined ? formatDuration(serverIdle) : "the server's timeout"} while the pool still held the connection, which a quieter hour in production will.`,
+      closedIdle > 0
+        ? // The gaps did reach the timeout: each close's FIN arrived before the pool's next request on that connection.
+          `${none}: ${server.name} did close ${n(closedIdle)} idle connections, and each close reached ${who} before it wrote onto that connection again. A request meets a close only when it is written in the instant the timeout fires, so the race is a matter of chance per idle connection: more rounds or requests make it likelier, and a busy production pool meets it sooner or later.`
+        : `${none}: the load left no idle gap that reached ${serverIdle !== undefined ? formatDuration(serverIdle) : "the server's timeout"} while the pool still held the connection, which a quieter hour in production will.`,
     );
   }
   if (!cured)

@@ -106,6 +106,20 @@ describe('keepaliveRaceFindings', () => {
     );
   });
 
+  it('a run where the server closed idle connections but no request met a close says the gaps did reach the timeout', () => {
+    const report = loadReportFixture('keepalive-idle-race-client');
+    const client = stats(report, 'client');
+    client['errorsOnReused'] = {};
+    client['errorsOnReusedCount'] = 0;
+    const idle = stats(report, 'web')['idleCloses'] as number;
+    expect(idle).toBeGreaterThan(0);
+    const f = raceOf(report);
+    expect(f.text).toContain(
+      `No request met a close in this run (no pool error line of that kind, 0 gateway or socket errors at the clients): web did close ${n(idle)} idle connections, and each close reached client before it wrote onto that connection again.`,
+    );
+    expect(f.text).not.toContain('left no idle gap');
+  });
+
   it("keepalive-idle-race-client with the server's Keep-Alive header: undici closes 2 s before it, so no race, whatever its own 60 s", () => {
     const report = loadReportFixture('keepalive-idle-race-client--server-keep-alive-header');
     const f = raceOf(report);
