@@ -8,7 +8,7 @@ import type { Counters } from '../sampler/kernel-counters.ts';
 import type { Sample } from '../sampler/socket-sampler.ts';
 
 export type AgentCommand =
-  /** The run's zero is t0 (epoch ms); the agent gives up by itself past deadlineMs on that clock. */
+  /** The run's zero is t0 (epoch ms, taken once the lab is built); the agent gives up by itself past deadlineMs on that clock. */
   | { cmd: 'init'; host: HostPlan; actors: ActorPlan[]; intervalMs: number; t0: number; deadlineMs: number }
   /** Start sampling and every server actor. */
   | { cmd: 'serve' }

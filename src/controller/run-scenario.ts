@@ -70,12 +70,21 @@ export function defaultRunDir(plan: Plan, at = new Date()): string {
   );
 }
 
+/** Milliseconds since the epoch, from the monotonic clock: what the agents' `now()` counts from t0 (agent/agent.ts). */
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 type Facts = Pick<RunFacts, 'sysctls' | 'countersStart' | 'countersEnd' | 'actorStats'> &
   Required<Pick<RunFacts, 'census'>>;
 
 /** One run's moving parts, so each phase is a small function. */
 class Run {
-  readonly t0 = performance.timeOrigin + performance.now();
+  /**
+   * The run's zero (epoch ms) for the samples, the agents' deadline and the packets: set again once the lab is
+   * built, so a lab that takes minutes to build (a first image build) takes nothing from the agents' deadline.
+   */
+  t0 = epochNow();
   readonly facts: Facts = { sysctls: {}, countersStart: {}, countersEnd: {}, actorStats: {}, census: {} };
   readonly agents: AgentHandle[] = [];
   phase = 'build';
@@ -133,7 +142,7 @@ class Run {
 
   private progress(): void {
     this.options.onProgress?.({
-      elapsedMs: performance.timeOrigin + performance.now() - this.t0,
+      elapsedMs: epochNow() - this.t0,
       phase: this.phase,
       hosts: Object.fromEntries(
         [...this.recorder.hosts].map(([h, r]) => [
@@ -161,6 +170,7 @@ async function buildLab(run: Run, driver: LabDriver): Promise<void> {
       `the ${driver.name} lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
     );
   run.lab = await run.step(driver.build(run.plan, (msg, data) => run.logger.info(data ?? {}, msg)));
+  run.t0 = epochNow();
   run.logger.info({ lab: run.lab.id, hosts: run.lab.hosts }, 'lab built');
 }
 
@@ -282,7 +292,8 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     failure = err;
   }
   // After the load and its end counters, before any actor closes: the packets cover what the counters count.
-  const captured = await captures.stop(startedAt.getTime()).catch((err: unknown) => {
+  // Their times count from t0, as the samples' do.
+  const captured = await captures.stop(run.t0).catch((err: unknown) => {
     failure ??= err;
     return [];
   });
