@@ -29,7 +29,9 @@ import type { Report } from '../report/report.ts';
 import { agentStopTimeoutMs, serveTimeoutMs } from '../plan/actor-timeouts.ts';
 import { writeActorFiles } from './actor-files.ts';
 import { ActorLogs } from './actor-logs.ts';
+import { relocatePlan } from '../plan/relocate-plan.ts';
 import { AgentHandle } from './agent-handle.ts';
+import { learnedAddresses } from './learned-addresses.ts';
 import { PacketCaptures } from './packet-capture.ts';
 import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
 
@@ -94,13 +96,17 @@ class Run {
   private readonly aborted: Promise<never>;
   private stopWith!: (err: unknown) => void;
 
+  /** The plan as given; `plan` is it moved to the addresses the lab's network gave the hosts, where it chose them. */
+  readonly planned: Plan;
+
   constructor(
-    readonly plan: Plan,
+    public plan: Plan,
     readonly recorder: Recorder,
     readonly logger: Logger,
     readonly actorLogs: ActorLogs,
     private readonly options: RunOptions,
   ) {
+    this.planned = plan;
     this.aborted = new Promise<never>((_, reject) => {
       this.stopWith = reject;
       const onAbort = () => reject(new InterruptedError((options.signal?.reason as NodeJS.Signals) ?? 'SIGINT'));
@@ -183,13 +189,19 @@ async function startAgents(run: Run): Promise<void> {
       new AgentHandle(host, lab!.spawnAgent(host), run.onEvent, (h, text) => run.logger.warn({ host: h }, text)),
     );
   }
-  await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
+  const hellos = await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
+  if (lab!.addressesFromAgents) {
+    const moves = learnedAddresses(plan, Object.fromEntries(run.agents.map((a, i) => [a.host, hellos[i]!.addresses])));
+    run.plan = relocatePlan(plan, moves);
+    run.logger.info({ addresses: moves }, "hosts' addresses learned from their agents");
+  }
   const deadlineMs = serveTimeoutMs(Object.values(plan.actors)) + plan.maxLoadMs + plan.tailMs + 60_000;
+  const moved = run.plan;
   for (const a of run.agents) {
     a.send({
       cmd: 'init',
-      host: plan.hosts[a.host]!,
-      actors: Object.values(plan.actors).filter((x) => x.host === a.host),
+      host: moved.hosts[a.host]!,
+      actors: Object.values(moved.actors).filter((x) => x.host === a.host),
       intervalMs: plan.sampler.intervalMs,
       t0: run.t0,
       deadlineMs,
@@ -321,7 +333,8 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   const interrupted = failure instanceof InterruptedError;
   const lab = run.lab;
   const report = buildReport({
-    plan,
+    plan: run.plan,
+    planned: run.planned,
     recorder: run.recorder,
     lab: {
       id: lab?.id ?? 'none',

@@ -235,7 +235,7 @@ export function summarySections(r: Report): Section[] {
     // The split of the sample that reached the TIME_WAIT peak, so the parts add up (older reports: each role's own peak).
     rows: hosts.map(([name, h]) => [
       name,
-      h.address,
+      h.plannedAddress ? `${h.address} (planned ${h.plannedAddress})` : h.address,
       num(h.peak.total.TIME_WAIT),
       num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT),
       num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT),
