@@ -1,5 +1,5 @@
 // The kube lab, really run: the pods of `waitlab kube` played by `podman kube play` (root) on a CNI bridge of the
-// plan's 198.18.0.0/24, each agent reached over TCP with the run's token, from an image built here FROM scratch out
+// plan's 198.18.0.0/24 that gives them addresses of its own (as a cluster's CNI), each agent reached over TCP with the run's token, from an image built here FROM scratch out
 // of this machine's own binaries. After every run nothing of it may be left (pods, containers, the secret, the CNI
 // file and bridge, the lab directory), and the machine's ip_forward and nftables ruleset are as they were.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -70,8 +70,7 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
     buildTestBaseImage(BASE_IMAGE);
     process.env['WAITLAB_IMAGE'] = IMAGE;
     process.env['WAITLAB_BASE_IMAGE'] = BASE_IMAGE;
-    // Built here, not by the first run: a run's agents count their deadline from the run's start, which is before
-    // its lab (and so an image build of a minute or more on a busy machine).
+    // Built once for the file, before any test's run (the runs' deadlines count from their labs being built).
     ensureLabImage('podman', IMAGE, () => undefined);
   }, 600_000);
 
@@ -102,6 +101,13 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
       'network backend cni',
       `image ${IMAGE}`,
     ]);
+    // The CNI gave each pod an address of its own choosing, never the plan's: the flood could only have run out of
+    // ports (below) by dialling the server where its agent said it was.
+    for (const name of ['client', 'server']) {
+      expect(kube.hosts[name]!.plannedAddress).toBe(netns.hosts[name]!.address);
+      expect(kube.hosts[name]!.address).toMatch(/^198\.18\.0\.(12[89]|1[3-9]\d|2[0-4]\d|25[0-3])$/);
+    }
+    expect(kube.scenario.plan.actors['flood']!.connect!.address).toBe(kube.hosts['server']!.address);
     const uncontrolled = kube.environment.uncontrolled!.join('\n');
     // Podman 4.3 leaves a pod's securityContext.sysctls unwritten: the driver wrote them, the agent read them back.
     expect(uncontrolled).toMatch(/podman version 4\.3\.\d+ did not honour the pods' securityContext\.sysctls .*client/);
