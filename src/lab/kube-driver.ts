@@ -106,13 +106,13 @@ export async function reapStaleKubeLabs(): Promise<string[]> {
 }
 
 /** What the CNI gives out to pods: the top half of the /24, where the plan's addresses (from .2 up) are not. */
-function podRange(subnet: string): AddressRange {
+export function podRange(subnet: string): AddressRange {
   const base = subnet.split('.').slice(0, 3).join('.');
   return { start: `${base}.128`, end: `${base}.253` };
 }
 
 /** The one global IPv4 address of the pod's network namespace, where its controller reaches its agent. */
-async function podAddress(pid: number): Promise<string> {
+export async function podAddress(pid: number): Promise<string> {
   const shown = await run('nsenter', [
     '--target',
     String(pid),
@@ -135,8 +135,23 @@ async function podAddress(pid: number): Promise<string> {
   return addresses[0]!;
 }
 
+/**
+ * Podman's defaults (nofile 1048576) are above this machine's hard limit: the infra container fails with "error
+ * setting rlimit type 7" unless the limits are given, and kube play takes them only from a containers.conf, which
+ * this writes in `dir` for CONTAINERS_CONF. Returns its path.
+ */
+export function writeContainersConf(dir: string): string {
+  const conf = join(dir, 'containers.conf');
+  writeFileSync(
+    conf,
+    `[containers]\ndefault_ulimits = ["nofile=${DEFAULT_NOFILE}:${DEFAULT_NOFILE}", "nproc=${DEFAULT_NPROC}:${DEFAULT_NPROC}"]\n`,
+    { mode: 0o600 },
+  );
+  return conf;
+}
+
 /** The pod's network namespace, through the pid of its agent's container. */
-async function podPid(container: string): Promise<number> {
+export async function podPid(container: string): Promise<number> {
   const pid = Number((await run('podman', ['inspect', '--format', '{{.State.Pid}}', container])).trim());
   if (!Number.isInteger(pid) || pid < 1) throw new WaitlabError(`container ${container} has no running process`);
   return pid;
@@ -146,7 +161,7 @@ async function podPid(container: string): Promise<number> {
  * Writes the host's sysctls in its pod's network namespace, unless the engine already did from the pod's
  * securityContext; returns whether it had to (the YAML's sysctls were not honoured).
  */
-async function applyPodSysctls(pid: number, sysctls: Readonly<Record<string, string>>): Promise<boolean> {
+export async function applyPodSysctls(pid: number, sysctls: Readonly<Record<string, string>>): Promise<boolean> {
   const entries = Object.entries(sysctls);
   if (!entries.length) return false;
   const inPod = ['--target', String(pid), '--net', '--'];
@@ -228,15 +243,7 @@ export const kubeDriver: LabDriver = {
       const { subnet, gateway } = labSubnet(plan);
       const prefix = subnet.split('/')[1]!;
       writeCniNetwork(id, subnet, gateway, id, podRange(subnet));
-      // Podman's defaults (nofile 1048576) are above this machine's hard limit: the infra container fails with
-      // "error setting rlimit type 7" unless the limits are given, and kube play takes them only from containers.conf.
-      const conf = join(dir, 'containers.conf');
-      writeFileSync(
-        conf,
-        `[containers]\ndefault_ulimits = ["nofile=${DEFAULT_NOFILE}:${DEFAULT_NOFILE}", "nproc=${DEFAULT_NPROC}:${DEFAULT_NPROC}"]\n`,
-        { mode: 0o600 },
-      );
-      const env = { ...process.env, CONTAINERS_CONF: conf };
+      const env = { ...process.env, CONTAINERS_CONF: writeContainersConf(dir) };
       // Podman 4.3 reads a secretKeyRef from a Podman secret holding the Secret's data (base64 per key); it stores a
       // played Secret's data otherwise, so the driver makes the secret itself and plays only the pods.
       const secret = join(dir, 'secret.json');
