@@ -10,6 +10,7 @@ import type { ActorPlan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import { readCounters, SocketSampler } from '../sampler/socket-sampler.ts';
 import { readSysctls, REPORTED_SYSCTLS } from './host-sysctls.ts';
+import { ownAddresses } from './own-addresses.ts';
 import { AGENT_PROTOCOL_VERSION, lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
 import { PACKAGE_VERSION } from '../core/paths.ts';
 
@@ -174,5 +175,11 @@ export function runAgent(
     destroyAll();
     exit(0);
   });
-  emit({ type: 'hello', pid: process.pid, protocol: AGENT_PROTOCOL_VERSION, waitlab: PACKAGE_VERSION });
+  emit({
+    type: 'hello',
+    pid: process.pid,
+    protocol: AGENT_PROTOCOL_VERSION,
+    waitlab: PACKAGE_VERSION,
+    addresses: ownAddresses(),
+  });
 }

@@ -2,7 +2,7 @@
 // one the protocol has, with the fields that type carries. An agent of another build (the compose image is built
 // apart) or a process that prints JSON of its own on the agent's stdout is refused with what was wrong, instead
 // of being read as something it is not. Stats keep their own kinds' shapes: here they need only be objects.
-import { json, literal, number, object, optional, record, string, type Shape } from '../core/shape.ts';
+import { array, json, literal, number, object, optional, record, string, type Shape } from '../core/shape.ts';
 import type { AgentEvent } from './protocol.ts';
 
 const counts = record(number());
@@ -10,7 +10,12 @@ const stats = record(json());
 const census = object({ source: string(), refused: optional(string()) });
 
 const EVENTS: { readonly [T in AgentEvent['type']]: Shape<unknown> } = {
-  hello: object({ pid: number(), protocol: number(), waitlab: string() }),
+  hello: object({
+    pid: number(),
+    protocol: number(),
+    waitlab: string(),
+    addresses: array(object({ dev: string(), address: string(), prefixLength: number() })),
+  }),
   ready: object({ sysctls: record(string()), counters: counts, census }),
   serving: object({}),
   sample: object({

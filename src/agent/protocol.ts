@@ -6,9 +6,10 @@ import type { ActorPlan, HostPlan } from '../core/plan.ts';
 import type { CensusSourceChoice } from '../sampler/census-source.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import type { Sample } from '../sampler/socket-sampler.ts';
+import type { InterfaceAddress } from './own-addresses.ts';
 
 export type AgentCommand =
-  /** The run's zero is t0 (epoch ms); the agent gives up by itself past deadlineMs on that clock. */
+  /** The run's zero is t0 (epoch ms, taken once the lab is built); the agent gives up by itself past deadlineMs on that clock. */
   | { cmd: 'init'; host: HostPlan; actors: ActorPlan[]; intervalMs: number; t0: number; deadlineMs: number }
   /** Start sampling and every server actor. */
   | { cmd: 'serve' }
@@ -24,11 +25,14 @@ export type AgentCommand =
  * drives it, so a controller refuses an agent of another version rather than misread its events. Raise it with
  * any change to a command or an event that an older peer would misread.
  */
-export const AGENT_PROTOCOL_VERSION = 2;
+export const AGENT_PROTOCOL_VERSION = 3;
 
 export type AgentEvent =
-  /** protocol: AGENT_PROTOCOL_VERSION of the agent; waitlab: its package version, for the message when they differ. */
-  | { type: 'hello'; pid: number; protocol: number; waitlab: string }
+  /**
+   * protocol: AGENT_PROTOCOL_VERSION of the agent; waitlab: its package version, for the message when they differ;
+   * addresses: its host's interface addresses (from 3), where a lab's network chose them (a cluster's CNI).
+   */
+  | { type: 'hello'; pid: number; protocol: number; waitlab: string; addresses: InterfaceAddress[] }
   /** census: where this host's census reads (netlink, or /proc with the reason). */
   | { type: 'ready'; sysctls: Record<string, string>; counters: Counters; census: CensusSourceChoice }
   | { type: 'serving' }

@@ -13,6 +13,14 @@ type Waiter = {
   timer: NodeJS.Timeout;
 };
 
+/** A hello whose protocol is not this controller's, with what it says of itself; undefined for any other line. */
+function helloOfAnotherProtocol(value: unknown): { protocol: string; waitlab: string } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { type, protocol, waitlab } = value as Record<string, unknown>;
+  if (type !== 'hello' || protocol === AGENT_PROTOCOL_VERSION) return undefined;
+  return { protocol: String(protocol), waitlab: String(waitlab) };
+}
+
 export class AgentHandle {
   private waiters = new Set<Waiter>();
   private failure: Error | undefined;
@@ -29,6 +37,15 @@ export class AgentHandle {
       'data',
       lineReader(
         (value) => {
+          // Before the hello's shape: an agent of another version may say hello with other fields.
+          const other = helloOfAnotherProtocol(value);
+          if (other) {
+            return this.fail(
+              new AgentError(
+                `agent on host ${host} speaks agent protocol ${other.protocol} (waitlab ${other.waitlab}); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`,
+              ),
+            );
+          }
           const problem = agentEventProblem(value);
           if (problem)
             return this.fail(
@@ -37,13 +54,6 @@ export class AgentHandle {
               ),
             );
           const event = value as AgentEvent;
-          if (event.type === 'hello' && event.protocol !== AGENT_PROTOCOL_VERSION) {
-            return this.fail(
-              new AgentError(
-                `agent on host ${host} speaks agent protocol ${event.protocol} (waitlab ${event.waitlab}); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`,
-              ),
-            );
-          }
           if (event.type === 'fatal') this.fail(new AgentError(`agent on host ${host} failed: ${event.message}`));
           onEvent(host, event);
           for (const w of [...this.waiters]) {

@@ -29,7 +29,9 @@ import type { Report } from '../report/report.ts';
 import { agentStopTimeoutMs, serveTimeoutMs } from '../plan/actor-timeouts.ts';
 import { writeActorFiles } from './actor-files.ts';
 import { ActorLogs } from './actor-logs.ts';
+import { relocatePlan } from '../plan/relocate-plan.ts';
 import { AgentHandle } from './agent-handle.ts';
+import { learnedAddresses } from './learned-addresses.ts';
 import { PacketCaptures } from './packet-capture.ts';
 import { prepareDefaultRunDir, prepareOutDir } from './run-dir.ts';
 
@@ -70,12 +72,21 @@ export function defaultRunDir(plan: Plan, at = new Date()): string {
   );
 }
 
+/** Milliseconds since the epoch, from the monotonic clock: what the agents' `now()` counts from t0 (agent/agent.ts). */
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 type Facts = Pick<RunFacts, 'sysctls' | 'countersStart' | 'countersEnd' | 'actorStats'> &
   Required<Pick<RunFacts, 'census'>>;
 
 /** One run's moving parts, so each phase is a small function. */
 class Run {
-  readonly t0 = performance.timeOrigin + performance.now();
+  /**
+   * The run's zero (epoch ms) for the samples, the agents' deadline and the packets: set again once the lab is
+   * built, so a lab that takes minutes to build (a first image build) takes nothing from the agents' deadline.
+   */
+  t0 = epochNow();
   readonly facts: Facts = { sysctls: {}, countersStart: {}, countersEnd: {}, actorStats: {}, census: {} };
   readonly agents: AgentHandle[] = [];
   phase = 'build';
@@ -85,13 +96,17 @@ class Run {
   private readonly aborted: Promise<never>;
   private stopWith!: (err: unknown) => void;
 
+  /** The plan as given; `plan` is it moved to the addresses the lab's network gave the hosts, where it chose them. */
+  readonly planned: Plan;
+
   constructor(
-    readonly plan: Plan,
+    public plan: Plan,
     readonly recorder: Recorder,
     readonly logger: Logger,
     readonly actorLogs: ActorLogs,
     private readonly options: RunOptions,
   ) {
+    this.planned = plan;
     this.aborted = new Promise<never>((_, reject) => {
       this.stopWith = reject;
       const onAbort = () => reject(new InterruptedError((options.signal?.reason as NodeJS.Signals) ?? 'SIGINT'));
@@ -133,7 +148,7 @@ class Run {
 
   private progress(): void {
     this.options.onProgress?.({
-      elapsedMs: performance.timeOrigin + performance.now() - this.t0,
+      elapsedMs: epochNow() - this.t0,
       phase: this.phase,
       hosts: Object.fromEntries(
         [...this.recorder.hosts].map(([h, r]) => [
@@ -161,6 +176,7 @@ async function buildLab(run: Run, driver: LabDriver): Promise<void> {
       `the ${driver.name} lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
     );
   run.lab = await run.step(driver.build(run.plan, (msg, data) => run.logger.info(data ?? {}, msg)));
+  run.t0 = epochNow();
   run.logger.info({ lab: run.lab.id, hosts: run.lab.hosts }, 'lab built');
 }
 
@@ -173,13 +189,19 @@ async function startAgents(run: Run): Promise<void> {
       new AgentHandle(host, lab!.spawnAgent(host), run.onEvent, (h, text) => run.logger.warn({ host: h }, text)),
     );
   }
-  await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
+  const hellos = await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
+  if (lab!.addressesFromAgents) {
+    const moves = learnedAddresses(plan, Object.fromEntries(run.agents.map((a, i) => [a.host, hellos[i]!.addresses])));
+    run.plan = relocatePlan(plan, moves);
+    run.logger.info({ addresses: moves }, "hosts' addresses learned from their agents");
+  }
   const deadlineMs = serveTimeoutMs(Object.values(plan.actors)) + plan.maxLoadMs + plan.tailMs + 60_000;
+  const moved = run.plan;
   for (const a of run.agents) {
     a.send({
       cmd: 'init',
-      host: plan.hosts[a.host]!,
-      actors: Object.values(plan.actors).filter((x) => x.host === a.host),
+      host: moved.hosts[a.host]!,
+      actors: Object.values(moved.actors).filter((x) => x.host === a.host),
       intervalMs: plan.sampler.intervalMs,
       t0: run.t0,
       deadlineMs,
@@ -282,7 +304,8 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
     failure = err;
   }
   // After the load and its end counters, before any actor closes: the packets cover what the counters count.
-  const captured = await captures.stop(startedAt.getTime()).catch((err: unknown) => {
+  // Their times count from t0, as the samples' do.
+  const captured = await captures.stop(run.t0).catch((err: unknown) => {
     failure ??= err;
     return [];
   });
@@ -310,7 +333,8 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   const interrupted = failure instanceof InterruptedError;
   const lab = run.lab;
   const report = buildReport({
-    plan,
+    plan: run.plan,
+    planned: run.planned,
     recorder: run.recorder,
     lab: {
       id: lab?.id ?? 'none',

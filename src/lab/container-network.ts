@@ -11,7 +11,13 @@ export const CNI_CONFIG_DIR = '/etc/cni/net.d';
 /** host-local IPAM's leases, one directory per network. */
 const CNI_LEASES_DIR = '/var/lib/cni/networks';
 
-function cniNetworkConfig(name: string, subnet: string, gateway: string, lab: string): string {
+/** The addresses host-local may give out, first to last; absent: the whole subnet but the gateway. */
+export interface AddressRange {
+  readonly start: string;
+  readonly end: string;
+}
+
+function cniNetworkConfig(name: string, subnet: string, gateway: string, lab: string, range?: AddressRange): string {
   return JSON.stringify(
     {
       cniVersion: '0.4.0',
@@ -26,7 +32,10 @@ function cniNetworkConfig(name: string, subnet: string, gateway: string, lab: st
           ipMasq: false,
           hairpinMode: true,
           // host-local keeps the gateway address back even when no one holds it: compose-file.ts picks one no host has.
-          ipam: { type: 'host-local', ranges: [[{ subnet, gateway }]] },
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet, gateway, ...(range ? { rangeStart: range.start, rangeEnd: range.end } : {}) }]],
+          },
           capabilities: { ips: true },
         },
       ],
@@ -36,12 +45,18 @@ function cniNetworkConfig(name: string, subnet: string, gateway: string, lab: st
   );
 }
 
-export function writeCniNetwork(name: string, subnet: string, gateway: string, lab: string): void {
+export function writeCniNetwork(
+  name: string,
+  subnet: string,
+  gateway: string,
+  lab: string,
+  range?: AddressRange,
+): void {
   mkdirSync(CNI_CONFIG_DIR, { recursive: true, mode: 0o755 });
   // O_EXCL: never over a file someone else put there.
   const fd = openSync(join(CNI_CONFIG_DIR, `${name}.conflist`), 'wx', 0o644);
   try {
-    writeSync(fd, cniNetworkConfig(name, subnet, gateway, lab));
+    writeSync(fd, cniNetworkConfig(name, subnet, gateway, lab, range));
   } finally {
     closeSync(fd);
   }

@@ -44,6 +44,11 @@ export interface Lab {
   spawnInHost?(host: string, argv: readonly string[]): HostProcess;
   /** What the driver could not control as the plan asked (a limit a runtime imposes, ...), in words for the report. */
   readonly uncontrolled?: readonly string[];
+  /**
+   * The lab's network, not the plan, chose the hosts' addresses (a cluster's CNI): the controller learns each
+   * host's address from its agent's hello and moves the plan to them before any actor starts.
+   */
+  readonly addressesFromAgents?: boolean;
   /** The tools that built the lab, with their versions, for the report (e.g. "podman 4.3.1"). */
   readonly tools?: readonly string[];
   /** Removes everything the lab made; safe to call more than once. Throws after trying everything. */

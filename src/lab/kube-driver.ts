@@ -1,6 +1,7 @@
 // The kube lab: the pods of the file `waitlab kube` writes, played on this machine with `podman kube play` (Podman's
-// implementation of Kubernetes Pod YAML), each pod at its planned address on a lab network of the plan's
-// 198.18.0.0/24, its agent reached over TCP with the run's token. What this Podman does not honour of the file is
+// implementation of Kubernetes Pod YAML) on a lab network of the plan's 198.18.0.0/24, its agent reached over TCP
+// with the run's token. As a cluster's CNI would, the network gives each pod an address of its own choosing (from
+// the top half of the /24, never the plan's): the controller learns it from the pod's agent and moves the plan there. What this Podman does not honour of the file is
 // done by the driver and said in the report: pod sysctls (Podman honours them from 4.5) are written in each pod's
 // network namespace and read back by its agent; the Secret becomes a Podman secret made beforehand; the other kinds
 // (Services, ConfigMap, NetworkPolicy) are not played, the lab network being a bridge with no route out.
@@ -12,10 +13,11 @@ import { LabTeardownError, LabUnavailableError, WaitlabError } from '../core/err
 import { findExecutable } from '../core/executable-lookup.ts';
 import type { Plan } from '../core/plan.ts';
 import { hasTool } from '../core/system-tools.ts';
+import { isIpv4 } from '../core/units.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { connectAgentTcp } from './agent-socket.ts';
 import { composeRefusals, DEFAULT_NOFILE, DEFAULT_NPROC, LAB_LABEL, labSubnet } from './compose-file.ts';
-import { removeCniNetwork, writeCniNetwork } from './container-network.ts';
+import { type AddressRange, removeCniNetwork, writeCniNetwork } from './container-network.ts';
 import type { AgentChannel, Lab, LabDriver, LabHost } from './driver.ts';
 import { AGENT_TCP_PORT, kubeDocuments, kubePods, kubeYaml, podName } from './kube-file.ts';
 import { ensureLabImage, labImage } from './lab-image.ts';
@@ -103,8 +105,53 @@ export async function reapStaleKubeLabs(): Promise<string[]> {
   return removed;
 }
 
+/** What the CNI gives out to pods: the top half of the /24, where the plan's addresses (from .2 up) are not. */
+export function podRange(subnet: string): AddressRange {
+  const base = subnet.split('.').slice(0, 3).join('.');
+  return { start: `${base}.128`, end: `${base}.253` };
+}
+
+/** The one global IPv4 address of the pod's network namespace, where its controller reaches its agent. */
+export async function podAddress(pid: number): Promise<string> {
+  const shown = await run('nsenter', [
+    '--target',
+    String(pid),
+    '--net',
+    '--',
+    'ip',
+    '-j',
+    '-4',
+    'addr',
+    'show',
+    'scope',
+    'global',
+  ]);
+  const links = JSON.parse(shown) as { addr_info?: { local?: unknown }[] }[];
+  const addresses = links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local)).filter(isIpv4);
+  if (addresses.length !== 1)
+    throw new WaitlabError(
+      `the pod of process ${pid} has ${addresses.length} IPv4 addresses (${addresses.join(', ')}), not one`,
+    );
+  return addresses[0]!;
+}
+
+/**
+ * Podman's defaults (nofile 1048576) are above this machine's hard limit: the infra container fails with "error
+ * setting rlimit type 7" unless the limits are given, and kube play takes them only from a containers.conf, which
+ * this writes in `dir` for CONTAINERS_CONF. Returns its path.
+ */
+export function writeContainersConf(dir: string): string {
+  const conf = join(dir, 'containers.conf');
+  writeFileSync(
+    conf,
+    `[containers]\ndefault_ulimits = ["nofile=${DEFAULT_NOFILE}:${DEFAULT_NOFILE}", "nproc=${DEFAULT_NPROC}:${DEFAULT_NPROC}"]\n`,
+    { mode: 0o600 },
+  );
+  return conf;
+}
+
 /** The pod's network namespace, through the pid of its agent's container. */
-async function podPid(container: string): Promise<number> {
+export async function podPid(container: string): Promise<number> {
   const pid = Number((await run('podman', ['inspect', '--format', '{{.State.Pid}}', container])).trim());
   if (!Number.isInteger(pid) || pid < 1) throw new WaitlabError(`container ${container} has no running process`);
   return pid;
@@ -114,7 +161,7 @@ async function podPid(container: string): Promise<number> {
  * Writes the host's sysctls in its pod's network namespace, unless the engine already did from the pod's
  * securityContext; returns whether it had to (the YAML's sysctls were not honoured).
  */
-async function applyPodSysctls(pid: number, sysctls: Readonly<Record<string, string>>): Promise<boolean> {
+export async function applyPodSysctls(pid: number, sysctls: Readonly<Record<string, string>>): Promise<boolean> {
   const entries = Object.entries(sysctls);
   if (!entries.length) return false;
   const inPod = ['--target', String(pid), '--net', '--'];
@@ -171,6 +218,7 @@ export const kubeDriver: LabDriver = {
       id,
       driver: 'kube',
       hosts,
+      addressesFromAgents: true,
       uncontrolled,
       tools,
       spawnAgent(host) {
@@ -194,16 +242,8 @@ export const kubeDriver: LabDriver = {
     try {
       const { subnet, gateway } = labSubnet(plan);
       const prefix = subnet.split('/')[1]!;
-      writeCniNetwork(id, subnet, gateway, id);
-      // Podman's defaults (nofile 1048576) are above this machine's hard limit: the infra container fails with
-      // "error setting rlimit type 7" unless the limits are given, and kube play takes them only from containers.conf.
-      const conf = join(dir, 'containers.conf');
-      writeFileSync(
-        conf,
-        `[containers]\ndefault_ulimits = ["nofile=${DEFAULT_NOFILE}:${DEFAULT_NOFILE}", "nproc=${DEFAULT_NPROC}:${DEFAULT_NPROC}"]\n`,
-        { mode: 0o600 },
-      );
-      const env = { ...process.env, CONTAINERS_CONF: conf };
+      writeCniNetwork(id, subnet, gateway, id, podRange(subnet));
+      const env = { ...process.env, CONTAINERS_CONF: writeContainersConf(dir) };
       // Podman 4.3 reads a secretKeyRef from a Podman secret holding the Secret's data (base64 per key); it stores a
       // played Secret's data otherwise, so the driver makes the secret itself and plays only the pods.
       const secret = join(dir, 'secret.json');
@@ -218,16 +258,16 @@ export const kubeDriver: LabDriver = {
         ]),
         { mode: 0o600 },
       );
-      const ips = Object.values(plan.hosts).flatMap((h) => ['--ip', h.address]);
-      await run('podman', ['kube', 'play', '--network', id, ...ips, file], { env, timeoutMs: PLAY_TIMEOUT_MS });
+      await run('podman', ['kube', 'play', '--network', id, file], { env, timeoutMs: PLAY_TIMEOUT_MS });
       // The controller's own address on the lab bridge, the one host-local kept back: its line to the agents. Only
       // the bridge gets it (a connected route to the lab's /24); nothing forwards, masquerades or filters.
       await run('ip', ['addr', 'add', `${gateway}/${prefix}`, 'dev', id]);
       const written: string[] = [];
       for (const host of Object.values(plan.hosts)) {
         const container = `${podName(id, host.name)}-agent`;
-        if (await applyPodSysctls(await podPid(container), host.sysctls)) written.push(host.name);
-        hosts[host.name] = { name: host.name, address: host.address, location: container };
+        const pid = await podPid(container);
+        if (await applyPodSysctls(pid, host.sysctls)) written.push(host.name);
+        hosts[host.name] = { name: host.name, address: await podAddress(pid), location: container };
       }
       const version = (await run('podman', ['--version'])).trim();
       tools.push(version, 'podman kube play', 'network backend cni', `image ${image}`);
@@ -239,6 +279,7 @@ export const kubeDriver: LabDriver = {
       uncontrolled.push(
         'not played by podman kube play: the Services, ConfigMap and NetworkPolicy of `waitlab kube` (the lab network is a bridge with no route out), nor affinity (one machine)',
         `the controller reaches the agents from the machine, through ${gateway} on the lab's bridge ${id}`,
+        `the pods' addresses are the lab network's choice (${podRange(subnet).start} to ${podRange(subnet).end}), as a cluster's CNI makes it: each learned from the pod's agent, the plan moved to them`,
       );
       log('kube lab up', {
         lab: id,

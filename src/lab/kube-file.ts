@@ -18,6 +18,8 @@ export const CONTROLLER_RUN_DIR = '/reports/run';
 export const TOKEN_KEY = 'token';
 export const TOKEN_ENV = 'WAITLAB_AGENT_TOKEN';
 export const AGENT_PORT_ENV = 'WAITLAB_AGENT_PORT';
+/** The lab's name, in the controller pod: each host's agent is at its headless Service, podName(lab, host). */
+export const LAB_ENV = 'WAITLAB_KUBE_LAB';
 
 /** A lab name that every object's name starts with, and a label value: DNS-1123 and at most 40 characters. */
 export const KUBE_LAB_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -153,7 +155,7 @@ function controllerPod(args: readonly string[], options: KubeOptions): YamlValue
           image: options.image,
           imagePullPolicy: options.pullPolicy,
           command: ['node', `${IMAGE_ROOT}/bin/waitlab.js`, ...args.map(literal)],
-          env: tokenEnv(options),
+          env: [...tokenEnv(options), { name: LAB_ENV, value: options.lab }],
           volumeMounts: [{ name: 'reports', mountPath: '/reports' }],
         },
       ],
@@ -162,13 +164,26 @@ function controllerPod(args: readonly string[], options: KubeOptions): YamlValue
   };
 }
 
+const CLUSTER_DNS = { namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } };
+const DNS_PORTS = [
+  { protocol: 'UDP', port: 53 },
+  { protocol: 'TCP', port: 53 },
+];
+
 function networkPolicy(options: KubeOptions): YamlValue {
   const lab = { podSelector: { matchLabels: { [LAB_LABEL]: options.lab } } };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: metadata(`${options.lab}-lab-only`, options),
-    spec: { ...lab, policyTypes: ['Ingress', 'Egress'], ingress: [{ from: [lab] }], egress: [{ to: [lab] }] },
+    spec: {
+      ...lab,
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [lab] }],
+      // The controller finds each agent by its Service name: DNS to the cluster's resolver (CoreDNS keeps the
+      // kube-dns label), and nothing else outside the lab.
+      egress: [{ to: [lab] }, { to: [CLUSTER_DNS], ports: DNS_PORTS }],
+    },
   };
 }
 
@@ -197,7 +212,7 @@ export function kubeDocuments(plan: Plan, options: KubeOptions): YamlValue[] {
   ];
 }
 
-/** Only the pods (hosts, then the controller): what `podman kube play` is given, one --ip per pod in this order. */
+/** Only the pods (hosts, then the controller): what `podman kube play` is given. */
 export function kubePods(documents: readonly YamlValue[]): YamlValue[] {
   return documents.filter((d) => (d as { kind?: string }).kind === 'Pod');
 }

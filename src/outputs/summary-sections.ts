@@ -238,8 +238,13 @@ export function summarySections(r: Report): Section[] {
     // The split of the sample that reached the TIME_WAIT peak, so the parts add up (older reports: each role's own peak).
     rows: hosts.map(([name, h]) => [
       name,
-      // A dual-stack host has both; its IPv6 one is in the plan only.
-      [h.address, r.scenario.plan.hosts[name]?.address6].filter(Boolean).join(' '),
+      // A dual-stack host has both; its IPv6 one is in the plan only. A learned address names the plan's beside it.
+      [
+        h.plannedAddress ? `${h.address} (planned ${h.plannedAddress})` : h.address,
+        r.scenario.plan.hosts[name]?.address6,
+      ]
+        .filter(Boolean)
+        .join(' '),
       num(h.peak.total.TIME_WAIT),
       num(h.peak.split?.TIME_WAIT?.ephemeral ?? h.peak.ephemeral.TIME_WAIT),
       num(h.peak.split?.TIME_WAIT?.listen ?? h.peak.listen.TIME_WAIT),

@@ -23,6 +23,8 @@ import { evaluateThresholds } from '../core/thresholds.ts';
 
 export interface RunFacts {
   plan: Plan;
+  /** The plan as given, where `plan` is it moved to the addresses the lab's network gave the hosts. */
+  planned?: Plan;
   recorder: Recorder;
   lab: {
     id: string;
@@ -72,8 +74,10 @@ export function buildReport(facts: RunFacts): Report {
     const rec = recorder.host(name);
     const start = facts.countersStart[name] ?? {};
     const end = facts.countersEnd[name] ?? rec.last?.counters ?? start;
+    const planned = facts.planned?.hosts[name]?.address;
     hosts[name] = {
       address: hp.address,
+      ...(planned !== undefined && planned !== hp.address ? { plannedAddress: planned } : {}),
       location: facts.lab.locations[name] ?? '',
       sysctls: facts.sysctls[name] ?? {},
       peak: {

@@ -188,6 +188,7 @@ const captureReport = objectOf<CaptureReport>()({
 
 const hostReport = objectOf<HostReport>()({
   address: string(),
+  plannedAddress: optional(string()),
   location: string(),
   sysctls: record(string()),
   peak: objectOf<HostReport['peak']>()({

@@ -38,7 +38,10 @@ export interface CensusReport {
 }
 
 export interface HostReport {
+  /** Where the actors reached it: the plan's address, or the one the lab's network gave it (a cluster's CNI). */
   address: string;
+  /** The plan's address, where the lab's network gave the host another. */
+  plannedAddress?: string;
   /** Where the host lived: a namespace name. */
   location: string;
   /** As read back from the kernel inside the host. */

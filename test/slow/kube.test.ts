@@ -1,14 +1,26 @@
 // The kube lab, really run: the pods of `waitlab kube` played by `podman kube play` (root) on a CNI bridge of the
-// plan's 198.18.0.0/24, each agent reached over TCP with the run's token, from an image built here FROM scratch out
+// plan's 198.18.0.0/24 that gives them addresses of its own (as a cluster's CNI), each agent reached over TCP with the run's token, from an image built here FROM scratch out
 // of this machine's own binaries. After every run nothing of it may be left (pods, containers, the secret, the CNI
 // file and bridge, the lab directory), and the machine's ip_forward and nftables ruleset are as they were.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { PACKAGE_VERSION } from '../../src/core/paths.ts';
-import { KUBE_LABS_DIR, kubeDriver } from '../../src/lab/kube-driver.ts';
+import type { Plan } from '../../src/core/plan.ts';
+import { removeCniNetwork, writeCniNetwork } from '../../src/lab/container-network.ts';
+import {
+  applyPodSysctls,
+  KUBE_LABS_DIR,
+  kubeDriver,
+  podAddress,
+  podPid,
+  podRange,
+  writeContainersConf,
+} from '../../src/lab/kube-driver.ts';
+import { kubeYaml } from '../../src/lab/kube-file.ts';
 import { ensureLabImage } from '../../src/lab/lab-image.ts';
 import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
@@ -70,8 +82,7 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
     buildTestBaseImage(BASE_IMAGE);
     process.env['WAITLAB_IMAGE'] = IMAGE;
     process.env['WAITLAB_BASE_IMAGE'] = BASE_IMAGE;
-    // Built here, not by the first run: a run's agents count their deadline from the run's start, which is before
-    // its lab (and so an image build of a minute or more on a busy machine).
+    // Built once for the file, before any test's run (the runs' deadlines count from their labs being built).
     ensureLabImage('podman', IMAGE, () => undefined);
   }, 600_000);
 
@@ -102,6 +113,13 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
       'network backend cni',
       `image ${IMAGE}`,
     ]);
+    // The CNI gave each pod an address of its own choosing, never the plan's: the flood could only have run out of
+    // ports (below) by dialling the server where its agent said it was.
+    for (const name of ['client', 'server']) {
+      expect(kube.hosts[name]!.plannedAddress).toBe(netns.hosts[name]!.address);
+      expect(kube.hosts[name]!.address).toMatch(/^198\.18\.0\.(12[89]|1[3-9]\d|2[0-4]\d|25[0-3])$/);
+    }
+    expect(kube.scenario.plan.actors['flood']!.connect!.address).toBe(kube.hosts['server']!.address);
     const uncontrolled = kube.environment.uncontrolled!.join('\n');
     // Podman 4.3 leaves a pod's securityContext.sysctls unwritten: the driver wrote them, the agent read them back.
     expect(uncontrolled).toMatch(/podman version 4\.3\.\d+ did not honour the pods' securityContext\.sysctls .*client/);
@@ -125,6 +143,77 @@ describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', ()
       expect(report.predictions['flood']!.exhaustion!.ratio).toBeLessThanOrEqual(1.2);
     }
   }, 300_000);
+
+  it("the file's controller pod: played beside its host pods, it runs the scenario and prints report.json to its log", async () => {
+    const dir = tempDir();
+    const file = join(dir, 'lab.yaml');
+    const cli = runCli(
+      [
+        'kube',
+        'short-conn',
+        ...Object.entries(SHORT).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+        '--image',
+        IMAGE,
+        '--out',
+        file,
+      ],
+      { env },
+    );
+    expect(await cli.exit).toBe(0);
+    const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS());
+    const of = (kind: string) => docs.filter((d) => d.kind === kind);
+    const lab: string = of('Secret')[0].metadata.labels['io.waitlab.lab'];
+    const plan = JSON.parse(of('ConfigMap')[0].data['plan.json']) as Plan;
+    const hostPods = of('Pod').filter((p) => p.metadata.labels['io.waitlab.role'] === 'host');
+    const controller = of('Pod').find((p) => p.metadata.labels['io.waitlab.role'] === 'controller');
+    // A network of its own, and not the plan's /24: the addresses can only be right if they are learned.
+    const network = `wlkc${process.pid}`;
+    const subnet = '198.19.77.0/24';
+    const conf = { ...env, CONTAINERS_CONF: writeContainersConf(dir) };
+    writeCniNetwork(network, subnet, '198.19.77.254', lab, podRange(subnet));
+    const token = Buffer.from(of('Secret')[0].stringData.token).toString('base64');
+    writeFileSync(join(dir, 'secret.json'), JSON.stringify({ token }), { mode: 0o600 });
+    try {
+      sh('podman', ['secret', 'create', '--label', `io.waitlab.lab=${lab}`, `${lab}-token`, join(dir, 'secret.json')]);
+      writeFileSync(join(dir, 'hosts.yaml'), kubeYaml(hostPods, []));
+      execFileSync('podman', ['kube', 'play', '--network', network, join(dir, 'hosts.yaml')], { env: conf });
+      // What a kubelet does from the file and Podman 4.3 does not: the pods' sysctls, and (for the controller's
+      // lookups) the headless Services' names, here as the controller pod's hostAliases.
+      const aliases = [];
+      for (const pod of hostPods) {
+        const pid = await podPid(`${pod.metadata.name}-agent`);
+        await applyPodSysctls(pid, plan.hosts[pod.metadata.labels['io.waitlab.host']]!.sysctls);
+        aliases.push({ ip: await podAddress(pid), hostnames: [pod.metadata.name] });
+      }
+      writeFileSync(
+        join(dir, 'controller.yaml'),
+        kubeYaml([{ ...controller, spec: { ...controller.spec, hostAliases: aliases } }], []),
+      );
+      execFileSync('podman', ['kube', 'play', '--network', network, join(dir, 'controller.yaml')], { env: conf });
+      const container = `${controller.metadata.name}-waitlab`;
+      expect(sh('podman', ['wait', container]).trim()).toBe('0');
+      const report = JSON.parse(sh('podman', ['logs', container])) as TestReport;
+      expect(report.verdict).toBe('pass');
+      expect(report.environment.driver).toBe('attached');
+      for (const name of ['client', 'server']) {
+        expect(report.hosts[name]!.plannedAddress).toBe(plan.hosts[name]!.address);
+        expect(report.hosts[name]!.address).toBe(aliases.find((a) => a.hostnames[0] === `${lab}-${name}`)!.ip);
+      }
+      const flood = report.actors['flood']!;
+      expect(Object.keys(flood['errors'])).toEqual(['EADDRNOTAVAIL']);
+      expect(flood['connected']).toBe(500);
+      expect(report.hosts['client']!.peak.total.TIME_WAIT).toBe(500);
+    } finally {
+      const pods = sh('podman', ['pod', 'ls', '-q', '--filter', `label=io.waitlab.lab=${lab}`])
+        .split('\n')
+        .filter(Boolean);
+      if (pods.length) sh('podman', ['pod', 'rm', '--force', ...pods]);
+      spawnSync('podman', ['secret', 'rm', `${lab}-token`], { stdio: 'ignore' });
+      await removeCniNetwork(network);
+    }
+    expect(sh('podman', ['pod', 'ls', '-q', '--filter', `label=io.waitlab.lab=${lab}`])).toBe('');
+    expect(sh('ip', ['-o', 'link', 'show']).includes(`${network}:`)).toBe(false);
+  }, 420_000);
 
   it('refuses a scenario of several networks before anything exists, naming the netns driver (exit 3)', async () => {
     const cli = runCli(

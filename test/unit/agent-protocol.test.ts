@@ -21,7 +21,13 @@ function fakeAgent(): { channel: AgentChannel; say: (line: unknown) => void } {
   };
 }
 
-const hello = { type: 'hello', pid: 42, protocol: AGENT_PROTOCOL_VERSION, waitlab: PACKAGE_VERSION };
+const hello = {
+  type: 'hello',
+  pid: 42,
+  protocol: AGENT_PROTOCOL_VERSION,
+  waitlab: PACKAGE_VERSION,
+  addresses: [{ dev: 'eth0', address: '198.18.0.2', prefixLength: 24 }],
+};
 
 describe("the agent protocol at the controller's boundary", () => {
   it('takes the events of its version, each with the fields its type carries', () => {
@@ -55,19 +61,26 @@ describe("the agent protocol at the controller's boundary", () => {
   });
 
   it('ends the wait for hello with both versions named when the agent speaks another protocol (exit 4)', async () => {
-    const { channel, say } = fakeAgent();
-    const handle = new AgentHandle(
-      'client',
-      channel,
-      () => undefined,
-      () => undefined,
-    );
-    const waiting = handle.waitFor('hello', 5_000);
-    say({ ...hello, protocol: AGENT_PROTOCOL_VERSION + 1, waitlab: '9.9.9' });
-    await expect(waiting).rejects.toMatchObject({
-      code: 'WAITLAB_AGENT',
-      message: `agent on host client speaks agent protocol ${AGENT_PROTOCOL_VERSION + 1} (waitlab 9.9.9); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`,
-    });
+    // A newer agent, and one of protocol 2, whose hello has none of 3's addresses: the versions, not the shape.
+    const others = [
+      { ...hello, protocol: AGENT_PROTOCOL_VERSION + 1, waitlab: '9.9.9' },
+      { type: 'hello', pid: 7, protocol: 2, waitlab: '0.1.0' },
+    ];
+    for (const other of others) {
+      const { channel, say } = fakeAgent();
+      const handle = new AgentHandle(
+        'client',
+        channel,
+        () => undefined,
+        () => undefined,
+      );
+      const waiting = handle.waitFor('hello', 5_000);
+      say(other);
+      await expect(waiting).rejects.toMatchObject({
+        code: 'WAITLAB_AGENT',
+        message: `agent on host client speaks agent protocol ${other.protocol} (waitlab ${other.waitlab}); this controller speaks ${AGENT_PROTOCOL_VERSION} (waitlab ${PACKAGE_VERSION}): rebuild the lab image from this waitlab (waitlab compose, or --image)`,
+      });
+    }
   });
 
   it('fails the run on a line that is no event, and passes the events of its protocol on', async () => {

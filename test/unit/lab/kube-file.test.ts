@@ -144,6 +144,12 @@ describe('the Kubernetes file of a plan', () => {
       '/reports/run',
     ]);
     expect(controller.spec.volumes).toEqual([{ name: 'reports', emptyDir: {} }]);
+    // It reaches each agent at its host's Service name, which it makes from the lab's name.
+    expect(controller.spec.containers[0].env).toContainEqual({ name: 'WAITLAB_KUBE_LAB', value: 'wl-short-conn' });
+    expect(byKind(docs, 'Service').map((s) => s.metadata.name)).toEqual([
+      'wl-short-conn-client',
+      'wl-short-conn-server',
+    ]);
   });
 
   it("keeps lab traffic between the lab's pods (NetworkPolicy both ways), and --spread puts each host on its own node", async () => {
@@ -154,7 +160,16 @@ describe('the Kubernetes file of a plan', () => {
       ...lab,
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ from: [lab] }],
-      egress: [{ to: [lab] }],
+      egress: [
+        { to: [lab] },
+        {
+          to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+      ],
     });
     for (const doc of docs) expect(doc.metadata.namespace).toBe('waitlab-lab');
     for (const pod of byKind(docs, 'Pod').filter((p) => p.metadata.labels['io.waitlab.role'] === 'host')) {
