@@ -102,11 +102,19 @@ export async function kubeCommand(argv: KubeArgs): Promise<number> {
     `The lab of scenario ${plan.scenario.name} as Kubernetes objects, written by \`waitlab kube ${[plan.scenario.name, ...passed].join(' ')}\` (waitlab ${PACKAGE_VERSION}).`,
     `A pod per host runs its agent; ${lab}-controller runs the scenario against them and prints report.json last.`,
     `  kubectl apply -f FILE; kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/${lab}-controller --timeout=10m`,
-    `  kubectl logs ${lab}-controller > report.json; kubectl cp ${lab}-controller:${CONTROLLER_RUN_DIR} ./run`,
+    // kubectl logs interleaves the container's stderr (the summary) with its stdout: report.json is the last line.
+    `  kubectl logs ${lab}-controller | tail -n 1 > report.json`,
     `  kubectl delete all,configmap,secret,networkpolicy -l io.waitlab.lab=${lab}`,
+    `The run directory (${CONTROLLER_RUN_DIR}) is on the controller's emptyDir and goes with the pod (kubectl cp cannot reach a pod that has ended): mount a PersistentVolumeClaim at ${dirname(CONTROLLER_RUN_DIR)} to keep it.`,
+    `The ConfigMap ${lab}-plan holds the resolved plan, to read: the controller resolves the same one from its image's catalogue and its arguments.`,
     `Every pod runs image ${image}: push it where the nodes pull from (docs/kubernetes.md). The Secret holds this file's own token.`,
     ...(unsafeSysctls(plan).length ? [] : ["Every sysctl of the scenario is in Kubernetes' safe set."]),
     ...unsafe,
+    ...(unsafeSysctls(plan).length
+      ? [
+          "A namespace that enforces Pod Security's baseline or restricted level refuses them too (sysctls outside the safe set): run the lab in a namespace labelled pod-security.kubernetes.io/enforce=privileged.",
+        ]
+      : []),
   ];
   const text = kubeYaml(
     kubeDocuments(plan, {

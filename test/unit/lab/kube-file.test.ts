@@ -208,6 +208,15 @@ describe('sysctls as Kubernetes sees them', () => {
     );
     expect(stderr).toContain('--allowed-unsafe-sysctls=net.ipv4.tcp_rfc1337,net.ipv4.tcp_tw_reuse');
     expect(stderr).not.toContain('ip_local_port_range');
+    // Pod Security's baseline admits the safe set only, as the kubelet does.
+    expect(text).toContain('pod-security.kubernetes.io/enforce=privileged');
+  });
+
+  it("tells how to get the result as a cluster gives it: report.json the log's last line, the run directory gone with the pod", async () => {
+    const { text } = await kubeFile('short-conn');
+    expect(text).toContain('#   kubectl logs wl-short-conn-controller | tail -n 1 > report.json');
+    expect(text).not.toContain('kubectl cp wl-');
+    expect(text).toContain('mount a PersistentVolumeClaim at /reports to keep it');
   });
 
   it('says when a safe sysctl is safe only on a recent kubelet', async () => {
