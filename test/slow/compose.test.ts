@@ -11,7 +11,6 @@ import { PACKAGE_ROOT } from '../../src/core/paths.ts';
 import { COMPOSE_LABS_DIR } from '../../src/lab/compose-driver.ts';
 import { removeCniNetwork, writeCniNetwork } from '../../src/lab/container-network.ts';
 import { composeDriver } from '../../src/lab/compose-driver.ts';
-import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import {
   buildTestBaseImage,
@@ -19,50 +18,26 @@ import {
   TEST_BASE_IMAGE,
   WAITLAB_TEST_IMAGE,
 } from '../helpers/container-image.ts';
+import { cniLeftovers, describeContainerLab, entries, labelled, machineState, sh } from '../helpers/container-lab.ts';
 import { runCli, runShort, tempDir, until, type TestReport } from '../helpers/lab.ts';
-import { describeWithTools } from '../helpers/tools.ts';
-
-// Podman as the machine's root: not an ordinary user, nor root of the user namespace `waitlab privileged` makes for one.
-const asRoot = currentPrivilege() === 'root';
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
-
-function machineState(): { ipForward: string; ruleset: string } {
-  return {
-    ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
-    ruleset: sh('nft', ['list', 'ruleset']),
-  };
-}
 
 /** Everything a compose lab could leave behind, by kind; empty lists when it left nothing. */
 function leftovers() {
-  const lines = (s: string) => s.split('\n').filter(Boolean);
   return {
-    containers: lines(sh('podman', ['ps', '-a', '--filter', 'label=io.waitlab.lab', '--format', '{{.Names}}'])),
-    networks: lines(sh('podman', ['network', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])),
-    volumes: lines(sh('podman', ['volume', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])),
-    cniFiles: readdirSync('/etc/cni/net.d').filter((f) => /^wl\d+c\d+\.conflist$/.test(f)),
-    labDirs: existsSync(COMPOSE_LABS_DIR) ? readdirSync(COMPOSE_LABS_DIR) : [],
-    bridges: lines(sh('ip', ['-o', 'link', 'show']))
-      .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
-      .filter((n) => /^wl\d+c\d+$/.test(n)),
-    services: lines(sh('ps', ['-eo', 'args'])).filter(
-      (a) => a.startsWith('podman system service') && a.includes(COMPOSE_LABS_DIR),
-    ),
+    containers: labelled('ps', '{{.Names}}'),
+    networks: labelled('network'),
+    volumes: labelled('volume'),
+    ...cniLeftovers(/^wl\d+c\d+$/),
+    labDirs: entries(COMPOSE_LABS_DIR),
+    services: sh('ps', ['-eo', 'args'])
+      .split('\n')
+      .filter((a) => a.startsWith('podman system service') && a.includes(COMPOSE_LABS_DIR)),
   };
 }
 
-const NOTHING = { containers: [], networks: [], volumes: [], cniFiles: [], labDirs: [], bridges: [], services: [] };
+const NOTHING = { containers: [], networks: [], volumes: [], cniFiles: [], bridges: [], labDirs: [], services: [] };
 
-describe.runIf(!asRoot)('compose lab', () => {
-  it.skip(`skipped: the compose lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () =>
-    undefined);
-});
-
-const describeAsRoot = asRoot
-  ? describeWithTools
-  : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
-
-describeAsRoot(['podman', 'runc', 'docker-compose', 'nft'], 'compose lab', () => {
+describeContainerLab('compose lab', ['podman', 'runc', 'docker-compose', 'nft'], () => {
   let before: ReturnType<typeof machineState>;
   const env = { ...process.env, WAITLAB_IMAGE: WAITLAB_TEST_IMAGE };
 

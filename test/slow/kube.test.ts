@@ -3,9 +3,9 @@
 // of this machine's own binaries. After every run nothing of it may be left (pods, containers, the secret, the CNI
 // file and bridge, the lab directory), and the machine's ip_forward and nftables ruleset are as they were.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { PACKAGE_VERSION } from '../../src/core/paths.ts';
@@ -22,14 +22,11 @@ import {
 } from '../../src/lab/kube-driver.ts';
 import { kubeYaml } from '../../src/lab/kube-file.ts';
 import { ensureLabImage } from '../../src/lab/lab-image.ts';
-import { currentPrivilege } from '../../src/lab/privilege.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import { buildTestBaseImage } from '../helpers/container-image.ts';
+import { cniLeftovers, describeContainerLab, entries, labelled, machineState, sh } from '../helpers/container-lab.ts';
 import { runCli, runShort, tempDir, until, type TestReport } from '../helpers/lab.ts';
-import { describeWithTools } from '../helpers/tools.ts';
 
-const asRoot = currentPrivilege() === 'root';
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
 // Tags of this file's own: the compose tests build and remove theirs, perhaps at the same time.
 const BASE_IMAGE = 'localhost/waitlab-kube-test-base:scratch';
 const IMAGE = `localhost/waitlab-kube-test:${PACKAGE_VERSION}`;
@@ -37,43 +34,23 @@ const LAB = /^wl\d+k\d+$/;
 // A budget small enough to run out within the flood even where a busy machine halves its rate.
 const SHORT = { ports: '40000-40499', rate: '150/s', duration: '8s' };
 
-function machineState(): { ipForward: string; ruleset: string } {
-  return {
-    ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
-    ruleset: sh('nft', ['list', 'ruleset']),
-  };
-}
-
+/** Everything a kube lab could leave behind, by kind; empty lists when it left nothing. */
 function leftovers() {
-  const lines = (s: string) => s.split('\n').filter(Boolean);
+  const ours = (names: string[]) => names.filter((n) => /^wl\d+k\d+-/.test(n));
   return {
-    pods: lines(sh('podman', ['pod', 'ls', '--filter', 'label=io.waitlab.lab', '--format', '{{.Name}}'])).filter((n) =>
-      /^wl\d+k\d+-/.test(n),
-    ),
-    containers: lines(sh('podman', ['ps', '-a', '--filter', 'label=io.waitlab.lab', '--format', '{{.Names}}'])).filter(
-      (n) => /^wl\d+k\d+-/.test(n),
-    ),
-    secrets: lines(sh('podman', ['secret', 'ls', '--format', '{{.Name}}'])).filter((n) => /^wl\d+k\d+-token$/.test(n)),
-    cniFiles: readdirSync('/etc/cni/net.d').filter((f) => /^wl\d+k\d+\.conflist$/.test(f)),
-    labDirs: existsSync(KUBE_LABS_DIR) ? readdirSync(KUBE_LABS_DIR) : [],
-    bridges: lines(sh('ip', ['-o', 'link', 'show']))
-      .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
-      .filter((n) => LAB.test(n)),
+    pods: ours(labelled('pod')),
+    containers: ours(labelled('ps', '{{.Names}}')),
+    secrets: sh('podman', ['secret', 'ls', '--format', '{{.Name}}'])
+      .split('\n')
+      .filter((n) => /^wl\d+k\d+-token$/.test(n)),
+    ...cniLeftovers(LAB),
+    labDirs: entries(KUBE_LABS_DIR),
   };
 }
 
-const NOTHING = { pods: [], containers: [], secrets: [], cniFiles: [], labDirs: [], bridges: [] };
+const NOTHING = { pods: [], containers: [], secrets: [], cniFiles: [], bridges: [], labDirs: [] };
 
-describe.runIf(!asRoot)('kube lab', () => {
-  it.skip(`skipped: the kube lab drives Podman as the machine's root, and this run is ${currentPrivilege() === 'user' ? 'an ordinary user' : 'root of a user namespace'}`, () =>
-    undefined);
-});
-
-const describeAsRoot = asRoot
-  ? describeWithTools
-  : (_tools: readonly string[], name: string, body: () => void) => describe.skip(name, body);
-
-describeAsRoot(['podman', 'runc', 'catatonit', 'nsenter', 'nft'], 'kube lab', () => {
+describeContainerLab('kube lab', ['podman', 'runc', 'catatonit', 'nsenter', 'nft'], () => {
   let before: ReturnType<typeof machineState>;
   const env = { ...process.env, WAITLAB_IMAGE: IMAGE };
 
