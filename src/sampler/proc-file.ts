@@ -1,6 +1,6 @@
 // A /proc file opened once and re-read from offset 0 each time. The sampler must keep working on a host
 // whose process hit its open-files limit (EMFILE): a fresh open() per sample would be the first to fail.
-import { read } from 'node:fs';
+import { read, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { openProcNetIn, type ProcNetTable } from './netns-files.ts';
@@ -12,8 +12,15 @@ interface PositionedRead {
   read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
 }
 
-function fdReader(fd: number): PositionedRead {
-  return { read: (buf, offset, length, position) => readFd(fd, buf, offset, length, position) };
+/**
+ * An agent of many hosts reads each host's few small tables every tick: a read of snmp, netstat or sockstat takes
+ * microseconds in the kernel, less than a round trip through libuv's four pool threads, which the hosts' censuses
+ * also wait for. So these are read in place; a table that can be large (tcp, tcp6) still goes through the pool.
+ */
+function fdReader(fd: number, inPlace: boolean): PositionedRead {
+  return inPlace
+    ? { read: async (buf, offset, length, position) => ({ bytesRead: readSync(fd, buf, offset, length, position) }) }
+    : { read: (buf, offset, length, position) => readFd(fd, buf, offset, length, position) };
 }
 
 export class ProcFile {
@@ -33,12 +40,16 @@ export class ProcFile {
     private readonly path: string,
     private readonly optional = false,
     private readonly openFd?: () => number,
+    private readonly inPlace = false,
   ) {}
 
   /** A table of a lab host's /proc/net, read from this process outside the host (netns-files.ts). */
   static inNamespace(namespace: string, table: ProcNetTable, optional = false): ProcFile {
-    return new ProcFile(`/proc/thread-self/net/${table} of ${namespace}`, optional, () =>
-      openProcNetIn(namespace, table),
+    return new ProcFile(
+      `/proc/thread-self/net/${table} of ${namespace}`,
+      optional,
+      () => openProcNetIn(namespace, table),
+      table !== 'tcp' && table !== 'tcp6',
     );
   }
 
@@ -53,7 +64,7 @@ export class ProcFile {
     if (this.missing) return Buffer.alloc(0);
     if (!this.handle) {
       try {
-        this.handle = this.openFd ? fdReader(this.openFd()) : await open(this.path, 'r');
+        this.handle = this.openFd ? fdReader(this.openFd(), this.inPlace) : await open(this.path, 'r');
       } catch (err) {
         if (this.optional && (err as NodeJS.ErrnoException).code === 'ENOENT') {
           this.missing = true;

@@ -3,55 +3,28 @@
 // sysctls), the lab runs two agent processes (the group and the server's own), and nothing is left after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
-import { defineScenario } from '../../src/core/scenario.ts';
-import { resolvePlan } from '../../src/plan/load-plan.ts';
+import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/core/paths.ts';
+import { loadPlan } from '../../src/plan/load-plan.ts';
 import { agentPids, labNamespaces, type TestReport, tempDir } from '../helpers/lab.ts';
 
 const REPLICAS = 6;
 const PORTS = 50;
 const COUNT = 80;
+const MANY_CLIENTS = resolve(PACKAGE_ROOT, 'test/fixtures/scenarios/many-clients.ts');
 
 describe('an agent of many hosts', () => {
   let report: TestReport;
   let mostAgents = 0;
   let timer: NodeJS.Timeout;
   beforeAll(async () => {
-    const scenario = defineScenario({
-      name: 'agent-group',
-      description: 'replicas of a native flood served by one agent process',
-      params: {},
-      build: () => ({
-        hosts: {
-          client: {
-            replicas: REPLICAS,
-            sysctls: {
-              'net.ipv4.ip_local_port_range': `40000 ${40000 + PORTS - 1}`,
-              'net.ipv4.tcp_tw_reuse': 0,
-              // An RST in TIME_WAIT would end an entry early: with it on, each replica's TIME_WAIT is its whole budget.
-              'net.ipv4.tcp_rfc1337': 1,
-            },
-          },
-          server: {},
-        },
-        actors: {
-          web: { kind: 'http-server', host: 'server', port: 8080, keepAlive: false, closer: 'client' },
-          // The closed model makes the count whole however busy the machine is.
-          flood: {
-            kind: 'short-conn-client',
-            host: 'client',
-            target: 'web',
-            model: 'closed',
-            concurrency: 2,
-            count: COUNT,
-            duration: '20s',
-            engine: 'native',
-            closer: 'client',
-          },
-        },
-      }),
-    });
     timer = setInterval(() => (mostAgents = Math.max(mostAgents, agentPids(process.pid).length)), 50);
-    ({ report } = (await runScenario(resolvePlan(scenario, 'test', {}), { outDir: tempDir() })) as {
+    const plan = await loadPlan(MANY_CLIENTS, {
+      replicas: String(REPLICAS),
+      ports: String(PORTS),
+      count: String(COUNT),
+    });
+    ({ report } = (await runScenario(plan, { outDir: tempDir() })) as {
       report: TestReport;
     });
     clearInterval(timer);
