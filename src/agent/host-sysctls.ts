@@ -1,7 +1,7 @@
 // The sysctls every report shows for every host, as read back from the kernel inside the host's namespace.
 import { readFileSync } from 'node:fs';
 import { normaliseSysctlValue, sysctlPath } from '../plan/sysctl-check.ts';
-import { readSysctlIn } from './namespace-sysctls.ts';
+import { readSysctlsIn } from './namespace-sysctls.ts';
 
 export const REPORTED_SYSCTLS = [
   'net.ipv4.ip_local_port_range',
@@ -20,12 +20,12 @@ export const REPORTED_SYSCTLS = [
 /** namespace: the lab host's, where this agent serves it from outside (an agent of many hosts). */
 export function readSysctls(names: Iterable<string>, namespace?: string): Record<string, string> {
   const out: Record<string, string> = {};
+  if (namespace !== undefined) {
+    for (const [name, value] of Object.entries(readSysctlsIn(namespace, [...new Set(names)])))
+      out[name] = normaliseSysctlValue(value);
+    return out;
+  }
   for (const name of new Set(names)) {
-    if (namespace !== undefined) {
-      const value = readSysctlIn(namespace, name);
-      if (value !== undefined) out[name] = normaliseSysctlValue(value);
-      continue;
-    }
     try {
       out[name] = normaliseSysctlValue(readFileSync(sysctlPath(name), 'utf8'));
     } catch (err) {

@@ -11,6 +11,8 @@ export const NETNS_FILES_ADDON_PATH = resolve(PACKAGE_ROOT, 'build/Release/netns
 
 interface NetnsFilesAddon {
   openIn(namespacePath: string, filePath: string, writable: boolean): number;
+  /** Each path's fd, or the negative errno of its open, from one thread that entered the namespace once. */
+  openAllIn(namespacePath: string, filePaths: readonly string[], writable: boolean): number[];
 }
 
 let addon: NetnsFilesAddon | undefined;
@@ -19,6 +21,11 @@ const loadAddon = (): NetnsFilesAddon =>
 
 /** The per-namespace tables of /proc/net that the sampler and the counters read. */
 export type ProcNetTable = 'snmp' | 'netstat' | 'sockstat' | 'tcp' | 'tcp6';
+
+/** Files under /proc/sys/net/ of the namespace (64 at most), all opened by one thread: an fd or -errno each. */
+export function openSysctlFilesIn(namespace: string, paths: readonly string[], writable: boolean): number[] {
+  return loadAddon().openAllIn(namedNamespacePath(namespace), paths, writable);
+}
 
 /** A file under /proc/sys/net/ of the namespace, opened for reading or for writing. */
 export function openSysctlFileIn(namespace: string, path: string, writable: boolean): number {

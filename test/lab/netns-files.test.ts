@@ -8,7 +8,7 @@ import { loadFloodAddon } from '../../src/actors/flood-addon.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { parseCounterPairs, parseSockstat } from '../../src/sampler/kernel-counters.ts';
 import { namedNamespacePath } from '../../src/sampler/sock-diag.ts';
-import { readSysctlIn, writeSysctlIn } from '../../src/agent/namespace-sysctls.ts';
+import { readSysctlIn, readSysctlsIn, writeSysctlIn } from '../../src/agent/namespace-sysctls.ts';
 import { procNetIn } from '../../src/sampler/proc-file.ts';
 import { buildLab, inHost, nodeInHost } from '../helpers/lab.ts';
 import { startIn } from '../helpers/lab-programs.ts';
@@ -93,6 +93,13 @@ describe('files of another namespace', () => {
     expect(inHost(lab, 'busy', 'cat', ['/proc/sys/net/ipv4/tcp_fin_timeout'])).toBe('37\n');
     expect(readFileSync('/proc/sys/net/ipv4/tcp_fin_timeout', 'utf8')).toBe(machine);
     expect(readSysctlIn(lab.hosts.idle!.location, 'net.ipv4.no_such_sysctl')).toBeUndefined();
+    // Several at once, from one thread: what each host's own processes read, a sysctl this kernel lacks left out.
+    expect(
+      readSysctlsIn(lab.hosts.busy!.location, [FIN_TIMEOUT, 'net.ipv4.no_such_sysctl', 'net.core.somaxconn']),
+    ).toEqual({
+      [FIN_TIMEOUT]: '37\n',
+      'net.core.somaxconn': inHost(lab, 'busy', 'cat', ['/proc/sys/net/core/somaxconn']),
+    });
   });
 
   it('refuses names that are not a namespace or a net sysctl, and says ENOENT for a namespace that does not exist', () => {
