@@ -12,7 +12,12 @@
     },
     {
       "target_name": "flood",
-      "sources": ["native/flood.c"],
+      "sources": ["native/flood.c", "native/netns_enter.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "netns_files",
+      "sources": ["native/netns_files.c", "native/netns_enter.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

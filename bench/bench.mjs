@@ -8,8 +8,10 @@
 //               200-host lab's build and teardown against their goals (2 s, 1 s), with the load average
 //   readiness   "lab built" to "load starting" of a run against starting node itself in a lab namespace
 //   soak        controller and agent memory over a 10-minute flood at a steady rate, bytes of samples.ndjson per minute
+//   scale       a lab of 200 client hosts served by agents of many hosts: built, ready, torn down, memory, load average
+//               (bench/scaled-lab.mjs), beside 16 replicas with one agent per host
 // `--smoke` (run by .ci/run) runs every section at its smallest and checks the counts, writes nothing.
-// `--only=census,flood,lab,ready,soak` runs the sections named and prints them, writing nothing.
+// `--only=census,flood,lab,ready,soak,scale` runs the sections named and prints them, writing nothing.
 // Run it through `waitlab privileged` (npm run bench does). Every load is bounded in count or time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { netnsDriver } from '../dist/lab/netns-driver.js';
 import { hostConfigurator } from '../dist/lab/host-configuration.js';
 import { nginxServerConfig } from '../dist/actors/http-server-nginx.js';
 import { nginxVersion } from '../dist/actors/nginx-process.js';
+import { scaledLab } from './scaled-lab.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOC = join(ROOT, 'docs/benchmarks.md');
@@ -578,6 +581,7 @@ try {
   if (runs('flood')) await flood(out);
   if (runs('lab')) await labs(out);
   if (runs('ready')) await readiness(out);
+  if (runs('scale')) await scaledLab(out, { smoke, check, log });
   if (runs('soak')) soak(out);
 } finally {
   await cleanup();

@@ -3,7 +3,8 @@
 // JavaScript per connection on top of the kernel's work, which holds one event loop near half of wrk's rate;
 // here each connection is socket, connect, write, read until EOF, close and the epoll calls around them.
 // The loop runs in slices (step) on a worker thread, so that thread's event loop still takes its messages
-// and reports stats between slices. Every figure comes from a syscall's result: errors by errno and syscall.
+// and reports stats between slices; or, for a lab host served by an agent of many hosts, whole on a thread of its
+// own that entered the host's network namespace for its life (runIn), so its sockets are that host's. Every figure comes from a syscall's result: errors by errno and syscall.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -11,6 +12,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "netns_enter.h"
 
 // A head split across reads is kept in a buffer that grows to at most this (node sets no limit; one read takes 64 KiB).
 #define HEAD_MAX (1024 * 1024)
@@ -106,6 +109,17 @@ struct flood {
   int first_error; // index into errors, -1
   uint64_t *latency;
   char *read_buf;
+  // runIn: the loop runs on `thread`, which holds `lock` except while it waits in epoll; every call from
+  // JavaScript (stats, stop, destroy) takes the lock, so it waits at most for one batch of events.
+  bool threaded, thread_ended;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t entered;
+  int enter_err;
+  const char *enter_what;
+  bool enter_done;
+  char ns_path[256];
+  napi_threadsafe_function on_end;
 };
 
 static int64_t now_ns(void) {
@@ -483,12 +497,18 @@ static bool run_slice(struct flood *f, double budget_ms) {
     // Slots freed by connects that failed at once are filled again after one look at epoll, not a wait.
     if (wait < 0 || (!f->open_model && !f->stopping && f->nfree > 0)) wait = 0;
     int n;
+    if (f->threaded) pthread_mutex_unlock(&f->lock);
     if (f->plain_epoll_wait) {
       n = epoll_wait(f->epfd, events, EVENTS, (int)((wait + 999999) / 1000000));
     } else {
       struct timespec ts = {.tv_sec = wait / 1000000000LL, .tv_nsec = wait % 1000000000LL};
       n = epoll_pwait2(f->epfd, events, EVENTS, &ts, NULL);
     }
+    int wait_err = errno;
+    if (f->threaded) pthread_mutex_lock(&f->lock);
+    errno = wait_err;
+    // stop or destroy may have come from JavaScript while the lock was free: nothing of a destroyed flood is read.
+    if (f->destroyed) break;
     if (n < 0) {
       int err = errno;
       n = 0;
@@ -529,6 +549,14 @@ static void free_flood(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   struct flood *f = data;
+  if (f->threaded) {
+    pthread_mutex_lock(&f->lock);
+    destroy_all(f);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->thread, NULL);
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->entered);
+  }
   destroy_all(f);
   if (f->epfd >= 0) close(f->epfd);
   free(f->request);
@@ -669,6 +697,7 @@ static napi_value step(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   struct flood *f = unwrap(env, info, argv, 2);
   if (!f) return NULL;
+  if (f->threaded) return fail(env, "step(flood): this flood runs on its own thread (runIn)");
   double budget;
   if (napi_get_value_double(env, argv[1], &budget) != napi_ok || !(budget >= 0 && budget <= 60000)) return fail(env, "step(flood, budgetMs): 0 to 60,000 ms");
   napi_value out;
@@ -681,7 +710,9 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
-  end_load(f, now_ns());
+  if (f->threaded) pthread_mutex_lock(&f->lock);
+  if (!f->destroyed) end_load(f, now_ns());
+  if (f->threaded) pthread_mutex_unlock(&f->lock);
   return NULL;
 }
 
@@ -690,7 +721,9 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
+  if (f->threaded) pthread_mutex_lock(&f->lock);
   destroy_all(f);
+  if (f->threaded) pthread_mutex_unlock(&f->lock);
   return NULL;
 }
 
@@ -721,6 +754,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
+  if (f->threaded) pthread_mutex_lock(&f->lock);
   napi_value out, statuses, errors, latency;
   napi_create_object(env, &out);
   set_number(env, out, "attempts", f->attempts);
@@ -770,7 +804,90 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   }
   napi_create_typedarray(env, napi_float64_array, filled * 2, ab, 0, &latency);
   napi_set_named_property(env, out, "latency", latency);
+  if (f->threaded) pthread_mutex_unlock(&f->lock);
   return out;
+}
+
+// The thread of a flood that runs in a lab host: enters the host's namespace, says so to runIn, then runs the
+// loop to its end and tells JavaScript (onEnd) from the event loop's side.
+static void *run_in_namespace(void *arg) {
+  struct flood *f = arg;
+  pthread_mutex_lock(&f->lock);
+  f->enter_err = enter_netns(f->ns_path, &f->enter_what);
+  f->enter_done = true;
+  pthread_cond_signal(&f->entered);
+  if (f->enter_err) {
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+  }
+  // Each slice ends at least every IDLE_SCAN_NS and run_slice lets go of the lock in every wait.
+  while (!run_slice(f, 1000)) {
+  }
+  f->thread_ended = true;
+  pthread_mutex_unlock(&f->lock);
+  napi_call_threadsafe_function(f->on_end, NULL, napi_tsfn_nonblocking);
+  napi_release_threadsafe_function(f->on_end, napi_tsfn_release);
+  return NULL;
+}
+
+static void call_on_end(napi_env env, napi_value js_callback, void *context, void *data) {
+  (void)context;
+  (void)data;
+  if (!env || !js_callback) return; // the environment is going away: nobody waits for the end
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  napi_call_function(env, undefined, js_callback, 0, NULL, NULL);
+}
+
+// runIn(flood, namespacePath, onEnd): runs a flood from open(), not yet stepped, to its end on a thread of its own
+// inside the network namespace bound at namespacePath; onEnd() once the load ended and nothing is in flight.
+// Throws (code: the errno's name) where the namespace cannot be entered.
+static napi_value run_in(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  struct flood *f = unwrap(env, info, argv, 3);
+  if (!f) return NULL;
+  if (f->threaded || f->attempts > 0) return fail(env, "runIn(flood): a flood from open() that has not run yet");
+  char *path = f->ns_path;
+  size_t length = 0;
+  napi_valuetype type;
+  if (napi_get_value_string_utf8(env, argv[1], path, sizeof f->ns_path, &length) != napi_ok || !netns_path_ok(path, length, sizeof f->ns_path) ||
+      napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function)
+    return fail(env, "runIn(flood, namespacePath, onEnd): an absolute path of a network namespace file, a function");
+  napi_value name;
+  napi_create_string_utf8(env, "waitlab:flood-in-namespace", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[2], NULL, name, 0, 1, NULL, NULL, NULL, call_on_end, &f->on_end) != napi_ok)
+    return fail(env, "runIn(): cannot make the end's callback");
+  pthread_mutex_init(&f->lock, NULL);
+  pthread_cond_init(&f->entered, NULL);
+  f->threaded = true;
+  int err = pthread_create(&f->thread, NULL, run_in_namespace, f);
+  if (err) {
+    f->threaded = false;
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->entered);
+    napi_release_threadsafe_function(f->on_end, napi_tsfn_abort);
+    errno = err;
+    return fail(env, "runIn(): pthread_create failed");
+  }
+  pthread_mutex_lock(&f->lock);
+  while (!f->enter_done) pthread_cond_wait(&f->entered, &f->lock);
+  int enter_err = f->enter_err;
+  const char *what = f->enter_what;
+  pthread_mutex_unlock(&f->lock);
+  if (!enter_err) return NULL;
+  pthread_join(f->thread, NULL);
+  f->threaded = false;
+  pthread_mutex_destroy(&f->lock);
+  pthread_cond_destroy(&f->entered);
+  napi_release_threadsafe_function(f->on_end, napi_tsfn_abort);
+  char message[320];
+  snprintf(message, sizeof message, "%s %s: %s", what, path, strerror(enter_err));
+  napi_value code, msg, error;
+  napi_create_string_utf8(env, strerrorname_np(enter_err) ? strerrorname_np(enter_err) : "EIO", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_throw(env, error);
+  return NULL;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -780,6 +897,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL},
       {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
+      {"runIn", NULL, run_in, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -16,6 +16,11 @@ export interface ActorContext {
   output?(line: string): void;
   /** The actor can no longer do its work (its process exited mid-run): the run stops with this error, its report whole. */
   fail?(err: Error): void;
+  /**
+   * The host's network namespace (its name under /run/netns), where the agent serves the host from outside it
+   * (an agent of many hosts): the actor's sockets must be made on a thread inside it. Absent: the agent is inside.
+   */
+  readonly namespace?: string;
 }
 
 export interface Actor<S extends object = object> {

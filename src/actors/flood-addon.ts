@@ -66,6 +66,12 @@ export interface FloodAddon {
   stop(flood: NativeFlood): void;
   destroy(flood: NativeFlood): void;
   stats(flood: NativeFlood): NativeFloodStats;
+  /**
+   * Runs a flood from open(), instead of step(), whole on a thread of its own that entered the network namespace
+   * bound at namespacePath (/run/netns/<name>), so its sockets are that host's; onEnd once the load ended and
+   * nothing is in flight. stats, stop and destroy work as before from this thread. Absent from an older build.
+   */
+  runIn?(flood: NativeFlood, namespacePath: string, onEnd: () => void): void;
 }
 
 /** Whether the addon was built (npm's install step needs a C compiler). */

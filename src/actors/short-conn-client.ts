@@ -7,6 +7,7 @@ import { shortConnOptions } from './short-conn-options.ts';
 import type { ValuesOf } from '../core/fields.ts';
 import { FLOOD_ADDON_PATH, floodAddonBuilt } from './flood-addon.ts';
 import { floodLoop } from './short-conn-loop.ts';
+import { nativeFloodLoop } from './short-conn-native.ts';
 import { floodWorkers } from './short-conn-workers.ts';
 
 export const shortConnClient = defineActorKind({
@@ -64,7 +65,14 @@ export const shortConnClient = defineActorKind({
   }),
   maxDurationMs: (o) => o.duration + o.idleTimeout,
   create(plan, ctx) {
-    // The native engine blocks its thread for a slice at a time: it always runs on worker threads.
+    // The native engine blocks its thread for a slice at a time: it always runs on worker threads, or, for a host
+    // served from outside its namespace, on a thread the addon makes inside the host.
+    if (ctx.namespace !== undefined) {
+      if (plan.options.workers !== 1 || plan.options.engine !== 'native')
+        throw new Error('a host served from outside its namespace runs only the native engine on one worker');
+      const { latency: _, ...loop } = nativeFloodLoop(plan, ctx);
+      return { ...loop, stats: () => ({ ...loop.stats(), workers: 1 }) };
+    }
     if (plan.options.workers === 1 && plan.options.engine === 'node') {
       const { latency: _, ...loop } = floodLoop(plan, ctx);
       return loop;

@@ -1,11 +1,15 @@
 // The flood's native engine on one worker thread: native/flood.c runs the loop in slices of SLICE_MS, and between
-// slices this thread's event loop takes its messages (close, destroy) and reports stats. The stats and the latency
+// slices this thread's event loop takes its messages (close, destroy) and reports stats. For a host served from
+// outside its namespace (ctx.namespace), the addon runs the loop whole on a thread of its own inside the host
+// instead, and this thread only reads its stats and asks it to stop. The stats and the latency
 // histogram have the node engine's shape (short-conn-loop.ts), so workers merge them the same way.
 import type * as hdr from 'hdr-histogram-js';
 import { deferred } from '../core/deferred.ts';
 import type { ActorContext } from './actor.ts';
 import type { ErrorCount } from './error-tally.ts';
+import { FirstErrorMark } from './first-error-mark.ts';
 import { loadFloodAddon, type NativeFlood, type NativeFloodStats } from './flood-addon.ts';
+import { namedNamespacePath } from '../sampler/sock-diag.ts';
 import type { FloodPlan } from './short-conn-options.ts';
 import { floodRequest, loopStats, newLatencyHistogram, type LoopShare } from './short-conn-loop.ts';
 
@@ -33,7 +37,11 @@ function histogramOf(pairs: Float64Array): hdr.Histogram {
   return h;
 }
 
-export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopShare) {
+export function nativeFloodLoop(
+  plan: FloodPlan,
+  ctx: ActorContext,
+  share: LoopShare = { phaseMs: 0, firstError: new FirstErrorMark() },
+) {
   const addon = loadFloodAddon();
   const o = plan.options;
   const connect = plan.connect!;
@@ -127,7 +135,9 @@ export function nativeFloodLoop(plan: FloodPlan, ctx: ActorContext, share: LoopS
         floodRequest(plan),
         markWords,
       );
-      setImmediate(drive);
+      if (ctx.namespace === undefined) return void setImmediate(drive);
+      if (!addon.runIn) throw new Error('the flood addon cannot enter a namespace (built before runIn): reinstall');
+      addon.runIn(flood, namedNamespacePath(ctx.namespace), () => ended.resolve());
     },
     async close() {
       if (flood) addon.stop(flood);

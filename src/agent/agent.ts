@@ -1,6 +1,7 @@
 // One agent per host: runs inside the host's network namespace, starts that host's actors and its
 // sampler, and streams events to the controller. It never outlives the controller: when its stdin
-// closes, or its deadline passes, it destroys everything and exits.
+// closes, or its deadline passes, it destroys everything and exits. An agent of many hosts (group-agent.ts)
+// runs one of these per host from outside the hosts, each given its host's namespace.
 import { isWaitlabError } from '../core/errors.ts';
 import { agentCloseTimeoutMs } from '../plan/actor-timeouts.ts';
 import { performance } from 'node:perf_hooks';
@@ -9,6 +10,7 @@ import { actorKind } from '../actors/registry.ts';
 import type { ActorPlan } from '../core/plan.ts';
 import type { Counters } from '../sampler/kernel-counters.ts';
 import { readCounters, SocketSampler } from '../sampler/socket-sampler.ts';
+import { PROC_NET, procNetIn } from '../sampler/proc-file.ts';
 import { readSysctls, REPORTED_SYSCTLS } from './host-sysctls.ts';
 import { ownAddresses } from './own-addresses.ts';
 import { AGENT_PROTOCOL_VERSION, lineReader, type AgentCommand, type AgentEvent } from './protocol.ts';
@@ -16,13 +18,19 @@ import { PACKAGE_VERSION } from '../core/paths.ts';
 
 const STATS_EVERY_MS = 500;
 
-/** controlPort: the TCP port this agent's controller reaches it on (agent/tcp-transport.ts), left out of the census. */
+/**
+ * controlPort: the TCP port this agent's controller reaches it on (agent/tcp-transport.ts), left out of the census.
+ * namespace: the host's network namespace where this process runs outside it, serving several hosts: the
+ * process-wide error handlers are then the caller's, and exit() ends this host's agent, not the process.
+ */
 export function runAgent(
   input: NodeJS.ReadableStream,
   emit: (event: AgentEvent) => void,
   exit: (code: number) => void,
   controlPort?: number,
-): void {
+  namespace?: string,
+): { fatal(err: unknown): void } {
+  const procNet = namespace === undefined ? PROC_NET : procNetIn(namespace);
   let t0 = performance.timeOrigin + performance.now();
   const now = () => performance.timeOrigin + performance.now() - t0;
   const actors = new Map<string, { plan: ActorPlan; actor: Actor }>();
@@ -52,8 +60,10 @@ export function runAgent(
       message: err.message,
     });
   };
-  process.on('uncaughtException', fatal);
-  process.on('unhandledRejection', fatal);
+  if (namespace === undefined) {
+    process.on('uncaughtException', fatal);
+    process.on('unhandledRejection', fatal);
+  }
 
   const handlers: { [K in AgentCommand['cmd']]: (cmd: Extract<AgentCommand, { cmd: K }>) => Promise<void> } = {
     async init(cmd) {
@@ -71,7 +81,8 @@ export function runAgent(
           emit({ type: 'log', level, msg, actor: plan.name, data });
         const output = (line: string) => emit({ type: 'output', actor: plan.name, line });
         const fail = (err: Error) => actorFailed(plan.name, err);
-        actors.set(plan.name, { plan, actor: kind.create(plan as never, { plan, now, log, output, fail }) });
+        const ctx = { plan, now, log, output, fail, ...(namespace === undefined ? {} : { namespace }) };
+        actors.set(plan.name, { plan, actor: kind.create(plan as never, ctx) });
       }
       // Every server actor of this host names its port: its sockets are the server side whether or not it listens at a given read.
       const serverPorts = cmd.actors
@@ -87,9 +98,15 @@ export function runAgent(
         serverPorts,
         forwards,
         controlPort === undefined ? [] : [controlPort],
+        namespace,
       );
-      const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)]);
-      emit({ type: 'ready', sysctls, counters: await readCounters(forwards), census: await sampler.censusSource() });
+      const sysctls = readSysctls([...REPORTED_SYSCTLS, ...Object.keys(cmd.host.sysctls)], namespace);
+      emit({
+        type: 'ready',
+        sysctls,
+        counters: await readCounters(forwards, procNet),
+        census: await sampler.censusSource(),
+      });
     },
     async serve() {
       sampler!.start();
@@ -123,7 +140,7 @@ export function runAgent(
         refused: 'no sampler: the agent was not initialised',
       };
       sampler = undefined;
-      endCounters = await readCounters(forwards);
+      endCounters = await readCounters(forwards, procNet);
       emit({
         type: 'finished',
         actors: Object.fromEntries([...actors].map(([name, { actor }]) => [name, actor.stats()])),
@@ -180,6 +197,9 @@ export function runAgent(
     pid: process.pid,
     protocol: AGENT_PROTOCOL_VERSION,
     waitlab: PACKAGE_VERSION,
-    addresses: ownAddresses(),
+    // A grouped host's agent runs outside it, so this process's interfaces are not the host's; only a lab whose
+    // network chooses the addresses (kube) learns them, and its agents each run inside their own pod.
+    addresses: namespace === undefined ? ownAddresses() : [],
   });
+  return { fatal };
 }

@@ -1,6 +1,7 @@
 // The sysctls every report shows for every host, as read back from the kernel inside the host's namespace.
 import { readFileSync } from 'node:fs';
 import { normaliseSysctlValue, sysctlPath } from '../plan/sysctl-check.ts';
+import { readSysctlsIn } from './namespace-sysctls.ts';
 
 export const REPORTED_SYSCTLS = [
   'net.ipv4.ip_local_port_range',
@@ -16,8 +17,14 @@ export const REPORTED_SYSCTLS = [
   'net.ipv4.tcp_max_syn_backlog',
 ] as const;
 
-export function readSysctls(names: Iterable<string>): Record<string, string> {
+/** namespace: the lab host's, where this agent serves it from outside (an agent of many hosts). */
+export function readSysctls(names: Iterable<string>, namespace?: string): Record<string, string> {
   const out: Record<string, string> = {};
+  if (namespace !== undefined) {
+    for (const [name, value] of Object.entries(readSysctlsIn(namespace, [...new Set(names)])))
+      out[name] = normaliseSysctlValue(value);
+    return out;
+  }
   for (const name of new Set(names)) {
     try {
       out[name] = normaliseSysctlValue(readFileSync(sysctlPath(name), 'utf8'));

@@ -1,11 +1,13 @@
 // Entry point of an agent process. A lab driver starts it inside a host's namespace with its stdio as the line
 // to the controller (`main.js <label>`), or a container runtime starts it waiting for the controller on a unix
 // socket (`main.js --socket <dir>/<host>.sock [--wait-s N]`), or on TCP with the run's token in its environment
-// (`WAITLAB_AGENT_TOKEN=<hex> main.js --tcp <port> [--listen <IPv4>] [--wait-s N]`): a pod's agent.
+// (`WAITLAB_AGENT_TOKEN=<hex> main.js --tcp <port> [--listen <IPv4>] [--wait-s N]`): a pod's agent. With `--group
+// <label>` it serves many hosts of a netns lab from outside them, each line tagged with its host (group-agent.ts).
 import { isIPv4 } from 'node:net';
 import { basename } from 'node:path';
 import { AGENT_TOKEN, TOKEN_ENV } from '../lab/kube-file.ts';
 import { runAgent } from './agent.ts';
+import { runGroupAgent } from './group-agent.ts';
 import { AGENT_SOCKET, serveAgentOnSocket } from './socket-transport.ts';
 import { serveAgentOnTcp } from './tcp-transport.ts';
 
@@ -51,6 +53,13 @@ if (args[0] === '--socket') {
     process.exit(2);
   }
   serveAgentOnTcp({ port, token, waitMs: waitS * 1000, ...(listen ? { listen } : {}) });
+} else if (args[0] === '--group') {
+  // The label (the bridge namespace's name) only names the process for ps and for tests.
+  runGroupAgent(
+    process.stdin,
+    (envelope) => process.stdout.write(`${JSON.stringify(envelope)}\n`),
+    (code) => process.exit(code),
+  );
 } else {
   runAgent(
     process.stdin,

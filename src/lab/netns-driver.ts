@@ -18,6 +18,8 @@ import { ipBatch } from './ip-batch.ts';
 import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.ts';
 import { removeNamespaces } from './namespace-removal.ts';
 import { configureHosts, hostConfigurator } from './host-configuration.ts';
+import { AgentGroup } from './agent-group.ts';
+import { groupable, HOSTS_PER_GROUP } from './groupable-hosts.ts';
 
 export { WRITE_SYSCTLS } from './host-configuration.ts';
 
@@ -105,6 +107,10 @@ export const netnsDriver: LabDriver = {
 
     const agents = new Set<ChildProcess>();
     const spawned = new Set<ChildProcess>();
+    const groupedHosts = Object.keys(hosts).filter((name) => groupable(plan, name));
+    // An agent of many hosts is worth its setup only where there are many: fewer keep an agent each.
+    const grouped = new Set(groupedHosts.length >= 2 ? groupedHosts : []);
+    let group: AgentGroup | undefined;
     let tornDown = false;
     const lab: Lab = {
       id,
@@ -112,6 +118,19 @@ export const netnsDriver: LabDriver = {
       hosts,
       spawnAgent(host) {
         const ns = hosts[host]!.location;
+        if (grouped.has(host)) {
+          if (!group || group.size >= HOSTS_PER_GROUP) {
+            // In the lab's bridge namespace, never the machine's: the group's own sockets (none but pipes) are the lab's.
+            const child = spawn('ip', ['netns', 'exec', bridgeNs, process.execPath, AGENT_MAIN, '--group', bridgeNs], {
+              stdio: ['pipe', 'pipe', 'pipe'],
+              cwd: PACKAGE_ROOT,
+            });
+            agents.add(child);
+            child.on('exit', () => agents.delete(child));
+            group = new AgentGroup(child);
+          }
+          return group.channel(host, ns);
+        }
         const nofile = plan.hosts[host]!.limits?.nofile;
         // prlimit sets soft and hard RLIMIT_NOFILE and execs the agent: the limit is the agent's own (same pid),
         // inherited by any child it starts, and nothing else on the machine is touched.

@@ -7,7 +7,14 @@ import type { ScenarioSpec } from '../core/scenario.ts';
 import { actorKind } from '../actors/registry.ts';
 import { UsageError } from '../core/errors.ts';
 
-export const MAX_REPLICAS = 16;
+/** The lab's /24 holds 254 auto-addressed hosts: 200 replicas leave room for the servers they load. */
+export const MAX_REPLICAS = 200;
+/**
+ * Past this many, every replica's actors must be ones an agent of many hosts serves (lab/groupable-hosts.ts): a
+ * Node agent per replica (about 100 MB and 100-200 ms of start each) drove a 200-host lab to a load of 218 on two
+ * cores and its agents were never ready.
+ */
+export const MAX_REPLICAS_WITH_OWN_AGENTS = 16;
 
 export type ReplicaGroups = Readonly<Record<string, ReplicaGroup>>;
 
@@ -57,6 +64,13 @@ export function scaleSpec(
       continue;
     }
     const own = Object.entries(spec.actors ?? {}).filter(([, a]) => a.host === name);
+    // The scenario's options as written: a native short-conn client on one worker, as groupable() reads them resolved.
+    const grouped = own.every(
+      ([, a]) =>
+        a.kind === 'short-conn-client' &&
+        (a as { engine?: unknown }).engine === 'native' &&
+        ((a as { workers?: unknown }).workers ?? 1) === 1,
+    );
     const refusal =
       spec.networks !== undefined
         ? 'a lab that declares networks cannot be scaled'
@@ -64,7 +78,9 @@ export function scaleSpec(
           ? `host ${name} has a fixed address (${host.address}), which its replicas cannot share`
           : own.some(([, a]) => actorKind(a.kind)?.role !== 'load')
             ? `host ${name} runs a server; only a host of load actors (clients) can be scaled, since everything that connects to a server names one address`
-            : undefined;
+            : n > MAX_REPLICAS_WITH_OWN_AGENTS && (!grouped || host.limits?.nofile !== undefined)
+              ? `more than ${MAX_REPLICAS_WITH_OWN_AGENTS} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit`
+              : undefined;
     if (refusal) {
       problems.push(`${where}: ${refusal}`);
       continue;

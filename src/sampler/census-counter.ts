@@ -15,9 +15,11 @@ export class CensusCounter {
   /** Why the census is not counted in C, once it is not. */
   nativeRefused: string | undefined;
 
+  /** namespace: a lab host counted from outside it (its census opened on a thread that entered it). */
   constructor(
     private readonly serverPorts: readonly number[] = [],
     ignoredPorts: readonly number[] = [],
+    private readonly namespace?: string,
   ) {
     this.taker = new TcpCensusTaker(serverPorts, ignoredPorts);
     if (process.env['WAITLAB_CENSUS'] === 'netlink-js') {
@@ -39,7 +41,7 @@ export class CensusCounter {
   async take(rows: FallbackRows): Promise<{ census: TcpCensus; source: CensusSource }> {
     if (rows.name === 'netlink' && this.native !== null) {
       try {
-        this.native ??= NativeCensus.open(this.serverPorts);
+        this.native ??= NativeCensus.open(this.serverPorts, this.namespace);
         return { census: await this.native.take(), source: 'netlink' };
       } catch (err) {
         // The rows' own netlink dump decides next whether netlink still answers; the census stays in JavaScript.

@@ -2,6 +2,7 @@
 // else /proc/net/tcp, with the reason. A netlink dump that fails later turns the census to /proc for the rest of
 // the run; the source of every census is in its sample, so a report never hides the switch.
 import { NetlinkRows } from './netlink-rows.ts';
+import { PROC_NET, type ProcNetFiles } from './proc-file.ts';
 import { ProcRows } from './proc-rows.ts';
 import { SockDiagSocket } from './sock-diag.ts';
 import type { CensusSource, RowSource, SocketRow } from './socket-rows.ts';
@@ -24,22 +25,29 @@ export class FallbackRows implements RowSource {
   private current: RowSource;
   refused: string | undefined;
 
-  private constructor(netlink: RowSource | undefined, refused: string | undefined) {
-    this.current = netlink ?? new ProcRows();
+  private constructor(
+    netlink: RowSource | undefined,
+    refused: string | undefined,
+    private readonly procNet: ProcNetFiles = PROC_NET,
+  ) {
+    this.current = netlink ?? new ProcRows(procNet);
     this.refused = refused;
   }
 
-  /** Opens netlink and takes one dump of listeners to see that the kernel answers (ENOENT: no tcp_diag here). */
-  static async open(): Promise<FallbackRows> {
-    if (process.env['WAITLAB_CENSUS'] === 'proc') return new FallbackRows(undefined, 'WAITLAB_CENSUS=proc');
+  /**
+   * Opens netlink and takes one dump of listeners to see that the kernel answers (ENOENT: no tcp_diag here).
+   * namespace: a lab host this process serves from outside it; its /proc tables are then procNet.
+   */
+  static async open(namespace?: string, procNet: ProcNetFiles = PROC_NET): Promise<FallbackRows> {
+    if (process.env['WAITLAB_CENSUS'] === 'proc') return new FallbackRows(undefined, 'WAITLAB_CENSUS=proc', procNet);
     let socket: SockDiagSocket | undefined;
     try {
-      socket = SockDiagSocket.open();
+      socket = SockDiagSocket.open(namespace);
       await socket.dump(4, 1 << 10);
-      return new FallbackRows(new NetlinkRows(socket), undefined);
+      return new FallbackRows(new NetlinkRows(socket), undefined, procNet);
     } catch (err) {
       socket?.close();
-      return new FallbackRows(undefined, reason(err));
+      return new FallbackRows(undefined, reason(err), procNet);
     }
   }
 
@@ -62,7 +70,7 @@ export class FallbackRows implements RowSource {
     } catch (err) {
       if (this.current.name === 'proc') throw err;
       this.refused = `a netlink dump failed mid-run (${reason(err)})`;
-      this.current = new ProcRows();
+      this.current = new ProcRows(this.procNet);
       onRestart?.();
       return this.current.scan(onRow);
     }

@@ -1,9 +1,30 @@
 // A /proc file opened once and re-read from offset 0 each time. The sampler must keep working on a host
 // whose process hit its open-files limit (EMFILE): a fresh open() per sample would be the first to fail.
-import { open, type FileHandle } from 'node:fs/promises';
+import { read, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { openProcNetIn, type ProcNetTable } from './netns-files.ts';
+
+const readFd = promisify(read);
+
+/** Where the bytes come from: a file this process opened, or an fd opened inside another namespace. */
+interface PositionedRead {
+  read(buf: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+}
+
+/**
+ * An agent of many hosts reads each host's few small tables every tick: a read of snmp, netstat or sockstat takes
+ * microseconds in the kernel, less than a round trip through libuv's four pool threads, which the hosts' censuses
+ * also wait for. So these are read in place; a table that can be large (tcp, tcp6) still goes through the pool.
+ */
+function fdReader(fd: number, inPlace: boolean): PositionedRead {
+  return inPlace
+    ? { read: async (buf, offset, length, position) => ({ bytesRead: readSync(fd, buf, offset, length, position) }) }
+    : { read: (buf, offset, length, position) => readFd(fd, buf, offset, length, position) };
+}
 
 export class ProcFile {
-  private handle: FileHandle | undefined;
+  private handle: PositionedRead | undefined;
   private missing = false;
   // Large enough that one read() usually takes the whole table: the kernel walks the socket hash in one go
   // within a read, but a second read() resumes by position, and sockets that moved between the two calls
@@ -11,11 +32,26 @@ export class ProcFile {
   private buf = Buffer.alloc(1024 * 1024);
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** optional: a file that may not exist (tcp6 without IPv6) reads as empty instead of failing. */
+  /**
+   * optional: a file that may not exist (tcp6 without IPv6) reads as empty instead of failing.
+   * openFd: opens the file elsewhere than in this process's namespace (inNamespace).
+   */
   constructor(
     private readonly path: string,
     private readonly optional = false,
+    private readonly openFd?: () => number,
+    private readonly inPlace = false,
   ) {}
+
+  /** A table of a lab host's /proc/net, read from this process outside the host (netns-files.ts). */
+  static inNamespace(namespace: string, table: ProcNetTable, optional = false): ProcFile {
+    return new ProcFile(
+      `/proc/thread-self/net/${table} of ${namespace}`,
+      optional,
+      () => openProcNetIn(namespace, table),
+      table !== 'tcp' && table !== 'tcp6',
+    );
+  }
 
   /** The whole file. The buffer is reused by the next read: parse it before awaiting again. */
   read(): Promise<Buffer> {
@@ -28,7 +64,7 @@ export class ProcFile {
     if (this.missing) return Buffer.alloc(0);
     if (!this.handle) {
       try {
-        this.handle = await open(this.path, 'r');
+        this.handle = this.openFd ? fdReader(this.openFd(), this.inPlace) : await open(this.path, 'r');
       } catch (err) {
         if (this.optional && (err as NodeJS.ErrnoException).code === 'ENOENT') {
           this.missing = true;
@@ -52,11 +88,24 @@ export class ProcFile {
   }
 }
 
+export type ProcNetFiles = Readonly<Record<ProcNetTable, ProcFile>>;
+
 /** This namespace's files, shared by the sampler and the counter reads of the agent. */
-export const PROC_NET = {
+export const PROC_NET: ProcNetFiles = {
   tcp: new ProcFile('/proc/net/tcp', true),
   tcp6: new ProcFile('/proc/net/tcp6', true),
   sockstat: new ProcFile('/proc/net/sockstat'),
   netstat: new ProcFile('/proc/net/netstat'),
   snmp: new ProcFile('/proc/net/snmp'),
 };
+
+/** A lab host's files, for an agent that serves it from outside its namespace. */
+export function procNetIn(namespace: string): ProcNetFiles {
+  return {
+    tcp: ProcFile.inNamespace(namespace, 'tcp', true),
+    tcp6: ProcFile.inNamespace(namespace, 'tcp6', true),
+    sockstat: ProcFile.inNamespace(namespace, 'sockstat'),
+    netstat: ProcFile.inNamespace(namespace, 'netstat'),
+    snmp: ProcFile.inNamespace(namespace, 'snmp'),
+  };
+}

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { FallbackRows, type CensusSourceChoice } from './census-source.ts';
 import { readConntrack } from './conntrack-stats.ts';
 import { parseCounterPairs, parseSockstat, pickKeyCounters, type Counters, type Sockstat } from './kernel-counters.ts';
-import { PROC_NET } from './proc-file.ts';
+import { PROC_NET, procNetIn, type ProcNetFiles } from './proc-file.ts';
 import type { TcpCensus } from './proc-net-tcp.ts';
 import { CensusCounter, type CensusCounting } from './census-counter.ts';
 import type { CensusSource } from './socket-rows.ts';
@@ -35,10 +35,13 @@ export interface Sample {
   readonly skipped: number;
 }
 
-/** Every TcpExt and Tcp counter of the namespace this process runs in; with conntrack's too for a host that forwards. */
-export async function readCounters(forwards = false): Promise<Counters> {
-  const netstat = (await PROC_NET.netstat.read()).toString('latin1');
-  const snmp = (await PROC_NET.snmp.read()).toString('latin1');
+/**
+ * Every TcpExt and Tcp counter of the namespace this process runs in, or of procNet's; with conntrack's too for a
+ * host that forwards (such a host has an agent of its own, inside it).
+ */
+export async function readCounters(forwards = false, procNet: ProcNetFiles = PROC_NET): Promise<Counters> {
+  const netstat = (await procNet.netstat.read()).toString('latin1');
+  const snmp = (await procNet.snmp.read()).toString('latin1');
   return {
     ...parseCounterPairs(netstat, ['TcpExt']),
     ...parseCounterPairs(snmp, ['Tcp']),
@@ -52,6 +55,8 @@ export class SocketSampler {
   private readonly counter: CensusCounter;
   private rows: Promise<FallbackRows> | undefined;
   private readonly loop: TickLoop;
+  /** The host's /proc/net tables: this process's own, or those of the namespace it samples from outside. */
+  readonly procNet: ProcNetFiles;
   /** The census running now, if one is. */
   private running: Promise<void> | undefined;
   /** A census that ended and is not yet in a sample. */
@@ -63,6 +68,7 @@ export class SocketSampler {
    * serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side
    * even after a listener is gone. forwards: the host routes for others, so each sample carries its conntrack counters.
    * ignoredPorts: local ports of the lab's own plumbing (an agent's TCP control port), left out of the census.
+   * namespace: the lab host sampled, where this process runs outside it (an agent of many hosts).
    */
   constructor(
     private readonly intervalMs: number,
@@ -71,13 +77,15 @@ export class SocketSampler {
     serverPorts: Iterable<number> = [],
     private readonly forwards = false,
     ignoredPorts: Iterable<number> = [],
+    private readonly namespace?: string,
   ) {
-    this.counter = new CensusCounter([...serverPorts], [...ignoredPorts]);
+    this.procNet = namespace === undefined ? PROC_NET : procNetIn(namespace);
+    this.counter = new CensusCounter([...serverPorts], [...ignoredPorts], namespace);
     this.loop = new TickLoop(intervalMs, now, (_tick, skipped) => this.onTick(skipped));
   }
 
   private source(): Promise<FallbackRows> {
-    return (this.rows ??= FallbackRows.open());
+    return (this.rows ??= FallbackRows.open(this.namespace, this.procNet));
   }
 
   /** Where the last census was counted: in C (native/census.c) or in JavaScript. */
@@ -109,8 +117,8 @@ export class SocketSampler {
 
   private async cheap(): Promise<Pick<Sample, 'sockstat' | 'counters'>> {
     const [sockstat, counters] = await Promise.all([
-      PROC_NET.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))),
-      readCounters(this.forwards),
+      this.procNet.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))),
+      readCounters(this.forwards, this.procNet),
     ]);
     return { sockstat, counters: pickKeyCounters(counters) };
   }

@@ -25,7 +25,18 @@ describe('--scale', () => {
     await expect(loadPlan('nat-single-source', {}, { scale: { c1: 2 } })).rejects.toThrow(
       /declares networks cannot be scaled/,
     );
-    await expect(loadPlan('short-conn', {}, { scale: { client: 17 } })).rejects.toThrow(/not a count from 1 to 16/);
+    await expect(loadPlan('short-conn', {}, { scale: { client: 201 } })).rejects.toThrow(/not a count from 1 to 200/);
+  });
+
+  it('takes up to 200 replicas of a host one agent serves with others, and past 16 no other', async () => {
+    const plan = await loadPlan('short-conn', { engine: 'native' }, { scale: { client: 200 } });
+    expect(Object.keys(plan.hosts)).toHaveLength(201);
+    expect(new Set(Object.values(plan.hosts).map((h) => h.address)).size).toBe(201);
+    expect(plan.actors['flood_200']).toMatchObject({ host: 'client_200', options: { engine: 'native', workers: 1 } });
+    await expect(loadPlan('short-conn', {}, { scale: { client: 17 } })).rejects.toThrow(
+      /more than 16 replicas need hosts that one agent serves together/,
+    );
+    expect(Object.keys((await loadPlan('short-conn', {}, { scale: { client: 16 } })).hosts)).toHaveLength(17);
   });
 
   it('reads host=N flags and names a malformed one', () => {
