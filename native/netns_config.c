@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define PATH_LIMIT 256
@@ -99,7 +100,9 @@ static int await_ack(int fd, uint32_t seq, char *message) {
       if (errno == EINTR) continue;
       return errno;
     }
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+    // NLMSG_NEXT lowers the remainder by an aligned length: it must stay signed, or its end wraps to a huge size.
+    int left = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR) continue;
       const struct nlmsgerr *e = NLMSG_DATA(h);
       if (e->error == 0) return 0;
@@ -121,6 +124,8 @@ static void send_requests(struct job *j, int fd) {
     }
     h->nlmsg_seq = i + 1;
     h->nlmsg_pid = 0;
+    // The ack is what await_ack waits for: asked for here, whatever the caller's flags said.
+    h->nlmsg_flags |= NLM_F_ACK;
     if (send(fd, h, h->nlmsg_len, 0) < 0) return fail(j, errno, "request", i);
     int err = await_ack(fd, i + 1, j->message);
     if (err) return fail(j, err, "request", i);
@@ -152,6 +157,9 @@ static void configure_one(struct job *j) {
     int on = 1;
     setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
     setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof on);
+    // An ack that never comes must not hold the build (and a pool thread) for ever: recv gives EAGAIN after 10 s.
+    struct timeval timeout = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     send_requests(j, fd);
     close(fd);
     if (j->err) return;
@@ -251,6 +259,9 @@ static int64_t count_messages(const unsigned char *data, size_t length) {
     if (length - offset < NLMSG_HDRLEN) return -1;
     const struct nlmsghdr *h = (const struct nlmsghdr *)(data + offset);
     if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > length - offset) return -1;
+    // A lab host is only ever added to: a link set up, an address, a route. Nothing else goes out as root.
+    if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_NEWADDR && h->nlmsg_type != RTM_NEWROUTE) return -2;
+    if (!(h->nlmsg_flags & NLM_F_REQUEST)) return -2;
     offset += NLMSG_ALIGN(h->nlmsg_len);
     count++;
   }
@@ -273,6 +284,7 @@ static const char *read_job(napi_env env, napi_value o, struct job *j) {
       napi_get_buffer_info(env, v, &data, &length) != napi_ok)
     return "requests: a Buffer of netlink messages";
   int64_t messages = count_messages(data, length);
+  if (messages == -2) return "requests: only RTM_NEWLINK, RTM_NEWADDR and RTM_NEWROUTE requests";
   if (messages < 0) return "requests: a message runs past the buffer's end";
   uint32_t device_count = 0;
   if (!array_property(env, o, "devices", &list, &device_count) || device_count != messages)

@@ -3,7 +3,7 @@
 // setns()es from host to host and sends the rtnetlink requests `ip` would send, then writes /proc/sys/net there, so no
 // process is started per host (an `ip` and a `sh` each cost 13-25 ms on a loaded 2-core machine). Without the addon
 // (no C compiler at install), or with WAITLAB_HOST_CONFIG=ip, each host gets its own `ip -batch` and `sh`, a few at once.
-import { join } from 'node:path';
+import { namedNamespacePath } from '../sampler/sock-diag.ts';
 import { LabConfigurationError, WaitlabError } from '../core/errors.ts';
 import { run } from '../core/command.ts';
 import { eachAtMost } from '../core/each-at-most.ts';
@@ -11,8 +11,6 @@ import { sysctlPath } from '../plan/sysctl-check.ts';
 import { ipBatch, type IpCommand } from './ip-batch.ts';
 import { type ConfigureFailure, netnsConfigAddon } from './netns-config-addon.ts';
 import { rtnetlinkRequest } from './rtnetlink-request.ts';
-
-const NETNS_DIR = '/run/netns';
 
 /** Hosts configured at once on the `ip -batch` path: the kernel takes rtnl_lock per change either way. */
 const HOSTS_AT_ONCE = 4;
@@ -65,7 +63,8 @@ async function configureNatively(setups: readonly HostSetup[]): Promise<void> {
     const requests = setup.commands.map(rtnetlinkRequest);
     const pairs = sysctlPairs(setup);
     return {
-      namespace: join(NETNS_DIR, setup.namespace),
+      // Checked as a name, not joined: a join would turn '..' into a path the C side's own check never sees.
+      namespace: namedNamespacePath(setup.namespace),
       requests: Buffer.concat(requests.map((r) => r.message)),
       devices: requests.map((r) => r.device),
       files: pairs.map(([name]) => sysctlPath(name)),

@@ -2,6 +2,7 @@
 // lab the catalogue has exactly as `ip -batch` and `sh` did: each host's links, addresses, routes (every table) and
 // every net.* sysctl, compared host by host between a build by each. Its failures name the host, the command that
 // would have done the same alone, and the errno, in ip's or sysctl's words.
+import { netnsConfigAddon } from '../../src/lab/netns-config-addon.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +171,19 @@ describe('lab hosts configured natively', () => {
     } finally {
       await lab.teardown();
     }
+  });
+
+  it('sends nothing but requests that add (a link set up, an address, a route), whatever bytes it is handed', async () => {
+    const addon = netnsConfigAddon()!;
+    // RTM_DELLINK (17) with NLM_F_REQUEST: a netlink header and an ifinfomsg, 32 bytes.
+    const dellink = Buffer.alloc(32);
+    dellink.writeUInt32LE(32, 0);
+    dellink.writeUInt16LE(17, 4);
+    dellink.writeUInt16LE(1, 6);
+    const job = { namespace: '/run/netns/nothing-here', requests: dellink, devices: [''], files: [], values: [] };
+    await expect(Promise.resolve().then(() => addon.configure([job]))).rejects.toThrow(
+      /only RTM_NEWLINK, RTM_NEWADDR and RTM_NEWROUTE requests/,
+    );
   });
 
   it('never changes the namespace of a thread of node: after configuring, this process still sees its own links', async () => {
