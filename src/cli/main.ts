@@ -177,7 +177,7 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   const ci = ciEnvironment();
   const progress = progressPrinter(process.stderr, ci.plain);
   process.stderr.write(
-    `waitlab: running ${plan.scenario.name} (${Object.keys(plan.hosts).join(', ')}), load up to ${(plan.maxLoadMs / 1000).toFixed(1)} s\n`,
+    `waitlab: running ${plan.scenario.name} (${hostList(Object.keys(plan.hosts))}), load up to ${(plan.maxLoadMs / 1000).toFixed(1)} s\n`,
   );
   try {
     const outcome = await withSignals((signal) =>
@@ -374,6 +374,11 @@ function countArg(name: string, text: unknown, min: number, max: number): number
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`--${name} ${n}: expected a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** A lab's hosts for one line: all of a small lab, the first few of a scaled one and how many more. */
+function hostList(names: readonly string[]): string {
+  return names.length <= 8 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`;
 }
 
 /** The words after `--` (populate--): strings as given, numbers included (parse-positional-numbers off: "0010" stays 0010). */

@@ -34,7 +34,21 @@ function nameFits(p: Placeholder, name: string, names: MetricNames | undefined):
   if (p.names instanceof RegExp) return p.names.test(name);
   // Without the plan's names (a report read later), any name of a plan-given kind fits.
   if (!names) return p.dotted ? /^\S/.test(name) : /^[\w-]+$/.test(name);
-  return names[p.names].includes(p.names === 'stat' ? name.split('.')[0]! : name);
+  if (p.names !== 'stat') return names[p.names].includes(name);
+  const [first, ...rest] = name.split('.');
+  // Inside a stat that metrics of its own declare (errors.<code>.count, latencyMs.<p>), only they may name a path.
+  return names.stat.includes(first!) && !(rest.length > 0 && declaredWithin().has(first!));
+}
+
+let within: Set<string> | undefined;
+/** The actor stats whose insides the registry declares itself (errors, latencyMs, statuses, errorLog, terminations). */
+function declaredWithin(): Set<string> {
+  within ??= new Set(
+    METRICS.map((d) => d.path.split('.'))
+      .filter((parts) => parts[0] === 'actors' && parts.length > 3 && !parts[2]!.startsWith('{'))
+      .map((parts) => parts[2]!),
+  );
+  return within;
 }
 
 /** What was expected where a path stopped matching, for the refusal. */
@@ -159,7 +173,8 @@ export function metricPathProblem(
     deepest.map((x) => x.expected),
     names,
   );
-  const near = closestName(seg, candidates.split(', '));
+  const nearNames = deepest.flatMap((x) => ('placeholder' in x.expected ? (x.expected.placeholder.near ?? []) : []));
+  const near = closestName(seg, [...candidates.split(', '), ...nearNames]);
   return `${path}: no ${what} "${seg}"${near ? ` (did you mean ${near}?)` : ''} (known: ${candidates})`;
 }
 

@@ -3,6 +3,8 @@
 // tolerance paths are checked against it (core/metric-paths.ts); compare, the baseline, JUnit and the README's
 // metric table read it. A path segment in braces stands for a name: see PLACEHOLDERS.
 
+import { ERROR_CODE, ERROR_CODE_NAMES } from './error-codes.ts';
+
 export type MetricKind = 'count' | 'rate' | 'latency' | 'peak' | 'ratio' | 'duration';
 
 /** Which way a change is worse: a rise (errors, TIME_WAIT), a fall (successes, rate), or neither (a figure to read). */
@@ -39,13 +41,20 @@ export interface Placeholder {
   readonly names: 'host' | 'actor' | 'state' | 'stat' | RegExp;
   /** The form, in words, where names is a RegExp. */
   readonly form?: string;
+  /** Names a misspelt one may be a slip of, where names is a RegExp ("did you mean"). */
+  readonly near?: readonly string[];
 }
 
 export const PLACEHOLDERS: Readonly<Record<string, Placeholder>> = {
   host: { label: 'host', names: 'host' },
   actor: { label: 'actor', names: 'actor' },
   state: { label: 'TCP state', names: 'state' },
-  code: { label: 'error code', names: /^[A-Z][A-Z0-9_]*$/, form: 'an errno name such as EADDRNOTAVAIL' },
+  code: {
+    label: 'error code',
+    names: ERROR_CODE,
+    form: 'an errno name such as EADDRNOTAVAIL, HTTP_<status>, REQUEST_TIMEOUT, UND_ERR_*',
+    near: ERROR_CODE_NAMES,
+  },
   status: { label: 'HTTP status', names: /^\d{3}$/, form: 'three digits' },
   cause: { label: 'cause', names: /^[a-z][A-Za-z]*$/, form: 'a cause such as workerConnections or portsExhausted' },
   termination: {
@@ -481,7 +490,9 @@ export const METRICS: readonly MetricDef[] = [
   m('replicas.{host}.actors.{actor}.connected', 'connections', 'count', 'neither', 'connections made, all replicas'),
   m('replicas.{host}.actors.{actor}.ok', 'requests', 'count', 'fall', 'successes, all replicas'),
   m('replicas.{host}.actors.{actor}.missedStarts', 'starts', 'count', 'rise', 'missed starts, all replicas'),
-  m('replicas.{host}.actors.{actor}.errors.{code}', 'errors', 'count', 'rise', 'errors by code, all replicas'),
+  m('replicas.{host}.actors.{actor}.errors.{code}', 'errors', 'count', 'rise', 'errors by code, all replicas', {
+    seenOnly: true,
+  }),
 ];
 
 /** Why a top-level part of report.json that holds no metric of the run is refused as a path. */

@@ -79,7 +79,7 @@ export function scaleSpec(
           : own.some(([, a]) => actorKind(a.kind)?.role !== 'load')
             ? `host ${name} runs a server; only a host of load actors (clients) can be scaled, since everything that connects to a server names one address`
             : n > MAX_REPLICAS_WITH_OWN_AGENTS && (!grouped || host.limits?.nofile !== undefined)
-              ? `more than ${MAX_REPLICAS_WITH_OWN_AGENTS} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit`
+              ? `more than ${MAX_REPLICAS_WITH_OWN_AGENTS} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (short-conn: --set engine=native)`
               : undefined;
     if (refusal) {
       problems.push(`${where}: ${refusal}`);

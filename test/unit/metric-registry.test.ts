@@ -56,6 +56,8 @@ describe('threshold paths checked against the metric registry', () => {
         'hosts.client.address > 0',
         'hosts.client.perRequest.connectionsOpened < 1',
         'actors.flood.erors.count == 0',
+        'actors.flood.errors.EADDRNOTAVIAL.count == 0',
+        'actors.flood.errors.EADDRNOTAVAIL.cnt == 0',
       ]),
     ).toEqual([
       expect.stringMatching(
@@ -72,12 +74,25 @@ describe('threshold paths checked against the metric registry', () => {
       expect.stringMatching(
         /^--threshold: actors\.flood\.erors\.count: no stat "erors" \(did you mean errors\?\) \(known: .*errorCount/,
       ),
+      // A misspelt code would read 0 (an error never met) and pass the gate: refused, as a stat is.
+      expect.stringMatching(
+        /^--threshold: actors\.flood\.errors\.EADDRNOTAVIAL\.count: no error code "EADDRNOTAVIAL" \(did you mean EADDRNOTAVAIL\?\)/,
+      ),
+      // Not taken as some other stat of the actor's kind: errors.<code> has its own metrics.
+      '--threshold: actors.flood.errors.EADDRNOTAVAIL.cnt: no part of error code "cnt" (known: count)',
     ]);
   });
 
   it("lets a threshold name a stat that is in an actor's entry, dotted ones too", async () => {
     expect(
-      await problemsOf(['actors.flood.errorCount == 0', 'actors.flood.firstError.atMs > 0', 'actors.web.accepted > 0']),
+      await problemsOf([
+        'actors.flood.errorCount == 0',
+        'actors.flood.firstError.atMs > 0',
+        'actors.web.accepted > 0',
+        'actors.flood.errors.HTTP_502.count == 0',
+        'actors.flood.errors.UND_ERR_SOCKET.count == 0',
+        'actors.flood.errors.REQUEST_TIMEOUT.count == 0',
+      ]),
     ).toEqual([]);
   });
 
