@@ -850,7 +850,7 @@ static napi_value run_in(napi_env env, napi_callback_info info) {
   char *path = f->ns_path;
   size_t length = 0;
   napi_valuetype type;
-  if (napi_get_value_string_utf8(env, argv[1], path, sizeof f->ns_path, &length) != napi_ok || !netns_path_ok(path, length, sizeof f->ns_path) ||
+  if (!whole_string(env, argv[1], path, sizeof f->ns_path, &length) || !netns_path_ok(path, length, sizeof f->ns_path) ||
       napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function)
     return fail(env, "runIn(flood, namespacePath, onEnd): an absolute path of a network namespace file, a function");
   napi_value name;

@@ -28,3 +28,9 @@ int enter_netns(const char *path, const char **what) {
 int netns_path_ok(const char *path, size_t length, size_t capacity) {
   return length > 1 && length < capacity - 1 && path[0] == '/' && strstr(path, "/..") == NULL;
 }
+
+int whole_string(napi_env env, napi_value value, char *buf, size_t capacity, size_t *length) {
+  size_t whole = 0;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &whole) != napi_ok || whole >= capacity) return 0;
+  return napi_get_value_string_utf8(env, value, buf, capacity, length) == napi_ok && *length == whole;
+}

@@ -73,8 +73,8 @@ static napi_value open_in(napi_env env, napi_callback_info info) {
   struct open_request r = {.fd = -1};
   size_t ns_len = 0, file_len = 0;
   bool writable = false;
-  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], r.ns_path, PATH_CAP, &ns_len) != napi_ok ||
-      napi_get_value_string_utf8(env, argv[1], r.file_path, PATH_CAP, &file_len) != napi_ok ||
+  if (argc < 3 || !whole_string(env, argv[0], r.ns_path, PATH_CAP, &ns_len) ||
+      !whole_string(env, argv[1], r.file_path, PATH_CAP, &file_len) ||
       napi_get_value_bool(env, argv[2], &writable) != napi_ok || !netns_path_ok(r.ns_path, ns_len, PATH_CAP) ||
       !netns_path_ok(r.file_path, file_len, PATH_CAP) || !file_allowed(r.file_path)) {
     napi_throw_type_error(env, NULL,
@@ -127,14 +127,14 @@ static napi_value open_all_in(napi_env env, napi_callback_info info) {
   size_t ns_len = 0;
   bool writable = false, is_array = false;
   if (argc == 3) napi_is_array(env, argv[1], &is_array);
-  if (argc < 3 || !is_array || napi_get_value_string_utf8(env, argv[0], r->ns_path, PATH_CAP, &ns_len) != napi_ok ||
+  if (argc < 3 || !is_array || !whole_string(env, argv[0], r->ns_path, PATH_CAP, &ns_len) ||
       napi_get_value_bool(env, argv[2], &writable) != napi_ok || !netns_path_ok(r->ns_path, ns_len, PATH_CAP) ||
       napi_get_array_length(env, argv[1], &r->count) != napi_ok || r->count > MANY_MAX)
     goto bad;
   for (uint32_t i = 0; i < r->count; i++) {
     napi_value v;
     size_t len = 0;
-    if (napi_get_element(env, argv[1], i, &v) != napi_ok || napi_get_value_string_utf8(env, v, r->paths[i], PATH_CAP, &len) != napi_ok ||
+    if (napi_get_element(env, argv[1], i, &v) != napi_ok || !whole_string(env, v, r->paths[i], PATH_CAP, &len) ||
         !netns_path_ok(r->paths[i], len, PATH_CAP) || !file_allowed(r->paths[i]))
       goto bad;
   }

@@ -19,6 +19,9 @@ export function openSysctlIn(namespace: string, name: string, writable = false):
   return openSysctlFileIn(namespace, netSysctlPath(name), writable);
 }
 
+/** The most files native/netns_files.c opens in one call. */
+const FILES_AT_ONCE = 64;
+
 const ERRNO_NAME = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
@@ -26,22 +29,29 @@ const ERRNO_NAME = new Map(Object.entries(constants.errno).map(([name, n]) => [n
  * many hosts reads a dozen per host); a sysctl this kernel lacks (ENOENT) is left out.
  */
 export function readSysctlsIn(namespace: string, names: readonly string[]): Record<string, string> {
-  const fds = openSysctlFilesIn(namespace, names.map(netSysctlPath), false);
   const out: Record<string, string> = {};
-  let failure: Error | undefined;
-  for (const [i, fd] of fds.entries()) {
-    if (fd >= 0) {
-      try {
-        out[names[i]!] = readWholeFd(fd);
-      } finally {
-        closeSync(fd);
+  let failure: unknown;
+  // The addon opens at most FILES_AT_ONCE per call (native/netns_files.c MANY_MAX).
+  for (let start = 0; start < names.length; start += FILES_AT_ONCE) {
+    const some = names.slice(start, start + FILES_AT_ONCE);
+    const fds = openSysctlFilesIn(namespace, some.map(netSysctlPath), false);
+    // Every fd opened is closed, whatever a read of another one threw.
+    for (const [i, fd] of fds.entries()) {
+      if (fd >= 0) {
+        try {
+          if (failure === undefined) out[some[i]!] = readWholeFd(fd);
+        } catch (err) {
+          failure = err;
+        } finally {
+          closeSync(fd);
+        }
+      } else if (-fd !== constants.errno.ENOENT) {
+        const code = ERRNO_NAME.get(-fd) ?? 'EIO';
+        failure ??= Object.assign(new Error(`${code}: open ${sysctlPath(some[i]!)} in ${namespace}`), { code });
       }
-    } else if (-fd !== constants.errno.ENOENT) {
-      const code = ERRNO_NAME.get(-fd) ?? 'EIO';
-      failure ??= Object.assign(new Error(`${code}: open ${sysctlPath(names[i]!)} in ${namespace}`), { code });
     }
   }
-  if (failure) throw failure;
+  if (failure !== undefined) throw failure;
   return out;
 }
 

@@ -100,6 +100,16 @@ describe('files of another namespace', () => {
       [FIN_TIMEOUT]: '37\n',
       'net.core.somaxconn': inHost(lab, 'busy', 'cat', ['/proc/sys/net/core/somaxconn']),
     });
+    // More than the addon opens in one call (64): read in turns, each as the host's own processes read it.
+    const many = inHost(lab, 'busy', 'sh', ['-c', 'cd /proc/sys/net/ipv4 && ls | grep ^tcp_ | head -80'])
+      .trim()
+      .split('\n')
+      .map((f) => `net.ipv4.${f}`);
+    expect(many.length).toBeGreaterThan(64);
+    const read = readSysctlsIn(lab.hosts.busy!.location, many);
+    expect(Object.keys(read).length).toBeGreaterThan(64);
+    for (const name of [many[0]!, many[70]!])
+      expect(read[name]).toBe(inHost(lab, 'busy', 'cat', [`/proc/sys/${name.replaceAll('.', '/')}`]));
   });
 
   it('refuses names that are not a namespace or a net sysctl, and says ENOENT for a namespace that does not exist', () => {
