@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +93,8 @@ struct flood {
   double start_run_ms;
   int64_t start_ns;
   bool stopping, cut, destroyed, plain_epoll_wait;
+  // JavaScript's calls waiting for the lock of a flood on its own thread (runIn): the thread lets them in first.
+  atomic_int waiters;
   double ended_ms; // run clock; < 0 until the load ended
   double next_arrival;
   int64_t next_idle_scan;
@@ -505,7 +509,12 @@ static bool run_slice(struct flood *f, double budget_ms) {
       n = epoll_pwait2(f->epfd, events, EVENTS, &ts, NULL);
     }
     int wait_err = errno;
-    if (f->threaded) pthread_mutex_lock(&f->lock);
+    if (f->threaded) {
+      // glibc's mutex is not fair: a thread that takes it back at once can keep stats() (and the event loop of an
+      // agent of 50 hosts) waiting for as long as its errors come at once. A waiting call goes first.
+      while (atomic_load(&f->waiters) > 0) sched_yield();
+      pthread_mutex_lock(&f->lock);
+    }
     errno = wait_err;
     // stop or destroy may have come from JavaScript while the lock was free: nothing of a destroyed flood is read.
     if (f->destroyed) break;
@@ -545,12 +554,19 @@ static void destroy_all(struct flood *f) {
   f->destroyed = true;
 }
 
+// The lock as JavaScript's side takes it: counted as waiting, so that the flood's thread lets it in (run_slice).
+static void lock_for_js(struct flood *f) {
+  atomic_fetch_add(&f->waiters, 1);
+  pthread_mutex_lock(&f->lock);
+  atomic_fetch_sub(&f->waiters, 1);
+}
+
 static void free_flood(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   struct flood *f = data;
   if (f->threaded) {
-    pthread_mutex_lock(&f->lock);
+    lock_for_js(f);
     destroy_all(f);
     pthread_mutex_unlock(&f->lock);
     pthread_join(f->thread, NULL);
@@ -710,7 +726,7 @@ static napi_value stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
-  if (f->threaded) pthread_mutex_lock(&f->lock);
+  if (f->threaded) lock_for_js(f);
   if (!f->destroyed) end_load(f, now_ns());
   if (f->threaded) pthread_mutex_unlock(&f->lock);
   return NULL;
@@ -721,7 +737,7 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
-  if (f->threaded) pthread_mutex_lock(&f->lock);
+  if (f->threaded) lock_for_js(f);
   destroy_all(f);
   if (f->threaded) pthread_mutex_unlock(&f->lock);
   return NULL;
@@ -754,7 +770,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   struct flood *f = unwrap(env, info, argv, 1);
   if (!f) return NULL;
-  if (f->threaded) pthread_mutex_lock(&f->lock);
+  if (f->threaded) lock_for_js(f);
   napi_value out, statuses, errors, latency;
   napi_create_object(env, &out);
   set_number(env, out, "attempts", f->attempts);
