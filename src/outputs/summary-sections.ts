@@ -345,6 +345,18 @@ export function summaryHeader(r: Report): string[] {
           `sampled every ${formatDuration(r.sampling.intervalMs)}, each sample stamped when its reads ended; census: ${r.sampling.census}`,
         ]
       : []),
+    ...fellBehind(r),
+  ];
+}
+
+/** Hosts whose sampler missed more ticks than it sampled: their peaks can be low, which the header must say. */
+function fellBehind(r: Report): string[] {
+  const behind = Object.entries(r.hosts).filter(([, h]) => h.skippedTicks > h.samples);
+  if (behind.length === 0) return [];
+  const names = behind.map(([n]) => n);
+  const fewest = Math.min(...behind.map(([, h]) => h.samples / (h.samples + h.skippedTicks)));
+  return [
+    `SAMPLING FELL BEHIND on ${names.length} of ${Object.keys(r.hosts).length} hosts (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}): as few as ${Math.round(fewest * 100)}% of the ticks got a sample, so a state that came and went between samples is not in their peaks (the kernel's counters are whole); a longer sampleInterval in the scenario, or fewer hosts, lets the sampler keep up`,
   ];
 }
 
