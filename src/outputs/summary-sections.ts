@@ -390,7 +390,8 @@ function replicaSections(r: Report): Section[] {
         num(total.connected),
         num(total.ok),
         errors(total.errors),
-        num(g.timeWaitPeaks.reduce((a, b) => a + b, 0)),
+        // Each replica's own peak, added up: not one moment's count across them.
+        `${num(g.timeWaitPeaks.reduce((a, b) => a + b, 0))} (sum of peaks)`,
       ],
     ]);
     return {
