@@ -3,6 +3,7 @@
 // a thread inside the host, native/flood.c runIn), and hosts that only sample. Process-level isolation stays where
 // it matters: servers, proxies, user processes and node-engine clients make their sockets in their agent's own
 // namespace, a nofile limit is a process's, and a gateway's conntrack counters are read inside it.
+import { readFileSync } from 'node:fs';
 import type { Plan } from '../core/plan.ts';
 
 /** Hosts per agent process: two cores share the hosts' samplers between a few processes rather than one loop. */
@@ -18,4 +19,32 @@ export function groupable(plan: Plan, host: string): boolean {
   return Object.values(plan.actors)
     .filter((a) => a.host === host)
     .every((a) => a.kind === 'short-conn-client' && a.options['engine'] === 'native' && a.options['workers'] === 1);
+}
+
+/** What one grouped host holds open besides its connections: /proc/net tables, sysctls, netlink, epoll, eventfds. */
+const HOST_FDS = 16;
+
+/**
+ * The most file descriptors a grouped host's floods can hold at once: the open model's maxInFlight, the closed
+ * model's concurrency. The group's floods share one process's RLIMIT_NOFILE, so the group is sized by it too:
+ * an EMFILE of the group's limit would otherwise land in one host's errors as if that host had run out.
+ */
+export function fdNeed(plan: Plan, host: string): number {
+  return (
+    HOST_FDS +
+    Object.values(plan.actors)
+      .filter((a) => a.host === host)
+      .reduce(
+        (n, a) => n + Number(a.options['model'] === 'closed' ? a.options['concurrency'] : a.options['maxInFlight']),
+        0,
+      )
+  );
+}
+
+/** Descriptors a group may plan for: most of the hard open-files limit the group process inherits (Node raises its soft limit to it). */
+export function groupFdBudget(): number {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1];
+  const n = hard === undefined || hard === 'unlimited' ? 1_048_576 : Number(hard);
+  return Math.floor(n * 0.8);
 }

@@ -19,7 +19,7 @@ import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.t
 import { removeNamespaces } from './namespace-removal.ts';
 import { configureHosts, hostConfigurator } from './host-configuration.ts';
 import { AgentGroup } from './agent-group.ts';
-import { groupable, HOSTS_PER_GROUP } from './groupable-hosts.ts';
+import { fdNeed, groupable, groupFdBudget, HOSTS_PER_GROUP } from './groupable-hosts.ts';
 
 export { WRITE_SYSCTLS } from './host-configuration.ts';
 
@@ -111,6 +111,9 @@ export const netnsDriver: LabDriver = {
     // An agent of many hosts is worth its setup only where there are many: fewer keep an agent each.
     const grouped = new Set(groupedHosts.length >= 2 ? groupedHosts : []);
     let group: AgentGroup | undefined;
+    // The descriptors the current group's hosts may hold at once, against what one process may open.
+    let groupFds = 0;
+    const fdBudget = groupFdBudget();
     let tornDown = false;
     const lab: Lab = {
       id,
@@ -119,7 +122,8 @@ export const netnsDriver: LabDriver = {
       spawnAgent(host) {
         const ns = hosts[host]!.location;
         if (grouped.has(host)) {
-          if (!group || group.size >= HOSTS_PER_GROUP) {
+          const need = fdNeed(plan, host);
+          if (!group || group.size >= HOSTS_PER_GROUP || groupFds + need > fdBudget) {
             // In the lab's bridge namespace, never the machine's: the group's own sockets (none but pipes) are the lab's.
             const child = spawn('ip', ['netns', 'exec', bridgeNs, process.execPath, AGENT_MAIN, '--group', bridgeNs], {
               stdio: ['pipe', 'pipe', 'pipe'],
@@ -128,7 +132,9 @@ export const netnsDriver: LabDriver = {
             agents.add(child);
             child.on('exit', () => agents.delete(child));
             group = new AgentGroup(child);
+            groupFds = 0;
           }
+          groupFds += need;
           return group.channel(host, ns);
         }
         const nofile = plan.hosts[host]!.limits?.nofile;
