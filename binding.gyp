@@ -7,7 +7,7 @@
     },
     {
       "target_name": "netns_config",
-      "sources": ["native/netns_config.c"],
+      "sources": ["native/netns_config.c", "native/netns_enter.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

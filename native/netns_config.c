@@ -15,6 +15,7 @@
 // where index is the message or file that failed, code the errno's name, text strerror, message the kernel's
 // extended ack (NLMSGERR_ATTR_MSG), '' when it gave none.
 #define _GNU_SOURCE
+#include "netns_enter.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -145,11 +146,8 @@ static void write_files(struct job *j) {
 }
 
 static void configure_one(struct job *j) {
-  int ns = open(j->namespace_path, O_RDONLY | O_CLOEXEC);
-  if (ns < 0) return fail(j, errno, "namespace", 0);
-  // CLONE_NEWNET: refuses (EINVAL) a file that is not a network namespace.
-  int err = setns(ns, CLONE_NEWNET) < 0 ? errno : 0;
-  close(ns);
+  const char *what = NULL;
+  int err = enter_netns(j->namespace_path, &what);
   if (err) return fail(j, err, "namespace", 0);
   if (j->messages) {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
