@@ -121,6 +121,38 @@ describeContainerLab('kube lab', ['podman', 'runc', 'catatonit', 'nsenter', 'nft
     }
   }, 300_000);
 
+  it('proxy-short-upstream: nginx in its pod logs "(99: Cannot assign requested address)" toward the backend\'s learned address', async () => {
+    const { report } = (await runScenario(await loadPlan('proxy-short-upstream', {}, { driver: 'kube' }), {
+      outDir: tempDir(),
+      driver: kubeDriver,
+    })) as unknown as { report: TestReport };
+    expect(report.verdict).toBe('pass');
+    const log = report.actors['proxy']!['errorLog'];
+    expect(log.causes.portsExhausted).toBeGreaterThan(0);
+    expect(JSON.stringify(log)).toContain('(99: Cannot assign requested address)');
+    expect(JSON.stringify(log)).toContain(report.hosts['backend1']!.address);
+    expect(report.hosts['proxy']!.peak.ephemeral.TIME_WAIT).toBe(1000);
+    expect(report.actors['flood']!['statuses']['502']).toBe(log.causes.portsExhausted);
+  }, 300_000);
+
+  it('--scale client=3: three client pods, each its own address and port budget, in a replicas table and in total', async () => {
+    const plan = await loadPlan('short-conn', SHORT, { driver: 'kube', scale: { client: 3 } });
+    const { report } = (await runScenario(plan, { outDir: tempDir(), driver: kubeDriver })) as unknown as {
+      report: TestReport;
+    };
+    expect(report.verdict).toBe('pass');
+    const group = report.replicas!['client']!;
+    expect(group.hosts).toEqual(['client', 'client_2', 'client_3']);
+    expect(new Set(group.hosts.map((h) => report.hosts[h]!.address)).size).toBe(3);
+    expect(group.timeWaitPeaks).toEqual([500, 500, 500]);
+    const copies = group.actors['flood']!.replicas.map((name) => report.actors[name]!);
+    for (const copy of copies) {
+      expect(copy['connected']).toBe(500);
+      expect(Object.keys(copy['errors'])).toEqual(['EADDRNOTAVAIL']);
+    }
+    expect(group.actors['flood']!.connected).toBe(1500);
+  }, 300_000);
+
   it("the file's controller pod: played beside its host pods, it runs the scenario and prints report.json to its log", async () => {
     const dir = tempDir();
     const file = join(dir, 'lab.yaml');
