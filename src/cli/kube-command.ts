@@ -35,7 +35,7 @@ export interface KubeArgs {
 export function kubeOptions(y: Argv) {
   return planOptions(
     y.positional('scenario', { type: 'string', demandOption: true, describe: 'a catalogue scenario' }),
-    { replica: 'a pod each', profiles: 'one-built-in' },
+    { replica: 'a pod each, up to 200', profiles: 'one-built-in' },
   )
     .option('namespace', {
       type: 'string',

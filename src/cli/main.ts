@@ -479,7 +479,10 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         planOptions(
           y.positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' }),
-          { replica: 'totals in the report', profiles: 'many' },
+          {
+            replica: 'totals in the report; up to 16, or 200 of short-conn clients on the native engine',
+            profiles: 'many',
+          },
         )
           .option('out', { type: 'string', describe: 'run directory (default reports/<scenario>/<timestamp>)' })
           .option('json', { type: 'boolean', default: false, describe: 'print report.json on stdout' })
@@ -581,7 +584,7 @@ export async function main(args: string[]): Promise<number> {
       (y) =>
         planOptions(
           y.positional('scenario', { type: 'string', demandOption: true, describe: 'scenario name or file' }),
-          { replica: 'a service each', profiles: 'one-built-in' },
+          { replica: 'a service each, up to 200', profiles: 'one-built-in' },
         )
           .option('image', {
             type: 'string',

@@ -34,7 +34,7 @@ export function planOptions<T>(y: Argv<T>, words: PlanOptionWords) {
       type: 'string',
       array: true,
       default: [] as string[],
-      describe: `run a client host N times, each replica with its own address and port budget: --scale client=3 (${words.replica}; up to 16, or 200 of short-conn clients on the native engine)`,
+      describe: `run a client host N times, each replica with its own address and port budget: --scale client=3 (${words.replica})`,
     })
     .option('profile', {
       type: 'string',

@@ -50,6 +50,20 @@ export function recentlySafeSysctls(plan: Plan): { name: string; since: string }
 }
 
 /** The sentences that name the plan's unsafe sysctls and the flag they need, for the file's header and stderr; empty when there are none. */
+/** "host: name=value" each, or where several hosts (replicas) set the same, "name=value on client, client_2, ... (40 hosts)". */
+function byValue(unsafe: readonly { host: string; name: string; value: string }[]): string[] {
+  const hosts = new Map<string, string[]>();
+  for (const u of unsafe) {
+    const key = `${u.name}=${u.value}`;
+    hosts.set(key, [...(hosts.get(key) ?? []), u.host]);
+  }
+  return [...hosts].map(([setting, on]) =>
+    on.length === 1
+      ? `${on[0]}: ${setting}`
+      : `${setting} on ${on.length > 4 ? `${on.slice(0, 3).join(', ')}, ... (${on.length} hosts)` : on.join(', ')}`,
+  );
+}
+
 export function unsafeSysctlLines(plan: Plan): string[] {
   const unsafe = unsafeSysctls(plan);
   const recent = recentlySafeSysctls(plan).map((r) => `${r.name} from ${r.since}`);
@@ -57,7 +71,7 @@ export function unsafeSysctlLines(plan: Plan): string[] {
   return [
     ...(flag
       ? [
-          `Unsafe sysctls (outside Kubernetes' safe set): ${unsafe.map((u) => `${u.host}: ${u.name}=${u.value}`).join('; ')}.`,
+          `Unsafe sysctls (outside Kubernetes' safe set): ${byValue(unsafe).join('; ')}.`,
           `The kubelet refuses these pods (SysctlForbidden) unless the nodes they run on start with ${flag} (KubeletConfiguration allowedUnsafeSysctls).`,
         ]
       : []),

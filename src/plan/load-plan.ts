@@ -12,7 +12,7 @@ import { resolveCapture, type CaptureRequest } from './capture-request.ts';
 import { metricNamesOf } from './metric-names.ts';
 import { PlanTools } from './plan-tools.ts';
 import type { Profile } from './profiles.ts';
-import { scaleSpec } from './replicas.ts';
+import { MAX_REPLICAS, MAX_REPLICAS_WITH_OWN_AGENTS, scaleSpec } from './replicas.ts';
 import { linkActors, resolveActorOptions } from './resolve-actors.ts';
 import { resolveHostSysctls } from './resolve-host-sysctls.ts';
 import { resolveHosts } from './resolve-hosts.ts';
@@ -109,7 +109,14 @@ export function resolveScenarioPlan<P extends Fields>(
   const params = resolveParams(definition, overrides);
   const flagged = applySysctlFlags(builtSpec(definition, params), options.sysctls ?? []);
   const scaleProblems: string[] = [];
-  const scaled = scaleSpec(flagged.spec, options.scale ?? {}, scaleProblems);
+  // An attached lab's hosts each have their own machine or pod (a cluster's, from `waitlab kube`): no agent of this
+  // machine per replica, so the replicas are capped only by MAX_REPLICAS.
+  const scaled = scaleSpec(
+    flagged.spec,
+    options.scale ?? {},
+    scaleProblems,
+    options.driver === 'attached' ? MAX_REPLICAS : MAX_REPLICAS_WITH_OWN_AGENTS,
+  );
   const spec = scaled.spec;
   // Replicas are named by waitlab (client_2, flood_2), outside the names a scenario may choose.
   const replicaNames = new Set(

@@ -44,6 +44,7 @@ export function scaleSpec(
   spec: ScenarioSpec,
   flags: Readonly<Record<string, number>>,
   problems: string[],
+  ownAgentsCap: number = MAX_REPLICAS_WITH_OWN_AGENTS,
 ): { spec: ScenarioSpec; groups: ReplicaGroups } {
   const counts: Record<string, number> = {};
   for (const [name, host] of Object.entries(spec.hosts ?? {}))
@@ -78,8 +79,8 @@ export function scaleSpec(
           ? `host ${name} has a fixed address (${host.address}), which its replicas cannot share`
           : own.some(([, a]) => actorKind(a.kind)?.role !== 'load')
             ? `host ${name} runs a server; only a host of load actors (clients) can be scaled, since everything that connects to a server names one address`
-            : n > MAX_REPLICAS_WITH_OWN_AGENTS && (!grouped || host.limits?.nofile !== undefined)
-              ? `more than ${MAX_REPLICAS_WITH_OWN_AGENTS} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (short-conn: --set engine=native)`
+            : n > ownAgentsCap && (!grouped || host.limits?.nofile !== undefined)
+              ? `more than ${ownAgentsCap} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (short-conn: --set engine=native)`
               : undefined;
     if (refusal) {
       problems.push(`${where}: ${refusal}`);

@@ -196,6 +196,17 @@ describe('the Kubernetes file of a plan', () => {
   });
 });
 
+describe('many replicas as pods', () => {
+  it('--scale client=40 is 40 client pods (a pod each, no agent of this machine per replica), their sysctls said once', async () => {
+    const { docs, stderr } = await kubeFile('short-conn', { scale: ['client=40'] });
+    const clients = byKind(docs, 'Pod').filter((p) => p.metadata.labels['io.waitlab.host']?.startsWith('client'));
+    expect(clients).toHaveLength(40);
+    expect(stderr).toContain('net.ipv4.tcp_tw_reuse=0 on client, client_2, client_3, ... (40 hosts)');
+    // The same plan on this machine's own agents is still capped: 16 agents, or grouped native clients.
+    await expect(loadPlan('short-conn', {}, { scale: { client: 40 } })).rejects.toThrow(/more than 16 replicas/);
+  });
+});
+
 describe('sysctls as Kubernetes sees them', () => {
   it('names the unsafe ones and the kubelet flag, in the header and on stderr; the safe ones pass', async () => {
     const plan = await loadPlan('short-conn', {}, { driver: 'attached' });
