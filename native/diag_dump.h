@@ -11,6 +11,10 @@ typedef void (*diag_record_fn)(const struct inet_diag_msg *msg, void *ctx);
 // calls on_record for every record; 0, or the errno that ended it.
 int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, void *ctx);
 
+// The same for TCP sockets of both families in one dump (one walk of the kernel's table); 0, or the errno that
+// ended it (a kernel without the old TCPDIAG_GETSOCK request refuses it: the caller dumps family by family).
+int diag_dump_both(int fd, uint32_t states, diag_record_fn on_record, void *ctx);
+
 // An Error whose code is the errno's name (EPERM, ENOENT, ...) and whose message says what failed.
 napi_value throw_errno(napi_env env, int err, const char *what);
 

@@ -3,6 +3,7 @@
 // command in the error, as if it had been run alone.
 import { run } from '../core/command.ts';
 import { LabCommandError, WaitlabError } from '../core/errors.ts';
+import { namedNamespacePath } from '../sampler/sock-diag.ts';
 
 /** One `ip` command without the leading `ip`, as separate words: `['link', 'set', 'lo', 'up']`. */
 export type IpCommand = readonly string[];
@@ -21,8 +22,21 @@ function batchLine(command: IpCommand): string {
   return command.join(' ');
 }
 
-function prefix(netns: string | undefined): string[] {
-  return netns === undefined ? ['ip'] : ['ip', '-n', netns];
+/**
+ * Where a batch runs: `ip -n NS` enters NS's network namespace and a private mount namespace of its own; `nsenter`
+ * enters the network namespace only, so a `netns add` there mounts its name in the machine's /run/netns, and the
+ * namespace it creates is a child of NS (which is what reads NS's tcp_child_ehash_entries).
+ */
+export type BatchPlace = { readonly netns?: string; readonly enter?: 'ip' | 'nsenter' };
+
+function prefix(place: BatchPlace): string[] {
+  if (place.netns === undefined) return ['ip'];
+  if (place.enter === 'nsenter') return ['nsenter', `--net=${namedNamespacePath(place.netns)}`, 'ip'];
+  return ['ip', '-n', place.netns];
+}
+
+function placed(netns: string | BatchPlace | undefined): BatchPlace {
+  return typeof netns === 'string' ? { netns } : (netns ?? {});
 }
 
 /** The number N of the first "Command failed -:N" on ip's stderr: the failed command's 1-based line. */
@@ -35,19 +49,19 @@ export function failedLine(stderr: string): number | undefined {
  * Runs the commands in order in one `ip` process, in `netns` where given (ip enters it before reading a line).
  * Throws a LabCommandError naming the one command that failed, with ip's message for it; nothing after it ran.
  */
-export async function ipBatch(commands: readonly IpCommand[], netns?: string): Promise<void> {
+export async function ipBatch(commands: readonly IpCommand[], netns?: string | BatchPlace): Promise<void> {
   if (commands.length === 0) return;
   const input = `${commands.map(batchLine).join('\n')}\n`;
-  const args = [...prefix(netns).slice(1), '-batch', '-'];
+  const [program, ...args] = [...prefix(placed(netns)), '-batch', '-'];
   try {
-    await run('ip', args, { input, timeoutMs: 60_000 });
+    await run(program!, args, { input, timeoutMs: 60_000 });
   } catch (err) {
     if (!(err instanceof LabCommandError)) throw err;
     const line = failedLine(err.stderr);
     const command = line !== undefined ? commands[line - 1] : undefined;
     if (!command) throw err;
     const message = err.stderr.replace(/^Command failed -:\d+\s*$/m, '').trim();
-    throw new LabCommandError([...prefix(netns), ...command], err.exitCode, message);
+    throw new LabCommandError([...prefix(placed(netns)), ...command], err.exitCode, message);
   }
 }
 
@@ -59,7 +73,7 @@ export async function ipBatchForced(commands: readonly IpCommand[], netns?: stri
   if (commands.length === 0) return '';
   const input = `${commands.map(batchLine).join('\n')}\n`;
   try {
-    await run('ip', [...prefix(netns).slice(1), '-force', '-batch', '-'], { input, timeoutMs: 60_000 });
+    await run('ip', [...prefix({ netns }).slice(1), '-force', '-batch', '-'], { input, timeoutMs: 60_000 });
     return '';
   } catch (err) {
     if (err instanceof LabCommandError) return err.stderr;

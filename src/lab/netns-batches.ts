@@ -12,8 +12,10 @@ import type { IpCommand } from './ip-batch.ts';
 export const DEFAULT_NETWORK = 'lab';
 
 export interface NetnsBatches {
-  /** `netns add` of the bridge namespace and of every host's, run in the machine's namespace. */
-  readonly namespaces: readonly IpCommand[];
+  /** `netns add` of the bridge namespace, run in the machine's namespace. */
+  readonly bridgeNamespace: readonly IpCommand[];
+  /** `netns add` of every host's namespace, run from the bridge namespace (host-hash-tables.ts) or the machine's. */
+  readonly hostNamespaces: readonly IpCommand[];
   /** Bridges and veth pairs, run in the bridge namespace. */
   readonly bridge: readonly IpCommand[];
   /** Per host namespace: loopback, interfaces, addresses, routes. */
@@ -82,10 +84,8 @@ export function netnsBatches(
   bridges: ReadonlyMap<string, string>,
   hosts: readonly BatchHost[],
 ): NetnsBatches {
-  const namespaces: IpCommand[] = [
-    ['netns', 'add', namespace(bridgeNamespace)],
-    ...hosts.map((h) => ['netns', 'add', namespace(h.namespace)]),
-  ];
+  const bridgeNs: IpCommand[] = [['netns', 'add', namespace(bridgeNamespace)]];
+  const hostNamespaces: IpCommand[] = hosts.map((h) => ['netns', 'add', namespace(h.namespace)]);
   const bridge: IpCommand[] = [];
   for (const br of bridges.values())
     bridge.push(['link', 'add', device(br), 'type', 'bridge'], ['link', 'set', device(br), 'up']);
@@ -110,5 +110,5 @@ export function netnsBatches(
     for (const route of plan.routes ?? []) own.push(['route', 'add', network(route.to), 'via', address(route.via)]);
     perHost.set(ns, own);
   }
-  return { namespaces, bridge, hosts: perHost };
+  return { bridgeNamespace: bridgeNs, hostNamespaces, bridge, hosts: perHost };
 }

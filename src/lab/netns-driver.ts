@@ -18,6 +18,7 @@ import { ipBatch } from './ip-batch.ts';
 import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.ts';
 import { removeNamespaces } from './namespace-removal.ts';
 import { configureHosts, hostConfigurator } from './host-configuration.ts';
+import { prepareHostTables } from './host-hash-tables.ts';
 import { AgentGroup } from './agent-group.ts';
 import { fdNeed, groupable, groupFdBudget, HOSTS_PER_GROUP } from './groupable-hosts.ts';
 
@@ -190,7 +191,10 @@ export const netnsDriver: LabDriver = {
         bridges,
         Object.values(hosts).map((h) => ({ namespace: h.location, plan: plan.hosts[h.name]! })),
       );
-      await ipBatch(batches.namespaces);
+      await ipBatch(batches.bridgeNamespace);
+      const tables = await prepareHostTables(bridgeNs, Object.keys(hosts).length);
+      await ipBatch(batches.hostNamespaces, tables ? { netns: bridgeNs, enter: 'nsenter' } : undefined);
+      log('host hash tables', tables ? { buckets: tables.buckets } : { shared: "the machine's" });
       await ipBatch(batches.bridge, bridgeNs);
       const configurator = hostConfigurator();
       await configureHosts(
@@ -198,7 +202,7 @@ export const netnsDriver: LabDriver = {
           host: h.name,
           namespace: h.location,
           commands: batches.hosts.get(h.location) ?? [],
-          sysctls: plan.hosts[h.name]!.sysctls,
+          sysctls: { ...tables?.defaults, ...plan.hosts[h.name]!.sysctls },
         })),
         configurator,
       );

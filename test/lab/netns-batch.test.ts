@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LabCommandError } from '../../src/core/errors.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
 import type { Lab } from '../../src/lab/driver.ts';
+import { hostTableSize, machineTableSize } from '../../src/lab/host-hash-tables.ts';
 import { ipBatch } from '../../src/lab/ip-batch.ts';
 import { netnsDriver } from '../../src/lab/netns-driver.ts';
 import { resolvePlan } from '../../src/plan/load-plan.ts';
@@ -24,7 +25,7 @@ const routedPlan = () =>
           gw: { networks: ['lan', 'wan'], gateway: {} },
           server: { networks: ['wan'], via: 'gw' },
           c1: { networks: ['lan'], via: 'gw', sysctls: { 'net.ipv4.tcp_fin_timeout': 7 } },
-          c2: { networks: ['lan'], via: 'gw' },
+          c2: { networks: ['lan'], via: 'gw', sysctls: { 'net.ipv4.tcp_max_tw_buckets': 5000 } },
         },
         actors: {},
       }),
@@ -84,6 +85,27 @@ describe('netns lab built in batches', () => {
     expect(inHost(lab, 'c2', 'cat', ['/proc/sys/net/ipv4/tcp_fin_timeout']).trim()).not.toBe('7');
     expect(connectError(lab, 'c1', 'server')).toBe('ECONNREFUSED');
     expect(connectError(lab, 'c2', 'c1')).toBe('ECONNREFUSED');
+  });
+
+  it("gives every host a TCP hash table of its own, with the defaults of a namespace sharing the machine's", async () => {
+    const machine = machineTableSize();
+    if (machine === undefined) return; // before Linux 6.1 every namespace shares the machine's table
+    const lab = await netnsDriver.build(routedPlan(), () => undefined);
+    labs.push(lab);
+    const sysctl = (ns: string, name: string) =>
+      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-n', name], { encoding: 'utf8' }).trim();
+    // The bridge namespace was created from the machine's: it shares the machine's table (read negative).
+    const bridge = `${lab.id}-bridge`;
+    expect(sysctl(bridge, 'net.ipv4.tcp_ehash_entries')).toBe(String(-machine));
+    for (const host of ['gw', 'server', 'c1', 'c2']) {
+      const ns = lab.hosts[host]!.location;
+      expect(sysctl(ns, 'net.ipv4.tcp_ehash_entries')).toBe(String(hostTableSize(machine, 4)));
+      expect(sysctl(ns, 'net.ipv4.tcp_max_syn_backlog')).toBe(sysctl(bridge, 'net.ipv4.tcp_max_syn_backlog'));
+      if (host !== 'c2')
+        expect(sysctl(ns, 'net.ipv4.tcp_max_tw_buckets')).toBe(sysctl(bridge, 'net.ipv4.tcp_max_tw_buckets'));
+    }
+    // A value the plan sets wins over the default the table would have changed.
+    expect(sysctl(lab.hosts.c2!.location, 'net.ipv4.tcp_max_tw_buckets')).toBe('5000');
   });
 
   it('names the one command of a batch that failed, and runs nothing after it', async () => {

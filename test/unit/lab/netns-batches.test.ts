@@ -19,8 +19,8 @@ describe('netns batches', () => {
       { namespace: 'wl1n0-client', plan: host('client', '198.18.0.1') },
       { namespace: 'wl1n0-server', plan: host('server', '198.18.0.2') },
     ]);
-    expect(b.namespaces).toEqual([
-      ['netns', 'add', 'wl1n0-bridge'],
+    expect(b.bridgeNamespace).toEqual([['netns', 'add', 'wl1n0-bridge']]);
+    expect(b.hostNamespaces).toEqual([
       ['netns', 'add', 'wl1n0-client'],
       ['netns', 'add', 'wl1n0-server'],
     ]);
