@@ -11,7 +11,13 @@ import { FirstErrorMark } from './first-error-mark.ts';
 import { loadFloodAddon, type NativeFlood, type NativeFloodStats } from './flood-addon.ts';
 import { namedNamespacePath } from '../sampler/sock-diag.ts';
 import type { FloodPlan } from './short-conn-options.ts';
-import { floodRequest, loopStats, newLatencyHistogram, type LoopShare } from './short-conn-loop.ts';
+import {
+  floodRequest,
+  latencySummaryOfPairs,
+  loopStats,
+  newLatencyHistogram,
+  type LoopShare,
+} from './short-conn-loop.ts';
 
 /** Long enough that the slices' own cost is nothing, short enough that a close or a stats report waits little. */
 const SLICE_MS = 20;
@@ -50,8 +56,8 @@ export function nativeFloodLoop(
   const ended = deferred();
   let flood: NativeFlood | undefined;
   let startedAt = 0;
-  // The histogram of the last stats() call: a report reads stats() and then latency, both from one snapshot.
-  let lastLatency: hdr.Histogram | undefined;
+  // The latency pairs of the last stats() call: a report reads stats() and then latency, both from one snapshot.
+  let lastPairs: Float64Array | undefined;
 
   const drive = () => {
     if (!flood) return;
@@ -85,7 +91,7 @@ export function nativeFloodLoop(
       };
       return {
         tally: { ...zero, statuses: {}, errors: {}, errorCount: 0, first: null, connectedBeforeFirstError: 0 },
-        latency: newLatencyHistogram(),
+        pairs: new Float64Array(0),
         endedAt: ctx.now(),
       };
     }
@@ -101,14 +107,14 @@ export function nativeFloodLoop(
     };
     return {
       tally,
-      latency: histogramOf(s.latency),
+      pairs: s.latency,
       endedAt: s.endedAtMs >= 0 ? s.endedAtMs : s.startedAtMs + s.elapsedMs,
     };
   };
 
   return {
     get latency() {
-      return lastLatency ?? stats().latency;
+      return histogramOf(lastPairs ?? stats().pairs);
     },
     done: ended.promise,
     async start() {
@@ -149,9 +155,9 @@ export function nativeFloodLoop(
       ended.resolve();
     },
     stats() {
-      const { tally, latency, endedAt } = stats();
-      lastLatency = latency;
-      return loopStats(plan, tally, latency, startedAt, endedAt);
+      const { tally, pairs, endedAt } = stats();
+      lastPairs = pairs;
+      return loopStats(plan, tally, latencySummaryOfPairs(pairs), startedAt, endedAt);
     },
   };
 }

@@ -12,13 +12,23 @@ export const HOSTS_PER_GROUP = 50;
 /** Environment switch for comparing with one agent per host (the bench's peer): WAITLAB_AGENT_GROUPS=off. */
 export const AGENT_GROUPS_ENV = 'WAITLAB_AGENT_GROUPS';
 
-export function groupable(plan: Plan, host: string): boolean {
+type PlanActor = Plan['actors'][string];
+
+function groupableWith(plan: Plan, host: string, actors: readonly PlanActor[]): boolean {
   if (process.env[AGENT_GROUPS_ENV] === 'off') return false;
   const hp = plan.hosts[host];
   if (!hp || hp.limits?.nofile !== undefined || hp.gateway !== undefined) return false;
-  return Object.values(plan.actors)
-    .filter((a) => a.host === host)
-    .every((a) => a.kind === 'short-conn-client' && a.options['engine'] === 'native' && a.options['workers'] === 1);
+  return actors.every(
+    (a) => a.kind === 'short-conn-client' && a.options['engine'] === 'native' && a.options['workers'] === 1,
+  );
+}
+
+function actorsOn(plan: Plan, host: string): PlanActor[] {
+  return Object.values(plan.actors).filter((a) => a.host === host);
+}
+
+export function groupable(plan: Plan, host: string): boolean {
+  return groupableWith(plan, host, actorsOn(plan, host));
 }
 
 /** What one grouped host holds open besides its connections: /proc/net tables, sysctls, netlink, epoll, eventfds. */
@@ -29,15 +39,13 @@ const HOST_FDS = 16;
  * model's concurrency. The group's floods share one process's RLIMIT_NOFILE, so the group is sized by it too:
  * an EMFILE of the group's limit would otherwise land in one host's errors as if that host had run out.
  */
-export function fdNeed(plan: Plan, host: string): number {
+export function fdNeed(plan: Plan, host: string, actors = actorsOn(plan, host)): number {
   return (
     HOST_FDS +
-    Object.values(plan.actors)
-      .filter((a) => a.host === host)
-      .reduce(
-        (n, a) => n + Number(a.options['model'] === 'closed' ? a.options['concurrency'] : a.options['maxInFlight']),
-        0,
-      )
+    actors.reduce(
+      (n, a) => n + Number(a.options['model'] === 'closed' ? a.options['concurrency'] : a.options['maxInFlight']),
+      0,
+    )
   );
 }
 
@@ -47,4 +55,43 @@ export function groupFdBudget(): number {
   const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1];
   const n = hard === undefined || hard === 'unlimited' ? 1_048_576 : Number(hard);
   return Math.floor(n * 0.8);
+}
+
+/**
+ * The agent group (0, 1, ...) serving each host that an agent of many hosts may serve, in host order: a group takes
+ * hosts while it has fewer than HOSTS_PER_GROUP and their descriptors fit its budget. Fewer than two such hosts are
+ * not grouped: an agent of many hosts is worth its setup only where there are many.
+ */
+export function assignGroups(
+  plan: Plan,
+  hostNames: readonly string[],
+  fdBudget = groupFdBudget(),
+): Map<string, number> {
+  const byHost = new Map<string, PlanActor[]>(hostNames.map((h) => [h, []]));
+  for (const a of Object.values(plan.actors)) byHost.get(a.host)?.push(a);
+  const candidates = hostNames.filter((h) => groupableWith(plan, h, byHost.get(h)!));
+  const groupOf = new Map<string, number>();
+  if (candidates.length < 2) return groupOf;
+  let group = -1;
+  let size = HOSTS_PER_GROUP;
+  let fds = 0;
+  for (const host of candidates) {
+    const need = fdNeed(plan, host, byHost.get(host));
+    if (size >= HOSTS_PER_GROUP || fds + need > fdBudget) {
+      group++;
+      size = 0;
+      fds = 0;
+    }
+    size++;
+    fds += need;
+    groupOf.set(host, group);
+  }
+  return groupOf;
+}
+
+/** How many agent processes an assignment needs. */
+export function groupCount(groupOf: ReadonlyMap<string, number>): number {
+  let most = -1;
+  for (const k of groupOf.values()) most = Math.max(most, k);
+  return most + 1;
 }

@@ -20,7 +20,7 @@ import { removeNamespaces } from './namespace-removal.ts';
 import { configureHosts, hostConfigurator } from './host-configuration.ts';
 import { prepareHostTables } from './host-hash-tables.ts';
 import { AgentGroup } from './agent-group.ts';
-import { fdNeed, groupable, groupFdBudget, HOSTS_PER_GROUP } from './groupable-hosts.ts';
+import { assignGroups, groupCount } from './groupable-hosts.ts';
 
 export { WRITE_SYSCTLS } from './host-configuration.ts';
 
@@ -108,13 +108,21 @@ export const netnsDriver: LabDriver = {
 
     const agents = new Set<ChildProcess>();
     const spawned = new Set<ChildProcess>();
-    const groupedHosts = Object.keys(hosts).filter((name) => groupable(plan, name));
-    // An agent of many hosts is worth its setup only where there are many: fewer keep an agent each.
-    const grouped = new Set(groupedHosts.length >= 2 ? groupedHosts : []);
-    let group: AgentGroup | undefined;
-    // The descriptors the current group's hosts may hold at once, against what one process may open.
-    let groupFds = 0;
-    const fdBudget = groupFdBudget();
+    // Which agent of many hosts serves each groupable host; the groups' processes start while the lab is built.
+    const groupOf = assignGroups(plan, Object.keys(hosts));
+    const groups: AgentGroup[] = [];
+    const startGroups = () => {
+      for (let k = groups.length; k < groupCount(groupOf); k++) {
+        // In the lab's bridge namespace, never the machine's: the group's own sockets (none but pipes) are the lab's.
+        const child = spawn('ip', ['netns', 'exec', bridgeNs, process.execPath, AGENT_MAIN, '--group', bridgeNs], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          cwd: PACKAGE_ROOT,
+        });
+        agents.add(child);
+        child.on('exit', () => agents.delete(child));
+        groups.push(new AgentGroup(child));
+      }
+    };
     let tornDown = false;
     const lab: Lab = {
       id,
@@ -122,21 +130,10 @@ export const netnsDriver: LabDriver = {
       hosts,
       spawnAgent(host) {
         const ns = hosts[host]!.location;
-        if (grouped.has(host)) {
-          const need = fdNeed(plan, host);
-          if (!group || group.size >= HOSTS_PER_GROUP || groupFds + need > fdBudget) {
-            // In the lab's bridge namespace, never the machine's: the group's own sockets (none but pipes) are the lab's.
-            const child = spawn('ip', ['netns', 'exec', bridgeNs, process.execPath, AGENT_MAIN, '--group', bridgeNs], {
-              stdio: ['pipe', 'pipe', 'pipe'],
-              cwd: PACKAGE_ROOT,
-            });
-            agents.add(child);
-            child.on('exit', () => agents.delete(child));
-            group = new AgentGroup(child);
-            groupFds = 0;
-          }
-          groupFds += need;
-          return group.channel(host, ns);
+        const k = groupOf.get(host);
+        if (k !== undefined) {
+          startGroups();
+          return groups[k]!.channel(host, ns);
         }
         const nofile = plan.hosts[host]!.limits?.nofile;
         // prlimit sets soft and hard RLIMIT_NOFILE and execs the agent: the limit is the agent's own (same pid),
@@ -192,6 +189,8 @@ export const netnsDriver: LabDriver = {
         Object.values(hosts).map((h) => ({ namespace: h.location, plan: plan.hosts[h.name]! })),
       );
       await ipBatch(batches.bridgeNamespace);
+      // Node and its modules load in the group processes (a few hundred ms each) while the hosts are made.
+      startGroups();
       const tables = await prepareHostTables(bridgeNs, Object.keys(hosts).length);
       await ipBatch(batches.hostNamespaces, tables ? { netns: bridgeNs, enter: 'nsenter' } : undefined);
       log('host hash tables', tables ? { buckets: tables.buckets } : { shared: "the machine's" });

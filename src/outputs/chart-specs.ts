@@ -7,6 +7,7 @@ import { planLinks } from '../report/evidence/links.ts';
 import { stat, type ActorReport, type Report } from '../report/report.ts';
 import type { TcpStateName } from '../sampler/tcp-states.ts';
 import type { ActorTimeline, HostTimeline } from './run-timeline.ts';
+import { numberText } from '../core/number-text.ts';
 
 export interface ChartSeries {
   label: string;
@@ -93,7 +94,7 @@ export const CHART_COUNTERS = [
 ];
 
 export const seconds = (ms: number) => Math.round(ms) / 1000;
-const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const n = (v: number) => numberText(v, 2);
 /** A DOM id from a name: ids stay valid whatever a scenario calls its hosts and actors. */
 export const chartId = (...parts: string[]) => parts.map((p) => p.replace(/[^A-Za-z0-9_-]/g, '_')).join('--');
 

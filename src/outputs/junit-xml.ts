@@ -9,6 +9,7 @@ import { parseThreshold, type ThresholdResult } from '../core/thresholds.ts';
 import type { MetricComparison } from '../report/comparison.ts';
 import type { Report } from '../report/report.ts';
 import type { Output } from './output.ts';
+import { numberText } from '../core/number-text.ts';
 
 /** XML 1.0 allows neither most control characters nor unpaired surrogates, escaped or not. */
 const INVALID_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -27,7 +28,7 @@ interface Case {
   error?: { type: string; message: string };
 }
 
-const num = (v: number | null) => (v === null ? 'absent' : v.toLocaleString('en-US', { maximumFractionDigits: 3 }));
+const num = (v: number | null) => (v === null ? 'absent' : numberText(v, 3));
 
 function comparisonCase(suite: string, m: MetricComparison): Case {
   const failed = m.verdict === 'regression' || m.verdict === 'missing';

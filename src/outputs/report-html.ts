@@ -18,6 +18,7 @@ import { readRunTimeline, type RunTimeline } from './run-timeline.ts';
 import { sectionsHtml } from './sections.ts';
 import { summaryHeader, summarySections } from './summary-sections.ts';
 import { topologySvg } from './topology-svg.ts';
+import { numberText } from '../core/number-text.ts';
 
 /** What the charts are drawn from, and where they were thinned, said on the page. */
 function sourceNotes(timeline: RunTimeline): string[] {
@@ -25,7 +26,7 @@ function sourceNotes(timeline: RunTimeline): string[] {
     return [
       "samples.ndjson is missing: the socket states are report.json's capped series (merged points keep their maxima); no counters, sockstat or load rates over time.",
     ];
-  const n = (v: number) => v.toLocaleString('en-US');
+  const n = (v: number) => numberText(v);
   return [
     ...Object.entries(timeline.bucketed).map(
       ([host, b]) =>

@@ -8,15 +8,12 @@ import { formatDuration } from '../core/units.ts';
 import type { Report, TimeWaitPrediction } from '../report/report.ts';
 import { comparisonSections } from './comparison-sections.ts';
 import type { Section } from './sections.ts';
+import { numberText } from '../core/number-text.ts';
 
 export type { Section };
 
 const num = (v: unknown) =>
-  typeof v === 'number'
-    ? v.toLocaleString('en-US', { maximumFractionDigits: 2 })
-    : v === null || v === undefined
-      ? '-'
-      : String(v);
+  typeof v === 'number' ? numberText(v, 2) : v === null || v === undefined ? '-' : String(v);
 const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
 
 function timeWaitWhat(t: TimeWaitPrediction): string {

@@ -9,7 +9,8 @@ import type { CensusSource } from './socket-rows.ts';
 export type CensusCounting = 'c' | 'js';
 
 export class CensusCounter {
-  private readonly taker: TcpCensusTaker;
+  /** Made at the first census counted in JavaScript: its tables are 150 KiB, and most hosts count in C. */
+  private taker: TcpCensusTaker | undefined;
   /** undefined: not tried yet; null: not to be used (refused, failed, or asked not to). */
   private native: NativeCensus | null | undefined;
   /** Why the census is not counted in C, once it is not. */
@@ -18,10 +19,9 @@ export class CensusCounter {
   /** namespace: a lab host counted from outside it (its census opened on a thread that entered it). */
   constructor(
     private readonly serverPorts: readonly number[] = [],
-    ignoredPorts: readonly number[] = [],
+    private readonly ignoredPorts: readonly number[] = [],
     private readonly namespace?: string,
   ) {
-    this.taker = new TcpCensusTaker(serverPorts, ignoredPorts);
     if (process.env['WAITLAB_CENSUS'] === 'netlink-js') {
       this.native = null;
       this.nativeRefused = 'WAITLAB_CENSUS=netlink-js';
@@ -51,6 +51,7 @@ export class CensusCounter {
         this.nativeRefused = `${e.code ?? 'error'}: ${e.message}`;
       }
     }
+    this.taker ??= new TcpCensusTaker(this.serverPorts, this.ignoredPorts);
     return { census: await this.taker.takeFrom(rows), source: rows.name };
   }
 }

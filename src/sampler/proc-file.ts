@@ -26,10 +26,11 @@ function fdReader(fd: number, inPlace: boolean): PositionedRead {
 export class ProcFile {
   private handle: PositionedRead | undefined;
   private missing = false;
-  // Large enough that one read() usually takes the whole table: the kernel walks the socket hash in one go
-  // within a read, but a second read() resumes by position, and sockets that moved between the two calls
-  // can then be counted twice or missed.
-  private buf = Buffer.alloc(1024 * 1024);
+  // Made at the first read. A socket table's is large enough that one read() usually takes the whole table: the
+  // kernel walks the socket hash in one go within a read, but a second read() resumes by position, and sockets that
+  // moved between the two calls can then be counted twice or missed. The counter tables are a few KiB: a megabyte
+  // each for every host of an agent of many hosts was 600 MB zeroed and collected for 200 hosts.
+  private buf: Buffer | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -41,6 +42,7 @@ export class ProcFile {
     private readonly optional = false,
     private readonly openFd?: () => number,
     private readonly inPlace = false,
+    private readonly firstSize = 1024 * 1024,
   ) {}
 
   /** A table of a lab host's /proc/net, read from this process outside the host (netns-files.ts). */
@@ -49,7 +51,8 @@ export class ProcFile {
       `/proc/thread-self/net/${table} of ${namespace}`,
       optional,
       () => openProcNetIn(namespace, table),
-      table !== 'tcp' && table !== 'tcp6',
+      !SOCKET_TABLES.has(table),
+      firstSize(table),
     );
   }
 
@@ -74,9 +77,11 @@ export class ProcFile {
       }
     }
     let length = 0;
+    // Only the bytes the kernel wrote are ever returned: the buffer need not be zeroed.
+    this.buf ??= Buffer.allocUnsafeSlow(this.firstSize);
     for (;;) {
       if (length === this.buf.length) {
-        const bigger = Buffer.alloc(this.buf.length * 2);
+        const bigger = Buffer.allocUnsafeSlow(this.buf.length * 2);
         this.buf.copy(bigger);
         this.buf = bigger;
       }
@@ -88,15 +93,23 @@ export class ProcFile {
   }
 }
 
+/** The tables that list sockets, one line each: large, and read through libuv's pool. */
+const SOCKET_TABLES: ReadonlySet<ProcNetTable> = new Set(['tcp', 'tcp6']);
+
+/** A counter table fits in 16 KiB (netstat, the largest, is about 4 KiB); a socket table is read in 1 MiB. */
+function firstSize(table: ProcNetTable): number {
+  return SOCKET_TABLES.has(table) ? 1024 * 1024 : 16 * 1024;
+}
+
 export type ProcNetFiles = Readonly<Record<ProcNetTable, ProcFile>>;
 
 /** This namespace's files, shared by the sampler and the counter reads of the agent. */
 export const PROC_NET: ProcNetFiles = {
-  tcp: new ProcFile('/proc/net/tcp', true),
-  tcp6: new ProcFile('/proc/net/tcp6', true),
-  sockstat: new ProcFile('/proc/net/sockstat'),
-  netstat: new ProcFile('/proc/net/netstat'),
-  snmp: new ProcFile('/proc/net/snmp'),
+  tcp: new ProcFile('/proc/net/tcp', true, undefined, false, firstSize('tcp')),
+  tcp6: new ProcFile('/proc/net/tcp6', true, undefined, false, firstSize('tcp6')),
+  sockstat: new ProcFile('/proc/net/sockstat', false, undefined, false, firstSize('sockstat')),
+  netstat: new ProcFile('/proc/net/netstat', false, undefined, false, firstSize('netstat')),
+  snmp: new ProcFile('/proc/net/snmp', false, undefined, false, firstSize('snmp')),
 };
 
 /** A lab host's files, for an agent that serves it from outside its namespace. */

@@ -59,7 +59,8 @@ export class SockDiagSocket {
     private readonly addon: SockDiagAddon,
     private readonly fd: number,
   ) {
-    this.buf = Buffer.alloc(addon.recordSize * 4096);
+    // Grown by dumpNow to what the namespace holds; most hosts of a lab hold a few dozen sockets.
+    this.buf = Buffer.alloc(addon.recordSize * 256);
   }
 
   /**

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fdNeed, groupable, groupFdBudget } from '../../src/lab/groupable-hosts.ts';
+import { assignGroups, fdNeed, groupable, groupCount, groupFdBudget } from '../../src/lab/groupable-hosts.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 
 const MANY = fileURLToPath(new URL('../fixtures/scenarios/many-clients.ts', import.meta.url));
@@ -24,5 +24,19 @@ describe('groupable hosts', () => {
     const hard = execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
     const expected = hard === 'unlimited' ? 1_048_576 : Number(hard);
     expect(groupFdBudget()).toBe(Math.floor(expected * 0.8));
+  });
+
+  it('gives groups of up to 50 hosts, fewer where their descriptors would pass the budget, and none for one host', async () => {
+    const plan = await loadPlan(MANY, { replicas: '120' });
+    const names = Object.keys(plan.hosts);
+    const groupOf = assignGroups(plan, names, 1_000_000);
+    expect(groupOf.has('server')).toBe(false);
+    expect(groupOf.size).toBe(120);
+    expect(groupCount(groupOf)).toBe(3);
+    expect([0, 1, 2].map((k) => [...groupOf.values()].filter((g) => g === k).length)).toEqual([50, 50, 20]);
+    // 17 descriptors a host: a budget of 170 holds 10 hosts a group.
+    expect(groupCount(assignGroups(plan, names, 170))).toBe(12);
+    const one = await loadPlan(MANY, { replicas: '1' });
+    expect(assignGroups(one, Object.keys(one.hosts), 1_000_000).size).toBe(0);
   });
 });

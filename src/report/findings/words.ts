@@ -4,8 +4,9 @@
 import { formatDuration } from '../../core/units.ts';
 import type { Claim } from '../claims/claim.ts';
 import type { SideClaims } from '../claims/closer-claims.ts';
+import { numberText } from '../../core/number-text.ts';
 
-export const n = (v: number) => v.toLocaleString('en-US');
+export const n = (v: number) => numberText(v);
 /** A share in percent, one decimal; a part above its whole is printed as the whole (a census that counted a socket twice). */
 export const pct = (part: number, whole: number) => `${Math.round((Math.min(part, whole) / whole) * 1000) / 10}%`;
 /** A share (0..1) in percent, as pct() prints it. */
