@@ -25,6 +25,8 @@ import { hostConfigurator } from '../dist/lab/host-configuration.js';
 import { nginxServerConfig } from '../dist/actors/http-server-nginx.js';
 import { nginxVersion } from '../dist/actors/nginx-process.js';
 import { scaledLab } from './scaled-lab.mjs';
+import { holdSockets } from './helpers/held-sockets.mjs';
+import { CENSUS_CPU_SHARE } from '../dist/sampler/census-budget.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOC = join(ROOT, 'docs/benchmarks.md');
@@ -60,6 +62,8 @@ const SIZE = smoke
       bigLab: 200,
     };
 const CONCURRENCY = 32;
+/** Census levels above this hold ESTABLISHED sockets, not TIME_WAIT (see censusAndSampler). */
+const HELD_ABOVE = 100_000;
 const PORT = 8080;
 
 const failures = [];
@@ -131,18 +135,23 @@ async function censusAndSampler(out) {
   const census = [];
   const sampler = [];
   for (const n of levels) {
-    // TIME_WAIT lasts 60 s: each level's sockets are made in their own namespace right before they are counted.
-    log(`${fmt(n)} TIME_WAIT sockets`);
-    nodeInHost(lab, `s${n}`, 'make-time-wait.mjs', [n, 8_000]);
+    // TIME_WAIT lasts 60 s: each level's sockets are made in their own namespace right before they are counted. Above
+    // HELD_ABOVE they are ESTABLISHED connections held open instead: this machine makes TIME_WAIT at about 4,000 a
+    // second, so 250,000 of them would begin to expire before the last was made.
+    const held = n > HELD_ABOVE;
+    const state = held ? 'established' : 'timeWait';
+    log(`${fmt(n)} ${held ? 'ESTABLISHED' : 'TIME_WAIT'} sockets`);
+    const holders = held ? await holdSockets(lab.hosts[`s${n}`].location, n) : undefined;
+    if (!held) nodeInHost(lab, `s${n}`, 'make-time-wait.mjs', [n, 1_000]);
     if (SIZE.census.includes(n)) {
       const r = nodeInHost(lab, `s${n}`, 'census-timing.mjs', [SIZE.reps]);
-      census.push({ n, ...r });
+      census.push({ n, held, ...r });
       check(r.counts.netlink.source === 'netlink', `census at ${n}: netlink source, not ${r.counts.netlink.source}`);
       check(
-        r.counts['netlink, C'].timeWait === n &&
-          r.counts.netlink.timeWait === n &&
-          r.counts.proc.timeWait === n &&
-          r.counts['ss -s'].timeWait === n,
+        r.counts['netlink, C'][state] === n &&
+          r.counts.netlink[state] === n &&
+          r.counts.proc[state] === n &&
+          r.counts['ss -s'][state] === n,
         `census at ${n}: counts ${JSON.stringify(r.counts)}`,
       );
     }
@@ -156,43 +165,44 @@ async function censusAndSampler(out) {
           [SIZE.samplerSeconds],
           counting === 'js' ? { WAITLAB_CENSUS: 'netlink-js' } : {},
         );
-        sampler.push({ n, ...r });
+        sampler.push({ n, held, ...r });
         check(r.counting === counting, `sampler at ${n}: counted in ${r.counting}, not ${counting}`);
         check(r.sampler.samples > 0 && r.sampler.censuses > 0, `sampler at ${n}: no sample or census`);
       }
     }
+    holders?.stop();
   }
   await cleanups.pop()();
 
-  out.push('### Census: one census of N TIME_WAIT sockets', '');
+  out.push('### Census: one census of N sockets', '');
   out.push(
-    `Median of ${SIZE.reps} rounds, each a census through netlink sock_diag counted in C (native/census.c: the agent's census), one through netlink counted in JavaScript, and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). Every census counted exactly N TIME_WAIT sockets, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`,
+    `Median of ${SIZE.reps} rounds, each a census through netlink sock_diag counted in C (native/census.c: the agent's census), one through netlink counted in JavaScript, and one through /proc/net/tcp in a process that stays up (as the agent's sampler does), then \`ss -tan > /dev/null\` and \`ss -s\` each run as a whole process, in the namespace holding the sockets (bench/helpers/census-timing.mjs). N TIME_WAIT sockets (make-time-wait.mjs) up to ${fmt(HELD_ABOVE)}, N ESTABLISHED held open above it (held-sockets.mjs: TIME_WAIT expire after 60 s, before this machine has made 250,000). Every census counted exactly N sockets in that state, as \`ss -s\` did${failures.some((f) => f.startsWith('census')) ? ' (NOT: see the failures below)' : ''}.`,
     '',
   );
   out.push(
-    '| sockets | netlink, C census ms | netlink, JS census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | C / `ss -tan` | netlink JS / `ss -tan` | /proc / `ss -tan` | C / netlink JS |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| sockets | state | netlink, C census ms | netlink, JS census ms | /proc census ms | `ss -tan` ms | `ss -s` ms | C / `ss -tan` | netlink JS / `ss -tan` | /proc / `ss -tan` | C / netlink JS |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of census) {
     const m = c.medianMs;
     out.push(
-      `| ${fmt(c.n)} | ${fmt(m['netlink, C'], 1)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m['netlink, C'], m['ss -tan'])} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m['netlink, C'], m.netlink)} |`,
+      `| ${fmt(c.n)} | ${c.held ? 'ESTABLISHED' : 'TIME_WAIT'} | ${fmt(m['netlink, C'], 1)} | ${fmt(m.netlink, 1)} | ${fmt(m.proc, 1)} | ${fmt(m['ss -tan'], 1)} | ${fmt(m['ss -s'], 1)} | ${ratio(m['netlink, C'], m['ss -tan'])} | ${ratio(m.netlink, m['ss -tan'])} | ${ratio(m.proc, m['ss -tan'])} | ${ratio(m['netlink, C'], m.netlink)} |`,
     );
   }
   out.push('', '### Sampler at 10 Hz', '');
   out.push(
-    `The agent's sampler (cheap counters every tick, the census beside them, counted in C; then again with WAITLAB_CENSUS=netlink-js, counted in JavaScript) for ${SIZE.samplerSeconds} s in a namespace holding N TIME_WAIT sockets, then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`,
+    `The agent's sampler (cheap counters every tick, the census beside them, counted in C; then again with WAITLAB_CENSUS=netlink-js, counted in JavaScript) for ${SIZE.samplerSeconds} s in a namespace holding N sockets (as above: TIME_WAIT, or ESTABLISHED held open above ${fmt(HELD_ABOVE)}); the census within its share of a core (src/sampler/census-budget.ts: ${CENSUS_CPU_SHARE * 100}%), the counters at every tick; then \`ss -tan\` run every 100 ms for as long in the same namespace; CPU time of the sampler's process against that of the \`ss\` processes (bench/helpers/sampler-cpu.mjs).`,
     '',
   );
   out.push(
-    '| sockets | census source | counted in | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| sockets | state | census source | counted in | sampler CPU, % of a core | `ss -tan` at 10 Hz, % of a core | sampler / ss | samples | of which with a census | censuses / s | ticks without any sample |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of sampler) {
     const cpu = (100 * s.sampler.cpuSeconds) / s.sampler.wallSeconds;
     const ss = (100 * s.ss.cpuSeconds) / s.ss.wallSeconds;
     out.push(
-      `| ${fmt(s.n)} | ${s.source.source} | ${s.counting === 'c' ? 'C' : 'JavaScript'} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`,
+      `| ${fmt(s.n)} | ${s.held ? 'ESTABLISHED' : 'TIME_WAIT'} | ${s.source.source} | ${s.counting === 'c' ? 'C' : 'JavaScript'} | ${fmt(cpu, 1)} | ${fmt(ss, 1)} | ${ratio(cpu, ss)} | ${s.sampler.samples} | ${s.sampler.censuses} | ${fmt(s.sampler.censuses / s.sampler.wallSeconds, 1)} | ${s.sampler.skippedTicks} |`,
     );
   }
   out.push('');

@@ -5,11 +5,12 @@
 // each beside `ss -tan` at 10 Hz (bench/helpers/sampler-cpu.mjs). Run through `waitlab privileged` as root:
 //   node bin/waitlab.js privileged -- node bench/sampler-held.mjs [N ...] [--seconds S]
 // Prints JSON lines, one per N and counting, with sockstat inuse before and after. Bounded: holders exit after 180 s.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { defineScenario, resolvePlan } from '../dist/index.js';
 import { netnsDriver } from '../dist/lab/netns-driver.js';
+import { holdSockets } from './helpers/held-sockets.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -40,40 +41,10 @@ const plan = resolvePlan(
   {},
 );
 const lab = await netnsDriver.build(plan, () => undefined);
-const pairsPerHolder = Math.floor((Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' })) - 100) / 2);
 try {
   for (const n of levels) {
     const ns = lab.hosts[`s${n}`].location;
-    const holders = [];
-    for (let left = n / 2, base = 8080; left > 0; left -= pairsPerHolder, base += 10) {
-      holders.push(
-        spawn(
-          'ip',
-          [
-            'netns',
-            'exec',
-            ns,
-            process.execPath,
-            resolve(ROOT, 'bench/hold-connections.mjs'),
-            String(Math.min(left, pairsPerHolder)),
-            String(base),
-            '2',
-            '64',
-          ],
-          { stdio: ['ignore', 'pipe', 'inherit'] },
-        ),
-      );
-    }
-    await Promise.all(
-      holders.map(
-        (h) =>
-          new Promise((r, reject) => {
-            let out = '';
-            h.stdout.on('data', (d) => (out += d).includes('\n') && r(Number(out)));
-            h.on('exit', (code) => reject(new Error(`a holder exited (${code})`)));
-          }),
-      ),
-    );
+    const holders = await holdSockets(ns, n);
     const inuse = () =>
       Number(
         /TCP: inuse (\d+)/.exec(
@@ -96,7 +67,7 @@ try {
         `${JSON.stringify({ sockets: n, inuseBefore: before, inuseAfter: inuse(), loadavg1: Number(load), counting: r.counting, samplerPctCore: pct(r.sampler), ssPctCore: pct(r.ss), samples: r.sampler.samples, withCensus: r.sampler.censuses, skippedTicks: r.sampler.skippedTicks })}\n`,
       );
     }
-    for (const h of holders) h.kill('SIGTERM');
+    holders.stop();
   }
 } finally {
   await lab.teardown();

@@ -26,7 +26,12 @@ static int read_dump(int fd, uint32_t seq, uint16_t type, diag_record_fn on_reco
     int len = (int)n;
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != seq) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return 0;
+      if (h->nlmsg_type == NLMSG_DONE) {
+        // A dump that failed partway ends with DONE whose payload is the negative errno (netlink_dump_done).
+        int status = 0;
+        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof status)) memcpy(&status, NLMSG_DATA(h), sizeof status);
+        return status < 0 ? -status : 0;
+      }
       if (h->nlmsg_type == NLMSG_ERROR) {
         const struct nlmsgerr *e = NLMSG_DATA(h);
         // ENOENT here: no diag handler for this family (tcp_diag not loaded and not loadable in a container).

@@ -29,11 +29,19 @@ const timed = async (name, f) => {
 for (let r = 0; r < reps; r++) {
   for (const [name, [rows, taker]] of Object.entries(takers)) {
     const census = await timed(name, () => taker.takeFrom(rows));
-    counts[name] = { source: rows.name, sockets: census.sockets, timeWait: census.total.TIME_WAIT ?? 0 };
+    counts[name] = {
+      source: rows.name,
+      sockets: census.sockets,
+      timeWait: census.total.TIME_WAIT ?? 0,
+      established: census.total.ESTABLISHED ?? 0,
+    };
   }
   await timed('ss -tan', () => spawnSync('ss', ['-tan'], { stdio: ['ignore', 'ignore', 'inherit'] }));
   const ss = await timed('ss -s', () => spawnSync('ss', ['-s'], { encoding: 'utf8' }));
-  counts['ss -s'] = { timeWait: Number(/timewait (\d+)/.exec(ss.stdout)?.[1] ?? NaN) };
+  counts['ss -s'] = {
+    timeWait: Number(/timewait (\d+)/.exec(ss.stdout)?.[1] ?? NaN),
+    established: Number(/estab (\d+)/.exec(ss.stdout)?.[1] ?? NaN),
+  };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 process.stdout.write(

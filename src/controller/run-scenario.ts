@@ -151,14 +151,32 @@ class Run {
 
   /** When progress was last given: at most every PROGRESS_EVERY_MS, whatever the events' rate. */
   private progressAt = -Infinity;
+  /** The call held back by the limit, made when its window ends: the last events' counts are never dropped. */
+  private progressLater: NodeJS.Timeout | undefined;
+
+  /** The call held back, if one is, made now: no progress comes after the agents have stopped. */
+  flushProgress(): void {
+    if (!this.progressLater) return;
+    clearTimeout(this.progressLater);
+    this.progressLater = undefined;
+    this.progressAt = -Infinity;
+    this.progress();
+  }
 
   private progress(): void {
-    if (!this.options.onProgress) return;
+    if (!this.options.onProgress || this.progressLater) return;
     // Each call walks every host and actor: per event, a lab of 200 hosts sampled at 10 Hz spent most of the
     // controller's time here, and the agents' events queued behind it (a finish came 13 s late).
-    const now = performance.now();
-    if (now - this.progressAt < PROGRESS_EVERY_MS) return;
-    this.progressAt = now;
+    const wait = this.progressAt + PROGRESS_EVERY_MS - performance.now();
+    if (wait > 0) {
+      this.progressLater = setTimeout(() => {
+        this.progressLater = undefined;
+        this.progress();
+      }, wait);
+      this.progressLater.unref();
+      return;
+    }
+    this.progressAt = performance.now();
     this.options.onProgress({
       elapsedMs: epochNow() - this.t0,
       phase: this.phase,
@@ -326,6 +344,7 @@ export async function runScenario(plan: Plan, options: RunOptions = {}): Promise
   const stopFailure = await stopAgents(run);
   failure ??= stopFailure;
   failure ??= run.failure;
+  run.flushProgress();
   run.phase = 'teardown';
   try {
     await run.lab?.teardown();

@@ -18,7 +18,7 @@ export interface RunControls {
   readonly signal?: AbortSignal;
   /** Also print the run's log on stderr. */
   readonly verbose?: boolean;
-  /** Every host's sample and actor's stats as they arrive (one run; each run of a comparison). */
+  /** Every host's latest sample and actor's stats as they arrive, at most every 100 ms and once more when the agents stop (one run; each run of a comparison). */
   readonly onProgress?: (progress: Progress) => void;
   /** A comparison's run has finished: its place (from 1), its label and its report. */
   readonly onRun?: (index: number, label: string, report: Report) => void;

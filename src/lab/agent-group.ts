@@ -98,6 +98,14 @@ export class AgentGroup {
     if (this.channels.has(host)) throw new Error(`host ${host} already has an agent in this group`);
     const channel = new HostChannel(host, (msg) => this.send(msg));
     this.channels.set(host, channel);
+    // The group starts while the lab is built: one that died before its hosts were attached ends each as it comes.
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      process.nextTick(() => {
+        if (this.stderrTail) channel.stderr.write(this.stderrTail);
+        channel.exit(this.child.exitCode, this.child.signalCode);
+      });
+      return channel;
+    }
     this.send({ host, attach: namespace });
     return channel;
   }

@@ -8,67 +8,102 @@
 // The kernel sizes two defaults of a new namespace from its table (tcp_sk_init): tcp_max_tw_buckets = buckets / 2
 // and tcp_max_syn_backlog = max(128, buckets / 128). A host with a table of its own is given the values a namespace
 // sharing the machine's table gets (read from the bridge namespace, which shares it), so the kernel behaves as it
-// would on the machine, unless the plan sets them.
+// would on the machine, unless the plan sets them. No other net sysctl of a new namespace depends on the table.
 import { readFileSync } from 'node:fs';
 import { run } from '../core/command.ts';
+import { findExecutable } from '../core/executable-lookup.ts';
+import type { HostPlan } from '../core/plan.ts';
 
 /** The defaults a namespace sharing the machine's table gets, which a host with its own table would not. */
 export const TABLE_SIZED_DEFAULTS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_max_syn_backlog'] as const;
 
 const SMALLEST = 1024;
 const LARGEST = 65536;
+const PORT_RANGE = 'net.ipv4.ip_local_port_range';
 
-/** The machine's established hash size (a namespace that shares it reads it negative), or undefined before 6.1. */
-export function machineTableSize(read = (path: string) => readFileSync(path, 'latin1')): number | undefined {
+/** Whether this kernel gives a new namespace a table of its own (6.1+: tcp_child_ehash_entries exists). */
+export function ownTablesSupported(exists = (path: string) => readable(path)): boolean {
+  return exists('/proc/sys/net/ipv4/tcp_child_ehash_entries');
+}
+
+function readable(path: string): boolean {
   try {
-    const n = Math.abs(Number(read('/proc/sys/net/ipv4/tcp_ehash_entries').trim()));
-    return Number.isInteger(n) && n > 0 ? n : undefined;
+    readFileSync(path);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
+/** How many local ports an ip_local_port_range value holds ("32768 60999" holds 28,232). */
+export function portRangeSize(range: string): number | undefined {
+  const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(range);
+  if (!m) return undefined;
+  const [lo, hi] = [Number(m[1]), Number(m[2])];
+  return hi >= lo ? hi - lo + 1 : undefined;
+}
+
 /**
- * Buckets per host: the machine's table shared out among the lab's hosts (a power of two, as the kernel rounds it),
- * so that the lab's tables together hold about as many buckets as the machine's one and a socket lookup walks
- * chains as long as it would there; at least 1,024, at most 65,536 (a census walks every bucket, 10 ns each here).
+ * Buckets for a host that may use `ports` local ports: a host's own connections toward one destination are bounded by
+ * its port range, so a table of as many buckets keeps chains as short as the machine's table would (connect() probes
+ * the table for every port it tries, and every arriving segment looks its socket up there), rounded up to a power of
+ * two as the kernel rounds it, 1,024 to 65,536 (a census walks every bucket, about 10 ns each here).
  */
-export function hostTableSize(machine: number, hosts: number): number {
-  const share = Math.floor(machine / Math.max(1, hosts));
+export function hostTableSize(ports: number): number {
   let size = SMALLEST;
-  while (size * 2 <= share && size < LARGEST) size *= 2;
+  while (size < ports && size < LARGEST) size *= 2;
   return size;
 }
 
 export interface HostTables {
-  /** Buckets of each host's own table. */
-  readonly buckets: number;
+  /** Buckets of each host's own table, by host name. */
+  readonly buckets: Readonly<Record<string, number>>;
   /** The table-sized defaults a shared namespace has here, to be written into every host. */
   readonly defaults: Readonly<Record<string, string>>;
 }
 
-/**
- * Sets the bridge namespace's tcp_child_ehash_entries and reads the defaults a shared namespace has. undefined
- * where the kernel has no such sysctl (before 6.1) or refuses it: the hosts then share the machine's table.
- */
-export async function prepareHostTables(bridgeNamespace: string, hosts: number): Promise<HostTables | undefined> {
-  const machine = machineTableSize();
-  if (machine === undefined) return undefined;
-  const buckets = hostTableSize(machine, hosts);
+async function bridgeSysctls(bridgeNamespace: string, args: readonly string[]): Promise<string | undefined> {
+  const sysctl = findExecutable('sysctl');
+  if (!sysctl) return undefined;
   // sysctl writes a name=value argument and reads a bare name, in one process inside the bridge namespace.
-  const out = await run('ip', [
-    'netns',
-    'exec',
-    bridgeNamespace,
-    'sysctl',
-    `net.ipv4.tcp_child_ehash_entries=${buckets}`,
-    ...TABLE_SIZED_DEFAULTS,
-  ]).catch(() => undefined);
+  return run('ip', ['netns', 'exec', bridgeNamespace, sysctl, ...args]).catch(() => undefined);
+}
+
+/**
+ * Each host's table size, and the defaults a shared namespace has (read in the bridge namespace, which shares the
+ * machine's table). undefined where the kernel has no tables of their own (before 6.1), nsenter or sysctl is not
+ * here, or the bridge namespace refuses the sysctl: the hosts then share the machine's table.
+ */
+export async function planHostTables(
+  bridgeNamespace: string,
+  hosts: Readonly<Record<string, HostPlan>>,
+): Promise<HostTables | undefined> {
+  if (!ownTablesSupported() || !findExecutable('nsenter')) return undefined;
+  const out = await bridgeSysctls(bridgeNamespace, ['-e', PORT_RANGE, ...TABLE_SIZED_DEFAULTS]);
   if (out === undefined) return undefined;
-  const defaults: Record<string, string> = {};
+  const read: Record<string, string> = {};
   for (const line of out.split('\n')) {
-    const m = /^(net\.[a-z0-9_.]+) = (\d+)$/.exec(line.trim());
-    if (m && (TABLE_SIZED_DEFAULTS as readonly string[]).includes(m[1]!)) defaults[m[1]!] = m[2]!;
+    const m = /^(net\.[a-z0-9_.]+) = (.+)$/.exec(line.trim());
+    if (m) read[m[1]!] = m[2]!.replace(/\s+/g, ' ');
   }
-  return Object.keys(defaults).length === TABLE_SIZED_DEFAULTS.length ? { buckets, defaults } : undefined;
+  const fresh = portRangeSize(read[PORT_RANGE] ?? '');
+  if (fresh === undefined || TABLE_SIZED_DEFAULTS.some((name) => !/^\d+$/.test(read[name] ?? ''))) return undefined;
+  const buckets: Record<string, number> = {};
+  for (const [name, hp] of Object.entries(hosts)) {
+    const planned = hp.sysctls[PORT_RANGE];
+    buckets[name] = hostTableSize((planned === undefined ? undefined : portRangeSize(planned)) ?? fresh);
+  }
+  return { buckets, defaults: Object.fromEntries(TABLE_SIZED_DEFAULTS.map((name) => [name, read[name]!])) };
+}
+
+/** Sets the bridge namespace's tcp_child_ehash_entries: the namespaces created from it next get tables this size. */
+export async function setChildTableSize(bridgeNamespace: string, buckets: number): Promise<boolean> {
+  return (await bridgeSysctls(bridgeNamespace, ['-q', `net.ipv4.tcp_child_ehash_entries=${buckets}`])) !== undefined;
+}
+
+/** Hosts by the size of table they get, each size once. */
+export function hostsByTableSize(buckets: Readonly<Record<string, number>>): Map<number, string[]> {
+  const bySize = new Map<number, string[]>();
+  for (const [host, size] of Object.entries(buckets)) bySize.set(size, [...(bySize.get(size) ?? []), host]);
+  return bySize;
 }

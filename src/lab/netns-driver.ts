@@ -14,11 +14,11 @@ import { hasTool, installHint } from '../core/system-tools.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
 import { currentPrivilege, missingForLab, prepareUserNamespace, reexecInUserNamespace } from './privilege.ts';
 import { processStartTime, reapStaleLabs, removeOwner, writeOwner } from './stale-labs.ts';
-import { ipBatch } from './ip-batch.ts';
+import { ipBatch, type IpCommand } from './ip-batch.ts';
 import { DEFAULT_NETWORK, hostInterfaces, netnsBatches } from './netns-batches.ts';
 import { removeNamespaces } from './namespace-removal.ts';
 import { configureHosts, hostConfigurator } from './host-configuration.ts';
-import { prepareHostTables } from './host-hash-tables.ts';
+import { hostsByTableSize, planHostTables, setChildTableSize, type HostTables } from './host-hash-tables.ts';
 import { AgentGroup } from './agent-group.ts';
 import { assignGroups, groupCount } from './groupable-hosts.ts';
 
@@ -65,6 +65,35 @@ function captureRefusal(plan: Plan): string[] {
         '--capture needs root: tcpdump changes its user before capturing, and the user namespace of a rootless lab denies setgroups; run as root (sudo)',
       ]
     : [];
+}
+
+/**
+ * Adds the hosts' namespaces: from the bridge namespace, each with a TCP table of its own sized for it (hosts of one
+ * size in one batch), or from the machine's where the kernel or this machine cannot (host-hash-tables.ts).
+ */
+async function makeHostNamespaces(
+  bridgeNs: string,
+  plan: Plan,
+  hosts: Readonly<Record<string, LabHost>>,
+  adds: readonly IpCommand[],
+): Promise<HostTables | undefined> {
+  const addOf = new Map(Object.values(hosts).map((h, k) => [h.name, adds[k]!]));
+  const tables = await planHostTables(bridgeNs, plan.hosts);
+  const sizes = tables ? [...hostsByTableSize(tables.buckets)] : [];
+  // A bridge namespace that refuses the sysctl (a user namespace may) leaves every host on the machine's table.
+  if (!tables || !(await setChildTableSize(bridgeNs, sizes[0]![0]))) {
+    await ipBatch([...addOf.values()]);
+    return undefined;
+  }
+  for (const [k, [size, names]] of sizes.entries()) {
+    if (k > 0 && !(await setChildTableSize(bridgeNs, size)))
+      throw new WaitlabError(`the lab's bridge namespace refused tcp_child_ehash_entries=${size}`);
+    await ipBatch(
+      names.map((n) => addOf.get(n)!),
+      { netns: bridgeNs, enter: 'nsenter' },
+    );
+  }
+  return tables;
 }
 
 export const netnsDriver: LabDriver = {
@@ -191,8 +220,7 @@ export const netnsDriver: LabDriver = {
       await ipBatch(batches.bridgeNamespace);
       // Node and its modules load in the group processes (a few hundred ms each) while the hosts are made.
       startGroups();
-      const tables = await prepareHostTables(bridgeNs, Object.keys(hosts).length);
-      await ipBatch(batches.hostNamespaces, tables ? { netns: bridgeNs, enter: 'nsenter' } : undefined);
+      const tables = await makeHostNamespaces(bridgeNs, plan, hosts, batches.hostNamespaces);
       log('host hash tables', tables ? { buckets: tables.buckets } : { shared: "the machine's" });
       await ipBatch(batches.bridge, bridgeNs);
       const configurator = hostConfigurator();

@@ -32,7 +32,7 @@ const SOURCE_NAMES: Record<string, string> = {
 function censusSentence(name: string, h: Report['hosts'][string]): string {
   const c = h.census!;
   const source = `${SOURCE_NAMES[c.source] ?? c.source}${c.refused ? ` (netlink not used: ${c.refused})` : ''}`;
-  return `Census on ${name}: ${source}; ${num(c.taken)} censuses (${num(c.perSecond)}/s, mean ${num(c.meanMs)} ms, max ${num(c.maxMs)} ms); ${num(c.skipped)} of ${num(h.samples)} samples without a census (the previous one still running); ${num(h.skippedTicks)} ticks without any sample.`;
+  return `Census on ${name}: ${source}; ${num(c.taken)} censuses (${num(c.perSecond)}/s, mean ${num(c.meanMs)} ms, max ${num(c.maxMs)} ms); ${num(c.skipped)} of ${num(h.samples)} samples without a census (the previous one still running, or the census held to its share of a core); ${num(h.skippedTicks)} ticks without any sample.`;
 }
 
 export function summarySections(r: Report): Section[] {

@@ -3,7 +3,7 @@
 import { read, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { openProcNetIn, type ProcNetTable } from './netns-files.ts';
+import { openProcNetIn, openProcNetTablesIn, type ProcNetTable } from './netns-files.ts';
 
 const readFd = promisify(read);
 
@@ -113,12 +113,32 @@ export const PROC_NET: ProcNetFiles = {
 };
 
 /** A lab host's files, for an agent that serves it from outside its namespace. */
+const COUNTER_TABLES: readonly ProcNetTable[] = ['sockstat', 'netstat', 'snmp'];
+
+/** One set of files per namespace in this process: the agent's counters and its sampler read the same fds. */
+const inNamespaces = new Map<string, ProcNetFiles>();
+
 export function procNetIn(namespace: string): ProcNetFiles {
-  return {
+  const known = inNamespaces.get(namespace);
+  if (known) return known;
+  // The three counter tables are opened together, by one thread that enters the namespace once, at the first read.
+  let counters: (number | Error)[] | undefined;
+  const counter = (table: ProcNetTable) => {
+    const opened = () => {
+      counters ??= openProcNetTablesIn(namespace, COUNTER_TABLES);
+      const fd = counters[COUNTER_TABLES.indexOf(table)]!;
+      if (fd instanceof Error) throw fd;
+      return fd;
+    };
+    return new ProcFile(`/proc/thread-self/net/${table} of ${namespace}`, false, opened, true, firstSize(table));
+  };
+  const files: ProcNetFiles = {
     tcp: ProcFile.inNamespace(namespace, 'tcp', true),
     tcp6: ProcFile.inNamespace(namespace, 'tcp6', true),
-    sockstat: ProcFile.inNamespace(namespace, 'sockstat'),
-    netstat: ProcFile.inNamespace(namespace, 'netstat'),
-    snmp: ProcFile.inNamespace(namespace, 'snmp'),
+    sockstat: counter('sockstat'),
+    netstat: counter('netstat'),
+    snmp: counter('snmp'),
   };
+  inNamespaces.set(namespace, files);
+  return files;
 }

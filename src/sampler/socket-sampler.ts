@@ -1,7 +1,7 @@
 // Per-host sampler: runs inside the host's network namespace (in its agent), so /proc/net/* and netlink are that host's.
 // Every tick reads the cheap counters (sockstat, TcpExt, Tcp: a few ms at any socket count); the full census runs
-// beside them as often as it can: one at a time, started at a tick when none is running. A tick whose census is
-// still running gets a sample without one, and the report counts those.
+// beside them as often as it can within its CPU budget (census-budget.ts): one at a time, started at a tick when none
+// is running and the budget allows. A tick without one gets a sample without a census, and the report counts those.
 import { performance } from 'node:perf_hooks';
 import { FallbackRows, type CensusSourceChoice } from './census-source.ts';
 import { readConntrack } from './conntrack-stats.ts';
@@ -11,6 +11,7 @@ import type { TcpCensus } from './proc-net-tcp.ts';
 import { CensusCounter, type CensusCounting } from './census-counter.ts';
 import type { CensusSource } from './socket-rows.ts';
 import { TickLoop } from './tick-loop.ts';
+import { CensusBudget } from './census-budget.ts';
 
 /**
  * When a sample's time is taken: once its last read returned. Everything a sample holds was read at or before
@@ -63,6 +64,7 @@ export class SocketSampler {
   private ended: CensusPart | undefined;
   /** Why the last census failed: thrown by the next tick, so no failure passes unseen. */
   private failure: unknown;
+  private readonly budget = new CensusBudget();
 
   /**
    * serverPorts: the ports this host's server actors listen on, so that their sockets count as the server side
@@ -104,12 +106,9 @@ export class SocketSampler {
       const rows = await this.source();
       const { census, source } = await this.counter.take(rows);
       const { sockets, repeats, ...tcp } = census;
-      this.ended = {
-        tcp,
-        sockets,
-        repeats,
-        census: { source, ms: Math.round((performance.now() - started) * 10) / 10 },
-      };
+      const ms = performance.now() - started;
+      this.budget.ended(started, ms);
+      this.ended = { tcp, sockets, repeats, census: { source, ms: Math.round(ms * 10) / 10 } };
     })();
     this.running = run.catch((err: unknown) => void (this.failure = err)).finally(() => (this.running = undefined));
     return this.running;
@@ -138,7 +137,7 @@ export class SocketSampler {
   }
 
   private async onTick(skipped: number): Promise<void> {
-    const census = this.running ? undefined : this.startCensus();
+    const census = this.running || !this.budget.mayStart(performance.now()) ? undefined : this.startCensus();
     const cheap = await this.cheap();
     // A census started at this tick may end in time for this tick's sample: wait for it until the next tick is due.
     if (census)

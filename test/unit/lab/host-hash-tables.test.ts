@@ -1,26 +1,38 @@
-// A lab host's own TCP hash table is the machine's shared out among the hosts, a power of two within bounds.
+// A lab host's own TCP hash table is sized for the local ports it may use, a power of two within bounds.
 import { describe, expect, it } from 'vitest';
-import { hostTableSize, machineTableSize } from '../../../src/lab/host-hash-tables.ts';
+import {
+  hostsByTableSize,
+  hostTableSize,
+  ownTablesSupported,
+  portRangeSize,
+} from '../../../src/lab/host-hash-tables.ts';
 
 describe('host hash tables', () => {
-  it("shares the machine's buckets among the hosts, rounded down to a power of two, 1,024 to 65,536", () => {
-    expect(hostTableSize(262144, 1)).toBe(65536);
-    expect(hostTableSize(262144, 4)).toBe(65536);
-    expect(hostTableSize(262144, 8)).toBe(32768);
-    expect(hostTableSize(262144, 64)).toBe(4096);
-    expect(hostTableSize(262144, 100)).toBe(2048);
-    expect(hostTableSize(262144, 200)).toBe(1024);
-    expect(hostTableSize(262144, 1000)).toBe(1024);
-    expect(hostTableSize(8192, 3)).toBe(2048);
+  it("sizes a host's table to its port range, rounded up to a power of two, 1,024 to 65,536", () => {
+    expect(hostTableSize(20)).toBe(1024);
+    expect(hostTableSize(1000)).toBe(1024);
+    expect(hostTableSize(1025)).toBe(2048);
+    expect(hostTableSize(28232)).toBe(32768);
+    expect(hostTableSize(64512)).toBe(65536);
+    expect(hostTableSize(1_000_000)).toBe(65536);
   });
 
-  it("reads the machine's size whether its namespace owns the table or shares it, and nothing before 6.1", () => {
-    expect(machineTableSize(() => '262144\n')).toBe(262144);
-    expect(machineTableSize(() => '-262144\n')).toBe(262144);
-    expect(
-      machineTableSize(() => {
-        throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-      }),
-    ).toBeUndefined();
+  it('reads a port range as the kernel writes it, and refuses what is not one', () => {
+    expect(portRangeSize('32768\t60999')).toBe(28232);
+    expect(portRangeSize('40000 40999')).toBe(1000);
+    expect(portRangeSize('40000 39999')).toBeUndefined();
+    expect(portRangeSize('40000')).toBeUndefined();
+  });
+
+  it('creates the hosts of one size together, each size once', () => {
+    expect([...hostsByTableSize({ a: 1024, b: 32768, c: 1024 })]).toEqual([
+      [1024, ['a', 'c']],
+      [32768, ['b']],
+    ]);
+  });
+
+  it('knows a kernel without tables of their own by the missing sysctl', () => {
+    expect(ownTablesSupported(() => false)).toBe(false);
+    expect(ownTablesSupported(() => true)).toBe(true);
   });
 });
