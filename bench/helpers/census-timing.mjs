@@ -34,6 +34,8 @@ for (let r = 0; r < reps; r++) {
       sockets: census.sockets,
       timeWait: census.total.TIME_WAIT ?? 0,
       established: census.total.ESTABLISHED ?? 0,
+      // Every socket but the listeners: a held connection can wait in SYN_RECV (the accept queue full) on its server side.
+      connections: census.sockets - (census.total.LISTEN ?? 0),
     };
   }
   await timed('ss -tan', () => spawnSync('ss', ['-tan'], { stdio: ['ignore', 'ignore', 'inherit'] }));

@@ -10,7 +10,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export async function holdSockets(namespace, n) {
   const pairsPerHolder = Math.floor((Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' })) - 100) / 2);
   const holders = [];
-  for (let left = n / 2, base = 8080; left > 0; left -= pairsPerHolder, base += 10) {
+  // Listening ports below 1024: a host whose ip_local_port_range starts at 1024 gives the first holder's connections
+  // ports that a later holder's listener would otherwise find taken (EADDRINUSE).
+  for (let left = n / 2, base = 200; left > 0; left -= pairsPerHolder, base += 10) {
     holders.push(
       spawn(
         'ip',

@@ -34,7 +34,9 @@ export interface LatencySummary {
 
 /** Latency percentiles in ms from a histogram of µs. */
 export function latencySummary(h: hdr.Histogram): LatencySummary {
-  const p = (q: number) => (h.totalCount ? h.getValueAtPercentile(q) / 1000 : null);
+  // hdr gives a percentile as the top of its value's bucket, which can pass the largest value recorded (p99 8,302.6
+  // ms beside a max of 8,298.5): no percentile is shown above the max.
+  const p = (q: number) => (h.totalCount ? Math.min(h.getValueAtPercentile(q), h.maxValue) / 1000 : null);
   return {
     p50: p(50),
     p90: p(90),
@@ -82,11 +84,12 @@ export function latencySummaryOfPairs(pairs: Float64Array): LatencySummary {
     while (found.length < wanted.length && running >= wanted[found.length]!)
       found.push(shape.highestEquivalentValue(value));
   }
+  const max = pairs[pairs.length - 2]!;
   return {
-    p50: found[0]! / 1000,
-    p90: found[1]! / 1000,
-    p99: found[2]! / 1000,
-    max: pairs[pairs.length - 2]! / 1000,
+    p50: Math.min(found[0]!, max) / 1000,
+    p90: Math.min(found[1]!, max) / 1000,
+    p99: Math.min(found[2]!, max) / 1000,
+    max: max / 1000,
     mean: sum / total / 1000,
     count: total,
   };

@@ -205,9 +205,12 @@ async function buildLab(run: Run, driver: LabDriver): Promise<void> {
     throw new LabUnavailableError(
       `the ${driver.name} lab cannot be built here:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
     );
-  run.lab = await run.step(driver.build(run.plan, (msg, data) => run.logger.info(data ?? {}, msg)));
+  const started = performance.now();
+  run.lab = await run.step(
+    driver.build(run.plan, (msg, data) => run.logger.info(data ?? {}, msg), { agentsSoon: true }),
+  );
   run.t0 = epochNow();
-  run.logger.info({ lab: run.lab.id, hosts: run.lab.hosts }, 'lab built');
+  run.logger.info({ lab: run.lab.id, hosts: run.lab.hosts, ms: Math.round(performance.now() - started) }, 'lab built');
 }
 
 /** One agent per host, each given its host and actors; checks that every sysctl reads back as planned. */
@@ -220,7 +223,8 @@ async function startAgents(run: Run): Promise<void> {
     );
   }
   const hellos = await run.all((a) => a.waitFor('hello', DEFAULTS.agentReadyTimeoutMs));
-  run.logger.info({ agents: run.agents.length }, 'agents said hello');
+  // Hosts, not processes: an agent of many hosts says hello for each of its hosts.
+  run.logger.info({ hosts: run.agents.length, msSinceLabBuilt: Math.round(epochNow() - run.t0) }, 'agents said hello');
   if (lab!.addressesFromAgents) {
     const moves = learnedAddresses(plan, Object.fromEntries(run.agents.map((a, i) => [a.host, hellos[i]!.addresses])));
     run.plan = relocatePlan(plan, moves);
@@ -250,7 +254,7 @@ async function startAgents(run: Run): Promise<void> {
     }
   });
   if (problems.length) throw new LabCommandError(['sysctl read-back'], null, problems.join('; '));
-  run.logger.info('agents ready');
+  run.logger.info({ msSinceLabBuilt: Math.round(epochNow() - run.t0) }, 'agents ready');
 }
 
 /** Servers first, then the load until every load actor is done, then the tail; every host's end counters before anything closes. */

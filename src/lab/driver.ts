@@ -57,6 +57,10 @@ export interface Lab {
 
 export type LabLog = (msg: string, data?: Record<string, unknown>) => void;
 
+export interface BuildOptions {
+  readonly agentsSoon?: boolean;
+}
+
 export interface LabDriver {
   readonly name: string;
   readonly describe: string;
@@ -72,5 +76,9 @@ export interface LabDriver {
   withPrivileges(argv: readonly string[]): Promise<number | undefined>;
   /** Removes what runs killed without a teardown left behind, never a live run's; resolves with what it removed. */
   reap(): Promise<string[]>;
-  build(plan: Plan, log: LabLog): Promise<Lab>;
+  /**
+   * options.agentsSoon: the caller will start an agent for every host right after (the controller does): a driver
+   * may start the agents' processes while it builds, so that Node loads beside the host setup.
+   */
+  build(plan: Plan, log: LabLog, options?: BuildOptions): Promise<Lab>;
 }

@@ -1,18 +1,20 @@
 // Each lab host gets a TCP hash table of its own (net.ipv4.tcp_child_ehash_entries, Linux 6.1+). Without one, every
 // namespace shares the machine's established hash (262,144 buckets here), and a sock_diag dump walks all of it,
-// every bucket and every socket of every namespace, to find the few of its own: an empty host's census cost 2.4 ms
-// with nothing else on the machine and 16 ms beside 31,000 TIME_WAIT of another host, so a lab of 200 hosts
-// sampled at 10 Hz could not keep up. The sysctl is read from the namespace that creates the child, so it is set in
+// every bucket and every socket of every namespace, to find the few of its own: an empty host's census cost 4.7 ms
+// with nothing else on the machine and 16.8 ms beside 31,000 TIME_WAIT of another host, so a lab of 200 hosts
+// sampled at 10 Hz could not keep up (a 4,096-bucket table of its own: 0.07 ms a dump). The sysctl is read from the namespace that creates the child, so it is set in
 // the lab's own bridge namespace and the hosts are created from there; the machine's is never touched.
 //
 // The kernel sizes two defaults of a new namespace from its table (tcp_sk_init): tcp_max_tw_buckets = buckets / 2
 // and tcp_max_syn_backlog = max(128, buckets / 128). A host with a table of its own is given the values a namespace
 // sharing the machine's table gets (read from the bridge namespace, which shares it), so the kernel behaves as it
 // would on the machine, unless the plan sets them. No other net sysctl of a new namespace depends on the table.
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { run } from '../core/command.ts';
 import { findExecutable } from '../core/executable-lookup.ts';
 import type { HostPlan } from '../core/plan.ts';
+import { sysctlPath } from '../plan/sysctl-check.ts';
+import { openSysctlFileIn, readWholeFd } from '../sampler/netns-files.ts';
 
 /** The defaults a namespace sharing the machine's table gets, which a host with its own table would not. */
 export const TABLE_SIZED_DEFAULTS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_max_syn_backlog'] as const;
@@ -20,6 +22,8 @@ export const TABLE_SIZED_DEFAULTS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tc
 const SMALLEST = 1024;
 const LARGEST = 65536;
 const PORT_RANGE = 'net.ipv4.ip_local_port_range';
+/** A new namespace's ip_local_port_range, 32768-60999 (inet_init_net), whatever the machine's own is. */
+const FRESH_PORTS = 60999 - 32768 + 1;
 
 /** Whether this kernel gives a new namespace a table of its own (6.1+: tcp_child_ehash_entries exists). */
 export function ownTablesSupported(exists = (path: string) => readable(path)): boolean {
@@ -44,14 +48,16 @@ export function portRangeSize(range: string): number | undefined {
 }
 
 /**
- * Buckets for a host that may use `ports` local ports: a host's own connections toward one destination are bounded by
- * its port range, so a table of as many buckets keeps chains as short as the machine's table would (connect() probes
- * the table for every port it tries, and every arriving segment looks its socket up there), rounded up to a power of
- * two as the kernel rounds it, 1,024 to 65,536 (a census walks every bucket, about 10 ns each here).
+ * Buckets for a host that may use `ports` local ports: a quarter as many, rounded up to a power of two as the kernel
+ * rounds it, 1,024 to 65,536. A host's own connections toward one destination are bounded by its port range, so its
+ * chains stay at four sockets or fewer however many it holds toward one peer (connect() probes the table for every
+ * port it tries; every arriving segment looks its socket up there); a census walks every bucket (about 10 ns each
+ * here) and the kernel zeroes the table when the namespace is made: 8,192 buckets (64 KiB) for a new namespace's
+ * range, 1,024 for a range of up to 4,096 ports.
  */
 export function hostTableSize(ports: number): number {
   let size = SMALLEST;
-  while (size < ports && size < LARGEST) size *= 2;
+  while (size * 4 < ports && size < LARGEST) size *= 2;
   return size;
 }
 
@@ -62,11 +68,51 @@ export interface HostTables {
   readonly defaults: Readonly<Record<string, string>>;
 }
 
-async function bridgeSysctls(bridgeNamespace: string, args: readonly string[]): Promise<string | undefined> {
+/**
+ * Reads or writes net sysctls of the bridge namespace from this process, through the addon that opens files on a
+ * thread that entered it (0.2 ms), else through `ip netns exec ... sysctl` (a process, 10-15 ms on a busy 2-core
+ * machine). `values`: name to value to write, or undefined to read. The values read by name; undefined if refused.
+ */
+async function bridgeSysctls(
+  bridgeNamespace: string,
+  values: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, string> | undefined> {
+  const names = Object.keys(values);
+  try {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      const value = values[name];
+      const fd = openSysctlFileIn(bridgeNamespace, sysctlPath(name), value !== undefined);
+      try {
+        if (value === undefined) out[name] = readWholeFd(fd).trim().replace(/\s+/g, ' ');
+        else writeSync(fd, `${value}\n`);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return out;
+  } catch (err) {
+    // Only an addon that is not built (no C compiler at install) turns to the sysctl process; a refusal is final.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_DLOPEN_FAILED') return undefined;
+  }
   const sysctl = findExecutable('sysctl');
   if (!sysctl) return undefined;
   // sysctl writes a name=value argument and reads a bare name, in one process inside the bridge namespace.
-  return run('ip', ['netns', 'exec', bridgeNamespace, sysctl, ...args]).catch(() => undefined);
+  const text = await run('ip', [
+    'netns',
+    'exec',
+    bridgeNamespace,
+    sysctl,
+    ...names.map((n) => (values[n] === undefined ? n : `${n}=${values[n]}`)),
+  ]).catch(() => undefined);
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(net\.[a-z0-9_.]+) = (.+)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/\s+/g, ' ');
+  }
+  return out;
 }
 
 /**
@@ -79,26 +125,24 @@ export async function planHostTables(
   hosts: Readonly<Record<string, HostPlan>>,
 ): Promise<HostTables | undefined> {
   if (!ownTablesSupported() || !findExecutable('nsenter')) return undefined;
-  const out = await bridgeSysctls(bridgeNamespace, ['-e', PORT_RANGE, ...TABLE_SIZED_DEFAULTS]);
-  if (out === undefined) return undefined;
-  const read: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const m = /^(net\.[a-z0-9_.]+) = (.+)$/.exec(line.trim());
-    if (m) read[m[1]!] = m[2]!.replace(/\s+/g, ' ');
-  }
-  const fresh = portRangeSize(read[PORT_RANGE] ?? '');
-  if (fresh === undefined || TABLE_SIZED_DEFAULTS.some((name) => !/^\d+$/.test(read[name] ?? ''))) return undefined;
+  const read = await bridgeSysctls(
+    bridgeNamespace,
+    Object.fromEntries(TABLE_SIZED_DEFAULTS.map((n) => [n, undefined])),
+  );
+  if (read === undefined) return undefined;
+  if (TABLE_SIZED_DEFAULTS.some((name) => !/^\d+$/.test(read[name] ?? ''))) return undefined;
   const buckets: Record<string, number> = {};
   for (const [name, hp] of Object.entries(hosts)) {
     const planned = hp.sysctls[PORT_RANGE];
-    buckets[name] = hostTableSize((planned === undefined ? undefined : portRangeSize(planned)) ?? fresh);
+    buckets[name] = hostTableSize((planned === undefined ? undefined : portRangeSize(planned)) ?? FRESH_PORTS);
   }
   return { buckets, defaults: Object.fromEntries(TABLE_SIZED_DEFAULTS.map((name) => [name, read[name]!])) };
 }
 
 /** Sets the bridge namespace's tcp_child_ehash_entries: the namespaces created from it next get tables this size. */
 export async function setChildTableSize(bridgeNamespace: string, buckets: number): Promise<boolean> {
-  return (await bridgeSysctls(bridgeNamespace, ['-q', `net.ipv4.tcp_child_ehash_entries=${buckets}`])) !== undefined;
+  const size = String(Math.trunc(buckets));
+  return (await bridgeSysctls(bridgeNamespace, { 'net.ipv4.tcp_child_ehash_entries': size })) !== undefined;
 }
 
 /** Hosts by the size of table they get, each size once. */

@@ -25,7 +25,8 @@ function foldedNames(r: Report): { names: Set<string>; groups: string[] } {
 export function foldReplicas(r: Report, sections: readonly Section[]): Section[] {
   const { names, groups } = foldedNames(r);
   if (names.size === 0) return [...sections];
-  const where = `${groups.join(', ')}: their totals are in the Replicas table, each one in summary.md and report.json`;
+  const folded = groups.join(', ');
+  const where = `${folded}: their totals are in the Replicas table, each one in summary.md and report.json`;
   const findingOf = new Map((r.claims ?? []).map((c) => [c.finding, c]));
   // A server's per-peer rows name its clients by address ("from 198.18.0.57").
   const addresses = new Set([...names].flatMap((n) => (r.hosts[n] ? [r.hosts[n].address] : [])));
@@ -39,7 +40,7 @@ export function foldReplicas(r: Report, sections: readonly Section[]): Section[]
       if (keep.includes(false)) {
         out.head = s.head.filter((_, i) => keep[i]);
         out.rows = s.rows.map((row) => row.filter((_, i) => keep[i]));
-        out.title = `${s.title} (columns of ${where.split(':')[0]} folded)`;
+        out.title = `${s.title} (columns of ${folded} folded)`;
       }
       // A table of a row per host or actor (its first cell, or the replica's in the Replicas table).
       const rows = out.rows!;

@@ -346,14 +346,17 @@ export function summaryHeader(r: Report): string[] {
   ];
 }
 
-/** Hosts whose sampler missed more ticks than it sampled: their peaks can be low, which the header must say. */
+/** A host whose sampler got fewer of its ticks than this fell behind: its peaks can be low, which the header says. */
+const KEPT_UP = 0.75;
+
+/** Hosts whose sampler missed more than a quarter of its ticks. */
 function fellBehind(r: Report): string[] {
-  const behind = Object.entries(r.hosts).filter(([, h]) => h.skippedTicks > h.samples);
+  const behind = Object.entries(r.hosts).filter(([, h]) => h.samples < KEPT_UP * (h.samples + h.skippedTicks));
   if (behind.length === 0) return [];
   const names = behind.map(([n]) => n);
   const fewest = Math.min(...behind.map(([, h]) => h.samples / (h.samples + h.skippedTicks)));
   return [
-    `SAMPLING FELL BEHIND on ${names.length} of ${Object.keys(r.hosts).length} hosts (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}): as few as ${Math.round(fewest * 100)}% of the ticks got a sample, so a state that came and went between samples is not in their peaks (the kernel's counters are whole); a longer sampleInterval in the scenario, or fewer hosts, lets the sampler keep up`,
+    `SAMPLING FELL BEHIND on ${names.length} of ${Object.keys(r.hosts).length} hosts (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}): as few as ${Math.round(fewest * 100)}% of the ticks got a sample, so a state that came and went between samples is not in their peaks (the kernel's counters are whole); a longer \`sampleInterval\` in the scenario (e.g. '500ms'; 100 ms by default), or fewer hosts, lets the sampler keep up`,
   ];
 }
 

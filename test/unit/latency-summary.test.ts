@@ -30,3 +30,18 @@ describe('latency summary of native pairs', () => {
     expect(latencySummaryOfPairs(new Float64Array(0))).toEqual(latencySummary(newLatencyHistogram()));
   });
 });
+
+describe('latency summary bounds', () => {
+  it('never shows a percentile above the largest value recorded', () => {
+    // 8,298,496 µs sits in a bucket whose top is above it: hdr alone would give p99 past the max.
+    const p = Float64Array.from([1000, 1, 8_298_496, 100]);
+    const h = newLatencyHistogram();
+    h.recordValueWithCount(1000, 1);
+    h.recordValueWithCount(8_298_496, 100);
+    expect(h.getValueAtPercentile(99)).toBeGreaterThan(8_298_496);
+    for (const s of [latencySummaryOfPairs(p), latencySummary(h)]) {
+      expect(s.p99).toBe(8298.496);
+      expect(s.max).toBe(8298.496);
+    }
+  });
+});

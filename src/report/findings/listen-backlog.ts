@@ -5,6 +5,9 @@ import { ClaimSet } from '../claims/measure.ts';
 import type { FindingInput } from './rule.ts';
 import { duration, n } from './words.ts';
 
+/** Clients of the server described one by one; the rest are named as a range. */
+const CLIENTS_DESCRIBED = 3;
+
 /**
  * A listener's accept queue overflowing: which host, how deep the queue really was (measured by the first
  * accept() run after a pause), what the kernel did with the excess, and what the clients saw.
@@ -89,9 +92,10 @@ export function listenBacklogFindings({ plan, report }: FindingInput): Finding[]
       synRecv.value === 0
         ? ` With the queue full the kernel dropped new SYNs outright: SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}, no half-open connection waited.`
         : ` SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}: handshakes whose final ACK met a full queue were dropped and their SYN-ACK resent.`;
-    for (const c of clients) {
-      const cs = report.actors[c.name];
-      if (!cs || !report.hosts[c.host]) continue;
+    // A scaled client (150 replicas) would give a sentence each: the first few stand for the rest, named once.
+    const described = clients.filter((c) => report.actors[c.name] && report.hosts[c.host]);
+    for (const c of described.slice(0, CLIENTS_DESCRIBED)) {
+      const cs = report.actors[c.name]!;
       const its = { peers: [actor.host] };
       const synSent = set.add({
         name: 'statePeak',
@@ -123,6 +127,9 @@ export function listenBacklogFindings({ plan, report }: FindingInput): Finding[]
       );
       s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(synSent.value)} and TcpExt.TCPSynRetrans +${n(retrans.value)} for the whole host) got ${ok ? n(ok.value) : '?'} of ${attempts ? n(attempts.value) : '?'} answers, p50 ${p50 ? n(Math.round(p50.value)) : '-'} ms, p99 ${p99 ? n(Math.round(p99.value)) : '-'} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}: a dropped SYN costs the client a retransmission timeout (1 s, then 2 s more), not a refusal.`;
     }
+    const rest = described.slice(CLIENTS_DESCRIBED);
+    if (rest.length)
+      s += ` Its other clients, ${rest[0]!.name} to ${rest.at(-1)!.name}, met the same full queue: each one's answers, latency and errors are in its actor's stats.`;
     if (host.sysctls['net.ipv4.tcp_abort_on_overflow'] === '1') {
       const rsts = set.add({
         name: 'counter',

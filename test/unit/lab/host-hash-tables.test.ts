@@ -8,12 +8,13 @@ import {
 } from '../../../src/lab/host-hash-tables.ts';
 
 describe('host hash tables', () => {
-  it("sizes a host's table to its port range, rounded up to a power of two, 1,024 to 65,536", () => {
+  it("sizes a host's table to a quarter of its port range, rounded up to a power of two, 1,024 to 65,536", () => {
     expect(hostTableSize(20)).toBe(1024);
     expect(hostTableSize(1000)).toBe(1024);
-    expect(hostTableSize(1025)).toBe(2048);
-    expect(hostTableSize(28232)).toBe(32768);
-    expect(hostTableSize(64512)).toBe(65536);
+    expect(hostTableSize(4096)).toBe(1024);
+    expect(hostTableSize(4097)).toBe(2048);
+    expect(hostTableSize(28232)).toBe(8192);
+    expect(hostTableSize(64512)).toBe(16384);
     expect(hostTableSize(1_000_000)).toBe(65536);
   });
 
