@@ -18,7 +18,7 @@ const PORTS = 20;
 const COUNT = 30;
 const PAGE = 4096;
 
-const MANY_CLIENTS = join(fileURLToPath(new URL('..', import.meta.url)), 'test/fixtures/scenarios/many-clients.ts');
+const MANY_CLIENTS = join(fileURLToPath(new URL('..', import.meta.url)), 'examples/many-clients/scenario.ts');
 
 /** Resident bytes of this controller and of every agent process of its labs (their cmdline names the lab). */
 function waitlabRss() {
@@ -122,7 +122,7 @@ export async function scaledLab(out, { smoke, check, log }) {
     );
   out.push('### A lab of many client hosts', '');
   out.push(
-    `N client replicas (\`replicas\`, as \`--scale client=N\` makes them) of a short-conn-shaped scenario (test/fixtures/scenarios/many-clients.ts, run by bench/scaled-lab.mjs): one http-server, N client hosts each flooding it on the native engine (closed model, one at a time, ${COUNT} connections against a ${PORTS}-port ip_local_port_range). Every replica must show one client's figures: ${PORTS} connections, ${COUNT - PORTS} EADDRNOTAVAIL, ${PORTS} in TIME_WAIT, Tcp.ActiveOpens +${PORTS} (checked for each). Built: the driver's build; ready: "lab built" to "load starting" in log.ndjson; torn down: the driver's teardown; memory: the most resident memory of the controller and all agent processes at once (sampled every 100 ms); load: the 1-minute load average before and after the run. Grouped: hosts served by agents of up to 50 hosts each; own agents: WAITLAB_AGENT_GROUPS=off, one Node agent per host (past ${few} replicas plan validation refuses it).`,
+    `N client replicas (\`replicas\`, as \`--scale client=N\` makes them) of a short-conn-shaped scenario (examples/many-clients/scenario.ts, run by bench/scaled-lab.mjs): one http-server, N client hosts each flooding it on the native engine (closed model, one at a time, ${COUNT} connections against a ${PORTS}-port ip_local_port_range). Every replica must show one client's figures: ${PORTS} connections, ${COUNT - PORTS} EADDRNOTAVAIL, ${PORTS} in TIME_WAIT, Tcp.ActiveOpens +${PORTS} (checked for each). Built: the driver's build; ready: "lab built" to "load starting" in log.ndjson; torn down: the driver's teardown; memory: the most resident memory of the controller and all agent processes at once (sampled every 100 ms); load: the 1-minute load average before and after the run. Grouped: hosts served by agents of up to 50 hosts each; own agents: WAITLAB_AGENT_GROUPS=off, one Node agent per host (past ${few} replicas plan validation refuses it).`,
     '',
   );
   out.push(

@@ -136,7 +136,7 @@ export function buildReport(facts: RunFacts): Report {
       intervalMs: plan.sampler.intervalMs,
       stamp: SAMPLE_STAMP,
       census:
-        "netlink sock_diag (or /proc/net/tcp and tcp6 where netlink is refused: each host's census.source says which), one socket per 4-tuple (the last state a read showed); server side: a local port a server actor of the host listens on, or that was seen listening; cheap counters (sockstat, TcpExt, Tcp) at every tick, the census as often as it ends",
+        "netlink sock_diag (or /proc/net/tcp and tcp6 where netlink is refused: each host's census.source says which), one socket per 4-tuple (the last state a read showed); server side: a local port a server actor of the host listens on, or that was seen listening; cheap counters (sockstat, TcpExt, Tcp) at every tick, the census as often as it ends within 10% of a core",
     },
     hosts,
     actors,

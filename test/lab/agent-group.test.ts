@@ -11,7 +11,7 @@ import { agentPids, labNamespaces, type TestReport, tempDir } from '../helpers/l
 const REPLICAS = 6;
 const PORTS = 50;
 const COUNT = 80;
-const MANY_CLIENTS = resolve(PACKAGE_ROOT, 'test/fixtures/scenarios/many-clients.ts');
+const MANY_CLIENTS = resolve(PACKAGE_ROOT, 'examples/many-clients/scenario.ts');
 
 describe('an agent of many hosts', () => {
   let report: TestReport;

@@ -11,7 +11,7 @@ import { agentPids, labNamespaces, type TestReport, tempDir } from '../helpers/l
 const REPLICAS = 200;
 const PORTS = 20;
 const COUNT = 30;
-const MANY_CLIENTS = resolve(PACKAGE_ROOT, 'test/fixtures/scenarios/many-clients.ts');
+const MANY_CLIENTS = resolve(PACKAGE_ROOT, 'examples/many-clients/scenario.ts');
 
 describe('a lab of 200 client hosts', () => {
   it("runs, each replica with one client's exhaustion figures, in a few agent processes, leaving nothing", async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { assignGroups, fdNeed, groupable, groupCount, groupFdBudget } from '../../src/lab/groupable-hosts.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 
-const MANY = fileURLToPath(new URL('../fixtures/scenarios/many-clients.ts', import.meta.url));
+const MANY = fileURLToPath(new URL('../../examples/many-clients/scenario.ts', import.meta.url));
 
 describe('groupable hosts', () => {
   it("counts a flood's most connections at once toward the group's open-files limit", async () => {
