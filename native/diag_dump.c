@@ -43,9 +43,15 @@ static int read_dump(int fd, uint32_t seq, uint16_t type, diag_record_fn on_reco
   }
 }
 
-static int send_request(int fd, struct nlmsghdr *nlh) {
+// Fills in the header of a dump request of `len` bytes (header included) and sends it; 0, or the errno.
+static int send_dump_request(int fd, struct nlmsghdr *nlh, size_t len, uint16_t type, uint32_t *seq) {
+  *seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
+  nlh->nlmsg_len = (uint32_t)len;
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = *seq;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  return sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? errno : 0;
+  return sendto(fd, nlh, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? errno : 0;
 }
 
 int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, void *ctx) {
@@ -54,15 +60,11 @@ int diag_dump(int fd, int family, uint32_t states, diag_record_fn on_record, voi
     struct inet_diag_req_v2 req;
   } request;
   memset(&request, 0, sizeof request);
-  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
-  request.nlh.nlmsg_len = sizeof request;
-  request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.nlh.nlmsg_seq = seq;
   request.req.sdiag_family = (uint8_t)family;
   request.req.sdiag_protocol = IPPROTO_TCP;
   request.req.idiag_states = states;
-  int err = send_request(fd, &request.nlh);
+  uint32_t seq;
+  int err = send_dump_request(fd, &request.nlh, sizeof request, SOCK_DIAG_BY_FAMILY, &seq);
   return err ? err : read_dump(fd, seq, SOCK_DIAG_BY_FAMILY, on_record, ctx);
 }
 
@@ -76,14 +78,10 @@ int diag_dump_both(int fd, uint32_t states, diag_record_fn on_record, void *ctx)
     struct inet_diag_req req;
   } request;
   memset(&request, 0, sizeof request);
-  uint32_t seq = __atomic_fetch_add(&next_seq, 1, __ATOMIC_RELAXED);
-  request.nlh.nlmsg_len = sizeof request;
-  request.nlh.nlmsg_type = TCPDIAG_GETSOCK;
-  request.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.nlh.nlmsg_seq = seq;
   request.req.idiag_family = AF_INET;
   request.req.idiag_states = states;
-  int err = send_request(fd, &request.nlh);
+  uint32_t seq;
+  int err = send_dump_request(fd, &request.nlh, sizeof request, TCPDIAG_GETSOCK, &seq);
   return err ? err : read_dump(fd, seq, TCPDIAG_GETSOCK, on_record, ctx);
 }
 

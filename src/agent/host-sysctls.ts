@@ -1,7 +1,7 @@
 // The sysctls every report shows for every host, as read back from the kernel inside the host's namespace.
 import { readFileSync } from 'node:fs';
 import { normaliseSysctlValue, sysctlPath } from '../plan/sysctl-check.ts';
-import { readSysctlsIn } from './namespace-sysctls.ts';
+import { readSysctlsIn } from '../lab/namespace-sysctls.ts';
 
 export const REPORTED_SYSCTLS = [
   'net.ipv4.ip_local_port_range',

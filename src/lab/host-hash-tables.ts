@@ -9,12 +9,11 @@
 // and tcp_max_syn_backlog = max(128, buckets / 128). A host with a table of its own is given the values a namespace
 // sharing the machine's table gets (read from the bridge namespace, which shares it), so the kernel behaves as it
 // would on the machine, unless the plan sets them. No other net sysctl of a new namespace depends on the table.
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { run } from '../core/command.ts';
 import { findExecutable } from '../core/executable-lookup.ts';
 import type { HostPlan } from '../core/plan.ts';
-import { sysctlPath } from '../plan/sysctl-check.ts';
-import { openSysctlFileIn, readWholeFd } from '../sampler/netns-files.ts';
+import { readSysctlsIn, writeSysctlIn } from './namespace-sysctls.ts';
 
 /** The defaults a namespace sharing the machine's table gets, which a host with its own table would not. */
 export const TABLE_SIZED_DEFAULTS = ['net.ipv4.tcp_max_tw_buckets', 'net.ipv4.tcp_max_syn_backlog'] as const;
@@ -69,28 +68,19 @@ export interface HostTables {
 }
 
 /**
- * Reads or writes net sysctls of the bridge namespace from this process, through the addon that opens files on a
- * thread that entered it (0.2 ms), else through `ip netns exec ... sysctl` (a process, 10-15 ms on a busy 2-core
- * machine). `values`: name to value to write, or undefined to read. The values read by name; undefined if refused.
+ * Reads net sysctls of the bridge namespace (`write` undefined) or writes one, from this process through the addon
+ * that opens files on a thread that entered it (0.2 ms), else through `ip netns exec ... sysctl` (a process, 10-15 ms
+ * on a busy 2-core machine). The values read by name; undefined where refused.
  */
 async function bridgeSysctls(
   bridgeNamespace: string,
-  values: Readonly<Record<string, string | undefined>>,
+  names: readonly string[],
+  write?: string,
 ): Promise<Record<string, string> | undefined> {
-  const names = Object.keys(values);
   try {
-    const out: Record<string, string> = {};
-    for (const name of names) {
-      const value = values[name];
-      const fd = openSysctlFileIn(bridgeNamespace, sysctlPath(name), value !== undefined);
-      try {
-        if (value === undefined) out[name] = readWholeFd(fd).trim().replace(/\s+/g, ' ');
-        else writeSync(fd, `${value}\n`);
-      } finally {
-        closeSync(fd);
-      }
-    }
-    return out;
+    if (write === undefined) return readSysctlsIn(bridgeNamespace, names);
+    for (const name of names) writeSysctlIn(bridgeNamespace, name, write);
+    return {};
   } catch (err) {
     // Only an addon that is not built (no C compiler at install) turns to the sysctl process; a refusal is final.
     const code = (err as NodeJS.ErrnoException).code;
@@ -99,18 +89,13 @@ async function bridgeSysctls(
   const sysctl = findExecutable('sysctl');
   if (!sysctl) return undefined;
   // sysctl writes a name=value argument and reads a bare name, in one process inside the bridge namespace.
-  const text = await run('ip', [
-    'netns',
-    'exec',
-    bridgeNamespace,
-    sysctl,
-    ...names.map((n) => (values[n] === undefined ? n : `${n}=${values[n]}`)),
-  ]).catch(() => undefined);
+  const args = names.map((n) => (write === undefined ? n : `${n}=${write}`));
+  const text = await run('ip', ['netns', 'exec', bridgeNamespace, sysctl, ...args]).catch(() => undefined);
   if (text === undefined) return undefined;
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^(net\.[a-z0-9_.]+) = (.+)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!.replace(/\s+/g, ' ');
+    if (m) out[m[1]!] = m[2]!;
   }
   return out;
 }
@@ -125,29 +110,31 @@ export async function planHostTables(
   hosts: Readonly<Record<string, HostPlan>>,
 ): Promise<HostTables | undefined> {
   if (!ownTablesSupported() || !findExecutable('nsenter')) return undefined;
-  const read = await bridgeSysctls(
-    bridgeNamespace,
-    Object.fromEntries(TABLE_SIZED_DEFAULTS.map((n) => [n, undefined])),
-  );
+  const read = await bridgeSysctls(bridgeNamespace, TABLE_SIZED_DEFAULTS);
   if (read === undefined) return undefined;
-  if (TABLE_SIZED_DEFAULTS.some((name) => !/^\d+$/.test(read[name] ?? ''))) return undefined;
+  const defaults = Object.fromEntries(TABLE_SIZED_DEFAULTS.map((name) => [name, read[name]?.trim() ?? '']));
+  if (Object.values(defaults).some((value) => !/^\d+$/.test(value))) return undefined;
   const buckets: Record<string, number> = {};
   for (const [name, hp] of Object.entries(hosts)) {
     const planned = hp.sysctls[PORT_RANGE];
     buckets[name] = hostTableSize((planned === undefined ? undefined : portRangeSize(planned)) ?? FRESH_PORTS);
   }
-  return { buckets, defaults: Object.fromEntries(TABLE_SIZED_DEFAULTS.map((name) => [name, read[name]!])) };
+  return { buckets, defaults };
 }
 
 /** Sets the bridge namespace's tcp_child_ehash_entries: the namespaces created from it next get tables this size. */
 export async function setChildTableSize(bridgeNamespace: string, buckets: number): Promise<boolean> {
   const size = String(Math.trunc(buckets));
-  return (await bridgeSysctls(bridgeNamespace, { 'net.ipv4.tcp_child_ehash_entries': size })) !== undefined;
+  return (await bridgeSysctls(bridgeNamespace, ['net.ipv4.tcp_child_ehash_entries'], size)) !== undefined;
 }
 
 /** Hosts by the size of table they get, each size once. */
 export function hostsByTableSize(buckets: Readonly<Record<string, number>>): Map<number, string[]> {
   const bySize = new Map<number, string[]>();
-  for (const [host, size] of Object.entries(buckets)) bySize.set(size, [...(bySize.get(size) ?? []), host]);
+  for (const [host, size] of Object.entries(buckets)) {
+    const hosts = bySize.get(size);
+    if (hosts) hosts.push(host);
+    else bySize.set(size, [host]);
+  }
   return bySize;
 }

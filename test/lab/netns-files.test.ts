@@ -8,7 +8,7 @@ import { loadFloodAddon } from '../../src/actors/flood-addon.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { parseCounterPairs, parseSockstat } from '../../src/sampler/kernel-counters.ts';
 import { namedNamespacePath } from '../../src/sampler/sock-diag.ts';
-import { readSysctlIn, readSysctlsIn, writeSysctlIn } from '../../src/agent/namespace-sysctls.ts';
+import { readSysctlIn, readSysctlsIn, writeSysctlIn } from '../../src/lab/namespace-sysctls.ts';
 import { procNetIn } from '../../src/sampler/proc-file.ts';
 import { buildLab, inHost, nodeInHost } from '../helpers/lab.ts';
 import { startIn } from '../helpers/lab-programs.ts';

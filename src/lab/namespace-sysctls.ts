@@ -1,5 +1,5 @@
-// A lab host's net sysctls read and written from a process outside the host (an agent that serves many hosts):
-// each opened on a thread that entered the host's namespace (sampler/netns-files.ts), never this process's own.
+// A network namespace's net sysctls read and written from a process outside it (an agent of many hosts, the lab's
+// bridge namespace): each opened on a thread that entered the namespace (sampler/netns-files.ts), never this process's own.
 import { closeSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { sysctlPath } from '../plan/sysctl-check.ts';
