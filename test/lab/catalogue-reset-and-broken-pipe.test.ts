@@ -26,10 +26,16 @@ describe('reset-and-broken-pipe scenario', () => {
     expect(server['TcpExt.TCPAbortOnClose']).toBeGreaterThan(0);
     // One per abort, and more for upload segments still arriving once the socket is gone.
     expect(server['Tcp.OutRsts']).toBeGreaterThanOrEqual(conns);
+    // An RST reaching an ESTABLISHED socket sets ECONNRESET; one reaching a CLOSE_WAIT socket sets EPIPE
+    // (tcp_reset). So the uploads the server closed with FIN (the TCPAbortOnData ones above) fail with EPIPE:
+    // the FIN came first and the RST for the next upload segment after it (seen once in CI: 1 of 40).
     const errors = report.actors.upload!['errors'] as Errors;
-    expect(Object.keys(errors)).toEqual(['ECONNRESET']);
-    expect(errors.ECONNRESET!.count).toBe(conns);
-    expect(sum(errors.ECONNRESET!.syscalls)).toBe(conns);
+    const resets = errors.ECONNRESET?.count ?? 0;
+    const pipes = errors.EPIPE?.count ?? 0;
+    expect(Object.keys(errors).filter((code) => code !== 'ECONNRESET' && code !== 'EPIPE')).toEqual([]);
+    expect(resets).toBe(server['TcpExt.TCPAbortOnClose']);
+    expect(pipes).toBe(conns - server['TcpExt.TCPAbortOnClose']!);
+    expect(sum(errors.ECONNRESET!.syscalls) + (errors.EPIPE ? sum(errors.EPIPE.syscalls) : 0)).toBe(conns);
     expect(report.hosts.uploader!.counters.delta['Tcp.EstabResets']).toBe(conns);
     expect(report.hosts.upserver!.peak.total.TIME_WAIT).toBe(0);
   });
