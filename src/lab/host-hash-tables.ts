@@ -10,7 +10,6 @@
 // sharing the machine's table gets (read from the bridge namespace, which shares it), so the kernel behaves as it
 // would on the machine, unless the plan sets them. No other net sysctl of a new namespace depends on the table.
 import { readFileSync } from 'node:fs';
-import { run } from '../core/command.ts';
 import { findExecutable } from '../core/executable-lookup.ts';
 import type { HostPlan } from '../core/plan.ts';
 import { readSysctlsIn, writeSysctlIn } from './namespace-sysctls.ts';
@@ -69,48 +68,34 @@ export interface HostTables {
 
 /**
  * Reads net sysctls of the bridge namespace (`write` undefined) or writes one, from this process through the addon
- * that opens files on a thread that entered it (0.2 ms), else through `ip netns exec ... sysctl` (a process, 10-15 ms
- * on a busy 2-core machine). The values read by name; undefined where refused.
+ * that opens files on a thread that entered it. undefined where refused, or where the addon is not built (no C
+ * compiler at install): the hosts then share the machine's table, as before Linux 6.1.
  */
-async function bridgeSysctls(
+function bridgeSysctls(
   bridgeNamespace: string,
   names: readonly string[],
   write?: string,
-): Promise<Record<string, string> | undefined> {
+): Record<string, string> | undefined {
   try {
     if (write === undefined) return readSysctlsIn(bridgeNamespace, names);
     for (const name of names) writeSysctlIn(bridgeNamespace, name, write);
     return {};
-  } catch (err) {
-    // Only an addon that is not built (no C compiler at install) turns to the sysctl process; a refusal is final.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_DLOPEN_FAILED') return undefined;
+  } catch {
+    return undefined;
   }
-  const sysctl = findExecutable('sysctl');
-  if (!sysctl) return undefined;
-  // sysctl writes a name=value argument and reads a bare name, in one process inside the bridge namespace.
-  const args = names.map((n) => (write === undefined ? n : `${n}=${write}`));
-  const text = await run('ip', ['netns', 'exec', bridgeNamespace, sysctl, ...args]).catch(() => undefined);
-  if (text === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^(net\.[a-z0-9_.]+) = (.+)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
 }
 
 /**
  * Each host's table size, and the defaults a shared namespace has (read in the bridge namespace, which shares the
- * machine's table). undefined where the kernel has no tables of their own (before 6.1), nsenter or sysctl is not
+ * machine's table). undefined where the kernel has no tables of their own (before 6.1), nsenter or the addon is not
  * here, or the bridge namespace refuses the sysctl: the hosts then share the machine's table.
  */
-export async function planHostTables(
+export function planHostTables(
   bridgeNamespace: string,
   hosts: Readonly<Record<string, HostPlan>>,
-): Promise<HostTables | undefined> {
+): HostTables | undefined {
   if (!ownTablesSupported() || !findExecutable('nsenter')) return undefined;
-  const read = await bridgeSysctls(bridgeNamespace, TABLE_SIZED_DEFAULTS);
+  const read = bridgeSysctls(bridgeNamespace, TABLE_SIZED_DEFAULTS);
   if (read === undefined) return undefined;
   const defaults = Object.fromEntries(TABLE_SIZED_DEFAULTS.map((name) => [name, read[name]?.trim() ?? '']));
   if (Object.values(defaults).some((value) => !/^\d+$/.test(value))) return undefined;
@@ -123,9 +108,9 @@ export async function planHostTables(
 }
 
 /** Sets the bridge namespace's tcp_child_ehash_entries: the namespaces created from it next get tables this size. */
-export async function setChildTableSize(bridgeNamespace: string, buckets: number): Promise<boolean> {
+export function setChildTableSize(bridgeNamespace: string, buckets: number): boolean {
   const size = String(Math.trunc(buckets));
-  return (await bridgeSysctls(bridgeNamespace, ['net.ipv4.tcp_child_ehash_entries'], size)) !== undefined;
+  return bridgeSysctls(bridgeNamespace, ['net.ipv4.tcp_child_ehash_entries'], size) !== undefined;
 }
 
 /** Hosts by the size of table they get, each size once. */

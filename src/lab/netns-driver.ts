@@ -78,15 +78,15 @@ async function makeHostNamespaces(
   adds: readonly IpCommand[],
 ): Promise<HostTables | undefined> {
   const addOf = new Map(Object.values(hosts).map((h, k) => [h.name, adds[k]!]));
-  const tables = await planHostTables(bridgeNs, plan.hosts);
+  const tables = planHostTables(bridgeNs, plan.hosts);
   const sizes = tables ? [...hostsByTableSize(tables.buckets)] : [];
   // A bridge namespace that refuses the sysctl (a user namespace may) leaves every host on the machine's table.
-  if (!tables || !(await setChildTableSize(bridgeNs, sizes[0]![0]))) {
+  if (!tables || !setChildTableSize(bridgeNs, sizes[0]![0])) {
     await ipBatch([...addOf.values()]);
     return undefined;
   }
   for (const [k, [size, names]] of sizes.entries()) {
-    if (k > 0 && !(await setChildTableSize(bridgeNs, size)))
+    if (k > 0 && !setChildTableSize(bridgeNs, size))
       throw new WaitlabError(`the lab's bridge namespace refused tcp_child_ehash_entries=${size}`);
     await ipBatch(
       names.map((n) => addOf.get(n)!),
