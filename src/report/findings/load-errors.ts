@@ -162,8 +162,15 @@ export function loadErrorFindings({ plan, report }: FindingInput): Finding[] {
         ...its,
       });
       // count bounds the schedule, missed starts included: it is not the number of connections made.
-      if (count && attempts && connected)
-        m += ` Its count of ${n(count.value)} starts includes them: ${n(attempts.value)} attempted (${n(connected.value)} connected) and ${n(missed.value)} missed.`;
+      if (count && attempts && connected) {
+        const started = `${n(attempts.value)} attempted (${n(connected.value)} connected) and ${n(missed.value)} missed`;
+        // The load ends at its count or its duration, whichever comes first (short-conn-loop.ts limitReached).
+        const unreached = count.value - attempts.value - missed.value;
+        m +=
+          unreached > 0
+            ? ` Its duration ended before its count of ${n(count.value)} starts: ${started}, ${n(unreached)} never due.`
+            : ` Its count of ${n(count.value)} starts includes them: ${started}.`;
+      }
       const cliff = report.predictions[actor.name]?.parityCliff;
       if (cliff?.crossed) {
         const part = (field: string, unit: 'connections' | 'ports' | 'ms' | 'per second') =>

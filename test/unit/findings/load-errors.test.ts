@@ -98,6 +98,21 @@ describe('loadErrorFindings', () => {
     expect(values(mine, 'planned', 'count')).toEqual([count]);
     expect(values(mine, 'attempts')).toEqual([st['attempts']]);
     expect(values(mine, 'connections')).toEqual([st['connected']]);
+    expect(mine.map((f) => f.text).join('\n')).toMatch(/starts includes them/);
+  });
+
+  it('a count the duration ended before: the starts never due are told apart from the missed ones', () => {
+    const report = loadReportFixture('nat-single-source');
+    const st = stats(report, 'from-c1');
+    const plan = report.scenario.plan.actors['from-c1']!;
+    const count = st['attempts'] + st['missedStarts'] + 7;
+    (plan.options as Record<string, unknown>)['count'] = count;
+    if (plan.connections?.load) (plan as { connections: { load: { count?: number } } }).connections.load.count = count;
+    const text = citing(runFindings(loadErrorFindings, report), 'from-c1')
+      .map((f) => f.text)
+      .join('\n');
+    expect(text).toMatch(/Its duration ended before its count of [\d,]+ starts: .*, 7 never due\./);
+    expect(text).not.toMatch(/includes them/);
   });
 
   it('reacts to the fixture: tcp_tw_reuse=1 claims its delay; no errors, no finding', () => {
