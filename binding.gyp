@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "sock_diag",
-      "sources": ["native/sock_diag.c", "native/diag_dump.c", "native/census.c", "native/netns_socket.c"],
+      "sources": ["native/sock_diag.c", "native/diag_dump.c", "native/census.c", "native/netns_socket.c", "native/netns_enter.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

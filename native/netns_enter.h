@@ -8,6 +8,11 @@
 // `path` (/run/netns/<name>). 0, or the errno with `*what` naming the failed call.
 int enter_netns(const char *path, const char **what);
 
+// Calls fn(arg) with the calling thread in the network namespace bound at `path`, and puts the thread back into
+// the namespace it was in before returning. 0, or the errno of entering with `*what` naming the call (fn not
+// called). The process aborts where the way back fails.
+int in_netns(const char *path, void (*fn)(void *), void *arg, const char **what);
+
 // Whether `path` may name a namespace file: absolute, within the size given, no "..".
 int netns_path_ok(const char *path, size_t length, size_t capacity);
 

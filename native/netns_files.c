@@ -3,13 +3,13 @@
 // thread that opens them: a proc net file keeps that namespace for the open file's life (seq_open_net takes a
 // reference), and a /proc/sys/net entry is looked up in the opener's namespace's sysctl tables. So the fd,
 // opened on a thread made for it that entered the host and ended right after, reads (and, for a sysctl, writes)
-// that host's values from any thread later, with pread at offset 0 regenerating the text each time.
+// that host's values from any thread later, with pread at offset 0 regenerating the text each time. The opens run on
+// the calling thread, moved into the host for them and back (netns_enter.c in_netns).
 #define _GNU_SOURCE
 #include "netns_enter.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,17 +29,14 @@ struct open_request {
   bool entered;
 };
 
-static void *open_in_namespace(void *arg) {
+static void open_in_namespace(void *arg) {
   struct open_request *r = arg;
-  r->err = enter_netns(r->ns_path, &r->what);
-  if (r->err) return NULL;
   r->entered = true;
   r->fd = open(r->file_path, r->flags | O_CLOEXEC);
   if (r->fd < 0) {
     r->err = errno;
     r->what = "open";
   }
-  return NULL;
 }
 
 static napi_value throw_code(napi_env env, int err, const char *what, const char *path) {
@@ -82,10 +79,8 @@ static napi_value open_in(napi_env env, napi_callback_info info) {
     return NULL;
   }
   r.flags = writable ? O_WRONLY : O_RDONLY;
-  pthread_t thread;
-  int err = pthread_create(&thread, NULL, open_in_namespace, &r);
-  if (err) return throw_code(env, err, "pthread_create", r.file_path);
-  pthread_join(thread, NULL);
+  int err = in_netns(r.ns_path, open_in_namespace, &r, &r.what);
+  if (err) r.err = err;
   if (r.err) return throw_code(env, r.err, r.what, r.entered ? r.file_path : r.ns_path);
   napi_value out;
   napi_create_int32(env, r.fd, &out);
@@ -104,16 +99,13 @@ struct open_many {
   const char *what;
 };
 
-// One thread, one setns, for all of a host's files: entering a namespace costs more than the opens after it.
-static void *open_many_in_namespace(void *arg) {
+// One entry into the namespace for all of a host's files: entering costs more than the opens after it.
+static void open_many_in_namespace(void *arg) {
   struct open_many *r = arg;
-  r->err = enter_netns(r->ns_path, &r->what);
-  if (r->err) return NULL;
   for (uint32_t i = 0; i < r->count; i++) {
     r->fds[i] = open(r->paths[i], r->flags | O_CLOEXEC);
     if (r->fds[i] < 0) r->fds[i] = -errno;
   }
-  return NULL;
 }
 
 // openAllIn(namespacePath, filePaths, writable): for each path, its fd or the negative errno of its open; throws
@@ -139,13 +131,7 @@ static napi_value open_all_in(napi_env env, napi_callback_info info) {
       goto bad;
   }
   r->flags = writable ? O_WRONLY : O_RDONLY;
-  pthread_t thread;
-  int err = pthread_create(&thread, NULL, open_many_in_namespace, r);
-  if (err) {
-    free(r);
-    return throw_code(env, err, "pthread_create", "openAllIn");
-  }
-  pthread_join(thread, NULL);
+  r->err = in_netns(r->ns_path, open_many_in_namespace, r, &r->what);
   if (r->err) {
     napi_value thrown = throw_code(env, r->err, r->what, r->ns_path);
     free(r);

@@ -1,49 +1,25 @@
 // A socket belongs to the network namespace of the thread that created it, for its whole life: a sock_diag
-// socket made by a thread that setns()'d into a lab host lists that host's sockets from any thread afterwards.
-// The setns happens on a thread made for it and ended right after, so no thread of Node (the event loop, the
-// thread pool) ever changes namespace.
+// socket made while the calling thread was in a lab host lists that host's sockets from any thread afterwards. The
+// thread enters the host for the socket() call only (netns_enter.c in_netns).
 #define _GNU_SOURCE
 #include "netns_socket.h"
 #include "diag_dump.h"
+#include "netns_enter.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
-#include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 struct open_in {
-  char path[256];
   int fd;
   int err;
-  const char *what;
 };
 
-static void *open_in_namespace(void *arg) {
+static void open_socket(void *arg) {
   struct open_in *o = arg;
-  int ns = open(o->path, O_RDONLY | O_CLOEXEC);
-  if (ns < 0) {
-    o->err = errno;
-    o->what = "open(namespace)";
-    return NULL;
-  }
-  // CLONE_NEWNET: refuses (EINVAL) a file that is not a network namespace.
-  if (setns(ns, CLONE_NEWNET) < 0) {
-    o->err = errno;
-    o->what = "setns(CLONE_NEWNET)";
-    close(ns);
-    return NULL;
-  }
-  close(ns);
   o->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (o->fd < 0) {
-    o->err = errno;
-    o->what = "socket(AF_NETLINK, NETLINK_SOCK_DIAG)";
-  }
-  return NULL;
+  if (o->fd < 0) o->err = errno;
 }
 
 napi_value open_socket_in(napi_env env, napi_callback_info info) {
@@ -51,21 +27,17 @@ napi_value open_socket_in(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   struct open_in o = {.fd = -1};
+  char path[256];
   size_t length = 0;
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], o.path, sizeof o.path, &length) != napi_ok || length == 0 || length >= sizeof o.path - 1 ||
-      o.path[0] != '/') {
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length) != napi_ok || length == 0 ||
+      length >= sizeof path - 1 || path[0] != '/') {
     napi_throw_type_error(env, NULL, "openIn(path): the absolute path of a network namespace file");
     return NULL;
   }
-  pthread_t thread;
-  int err = pthread_create(&thread, NULL, open_in_namespace, &o);
-  if (err) {
-    napi_throw(env, throw_errno(env, err, "pthread_create"));
-    return NULL;
-  }
-  pthread_join(thread, NULL);
-  if (o.err) {
-    napi_throw(env, throw_errno(env, o.err, o.what));
+  const char *what = "socket(AF_NETLINK, NETLINK_SOCK_DIAG)";
+  int err = in_netns(path, open_socket, &o, &what);
+  if (err || o.err) {
+    napi_throw(env, throw_errno(env, err ? err : o.err, what));
     return NULL;
   }
   napi_value out;

@@ -1,13 +1,13 @@
 // One process reading and writing other lab hosts' kernel state: /proc/net tables and net sysctls opened by the
 // native addon on a thread that entered each host read what a process inside that host reads, and keep reading
 // that host's values afterwards; the native flood run on a thread inside a host makes its connections there.
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { loadFloodAddon } from '../../src/actors/flood-addon.ts';
 import type { Lab } from '../../src/lab/driver.ts';
 import { parseCounterPairs, parseSockstat } from '../../src/sampler/kernel-counters.ts';
-import { namedNamespacePath } from '../../src/sampler/sock-diag.ts';
+import { loadAddon as loadSockDiagAddon, namedNamespacePath, openSockDiag } from '../../src/sampler/sock-diag.ts';
 import { readSysctlIn, readSysctlsIn, writeSysctlIn } from '../../src/lab/namespace-sysctls.ts';
 import { procNetIn } from '../../src/sampler/proc-file.ts';
 import { buildLab, inHost, nodeInHost } from '../helpers/lab.ts';
@@ -110,6 +110,23 @@ describe('files of another namespace', () => {
     expect(Object.keys(read).length).toBeGreaterThan(64);
     for (const name of [many[0]!, many[70]!])
       expect(read[name]).toBe(inHost(lab, 'busy', 'cat', [`/proc/sys/${name.replaceAll('.', '/')}`]));
+  });
+
+  it('enters a host on the calling thread for the call only: the thread is back in its own namespace after each, a failed one too', async () => {
+    const own = () => readlinkSync('/proc/thread-self/ns/net');
+    const before = own();
+    const busy = lab.hosts.busy!.location;
+    expect(`net:[${statSync(namedNamespacePath(busy)).ino}]`).not.toBe(before);
+    readSysctlsIn(busy, [FIN_TIMEOUT]);
+    expect(own()).toBe(before);
+    expect(parseSockstat((await procNetIn(lab.hosts.idle!.location).sockstat.read()).toString()).tw).toBe(0);
+    expect(own()).toBe(before);
+    closeSync(openSockDiag(loadSockDiagAddon(), busy));
+    expect(own()).toBe(before);
+    expect(() => readSysctlIn(`${lab.id}-nosuchhost`, FIN_TIMEOUT)).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
+    expect(own()).toBe(before);
   });
 
   it('refuses names that are not a namespace or a net sysctl, and says ENOENT for a namespace that does not exist', () => {
