@@ -37,12 +37,13 @@ export class CensusCounter {
     return this.native ? 'c' : 'js';
   }
 
-  /** One census of the rows' namespace, and the source it was read from. */
-  async take(rows: FallbackRows): Promise<{ census: TcpCensus; source: CensusSource }> {
+  /** One census of the rows' namespace, the source it was read from, and its CPU time where C counted it. */
+  async take(rows: FallbackRows): Promise<{ census: TcpCensus; source: CensusSource; cpuMs?: number }> {
     if (rows.name === 'netlink' && this.native !== null) {
       try {
         this.native ??= NativeCensus.open(this.serverPorts, this.namespace);
-        return { census: await this.native.take(), source: 'netlink' };
+        const census = await this.native.take();
+        return { census, source: 'netlink', cpuMs: this.native.lastCpuMs };
       } catch (err) {
         // The rows' own netlink dump decides next whether netlink still answers; the census stays in JavaScript.
         this.native?.close();

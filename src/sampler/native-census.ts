@@ -5,15 +5,16 @@ import { STATE_COUNT, TCP_LISTEN } from './tcp-states.ts';
 import { loadAddon, openSockDiag, type SockDiagAddon } from './sock-diag.ts';
 import { toCounts, topPeers, type TcpCensus } from './proc-net-tcp.ts';
 
-// Layout of the addon's result, in uint32 words (native/census.c).
-const HEADER = 3 + 2 * STATE_COUNT;
+// Layout of the addon's result, in uint32 words (native/census.c): counts, then the census's CPU µs, then peers.
+const CPU_WORD = 3 + 2 * STATE_COUNT;
+const HEADER = CPU_WORD + 1;
 const PEER_WORDS = 3 + STATE_COUNT;
 
 /** A census table from the addon's words: the same object TcpCensusTaker builds from rows. */
 export function decodeCensus(words: Uint32Array): TcpCensus {
   const [sockets, repeats, peerCount] = [words[0]!, words[1]!, words[2]!];
   const listen = Array.from(words.subarray(3, 3 + STATE_COUNT));
-  const ephemeral = Array.from(words.subarray(3 + STATE_COUNT, HEADER));
+  const ephemeral = Array.from(words.subarray(3 + STATE_COUNT, CPU_WORD));
   const listenPeers = new Map<number, number[]>();
   const ephemeralPeers = new Map<number, number[]>();
   for (let k = 0; k < peerCount; k++) {
@@ -46,8 +47,13 @@ export function socketsWithoutV4Peer(words: Uint32Array): number {
   return sockets - counted;
 }
 
+/** The CPU time the addon's census took on its pool thread, in ms: not the time it waited for the pool. */
+export const censusCpuMs = (words: Uint32Array): number => words[CPU_WORD]! / 1000;
+
 export class NativeCensus {
   private queue: Promise<unknown> = Promise.resolve();
+  /** CPU time of the last census taken, in ms (censusCpuMs). */
+  lastCpuMs = 0;
 
   private constructor(
     private readonly addon: Required<SockDiagAddon>,
@@ -83,6 +89,7 @@ export class NativeCensus {
   take(): Promise<TcpCensus> {
     const next = this.queue.then(async () => {
       const words = new Uint32Array(await this.addon.censusTake(this.handle));
+      this.lastCpuMs = censusCpuMs(words);
       const unpeered = socketsWithoutV4Peer(words);
       if (unpeered > 0)
         throw Object.assign(

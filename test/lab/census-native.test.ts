@@ -13,8 +13,11 @@ describe('census counted in C', () => {
   afterAll(() => lab?.teardown());
 
   it('gives the table the JavaScript census gives, through netlink and through /proc; refuses IPv6 peers, counted in JavaScript', () => {
-    const { c, js, proc, cAgain, refused, withIpv6 } = JSON.parse(nodeInHost(lab, 'box', 'census-both-ways.ts'));
+    const { c, js, proc, cAgain, cost, refused, withIpv6 } = JSON.parse(nodeInHost(lab, 'box', 'census-both-ways.ts'));
     expect(c).toEqual(js);
+    // Its CPU time on the pool thread (what the sampler's budget counts), within the time the call took.
+    expect(cost.cpuMs).toBeGreaterThan(0);
+    expect(cost.cpuMs).toBeLessThanOrEqual(cost.wallMs);
     expect(cAgain).toEqual(c);
     expect(proc).toEqual(c);
     // What the helper made first: 30 held and 20 client-closed to 8080, 10 IPv4 held to :: port 9000, 7 half-closed

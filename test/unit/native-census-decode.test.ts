@@ -1,7 +1,7 @@
 // The census table the C addon hands back (native/census.c's layout) decodes into the object the JavaScript
 // census builds: counts by state name, totals, peers keyed as ip:port (ephemeral side) and ip (listen side).
 import { describe, expect, it } from 'vitest';
-import { decodeCensus } from '../../src/sampler/native-census.ts';
+import { censusCpuMs, decodeCensus } from '../../src/sampler/native-census.ts';
 import { MAX_PEERS } from '../../src/sampler/proc-net-tcp.ts';
 
 const STATES = 13;
@@ -13,6 +13,7 @@ const words = (
   listen: number[],
   ephemeral: number[],
   peers: [number, string, number, number[]][],
+  cpuMicroseconds = 0,
 ) =>
   Uint32Array.from([
     sockets,
@@ -20,17 +21,25 @@ const words = (
     peers.length,
     ...listen,
     ...ephemeral,
+    cpuMicroseconds,
     ...peers.flatMap(([role, addr, port, c]) => [role, ip(addr), port, ...c]),
   ]);
 
 describe('decodeCensus', () => {
-  it('names states, adds the totals and keys peers by role', () => {
-    const census = decodeCensus(
-      words(9, 1, counts({ 1: 2, 10: 1 }), counts({ 1: 2, 6: 4 }), [
+  it('names states, adds the totals, keys peers by role, and reads the CPU time apart', () => {
+    const table = words(
+      9,
+      1,
+      counts({ 1: 2, 10: 1 }),
+      counts({ 1: 2, 6: 4 }),
+      [
         [0, '198.18.0.2', 8080, counts({ 1: 2, 6: 4 })],
         [1, '198.18.0.7', 0, counts({ 1: 2 })],
-      ]),
+      ],
+      1234,
     );
+    expect(censusCpuMs(table)).toBe(1.234);
+    const census = decodeCensus(table);
     expect(census).toEqual({
       listen: { ESTABLISHED: 2, LISTEN: 1 },
       ephemeral: { ESTABLISHED: 2, TIME_WAIT: 4 },
