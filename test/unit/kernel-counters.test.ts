@@ -11,6 +11,24 @@ describe('kernel counters', () => {
     });
   });
 
+  it('with a set of keys, parses only those, the same on every read of the same header', () => {
+    const text = 'TcpExt: TW TWKilled PruneCalled\nTcpExt: 7 0 3\nIpExt: InNoRoutes\nIpExt: 1\n';
+    const only = new Set(['TcpExt.TW', 'TcpExt.PruneCalled', 'IpExt.InNoRoutes']);
+    expect(parseCounterPairs(text, ['TcpExt'], only)).toEqual({ 'TcpExt.TW': 7, 'TcpExt.PruneCalled': 3 });
+    const later = text.replace('TcpExt: 7 0 3', 'TcpExt: 9 1 4');
+    expect(parseCounterPairs(later, ['TcpExt'], only)).toEqual({ 'TcpExt.TW': 9, 'TcpExt.PruneCalled': 4 });
+    // Another set, and none, on the same header: each gets its own keys.
+    expect(parseCounterPairs(later, ['TcpExt'], new Set(['TcpExt.TWKilled']))).toEqual({ 'TcpExt.TWKilled': 1 });
+    expect(parseCounterPairs(later, ['TcpExt', 'IpExt'])).toEqual({
+      'TcpExt.TW': 9,
+      'TcpExt.TWKilled': 1,
+      'TcpExt.PruneCalled': 4,
+      'IpExt.InNoRoutes': 1,
+    });
+    // A values line that does not belong to its header is not read.
+    expect(parseCounterPairs('TcpExt: TW\nIpExt: 5\n', ['TcpExt'])).toEqual({});
+  });
+
   it('reports key counters always, other counters when they moved, gauges never', () => {
     const d = counterDelta(
       { 'Tcp.ActiveOpens': 10, 'Tcp.CurrEstab': 5, 'TcpExt.TCPPureAcks': 1 },
