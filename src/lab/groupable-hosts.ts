@@ -4,10 +4,23 @@
 // it matters: servers, proxies, user processes and node-engine clients make their sockets in their agent's own
 // namespace, a nofile limit is a process's, and a gateway's conntrack counters are read inside it.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Plan } from '../core/plan.ts';
 
-/** Hosts per agent process: two cores share the hosts' samplers between a few processes rather than one loop. */
-export const HOSTS_PER_GROUP = 50;
+/**
+ * Fewest hosts an agent process is worth: a Node process (about 50 MB and 100-200 ms of start) per few hosts costs
+ * more than the hosts' samplers and floods save by running in parallel.
+ */
+export const MIN_HOSTS_PER_GROUP = 25;
+
+/**
+ * Hosts per agent process: the groupable hosts shared evenly between one process per core, no fewer than
+ * MIN_HOSTS_PER_GROUP each. More processes than cores only add Node starts: on 2 cores, 200 hosts in two groups of
+ * 100 were ready (lab built to load starting) in 1.0 s, in four groups of 50 in 1.2 s (docs/benchmarks.md).
+ */
+export function hostsPerGroup(hosts: number, cores = availableParallelism()): number {
+  return Math.max(MIN_HOSTS_PER_GROUP, Math.ceil(hosts / Math.max(1, cores)));
+}
 
 /** Environment switch for comparing with one agent per host (the bench's peer): WAITLAB_AGENT_GROUPS=off. */
 export const AGENT_GROUPS_ENV = 'WAITLAB_AGENT_GROUPS';
@@ -59,25 +72,27 @@ export function groupFdBudget(): number {
 
 /**
  * The agent group (0, 1, ...) serving each host that an agent of many hosts may serve, in host order: a group takes
- * hosts while it has fewer than HOSTS_PER_GROUP and their descriptors fit its budget. Fewer than two such hosts are
+ * hosts while it has fewer than hostsPerGroup and their descriptors fit its budget. Fewer than two such hosts are
  * not grouped: an agent of many hosts is worth its setup only where there are many.
  */
 export function assignGroups(
   plan: Plan,
   hostNames: readonly string[],
   fdBudget = groupFdBudget(),
+  cores = availableParallelism(),
 ): Map<string, number> {
   const byHost = new Map<string, PlanActor[]>(hostNames.map((h) => [h, []]));
   for (const a of Object.values(plan.actors)) byHost.get(a.host)?.push(a);
   const candidates = hostNames.filter((h) => groupableWith(plan, h, byHost.get(h)!));
   const groupOf = new Map<string, number>();
   if (candidates.length < 2) return groupOf;
+  const most = hostsPerGroup(candidates.length, cores);
   let group = -1;
-  let size = HOSTS_PER_GROUP;
+  let size = most;
   let fds = 0;
   for (const host of candidates) {
     const need = fdNeed(plan, host, byHost.get(host));
-    if (size >= HOSTS_PER_GROUP || fds + need > fdBudget) {
+    if (size >= most || fds + need > fdBudget) {
       group++;
       size = 0;
       fds = 0;

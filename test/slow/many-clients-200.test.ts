@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { PACKAGE_ROOT } from '../../src/core/paths.ts';
-import { HOSTS_PER_GROUP } from '../../src/lab/groupable-hosts.ts';
+import { hostsPerGroup } from '../../src/lab/groupable-hosts.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import { agentPids, labNamespaces, type TestReport, tempDir } from '../helpers/lab.ts';
 
@@ -40,7 +40,7 @@ describe('a lab of 200 client hosts', () => {
       expect(h.counters.delta['Tcp.ActiveOpens']).toBe(PORTS);
     }
     // The groups and the server's own agent.
-    expect(mostAgents).toBeLessThanOrEqual(Math.ceil(REPLICAS / HOSTS_PER_GROUP) + 1);
+    expect(mostAgents).toBeLessThanOrEqual(Math.ceil(REPLICAS / hostsPerGroup(REPLICAS)) + 1);
     expect(agentPids(process.pid)).toEqual([]);
     expect(labNamespaces(process.pid)).toEqual([]);
   }, 300_000);

@@ -2,7 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { assignGroups, fdNeed, groupable, groupCount, groupFdBudget } from '../../src/lab/groupable-hosts.ts';
+import {
+  assignGroups,
+  fdNeed,
+  groupable,
+  groupCount,
+  groupFdBudget,
+  hostsPerGroup,
+} from '../../src/lab/groupable-hosts.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 
 const MANY = fileURLToPath(new URL('../../examples/many-clients/scenario.ts', import.meta.url));
@@ -26,17 +33,23 @@ describe('groupable hosts', () => {
     expect(groupFdBudget()).toBe(Math.floor(expected * 0.8));
   });
 
-  it('gives groups of up to 50 hosts, fewer where their descriptors would pass the budget, and none for one host', async () => {
+  it('shares the hosts between one group per core, at least 25 hosts a group, fewer where their descriptors would pass the budget, and none for one host', async () => {
     const plan = await loadPlan(MANY, { replicas: '120' });
     const names = Object.keys(plan.hosts);
-    const groupOf = assignGroups(plan, names, 1_000_000);
-    expect(groupOf.has('server')).toBe(false);
-    expect(groupOf.size).toBe(120);
-    expect(groupCount(groupOf)).toBe(3);
-    expect([0, 1, 2].map((k) => [...groupOf.values()].filter((g) => g === k).length)).toEqual([50, 50, 20]);
+    const sizes = (groupOf: Map<string, number>) =>
+      Array.from({ length: groupCount(groupOf) }, (_, k) => [...groupOf.values()].filter((g) => g === k).length);
+    const twoCores = assignGroups(plan, names, 1_000_000, 2);
+    expect(twoCores.has('server')).toBe(false);
+    expect(twoCores.size).toBe(120);
+    expect(sizes(twoCores)).toEqual([60, 60]);
+    expect(sizes(assignGroups(plan, names, 1_000_000, 3))).toEqual([40, 40, 40]);
+    // Eight cores would make groups of 15: each takes 25 instead.
+    expect(sizes(assignGroups(plan, names, 1_000_000, 8))).toEqual([25, 25, 25, 25, 20]);
+    expect(hostsPerGroup(200, 2)).toBe(100);
+    expect(hostsPerGroup(10, 4)).toBe(25);
     // 17 descriptors a host: a budget of 170 holds 10 hosts a group.
-    expect(groupCount(assignGroups(plan, names, 170))).toBe(12);
+    expect(groupCount(assignGroups(plan, names, 170, 2))).toBe(12);
     const one = await loadPlan(MANY, { replicas: '1' });
-    expect(assignGroups(one, Object.keys(one.hosts), 1_000_000).size).toBe(0);
+    expect(assignGroups(one, Object.keys(one.hosts), 1_000_000, 2).size).toBe(0);
   });
 });
