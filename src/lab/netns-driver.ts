@@ -152,6 +152,23 @@ export const netnsDriver: LabDriver = {
         groups.push(new AgentGroup(child));
       }
     };
+    // Agents of their own host started during the build, taken by spawnAgent.
+    const early = new Map<string, ChildProcess>();
+    const spawnOwnAgent = (host: string) => {
+      const ns = hosts[host]!.location;
+      const nofile = plan.hosts[host]!.limits?.nofile;
+      // prlimit sets soft and hard RLIMIT_NOFILE and execs the agent: the limit is the agent's own (same pid),
+      // inherited by any child it starts, and nothing else on the machine is touched.
+      const limited = nofile === undefined ? [] : ['prlimit', `--nofile=${nofile}:${nofile}`, '--'];
+      // The namespace name on the command line only labels the process for ps and for tests.
+      const child = spawn('ip', ['netns', 'exec', ns, ...limited, process.execPath, AGENT_MAIN, ns], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        cwd: PACKAGE_ROOT,
+      });
+      agents.add(child);
+      child.on('exit', () => agents.delete(child));
+      return child;
+    };
     let tornDown = false;
     const lab: Lab = {
       id,
@@ -164,18 +181,11 @@ export const netnsDriver: LabDriver = {
           startGroups();
           return groups[k]!.channel(host, ns);
         }
-        const nofile = plan.hosts[host]!.limits?.nofile;
-        // prlimit sets soft and hard RLIMIT_NOFILE and execs the agent: the limit is the agent's own (same pid),
-        // inherited by any child it starts, and nothing else on the machine is touched.
-        const limited = nofile === undefined ? [] : ['prlimit', `--nofile=${nofile}:${nofile}`, '--'];
-        // The namespace name on the command line only labels the process for ps and for tests.
-        const child = spawn('ip', ['netns', 'exec', ns, ...limited, process.execPath, AGENT_MAIN, ns], {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          cwd: PACKAGE_ROOT,
-        });
-        agents.add(child);
-        child.on('exit', () => agents.delete(child));
-        return child;
+        const started = early.get(host);
+        early.delete(host);
+        // One that has exited already would never tell its handle (its 'exit' is past): a new one tells its own.
+        if (started && started.exitCode === null && started.signalCode === null) return started;
+        return spawnOwnAgent(host);
       },
       spawnInHost(host, argv) {
         // ip execs the tool after entering the namespace: the child's pid is the tool's own, and teardown's
@@ -223,6 +233,10 @@ export const netnsDriver: LabDriver = {
       if (options.agentsSoon) startGroups();
       const tables = await makeHostNamespaces(bridgeNs, plan, hosts, batches.hostNamespaces);
       log('host hash tables', tables ? { buckets: tables.buckets } : { shared: "the machine's" });
+      // The other hosts' agents too, once their namespaces exist: an agent reads nothing of its host before the
+      // controller's init, which comes after the build (its sysctls, counters and census are read then).
+      if (options.agentsSoon)
+        for (const host of Object.keys(hosts)) if (!groupOf.has(host)) early.set(host, spawnOwnAgent(host));
       await ipBatch(batches.bridge, bridgeNs);
       const configurator = hostConfigurator();
       await configureHosts(
