@@ -5,7 +5,7 @@
 // <label>` it serves many hosts of a netns lab from outside them, each line tagged with its host (group-agent.ts).
 import { isIPv4 } from 'node:net';
 import { basename } from 'node:path';
-import { AGENT_TOKEN, TOKEN_ENV } from '../lab/kube-file.ts';
+import { AGENT_TOKEN, TOKEN_ENV } from '../core/agent-token.ts';
 import { runAgent } from './agent.ts';
 import { runGroupAgent } from './group-agent.ts';
 import { AGENT_SOCKET, serveAgentOnSocket } from './socket-transport.ts';

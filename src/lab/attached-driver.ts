@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { connectAgent, connectAgentTcp } from './agent-socket.ts';
 import { AGENTS_DIR_IN_CONTAINER, composeRefusals } from './compose-file.ts';
 import type { Lab, LabDriver, LabHost } from './driver.ts';
-import { AGENT_PORT_ENV, AGENT_TOKEN, KUBE_LAB_NAME, LAB_ENV, podName, TOKEN_ENV } from './kube-file.ts';
+import { AGENT_TOKEN, TOKEN_ENV } from '../core/agent-token.ts';
+import { AGENT_PORT_ENV, KUBE_LAB_NAME, LAB_ENV, podName } from './kube-file.ts';
 
 /** How long an agent's container may take to start and open its socket. */
 const ATTACH_TIMEOUT_MS = 120_000;

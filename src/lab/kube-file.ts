@@ -4,6 +4,7 @@
 // lab traffic between the lab's own pods and, when asked, a controller Pod that runs the scenario against the
 // agents, prints report.json as its last output (`kubectl logs`) and keeps the run directory in a volume.
 // `waitlab kube` writes it for a cluster; the kube driver plays it here with `podman kube play`.
+import { AGENT_TOKEN, TOKEN_ENV } from '../core/agent-token.ts';
 import { InvalidValueError } from '../core/errors.ts';
 import type { HostPlan, Plan } from '../core/plan.ts';
 import { composeYaml, type YamlValue } from './compose-yaml.ts';
@@ -16,7 +17,6 @@ export const AGENT_TCP_PORT = 7411;
 /** Where the controller pod keeps its run directory. */
 export const CONTROLLER_RUN_DIR = '/reports/run';
 export const TOKEN_KEY = 'token';
-export const TOKEN_ENV = 'WAITLAB_AGENT_TOKEN';
 export const AGENT_PORT_ENV = 'WAITLAB_AGENT_PORT';
 /** The lab's name, in the controller pod: each host's agent is at its headless Service, podName(lab, host). */
 export const LAB_ENV = 'WAITLAB_KUBE_LAB';
@@ -25,8 +25,6 @@ export const LAB_ENV = 'WAITLAB_KUBE_LAB';
 export const KUBE_LAB_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 /** A Kubernetes namespace name (a DNS-1123 label). */
 export const KUBE_NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-/** A per-run token: what crypto.randomBytes(32).toString('hex') gives. */
-export const AGENT_TOKEN = /^[0-9a-f]{64}$/;
 
 export interface KubeOptions {
   /** Every object's name starts with it; every object carries it as io.waitlab.lab. */
