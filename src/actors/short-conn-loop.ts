@@ -3,7 +3,8 @@
 // With workers (short-conn-workers.ts) each thread runs one of these on its share of the load.
 import { endpointText } from '../core/ipv6.ts';
 import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
+import { hdrModule } from './hdr-module.ts';
 import { runArrivals } from './arrival-schedule.ts';
 import type { ActorContext } from './actor.ts';
 import type { ErrorCount } from './error-tally.ts';
@@ -97,7 +98,11 @@ export function latencySummaryOfPairs(pairs: Float64Array): LatencySummary {
 
 /** A latency histogram of µs, 1 µs to an hour at 3 significant digits: the same in every loop, so they merge. */
 export const newLatencyHistogram = () =>
-  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  hdrModule().build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
 /** The request a flood sends on every connection: a GET, or a POST with a body of requestBodyBytes. */
 export function floodRequest(plan: FloodPlan): Buffer {

@@ -2,7 +2,7 @@
 // every STATS_EVERY_MS and once more when its load is done, its stats and its latency histogram.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
+import { hdrModule } from './hdr-module.ts';
 import { FirstErrorMark } from './first-error-mark.ts';
 import { floodLoop } from './short-conn-loop.ts';
 import { nativeFloodLoop } from './short-conn-native.ts';
@@ -26,7 +26,7 @@ const report = (type: 'stats' | 'done') =>
   port.postMessage({
     type,
     stats: loop.stats(),
-    latency: hdr.encodeIntoCompressedBase64(loop.latency),
+    latency: hdrModule().encodeIntoCompressedBase64(loop.latency),
   } satisfies WorkerMessage);
 
 port.on('message', (cmd: 'close' | 'destroy') => {

@@ -5,7 +5,8 @@
 // earliest of all, latency percentiles from the merged histogram.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
+import { hdrModule } from './hdr-module.ts';
 import { deferred } from '../core/deferred.ts';
 import type { ActorContext } from './actor.ts';
 import type { ErrorCount } from './error-tally.ts';
@@ -131,7 +132,7 @@ export function floodWorkers(plan: FloodPlan, ctx: ActorContext) {
     const reports = latest.filter(Boolean);
     if (reports.length === 0) return { ...idle.stats(), workers: n };
     const latency = newLatencyHistogram();
-    for (const l of reports) latency.add(hdr.decodeFromCompressedBase64(l.latency));
+    for (const l of reports) latency.add(hdrModule().decodeFromCompressedBase64(l.latency));
     return mergeFloodStats(
       plan,
       reports.map((l) => l.stats),
