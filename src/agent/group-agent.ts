@@ -1,7 +1,8 @@
 // An agent of many hosts: one process, run in the lab's bridge namespace, serving each attached host as runAgent
-// serves one, from outside the host: its /proc/net tables, sysctls and census opened on threads that entered the
-// host, its native flood on a thread inside it. Only hosts whose actors can run this way are attached (the lab
-// driver decides: lab/agent-groups.ts); every line in and out names its host (lab/agent-group-protocol.ts).
+// serves one, from outside the host: its /proc/net tables, sysctls and census socket opened inside the host (the
+// calling thread enters it for the call), its native flood on a thread inside it. Only hosts whose actors can run
+// this way are attached (the lab driver decides: lab/groupable-hosts.ts); every line in and out names its host
+// (lab/agent-group-protocol.ts).
 import { PassThrough } from 'node:stream';
 import { lineReader } from './protocol.ts';
 import { runAgent } from './agent.ts';

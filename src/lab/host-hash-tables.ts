@@ -68,7 +68,7 @@ export interface HostTables {
 
 /**
  * Reads net sysctls of the bridge namespace (`write` undefined) or writes one, from this process through the addon
- * that opens files on a thread that entered it. undefined where refused, or where the addon is not built (no C
+ * that opens files inside it. undefined where refused, or where the addon is not built (no C
  * compiler at install): the hosts then share the machine's table, as before Linux 6.1.
  */
 function bridgeSysctls(

@@ -1,5 +1,5 @@
 // A network namespace's net sysctls read and written from a process outside it (an agent of many hosts, the lab's
-// bridge namespace): each opened on a thread that entered the namespace (sampler/netns-files.ts), never this process's own.
+// bridge namespace): each opened inside the namespace (sampler/netns-files.ts), never this process's own.
 import { closeSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { sysctlPath } from '../plan/sysctl-check.ts';
@@ -25,7 +25,7 @@ const FILES_AT_ONCE = 64;
 const ERRNO_NAME = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
- * Several sysctls of the namespace as the kernel shows them, from one thread that entered it once (an agent of
+ * Several sysctls of the namespace as the kernel shows them, opened in one entry into it (an agent of
  * many hosts reads a dozen per host); a sysctl this kernel lacks (ENOENT) is left out.
  */
 export function readSysctlsIn(namespace: string, names: readonly string[]): Record<string, string> {

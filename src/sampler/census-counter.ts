@@ -16,7 +16,7 @@ export class CensusCounter {
   /** Why the census is not counted in C, once it is not. */
   nativeRefused: string | undefined;
 
-  /** namespace: a lab host counted from outside it (its census opened on a thread that entered it). */
+  /** namespace: a lab host counted from outside it (its census socket made inside it). */
   constructor(
     private readonly serverPorts: readonly number[] = [],
     private readonly ignoredPorts: readonly number[] = [],

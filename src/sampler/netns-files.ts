@@ -1,6 +1,6 @@
 // Files of a lab host's network namespace opened from a process that runs outside it (native/netns_files.c): the
-// addon opens each on a thread made to enter the namespace and hands back the fd, which keeps that namespace for
-// its life, so a read at offset 0 from any thread later is the host's.
+// addon opens each with the calling thread moved into the namespace for the call (and back) and hands back the fd,
+// which keeps that namespace for its life, so a read at offset 0 from any thread later is the host's.
 import { readSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ export const NETNS_FILES_ADDON_PATH = resolve(PACKAGE_ROOT, 'build/Release/netns
 
 interface NetnsFilesAddon {
   openIn(namespacePath: string, filePath: string, writable: boolean): number;
-  /** Each path's fd, or the negative errno of its open, from one thread that entered the namespace once. */
+  /** Each path's fd, or the negative errno of its open, all opened in one entry into the namespace. */
   openAllIn(namespacePath: string, filePaths: readonly string[], writable: boolean): number[];
 }
 
@@ -44,9 +44,8 @@ export function openProcNetIn(namespace: string, table: ProcNetTable): number {
 const ERRNO_NAME = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
- * Several tables of the namespace's /proc/net opened by one thread that entered it once: a thread that enters a
- * namespace costs 0.15 ms alone and over a millisecond on a busy 2-core machine, and each host of an agent of many
- * hosts opens three. Each table's fd, or an error whose code is its open's errno name.
+ * Several tables of the namespace's /proc/net opened in one entry into it: each host of an agent of many hosts opens
+ * three. Each table's fd, or an error whose code is its open's errno name.
  */
 export function openProcNetTablesIn(namespace: string, tables: readonly ProcNetTable[]): (number | Error)[] {
   const fds = loadAddon().openAllIn(

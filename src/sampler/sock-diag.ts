@@ -32,7 +32,7 @@ export function namedNamespacePath(name: string): string {
   return `/run/netns/${name}`;
 }
 
-/** A sock_diag socket of this process's namespace, or of the named one (made on a thread that entered it). */
+/** A sock_diag socket of this process's namespace, or of the named one (made while the calling thread was in it). */
 export function openSockDiag(addon: SockDiagAddon, namespace?: string): number {
   if (namespace === undefined) return addon.open();
   if (!addon.openIn)
