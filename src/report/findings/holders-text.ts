@@ -9,8 +9,10 @@ import { n } from './words.ts';
 export interface HoldersText {
   /** "TIME_WAIT 1,000, ESTABLISHED 5" */
   readonly list: string;
-  /** TIME_WAIT held at least ALL_PORTS of the budget: "every port was in TIME_WAIT" may be said. */
+  /** TIME_WAIT held at least ALL_PORTS of the budget: the ports were held by TIME_WAIT. */
   readonly byTimeWait: boolean;
+  /** TIME_WAIT's peak was the whole budget: "every port was in TIME_WAIT" may be said as it stands. */
+  readonly everyPortInTimeWait: boolean;
   /** Sockets still open (ESTABLISHED, CLOSE_WAIT, SYN_SENT) held the larger part. */
   readonly byOpen: boolean;
 }
@@ -46,6 +48,7 @@ export function holdersText(
   return {
     list: claims.map((c) => `${c.of} ${n(c.value)}`).join(', ') || 'none in any sample',
     byTimeWait: budget !== undefined && timeWait >= budget * ALL_PORTS,
+    everyPortInTimeWait: budget !== undefined && timeWait >= budget,
     byOpen: open > timeWait,
   };
 }

@@ -51,8 +51,13 @@ function portsHeld(
       plus: [sysctl(name, 'net.ipv4.tcp_tw_reuse_delay')],
       peers: [],
     });
+    // A census sees moments: below the whole budget, the peaks of the states need not add up to it, and saying
+    // "every port" beside "TIME_WAIT 97" of 100 read as a contradiction (a new user's 120-host run).
+    const heldBy = held.everyPortInTimeWait
+      ? `Every local port toward ${destination} was held by a socket in TIME_WAIT (per-peer census peaks on host ${name}: ${held.list}`
+      : `The local ports toward ${destination} were held mostly by sockets in TIME_WAIT, the rest by connections not yet closed (per-peer census peaks on host ${name}: ${held.list}, of its ${n(budget)}-port budget; each state's peak is taken at its own sample, so they need not add up to the budget`;
     return (
-      ` Every local port toward ${destination} was held by a socket in TIME_WAIT (per-peer census peaks on host ${name}: ${held.list}; host-wide sockstat tw ${n(sock.value)}), and ${twReuseMeaning(host.sysctls, delay)}.` +
+      ` ${heldBy}; host-wide sockstat tw ${n(sock.value)}), and ${twReuseMeaning(host.sysctls, delay)}.` +
       ` What would change it: keep-alive (many requests per connection); a wider ip_local_port_range; more destination addresses or ports (the budget is per destination ip:port); ${twReuseRemedy(host.sysctls, delay)}or letting the server close first, so that its TIME_WAIT does not hold the client's ports.`
     );
   }

@@ -254,9 +254,12 @@ export function proxyUpstreamFindings({ plan, report }: FindingInput): Finding[]
         for (const u of upstreams) {
           const destination = endpointText(u.address, u.port);
           const held = holdersText(set, actor.host, proxyHost, destination, [u.host], budget?.budget);
-          s += held.byTimeWait
-            ? ` Every local port toward ${destination} was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host ${actor.host}: ${held.list})${tw === '0' ? `, and tcp_tw_reuse=0 on host ${actor.host} forbids reusing them` : ''}.`
-            : ` Its ports toward ${destination} were held by (per-peer census peaks on host ${actor.host}): ${held.list}.`;
+          const reuse = tw === '0' ? `, and tcp_tw_reuse=0 on host ${actor.host} forbids reusing them` : '';
+          s += held.everyPortInTimeWait
+            ? ` Every local port toward ${destination} was held by a TIME_WAIT socket of an earlier upstream connection (per-peer census on host ${actor.host}: ${held.list})${reuse}.`
+            : held.byTimeWait
+              ? ` The local ports toward ${destination} were held mostly by TIME_WAIT sockets of earlier upstream connections, the rest by connections not yet closed (per-peer census peaks on host ${actor.host}: ${held.list}, of its ${n(budget!.budget)}-port budget)${reuse}.`
+              : ` Its ports toward ${destination} were held by (per-peer census peaks on host ${actor.host}): ${held.list}.`;
         }
         s +=
           ' What would change it: upstream keep-alive (nginx: `keepalive N` with `proxy_http_version 1.1` and `proxy_set_header Connection ""`; HAProxy: `http-reuse always`, since `safe` gives each client connection\'s first request a server connection of its own), more upstream ip:ports (the budget is per destination), a wider ip_local_port_range, or tcp_tw_reuse=1.';

@@ -29,6 +29,20 @@ describe('loadErrorFindings', () => {
       ['FIN_WAIT1', peer.FIN_WAIT1, ['server']],
     ]);
     expect(claimValue(out, 'client', 'sockstatTwPeak')).toBe(1000);
+    expect(out[0]!.text).toMatch(/Every local port toward 198\.18\.0\.2:8080 was held by a socket in TIME_WAIT/);
+  });
+
+  it('TIME_WAIT short of the whole budget at its peak, beside SYNs still out: "every port" is not said', () => {
+    const report = loadReportFixture('short-conn');
+    const peer = host(report, 'client').peak.peers.ephemeral['198.18.0.2:8080']!;
+    (peer as Record<string, number>)['TIME_WAIT'] = 970;
+    (peer as Record<string, number>)['SYN_SENT'] = 20;
+    const out = runFindings(loadErrorFindings, report);
+    expect(claimed(out, 'peerStatePeak').find((c) => c.claim.of === 'TIME_WAIT')?.value).toBe(970);
+    expect(out[0]!.text).not.toMatch(/Every local port/);
+    expect(out[0]!.text).toMatch(
+      /held mostly by sockets in TIME_WAIT, the rest by connections not yet closed \(per-peer census peaks on host client: TIME_WAIT 970, .*SYN_SENT 20.*, of its 1,000-port budget/,
+    );
   });
 
   it('short-conn held open (closeStyle never on both sides): the ports were held by ESTABLISHED sockets, not TIME_WAIT', () => {
