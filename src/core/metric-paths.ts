@@ -157,6 +157,14 @@ export function metricPathProblem(
       return `${path}: ${def.label} is derived for comparisons with a baseline, not written into report.json: no threshold can read it (a tolerance can name it)`;
     return undefined;
   }
+  // A metric with more after it (errors.{code}.count where the replicas' errors.{code} is the count itself).
+  for (let k = parts.length - 1; k >= 2; k--) {
+    const prefix = parts.slice(0, k).join('.');
+    const def = metricOf(prefix, names);
+    // Not the catch-all of an actor kind's stats: there a misspelt figure (latencyMs.p99x) is told as one.
+    if (def && !def.path.endsWith('{stat}') && !(use === 'threshold' && def.derived))
+      return `${path}: ${prefix} is a metric itself (${def.label}, ${def.unit}); drop ".${parts.slice(k).join('.')}"`;
+  }
   const at = Math.max(...misses.map((x) => x.at));
   const deepest = misses.filter((x) => x.at === at);
   const first = deepest[0]!;

@@ -486,6 +486,7 @@ export const METRICS: readonly MetricDef[] = [
 
   // A scaled host's replicas added up (--scale), by the scenario's host and actor names.
   m('replicas.{host}.timeWaitPeaks.{index}', 'sockets', 'peak', 'rise', "a replica's peak TIME_WAIT"),
+  m('replicas.{host}.timeWaitPeakMax', 'sockets', 'peak', 'rise', 'the largest peak TIME_WAIT of any replica'),
   m('replicas.{host}.actors.{actor}.attempts', 'requests', 'count', 'neither', 'requests attempted, all replicas'),
   m('replicas.{host}.actors.{actor}.connected', 'connections', 'count', 'neither', 'connections made, all replicas'),
   m('replicas.{host}.actors.{actor}.ok', 'requests', 'count', 'fall', 'successes, all replicas'),
@@ -493,6 +494,14 @@ export const METRICS: readonly MetricDef[] = [
   m('replicas.{host}.actors.{actor}.errors.{code}', 'errors', 'count', 'rise', 'errors by code, all replicas', {
     seenOnly: true,
   }),
+  m(
+    'replicas.{host}.actors.{actor}.replicasWithErrors.{code}',
+    'replicas',
+    'count',
+    'rise',
+    'replicas that met an error code at least once',
+    { seenOnly: true },
+  ),
 ];
 
 /** Why a top-level part of report.json that holds no metric of the run is refused as a path. */

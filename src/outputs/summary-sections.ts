@@ -363,9 +363,12 @@ function fellBehind(r: Report): string[] {
 /** A scaled host: each replica's counts, then their total. */
 function replicaSections(r: Report): Section[] {
   return Object.entries(r.replicas ?? {}).map(([host, g]) => {
-    const errors = (e: Record<string, number>) =>
+    const errors = (e: Record<string, number>, replicasWith?: Record<string, number>) =>
       Object.entries(e)
-        .map(([code, n]) => `${code} ${num(n)}`)
+        .map(
+          ([code, n]) =>
+            `${code} ${num(n)}${replicasWith?.[code] !== undefined ? ` (${num(replicasWith[code])} of ${num(g.hosts.length)} replicas)` : ''}`,
+        )
         .join(', ') || '0';
     const rows = Object.entries(g.actors).flatMap(([name, total]) => [
       ...total.replicas.map((copy, i) => {
@@ -389,9 +392,9 @@ function replicaSections(r: Report): Section[] {
         num(total.attempts),
         num(total.connected),
         num(total.ok),
-        errors(total.errors),
+        errors(total.errors, total.replicasWithErrors),
         // Each replica's own peak, added up: not one moment's count across them.
-        `${num(g.timeWaitPeaks.reduce((a, b) => a + b, 0))} (sum of peaks)`,
+        `${num(g.timeWaitPeaks.reduce((a, b) => a + b, 0))} (sum of peaks; most ${num(Math.max(0, ...g.timeWaitPeaks))})`,
       ],
     ]);
     return {

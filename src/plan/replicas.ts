@@ -80,7 +80,7 @@ export function scaleSpec(
           : own.some(([, a]) => actorKind(a.kind)?.role !== 'load')
             ? `host ${name} runs a server; only a host of load actors (clients) can be scaled, since everything that connects to a server names one address`
             : n > ownAgentsCap && (!grouped || host.limits?.nofile !== undefined)
-              ? `more than ${ownAgentsCap} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (short-conn: --set engine=native)`
+              ? `more than ${ownAgentsCap} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (in a scenario file: engine: 'native' on its short-conn-client actors; the short-conn scenario: --set engine=native)`
               : undefined;
     if (refusal) {
       problems.push(`${where}: ${refusal}`);

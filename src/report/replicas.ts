@@ -13,16 +13,21 @@ export function replicaTotals(
   if (!plan.replicas) return undefined;
   const out: Record<string, ReplicaTotals> = {};
   for (const [host, group] of Object.entries(plan.replicas)) {
+    const timeWaitPeaks = group.hosts.map((h) => hosts[h]?.peak.total.TIME_WAIT ?? 0);
     out[host] = {
       hosts: [...group.hosts],
-      timeWaitPeaks: group.hosts.map((h) => hosts[h]?.peak.total.TIME_WAIT ?? 0),
+      timeWaitPeaks,
+      timeWaitPeakMax: Math.max(0, ...timeWaitPeaks),
       actors: Object.fromEntries(
         Object.entries(group.actors).map(([name, copies]) => {
           const entries = copies.map((c) => actors[c]);
           const errors: Record<string, number> = {};
+          const replicasWithErrors: Record<string, number> = {};
           for (const e of entries)
-            for (const [code, v] of Object.entries(stat(e, 'errors') ?? {}))
+            for (const [code, v] of Object.entries(stat(e, 'errors') ?? {})) {
               errors[code] = (errors[code] ?? 0) + v.count;
+              if (v.count > 0) replicasWithErrors[code] = (replicasWithErrors[code] ?? 0) + 1;
+            }
           return [
             name,
             {
@@ -32,6 +37,7 @@ export function replicaTotals(
               ok: sum(entries.map((e) => stat(e, 'ok'))),
               missedStarts: sum(entries.map((e) => stat(e, 'missedStarts'))),
               errors,
+              replicasWithErrors,
             },
           ];
         }),

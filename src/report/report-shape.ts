@@ -449,6 +449,7 @@ const poolChurn = objectOf<PoolChurnPrediction>()({
 const replicaTotals = objectOf<ReplicaTotals>()({
   hosts: array(string()),
   timeWaitPeaks: array(number()),
+  timeWaitPeakMax: optional(number()),
   actors: record(
     objectOf<ReplicaTotals['actors'][string]>()({
       replicas: array(string()),
@@ -457,6 +458,7 @@ const replicaTotals = objectOf<ReplicaTotals>()({
       ok: number(),
       missedStarts: number(),
       errors: counts,
+      replicasWithErrors: optional(counts),
     }),
   ),
 });

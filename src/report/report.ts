@@ -246,6 +246,8 @@ export interface ReplicaTotals {
   hosts: string[];
   /** Each replica's peak TIME_WAIT, in the order of hosts. */
   timeWaitPeaks: number[];
+  /** The largest of timeWaitPeaks: the worst replica, for a threshold on the fleet (absent in reports before it). */
+  timeWaitPeakMax?: number;
   /** Each of the host's actors: its copies, and the sums of their counts. */
   actors: Record<
     string,
@@ -256,6 +258,8 @@ export interface ReplicaTotals {
       ok: number;
       missedStarts: number;
       errors: Record<string, number>;
+      /** How many replicas met each error code at least once (absent in reports before it). */
+      replicasWithErrors?: Record<string, number>;
     }
   >;
 }

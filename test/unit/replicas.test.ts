@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { PlanValidationError } from '../../src/core/errors.ts';
 import { loadPlan } from '../../src/plan/load-plan.ts';
 import { parseScaleFlags } from '../../src/plan/replicas.ts';
+import { metricPathProblem } from '../../src/core/metric-paths.ts';
+import { metricNamesOf } from '../../src/plan/metric-names.ts';
+import { replicaTotals } from '../../src/report/replicas.ts';
+import type { ActorReport, HostReport } from '../../src/report/report.ts';
 
 describe('--scale', () => {
   it('copies a client host and its load actors, each copy on its own address', async () => {
@@ -44,5 +48,46 @@ describe('--scale', () => {
     expect(parseScaleFlags(['client=3', 'client2=1'], problems)).toEqual({ client: 3, client2: 1 });
     expect(parseScaleFlags(['client', 'Client=2', 'client=-1', 'client=3;x'], problems)).toEqual({});
     expect(problems).toHaveLength(4);
+  });
+});
+
+describe("a scaled host's totals in the report", () => {
+  it('adds up the copies, names the worst replica and counts the replicas that met each error', async () => {
+    const plan = await loadPlan('short-conn', {}, { scale: { client: 3 } });
+    const host = (timeWait: number) => ({ peak: { total: { TIME_WAIT: timeWait } } }) as unknown as HostReport;
+    const flood = (ok: number, errors: Record<string, number>) =>
+      ({
+        attempts: ok + Object.values(errors).reduce((a, b) => a + b, 0),
+        connected: ok,
+        ok,
+        missedStarts: 0,
+        errors: Object.fromEntries(Object.entries(errors).map(([code, count]) => [code, { count }])),
+      }) as unknown as ActorReport;
+    const totals = replicaTotals(
+      plan,
+      { client: host(500), client_2: host(700), client_3: host(300) },
+      {
+        flood: flood(500, { EADDRNOTAVAIL: 20 }),
+        flood_2: flood(500, { EADDRNOTAVAIL: 5, REQUEST_TIMEOUT: 1 }),
+        flood_3: flood(500, {}),
+      },
+    )!;
+    expect(totals['client']).toMatchObject({ timeWaitPeaks: [500, 700, 300], timeWaitPeakMax: 700 });
+    expect(totals['client']!.actors['flood']).toMatchObject({
+      ok: 1500,
+      errors: { EADDRNOTAVAIL: 25, REQUEST_TIMEOUT: 1 },
+      replicasWithErrors: { EADDRNOTAVAIL: 2, REQUEST_TIMEOUT: 1 },
+    });
+  });
+
+  it('lets a threshold name the worst replica and the replicas with an error, and says what to drop from a path that goes past a metric', async () => {
+    const names = metricNamesOf(await loadPlan('short-conn', {}, { scale: { client: 3 } }));
+    expect(metricPathProblem('replicas.client.timeWaitPeakMax', names, 'threshold')).toBeUndefined();
+    expect(
+      metricPathProblem('replicas.client.actors.flood.replicasWithErrors.EADDRNOTAVAIL', names, 'threshold'),
+    ).toBeUndefined();
+    expect(metricPathProblem('replicas.client.actors.flood.errors.EADDRNOTAVAIL.count', names, 'threshold')).toBe(
+      'replicas.client.actors.flood.errors.EADDRNOTAVAIL.count: replicas.client.actors.flood.errors.EADDRNOTAVAIL is a metric itself (errors by code, all replicas, errors); drop ".count"',
+    );
   });
 });
