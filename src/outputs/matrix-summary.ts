@@ -2,13 +2,36 @@
 // across runs.
 import { formatDuration } from '../core/units.ts';
 import { lossList, type MatrixComparison } from '../report/matrix.ts';
+import { SHOWN_REPLICAS } from './fold-replicas.ts';
 import { sectionsMarkdown, sectionsText, type Section } from './sections.ts';
 
 const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
+/**
+ * Scaled hosts of more than FOLD_ABOVE replicas, by the scenario's host name: a column per replica made a table of
+ * 100 columns for 50 clients (a new user's comparison), so each group gets one column of its largest or summed figure.
+ */
+const FOLD_ABOVE = SHOWN_REPLICAS + 1;
+
+function replicaGroups(c: MatrixComparison): Map<string, readonly string[]> {
+  const groups = new Map<string, readonly string[]>();
+  for (const r of c.runs)
+    for (const [host, copies] of Object.entries(r.replicas ?? {}))
+      if (copies.length > FOLD_ABOVE && (groups.get(host)?.length ?? 0) < copies.length) groups.set(host, copies);
+  return groups;
+}
+
 export function matrixSections(c: MatrixComparison): Section[] {
-  const hosts = [...new Set(c.runs.flatMap((r) => Object.keys(r.peakTimeWait)))];
-  const counterHosts = hosts.filter((h) => c.runs.some((r) => Object.values(r.counters[h] ?? {}).some((v) => v > 0)));
+  const groups = replicaGroups(c);
+  const folded = new Set([...groups.values()].flat());
+  const all = [...new Set(c.runs.flatMap((r) => Object.keys(r.peakTimeWait)))];
+  // One column per host, or per group of replicas (in the place of its first host).
+  const hosts = all.filter((h) => !folded.has(h) || groups.has(h));
+  const copiesOf = (h: string): readonly string[] => groups.get(h) ?? [h];
+  const label = (h: string, what: string) => (groups.has(h) ? `${h} x${copiesOf(h).length} (${what})` : h);
+  const counterHosts = hosts.filter((h) =>
+    c.runs.some((r) => copiesOf(h).some((x) => Object.values(r.counters[x] ?? {}).some((v) => v > 0))),
+  );
   const head = [
     'run',
     'verdict',
@@ -17,8 +40,8 @@ export function matrixSections(c: MatrixComparison): Section[] {
     'errors',
     'first failure',
     'rate /s',
-    ...hosts.map((h) => `TIME_WAIT ${h}`),
-    ...counterHosts.map((h) => `TWRecycled/Overflow/TWKilled ${h}`),
+    ...hosts.map((h) => `TIME_WAIT ${label(h, 'most')}`),
+    ...counterHosts.map((h) => `TWRecycled/Overflow/TWKilled ${label(h, 'sum')}`),
     'exhaustion predicted / measured',
   ];
   const rows = c.runs.map((r) => [
@@ -31,18 +54,28 @@ export function matrixSections(c: MatrixComparison): Section[] {
       .join(', ') || '-',
     r.firstFailureMs === null ? 'none' : `${r.firstFailureCode} at ${formatDuration(r.firstFailureMs)}`,
     n(r.achievedRate),
-    ...hosts.map((h) => n(r.peakTimeWait[h] ?? 0)),
+    ...hosts.map((h) => n(Math.max(0, ...copiesOf(h).map((x) => r.peakTimeWait[x] ?? 0)))),
     ...counterHosts.map((h) => {
-      const k = r.counters[h];
-      return k ? `${n(k.TWRecycled)} / ${n(k.TCPTimeWaitOverflow)} / ${n(k.TWKilled)}` : '-';
+      const ks = copiesOf(h).flatMap((x) => (r.counters[x] ? [r.counters[x]] : []));
+      const total = (f: 'TWRecycled' | 'TCPTimeWaitOverflow' | 'TWKilled') => n(ks.reduce((a, k) => a + k[f], 0));
+      return ks.length ? `${total('TWRecycled')} / ${total('TCPTimeWaitOverflow')} / ${total('TWKilled')}` : '-';
     }),
     r.exhaustion
       ? `${r.exhaustion.predictedMs === null ? 'n/a' : formatDuration(r.exhaustion.predictedMs)} / ${r.exhaustion.measuredMs === null ? 'never' : formatDuration(r.exhaustion.measuredMs)}`
       : '-',
   ]);
   const out: Section[] = [{ title: 'Runs', head, rows }];
+  // A replica that read back what its group's first host read is told once, on that host's row.
+  const firstOf = new Map([...groups].flatMap(([first, copies]) => copies.map((x) => [x, first] as const)));
   const sysctlRows = c.runs.flatMap((r) =>
-    Object.entries(r.profileSysctls).flatMap(([h, set]) => Object.entries(set).map(([k, v]) => [r.label, h, k, v])),
+    Object.entries(r.profileSysctls).flatMap(([h, set]) =>
+      Object.entries(set).flatMap(([k, v]) => {
+        const first = firstOf.get(h);
+        if (first !== undefined && first !== h && r.profileSysctls[first]?.[k] === v) return [];
+        const alike = first === h && copiesOf(h).every((x) => r.profileSysctls[x]?.[k] === v);
+        return [[r.label, alike ? `${h} x${copiesOf(h).length} (every replica)` : h, k, v]];
+      }),
+    ),
   );
   if (sysctlRows.length)
     out.push({ title: 'Profile sysctls as read back', head: ['run', 'host', 'sysctl', 'value'], rows: sysctlRows });

@@ -42,6 +42,8 @@ export interface MatrixRun {
   readonly exhaustion: { predictedMs: number | null; measuredMs: number | null; ratio: number | null } | null;
   /** Sysctls read back on each host that the profile set. */
   readonly profileSysctls: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** A scaled host's replicas, by the scenario's host name, the first being it (absent where none was scaled). */
+  readonly replicas?: Readonly<Record<string, readonly string[]>>;
   /** Whether it went as its predictions said (report/run-outcome.ts); `verdict` above is its thresholds'. */
   readonly outcome: RunOutcome;
 }
@@ -152,6 +154,9 @@ export function matrixRun(report: Report, label: string, dir: string, params: Re
       ]),
     ),
     outcome: runOutcome(report, loadMs),
+    ...(report.replicas
+      ? { replicas: Object.fromEntries(Object.entries(report.replicas).map(([h, g]) => [h, [...g.hosts]])) }
+      : {}),
   };
 }
 
