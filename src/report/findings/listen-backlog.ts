@@ -94,6 +94,7 @@ export function listenBacklogFindings({ plan, report }: FindingInput): Finding[]
         : ` SYN_RECV peaked at ${n(synRecv.value)} on host ${actor.host}: handshakes whose final ACK met a full queue were dropped and their SYN-ACK resent.`;
     // A scaled client (150 replicas) would give a sentence each: the first few stand for the rest, named once.
     const described = clients.filter((c) => report.actors[c.name] && report.hosts[c.host]);
+    let resent = false;
     for (const c of described.slice(0, CLIENTS_DESCRIBED)) {
       const cs = report.actors[c.name]!;
       const its = { peers: [actor.host] };
@@ -125,8 +126,11 @@ export function listenBacklogFindings({ plan, report }: FindingInput): Finding[]
         (code) =>
           `${code} ${n(set.add({ name: 'errors', of: code, unit: 'errors', plus: [actorStat(c.name, 'errors', code, 'count')], ...its }).value)}`,
       );
-      s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(synSent.value)} and TcpExt.TCPSynRetrans +${n(retrans.value)} for the whole host) got ${ok ? n(ok.value) : '?'} of ${attempts ? n(attempts.value) : '?'} answers, p50 ${p50 ? n(Math.round(p50.value)) : '-'} ms, p99 ${p99 ? n(Math.round(p99.value)) : '-'} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}: a dropped SYN costs the client a retransmission timeout (1 s, then 2 s more), not a refusal.`;
+      s += ` Client ${c.name} (host ${c.host}: SYN_SENT peak ${n(synSent.value)} and TcpExt.TCPSynRetrans +${n(retrans.value)} for the whole host) got ${ok ? n(ok.value) : '?'} of ${attempts ? n(attempts.value) : '?'} answers, p50 ${p50 ? n(Math.round(p50.value)) : '-'} ms, p99 ${p99 ? n(Math.round(p99.value)) : '-'} ms, ${errs.length ? `errors ${errs.join(', ')}` : 'no errors'}.`;
+      resent ||= retrans.value > 0;
     }
+    // Said once, and only where a described client's kernel resent SYNs: a client without a retransmission met none.
+    if (resent) s += ' A dropped SYN costs its client a retransmission timeout (1 s, then 2 s more), not a refusal.';
     const rest = described.slice(CLIENTS_DESCRIBED);
     if (rest.length)
       s += ` Its other clients, ${rest[0]!.name} to ${rest.at(-1)!.name}, met the same full queue: each one's answers, latency and errors are in its actor's stats.`;
