@@ -3,6 +3,15 @@ import { listenBacklogFindings } from '../../../src/report/findings/listen-backl
 import { claimValue, host, loadReportFixture, runFindings, stats } from '../fixture.ts';
 
 describe('listenBacklogFindings', () => {
+  it("says a dropped SYN costs a retransmission timeout only where a client's kernel resent SYNs", () => {
+    const report = loadReportFixture('listen-backlog');
+    const said = () => runFindings(listenBacklogFindings, report).map((f) => f.text);
+    expect(host(report, 'client').counters.delta['TcpExt.TCPSynRetrans']!).toBeGreaterThan(0);
+    expect(said().every((t) => t.includes('A dropped SYN costs its client a retransmission timeout'))).toBe(true);
+    host(report, 'client').counters.delta['TcpExt.TCPSynRetrans'] = 0;
+    expect(said().some((t) => t.includes('retransmission timeout'))).toBe(false);
+  });
+
   it("listen-backlog: each server's overflow, its queue depth against min(backlog, somaxconn), SYN_RECV, what its client saw", () => {
     const report = loadReportFixture('listen-backlog');
     const out = runFindings(listenBacklogFindings, report);
