@@ -30,7 +30,10 @@ int enter_netns(const char *path, const char **what) {
 
 // No thread is made: a thread made and joined from the event loop waits for a CPU to start on, 0.05 ms on an idle
 // machine and over a millisecond on a busy 2-core one, and an agent of many hosts entered each of 100 hosts four
-// times at its start. The call is synchronous, so nothing else runs on this thread while it is in the host.
+// times at its start. The call is synchronous, so nothing else runs on this thread while it is in the host. One
+// thing does see it from another thread: /proc/self/net (and /proc/net, its link) resolves through the thread group
+// leader, so a pool thread opening /proc/net/... while the event loop's thread is in a host would open the host's.
+// Waitlab opens /proc/net by path only synchronously or in processes that never call this (an agent of one host).
 int in_netns(const char *path, void (*fn)(void *), void *arg, const char **what) {
   int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) {
