@@ -2,10 +2,11 @@
 // with a generated configuration in a temp dir (pid, error log and every *_temp_path there), its error log
 // followed and counted by kind. A role gives the lines of its http block and the files it serves.
 import { STOP_TIMEOUTS } from '../core/defaults.ts';
+import { errnoName } from '../core/error-codes.ts';
 import { InvalidValueError } from '../core/errors.ts';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inUserNamespace } from '../core/user-namespace.ts';
 import type { ActorContext } from './actor.ts';
@@ -92,7 +93,6 @@ export function nginxMainConfig({
   ].join('\n');
 }
 
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, num]) => [num, name]));
 const LINE = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: (?:\*\d+ )?(.*)$/;
 
 /** One error-log line -> its kind (the message up to ", client:"), level, errno name and cause. */
@@ -108,7 +108,7 @@ export function parseNginxErrorLine(line: string): {
   const [, level, message] = m as unknown as [string, string, string];
   const kind = message.split(', client:')[0]!;
   const errnoNum = /\((\d+): [^)]*\)/.exec(kind)?.[1];
-  const errno = errnoNum === undefined ? undefined : (ERRNO_NAMES.get(Number(errnoNum)) ?? `errno ${errnoNum}`);
+  const errno = errnoNum === undefined ? undefined : (errnoName(Number(errnoNum)) ?? `errno ${errnoNum}`);
   let cause: Cause = causeOfErrno(errno) ?? 'other';
   if (/no live upstreams/.test(kind)) cause = 'noLiveUpstreams';
   else if (/upstream timed out/.test(kind)) cause = 'upstreamTimeout';

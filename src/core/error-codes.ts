@@ -6,6 +6,11 @@ import { constants } from 'node:os';
 
 export const ERRNO_NAMES: readonly string[] = Object.keys(constants.errno);
 
+const NAME_OF_ERRNO = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** The errno name of a number (2: "ENOENT"); undefined for one this platform does not name. */
+export const errnoName = (n: number): string | undefined => NAME_OF_ERRNO.get(n);
+
 const OWN_CODES = [
   'REQUEST_TIMEOUT',
   'HEAD_TOO_LARGE',

@@ -2,6 +2,7 @@
 // bridge namespace): each opened inside the namespace (sampler/netns-files.ts), never this process's own.
 import { closeSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
+import { errnoName } from '../core/error-codes.ts';
 import { sysctlPath } from '../plan/sysctl-check.ts';
 import { openSysctlFileIn, openSysctlFilesIn, readWholeFd } from '../sampler/netns-files.ts';
 
@@ -21,8 +22,6 @@ export function openSysctlIn(namespace: string, name: string, writable = false):
 
 /** The most files native/netns_files.c opens in one call. */
 const FILES_AT_ONCE = 64;
-
-const ERRNO_NAME = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
  * Several sysctls of the namespace as the kernel shows them, opened in one entry into it (an agent of
@@ -46,7 +45,7 @@ export function readSysctlsIn(namespace: string, names: readonly string[]): Reco
           closeSync(fd);
         }
       } else if (-fd !== constants.errno.ENOENT) {
-        const code = ERRNO_NAME.get(-fd) ?? 'EIO';
+        const code = errnoName(-fd) ?? 'EIO';
         failure ??= Object.assign(new Error(`${code}: open ${sysctlPath(some[i]!)} in ${namespace}`), { code });
       }
     }

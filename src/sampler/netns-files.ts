@@ -2,7 +2,7 @@
 // addon opens each with the calling thread moved into the namespace for the call (and back) and hands back the fd,
 // which keeps that namespace for its life, so a read at offset 0 from any thread later is the host's.
 import { readSync } from 'node:fs';
-import { constants } from 'node:os';
+import { errnoName } from '../core/error-codes.ts';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../core/paths.ts';
@@ -41,8 +41,6 @@ export function openProcNetIn(namespace: string, table: ProcNetTable): number {
   return loadAddon().openIn(namedNamespacePath(namespace), `/proc/thread-self/net/${table}`, false);
 }
 
-const ERRNO_NAME = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
 /**
  * Several tables of the namespace's /proc/net opened in one entry into it: each host of an agent of many hosts opens
  * three. Each table's fd, or an error whose code is its open's errno name.
@@ -57,7 +55,7 @@ export function openProcNetTablesIn(namespace: string, tables: readonly ProcNetT
     fd >= 0
       ? fd
       : Object.assign(new Error(`open /proc/thread-self/net/${tables[i]} of ${namespace}: errno ${-fd}`), {
-          code: ERRNO_NAME.get(-fd) ?? 'EIO',
+          code: errnoName(-fd) ?? 'EIO',
           errno: -fd,
         }),
   );

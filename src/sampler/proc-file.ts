@@ -121,7 +121,7 @@ const inNamespaces = new Map<string, ProcNetFiles>();
 export function procNetIn(namespace: string): ProcNetFiles {
   const known = inNamespaces.get(namespace);
   if (known) return known;
-  // The three counter tables are opened together, by one thread that enters the namespace once, at the first read.
+  // The three counter tables are opened together, in one entry into the namespace, at the first read.
   let counters: (number | Error)[] | undefined;
   const counter = (table: ProcNetTable) => {
     const opened = () => {
