@@ -12,6 +12,7 @@ import { toleranceRules } from '../report/compare.ts';
 import { BASELINE_FILE, type BaselineFile } from '../report/report-file.ts';
 import type { Report } from '../report/report.ts';
 import { runScenario, type RunOptions } from './run-scenario.ts';
+import { numberText } from '../core/number-text.ts';
 
 export async function recordBaseline(
   plan: Plan,
@@ -37,8 +38,7 @@ export async function recordBaseline(
 }
 
 export function baselineMarkdown(b: BaselineFile, reports: readonly Report[]): string {
-  const num = (v: number | undefined) =>
-    v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const num = (v: number | undefined) => (v === undefined ? '-' : numberText(v, 2));
   const sections: Section[] = [
     {
       title: 'Runs',

@@ -16,6 +16,7 @@ import { matrixHeader, matrixSections } from './matrix-summary.ts';
 import { readRunTimeline, type RunTimeline } from './run-timeline.ts';
 import { sectionsHtml } from './sections.ts';
 import { portBudget } from '../core/port-budget.ts';
+import { numberText } from '../core/number-text.ts';
 
 interface ComparedRun {
   label: string;
@@ -45,7 +46,7 @@ async function withTimelines(runs: readonly RunOnDisk[]): Promise<ComparedRun[]>
 const runLinks = (runs: readonly { label: string; href: string }[]) =>
   `<p class="meta">Each run's own page: ${runs.map((r) => `<a href="${escapeHtml(r.href)}">${escapeHtml(r.label)}</a>`).join(', ')}</p>`;
 
-const n = (v: number) => v.toLocaleString('en-US');
+const n = (v: number) => numberText(v);
 
 function firstFailures(runs: readonly ComparedRun[], actor?: string): ChartSpec['marks'] {
   return runs.flatMap((r, k) =>

@@ -2,9 +2,9 @@
 // metric out of tolerance, worst first. Shared by summary.md, the terminal summary and `waitlab compare`.
 import type { Comparison, MetricComparison } from '../report/comparison.ts';
 import type { Section } from './sections.ts';
+import { numberText } from '../core/number-text.ts';
 
-const num = (v: number | null | undefined) =>
-  v === null || v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : numberText(v, 2));
 
 function row(m: MetricComparison): string[] {
   return [

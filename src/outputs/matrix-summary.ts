@@ -4,8 +4,9 @@ import { formatDuration } from '../core/units.ts';
 import { lossList, type MatrixComparison } from '../report/matrix.ts';
 import { SHOWN_REPLICAS } from './fold-replicas.ts';
 import { sectionsMarkdown, sectionsText, type Section } from './sections.ts';
+import { numberText } from '../core/number-text.ts';
 
-const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const n = (v: number) => numberText(v, 1);
 
 /**
  * Scaled hosts of more than FOLD_ABOVE replicas, by the scenario's host name: a column per replica made a table of

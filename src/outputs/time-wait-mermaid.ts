@@ -6,6 +6,7 @@ import { terminalSafe } from '../core/terminal-text.ts';
 import { planLinks } from '../report/evidence/links.ts';
 import type { Report } from '../report/report.ts';
 import type { Section } from './sections.ts';
+import { numberText } from '../core/number-text.ts';
 
 /** Points of the chart: enough to show the climb and the plateau, few enough for the x axis to read. */
 export const MERMAID_POINTS = 40;
@@ -43,7 +44,7 @@ export function timeWaitChartSection(r: Report): Section | undefined {
   const top = Math.max(h.peak.total.TIME_WAIT, budget ?? 0);
   const lines = [
     'xychart-beta',
-    `  title ${quoted(`TIME_WAIT on host ${host} (peak ${h.peak.total.TIME_WAIT.toLocaleString('en-US')})`)}`,
+    `  title ${quoted(`TIME_WAIT on host ${host} (peak ${numberText(h.peak.total.TIME_WAIT)})`)}`,
     `  x-axis ${quoted('s since the run started')} [${end.map((ms) => (ms / 1000).toFixed(1)).join(', ')}]`,
     `  y-axis ${quoted('sockets')} 0 --> ${Math.ceil((top * 1.1) / 10) * 10}`,
     `  line [${max.join(', ')}]`,
@@ -53,7 +54,7 @@ export function timeWaitChartSection(r: Report): Section | undefined {
     title: 'TIME_WAIT over time',
     code: { lang: 'mermaid', text: lines.join('\n') },
     bullets: [
-      `Host ${host}, the one with the most TIME_WAIT: each point is the highest count of its ${((end[1]! - end[0]!) / 1000).toFixed(2)} s slice.${budget === undefined ? '' : ` The flat line is its port budget toward one ip:port (${budget.toLocaleString('en-US')} ports of ip_local_port_range).`}`,
+      `Host ${host}, the one with the most TIME_WAIT: each point is the highest count of its ${((end[1]! - end[0]!) / 1000).toFixed(2)} s slice.${budget === undefined ? '' : ` The flat line is its port budget toward one ip:port (${numberText(budget)} ports of ip_local_port_range).`}`,
     ],
   };
 }

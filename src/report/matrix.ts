@@ -10,6 +10,7 @@ import type { Report } from './report.ts';
 import { stat } from './report.ts';
 import { runOutcome, type RunOutcome } from './run-outcome.ts';
 import { serverLosses } from './evidence/server-losses.ts';
+import { numberText } from '../core/number-text.ts';
 
 export interface MatrixRun {
   readonly label: string;
@@ -92,7 +93,7 @@ export interface MatrixComparison {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const n = (v: number) => numberText(v, 1);
 
 export function matrixRun(report: Report, label: string, dir: string, params: Record<string, string>): MatrixRun {
   const load = Object.values(report.actors).filter((a) => 'attempts' in a);

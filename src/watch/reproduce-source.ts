@@ -2,6 +2,7 @@
 // names, a namespace's name, sysctls), and root may load the file it writes: a value becomes a number formatted
 // from a number, or a string literal that can end nowhere but where it should.
 import { InvalidValueError } from '../core/errors.ts';
+import { numberText } from '../core/number-text.ts';
 
 /**
  * A double-quoted string literal of only printable ASCII: JSON escapes quotes, backslashes and control
@@ -27,7 +28,7 @@ export function decimalText(v: number): string {
 
 /** A count as people read it: 28,232. */
 export function countText(v: number): string {
-  return Number(intText(v)).toLocaleString('en-US');
+  return numberText(Number(intText(v)));
 }
 
 /** Comment lines of at most `width` characters, each starting with `indent// `; the text must be one line of ASCII. */

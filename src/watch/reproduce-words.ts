@@ -7,8 +7,9 @@ import type { FixTried, FloodReproduced, ReproduceOutcome } from './reproduce-ch
 import { REPRODUCE_TOLERANCE } from './reproduce-check.ts';
 import type { UntestedFix } from './reproduce-fixes.ts';
 import type { Reproduction } from './reproduce-scenario.ts';
+import { numberText } from '../core/number-text.ts';
 
-const n = (v: number) => v.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const n = (v: number) => numberText(v, 1);
 const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export function nothingText(o: ObservedHost): string {

@@ -8,6 +8,7 @@ import { diagnose, type DoctorFinding, type SysctlConfLine } from './diagnosis.t
 import { HostWatcher } from './host-watcher.ts';
 import { MIN_INTERVAL_MS } from './run-watch.ts';
 import type { Snapshot } from './snapshot.ts';
+import { numberText } from '../core/number-text.ts';
 
 export interface DoctorOptions {
   readonly host: string;
@@ -82,7 +83,7 @@ function wrap(text: string, width: number, indent: string): string {
 /** The diagnosis for a terminal: process names, host names and file lines in it are shown escaped, never obeyed. */
 export function doctorText(d: Diagnosis, forMs: number, width: number): string {
   const s = d.snapshot;
-  const head = `waitlab doctor: host ${terminalSafe(d.host)}, ${s.sockets.toLocaleString('en-US')} TCP socket${s.sockets === 1 ? '' : 's'}, watched for ${forMs / 1000} s\n`;
+  const head = `waitlab doctor: host ${terminalSafe(d.host)}, ${numberText(s.sockets)} TCP socket${s.sockets === 1 ? '' : 's'}, watched for ${forMs / 1000} s\n`;
   // Commands stay whole, one per line, so that they can be copied.
   const body = d.findings
     .map(
