@@ -22,11 +22,15 @@ describe('close-wait-leak scenario', () => {
     const server = report.hosts.server!;
     // The client's port of a connection whose FIN_WAIT_2 timed out (1 s) is free again: where the client picks it
     // for a new connection, the SYN meets the server's CLOSE_WAIT on that 4-tuple, gets a challenge ACK, the client
-    // resets, and the old CLOSE_WAIT ends (Tcp.EstabResets). Seen once in CI: 99 of 100, one reset, one
-    // TCPSYNChallenge.
+    // resets, and the old CLOSE_WAIT ends (Tcp.EstabResets). Alone it does not happen (0 in 8 runs): connect()
+    // walks forward from where its last search ended, kept in the kernel's table_perturb, which is global and indexed
+    // by a hash of source address, destination and port, the same in every lab test (198.18.0.1 to 198.18.0.2:8080).
+    // Floods of other test files running at once move that slot, so this client can land on a port it freed a second
+    // before: CI saw 1 and 4 of 100. Each one is counted (a TCPSYNChallenge and an EstabResets); the leak still holds
+    // almost every connection.
     const endedByReuse = server.counters.delta['Tcp.EstabResets']!;
     expect(endedByReuse).toBe(server.counters.delta['TcpExt.TCPSYNChallenge'] ?? 0);
-    expect(endedByReuse).toBeLessThanOrEqual(2);
+    expect(endedByReuse).toBeLessThan(connected / 10);
     expect(server.final.CLOSE_WAIT + endedByReuse).toBe(connected);
     expect(server.peak.peers.listen['198.18.0.1']?.CLOSE_WAIT).toBeGreaterThanOrEqual(connected - endedByReuse);
     expect(report.actors.web!['leaked']).toBe(connected);
