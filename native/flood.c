@@ -445,6 +445,9 @@ static void scan_idle(struct flood *f, int64_t t) {
     struct slot *s = &f->slots[i];
     if (s->state != FREE && t - s->last >= f->idle_ns) {
       note_error(f, -1, "none", t);
+      // SO_LINGER 0 is the socket's, not the response's: with closeStyle rst a client that gives up sends an RST
+      // too, where a FIN would leave an orphan in FIN_WAIT1 holding the local port while the peer stays silent.
+      if (f->close_style == RST) close_rst(s);
       release(f, s);
     }
   }

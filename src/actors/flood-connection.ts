@@ -69,7 +69,10 @@ export class FloodConnection {
     sock.on('end', () => this.peerEnded());
     sock.on('timeout', () => {
       tallies.error({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
-      sock.destroy();
+      // SO_LINGER 0 is the socket's, not the response's: with closeStyle rst a client that gives up sends an RST too,
+      // where a FIN would leave an orphan in FIN_WAIT1 holding the local port while the peer stays silent.
+      if (o.closeStyle === 'rst') sock.resetAndDestroy();
+      else sock.destroy();
     });
     sock.on('error', (err: NodeJS.ErrnoException) => tallies.error(err));
     sock.on('close', () => events.closed(this));

@@ -1,6 +1,6 @@
 // The flood's native engine (native/flood.c) closes as the scenario says, read from the kernels of both hosts:
-// where TIME_WAIT is held, who sent the RSTs, and an idle connection ended as REQUEST_TIMEOUT. Each pair of
-// hosts runs one way of closing, 200 connections, 4 at a time.
+// where TIME_WAIT is held, who sent the RSTs, and an idle connection ended as REQUEST_TIMEOUT (with closeStyle rst
+// by an RST, in both engines). Each pair of hosts runs one way of closing, 200 connections, 4 at a time.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/controller/run-scenario.ts';
 import { defineScenario } from '../../src/core/scenario.ts';
@@ -28,7 +28,10 @@ describe('short-conn-client, engine native', () => {
       description: 'the native engine: who closes, and an idle timeout',
       params: {},
       build: () => ({
-        hosts: { c1: {}, s1: {}, c2: {}, s2: {}, c3: {}, s3: {}, c4: {}, s4: {}, c5: {}, s5: {} },
+        hosts: {
+          ...{ c1: {}, s1: {}, c2: {}, s2: {}, c3: {}, s3: {}, c4: {}, s4: {}, c5: {}, s5: {} },
+          ...{ c6: {}, s6: {}, c7: {}, s7: {} },
+        },
         actors: {
           web1: { kind: 'http-server', host: 's1', port: 8080, keepAlive: false, closer: 'client' },
           graceful: { ...flood, host: 'c1', target: 'web1', closer: 'client', closeStyle: 'graceful' },
@@ -38,6 +41,25 @@ describe('short-conn-client, engine native', () => {
           server: { ...flood, host: 'c3', target: 'web3', closer: 'server' },
           slow: { kind: 'listener', host: 's4', port: 8080, hold: '5s' },
           idle: { ...flood, host: 'c4', target: 'slow', count: HOLD_COUNT, idleTimeout: '300ms' },
+          slow6: { kind: 'listener', host: 's6', port: 8080, hold: '5s' },
+          'idle-rst': {
+            ...flood,
+            host: 'c6',
+            target: 'slow6',
+            count: HOLD_COUNT,
+            idleTimeout: '300ms',
+            closeStyle: 'rst',
+          },
+          slow7: { kind: 'listener', host: 's7', port: 8080, hold: '5s' },
+          'idle-rst-node': {
+            ...flood,
+            host: 'c7',
+            target: 'slow7',
+            count: HOLD_COUNT,
+            idleTimeout: '300ms',
+            closeStyle: 'rst',
+            engine: 'node',
+          },
           web5: { kind: 'http-server', host: 's5', port: 8080, keepAlive: false, closer: 'client' },
           // A count smaller than the workers: the second worker's share is none, and it makes no attempt.
           single: { ...flood, host: 'c5', target: 'web5', count: 1, workers: 2 },
@@ -88,6 +110,24 @@ describe('short-conn-client, engine native', () => {
       REQUEST_TIMEOUT: expect.objectContaining({ count: HOLD_COUNT, syscalls: { none: HOLD_COUNT } }),
     });
     expect(idle['firstError']).toMatchObject({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
+    // graceful: the client's FIN, which the holding listener's kernel acknowledges; no RST reaches it.
+    expect(delta('s4', 'Tcp.EstabResets')).toBe(0);
+  });
+
+  it('with closeStyle rst, ends an idle connection by an RST in both engines, so no orphan keeps its port', () => {
+    for (const [actor, client, server] of [
+      ['idle-rst', 'c6', 's6'],
+      ['idle-rst-node', 'c7', 's7'],
+    ] as const) {
+      expect(report.actors[actor]).toMatchObject({ connected: HOLD_COUNT, responses: 0, errorCount: HOLD_COUNT });
+      expect(report.actors[actor]!['errors']).toEqual({
+        REQUEST_TIMEOUT: expect.objectContaining({ count: HOLD_COUNT }),
+      });
+      expect(delta(client, 'Tcp.OutRsts')).toBe(HOLD_COUNT);
+      expect(delta(server, 'Tcp.EstabResets')).toBe(HOLD_COUNT);
+      expect(report.hosts[client]!.peak.total.FIN_WAIT1).toBe(0);
+      expect(report.hosts[client]!.peak.total.FIN_WAIT2).toBe(0);
+    }
   });
 
   it('splits a count of 1 over 2 workers as 1 and 0: one connection in all', () => {
