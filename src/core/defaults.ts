@@ -35,6 +35,8 @@ export const STOP_TIMEOUTS = {
   engineGraceMs: 2_500,
   /** An agent's close() of all its actors before it destroys them. */
   agentCloseMs: 3_000,
+  /** A sampler's stop (its tick in flight, then a last sample) before the agent reports what it still waits on. */
+  samplerStopMs: 4_000,
   /** The controller's wait for an agent's "stopped" before it kills the agent. */
   agentStopMs: 5_000,
 } as const;

@@ -53,8 +53,8 @@ export function parseConntrackStats(text: string): Counters | undefined {
   return out;
 }
 
-const STATS = new ProcFile('/proc/net/stat/nf_conntrack', true);
-const MAX = new ProcFile('/proc/sys/net/netfilter/nf_conntrack_max', true);
+const STATS = ProcFile.small('/proc/net/stat/nf_conntrack', true);
+const MAX = ProcFile.small('/proc/sys/net/netfilter/nf_conntrack_max', true);
 
 // The limit is the machine's, read-only from a lab's namespace: read once, not at every tick.
 let maxRead: Promise<Counters> | undefined;

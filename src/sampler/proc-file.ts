@@ -1,6 +1,6 @@
 // A /proc file opened once and re-read from offset 0 each time. The sampler must keep working on a host
 // whose process hit its open-files limit (EMFILE): a fresh open() per sample would be the first to fail.
-import { read, readSync } from 'node:fs';
+import { openSync, read, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { openProcNetIn, openProcNetTablesIn, type ProcNetTable } from './netns-files.ts';
@@ -13,9 +13,10 @@ interface PositionedRead {
 }
 
 /**
- * An agent of many hosts reads each host's few small tables every tick: a read of snmp, netstat or sockstat takes
- * microseconds in the kernel, less than a round trip through libuv's four pool threads, which the hosts' censuses
- * also wait for. So these are read in place; a table that can be large (tcp, tcp6) still goes through the pool.
+ * Every tick reads each host's few small tables: a read of snmp, netstat, sockstat or conntrack's stat takes
+ * microseconds in the kernel, less than a round trip through libuv's four pool threads, which the censuses (and in an
+ * agent of many hosts, every host's) also wait for. So these are read in place, and a tick's cheap counters never
+ * wait on the pool; a table that can be large (tcp, tcp6) still goes through it.
  */
 function fdReader(fd: number, inPlace: boolean): PositionedRead {
   return inPlace
@@ -44,6 +45,11 @@ export class ProcFile {
     private readonly inPlace = false,
     private readonly firstSize = 1024 * 1024,
   ) {}
+
+  /** A small file of this process's own namespace (a counter table, a sysctl), read in place (fdReader). */
+  static small(path: string, optional = false): ProcFile {
+    return new ProcFile(path, optional, () => openSync(path, 'r'), true, 16 * 1024);
+  }
 
   /** A table of a lab host's /proc/net, read from this process outside the host (netns-files.ts). */
   static inNamespace(namespace: string, table: ProcNetTable, optional = false): ProcFile {
@@ -107,9 +113,9 @@ export type ProcNetFiles = Readonly<Record<ProcNetTable, ProcFile>>;
 export const PROC_NET: ProcNetFiles = {
   tcp: new ProcFile('/proc/net/tcp', true, undefined, false, firstSize('tcp')),
   tcp6: new ProcFile('/proc/net/tcp6', true, undefined, false, firstSize('tcp6')),
-  sockstat: new ProcFile('/proc/net/sockstat', false, undefined, false, firstSize('sockstat')),
-  netstat: new ProcFile('/proc/net/netstat', false, undefined, false, firstSize('netstat')),
-  snmp: new ProcFile('/proc/net/snmp', false, undefined, false, firstSize('snmp')),
+  sockstat: ProcFile.small('/proc/net/sockstat'),
+  netstat: ProcFile.small('/proc/net/netstat'),
+  snmp: ProcFile.small('/proc/net/snmp'),
 };
 
 /** A lab host's files, for an agent that serves it from outside its namespace. */

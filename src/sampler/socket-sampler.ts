@@ -19,6 +19,8 @@ import { CensusCounter, type CensusCounting } from './census-counter.ts';
 import type { CensusSource } from './socket-rows.ts';
 import { TickLoop } from './tick-loop.ts';
 import { CensusBudget } from './census-budget.ts';
+import { STOP_TIMEOUTS } from '../core/defaults.ts';
+import { numberText } from '../core/number-text.ts';
 
 /**
  * When a sample's time is taken: once its last read returned. Everything a sample holds was read at or before
@@ -75,6 +77,8 @@ export class SocketSampler {
   private ended: CensusPart | undefined;
   /** Why the last census failed: thrown by the next tick, so no failure passes unseen. */
   private failure: unknown;
+  /** The reads and the census in flight, each with when it began: named by a stop that overruns its time. */
+  private readonly waits = new Set<{ readonly what: string; readonly since: number }>();
   private readonly budget = new CensusBudget();
 
   /**
@@ -115,7 +119,7 @@ export class SocketSampler {
     const started = performance.now();
     const run = (async () => {
       const rows = await this.source();
-      const { census, source, cpuMs } = await this.counter.take(rows);
+      const { census, source, cpuMs } = await this.waitingFor(`a census (${rows.name})`, this.counter.take(rows));
       const { sockets, repeats, ...tcp } = census;
       const ms = performance.now() - started;
       // The C census's own CPU time where known: its wall time includes the wait for libuv's pool, which an agent
@@ -129,8 +133,13 @@ export class SocketSampler {
 
   private async cheap(): Promise<Pick<Sample, 'sockstat' | 'counters'>> {
     const [sockstat, counters] = await Promise.all([
-      this.procNet.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))),
-      readCounters(this.forwards, this.procNet, KEY_COUNTER_SET),
+      this.waitingFor('a read of sockstat', this.procNet.sockstat.read()).then((b) =>
+        parseSockstat(b.toString('latin1')),
+      ),
+      this.waitingFor(
+        this.forwards ? 'a read of netstat, snmp and conntrack' : 'a read of netstat and snmp',
+        readCounters(this.forwards, this.procNet, KEY_COUNTER_SET),
+      ),
     ]);
     return { sockstat, counters: pickKeyCounters(counters) };
   }
@@ -163,10 +172,43 @@ export class SocketSampler {
     this.loop.start();
   }
 
-  /** Stops the loop and emits one last sample with a census of its own, so the series ends at the moment of stopping. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and emits one last sample with a census of its own, so the series ends at the moment of stopping.
+   * Throws if that takes longer than limitMs, naming what is still awaited: a read or a census that never returns
+   * would otherwise hold the agent's answer until its controller gives up, with no word of where.
+   */
+  async stop(limitMs: number = STOP_TIMEOUTS.samplerStopMs): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const overrun = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.stuck(limitMs)), limitMs);
+    });
+    try {
+      await Promise.race([this.stopNow(), overrun]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async stopNow(): Promise<void> {
     await this.loop.stop();
     this.emit(await this.sampleOnce());
+  }
+
+  private waitingFor<T>(what: string, work: Promise<T>): Promise<T> {
+    const wait = { what, since: performance.now() };
+    this.waits.add(wait);
+    return work.finally(() => this.waits.delete(wait));
+  }
+
+  private stuck(limitMs: number): Error {
+    const at = performance.now();
+    const waits = [...this.waits].map((w) => `${w.what}, begun ${numberText(Math.round(at - w.since))} ms before`);
+    return Object.assign(
+      new Error(
+        `the sampler did not stop within ${numberText(limitMs)} ms: ${waits.length ? `it still waits on ${waits.join('; ')}` : 'it waits on no read and no census (a tick that never ended)'}`,
+      ),
+      { code: 'SAMPLER_STUCK' },
+    );
   }
 }
 

@@ -41,4 +41,24 @@ describe('SocketSampler', () => {
     );
     expect(sample.t).toBe(10);
   });
+
+  it('names the read it still waits on when its stop overruns, instead of holding the agent', async () => {
+    // netstat's read never returns: the tick in flight cannot end, and neither can the stop.
+    PROC_NET.netstat.read = () => new Promise(() => undefined);
+    let clock = 0;
+    const sampler = new SocketSampler(
+      100,
+      () => (clock += 1),
+      () => undefined,
+    );
+    await sampler.censusSource();
+    sampler.start();
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(sampler.stop(50)).rejects.toMatchObject({
+      code: 'SAMPLER_STUCK',
+      message: expect.stringMatching(
+        /^the sampler did not stop within 50 ms: it still waits on a read of netstat and snmp, begun \d+ ms before$/,
+      ),
+    });
+  });
 });
