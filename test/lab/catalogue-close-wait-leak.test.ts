@@ -25,9 +25,10 @@ describe('close-wait-leak scenario', () => {
     // resets, and the old CLOSE_WAIT ends (Tcp.EstabResets). Alone it does not happen (0 in 8 runs): connect()
     // walks forward from where its last search ended, kept in the kernel's table_perturb, which is global and indexed
     // by a hash of source address, destination and port, the same in every lab test (198.18.0.1 to 198.18.0.2:8080).
-    // Floods of other test files running at once move that slot, so this client can land on a port it freed a second
-    // before: CI saw 1 and 4 of 100. Each one is counted (a TCPSYNChallenge and an EstabResets); the leak still holds
-    // almost every connection.
+    // Lab test files run one at a time, so what moves that slot is another lab on the machine at the same moment (a
+    // second test run, a benchmark): this client can then land on a port it freed a second before. Runs beside other
+    // work saw 1 and 4 of 100. Each one is counted (a TCPSYNChallenge and an EstabResets); the leak still holds almost
+    // every connection.
     const endedByReuse = server.counters.delta['Tcp.EstabResets']!;
     expect(endedByReuse).toBe(server.counters.delta['TcpExt.TCPSYNChallenge'] ?? 0);
     expect(endedByReuse).toBeLessThan(connected / 10);
