@@ -28,7 +28,7 @@ export function planOptions<T>(y: Argv<T>, words: PlanOptionWords) {
       array: true,
       default: [] as string[],
       describe:
-        "a sysctl of one host, over the scenario's: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable; validated like the scenario's own)",
+        "a sysctl of one host, over the scenario's: --sysctl client:net.ipv4.tcp_tw_reuse=1 (repeatable; validated like the scenario's own). A host that --scale copies passes it to every replica; client_3: sets that replica alone",
     })
     .option('scale', {
       type: 'string',

@@ -21,7 +21,7 @@ import { loadScenario } from './scenario-file.ts';
 import { scenarioNameProblem } from './scenario-name.ts';
 import { specShapeProblems } from './spec-shape.ts';
 import { probeSysctls } from './sysctl-check.ts';
-import { applySysctlFlags } from './sysctl-flags.ts';
+import { applySysctlFlags, splitSysctlFlags } from './sysctl-flags.ts';
 
 /** Parses ["key=value", ...] as given to --set. */
 export function parseOverrides(pairs: readonly string[]): Record<string, string> {
@@ -107,7 +107,9 @@ export function resolveScenarioPlan<P extends Fields>(
   const nameProblem = scenarioNameProblem(definition.name);
   if (nameProblem) throw new PlanValidationError([nameProblem]);
   const params = resolveParams(definition, overrides);
-  const flagged = applySysctlFlags(builtSpec(definition, params), options.sysctls ?? []);
+  const built = builtSpec(definition, params);
+  const sysctlFlags = splitSysctlFlags(built, options.sysctls ?? []);
+  const flagged = applySysctlFlags(built, sysctlFlags.scenarioHosts);
   const scaleProblems: string[] = [];
   // An attached lab's hosts each have their own machine or pod (a cluster's, from `waitlab kube`): no agent of this
   // machine per replica, so the replicas are capped only by MAX_REPLICAS.
@@ -117,7 +119,8 @@ export function resolveScenarioPlan<P extends Fields>(
     scaleProblems,
     options.driver === 'attached' ? MAX_REPLICAS : MAX_REPLICAS_WITH_OWN_AGENTS,
   );
-  const spec = scaled.spec;
+  const replicaFlagged = applySysctlFlags(scaled.spec, sysctlFlags.others);
+  const spec = replicaFlagged.spec;
   // Replicas are named by waitlab (client_2, flood_2), outside the names a scenario may choose.
   const replicaNames = new Set(
     Object.values(scaled.groups).flatMap((g) => [...g.hosts, ...Object.values(g.actors).flat()]),
@@ -178,6 +181,7 @@ export function resolveScenarioPlan<P extends Fields>(
       layout: [
         ...flagged.problems,
         ...scaleProblems,
+        ...replicaFlagged.problems,
         ...resolvedHosts.problems,
         ...actorOptions.problems,
         ...captureProblems,

@@ -20,6 +20,20 @@ describe('--scale', () => {
     });
   });
 
+  it('gives a --sysctl of the scaled host to every replica, and one naming a replica to that replica alone', async () => {
+    const sysctls = ['client:net.ipv4.tcp_fin_timeout=5', 'client_3:net.ipv4.tcp_tw_reuse=1'];
+    const plan = await loadPlan('short-conn', { twReuse: '0' }, { scale: { client: 3 }, sysctls });
+    const of = (host: string) => plan.hosts[host]!.sysctls;
+    expect(['client', 'client_2', 'client_3'].map((h) => of(h)['net.ipv4.tcp_fin_timeout'])).toEqual(['5', '5', '5']);
+    expect(['client', 'client_2', 'client_3'].map((h) => of(h)['net.ipv4.tcp_tw_reuse'])).toEqual(['0', '0', '1']);
+    await expect(
+      loadPlan('short-conn', {}, { scale: { client: 3 }, sysctls: ['client_4:net.ipv4.tcp_tw_reuse=1'] }),
+    ).rejects.toThrow('no host "client_4" (hosts: client, server, client_2, client_3)');
+    await expect(loadPlan('short-conn', {}, { sysctls: ['client_2:net.ipv4.tcp_tw_reuse=1'] })).rejects.toThrow(
+      'no host "client_2" (hosts: client, server)',
+    );
+  });
+
   it('refuses a server host, a host that does not exist, a lab of networks and a count out of range, all at once', async () => {
     const err = await loadPlan('short-conn', {}, { scale: { server: 2, nobody: 2 } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlanValidationError);
