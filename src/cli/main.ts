@@ -179,6 +179,11 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   process.stderr.write(
     `waitlab: running ${plan.scenario.name} (${hostList(Object.keys(plan.hosts))}), load up to ${(plan.maxLoadMs / 1000).toFixed(1)} s\n`,
   );
+  for (const [host, group] of Object.entries(plan.replicas ?? {}))
+    if (group.scenarioReplicas !== undefined)
+      process.stderr.write(
+        `waitlab: --scale ${host}=${group.hosts.length} runs ${group.hosts.length} replicas of ${host}, not the ${group.scenarioReplicas} the scenario gives it (its parameters, in the report, still say what built that)\n`,
+      );
   try {
     const outcome = await withSignals((signal) =>
       executeRun(prepared, {

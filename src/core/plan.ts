@@ -89,6 +89,8 @@ export interface PlanProfile {
 export interface ReplicaGroup {
   readonly hosts: readonly string[];
   readonly actors: Readonly<Record<string, readonly string[]>>;
+  /** The scenario's own `replicas` for the host, where --scale asked for another count and won. */
+  readonly scenarioReplicas?: number;
 }
 
 export interface Plan {

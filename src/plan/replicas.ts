@@ -52,7 +52,7 @@ export function scaleSpec(
   Object.assign(counts, flags);
   const hosts = { ...spec.hosts };
   const actors = { ...spec.actors };
-  const groups: Record<string, { hosts: string[]; actors: Record<string, string[]> }> = {};
+  const groups: Record<string, { hosts: string[]; actors: Record<string, string[]>; scenarioReplicas?: number }> = {};
   for (const [name, n] of Object.entries(counts)) {
     const where = `replicas of host ${name}`;
     const host = spec.hosts && Object.hasOwn(spec.hosts, name) ? spec.hosts[name] : undefined;
@@ -89,6 +89,9 @@ export function scaleSpec(
     const { replicas: _count, ...copy } = host;
     hosts[name] = copy;
     groups[name] = { hosts: [], actors: Object.fromEntries(own.map(([a]) => [a, [] as string[]])) };
+    // A scenario's count that --scale replaced is kept beside the count run: its parameters may still say the other.
+    if (flags[name] !== undefined && host.replicas !== undefined && host.replicas !== n)
+      groups[name].scenarioReplicas = host.replicas;
     for (let i = 1; i <= n; i++) {
       hosts[replicaName(name, i)] = copy;
       groups[name].hosts.push(replicaName(name, i));

@@ -204,7 +204,15 @@ export const PLAN_SHAPE = objectOf<StoredPlan>()({
   thresholds: array(string()),
   regressions: optional(record(string())),
   profile: optional(PLAN_PROFILE_SHAPE),
-  replicas: optional(record(objectOf<ReplicaGroup>()({ hosts: array(string()), actors: record(array(string())) }))),
+  replicas: optional(
+    record(
+      objectOf<ReplicaGroup>()({
+        hosts: array(string()),
+        actors: record(array(string())),
+        scenarioReplicas: optional(number()),
+      }),
+    ),
+  ),
   maxLoadMs: number(),
   tools: optional(array(string())),
   capture: optional(objectOf<CapturePlan>()({ hosts: array(string()), snaplen: number(), maxBytes: number() })),

@@ -34,6 +34,17 @@ describe('--scale', () => {
     );
   });
 
+  it("keeps the scenario's own replica count where --scale replaced it, and nothing where they agree", async () => {
+    const example = 'examples/many-clients/scenario.ts';
+    const replaced = await loadPlan(example, { replicas: '5' }, { scale: { client: 8 } });
+    expect(replaced.replicas!['client']).toMatchObject({ scenarioReplicas: 5 });
+    expect(replaced.replicas!['client']!.hosts).toHaveLength(8);
+    const same = await loadPlan(example, { replicas: '5' }, { scale: { client: 5 } });
+    expect(same.replicas!['client']!.scenarioReplicas).toBeUndefined();
+    const unscaled = await loadPlan(example, { replicas: '5' });
+    expect(unscaled.replicas!['client']!.scenarioReplicas).toBeUndefined();
+  });
+
   it('refuses a server host, a host that does not exist, a lab of networks and a count out of range, all at once', async () => {
     const err = await loadPlan('short-conn', {}, { scale: { server: 2, nobody: 2 } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlanValidationError);
