@@ -214,6 +214,20 @@ static void release(struct flood *f, struct slot *s) {
   f->in_flight--;
 }
 
+static void close_rst(struct slot *s) {
+  struct linger l = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+// The client gives a connection up (an idle timeout, the load's end). closeStyle rst is SO_LINGER 0 on the socket, so
+// a connected one ends by RST: a FIN would leave an orphan in FIN_WAIT1 holding the local port while the peer stays
+// silent. A connect still in progress is closed plainly: SYN_SENT sends no RST either way, and a zero-linger close
+// would count it in TCPAbortOnData as if a connection had been aborted.
+static void give_up(struct flood *f, struct slot *s) {
+  if (f->close_style == RST && s->state != CONNECTING) close_rst(s);
+  release(f, s);
+}
+
 // The load's end bounds every connection: a server that trickles a byte now and then keeps the idle timeout from
 // firing, so whatever is still in flight one idle timeout after the duration (or at stop()) is closed here, counted as
 // cut where its response was not in. A connection that makes progress gets that long to finish, as it did before, so
@@ -226,13 +240,8 @@ static void end_load(struct flood *f, int64_t t) {
     struct slot *s = &f->slots[i];
     if (s->state == FREE) continue;
     if (!s->completed) f->cut_at_end++;
-    release(f, s);
+    give_up(f, s);
   }
-}
-
-static void close_rst(struct slot *s) {
-  struct linger l = {.l_onoff = 1, .l_linger = 0};
-  setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
 // A connection starts on its own reading of the clock: a round may start hundreds, and each takes a few µs.
@@ -445,10 +454,7 @@ static void scan_idle(struct flood *f, int64_t t) {
     struct slot *s = &f->slots[i];
     if (s->state != FREE && t - s->last >= f->idle_ns) {
       note_error(f, -1, "none", t);
-      // SO_LINGER 0 is the socket's, not the response's: with closeStyle rst a client that gives up sends an RST
-      // too, where a FIN would leave an orphan in FIN_WAIT1 holding the local port while the peer stays silent.
-      if (f->close_style == RST) close_rst(s);
-      release(f, s);
+      give_up(f, s);
     }
   }
 }

@@ -69,10 +69,7 @@ export class FloodConnection {
     sock.on('end', () => this.peerEnded());
     sock.on('timeout', () => {
       tallies.error({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
-      // SO_LINGER 0 is the socket's, not the response's: with closeStyle rst a client that gives up sends an RST too,
-      // where a FIN would leave an orphan in FIN_WAIT1 holding the local port while the peer stays silent.
-      if (o.closeStyle === 'rst') sock.resetAndDestroy();
-      else sock.destroy();
+      this.giveUp();
     });
     sock.on('error', (err: NodeJS.ErrnoException) => tallies.error(err));
     sock.on('close', () => events.closed(this));
@@ -82,7 +79,15 @@ export class FloodConnection {
   cut(): void {
     if (this.held || this.socket.destroyed) return;
     if (!this.completed) this.tallies.cutAtLoadEnd++;
-    this.socket.destroy();
+    this.giveUp();
+  }
+
+  // The client gives the connection up (an idle timeout, the load's end). closeStyle rst is SO_LINGER 0 on the
+  // socket, so a connected one ends by RST: a FIN would leave an orphan in FIN_WAIT1 holding the local port while the
+  // peer stays silent. A connect in progress is destroyed plainly: resetAndDestroy() would wait for it to connect.
+  private giveUp(): void {
+    if (this.setup.options.closeStyle === 'rst' && !this.socket.connecting) this.socket.resetAndDestroy();
+    else this.socket.destroy();
   }
 
   private write(begunAt: number, inRateWindow: boolean): void {

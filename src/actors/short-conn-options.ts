@@ -50,7 +50,7 @@ export const shortConnOptions = {
   closeStyle: f.oneOf(['graceful', 'rst', 'close', 'never'] as const, {
     default: 'graceful',
     describe:
-      "graceful: shutdown (FIN), keep the fd until the peer's FIN; rst: SO_LINGER 0 on every close, an idle timeout's too, no TIME_WAIT on the client; close: close(2) the fd at once (an orphan: tcp_fin_timeout ends its FIN_WAIT_2); never: hold the socket until the actor ends (the peer's FIN leaves it in CLOSE_WAIT)",
+      "graceful: shutdown (FIN), keep the fd until the peer's FIN; rst: SO_LINGER 0, so every close of a connected socket is an RST (after the response, at an idle timeout, at the load's end), no TIME_WAIT on the client; close: close(2) the fd at once (an orphan: tcp_fin_timeout ends its FIN_WAIT_2); never: hold the socket until the actor ends (the peer's FIN leaves it in CLOSE_WAIT)",
   }),
   requestBodyBytes: f.int({
     min: 0,

@@ -1,6 +1,7 @@
 // The load's end bounds every connection of a flood, on both engines: against a server that sends one byte every
 // 100 ms and never finishes (so no idle timeout fires), the load still ends at its duration, each connection in
-// flight then is closed and counted as cut, and the kernel holds none of the flood's sockets open afterwards.
+// flight then is closed and counted as cut, and the kernel holds none of the flood's sockets open afterwards. With
+// closeStyle rst the cut is an RST (SO_LINGER 0), so the server never sees the client's FIN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/driver.ts';
 import { buildLab, nodeInHost } from '../helpers/lab.ts';
@@ -8,7 +9,12 @@ import { buildLab, nodeInHost } from '../helpers/lab.ts';
 const CONCURRENCY = 5;
 const DURATION_MS = 2000;
 
-describe.each(['node', 'native'])('short-conn-client against a trickling server, engine %s', (engine) => {
+describe.each([
+  ['node', 'graceful'],
+  ['native', 'graceful'],
+  ['node', 'rst'],
+  ['native', 'rst'],
+])('short-conn-client against a trickling server, engine %s, closeStyle %s', (engine, closeStyle) => {
   let lab: Lab;
   let run: {
     ended: boolean;
@@ -16,11 +22,17 @@ describe.each(['node', 'native'])('short-conn-client against a trickling server,
     accepted: number;
     openToServer: Record<string, number>;
     rowsToServer: Record<string, number>;
+    serverSawFin: number;
   };
   beforeAll(async () => {
     lab = await buildLab({ box: {} });
     run = JSON.parse(
-      nodeInHost(lab, 'box', 'flood-against-trickle.ts', [engine, String(CONCURRENCY), String(DURATION_MS)]),
+      nodeInHost(lab, 'box', 'flood-against-trickle.ts', [
+        engine,
+        String(CONCURRENCY),
+        String(DURATION_MS),
+        closeStyle,
+      ]),
     );
   });
   afterAll(() => lab?.teardown());
@@ -39,6 +51,10 @@ describe.each(['node', 'native'])('short-conn-client against a trickling server,
     });
     // The trickle kept every connection from going idle: the cut is the only way they ended.
     expect(run.stats['errorCount']).toBe(0);
+  });
+
+  it('closes each cut connection as its closeStyle says: a FIN the server reads, or an RST and no FIN', () => {
+    expect(run.serverSawFin).toBe(closeStyle === 'rst' ? 0 : CONCURRENCY);
   });
 
   it("leaves none of the flood's sockets open: the kernel shows no socket toward the server with a file", () => {
