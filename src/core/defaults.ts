@@ -35,11 +35,15 @@ export const STOP_TIMEOUTS = {
   engineGraceMs: 2_500,
   /** An agent's close() of all its actors before it destroys them. */
   agentCloseMs: 3_000,
-  /** A sampler's stop (its tick in flight, then a last sample) before the agent reports what it still waits on. */
-  samplerStopMs: 4_000,
   /** The controller's wait for an agent's "stopped" before it kills the agent. */
   agentStopMs: 5_000,
 } as const;
+
+/**
+ * A sampler's stop (its tick in flight, then a last sample with a census) before the agent says what it still waits
+ * on: within the controller's wait for "finished" (agentStopMs), so the agent's reason arrives before it gives up.
+ */
+export const SAMPLER_STOP_MS = STOP_TIMEOUTS.agentStopMs - 1_000;
 
 /** Throws unless every level of STOP_TIMEOUTS is shorter than the next one. */
 export function checkStopTimeouts(timeouts: Readonly<Record<string, number>> = STOP_TIMEOUTS): void {

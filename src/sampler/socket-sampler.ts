@@ -19,7 +19,7 @@ import { CensusCounter, type CensusCounting } from './census-counter.ts';
 import type { CensusSource } from './socket-rows.ts';
 import { TickLoop } from './tick-loop.ts';
 import { CensusBudget } from './census-budget.ts';
-import { STOP_TIMEOUTS } from '../core/defaults.ts';
+import { SAMPLER_STOP_MS } from '../core/defaults.ts';
 import { numberText } from '../core/number-text.ts';
 
 /**
@@ -77,6 +77,8 @@ export class SocketSampler {
   private ended: CensusPart | undefined;
   /** Why the last census failed: thrown by the next tick, so no failure passes unseen. */
   private failure: unknown;
+  /** A stop overran its time and threw: what was still running must not emit or start anything after. */
+  private abandoned = false;
   /** The reads and the census in flight, each with when it began: named by a stop that overruns its time. */
   private readonly waits = new Set<{ readonly what: string; readonly since: number }>();
   private readonly budget = new CensusBudget();
@@ -174,13 +176,17 @@ export class SocketSampler {
 
   /**
    * Stops the loop and emits one last sample with a census of its own, so the series ends at the moment of stopping.
-   * Throws if that takes longer than limitMs, naming what is still awaited: a read or a census that never returns
-   * would otherwise hold the agent's answer until its controller gives up, with no word of where.
+   * Throws if that takes longer than limitMs, naming what is still awaited: a census (on libuv's pool) that never
+   * returns would otherwise hold the agent's answer until its controller gives up, with no word of where. A stop
+   * given up on emits nothing later and starts no census.
    */
-  async stop(limitMs: number = STOP_TIMEOUTS.samplerStopMs): Promise<void> {
+  async stop(limitMs: number = SAMPLER_STOP_MS): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const overrun = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(this.stuck(limitMs)), limitMs);
+      timer = setTimeout(() => {
+        this.abandoned = true;
+        reject(this.stuck(limitMs));
+      }, limitMs);
     });
     try {
       await Promise.race([this.stopNow(), overrun]);
@@ -191,7 +197,10 @@ export class SocketSampler {
 
   private async stopNow(): Promise<void> {
     await this.loop.stop();
-    this.emit(await this.sampleOnce());
+    await this.running;
+    if (this.abandoned) return;
+    const sample = await this.sampleOnce();
+    if (!this.abandoned) this.emit(sample);
   }
 
   private waitingFor<T>(what: string, work: Promise<T>): Promise<T> {

@@ -61,7 +61,7 @@ describe('stop timeouts', () => {
 
   it('an order broken in the defaults is refused, naming both levels', () => {
     expect(() => checkStopTimeouts({ ...STOP_TIMEOUTS, agentCloseMs: 6_000 })).toThrow(
-      /agentCloseMs \(6000 ms\) must be shorter than samplerStopMs \(4000 ms\)/,
+      /agentCloseMs \(6000 ms\) must be shorter than agentStopMs \(5000 ms\)/,
     );
   });
 });
