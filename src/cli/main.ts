@@ -182,7 +182,7 @@ async function scenarioCommand(argv: ScenarioArgs): Promise<number> {
   for (const [host, group] of Object.entries(plan.replicas ?? {}))
     if (group.scenarioReplicas !== undefined)
       process.stderr.write(
-        `waitlab: --scale ${host}=${group.hosts.length} runs ${group.hosts.length} replicas of ${host}, not the ${group.scenarioReplicas} the scenario gives it (its parameters, in the report, still say what built that)\n`,
+        `waitlab: --scale ${host}=${group.hosts.length} runs ${group.hosts.length} of host ${host} where the scenario gives ${group.scenarioReplicas}; the parameters in its report are those that gave ${group.scenarioReplicas}\n`,
       );
   try {
     const outcome = await withSignals((signal) =>

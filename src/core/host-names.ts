@@ -4,5 +4,5 @@
 /** A name a scenario may give a host: 1-12 lower-case letters or digits, starting with a letter. */
 export const HOST_NAME = /^[a-z][a-z0-9]{0,11}$/;
 
-/** A host of a built lab: a scenario's name, or a replica's (client_2, ..., plan/replicas.ts). */
-export const LAB_HOST_NAME = /^[a-z][a-z0-9]{0,11}(_[1-9][0-9]?)?$/;
+/** A host of a built lab: a scenario's name, or a replica's (client_2, ..., client_200: plan/replicas.ts MAX_REPLICAS). */
+export const LAB_HOST_NAME = /^[a-z][a-z0-9]{0,11}(_[1-9][0-9]{0,2})?$/;

@@ -72,16 +72,25 @@ export function scaleSpec(
         (a as { engine?: unknown }).engine === 'native' &&
         ((a as { workers?: unknown }).workers ?? 1) === 1,
     );
+    // A scenario's own host or actor of a replica's name would be replaced by that replica without a word.
+    const taken = Array.from({ length: n - 1 }, (_, k) => k + 2).flatMap((i) => [
+      ...(Object.hasOwn(spec.hosts ?? {}, replicaName(name, i)) ? [`host ${replicaName(name, i)}`] : []),
+      ...own.flatMap(([a]) =>
+        Object.hasOwn(spec.actors ?? {}, replicaName(a, i)) ? [`actor ${replicaName(a, i)}`] : [],
+      ),
+    ]);
     const refusal =
-      spec.networks !== undefined
-        ? 'a lab that declares networks cannot be scaled'
-        : host.address !== undefined
-          ? `host ${name} has a fixed address (${host.address}), which its replicas cannot share`
-          : own.some(([, a]) => actorKind(a.kind)?.role !== 'load')
-            ? `host ${name} runs a server; only a host of load actors (clients) can be scaled, since everything that connects to a server names one address`
-            : n > ownAgentsCap && (!grouped || host.limits?.nofile !== undefined)
-              ? `more than ${ownAgentsCap} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (in a scenario file: engine: 'native' on its short-conn-client actors; the short-conn scenario: --set engine=native)`
-              : undefined;
+      taken.length > 0
+        ? `the scenario has its own ${taken.join(', ')}, the name${taken.length > 1 ? 's' : ''} of a replica`
+        : spec.networks !== undefined
+          ? 'a lab that declares networks cannot be scaled'
+          : host.address !== undefined
+            ? `host ${name} has a fixed address (${host.address}), which its replicas cannot share`
+            : own.some(([, a]) => actorKind(a.kind)?.role !== 'load')
+              ? `host ${name} runs a server; only a host of load actors (clients) can be scaled, since everything that connects to a server names one address`
+              : n > ownAgentsCap && (!grouped || host.limits?.nofile !== undefined)
+                ? `more than ${ownAgentsCap} replicas need hosts that one agent serves together: short-conn-client actors with engine native and one worker, and no nofile limit (in a scenario file: engine: 'native' on its short-conn-client actors; the short-conn scenario: --set engine=native)`
+                : undefined;
     if (refusal) {
       problems.push(`${where}: ${refusal}`);
       continue;

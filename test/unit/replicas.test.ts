@@ -1,7 +1,9 @@
 // --scale: which hosts can be copied, what the copies are named, and what is refused.
 import { describe, expect, it } from 'vitest';
 import { PlanValidationError } from '../../src/core/errors.ts';
-import { loadPlan } from '../../src/plan/load-plan.ts';
+import { loadPlan, resolvePlan } from '../../src/plan/load-plan.ts';
+import { defineScenario } from '../../src/core/scenario.ts';
+import { LAB_HOST_NAME } from '../../src/core/host-names.ts';
 import { parseScaleFlags } from '../../src/plan/replicas.ts';
 import { metricPathProblem } from '../../src/core/metric-paths.ts';
 import { metricNamesOf } from '../../src/plan/metric-names.ts';
@@ -43,6 +45,29 @@ describe('--scale', () => {
     expect(same.replicas!['client']!.scenarioReplicas).toBeUndefined();
     const unscaled = await loadPlan(example, { replicas: '5' });
     expect(unscaled.replicas!['client']!.scenarioReplicas).toBeUndefined();
+  });
+
+  it("refuses to replace a scenario's own host of a replica's name", () => {
+    const scenario = defineScenario({
+      name: 'named-like-replicas',
+      description: 'a host with the name a replica would take',
+      params: {},
+      build: () => ({
+        hosts: { client: {}, client_2: {}, server: {} },
+        actors: {
+          web: { kind: 'http-server', host: 'server', port: 8080 },
+          flood: { kind: 'short-conn-client', host: 'client', target: 'web', duration: '1s' },
+        },
+      }),
+    });
+    expect(() => resolvePlan(scenario, 'test', {}, { scale: { client: 3 } })).toThrow(
+      'replicas of host client: the scenario has its own host client_2, the name of a replica',
+    );
+  });
+
+  it('lets watch --run read a lab of up to 200 replicas, and no other suffix', () => {
+    for (const name of ['client', 'client_2', 'client_99', 'client_200']) expect(LAB_HOST_NAME.test(name)).toBe(true);
+    for (const name of ['client_0', 'client_1000', 'client_-1', '--help']) expect(LAB_HOST_NAME.test(name)).toBe(false);
   });
 
   it('refuses a server host, a host that does not exist, a lab of networks and a count out of range, all at once', async () => {
