@@ -105,7 +105,7 @@ struct flood {
   uint32_t nslots;
   uint32_t *free_list;
   uint32_t nfree;
-  double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed, cut_at_end;
+  double attempts, connected, responses, ok, missed, in_flight, window_connected, peer_closed, cut_at_end, reset_on_give_up;
   double statuses[STATUS_OFFSET + 1000]; // -99..999
   double status_nan;
   struct error_count errors[MAX_ERRORS];
@@ -224,7 +224,10 @@ static void close_rst(struct slot *s) {
 // silent. A connect still in progress is closed plainly: SYN_SENT sends no RST either way, and a zero-linger close
 // would count it in TCPAbortOnData as if a connection had been aborted.
 static void give_up(struct flood *f, struct slot *s) {
-  if (f->close_style == RST && s->state != CONNECTING) close_rst(s);
+  if (f->close_style == RST && s->state != CONNECTING) {
+    close_rst(s);
+    f->reset_on_give_up++;
+  }
   release(f, s);
 }
 
@@ -791,6 +794,7 @@ static napi_value stats(napi_env env, napi_callback_info info) {
   set_number(env, out, "windowConnected", f->window_connected);
   set_number(env, out, "peerClosed", f->peer_closed);
   set_number(env, out, "cutAtLoadEnd", f->cut_at_end);
+  set_number(env, out, "resetOnGiveUp", f->reset_on_give_up);
   set_number(env, out, "startedAtMs", f->start_run_ms);
   set_number(env, out, "elapsedMs", (double)(now_ns() - f->start_ns) / 1e6);
   set_number(env, out, "endedAtMs", f->ended_ms);

@@ -44,6 +44,7 @@ export interface NativeFloodStats
     | 'windowConnected'
     | 'peerClosed'
     | 'cutAtLoadEnd'
+    | 'resetOnGiveUp'
     | 'statuses'
   > {
   startedAtMs: number;

@@ -86,8 +86,10 @@ export class FloodConnection {
   // socket, so a connected one ends by RST: a FIN would leave an orphan in FIN_WAIT1 holding the local port while the
   // peer stays silent. A connect in progress is destroyed plainly: resetAndDestroy() would wait for it to connect.
   private giveUp(): void {
-    if (this.setup.options.closeStyle === 'rst' && !this.socket.connecting) this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    if (this.setup.options.closeStyle === 'rst' && !this.socket.connecting) {
+      this.socket.resetAndDestroy();
+      this.tallies.resetOnGiveUp++;
+    } else this.socket.destroy();
   }
 
   private write(begunAt: number, inRateWindow: boolean): void {

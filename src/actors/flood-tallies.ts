@@ -19,6 +19,7 @@ const COUNT_NAMES = [
   'peerClosed',
   'lateWrites',
   'cutAtLoadEnd',
+  'resetOnGiveUp',
 ] as const;
 
 export class FloodTallies {
@@ -34,6 +35,7 @@ export class FloodTallies {
   peerClosed = 0;
   lateWrites = 0;
   cutAtLoadEnd = 0;
+  resetOnGiveUp = 0;
   readonly statuses = new Map<number, number>();
   readonly errors: ErrorTally;
 

@@ -133,6 +133,8 @@ export interface LoopTally {
   lateWrites: number;
   /** Connections whose response was not in when the load ended (its duration ran out, or close()): closed then. */
   cutAtLoadEnd: number;
+  /** Connected sockets the client gave up (an idle timeout, the load's end) and closed by RST: closeStyle rst. */
+  resetOnGiveUp: number;
   windowConnected: number;
   statuses: Record<string, number>;
   errors: Record<string, ErrorCount>;
@@ -164,6 +166,7 @@ export function loopStats(plan: FloodPlan, t: LoopTally, latency: LatencySummary
     peerClosed: t.peerClosed,
     lateWrites: t.lateWrites,
     cutAtLoadEnd: t.cutAtLoadEnd,
+    resetOnGiveUp: t.resetOnGiveUp,
     statuses: t.statuses,
     errors: t.errors,
     errorCount: t.errorCount,

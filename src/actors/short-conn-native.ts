@@ -87,6 +87,7 @@ export function nativeFloodLoop(
         peerClosed: 0,
         lateWrites: 0,
         cutAtLoadEnd: 0,
+        resetOnGiveUp: 0,
         windowConnected: 0,
       };
       return {

@@ -70,6 +70,7 @@ export function mergeFloodStats(plan: FloodPlan, parts: readonly FloodStats[], l
       | 'peerClosed'
       | 'lateWrites'
       | 'cutAtLoadEnd'
+      | 'resetOnGiveUp'
       | 'errorCount'
       | 'achievedRate'
       | 'connectRate',
@@ -99,6 +100,7 @@ export function mergeFloodStats(plan: FloodPlan, parts: readonly FloodStats[], l
     peerClosed: sum('peerClosed'),
     lateWrites: sum('lateWrites'),
     cutAtLoadEnd: sum('cutAtLoadEnd'),
+    resetOnGiveUp: sum('resetOnGiveUp'),
     statuses,
     errors: mergeErrors(parts),
     errorCount: sum('errorCount'),

@@ -56,6 +56,7 @@ export const ACTOR_STAT_NAMES: readonly string[] = [
   'peerClosed',
   'lateWrites',
   'cutAtLoadEnd',
+  'resetOnGiveUp',
   'statuses',
   'connectedBeforeFirstError',
   'newConnections',

@@ -325,6 +325,7 @@ const actorReport = objectOf<AnyActorEntry>()({
   peerClosed: optionalNumber(),
   lateWrites: optionalNumber(),
   cutAtLoadEnd: optionalNumber(),
+  resetOnGiveUp: optionalNumber(),
   statuses: optional(counts),
   connectedBeforeFirstError: optionalNumber(),
   // The http-client actor (actors/http-client.ts).

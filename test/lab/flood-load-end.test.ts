@@ -55,6 +55,7 @@ describe.each([
 
   it('closes each cut connection as its closeStyle says: a FIN the server reads, or an RST and no FIN', () => {
     expect(run.serverSawFin).toBe(closeStyle === 'rst' ? 0 : CONCURRENCY);
+    expect(run.stats['resetOnGiveUp']).toBe(closeStyle === 'rst' ? CONCURRENCY : 0);
   });
 
   it("leaves none of the flood's sockets open: the kernel shows no socket toward the server with a file", () => {

@@ -112,6 +112,7 @@ describe('short-conn-client, engine native', () => {
     expect(idle['firstError']).toMatchObject({ code: 'REQUEST_TIMEOUT', syscall: 'none' });
     // graceful: the client's FIN, which the holding listener's kernel acknowledges; no RST reaches it.
     expect(delta('s4', 'Tcp.EstabResets')).toBe(0);
+    expect(idle['resetOnGiveUp']).toBe(0);
   });
 
   it('with closeStyle rst, ends an idle connection by an RST in both engines, so no orphan keeps its port', () => {
@@ -119,7 +120,12 @@ describe('short-conn-client, engine native', () => {
       ['idle-rst', 'c6', 's6'],
       ['idle-rst-node', 'c7', 's7'],
     ] as const) {
-      expect(report.actors[actor]).toMatchObject({ connected: HOLD_COUNT, responses: 0, errorCount: HOLD_COUNT });
+      expect(report.actors[actor]).toMatchObject({
+        connected: HOLD_COUNT,
+        responses: 0,
+        errorCount: HOLD_COUNT,
+        resetOnGiveUp: HOLD_COUNT,
+      });
       expect(report.actors[actor]!['errors']).toEqual({
         REQUEST_TIMEOUT: expect.objectContaining({ count: HOLD_COUNT }),
       });
@@ -127,6 +133,11 @@ describe('short-conn-client, engine native', () => {
       expect(delta(server, 'Tcp.EstabResets')).toBe(HOLD_COUNT);
       expect(report.hosts[client]!.peak.total.FIN_WAIT1).toBe(0);
       expect(report.hosts[client]!.peak.total.FIN_WAIT2).toBe(0);
+      // The resets finding counts them as the actor's, given up before their response.
+      const resets = report.claims!.find((f) => f.rule === 'resets' && f.host === client)!;
+      expect(resets.claims.find((c) => c.name === 'resetsSent')!.value).toBe(HOLD_COUNT);
+      expect(resets.claims.find((c) => c.name === 'resetOnGiveUp')!.value).toBe(HOLD_COUNT);
+      expect(report.findings[resets.finding]).toContain(`${HOLD_COUNT} of them connections it gave up`);
     }
   });
 

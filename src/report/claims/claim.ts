@@ -183,9 +183,10 @@ export const CLAIM_NAMES = [
   /** TIME_WAIT entries that left before their timer (entered less still there at the end), and those taken over by a new SYN. */
   'timeWaitLeftEarly',
   'timeWaitTakenOver',
-  /** Connections an actor closed with RST (SO_LINGER 0), or with the request body unread. */
+  /** Connections an actor closed with RST (SO_LINGER 0), or with the request body unread; of the first, those it gave up. */
   'resetsSent',
   'closedUnread',
+  'resetOnGiveUp',
   /** Connections that node saw end with a plain EOF although the peer reset them. */
   'peerClosed',
   /** How long the host was sampled after the load ended. */

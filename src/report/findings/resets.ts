@@ -53,15 +53,19 @@ export function resetFindings({ plan, report }: FindingInput): Finding[] {
     const counters = (set: ClaimSet, ...names: string[]) =>
       names.map((c) => set.add({ name: 'counter', of: c, unit: 'count', plus: [counter(actor.host, c)], peers: [] }));
     const model = connectionsOf(actor);
-    // A load that closes with SO_LINGER 0 resets every connection it got an answer on.
+    // A load that closes with SO_LINGER 0 resets every connection it got an answer on, and every connected one it
+    // gave up (an idle timeout, the load's end).
+    const rstLoad = model.load && model.dials[0]?.closeStyle === 'rst';
     const sent = [
       ...(typeof stat(stats, 'resetsSent') === 'number' ? [actorStat(actor.name, 'resetsSent')] : []),
-      ...(model.load && model.dials[0]?.closeStyle === 'rst' && typeof stat(stats, 'ok') === 'number'
-        ? [actorStat(actor.name, 'ok')]
-        : []),
+      ...(rstLoad && typeof stat(stats, 'ok') === 'number' ? [actorStat(actor.name, 'ok')] : []),
+      ...(rstLoad && typeof stat(stats, 'resetOnGiveUp') === 'number' ? [actorStat(actor.name, 'resetOnGiveUp')] : []),
     ];
     let set = new ClaimSet({ plan, report });
     const resetsSent = set.add({ name: 'resetsSent', unit: 'connections', plus: sent, peers });
+    const givenUp = rstLoad
+      ? set.maybe({ name: 'resetOnGiveUp', unit: 'connections', plus: [actorStat(actor.name, 'resetOnGiveUp')], peers })
+      : undefined;
     if (resetsSent.value > 0) {
       const [rsts, abortOnData] = counters(set, 'Tcp.OutRsts', 'TcpExt.TCPAbortOnData');
       const tw = set.add({
@@ -76,7 +80,7 @@ export function resetFindings({ plan, report }: FindingInput): Finding[] {
           'resets',
           actor.host,
           peers,
-          `Host ${actor.host} closed ${n(resetsSent.value)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0). Its kernel counted Tcp.OutRsts +${n(rsts!.value)} and TcpExt.TCPAbortOnData +${n(abortOnData!.value)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(tw.value)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`,
+          `Host ${actor.host} closed ${n(resetsSent.value)} connections with RST (actor ${actor.name}, closeStyle rst: SO_LINGER 0${givenUp && givenUp.value > 0 ? `; ${n(givenUp.value)} of them connections it gave up, at an idle timeout or the load's end, before their response was in` : ''}). Its kernel counted Tcp.OutRsts +${n(rsts!.value)} and TcpExt.TCPAbortOnData +${n(abortOnData!.value)} (where a zero-linger close is counted), and its TIME_WAIT peaked at ${n(tw.value)}: a connection closed by RST skips TIME_WAIT on the closer, so its port or 4-tuple is free at once. The cost: the peer's reads fail, and data still in flight is lost.`,
         ),
       );
     }
