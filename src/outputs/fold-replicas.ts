@@ -7,17 +7,30 @@ import type { Section } from './sections.ts';
 /** Replicas of a host shown in full; the rest of a group larger than SHOWN + 1 are folded. */
 export const SHOWN_REPLICAS = 3;
 
-/** The host and actor names folded away, and for each group the words that say so. */
+/** The sysctls a replica read back unlike the first replica's ("net.ipv4.tcp_tw_reuse 1"), or ''. */
+export function sysctlsUnlike(r: Report, first: string, host: string): string {
+  const base = r.hosts[first]?.sysctls ?? {};
+  const unlike = Object.entries(r.hosts[host]?.sysctls ?? {}).filter(([k, v]) => base[k] !== v);
+  return unlike.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** The host and actor names folded away, and for each group the words that say so. A replica tuned apart stays. */
 function foldedNames(r: Report): { names: Set<string>; groups: string[] } {
   const names = new Set<string>();
   const groups: string[] = [];
   for (const [host, g] of Object.entries(r.replicas ?? {})) {
     if (g.hosts.length <= SHOWN_REPLICAS + 1) continue;
-    const hidden = g.hosts.slice(SHOWN_REPLICAS);
-    for (const name of hidden) names.add(name);
-    for (const total of Object.values(g.actors))
-      for (const copy of total.replicas.slice(SHOWN_REPLICAS)) names.add(copy);
-    groups.push(`${hidden[0]}..${hidden.at(-1)} (${hidden.length} replicas of ${host})`);
+    const hidden = g.hosts
+      .map((h, i) => ({ h, i }))
+      .slice(SHOWN_REPLICAS)
+      .filter(({ h }) => sysctlsUnlike(r, g.hosts[0]!, h) === '');
+    if (hidden.length === 0) continue;
+    for (const { h } of hidden) names.add(h);
+    for (const total of Object.values(g.actors)) for (const { i } of hidden) names.add(total.replicas[i]!);
+    const tunedShown = g.hosts.length - SHOWN_REPLICAS - hidden.length;
+    groups.push(
+      `${hidden[0]!.h}..${hidden.at(-1)!.h} (${hidden.length} replicas of ${host}${tunedShown > 0 ? `; the ${tunedShown} tuned apart among them shown` : ''})`,
+    );
   }
   return { names, groups };
 }

@@ -8,6 +8,7 @@ import { formatDuration } from '../core/units.ts';
 import type { Report, TimeWaitPrediction } from '../report/report.ts';
 import { comparisonSections } from './comparison-sections.ts';
 import type { Section } from './sections.ts';
+import { sysctlsUnlike } from './fold-replicas.ts';
 import { numberText } from '../core/number-text.ts';
 
 export type { Section };
@@ -360,9 +361,12 @@ function fellBehind(r: Report): string[] {
   ];
 }
 
-/** A scaled host: each replica's counts, then their total. */
+/** A scaled host: each replica's counts, then their total; its sysctls where a replica was tuned apart. */
 function replicaSections(r: Report): Section[] {
   return Object.entries(r.replicas ?? {}).map(([host, g]) => {
+    const first = g.hosts[0]!;
+    const tuned = g.hosts.some((h) => sysctlsUnlike(r, first, h) !== '');
+    const scenarioCount = r.scenario.plan.replicas?.[host]?.scenarioReplicas;
     const errors = (e: Record<string, number>, replicasWith?: Record<string, number>) =>
       Object.entries(e)
         .map(
@@ -383,6 +387,7 @@ function replicaSections(r: Report): Section[] {
           num(stat(a, 'ok')),
           errors(byCode),
           num(g.timeWaitPeaks[i]),
+          ...(tuned ? [sysctlsUnlike(r, first, g.hosts[i]!) || '-'] : []),
         ];
       }),
       [
@@ -395,11 +400,22 @@ function replicaSections(r: Report): Section[] {
         errors(total.errors, total.replicasWithErrors),
         // Each replica's own peak, added up: not one moment's count across them.
         `${num(g.timeWaitPeaks.reduce((a, b) => a + b, 0))} (sum of peaks; most ${num(Math.max(0, ...g.timeWaitPeaks))})`,
+        ...(tuned ? [''] : []),
       ],
     ]);
     return {
-      title: `Replicas of ${host}`,
-      head: ['actor', 'replica', 'host', 'attempts', 'connected', 'ok', 'errors', 'TIME_WAIT peak'],
+      title: `Replicas of ${host}${scenarioCount !== undefined ? ` (${num(g.hosts.length)} by --scale; the scenario gives ${num(scenarioCount)})` : ''}`,
+      head: [
+        'actor',
+        'replica',
+        'host',
+        'attempts',
+        'connected',
+        'ok',
+        'errors',
+        'TIME_WAIT peak',
+        ...(tuned ? [`sysctls unlike ${first}`] : []),
+      ],
       rows,
     };
   });
