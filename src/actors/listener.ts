@@ -121,6 +121,7 @@ export const listener = defineActorKind({
       keepAlive: false,
       closeStyle: o.closeStyle,
       unreadBody: false,
+      ...(o.hold > 0 ? { answersAfterMs: o.hold } : {}),
     },
     dials: [],
     ...(o.nofile !== undefined ? { nofile: o.nofile } : {}),

@@ -46,6 +46,7 @@ export const shortConnClient = defineActorKind({
         closeStyle: o.closeStyle,
         requestBodyBytes: o.requestBodyBytes,
         writesAfterPeerClose: o.writeAfterPeerClose > 0,
+        giveUpAfterMs: o.idleTimeout,
       },
     ],
     load:

@@ -79,6 +79,8 @@ export interface Dial {
   readonly requestBodyBytes: number;
   /** Writes again after the peer's FIN: the peer, closed, answers with an RST. */
   readonly writesAfterPeerClose: boolean;
+  /** Gives a connection up after this long without progress (an idle timeout), where the actor has one. */
+  readonly giveUpAfterMs?: number;
   /** Requests this end sends again on another connection when theirs fails (absent: not known). */
   readonly retries?: Retries;
 }
@@ -104,6 +106,8 @@ export interface Accept {
   readonly closeStyle: CloseStyle;
   /** Closes with a request body unread: close(2) with unread data sends an RST. */
   readonly unreadBody: boolean;
+  /** Holds each accepted connection this long, answering nothing, before it replies (a server that does not answer). */
+  readonly answersAfterMs?: number;
 }
 
 /** The load an actor offers: an open model's rate, or a closed model's concurrency, bounded by duration and count. */

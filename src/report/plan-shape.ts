@@ -114,6 +114,7 @@ const dial = objectOf<Dial>()({
   closeStyle,
   requestBodyBytes: number(),
   writesAfterPeerClose: boolean(),
+  giveUpAfterMs: optional(number()),
   retries: optional(literal('none', 'idempotent', 'all')),
 });
 const accept = objectOf<Accept>()({
@@ -127,6 +128,7 @@ const accept = objectOf<Accept>()({
   idleHintMs: optional(number()),
   closeStyle,
   unreadBody: boolean(),
+  answersAfterMs: optional(number()),
 });
 const offeredLoad: Shape<OfferedLoad> = oneOf(
   objectOf<Extract<OfferedLoad, { model: 'open' }>>()({

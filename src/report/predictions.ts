@@ -6,7 +6,7 @@
 // prediction names the options and sysctls it accounts for (basis), or says why it does not apply.
 import { endpointText } from '../core/ipv6.ts';
 import { stat } from './report.ts';
-import type { Dial, OfferedLoad } from '../core/connection-model.ts';
+import type { Accept, Dial, OfferedLoad } from '../core/connection-model.ts';
 import { floods } from '../core/connection-model.ts';
 import type { ActorPlan, Plan } from '../core/plan.ts';
 import { connectionsOf } from '../plan/connection-models.ts';
@@ -83,13 +83,14 @@ export function predict(
     const server = hosts[dial.to.host];
     if (!stats || !client || !server) continue;
     const target = plan.actors[dial.to.actor];
-    const outcome = closeOutcome(dial, target && connectionsOf(target).accepts);
+    const accept = target && connectionsOf(target).accepts;
+    const outcome = closeOutcome(dial, accept);
     const load = offeredLoad(model.load, stats);
     const entry: (typeof out)[string] = {};
     // A flood that binds first (localAddress / localPort) draws on other budgets: one port, or a range not
     // shared across destinations. These predictions are for plain connect() only.
     if (dial.localPorts.from === 'range') {
-      const exhaustion = predictExhaustion(actor, dial, client, server, stats, outcome, load);
+      const exhaustion = predictExhaustion(actor, dial, accept, client, server, stats, outcome, load);
       if (exhaustion) entry.exhaustion = exhaustion;
       const sustainable = predictSustainableRate(actor, dial, client, server, stats, outcome, load);
       if (sustainable) entry.sustainableRate = sustainable;
@@ -142,6 +143,7 @@ function offeredLoad(load: OfferedLoad | undefined, stats: Stats): Load {
 function predictExhaustion(
   actor: ActorPlan,
   dial: Dial,
+  accept: Accept | undefined,
   client: HostReport,
   server: HostReport,
   stats: Stats,
@@ -177,6 +179,21 @@ function predictExhaustion(
       basis = `does not apply: the server never answers the client's FIN, and each orphaned FIN_WAIT_2 frees its port after tcp_fin_timeout (${n(finTimeoutMs / 1000)} s), before the ${n(budget.budget)} ports fill at ${n(Math.round(rate))} per s`;
     } else
       basis = `the server never answers the client's FIN: each port stays in FIN_WAIT_2 ${dial.closeStyle === 'close' ? `for tcp_fin_timeout (${n(finTimeoutMs / 1000)} s)` : 'while the client keeps its fd'}, ${ports}`;
+  } else if (
+    outcome.closer === 'client' &&
+    dial.closeStyle === 'rst' &&
+    dial.giveUpAfterMs !== undefined &&
+    accept?.answersAfterMs !== undefined &&
+    accept.answersAfterMs >= dial.giveUpAfterMs
+  ) {
+    // No TIME_WAIT, but no connection ends before the client gives it up: each holds its port that long.
+    const heldMs = dial.giveUpAfterMs;
+    const held = `the server holds each connection ${n(accept.answersAfterMs)} ms without an answer and the client gives it up after its idleTimeout (${n(heldMs)} ms), by RST (closeStyle rst): each port is busy ${n(heldMs)} ms, so ${n(Math.round((rate * heldMs) / 1000))} ports are wanted at once`;
+    if (fillMs < heldMs) basis = `${held}, more than the ${n(budget.budget)} there are: ${ports}`;
+    else {
+      predictedMs = null;
+      basis = `does not apply: ${held}, within the ${n(budget.budget)} there are (${load.text})`;
+    }
   } else {
     predictedMs = null;
     basis = `does not apply: ${outcome.why}, so the client's ports are free as each connection ends`;

@@ -51,6 +51,7 @@ describe('connection model', () => {
           closeStyle: 'close',
           requestBodyBytes: 10,
           writesAfterPeerClose: false,
+          giveUpAfterMs: 5000,
         },
       ],
       load: { model: 'open', ratePerSec: 400, durationMs: 2000, count: 500 },
