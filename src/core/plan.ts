@@ -98,6 +98,8 @@ export interface Plan {
   readonly scenario: { readonly name: string; readonly description: string; readonly file: string };
   readonly params: Readonly<Record<string, unknown>>;
   readonly overrides: Readonly<Record<string, string>>;
+  /** The --sysctl flags the plan took, as given (host:name=value): what of the hosts' sysctls came from the command line. */
+  readonly sysctlFlags?: readonly string[];
   /** The lab driver that runs it (lab/registry.ts); --driver chooses, netns by default. */
   readonly driver: string;
   readonly sampler: { readonly intervalMs: number };

@@ -300,6 +300,9 @@ export function summarySections(r: Report): Section[] {
       s,
       ...hosts.map(([, h]) => (h.sysctls[s] === undefined ? 'absent' : h.sysctls[s] || '(empty)')),
     ]),
+    ...(r.scenario.plan.sysctlFlags?.length
+      ? { bullets: [`set on the command line: ${r.scenario.plan.sysctlFlags.map((f) => `--sysctl ${f}`).join(' ')}`] }
+      : {}),
   });
   const counters = [...new Set([...KEY_COUNTERS, ...hosts.flatMap(([, h]) => Object.keys(h.counters.delta))])];
   sections.push({

@@ -159,6 +159,7 @@ export function resolveScenarioPlan<P extends Fields>(
     scenario: { name: definition.name, description: definition.description, file },
     params: params as Record<string, unknown>,
     overrides: { ...overrides },
+    ...(options.sysctls?.length ? { sysctlFlags: [...options.sysctls] } : {}),
     driver: options.driver ?? DEFAULTS.driver,
     sampler: { intervalMs: sampling.intervalMs },
     tailMs: sampling.tailMs,

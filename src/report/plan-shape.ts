@@ -194,6 +194,7 @@ export const PLAN_SHAPE = objectOf<StoredPlan>()({
   scenario: objectOf<Plan['scenario']>()({ name: string(), description: string(), file: string() }),
   params: record(json()),
   overrides: record(string()),
+  sysctlFlags: optional(array(string())),
   driver: string(),
   sampler: objectOf<Plan['sampler']>()({ intervalMs: number() }),
   tailMs: number(),

@@ -64,6 +64,9 @@ describe('an agent of many hosts', () => {
     expect(summary).toContain('| sysctls unlike client |');
     expect(summary).toMatch(/\| flood_4 \| client_4 \|.*\| net\.ipv4\.ip_local_port_range 40000 40019 \|/);
     expect(summary).toMatch(/\| flood_2 \| client_2 \|.*\| - \|/);
+    expect(summary).toContain(
+      `set on the command line: --sysctl ${TUNED}:net.ipv4.ip_local_port_range=40000 ${40000 + TUNED_PORTS - 1}`,
+    );
   });
 
   it("ran the replicas in one agent process beside the server's own, and left no process or namespace", () => {

@@ -28,6 +28,8 @@ describe('--scale', () => {
     const of = (host: string) => plan.hosts[host]!.sysctls;
     expect(['client', 'client_2', 'client_3'].map((h) => of(h)['net.ipv4.tcp_fin_timeout'])).toEqual(['5', '5', '5']);
     expect(['client', 'client_2', 'client_3'].map((h) => of(h)['net.ipv4.tcp_tw_reuse'])).toEqual(['0', '0', '1']);
+    // The plan keeps the flags as given: the report says what came from the command line.
+    expect(plan.sysctlFlags).toEqual(sysctls);
     await expect(
       loadPlan('short-conn', {}, { scale: { client: 3 }, sysctls: ['client_4:net.ipv4.tcp_tw_reuse=1'] }),
     ).rejects.toThrow('no host "client_4" (hosts: client, server, client_2, client_3)');
