@@ -47,7 +47,15 @@ describeWithTools(['nginx'], 'http-server engine nginx', () => {
     const server = report.hosts.server!;
     expect(server.counters.delta['Tcp.PassiveOpens']).toBe(COUNT);
     expect(server.counters.delta['TcpExt.TW']).toBe(COUNT);
-    expect(server.peak.listen.TIME_WAIT).toBe(COUNT);
+    // Every connection entered TIME_WAIT on the server (TcpExt.TW above); the census's peak is the kernel's own
+    // count (sockstat tw), which can be a few short of it: a client SYN that reuses a 4-tuple still in the server's
+    // TIME_WAIT takes the entry over, with no counter (CI once: TW +300, sockstat tw and census 295, no RST sent). The
+    // client's port search starts at the kernel's global table_perturb slot for this address pair, which another lab
+    // on the same kernel with the same addresses moves.
+    expect(server.peak.listen.TIME_WAIT).toBe(server.peak.sockstatTw);
+    expect(server.peak.listen.TIME_WAIT).toBeGreaterThan(COUNT * 0.9);
+    expect(server.peak.listen.TIME_WAIT).toBeLessThanOrEqual(COUNT);
+    expect(report.hosts.client!.counters.delta['Tcp.OutRsts']).toBe(0);
     expect(report.hosts.client!.counters.delta['TcpExt.TW']).toBe(0);
     expect(report.hosts.client!.peak.total.TIME_WAIT).toBe(0);
   });
