@@ -79,8 +79,8 @@ export class SocketSampler {
   private failure: unknown;
   /** A stop overran its time and threw: what was still running must not emit or start anything after. */
   private abandoned = false;
-  /** The reads and the census in flight, each with when it began: named by a stop that overruns its time. */
-  private readonly waits = new Set<{ readonly what: string; readonly since: number }>();
+  /** The census in flight (its source) and when it began: named by a stop that overruns its time. */
+  private runningCensus: { readonly source: string; readonly since: number } | undefined;
   private readonly budget = new CensusBudget();
 
   /**
@@ -121,7 +121,8 @@ export class SocketSampler {
     const started = performance.now();
     const run = (async () => {
       const rows = await this.source();
-      const { census, source, cpuMs } = await this.waitingFor(`a census (${rows.name})`, this.counter.take(rows));
+      this.runningCensus = { source: rows.name, since: started };
+      const { census, source, cpuMs } = await this.counter.take(rows);
       const { sockets, repeats, ...tcp } = census;
       const ms = performance.now() - started;
       // The C census's own CPU time where known: its wall time includes the wait for libuv's pool, which an agent
@@ -129,19 +130,19 @@ export class SocketSampler {
       this.budget.ended(started, cpuMs ?? ms);
       this.ended = { tcp, sockets, repeats, census: { source, ms: Math.round(ms * 10) / 10 } };
     })();
-    this.running = run.catch((err: unknown) => void (this.failure = err)).finally(() => (this.running = undefined));
+    this.running = run
+      .catch((err: unknown) => void (this.failure = err))
+      .finally(() => {
+        this.running = undefined;
+        this.runningCensus = undefined;
+      });
     return this.running;
   }
 
   private async cheap(): Promise<Pick<Sample, 'sockstat' | 'counters'>> {
     const [sockstat, counters] = await Promise.all([
-      this.waitingFor('a read of sockstat', this.procNet.sockstat.read()).then((b) =>
-        parseSockstat(b.toString('latin1')),
-      ),
-      this.waitingFor(
-        this.forwards ? 'a read of netstat, snmp and conntrack' : 'a read of netstat and snmp',
-        readCounters(this.forwards, this.procNet, KEY_COUNTER_SET),
-      ),
+      this.procNet.sockstat.read().then((b) => parseSockstat(b.toString('latin1'))),
+      readCounters(this.forwards, this.procNet, KEY_COUNTER_SET),
     ]);
     return { sockstat, counters: pickKeyCounters(counters) };
   }
@@ -203,21 +204,16 @@ export class SocketSampler {
     if (!this.abandoned) this.emit(sample);
   }
 
-  private waitingFor<T>(what: string, work: Promise<T>): Promise<T> {
-    const wait = { what, since: performance.now() };
-    this.waits.add(wait);
-    return work.finally(() => this.waits.delete(wait));
-  }
-
+  // Only a census can be awaited for long: the cheap counters are read in place (proc-file.ts), so a read that hung
+  // would hold the whole event loop, this timer included.
   private stuck(limitMs: number): Error {
-    const at = performance.now();
-    const waits = [...this.waits].map((w) => `${w.what}, begun ${numberText(Math.round(at - w.since))} ms before`);
-    return Object.assign(
-      new Error(
-        `the sampler did not stop within ${numberText(limitMs)} ms: ${waits.length ? `it still waits on ${waits.join('; ')}` : 'it waits on no read and no census (a tick that never ended)'}`,
-      ),
-      { code: 'SAMPLER_STUCK' },
-    );
+    const c = this.runningCensus;
+    const what = c
+      ? `it still waits on a census (${c.source}), begun ${numberText(Math.round(performance.now() - c.since))} ms before`
+      : 'no census is running: a tick never ended';
+    return Object.assign(new Error(`the sampler did not stop within ${numberText(limitMs)} ms: ${what}`), {
+      code: 'SAMPLER_STUCK',
+    });
   }
 }
 
